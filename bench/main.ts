@@ -1,0 +1,18 @@
+/**
+ * `npm run bench -- <stage> [args]`: each stage measured beside the best plain tool in
+ * the same run, printing the ratio. Not a test: nothing here passes or fails.
+ */
+const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<void> }>> = {
+  run: () => import('./run.js'),
+  upload: () => import('./upload.js'),
+  ingest: () => import('./ingest.js'),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [args]\n`);
+  process.exitCode = 64;
+} else {
+  await (await load()).bench(args);
+}

@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Client, FTPError, type FileInfo } from 'basic-ftp';
+import { NocturneError } from '../../core/errors.js';
+import { durationMs } from '../../config/durations.js';
+import { resolveSecret } from '../../config/secrets.js';
+import type { TargetConfig } from '../../config/schema.js';
+import { sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
+import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import { resolveRemote } from './remote-paths.js';
+import { makeRemoteDirs } from './remote-mkdirs.js';
+import { walkRemote } from './remote-walk.js';
+import { SessionGuard } from './session-guard.js';
+
+export type FtpTargetConfig = Extract<TargetConfig, { type: 'ftp' | 'ftps' }>;
+
+/**
+ * FTP and explicit FTPS (AUTH TLS) with basic-ftp: one client per session, since FTP
+ * runs one command at a time. basic-ftp 6 resumes the control connection's TLS session
+ * on data connections, which vsftpd's default require_ssl_reuse demands.
+ */
+export class FtpStore implements RemoteStore {
+  readonly name: string;
+  readonly #config: FtpTargetConfig;
+
+  constructor(name: string, config: FtpTargetConfig) {
+    if (config.type === 'ftp' && !config.insecure) {
+      throw new NocturneError(
+        'CONFIG_INVALID',
+        `target "${name}": plain FTP sends the password in clear; use type: ftps, or set insecure: true`,
+      );
+    }
+    this.name = name;
+    this.#config = config;
+  }
+
+  async open(signal?: AbortSignal): Promise<RemoteSession> {
+    const config = this.#config;
+    const timeoutMs = durationMs(config.timeout);
+    const password = await resolveSecret(config.password);
+    const ca = config.type === 'ftps' && config.ca !== undefined ? await readCa(this.name, config.ca) : undefined;
+    const client = new Client(timeoutMs);
+    const guard = new SessionGuard({ target: this.name, timeoutMs, signal, destroy: () => client.close() });
+    await guard.run('connect', `${config.host}:${config.port}`, () =>
+      client.access({
+        host: config.host,
+        port: config.port,
+        user: config.user,
+        password,
+        secure: config.type === 'ftps',
+        ...(config.type === 'ftps' ? { secureOptions: ca === undefined ? {} : { ca } } : {}),
+      }),
+    );
+    const home = await guard.run('pwd', undefined, () => client.pwd());
+    const features = await guard.run('feat', undefined, () => client.features());
+    return new FtpSession(client, guard, home, sha256CommandFrom(features));
+  }
+}
+
+async function readCa(target: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new NocturneError('CONFIG_INVALID', `target "${target}": cannot read ca file ${file}`, { cause: err });
+  }
+}
+
+const NOT_FOUND = 550;
+
+class FtpSession implements RemoteSession {
+  readonly serverHashes: readonly string[];
+  readonly #client: Client;
+  readonly #guard: SessionGuard;
+  readonly #home: string;
+  readonly #hash: FtpHashCommand | null;
+  readonly #dirs = new Set<string>();
+  #hashSelected = false;
+
+  constructor(client: Client, guard: SessionGuard, home: string, hash: FtpHashCommand | null) {
+    this.#client = client;
+    this.#guard = guard;
+    this.#home = home;
+    this.#hash = hash;
+    this.serverHashes = hash ? ['sha256'] : [];
+  }
+
+  async ensureDir(dir: string): Promise<void> {
+    const abs = this.#abs(dir);
+    if (this.#dirs.has(abs)) return;
+    await this.#guard.run('mkdir', abs, () =>
+      makeRemoteDirs(abs, {
+        isDir: (dir) => this.#client.cd(dir).then(
+          () => true,
+          (err: unknown) => (err instanceof FTPError && err.code === NOT_FOUND ? false : Promise.reject(err)),
+        ),
+        mkdir: (dir) => this.#client.send(`MKD ${dir}`),
+      }),
+    );
+    this.#dirs.add(abs);
+  }
+
+  async put(localPath: string, remotePath: string): Promise<void> {
+    const abs = this.#abs(remotePath);
+    await this.#guard.run('put', abs, async (touch) => {
+      this.#client.trackProgress(() => touch());
+      try {
+        await this.#client.uploadFrom(localPath, abs);
+      } finally {
+        this.#client.trackProgress();
+      }
+    });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [absFrom, absTo] = [this.#abs(from), this.#abs(to)];
+    await this.#guard.run('rename', `${absFrom} -> ${absTo}`, () => this.#client.rename(absFrom, absTo));
+  }
+
+  async size(remotePath: string): Promise<number | null> {
+    const abs = this.#abs(remotePath);
+    return this.#guard.run('size', abs, () => this.#client.size(abs).catch(nullIfMissing));
+  }
+
+  async remove(remotePath: string): Promise<void> {
+    const abs = this.#abs(remotePath);
+    await this.#guard.run('remove', abs, async () => {
+      const removed = await this.#client.remove(abs).catch(nullIfMissing);
+      // 550 also means "permission denied": only a file that is really gone is fine.
+      if (removed === null && (await this.#client.size(abs).catch(nullIfMissing)) !== null) {
+        throw new Error(`the server refused to delete ${abs}`);
+      }
+    });
+  }
+
+  async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
+    return walkRemote(this.#abs(dir), recursive, async (at) => {
+      const infos: FileInfo[] = await this.#guard.run('list', at, () =>
+        this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))),
+      );
+      return infos
+        .filter((info) => info.isDirectory || info.isFile)
+        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory }));
+    });
+  }
+
+  async read(remotePath: string): Promise<Readable> {
+    const abs = this.#abs(remotePath);
+    return this.#guard.stream('read', abs, (sink) => this.#client.downloadTo(sink, abs));
+  }
+
+  async serverHash(remotePath: string, algorithm: 'sha256'): Promise<string | null> {
+    const command = this.#hash;
+    if (command === null || algorithm !== 'sha256') return null;
+    const abs = this.#abs(remotePath);
+    return this.#guard.run('hash', abs, async () => {
+      if (command.kind === 'HASH' && !this.#hashSelected) {
+        await this.#client.send('OPTS HASH SHA-256');
+        this.#hashSelected = true;
+      }
+      const reply = await this.#client.send(`${command.kind} ${abs}`);
+      return parseSha256Reply(command, reply.message);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#guard.close(async () => {
+      await this.#client.send('QUIT');
+      this.#client.close();
+    });
+  }
+
+  #abs(remotePath: string): string {
+    return resolveRemote(this.#home, remotePath);
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return err instanceof FTPError && (err.code === NOT_FOUND || err.code === 450);
+}
+
+function nullIfMissing(err: unknown): null {
+  if (err instanceof FTPError && err.code === NOT_FOUND) return null;
+  throw err;
+}

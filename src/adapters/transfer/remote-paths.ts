@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { NocturneError } from '../../core/errors.js';
+
+// NUL, C0 controls (CR/LF: FTP command injection) and DEL.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_PATH = 4096;
+
+/**
+ * Checks a remote path built from configuration and file names: POSIX separators,
+ * absolute or relative to the login directory, no empty, "." or ".." segment,
+ * no control character. Returns it unchanged so callers can write `remotePath(x)`.
+ */
+export function checkRemotePath(remote: string, what = 'remote path'): string {
+  const fail = (why: string) =>
+    new NocturneError('PATH_UNSAFE', `${what} ${JSON.stringify(remote)} is refused: ${why}`);
+  if (remote === '' || remote.length > MAX_PATH) throw fail(`length must be 1 to ${MAX_PATH}`);
+  if (CONTROL.test(remote)) throw fail('it contains a control character (NUL, CR, LF...)');
+  if (remote.includes('\\')) throw fail('it contains a backslash');
+  const segments = (remote.startsWith('/') ? remote.slice(1) : remote).split('/');
+  if (remote !== '/' && segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw fail('it has an empty, "." or ".." segment');
+  }
+  return remote;
+}
+
+/** One name inside a directory, e.g. from a server listing, which is never trusted. */
+export function checkRemoteName(name: string, dir: string): string {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || CONTROL.test(name)) {
+    throw new NocturneError(
+      'PATH_UNSAFE',
+      `entry ${JSON.stringify(name)} listed in ${JSON.stringify(dir)} is refused: not a plain file name`,
+    );
+  }
+  return name;
+}
+
+export function joinRemote(dir: string, ...names: string[]): string {
+  return checkRemotePath(path.posix.join(dir, ...names));
+}
+
+/** A relative remote path resolved against the session's login directory. */
+export function resolveRemote(home: string, remote: string): string {
+  checkRemotePath(remote);
+  return remote.startsWith('/') ? remote : path.posix.join(home, remote);
+}
+
+/**
+ * The temporary name a file is uploaded under (rclone's convention): beside the final
+ * name, so the rename stays within one directory, and random, so a connection left over
+ * from a crashed run can never write into the new upload.
+ */
+export function partialPathFor(remote: string, random: () => string = randomToken): string {
+  return checkRemotePath(`${remote}.${random()}.partial`);
+}
+
+function randomToken(): string {
+  return randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+}

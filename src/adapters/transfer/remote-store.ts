@@ -1,0 +1,38 @@
+import type { Readable } from 'node:stream';
+
+/** An entry of a remote listing. Names come from the server: validate before use. */
+export interface RemoteEntry {
+  /** Full remote path (POSIX). */
+  path: string;
+  sizeBytes: number;
+  isDirectory: boolean;
+}
+
+/**
+ * One connection to an archive target. Implementations (FTP/FTPS, SFTP, local directory)
+ * translate library errors into NocturneError (TRANSFER_*), put their own deadline around
+ * every operation, and are discarded after any error (a fresh session is opened instead).
+ */
+export interface RemoteSession {
+  /** Which verification methods this server offers beyond size (e.g. 'sha256' from FEAT HASH). */
+  readonly serverHashes: readonly string[];
+  ensureDir(dir: string): Promise<void>;
+  put(localPath: string, remotePath: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** null when the path does not exist. */
+  size(path: string): Promise<number | null>;
+  remove(path: string): Promise<void>;
+  /** Lists a directory (recursively when asked); a missing directory lists as empty. */
+  list(dir: string, recursive: boolean): Promise<RemoteEntry[]>;
+  /** Streams a remote file's bytes (for sha256 read-back and for ingestion). */
+  read(path: string): Promise<Readable>;
+  /** Server-side hash when offered (FTP HASH/XSHA256), else null. */
+  serverHash(path: string, algorithm: 'sha256'): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export interface RemoteStore {
+  /** Target name, for messages. */
+  readonly name: string;
+  open(signal?: AbortSignal): Promise<RemoteSession>;
+}

@@ -1,0 +1,30 @@
+import { listRuns, type RunRow } from '../../runs/runs.js';
+import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
+
+interface HistoryOptions extends CliOptions {
+  limit: string;
+}
+
+export async function historyCommand(pipeline: string | undefined, options: HistoryOptions): Promise<void> {
+  const config = await loadOrExit(options);
+  const limit = Math.max(1, Math.min(1000, Number(options.limit) || 20));
+  const runs = await withDb(config, (db) => listRuns(db, { ...(pipeline ? { pipeline } : {}), limit }));
+  process.stdout.write(formatHistory(runs));
+}
+
+export function formatHistory(runs: RunRow[]): string {
+  if (runs.length === 0) return 'no runs yet\n';
+  const rows = runs.map((r) => [
+    String(r.id),
+    `${r.pipeline}/${r.stage}`,
+    r.slot.toISOString(),
+    r.trigger,
+    r.state,
+    r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
+    r.error ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+  ]);
+  const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,105 @@
+import { open } from 'node:fs/promises';
+import type { Db } from '../../db/database.js';
+import type { RunRow } from '../../runs/runs.js';
+import { EXIT } from '../exit-codes.js';
+import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
+
+interface LogsOptions extends CliOptions {
+  lines: string;
+}
+
+/** A task of a job of the run stage, with where its output went. */
+interface TaskLog {
+  job_name: string;
+  scheduler_id: string | null;
+  executor: string;
+  task_index: number | null;
+  obs: string | null;
+  state: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  log_path: string | null;
+  log_tail: string | null;
+}
+
+/** How much of a log file is read from its end: enough for the last lines, never the whole file. */
+const TAIL_BYTES = 64 * 1024;
+
+/** `nocturne logs <run>`: the run's record, then the end of each job log recorded for it. */
+export async function logsCommand(runArg: string, options: LogsOptions): Promise<void> {
+  const id = Number(runArg);
+  if (!Number.isSafeInteger(id) || id < 1) throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
+  const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
+  const config = await loadOrExit(options);
+  const { run, tasks } = await withDb(config, async (db) => ({
+    run: await db.oneOrNone<RunRow>('SELECT * FROM runs WHERE id = $1', [id]),
+    tasks: await taskLogs(db, id),
+  }));
+  if (!run) throw new CliExit(EXIT.failure, `no run ${id} in the history (see nocturne history)`);
+  const out: string[] = [formatRun(run)];
+  if (tasks.length === 0) {
+    out.push(run.stage === 'run' ? 'no job was recorded for this run' : `no job logs: the ${run.stage} stage runs no jobs`);
+  }
+  for (const task of tasks) out.push('', ...(await formatTask(task, lines)));
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+export function formatRun(run: RunRow): string {
+  const took = run.finished_at ? `${((run.finished_at.getTime() - run.started_at.getTime()) / 1000).toFixed(1)} s` : 'still running';
+  const fields: [string, string][] = [
+    ['run', `${run.id}: ${run.pipeline}/${run.stage}`],
+    ['slot', `${run.slot.toISOString()} (${run.trigger}, attempt ${run.attempt})`],
+    ['state', run.state],
+    ['host', `${run.host} (pid ${run.pid})`],
+    ['started', run.started_at.toISOString()],
+    ['finished', run.finished_at ? `${run.finished_at.toISOString()} (${took})` : took],
+    ['stats', Object.entries(run.stats).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
+  ];
+  if (run.error) fields.push(['error', `${run.error_code ?? ''}${run.error_code ? ': ' : ''}${run.error}`]);
+  return fields.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n');
+}
+
+/** The job tasks recorded for a run, if the run stage's tables exist in this schema. */
+async function taskLogs(db: Db, runId: number): Promise<TaskLog[]> {
+  const { present } = await db.one<{ present: boolean }>("SELECT to_regclass('job_tasks') IS NOT NULL AS present");
+  if (!present) return [];
+  return db.any<TaskLog>(
+    `SELECT j.name AS job_name, j.scheduler_id, j.executor, t.task_index, t.obs, t.state, t.exit_code, t.reason,
+            t.log_path, t.log_tail
+       FROM jobs j LEFT JOIN job_tasks t ON t.job = j.id
+      WHERE j.run_id = $1 ORDER BY j.id, t.task_index`,
+    [runId],
+  );
+}
+
+async function formatTask(task: TaskLog, lines: number): Promise<string[]> {
+  const id = task.scheduler_id ? `${task.executor} job ${task.scheduler_id}` : `${task.executor} job (not submitted)`;
+  const head = `== ${task.job_name} (${id})${task.task_index === null ? '' : ` task ${task.task_index}`}` +
+    `${task.obs ? `, observation ${task.obs}` : ''}: ${task.state ?? 'no task'}` +
+    `${task.exit_code === null ? '' : `, exit ${task.exit_code}`}${task.reason ? `, ${task.reason}` : ''}`;
+  if (!task.log_path) return [head];
+  const tail = await tailFile(task.log_path, lines);
+  if (tail.ok) return [head, `-- ${task.log_path} (last ${lines} lines)`, tail.text];
+  const saved = task.log_tail ? ['-- last lines saved when the task ended:', task.log_tail] : [];
+  return [head, `-- ${task.log_path}: not readable here (${tail.why})`, ...saved];
+}
+
+/** The last `lines` lines of a file, reading at most TAIL_BYTES from its end. */
+export async function tailFile(file: string, lines: number): Promise<{ ok: true; text: string } | { ok: false; why: string }> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    return { ok: false, why: (err as NodeJS.ErrnoException).code ?? String(err) };
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const text = buffer.toString('utf8').replace(/\n$/, '');
+    return { ok: true, text: text.split('\n').slice(-lines).join('\n') };
+  } finally {
+    await handle.close();
+  }
+}

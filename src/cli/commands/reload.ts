@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { formatIssues } from '../../config/issues.js';
+import type { ReloadResult } from '../../http/router.js';
+import { EXIT } from '../exit-codes.js';
+import { CliExit, configDir, type CliOptions } from '../runtime.js';
+
+interface ReloadOptions extends CliOptions {
+  listen?: string;
+}
+
+const DEFAULT_LISTEN = '127.0.0.1:9464';
+
+/**
+ * `nocturne reload` (systemd ExecReload): asks the running daemon to reload and waits
+ * for the outcome. Exit 0 when applied, 78 with every problem when refused (the daemon
+ * keeps its previous configuration), 69 when no daemon answers.
+ */
+export async function reloadCommand(options: ReloadOptions): Promise<void> {
+  const listen = options.listen ?? (await daemonListen(configDir(options)));
+  const url = `http://${listen}/api/reload`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+  } catch (err) {
+    const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    throw new CliExit(EXIT.unavailable, `no nocturne daemon answers on ${url} (${why}): is it running?`);
+  }
+  const result = (await response.json()) as ReloadResult;
+  if (!result.ok) {
+    const issues = result.issues.length > 0 ? `\n${formatIssues(result.issues)}` : '';
+    throw new CliExit(EXIT.config, `reload refused: ${result.message}${issues}`);
+  }
+  const changes = (['added', 'removed', 'changed'] as const)
+    .filter((k) => result[k].length > 0)
+    .map((k) => `${k} ${result[k].join(', ')}`);
+  process.stdout.write(`configuration reloaded${changes.length > 0 ? `: ${changes.join('; ')}` : ' (no schedule changes)'}\n`);
+  for (const note of result.restartNeeded) process.stdout.write(`note: ${note}\n`);
+}
+
+/**
+ * The daemon's HTTP address, from config/nocturne.yaml read leniently: the reload is
+ * precisely for a configuration that may not validate, and the daemon validates it.
+ */
+async function daemonListen(dir: string): Promise<string> {
+  const file = path.join(dir, 'config', 'nocturne.yaml');
+  let http: { listen?: unknown; enabled?: unknown } | undefined;
+  try {
+    http = (parse(await readFile(file, 'utf8')) as { http?: typeof http } | null)?.http;
+  } catch (err) {
+    // The daemon will say what is wrong with the file; meanwhile try the default address.
+    process.stderr.write(`nocturne: ${file}: ${err instanceof Error ? err.message : String(err)}; trying ${DEFAULT_LISTEN}\n`);
+    return DEFAULT_LISTEN;
+  }
+  if (http?.enabled === false) {
+    throw new CliExit(EXIT.unavailable, `${file}: http.enabled is false, so the daemon takes no reload request; send it SIGHUP`);
+  }
+  return typeof http?.listen === 'string' ? http.listen : DEFAULT_LISTEN;
+}

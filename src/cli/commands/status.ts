@@ -1,0 +1,45 @@
+import { stageStatuses, type RunBrief, type StageStatus } from '../../daemon/status-report.js';
+import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
+
+interface StatusOptions extends CliOptions {
+  json?: boolean;
+}
+
+/** `nocturne status`: every pipeline and stage, its next slot, last result and pending work. */
+export async function statusCommand(options: StatusOptions): Promise<void> {
+  const config = await loadOrExit(options);
+  const statuses = await withDb(config, (db) => stageStatuses(config, db, { now: new Date() }));
+  process.stdout.write(options.json ? `${JSON.stringify(statuses, null, 2)}\n` : formatStatus(statuses));
+}
+
+/** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */
+const minute = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '-');
+const runText = (run: RunBrief) => `${run.state} (run ${run.id}, slot ${minute(run.slot)})`;
+
+export function formatStatus(statuses: StageStatus[]): string {
+  if (statuses.length === 0) return 'no pipelines configured\n';
+  const header = ['PIPELINE/STAGE', 'HERE', 'NEXT', 'NOW', 'LAST', 'LAST SUCCESS', 'PENDING'];
+  const rows = statuses.map((s) => [
+    `${s.pipeline}/${s.stage}`,
+    s.onThisHost ? 'yes' : 'no',
+    minute(s.next),
+    s.running ? `running on ${s.running.host} (run ${s.running.id})` : 'idle',
+    s.last ? runText(s.last) : 'never ran',
+    minute(s.lastSuccessAt),
+    s.pendingError
+      ? `? (${s.pendingError})`
+      : Object.entries(s.pending)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const problems = statuses
+    .filter((s) => s.last && s.last.state !== 'succeeded' && s.last.detail)
+    .map((s) => `${s.pipeline}/${s.stage}: ${runText(s.last!)}: ${s.last!.detail}`);
+  return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : [])].join('\n') + '\n';
+}

@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { STAGES } from '../config/schema.js';
+import { CliExit } from './runtime.js';
+import { EXIT } from './exit-codes.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/**
+ * A command's module is imported only when that command runs: `run` pulls in every
+ * stage (sharp, ssh2, basic-ftp, csv-parse), which `daemon`, `status` or `reload` must
+ * not pay for at start.
+ */
+function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) {
+  return async (...args: A): Promise<void> => (await load())(...args);
+}
+
+function program(): Command {
+  const cli = new Command('nocturne')
+    .description("Runs an observatory's nightly pipelines: detection codes, verified uploads, catalogue ingestion.")
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const configOption = () =>
+    new Option('-c, --config <dir>', 'directory holding config/ and pipelines/ (default: $NOCTURNE_CONFIG_DIR or .)');
+
+  cli
+    .command('validate')
+    .description('check config/nocturne.yaml and pipelines/*.yaml; exit 78 listing every problem')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/validate.js')).validateCommand));
+  cli
+    .command('db')
+    .description('database maintenance')
+    .command('migrate')
+    .description("create or upgrade nocturne's state schema")
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/migrate.js')).migrateCommand));
+  cli
+    .command('run')
+    .description('run one stage of a pipeline now (takes the same locks as the daemon)')
+    .argument('<pipeline>', 'pipeline name (pipelines/<name>.yaml)')
+    .addOption(new Option('-s, --stage <stage>', 'stage to run').choices(STAGES).makeOptionMandatory())
+    .option('-d, --date <yyyy-mm-dd>', 'observing night to process (run stage; default: today)')
+    .option('-n, --dry-run', 'print what would be done, change nothing')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/run.js')).runCommand));
+  cli
+    .command('history')
+    .description('recent runs, newest first')
+    .argument('[pipeline]', 'only this pipeline')
+    .option('-l, --limit <n>', 'how many runs', '20')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/history.js')).historyCommand));
+  cli
+    .command('daemon')
+    .description('run the schedules until SIGTERM (systemd: nocturne.service); logs JSON to stdout')
+    .addOption(configOption())
+    .action(lazy(async () => {
+      const { daemonCommand } = await import('./commands/daemon.js');
+      return (options: { config?: string }) => daemonCommand(options, version);
+    }));
+  cli
+    .command('status')
+    .description('each pipeline and stage: next slot, what runs now, last result, pending work')
+    .option('--json', 'machine-readable output')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/status.js')).statusCommand));
+  cli
+    .command('logs')
+    .description("a run's record and the end of the job logs recorded for it")
+    .argument('<run>', 'run number, as shown by history and status')
+    .option('-n, --lines <n>', 'lines of each log', '40')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/logs.js')).logsCommand));
+  cli
+    .command('reload')
+    .description('make the running daemon reload its configuration, and wait for the outcome (exit 78 if refused)')
+    .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  return cli;
+}
+
+/** Runs the command line and returns the exit code; never calls process.exit itself. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliExit) {
+      if (err.message) process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const code = err instanceof Error && 'code' in err ? `${String(err.code)}: ` : '';
+    process.stderr.write(`nocturne: ${code}${message}\n`);
+    return EXIT.failure;
+  }
+}

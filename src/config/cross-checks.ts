@@ -1,0 +1,137 @@
+/**
+ * Checks the schema cannot express: references between files, combinations of keys,
+ * schedules, placeholders. They read the raw YAML data defensively, so that they run
+ * even when the schema found other problems in the same file (one pass reports all);
+ * a value of the wrong type is left to the schema's message.
+ */
+import { compileTimestampFormat } from '../adapters/csv/timestamp-format.js';
+import { suggestion } from './did-you-mean.js';
+import { problem, type DocPath, type Problem } from './issues.js';
+import { STAGES } from './schema.js';
+import { scheduleProblems } from './schedule-check.js';
+import { isMapping, valueAt } from './schema-walk.js';
+
+/** Problems of config/nocturne.yaml that its schema cannot see. */
+export function daemonProblems(daemon: unknown): Problem[] {
+  return [...databaseProblems(valueAt(daemon, ['database', 'url'])), ...targetProblems(valueAt(daemon, ['targets']))];
+}
+
+function databaseProblems(url: unknown): Problem[] {
+  if (typeof url !== 'string' || !URL.canParse(url) || new URL(url).password === '') return [];
+  return [problem(['database', 'url'], 'value', 'holds a password: remove it, and reference it in database.password')];
+}
+
+function targetProblems(targets: unknown): Problem[] {
+  if (!isMapping(targets)) return [];
+  return Object.entries(targets).flatMap(([name, target]): Problem[] => {
+    if (!isMapping(target)) return [];
+    if (target['type'] === 'ftp' && target['insecure'] !== true) {
+      return [
+        problem(['targets', name, 'type'], 'value', 'plain FTP sends the password in clear: use type ftps, or set insecure: true'),
+      ];
+    }
+    if (target['type'] === 'sftp' && target['privateKey'] === undefined && target['password'] === undefined) {
+      return [problem(['targets', name, 'privateKey'], 'missing', 'an SFTP target needs privateKey (preferred) or password')];
+    }
+    return [];
+  });
+}
+
+/** The names of config/nocturne.yaml's targets, or undefined when they cannot be known. */
+export function targetNames(daemon: unknown): string[] | undefined {
+  if (!isMapping(daemon)) return undefined;
+  const targets = daemon['targets'];
+  if (targets === undefined) return [];
+  return isMapping(targets) ? Object.keys(targets) : undefined;
+}
+
+export interface PipelineContext {
+  /** The file name without .yaml, which the pipeline's name must equal. */
+  fileName: string;
+  /** Targets of config/nocturne.yaml; undefined skips the reference checks. */
+  targets: readonly string[] | undefined;
+}
+
+const GLOB_PLACEHOLDERS = ['yyyy', 'mm', 'dd'];
+const REMOTE_DIR_PLACEHOLDERS = ['pipeline', 'code', 'version', 'yyyy', 'mm', 'dd'];
+
+/** Problems of one pipelines/*.yaml that its own schema cannot see. */
+export function pipelineProblems(pipeline: unknown, context: PipelineContext): Problem[] {
+  if (!isMapping(pipeline)) return [];
+  const problems: Problem[] = [];
+  const name = pipeline['name'];
+  if (typeof name === 'string' && name !== context.fileName) {
+    problems.push(
+      problem(['name'], 'value', `pipeline name "${name}" differs from its file name (expected "${context.fileName}")`),
+    );
+  }
+  for (const stage of STAGES) {
+    const config = pipeline[stage];
+    if (isMapping(config)) problems.push(...scheduleProblems(config, [stage]));
+  }
+  const at = (path: DocPath) => ({ path, value: valueAt(pipeline, path) });
+  problems.push(
+    ...placeholderProblems(at(['run', 'inputs', 'glob']), GLOB_PLACEHOLDERS),
+    ...placeholderProblems(at(['upload', 'remoteDir']), REMOTE_DIR_PLACEHOLDERS),
+  );
+  if (context.targets !== undefined) {
+    problems.push(
+      ...targetReference(at(['upload', 'target']), context.targets),
+      ...targetReference(at(['ingest', 'source', 'target']), context.targets),
+    );
+  }
+  const ingest = pipeline['ingest'];
+  if (isMapping(ingest)) problems.push(...columnProblems(ingest));
+  return problems;
+}
+
+interface Found {
+  path: DocPath;
+  value: unknown;
+}
+
+function targetReference({ path, value }: Found, targets: readonly string[]): Problem[] {
+  if (typeof value !== 'string' || targets.includes(value)) return [];
+  const hint = suggestion(value, targets, 'targets of config/nocturne.yaml', 'config/nocturne.yaml defines no targets');
+  return [problem(path, 'value', `unknown target "${value}"${hint}`)];
+}
+
+function placeholderProblems({ path, value }: Found, allowed: readonly string[]): Problem[] {
+  if (typeof value !== 'string') return [];
+  // {a,b} is a glob alternative, not a placeholder.
+  const unknown = [...value.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1] ?? '').filter((n) => !allowed.includes(n));
+  return unknown.map((name) =>
+    problem(path, 'value', `unknown placeholder {${name}} (allowed: ${allowed.map((a) => `{${a}}`).join(' ')})`),
+  );
+}
+
+function columnProblems(ingest: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const columns = isMapping(ingest['columns']) ? ingest['columns'] : {};
+  const names = Object.keys(columns);
+  for (const [column, spec] of Object.entries(columns)) {
+    if (!isMapping(spec) || spec['type'] !== 'timestamp') continue;
+    const format = spec['format'];
+    if (format === undefined) {
+      problems.push(
+        problem(['ingest', 'columns', column, 'format'], 'missing', 'a timestamp column needs a format, e.g. "%Y-%m-%dT%H:%M:%S"'),
+      );
+    } else if (typeof format === 'string') {
+      try {
+        compileTimestampFormat(format);
+      } catch (err) {
+        problems.push(problem(['ingest', 'columns', column, 'format'], 'value', err instanceof Error ? err.message : String(err)));
+      }
+    }
+  }
+  const naturalKey = ingest['naturalKey'];
+  if (Array.isArray(naturalKey)) {
+    naturalKey.forEach((key: unknown, index) => {
+      if (typeof key === 'string' && !names.includes(key)) {
+        const hint = suggestion(key, names, 'columns', 'no columns are mapped');
+        problems.push(problem(['ingest', 'naturalKey', index], 'value', `column "${key}" is not in columns${hint}`));
+      }
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,300 @@
+/**
+ * The single source of truth for both YAML files: the validator, the TypeScript types
+ * and the JSON Schema in `schema/` (for editor autocompletion) all derive from here.
+ *
+ * Conventions: keys are camelCase; durations are strings such as "90s", "15m", "6h";
+ * secrets are never written inline, only referenced ({env}, {file} or {credential}).
+ */
+import { z } from 'zod';
+
+export const STAGES = ['run', 'upload', 'ingest'] as const;
+export type StageName = (typeof STAGES)[number];
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
+
+/** "90s", "15m", "6h", "2d" → kept as text here, turned into milliseconds by durationMs(). */
+export const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"')
+  .describe('A duration: a whole number followed by ms, s, m, h or d.');
+
+export const secretRef = z
+  .union([
+    z.strictObject({ env: z.string().min(1).describe('Name of an environment variable holding the secret.') }),
+    z.strictObject({ file: z.string().min(1).describe('Path of a file holding the secret (not readable by group/other).') }),
+    z.strictObject({
+      credential: z.string().min(1).describe("Name of a systemd credential, read from $CREDENTIALS_DIRECTORY."),
+    }),
+  ])
+  .describe('A reference to a secret: {env: NAME}, {file: PATH} or {credential: NAME}. Never the secret itself.');
+export type SecretRef = z.infer<typeof secretRef>;
+
+const port = z.number().int().min(1).max(65535);
+
+// ---------------------------------------------------------------- config/nocturne.yaml
+
+const ftpTarget = z.strictObject({
+  type: z.enum(['ftp', 'ftps']).describe('ftp: plain FTP (needs insecure: true); ftps: explicit FTPS (AUTH TLS).'),
+  host: z.string().min(1),
+  port: port.default(21),
+  user: z.string().min(1),
+  password: secretRef,
+  ca: z.string().optional().describe('PEM file of the CA (or self-signed certificate) to trust for FTPS.'),
+  insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
+  connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
+  timeout: duration.default('30s').describe('Deadline for any single FTP operation.'),
+});
+
+const sftpTarget = z.strictObject({
+  type: z.literal('sftp'),
+  host: z.string().min(1),
+  port: port.default(22),
+  user: z.string().min(1),
+  privateKey: secretRef.optional().describe('Private key used to log in (preferred).'),
+  passphrase: secretRef.optional(),
+  password: secretRef.optional(),
+  hostKeySha256: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH fingerprint such as "SHA256:..." (ssh-keygen -lf)')
+    .describe('Pinned host key fingerprint; connections to any other key are refused.'),
+  connections: z.number().int().min(1).max(32).default(4),
+  timeout: duration.default('30s'),
+});
+
+const localTarget = z.strictObject({
+  type: z.literal('local'),
+  path: z.string().min(1).describe('Directory standing in for the archive (a mounted share, or a test).'),
+});
+
+export const targetSchema = z.discriminatedUnion('type', [ftpTarget, sftpTarget, localTarget]);
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+export const daemonConfigSchema = z
+  .strictObject({
+    host: z
+      .strictObject({
+        name: z.string().min(1).optional().describe('Name recorded in run history (default: the machine hostname).'),
+        stages: z
+          .array(z.enum(STAGES))
+          .default([...STAGES])
+          .describe('Stages this host runs: e.g. [run, upload] on the compute host, [ingest] on the database host.'),
+      })
+      .default({ stages: [...STAGES] }),
+    database: z.strictObject({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .describe('Connection URL without password; put the password in `password`.'),
+      password: secretRef.optional(),
+      poolSize: z.number().int().min(2).max(100).default(10),
+      schema: name.default('nocturne').describe('Schema holding nocturne\'s own state (runs, jobs, transfers, ledger).'),
+    }),
+    targets: z.record(name, targetSchema).default({}).describe('Named transfer targets, referenced by pipelines.'),
+    executor: z
+      .strictObject({
+        type: z.enum(['slurm', 'local']).default('local'),
+        slurm: z
+          .strictObject({
+            partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+            account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+            pollInterval: duration.default('10s').describe('How often all active jobs are polled (one sacct call).'),
+            lostAfter: duration.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
+          })
+          .default({ pollInterval: '10s', lostAfter: '5m' }),
+        local: z
+          .strictObject({ concurrency: z.number().int().min(1).max(256).default(2) })
+          .default({ concurrency: 2 }),
+      })
+      .default({ type: 'local', slurm: { pollInterval: '10s', lostAfter: '5m' }, local: { concurrency: 2 } }),
+    paths: z
+      .strictObject({
+        state: z.string().default('/var/lib/nocturne').describe('Base directory; the others default below it.'),
+        outbox: z.string().optional().describe('Where run outputs wait for upload (default: <state>/outbox).'),
+        quarantine: z.string().optional().describe('Where bad inputs are set aside (default: <state>/quarantine).'),
+        logs: z.string().optional().describe('Per-run job logs (default: <state>/logs).'),
+        work: z.string().optional().describe('Scratch space for jobs and downloads (default: <state>/work).'),
+      })
+      .default({ state: '/var/lib/nocturne' }),
+    http: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+          .default('127.0.0.1:9464'),
+        enabled: z.boolean().default(true),
+      })
+      .default({ listen: '127.0.0.1:9464', enabled: true }),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+      .default({ level: 'info' }),
+    shutdown: z
+      .strictObject({ grace: duration.default('60s').describe('How long SIGTERM waits for a safe point.') })
+      .default({ grace: '60s' }),
+  })
+  .describe('nocturne daemon settings (config/nocturne.yaml).');
+export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
+
+// ---------------------------------------------------------------- pipelines/*.yaml
+
+/** What every stage shares: when it runs and how it copes with misses, overruns and failures. */
+const stageCommon = {
+  schedule: z.string().min(1).describe('Cron expression (5 or 6 fields), evaluated in `timezone`.'),
+  timezone: z.string().default('UTC').describe('IANA time zone of the schedule, e.g. Europe/Paris.'),
+  catchUp: z
+    .enum(['none', 'latest', 'all'])
+    .default('latest')
+    .describe('Slots missed while the daemon was down: run none, only the latest, or all (up to maxCatchUp).'),
+  maxCatchUp: z.number().int().min(1).max(1000).default(24),
+  overrun: z
+    .enum(['wait', 'skip'])
+    .default('wait')
+    .describe('When a slot comes while the previous run is still going: wait for it, or skip the slot.'),
+  retries: z.number().int().min(0).max(100).default(3).describe('Attempts after the first, for retryable failures.'),
+  timeout: duration.default('6h'),
+};
+
+const globPattern = z.string().min(1);
+
+export const runStageSchema = z.strictObject({
+  ...stageCommon,
+  executor: z.enum(['slurm', 'local']).optional().describe('Overrides executor.type of config/nocturne.yaml.'),
+  command: z
+    .array(z.string())
+    .min(1)
+    .describe(
+      'The detection code: an absolute script path, then its arguments. Placeholders: {input}, {obs}, {date}, {outdir}.',
+    ),
+  slurm: z
+    .strictObject({
+      partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+      account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+      time: z
+        .string()
+        .regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$|^\d+$/, 'must be a SLURM time such as "30", "01:00:00" or "1-00:00:00"')
+        .default('01:00:00'),
+      mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a SLURM memory size such as "512M" or "4G"').default('1G'),
+      cpus: z.number().int().min(1).max(1024).default(1),
+    })
+    .default({ time: '01:00:00', mem: '1G', cpus: 1 }),
+  inputs: z
+    .strictObject({
+      glob: globPattern.describe(
+        'Observations to process: a glob with optional date placeholders {yyyy} {mm} {dd}, e.g. /data/hmi/{yyyy}/{mm}/{dd}/*.fits',
+      ),
+      lookbackDays: z
+        .number()
+        .int()
+        .min(0)
+        .max(366)
+        .default(0)
+        .describe('Also scan this many days before the run date for observations not yet done.'),
+    })
+    .describe('Input discovery; observations already processed are skipped.'),
+  array: z
+    .strictObject({ throttle: z.number().int().min(1).max(10000).default(8) })
+    .optional()
+    .describe('Submit one job array per night (one task per observation) with at most `throttle` tasks at once.'),
+  outputs: z
+    .strictObject({
+      dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),
+      csv: globPattern.default('*.csv'),
+      quicklooks: globPattern.default('*.jpg'),
+    })
+    .default({ csv: '*.csv', quicklooks: '*.jpg' }),
+  retryTimeout: z.boolean().default(false).describe('Whether a job ended by TIMEOUT is retried.'),
+});
+export type RunStageConfig = z.infer<typeof runStageSchema>;
+
+export const uploadStageSchema = z.strictObject({
+  ...stageCommon,
+  target: name.describe('Name of a target in config/nocturne.yaml.'),
+  from: z.string().optional().describe("Local directory to upload from (default: the run stage's outbox)."),
+  include: z.array(globPattern).min(1).default(['*.csv', '*.jpg']),
+  remoteDir: z
+    .string()
+    .min(1)
+    .describe('Remote directory template: {pipeline} {code} {version} {yyyy} {mm} {dd}, e.g. /hfc/{code}/{yyyy}/{mm}'),
+  verify: z
+    .enum(['size', 'sha256-readback', 'server-hash'])
+    .default('size')
+    .describe('size: always; sha256-readback: download and hash; server-hash: FTP HASH/XSHA256 when FEAT offers it.'),
+  deleteAfterVerify: z.boolean().default(true),
+  quicklooks: z
+    .strictObject({
+      check: z.boolean().default(true).describe('Decode every JPEG fully before upload; bad ones are quarantined.'),
+      width: z.number().int().min(1).optional().describe('Expected width in pixels.'),
+      height: z.number().int().min(1).optional().describe('Expected height in pixels.'),
+      thumbnailWidth: z.number().int().min(16).max(4096).optional().describe('Also upload a thumbnail this wide.'),
+    })
+    .default({ check: true }),
+});
+export type UploadStageConfig = z.infer<typeof uploadStageSchema>;
+
+export const columnTypes = ['int', 'bigint', 'float', 'text', 'bool', 'timestamp'] as const;
+export type ColumnType = (typeof columnTypes)[number];
+
+const columnSchema = z.strictObject({
+  from: z.string().min(1).describe('CSV header of the source column.'),
+  type: z.enum(columnTypes),
+  format: z
+    .string()
+    .optional()
+    .describe('For timestamps: strptime-style format, e.g. "%Y-%m-%dT%H:%M:%S" (%f fraction, %z zone allowed).'),
+  nullable: z.boolean().default(false),
+});
+export type ColumnConfig = z.infer<typeof columnSchema>;
+
+export const ingestStageSchema = z.strictObject({
+  ...stageCommon,
+  source: z
+    .union([
+      z.strictObject({ target: name.describe('Read from this target...'), dir: z.string().min(1).describe('...in this remote directory (recursively).') }),
+      z.strictObject({ dir: z.string().min(1).describe('A local directory (recursively).') }),
+    ])
+    .describe('Where the CSVs are listed: a target\'s remote directory, or a local one.'),
+  include: z.array(globPattern).min(1).default(['*.csv']),
+  csv: z
+    .strictObject({
+      delimiter: z.string().length(1).default(','),
+      quote: z.string().length(1).default('"'),
+      encoding: z.enum(['utf8', 'latin1']).default('utf8'),
+      nullValues: z.array(z.string()).default(['']).describe('Field values read as SQL NULL, e.g. ["", "NULL"].'),
+    })
+    .default({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] }),
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/, 'must be schema.table in lower case')
+    .describe('Target table, schema-qualified.'),
+  columns: z
+    .record(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL column name'), columnSchema)
+    .refine((c) => Object.keys(c).length > 0, 'must map at least one column')
+    .describe('Table column → CSV source, type and nullability.'),
+  naturalKey: z.array(z.string()).min(1).describe('Table columns that identify a row (a unique constraint must exist).'),
+  onConflict: z.enum(['ignore', 'update']).default('ignore'),
+  badRows: z
+    .strictObject({
+      policy: z.enum(['reject', 'quarantine']).default('reject'),
+      maxQuarantined: z.number().int().min(0).default(100).describe('With quarantine: more bad rows than this rejects the file.'),
+    })
+    .default({ policy: 'reject', maxQuarantined: 100 }),
+});
+export type IngestStageConfig = z.infer<typeof ingestStageSchema>;
+
+export const pipelineSchema = z
+  .strictObject({
+    name: name.describe('Pipeline name; must match the file name (sdoss.yaml → sdoss).'),
+    description: z.string().optional(),
+    code: z
+      .strictObject({
+        name: name.describe('Detection code, e.g. sdoss.'),
+        version: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).describe('Code version, recorded with every row.'),
+      })
+      .describe('The detection code this pipeline runs and whose rows it ingests.'),
+    run: runStageSchema.optional(),
+    upload: uploadStageSchema.optional(),
+    ingest: ingestStageSchema.optional(),
+  })
+  .describe('One nocturne pipeline (pipelines/<name>.yaml).');
+export type PipelineConfig = z.infer<typeof pipelineSchema>;

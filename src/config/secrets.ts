@@ -1,0 +1,39 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { NocturneError } from '../core/errors.js';
+import type { SecretRef } from './schema.js';
+
+/** How a reference is named in messages: the reference, never the value. */
+export function describeSecret(ref: SecretRef): string {
+  if ('env' in ref) return `environment variable ${ref.env}`;
+  if ('file' in ref) return `file ${ref.file}`;
+  return `credential ${ref.credential}`;
+}
+
+/**
+ * Reads a secret at the moment it is needed, so rotated credentials are picked up
+ * without a restart and the value never sits in the configuration object.
+ */
+export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const fail = (why: string) =>
+    new NocturneError('SECRET_UNAVAILABLE', `secret from ${describeSecret(ref)} is unavailable: ${why}`);
+  if ('env' in ref) {
+    const value = env[ref.env];
+    if (value === undefined || value === '') throw fail('not set');
+    return value;
+  }
+  let file: string;
+  if ('file' in ref) {
+    file = ref.file;
+    const info = await stat(file).catch(() => null);
+    if (!info) throw fail('no such file');
+    if ((info.mode & 0o077) !== 0) throw fail('readable by group or other (chmod 600)');
+  } else {
+    const dir = env['CREDENTIALS_DIRECTORY'];
+    if (!dir) throw fail('$CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)');
+    file = path.join(dir, ref.credential);
+  }
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) throw fail('cannot be read');
+  return text.replace(/\r?\n$/, '');
+}

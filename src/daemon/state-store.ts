@@ -1,0 +1,50 @@
+import type { Clock } from '../core/clock.js';
+import { coerceError } from '../core/errors.js';
+import { withDeadline } from '../core/abort.js';
+import type { NocturneConfig } from '../config/types.js';
+import { closeDb, openDbFromConfig, type Db } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import type { Logger } from '../log/logger.js';
+import type { ExecuteFn } from '../scheduling/scheduler.js';
+import { createPgSlotLedger, type SlotLedger } from '../scheduling/slot-ledger.js';
+
+/** The daemon's hold on PostgreSQL: the pool, the scheduler's view of the run history. */
+export interface StateStore {
+  readonly db: Db;
+  readonly ledger: SlotLedger;
+  /** Rejects unless the database answers within a few seconds. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the state database and brings its schema up to date (under the migration lock). */
+export async function connectState(config: NocturneConfig, logger: Logger): Promise<StateStore> {
+  const { schema } = config.daemon.database;
+  const db = await openDbFromConfig(config.daemon.database, 'nocturne-daemon');
+  try {
+    const { applied, current } = await migrate(db, schema);
+    logger.info({ schema, applied, schemaVersion: current }, 'state schema ready');
+  } catch (err) {
+    await closeDb(db);
+    throw coerceError(err, 'DB_FAILED', `state database (schema ${schema})`);
+  }
+  return {
+    db,
+    ledger: createPgSlotLedger(db),
+    ping: async () => {
+      await withDeadline(db.one('SELECT 1 AS ok'), 3_000, 'state database ping');
+    },
+    close: () => closeDb(db),
+  };
+}
+
+/**
+ * executeStage, imported on first use: the stages pull in sharp, ssh2, basic-ftp and
+ * csv-parse, none of which an idle daemon needs in memory or at start-up.
+ */
+export function lazyExecuteStage(db: Db, logger: Logger, clock: Clock): ExecuteFn {
+  return async (config, req, signal) => {
+    const { executeStage } = await import('../stages/execute.js');
+    return executeStage({ config, db, logger, clock, signal }, req);
+  };
+}

@@ -1,0 +1,51 @@
+import pgPromise, { type IDatabase, type IMain } from 'pg-promise';
+import type { IConnectionParameters } from 'pg-promise/typescript/pg-subset.js';
+import { resolveSecret } from '../config/secrets.js';
+import type { DaemonConfig } from '../config/schema.js';
+
+export type Db = IDatabase<unknown>;
+
+/**
+ * One pg-promise root for the whole process (pg-promise warns about duplicates), and
+ * one Db per (url, schema). Every connection of a Db has search_path set to the state
+ * schema, so state SQL is written unqualified and tests can use a schema of their own.
+ */
+export const pgp: IMain = pgPromise({ capSQL: true });
+
+export interface DbOptions {
+  url: string;
+  password?: string;
+  schema: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function openDb(options: DbOptions): Db {
+  // `options` reaches the server as startup parameters; pg supports it, pg-promise's types omit it.
+  const connection: IConnectionParameters & { options: string } = {
+    connectionString: options.url,
+    ...(options.password === undefined ? {} : { password: options.password }),
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'nocturne',
+    options: `-c search_path=${options.schema},public`,
+    // A dead server must not hang a stage: fail fast, the next run tries again.
+    connectionTimeoutMillis: 10_000,
+  };
+  return pgp(connection);
+}
+
+export async function openDbFromConfig(database: DaemonConfig['database'], applicationName?: string): Promise<Db> {
+  const password = database.password ? await resolveSecret(database.password) : undefined;
+  return openDb({
+    url: database.url,
+    schema: database.schema,
+    poolSize: database.poolSize,
+    ...(password === undefined ? {} : { password }),
+    ...(applicationName === undefined ? {} : { applicationName }),
+  });
+}
+
+/** Closes the pool of one Db (not the others of the process). */
+export async function closeDb(db: Db): Promise<void> {
+  await db.$pool.end();
+}

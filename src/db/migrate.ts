@@ -1,0 +1,47 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from './database.js';
+
+/** sql/state/NNNN_name.sql, shipped beside dist/ in the package. */
+export const STATE_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/state/', import.meta.url));
+
+// Any fixed number: every nocturne process serialises its migrations on it.
+const MIGRATION_LOCK = 0x6e6f6374;
+
+export interface MigrationResult {
+  applied: string[];
+  current: number;
+}
+
+/**
+ * Applies the state migrations not yet recorded, in order, each in its own transaction,
+ * all under one transaction-scoped advisory lock, so that two daemons starting together
+ * neither fail nor apply a migration twice.
+ */
+export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR): Promise<MigrationResult> {
+  const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  return db.tx('migrate', async (tx) => {
+    await tx.one('SELECT pg_advisory_xact_lock($1) IS NULL AS locked', [MIGRATION_LOCK]);
+    await tx.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);
+    await tx.none('SET LOCAL search_path TO $1:name, public', [schema]);
+    await tx.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set(
+      (await tx.any<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+    );
+    const applied: string[] = [];
+    for (const file of files) {
+      const version = Number(file.slice(0, 4));
+      if (done.has(version)) continue;
+      const sql = await readFile(path.join(dir, file), 'utf8');
+      await tx.none(sql);
+      await tx.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, file]);
+      applied.push(file);
+    }
+    const current = files.length === 0 ? 0 : Number(files[files.length - 1]!.slice(0, 4));
+    return { applied, current };
+  });
+}

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NocturneError } from '../core/errors.js';
+
+/**
+ * The files of one job, shared by the generated script (which reads and writes them on
+ * the compute node), the executors and the run stage:
+ *
+ *   <jobDir>/job.sh              the generated batch script
+ *   <jobDir>/task-<i>.argv       obs, attempt, then the command's argv; NUL-separated
+ *   <jobDir>/task-<i>.exit       exit marker, written last by the script
+ *   <outbox>/.tmp-<token>-<i>/   private working directory of the task ({outdir})
+ *
+ * The job directory must be visible from the compute nodes (paths.work on a shared
+ * filesystem); the working directory sits inside the outbox so that publishing an output
+ * is a rename on one filesystem, and a dot-directory so that nobody lists it as output.
+ */
+export const SCRIPT_NAME = 'job.sh';
+
+/**
+ * Variables handed to a job, local or on SLURM. Not the daemon's whole environment: it
+ * may hold secrets (database password, FTP credentials) that a detection code has no
+ * business seeing.
+ */
+export const JOB_ENV_VARS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
+
+export function jobEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(JOB_ENV_VARS.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])));
+}
+
+export function taskArgvPath(jobDir: string, index: number): string {
+  return path.join(jobDir, `task-${index}.argv`);
+}
+
+export function exitMarkerPath(jobDir: string, index: number): string {
+  return path.join(jobDir, `task-${index}.exit`);
+}
+
+export function stagingDir(outbox: string, token: string, index: number): string {
+  return path.join(outbox, `.tmp-${token}-${index}`);
+}
+
+/** The log file of task `index`, from a pattern in sbatch --output syntax (`%a`). */
+export function taskLogPath(logPattern: string, index: number): string {
+  return logPattern.replaceAll('%a', String(index));
+}
+
+/** The content of task-<i>.argv: read by the script with `mapfile -d ''`. */
+export function encodeTaskArgv(obs: string, attempt: number, argv: readonly string[]): string {
+  const fields = [obs, String(attempt), ...argv];
+  const bad = fields.find((f) => f.includes('\0'));
+  if (bad !== undefined) {
+    throw new NocturneError('CONFIG_INVALID', `argument ${JSON.stringify(bad)} of observation ${obs} contains a NUL byte`);
+  }
+  return fields.map((f) => `${f}\0`).join('');
+}
+
+/** What the generated script recorded when the task ended. */
+export interface ExitMarker {
+  /** Exit status of the detection code (128+n when a signal n ended it). */
+  rc: number;
+  /** Files published into the outbox, in the order they were renamed. */
+  csv: string[];
+  quicklooks: string[];
+}
+
+export function parseExitMarker(text: string, where: string): ExitMarker {
+  const marker: ExitMarker = { rc: Number.NaN, csv: [], quicklooks: [] };
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'rc' && /^\d+$/.test(value)) marker.rc = Number(value);
+    else if (key === 'csv') marker.csv.push(value);
+    else if (key === 'quicklook') marker.quicklooks.push(value);
+    else throw new NocturneError('INTERNAL', `${where}: unexpected line ${JSON.stringify(line)} in exit marker`);
+  }
+  if (Number.isNaN(marker.rc)) throw new NocturneError('INTERNAL', `${where}: exit marker has no rc= line`);
+  return marker;
+}
+
+/** The task's exit marker, or null if it has not been written (yet). */
+export async function readExitMarker(jobDir: string, index: number): Promise<ExitMarker | null> {
+  const file = exitMarkerPath(jobDir, index);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new NocturneError('EXEC_FAILED', `cannot read exit marker ${file}: ${String(err)}`, { retryable: true, cause: err });
+  }
+  return parseExitMarker(text, file);
+}

@@ -1,0 +1,153 @@
+import { sleep } from '../../core/abort.js';
+import { NocturneError } from '../../core/errors.js';
+import type { Logger } from '../../log/logger.js';
+import type { ProcessResult, ProcessRunner } from '../process-runner.js';
+import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from '../types.js';
+import { mergeStatuses } from './merge.js';
+import {
+  isAccountingDisabled,
+  parseSacct,
+  parseSbatchOutput,
+  parseScontrol,
+  parseSqueue,
+  SACCT_FIELDS,
+  SQUEUE_FORMAT,
+  type SchedulerRow,
+} from './parse.js';
+import { sbatchArgs, sbatchEnvironment } from './sbatch-args.js';
+
+export interface SlurmCommands {
+  sbatch: string;
+  squeue: string;
+  sacct: string;
+  scontrol: string;
+  scancel: string;
+}
+
+export interface SlurmExecutorOptions {
+  runner: ProcessRunner;
+  logger: Logger;
+  /** Paths of the SLURM client commands (default: found on PATH). */
+  commands?: Partial<SlurmCommands>;
+  /** A task that neither sacct nor squeue knows for this long is LOST. */
+  lostAfterMs: number;
+  /** The environment jobs are submitted from, filtered (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+// sacct selects by time window; start it well before the oldest job was recorded, so
+// clock skew between this host and slurmdbd cannot hide a job.
+const STARTTIME_MARGIN_MS = 3_600_000;
+
+/**
+ * SLURM through its command-line clients. A poll is one squeue call plus one sacct call
+ * (or one `scontrol show job` where accounting is disabled), whatever the number of jobs:
+ * jobs are selected by name, which also finds jobs whose submission was never confirmed.
+ */
+export class SlurmExecutor implements Executor {
+  readonly kind = 'slurm' as const;
+  readonly lostAfterMs: number;
+  readonly #runner: ProcessRunner;
+  readonly #logger: Logger;
+  readonly #cmd: SlurmCommands;
+  readonly #submitEnv: NodeJS.ProcessEnv;
+  #accounting = true;
+
+  constructor(options: SlurmExecutorOptions) {
+    this.#runner = options.runner;
+    this.#logger = options.logger;
+    this.lostAfterMs = options.lostAfterMs;
+    this.#submitEnv = sbatchEnvironment(options.env ?? process.env);
+    this.#cmd = { sbatch: 'sbatch', squeue: 'squeue', sacct: 'sacct', scontrol: 'scontrol', scancel: 'scancel', ...options.commands };
+  }
+
+  describe(job: JobSpec): string[] {
+    return [this.#cmd.sbatch, ...sbatchArgs(job)];
+  }
+
+  async submit(job: JobSpec): Promise<string> {
+    const args = sbatchArgs(job);
+    const result = await this.#runner.run(this.#cmd.sbatch, args, { env: this.#submitEnv });
+    if (result.code === 0) return parseSbatchOutput(result.stdout);
+    // Only an explicit refusal proves that no job exists; any other failure (a timeout
+    // talking to slurmctld, say) leaves the job to be looked up by name.
+    const refused = /Batch job submission failed/i.test(result.stderr);
+    throw new NocturneError('SLURM_SUBMIT_FAILED', `sbatch of job ${job.name} failed: ${describeFailure(result)}`, {
+      retryable: !refused,
+      details: { argv: [this.#cmd.sbatch, ...args] },
+    });
+  }
+
+  async poll(jobs: readonly TrackedJob[]): Promise<PollResult> {
+    if (jobs.length === 0) return { statuses: [], complete: true };
+    const names = jobs.map((j) => j.name).join(',');
+    const since = new Date(Math.min(...jobs.map((j) => j.createdAt.getTime())) - STARTTIME_MARGIN_MS);
+    const [live, accounting] = await Promise.allSettled([this.#squeue(names), this.#accountingRows(names, since)]);
+    for (const r of [live, accounting]) {
+      if (r.status === 'rejected') this.#logger.warn({ err: r.reason }, 'slurm poll query failed');
+    }
+    const statuses = mergeStatuses(
+      jobs,
+      accounting.status === 'fulfilled' ? accounting.value : [],
+      live.status === 'fulfilled' ? live.value : [],
+    );
+    return { statuses, complete: live.status === 'fulfilled' && accounting.status === 'fulfilled' };
+  }
+
+  async cancel(tasks: readonly TaskRef[]): Promise<void> {
+    const ids = tasks.flatMap(({ job, index }) =>
+      job.schedulerId === null ? [] : [job.isArray ? `${job.schedulerId}_${index}` : job.schedulerId],
+    );
+    const unconfirmed = [...new Set(tasks.filter((t) => t.job.schedulerId === null).map((t) => t.job.name))];
+    if (ids.length > 0) await this.#check(this.#cmd.scancel, [...new Set(ids)]);
+    if (unconfirmed.length > 0) await this.#check(this.#cmd.scancel, [`--name=${unconfirmed.join(',')}`]);
+  }
+
+  idle(ms: number, signal: AbortSignal): Promise<void> {
+    return sleep(ms, signal);
+  }
+
+  /** SLURM jobs outlive nocturne; they are re-attached by name next time. */
+  async abandon(): Promise<TaskKey[]> {
+    return [];
+  }
+
+  async #squeue(names: string): Promise<SchedulerRow[]> {
+    const out = await this.#check(this.#cmd.squeue, ['--noheader', '--array', '--states=all', `--name=${names}`, `--Format=${SQUEUE_FORMAT}`]);
+    return parseSqueue(out);
+  }
+
+  async #accountingRows(names: string, since: Date): Promise<SchedulerRow[]> {
+    if (this.#accounting) {
+      const args = ['-X', '--parsable2', '--noheader', `--name=${names}`, `--starttime=${slurmTime(since)}`, `--format=${SACCT_FIELDS}`];
+      const result = await this.#runner.run(this.#cmd.sacct, args);
+      if (result.code === 0) return parseSacct(result.stdout);
+      if (!isAccountingDisabled(result.stderr)) {
+        throw new NocturneError('EXEC_FAILED', `sacct failed: ${describeFailure(result)}`, { retryable: true });
+      }
+      this.#accounting = false;
+      this.#logger.warn('slurm accounting storage is disabled: polling with scontrol show job instead of sacct');
+    }
+    // Without accounting only slurmctld knows the jobs, for MinJobAge after their end.
+    return parseScontrol(await this.#check(this.#cmd.scontrol, ['--oneliner', 'show', 'job']));
+  }
+
+  async #check(command: string, args: string[]): Promise<string> {
+    const result = await this.#runner.run(command, args);
+    if (result.code !== 0) {
+      throw new NocturneError('EXEC_FAILED', `${command} ${args[0] ?? ''} failed: ${describeFailure(result)}`, { retryable: true });
+    }
+    return result.stdout;
+  }
+}
+
+function describeFailure(result: ProcessResult): string {
+  const text = result.stderr.trim().split('\n').slice(-3).join(' / ') || result.stdout.trim() || 'no output';
+  return `${result.signal ? `signal ${result.signal}` : `exit ${result.code}`}: ${text}`;
+}
+
+/** sacct reads times in the local time zone of the host it runs on: YYYY-MM-DDTHH:MM:SS. */
+export function slurmTime(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
+}

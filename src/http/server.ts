@@ -1,0 +1,60 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NocturneError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import type { HttpRequest, HttpResponse } from './router.js';
+
+export interface HttpServer {
+  /** The bound address, e.g. 127.0.0.1:9464 (the real port when asked for port 0). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** "127.0.0.1:9464" → host and port (the schema has checked the shape). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at), port: Number(listen.slice(at + 1)) };
+}
+
+/**
+ * node:http around a router. Request bodies are not read (no endpoint takes one), so a
+ * client cannot make the daemon buffer anything.
+ */
+export async function startHttpServer(
+  listen: string,
+  route: (req: HttpRequest) => Promise<HttpResponse>,
+  logger: Logger,
+): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    route({ method: req.method ?? 'GET', url: req.url ?? '/' }).then(
+      (answer) => {
+        res.writeHead(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store' });
+        res.end(answer.body);
+      },
+      (err: unknown) => {
+        logger.error({ err, url: req.url }, 'http handler failed');
+        res.writeHead(500).end();
+      },
+    );
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  const { host, port } = parseListen(listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new NocturneError('INTERNAL', `http.listen ${listen}: ${err.code ?? err.message}`, { cause: err })),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    address: `${bound.address}:${bound.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive clients (a Prometheus scraper) must not hold the shutdown.
+        server.closeAllConnections();
+      }),
+  };
+}

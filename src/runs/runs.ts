@@ -1,0 +1,118 @@
+import os from 'node:os';
+import type { StageName } from '../config/schema.js';
+import type { Db } from '../db/database.js';
+
+export type RunTrigger = 'schedule' | 'catchup' | 'manual';
+export type RunState = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+
+export interface RunRow {
+  id: number;
+  pipeline: string;
+  stage: StageName;
+  slot: Date;
+  trigger: RunTrigger;
+  state: RunState;
+  attempt: number;
+  host: string;
+  pid: number;
+  started_at: Date;
+  finished_at: Date | null;
+  error_code: string | null;
+  error: string | null;
+  stats: Record<string, number>;
+}
+
+export interface BeginRun {
+  pipeline: string;
+  stage: StageName;
+  slot: Date;
+  trigger: RunTrigger;
+  leaseMs: number;
+  host?: string;
+}
+
+export type BeginResult =
+  | { kind: 'started'; run: RunRow }
+  /** This slot already has a run (done, or in progress elsewhere). */
+  | { kind: 'slot-taken'; run: RunRow }
+  /** Another run of this pipeline and stage is live. */
+  | { kind: 'busy'; run: RunRow };
+
+/**
+ * Claims (pipeline, stage, slot) in PostgreSQL. The unique keys on `runs` make this the
+ * one place where a second daemon, a restart or a manual run are kept from doubling a
+ * run. A run whose holder died (lease expired) is marked interrupted first, so its
+ * pipeline is not blocked forever.
+ */
+export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
+  return db.tx('begin-run', async (tx) => {
+    await tx.none(
+      `UPDATE runs SET state = 'interrupted', finished_at = now(),
+              error_code = 'INTERRUPTED', error = 'holder stopped renewing its lease'
+        WHERE pipeline = $1 AND stage = $2 AND state = 'running' AND lease_until < now()`,
+      [req.pipeline, req.stage],
+    );
+    const live = await tx.oneOrNone<RunRow>(
+      `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
+      [req.pipeline, req.stage],
+    );
+    if (live) return { kind: 'busy', run: live };
+    const previous = await tx.oneOrNone<RunRow>(
+      'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
+      [req.pipeline, req.stage, req.slot],
+    );
+    // An interrupted run of the same slot is taken over, as the next attempt.
+    if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
+    const values = [req.pipeline, req.stage, req.slot, req.trigger, req.host ?? os.hostname(), process.pid, req.leaseMs];
+    const run = previous
+      ? await tx.one<RunRow>(
+          `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, attempt = attempt + 1,
+                  lease_until = now() + $7 * interval '1 millisecond', started_at = now(),
+                  finished_at = NULL, error_code = NULL, error = NULL, stats = '{}'::jsonb
+            WHERE id = $8 RETURNING *`,
+          [...values, previous.id],
+        )
+      : await tx.oneOrNone<RunRow>(
+          `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until)
+           VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond')
+           ON CONFLICT DO NOTHING RETURNING *`,
+          values,
+        );
+    if (run) return { kind: 'started', run };
+    // Lost a race with another process between the checks and the insert.
+    const winner = await tx.one<RunRow>(
+      `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND (slot = $3 OR state = 'running')
+        ORDER BY (slot = $3) DESC LIMIT 1`,
+      [req.pipeline, req.stage, req.slot],
+    );
+    return { kind: winner.state === 'running' && winner.slot.getTime() !== req.slot.getTime() ? 'busy' : 'slot-taken', run: winner };
+  });
+}
+
+export async function renewLease(db: Db, runId: number, leaseMs: number): Promise<void> {
+  await db.none(
+    `UPDATE runs SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`,
+    [runId, leaseMs],
+  );
+}
+
+export interface FinishRun {
+  state: Exclude<RunState, 'running'>;
+  stats: Record<string, number>;
+  errorCode?: string;
+  error?: string;
+}
+
+export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<void> {
+  await db.none(
+    `UPDATE runs SET state = $2, finished_at = now(), stats = $3, error_code = $4, error = $5 WHERE id = $1`,
+    [runId, end.state, end.stats, end.errorCode ?? null, end.error ?? null],
+  );
+}
+
+export async function listRuns(db: Db, filter: { pipeline?: string; limit: number }): Promise<RunRow[]> {
+  return db.any<RunRow>(
+    `SELECT * FROM runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
+    [filter.pipeline ?? null, filter.limit],
+  );
+}

@@ -1,0 +1,305 @@
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../core/clock.js';
+import { backoffMs } from '../core/abort.js';
+import { coerceError, isAbortError, NocturneError } from '../core/errors.js';
+import type { StageName } from '../config/schema.js';
+import type { NocturneConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { ExecuteRequest, ExecuteResult } from '../stages/execute.js';
+import type { SchedulerEvents, SlotRef } from './events.js';
+import { slotKey, type SlotLedger } from './slot-ledger.js';
+import {
+  catchUpSlots,
+  createTrack,
+  desiredStages,
+  msUntilAttention,
+  settlesWithin,
+  takeDueSlots,
+  updateTrack,
+  type QueuedSlot,
+  type StageTrack,
+} from './stage-track.js';
+
+/** Runs one stage as a recorded run: executeStage in the daemon, a fake in unit tests. */
+export type ExecuteFn = (config: NocturneConfig, req: ExecuteRequest, signal: AbortSignal) => Promise<ExecuteResult>;
+
+export interface SchedulerDeps {
+  clock: Clock;
+  /** Resolves after ms, rejects when the signal fires (core/abort's sleep). */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  ledger: SlotLedger;
+  execute: ExecuteFn;
+  logger: Logger;
+  /** Longest single sleep, so that a clock jump is noticed. @default 30_000 */
+  maxSleepMs?: number;
+  /** Backoff before retrying a retryable failure: first delay and cap. @default 30_000, 600_000 */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How often a slot waiting for a stage that is busy elsewhere looks again. @default 30_000 */
+  busyPollMs?: number;
+  random?: () => number;
+}
+
+export interface TrackSnapshot {
+  pipeline: string;
+  stage: StageName;
+  next: Date | null;
+  running: (SlotRef & { since: Date }) | null;
+  queued: number;
+}
+
+/**
+ * Fires each stage of each pipeline at its slots, on this host. PostgreSQL (beginRun)
+ * decides whether a slot runs; this class decides when to ask: at the slot, after an
+ * overrun, after a backoff, or at start for the slots missed while the daemon was down.
+ */
+export class Scheduler {
+  readonly events = new EventEmitter<SchedulerEvents>();
+  readonly #deps: Required<SchedulerDeps>;
+  readonly #tracks = new Map<string, StageTrack>();
+  /** Reaches running stages only once the shutdown grace period is over. */
+  readonly #abortStages = new AbortController();
+  readonly #background = new Set<Promise<void>>();
+  #config: NocturneConfig | null = null;
+  #nap: AbortController | null = null;
+  #loop: Promise<void> | null = null;
+  #stopping: Promise<number> | null = null;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = { maxSleepMs: 30_000, retryBaseMs: 30_000, retryMaxMs: 600_000, busyPollMs: 30_000, random: Math.random, ...deps };
+  }
+
+  /** Queues the catch-up slots of every stage, then starts the loop. */
+  async start(config: NocturneConfig): Promise<void> {
+    if (this.#loop || this.#stopping) throw new NocturneError('INTERNAL', 'scheduler already started');
+    this.#config = config;
+    const now = this.#deps.clock.now();
+    for (const [key, want] of desiredStages(config)) this.#tracks.set(key, createTrack(want.pipeline, want.stage, want.policy, now));
+    const last = await this.#deps.ledger.lastSlots();
+    for (const [key, track] of this.#tracks) {
+      const slots = catchUpSlots(track, last.get(key), now);
+      if (slots.length === 0) continue;
+      this.#log(track).info({ slots: slots.map((s) => s.slot.toISOString()), policy: track.policy.catchUp }, 'catching up');
+      for (const slot of slots) this.#enqueue(track, slot);
+    }
+    this.#loop = this.#run();
+  }
+
+  /** Swaps in a reloaded configuration: running stages finish with the one they started with. */
+  reload(config: NocturneConfig): { added: string[]; removed: string[]; changed: string[] } {
+    this.#config = config;
+    const now = this.#deps.clock.now();
+    const wanted = desiredStages(config);
+    const summary = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
+    for (const [key, track] of this.#tracks) {
+      if (wanted.has(key)) continue;
+      summary.removed.push(key);
+      track.removed = true;
+      track.queue = [];
+      if (!track.running) this.#tracks.delete(key);
+    }
+    for (const [key, want] of wanted) {
+      const track = this.#tracks.get(key);
+      if (!track) {
+        this.#tracks.set(key, createTrack(want.pipeline, want.stage, want.policy, now));
+        summary.added.push(key);
+      } else if (track.removed || JSON.stringify(track.policy) !== JSON.stringify(want.policy)) {
+        track.removed = false;
+        updateTrack(track, want.policy, now);
+        summary.changed.push(key);
+      }
+    }
+    this.#wake();
+    return summary;
+  }
+
+  snapshot(): TrackSnapshot[] {
+    return [...this.#tracks.values()].map((t) => ({
+      pipeline: t.pipeline,
+      stage: t.stage,
+      next: t.next,
+      running: t.running ? { ...t.running.ref, since: t.running.since } : null,
+      queued: t.queue.length,
+    }));
+  }
+
+  /**
+   * Stops firing slots, waits up to `graceMs` for running stages, then aborts their
+   * signal and waits up to `forceMs` more. Resolves to the number of stages still
+   * running after that. Idempotent.
+   */
+  stop(graceMs: number, forceMs: number): Promise<number> {
+    this.#stopping ??= this.#shutdown(graceMs, forceMs);
+    return this.#stopping;
+  }
+
+  async #shutdown(graceMs: number, forceMs: number): Promise<number> {
+    this.#wake();
+    await this.#loop;
+    const inFlight = () => [...[...this.#tracks.values()].flatMap((t) => (t.running ? [t.running.done] : [])), ...this.#background];
+    const running = inFlight().length;
+    if (running === 0) return 0;
+    this.#deps.logger.info({ running, graceMs }, 'waiting for running stages');
+    if (await settlesWithin(inFlight(), graceMs, this.#deps.sleep)) return 0;
+    this.#deps.logger.warn({ running: inFlight().length }, 'grace period over: aborting running stages');
+    this.#abortStages.abort(new NocturneError('ABORTED', 'the daemon is stopping'));
+    if (await settlesWithin(inFlight(), forceMs, this.#deps.sleep)) return 0;
+    const left = inFlight().length;
+    this.#deps.logger.error({ running: left }, 'stages did not stop in time');
+    return left;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const now = this.#deps.clock.now();
+      for (const track of this.#tracks.values()) {
+        this.#fireDue(track, now);
+        this.#pump(track);
+      }
+      const wait = Math.min(this.#deps.maxSleepMs, ...[...this.#tracks.values()].map((t) => msUntilAttention(t, now)));
+      this.#nap = new AbortController();
+      try {
+        await this.#deps.sleep(Math.max(1, wait), this.#nap.signal);
+      } catch (err) {
+        if (!isAbortError(err)) throw err;
+      }
+    }
+  }
+
+  #wake(): void {
+    this.#nap?.abort();
+  }
+
+  /** Queues the slots that came due; several at once means the clock jumped or the host slept. */
+  #fireDue(track: StageTrack, now: Date): void {
+    const due = takeDueSlots(track, now);
+    const newest = due.pop();
+    if (!newest) return;
+    const { catchUp, maxCatchUp, overrun } = track.policy;
+    const kept = catchUp === 'all' ? due.slice(-maxCatchUp) : [];
+    const dropped = due.slice(0, due.length - kept.length);
+    if (dropped.length > 0) {
+      this.events.emit('missed', { pipeline: track.pipeline, stage: track.stage, slots: dropped });
+      this.#log(track).warn({ slots: dropped.map((s) => s.toISOString()), policy: catchUp }, 'slots missed');
+    }
+    const base = { pipeline: track.pipeline, stage: track.stage, attempt: 1, notBefore: now };
+    for (const slot of kept) this.#enqueue(track, { ...base, slot, trigger: 'catchup' });
+    if (track.running && overrun === 'skip') {
+      const reason = `overrun: the run of slot ${track.running.ref.slot.toISOString()} is still in progress`;
+      this.#inBackground(this.#skip(track, { slot: newest, trigger: 'schedule' }, reason));
+      return;
+    }
+    if (track.running) this.#log(track).info({ slot: newest.toISOString() }, 'slot waits for the overrunning run');
+    this.#enqueue(track, { ...base, slot: newest, trigger: 'schedule' });
+  }
+
+  /** Appends a slot; beyond maxCatchUp missed slots and the current one, the oldest is recorded as skipped. */
+  #enqueue(track: StageTrack, item: QueuedSlot): void {
+    track.queue.push(item);
+    while (track.queue.length > track.policy.maxCatchUp + 1) {
+      const oldest = track.queue.shift()!;
+      this.#inBackground(this.#skip(track, oldest, `more than ${track.policy.maxCatchUp} slots waiting (maxCatchUp)`));
+    }
+  }
+
+  #pump(track: StageTrack): void {
+    const head = track.queue[0];
+    if (this.#stopping || track.running || !head) return;
+    const now = this.#deps.clock.now();
+    if (head.notBefore.getTime() > now.getTime()) return;
+    track.queue.shift();
+    const { notBefore: _, ...ref } = head;
+    const running = { ref, since: now, done: Promise.resolve() };
+    track.running = running;
+    running.done = this.#launch(track, ref);
+  }
+
+  async #launch(track: StageTrack, ref: SlotRef): Promise<void> {
+    const log = this.#log(track).child({ slot: ref.slot.toISOString(), trigger: ref.trigger, attempt: ref.attempt });
+    this.events.emit('started', ref);
+    try {
+      const { pipeline, stage, slot, trigger } = ref;
+      const result = await this.#deps.execute(this.#config!, { pipeline, stage, slot, trigger }, this.#abortStages.signal);
+      this.events.emit('finished', { ...ref, result });
+      await this.#afterResult(track, ref, result);
+    } catch (err) {
+      // The run could not be recorded (or its follow-up failed): retry the slot if that may help.
+      const error = coerceError(err, 'INTERNAL', `${ref.pipeline}/${ref.stage} slot ${ref.slot.toISOString()}`);
+      this.events.emit('errored', { ...ref, error });
+      log.error({ err: error }, 'stage execution failed');
+      const transient = error.retryable || !(err instanceof NocturneError);
+      if (transient) this.#retry(track, ref);
+    } finally {
+      track.running = null;
+      if (track.removed) this.#tracks.delete(slotKey(track.pipeline, track.stage));
+      else this.#pump(track);
+      // A retry or a busy slot may now wait on its own time rather than on the run.
+      this.#wake();
+    }
+  }
+
+  async #afterResult(track: StageTrack, ref: SlotRef, result: ExecuteResult): Promise<void> {
+    const log = this.#log(track).child({ slot: ref.slot.toISOString() });
+    if (result.kind === 'done') {
+      const { error } = result.outcome;
+      if (result.outcome.ok || !error?.retryable || this.#stopping || ref.attempt > track.policy.retries) return;
+      const note = `attempt ${ref.attempt} failed: ${error.message}; retrying`;
+      if (await this.#deps.ledger.reopenForRetry(result.runId, note)) this.#retry(track, ref);
+      return;
+    }
+    const state = await this.#deps.ledger.slotState(ref.pipeline, ref.stage, ref.slot);
+    if (state === null && ref.trigger === 'schedule' && track.policy.overrun === 'skip') {
+      await this.#skip(track, ref, `overrun: ${result.reason}`);
+    } else if (state === null || (state === 'running' && ref.trigger === 'catchup')) {
+      // Busy elsewhere, or a crashed holder's lease not yet expired: look again later.
+      log.info({ reason: result.reason }, 'stage busy: slot waits');
+      this.#requeue(track, { ...ref, notBefore: this.#after(this.#deps.busyPollMs) });
+    } else {
+      log.debug({ state, reason: result.reason }, 'slot already taken');
+    }
+  }
+
+  #retry(track: StageTrack, ref: SlotRef): void {
+    if (this.#stopping || ref.attempt > track.policy.retries) return;
+    const delayMs = backoffMs(ref.attempt, this.#deps.retryBaseMs, this.#deps.retryMaxMs, this.#deps.random);
+    this.events.emit('retry', { ...ref, delayMs });
+    this.#log(track).warn({ slot: ref.slot.toISOString(), attempt: ref.attempt + 1, delayMs }, 'retrying slot');
+    this.#requeue(track, { ...ref, attempt: ref.attempt + 1, notBefore: this.#after(delayMs) });
+  }
+
+  /** Puts a slot back at the head of its queue: it keeps its turn before later slots. */
+  #requeue(track: StageTrack, item: QueuedSlot): void {
+    if (track.removed) return;
+    track.queue.unshift(item);
+    this.#wake();
+  }
+
+  async #skip(track: StageTrack, ref: Pick<SlotRef, 'slot' | 'trigger'>, reason: string): Promise<void> {
+    const log = this.#log(track).child({ slot: ref.slot.toISOString() });
+    try {
+      const host = this.#config?.daemon.host.name;
+      const skip = { pipeline: track.pipeline, stage: track.stage, slot: ref.slot, trigger: ref.trigger, reason };
+      if (await this.#deps.ledger.recordSkipped(host === undefined ? skip : { ...skip, host })) {
+        this.events.emit('skipped', { pipeline: track.pipeline, stage: track.stage, slot: ref.slot, trigger: ref.trigger, reason });
+        log.warn({ reason }, 'slot skipped');
+      } else {
+        log.info({ reason }, 'slot already recorded: not skipped');
+      }
+    } catch (err) {
+      log.error({ err: coerceError(err), reason }, 'could not record the skipped slot');
+    }
+  }
+
+  #inBackground(work: Promise<void>): void {
+    this.#background.add(work);
+    void work.finally(() => this.#background.delete(work));
+  }
+
+  #after(ms: number): Date {
+    return new Date(this.#deps.clock.now().getTime() + ms);
+  }
+
+  #log(track: StageTrack): Logger {
+    return this.#deps.logger.child({ pipeline: track.pipeline, stage: track.stage });
+  }
+}

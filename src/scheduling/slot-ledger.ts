@@ -1,0 +1,89 @@
+import os from 'node:os';
+import type { StageName } from '../config/schema.js';
+import { coerceError } from '../core/errors.js';
+import type { Db } from '../db/database.js';
+import type { RunState } from '../runs/runs.js';
+
+/** The newest slot the scheduler recorded for one pipeline and stage, and how it ended. */
+export interface LastSlot {
+  slot: Date;
+  state: RunState;
+}
+
+/**
+ * What the scheduler needs from the run history beyond beginRun: where each stage left
+ * off, and the rows it writes itself (skipped slots, retries). PostgreSQL in the daemon,
+ * a map in unit tests.
+ */
+export interface SlotLedger {
+  /** Newest scheduled or caught-up slot per `pipeline/stage` (manual runs are not slots). */
+  lastSlots(): Promise<Map<string, LastSlot>>;
+  /** The state of the run of (pipeline, stage, slot), or null if the slot has no run. */
+  slotState(pipeline: string, stage: StageName, slot: Date): Promise<RunState | null>;
+  /** Records a slot that will not run; false if the slot already had a row. */
+  recordSkipped(skip: SkippedSlot): Promise<boolean>;
+  /**
+   * Marks a failed run as interrupted, so that beginRun takes the slot over as its next
+   * attempt; false if the run is no longer in the failed state.
+   */
+  reopenForRetry(runId: number, note: string): Promise<boolean>;
+}
+
+export interface SkippedSlot {
+  pipeline: string;
+  stage: StageName;
+  slot: Date;
+  trigger: 'schedule' | 'catchup';
+  reason: string;
+  host?: string;
+}
+
+export const slotKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
+
+export function createPgSlotLedger(db: Db): SlotLedger {
+  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw coerceError(err, 'DB_FAILED', `run history: ${what}`);
+    }
+  };
+  return {
+    lastSlots: () =>
+      guarded('reading the last slot of each stage', async () => {
+        const rows = await db.any<{ pipeline: string; stage: string; slot: Date; state: RunState }>(
+          `SELECT DISTINCT ON (pipeline, stage) pipeline, stage, slot, state
+             FROM runs WHERE trigger <> 'manual' ORDER BY pipeline, stage, slot DESC`,
+        );
+        return new Map(rows.map((r) => [slotKey(r.pipeline, r.stage), { slot: r.slot, state: r.state }]));
+      }),
+    slotState: (pipeline, stage, slot) =>
+      guarded(`looking up ${pipeline}/${stage} slot ${slot.toISOString()}`, async () => {
+        const row = await db.oneOrNone<{ state: RunState }>(
+          'SELECT state FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
+          [pipeline, stage, slot],
+        );
+        return row?.state ?? null;
+      }),
+    recordSkipped: (skip) =>
+      guarded(`recording skipped slot ${skip.slot.toISOString()} of ${skip.pipeline}/${skip.stage}`, async () => {
+        const row = await db.oneOrNone(
+          `INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until, finished_at,
+                             error_code, error)
+           VALUES ($1, $2, $3, $4, 'skipped', $5, $6, now(), now(), 'SKIPPED', $7)
+           ON CONFLICT DO NOTHING RETURNING id`,
+          [skip.pipeline, skip.stage, skip.slot, skip.trigger, skip.host ?? os.hostname(), process.pid, skip.reason],
+        );
+        return row !== null;
+      }),
+    reopenForRetry: (runId, note) =>
+      guarded(`reopening run ${runId} for a retry`, async () => {
+        const result = await db.result(
+          `UPDATE runs SET state = 'interrupted', error_code = 'RETRYING', error = $2
+            WHERE id = $1 AND state = 'failed'`,
+          [runId, note],
+        );
+        return result.rowCount === 1;
+      }),
+  };
+}

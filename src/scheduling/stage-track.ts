@@ -1,0 +1,129 @@
+import type { StageName } from '../config/schema.js';
+import type { NocturneConfig } from '../config/types.js';
+import type { SlotRef } from './events.js';
+import type { LastSlot } from './slot-ledger.js';
+import { missedSlots, Schedule, type CatchUpPolicy } from './slots.js';
+
+/** How one stage copes with misses, overruns and failures: its slice of the pipeline YAML. */
+export interface StagePolicy {
+  schedule: string;
+  timezone: string;
+  catchUp: CatchUpPolicy;
+  maxCatchUp: number;
+  overrun: 'wait' | 'skip';
+  retries: number;
+}
+
+/** A slot waiting its turn: caught up, waiting behind an overrun, or a retry in backoff. */
+export interface QueuedSlot extends SlotRef {
+  /** Not to be started before this instant (retry backoff, polling a busy stage). */
+  notBefore: Date;
+}
+
+/**
+ * The scheduler's state for one (pipeline, stage) on this host. `cursor` is the newest
+ * slot already considered: slots only come due after it, so a clock that goes back
+ * cannot make one fire twice (and PostgreSQL refuses a second run of a slot anyway).
+ */
+export interface StageTrack {
+  readonly pipeline: string;
+  readonly stage: StageName;
+  policy: StagePolicy;
+  schedule: Schedule;
+  cursor: Date;
+  /** schedule.next(cursor), cached: the next slot to come due, null if none ever will. */
+  next: Date | null;
+  queue: QueuedSlot[];
+  /** The slot being executed, if any, and the promise of its execution. */
+  running: { ref: SlotRef; since: Date; done: Promise<void> } | null;
+  /** Removed from the configuration by a reload: dropped once its running slot ends. */
+  removed: boolean;
+}
+
+/** The stages this host runs, with their policies, keyed `pipeline/stage`. */
+export function desiredStages(config: NocturneConfig): Map<string, { pipeline: string; stage: StageName; policy: StagePolicy }> {
+  const wanted = new Map<string, { pipeline: string; stage: StageName; policy: StagePolicy }>();
+  for (const [pipeline, { config: p }] of config.pipelines) {
+    for (const stage of config.daemon.host.stages) {
+      const s = p[stage];
+      if (!s) continue;
+      const policy: StagePolicy = {
+        schedule: s.schedule,
+        timezone: s.timezone,
+        catchUp: s.catchUp,
+        maxCatchUp: s.maxCatchUp,
+        overrun: s.overrun,
+        retries: s.retries,
+      };
+      wanted.set(`${pipeline}/${stage}`, { pipeline, stage, policy });
+    }
+  }
+  return wanted;
+}
+
+export function createTrack(pipeline: string, stage: StageName, policy: StagePolicy, now: Date): StageTrack {
+  const schedule = new Schedule(policy.schedule, policy.timezone);
+  return { pipeline, stage, policy, schedule, cursor: now, next: schedule.next(now), queue: [], running: null, removed: false };
+}
+
+/** Applies a reloaded policy; a changed schedule starts afresh from now (past slots are not replayed). */
+export function updateTrack(track: StageTrack, policy: StagePolicy, now: Date): void {
+  const rescheduled = policy.schedule !== track.policy.schedule || policy.timezone !== track.policy.timezone;
+  track.policy = policy;
+  if (!rescheduled) return;
+  track.schedule = new Schedule(policy.schedule, policy.timezone);
+  track.cursor = now;
+  track.next = track.schedule.next(now);
+}
+
+/** Every slot in (cursor, now], oldest first, and the cursor moved past them. */
+export function takeDueSlots(track: StageTrack, now: Date): Date[] {
+  const due: Date[] = [];
+  while (track.next && track.next.getTime() <= now.getTime()) {
+    due.push(track.next);
+    track.cursor = track.next;
+    track.next = track.schedule.next(track.cursor);
+  }
+  return due;
+}
+
+/** When this track next needs the loop's attention, in ms from now (Infinity: never by itself). */
+export function msUntilAttention(track: StageTrack, now: Date): number {
+  const times: number[] = [];
+  if (track.next) times.push(track.next.getTime());
+  const head = track.queue[0];
+  if (head && !track.running) times.push(head.notBefore.getTime());
+  return Math.max(0, Math.min(Infinity, ...times) - now.getTime());
+}
+
+/** The slots to run at start for those missed since `last`, per the stage's catch-up policy. */
+export function catchUpSlots(track: StageTrack, last: LastSlot | undefined, now: Date): QueuedSlot[] {
+  // A crash leaves its slot running (lease) or interrupted: that slot is resumed first.
+  const unfinished = last?.state === 'running' || last?.state === 'interrupted';
+  const { catchUp, maxCatchUp } = track.policy;
+  return missedSlots(track.schedule, last?.slot ?? null, now, catchUp, maxCatchUp, unfinished).map((slot) => ({
+    pipeline: track.pipeline,
+    stage: track.stage,
+    slot,
+    trigger: 'catchup',
+    attempt: 1,
+    notBefore: now,
+  }));
+}
+
+/** Whether all of `work` settles within `ms` (on the scheduler's sleep, so fake time drives it). */
+export async function settlesWithin(
+  work: Promise<unknown>[],
+  ms: number,
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+): Promise<boolean> {
+  const timer = new AbortController();
+  const all = Promise.all(work).then(() => true);
+  const late = sleep(ms, timer.signal).then(
+    () => false,
+    () => false,
+  );
+  const done = await Promise.race([all, late]);
+  timer.abort();
+  return done;
+}

@@ -1,0 +1,117 @@
+import { systemClock, type Clock } from '../core/clock.js';
+import { coerceError, NocturneError } from '../core/errors.js';
+import { durationMs } from '../config/durations.js';
+import type { StageName } from '../config/schema.js';
+import type { NocturneConfig } from '../config/types.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../log/logger.js';
+import { beginRun, finishRun, renewLease, type RunTrigger } from '../runs/runs.js';
+import { STAGE_RUNNERS } from './registry.js';
+import type { Progress, StageOutcome } from './types.js';
+
+export interface ExecuteRequest {
+  pipeline: string;
+  stage: StageName;
+  slot: Date;
+  trigger: RunTrigger;
+  /** YYYY-MM-DD; default: the slot's date in the stage's time zone. */
+  date?: string;
+  dryRun?: boolean;
+}
+
+export interface ExecuteDeps {
+  config: NocturneConfig;
+  db: Db;
+  logger: Logger;
+  clock?: Clock;
+  signal?: AbortSignal;
+  progress?: Progress;
+  print?: (line: string) => void;
+}
+
+export type ExecuteResult =
+  | { kind: 'done'; runId: number; outcome: StageOutcome }
+  | { kind: 'not-run'; reason: string };
+
+const LEASE_MS = 60_000;
+
+/**
+ * Runs one stage of one pipeline as a recorded run: the same path for the scheduler,
+ * catch-up and `nocturne run`, so all take the same locks and appear in the same history.
+ */
+export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Promise<ExecuteResult> {
+  const pipeline = deps.config.pipelines.get(req.pipeline);
+  if (!pipeline) throw new NocturneError('CONFIG_INVALID', `no pipeline named "${req.pipeline}"`);
+  const stageConfig = pipeline.config[req.stage];
+  if (!stageConfig) {
+    throw new NocturneError('CONFIG_INVALID', `pipeline "${req.pipeline}" (${pipeline.file}) has no ${req.stage} stage`);
+  }
+  const logger = deps.logger.child({ pipeline: req.pipeline, stage: req.stage });
+  const date = req.date ?? localDate(req.slot, stageConfig.timezone);
+  const context = {
+    config: deps.config,
+    pipeline,
+    db: deps.db,
+    clock: deps.clock ?? systemClock,
+    signal: deps.signal ?? new AbortController().signal,
+    slot: req.slot,
+    date,
+    dryRun: req.dryRun ?? false,
+    progress: deps.progress ?? { update() {}, done() {} },
+    print: deps.print ?? (() => {}),
+  };
+  if (context.dryRun) {
+    const outcome = await STAGE_RUNNERS[req.stage]({ ...context, logger, runId: 0 });
+    return { kind: 'done', runId: 0, outcome };
+  }
+
+  const begun = await beginRun(deps.db, { ...req, leaseMs: LEASE_MS, ...hostOf(deps.config) });
+  if (begun.kind !== 'started') {
+    const reason =
+      begun.kind === 'busy'
+        ? `run ${begun.run.id} of ${req.pipeline}/${req.stage} is still in progress on ${begun.run.host} (pid ${begun.run.pid})`
+        : `slot ${req.slot.toISOString()} already has run ${begun.run.id} (${begun.run.state})`;
+    logger.info({ runId: begun.run.id }, reason);
+    return { kind: 'not-run', reason };
+  }
+  const runId = begun.run.id;
+  const runLogger = logger.child({ runId, slot: req.slot.toISOString() });
+  const timer = setInterval(() => {
+    renewLease(deps.db, runId, LEASE_MS).catch((err: unknown) => runLogger.warn({ err }, 'lease renewal failed'));
+  }, LEASE_MS / 3);
+  timer.unref();
+  runLogger.info({ trigger: req.trigger, date }, 'stage started');
+  const timeout = AbortSignal.timeout(durationMs(stageConfig.timeout));
+  const signal = AbortSignal.any([context.signal, timeout]);
+  let outcome: StageOutcome;
+  try {
+    outcome = await STAGE_RUNNERS[req.stage]({ ...context, signal, logger: runLogger, runId });
+  } catch (err) {
+    const error = timeout.aborted
+      ? new NocturneError('TIMEOUT', `${req.pipeline}/${req.stage} exceeded its timeout of ${stageConfig.timeout}`)
+      : coerceError(err);
+    outcome = { ok: false, stats: {}, summary: error.message, error };
+  } finally {
+    clearInterval(timer);
+    context.progress.done();
+  }
+  const interrupted = !outcome.ok && context.signal.aborted;
+  await finishRun(deps.db, runId, {
+    state: outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed',
+    stats: outcome.stats,
+    ...(outcome.error ? { errorCode: outcome.error.code, error: outcome.error.message } : {}),
+  });
+  const level = outcome.ok ? 'info' : 'error';
+  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : 'failed'}: ${outcome.summary}`);
+  return { kind: 'done', runId, outcome };
+}
+
+function hostOf(config: NocturneConfig): { host?: string } {
+  const name = config.daemon.host.name;
+  return name === undefined ? {} : { host: name };
+}
+
+/** The calendar date of `instant` in `timeZone`, as YYYY-MM-DD. */
+export function localDate(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}

@@ -1,0 +1,50 @@
+import os from 'node:os';
+import path from 'node:path';
+import { NocturneError } from '../../core/errors.js';
+import type { StageRunner } from '../types.js';
+import { ingestFrom } from './runner.js';
+import { localSource, remoteSource, type IngestSource, type RemoteStoreFactory } from './sources.js';
+
+export { checkIngestTargets } from './check-targets.js';
+export { installCatalogue } from './catalogue.js';
+
+export interface IngestDeps {
+  /** Opens a named target of config/nocturne.yaml. @default createRemoteStore (FTP/FTPS, SFTP, local). */
+  remoteStore?: RemoteStoreFactory;
+}
+
+/**
+ * Stage "ingest": loads the CSVs of a local directory or of a target's remote
+ * directory into the pipeline's table, each file exactly once (see runner.ts and
+ * load-file.ts).
+ */
+export function createIngestStage(deps: IngestDeps = {}): StageRunner {
+  return async (ctx) => {
+    const stage = ctx.pipeline.config.ingest;
+    if (!stage) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: the pipeline has no ingest stage`);
+    const { source: where } = stage;
+    let source: IngestSource;
+    if (!('target' in where)) source = localSource(where.dir, stage);
+    else {
+      const target = ctx.config.daemon.targets[where.target];
+      if (!target) {
+        throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: ingest.source.target "${where.target}" is not a target of nocturne.yaml`);
+      }
+      const workDir = path.join(ctx.config.paths.work, 'ingest', ctx.pipeline.config.name);
+      const open = deps.remoteStore ?? (await defaultRemoteStore());
+      source = remoteSource(open(where.target, target), where.dir, stage, workDir);
+    }
+    try {
+      return await ingestFrom(ctx, stage, source, ctx.config.daemon.host.name ?? os.hostname());
+    } finally {
+      await source.close();
+    }
+  };
+}
+
+// Loaded on first use: a host that only ingests local files never loads ssh2 or basic-ftp.
+async function defaultRemoteStore(): Promise<RemoteStoreFactory> {
+  return (await import('../../adapters/transfer/create-remote-store.js')).createRemoteStore;
+}
+
+export const ingestStage: StageRunner = createIngestStage();

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { CsvRecordSplitter, type CsvDialect } from '../../adapters/csv/record-splitter.js';
+import { NocturneError } from '../../core/errors.js';
+import type { IngestStageConfig } from '../../config/schema.js';
+import type { CopyWriter } from './copy-writer.js';
+import { formatIssue, REPORT_LIMIT, type BadRow } from './issues.js';
+import { compileRowEncoder, type RowEncoder, type RowIssue } from './row-encoder.js';
+
+/** Reads 64 KiB at a time: V8 allocates strings over 128 KiB expensively, one by one. */
+const READ_BYTES = 64 * 1024;
+/** Rows are coalesced into writes of at least this many characters. */
+const WRITE_CHARS = 64 * 1024;
+
+export interface PassInput {
+  /** Where to read the bytes. */
+  localPath: string;
+  /** How the file is named in messages (local or remote path). */
+  label: string;
+  stage: Pick<IngestStageConfig, 'columns' | 'csv' | 'badRows'>;
+  /** Appended to each COPY row after a tab: the ledger id (direct load) or the line (staging). */
+  suffix: { kind: 'constant'; text: string } | { kind: 'line' };
+  /** Starts the COPY once the header is known, with the table columns in encoder order. */
+  openCopy(columns: readonly string[]): CopyWriter;
+  /** Filled with the file line of each row sent: maps "COPY ..., line N" back to the file. */
+  lines: LineMap;
+  onRows?(rows: number): void;
+}
+
+export interface PassResult {
+  sha256: string;
+  /** Data records read (header excluded). */
+  rows: number;
+  /** Rows the server stored. */
+  copied: number;
+  /** Bad rows beyond the policy: the file must be rejected. */
+  refused: boolean;
+  badRows: number;
+  /** The first REPORT_LIMIT issues, for a rejection report. */
+  issues: RowIssue[];
+  /** Bad rows to keep in quarantine_rows (badRows.policy = quarantine). */
+  quarantined: BadRow[];
+}
+
+/**
+ * One pass over a file: hash every byte, split, validate and encode every record, and
+ * stream the good ones into `openCopy`'s COPY. A row refused by the policy stops the
+ * COPY (aborted, so the server discards it) but not the reading: the rest is still
+ * checked for the report, up to REPORT_LIMIT issues, and hashed to the last byte.
+ * File-level problems (empty file, header, unterminated quote) throw CSV_INVALID.
+ */
+export async function parsePass(input: PassInput): Promise<PassResult> {
+  const { stage, label } = input;
+  const quarantineMax = stage.badRows.policy === 'quarantine' ? stage.badRows.maxQuarantined : 0;
+  const hash = createHash('sha256');
+  const { lines } = input;
+  const issues: RowIssue[] = [];
+  const quarantined: BadRow[] = [];
+  const suffix = input.suffix.kind === 'constant' ? input.suffix.text : null;
+  let encoder: RowEncoder | undefined;
+  let writer: CopyWriter | undefined;
+  let pending = '';
+  let rows = 0;
+  let badRows = 0;
+  let refused = false;
+
+  const bad = (issue: RowIssue, raw: string): void => {
+    badRows++;
+    if (issues.length < REPORT_LIMIT) issues.push({ ...issue });
+    if (badRows <= quarantineMax) quarantined.push({ line: issue.line, raw, reason: formatIssue(issue) });
+    else refused = true;
+  };
+  const splitter = new CsvRecordSplitter(label, stage.csv, {
+    record(fields, line, raw) {
+      if (!encoder) {
+        encoder = compileRowEncoder(stage, fields, label);
+        return;
+      }
+      rows++;
+      const text = encoder.encode(fields);
+      if (text === undefined) return bad({ ...encoder.issue, line }, raw);
+      if (refused) return;
+      pending += `${text}\t${suffix ?? line}\n`;
+      lines.push(line);
+    },
+    malformed(line, raw, reason) {
+      rows++;
+      bad({ line, reason }, raw);
+    },
+  });
+
+  try {
+    for await (const chunk of createReadStream(input.localPath, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (refused && issues.length >= REPORT_LIMIT) continue;
+      splitter.write(chunk);
+      if (encoder && !writer && !refused) writer = input.openCopy(encoder.columns);
+      if (refused) pending = '';
+      else if (writer && pending.length >= WRITE_CHARS) {
+        await writer.write(pending);
+        pending = '';
+        input.onRows?.(rows);
+      }
+    }
+    if (!(refused && issues.length >= REPORT_LIMIT)) splitter.end();
+    if (!encoder) {
+      const reason = 'empty file: no header line';
+      throw new NocturneError('CSV_INVALID', `${label}:1: ${reason}`, { details: { line: 1, reason } });
+    }
+  } catch (err) {
+    await writer?.abort(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+  let copied = 0;
+  if (refused) await writer?.abort(`${label}: refused by the badRows policy`);
+  else {
+    writer ??= input.openCopy(encoder.columns);
+    if (pending.length > 0) await writer.write(pending);
+    copied = await writer.finish();
+  }
+  input.onRows?.(rows);
+  return { sha256: hash.digest('hex'), rows, copied, refused, badRows, issues, quarantined };
+}
+
+/** A growable list of line numbers: 4 bytes per row, not a JS array of numbers. */
+export class LineMap {
+  #lines = new Uint32Array(1024);
+  #length = 0;
+
+  push(line: number): void {
+    if (this.#length === this.#lines.length) {
+      const bigger = new Uint32Array(this.#lines.length * 2);
+      bigger.set(this.#lines);
+      this.#lines = bigger;
+    }
+    this.#lines[this.#length++] = line;
+  }
+
+  /** File line of the n-th row sent (1-based, as PostgreSQL counts COPY lines). */
+  line(n: number): number | undefined {
+    return n >= 1 && n <= this.#length ? this.#lines[n - 1] : undefined;
+  }
+}
+
+/** The raw text of the records starting on `wanted` lines (to quarantine rows found bad after loading). */
+export async function rawRecords(localPath: string, label: string, dialect: CsvDialect, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  const keep = (line: number, raw: string): void => {
+    if (wanted.has(line)) found.set(line, raw);
+  };
+  const splitter = new CsvRecordSplitter(label, dialect, { record: (_fields, line, raw) => keep(line, raw), malformed: keep });
+  for await (const chunk of createReadStream(localPath, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
+    splitter.write(chunk);
+    if (found.size === wanted.size) return found;
+  }
+  splitter.end();
+  return found;
+}

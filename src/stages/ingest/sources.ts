@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import picomatch from 'picomatch';
+import type { RemoteEntry, RemoteSession, RemoteStore } from '../../adapters/transfer/remote-store.js';
+import { coerceError, NocturneError } from '../../core/errors.js';
+import type { IngestStageConfig, TargetConfig } from '../../config/schema.js';
+
+/** A file offered for ingestion. */
+export interface Candidate {
+  /** Absolute local path, or full remote path. */
+  path: string;
+  /** Relative to the source directory, with "/" separators (include globs, quarantine layout). */
+  relPath: string;
+  sizeBytes: number;
+  /** Local files only: with path and size, lets a run skip a file it has already seen unread. */
+  modifiedAt: Date | null;
+}
+
+/** A candidate's bytes, readable locally, with the hash and size of exactly those bytes. */
+export interface Fetched {
+  localPath: string;
+  sha256: string;
+  sizeBytes: number;
+  release(): Promise<void>;
+}
+
+export interface IngestSource {
+  /** Ledger key of the source: "local:<dir>" or "<target>:<dir>". */
+  readonly key: string;
+  readonly local: boolean;
+  list(): Promise<Candidate[]>;
+  fetch(candidate: Candidate, signal: AbortSignal): Promise<Fetched>;
+  close(): Promise<void>;
+}
+
+export type RemoteStoreFactory = (name: string, target: TargetConfig) => RemoteStore;
+
+/** A matcher for `include`: patterns without "/" match the base name at any depth. */
+function includeMatcher(include: readonly string[]): (relPath: string) => boolean {
+  return picomatch([...include], { basename: true });
+}
+
+export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include'>): IngestSource {
+  const root = path.resolve(dir);
+  const matches = includeMatcher(stage.include);
+  return {
+    key: `local:${root}`,
+    local: true,
+    async list() {
+      const names = await readdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw new NocturneError('CONFIG_INVALID', `ingest source ${root} cannot be listed: ${err.message}`, { cause: err });
+      });
+      const found: Candidate[] = [];
+      for (const name of names.sort()) {
+        const relPath = name.split(path.sep).join('/');
+        if (!matches(relPath)) continue;
+        const full = path.join(root, name);
+        // A file removed since the listing is simply no longer offered.
+        const info = await lstat(full).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return null;
+          throw coerceError(err, 'INTERNAL', `ingest source ${full}`);
+        });
+        // Symbolic links are not followed: they could lead outside the source directory.
+        if (info?.isFile()) found.push({ path: full, relPath, sizeBytes: info.size, modifiedAt: info.mtime });
+      }
+      return found;
+    },
+    async fetch(candidate) {
+      const hash = createHash('sha256');
+      let sizeBytes = 0;
+      for await (const chunk of createReadStream(candidate.path) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        sizeBytes += chunk.length;
+      }
+      return { localPath: candidate.path, sha256: hash.digest('hex'), sizeBytes, release: async () => undefined };
+    },
+    async close() {},
+  };
+}
+
+/**
+ * A target's remote directory. Each file is streamed once into a private directory
+ * under paths.work, hashed as it arrives, then parsed from there (a rejected or
+ * conflicting file may need a second read) and deleted. Remote files are never
+ * changed or deleted: the archive keeps them, and the ledger keeps them from being
+ * loaded twice.
+ */
+export function remoteSource(
+  store: RemoteStore,
+  dir: string,
+  stage: Pick<IngestStageConfig, 'include'>,
+  workDir: string,
+): IngestSource {
+  const root = path.posix.normalize(dir);
+  const matches = includeMatcher(stage.include);
+  let session: RemoteSession | null = null;
+  let scratch: string | null = null;
+  const open = async (signal?: AbortSignal): Promise<RemoteSession> => (session ??= await store.open(signal));
+  // Implementations must not be reused after an error: drop the session and start afresh.
+  // Its close() may fail too; the error that broke it is the one reported.
+  const discard = async (): Promise<void> => {
+    const broken = session;
+    session = null;
+    await broken?.close().catch(() => undefined);
+  };
+  return {
+    key: `${store.name}:${root}`,
+    local: false,
+    async list() {
+      try {
+        const entries = await (await open()).list(root, true);
+        const listed = listedRoot(root, entries);
+        return entries
+          .filter((e) => !e.isDirectory)
+          .map((e) => ({ path: e.path, relPath: path.posix.relative(listed, e.path), sizeBytes: e.sizeBytes, modifiedAt: null }))
+          .filter((c) => safeRelative(c.relPath) && matches(c.relPath))
+          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      } catch (err) {
+        await discard();
+        throw err;
+      }
+    },
+    async fetch(candidate, signal) {
+      if (scratch === null) {
+        await mkdir(workDir, { recursive: true });
+        scratch = await mkdtemp(path.join(workDir, 'download-'));
+      }
+      const localPath = path.join(scratch, `${createHash('sha256').update(candidate.path).digest('hex').slice(0, 16)}.csv`);
+      const hash = createHash('sha256');
+      let sizeBytes = 0;
+      try {
+        const body: Readable = await (await open(signal)).read(candidate.path);
+        await pipeline(
+          body,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              hash.update(chunk);
+              sizeBytes += chunk.length;
+              yield chunk;
+            }
+          },
+          createWriteStream(localPath),
+          { signal },
+        );
+      } catch (err) {
+        await discard();
+        await rm(localPath, { force: true });
+        throw coerceError(err, 'TRANSFER_FAILED', `${store.name}:${candidate.path}: download for ingestion failed`);
+      }
+      return { localPath, sha256: hash.digest('hex'), sizeBytes, release: () => rm(localPath, { force: true }) };
+    },
+    async close() {
+      await discard();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The directory the entries were listed under, as the server spells it: stores resolve
+ * a relative directory against the login directory, so "hfc" may come back as
+ * "/home/archive/hfc/...". It is the parent of the shallowest entry.
+ */
+function listedRoot(root: string, entries: readonly RemoteEntry[]): string {
+  const shallowest = entries.reduce<RemoteEntry | undefined>(
+    (best, e) => (best === undefined || e.path.split('/').length < best.path.split('/').length ? e : best),
+    undefined,
+  );
+  return shallowest === undefined ? root : path.posix.dirname(shallowest.path);
+}
+
+/** A remote name that stays inside the listed directory and holds no control character. */
+function safeRelative(relPath: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return relPath !== '' && !relPath.split('/').includes('..') && !path.posix.isAbsolute(relPath) && !/[\u0000-\u001f]/.test(relPath);
+}

@@ -1,0 +1,48 @@
+import { stagingDir } from '../../executors/job-files.js';
+import type { Executor } from '../../executors/types.js';
+import { bashQuote } from '../../executors/wrapper-script.js';
+import type { PlannedJob } from './plan.js';
+import type { RunSettings } from './settings.js';
+
+export interface DryRunCounts {
+  found: number;
+  skipped: number;
+  earlier: number;
+  reattach: number;
+}
+
+/** An argv as a person would type it in a shell. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : bashQuote(a))).join(' ');
+}
+
+/** What a live run would submit, job by job and observation by observation. */
+export function printDryRun(
+  print: (line: string) => void,
+  settings: RunSettings,
+  executor: Executor,
+  date: string,
+  plans: readonly PlannedJob[],
+  counts: DryRunCounts,
+): void {
+  print(
+    `${settings.pipeline}/run for ${date} (dry run, nothing changed): ${counts.found} observations found, ` +
+      `${counts.skipped} already done or set aside, ${counts.earlier} pending from earlier runs, ` +
+      `${counts.reattach} live job(s) to re-attach; ${plans.length} job(s) to submit with the ${executor.kind} executor`,
+  );
+  for (const plan of plans) {
+    const { spec } = plan;
+    const shape = spec.array ? `job array of ${spec.taskCount} tasks, at most ${spec.array.throttle} at once` : 'single job';
+    print(`job ${spec.name}: ${shape}`);
+    print(`  submit: ${shellLine(executor.describe(spec))}`);
+    print(
+      `  script: ${spec.scriptPath} (generated, ${plan.script.length} bytes): runs each task in ` +
+        `${stagingDir(settings.outbox, plan.token, 0).replace(/0$/, '<task>')}, publishes ${settings.quicklookGlob} ` +
+        `then ${settings.csvGlob} into ${settings.outbox} by rename, then writes ${spec.jobDir}/task-<task>.exit`,
+    );
+    for (const task of plan.tasks) {
+      print(`  task ${task.index}: ${task.obs} (night ${task.night}, attempt ${task.attempt}): ${shellLine(task.argv)}`);
+      print(`    log: ${task.logPath}`);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdir } from 'node:fs/promises';
+import { createExecutor } from '../../executors/create-executor.js';
+import type { Executor } from '../../executors/types.js';
+import type { StageContext, StageRunner } from '../types.js';
+import { discoverObservations } from './discover.js';
+import { printDryRun } from './dry-run.js';
+import { emptyStats } from './outcomes.js';
+import { planJobs } from './plan.js';
+import { checkCommand, resolveRunSettings, type RunSettings } from './settings.js';
+import { RunStore } from './store.js';
+import { RunTracker } from './tracker.js';
+
+export interface RunStageDeps {
+  /** Builds the executor (default: the real one the configuration names). */
+  executor?: (settings: RunSettings, ctx: StageContext) => Executor;
+  random?: () => number;
+  /** How long a task reported COMPLETED may lack its exit marker. */
+  markerGraceMs?: number;
+}
+
+function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
+  return createExecutor({
+    kind: settings.executor,
+    logger: ctx.logger,
+    lostAfterMs: settings.lostAfterMs,
+    concurrency: settings.concurrency,
+  });
+}
+
+/**
+ * Stage "run": finds the night's observations, skips those already done, submits the rest
+ * (one job array per night, or one job per observation), re-attaches to the jobs of
+ * earlier runs, and waits for every task to end, retrying what may succeed.
+ */
+export function createRunStage(deps: RunStageDeps = {}): StageRunner {
+  return async (ctx) => {
+    const settings = resolveRunSettings(ctx);
+    await checkCommand(settings);
+    const executor = (deps.executor ?? defaultExecutor)(settings, ctx);
+    const store = new RunStore(ctx.db, settings.pipeline);
+    const found = await discoverObservations(settings.inputGlob, ctx.date, settings.lookbackDays);
+    const known = await store.knownStates(found.map((o) => o.input));
+    const skipped = found.filter((o) => known.get(o.input) === 'done' || known.get(o.input) === 'failed').length;
+
+    if (ctx.dryRun) {
+      const earlier = await store.pending();
+      const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
+      const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
+      const reattach = (await store.activeJobs()).length;
+      printDryRun(ctx.print, settings, executor, ctx.date, plans, { found: found.length, skipped, earlier: earlier.length, reattach });
+      return { ok: true, stats: {}, summary: `dry run: ${plans.length} job(s) would be submitted` };
+    }
+
+    await mkdir(settings.outbox, { recursive: true });
+    await store.register(found);
+    const stats = { ...emptyStats(), observations: found.length, skipped };
+    const tracker = new RunTracker({
+      ctx,
+      settings,
+      executor,
+      store,
+      stats,
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+      ...(deps.markerGraceMs === undefined ? {} : { markerGraceMs: deps.markerGraceMs }),
+    });
+    await tracker.load();
+    return tracker.run();
+  };
+}
+
+export const runStage: StageRunner = createRunStage();

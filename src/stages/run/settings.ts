@@ -1,0 +1,94 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { NocturneError } from '../../core/errors.js';
+import { durationMs } from '../../config/durations.js';
+import type { ExecutorKind, JobResources } from '../../executors/types.js';
+import { toBashPattern } from '../../executors/wrapper-script.js';
+import type { StageContext } from '../types.js';
+
+/** The run stage's configuration, resolved: absolute paths, milliseconds, merged defaults. */
+export interface RunSettings {
+  pipeline: string;
+  /** The pipeline's YAML file, for messages. */
+  file: string;
+  executor: ExecutorKind;
+  /** The detection code: command[0] made absolute, placeholders left in. */
+  command: string[];
+  /** Absolute input glob, with {yyyy} {mm} {dd} left in. */
+  inputGlob: string;
+  lookbackDays: number;
+  array: { throttle: number } | undefined;
+  resources: JobResources;
+  outbox: string;
+  /** Job directories: <paths.work>/run/<pipeline>. */
+  workDir: string;
+  /** Task logs: <paths.logs>/<pipeline>. */
+  logDir: string;
+  csvGlob: string;
+  quicklookGlob: string;
+  retries: number;
+  retryTimeout: boolean;
+  pollIntervalMs: number;
+  lostAfterMs: number;
+  concurrency: number;
+}
+
+export function resolveRunSettings(ctx: Pick<StageContext, 'config' | 'pipeline'>): RunSettings {
+  const { config, pipeline } = ctx;
+  const run = pipeline.config.run;
+  const name = pipeline.config.name;
+  if (!run) throw new NocturneError('CONFIG_INVALID', `pipeline "${name}" (${pipeline.file}) has no run stage`);
+  const daemon = config.daemon.executor;
+  const resolve = (p: string) => path.resolve(config.dir, p);
+  const [code, ...args] = run.command;
+  if (code === undefined || code === '') {
+    throw new NocturneError('CONFIG_INVALID', `${pipeline.file}: run.command must start with the detection code's path`);
+  }
+  for (const glob of [run.outputs.csv, run.outputs.quicklooks]) {
+    try {
+      toBashPattern(glob);
+    } catch (err) {
+      throw new NocturneError('CONFIG_INVALID', `${pipeline.file}: run.outputs: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return {
+    pipeline: name,
+    file: pipeline.file,
+    executor: run.executor ?? daemon.type,
+    command: [resolve(code), ...args],
+    inputGlob: resolve(run.inputs.glob),
+    lookbackDays: run.inputs.lookbackDays,
+    array: run.array,
+    resources: {
+      partition: run.slurm.partition ?? daemon.slurm.partition,
+      account: run.slurm.account ?? daemon.slurm.account,
+      time: run.slurm.time,
+      mem: run.slurm.mem,
+      cpus: run.slurm.cpus,
+    },
+    outbox: run.outputs.dir === undefined ? path.join(config.paths.outbox, name) : resolve(run.outputs.dir),
+    workDir: path.join(config.paths.work, 'run', name),
+    logDir: path.join(config.paths.logs, name),
+    csvGlob: run.outputs.csv,
+    quicklookGlob: run.outputs.quicklooks,
+    retries: run.retries,
+    retryTimeout: run.retryTimeout,
+    pollIntervalMs: durationMs(daemon.slurm.pollInterval),
+    lostAfterMs: durationMs(daemon.slurm.lostAfter),
+    concurrency: daemon.local.concurrency,
+  };
+}
+
+/** A missing or non-executable detection code is a configuration error, named as such. */
+export async function checkCommand(settings: RunSettings): Promise<void> {
+  const code = settings.command[0] ?? '';
+  try {
+    await access(code, constants.X_OK);
+  } catch (err) {
+    throw new NocturneError(
+      'CONFIG_INVALID',
+      `${settings.file}: run.command: ${code} is not an executable file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,48 @@
+import type { Clock } from '../core/clock.js';
+import type { NocturneError } from '../core/errors.js';
+import type { LoadedPipeline, NocturneConfig } from '../config/types.js';
+import type { StageName } from '../config/schema.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../log/logger.js';
+
+/** Reports progress to a person; a no-op when nobody watches (daemon, pipes). */
+export interface Progress {
+  /** Replaces the current counters, e.g. {pending: 3, running: 2, done: 10} or {files: '3/10', bytes: ...}. */
+  update(counters: Record<string, number | string>): void;
+  done(): void;
+}
+
+export interface StageContext {
+  readonly config: NocturneConfig;
+  readonly pipeline: LoadedPipeline;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Fires on shutdown: stop at the next safe point. */
+  readonly signal: AbortSignal;
+  /** The row in `runs` this execution records into. */
+  readonly runId: number;
+  /** The scheduled instant this run stands for. */
+  readonly slot: Date;
+  /** The observing night to process (YYYY-MM-DD), from --date or derived from the slot. */
+  readonly date: string;
+  /** Print what would be done, change nothing. */
+  readonly dryRun: boolean;
+  readonly progress: Progress;
+  /** Lines for the person at the terminal (dry-run listings, summaries). */
+  readonly print: (line: string) => void;
+}
+
+export interface StageOutcome {
+  /** False when something failed; what succeeded is kept either way. */
+  ok: boolean;
+  /** Counters recorded in runs.stats and exported as metrics (jobs, files, bytes, rows, quarantined...). */
+  stats: Record<string, number>;
+  /** One line for history and status. */
+  summary: string;
+  error?: NocturneError;
+}
+
+export type StageRunner = (ctx: StageContext) => Promise<StageOutcome>;
+
+export type { StageName };

@@ -1,0 +1,143 @@
+import path from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import { coerceError, NocturneError } from '../../core/errors.js';
+import type { Logger } from '../../log/logger.js';
+import { checkQuicklook, type QuicklookExpectation, type QuicklookVerdict } from '../../adapters/images/quicklook-check.js';
+import { writeThumbnail } from '../../adapters/images/thumbnail.js';
+import { joinRemote } from '../../adapters/transfer/remote-paths.js';
+import type { LocalFiles } from './local-files.js';
+import type { OutboxFile } from './outbox.js';
+import { moveToQuarantine, quarantinePathFor } from './quarantine.js';
+import { remotePathFor } from './remote-dir.js';
+import type { NewTransfer, Transfer, TransferLedger } from './transfer-ledger.js';
+import type { UploadHooks } from './verified-upload.js';
+import type { UploadSettings } from './upload-settings.js';
+
+/** The image work of the stage, behind an interface so unit tests need no JPEGs. */
+export interface Quicklooks {
+  check(file: string, expected: QuicklookExpectation): Promise<QuicklookVerdict>;
+  thumbnail(source: string, dest: string, width: number): Promise<unknown>;
+}
+
+export const sharpQuicklooks: Quicklooks = { check: checkQuicklook, thumbnail: writeThumbnail };
+
+export interface PrepareDeps {
+  settings: UploadSettings;
+  ledger: TransferLedger;
+  files: LocalFiles;
+  quicklooks: Quicklooks;
+  clock: Clock;
+  logger: Logger;
+  /** Local paths with an unfinished row: a thumbnail still pending is not remade. */
+  pendingPaths: ReadonlySet<string>;
+  signal: AbortSignal;
+  hooks?: UploadHooks | undefined;
+}
+
+export interface PrepareResult {
+  added: Transfer[];
+  quarantined: number;
+  failures: NocturneError[];
+}
+
+/** sharp decodes on the libuv pool; 4 at once reach ~0.9× its best throughput here. */
+const IMAGE_CONCURRENCY = 4;
+
+/**
+ * Turns newly seen outbox files into transfer rows: JPEGs are decoded first and a bad
+ * one is quarantined (DB row first, then the move, so it is never lost track of); a
+ * thumbnail is made for a good one when configured. All rows are then recorded in one
+ * transaction, a quicklook with its thumbnail.
+ */
+export async function prepareNewFiles(found: readonly OutboxFile[], deps: PrepareDeps): Promise<PrepareResult> {
+  const result: PrepareResult = { added: [], quarantined: 0, failures: [] };
+  const rows: NewTransfer[] = [];
+  const queue = [...found];
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined && !deps.signal.aborted; file = queue.shift()) {
+      try {
+        rows.push(...(await rowsFor(file, deps, result)));
+      } catch (err) {
+        const error = coerceError(err);
+        if (deps.signal.aborted) return;
+        deps.logger.error({ err: error, file: file.path }, 'file not prepared for upload');
+        result.failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: IMAGE_CONCURRENCY }, worker));
+  if (deps.signal.aborted) return result;
+  result.added = await deps.ledger.add(rows);
+  for (const transfer of result.added) await deps.hooks?.afterState?.(transfer);
+  return result;
+}
+
+/** The rows for one file (with its thumbnail first), or none when it was quarantined. */
+async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResult): Promise<NewTransfer[]> {
+  const { settings } = deps;
+  const row: NewTransfer = {
+    pipeline: settings.pipeline,
+    target: settings.target,
+    kind: 'output',
+    localPath: file.path,
+    sizeBytes: file.sizeBytes,
+    mtimeMs: file.mtimeMs,
+    remotePath: '',
+  };
+  let remotePath: string;
+  try {
+    remotePath = remotePathFor(settings.config.remoteDir, settings.values, file);
+  } catch (err) {
+    if (err instanceof NocturneError && err.code === 'PATH_UNSAFE') return quarantine(file, row, err.message, deps, result);
+    throw err;
+  }
+  const isJpeg = /\.jpe?g$/i.test(file.path);
+  const { quicklooks } = settings.config;
+  if (isJpeg && quicklooks.check) {
+    const verdict = await deps.quicklooks.check(file.path, { width: quicklooks.width, height: quicklooks.height });
+    if (!verdict.ok) return quarantine(file, { ...row, remotePath }, `quicklook ${verdict.reason}`, deps, result);
+  }
+  const rows: NewTransfer[] = [{ ...row, remotePath }];
+  if (isJpeg && quicklooks.thumbnailWidth !== undefined && !/\.thumb\.jpe?g$/i.test(file.path)) {
+    const thumb = await thumbnailRow(file, remotePath, quicklooks.thumbnailWidth, deps);
+    if (thumb) rows.unshift(thumb);
+  }
+  return rows;
+}
+
+async function thumbnailRow(file: OutboxFile, remotePath: string, width: number, deps: PrepareDeps): Promise<NewTransfer | null> {
+  const name = `${path.parse(file.path).name}.thumb.jpg`;
+  const local = path.join(deps.settings.thumbnails, path.dirname(file.relative), name);
+  if (deps.pendingPaths.has(local)) {
+    deps.logger.warn({ file: file.path, thumbnail: local }, 'thumbnail of an earlier version still pending: not remade');
+    return null;
+  }
+  await deps.quicklooks.thumbnail(file.path, local, width);
+  const info = await deps.files.stat(local);
+  if (!info) throw new NocturneError('INTERNAL', `thumbnail ${local} of ${file.path} was not written`);
+  return {
+    pipeline: deps.settings.pipeline,
+    target: deps.settings.target,
+    kind: 'thumbnail',
+    localPath: local,
+    ...info,
+    remotePath: joinRemote(path.posix.dirname(remotePath), name),
+  };
+}
+
+async function quarantine(
+  file: OutboxFile,
+  row: NewTransfer,
+  reason: string,
+  deps: PrepareDeps,
+  result: PrepareResult,
+): Promise<NewTransfer[]> {
+  const now = deps.clock.now();
+  const dest = await quarantinePathFor(deps.settings.quarantine, file.relative, now);
+  // Recorded first: a crash before the move leaves the file in the outbox, checked again next run.
+  await deps.ledger.quarantine(row, dest, reason);
+  await moveToQuarantine(file.path, dest, reason, now);
+  deps.logger.warn({ file: file.path, quarantine: dest, reason }, 'file quarantined');
+  result.quarantined += 1;
+  return [];
+}

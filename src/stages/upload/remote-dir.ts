@@ -1,0 +1,60 @@
+import { NocturneError } from '../../core/errors.js';
+import path from 'node:path';
+import { checkRemotePath, joinRemote } from '../../adapters/transfer/remote-paths.js';
+
+export interface TemplateValues {
+  pipeline: string;
+  code: string;
+  version: string;
+}
+
+const PLACEHOLDERS = new Set(['pipeline', 'code', 'version', 'yyyy', 'mm', 'dd']);
+
+/** Refuses a remoteDir template with an unknown placeholder, before any file is touched. */
+export function checkRemoteDirTemplate(template: string, where: string): void {
+  for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!PLACEHOLDERS.has(name ?? '')) {
+      throw new NocturneError(
+        'CONFIG_INVALID',
+        `${where}: upload.remoteDir "${template}" has an unknown placeholder {${name}} (known: ${[...PLACEHOLDERS].map((p) => `{${p}}`).join(' ')})`,
+      );
+    }
+  }
+}
+
+/**
+ * The observation date of a file: the `YYYYMMDDTHHMMSS` stamp HFC codes put in their
+ * file names (sdoss_106_20140221T000045_sdo_feat.csv), else the file's mtime, in UTC.
+ */
+export function fileDate(fileName: string, mtimeMs: number): Date {
+  for (const [, y, m, d, hh, mi, ss] of fileName.matchAll(/(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?!\d)/g)) {
+    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Number(ss)));
+    // Date.UTC rolls 20140231 over into March: only a real calendar date counts.
+    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24) return date;
+  }
+  return new Date(mtimeMs);
+}
+
+/** The remote directory of one file: the template with its placeholders filled in. */
+export function renderRemoteDir(template: string, values: TemplateValues, date: Date): string {
+  const fill: Record<string, string> = {
+    pipeline: values.pipeline,
+    code: values.code,
+    version: values.version,
+    yyyy: String(date.getUTCFullYear()).padStart(4, '0'),
+    mm: String(date.getUTCMonth() + 1).padStart(2, '0'),
+    dd: String(date.getUTCDate()).padStart(2, '0'),
+  };
+  const dir = template.replace(/\{([^}]*)\}/g, (whole, name: string) => fill[name] ?? whole);
+  return checkRemotePath(dir.length > 1 ? dir.replace(/\/+$/, '') : dir, 'remote directory');
+}
+
+/** Where a file of the outbox goes: the rendered directory, then its path below the outbox. */
+export function remotePathFor(
+  template: string,
+  values: TemplateValues,
+  file: { path: string; relative: string; mtimeMs: number },
+): string {
+  const dir = renderRemoteDir(template, values, fileDate(path.basename(file.path), file.mtimeMs));
+  return joinRemote(dir, file.relative);
+}

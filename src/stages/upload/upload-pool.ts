@@ -1,0 +1,125 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
+import { backoffMs, sleep } from '../../core/abort.js';
+import { coerceError, isAbortError, type ErrorCode, type NocturneError } from '../../core/errors.js';
+import type { RemoteSession, RemoteStore } from '../../adapters/transfer/remote-store.js';
+import { SharedConnection, type Lease } from './shared-connection.js';
+
+export interface RetryPolicy {
+  /** Tries per file within one run, the first included. */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 500, maxMs: 5_000 };
+
+/** Two files in flight per connection hide most of the per-state commit latency. */
+export const DEFAULT_LANES = 2;
+
+// Failures of the target itself: no other file can succeed, so all connections stop.
+const TARGET_FATAL: ReadonlySet<ErrorCode> = new Set([
+  'TRANSFER_AUTH_FAILED',
+  'TRANSFER_HOSTKEY_MISMATCH',
+  'SECRET_UNAVAILABLE',
+  'CONFIG_INVALID',
+]);
+
+export interface PoolOptions {
+  store: RemoteStore;
+  connections: number;
+  /** Workers per connection: while one waits for its database commit, another transfers. */
+  lanes?: number;
+  /** The stage's signal: in-flight operations are abandoned at a safe state. */
+  signal: AbortSignal;
+  retry: RetryPolicy;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface PoolReport {
+  /** Set when the target failed as a whole: unreachable, or it refused us. */
+  targetError: NocturneError | null;
+  /** Items that failed after their attempts (recorded through onFailure). */
+  failed: number;
+  /** Items not finished because the target failed or the stage was stopped. */
+  notDone: number;
+}
+
+/**
+ * Works through `items` over up to `connections` sessions, `lanes` files at a time on
+ * each. A session is retired after any error and a fresh one opened for the retry
+ * (with backoff). When sessions cannot be opened even after retries, or the target
+ * refuses us, the remaining items are left for the next run: nothing is lost, the
+ * report says why.
+ */
+export async function runPool<T>(
+  items: readonly T[],
+  options: PoolOptions,
+  work: (item: T, session: RemoteSession) => Promise<void>,
+  onFailure: (item: T, error: NocturneError) => Promise<void>,
+): Promise<PoolReport> {
+  const queue = [...items];
+  // Each connection listens on the stage's signal while an operation runs.
+  setMaxListeners(Math.max(getMaxListeners(options.signal), options.connections * (options.lanes ?? DEFAULT_LANES) * 2 + 10), options.signal);
+  const report: PoolReport = { targetError: null, failed: 0, notDone: 0 };
+  // Wakes workers sleeping in a backoff once the target is given up.
+  const halt = new AbortController();
+  const stopped = AbortSignal.any([options.signal, halt.signal]);
+  const wait = options.sleep ?? sleep;
+  const giveUp = (error: NocturneError) => {
+    report.targetError ??= error;
+    halt.abort(error);
+  };
+
+  const worker = async (connection: SharedConnection) => {
+    while (!stopped.aborted) {
+      const item = queue.shift();
+      if (item === undefined) return;
+      for (let attempt = 1; ; attempt += 1) {
+        let lease: Lease | null = null;
+        try {
+          lease = await connection.acquire();
+          await work(item, lease.session);
+          await lease.release(false);
+          break;
+        } catch (err) {
+          const error = coerceError(err);
+          const opening = lease === null;
+          await lease?.release(true);
+          if (isAbortError(error) || stopped.aborted) {
+            report.notDone += 1;
+            return;
+          }
+          if (error.retryable && attempt < options.retry.attempts && !TARGET_FATAL.has(error.code)) {
+            const resumed = await wait(backoffMs(attempt, options.retry.baseMs, options.retry.maxMs), stopped).then(
+              () => true,
+              () => false,
+            );
+            if (resumed) continue;
+            report.notDone += 1;
+            return;
+          }
+          await onFailure(item, error);
+          report.failed += 1;
+          // Not this file's fault: the target cannot be reached, or refuses us.
+          if (opening || TARGET_FATAL.has(error.code)) {
+            giveUp(error);
+            return;
+          }
+          break;
+        }
+      }
+    }
+  };
+
+  const lanes = options.lanes ?? DEFAULT_LANES;
+  const count = Math.max(1, Math.min(options.connections, Math.ceil(items.length / lanes)));
+  const connections = Array.from({ length: count }, () => new SharedConnection(options.store, options.signal));
+  try {
+    const workers = connections.flatMap((c) => Array.from({ length: lanes }, () => worker(c)));
+    await Promise.all(workers);
+  } finally {
+    await Promise.all(connections.map((c) => c.close()));
+  }
+  report.notDone += queue.length;
+  return report;
+}

@@ -1,0 +1,182 @@
+import path from 'node:path';
+import { NocturneError } from '../../core/errors.js';
+import type { RemoteSession } from '../../adapters/transfer/remote-store.js';
+import { partialPathFor } from '../../adapters/transfer/remote-paths.js';
+import type { LocalFileInfo, LocalFiles } from './local-files.js';
+import { FINISHED_STATES, type Transfer, type TransferChange, type TransferLedger, type TransferState } from './transfer-ledger.js';
+import { needsLocalHash, verifyRemote, type VerifyConfig } from './verify.js';
+
+/** Test seams: called inside the state machine, never configured in production. */
+export interface UploadHooks {
+  /** After each state is durably recorded, before the next side effect (crash injection). */
+  afterState?(transfer: Transfer): void | Promise<void>;
+  /** Between the upload and its verification (a test alters the remote copy here). */
+  beforeVerify?(transfer: Transfer): void | Promise<void>;
+}
+
+export interface MachineDeps {
+  ledger: TransferLedger;
+  files: LocalFiles;
+  verify: VerifyConfig;
+  deleteAfterVerify: boolean;
+  signal: AbortSignal;
+  hooks?: UploadHooks | undefined;
+  /** Random part of partial names (tests make it predictable). */
+  random?: () => string;
+}
+
+/** The row being driven, updated after every recorded step so a retry resumes from it. */
+export interface TransferSlot {
+  transfer: Transfer;
+}
+
+export interface DriveResult {
+  uploadedBytes: number;
+}
+
+/**
+ * Drives one file through verified deletion, from whatever state is recorded, until it
+ * is deleted, kept or found missing. The local copy is removed only after the final
+ * remote name was re-checked, never because nothing failed. Throws on any failure; the
+ * recorded state is always a safe point to resume from (with a fresh session).
+ */
+export async function driveTransfer(slot: TransferSlot, session: RemoteSession, deps: MachineDeps): Promise<DriveResult> {
+  const result: DriveResult = { uploadedBytes: 0 };
+  // Rows read from the database may stem from a crash: trust only what is re-checked.
+  let resumed = true;
+  const move = async (to: TransferState, change: TransferChange = {}) => {
+    slot.transfer = await deps.ledger.move(slot.transfer, to, change);
+    resumed = false;
+    await deps.hooks?.afterState?.(slot.transfer);
+  };
+
+  while (!FINISHED_STATES.has(slot.transfer.state)) {
+    if (deps.signal.aborted) throw new NocturneError('ABORTED', `${slot.transfer.localPath}: stopped at state ${slot.transfer.state}`);
+    const t = slot.transfer;
+    switch (t.state) {
+      case 'uploading':
+        // A partial of an interrupted or failed attempt: removed, then a fresh upload.
+        await session.remove(required(t.partialPath, t));
+        await upload(t, session, deps, move, result);
+        break;
+      case 'discovered':
+        await upload(t, session, deps, move, result);
+        break;
+      case 'verified':
+        await rename(t, session, deps, move, resumed);
+        break;
+      case 'renamed': {
+        const size = await session.size(t.remotePath);
+        if (size !== t.sizeBytes) {
+          await move('discovered', { note: `final name changed after the rename: ${size ?? 'no file'} bytes` });
+          throw mismatch(t, `${t.remotePath}: ${size ?? 'no such file'} after the rename, expected ${t.sizeBytes} bytes`);
+        }
+        await move('checked', { clearError: true, note: `${t.remotePath}: ${size} bytes` });
+        break;
+      }
+      case 'checked':
+        await finish(t, deps, move);
+        break;
+    }
+  }
+  return result;
+}
+
+type Move = (to: TransferState, change?: TransferChange) => Promise<void>;
+
+async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, move: Move, result: DriveResult): Promise<void> {
+  const local = await deps.files.stat(t.localPath);
+  if (!local) {
+    await move('missing', { partialPath: null, note: 'the local file disappeared before it was uploaded' });
+    return;
+  }
+  await session.ensureDir(path.posix.dirname(t.remotePath));
+  const partial = partialPathFor(t.remotePath, deps.random);
+  await move('uploading', { partialPath: partial, sizeBytes: local.sizeBytes, mtimeMs: local.mtimeMs, attempt: true, note: partial });
+  // The local hash is computed while the bytes travel, off the critical path.
+  const localHash = needsLocalHash(deps.verify) ? deps.files.sha256(t.localPath) : null;
+  await Promise.all([session.put(t.localPath, partial), localHash]);
+  result.uploadedBytes += local.sizeBytes;
+  const uploading = { ...t, state: 'uploading' as const, partialPath: partial, ...local };
+  await deps.hooks?.beforeVerify?.(uploading);
+  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
+  if (!check.ok) {
+    // As rclone does: a copy that failed verification is removed, the local one stays.
+    await session.remove(partial);
+    await move('discovered', { partialPath: null, note: `verification failed (${check.method}): ${check.detail}` });
+    throw mismatch(t, check.detail);
+  }
+  await move('verified', {
+    verifyMethod: check.method,
+    localSha256: localHash === null ? null : await localHash,
+    remoteSha256: check.remoteSha256,
+    note: check.method,
+  });
+}
+
+async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, move: Move, resumed: boolean): Promise<void> {
+  const partial = required(t.partialPath, t);
+  if (!resumed) {
+    await session.rename(partial, t.remotePath);
+    await move('renamed', { partialPath: null, note: t.remotePath });
+    return;
+  }
+  // After a crash: the rename may or may not have happened.
+  const partialSize = await session.size(partial);
+  if (partialSize === t.sizeBytes) {
+    await session.rename(partial, t.remotePath);
+    await move('renamed', { partialPath: null, note: t.remotePath });
+    return;
+  }
+  if (partialSize === null) {
+    const check = await verifyRemote(
+      session,
+      t.remotePath,
+      { sizeBytes: t.sizeBytes, sha256: async () => t.localSha256 ?? (await deps.files.sha256(t.localPath)) },
+      deps.verify,
+    );
+    if (check.ok) {
+      await move('renamed', { partialPath: null, note: `${t.remotePath} (renamed before an interruption)` });
+      return;
+    }
+  } else {
+    await session.remove(partial);
+  }
+  await move('discovered', { partialPath: null, note: 'verified partial not found after an interruption: uploading again' });
+}
+
+async function finish(t: Transfer, deps: MachineDeps, move: Move): Promise<void> {
+  const local = await deps.files.stat(t.localPath);
+  if (!local) {
+    // Our own delete happened just before an interruption.
+    await move('deleted', { note: 'the local file was already gone' });
+    return;
+  }
+  if (!sameFile(local, t)) {
+    // Replaced after its upload (a re-run of the code): the new content goes up too.
+    await move('discovered', { note: 'the local file changed after its upload: uploading the new version' });
+    return;
+  }
+  // Thumbnails are ours, made in the work directory: never kept.
+  if (!deps.deleteAfterVerify && t.kind === 'output') {
+    await move('kept', { note: 'deleteAfterVerify is off' });
+    return;
+  }
+  await deps.files.remove(t.localPath);
+  await move('deleted', { note: `local copy removed; archived at ${t.remotePath}` });
+}
+
+export function sameFile(local: LocalFileInfo, t: Pick<Transfer, 'sizeBytes' | 'mtimeMs'>): boolean {
+  return local.sizeBytes === t.sizeBytes && local.mtimeMs === t.mtimeMs;
+}
+
+function required(partial: string | null, t: Transfer): string {
+  if (partial === null) throw new NocturneError('INTERNAL', `${t.localPath}: state ${t.state} without a partial name`);
+  return partial;
+}
+
+function mismatch(t: Transfer, detail: string): NocturneError {
+  return new NocturneError('TRANSFER_VERIFY_MISMATCH', `${t.localPath} → target "${t.target}": ${detail}; local copy kept`, {
+    details: { transferId: t.id },
+  });
+}

@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const repo = path.resolve(import.meta.dirname, '../../..');
+const bin = path.join(repo, 'bin/nocturne.js');
+
+async function nocturne(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: repo });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the nocturne command (built: npm run build)', () => {
+  it('prints its version', async () => {
+    const { version } = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string };
+    expect(await nocturne(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('lists its commands in --help', async () => {
+    const { code, stdout } = await nocturne(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['validate', 'db', 'run', 'history']) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
+  it('exits 64 on a usage error, naming it', async () => {
+    const { code, stderr } = await nocturne(['run', 'sdoss', '--stage', 'launch']);
+    expect(code).toBe(64);
+    expect(stderr).toContain("'launch' is invalid");
+  });
+});

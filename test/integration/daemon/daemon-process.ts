@@ -1,0 +1,141 @@
+/**
+ * The built daemon as a real process (`node bin/nocturne.js daemon`), with a generated
+ * configuration directory: for the integration tests and for bench/daemon.ts.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+
+export const REPO = path.resolve(import.meta.dirname, '../../..');
+const BIN = path.join(REPO, 'bin/nocturne.js');
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  time: number;
+  [key: string]: unknown;
+}
+
+export interface DaemonSettings {
+  pgUrl: string;
+  schema: string;
+  port: number;
+  grace?: string;
+  /** Targets of config/nocturne.yaml; default: "archive", a local directory. */
+  targets?: Record<string, unknown>;
+  /** pipelines/<name>.yaml contents, by name. */
+  pipelines: Record<string, string>;
+}
+
+/** Writes config/nocturne.yaml and pipelines/*.yaml under `dir` (state below dir/state). */
+export async function writeDaemonConfig(dir: string, s: DaemonSettings): Promise<void> {
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  await mkdir(path.join(dir, 'pipelines'), { recursive: true });
+  await mkdir(path.join(dir, 'state'), { recursive: true });
+  const config = {
+    host: { name: 'bench-host' },
+    database: { url: s.pgUrl, schema: s.schema, poolSize: 4 },
+    paths: { state: path.join(dir, 'state') },
+    targets: s.targets ?? { archive: { type: 'local', path: path.join(dir, 'archive') } },
+    http: { listen: `127.0.0.1:${s.port}` },
+    shutdown: { grace: s.grace ?? '2s' },
+  };
+  await writeFile(path.join(dir, 'config/nocturne.yaml'), stringify(config));
+  for (const [name, text] of Object.entries(s.pipelines)) await writeFile(path.join(dir, 'pipelines', `${name}.yaml`), text);
+}
+
+/** A pipeline whose ingest stage reads an (empty) local directory on `schedule`. */
+export function ingestPipeline(name: string, schedule: string, sourceDir: string, extra = ''): string {
+  return [
+    `name: ${name}`,
+    `code: {name: ${name}, version: "1.0"}`,
+    'ingest:',
+    `  schedule: "${schedule}"`,
+    '  retries: 0',
+    `  source: {dir: "${sourceDir}"}`,
+    '  table: public.bench_features',
+    '  columns: {feature_id: {from: id, type: bigint}}',
+    '  naturalKey: [feature_id]',
+    extra,
+    '',
+  ].join('\n');
+}
+
+/** A running `nocturne daemon`, its JSON log lines collected as they come. */
+export class DaemonProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #child: ChildProcess;
+  #waiters: (() => void)[] = [];
+
+  constructor(configDir: string, nodeArgs: string[] = []) {
+    this.#child = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--config', configDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.lines.push({ level: 0, msg: line, time: Date.now() });
+      }
+      for (const wake of this.#waiters) wake();
+    });
+    createInterface({ input: this.#child.stderr! }).on('line', (line) => {
+      this.stderr.push(line);
+      for (const wake of this.#waiters) wake();
+    });
+    this.exited = new Promise((resolve) => this.#child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  /** The first log line (from the start) that matches, waiting up to `timeoutMs` for it. */
+  async waitFor(match: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(match);
+      if (found) return found;
+      if (Date.now() > deadline || this.#child.exitCode !== null) {
+        const tail = [...this.lines.slice(-10).map((l) => JSON.stringify(l)), ...this.stderr.slice(-10)].join('\n');
+        throw new Error(`daemon log: no ${what} within ${timeoutMs} ms (exit code ${this.#child.exitCode}); last lines:\n${tail}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.#waiters = [];
+    }
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Runs the built `nocturne` command line; never throws on a non-zero exit. */
+export function nocturne(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

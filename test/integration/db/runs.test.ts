@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { migrate, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
+import { beginRun, finishRun, listRuns } from '../../../src/runs/runs.js';
+import { createTestDb, type TestDb } from '../../helpers/db.js';
+
+const slot = new Date('2026-11-24T02:00:00Z');
+const base = { pipeline: 'sdoss', stage: 'run', trigger: 'schedule', leaseMs: 60_000 } as const;
+
+describe('state migrations', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('migrate');
+  });
+  afterAll(async () => t?.drop());
+
+  it('are idempotent and safe when several processes start at once', async () => {
+    const results = await Promise.all([migrate(t.db, t.schema), migrate(t.db, t.schema), migrate(t.db, t.schema)]);
+    expect(results.every((r) => r.applied.length === 0)).toBe(true);
+    const versions = await t.db.any<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const files = (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
+    expect(versions).toHaveLength(files.length);
+    expect(versions.at(-1)?.version).toBe(results[0]!.current);
+  });
+});
+
+describe('beginRun: at most one run per (pipeline, stage, slot)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('runs');
+  });
+  afterAll(async () => t?.drop());
+
+  it('lets exactly one of many concurrent claimants start a slot', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, () => beginRun(t.db, { ...base, slot })));
+    expect(results.filter((r) => r.kind === 'started')).toHaveLength(1);
+    const started = results.find((r) => r.kind === 'started')!;
+    await finishRun(t.db, started.run.id, { state: 'succeeded', stats: { jobs: 3 } });
+  });
+
+  it('refuses a slot that already ran, and a second live run of the same stage', async () => {
+    expect((await beginRun(t.db, { ...base, slot })).kind).toBe('slot-taken');
+    const next = await beginRun(t.db, { ...base, slot: new Date('2026-11-25T02:00:00Z') });
+    expect(next.kind).toBe('started');
+    const manual = await beginRun(t.db, { ...base, trigger: 'manual', slot: new Date() });
+    expect(manual.kind).toBe('busy');
+    if (next.kind === 'started') await finishRun(t.db, next.run.id, { state: 'succeeded', stats: {} });
+  });
+
+  it('takes over a run whose holder stopped renewing its lease, as its next attempt', async () => {
+    const crashedSlot = new Date('2026-11-26T02:00:00Z');
+    const first = await beginRun(t.db, { ...base, slot: crashedSlot, leaseMs: 1 });
+    expect(first.kind).toBe('started');
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await beginRun(t.db, { ...base, slot: crashedSlot });
+    expect(second).toMatchObject({ kind: 'started', run: { id: first.run.id, attempt: 2 } });
+    await finishRun(t.db, second.run.id, { state: 'failed', stats: {}, errorCode: 'JOB_FAILED', error: 'x' });
+    const history = await listRuns(t.db, { pipeline: 'sdoss', limit: 10 });
+    expect(history.map((r) => r.state)).toEqual(['failed', 'succeeded', 'succeeded']);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * One night of seven observations as one job array on the rig's real SLURM, each ending
+ * differently, all at once (the slow TIMEOUT case overlaps with everything else).
+ */
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StageOutcome } from '../../../src/stages/types.js';
+import {
+  createHarness,
+  eventually,
+  NIGHT,
+  observationStates,
+  outboxFiles,
+  slurm,
+  slurmTaskId,
+  tasksOf,
+  type Harness,
+  type TaskRow,
+} from './harness.js';
+
+const P = 'outcomes';
+
+describe('run stage on SLURM: one job array, every way a task can end', () => {
+  let h: Harness;
+  let outcome: StageOutcome;
+  let tasks: TaskRow[];
+  const byObs = (obs: string) => tasks.filter((t) => t.obs === obs);
+  const only = (obs: string) => {
+    const [row, ...rest] = byObs(obs);
+    expect(rest).toEqual([]);
+    return row!;
+  };
+
+  beforeAll(async () => {
+    h = await createHarness(P, 'slurm');
+    // `time: 1` (minute) allows the TIMEOUT trick: a running task's limit set to 0 ends it within 30 s.
+    const pipeline = h.pipeline(P, { array: { throttle: 8 }, slurm: { time: '1', mem: '200M', cpus: 1 }, retries: 2 });
+    await h.writeObs(P, NIGHT, 'a-ok', { seed: 11, features: 3 });
+    await h.writeObs(P, NIGHT, 'b-empty', { seed: 12, features: 0 });
+    await h.writeObs(P, NIGHT, 'c-exit3', { seed: 13, exit: 3 });
+    await h.writeObs(P, NIGHT, 'd-signal', { seed: 14, signal: 'KILL' });
+    await h.writeObs(P, NIGHT, 'e-timeout', { seed: 15, sleep: 300 });
+    await h.writeObs(P, NIGHT, 'f-flaky', { seed: 16, fail_attempts: 1 });
+    await h.writeObs(P, NIGHT, 'g-cancel', { seed: 17, sleep: 300 });
+
+    const whenRunning = async (obs: string, act: (id: string) => Promise<unknown>) => {
+      const id = await eventually(() => slurmTaskId(h.t, P, obs), `${obs} to be submitted`);
+      await eventually(async () => (await slurm('squeue', ['-h', '-j', id, '-o', '%T'])).trim() === 'RUNNING', `${obs} to run`);
+      await act(id);
+    };
+    const stage = h.run(pipeline);
+    await Promise.all([
+      whenRunning('e-timeout', (id) => slurm('scontrol', ['update', `JobId=${id}`, 'TimeLimit=0'])),
+      whenRunning('g-cancel', (id) => slurm('scancel', [id])),
+    ]);
+    outcome = await stage;
+    tasks = await tasksOf(h.t, P);
+  }, 90_000);
+  afterAll(async () => h?.close());
+
+  it('counts what happened and fails the run, naming the first failure', () => {
+    expect(outcome.ok).toBe(false);
+    expect(outcome.stats).toEqual({
+      observations: 7,
+      skipped: 0,
+      jobs: 2,
+      submitted: 8,
+      completed: 3,
+      failed: 4,
+      retried: 1,
+      lost: 0,
+    });
+    expect(outcome.error?.code).toBe('JOB_FAILED');
+    expect(outcome.error?.message).toMatch(/observation c-exit3 \(job noc-outcomes-[0-9a-f]{10}, SLURM \d+_2, attempt 1\)/);
+  });
+
+  it('publishes the outputs of successful tasks, and nothing of failed ones', async () => {
+    expect(await outboxFiles(h.outbox(P))).toEqual([
+      'outcomes_106_20261120T000045_a-ok.jpg',
+      'outcomes_106_20261120T000045_a-ok_feat.csv',
+      'outcomes_106_20261120T000045_b-empty.jpg',
+      'outcomes_106_20261120T000045_b-empty_feat.csv',
+      'outcomes_106_20261120T000045_f-flaky.jpg',
+      'outcomes_106_20261120T000045_f-flaky_feat.csv',
+    ]);
+    expect((await readdir(h.outbox(P))).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    expect(only('a-ok')).toMatchObject({ state: 'completed', scheduler_state: 'COMPLETED', exit_code: 0 });
+    expect(only('a-ok').outputs).toEqual(['outcomes_106_20261120T000045_a-ok.jpg', 'outcomes_106_20261120T000045_a-ok_feat.csv']);
+    expect(only('b-empty')).toMatchObject({ state: 'completed' });
+  });
+
+  it('records a non-zero exit as permanent, with the log path and its last lines', () => {
+    const row = only('c-exit3');
+    expect(row).toMatchObject({ state: 'failed', scheduler_state: 'FAILED', exit_code: 3, signal: null, retryable: false });
+    expect(row.reason).toContain('detection code exited with status 3');
+    expect(row.reason).toContain(row.log_path);
+    expect(row.log_tail).toContain('exiting with status 3 as the observation asks');
+  });
+
+  it('records a task killed by a signal', () => {
+    expect(only('d-signal')).toMatchObject({ state: 'failed', scheduler_state: 'FAILED', signal: 9, retryable: false });
+    expect(only('d-signal').reason).toContain('killed by signal 9 (SIGKILL)');
+  });
+
+  it('records TIMEOUT, not retried since retryTimeout is false', () => {
+    expect(only('e-timeout')).toMatchObject({ state: 'failed', scheduler_state: 'TIMEOUT', retryable: false });
+  });
+
+  it('records a task cancelled with scancel', () => {
+    expect(only('g-cancel')).toMatchObject({ state: 'failed', scheduler_state: 'CANCELLED', retryable: false });
+  });
+
+  it('retries a temporary failure as a new submission, keeping the others', () => {
+    const [first, second] = byObs('f-flaky');
+    expect(first).toMatchObject({ attempt: 1, state: 'failed', exit_code: 75, retryable: true });
+    expect(second).toMatchObject({ attempt: 2, state: 'completed' });
+  });
+
+  it('sets failures aside and never runs a done observation again', async () => {
+    expect(await observationStates(h.t, P)).toEqual({
+      'a-ok': 'done',
+      'b-empty': 'done',
+      'c-exit3': 'failed',
+      'd-signal': 'failed',
+      'e-timeout': 'failed',
+      'f-flaky': 'done',
+      'g-cancel': 'failed',
+    });
+    const again = await h.run(h.pipeline(P, { array: { throttle: 8 } }));
+    expect(again).toMatchObject({ ok: true, stats: { observations: 7, skipped: 7, jobs: 0, submitted: 0 } });
+  });
+});

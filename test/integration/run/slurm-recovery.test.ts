@@ -1,0 +1,155 @@
+/**
+ * The run stage on the rig's real SLURM when things go wrong around the jobs: nocturne
+ * killed mid-run, a submission never confirmed, a cluster without accounting, a job that
+ * can never start.
+ */
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunStore } from '../../../src/stages/run/store.js';
+import {
+  createHarness,
+  eventually,
+  NIGHT,
+  observationStates,
+  outboxFiles,
+  REPO,
+  slurm,
+  slurmTaskId,
+  tasksOf,
+  type Harness,
+} from './harness.js';
+
+const BIN = path.join(REPO, 'test/fixtures/run/bin');
+const counted = (...names: string[]) => Object.fromEntries(names.map((n) => [n, path.join(BIN, n)]));
+
+async function calls(file: string, command: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l.startsWith(`${command} `));
+}
+
+describe.concurrent('run stage on SLURM: recovery', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('recovery', 'slurm', { lostAfter: '3s' });
+  });
+  afterAll(async () => h?.close());
+
+  it('re-attaches after nocturne is killed with -9 and submits nothing twice', async () => {
+    const P = 'reattach';
+    const callsFile = path.join(h.dir, 'reattach-calls');
+    const options = { commands: counted('sbatch', 'squeue', 'sacct'), env: { NOCTURNE_TEST_CALLS: callsFile } };
+    // One job per observation (no `array`): two sbatch calls.
+    const pipeline = h.pipeline(P);
+    await h.writeObs(P, NIGHT, 'one', { seed: 1, sleep: 4 });
+    await h.writeObs(P, NIGHT, 'two', { seed: 2, sleep: 4 });
+
+    const child = await h.spawn(pipeline, options);
+    const exited = once(child, 'exit');
+    await eventually(async () => {
+      const running = await h.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'running'`, [P]);
+      return running.n === 2;
+    }, 'both tasks to run');
+    child.kill('SIGKILL');
+    await exited;
+    expect(await calls(callsFile, 'sbatch')).toHaveLength(2);
+
+    const outcome = await h.run(pipeline, options);
+    expect(outcome).toMatchObject({ ok: true, stats: { jobs: 0, submitted: 0, completed: 2, failed: 0, lost: 0 } });
+    expect(await calls(callsFile, 'sbatch')).toHaveLength(2);
+    const names = (await h.t.db.any<{ name: string }>('SELECT name FROM jobs WHERE pipeline = $1 ORDER BY name', [P])).map((r) => r.name);
+    expect(names).toHaveLength(2);
+    const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName,State']);
+    expect(sacct.trim().split('\n').sort()).toEqual(names.map((n) => `${n}|COMPLETED`));
+    // Every poll is one squeue and one sacct call for all live jobs, never one per job.
+    const sacctCalls = await calls(callsFile, 'sacct');
+    expect(sacctCalls.length).toBe((await calls(callsFile, 'squeue')).length);
+    expect(sacctCalls[0]).toMatch(new RegExp(`--name=(${names.join(',')}|${[...names].reverse().join(',')}) `));
+    expect((await tasksOf(h.t, P)).map((t) => [t.obs, t.attempt, t.state])).toEqual([
+      ['one', 1, 'completed'],
+      ['two', 1, 'completed'],
+    ]);
+    expect(await outboxFiles(h.outbox(P))).toHaveLength(4);
+  });
+
+  it('declares a job that SLURM never heard of LOST, never a success, and submits the observation again', async () => {
+    const P = 'lost';
+    const pipeline = h.pipeline(P);
+    const input = await h.writeObs(P, NIGHT, 'ghost', { seed: 3 });
+    // As if nocturne died between saving the token and calling sbatch.
+    const store = new RunStore(h.t.db, P);
+    await store.register([{ input, obs: 'ghost', night: NIGHT }]);
+    await store.createJob({
+      token: '00deadbeef', name: 'noc-lost-00deadbeef', pipeline: P, runId: null, executor: 'slurm', isArray: false,
+      jobDir: path.join(h.dir, 'work/run/lost/00deadbeef'), scriptPath: path.join(h.dir, 'work/run/lost/00deadbeef/job.sh'),
+      argv: ['sbatch'], tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, 'ghost.log') }],
+    });
+
+    const outcome = await h.run(pipeline);
+    expect(outcome).toMatchObject({ ok: true, stats: { lost: 1, completed: 1, failed: 0, jobs: 1 } });
+    const [ghost, real] = await tasksOf(h.t, P);
+    expect(ghost).toMatchObject({ attempt: 1, state: 'lost', retryable: true });
+    expect(ghost!.reason).toContain('(LOST)');
+    // Never started, so not held against the observation: the next attempt is still the first.
+    expect(real).toMatchObject({ attempt: 1, state: 'completed' });
+    expect(await observationStates(h.t, P)).toEqual({ ghost: 'done' });
+  });
+
+  it('falls back to scontrol show job when sacct says accounting is disabled', async () => {
+    const P = 'noacct';
+    const callsFile = path.join(h.dir, 'noacct-calls');
+    const commands = { ...counted('scontrol'), sacct: path.join(BIN, 'sacct-disabled') };
+    const pipeline = h.pipeline(P, { array: { throttle: 2 } });
+    await h.writeObs(P, NIGHT, 'x', { seed: 4 });
+    await h.writeObs(P, NIGHT, 'y', { seed: 5, exit: 2 });
+
+    const outcome = await h.run(pipeline, { commands, env: { NOCTURNE_TEST_CALLS: callsFile } });
+    expect(outcome.stats).toMatchObject({ completed: 1, failed: 1 });
+    expect(await calls(callsFile, 'sacct')).toHaveLength(1);
+    expect((await calls(callsFile, 'scontrol')).length).toBeGreaterThanOrEqual(1);
+    expect((await tasksOf(h.t, P)).map((t) => [t.obs, t.state, t.exit_code])).toEqual([
+      ['x', 'completed', 0],
+      ['y', 'failed', 2],
+    ]);
+  });
+
+  it('cancels a job that can never start and reports it as an error of the run', async () => {
+    const P = 'hopeless';
+    // The rig's node has 8 CPUs: a task asking for 9 stays PENDING (PartitionConfig) forever.
+    const pipeline = h.pipeline(P, { slurm: { time: '00:05:00', mem: '200M', cpus: 9 } });
+    await h.writeObs(P, NIGHT, 'big', { seed: 6 });
+
+    const outcome = await h.run(pipeline);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error?.message).toContain('can never start');
+    const [task] = await tasksOf(h.t, P);
+    expect(task).toMatchObject({ state: 'failed', retryable: false });
+    expect(task!.reason).toContain('PartitionConfig');
+    // Not the observation's fault: it waits for the next run, after the configuration is fixed.
+    expect(await observationStates(h.t, P)).toEqual({ big: 'pending' });
+    const id = await slurmTaskId(h.t, P, 'big');
+    await eventually(async () => (await slurm('squeue', ['-h', '--states=all', '-j', id!, '-o', '%T'])).trim() === 'CANCELLED', 'scancel');
+  });
+
+  it('prints what a dry run would submit, and changes nothing', async () => {
+    const P = 'dryrun';
+    const pipeline = h.pipeline(P, { array: { throttle: 2 } });
+    await h.writeObs(P, NIGHT, 'first', { seed: 8 });
+    await h.writeObs(P, NIGHT, 'second', { seed: 9 });
+    const printed: string[] = [];
+
+    const outcome = await h.run(pipeline, { extra: { dryRun: true, print: (line) => printed.push(line) } });
+    expect(outcome).toMatchObject({ ok: true, summary: 'dry run: 1 job(s) would be submitted' });
+    expect(printed[0]).toContain('2 observations found, 0 already done or set aside');
+    expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(/^  submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /);
+    expect(printed.filter((l) => l.startsWith('  task '))).toHaveLength(2);
+    const rows = await h.t.db.one<{ n: number }>(
+      `SELECT (SELECT count(*) FROM observations WHERE pipeline = $1) + (SELECT count(*) FROM jobs WHERE pipeline = $1) AS n`,
+      [P],
+    );
+    expect(Number(rows.n)).toBe(0);
+    await expect(readFile(path.join(h.dir, 'work/run', P), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await outboxFiles(h.outbox(P))).toEqual([]);
+  });
+});

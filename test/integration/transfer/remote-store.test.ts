@@ -1,0 +1,165 @@
+// The RemoteStore contract, run against the rig's real vsftpd (FTP and explicit FTPS),
+// sshd (SFTP) and a local directory: every implementation must behave the same.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { targetSchema, type TargetConfig } from '../../../src/config/schema.js';
+import { createRemoteStore } from '../../../src/adapters/transfer/create-remote-store.js';
+import type { RemoteSession } from '../../../src/adapters/transfer/remote-store.js';
+import { rigRoot, rigTarget } from './rig-targets.js';
+
+const run = `t-store-${process.pid}-${Date.now()}`;
+let scratch: string;
+let localRoot: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'nocturne-store-'));
+  localRoot = path.join(scratch, 'archive');
+});
+
+afterAll(async () => {
+  await rm(path.join(rigRoot(), run), { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const targets: Array<[string, () => TargetConfig, () => string]> = [
+  ['ftp', () => rigTarget('ftp'), () => rigRoot()],
+  ['ftps', () => rigTarget('ftps'), () => rigRoot()],
+  ['sftp', () => rigTarget('sftp'), () => rigRoot()],
+  ['local', () => targetSchema.parse({ type: 'local', path: localRoot }), () => localRoot],
+];
+
+describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
+  const dir = `${run}/${kind}/a b/2014`;
+
+  async function withSession<T>(work: (s: RemoteSession) => Promise<T>): Promise<T> {
+    const session = await createRemoteStore(`rig-${kind}`, config()).open();
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  it('creates directories, puts, sizes, renames over an existing file, reads back, lists and removes', async () => {
+    const body = randomBytes(300 * 1024 + 7);
+    const local = path.join(scratch, `${kind}.bin`);
+    await writeFile(local, body);
+    await withSession(async (s) => {
+      await s.ensureDir(dir);
+      await s.ensureDir(dir);
+      await s.put(local, `${dir}/x.partial`);
+      expect(await s.size(`${dir}/x.partial`)).toBe(body.length);
+      expect(await s.size(`${dir}/missing.csv`)).toBeNull();
+      await s.put(local, `${dir}/final.bin`);
+      await s.rename(`${dir}/x.partial`, `${dir}/final.bin`);
+      expect(await s.size(`${dir}/x.partial`)).toBeNull();
+      const hash = createHash('sha256');
+      for await (const chunk of await s.read(`${dir}/final.bin`)) hash.update(chunk as Buffer);
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+      // The session is usable again once the read stream has ended.
+      expect(await s.size(`${dir}/final.bin`)).toBe(body.length);
+      const listed = await s.list(`${run}/${kind}`, true);
+      expect(listed.map((e) => [path.posix.basename(e.path), e.isDirectory, e.isDirectory ? 0 : e.sizeBytes]).sort()).toEqual(
+        [
+          ['2014', true, 0],
+          ['a b', true, 0],
+          ['final.bin', false, body.length],
+        ].sort(),
+      );
+      expect(await s.list(`${run}/${kind}/nowhere`, false)).toEqual([]);
+      expect(await s.serverHash(`${dir}/final.bin`, 'sha256')).toBeNull();
+      await s.remove(`${dir}/final.bin`);
+      await s.remove(`${dir}/final.bin`);
+      expect(await s.size(`${dir}/final.bin`)).toBeNull();
+    });
+    expect(existsSync(path.join(root(), dir))).toBe(true);
+  });
+
+  it('a reader that stops early neither hangs nor leaks, and a new session works', async () => {
+    const local = path.join(scratch, `${kind}-early.bin`);
+    await writeFile(local, randomBytes(2 * 1024 * 1024));
+    await withSession(async (s) => {
+      await s.ensureDir(dir);
+      await s.put(local, `${dir}/early.bin`);
+      const stream = await s.read(`${dir}/early.bin`);
+      for await (const chunk of stream) {
+        void chunk;
+        break;
+      }
+      // The abandoned download is torn down: the next call answers at once, or fails at
+      // once as a transfer error of this target (the session is then retired), never hangs.
+      const started = Date.now();
+      const next = await s.size(`${dir}/early.bin`).then(
+        (size) => String(size),
+        (err: unknown) => (err as Error).message,
+      );
+      expect(next).toMatch(new RegExp(`^(${2 * 1024 * 1024}|target "rig-${kind}": .*)$`));
+      expect(Date.now() - started).toBeLessThan(2_000);
+    });
+    await withSession(async (s) => {
+      expect(await s.size(`${dir}/early.bin`)).toBe(2 * 1024 * 1024);
+      await s.remove(`${dir}/early.bin`);
+    });
+  });
+
+  it('creates the same directories from several connections at once', async () => {
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => createRemoteStore(`rig-${kind}`, config()).open()));
+    try {
+      for (const n of [1, 2, 3]) {
+        await Promise.all(sessions.map((s) => s.ensureDir(`${run}/${kind}/race${n}/x/y/z`)));
+      }
+    } finally {
+      await Promise.all(sessions.map((s) => s.close()));
+    }
+    expect(existsSync(path.join(root(), run, kind, 'race3/x/y/z'))).toBe(true);
+  });
+
+  it('refuses unsafe remote paths before sending anything', async () => {
+    await withSession(async (s) => {
+      await expect(s.size(`${run}/../etc/passwd`)).rejects.toMatchObject({ code: 'PATH_UNSAFE' });
+      await expect(s.put(path.join(scratch, 'any'), `${run}/a\r\nDELE x`)).rejects.toMatchObject({ code: 'PATH_UNSAFE' });
+      // A refused path is not a connection failure: the session stays usable.
+      expect(await s.size(`${run}/none`)).toBeNull();
+    });
+  });
+
+  it('fails a read of a missing file with an error naming target and path, and retires the session', async () => {
+    await withSession(async (s) => {
+      const reading = (async () => {
+        for await (const chunk of await s.read(`${dir}/absent.csv`)) void chunk;
+      })();
+      await expect(reading).rejects.toThrow(new RegExp(`target "rig-${kind}": read .*absent\\.csv`));
+      await expect(s.size(`${dir}/absent.csv`)).rejects.toThrow(/open a new one/);
+    });
+  });
+});
+
+describe('FTPS certificate', () => {
+  it('is refused when the ca is not configured, naming the target', async () => {
+    const store = createRemoteStore('no-ca', rigTarget('ftps', { ca: undefined }));
+    await expect(store.open()).rejects.toMatchObject({
+      code: 'TRANSFER_FAILED',
+      retryable: false,
+      message: expect.stringMatching(/target "no-ca": connect .*TLS certificate refused/),
+    });
+  });
+
+  it('really encrypts the data connection with the pinned ca', async () => {
+    // vsftpd's require_ssl_reuse=YES rejects data connections that do not resume the
+    // control session: a successful put proves the resumption works.
+    const local = path.join(scratch, 'tls.bin');
+    await writeFile(local, randomBytes(70_000));
+    const session = await createRemoteStore('tls', rigTarget('ftps')).open();
+    try {
+      await session.ensureDir(`${run}/tls`);
+      await session.put(local, `${run}/tls/x.bin`);
+    } finally {
+      await session.close();
+    }
+    expect(readFileSync(path.join(rigRoot(), run, 'tls/x.bin')).equals(readFileSync(local))).toBe(true);
+  });
+});

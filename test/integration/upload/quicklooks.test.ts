@@ -1,0 +1,67 @@
+// Quicklooks are decoded with sharp before upload: truncated, non-JPEG and wrongly
+// sized ones are quarantined with their reason (in the database and beside the file),
+// never uploaded, and the rest of the batch goes on.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUploadWorld, type UploadWorld } from './upload-world.js';
+
+describe('quicklook checks', () => {
+  let world: UploadWorld;
+  beforeAll(async () => {
+    world = await createUploadWorld('quicklooks', {
+      protocol: 'ftp',
+      upload: { quicklooks: { check: true, width: 320, height: 240, thumbnailWidth: 80 } },
+    });
+  });
+  afterAll(async () => world?.close());
+
+  it('quarantines bad quicklooks with their reason and uploads the good ones', async () => {
+    const good = await world.jpeg('good_20140221T000045.jpg', 320, 240);
+    const whole = await world.jpeg('truncated_20140221T000045.jpg', 320, 240);
+    await world.file('truncated_20140221T000045.jpg', whole.subarray(0, Math.floor(whole.length * 0.6)));
+    await world.file('text_20140221T000045.jpg', 'date,x\n2014-02-21,1\n');
+    await world.jpeg('small_20140221T000045.jpg', 100, 240);
+    const csv = await world.file('sdoss_106_20140221T000045_sdo_feat.csv', 'a\n1\n');
+
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { quarantined: 3, failed: 0, deleted: 3, files: 3 } });
+    expect(await world.remoteFiles()).toEqual([
+      'sdoss/2014/02/good_20140221T000045.jpg',
+      'sdoss/2014/02/good_20140221T000045.thumb.jpg',
+      'sdoss/2014/02/sdoss_106_20140221T000045_sdo_feat.csv',
+    ]);
+    expect(readFileSync(path.join(world.remoteLocal, 'sdoss/2014/02/good_20140221T000045.jpg')).equals(good)).toBe(true);
+    expect(existsSync(csv)).toBe(false);
+
+    const reasons: Record<string, RegExp> = {
+      'truncated_20140221T000045.jpg': /cannot be decoded: .*premature end/i,
+      'text_20140221T000045.jpg': /cannot be decoded: .*unsupported image format/i,
+      'small_20140221T000045.jpg': /wrong dimensions: width 100 px, expected 320/,
+    };
+    const rows = (await world.transfers()).filter((r) => r.state === 'quarantined');
+    expect(rows.map((r) => path.basename(r.local_path)).sort()).toEqual(Object.keys(reasons).sort());
+    for (const row of rows) {
+      const name = path.basename(row.local_path);
+      expect(row.quarantine_path).toBe(path.join(world.quarantine, name));
+      expect(row.error_code).toBe('QUICKLOOK_INVALID');
+      expect(row.error).toMatch(reasons[name]!);
+      expect(existsSync(row.local_path)).toBe(false);
+      expect(existsSync(row.quarantine_path!)).toBe(true);
+      const note = readFileSync(`${row.quarantine_path}.reason.txt`, 'utf8');
+      expect(note).toContain(`file: ${row.local_path}`);
+      expect(note).toMatch(reasons[name]!);
+    }
+  });
+
+  it('keeps an earlier quarantined file when a new bad one of the same name arrives', async () => {
+    await world.file('text_20140221T000045.jpg', 'still not an image');
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { quarantined: 1 } });
+    const rows = (await world.transfers()).filter((r) => r.local_path.endsWith('text_20140221T000045.jpg'));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.quarantine_path).not.toBe(rows[0]!.quarantine_path);
+    expect(readFileSync(rows[0]!.quarantine_path!, 'utf8')).toBe('date,x\n2014-02-21,1\n');
+    expect(readFileSync(rows[1]!.quarantine_path!, 'utf8')).toBe('still not an image');
+  });
+});

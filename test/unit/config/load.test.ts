@@ -1,0 +1,109 @@
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import type { NocturneConfig } from '../../../src/config/types.js';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const FIXTURES = path.join(REPO, 'test/fixtures/config');
+const VALID = path.join(FIXTURES, 'valid');
+const VALID_ENV = { NOCTURNE_FIXTURE_DB_PASSWORD: 'set', CREDENTIALS_DIRECTORY: path.join(VALID, 'credentials') };
+
+async function load(dir: string, env: NodeJS.ProcessEnv): Promise<NocturneConfig> {
+  const result = await loadConfig(dir, env);
+  if (!result.ok) throw new Error(`unexpected problems:\n${result.issues.map((i) => i.message).join('\n')}`);
+  return result.config;
+}
+
+// git keeps no file modes but the executable bit: a secret file must not be readable by others.
+beforeAll(() => chmod(path.join(VALID, 'secrets/archive.key'), 0o600));
+
+describe('loadConfig on a valid configuration', () => {
+  it('makes every relative path absolute, against the configuration directory', async () => {
+    const config = await load(path.relative(process.cwd(), VALID), VALID_ENV);
+    expect(config.dir).toBe(VALID);
+    expect(config.paths).toEqual({
+      state: `${VALID}/state`,
+      outbox: `${VALID}/state/outbox`,
+      quarantine: `${VALID}/state/quarantine`,
+      logs: '/var/log/nocturne',
+      work: `${VALID}/state/work`,
+    });
+    expect(config.daemon.paths).toEqual(config.paths);
+    expect(config.daemon.targets['archive']).toMatchObject({ privateKey: { file: `${VALID}/secrets/archive.key` } });
+    expect(config.daemon.targets['catalogue']).toMatchObject({ ca: `${VALID}/certs/catalogue-ca.pem` });
+    const { run, ingest } = config.pipelines.get('sdoss')?.config ?? {};
+    expect(run?.command).toEqual([`${VALID}/bin/sdoss`, '--input', '{input}', '--outdir', '{outdir}']);
+    expect(run?.inputs.glob).toBe(`${VALID}/data/{yyyy}/{mm}/{dd}/*.{fits,fts}`);
+    expect(ingest?.source).toEqual({ target: 'catalogue', dir: '/hfc/sdoss' });
+  });
+
+  it('applies the defaults of the schema', async () => {
+    const config = await load(VALID, VALID_ENV);
+    expect(config.daemon.executor).toEqual({
+      type: 'local',
+      slurm: { pollInterval: '10s', lostAfter: '5m' },
+      local: { concurrency: 2 },
+    });
+    const { upload, ingest } = config.pipelines.get('sdoss')?.config ?? {};
+    expect(upload).toMatchObject({ timezone: 'UTC', verify: 'size', include: ['*.csv', '*.jpg'], deleteAfterVerify: true });
+    expect(ingest?.csv).toEqual({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] });
+    expect(ingest?.columns['id_feat']).toEqual({ from: 'ID_FEAT', type: 'int', nullable: false });
+  });
+
+  it('skips the secrets of targets that no stage of this host uses', async () => {
+    // The catalogue target's {env: NOCTURNE_FIXTURE_UNSET} is unset, and only ingest (not run here) reads it.
+    const config = await load(VALID, VALID_ENV);
+    expect(config.daemon.host.stages).toEqual(['run', 'upload']);
+    expect(config.pipelines.get('sdoss')?.file).toBe(`${VALID}/pipelines/sdoss.yaml`);
+  });
+
+  it('is deep-frozen, the map of pipelines included', async () => {
+    const config = await load(VALID, VALID_ENV);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config.daemon.database as { url: string }).url = 'postgres://elsewhere';
+    }).toThrow(TypeError);
+    expect(() => (config.pipelines as Map<string, unknown>).set('eit', {})).toThrow('the configuration is frozen');
+    expect(() => (config.pipelines as Map<string, unknown>).delete('sdoss')).toThrow(TypeError);
+    expect(Object.isFrozen(config.pipelines.get('sdoss')?.config.run?.command)).toBe(true);
+  });
+
+  it('accepts a configuration without pipelines/', async () => {
+    const config = await load(path.join(FIXTURES, 'no-pipelines'), {});
+    expect(config.pipelines.size).toBe(0);
+    expect(config.paths.state).toBe('/var/lib/nocturne');
+  });
+
+  it('names a missing directory absolutely when it is not below the current one', async () => {
+    expect(await loadConfig('/nonexistent/nocturne', {})).toEqual({
+      ok: false,
+      issues: [{ file: '/nonexistent/nocturne/config/nocturne.yaml', line: 1, col: 1, message: 'cannot read: no such file' }],
+    });
+  });
+});
+
+describe("the repository's example configuration", () => {
+  it('validates out of the box, with no secret', async () => {
+    const config = await load(REPO, {});
+    expect([...config.pipelines.keys()]).toEqual(['rabat3', 'sdoss', 'spoca-ar']);
+    expect(config.daemon.targets['archive']).toEqual({ type: 'local', path: `${REPO}/var/archive` });
+    expect(config.paths.outbox).toBe(`${REPO}/var/outbox`);
+  });
+
+  it('maps the columns the example detection code writes', async () => {
+    const config = await load(REPO, {});
+    const tables = [...config.pipelines.values()].map(({ config: p }) => p.ingest?.table);
+    expect(tables).toEqual(['hfc.type_iii', 'hfc.sunspots', 'hfc.active_regions']);
+    for (const { config: pipeline } of config.pipelines.values()) {
+      expect(pipeline.code.name).toBe(pipeline.name);
+      expect(pipeline.run?.command[0]).toBe(`${REPO}/examples/detect/detect.mjs`);
+      expect(pipeline.ingest?.naturalKey).toEqual(['feat_filename', 'id_feat']);
+      expect(Object.values(pipeline.ingest?.columns ?? {}).map((c) => c.from)).toEqual([
+        'ID_FEAT', 'OBS_ID', 'DATE_OBS', 'INSTRUME', 'FEAT_X_ARCSEC', 'FEAT_Y_ARCSEC', 'FEAT_HG_LONG_DEG',
+        'FEAT_HG_LAT_DEG', 'FEAT_CARR_LONG_DEG', 'FEAT_CARR_LAT_DEG', 'FEAT_AREA_DEG2', 'FEAT_MEAN_INT',
+        'FEAT_MAX_INT', 'CC', 'CC_LENGTH', 'FEAT_FILENAME', 'RUN_DATE',
+      ]);
+    }
+  });
+});

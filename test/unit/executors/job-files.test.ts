@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import {
+  encodeTaskArgv,
+  exitMarkerPath,
+  jobEnvironment,
+  parseExitMarker,
+  stagingDir,
+  taskLogPath,
+} from '../../../src/executors/job-files.js';
+import { bashQuote, renderWrapperScript, toBashPattern } from '../../../src/executors/wrapper-script.js';
+
+describe('job files', () => {
+  it('lays out a job directory and the staging directory beside the outbox', () => {
+    expect(exitMarkerPath('/w/tok', 3)).toBe('/w/tok/task-3.exit');
+    expect(stagingDir('/outbox/sdoss', 'tok', 3)).toBe('/outbox/sdoss/.tmp-tok-3');
+    expect(taskLogPath('/l/noc.%a.log', 7)).toBe('/l/noc.7.log');
+  });
+
+  it('encodes a task argv NUL-separated, refusing NUL inside a value', () => {
+    expect(encodeTaskArgv('obs 1', 2, ['/bin/x', "it's; rm -rf /"])).toBe("obs 1\u00002\u0000/bin/x\u0000it's; rm -rf /\u0000");
+    expect(() => encodeTaskArgv('o', 1, ['a\u0000b'])).toThrow(/NUL/);
+  });
+
+  it('parses exit markers', () => {
+    expect(parseExitMarker('rc=0\nquicklook=a.jpg\ncsv=a_feat.csv\n', 'm')).toEqual({ rc: 0, csv: ['a_feat.csv'], quicklooks: ['a.jpg'] });
+    expect(() => parseExitMarker('csv=a.csv\n', 'task-1.exit')).toThrow(/task-1.exit: exit marker has no rc= line/);
+    expect(() => parseExitMarker('rc=0\nweird\n', 'm')).toThrow(/unexpected line/);
+  });
+
+  it('hands a job only a few harmless environment variables', () => {
+    expect(jobEnvironment({ PATH: '/bin', HOME: '/root', PGPASSWORD: 'x', NOCTURNE_FTP_PASSWORD: 'y' })).toEqual({ PATH: '/bin', HOME: '/root' });
+  });
+});
+
+describe('the generated batch script', () => {
+  it('turns file-name globs into bash patterns', () => {
+    expect(toBashPattern('*_feat.csv')).toBe('*_feat.csv');
+    expect(toBashPattern('*.{jpg,png}')).toBe('*.@(jpg|png)');
+    expect(() => toBashPattern('sub/*.csv')).toThrow(/without "\/"/);
+    expect(() => toBashPattern('*.{jpg')).toThrow(/unclosed/);
+  });
+
+  it('quotes every configured value so that nothing expands', () => {
+    expect(bashQuote("a'b $(x)")).toBe("'a'\\''b $(x)'");
+    const script = renderWrapperScript({
+      pipeline: 'sdoss',
+      jobName: 'noc-sdoss-tok',
+      token: 'tok',
+      outbox: "/data/out box/$HOME's",
+      csvGlob: '*.csv',
+      quicklookGlob: '*.{jpg,png}',
+    });
+    expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain("outbox='/data/out box/$HOME'\\''s'");
+    expect(script).toContain("quicklook_pattern='*.@(jpg|png)'");
+    expect(script).toContain('staging="$outbox/.tmp-tok-$task"');
+    // Observation values only ever come from the argv file, never from the script text.
+    expect(script).toContain(`mapfile -d '' -t spec < "$job_dir/task-$task.argv"`);
+  });
+});

@@ -1,0 +1,238 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { harness } from './harness.js';
+import { testConfig, type StageTiming } from './test-config.js';
+
+const MIN = 60_000;
+const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
+const at = (text: string) => new Date(text);
+
+let stopAll: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(stopAll.map((stop) => stop()));
+  stopAll = [];
+});
+
+/** A started scheduler with one pipeline "eit" whose stages have the given timing. */
+async function started(start: string, stages: Parameters<typeof testConfig>[0][string], daemon = {}) {
+  const h = harness(start);
+  const config = testConfig({ eit: stages }, daemon);
+  await h.scheduler.start(config);
+  stopAll.push(async () => {
+    const stopping = h.scheduler.stop(MIN, MIN);
+    await h.time.advance(3 * MIN);
+    return stopping;
+  });
+  return { ...h, config };
+}
+
+const slotsOf = (calls: { stage: string; slot: Date }[], stage: string) => iso(calls.filter((c) => c.stage === stage).map((c) => c.slot));
+
+describe('a night of slots in Europe/Paris', () => {
+  const paris = { timezone: 'Europe/Paris' };
+  const stages = { run: { schedule: '30 2 * * *', ...paris }, upload: { schedule: '*/30 2 * * *', ...paris } };
+
+  it('spring forward: the fixed-time job runs once just after the gap, the interval job not at all', async () => {
+    const { time, runs, sleeps } = await started('2026-03-28T20:00:00Z', stages);
+    await time.advanceTo(at('2026-03-29T06:00:00Z'));
+    expect(slotsOf(runs.calls, 'run')).toEqual(['2026-03-29T01:00:00.000Z']);
+    expect(slotsOf(runs.calls, 'upload')).toEqual([]);
+    expect(runs.calls.every((c) => c.at.getTime() === c.slot.getTime())).toBe(true);
+    expect(sleeps.longestMs).toBe(30_000);
+  });
+
+  it('fall back: the fixed-time job runs once at the first 02:30, the interval job in both 02:00 hours', async () => {
+    const { time, runs, sleeps } = await started('2026-10-24T20:00:00Z', stages);
+    await time.advanceTo(at('2026-10-25T06:00:00Z'));
+    expect(slotsOf(runs.calls, 'run')).toEqual(['2026-10-25T00:30:00.000Z']);
+    expect(slotsOf(runs.calls, 'upload')).toEqual([
+      '2026-10-25T00:00:00.000Z',
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-25T01:00:00.000Z',
+      '2026-10-25T01:30:00.000Z',
+    ]);
+    expect(runs.calls.every((c) => c.at.getTime() === c.slot.getTime())).toBe(true);
+    expect(sleeps.longestMs).toBe(30_000);
+  });
+});
+
+describe('only the stages this host runs', () => {
+  it('schedules nothing for stages outside host.stages', async () => {
+    const hourly = { schedule: '0 * * * *' };
+    const { time, runs, scheduler } = await started('2026-11-20T00:30:00Z', { run: hourly, ingest: hourly }, { host: { stages: ['ingest'] } });
+    await time.advanceTo(at('2026-11-20T02:30:00Z'));
+    expect(scheduler.snapshot().map((s) => s.stage)).toEqual(['ingest']);
+    expect(new Set(runs.calls.map((c) => c.stage))).toEqual(new Set(['ingest']));
+  });
+});
+
+describe('overrun', () => {
+  const hourly = (overrun: 'wait' | 'skip'): StageTiming => ({ schedule: '0 * * * *', overrun });
+
+  it('wait: a slot that comes during a run starts when that run ends', async () => {
+    const { time, runs, lines } = await started('2026-11-20T00:30:00Z', { run: hourly('wait') });
+    runs.behaviour = () => ({ durationMs: 80 * MIN, result: 'ok' });
+    await time.advanceTo(at('2026-11-20T04:50:00Z'));
+    expect(runs.calls.map((c) => [c.slot.toISOString().slice(11, 16), c.at.toISOString().slice(11, 16)])).toEqual([
+      ['01:00', '01:00'],
+      ['02:00', '02:20'],
+      ['03:00', '03:40'],
+    ]);
+    expect(lines.filter((l) => l.msg === 'slot waits for the overrunning run')).toHaveLength(3);
+  });
+
+  it('skip: a slot that comes during a run is recorded as skipped, with the reason', async () => {
+    const { time, runs, lines } = await started('2026-11-20T00:30:00Z', { run: hourly('skip') });
+    runs.behaviour = () => ({ durationMs: 80 * MIN, result: 'ok' });
+    await time.advanceTo(at('2026-11-20T04:50:00Z'));
+    expect(runs.table()).toEqual([
+      'eit/run 2026-11-20T01:00:00.000Z schedule succeeded',
+      'eit/run 2026-11-20T02:00:00.000Z schedule skipped',
+      'eit/run 2026-11-20T03:00:00.000Z schedule succeeded',
+      'eit/run 2026-11-20T04:00:00.000Z schedule skipped',
+    ]);
+    expect(runs.rows[1]!.error).toBe('overrun: the run of slot 2026-11-20T01:00:00.000Z is still in progress');
+    expect(lines.filter((l) => l.msg === 'slot skipped')).toHaveLength(2);
+  });
+
+  it('a run held by another process: wait polls until it ends, skip records the slot as skipped', async () => {
+    for (const overrun of ['wait', 'skip'] as const) {
+      const h = harness('2026-11-20T00:30:00Z');
+      h.runs.seed({ pipeline: 'eit', stage: 'run', slot: at('2026-11-20T00:10:00Z'), trigger: 'manual', state: 'running' });
+      await h.scheduler.start(testConfig({ eit: { run: hourly(overrun) } }));
+      await h.time.advanceTo(at('2026-11-20T01:10:00Z'));
+      h.runs.rows[0]!.state = 'succeeded';
+      await h.time.advanceTo(at('2026-11-20T01:50:00Z'));
+      const states = h.runs.table();
+      expect(states[1]).toBe(`eit/run 2026-11-20T01:00:00.000Z schedule ${overrun === 'wait' ? 'succeeded' : 'skipped'}`);
+      const stopping = h.scheduler.stop(MIN, MIN);
+      await h.time.advance(MIN);
+      expect(await stopping).toBe(0);
+    }
+  });
+});
+
+describe('catch-up at start', () => {
+  const nightly = (catchUp: 'none' | 'latest' | 'all'): StageTiming => ({ schedule: '0 2 * * *', catchUp, maxCatchUp: 3 });
+
+  async function caughtUp(catchUp: 'none' | 'latest' | 'all', state: 'succeeded' | 'interrupted' = 'succeeded', day = '2026-11-15') {
+    const h = harness('2026-11-20T12:00:00Z');
+    h.runs.seed({ pipeline: 'eit', stage: 'run', slot: at(`${day}T02:00:00Z`), state });
+    await h.scheduler.start(testConfig({ eit: { run: nightly(catchUp) } }));
+    await h.time.advance(30 * MIN);
+    const stopping = h.scheduler.stop(MIN, MIN);
+    await h.time.advance(MIN);
+    await stopping;
+    return h.runs.calls.map((c) => `${c.slot.toISOString().slice(0, 10)} ${c.trigger}`);
+  }
+
+  it('none runs nothing, latest the newest missed slot, all every missed slot up to maxCatchUp, in order', async () => {
+    expect(await caughtUp('none')).toEqual([]);
+    expect(await caughtUp('latest')).toEqual(['2026-11-20 catchup']);
+    expect(await caughtUp('all')).toEqual(['2026-11-18 catchup', '2026-11-19 catchup', '2026-11-20 catchup']);
+  });
+
+  it('resumes a slot that a crash left interrupted, before the missed ones', async () => {
+    expect(await caughtUp('all', 'interrupted', '2026-11-19')).toEqual(['2026-11-19 catchup', '2026-11-20 catchup']);
+    expect(await caughtUp('latest', 'interrupted', '2026-11-19')).toEqual(['2026-11-20 catchup']);
+    expect(await caughtUp('latest', 'interrupted', '2026-11-20')).toEqual(['2026-11-20 catchup']);
+  });
+});
+
+describe('retries of retryable failures', () => {
+  const stage = (retries: number): StageTiming => ({ schedule: '0 2 * * *', retries });
+
+  it('runs the same slot again as its next attempt, after a backoff', async () => {
+    const { time, runs, scheduler } = await started('2026-11-20T01:00:00Z', { upload: stage(3) });
+    const delays: number[] = [];
+    scheduler.events.on('retry', (r) => delays.push(r.delayMs));
+    runs.behaviour = (_req, attempt) => ({ durationMs: MIN, result: attempt < 3 ? 'retryable' : 'ok' });
+    await time.advanceTo(at('2026-11-20T03:00:00Z'));
+    expect(runs.table()).toEqual(['eit/upload 2026-11-20T02:00:00.000Z schedule succeeded #3']);
+    expect(delays).toEqual([22_500, 45_000]);
+    expect(runs.calls.map((c) => c.at.toISOString().slice(11, 19))).toEqual(['02:00:00', '02:01:22', '02:03:07']);
+  });
+
+  it('gives up after `retries`, and never retries a permanent failure', async () => {
+    const { time, runs } = await started('2026-11-20T01:00:00Z', { upload: stage(1), ingest: stage(5) });
+    runs.behaviour = (req) => ({ durationMs: MIN, result: req.stage === 'upload' ? 'retryable' : 'permanent' });
+    await time.advanceTo(at('2026-11-20T03:00:00Z'));
+    expect(runs.table()).toEqual([
+      'eit/ingest 2026-11-20T02:00:00.000Z schedule failed',
+      'eit/upload 2026-11-20T02:00:00.000Z schedule failed #2',
+    ]);
+  });
+});
+
+describe('clock jumps', () => {
+  const hourly = (catchUp: 'latest' | 'all'): StageTiming => ({ schedule: '0 * * * *', catchUp, maxCatchUp: 2 });
+
+  it('a clock set back does not run a slot twice', async () => {
+    const { time, runs } = await started('2026-11-20T00:30:00Z', { run: hourly('latest') });
+    await time.advanceTo(at('2026-11-20T03:30:00Z'));
+    time.jump(-60 * MIN);
+    await time.advanceTo(at('2026-11-20T04:30:00Z'));
+    expect(slotsOf(runs.calls, 'run').map((s) => s.slice(11, 16))).toEqual(['01:00', '02:00', '03:00', '04:00']);
+  });
+
+  it('a clock set forward treats the slots jumped over as missed, per catch-up policy', async () => {
+    for (const [policy, expected] of [
+      ['latest', ['08:00 schedule']],
+      ['all', ['06:00 catchup', '07:00 catchup', '08:00 schedule']],
+    ] as const) {
+      const { time, runs, scheduler } = await started('2026-11-20T03:30:00Z', { run: hourly(policy) });
+      const missed: string[][] = [];
+      scheduler.events.on('missed', (m) => missed.push(iso(m.slots).map((s) => s.slice(11, 16))));
+      time.jump(5 * 60 * MIN);
+      await time.advance(10 * MIN);
+      expect(runs.calls.map((c) => `${c.slot.toISOString().slice(11, 16)} ${c.trigger}`)).toEqual(expected);
+      expect(missed).toEqual([policy === 'latest' ? ['04:00', '05:00', '06:00', '07:00'] : ['04:00', '05:00']]);
+    }
+  });
+});
+
+describe('stop', () => {
+  it('lets a stage finish within the grace period, and aborts it after', async () => {
+    for (const [durationMs, state] of [
+      [30_000, 'succeeded'],
+      [10 * MIN, 'interrupted'],
+    ] as const) {
+      const h = harness('2026-11-20T01:59:00Z');
+      h.runs.behaviour = () => ({ durationMs, result: 'ok' });
+      await h.scheduler.start(testConfig({ eit: { run: { schedule: '0 2 * * *' } } }));
+      await h.time.advance(MIN + 1000);
+      const stopping = h.scheduler.stop(MIN, 10_000);
+      await h.time.advance(2 * MIN);
+      expect(await stopping).toBe(0);
+      expect(h.runs.table()).toEqual([`eit/run 2026-11-20T02:00:00.000Z schedule ${state}`]);
+      expect(h.lines.some((l) => l.msg === 'grace period over: aborting running stages')).toBe(state === 'interrupted');
+      await h.time.advance(2 * 60 * MIN);
+      expect(h.runs.calls).toHaveLength(1);
+    }
+  });
+});
+
+describe('reload', () => {
+  it('adds, removes and reschedules stages; a running stage finishes first', async () => {
+    const { time, runs, scheduler } = await started('2026-11-20T00:30:00Z', { run: { schedule: '0 * * * *' } });
+    runs.behaviour = () => ({ durationMs: 20 * MIN, result: 'ok' });
+    await time.advanceTo(at('2026-11-20T01:05:00Z'));
+    const summary = scheduler.reload(
+      testConfig({ eit: { upload: { schedule: '15 * * * *' } }, sdoss: { run: { schedule: '30 * * * *' } } }),
+    );
+    expect(summary).toEqual({ added: ['eit/upload', 'sdoss/run'], removed: ['eit/run'], changed: [] });
+    expect(scheduler.snapshot().map((s) => `${s.pipeline}/${s.stage}`)).toEqual(['eit/run', 'eit/upload', 'sdoss/run']);
+    await time.advanceTo(at('2026-11-20T02:00:00Z'));
+    expect(runs.table()).toEqual([
+      'eit/run 2026-11-20T01:00:00.000Z schedule succeeded',
+      'eit/upload 2026-11-20T01:15:00.000Z schedule succeeded',
+      'sdoss/run 2026-11-20T01:30:00.000Z schedule succeeded',
+    ]);
+    expect(scheduler.snapshot().map((s) => `${s.pipeline}/${s.stage}`)).toEqual(['eit/upload', 'sdoss/run']);
+    expect(scheduler.reload(testConfig({ eit: { upload: { schedule: '45 * * * *' } } }))).toEqual({
+      added: [],
+      removed: ['sdoss/run'],
+      changed: ['eit/upload'],
+    });
+    expect(scheduler.snapshot()[0]!.next?.toISOString()).toBe('2026-11-20T02:45:00.000Z');
+  });
+});

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { NocturneError } from '../../../src/core/errors.js';
+import type { Transfer, TransferState } from '../../../src/stages/upload/transfer-ledger.js';
+import { driveTransfer, type MachineDeps } from '../../../src/stages/upload/verified-upload.js';
+import type { VerifyConfig } from '../../../src/stages/upload/verify.js';
+import { MemoryFiles, MemoryLedger, MemoryServer, MemoryStore, sha256 } from './fakes.js';
+
+const LOCAL = '/outbox/sdoss/a.csv';
+const FINAL = 'hfc/sdoss/2014/02/a.csv';
+const PARTIAL = `${FINAL}.r4nd0m.partial`;
+const BODY = Buffer.from('id,x\n1,2\n');
+
+async function setup(options: { verify?: VerifyConfig; deleteAfterVerify?: boolean; state?: TransferState } = {}) {
+  const files = new MemoryFiles();
+  files.put(LOCAL, BODY);
+  const server = new MemoryServer(files);
+  const ledger = new MemoryLedger();
+  let [t] = await ledger.add([
+    { pipeline: 'sdoss', target: 'archive', kind: 'output', localPath: LOCAL, sizeBytes: BODY.length, mtimeMs: 1_000, remotePath: FINAL },
+  ]);
+  if (options.state && options.state !== 'discovered') {
+    t = { ...t!, state: options.state, partialPath: ['uploading', 'verified'].includes(options.state) ? PARTIAL : null };
+    ledger.rows.set(t.id, t);
+  }
+  const deps: MachineDeps = {
+    ledger,
+    files,
+    verify: options.verify ?? 'size',
+    deleteAfterVerify: options.deleteAfterVerify ?? true,
+    signal: new AbortController().signal,
+    random: () => 'r4nd0m',
+  };
+  const session = await new MemoryStore(server).open();
+  const slot = { transfer: t! };
+  return { files, server, ledger, deps, session, slot, drive: () => driveTransfer(slot, session, deps) };
+}
+
+const FULL = ['discovered', 'uploading', 'verified', 'renamed', 'checked', 'deleted'];
+
+describe('driveTransfer: a fresh file', () => {
+  it.each([
+    ['size', 'size', ['size']],
+    ['sha256-readback', 'size+sha256-readback', ['size', 'read']],
+  ] as const)('verify %s: uploads to a partial name, verifies, renames, re-checks, then deletes', async (verify, method, checks) => {
+    const w = await setup({ verify });
+    expect(await w.drive()).toEqual({ uploadedBytes: BODY.length });
+    expect(w.ledger.states(1)).toEqual(FULL);
+    expect(w.server.log).toEqual([
+      'ensureDir hfc/sdoss/2014/02',
+      `put ${PARTIAL}`,
+      ...checks.map((op) => `${op} ${PARTIAL}`),
+      `rename ${PARTIAL} -> ${FINAL}`,
+      `size ${FINAL}`,
+    ]);
+    expect(w.server.files.get(FINAL)).toEqual(BODY);
+    expect(w.files.files.has(LOCAL)).toBe(false);
+    expect(w.slot.transfer).toMatchObject({
+      state: 'deleted',
+      verifyMethod: method,
+      partialPath: null,
+      attempts: 1,
+      localSha256: verify === 'size' ? null : sha256(BODY),
+    });
+  });
+
+  it('records the partial name before the upload starts and the verification before the rename', async () => {
+    const w = await setup();
+    const seen: string[] = [];
+    w.deps.hooks = {
+      afterState: (t) => void seen.push(`${t.state}:${t.partialPath}:${w.server.log.length}`),
+    };
+    await w.drive();
+    // uploading is recorded after ensureDir only; verified after put+size, before rename.
+    expect(seen.slice(0, 2)).toEqual([`uploading:${PARTIAL}:1`, `verified:${PARTIAL}:3`]);
+  });
+
+  it('server-hash: uses the server digest when FEAT offers one', async () => {
+    const w = await setup({ verify: 'server-hash' });
+    w.server.serverHashes = ['sha256'];
+    await w.drive();
+    expect(w.server.log).toContain(`serverHash ${PARTIAL}`);
+    expect(w.server.log.some((l) => l.startsWith('read'))).toBe(false);
+    expect(w.slot.transfer).toMatchObject({ verifyMethod: 'size+sha256-server', remoteSha256: sha256(BODY) });
+  });
+
+  it('server-hash: reads back and records it when the server offers no digest, or gives none', async () => {
+    const none = await setup({ verify: 'server-hash' });
+    await none.drive();
+    expect(none.slot.transfer.verifyMethod).toBe('size+sha256-readback(no-server-hash)');
+    const silent = await setup({ verify: 'server-hash' });
+    silent.server.serverHashes = ['sha256'];
+    silent.server.serverHashAnswer = () => null;
+    await silent.drive();
+    expect(silent.slot.transfer.verifyMethod).toBe('size+sha256-readback(no-server-hash)');
+    expect(silent.server.log).toContain(`read ${PARTIAL}`);
+  });
+
+  it.each([
+    ['size', (body: Buffer) => body.subarray(0, 3), /3 bytes on the server, 9 bytes locally/],
+    ['sha256-readback', (body: Buffer) => Buffer.alloc(body.length, 1), /SHA-256 [0-9a-f]{64} on the server, [0-9a-f]{64} locally/],
+  ] as const)('verify %s: a remote copy altered before verification is removed; the local one stays', async (verify, alter, detail) => {
+    const w = await setup({ verify });
+    w.deps.hooks = { beforeVerify: (t) => void w.server.files.set(t.partialPath!, alter(w.server.files.get(t.partialPath!)!)) };
+    const err = await w.drive().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NocturneError);
+    expect(err).toMatchObject({ code: 'TRANSFER_VERIFY_MISMATCH', retryable: false });
+    expect((err as Error).message).toMatch(detail);
+    expect((err as Error).message).toContain(`${LOCAL} → target "archive"`);
+    expect(w.files.files.has(LOCAL)).toBe(true);
+    expect([...w.server.files.keys()]).toEqual([]);
+    expect(w.slot.transfer).toMatchObject({ state: 'discovered', partialPath: null });
+  });
+
+  it('a local file gone before its upload is recorded as missing', async () => {
+    const w = await setup();
+    w.files.files.delete(LOCAL);
+    await w.drive();
+    expect(w.slot.transfer.state).toBe('missing');
+    expect(w.server.log).toEqual([]);
+  });
+
+  it('deleteAfterVerify: false keeps the local file', async () => {
+    const w = await setup({ deleteAfterVerify: false });
+    await w.drive();
+    expect(w.slot.transfer.state).toBe('kept');
+    expect(w.files.files.has(LOCAL)).toBe(true);
+  });
+
+  it('stops before the next step when the signal fired', async () => {
+    const w = await setup();
+    const controller = new AbortController();
+    w.deps.signal = controller.signal;
+    w.deps.hooks = { afterState: (t) => (t.state === 'verified' ? controller.abort() : undefined) };
+    await expect(w.drive()).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(w.slot.transfer.state).toBe('verified');
+    expect(w.server.log.some((l) => l.startsWith('rename'))).toBe(false);
+  });
+});
+
+describe('driveTransfer: resuming after an interruption', () => {
+  it('uploading: the recorded partial is removed and the file uploaded again under a new name', async () => {
+    const w = await setup({ state: 'uploading' });
+    w.server.files.set(PARTIAL, BODY.subarray(0, 4));
+    let n = 0;
+    w.deps.random = () => `new${++n}`;
+    await w.drive();
+    expect(w.server.log.slice(0, 3)).toEqual([`remove ${PARTIAL}`, 'ensureDir hfc/sdoss/2014/02', `put ${FINAL}.new1.partial`]);
+    expect([...w.server.files.keys()]).toEqual([FINAL]);
+    expect(w.slot.transfer.state).toBe('deleted');
+  });
+
+  it('verified, partial still there: renamed, re-checked, deleted', async () => {
+    const w = await setup({ state: 'verified' });
+    w.server.files.set(PARTIAL, BODY);
+    await w.drive();
+    expect(w.server.log).toEqual([`size ${PARTIAL}`, `rename ${PARTIAL} -> ${FINAL}`, `size ${FINAL}`]);
+    expect(w.slot.transfer.state).toBe('deleted');
+  });
+
+  it('verified, the rename had happened: the final copy is verified again, then the local one deleted', async () => {
+    const w = await setup({ state: 'verified', verify: 'sha256-readback' });
+    w.server.files.set(FINAL, BODY);
+    await w.drive();
+    expect(w.server.log).toEqual([`size ${PARTIAL}`, `size ${FINAL}`, `read ${FINAL}`, `size ${FINAL}`]);
+    expect(w.slot.transfer.state).toBe('deleted');
+  });
+
+  it('verified, but neither partial nor a matching final copy: uploaded again', async () => {
+    const w = await setup({ state: 'verified', verify: 'sha256-readback' });
+    w.server.files.set(FINAL, Buffer.alloc(BODY.length, 9));
+    await w.drive();
+    expect(w.ledger.states(1)).toEqual(['discovered', 'discovered', 'uploading', 'verified', 'renamed', 'checked', 'deleted']);
+    expect(w.server.files.get(FINAL)).toEqual(BODY);
+  });
+
+  it('renamed, final copy wrong: the local copy stays and the row starts over', async () => {
+    const w = await setup({ state: 'renamed' });
+    w.server.files.set(FINAL, BODY.subarray(1));
+    await expect(w.drive()).rejects.toMatchObject({ code: 'TRANSFER_VERIFY_MISMATCH' });
+    expect(w.files.files.has(LOCAL)).toBe(true);
+    expect(w.slot.transfer.state).toBe('discovered');
+  });
+
+  it('checked, local copy already gone (deleted just before the crash): recorded as deleted', async () => {
+    const w = await setup({ state: 'checked' });
+    w.files.files.delete(LOCAL);
+    await w.drive();
+    expect(w.slot.transfer.state).toBe('deleted');
+    expect(w.server.log).toEqual([]);
+  });
+
+  it('checked, local file replaced since its upload: not deleted, the new version is uploaded', async () => {
+    const w = await setup({ state: 'checked' });
+    w.server.files.set(FINAL, BODY);
+    w.files.put(LOCAL, 'id,x\n1,3\n4,5\n', 2_000);
+    await w.drive();
+    expect(w.server.files.get(FINAL)?.toString()).toBe('id,x\n1,3\n4,5\n');
+    expect(w.ledger.events.slice(1).map((e) => `${e.from}>${e.to}`)).toEqual([
+      'checked>discovered',
+      'discovered>uploading',
+      'uploading>verified',
+      'verified>renamed',
+      'renamed>checked',
+      'checked>deleted',
+    ]);
+  });
+
+  it('a thumbnail is deleted even when outputs are kept', async () => {
+    const w = await setup({ deleteAfterVerify: false });
+    w.slot.transfer = { ...w.slot.transfer, kind: 'thumbnail' } as Transfer;
+    w.ledger.rows.set(1, w.slot.transfer);
+    await w.drive();
+    expect(w.slot.transfer.state).toBe('deleted');
+  });
+});
