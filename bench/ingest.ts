@@ -3,32 +3,32 @@
  *
  * 1. One CSV of --rows rows (~400 bytes each) into a table with a primary key and a
  *    unique constraint: the ingest stage (hash, ledger, parse, validate every field,
- *    COPY) beside `psql \copy` of the same file into the same table. The stage runs in
- *    a child process so that its peak RSS is its own.
+ *    COPY) beside `psql \copy` of the same file into the same table.
  * 2. --files files of --file-rows rows: the stage (one transaction and ledger row per
  *    file) beside a shell loop of `psql \copy`, one per file.
+ * Both sides are whole commands timed from start to exit: psql, and the real CLI
+ * (`node bin/nocturne.js run <pipeline> --stage ingest`, compiled: `npm run bench` builds
+ * first) with a generated configuration; the CLI's peak RSS is sampled from /proc.
+ * $BENCH_NODE_FLAGS (e.g. "--max-semi-space-size=4") are passed to the CLI's node.
  * Inputs are generated into a temporary directory and deleted afterwards. The database
  * is --db, $NOCTURNE_BENCH_DB or the test rig's. Prints figures, does not judge them.
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { daemonConfigSchema, pipelineSchema } from '../src/config/schema.js';
-import type { NocturneConfig } from '../src/config/types.js';
-import { closeDb, openDb, type Db } from '../src/db/database.js';
+import { stringify } from 'yaml';
+import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { createLogger } from '../src/log/logger.js';
-import { executeStage } from '../src/stages/execute.js';
 import { installCatalogue } from '../src/stages/ingest/index.js';
 import { rig } from '../test/helpers/rig.js';
 
 const run = promisify(execFile);
-const SELF = fileURLToPath(import.meta.url);
+const CLI = fileURLToPath(new URL('../bin/nocturne.js', import.meta.url));
 const TS = '%Y-%m-%dT%H:%M:%S';
 const COLUMNS: Record<string, [string, string, boolean?]> = {
   id_feat: ['ID_FEAT', 'int'], obs_id: ['OBS_ID', 'text'], date_obs: ['DATE_OBS', 'timestamp'], instrume: ['INSTRUME', 'text'],
@@ -39,13 +39,6 @@ const COLUMNS: Record<string, [string, string, boolean?]> = {
   feat_filename: ['FEAT_FILENAME', 'text'], run_date: ['RUN_DATE', 'timestamp'],
 };
 const HEADER = Object.values(COLUMNS).map(([from]) => from).join(';');
-
-interface Spec {
-  url: string;
-  state: string;
-  table: string;
-  dir: string;
-}
 
 export async function bench(args: string[]): Promise<void> {
   const opt = (name: string, fallback: number) => {
@@ -79,6 +72,7 @@ export async function bench(args: string[]): Promise<void> {
     const many = path.join(tmp, 'many');
     await mkdir(many);
     for (let i = 0; i < files; i++) await writeCsv(path.join(many, `f${String(i).padStart(5, '0')}.csv`), `f${i}.csv`, fileRows, 0);
+    await writeConfig(tmp, url, state, table, { big, many });
 
     const reset = () => db.none(`TRUNCATE $1:name.bench_features; DELETE FROM ingested_files; CHECKPOINT`, [catalogue]);
     const copyList = Object.keys(COLUMNS).join(',');
@@ -91,15 +85,15 @@ export async function bench(args: string[]): Promise<void> {
       await reset();
       bigCase.psql.push(await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', psqlCopy(path.join(big, 'features.csv'))])));
       await reset();
-      const child = await stageInChild({ url, state, table, dir: big });
-      bigCase.ours.push(child.seconds);
-      bigCase.rss.push(child.maxRssMiB);
+      const loaded = await cli(tmp, 'big');
+      bigCase.ours.push(loaded.seconds);
+      bigCase.rss.push(loaded.peakMiB);
 
       await reset();
-      const loop = `for f in "${many}"/*.csv; do psql "$1" -X -q -v ON_ERROR_STOP=1 -c "\\copy ${table} (${copyList}) FROM '$f' WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL 'NULL')" || exit 1; done`;
+      const loop = `for f in "${many}"/*.csv; do psql "$1" -X -q -v ON_ERROR_STOP=1 -c "${psqlCopy('$f')}" || exit 1; done`;
       manyCase.psql.push(await timed(() => run('bash', ['-c', loop, 'bash', url], { maxBuffer: 1 << 24 })));
       await reset();
-      manyCase.ours.push((await stageInChild({ url, state, table, dir: many })).seconds);
+      manyCase.ours.push((await cli(tmp, 'many')).seconds);
     }
 
     const [bp, bo] = [median(bigCase.psql), median(bigCase.ours)];
@@ -110,12 +104,12 @@ export async function bench(args: string[]): Promise<void> {
         `ingest bench (median of ${repeat}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
         `1) ${rows} rows, ${(rows === 0 ? 0 : (await stat(path.join(big, 'features.csv'))).size / rows).toFixed(0)} B/row, into ${table} (PK + UNIQUE)`,
         line('psql \\copy', bp, `${Math.round(rows / bp)} rows/s`),
-        line('nocturne ingest (validated)', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
+        line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
         `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= 0.70x, RSS < 150 MiB)`,
         `2) ${files} files x ${fileRows} rows`,
         line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
-        line('nocturne ingest (tx + ledger/file)', mo, `${Math.round(files / mo)} files/s`),
-        `  ratio nocturne/psql: ${(mp / mo).toFixed(2)}x (goal >= 1000 files/s)`,
+        line('nocturne run (tx + ledger per file)', mo, `${Math.round(files / mo)} files/s (goal >= 1000 files/s)`),
+        `  ratio nocturne/psql: ${(mp / mo).toFixed(2)}x`,
         '',
       ].join('\n'),
     );
@@ -133,7 +127,14 @@ async function writeCsv(file: string, name: string, rows: number, seed: number):
   const cc = '0123456701234567'.repeat(14);
   for (let id = 1; id <= rows; id++) {
     const x = ((id * 7919 + seed) % 200_000) / 100 - 1000;
-    block += `${id};hmi_${id % 97};2026-11-20T00:${String((id / 60) % 60 | 0).padStart(2, '0')}:${String(id % 60).padStart(2, '0')};HMI;${x.toFixed(3)};${(-x / 2).toFixed(3)};${(x / 20).toFixed(4)};${(x / 40).toFixed(4)};${id % 11 === 0 ? 'NULL' : (x / 10 + 180).toFixed(4)};${(x / 40).toFixed(4)};${(Math.abs(x) / 30).toFixed(3)};${(500 + x / 10).toFixed(2)};${id % 7 === 0 ? 'NULL' : (900 + x / 10).toFixed(2)};${cc.slice(id % 16)};${cc.length - (id % 16)};${name};2026-11-21T02:00:00\n`;
+    const time = `2026-11-20T00:${String((id / 60) % 60 | 0).padStart(2, '0')}:${String(id % 60).padStart(2, '0')}`;
+    const fields = [
+      id, `hmi_${id % 97}`, time, 'HMI', x.toFixed(3), (-x / 2).toFixed(3), (x / 20).toFixed(4), (x / 40).toFixed(4),
+      id % 11 === 0 ? 'NULL' : (x / 10 + 180).toFixed(4), (x / 40).toFixed(4), (Math.abs(x) / 30).toFixed(3),
+      (500 + x / 10).toFixed(2), id % 7 === 0 ? 'NULL' : (900 + x / 10).toFixed(2), cc.slice(id % 16), cc.length - (id % 16),
+      name, '2026-11-21T02:00:00',
+    ];
+    block += `${fields.join(';')}\n`;
     if (block.length > 1 << 16) {
       if (!out.write(block)) await once(out, 'drain');
       block = '';
@@ -143,54 +144,57 @@ async function writeCsv(file: string, name: string, rows: number, seed: number):
   await once(out, 'finish');
 }
 
-async function stageInChild(spec: Spec): Promise<{ seconds: number; maxRssMiB: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`bench child failed (exit ${code}): ${out}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; maxRssMiB: number };
-}
-
-/** The child: one recorded ingest run over spec.dir, timed from its start to its outcome. */
-async function child(spec: Spec): Promise<void> {
-  const columns = Object.fromEntries(
-    Object.entries(COLUMNS).map(([name, [from, type, nullable]]) => [name, { from, type, nullable: nullable ?? false, ...(type === 'timestamp' ? { format: TS } : {}) }]),
+/** Writes config/nocturne.yaml and one pipeline per case (big, many) for the CLI. */
+async function writeConfig(dir: string, url: string, state: string, table: string, sources: Record<string, string>): Promise<void> {
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  await mkdir(path.join(dir, 'pipelines'), { recursive: true });
+  await writeFile(
+    path.join(dir, 'config', 'nocturne.yaml'),
+    stringify({ database: { url, schema: state }, paths: { state: path.join(dir, 'state') }, http: { enabled: false } }),
   );
-  const pipeline = pipelineSchema.parse({
-    name: 'bench',
-    code: { name: 'bench', version: '1' },
-    ingest: {
+  const columns = Object.fromEntries(
+    Object.entries(COLUMNS).map(([name, [from, type, nullable]]) => [
+      name,
+      { from, type, ...(nullable ? { nullable } : {}), ...(type === 'timestamp' ? { format: TS } : {}) },
+    ]),
+  );
+  for (const [name, source] of Object.entries(sources)) {
+    const ingest = {
       schedule: '0 * * * *',
-      source: { dir: spec.dir },
+      source: { dir: source },
       csv: { delimiter: ';', nullValues: ['NULL'] },
-      table: spec.table,
+      table,
       columns,
       naturalKey: ['feat_filename', 'id_feat'],
       timeout: '1h',
-    },
-  });
-  const config: NocturneConfig = {
-    dir: spec.dir,
-    daemon: daemonConfigSchema.parse({ database: { url: spec.url, schema: spec.state }, paths: { state: spec.dir } }),
-    paths: { state: spec.dir, outbox: spec.dir, quarantine: path.join(spec.dir, 'q'), logs: spec.dir, work: spec.dir },
-    pipelines: new Map([['bench', { config: pipeline, file: 'bench.yaml' }]]),
-  };
-  const db: Db = openDb({ url: spec.url, schema: spec.state, poolSize: 2, applicationName: 'nocturne-bench-stage' });
-  try {
-    const started = performance.now();
-    const result = await executeStage(
-      { config, db, logger: createLogger({ level: 'warn', destination: process.stderr }) },
-      { pipeline: 'bench', stage: 'ingest', slot: new Date(), trigger: 'manual' },
-    );
-    const seconds = (performance.now() - started) / 1000;
-    if (result.kind !== 'done' || !result.outcome.ok || result.outcome.stats['failed'] !== 0) {
-      throw new Error(`ingest did not load everything: ${JSON.stringify(result)}`);
-    }
-    process.stdout.write(`${JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
-  } finally {
-    await closeDb(db);
+    };
+    await writeFile(path.join(dir, 'pipelines', `${name}.yaml`), stringify({ name, code: { name: 'bench', version: '1' }, ingest }));
   }
+}
+
+/** `nocturne run <pipeline> --stage ingest`, timed, with its peak RSS (VmHWM, sampled every 20 ms). */
+async function cli(configDir: string, pipeline: string): Promise<{ seconds: number; peakMiB: number }> {
+  const started = performance.now();
+  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, CLI, 'run', pipeline, '--stage', 'ingest', '--config', configDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let peakKiB = 0;
+  // The last sample may come after the process has gone: its file is then missing.
+  const sampler = setInterval(() => {
+    readFile(`/proc/${child.pid}/status`, 'utf8').then(
+      (status) => (peakKiB = Math.max(peakKiB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0))),
+      () => undefined,
+    );
+  }, 20);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearInterval(sampler);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0 || !/: ok: /.test(output)) throw new Error(`nocturne run ${pipeline} failed (exit ${code}):\n${output}`);
+  return { seconds, peakMiB: peakKiB / 1024 };
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -204,4 +208,3 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-if (process.argv[1] === SELF) await child(JSON.parse(process.argv[2]!) as Spec);

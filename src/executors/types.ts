@@ -46,6 +46,8 @@ export interface TrackedJob {
   readonly jobDir: string;
   readonly isArray: boolean;
   readonly taskCount: number;
+  /** Indices of the tasks still awaited (the others have ended). */
+  readonly live: readonly number[];
   /** When the job row was written (before submitting): the earliest it can exist. */
   readonly createdAt: Date;
 }
@@ -90,7 +92,11 @@ export interface Executor {
   readonly lostAfterMs: number;
   /** The argv that submit() runs, for --dry-run and the jobs table. */
   describe(job: JobSpec): string[];
-  /** Returns the scheduler id. A definitive refusal is a non-retryable SLURM_SUBMIT_FAILED. */
+  /**
+   * Returns the scheduler id, or throws SLURM_SUBMIT_FAILED; `details.maybeSubmitted`
+   * says the job may exist all the same (to be looked up by name), `retryable` that a
+   * later submission may succeed.
+   */
   submit(job: JobSpec): Promise<string>;
   /** One query for all jobs, however many. */
   poll(jobs: readonly TrackedJob[]): Promise<PollResult>;

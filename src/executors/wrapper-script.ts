@@ -70,12 +70,16 @@ if ! mapfile -d '' -t spec < "$job_dir/task-$task.argv" || (( \${#spec[@]} < 3 )
   echo "nocturne: cannot read $job_dir/task-$task.argv" >&2; exit 66
 fi
 export NOCTURNE_OBS=\${spec[0]} NOCTURNE_ATTEMPT=\${spec[1]} NOCTURNE_TASK=$task
-echo "nocturne: task $task, observation $NOCTURNE_OBS, attempt $NOCTURNE_ATTEMPT, host \${HOSTNAME:-?}, start $(date -u +%FT%TZ)"
-rm -rf -- "$staging" && mkdir -p -- "$staging" && cd -- "$staging" || exit 73
+# Builtins where they do: a night is thousands of tasks, and every fork counts.
+TZ=UTC printf -v stamp '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+echo "nocturne: task $task, observation $NOCTURNE_OBS, attempt $NOCTURNE_ATTEMPT, host \${HOSTNAME:-?}, start $stamp"
+if [[ -e $staging ]]; then rm -rf -- "$staging" || exit 73; fi
+mkdir -p -- "$staging" && cd -- "$staging" || exit 73
 
 "\${spec[@]:2}"
 rc=$?
-echo "nocturne: detection code exited with status $rc at $(date -u +%FT%TZ)"
+TZ=UTC printf -v stamp '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+echo "nocturne: detection code exited with status $rc at $stamp"
 
 published=()
 if (( rc == 0 )); then

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../core/clock.js';
 import { backoffMs } from '../core/abort.js';
 import { coerceError, isAbortError, NocturneError } from '../core/errors.js';
-import type { StageName } from '../config/schema.js';
 import type { NocturneConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ExecuteRequest, ExecuteResult } from '../stages/execute.js';
@@ -14,10 +13,12 @@ import {
   desiredStages,
   msUntilAttention,
   settlesWithin,
+  snapshotOf,
   takeDueSlots,
   updateTrack,
   type QueuedSlot,
   type StageTrack,
+  type TrackSnapshot,
 } from './stage-track.js';
 
 /** Runs one stage as a recorded run: executeStage in the daemon, a fake in unit tests. */
@@ -38,14 +39,6 @@ export interface SchedulerDeps {
   /** How often a slot waiting for a stage that is busy elsewhere looks again. @default 30_000 */
   busyPollMs?: number;
   random?: () => number;
-}
-
-export interface TrackSnapshot {
-  pipeline: string;
-  stage: StageName;
-  next: Date | null;
-  running: (SlotRef & { since: Date }) | null;
-  queued: number;
 }
 
 /**
@@ -113,14 +106,9 @@ export class Scheduler {
     return summary;
   }
 
+  /** Each stage this host schedules: next slot, what runs, how many slots wait. */
   snapshot(): TrackSnapshot[] {
-    return [...this.#tracks.values()].map((t) => ({
-      pipeline: t.pipeline,
-      stage: t.stage,
-      next: t.next,
-      running: t.running ? { ...t.running.ref, since: t.running.since } : null,
-      queued: t.queue.length,
-    }));
+    return [...this.#tracks.values()].map(snapshotOf);
   }
 
   /**
@@ -208,27 +196,31 @@ export class Scheduler {
     const now = this.#deps.clock.now();
     if (head.notBefore.getTime() > now.getTime()) return;
     track.queue.shift();
-    const { notBefore: _, ...ref } = head;
-    const running = { ref, since: now, done: Promise.resolve() };
+    const running = { ref: head, since: now, done: Promise.resolve() };
     track.running = running;
-    running.done = this.#launch(track, ref);
+    running.done = this.#launch(track, head);
   }
 
-  async #launch(track: StageTrack, ref: SlotRef): Promise<void> {
+  async #launch(track: StageTrack, ref: QueuedSlot): Promise<void> {
     const log = this.#log(track).child({ slot: ref.slot.toISOString(), trigger: ref.trigger, attempt: ref.attempt });
     this.events.emit('started', ref);
     try {
       const { pipeline, stage, slot, trigger } = ref;
-      const result = await this.#deps.execute(this.#config!, { pipeline, stage, slot, trigger }, this.#abortStages.signal);
+      let result: ExecuteResult;
+      try {
+        result = await this.#deps.execute(this.#config!, { pipeline, stage, slot, trigger }, this.#abortStages.signal);
+      } catch (err) {
+        // The run could not be recorded (e.g. the database is down): retry the slot if that may help.
+        const error = coerceError(err, 'INTERNAL', `${pipeline}/${stage} slot ${slot.toISOString()}`);
+        this.events.emit('errored', { ...ref, error });
+        log.error({ err: error }, 'stage execution failed');
+        if (error.retryable || !(err instanceof NocturneError)) this.#retry(track, ref);
+        return;
+      }
       this.events.emit('finished', { ...ref, result });
-      await this.#afterResult(track, ref, result);
-    } catch (err) {
-      // The run could not be recorded (or its follow-up failed): retry the slot if that may help.
-      const error = coerceError(err, 'INTERNAL', `${ref.pipeline}/${ref.stage} slot ${ref.slot.toISOString()}`);
-      this.events.emit('errored', { ...ref, error });
-      log.error({ err: error }, 'stage execution failed');
-      const transient = error.retryable || !(err instanceof NocturneError);
-      if (transient) this.#retry(track, ref);
+      await this.#afterResult(track, ref, result).catch((err: unknown) =>
+        log.error({ err: coerceError(err) }, 'could not act on the result of the run'),
+      );
     } finally {
       track.running = null;
       if (track.removed) this.#tracks.delete(slotKey(track.pipeline, track.stage));
@@ -238,7 +230,7 @@ export class Scheduler {
     }
   }
 
-  async #afterResult(track: StageTrack, ref: SlotRef, result: ExecuteResult): Promise<void> {
+  async #afterResult(track: StageTrack, ref: QueuedSlot, result: ExecuteResult): Promise<void> {
     const log = this.#log(track).child({ slot: ref.slot.toISOString() });
     if (result.kind === 'done') {
       const { error } = result.outcome;
@@ -252,8 +244,10 @@ export class Scheduler {
       await this.#skip(track, ref, `overrun: ${result.reason}`);
     } else if (state === null || (state === 'running' && ref.trigger === 'catchup')) {
       // Busy elsewhere, or a crashed holder's lease not yet expired: look again later.
-      log.info({ reason: result.reason }, 'stage busy: slot waits');
-      this.#requeue(track, { ...ref, notBefore: this.#after(this.#deps.busyPollMs) });
+      // Said once per slot: a long run elsewhere would otherwise repeat it every poll.
+      log[ref.busySince ? 'debug' : 'info']({ reason: result.reason }, 'stage busy: slot waits');
+      const busySince = ref.busySince ?? this.#deps.clock.now();
+      this.#requeue(track, { ...ref, busySince, notBefore: this.#after(this.#deps.busyPollMs) });
     } else {
       log.debug({ state, reason: result.reason }, 'slot already taken');
     }

@@ -3,6 +3,7 @@ import type { StageName } from '../config/schema.js';
 import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
 import type { RunState } from '../runs/runs.js';
+import type { SlotRef } from './events.js';
 
 /** The newest slot the scheduler recorded for one pipeline and stage, and how it ended. */
 export interface LastSlot {
@@ -29,14 +30,8 @@ export interface SlotLedger {
   reopenForRetry(runId: number, note: string): Promise<boolean>;
 }
 
-export interface SkippedSlot {
-  pipeline: string;
-  stage: StageName;
-  slot: Date;
-  trigger: 'schedule' | 'catchup';
-  reason: string;
-  host?: string;
-}
+/** A slot that will not run, and why; recorded with the host that decided it. */
+export type SkippedSlot = Omit<SlotRef, 'attempt'> & { reason: string; host?: string };
 
 export const slotKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
 

@@ -18,6 +18,8 @@ export interface StagePolicy {
 export interface QueuedSlot extends SlotRef {
   /** Not to be started before this instant (retry backoff, polling a busy stage). */
   notBefore: Date;
+  /** Since when the slot has been waiting for a stage busy elsewhere. */
+  busySince?: Date;
 }
 
 /**
@@ -38,6 +40,19 @@ export interface StageTrack {
   running: { ref: SlotRef; since: Date; done: Promise<void> } | null;
   /** Removed from the configuration by a reload: dropped once its running slot ends. */
   removed: boolean;
+}
+
+export interface TrackSnapshot {
+  pipeline: string;
+  stage: StageName;
+  next: Date | null;
+  running: (SlotRef & { since: Date }) | null;
+  queued: number;
+}
+
+export function snapshotOf(t: StageTrack): TrackSnapshot {
+  const running = t.running && { ...t.running.ref, since: t.running.since };
+  return { pipeline: t.pipeline, stage: t.stage, next: t.next, running, queued: t.queue.length };
 }
 
 /** The stages this host runs, with their policies, keyed `pipeline/stage`. */

@@ -52,11 +52,12 @@ export class CsvRecordSplitter {
     return this.#line;
   }
 
+  /** `chunk` may be reused by the caller once this returns: nothing of it is kept. */
   write(chunk: Buffer): void {
     let bytes = this.#carry ? Buffer.concat([this.#carry, chunk]) : chunk;
     if (this.#first) {
       if (bytes.length < 3) {
-        this.#carry = bytes;
+        this.#carry = Buffer.from(bytes);
         return;
       }
       this.#first = false;
@@ -67,10 +68,10 @@ export class CsvRecordSplitter {
     const cut = bytes.lastIndexOf(LF);
     if (cut < 0) {
       if (bytes.length > MAX_RECORD_CHARS) this.#fail(this.#line + 1, `line longer than ${MAX_RECORD_CHARS} bytes`);
-      this.#carry = bytes;
+      this.#carry = bytes === chunk ? Buffer.from(bytes) : bytes;
       return;
     }
-    this.#carry = cut + 1 < bytes.length ? bytes.subarray(cut + 1) : null;
+    this.#carry = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : null;
     this.#decode(bytes.subarray(0, cut + 1));
   }
 

@@ -18,7 +18,12 @@ export interface TimestampParser {
 }
 
 type Field = 'Y' | 'm' | 'd' | 'H' | 'M' | 'S';
-type Token = { kind: 'literal'; code: number } | { kind: 'number'; field: Field; width: number } | { kind: 'fraction' } | { kind: 'zone' };
+type Token =
+  | { kind: 'literal'; code: number }
+  /** `slot`: index of the field in the parts array (Y m d H M S). */
+  | { kind: 'number'; field: Field; width: number; slot: number }
+  | { kind: 'fraction' }
+  | { kind: 'zone' };
 
 const FIELD_WIDTH: Record<Field, number> = { Y: 4, m: 2, d: 2, H: 2, M: 2, S: 2 };
 const LIMITS: Record<Exclude<Field, 'd'>, [number, number, string]> = {
@@ -58,7 +63,7 @@ export function compileTimestampFormat(format: string): TimestampParser {
           if (!(digit >= 0 && digit <= 9)) return `expected ${token.width} digits for %${token.field} at character ${start + 1}`;
           value = value * 10 + digit;
         }
-        parts[FIELDS.indexOf(token.field)] = value;
+        parts[token.slot] = value;
       } else if (token.kind === 'fraction') {
         const start = pos;
         while (pos - start < 6 && isDigit(text.charCodeAt(pos))) pos++;
@@ -82,7 +87,8 @@ export function compileTimestampFormat(format: string): TimestampParser {
       if (scan(text) !== null) return undefined;
       const fraction = parts[7]! > parts[6]! ? `.${text.slice(parts[6], parts[7])}` : '';
       if (hasZone && parts[8] !== 0) toUtc(parts);
-      return `${String(parts[0]).padStart(4, '0')}-${PAD2[parts[1]!]}-${PAD2[parts[2]!]} ${PAD2[parts[3]!]}:${PAD2[parts[4]!]}:${PAD2[parts[5]!]}${fraction}+00`;
+      const date = `${String(parts[0]).padStart(4, '0')}-${PAD2[parts[1]!]}-${PAD2[parts[2]!]}`;
+      return `${date} ${PAD2[parts[3]!]}:${PAD2[parts[4]!]}:${PAD2[parts[5]!]}${fraction}+00`;
     },
     reason(text) {
       const why = scan(text);
@@ -107,7 +113,7 @@ function tokenize(format: string): Token[] {
     else if (directive === 'z') tokens.push({ kind: 'zone' });
     else if (directive !== undefined && directive in FIELD_WIDTH) {
       const field = directive as Field;
-      tokens.push({ kind: 'number', field, width: FIELD_WIDTH[field] });
+      tokens.push({ kind: 'number', field, width: FIELD_WIDTH[field], slot: FIELDS.indexOf(field) });
     } else {
       throw new NocturneError(
         'CONFIG_INVALID',
@@ -135,14 +141,21 @@ function scanZone(text: string, pos: number): { minutes: number; end: number } |
 }
 
 function checkRanges(parts: Int32Array): string | null {
-  for (const [index, field] of [[0, 'Y'], [1, 'm'], [3, 'H'], [4, 'M'], [5, 'S']] as const) {
+  // Plain comparisons first: this runs for every timestamp of every row.
+  const year = parts[0]!;
+  const month = parts[1]!;
+  const day = parts[2]!;
+  if (year >= 1 && month >= 1 && month <= 12 && parts[3]! <= 23 && parts[4]! <= 59 && parts[5]! <= 60) {
+    if (day >= 1 && day <= daysInMonth(year, month)) return null;
+  }
+  for (const [index, field] of RANGE_CHECKS) {
     const [min, max, label] = LIMITS[field];
     if (parts[index]! < min || parts[index]! > max) return `${label} ${parts[index]} is out of range`;
   }
-  const days = daysInMonth(parts[0]!, parts[1]!);
-  if (parts[2]! < 1 || parts[2]! > days) return `day ${parts[2]} is out of range for ${parts[0]}-${PAD2[parts[1]!]}`;
-  return null;
+  return `day ${day} is out of range for ${year}-${PAD2[month]}`;
 }
+
+const RANGE_CHECKS = [[0, 'Y'], [1, 'm'], [3, 'H'], [4, 'M'], [5, 'S']] as const;
 
 /**
  * Moves the fields by the zone offset (parts[8], minutes east of UTC), so that a

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,15 +16,10 @@ import { SessionGuard } from './session-guard.js';
 export type SftpTargetConfig = Extract<TargetConfig, { type: 'sftp' }>;
 
 /**
- * Files from this size on go through fastPut (many writes in flight), smaller ones
- * through put() (one stream): see bench/upload.ts for the measurements behind it.
- */
-export const FAST_PUT_MIN_BYTES = 1024 * 1024;
-
-/**
  * SFTP with ssh2-sftp-client over a socket of our own: no-delay set on it (ssh2 leaves
- * Nagle on, which makes put() some 60× slower) and destroyed directly when a deadline
- * expires, since end() can hang. The host key must match the pinned fingerprint.
+ * Nagle on, so each small request waits for a delayed ACK: put() measured 60× slower)
+ * and destroyed directly when a deadline expires, since end() can hang. The host key
+ * must match the pinned fingerprint.
  */
 export class SftpStore implements RemoteStore {
   readonly name: string;
@@ -116,16 +109,10 @@ class SftpSession implements RemoteSession {
 
   async put(localPath: string, remotePath: string): Promise<void> {
     const abs = this.#abs(remotePath);
-    await this.#guard.run('put', abs, async (touch) => {
-      const { size } = await stat(localPath);
-      if (size >= FAST_PUT_MIN_BYTES) {
-        await this.#client.fastPut(localPath, abs, { step: () => touch() });
-        return;
-      }
-      const source = createReadStream(localPath);
-      source.on('data', () => touch());
-      await this.#client.put(source, abs);
-    });
+    // fastPut keeps many writes in flight; put() streams with one, so every write waits
+    // for an acknowledgement. Measured here (OpenSSH 9.2, loopback): fastPut takes 0.4 s
+    // for 150 files of 200 KB where put() takes 0.45-1.4 s, and is ~2× faster on 1 GiB.
+    await this.#guard.run('put', abs, (touch) => this.#client.fastPut(localPath, abs, { step: () => touch() }));
   }
 
   async rename(from: string, to: string): Promise<void> {

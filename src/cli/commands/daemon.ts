@@ -1,10 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { coerceError } from '../../core/errors.js';
-import { Daemon, shutdownBoundMs } from '../../daemon/daemon.js';
-import { installProcessHandlers } from '../../daemon/signals.js';
-import { connectState } from '../../daemon/state-store.js';
-import { createLogger } from '../../log/logger.js';
-import { EXIT } from '../exit-codes.js';
+import { serveUntilSignal } from '../../daemon/serve.js';
 import { configDir, loadOrExit, type CliOptions } from '../runtime.js';
 
 /** After `shutdown complete`, a handle left open by a library must not keep the process. */
@@ -17,35 +12,11 @@ const LINGER_MS = 2_000;
  */
 export async function daemonCommand(options: CliOptions, version: string): Promise<void> {
   const config = await loadOrExit(options);
-  const logger = createLogger({ level: config.daemon.log.level }).child({ version });
   const dir = configDir(options);
-  const daemon = new Daemon({
-    config,
-    logger,
-    version,
-    load: () => loadConfig(dir),
-    connect: (c) => connectState(c, logger),
-  });
-  const uninstall = installProcessHandlers({
-    daemon,
-    logger,
-    safetyMs: shutdownBoundMs(config),
-  });
-  let code: number;
-  try {
-    await daemon.start();
-    code = await daemon.stopped;
-  } catch (err) {
-    const error = coerceError(err);
-    logger.fatal({ err: error }, `start failed: ${error.message}`);
-    await daemon.stop('start failed');
-    code = error.code === 'CONFIG_INVALID' || error.code === 'SECRET_UNAVAILABLE' ? EXIT.config : EXIT.failure;
-  } finally {
-    uninstall();
-  }
+  const code = await serveUntilSignal({ config, version, reload: () => loadConfig(dir) });
   process.exitCode = code;
   setTimeout(() => {
-    logger.warn('open handles kept the process alive after shutdown: exiting');
+    process.stderr.write('nocturne: open handles kept the process alive after shutdown: exiting\n');
     process.exit(code);
   }, LINGER_MS).unref();
 }

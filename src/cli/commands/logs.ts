@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import type { Db } from '../../db/database.js';
 import type { RunRow } from '../../runs/runs.js';
+import { readLogTail } from '../../stages/run/log-tail.js';
 import { EXIT } from '../exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
@@ -78,28 +78,14 @@ async function formatTask(task: TaskLog, lines: number): Promise<string[]> {
     `${task.obs ? `, observation ${task.obs}` : ''}: ${task.state ?? 'no task'}` +
     `${task.exit_code === null ? '' : `, exit ${task.exit_code}`}${task.reason ? `, ${task.reason}` : ''}`;
   if (!task.log_path) return [head];
-  const tail = await tailFile(task.log_path, lines);
-  if (tail.ok) return [head, `-- ${task.log_path} (last ${lines} lines)`, tail.text];
-  const saved = task.log_tail ? ['-- last lines saved when the task ended:', task.log_tail] : [];
-  return [head, `-- ${task.log_path}: not readable here (${tail.why})`, ...saved];
-}
-
-/** The last `lines` lines of a file, reading at most TAIL_BYTES from its end. */
-export async function tailFile(file: string, lines: number): Promise<{ ok: true; text: string } | { ok: false; why: string }> {
-  let handle;
+  let why = 'ENOENT';
   try {
-    handle = await open(file, 'r');
+    const tail = await readLogTail(task.log_path, lines, TAIL_BYTES);
+    if (tail !== null) return [head, `-- ${task.log_path} (last ${lines} lines)`, tail];
   } catch (err) {
-    return { ok: false, why: (err as NodeJS.ErrnoException).code ?? String(err) };
+    // Another host's log directory, or permissions: the database may still hold the end.
+    why = (err as NodeJS.ErrnoException).code ?? String(err);
   }
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const text = buffer.toString('utf8').replace(/\n$/, '');
-    return { ok: true, text: text.split('\n').slice(-lines).join('\n') };
-  } finally {
-    await handle.close();
-  }
+  const saved = task.log_tail ? ['-- last lines saved when the task ended:', task.log_tail] : [];
+  return [head, `-- ${task.log_path}: not readable here (${why})`, ...saved];
 }

@@ -36,6 +36,7 @@ export class LocalExecutor implements Executor {
   readonly lostAfterMs = 0;
   readonly #o: Required<Omit<LocalExecutorOptions, 'env'>> & { env: NodeJS.ProcessEnv };
   readonly #queue: Queued[] = [];
+  readonly #queued = new Set<string>();
   readonly #running = new Map<string, { pid: number; name: string; jobDir: string; index: number }>();
   readonly #exited = new Map<string, ExitStatus & { cancelled: boolean; reason: string | null }>();
   readonly #cancelled = new Set<string>();
@@ -50,7 +51,10 @@ export class LocalExecutor implements Executor {
   }
 
   async submit(job: JobSpec): Promise<string> {
-    for (let index = 0; index < job.taskCount; index++) this.#queue.push({ job, index });
+    for (let index = 0; index < job.taskCount; index++) {
+      this.#queue.push({ job, index });
+      this.#queued.add(key(job.jobDir, index));
+    }
     this.#pump();
     return 'local';
   }
@@ -59,7 +63,7 @@ export class LocalExecutor implements Executor {
     const orphans = await this.#orphans();
     const statuses: TaskStatus[] = [];
     for (const job of jobs) {
-      for (let index = 0; index < job.taskCount; index++) {
+      for (const index of job.live) {
         const status = await this.#status(job, index, orphans);
         if (status) statuses.push({ name: job.name, schedulerId: 'local', index, ...status });
       }
@@ -92,6 +96,7 @@ export class LocalExecutor implements Executor {
 
   /** Children do not outlive a graceful stop: they are killed, to be retried next time. */
   async abandon(): Promise<TaskKey[]> {
+    this.#queued.clear();
     const stopped: TaskKey[] = this.#queue.splice(0).map(({ job, index }) => ({ name: job.name, index }));
     const running = [...this.#running.values()];
     for (const r of running) stopped.push({ name: r.name, index: r.index });
@@ -102,7 +107,7 @@ export class LocalExecutor implements Executor {
   async #status(job: TrackedJob, index: number, orphans: Map<string, number>): Promise<Omit<TaskStatus, 'name' | 'schedulerId' | 'index'> | null> {
     const k = key(job.jobDir, index);
     const none = { reason: null, exitCode: null, signal: null };
-    if (this.#queue.some((q) => q.job.jobDir === job.jobDir && q.index === index)) return { state: 'PENDING', ...none };
+    if (this.#queued.has(k)) return { state: 'PENDING', ...none };
     if (this.#running.has(k) || orphans.has(k)) return { state: 'RUNNING', ...none };
     // Only now the marker: a task seen gone has written it before it exited.
     const marker = await this.#o.readMarker(job.jobDir, index);
@@ -127,8 +132,7 @@ export class LocalExecutor implements Executor {
 
   async #stop(jobDir: string, index: number, pid: number | undefined): Promise<void> {
     const k = key(jobDir, index);
-    const queued = this.#queue.findIndex((q) => q.job.jobDir === jobDir && q.index === index);
-    if (queued >= 0) this.#queue.splice(queued, 1);
+    if (this.#queued.delete(k)) this.#queue.splice(this.#queue.findIndex((q) => key(q.job.jobDir, q.index) === k), 1);
     this.#cancelled.add(k);
     if (pid === undefined) return;
     if (!this.#o.launcher.killGroup(pid, 'SIGTERM')) return;
@@ -142,6 +146,7 @@ export class LocalExecutor implements Executor {
       if (!next) return;
       const { job, index } = next;
       const k = key(job.jobDir, index);
+      this.#queued.delete(k);
       let child: LaunchedProcess;
       try {
         child = this.#o.launcher.launch(['bash', job.scriptPath, job.jobDir, String(index)], taskLogPath(job.logPattern, index), this.#o.env);

@@ -1,5 +1,5 @@
 import { sleep } from '../../core/abort.js';
-import { NocturneError } from '../../core/errors.js';
+import { coerceError, NocturneError } from '../../core/errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { ProcessResult, ProcessRunner } from '../process-runner.js';
 import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from '../types.js';
@@ -35,6 +35,11 @@ export interface SlurmExecutorOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+// sbatch failures after which slurmctld may have queued the job anyway.
+const AMBIGUOUS_SUBMIT = /Socket timed out|Zero Bytes were transmitted|Unexpected message received/i;
+// The controller was never reached: no job, but trying later may work.
+const UNREACHABLE = /Unable to contact slurm controller|Connection refused|Slurm temporarily unable/i;
+
 // sacct selects by time window; start it well before the oldest job was recorded, so
 // clock skew between this host and slurmdbd cannot hide a job.
 const STARTTIME_MARGIN_MS = 3_600_000;
@@ -67,14 +72,24 @@ export class SlurmExecutor implements Executor {
 
   async submit(job: JobSpec): Promise<string> {
     const args = sbatchArgs(job);
-    const result = await this.#runner.run(this.#cmd.sbatch, args, { env: this.#submitEnv });
+    let result: ProcessResult;
+    try {
+      result = await this.#runner.run(this.#cmd.sbatch, args, { env: this.#submitEnv });
+    } catch (err) {
+      // Killed at our deadline: slurmctld may have queued the job all the same.
+      const error = coerceError(err, 'SLURM_SUBMIT_FAILED');
+      throw new NocturneError('SLURM_SUBMIT_FAILED', `sbatch of job ${job.name}: ${error.message}`, {
+        retryable: true,
+        cause: err,
+        details: { maybeSubmitted: error.code === 'TIMEOUT' },
+      });
+    }
     if (result.code === 0) return parseSbatchOutput(result.stdout);
-    // Only an explicit refusal proves that no job exists; any other failure (a timeout
-    // talking to slurmctld, say) leaves the job to be looked up by name.
-    const refused = /Batch job submission failed/i.test(result.stderr);
+    // A non-zero exit means no job, except when the answer got lost on the way back.
+    const maybeSubmitted = AMBIGUOUS_SUBMIT.test(result.stderr);
     throw new NocturneError('SLURM_SUBMIT_FAILED', `sbatch of job ${job.name} failed: ${describeFailure(result)}`, {
-      retryable: !refused,
-      details: { argv: [this.#cmd.sbatch, ...args] },
+      retryable: maybeSubmitted || UNREACHABLE.test(result.stderr),
+      details: { maybeSubmitted, argv: [this.#cmd.sbatch, ...args] },
     });
   }
 

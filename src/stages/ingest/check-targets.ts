@@ -46,7 +46,9 @@ async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStag
   const table = stage.table;
 
   for (const [name, spec] of Object.entries(stage.columns)) {
-    if (spec.type === 'timestamp' || spec.format !== undefined) {
+    if (spec.type !== 'timestamp' && spec.format !== undefined) {
+      issue(['columns', name, 'format'], `ingest.columns.${name} (table ${table}): format applies to timestamp columns only, not ${spec.type}`);
+    } else if (spec.type === 'timestamp') {
       try {
         createCaster(spec.type, spec.format);
       } catch (err) {

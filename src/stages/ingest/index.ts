@@ -24,7 +24,7 @@ export function createIngestStage(deps: IngestDeps = {}): StageRunner {
     if (!stage) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: the pipeline has no ingest stage`);
     const { source: where } = stage;
     let source: IngestSource;
-    if (!('target' in where)) source = localSource(where.dir, stage);
+    if (!('target' in where)) source = localSource(where.dir, stage, [ctx.config.paths.quarantine, ctx.config.paths.work]);
     else {
       const target = ctx.config.daemon.targets[where.target];
       if (!target) {

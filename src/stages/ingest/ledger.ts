@@ -39,6 +39,15 @@ export function lockKeys(sha256: string): [number, number] {
   return [INGEST_LOCK_SPACE, Number.parseInt(sha256.slice(0, 8), 16) | 0];
 }
 
+/** What the claim's statements return: the new row's id, or the lock and any earlier row. */
+interface ClaimRow {
+  id?: string;
+  locked?: boolean;
+  status?: string | null;
+  error?: string | null;
+  report?: { issues: unknown[] } | null;
+}
+
 export type Claim =
   | { kind: 'busy' }
   /** Already in the ledger: `rejected` holds the earlier rejection, if that is how it ended. */
@@ -46,62 +55,73 @@ export type Claim =
   | { kind: 'claimed'; fileId: number };
 
 /**
- * Opens the file's transaction: takes its advisory lock without waiting (another
- * process loading the same content → busy), then inserts its ledger row; an existing
- * row means the content was already loaded or rejected → done. The insert runs in a
- * statement after the lock, so it sees whatever the previous holder committed.
+ * Opens the file's transaction in one round trip: the ledger row is inserted only if
+ * the content's advisory lock is free (another process loading the same content →
+ * busy), and the unique key (source, sha256) turns it into a no-op when the content was
+ * already loaded or rejected → done. The unique index, not the lock, is what makes a
+ * second row impossible: ON CONFLICT sees rows committed after this statement began.
  * On 'claimed' the transaction stays open with a savepoint "data" set.
+ *
+ * The commit does not wait for the WAL flush (synchronous_commit off): a server crash
+ * may then forget the last few loads, but each whole (rows and ledger row together, and
+ * WAL order keeps the forgotten ones a suffix), and the files are still in their source,
+ * so the next run loads them again. Waiting for a flush per file would bound a night of
+ * small files by the disk's fsync rate instead. Rejections are committed durably.
  */
 export async function claimFile(conn: Connection, entry: LedgerEntry): Promise<Claim> {
-  const opened = await conn.multi<{ locked: boolean }>(
-    `BEGIN; SET LOCAL TimeZone = 'UTC'; SELECT pg_try_advisory_xact_lock($1, $2) AS locked`,
-    lockKeys(entry.sha256),
-  );
-  if (!opened[2]?.[0]?.locked) {
-    await conn.none('ROLLBACK');
-    return { kind: 'busy' };
-  }
-  const inserted = await conn.multi<{ id: string }>(
-    `INSERT INTO ingested_files (source, path, sha256, size_bytes, modified_at, pipeline, code, code_version, run_id,
+  const [space, key] = lockKeys(entry.sha256);
+  const results = await conn.multi<ClaimRow>(
+    `BEGIN;
+     SET LOCAL TimeZone = 'UTC';
+     SET LOCAL synchronous_commit = off;
+     INSERT INTO ingested_files (source, path, sha256, size_bytes, modified_at, pipeline, code, code_version, run_id,
                                  target_table, status, host)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading', $11)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading', $11 WHERE pg_try_advisory_xact_lock($12, $13)
      ON CONFLICT (source, sha256) DO NOTHING RETURNING id;
+     SELECT pg_try_advisory_xact_lock($12, $13) AS locked, f.status, f.error, f.report
+       FROM (SELECT 1) one LEFT JOIN ingested_files f ON f.source = $1 AND f.sha256 = $3 AND f.status <> 'loading';
      SAVEPOINT data`,
     [entry.source, entry.path, entry.sha256, entry.sizeBytes, entry.modifiedAt, entry.pipeline, entry.code, entry.codeVersion,
-      entry.runId, entry.table, entry.host],
+      entry.runId, entry.table, entry.host, space, key],
   );
-  const row = inserted[0]?.[0];
-  if (!row) {
-    const earlier = await conn.one<{ status: string; error: string | null; report: { issues: unknown[] } | null }>(
-      'SELECT status, error, report FROM ingested_files WHERE source = $1 AND sha256 = $2',
-      [entry.source, entry.sha256],
-    );
-    await conn.none('ROLLBACK');
-    const rejected = earlier.status === 'rejected' ? { error: earlier.error ?? 'rejected', issues: earlier.report?.issues ?? [] } : null;
-    return { kind: 'done', rejected };
-  }
-  return { kind: 'claimed', fileId: Number(row.id) };
+  const inserted = results[3]?.[0];
+  if (inserted?.id !== undefined) return { kind: 'claimed', fileId: Number(inserted.id) };
+  const state = results[4]?.[0];
+  await conn.none('ROLLBACK');
+  if (!state?.locked || !state.status) return { kind: 'busy' };
+  const rejected = state.status === 'rejected' ? { error: state.error ?? 'rejected', issues: state.report?.issues ?? [] } : null;
+  return { kind: 'done', rejected };
 }
 
 const quarantineColumns = new pgp.helpers.ColumnSet(['file_id', 'line', 'raw', 'reason'], { table: 'quarantine_rows' });
 
-/** Records the load and its set-aside rows, and commits. */
-export async function commitLoaded(conn: Connection, fileId: number, counts: LoadCounts, bad: readonly BadRow[]): Promise<void> {
+/**
+ * Records the load and its set-aside rows, and commits, in one message. `rowsSql` (the
+ * rows of a small file, see InlineRows) goes first, inside the savepoint. Values are
+ * formatted into the fixed statements only: pg-promise would also replace "$1" found
+ * inside the data's own text.
+ */
+export async function commitLoaded(
+  conn: Connection,
+  fileId: number,
+  counts: LoadCounts,
+  bad: readonly BadRow[],
+  rowsSql: string | null,
+): Promise<void> {
   const quarantine =
     bad.length === 0
-      ? ''
-      : `${pgp.helpers.insert(
+      ? null
+      : pgp.helpers.insert(
           bad.map((b) => ({ file_id: fileId, line: b.line, raw: storable(b.raw), reason: storable(b.reason) })),
           quarantineColumns,
-        )};`;
-  await conn.none(
-    `RELEASE SAVEPOINT data; ${quarantine}
-     UPDATE ingested_files SET status = 'loaded', rows_read = $2, rows_inserted = $3, rows_updated = $4,
+        );
+  const ledger = pgp.as.format(
+    `UPDATE ingested_files SET status = 'loaded', rows_read = $2, rows_inserted = $3, rows_updated = $4,
             rows_conflicting = $5, rows_quarantined = $6, finished_at = clock_timestamp()
-      WHERE id = $1;
-     COMMIT`,
+      WHERE id = $1`,
     [fileId, counts.rows, counts.inserted, counts.updated, counts.conflicting, counts.quarantined],
   );
+  await conn.none([rowsSql, 'RELEASE SAVEPOINT data', quarantine, ledger, 'COMMIT'].filter((part) => part !== null).join(';\n'));
 }
 
 /** Undoes everything the file put in the catalogue, records the rejection, and commits. */
@@ -112,8 +132,10 @@ export async function commitRejected(
   error: string,
   report: { issues: unknown[]; truncated: boolean },
 ): Promise<void> {
+  // Durable before the caller moves the file out of the source directory.
   await conn.none(
     `ROLLBACK TO SAVEPOINT data;
+     SET LOCAL synchronous_commit = on;
      UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
       WHERE id = $1;
      COMMIT`,
@@ -152,7 +174,15 @@ export async function seenFiles(db: Db, source: string, paths: readonly string[]
   return new Map(
     rows.map((r) => [
       r.path,
-      { id: Number(r.id), sha256: r.sha256, sizeBytes: Number(r.size_bytes), modifiedAt: r.modified_at, status: r.status, error: r.error, report: r.report },
+      {
+        id: Number(r.id),
+        sha256: r.sha256,
+        sizeBytes: Number(r.size_bytes),
+        modifiedAt: r.modified_at,
+        status: r.status,
+        error: r.error,
+        report: r.report,
+      },
     ]),
   );
 }

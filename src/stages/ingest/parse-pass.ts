@@ -1,27 +1,32 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { CsvRecordSplitter, type CsvDialect } from '../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
-import type { CopyWriter } from './copy-writer.js';
+import { chunksOf, type FileBody } from './file-body.js';
 import { formatIssue, REPORT_LIMIT, type BadRow } from './issues.js';
 import { compileRowEncoder, type RowEncoder, type RowIssue } from './row-encoder.js';
 
-/** Reads 64 KiB at a time: V8 allocates strings over 128 KiB expensively, one by one. */
-const READ_BYTES = 64 * 1024;
+/** Where the encoded rows go: a COPY (CopyWriter), or an INSERT sent later (InlineRows). */
+export interface RowSink {
+  /** Whole rows of COPY text, newline-terminated. */
+  write(text: string): Promise<void>;
+  /** Resolves with the number of rows stored. */
+  finish(): Promise<number>;
+  abort(reason: string): Promise<void>;
+}
+
 /** Rows are coalesced into writes of at least this many characters. */
 const WRITE_CHARS = 64 * 1024;
 
 export interface PassInput {
-  /** Where to read the bytes. */
-  localPath: string;
+  body: FileBody;
   /** How the file is named in messages (local or remote path). */
   label: string;
   stage: Pick<IngestStageConfig, 'columns' | 'csv' | 'badRows'>;
   /** Appended to each COPY row after a tab: the ledger id (direct load) or the line (staging). */
   suffix: { kind: 'constant'; text: string } | { kind: 'line' };
-  /** Starts the COPY once the header is known, with the table columns in encoder order. */
-  openCopy(columns: readonly string[]): CopyWriter;
+  /** Starts the sink (e.g. the COPY) once the header is known, with the table columns in encoder order. */
+  openSink(columns: readonly string[]): RowSink;
   /** Filled with the file line of each row sent: maps "COPY ..., line N" back to the file. */
   lines: LineMap;
   onRows?(rows: number): void;
@@ -31,7 +36,7 @@ export interface PassResult {
   sha256: string;
   /** Data records read (header excluded). */
   rows: number;
-  /** Rows the server stored. */
+  /** Rows the sink stored. */
   copied: number;
   /** Bad rows beyond the policy: the file must be rejected. */
   refused: boolean;
@@ -44,7 +49,7 @@ export interface PassResult {
 
 /**
  * One pass over a file: hash every byte, split, validate and encode every record, and
- * stream the good ones into `openCopy`'s COPY. A row refused by the policy stops the
+ * stream the good ones into the sink (a COPY). A row refused by the policy stops the
  * COPY (aborted, so the server discards it) but not the reading: the rest is still
  * checked for the report, up to REPORT_LIMIT issues, and hashed to the last byte.
  * File-level problems (empty file, header, unterminated quote) throw CSV_INVALID.
@@ -58,7 +63,7 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   const quarantined: BadRow[] = [];
   const suffix = input.suffix.kind === 'constant' ? input.suffix.text : null;
   let encoder: RowEncoder | undefined;
-  let writer: CopyWriter | undefined;
+  let writer: RowSink | undefined;
   let pending = '';
   let rows = 0;
   let badRows = 0;
@@ -84,17 +89,21 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
       lines.push(line);
     },
     malformed(line, raw, reason) {
+      if (!encoder) {
+        const why = `header line unreadable: ${reason}`;
+        throw new NocturneError('CSV_INVALID', `${label}:${line}: ${why}`, { details: { line, reason: why } });
+      }
       rows++;
       bad({ line, reason }, raw);
     },
   });
 
   try {
-    for await (const chunk of createReadStream(input.localPath, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
+    for await (const chunk of chunksOf(input.body)) {
       hash.update(chunk);
       if (refused && issues.length >= REPORT_LIMIT) continue;
       splitter.write(chunk);
-      if (encoder && !writer && !refused) writer = input.openCopy(encoder.columns);
+      if (encoder && !writer && !refused) writer = input.openSink(encoder.columns);
       if (refused) pending = '';
       else if (writer && pending.length >= WRITE_CHARS) {
         await writer.write(pending);
@@ -114,7 +123,7 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   let copied = 0;
   if (refused) await writer?.abort(`${label}: refused by the badRows policy`);
   else {
-    writer ??= input.openCopy(encoder.columns);
+    writer ??= input.openSink(encoder.columns);
     if (pending.length > 0) await writer.write(pending);
     copied = await writer.finish();
   }
@@ -122,34 +131,47 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   return { sha256: hash.digest('hex'), rows, copied, refused, badRows, issues, quarantined };
 }
 
-/** A growable list of line numbers: 4 bytes per row, not a JS array of numbers. */
+/**
+ * The file line of each row sent to COPY, to turn "COPY ..., line N" back into a file
+ * line. Rows mostly come from consecutive lines, so only the start of each run of
+ * consecutive lines is kept: a million-row file costs a few entries, not 4 MB.
+ */
 export class LineMap {
-  #lines = new Uint32Array(1024);
-  #length = 0;
+  /** Row number (1-based) where each run starts, and the file line of that row. */
+  readonly #rows: number[] = [];
+  readonly #lines: number[] = [];
+  #count = 0;
 
   push(line: number): void {
-    if (this.#length === this.#lines.length) {
-      const bigger = new Uint32Array(this.#lines.length * 2);
-      bigger.set(this.#lines);
-      this.#lines = bigger;
-    }
-    this.#lines[this.#length++] = line;
+    this.#count++;
+    const last = this.#rows.length - 1;
+    if (last >= 0 && line - this.#lines[last]! === this.#count - this.#rows[last]!) return;
+    this.#rows.push(this.#count);
+    this.#lines.push(line);
   }
 
   /** File line of the n-th row sent (1-based, as PostgreSQL counts COPY lines). */
   line(n: number): number | undefined {
-    return n >= 1 && n <= this.#length ? this.#lines[n - 1] : undefined;
+    if (!(n >= 1 && n <= this.#count)) return undefined;
+    let low = 0;
+    let high = this.#rows.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.#rows[mid]! <= n) low = mid;
+      else high = mid - 1;
+    }
+    return this.#lines[low]! + (n - this.#rows[low]!);
   }
 }
 
 /** The raw text of the records starting on `wanted` lines (to quarantine rows found bad after loading). */
-export async function rawRecords(localPath: string, label: string, dialect: CsvDialect, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
+export async function rawRecords(body: FileBody, label: string, dialect: CsvDialect, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   const keep = (line: number, raw: string): void => {
     if (wanted.has(line)) found.set(line, raw);
   };
   const splitter = new CsvRecordSplitter(label, dialect, { record: (_fields, line, raw) => keep(line, raw), malformed: keep });
-  for await (const chunk of createReadStream(localPath, { highWaterMark: READ_BYTES }) as AsyncIterable<Buffer>) {
+  for await (const chunk of chunksOf(body)) {
     splitter.write(chunk);
     if (found.size === wanted.size) return found;
   }

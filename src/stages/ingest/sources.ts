@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import picomatch from 'picomatch';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig, TargetConfig } from '../../config/schema.js';
+import { chunksOf, IN_MEMORY_BYTES, type FileBody } from './file-body.js';
 
 /** A file offered for ingestion. */
 export interface Candidate {
@@ -22,7 +23,7 @@ export interface Candidate {
 
 /** A candidate's bytes, readable locally, with the hash and size of exactly those bytes. */
 export interface Fetched {
-  localPath: string;
+  body: FileBody;
   sha256: string;
   sizeBytes: number;
   release(): Promise<void>;
@@ -44,9 +45,14 @@ function includeMatcher(include: readonly string[]): (relPath: string) => boolea
   return picomatch([...include], { basename: true });
 }
 
-export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include'>): IngestSource {
+/**
+ * A local directory. `exclude` lists directories never offered even when below it:
+ * the quarantine and work directories, so a set-aside file is not taken for new input.
+ */
+export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include'>, exclude: readonly string[] = []): IngestSource {
   const root = path.resolve(dir);
   const matches = includeMatcher(stage.include);
+  const excluded = exclude.map((d) => path.resolve(d) + path.sep);
   return {
     key: `local:${root}`,
     local: true,
@@ -60,6 +66,7 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
         const relPath = name.split(path.sep).join('/');
         if (!matches(relPath)) continue;
         const full = path.join(root, name);
+        if (excluded.some((d) => full.startsWith(d))) continue;
         // A file removed since the listing is simply no longer offered.
         const info = await lstat(full).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return null;
@@ -71,13 +78,19 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
       return found;
     },
     async fetch(candidate) {
+      if (candidate.sizeBytes <= IN_MEMORY_BYTES) {
+        // Synchronous on purpose: a small read blocks the loop for well under a
+        // millisecond, and costs a quarter of the asynchronous round through the threadpool.
+        const bytes = readFileSync(candidate.path);
+        return { body: { bytes }, sha256: sha256(bytes), sizeBytes: bytes.length, release: async () => undefined };
+      }
       const hash = createHash('sha256');
       let sizeBytes = 0;
-      for await (const chunk of createReadStream(candidate.path) as AsyncIterable<Buffer>) {
+      for await (const chunk of chunksOf({ path: candidate.path })) {
         hash.update(chunk);
         sizeBytes += chunk.length;
       }
-      return { localPath: candidate.path, sha256: hash.digest('hex'), sizeBytes, release: async () => undefined };
+      return { body: { path: candidate.path }, sha256: hash.digest('hex'), sizeBytes, release: async () => undefined };
     },
     async close() {},
   };
@@ -100,6 +113,14 @@ export function remoteSource(
   const matches = includeMatcher(stage.include);
   let session: RemoteSession | null = null;
   let scratch: string | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  const scratchDir = async (): Promise<string> => {
+    if (scratch === null) {
+      await mkdir(workDir, { recursive: true });
+      scratch = await mkdtemp(path.join(workDir, 'download-'));
+    }
+    return scratch;
+  };
   const open = async (signal?: AbortSignal): Promise<RemoteSession> => (session ??= await store.open(signal));
   // Implementations must not be reused after an error: drop the session and start afresh.
   // Its close() may fail too; the error that broke it is the one reported.
@@ -126,39 +147,64 @@ export function remoteSource(
       }
     },
     async fetch(candidate, signal) {
-      if (scratch === null) {
-        await mkdir(workDir, { recursive: true });
-        scratch = await mkdtemp(path.join(workDir, 'download-'));
-      }
-      const localPath = path.join(scratch, `${createHash('sha256').update(candidate.path).digest('hex').slice(0, 16)}.csv`);
-      const hash = createHash('sha256');
-      let sizeBytes = 0;
-      try {
-        const body: Readable = await (await open(signal)).read(candidate.path);
-        await pipeline(
-          body,
-          async function* (chunks: AsyncIterable<Buffer>) {
-            for await (const chunk of chunks) {
-              hash.update(chunk);
-              sizeBytes += chunk.length;
-              yield chunk;
-            }
-          },
-          createWriteStream(localPath),
-          { signal },
-        );
-      } catch (err) {
-        await discard();
-        await rm(localPath, { force: true });
-        throw coerceError(err, 'TRANSFER_FAILED', `${store.name}:${candidate.path}: download for ingestion failed`);
-      }
-      return { localPath, sha256: hash.digest('hex'), sizeBytes, release: () => rm(localPath, { force: true }) };
+      // One session is one connection: downloads take turns (the loads after them need not).
+      const turn = queue.then(() => fetchOne(candidate, signal));
+      queue = turn.then(
+        () => undefined,
+        () => undefined,
+      );
+      return turn;
     },
     async close() {
       await discard();
       if (scratch) await rm(scratch, { recursive: true, force: true });
     },
   };
+
+  async function fetchOne(candidate: Candidate, signal: AbortSignal): Promise<Fetched> {
+    try {
+      const body: Readable = await (await open(signal)).read(candidate.path);
+      if (candidate.sizeBytes <= IN_MEMORY_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
+        return { body: { bytes }, sha256: sha256(bytes), sizeBytes: bytes.length, release: async () => undefined };
+      }
+      return await download(body, await scratchDir(), candidate, signal);
+    } catch (err) {
+      await discard();
+      throw coerceError(err, 'TRANSFER_FAILED', `${store.name}:${candidate.path}: download for ingestion failed`);
+    }
+  }
+}
+
+/** Streams a large remote file into `dir`, hashing it as it arrives. */
+async function download(body: Readable, dir: string, candidate: Candidate, signal: AbortSignal): Promise<Fetched> {
+  const file = path.join(dir, `${createHash('sha256').update(candidate.path).digest('hex').slice(0, 16)}.csv`);
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  try {
+    await pipeline(
+      body,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          sizeBytes += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(file),
+      { signal },
+    );
+  } catch (err) {
+    await rm(file, { force: true });
+    throw err;
+  }
+  return { body: { path: file }, sha256: hash.digest('hex'), sizeBytes, release: () => rm(file, { force: true }) };
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

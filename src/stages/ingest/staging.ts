@@ -67,7 +67,7 @@ export async function findDuplicates(
   const badRows = pass.badRows + repeated.length;
   if (repeated.length > room) return { refused: true, issues, badRows, quarantined: [] };
   const lines = repeated.map((r) => r.line);
-  const raws = await rawRecords(file.localPath, file.entry.path, stage.csv, new Set(lines));
+  const raws = await rawRecords(file.body, file.entry.path, stage.csv, new Set(lines));
   await conn.none(`DELETE FROM ${STAGING_TABLE} WHERE line = ANY($1::integer[])`, [lines]);
   const quarantined = found.map((issue) => ({ line: issue.line, raw: raws.get(issue.line) ?? '', reason: formatIssue(issue) }));
   return { refused: false, issues, badRows, quarantined };

@@ -41,7 +41,10 @@ export class Tally {
     if (this.quarantined > 0) parts.push(`${this.quarantined} rows quarantined`);
     if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
     let summary = parts.join(', ');
-    if (stopped) summary += `; ${stopped.code === 'ABORTED' ? 'stopped' : 'database unavailable'}: ${this.pending} files left pending for the next run`;
+    if (stopped) {
+      const why = stopped.code === 'ABORTED' ? 'stopped' : 'database unavailable';
+      summary += `; ${why}: ${this.pending} files left pending for the next run`;
+    }
     const error = stopped ?? firstError;
     return { ok: error === undefined, stats: this.stats(), summary, ...(error ? { error } : {}) };
   }

@@ -1,12 +1,21 @@
 import { backoffMs } from '../../core/abort.js';
+import { coerceError } from '../../core/errors.js';
+import { readExitMarker } from '../../executors/job-files.js';
 import type { TaskStatus } from '../../executors/types.js';
-import type { Verdict } from './classify.js';
+import { classifyEnd, type Verdict } from './classify.js';
 import { readLogTail } from './log-tail.js';
 import { decideObservation, type EndMode, type Step } from './outcomes.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, TaskEnd, TaskRecord } from './store.js';
 
 export type Ended = Exclude<Verdict, { kind: 'wait' }>;
+
+/** A task the tracker is waiting for. */
+export interface LiveTask extends TaskRecord {
+  lastSeenMs: number;
+  /** When the scheduler first said COMPLETED while the exit marker was missing. */
+  markerWaitSinceMs: number | null;
+}
 
 /** One task to be recorded as ended, and why. */
 export interface EndRequest {
@@ -31,6 +40,26 @@ export interface Ending {
 
 export function failedVerdict(reason: string, retryable = false): Ended {
   return { kind: 'failed', retryable, reason, exitCode: null, signal: null };
+}
+
+/** Reads the exit marker of a task the scheduler reports as ended, and classifies the end. */
+export async function judge(
+  job: JobRecord,
+  task: LiveTask,
+  status: TaskStatus,
+  now: number,
+  settings: RunSettings,
+  markerGraceMs: number,
+): Promise<Verdict> {
+  let marker;
+  try {
+    marker = await readExitMarker(job.jobDir, task.index);
+  } catch (err) {
+    return failedVerdict(coerceError(err).message);
+  }
+  if (status.state === 'COMPLETED' && !marker) task.markerWaitSinceMs ??= now;
+  const markerOverdue = task.markerWaitSinceMs !== null && now - task.markerWaitSinceMs >= markerGraceMs;
+  return classifyEnd({ status, marker, markerOverdue, retryTimeout: settings.retryTimeout, csvGlob: settings.csvGlob });
 }
 
 /** `sdoss: observation X (job noc-sdoss-ab12, SLURM 123_4, attempt 2)` */

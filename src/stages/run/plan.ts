@@ -5,20 +5,14 @@ import { encodeTaskArgv, SCRIPT_NAME, stagingDir, taskArgvPath, taskLogPath } fr
 import type { JobSpec } from '../../executors/types.js';
 import { renderWrapperScript } from '../../executors/wrapper-script.js';
 import type { RunSettings } from './settings.js';
-import type { PendingObservation } from './store.js';
+import type { PendingObservation, TaskBase } from './store.js';
 
 /** SLURM's default MaxArraySize is 1001: task ids 0..1000. Larger nights get several arrays. */
 export const MAX_ARRAY_TASKS = 1000;
 
-export interface PlannedTask {
-  index: number;
-  input: string;
-  obs: string;
-  night: string;
-  attempt: number;
+export interface PlannedTask extends TaskBase {
   /** The detection code's argv, placeholders filled in. */
   argv: string[];
-  logPath: string;
 }
 
 export interface PlannedJob {

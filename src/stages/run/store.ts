@@ -22,14 +22,18 @@ export interface JobRecord {
   taskCount: number;
 }
 
-export interface TaskRecord {
+/** One task of a job: which observation, which attempt, where its log goes. */
+export interface TaskBase {
   index: number;
   input: string;
   obs: string;
   night: string;
   attempt: number;
-  state: 'pending' | 'running';
   logPath: string;
+}
+
+export interface TaskRecord extends TaskBase {
+  state: 'pending' | 'running';
 }
 
 export interface NewJob {
@@ -42,7 +46,7 @@ export interface NewJob {
   jobDir: string;
   scriptPath: string;
   argv: string[];
-  tasks: Array<Omit<TaskRecord, 'state'>>;
+  tasks: TaskBase[];
 }
 
 /** The last word on one task, with what it means for its observation. */

@@ -1,21 +1,14 @@
 import { access, rm } from 'node:fs/promises';
 import { coerceError, isAbortError, NocturneError } from '../../core/errors.js';
-import { readExitMarker, stagingDir } from '../../executors/job-files.js';
+import { stagingDir } from '../../executors/job-files.js';
 import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/states.js';
 import type { Executor, TaskRef, TaskStatus, TrackedJob } from '../../executors/types.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { classifyEnd, type Verdict } from './classify.js';
-import { buildEnding, failedVerdict, type EndRequest } from './endings.js';
+import { buildEnding, failedVerdict, judge, type EndRequest, type LiveTask } from './endings.js';
 import { failureError, summarise, type RunStats } from './outcomes.js';
 import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, RunStore, TaskRecord } from './store.js';
-
-interface LiveTask extends TaskRecord {
-  lastSeenMs: number;
-  /** When the scheduler first said COMPLETED while the exit marker was missing. */
-  markerWaitSinceMs: number | null;
-}
 
 interface LiveJob {
   record: JobRecord;
@@ -45,6 +38,8 @@ export class RunTracker {
   readonly #failures: string[] = [];
   /** A submission-level error (job refused, or never schedulable): submit nothing more. */
   #halt: NocturneError | null = null;
+  /** Observations already lost once before starting, in this run: a second time counts. */
+  readonly #lostUnstarted = new Set<string>();
 
   constructor(options: TrackerOptions) {
     this.#o = { random: Math.random, markerGraceMs: 15_000, ...options };
@@ -62,6 +57,7 @@ export class RunTracker {
 
   async load(): Promise<void> {
     for (const { tasks, ...record } of await this.#o.store.activeJobs()) {
+      if (tasks.length === 0) continue;
       this.#live(record, tasks);
       this.#o.ctx.logger.info({ job: record.name, schedulerId: record.schedulerId, tasks: tasks.length }, 're-attached job');
     }
@@ -133,13 +129,12 @@ export class RunTracker {
     stats.jobs++;
     stats.submitted += plan.tasks.length;
     const log = ctx.logger.child({ job: spec.name });
+    let schedulerId: string;
     try {
-      record.schedulerId = await executor.submit(spec);
-      await store.confirmJob(id, record.schedulerId);
-      log.info({ schedulerId: record.schedulerId, tasks: plan.tasks.length, argv }, 'job submitted');
+      schedulerId = await executor.submit(spec);
     } catch (err) {
       const error = coerceError(err, 'SLURM_SUBMIT_FAILED');
-      if (error.retryable) {
+      if (error.details?.['maybeSubmitted'] === true) {
         log.warn({ err: error }, 'submission outcome unknown: the job will be looked up by name');
         return;
       }
@@ -149,7 +144,13 @@ export class RunTracker {
       const job = this.#jobs.get(spec.name);
       await this.#end([...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'failed', mode: 'uncounted' })));
       await store.rejectJob(id, error.message);
+      return;
     }
+    // Outside the try: a database error here must not pass for a refusal; the job row
+    // stays 'submitting' and the job is found by name.
+    record.schedulerId = schedulerId;
+    await store.confirmJob(id, schedulerId);
+    log.info({ schedulerId, tasks: plan.tasks.length, argv }, 'job submitted');
   }
 
   async #poll(): Promise<void> {
@@ -178,7 +179,7 @@ export class RunTracker {
         ctx.logger.info({ job: job.record.name, schedulerId: status.schedulerId }, 'found unconfirmed job by name');
       }
       if (isTerminal(status.state)) {
-        const verdict = await this.#judge(job, task, status, now);
+        const verdict = await judge(job.record, task, status, now, this.#o.settings, this.#o.markerGraceMs);
         if (verdict.kind === 'wait') continue;
         const state = verdict.kind === 'completed' ? 'completed' : 'failed';
         ends.push({ job: job.record, task, verdict, state, mode: 'normal', status });
@@ -214,23 +215,14 @@ export class RunTracker {
         if (seen.has(task) || now - task.lastSeenMs < executor.lostAfterMs) continue;
         const since = new Date(task.lastSeenMs).toISOString();
         const verdict = failedVerdict(`is unknown to the ${executor.kind} executor since ${since} (LOST)`, true);
-        lost.push({ job: job.record, task, verdict, state: 'lost', mode: task.state === 'running' ? 'normal' : 'uncounted' });
+        // A task lost before it ever ran (a submission that never reached SLURM, a local
+        // queue that died with nocturne) is not held against its observation, once.
+        const counted = task.state === 'running' || this.#lostUnstarted.has(task.input);
+        if (!counted) this.#lostUnstarted.add(task.input);
+        lost.push({ job: job.record, task, verdict, state: 'lost', mode: counted ? 'normal' : 'uncounted' });
       }
     }
     return lost;
-  }
-
-  async #judge(job: LiveJob, task: LiveTask, status: TaskStatus, now: number): Promise<Verdict> {
-    let marker;
-    try {
-      marker = await readExitMarker(job.record.jobDir, task.index);
-    } catch (err) {
-      return failedVerdict(coerceError(err).message);
-    }
-    if (status.state === 'COMPLETED' && !marker) task.markerWaitSinceMs ??= now;
-    const markerOverdue = task.markerWaitSinceMs !== null && now - task.markerWaitSinceMs >= this.#o.markerGraceMs;
-    const { retryTimeout, csvGlob } = this.#o.settings;
-    return classifyEnd({ status, marker, markerOverdue, retryTimeout, csvGlob });
   }
 
   /** Records endings in one transaction, requeues retries, and forgets the ended tasks. */
@@ -281,7 +273,9 @@ export class RunTracker {
     const live = [...this.#jobs.values()].flatMap((job) => [...job.tasks.values()].map((task) => ({ job, task })));
     let error: NocturneError;
     if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-      await executor.cancel(live.map(({ job, task }) => ({ job: tracked(job), index: task.index })));
+      await executor
+        .cancel(live.map(({ job, task }) => ({ job: tracked(job), index: task.index })))
+        .catch((err: unknown) => ctx.logger.error({ err: coerceError(err) }, 'cancel at the stage timeout failed'));
       const verdict = failedVerdict('was cancelled at the stage timeout', settings.retryTimeout);
       await this.#end(live.map(({ job, task }) => ({ job: job.record, task, verdict, state: 'failed', mode: 'final' })));
       error = new NocturneError('TIMEOUT', `${settings.pipeline}/run reached its stage timeout; ${live.length} task(s) cancelled`);
@@ -305,7 +299,8 @@ export class RunTracker {
 
 function tracked(job: LiveJob): TrackedJob {
   const r = job.record;
-  return { name: r.name, schedulerId: r.schedulerId, jobDir: r.jobDir, isArray: r.isArray, taskCount: r.taskCount, createdAt: r.createdAt };
+  const live = [...job.tasks.keys()];
+  return { name: r.name, schedulerId: r.schedulerId, jobDir: r.jobDir, isArray: r.isArray, taskCount: r.taskCount, live, createdAt: r.createdAt };
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -39,13 +39,14 @@ export async function runUpload(ctx: StageContext, deps: UploadDeps): Promise<St
   if (ctx.dryRun) return dryRun(ctx, settings, pending, fresh);
 
   const work: Transfer[] = [];
+  const listed = new Map(found.map((f) => [f.path, f]));
   for (const t of pending) {
     if (t.state !== 'kept') {
       work.push(t);
       continue;
     }
     // Kept (deleteAfterVerify: false): done, unless the file changed or went away since.
-    const local = await deps.files.stat(t.localPath);
+    const local = listed.get(t.localPath) ?? (await deps.files.stat(t.localPath));
     if (!local) await deps.ledger.move(t, 'missing', { note: 'the kept local file was removed' });
     else if (!sameFile(local, t)) work.push(await deps.ledger.move(t, 'discovered', { note: 'the kept local file changed' }));
   }
@@ -89,6 +90,7 @@ export async function runUpload(ctx: StageContext, deps: UploadDeps): Promise<St
       const end = slot.transfer.state;
       if (end === 'deleted' || end === 'kept') stats.verified += before === 'checked' ? 0 : 1;
       if (end === 'deleted') stats.deleted += 1;
+      ctx.logger.debug({ file: slot.transfer.localPath, remotePath: slot.transfer.remotePath, state: end }, 'file archived');
       progress.fileDone(slot.transfer);
     },
     async (slot, error) => {
@@ -99,7 +101,7 @@ export async function runUpload(ctx: StageContext, deps: UploadDeps): Promise<St
     },
   );
   stats.failed = report.failed + prepared.failures.length;
-  return outcome(stats, report.notDone, report.targetError ?? firstFailure ?? prepared.failures[0] ?? null, target, ctx.signal.aborted);
+  return outcome(stats, report.notDone, report.fatal ?? firstFailure ?? prepared.failures[0] ?? null, target, ctx.signal.aborted);
 }
 
 function outcome(

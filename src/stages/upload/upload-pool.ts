@@ -16,12 +16,14 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 500, maxMs: 5_0
 /** Two files in flight per connection hide most of the per-state commit latency. */
 export const DEFAULT_LANES = 2;
 
-// Failures of the target itself: no other file can succeed, so all connections stop.
-const TARGET_FATAL: ReadonlySet<ErrorCode> = new Set([
+// No other file can succeed after these, so all connections stop: the target refuses
+// us, or the database cannot record states (going on would break "recorded first").
+const FATAL: ReadonlySet<ErrorCode> = new Set([
   'TRANSFER_AUTH_FAILED',
   'TRANSFER_HOSTKEY_MISMATCH',
   'SECRET_UNAVAILABLE',
   'CONFIG_INVALID',
+  'DB_FAILED',
 ]);
 
 export interface PoolOptions {
@@ -36,8 +38,8 @@ export interface PoolOptions {
 }
 
 export interface PoolReport {
-  /** Set when the target failed as a whole: unreachable, or it refused us. */
-  targetError: NocturneError | null;
+  /** Set when the whole run had to stop: the target unreachable or refusing us, or the database failing. */
+  fatal: NocturneError | null;
   /** Items that failed after their attempts (recorded through onFailure). */
   failed: number;
   /** Items not finished because the target failed or the stage was stopped. */
@@ -60,13 +62,13 @@ export async function runPool<T>(
   const queue = [...items];
   // Each connection listens on the stage's signal while an operation runs.
   setMaxListeners(Math.max(getMaxListeners(options.signal), options.connections * (options.lanes ?? DEFAULT_LANES) * 2 + 10), options.signal);
-  const report: PoolReport = { targetError: null, failed: 0, notDone: 0 };
+  const report: PoolReport = { fatal: null, failed: 0, notDone: 0 };
   // Wakes workers sleeping in a backoff once the target is given up.
   const halt = new AbortController();
   const stopped = AbortSignal.any([options.signal, halt.signal]);
   const wait = options.sleep ?? sleep;
   const giveUp = (error: NocturneError) => {
-    report.targetError ??= error;
+    report.fatal ??= error;
     halt.abort(error);
   };
 
@@ -89,7 +91,7 @@ export async function runPool<T>(
             report.notDone += 1;
             return;
           }
-          if (error.retryable && attempt < options.retry.attempts && !TARGET_FATAL.has(error.code)) {
+          if (error.retryable && attempt < options.retry.attempts && !FATAL.has(error.code)) {
             const resumed = await wait(backoffMs(attempt, options.retry.baseMs, options.retry.maxMs), stopped).then(
               () => true,
               () => false,
@@ -98,11 +100,15 @@ export async function runPool<T>(
             report.notDone += 1;
             return;
           }
-          await onFailure(item, error);
           report.failed += 1;
-          // Not this file's fault: the target cannot be reached, or refuses us.
-          if (opening || TARGET_FATAL.has(error.code)) {
-            giveUp(error);
+          const recorded = await onFailure(item, error).then(
+            () => null,
+            (err: unknown) => coerceError(err),
+          );
+          // Not this file's fault: the target cannot be reached or refuses us, or the
+          // failure could not even be recorded.
+          if (recorded || opening || FATAL.has(error.code)) {
+            giveUp(recorded ?? error);
             return;
           }
           break;

@@ -3,18 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { DaemonProcess, freePort, ingestPipeline, nocturne, writeDaemonConfig } from './daemon-process.js';
-
-/** Polls `check` every 200 ms until it returns a value, for at most `ms`. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { DaemonProcess, eventually, freePort, ingestPipeline, nocturne, writeDaemonConfig } from './daemon-process.js';
 
 describe('nocturne daemon, as a real process (needs npm run build)', () => {
   let t: TestDb;
@@ -74,6 +63,29 @@ describe('nocturne daemon, as a real process (needs npm run build)', () => {
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toContain(`run:      ${last!.id}: eit/ingest`);
     expect(logs.stdout).toContain('no job logs: the ingest stage runs no jobs');
+  });
+
+  it('logs prints the end of each job log of a run stage, or the saved tail when the file is gone', async () => {
+    const log = path.join(dir, 'task-0.log');
+    await writeFile(log, Array.from({ length: 100 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    const { id } = await t.db.one<{ id: string }>(
+      `INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until, finished_at)
+       VALUES ('eit', 'run', now(), 'manual', 'failed', 'tycho', 1, now(), now()) RETURNING id`,
+    );
+    await t.db.none(
+      `INSERT INTO observations (pipeline, input, obs, night, state) VALUES ('eit', '/d/a.fits', 'a', '2026-11-20', 'failed');
+       WITH j AS (INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, scheduler_id, state, job_dir, script_path, submit_argv)
+                  VALUES ('tok', 'noc-eit-tok', 'eit', $1, 'slurm', true, '4242', 'finished', '/w', '/w/job.sh', '[]') RETURNING id)
+       INSERT INTO job_tasks (job, task_index, pipeline, input, obs, attempt, state, exit_code, reason, log_path, log_tail)
+       SELECT id, t.i, 'eit', '/d/a.fits', 'a', 1, 'failed', 3, 'exit code 3', t.path, 'saved tail' FROM j,
+              (VALUES (0, $2), (1, '/nonexistent/task-1.log')) AS t(i, path)`,
+      [id, log],
+    );
+    const { code, stdout } = await nocturne(['logs', id, '--lines', '3', '--config', dir]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('== noc-eit-tok (slurm job 4242) task 0, observation a: failed, exit 3, exit code 3');
+    expect(stdout).toContain(`-- ${log} (last 3 lines)\nline 98\nline 99\nline 100\n`);
+    expect(stdout).toContain('-- /nonexistent/task-1.log: not readable here (ENOENT)\n-- last lines saved when the task ended:\nsaved tail');
   });
 
   it('SIGHUP with a broken pipeline file keeps the old configuration and logs every problem', async () => {

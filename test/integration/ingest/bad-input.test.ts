@@ -1,13 +1,10 @@
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createIngestWorld, FIXTURES, type IngestWorld } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { useWorlds } from './use-world.js';
+import { FIXTURES } from './world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 /** Each malformed fixture and the located error it must be rejected with (after "<source>/"). */
 const MALFORMED: Record<string, string> = {
@@ -23,11 +20,12 @@ const MALFORMED: Record<string, string> = {
   'unterminated-quote.csv': 'unterminated-quote.csv:3: unterminated quoted field: its closing quote never comes',
   'int-overflow.csv': 'int-overflow.csv:2:ID_FEAT: 2147483648 is out of range for int (-2147483648..2147483647)',
   'bad-quoting.csv': 'bad-quoting.csv:3: a closing quote is followed by text instead of a delimiter',
+  'bad-header.csv': 'bad-header.csv:1: header line unreadable: a closing quote is followed by text instead of a delimiter',
 };
 
 describe('bad input', () => {
   it('rejects each malformed file whole with a located error, sets it aside with a report, and loads the rest', async () => {
-    world = await createIngestWorld('malformed');
+    const world = await newWorld('malformed');
     for (const name of Object.keys(MALFORMED)) await world.fixture(name);
     await world.fixture('good.csv');
     await world.fixture('header-only.csv');
@@ -68,8 +66,8 @@ describe('bad input', () => {
   });
 
   it('checks every declared type: bool, bigint limits, %f and %z timestamps', async () => {
-    world = await createIngestWorld('typed', {
-      ingest: (hfc) => ({
+    const world = await newWorld('typed', {
+      ingest: ({ hfc }) => ({
         include: ['typed-*.csv'],
         csv: { delimiter: ',', nullValues: [''] },
         table: `${hfc}.typed`,
@@ -104,8 +102,18 @@ describe('bad input', () => {
     ]);
   });
 
+  it('never takes the quarantine directory for input, even below the source directory', async () => {
+    const world = await newWorld('nested', { ingest: ({ dir }) => ({ source: { dir } }) });
+    await world.fixture('bad-number.csv');
+    expect((await world.run()).stats).toMatchObject({ files: 1, rejected: 1 });
+    expect(await readdir(path.join(world.quarantine, 'sdoss', 'incoming'))).toEqual(['bad-number.csv', 'bad-number.csv.report.txt']);
+    const again = await world.run();
+    expect(again.stats).toMatchObject({ files: 0, rejected: 0, skipped: 0 });
+    expect(await readdir(path.join(world.quarantine, 'sdoss'))).toEqual(['incoming']);
+  });
+
   it('quarantines bad rows and loads the good ones (badRows: quarantine)', async () => {
-    world = await createIngestWorld('quarantine', { ingest: { badRows: { policy: 'quarantine', maxQuarantined: 5 } } });
+    const world = await newWorld('quarantine', { ingest: { badRows: { policy: 'quarantine', maxQuarantined: 5 } } });
     await world.fixture('quarantine-mixed.csv');
     const outcome = await world.run();
     expect(outcome.stats).toMatchObject({ loaded: 1, rows: 7, inserted: 4, quarantined: 3, rejected: 0 });
@@ -119,7 +127,7 @@ describe('bad input', () => {
     );
     const lines = (await readFile(path.join(FIXTURES, 'quarantine-mixed.csv'), 'utf8')).split('\n');
     expect(kept).toEqual([
-      { line: 3, raw: lines[2], reason: 'FEAT_Y_ARCSEC: "north" is not a number' },
+      { line: 3, raw: lines[2], reason: 'FEAT_Y_ARCSEC: "north$1" is not a number' },
       { line: 5, raw: lines[4], reason: 'duplicate natural key (feat_filename, id_feat) = (quarantine-mixed.csv, 1): first at line 2' },
       { line: 6, raw: lines[5], reason: 'expected 17 fields, found 16' },
     ]);
@@ -128,7 +136,7 @@ describe('bad input', () => {
   });
 
   it('rejects the whole file when bad rows exceed maxQuarantined', async () => {
-    world = await createIngestWorld('toomany', { ingest: { badRows: { policy: 'quarantine', maxQuarantined: 2 } } });
+    const world = await newWorld('toomany', { ingest: { badRows: { policy: 'quarantine', maxQuarantined: 2 } } });
     await world.fixture('quarantine-mixed.csv');
     const outcome = await world.run();
     expect(outcome.stats).toMatchObject({ loaded: 0, rejected: 1, inserted: 0 });
@@ -139,7 +147,7 @@ describe('bad input', () => {
   });
 
   it('rejects a file PostgreSQL refuses, located through the line map', async () => {
-    world = await createIngestWorld('check');
+    const world = await newWorld('check');
     await world.db.none('ALTER TABLE $1:name.sunspots ADD CONSTRAINT small CHECK (feat_area_deg2 < 15)', [world.hfc]);
     await world.fixture('good.csv');
     const outcome = await world.run();

@@ -2,22 +2,19 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CATALOGUE_SQL_DIR } from '../../../src/stages/ingest/catalogue.js';
 import { installCatalogue } from '../../../src/stages/ingest/index.js';
-import { createIngestWorld, FIXTURES, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
+import { FIXTURES } from './world.js';
 
 const run = promisify(execFile);
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 describe('the example HFC catalogue', () => {
   it('installs again without harm, and comments every table, view and column', async () => {
-    world = await createIngestWorld('catalogue');
+    const world = await newWorld('catalogue');
     await installCatalogue(world.db, { schema: world.hfc, stateSchema: world.spec.schema });
     // psql installs the same thing (install.psql), here into a second schema.
     const second = `${world.hfc}2`;
@@ -49,7 +46,7 @@ describe('the example HFC catalogue', () => {
   });
 
   it('answers the analysts\' views: latest features, ingestion statistics, rejected files', async () => {
-    world = await createIngestWorld('views');
+    const world = await newWorld('views');
     await world.fixture('good.csv');
     await world.fixture('bad-number.csv');
     // A re-run of the same observation by the code, a day later: the newer features hide the older.

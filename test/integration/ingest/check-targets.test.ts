@@ -1,20 +1,29 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import { checkIngestTargets } from '../../../src/stages/ingest/index.js';
-import { createIngestWorld, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
+import type { IngestWorld } from './world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
-/** The world's configuration with one more pipeline, written to `<dir>/pipelines/<name>.yaml`. */
-async function withPipeline(base: IngestWorld, name: string, text: string): Promise<{ config: NocturneConfig; file: string }> {
+/** pipelines/<name>.yaml reading into `table`; `mapping` holds the columns and natural key, indented by two. */
+function pipelineYaml(name: string, table: string, mapping: string): string {
+  return `name: ${name}
+code: { name: sdoss, version: "1.06" }
+ingest:
+  schedule: "30 6 * * *"
+  source: { dir: /tmp }
+  table: ${table}
+${mapping}`;
+}
+
+/** The world's configuration with one more pipeline (see pipelineYaml), written to `<dir>/pipelines/<name>.yaml`. */
+async function withPipeline(base: IngestWorld, name: string, table: string, mapping: string): Promise<{ config: NocturneConfig; file: string }> {
+  const text = pipelineYaml(name, table, mapping);
   const file = path.join(base.dir, 'pipelines', `${name}.yaml`);
   await writeFile(file, text);
   const pipelines = new Map(base.config.pipelines);
@@ -24,24 +33,19 @@ async function withPipeline(base: IngestWorld, name: string, text: string): Prom
 
 describe('checkIngestTargets', () => {
   it('finds nothing wrong with the example catalogue and mapping', async () => {
-    world = await createIngestWorld('check_ok');
+    const world = await newWorld('check_ok');
     expect(await checkIngestTargets(world.db, world.config)).toEqual([]);
   });
 
   it('names the pipeline file, line, table and column of every mismatch', async () => {
-    world = await createIngestWorld('check_bad');
+    const world = await newWorld('check_bad');
     const table = `${world.hfc}.sunspots`;
     const { config, file } = await withPipeline(
       world,
       'broken',
-      `name: broken
-code: { name: sdoss, version: "1.06" }
-ingest:
-  schedule: "30 6 * * *"
-  source: { dir: /tmp }
-  table: ${table}
-  columns:
-    id_feat: { from: ID_FEAT, type: int }
+      table,
+      `  columns:
+    id_feat: { from: ID_FEAT, type: int, format: "%Y" }
     obs_id: { from: OBS_ID, type: int }
     feat_x_arcsec: { from: FEAT_X_ARCSEC, type: float, nullable: true }
     feat_filename: { from: FEAT_FILENAME, type: text, nullable: true }
@@ -52,6 +56,7 @@ ingest:
     );
     const issues = (await checkIngestTargets(world.db, config)).filter((i) => i.file === file);
     expect(issues.map((i) => [i.line, i.message])).toEqual([
+      [8, `ingest.columns.id_feat (table ${table}): format applies to timestamp columns only, not int`],
       [12, `ingest.columns.run_date (table ${table}): timestamp format "%Y-%j": unsupported directive %j (use %Y %m %d %H %M %S %f %z %%)`],
       [14, `ingest.naturalKey: cc is not one of the mapped columns of ${table}`],
       [9, `ingest.columns.obs_id: column ${table}.obs_id is text, which cannot take type int`],
@@ -64,20 +69,11 @@ ingest:
   });
 
   it('reports a missing table, and a table without provenance', async () => {
-    world = await createIngestWorld('check_table');
+    const world = await newWorld('check_table');
     await world.db.none('CREATE TABLE $1:name.plain (id integer PRIMARY KEY)', [world.hfc]);
-    const pipeline = (name: string, table: string) => `name: ${name}
-code: { name: sdoss, version: "1.06" }
-ingest:
-  schedule: "30 6 * * *"
-  source: { dir: /tmp }
-  table: ${table}
-  columns:
-    id: { from: ID, type: int }
-  naturalKey: [id]
-`;
-    const missing = await withPipeline(world, 'missing', pipeline('missing', `${world.hfc}.nowhere`));
-    const plain = await withPipeline({ ...world, config: missing.config }, 'plain', pipeline('plain', `${world.hfc}.plain`));
+    const mapping = '  columns:\n    id: { from: ID, type: int }\n  naturalKey: [id]\n';
+    const missing = await withPipeline(world, 'missing', `${world.hfc}.nowhere`, mapping);
+    const plain = await withPipeline({ ...world, config: missing.config }, 'plain', `${world.hfc}.plain`, mapping);
     const issues = await checkIngestTargets(world.db, plain.config);
     expect(issues.map((i) => [path.basename(i.file), i.line, i.message])).toEqual([
       ['missing.yaml', 6, `ingest.table: table ${world.hfc}.nowhere does not exist (or has no columns)`],

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import { featureCsv } from './feature-csv.js';
 import { spawnIngest } from './spawn-child.js';
-import { createIngestWorld, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 describe('two processes at once', () => {
   it('load every file exactly once between them', async () => {
-    world = await createIngestWorld('concurrent');
+    const world = await newWorld('concurrent');
     const files = 24;
     for (let i = 0; i < files; i++) await world.write(`f${String(i).padStart(2, '0')}.csv`, featureCsv(`f${i}.csv`, 2000 + i));
 
@@ -32,7 +28,7 @@ describe('two processes at once', () => {
   });
 
   it('two pools in one process, racing file by file, still load once', async () => {
-    world = await createIngestWorld('pools');
+    const world = await newWorld('pools');
     for (let i = 0; i < 12; i++) await world.write(`g${i}.csv`, featureCsv(`g${i}.csv`, 50));
     const other = openDb({ url: world.spec.url, schema: world.spec.schema, poolSize: 2, applicationName: 'nocturne-test-other' });
     try {

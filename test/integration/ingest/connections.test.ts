@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import { featureCsv } from './feature-csv.js';
-import { createIngestWorld, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 describe('failed COPYs', () => {
   it('roll back and give their connection back: 10 failing files leave a pool of 2 usable', async () => {
-    world = await createIngestWorld('pool');
+    const world = await newWorld('pool');
     // The server refuses row 2000 of each file, in the middle of its COPY.
     await world.db.none('ALTER TABLE $1:name.sunspots ADD CONSTRAINT below_2000 CHECK (id_feat < 2000)', [world.hfc]);
     for (let i = 0; i < 5; i++) await world.write(`server-refuses-${i}.csv`, featureCsv(`s${i}.csv`, 3000));
@@ -23,7 +19,7 @@ describe('failed COPYs', () => {
     try {
       const failing = await world.direct({ db: small });
       expect(failing.stats).toMatchObject({ files: 10, rejected: 10, loaded: 0, failed: 0 });
-      const errors = (await world.ledger()).map((l) => l.error!.slice(world!.source.length + 1));
+      const errors = (await world.ledger()).map((l) => l.error!.slice(world.source.length + 1));
       expect(errors.filter((e) => e.startsWith('server-refuses-'))[0]).toMatch(
         /^server-refuses-0.csv:2001: refused by PostgreSQL: new row for relation "sunspots" violates check constraint "below_2000"/,
       );

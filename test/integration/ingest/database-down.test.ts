@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep } from '../../../src/core/abort.js';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import { startService, stopService } from '../../helpers/rig.js';
 import { featureCsv, writeFeatureCsv } from './feature-csv.js';
-import { createIngestWorld, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 describe('the database out of reach', () => {
   it('keeps files pending, says so, and a later run loads them once', async () => {
-    world = await createIngestWorld('dbdown');
+    const world = await newWorld('dbdown');
     for (let i = 0; i < 3; i++) await world.write(`n${i}.csv`, featureCsv(`n${i}.csv`, 100));
 
     // Down before the run.

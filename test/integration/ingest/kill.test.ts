@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep } from '../../../src/core/abort.js';
 import { writeFeatureCsv } from './feature-csv.js';
 import { spawnIngest } from './spawn-child.js';
-import { createIngestWorld, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 const ROWS = 150_000;
 
 describe('kill -9 in the middle of a file', () => {
   it('leaves no row and no ledger entry of that file, and the next run loads it whole', async () => {
-    world = await createIngestWorld('kill');
+    const world = await newWorld('kill');
     await writeFeatureCsv(`${world.source}/big.csv`, 'big.csv', ROWS);
     const child = spawnIngest(world.spec, 'nocturne-test-kill', 7);
     child.outcome.catch(() => undefined);

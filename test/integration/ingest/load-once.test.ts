@@ -1,17 +1,14 @@
 import { appendFile, copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createIngestWorld, FIXTURES, type IngestWorld } from './world.js';
+import { describe, expect, it } from 'vitest';
+import { useWorlds } from './use-world.js';
+import { FIXTURES } from './world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 describe('ingest from a local directory', () => {
   it('loads every row once with its provenance, and a second run loads nothing', async () => {
-    world = await createIngestWorld('once');
+    const world = await newWorld('once');
     const good = await world.fixture('good.csv');
     const crlf = await world.fixture('crlf-bom.csv', 'night/crlf-bom.csv');
     await world.fixture('header-only.csv');
@@ -49,7 +46,7 @@ describe('ingest from a local directory', () => {
     expect(values[7]).toMatchObject({ id_feat: 5, feat_x_arcsec: -410 });
     expect((values[0] as { date_obs: Date }).date_obs.toISOString()).toBe('2026-11-20T00:00:45.000Z');
 
-    const ledger = await world.ledger();
+    const ledger = (await world.ledger()).sort((a, b) => a.path.localeCompare(b.path));
     expect(ledger.map((l) => [path.basename(l.path), l.status, l.rows_read, l.rows_inserted])).toEqual([
       ['good.csv', 'loaded', 5, 5],
       ['header-only.csv', 'loaded', 0, 0],
@@ -67,7 +64,7 @@ describe('ingest from a local directory', () => {
   });
 
   it('loads a changed file again: new rows inserted, existing natural keys left alone (onConflict: ignore)', async () => {
-    world = await createIngestWorld('changed');
+    const world = await newWorld('changed');
     const good = await world.fixture('good.csv');
     await world.run();
     const lines = (await readFile(good, 'utf8')).trimEnd().split('\n');
@@ -85,7 +82,7 @@ describe('ingest from a local directory', () => {
   });
 
   it('updates changed rows and re-tags them with the new file (onConflict: update)', async () => {
-    world = await createIngestWorld('update', { ingest: { onConflict: 'update' } });
+    const world = await newWorld('update', { ingest: { onConflict: 'update' } });
     const good = await world.fixture('good.csv');
     await world.run();
     await writeFile(good, (await readFile(good, 'utf8')).replace('-410.318', '1.5'));
@@ -108,7 +105,7 @@ describe('ingest from a local directory', () => {
   });
 
   it('dry run lists what would be loaded and skipped, and changes nothing', async () => {
-    world = await createIngestWorld('dry');
+    const world = await newWorld('dry');
     const good = await world.fixture('good.csv');
     await world.run();
     const crlf = await world.fixture('crlf-bom.csv');
@@ -126,7 +123,7 @@ describe('ingest from a local directory', () => {
   });
 
   it('reads Latin-1 files when the pipeline says so', async () => {
-    world = await createIngestWorld('latin1', { ingest: { csv: { delimiter: ';', nullValues: ['NULL'], encoding: 'latin1' } } });
+    const world = await newWorld('latin1', { ingest: { csv: { delimiter: ';', nullValues: ['NULL'], encoding: 'latin1' } } });
     await world.fixture('latin1.csv');
     expect((await world.run()).stats).toMatchObject({ loaded: 1, inserted: 2 });
     const names = await world.db.map('SELECT instrume FROM $1:name.sunspots ORDER BY id_feat', [world.hfc], (r: { instrume: string }) => r.instrume);
@@ -134,7 +131,7 @@ describe('ingest from a local directory', () => {
   });
 
   it('stops between files when asked to, leaving the rest pending', async () => {
-    world = await createIngestWorld('abort');
+    const world = await newWorld('abort');
     await world.fixture('good.csv');
     await world.fixture('crlf-bom.csv');
     const stop = new AbortController();

@@ -1,51 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
+import { featureCsv } from './feature-csv.js';
 import { MemoryStore } from './memory-store.js';
-import { createIngestWorld, FIXTURES, type IngestWorld } from './world.js';
+import { useWorlds } from './use-world.js';
+import { FIXTURES } from './world.js';
 
-let world: IngestWorld | undefined;
-afterEach(async () => {
-  await world?.close();
-  world = undefined;
-});
+const newWorld = useWorlds();
 
 const remote = { ingest: { source: { target: 'archive', dir: '/hfc/sdoss' } }, targets: { archive: { type: 'local', path: '/nonexistent' } } };
 
 describe('ingest from a remote target', () => {
   it('loads from the archive, never changes it, and never retries a rejected file until it changes', async () => {
-    world = await createIngestWorld('remote', remote);
+    const world = await newWorld('remote', remote);
     const store = new MemoryStore();
     const fixture = async (name: string) => readFile(path.join(FIXTURES, name));
     store.files.set('/hfc/sdoss/2026/11/good.csv', await fixture('good.csv'));
     store.files.set('/hfc/sdoss/2026/11/bad-number.csv', await fixture('bad-number.csv'));
     store.files.set('/hfc/sdoss/2026/11/notes.txt', Buffer.from('not a csv'));
     store.files.set('/hfc/other/elsewhere.csv', await fixture('crlf-bom.csv'));
+    // Over 1 MiB: streamed to a file under paths.work rather than held in memory.
+    store.files.set('/hfc/sdoss/2026/12/large.csv', Buffer.from(featureCsv('large.csv', 10_000)));
     const deps = { remoteStore: () => store };
 
     const first = await world.direct({ deps });
-    expect(first.stats).toMatchObject({ files: 2, loaded: 1, rejected: 1, inserted: 5 });
-    const ledger = await world.ledger();
+    expect(first.stats).toMatchObject({ files: 3, loaded: 2, rejected: 1, inserted: 10_005 });
+    const ledger = (await world.ledger()).sort((a, b) => a.path.localeCompare(b.path));
     expect(ledger.map((l) => [l.path, l.status])).toEqual([
       ['/hfc/sdoss/2026/11/bad-number.csv', 'rejected'],
       ['/hfc/sdoss/2026/11/good.csv', 'loaded'],
+      ['/hfc/sdoss/2026/12/large.csv', 'loaded'],
     ]);
     expect(ledger[0]!.error).toBe('/hfc/sdoss/2026/11/bad-number.csv:4:FEAT_X_ARCSEC: "12.3.4" is not a number');
     expect(await world.db.one('SELECT DISTINCT source FROM ingested_files')).toEqual({ source: 'archive:/hfc/sdoss' });
     // Downloads went to a private directory under paths.work, removed afterwards; nothing was set aside locally.
     expect(await readdir(path.join(world.config.paths.work, 'ingest', 'sdoss'))).toEqual([]);
     await expect(readdir(world.quarantine)).rejects.toThrow(/ENOENT/);
-    expect(store.files.size).toBe(4);
+    expect(store.files.size).toBe(5);
 
     const second = await world.direct({ deps });
-    expect(second.stats).toMatchObject({ loaded: 0, rejected: 0, skipped: 2 });
-    expect(await world.ledger()).toHaveLength(2);
+    expect(second.stats).toMatchObject({ loaded: 0, rejected: 0, skipped: 3 });
+    expect(await world.ledger()).toHaveLength(3);
 
     store.files.set('/hfc/sdoss/2026/11/bad-number.csv', Buffer.from((await fixture('bad-number.csv')).toString().replace('12.3.4', '12.3')));
     const third = await world.direct({ deps });
-    expect(third.stats).toMatchObject({ loaded: 1, inserted: 4, skipped: 1 });
+    expect(third.stats).toMatchObject({ loaded: 1, inserted: 4, skipped: 2 });
   });
 
   for (const protocol of ['sftp', 'ftps'] as const) {
@@ -56,7 +57,7 @@ describe('ingest from a remote target', () => {
       try {
         await copyFile(path.join(FIXTURES, 'good.csv'), path.join(local, 'good.csv'));
         await copyFile(path.join(FIXTURES, 'crlf-bom.csv'), path.join(local, 'crlf-bom.csv'));
-        world = await createIngestWorld(protocol, { ingest: { source: { target: 'archive', dir } }, targets: { archive: rigTarget(protocol) } });
+        const world = await newWorld(protocol, { ingest: { source: { target: 'archive', dir } }, targets: { archive: rigTarget(protocol) } });
         const outcome = await world.run();
         expect(outcome.stats).toMatchObject({ files: 2, loaded: 2, inserted: 8 });
         // Paths as the server reports them: the relative directory resolved against the login directory.

@@ -41,8 +41,8 @@ export const FEATURE_COLUMNS = {
 };
 
 export interface WorldOptions {
-  /** Merged over the ingest section of pipelines/sdoss.yaml; given the catalogue schema. */
-  ingest?: Record<string, unknown> | ((hfc: string) => Record<string, unknown>);
+  /** Merged over the ingest section of pipelines/sdoss.yaml; given the catalogue schema and the world's directory. */
+  ingest?: Record<string, unknown> | ((world: { hfc: string; dir: string }) => Record<string, unknown>);
   /** Targets of config/nocturne.yaml. */
   targets?: Record<string, unknown>;
 }
@@ -175,7 +175,7 @@ export async function createIngestWorld(label: string, options: WorldOptions = {
       naturalKey: ['feat_filename', 'id_feat'],
       onConflict: 'ignore',
       badRows: { policy: 'reject' },
-      ...(typeof options.ingest === 'function' ? options.ingest(hfc) : options.ingest),
+      ...(typeof options.ingest === 'function' ? options.ingest({ hfc, dir }) : options.ingest),
     },
   };
   await writeFile(pipelineFile, stringify(raw));

@@ -3,7 +3,7 @@
  * observations written per test: what the run stage's integration tests share.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,10 @@ import { systemClock } from '../../../src/core/clock.js';
 import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../../../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 import { createExecutor } from '../../../src/executors/create-executor.js';
+import type { ProcessRunner } from '../../../src/executors/process-runner.js';
 import type { SlurmCommands } from '../../../src/executors/slurm/slurm-executor.js';
+import type { Executor } from '../../../src/executors/types.js';
+import { bashQuote } from '../../../src/executors/wrapper-script.js';
 import { createLogger, type Logger } from '../../../src/log/logger.js';
 import { createRunStage } from '../../../src/stages/run/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
@@ -33,6 +36,10 @@ export interface RunOptions {
   commands?: Partial<SlurmCommands>;
   /** Added to the environment of the SLURM commands and local tasks. */
   env?: Record<string, string>;
+  /** Runs the SLURM commands (default: execFile). */
+  runner?: ProcessRunner;
+  /** Wraps the executor, to watch it. */
+  decorate?: (executor: Executor) => Executor;
 }
 
 /** What test/fixtures/run/stage-child.ts needs to run the stage on this harness. */
@@ -46,24 +53,48 @@ export interface ChildSpec {
 }
 
 export interface HarnessOptions {
+  pollInterval?: string;
   lostAfter?: string;
   concurrency?: number;
 }
 
 /** The run stage with the real executor, on the rig's SLURM (SLURM_CONF) or local processes. */
 export function stageFor(options: RunOptions = {}) {
+  const decorate = options.decorate ?? ((e: Executor) => e);
   return createRunStage({
     executor: (settings, ctx) =>
-      createExecutor({
-        kind: settings.executor,
-        logger: ctx.logger,
-        lostAfterMs: settings.lostAfterMs,
-        concurrency: settings.concurrency,
-        env: slurmEnv(options.env),
-        slurmCommands: options.commands ?? {},
-      }),
+      decorate(
+        createExecutor({
+          kind: settings.executor,
+          logger: ctx.logger,
+          lostAfterMs: settings.lostAfterMs,
+          concurrency: settings.concurrency,
+          env: slurmEnv(options.env),
+          slurmCommands: options.commands ?? {},
+          ...(options.runner ? { runner: options.runner } : {}),
+        }),
+      ),
     markerGraceMs: 5_000,
   });
+}
+
+/** A stage context as executeStage makes one, for a manual run of NIGHT. */
+export function stageContext(
+  base: Pick<StageContext, 'config' | 'pipeline' | 'db' | 'logger'>,
+  extra: Partial<StageContext> = {},
+): StageContext {
+  return {
+    ...base,
+    clock: systemClock,
+    signal: new AbortController().signal,
+    runId: 0,
+    slot: new Date(),
+    date: NIGHT,
+    dryRun: false,
+    progress: { update() {}, done() {} },
+    print: () => {},
+    ...extra,
+  };
 }
 
 export interface Harness {
@@ -88,7 +119,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
     database: { url: t.url, schema: t.schema },
     executor: {
       type: executor,
-      slurm: { pollInterval: '1s', lostAfter: options.lostAfter ?? '30s' },
+      slurm: { pollInterval: options.pollInterval ?? '1s', lostAfter: options.lostAfter ?? '30s' },
       local: { concurrency: options.concurrency ?? 4 },
     },
     paths: { state: dir },
@@ -135,21 +166,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       return file;
     },
     context(pipeline, extra = {}) {
-      return {
-        config,
-        pipeline,
-        db: t.db,
-        logger,
-        clock: systemClock,
-        signal: new AbortController().signal,
-        runId: 0,
-        slot: new Date(),
-        date: NIGHT,
-        dryRun: false,
-        progress: { update() {}, done() {} },
-        print: () => {},
-        ...extra,
-      };
+      return stageContext({ config, pipeline, db: t.db, logger }, extra);
     },
     run(pipeline, runOptions = {}) {
       return stageFor(runOptions)(h.context(pipeline, runOptions.extra));
@@ -167,7 +184,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       await writeFile(file, JSON.stringify(spec));
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/run/stage-child.ts'), file], {
         cwd: REPO,
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'inherit', 'inherit'],
       });
       return child;
     },
@@ -210,6 +227,35 @@ export async function tasksOf(t: TestDb, pipeline: string): Promise<TaskRow[]> {
 export async function observationStates(t: TestDb, pipeline: string): Promise<Record<string, string>> {
   const rows = await t.db.any<{ obs: string; state: string }>('SELECT obs, state FROM observations WHERE pipeline = $1', [pipeline]);
   return Object.fromEntries(rows.map((r) => [r.obs, r.state]));
+}
+
+/**
+ * Stand-ins for SLURM clients, written into `dir`: each records its call in the returned
+ * file, then runs the real command, or, for `sacct: 'disabled'`, fails as sacct does on
+ * a cluster without accounting. Paths are written into the scripts: sbatch runs with a
+ * filtered environment.
+ */
+export async function recordingCommands(
+  dir: string,
+  names: Array<keyof SlurmCommands>,
+  fakes: { sacct?: 'disabled' } = {},
+): Promise<{ commands: Partial<SlurmCommands>; calls(command: string): Promise<string[]> }> {
+  const bin = path.join(dir, `bin-${Math.random().toString(36).slice(2)}`);
+  const callsFile = path.join(bin, 'calls');
+  await mkdir(bin, { recursive: true });
+  const commands: Partial<SlurmCommands> = {};
+  const record = (name: string) => `echo "${name} $*" >> ${bashQuote(callsFile)}`;
+  for (const name of names) {
+    const real = (await execFileAsync('bash', ['-c', `command -v ${name}`])).stdout.trim();
+    const body = fakes.sacct === 'disabled' && name === 'sacct'
+      ? `${record(name)}\necho "sacct: error: Slurm accounting storage is disabled" >&2\nexit 1\n`
+      : `${record(name)}\nexec ${bashQuote(real)} "$@"\n`;
+    commands[name] = path.join(bin, name);
+    await writeFile(commands[name], `#!/bin/bash\n${body}`, { mode: 0o755 });
+  }
+  const calls = async (command: string) =>
+    (await readFile(callsFile, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith(`${command} `));
+  return { commands, calls };
 }
 
 /** Runs a SLURM client of the rig; rejects on a non-zero exit. */

@@ -3,7 +3,7 @@
  * generated script, the same bookkeeping in PostgreSQL as on SLURM.
  */
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procTable } from '../../../src/executors/local/processes.js';
@@ -35,11 +35,14 @@ describe.concurrent('run stage with the local executor', () => {
     await h.writeObs(P, NIGHT, 'killed', { seed: 3, signal: 'KILL' });
     await h.writeObs(P, NIGHT, 'flaky', { seed: 4, fail_attempts: 1 });
 
+    const updates: Array<Record<string, number | string>> = [];
+    const progress = { update: (c: Record<string, number | string>) => updates.push(c), done() {} };
     const result = await executeStage(
-      { config: h.config, db: h.t.db, logger: h.logger },
+      { config: h.config, db: h.t.db, logger: h.logger, progress },
       { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT },
     );
     expect(result.kind).toBe('done');
+    expect(updates.at(-1)).toEqual({ pending: 0, running: 0, done: 2, failed: 2 });
     const [run] = await listRuns(h.t.db, { pipeline: P, limit: 1 });
     expect(run).toMatchObject({ state: 'failed', error_code: 'JOB_FAILED' });
     expect(run!.stats).toMatchObject({ observations: 4, submitted: 5, completed: 2, failed: 2, retried: 1 });
@@ -115,5 +118,21 @@ describe.concurrent('run stage with the local executor', () => {
     const again = await h.run(pipeline);
     expect(again).toMatchObject({ ok: true, stats: { submitted: 1, completed: 1 } });
     expect(await lines(trace)).toEqual(['stopped 1', 'stopped 1']);
+  });
+
+  it("quotes what it generates: an outbox and observation names with spaces, quotes and $", async () => {
+    const P = 'localquotes';
+    const outbox = path.join(h.dir, "out box/it's $HOME");
+    const pipeline = h.pipeline(P, { outputs: { dir: outbox, csv: '*_feat.csv', quicklooks: '*.{jpg,png}' } });
+    await h.writeObs(P, NIGHT, "o'brien $(cd ..;cd ..;cd ..;touch pwned) x", { seed: 9 });
+
+    const outcome = await h.run(pipeline);
+    expect(outcome).toMatchObject({ ok: true, stats: { completed: 1 } });
+    expect(await outboxFiles(outbox)).toEqual([
+      "localquotes_106_20261120T000045_o'brien $(cd ..;cd ..;cd ..;touch pwned) x.jpg",
+      "localquotes_106_20261120T000045_o'brien $(cd ..;cd ..;cd ..;touch pwned) x_feat.csv",
+    ]);
+    // Run by a shell in the task's working directory, the name would have created this.
+    expect(await readdir(h.dir)).not.toContain('pwned');
   });
 });

@@ -14,20 +14,12 @@ import {
   NIGHT,
   observationStates,
   outboxFiles,
-  REPO,
+  recordingCommands,
   slurm,
   slurmTaskId,
   tasksOf,
   type Harness,
 } from './harness.js';
-
-const BIN = path.join(REPO, 'test/fixtures/run/bin');
-const counted = (...names: string[]) => Object.fromEntries(names.map((n) => [n, path.join(BIN, n)]));
-
-async function calls(file: string, command: string): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.startsWith(`${command} `));
-}
 
 describe.concurrent('run stage on SLURM: recovery', () => {
   let h: Harness;
@@ -38,8 +30,8 @@ describe.concurrent('run stage on SLURM: recovery', () => {
 
   it('re-attaches after nocturne is killed with -9 and submits nothing twice', async () => {
     const P = 'reattach';
-    const callsFile = path.join(h.dir, 'reattach-calls');
-    const options = { commands: counted('sbatch', 'squeue', 'sacct'), env: { NOCTURNE_TEST_CALLS: callsFile } };
+    const { commands, calls } = await recordingCommands(h.dir, ['sbatch', 'squeue', 'sacct']);
+    const options = { commands };
     // One job per observation (no `array`): two sbatch calls.
     const pipeline = h.pipeline(P);
     await h.writeObs(P, NIGHT, 'one', { seed: 1, sleep: 4 });
@@ -53,18 +45,18 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     }, 'both tasks to run');
     child.kill('SIGKILL');
     await exited;
-    expect(await calls(callsFile, 'sbatch')).toHaveLength(2);
+    expect(await calls('sbatch')).toHaveLength(2);
 
     const outcome = await h.run(pipeline, options);
     expect(outcome).toMatchObject({ ok: true, stats: { jobs: 0, submitted: 0, completed: 2, failed: 0, lost: 0 } });
-    expect(await calls(callsFile, 'sbatch')).toHaveLength(2);
+    expect(await calls('sbatch')).toHaveLength(2);
     const names = (await h.t.db.any<{ name: string }>('SELECT name FROM jobs WHERE pipeline = $1 ORDER BY name', [P])).map((r) => r.name);
     expect(names).toHaveLength(2);
     const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName,State']);
     expect(sacct.trim().split('\n').sort()).toEqual(names.map((n) => `${n}|COMPLETED`));
     // Every poll is one squeue and one sacct call for all live jobs, never one per job.
-    const sacctCalls = await calls(callsFile, 'sacct');
-    expect(sacctCalls.length).toBe((await calls(callsFile, 'squeue')).length);
+    const sacctCalls = await calls('sacct');
+    expect(sacctCalls.length).toBe((await calls('squeue')).length);
     expect(sacctCalls[0]).toMatch(new RegExp(`--name=(${names.join(',')}|${[...names].reverse().join(',')}) `));
     expect((await tasksOf(h.t, P)).map((t) => [t.obs, t.attempt, t.state])).toEqual([
       ['one', 1, 'completed'],
@@ -98,16 +90,15 @@ describe.concurrent('run stage on SLURM: recovery', () => {
 
   it('falls back to scontrol show job when sacct says accounting is disabled', async () => {
     const P = 'noacct';
-    const callsFile = path.join(h.dir, 'noacct-calls');
-    const commands = { ...counted('scontrol'), sacct: path.join(BIN, 'sacct-disabled') };
+    const { commands, calls } = await recordingCommands(h.dir, ['scontrol', 'sacct'], { sacct: 'disabled' });
     const pipeline = h.pipeline(P, { array: { throttle: 2 } });
     await h.writeObs(P, NIGHT, 'x', { seed: 4 });
     await h.writeObs(P, NIGHT, 'y', { seed: 5, exit: 2 });
 
-    const outcome = await h.run(pipeline, { commands, env: { NOCTURNE_TEST_CALLS: callsFile } });
+    const outcome = await h.run(pipeline, { commands });
     expect(outcome.stats).toMatchObject({ completed: 1, failed: 1 });
-    expect(await calls(callsFile, 'sacct')).toHaveLength(1);
-    expect((await calls(callsFile, 'scontrol')).length).toBeGreaterThanOrEqual(1);
+    expect(await calls('sacct')).toHaveLength(1);
+    expect((await calls('scontrol')).length).toBeGreaterThanOrEqual(1);
     expect((await tasksOf(h.t, P)).map((t) => [t.obs, t.state, t.exit_code])).toEqual([
       ['x', 'completed', 0],
       ['y', 'failed', 2],
@@ -151,5 +142,24 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     expect(Number(rows.n)).toBe(0);
     await expect(readFile(path.join(h.dir, 'work/run', P), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await outboxFiles(h.outbox(P))).toEqual([]);
+  });
+
+  it('returns on shutdown without cancelling SLURM jobs, which the next run re-attaches', async () => {
+    const P = 'shutdown';
+    const pipeline = h.pipeline(P);
+    await h.writeObs(P, NIGHT, 'keeps-running', { seed: 10, sleep: 3 });
+    const controller = new AbortController();
+
+    const stage = h.run(pipeline, { extra: { signal: controller.signal } });
+    await eventually(async () => (await tasksOf(h.t, P))[0]?.state === 'running', 'the task to run');
+    controller.abort(new Error('SIGTERM'));
+    const outcome = await stage;
+    expect(outcome.error?.code).toBe('ABORTED');
+    expect(outcome.error?.message).toContain('1 task(s) left running for the next run');
+    const id = await slurmTaskId(h.t, P, 'keeps-running');
+    expect((await slurm('squeue', ['-h', '--states=all', '-j', id!, '-o', '%T'])).trim()).toMatch(/^(RUNNING|COMPLETING|COMPLETED)$/);
+
+    const again = await h.run(pipeline);
+    expect(again).toMatchObject({ ok: true, stats: { jobs: 0, submitted: 0, completed: 1 } });
   });
 });

@@ -30,8 +30,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of held) socket.destroy();
   await new Promise((resolve) => silent.close(resolve));
-  await rm(path.join(rigRoot(), run), { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
+  await rm(path.join(rigRoot(), run), { recursive: true, force: true });
 });
 
 // A wrong FTP password is covered at stage level (test/integration/upload/target-trouble.test.ts).

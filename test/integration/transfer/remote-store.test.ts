@@ -21,8 +21,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await rm(path.join(rigRoot(), run), { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
+  await rm(path.join(rigRoot(), run), { recursive: true, force: true });
 });
 
 const targets: Array<[string, () => TargetConfig, () => string]> = [

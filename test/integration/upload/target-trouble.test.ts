@@ -53,22 +53,22 @@ describe('vsftpd stopped in the middle of a batch', () => {
       Array.from({ length: 24 }, (_, i) => w.file(`sdoss_106_20140221T0000${String(i).padStart(2, '0')}_sdo_feat.csv`, 300_000)),
     );
     const bodies = new Map(files.map((f) => [f, readFileSync(f)]));
-    let stopped = false;
+    let stopping: Promise<void> | null = null;
     const outcome = await w
       .run({
         retry: { attempts: 2, baseMs: 50, maxMs: 100 },
         hooks: {
-          async afterState(t) {
-            // The first file done: the server goes away under the other connections.
-            if (t.state === 'deleted' && !stopped) {
-              stopped = true;
-              await stopService('vsftpd');
-            }
+          afterState(t) {
+            // The first file done: the server goes away under the other connections,
+            // and uploads about to start wait until it is really down.
+            if (t.state === 'deleted' && !stopping) stopping = stopService('vsftpd');
+            if (t.state === 'deleted' || t.state === 'uploading') return stopping ?? undefined;
+            return undefined;
           },
         },
       })
       .finally(async () => {
-        if (stopped) await startService('vsftpd');
+        if (stopping) await stopping.finally(() => startService('vsftpd'));
       });
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatchObject({ code: 'TRANSFER_FAILED', retryable: true });

@@ -25,6 +25,7 @@ import { sharpQuicklooks } from '../../../src/stages/upload/prepare.js';
 import { runUpload } from '../../../src/stages/upload/run-upload.js';
 import type { RetryPolicy } from '../../../src/stages/upload/upload-pool.js';
 import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
+import type { TransferLedger } from '../../../src/stages/upload/transfer-ledger.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
 import { rigRoot, rigTarget, type RigProtocol } from '../transfer/rig-targets.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   print?: (line: string) => void;
   /** Files in flight per connection (default: the stage's). */
   lanes?: number;
+  /** Instead of the PostgreSQL ledger (the benchmark measures what the database costs). */
+  ledger?: TransferLedger;
 }
 
 export interface TransferRecord {
@@ -124,7 +127,7 @@ export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunO
   };
   return runUpload(ctx, {
     store: createRemoteStore('archive', spec.target),
-    ledger: createPgTransferLedger(db, runId),
+    ledger: run.ledger ?? createPgTransferLedger(db, runId),
     files: nodeLocalFiles,
     quicklooks: sharpQuicklooks,
     connections: connectionsOf(spec.target),
@@ -210,9 +213,14 @@ export async function createUploadWorld(label: string, options: WorldOptions): P
         .sort();
     },
     async close() {
-      await db.drop();
-      await rm(remoteLocal, { recursive: true, force: true });
-      await rm(dir, { recursive: true, force: true });
+      // Every step runs even when one fails; the first failure is reported.
+      const steps = await Promise.allSettled([
+        rm(remoteLocal, { recursive: true, force: true }),
+        rm(dir, { recursive: true, force: true }),
+        db.drop(),
+      ]);
+      const failed = steps.find((step) => step.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

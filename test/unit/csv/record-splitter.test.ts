@@ -3,7 +3,10 @@ import { CsvRecordSplitter, type CsvDialect } from '../../../src/adapters/csv/re
 
 type Event = { line: number; fields?: string[]; raw: string; reason?: string };
 
-/** Feeds `bytes` in pieces of `step` bytes (1 = every possible chunk boundary). */
+/**
+ * Feeds `bytes` in pieces of `step` bytes (1 = every possible chunk boundary), through
+ * one reused buffer, as chunksOf() does: the splitter must not keep any of it.
+ */
 function split(bytes: Buffer | string, dialect: Partial<CsvDialect> = {}, step = 1): Event[] {
   const events: Event[] = [];
   const splitter = new CsvRecordSplitter('f.csv', { delimiter: ';', quote: '"', encoding: 'utf8', ...dialect }, {
@@ -11,7 +14,12 @@ function split(bytes: Buffer | string, dialect: Partial<CsvDialect> = {}, step =
     malformed: (line, raw, reason) => events.push({ line, raw, reason }),
   });
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-  for (let i = 0; i < buffer.length; i += step) splitter.write(buffer.subarray(i, i + step));
+  const scratch = Buffer.alloc(step);
+  for (let i = 0; i < buffer.length; i += step) {
+    const n = buffer.copy(scratch, 0, i, i + step);
+    splitter.write(scratch.subarray(0, n));
+    scratch.fill(0x23);
+  }
   splitter.end();
   return events;
 }

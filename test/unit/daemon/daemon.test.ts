@@ -40,7 +40,7 @@ function setup(options: { closeFails?: boolean; connectDelayMs?: number; pingFai
       events.push('db opened');
       return store;
     },
-    execute: runs.execute,
+    execute: (...args) => runs.execute(...args),
     clock: time.clock,
     sleep: time.sleep,
     forceMs: 1000,

@@ -26,7 +26,9 @@ export function fakeRunner(reply: (call: Call) => Partial<ProcessResult>): Proce
 }
 
 export function trackedJob(name: string, over: Partial<TrackedJob> = {}): TrackedJob {
-  return { name, schedulerId: null, jobDir: `/work/${name}`, isArray: true, taskCount: 2, createdAt: new Date('2026-11-20T10:00:00Z'), ...over };
+  const taskCount = over.taskCount ?? 2;
+  const base = { name, schedulerId: null, jobDir: `/work/${name}`, isArray: true, taskCount, createdAt: new Date('2026-11-20T10:00:00Z') };
+  return { ...base, live: Array.from({ length: taskCount }, (_, i) => i), ...over };
 }
 
 /** A launcher whose children end when the test says so. */

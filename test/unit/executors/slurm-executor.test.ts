@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NocturneError } from '../../../src/core/errors.js';
 import { SlurmExecutor, slurmTime } from '../../../src/executors/slurm/slurm-executor.js';
 import type { JobSpec } from '../../../src/executors/types.js';
 import { fakeRunner, silent, trackedJob, type Call } from './fakes.js';
@@ -14,14 +15,14 @@ const spec: JobSpec = {
 
 function executor(reply: (call: Call) => { code?: number; stdout?: string; stderr?: string }) {
   const runner = fakeRunner(reply);
-  return { runner, slurm: new SlurmExecutor({
-      runner,
-      logger: silent,
-      lostAfterMs: 60_000,
-      env: { PATH: '/usr/bin', SLURM_CONF: '/etc/slurm/slurm.conf', PGPASSWORD: 'secret' },
-      commands: { sbatch: '/opt/slurm/bin/sbatch' },
-    }),
-  };
+  const slurm = new SlurmExecutor({
+    runner,
+    logger: silent,
+    lostAfterMs: 60_000,
+    env: { PATH: '/usr/bin', SLURM_CONF: '/etc/slurm/slurm.conf', PGPASSWORD: 'secret' },
+    commands: { sbatch: '/opt/slurm/bin/sbatch' },
+  });
+  return { runner, slurm };
 }
 
 describe('SlurmExecutor', () => {
@@ -32,11 +33,24 @@ describe('SlurmExecutor', () => {
     expect(runner.calls[0]!.env).toEqual({ PATH: '/usr/bin', SLURM_CONF: '/etc/slurm/slurm.conf' });
   });
 
-  it('tells a refusal (no job exists) from an unknown outcome (the job may exist)', async () => {
-    const refused = executor(() => ({ code: 1, stderr: 'sbatch: error: Batch job submission failed: Invalid partition name specified\n' }));
-    await expect(refused.slurm.submit(spec)).rejects.toMatchObject({ code: 'SLURM_SUBMIT_FAILED', retryable: false });
-    const unknown = executor(() => ({ code: 1, stderr: 'sbatch: error: Socket timed out on send/recv operation\n' }));
-    await expect(unknown.slurm.submit(spec)).rejects.toMatchObject({ code: 'SLURM_SUBMIT_FAILED', retryable: true });
+  it.each([
+    ['Batch job submission failed: Invalid partition name specified', false, false],
+    ['fetch_config: DNS SRV lookup failed / sbatch: fatal: Could not establish a configuration source', false, false],
+    ['Batch job submission failed: Unable to contact slurm controller (connect failure)', true, false],
+    ['Batch job submission failed: Socket timed out on send/recv operation', true, true],
+  ])('tells a refusal from an unknown outcome: %s', async (stderr, retryable, maybeSubmitted) => {
+    const { slurm } = executor(() => ({ code: 1, stderr: `sbatch: error: ${stderr}\n` }));
+    await expect(slurm.submit(spec)).rejects.toMatchObject({ code: 'SLURM_SUBMIT_FAILED', retryable, details: { maybeSubmitted } });
+  });
+
+  it('treats sbatch killed at its deadline as possibly submitted', async () => {
+    const runner = {
+      run: async () => {
+        throw new NocturneError('TIMEOUT', 'sbatch: no answer within 60000 ms', { retryable: true });
+      },
+    };
+    const slurm = new SlurmExecutor({ runner, logger: silent, lostAfterMs: 1 });
+    await expect(slurm.submit(spec)).rejects.toMatchObject({ code: 'SLURM_SUBMIT_FAILED', details: { maybeSubmitted: true } });
   });
 
   it('polls any number of jobs with one squeue and one sacct call, selected by name', async () => {

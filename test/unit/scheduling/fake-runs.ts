@@ -35,7 +35,7 @@ export class FakeRuns implements SlotLedger {
 
   constructor(readonly time: FakeTime) {}
 
-  readonly execute = async (_config: NocturneConfig, req: ExecuteRequest, signal: AbortSignal): Promise<ExecuteResult> => {
+  execute = async (_config: NocturneConfig, req: ExecuteRequest, signal: AbortSignal): Promise<ExecuteResult> => {
     this.calls.push({ ...req, at: this.time.clock.now() });
     const same = (r: FakeRun) => r.pipeline === req.pipeline && r.stage === req.stage;
     const live = this.rows.find((r) => same(r) && r.state === 'running');

@@ -29,7 +29,7 @@ export function harness(start: string, options: Partial<SchedulerDeps> = {}) {
       return time.sleep(ms, signal);
     },
     ledger: runs,
-    execute: runs.execute,
+    execute: (...args) => runs.execute(...args),
     logger,
     random: () => 0.5,
     ...options,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { NocturneError } from '../../../src/core/errors.js';
 import { harness } from './harness.js';
 import { testConfig, type StageTiming } from './test-config.js';
 
@@ -104,6 +105,10 @@ describe('overrun', () => {
       await h.time.advanceTo(at('2026-11-20T01:50:00Z'));
       const states = h.runs.table();
       expect(states[1]).toBe(`eit/run 2026-11-20T01:00:00.000Z schedule ${overrun === 'wait' ? 'succeeded' : 'skipped'}`);
+      // Tried at 01:00, then every 30 s until the other run ended at 01:10: said once at info.
+      const busy = h.lines.filter((l) => l.msg === 'stage busy: slot waits');
+      expect(busy.filter((l) => l.level === 30)).toHaveLength(overrun === 'wait' ? 1 : 0);
+      expect(busy.length).toBe(overrun === 'wait' ? 21 : 0);
       const stopping = h.scheduler.stop(MIN, MIN);
       await h.time.advance(MIN);
       expect(await stopping).toBe(0);
@@ -160,6 +165,31 @@ describe('retries of retryable failures', () => {
       'eit/ingest 2026-11-20T02:00:00.000Z schedule failed',
       'eit/upload 2026-11-20T02:00:00.000Z schedule failed #2',
     ]);
+  });
+});
+
+describe('an execution that throws before its run is recorded', () => {
+  it('is retried when the cause may pass (database down), not when it will not (configuration)', async () => {
+    for (const [error, calls] of [
+      [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 2],
+      [new NocturneError('CONFIG_INVALID', 'no pipeline named "eit"'), 1],
+    ] as const) {
+      const { time, runs, scheduler } = await started('2026-11-20T01:59:00Z', { run: { schedule: '0 2 * * *', retries: 1 } });
+      let first = true;
+      const execute = runs.execute;
+      runs.execute = async (...args) => {
+        if (!first) return execute(...args);
+        first = false;
+        runs.calls.push({ ...args[1], at: time.clock.now() });
+        throw error;
+      };
+      const errored: string[] = [];
+      scheduler.events.on('errored', (e) => errored.push(e.error.message));
+      await time.advanceTo(at('2026-11-20T02:10:00Z'));
+      expect(runs.calls).toHaveLength(calls);
+      expect(errored).toEqual([error instanceof NocturneError ? error.message : `eit/run slot 2026-11-20T02:00:00.000Z: ${error.message}`]);
+      expect(runs.table()).toEqual(calls === 2 ? ['eit/run 2026-11-20T02:00:00.000Z schedule succeeded'] : []);
+    }
   });
 });
 

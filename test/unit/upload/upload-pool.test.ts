@@ -36,7 +36,7 @@ describe('runPool', () => {
       sessions.add(s);
       if (++calls < 3) throw transient('connection reset');
     });
-    expect(report).toEqual({ targetError: null, failed: 0, notDone: 0 });
+    expect(report).toEqual({ fatal: null, failed: 0, notDone: 0 });
     expect(failures).toEqual([]);
     expect(sessions.size).toBe(3);
     expect(server.closed).toBe(3);
@@ -51,7 +51,7 @@ describe('runPool', () => {
       if (item === 'b') throw new NocturneError('TRANSFER_VERIFY_MISMATCH', 'b differs');
       done.push(item);
     });
-    expect(report).toEqual({ targetError: null, failed: 1, notDone: 0 });
+    expect(report).toEqual({ fatal: null, failed: 1, notDone: 0 });
     expect(failures).toEqual([['b', 'TRANSFER_VERIFY_MISMATCH']]);
     expect(done.sort()).toEqual(['a', 'c']);
   });
@@ -61,7 +61,7 @@ describe('runPool', () => {
     for (let i = 0; i < 10; i += 1) server.openFaults.push(transient('ECONNREFUSED'));
     const { options } = pool(server);
     const { report, failures } = await drain(['a', 'b', 'c', 'd', 'e'], options, async () => {});
-    expect(report.targetError?.message).toBe('ECONNREFUSED');
+    expect(report.fatal?.message).toBe('ECONNREFUSED');
     expect(failures.length).toBeLessThanOrEqual(2);
     expect(report.failed + report.notDone).toBe(5);
   });
@@ -71,7 +71,7 @@ describe('runPool', () => {
     server.openFaults.push(new NocturneError('TRANSFER_AUTH_FAILED', 'target "t": login refused'));
     const { options, slept } = pool(server, { connections: 1 });
     const { report, failures } = await drain(['a', 'b', 'c'], options, async () => {});
-    expect(report).toMatchObject({ targetError: { code: 'TRANSFER_AUTH_FAILED' }, failed: 1, notDone: 2 });
+    expect(report).toMatchObject({ fatal: { code: 'TRANSFER_AUTH_FAILED' }, failed: 1, notDone: 2 });
     expect(failures).toEqual([['a', 'TRANSFER_AUTH_FAILED']]);
     expect(slept).toEqual([]);
   });
@@ -88,7 +88,28 @@ describe('runPool', () => {
     });
     expect(started).toEqual(['a']);
     expect(failures).toEqual([]);
-    expect(report).toEqual({ targetError: null, failed: 0, notDone: 3 });
+    expect(report).toEqual({ fatal: null, failed: 0, notDone: 3 });
+  });
+
+  it('stops everything when a failure cannot even be recorded (database down)', async () => {
+    const server = new MemoryServer(new MemoryFiles());
+    const { options } = pool(server, { connections: 2, lanes: 2 });
+    const started: string[] = [];
+    const report = await runPool(
+      ['a', 'b', 'c', 'd', 'e', 'f'],
+      options,
+      async (item) => {
+        started.push(item);
+        throw new NocturneError('DB_FAILED', `transfers: ${item}: connection terminated`);
+      },
+      async () => {
+        throw new NocturneError('DB_FAILED', 'transfers: recording the failure: connection terminated');
+      },
+    );
+    expect(report.fatal).toMatchObject({ code: 'DB_FAILED', message: expect.stringContaining('recording the failure') });
+    expect(started.length).toBeLessThanOrEqual(4);
+    expect(report.failed + report.notDone).toBe(6);
+    expect(server.closed).toBe(server.opened);
   });
 
   it('never opens more sessions than items or connections', async () => {
@@ -114,7 +135,7 @@ describe('runPool', () => {
         if (used.filter(([i]) => i === 'fails').length === 1) throw transient('reset');
       }
     });
-    expect(report).toEqual({ targetError: null, failed: 0, notDone: 0 });
+    expect(report).toEqual({ fatal: null, failed: 0, notDone: 0 });
     const sessionOf = (item: string) => used.filter(([i]) => i === item).map(([, s]) => s);
     expect(sessionOf('fails')[0]).toBe(sessionOf('slow')[0]);
     expect(sessionOf('fails')[1]).not.toBe(sessionOf('fails')[0]);

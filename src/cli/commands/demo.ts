@@ -1,0 +1,64 @@
+import type { NocturneConfig } from '../../config/types.js';
+import { runDemo, type DemoResult } from '../../demo/demo.js';
+import { createProgress } from '../progress.js';
+import { cliLogger, configDir, type CliOptions } from '../runtime.js';
+import { EXIT } from '../exit-codes.js';
+
+interface DemoCommandOptions extends CliOptions {
+  date: string;
+  keep?: boolean;
+}
+
+/** `nocturne demo`: a whole night on embedded servers, then a summary and how to query it. */
+export async function demoCommand(options: DemoCommandOptions, version: string): Promise<void> {
+  const logger = cliLogger();
+  logger.level = 'warn';
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  print(`nocturne ${version} demo: one night (${options.date}) through run → upload → ingest\n`);
+  const result = await runDemo({
+    configDir: configDir(options),
+    date: options.date,
+    logger,
+    print,
+    progress: (label) => createProgress(process.stderr, label),
+    ...(options.keep
+      ? {
+          keep: async (config, reload, night) => {
+            print(summary(night));
+            await keepRunning(config, reload, version);
+          },
+        }
+      : {}),
+  });
+  if (!options.keep) print(summary(result));
+  if (result.failures.length > 0) process.exitCode = EXIT.failure;
+}
+
+async function keepRunning(config: NocturneConfig, reload: () => Promise<NocturneConfig>, version: string): Promise<void> {
+  const { serveUntilSignal } = await import('../../daemon/serve.js');
+  process.stdout.write(`\ndaemon running: http://${config.daemon.http.listen}/metrics — Ctrl-C to stop\n`);
+  const code = await serveUntilSignal({ config, reload, version });
+  if (code !== EXIT.ok) process.exitCode = code;
+}
+
+function summary(result: DemoResult): string {
+  const { run, upload, ingest } = result.totals;
+  const n = (v: number | undefined) => String(v ?? 0);
+  const lines = [
+    '',
+    'summary',
+    `  jobs        ${n(run['completed'])} completed, ${n(run['failed'])} failed (${n(run['submitted'])} submitted)`,
+    `  uploaded    ${n(upload['verified'])} files verified on the archive, ${n(upload['deleted'])} local copies deleted`,
+    `  ingested    ${n(ingest['inserted'])} rows inserted from ${n(ingest['files'])} files`,
+    `  quarantined ${n(upload['quarantined'])} quicklooks, ${n(ingest['rejected'])} files, ${n(ingest['quarantined'])} rows`,
+  ];
+  if (result.failures.length > 0) lines.push('', 'failures', ...result.failures.map((f) => `  ${f}`));
+  lines.push(
+    '',
+    'query the catalogue (it stays up with --keep):',
+    `  psql '${result.connection}'`,
+    "  SELECT night, code, files_loaded, rows_inserted FROM hfc.ingestion_stats ORDER BY night, code;",
+    '  SELECT obs_id, date_obs, feat_hg_lat_deg, feat_hg_long_deg FROM hfc.sunspots LIMIT 5;',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,73 @@
+import { coerceError, type NocturneError } from '../../core/errors.js';
+import type { IngestStageConfig } from '../../config/schema.js';
+import type { StageContext } from '../types.js';
+import { formatReport } from './issues.js';
+import type { LoadResult } from './load-file.js';
+import type { RowIssue } from './row-encoder.js';
+import { setAside } from './set-aside.js';
+import type { Candidate, IngestSource } from './sources.js';
+import type { Tally } from './tally.js';
+
+/** Counts one file's result and logs it; returns an error worth reporting, if any. */
+export async function record(
+  ctx: StageContext,
+  stage: IngestStageConfig,
+  source: IngestSource,
+  candidate: Candidate,
+  fetched: { sha256: string },
+  result: LoadResult,
+  tally: Tally,
+): Promise<NocturneError | undefined> {
+  const file = candidate.path;
+  switch (result.kind) {
+    case 'busy':
+      tally.skipped++;
+      ctx.logger.info({ file }, 'file is being loaded by another process; skipped');
+      return undefined;
+    case 'done':
+      tally.skipped++;
+      ctx.logger.debug({ file, rejected: result.rejected !== null }, 'file content already ingested or rejected; skipped');
+      // The same bad content put back in the source: set it aside again, with the first report.
+      if (!result.rejected || !source.local) return undefined;
+      return setAsideQuietly(ctx, stage, candidate, fetched, result.rejected.error, result.rejected.issues as RowIssue[], 0);
+    case 'loaded':
+      tally.add(result.counts);
+      ctx.logger.debug({ file, fileId: result.fileId, ...result.counts }, 'file loaded');
+      return undefined;
+    case 'rejected':
+      tally.rejected++;
+      tally.rows += result.rows;
+      ctx.logger.error({ file, fileId: result.fileId, error: result.error }, 'file rejected');
+      if (!source.local) return undefined;
+      return setAsideQuietly(ctx, stage, candidate, fetched, result.error, result.issues, result.more);
+  }
+}
+
+/** Sets a rejected local file aside; a failure is logged and returned (the next run tries again). */
+export async function setAsideQuietly(
+  ctx: StageContext,
+  stage: IngestStageConfig,
+  candidate: Candidate,
+  fetched: { sha256: string },
+  summary: string,
+  issues: readonly RowIssue[],
+  more: number,
+): Promise<NocturneError | undefined> {
+  const pipeline = ctx.pipeline.config.name;
+  try {
+    const where = await setAside({
+      file: candidate.path,
+      relPath: candidate.relPath,
+      quarantineDir: ctx.config.paths.quarantine,
+      pipeline,
+      sha256: fetched.sha256,
+      report: formatReport({ file: candidate.path, sha256: fetched.sha256, pipeline, table: stage.table, summary, issues, more }),
+    });
+    ctx.logger.warn({ file: candidate.path, quarantinedAs: where }, 'rejected file set aside');
+    return undefined;
+  } catch (err) {
+    const error = coerceError(err);
+    ctx.logger.error({ err: error, file: candidate.path }, 'rejected file could not be set aside');
+    return error;
+  }
+}

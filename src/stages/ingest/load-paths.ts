@@ -1,0 +1,136 @@
+import { NocturneError } from '../../core/errors.js';
+import type { IngestStageConfig } from '../../config/schema.js';
+import { CopyWriter } from './copy-writer.js';
+import { sqlState } from './db-errors.js';
+import { InlineRows } from './inline-rows.js';
+import type { BadRow } from './issues.js';
+import type { Connection, LoadCounts } from './ledger.js';
+import type { FileToLoad, LoaderContext } from './load-file.js';
+import { LineMap, parsePass, type PassInput, type PassResult } from './parse-pass.js';
+import type { RowIssue } from './row-encoder.js';
+import { names, qualifiedName } from './sql-names.js';
+import { findDuplicates, stageTableSql, STAGING_TABLE, upsertFromStaging } from './staging.js';
+
+// The three ways a file's rows reach the target, tried in loadFile's order: inline
+// INSERT (small files), direct COPY, staging table. Each returns the rows' outcome or
+// throws; none commits.
+
+export type DataOutcome =
+  | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[] }
+  | { kind: 'rejected'; rows: number; issues: RowIssue[]; more: number };
+
+/** The direct COPY's outcome: or a natural key already present, for the staging path. */
+export type DirectOutcome = DataOutcome | { kind: 'conflict' };
+
+export type Rejected = Extract<DataOutcome, { kind: 'rejected' }>;
+
+/** The rows of a small in-memory file, as one INSERT for commitLoaded to send with the COMMIT. */
+export type InlineOutcome = Rejected | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[]; sql: string | null };
+
+/** Parses the file into an INSERT (no database work yet); a conflict shows only when it is sent. */
+export async function inlineLoad(ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<InlineOutcome> {
+  const rows = new InlineRows();
+  let columns: readonly string[] = [];
+  const lines = new LineMap();
+  try {
+    const pass = await parsePass({
+      ...passInput(ctx, file, lines),
+      suffix: { kind: 'constant', text: String(fileId) },
+      openSink: (mapped) => {
+        columns = [...mapped, 'ingested_file_id'];
+        return rows;
+      },
+    });
+    checkHash(pass, file);
+    if (pass.refused) return refusal(pass);
+    const counts = { rows: pass.rows, inserted: pass.copied, updated: 0, conflicting: 0, quarantined: pass.quarantined.length };
+    return { kind: 'loaded', counts, quarantined: pass.quarantined, sql: rows.insertSql(qualifiedName(ctx.stage.table), columns) };
+  } catch (err) {
+    return rejectionOf(err, lines);
+  }
+}
+
+export async function directLoad(conn: Connection, ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<DirectOutcome> {
+  const table = qualifiedName(ctx.stage.table);
+  const lines = new LineMap();
+  try {
+    const pass = await parsePass({
+      ...passInput(ctx, file, lines),
+      suffix: { kind: 'constant', text: String(fileId) },
+      openSink: (columns) => new CopyWriter(conn.client, `COPY ${table} (${names([...columns, 'ingested_file_id'])}) FROM STDIN`),
+    });
+    checkHash(pass, file);
+    if (pass.refused) return refusal(pass);
+    const counts = { rows: pass.rows, inserted: pass.copied, updated: 0, conflicting: 0, quarantined: pass.quarantined.length };
+    return { kind: 'loaded', counts, quarantined: pass.quarantined };
+  } catch (err) {
+    if (sqlState(err) === '23505') return { kind: 'conflict' };
+    return rejectionOf(err, lines);
+  }
+}
+
+export async function stagedLoad(conn: Connection, ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<DataOutcome> {
+  const { stage } = ctx;
+  const lines = new LineMap();
+  try {
+    await conn.none(stageTableSql(stage));
+    const pass = await parsePass({
+      ...passInput(ctx, file, lines),
+      suffix: { kind: 'line' },
+      openSink: (columns) => new CopyWriter(conn.client, `COPY ${STAGING_TABLE} (${names([...columns, 'line'])}) FROM STDIN`),
+    });
+    checkHash(pass, file);
+    if (pass.refused) return refusal(pass);
+    const duplicates = await findDuplicates(conn, stage, file, pass);
+    if (duplicates.refused) return refusal({ ...pass, issues: duplicates.issues, badRows: duplicates.badRows });
+    const written = await upsertFromStaging(conn, stage, fileId);
+    const stored = pass.copied - duplicates.quarantined.length;
+    const counts = {
+      rows: pass.rows,
+      inserted: written.inserted,
+      updated: written.updated,
+      conflicting: stored - written.inserted,
+      quarantined: pass.quarantined.length + duplicates.quarantined.length,
+    };
+    return { kind: 'loaded', counts, quarantined: [...pass.quarantined, ...duplicates.quarantined] };
+  } catch (err) {
+    return rejectionOf(err, lines);
+  }
+}
+
+function passInput(ctx: LoaderContext, file: FileToLoad, lines: LineMap): Omit<PassInput, 'suffix' | 'openSink'> {
+  return { body: file.body, label: file.entry.path, stage: ctx.stage, lines, ...(ctx.onRows ? { onRows: ctx.onRows } : {}) };
+}
+
+function refusal(pass: Pick<PassResult, 'rows' | 'issues' | 'badRows'>): Rejected {
+  return { kind: 'rejected', rows: pass.rows, issues: pass.issues, more: pass.badRows - pass.issues.length };
+}
+
+function checkHash(pass: PassResult, file: FileToLoad): void {
+  if (pass.sha256 !== file.entry.sha256) {
+    throw new NocturneError('CSV_INVALID', `${file.entry.path}: the file changed while it was being read; it stays pending`, {
+      retryable: true,
+    });
+  }
+}
+
+/**
+ * A bad file (CSV_INVALID from the reader, or a data error PostgreSQL raised for a
+ * value the target refuses, e.g. a CHECK constraint) becomes a rejection, located
+ * through the line map; anything else is rethrown and leaves the file pending.
+ */
+function rejectionOf(err: unknown, lines: LineMap): Rejected {
+  if (err instanceof NocturneError) {
+    const details = err.details as { line?: number; column?: string; reason?: string } | undefined;
+    if (err.code !== 'CSV_INVALID' || err.retryable || details?.line === undefined) throw err;
+    const issue: RowIssue = { line: details.line, reason: details.reason ?? err.message };
+    if (details.column !== undefined) issue.column = details.column;
+    return { kind: 'rejected', rows: 0, issues: [issue], more: 0 };
+  }
+  const state = sqlState(err);
+  if (!state || !(state.startsWith('22') || state.startsWith('23'))) throw err;
+  const where = /line (\d+)(?:, column (\w+))?/.exec((err as { where?: string }).where ?? '');
+  const issue: RowIssue = { line: lines.line(Number(where?.[1])) ?? 0, reason: `refused by PostgreSQL: ${(err as Error).message}` };
+  if (where?.[2]) issue.column = where[2];
+  return { kind: 'rejected', rows: 0, issues: [issue], more: 0 };
+}
