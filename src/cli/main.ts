@@ -27,6 +27,7 @@ function program(): Command {
   cli
     .command('validate')
     .description('check config/nocturne.yaml and pipelines/*.yaml; exit 78 listing every problem')
+    .option('--db', 'also check in the database that every ingest target table exists with compatible columns')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/validate.js')).validateCommand));
   cli

@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { createTestDb, type TestDb } from '../../helpers/db.js';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const BIN = path.join(REPO, 'bin/nocturne.js');
+
+async function validateDb(dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'validate', '--db', '--config', dir]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    return err as { code: number; stdout: string; stderr: string };
+  }
+}
+
+/** The example configuration, on the rig's database, with its catalogue tables in `catalogue`. */
+async function exampleConfig(t: TestDb, catalogue: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-validate-db-'));
+  await cp(path.join(REPO, 'config'), path.join(dir, 'config'), { recursive: true });
+  await cp(path.join(REPO, 'pipelines'), path.join(dir, 'pipelines'), { recursive: true });
+  const daemon = path.join(dir, 'config/nocturne.yaml');
+  const text = (await readFile(daemon, 'utf8'))
+    .replace(/url: postgres:\/\/\S+/, `url: ${t.url}`)
+    .replace(/schema: nocturne/, `schema: ${t.schema}`);
+  await writeFile(daemon, text);
+  for (const file of await readdir(path.join(dir, 'pipelines'))) {
+    const p = path.join(dir, 'pipelines', file);
+    await writeFile(p, (await readFile(p, 'utf8')).replace(/table: hfc\./, `table: ${catalogue}.`));
+  }
+  return dir;
+}
+
+describe('nocturne validate --db', () => {
+  let t: TestDb;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    t = await createTestDb('validate_db');
+  });
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await t?.drop();
+  });
+
+  it('names the pipeline file and the table when an ingest target table is missing: exit 78', async () => {
+    const missing = `${t.schema}_nothing`;
+    const dir = await exampleConfig(t, missing);
+    dirs.push(dir);
+    const { code, stderr } = await validateDb(dir);
+    expect(code).toBe(78);
+    expect(stderr).toMatch(new RegExp(`pipelines/sdoss\\.yaml:\\d+:\\d+: .*${missing}\\.sunspots`));
+    expect(stderr).toMatch(/pipelines\/rabat3\.yaml:\d+:\d+: .*type_iii/);
+  });
+
+  it('accepts the example pipelines once the catalogue is installed', async () => {
+    const catalogue = `${t.schema}_hfc`;
+    await installCatalogue(t.db, { schema: catalogue, stateSchema: t.schema });
+    const dir = await exampleConfig(t, catalogue);
+    dirs.push(dir);
+    const ran = await validateDb(dir);
+    expect(ran, ran.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('tables checked') });
+    await t.db.none('DROP SCHEMA $1:name CASCADE', [catalogue]);
+  });
+});
