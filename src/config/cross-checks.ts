@@ -7,7 +7,7 @@
 import { compileTimestampFormat } from '../adapters/csv/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
-import { STAGES } from './schema.js';
+import { INPUT_GLOB_PLACEHOLDERS, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';
 import { scheduleProblems } from './schedule-check.js';
 import { isMapping, valueAt } from './schema-walk.js';
 
@@ -52,8 +52,6 @@ export interface PipelineContext {
   targets: readonly string[] | undefined;
 }
 
-const GLOB_PLACEHOLDERS = ['yyyy', 'mm', 'dd'];
-const REMOTE_DIR_PLACEHOLDERS = ['pipeline', 'code', 'version', 'yyyy', 'mm', 'dd'];
 
 /** Problems of one pipelines/*.yaml that its own schema cannot see. */
 export function pipelineProblems(pipeline: unknown, context: PipelineContext): Problem[] {
@@ -71,7 +69,7 @@ export function pipelineProblems(pipeline: unknown, context: PipelineContext): P
   }
   const at = (path: DocPath) => ({ path, value: valueAt(pipeline, path) });
   problems.push(
-    ...placeholderProblems(at(['run', 'inputs', 'glob']), GLOB_PLACEHOLDERS),
+    ...placeholderProblems(at(['run', 'inputs', 'glob']), INPUT_GLOB_PLACEHOLDERS),
     ...placeholderProblems(at(['upload', 'remoteDir']), REMOTE_DIR_PLACEHOLDERS),
   );
   if (context.targets !== undefined) {

@@ -157,6 +157,10 @@ const stageCommon = {
 
 const globPattern = z.string().min(1);
 
+/** Placeholders of run.inputs.glob and of upload.remoteDir (checked by the loader, filled by the stages). */
+export const INPUT_GLOB_PLACEHOLDERS = ['yyyy', 'mm', 'dd'] as const;
+export const REMOTE_DIR_PLACEHOLDERS = ['pipeline', 'code', 'version', 'yyyy', 'mm', 'dd'] as const;
+
 export const runStageSchema = z.strictObject({
   ...stageCommon,
   executor: z.enum(['slurm', 'local']).optional().describe('Overrides executor.type of config/nocturne.yaml.'),

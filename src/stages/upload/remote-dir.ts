@@ -1,6 +1,7 @@
 import { NocturneError } from '../../core/errors.js';
 import path from 'node:path';
 import { checkRemotePath, joinRemote } from '../../adapters/transfer/remote-paths.js';
+import { REMOTE_DIR_PLACEHOLDERS } from '../../config/schema.js';
 
 export interface TemplateValues {
   pipeline: string;
@@ -8,7 +9,7 @@ export interface TemplateValues {
   version: string;
 }
 
-const PLACEHOLDERS = new Set(['pipeline', 'code', 'version', 'yyyy', 'mm', 'dd']);
+const PLACEHOLDERS: ReadonlySet<string> = new Set(REMOTE_DIR_PLACEHOLDERS);
 
 /** Refuses a remoteDir template with an unknown placeholder, before any file is touched. */
 export function checkRemoteDirTemplate(template: string, where: string): void {
