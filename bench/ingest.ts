@@ -26,6 +26,7 @@ import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { installCatalogue } from '../src/stages/ingest/index.js';
 import { rig } from '../test/helpers/rig.js';
+import { median, timed } from './timing.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../bin/nocturne.js', import.meta.url));
@@ -196,15 +197,3 @@ async function cli(configDir: string, pipeline: string): Promise<{ seconds: numb
   if (code !== 0 || !/: ok: /.test(output)) throw new Error(`nocturne run ${pipeline} failed (exit ${code}):\n${output}`);
   return { seconds, peakMiB: peakKiB / 1024 };
 }
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return (performance.now() - started) / 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<voi
   run: () => import('./run.js'),
   upload: () => import('./upload.js'),
   ingest: () => import('./ingest.js'),
+  'ingest-sets': () => import('./ingest-sets.js'),
   daemon: () => import('./daemon.js'),
 };
 

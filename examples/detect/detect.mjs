@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Example detection code for nocturne, shaped like the HFC feature-recognition codes:
+// Example detection code for nocturne, writing what the HFC feature-recognition codes write:
 //
-//   detect.mjs --code C --version V --input FILE --outdir DIR [--fail-rate P]
+//   detect.mjs --code sdoss|spoca-ar|rabat3 --version V --input FILE --outdir DIR [--fail-rate P]
 //
 // reads one observation (a small key=value text file, see examples/observations/README.md)
-// and writes, deterministically from its seed, one feature CSV
-//   <code>_<version without dots>_<YYYYMMDDTHHMMSS>_<obs>_feat.csv
-// (';'-separated, UPPER-CASE header, NULL for missing values, 0..N features) and a JPEG
-// quicklook with the same stem without "_feat". Exit status 75 (EX_TEMPFAIL) means
-// "try again later"; nocturne retries it.
+// and writes, deterministically from it, the observation's HFC file set (hfc-shapes.mjs):
+//   <code>_<version without dots>_<YYYYMMDDTHHMMSS>_<obs>_init.csv   OBSERVATIONS rows (2 for SDOSS)
+//   ..._feat.csv    the features, only when some were found (0..5, or features=N)
+//   ..._track.csv   SPoCA: the tracking of those features
+//   <code>_<version without dots>_frc_info.csv, ..._observatory.csv   the code's metadata
+// (';'-separated, UPPER-CASE headers; RABAT3 puts <obs> before the date) and a JPEG
+// quicklook named in the init file (QCLK_FNAME). Another --code writes the SDOSS shape
+// under its own name. Exit status 75 (EX_TEMPFAIL) means "try again later"; nocturne retries it.
 //
 // Test switches in the observation file: exit=N, signal=NAME, sleep=SECONDS,
 // fail_attempts=N (exit 75 while $NOCTURNE_ATTEMPT <= N), no_output=1, trace=FILE
@@ -17,30 +20,14 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { generator, metadataFiles, observationSet } from './hfc-shapes.mjs';
 
-const HEADER = [
-  'ID_FEAT', 'OBS_ID', 'DATE_OBS', 'INSTRUME', 'FEAT_X_ARCSEC', 'FEAT_Y_ARCSEC', 'FEAT_HG_LONG_DEG', 'FEAT_HG_LAT_DEG',
-  'FEAT_CARR_LONG_DEG', 'FEAT_CARR_LAT_DEG', 'FEAT_AREA_DEG2', 'FEAT_MEAN_INT', 'FEAT_MAX_INT', 'CC', 'CC_LENGTH',
-  'FEAT_FILENAME', 'RUN_DATE',
-];
 const SOLAR_RADIUS_ARCSEC = 960;
 const SIZE = 256;
 
 function die(status, message) {
   process.stderr.write(`detect: ${message}\n`);
   process.exit(status);
-}
-
-/** mulberry32: a tiny deterministic generator, so that the same seed gives the same file. */
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function readObservation(file) {
@@ -68,37 +55,8 @@ function readObservation(file) {
   return fields;
 }
 
-const fixed = (n, digits) => n.toFixed(digits);
-const maybeNull = (random, value) => (random() < 0.15 ? 'NULL' : value);
-
-function features(obsId, fields, random, csvName) {
-  const count = fields.features !== undefined ? Number(fields.features) : Math.floor(random() * 6);
-  // The run date is derived, not read from the clock: a re-run writes the same bytes.
-  const run = new Date(Date.parse(`${fields.date_obs}Z`) + 86_400_000).toISOString().slice(0, 10);
-  const rows = [];
-  for (let id = 1; id <= count; id++) {
-    const lat = (random() - 0.5) * 70;
-    const lon = (random() - 0.5) * 140;
-    const rad = Math.PI / 180;
-    const x = SOLAR_RADIUS_ARCSEC * Math.cos(lat * rad) * Math.sin(lon * rad);
-    const y = SOLAR_RADIUS_ARCSEC * Math.sin(lat * rad);
-    const ccLength = 8 + Math.floor(random() * 40);
-    const cc = Array.from({ length: ccLength }, () => Math.floor(random() * 8)).join('');
-    const mean = 200 + random() * 800;
-    const area = 1 + random() * 50;
-    const carrington = maybeNull(random, fixed((lon + 180 + (Number(fields.seed) % 360)) % 360, 4));
-    const max = maybeNull(random, fixed(mean * (1.2 + random()), 2));
-    const line = [
-      id, obsId, fields.date_obs, fields.instrument, fixed(x, 3), fixed(y, 3), fixed(lon, 4), fixed(lat, 4),
-      carrington, fixed(lat, 4), fixed(area, 3), fixed(mean, 2), max, cc, ccLength, csvName, `${run}T02:00:00`,
-    ].join(';');
-    rows.push({ x, y, area, line });
-  }
-  return rows;
-}
-
 /** A grey solar disc with a dark spot per feature, 256×256. */
-async function quicklook(rows, file) {
+async function quicklook(spots, file) {
   const pixels = Buffer.alloc(SIZE * SIZE, 10);
   const centre = SIZE / 2;
   const radius = SIZE * 0.45;
@@ -109,7 +67,7 @@ async function quicklook(rows, file) {
       if (d <= radius) pixels[py * SIZE + px] = Math.round(170 - 40 * (d / radius) ** 2);
     }
   }
-  for (const { x, y, area } of rows) {
+  for (const { x, y, area } of spots) {
     const sx = centre + x * scale;
     const sy = centre - y * scale;
     const r = 2 + Math.sqrt(area);
@@ -150,16 +108,22 @@ async function main() {
   if (generator(Number(fields.seed) + attempt * 7919)() < failRate) die(75, `simulated transient failure (--fail-rate ${failRate})`);
   if (fields.no_output) return;
 
-  const random = generator(Number(fields.seed));
-  const stamp = fields.date_obs.replaceAll('-', '').replaceAll(':', '');
-  const stem = `${values.code}_${values.version.replaceAll('.', '')}_${stamp}_${obsId}`;
-  const csvName = `${stem}_feat.csv`;
-  const rows = features(obsId, fields, random, csvName);
-  // The CSV is written even when the code then fails: nocturne must not publish it.
-  writeFileSync(path.join(values.outdir, csvName), [HEADER.join(';'), ...rows.map((r) => r.line)].join('\n') + '\n');
+  const set = observationSet({
+    code: values.code,
+    version: values.version,
+    obs: obsId,
+    dateObs: fields.date_obs,
+    seed: Number(fields.seed),
+    features: fields.features === undefined ? undefined : Number(fields.features),
+  });
+  // The CSVs are written even when the code then fails: nocturne must not publish them.
+  for (const file of [...metadataFiles(values), ...set.files]) {
+    writeFileSync(path.join(values.outdir, file.name), file.text, file.encoding ?? 'utf8');
+  }
   if (fields.exit) die(Number(fields.exit), `exiting with status ${fields.exit} as the observation asks`);
-  await quicklook(rows, path.join(values.outdir, `${stem}.jpg`));
-  console.log(`detect: ${rows.length} feature(s) -> ${csvName}`);
+  for (const { name, spots } of set.quicklooks) await quicklook(spots, path.join(values.outdir, name));
+  const feat = set.files.find((f) => f.name.endsWith('_feat.csv'));
+  console.log(`detect: ${feat ? `${feat.text.trimEnd().split('\n').length - 1} feature(s) -> ${feat.name}` : `no feature -> ${set.files[0].name} only`}`);
 }
 
 await main();

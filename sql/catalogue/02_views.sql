@@ -1,44 +1,103 @@
--- HFC-like feature catalogue: views for analysts. ingested_files and quarantine_rows
--- are nocturne's state tables: they are found through search_path, which the
--- installer sets to "<catalogue schema>, <state schema>" (by default "hfc, nocturne").
+-- The HFC catalogue: views for analysts and HFCPy. ingested_files, quarantine_rows and
+-- ingested_sets are nocturne's state tables: they are found through search_path, which
+-- the installer sets to "<catalogue schema>, <state schema>" (by default "hfc, nocturne").
 -- A view binds to the tables it names when it is created, so install the catalogue
 -- again if the state schema is renamed.
+--
+-- The feature's own columns come last (f.*): a column added to a feature table later is
+-- appended to its view by the next install, which CREATE OR REPLACE VIEW allows.
 
-CREATE OR REPLACE VIEW features AS
-  SELECT 'sunspots'::text AS feature_type, s.* FROM sunspots s
-  UNION ALL
-  SELECT 'active_regions'::text, a.* FROM active_regions a
-  UNION ALL
-  SELECT 'type_iii'::text, t.* FROM type_iii t;
-COMMENT ON VIEW features IS 'All features of all types, with feature_type naming the table each row is in.';
+-- The HQI views of the HFC (names kept: analysts' queries and HFCPy use them): one row
+-- per feature with its code, instrument and observation.
+CREATE OR REPLACE VIEW view_sunspots_hqi AS
+  SELECT i.institut, i.code, i.version, i.feature_name,
+         o.observat, o.instrume, o.telescop, o.wavename, o.wavemin, o.wavemax, o.waveunit,
+         ob.date_obs, ob.date_end, ob.c_rotation, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
+         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         m.filename AS filename_m,
+         f.*
+    FROM sunspots f
+    JOIN frc_info i ON i.id_frc_info = f.frc_info_id
+    JOIN observations ob ON ob.id_observations = f.observations_id_ic
+    JOIN observatory o ON o.id_observatory = ob.observatory_id
+    LEFT JOIN observations m ON m.id_observations = f.observations_id_m;
+COMMENT ON VIEW view_sunspots_hqi IS 'Sunspots with their code (frc_info), instrument (observatory) and continuum observation (observations): VIEW_SUNSPOTS_HQI of the HFC.';
+COMMENT ON COLUMN view_sunspots_hqi.filename_m IS 'Name of the magnetogram observation file (observations.filename of observations_id_m).';
 
-CREATE OR REPLACE VIEW latest_features AS
-  SELECT ranked.feature_type, ranked.feature_id, ranked.id_feat, ranked.obs_id, ranked.date_obs, ranked.instrume,
-         ranked.feat_x_arcsec, ranked.feat_y_arcsec, ranked.feat_hg_long_deg, ranked.feat_hg_lat_deg,
-         ranked.feat_carr_long_deg, ranked.feat_carr_lat_deg, ranked.feat_area_deg2, ranked.feat_mean_int,
-         ranked.feat_max_int, ranked.cc, ranked.cc_length, ranked.feat_filename, ranked.run_date, ranked.ingested_file_id
-    FROM (SELECT f.*, rank() OVER (PARTITION BY f.feature_type, f.instrume, f.obs_id ORDER BY f.run_date DESC) AS recency
-            FROM features f) ranked
-   WHERE ranked.recency = 1;
-COMMENT ON VIEW latest_features IS 'For each observation and feature type, the features of the most recent detection run only (older runs of the same observation are hidden).';
+CREATE OR REPLACE VIEW view_ar_hqi AS
+  SELECT i.institut, i.code, i.version, i.feature_name,
+         o.observat, o.instrume, o.telescop, o.wavename, o.wavemin, o.wavemax, o.waveunit,
+         ob.date_obs, ob.date_end, ob.c_rotation, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
+         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         f.*
+    FROM activeregions f
+    JOIN frc_info i ON i.id_frc_info = f.frc_info_id
+    JOIN observations ob ON ob.id_observations = f.observations_id
+    JOIN observatory o ON o.id_observatory = ob.observatory_id;
+COMMENT ON VIEW view_ar_hqi IS 'Active regions with their code (frc_info), instrument (observatory) and observation (observations): VIEW_AR_HQI of the HFC.';
 
--- Column comments of the two feature views are those of the feature tables.
+CREATE OR REPLACE VIEW view_type_iii_hqi AS
+  SELECT i.institut, i.code, i.version, i.feature_name,
+         o.observat, o.instrume, o.telescop, o.freqmin, o.freqmax, o.frequnit,
+         ob.date_obs, ob.date_end, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
+         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         f.*
+    FROM type_iii f
+    JOIN frc_info i ON i.id_frc_info = f.frc_info_id
+    JOIN observations ob ON ob.id_observations = f.observations_id
+    JOIN observatory o ON o.id_observatory = ob.observatory_id;
+COMMENT ON VIEW view_type_iii_hqi IS 'Type III radio bursts with their code (frc_info), instrument (observatory) and dynamic spectrum (observations): VIEW_TYPE_III_HQI of the HFC.';
+
+-- A column of an HQI view means what it means in the table it comes from: its comment is
+-- copied from the feature table, else observations, observatory, frc_info (first that has it).
 DO $$
 DECLARE
   col record;
 BEGIN
   FOR col IN
-    SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
-      FROM pg_attribute a
-     WHERE a.attrelid = 'sunspots'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+    SELECT v.view, v.feature, a.attname AS name,
+           coalesce(col_description(v.feature::regclass, f.attnum), col_description('observations'::regclass, ob.attnum),
+                    col_description('observatory'::regclass, o.attnum), col_description('frc_info'::regclass, i.attnum)) AS description
+      FROM (VALUES ('view_sunspots_hqi', 'sunspots'), ('view_ar_hqi', 'activeregions'), ('view_type_iii_hqi', 'type_iii')) AS v(view, feature)
+      JOIN pg_attribute a ON a.attrelid = v.view::regclass AND a.attnum > 0 AND NOT a.attisdropped
+      LEFT JOIN pg_attribute f ON f.attrelid = v.feature::regclass AND f.attname = a.attname
+      LEFT JOIN pg_attribute ob ON ob.attrelid = 'observations'::regclass AND ob.attname = a.attname
+      LEFT JOIN pg_attribute o ON o.attrelid = 'observatory'::regclass AND o.attname = a.attname
+      LEFT JOIN pg_attribute i ON i.attrelid = 'frc_info'::regclass AND i.attname = a.attname
   LOOP
-    EXECUTE format('COMMENT ON COLUMN features.%I IS %L', col.attname, col.description);
-    EXECUTE format('COMMENT ON COLUMN latest_features.%I IS %L', col.attname, col.description);
+    CONTINUE WHEN col.description IS NULL;  -- view-only columns: commented below
+    EXECUTE format('COMMENT ON COLUMN %I.%I IS %L', col.view, col.name, col.description);
   END LOOP;
 END
 $$;
-COMMENT ON COLUMN features.feature_type IS 'Feature table the row is in: sunspots, active_regions or type_iii.';
-COMMENT ON COLUMN latest_features.feature_type IS 'Feature table the row is in: sunspots, active_regions or type_iii.';
+COMMENT ON COLUMN view_sunspots_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
+COMMENT ON COLUMN view_ar_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
+COMMENT ON COLUMN view_type_iii_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
+
+-- Ledger views. Single-CSV pipelines (ingest.table) record files in ingested_files; set
+-- pipelines (ingest.sets) record set loads in ingested_sets.
+
+CREATE OR REPLACE VIEW set_loads AS
+  SELECT s.id AS load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.rows,
+         s.replaced_by, s.members, s.error, s.report, s.run_id, s.first_seen_at, s.finished_at
+    FROM ingested_sets s;
+COMMENT ON VIEW set_loads IS 'Every load of a file set (init + feat, or a track file) and what became of it. Catalogue rows carry the load_id of the load that inserted them.';
+COMMENT ON COLUMN set_loads.load_id IS 'Ledger row of the load (ingested_sets.id); catalogue rows with this load_id came from it.';
+COMMENT ON COLUMN set_loads.pipeline IS 'Pipeline that read the set.';
+COMMENT ON COLUMN set_loads.code IS 'Detection code that wrote the set.';
+COMMENT ON COLUMN set_loads.code_version IS 'Version of that code.';
+COMMENT ON COLUMN set_loads.source IS 'Where the files were listed ("local:<dir>" or "<target>:<dir>").';
+COMMENT ON COLUMN set_loads.set_key IS 'The set: its file names without the role, e.g. sdoss_106_20140221T000045_sdo (a track file: its file name).';
+COMMENT ON COLUMN set_loads.kind IS 'set (init and feat files) or track (a tracking file).';
+COMMENT ON COLUMN set_loads.status IS 'loaded: its rows are in the catalogue; replaced: a changed re-emission of the set replaced them (see replaced_by); refused: a changed re-emission not loaded (reemitted: keep); rejected: bad input, nothing loaded; waiting: a member is still missing.';
+COMMENT ON COLUMN set_loads.rows IS 'Rows inserted per table, e.g. {"observations": 2, "sunspots": 14}.';
+COMMENT ON COLUMN set_loads.replaced_by IS 'For a replaced load: the load that replaced it.';
+COMMENT ON COLUMN set_loads.members IS 'The files of the set: [{role, path, sha256, size}].';
+COMMENT ON COLUMN set_loads.error IS 'For a rejected load: the first located error, "file:line[:column]: reason".';
+COMMENT ON COLUMN set_loads.report IS 'For a rejected load: all errors found.';
+COMMENT ON COLUMN set_loads.run_id IS 'The stage run that recorded the load.';
+COMMENT ON COLUMN set_loads.first_seen_at IS 'When a member of the set was first seen (a waiting set is rejected initWait after this).';
+COMMENT ON COLUMN set_loads.finished_at IS 'When the load was committed, refused or rejected.';
 
 CREATE OR REPLACE VIEW ingestion_stats AS
   SELECT (f.finished_at AT TIME ZONE 'UTC')::date AS night,
@@ -52,30 +111,51 @@ CREATE OR REPLACE VIEW ingestion_stats AS
          coalesce(sum(f.rows_inserted), 0) AS rows_inserted,
          coalesce(sum(f.rows_updated), 0) AS rows_updated,
          coalesce(sum(f.rows_conflicting), 0) AS rows_conflicting,
-         coalesce(sum(f.rows_quarantined), 0) AS rows_quarantined
+         coalesce(sum(f.rows_quarantined), 0) AS rows_quarantined,
+         'file'::text AS unit
     FROM ingested_files f
    WHERE f.status IN ('loaded', 'rejected')
+   GROUP BY 1, 2, 3, 4, 5
+  UNION ALL
+  -- A set counts once per table it wrote to; a rejected set, which wrote nothing, under target_table NULL.
+  SELECT (s.finished_at AT TIME ZONE 'UTC')::date,
+         s.code,
+         s.code_version,
+         s.pipeline,
+         t.key,
+         count(*) FILTER (WHERE s.status IN ('loaded', 'replaced')),
+         count(*) FILTER (WHERE s.status = 'rejected'),
+         coalesce(sum(t.value::bigint), 0),
+         coalesce(sum(t.value::bigint), 0),
+         0,
+         0,
+         0,
+         'set'
+    FROM ingested_sets s
+    LEFT JOIN LATERAL jsonb_each_text(s.rows) t ON s.status <> 'rejected'
+   WHERE s.status IN ('loaded', 'replaced', 'rejected')
    GROUP BY 1, 2, 3, 4, 5;
-COMMENT ON VIEW ingestion_stats IS 'Ingestion counts per night (UTC date the file was loaded or rejected), code version, pipeline and table.';
-COMMENT ON COLUMN ingestion_stats.night IS 'UTC date on which the files were loaded or rejected.';
+COMMENT ON VIEW ingestion_stats IS 'Ingestion counts per night (UTC date the file or set was loaded or rejected), code version, pipeline and table; unit tells single files from file sets.';
+COMMENT ON COLUMN ingestion_stats.night IS 'UTC date on which the files or sets were loaded or rejected.';
 COMMENT ON COLUMN ingestion_stats.code IS 'Detection code (pipeline code.name).';
 COMMENT ON COLUMN ingestion_stats.code_version IS 'Detection code version (pipeline code.version).';
 COMMENT ON COLUMN ingestion_stats.pipeline IS 'Pipeline that ingested the files.';
-COMMENT ON COLUMN ingestion_stats.target_table IS 'Catalogue table the files were loaded into.';
-COMMENT ON COLUMN ingestion_stats.files_loaded IS 'Files loaded (possibly with some rows quarantined).';
-COMMENT ON COLUMN ingestion_stats.files_rejected IS 'Files refused as a whole (nothing of them loaded).';
-COMMENT ON COLUMN ingestion_stats.rows_read IS 'Data records read from the files.';
+COMMENT ON COLUMN ingestion_stats.target_table IS 'Catalogue table the files were loaded into (sets: each table a set wrote to; NULL for rejected sets).';
+COMMENT ON COLUMN ingestion_stats.files_loaded IS 'Files (unit file) or sets (unit set, replaced ones included) loaded.';
+COMMENT ON COLUMN ingestion_stats.files_rejected IS 'Files or sets refused as a whole (nothing of them loaded).';
+COMMENT ON COLUMN ingestion_stats.rows_read IS 'Data records read from the files (sets: the rows inserted).';
 COMMENT ON COLUMN ingestion_stats.rows_inserted IS 'Rows added to the catalogue.';
-COMMENT ON COLUMN ingestion_stats.rows_updated IS 'Existing rows changed (pipelines with onConflict: update).';
-COMMENT ON COLUMN ingestion_stats.rows_conflicting IS 'Rows whose natural key was already present.';
-COMMENT ON COLUMN ingestion_stats.rows_quarantined IS 'Bad rows set aside (see quarantined_rows).';
+COMMENT ON COLUMN ingestion_stats.rows_updated IS 'Existing rows changed (pipelines with onConflict: update; 0 for sets).';
+COMMENT ON COLUMN ingestion_stats.rows_conflicting IS 'Rows whose natural key was already present (0 for sets).';
+COMMENT ON COLUMN ingestion_stats.rows_quarantined IS 'Bad rows set aside (see quarantined_rows; 0 for sets, which are loaded whole or not at all).';
+COMMENT ON COLUMN ingestion_stats.unit IS 'file: single-CSV pipelines (ingest.table); set: file-set pipelines (ingest.sets).';
 
 CREATE OR REPLACE VIEW quarantined_rows AS
   SELECT q.id, f.pipeline, f.code, f.code_version, f.path, f.sha256, f.id AS ingested_file_id, f.status AS file_status,
          q.line, q.raw, q.reason, f.finished_at AS ingested_at
     FROM quarantine_rows q
     JOIN ingested_files f ON f.id = q.file_id;
-COMMENT ON VIEW quarantined_rows IS 'Bad rows set aside while the rest of their file was loaded (badRows.policy: quarantine).';
+COMMENT ON VIEW quarantined_rows IS 'Bad rows set aside while the rest of their file was loaded (single-CSV pipelines with badRows.policy: quarantine).';
 COMMENT ON COLUMN quarantined_rows.id IS 'Quarantined row number.';
 COMMENT ON COLUMN quarantined_rows.pipeline IS 'Pipeline that read the file.';
 COMMENT ON COLUMN quarantined_rows.code IS 'Detection code that wrote the file.';
@@ -94,7 +174,7 @@ CREATE OR REPLACE VIEW rejected_files AS
          f.error, f.report, f.finished_at AS rejected_at
     FROM ingested_files f
    WHERE f.status = 'rejected';
-COMMENT ON VIEW rejected_files IS 'Files refused as a whole: nothing of them is in the catalogue. They are not retried until their content changes.';
+COMMENT ON VIEW rejected_files IS 'Files of single-CSV pipelines refused as a whole: nothing of them is in the catalogue. They are not retried until their content changes. Sets: see rejected_sets.';
 COMMENT ON COLUMN rejected_files.ingested_file_id IS 'Ledger row of the file (delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_files.pipeline IS 'Pipeline that read the file.';
 COMMENT ON COLUMN rejected_files.code IS 'Detection code that wrote the file.';
@@ -106,3 +186,22 @@ COMMENT ON COLUMN rejected_files.size_bytes IS 'Size of the file in bytes.';
 COMMENT ON COLUMN rejected_files.error IS 'First located error: "file:line[:column]: reason".';
 COMMENT ON COLUMN rejected_files.report IS 'All errors found (up to 100): {"issues": [{line, column, value, reason}], "truncated": bool}.';
 COMMENT ON COLUMN rejected_files.rejected_at IS 'When the file was rejected.';
+
+CREATE OR REPLACE VIEW rejected_sets AS
+  SELECT s.load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.members,
+         s.error, s.report, s.finished_at AS rejected_at
+    FROM set_loads s
+   WHERE s.status IN ('rejected', 'refused');
+COMMENT ON VIEW rejected_sets IS 'File sets not loaded: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes.';
+COMMENT ON COLUMN rejected_sets.load_id IS 'Ledger row (ingested_sets.id; delete it to have the same content tried again).';
+COMMENT ON COLUMN rejected_sets.pipeline IS 'Pipeline that read the set.';
+COMMENT ON COLUMN rejected_sets.code IS 'Detection code that wrote the set.';
+COMMENT ON COLUMN rejected_sets.code_version IS 'Version of that code.';
+COMMENT ON COLUMN rejected_sets.source IS 'Where the files were listed ("local:<dir>" or "<target>:<dir>").';
+COMMENT ON COLUMN rejected_sets.set_key IS 'The set: its file names without the role (a track file: its file name).';
+COMMENT ON COLUMN rejected_sets.kind IS 'set (init and feat files) or track (a tracking file).';
+COMMENT ON COLUMN rejected_sets.status IS 'rejected or refused.';
+COMMENT ON COLUMN rejected_sets.members IS 'The files of the set: [{role, path, sha256, size}].';
+COMMENT ON COLUMN rejected_sets.error IS 'First located error: "file:line[:column]: reason", or the missing member.';
+COMMENT ON COLUMN rejected_sets.report IS 'All errors found.';
+COMMENT ON COLUMN rejected_sets.rejected_at IS 'When the set was rejected or refused.';

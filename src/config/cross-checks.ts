@@ -9,6 +9,7 @@ import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
 import { INPUT_GLOB_PLACEHOLDERS, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';
 import { scheduleProblems } from './schedule-check.js';
+import { ingestModeProblems } from './sets-check.js';
 import { isMapping, valueAt } from './schema-walk.js';
 
 /** Problems of config/nocturne.yaml that its schema cannot see. */
@@ -79,7 +80,7 @@ export function pipelineProblems(pipeline: unknown, context: PipelineContext): P
     );
   }
   const ingest = pipeline['ingest'];
-  if (isMapping(ingest)) problems.push(...columnProblems(ingest));
+  if (isMapping(ingest)) problems.push(...ingestModeProblems(ingest), ...columnProblems(ingest));
   return problems;
 }
 
@@ -123,7 +124,7 @@ function columnProblems(ingest: Record<string, unknown>): Problem[] {
     }
   }
   const naturalKey = ingest['naturalKey'];
-  if (Array.isArray(naturalKey)) {
+  if (Array.isArray(naturalKey) && ingest['columns'] !== undefined) {
     naturalKey.forEach((key: unknown, index) => {
       if (typeof key === 'string' && !names.includes(key)) {
         const hint = suggestion(key, names, 'columns', 'no columns are mapped');

@@ -250,6 +250,85 @@ const columnSchema = z.strictObject({
 });
 export type ColumnConfig = z.infer<typeof columnSchema>;
 
+const sqlColumn = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL column name');
+/** A CSV header as written (compared after stripping "#", trimming, upper-casing, spaces → "_"). */
+const csvHeader = z.string().min(1);
+
+/** What a local id column holds the placeholder of. */
+export const SET_PARTS = ['frcInfo', 'observatory', 'observations', 'features'] as const;
+export type SetPart = (typeof SET_PARTS)[number];
+export const SET_ROLES = ['init', 'feat', 'track'] as const;
+export type SetRole = (typeof SET_ROLES)[number];
+
+// Plain strings here, checked by config/sets-check.ts: a misspelt part then gets "did you mean".
+const reference = z
+  .union([
+    z.string().describe('frcInfo, observatory, observations or features.'),
+    z.strictObject({
+      of: z.string().describe('frcInfo, observatory, observations or features.'),
+      column: sqlColumn.describe('Table column receiving the database id (default: the header in lower case).'),
+    }),
+  ])
+  .describe('What the column\'s value is a local id of: frcInfo, observatory, observations or features.');
+
+const references = z.record(csvHeader, reference).default({}).describe('CSV header → what its value is a local id of.');
+
+const setTable = (table: string) => sqlColumn.default(table).describe('Table of the catalogue.');
+
+const metadataFile = (table: string) =>
+  z.strictObject({
+    file: z.string().min(1).describe('File name pattern; placeholders {code} and {version}.'),
+    table: setTable(table),
+    naturalKey: z.array(sqlColumn).min(1).describe('Table columns that identify a row (a unique constraint must exist).'),
+  });
+
+export const setsSchema = z
+  .strictObject({
+    catalogue: sqlColumn.default('hfc').describe('PostgreSQL schema of the HFC catalogue.'),
+    files: z
+      .string()
+      .min(1)
+      .describe(
+        'File name pattern of set members: {code} {version} (without dots) {date} (YYYYMMDDTHHMMSS) {obs} {role}, e.g. "{code}_{version}_{date}_{obs}_{role}.csv".',
+      ),
+    roles: z
+      .record(z.string().regex(/^[A-Za-z0-9]+$/, 'must be a word of letters and digits'), z.enum(SET_ROLES))
+      .default({ init: 'init', feat: 'feat', track: 'track' })
+      .describe('Word of the file name ({role}) → role of the file: init, feat or track.'),
+    frcInfo: metadataFile('frc_info').describe('The per-code FRC_INFO file.'),
+    observatory: metadataFile('observatory').describe('The per-code OBSERVATORY file.'),
+    observations: z
+      .strictObject({
+        table: setTable('observations'),
+        localId: csvHeader.describe('CSV header of the placeholder id of each observation.'),
+        references,
+      })
+      .describe('The init file: OBSERVATIONS rows.'),
+    features: z
+      .strictObject({
+        table: sqlColumn.describe('Feature table of the catalogue, e.g. sunspots.'),
+        localId: csvHeader.describe('CSV header of the placeholder id of each feature.'),
+        references,
+      })
+      .describe('The feat file: feature rows.'),
+    tracking: z
+      .strictObject({ table: sqlColumn.describe('Tracking table of the catalogue.'), references })
+      .optional()
+      .describe('The track file; a features reference is the row ordinal of the feature in the file named by FEAT_FILENAME.'),
+    aliases: z.record(csvHeader, csvHeader).default({}).describe('CSV header as written → the header it stands for.'),
+    columns: z
+      .record(sqlColumn, z.strictObject({ nullValues: z.array(z.string()).describe('Replaces csv.nullValues for this column.') }))
+      .default({})
+      .describe('Per-column overrides, key = table column.'),
+    initWait: duration.default('6h').describe('A set or track file still incomplete after this long is rejected.'),
+    reemitted: z
+      .enum(['replace', 'keep'])
+      .default('replace')
+      .describe('A set emitted again with other content: replace the previous load atomically, or keep it and refuse the new one.'),
+  })
+  .describe('Sets mode: linked init/feat/track files loaded together into the HFC catalogue (exactly one of table and sets).');
+export type SetsConfig = z.infer<typeof setsSchema>;
+
 export const ingestStageSchema = z.strictObject({
   ...stageCommon,
   source: z
@@ -270,12 +349,18 @@ export const ingestStageSchema = z.strictObject({
   table: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/, 'must be schema.table in lower case')
-    .describe('Target table, schema-qualified.'),
+    .optional()
+    .describe('Single-CSV mode: target table, schema-qualified (exactly one of table and sets).'),
   columns: z
-    .record(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL column name'), columnSchema)
+    .record(sqlColumn, columnSchema)
     .refine((c) => Object.keys(c).length > 0, 'must map at least one column')
-    .describe('Table column → CSV source, type and nullability.'),
-  naturalKey: z.array(z.string()).min(1).describe('Table columns that identify a row (a unique constraint must exist).'),
+    .optional()
+    .describe('Single-CSV mode: table column → CSV source, type and nullability.'),
+  naturalKey: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('Single-CSV mode: table columns that identify a row (a unique constraint must exist).'),
   onConflict: z.enum(['ignore', 'update']).default('ignore'),
   badRows: z
     .strictObject({
@@ -283,8 +368,28 @@ export const ingestStageSchema = z.strictObject({
       maxQuarantined: z.number().int().min(0).default(100).describe('With quarantine: more bad rows than this rejects the file.'),
     })
     .default({ policy: 'reject', maxQuarantined: 100 }),
+  sets: setsSchema.optional(),
 });
-export type IngestStageConfig = z.infer<typeof ingestStageSchema>;
+/** The ingest section as parsed: single-CSV mode (table) or sets mode (sets), which cross-checks keep exclusive. */
+export type IngestSection = z.infer<typeof ingestStageSchema>;
+/** Single-CSV mode: one CSV → one table. */
+export type IngestStageConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets'> &
+  Required<Pick<IngestSection, 'table' | 'columns' | 'naturalKey'>>;
+/** Sets mode: linked init/feat/track files. */
+export type SetsIngestConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets'> & { sets: SetsConfig };
+
+/** The section in its mode (cross-checks guarantee exactly one; undefined if neither is complete). */
+export function ingestMode(
+  stage: IngestSection,
+): { mode: 'table'; stage: IngestStageConfig } | { mode: 'sets'; stage: SetsIngestConfig } | undefined {
+  const { table, columns, naturalKey, sets, ...common } = stage;
+  if (sets !== undefined) return { mode: 'sets', stage: { ...common, sets } };
+  if (table !== undefined && columns !== undefined && naturalKey !== undefined) {
+    return { mode: 'table', stage: { ...common, table, columns, naturalKey } };
+  }
+  return undefined;
+}
+
 
 export const pipelineSchema = z
   .strictObject({

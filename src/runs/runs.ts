@@ -38,13 +38,25 @@ export type BeginResult =
   /** Another run of this pipeline and stage is live. */
   | { kind: 'busy'; run: RunRow };
 
+/** Whether process `pid` exists on this host (EPERM: it does, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Claims (pipeline, stage, slot) in PostgreSQL. The unique keys on `runs` make this the
  * one place where a second daemon, a restart or a manual run are kept from doubling a
- * run. A run whose holder died (lease expired) is marked interrupted first, so its
- * pipeline is not blocked forever.
+ * run. A run whose holder died is marked interrupted first, so its pipeline is not
+ * blocked forever: at once when the holder was a process of this host that no longer
+ * exists (a daemon killed and restarted), otherwise when its lease has expired.
  */
 export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
+  const host = req.host ?? os.hostname();
   return db.tx('begin-run', async (tx) => {
     await tx.none(
       `UPDATE runs SET state = 'interrupted', finished_at = now(),
@@ -56,14 +68,20 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
       `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
       [req.pipeline, req.stage],
     );
-    if (live) return { kind: 'busy', run: live };
+    if (live && live.host === host && !processAlive(live.pid)) {
+      await tx.none(
+        `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
+          WHERE id = $1 AND state = 'running'`,
+        [live.id, `holder (pid ${live.pid} on ${live.host}) is gone`],
+      );
+    } else if (live) return { kind: 'busy', run: live };
     const previous = await tx.oneOrNone<RunRow>(
       'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
       [req.pipeline, req.stage, req.slot],
     );
     // An interrupted run of the same slot is taken over, as the next attempt.
     if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
-    const values = [req.pipeline, req.stage, req.slot, req.trigger, req.host ?? os.hostname(), process.pid, req.leaseMs];
+    const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs];
     const run = previous
       ? await tx.one<RunRow>(
           `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, attempt = attempt + 1,

@@ -55,6 +55,8 @@ export interface RigSlurm {
   /** Path of slurm.conf; every SLURM client needs it as SLURM_CONF. */
   readonly conf: string;
   readonly partition: string;
+  /** The single compute node (drained and resumed by the fault suite). */
+  readonly node: string;
   /** A world-writable directory for job output files (`--output`). */
   readonly outDir: string;
 }
@@ -166,6 +168,7 @@ export function rig(): Rig {
     slurm: Object.freeze({
       conf: get('SLURM_CONF'),
       partition: get('NOCTURNE_TEST_SLURM_PARTITION'),
+      node: get('NOCTURNE_TEST_SLURM_NODE'),
       outDir: get('NOCTURNE_TEST_SLURM_OUTDIR'),
     }),
     dir,
@@ -207,4 +210,18 @@ export function stopService(name: RigService): Promise<void> {
 /** Start one service again (`scripts/rig/up.sh <name>`); resolves once it is usable. */
 export function startService(name: RigService): Promise<void> {
   return runRigScript('up.sh', name);
+}
+
+/**
+ * Drains the rig's SLURM node (running tasks go on, nothing new starts) or resumes it,
+ * as an operator does for maintenance.
+ */
+export async function setSlurmNode(state: 'drain' | 'resume', reason = 'nocturne tests'): Promise<void> {
+  const args = ['update', `nodename=${rig().slurm.node}`, `state=${state}`, ...(state === 'drain' ? [`reason=${reason}`] : [])];
+  try {
+    await execFileAsync('scontrol', args, { env: slurmEnv(), timeout: 30_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message?: string };
+    throw new Error(`scontrol ${args.join(' ')} failed: ${e.message ?? String(err)}\n${e.stderr ?? ''}`.trimEnd(), { cause: err });
+  }
 }

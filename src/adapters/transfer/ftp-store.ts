@@ -139,7 +139,8 @@ class FtpSession implements RemoteSession {
       );
       return infos
         .filter((info) => info.isDirectory || info.isFile)
-        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory }));
+        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust.
+        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }));
     });
   }
 

@@ -92,11 +92,10 @@ class LocalSession implements RemoteSession {
         );
         const listed = dirents.filter((d) => d.isFile() || d.isDirectory());
         return Promise.all(
-          listed.map(async (d) => ({
-            name: d.name,
-            sizeBytes: d.isFile() ? (await stat(path.join(this.#local(at), d.name))).size : 0,
-            isDirectory: d.isDirectory(),
-          })),
+          listed.map(async (d) => {
+            const info = await stat(path.join(this.#local(at), d.name));
+            return { name: d.name, sizeBytes: d.isFile() ? info.size : 0, isDirectory: d.isDirectory(), modifiedAt: info.mtime };
+          }),
         );
       }),
     );

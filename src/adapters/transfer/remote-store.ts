@@ -6,6 +6,11 @@ export interface RemoteEntry {
   path: string;
   sizeBytes: number;
   isDirectory: boolean;
+  /**
+   * Modification time as the server reports it: SFTP and local (to the second), FTP only
+   * when the server offers MLSD. With path and size it lets ingest skip files it has seen.
+   */
+  modifiedAt: Date | null;
 }
 
 /**

@@ -6,6 +6,7 @@ export interface ListedName {
   name: string;
   sizeBytes: number;
   isDirectory: boolean;
+  modifiedAt: Date | null;
 }
 
 /**
@@ -21,7 +22,7 @@ export async function walkRemote(
   const pending = [root];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     for (const listed of await listDir(dir)) {
-      const entry = { path: joinRemote(dir, checkRemoteName(listed.name, dir)), sizeBytes: listed.sizeBytes, isDirectory: listed.isDirectory };
+      const entry: RemoteEntry = { ...listed, path: joinRemote(dir, checkRemoteName(listed.name, dir)) };
       entries.push(entry);
       if (recursive && entry.isDirectory) pending.push(entry.path);
     }

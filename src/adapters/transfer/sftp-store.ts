@@ -145,7 +145,7 @@ class SftpSession implements RemoteSession {
       );
       return infos
         .filter((info) => info.type === 'd' || info.type === '-')
-        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.type === 'd' }));
+        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.type === 'd', modifiedAt: new Date(info.modifyTime) }));
     });
   }
 

@@ -49,16 +49,16 @@ function summary(result: DemoResult): string {
     'summary',
     `  jobs        ${n(run['completed'])} completed, ${n(run['failed'])} failed (${n(run['submitted'])} submitted)`,
     `  uploaded    ${n(upload['verified'])} files verified on the archive, ${n(upload['deleted'])} local copies deleted`,
-    `  ingested    ${n(ingest['inserted'])} rows inserted from ${n(ingest['files'])} files`,
-    `  quarantined ${n(upload['quarantined'])} quicklooks, ${n(ingest['rejected'])} files, ${n(ingest['quarantined'])} rows`,
+    `  ingested    ${n(ingest['rows'])} rows from ${n(ingest['loaded'])} file sets (${n(ingest['files'])} files)`,
+    `  quarantined ${n(upload['quarantined'])} quicklooks, ${n(ingest['rejected'])} file sets`,
   ];
   if (result.failures.length > 0) lines.push('', 'failures', ...result.failures.map((f) => `  ${f}`));
   lines.push(
     '',
     'query the catalogue (it stays up with --keep):',
     `  psql '${result.connection}'`,
-    "  SELECT night, code, files_loaded, rows_inserted FROM hfc.ingestion_stats ORDER BY night, code;",
-    '  SELECT obs_id, date_obs, feat_hg_lat_deg, feat_hg_long_deg FROM hfc.sunspots LIMIT 5;',
+    "  SELECT set_key, status, rows FROM hfc.set_loads ORDER BY load_id;",
+    '  SELECT code, date_obs, feat_hg_lat_deg, feat_hg_long_deg, snapshot FROM hfc.view_sunspots_hqi LIMIT 5;',
   );
   return lines.join('\n');
 }

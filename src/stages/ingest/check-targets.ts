@@ -1,7 +1,8 @@
 import { createCaster } from '../../adapters/csv/field-casts.js';
-import type { ColumnType, IngestStageConfig } from '../../config/schema.js';
+import { ingestMode, type ColumnType, type IngestStageConfig } from '../../config/schema.js';
 import type { ConfigIssue, LoadedPipeline, NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
+import { checkSetTargets } from './sets/check-set-targets.js';
 import { yamlLocator, type YamlPath } from './yaml-position.js';
 
 /** PostgreSQL types (pg_type.typname) a declared column type may be loaded into without loss. */
@@ -33,8 +34,10 @@ interface TableColumn {
 export async function checkIngestTargets(db: Db, config: NocturneConfig): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
   for (const pipeline of config.pipelines.values()) {
-    const stage = pipeline.config.ingest;
-    if (stage) issues.push(...(await checkPipeline(db, pipeline, stage)));
+    const section = pipeline.config.ingest;
+    const mode = section ? ingestMode(section) : undefined;
+    if (mode?.mode === 'table') issues.push(...(await checkPipeline(db, pipeline, mode.stage)));
+    else if (mode?.mode === 'sets') issues.push(...(await checkSetTargets(db, pipeline, mode.stage)));
   }
   return issues;
 }

@@ -1,4 +1,5 @@
 import { NocturneError } from '../../core/errors.js';
+import type { Db } from '../../db/database.js';
 
 /** SQLSTATE of a pg error, when it has one. */
 export function sqlState(err: unknown): string | undefined {
@@ -38,4 +39,18 @@ export function databaseError(err: unknown, context: string): NocturneError {
     cause: err,
     ...(state ? { details: { sqlstate: state } } : {}),
   });
+}
+
+/**
+ * `err` as "database unavailable" when the database no longer answers. A load cut off by
+ * a server stop may fail with a bare stream error (no SQLSTATE, no network code); its
+ * file must then stay pending with the others, not be counted as failed.
+ */
+export async function unlessUnreachable(db: Db, err: NocturneError, context: string): Promise<NocturneError> {
+  if (isDatabaseUnavailable(err) || sqlState(err.cause) !== undefined) return err;
+  const answers = await db.one('SELECT 1 AS one').then(
+    () => true,
+    () => false,
+  );
+  return answers ? err : new NocturneError('DB_FAILED', `${context}: database unavailable: ${err.message}`, { retryable: true, cause: err });
 }

@@ -1,8 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
+import { ingestMode } from '../../config/schema.js';
 import type { StageRunner } from '../types.js';
 import { ingestFrom } from './runner.js';
+import { ingestSets } from './sets/run-sets.js';
 import { localSource, remoteSource, type IngestSource, type RemoteStoreFactory } from './sources.js';
 
 export { checkIngestTargets } from './check-targets.js';
@@ -15,13 +17,17 @@ export interface IngestDeps {
 
 /**
  * Stage "ingest": loads the CSVs of a local directory or of a target's remote
- * directory into the pipeline's table, each file exactly once (see runner.ts and
- * load-file.ts).
+ * directory, each file exactly once: into the pipeline's table (single-CSV mode, see
+ * runner.ts and load-file.ts), or as linked file sets into the HFC catalogue (sets
+ * mode, see sets/run-sets.ts).
  */
 export function createIngestStage(deps: IngestDeps = {}): StageRunner {
   return async (ctx) => {
-    const stage = ctx.pipeline.config.ingest;
-    if (!stage) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: the pipeline has no ingest stage`);
+    const section = ctx.pipeline.config.ingest;
+    if (!section) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: the pipeline has no ingest stage`);
+    const mode = ingestMode(section);
+    if (!mode) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: ingest needs either table or sets`);
+    const { stage } = mode;
     const { source: where } = stage;
     let source: IngestSource;
     if (!('target' in where)) source = localSource(where.dir, stage, [ctx.config.paths.quarantine, ctx.config.paths.work]);
@@ -34,8 +40,10 @@ export function createIngestStage(deps: IngestDeps = {}): StageRunner {
       const open = deps.remoteStore ?? (await defaultRemoteStore());
       source = remoteSource(open(where.target, target), where.dir, stage, workDir);
     }
+    const host = ctx.config.daemon.host.name ?? os.hostname();
     try {
-      return await ingestFrom(ctx, stage, source, ctx.config.daemon.host.name ?? os.hostname());
+      if (mode.mode === 'sets') return await ingestSets(ctx, mode.stage, source, host);
+      return await ingestFrom(ctx, mode.stage, source, host);
     } finally {
       await source.close();
     }

@@ -1,4 +1,4 @@
-import { coerceError, NocturneError } from '../../core/errors.js';
+import { NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
@@ -6,6 +6,7 @@ import { databaseError, isDatabaseUnavailable, sqlState } from './db-errors.js';
 import type { FileBody } from './file-body.js';
 import { locate } from './issues.js';
 import { claimFile, commitLoaded, commitRejected, type Connection, type LedgerEntry, type LoadCounts } from './ledger.js';
+import { rollback } from './rollback.js';
 import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type Rejected } from './load-paths.js';
 import type { RowIssue } from './row-encoder.js';
 
@@ -101,14 +102,4 @@ async function rollbackTo(conn: Connection): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function rollback(conn: Connection, logger: Logger, label: string): Promise<boolean> {
-  try {
-    await conn.none('ROLLBACK');
-    return true;
-  } catch (err) {
-    logger.warn({ err: coerceError(err), file: label }, 'rollback failed; discarding the connection');
-    return false;
-  }
 }

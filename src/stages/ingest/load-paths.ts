@@ -1,5 +1,4 @@
 import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
 import { CopyWriter } from './copy-writer.js';
 import { sqlState } from './db-errors.js';
 import { InlineRows } from './inline-rows.js';

@@ -1,7 +1,7 @@
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { databaseError, isDatabaseUnavailable } from './db-errors.js';
+import { databaseError, isDatabaseUnavailable, unlessUnreachable } from './db-errors.js';
 import { dryRun } from './dry-run.js';
 import { record, setAsideQuietly } from './file-results.js';
 import { seenFiles, type LedgerEntry, type SeenFile } from './ledger.js';
@@ -130,7 +130,7 @@ async function loadOne(
     const result = await loadFile({ db: ctx.db, stage, logger: ctx.logger, onRows }, { entry, body: fetched.body, preferStaging });
     return await record(ctx, stage, source, candidate, fetched, result, tally);
   } catch (err) {
-    const error = coerceError(err);
+    const error = await unlessUnreachable(ctx.db, coerceError(err), candidate.path);
     if (isDatabaseUnavailable(error)) return error;
     tally.failed++;
     ctx.logger.error({ err: error, file: candidate.path }, 'file not loaded; it stays pending');

@@ -17,7 +17,11 @@ export interface Candidate {
   /** Relative to the source directory, with "/" separators (include globs, quarantine layout). */
   relPath: string;
   sizeBytes: number;
-  /** Local files only: with path and size, lets a run skip a file it has already seen unread. */
+  /**
+   * With path and size, lets a run skip a file it has already seen, unread. Known for local
+   * and SFTP sources, and FTP servers that offer MLSD; null elsewhere (the file is read and
+   * its hash decides).
+   */
   modifiedAt: Date | null;
 }
 
@@ -138,7 +142,7 @@ export function remoteSource(
         const listed = listedRoot(root, entries);
         return entries
           .filter((e) => !e.isDirectory)
-          .map((e) => ({ path: e.path, relPath: path.posix.relative(listed, e.path), sizeBytes: e.sizeBytes, modifiedAt: null }))
+          .map((e) => ({ path: e.path, relPath: path.posix.relative(listed, e.path), sizeBytes: e.sizeBytes, modifiedAt: e.modifiedAt }))
           .filter((c) => safeRelative(c.relPath) && matches(c.relPath))
           .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       } catch (err) {

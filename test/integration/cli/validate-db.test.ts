@@ -19,7 +19,7 @@ async function validateDb(dir: string): Promise<{ code: number; stdout: string; 
   }
 }
 
-/** The example configuration, on the rig's database, with its catalogue tables in `catalogue`. */
+/** The example configuration, on the rig's database, with its HFC catalogue in schema `catalogue`. */
 async function exampleConfig(t: TestDb, catalogue: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-validate-db-'));
   await cp(path.join(REPO, 'config'), path.join(dir, 'config'), { recursive: true });
@@ -31,7 +31,7 @@ async function exampleConfig(t: TestDb, catalogue: string): Promise<string> {
   await writeFile(daemon, text);
   for (const file of await readdir(path.join(dir, 'pipelines'))) {
     const p = path.join(dir, 'pipelines', file);
-    await writeFile(p, (await readFile(p, 'utf8')).replace(/table: hfc\./, `table: ${catalogue}.`));
+    await writeFile(p, (await readFile(p, 'utf8')).replace(/catalogue: hfc\b/, `catalogue: ${catalogue}`));
   }
   return dir;
 }
@@ -47,7 +47,7 @@ describe('nocturne validate --db', () => {
     await t?.drop();
   });
 
-  it('names the pipeline file and the table when an ingest target table is missing: exit 78', async () => {
+  it('names the pipeline file and the table when the catalogue is missing: exit 78', async () => {
     const missing = `${t.schema}_nothing`;
     const dir = await exampleConfig(t, missing);
     dirs.push(dir);

@@ -28,6 +28,8 @@ export interface DaemonSettings {
   targets?: Record<string, unknown>;
   /** pipelines/<name>.yaml contents, by name. */
   pipelines: Record<string, string>;
+  /** Top-level sections of config/nocturne.yaml that replace the ones above (e.g. executor). */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes config/nocturne.yaml and pipelines/*.yaml under `dir` (state below dir/state). */
@@ -42,6 +44,7 @@ export async function writeDaemonConfig(dir: string, s: DaemonSettings): Promise
     targets: s.targets ?? { archive: { type: 'local', path: path.join(dir, 'archive') } },
     http: { listen: `127.0.0.1:${s.port}` },
     shutdown: { grace: s.grace ?? '2s' },
+    ...s.extra,
   };
   await writeFile(path.join(dir, 'config/nocturne.yaml'), stringify(config));
   for (const [name, text] of Object.entries(s.pipelines)) await writeFile(path.join(dir, 'pipelines', `${name}.yaml`), text);
@@ -72,9 +75,10 @@ export class DaemonProcess {
   readonly #child: ChildProcess;
   #waiters: (() => void)[] = [];
 
-  constructor(configDir: string, nodeArgs: string[] = []) {
+  constructor(configDir: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env) {
     this.#child = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--config', configDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       try {
@@ -95,15 +99,20 @@ export class DaemonProcess {
     return this.#child.pid!;
   }
 
+  /** Not yet exited. */
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.#child.kill(signal);
   }
 
-  /** The first log line (from the start) that matches, waiting up to `timeoutMs` for it. */
-  async waitFor(match: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+  /** The first log line (from line `from`, default the start) that matches, waiting up to `timeoutMs` for it. */
+  async waitFor(match: (line: LogLine) => boolean, timeoutMs: number, what: string, from = 0): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.lines.find(match);
+      const found = this.lines.find((line, i) => i >= from && match(line));
       if (found) return found;
       if (Date.now() > deadline || this.#child.exitCode !== null) {
         const tail = [...this.lines.slice(-10).map((l) => JSON.stringify(l)), ...this.stderr.slice(-10)].join('\n');

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCatalogue } from '../../../src/stages/ingest/index.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { installFeatureTables } from '../../helpers/feature-tables.js';
 import { writeFeatureCsv } from '../ingest/feature-csv.js';
 import { FEATURE_COLUMNS } from '../ingest/world.js';
 import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
@@ -30,7 +30,7 @@ describe('SIGTERM in the middle of a stage, then a restart (needs npm run build)
   beforeAll(async () => {
     t = await createTestDb('stopmid');
     hfc = `${t.schema}_hfc`;
-    await installCatalogue(t.db, { schema: hfc, stateSchema: t.schema });
+    await installFeatureTables(t.db, { schema: hfc, stateSchema: t.schema });
     dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-stopmid-'));
   });
 

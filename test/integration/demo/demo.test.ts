@@ -25,42 +25,64 @@ describe('npm run demo (the README\'s first command)', () => {
         .toMatch(/daemon running: http:\/\/127\.0\.0\.1:9464/);
 
       expect(out).toMatch(/jobs +18 completed, 0 failed/);
-      expect(out).toMatch(/uploaded +36 files verified on the archive, 36 local copies deleted/);
+      const uploaded = /uploaded +(\d+) files verified on the archive, (\d+) local copies deleted/.exec(out);
+      expect(Number(uploaded?.[1])).toBeGreaterThan(0);
+      expect(uploaded?.[2]).toBe(uploaded?.[1]);
       const connection = /psql '([^']+)'/.exec(out)?.[1];
       expect(connection).toBeDefined();
 
-      // The archive holds every CSV and quicklook, and no temporary upload is left.
+      // The archive holds every file set (one init per job) and quicklook, and no temporary upload is left.
       const archived = await files(path.join(repo, 'var/demo/archive/hfc'));
-      expect(archived.filter((f) => f.endsWith('_feat.csv'))).toHaveLength(18);
-      expect(archived.filter((f) => f.endsWith('.jpg'))).toHaveLength(18);
+      expect(archived.filter((f) => f.endsWith('_init.csv'))).toHaveLength(18);
+      expect(archived.filter((f) => f.endsWith('.jpg')).length).toBeGreaterThan(0);
       expect(archived.filter((f) => f.includes('.partial'))).toEqual([]);
       expect(await files(path.join(repo, 'var/demo/outbox'))).toEqual([]);
 
-      // Every row is in the catalogue once, with its provenance.
+      // Every row is in the HFC catalogue once, with the provenance of the load that wrote it.
       const pgp = pgPromise();
       const db = pgp(connection!);
       try {
-        const counts = await db.one<{ rows: string; files: string; orphans: string; doubles: string }>(`
-          SELECT count(*) AS rows, count(DISTINCT ingested_file_id) AS files,
-                 count(*) FILTER (WHERE ingested_file_id IS NULL) AS orphans,
-                 count(*) - count(DISTINCT (feat_filename, id_feat)) AS doubles
-            FROM (SELECT ingested_file_id, feat_filename, id_feat FROM hfc.sunspots
-                  UNION ALL SELECT ingested_file_id, feat_filename, id_feat FROM hfc.active_regions
-                  UNION ALL SELECT ingested_file_id, feat_filename, id_feat FROM hfc.type_iii) f`);
-        const summaryRows = Number(/ingested +(\d+) rows inserted/.exec(out)?.[1]);
-        expect(Number(counts.rows)).toBe(summaryRows);
+        const loads = await db.one<{ loaded: string; rows: string; other: string }>(`
+          SELECT count(*) FILTER (WHERE status = 'loaded') AS loaded,
+                 coalesce(sum(r.n) FILTER (WHERE status = 'loaded'), 0) AS rows,
+                 count(*) FILTER (WHERE status NOT IN ('loaded', 'waiting')) AS other
+            FROM nocturne.ingested_sets s
+            LEFT JOIN LATERAL (SELECT sum(value::bigint) AS n FROM jsonb_each_text(s.rows)) r ON true`);
+        expect(Number(loads.loaded)).toBeGreaterThanOrEqual(18);
+        expect(loads.other).toBe('0');
+        const summaryRows = Number(/ingested +(\d+) rows/.exec(out)?.[1]);
+        expect(Number(loads.rows)).toBe(summaryRows);
+        const counts = await db.one<{ rows: string; orphans: string; doubles: string }>(`
+          SELECT count(*) AS rows,
+                 count(*) FILTER (WHERE s.id IS NULL OR s.status <> 'loaded') AS orphans,
+                 count(*) FILTER (WHERE f.ordinal IS NOT NULL)
+                   - count(DISTINCT (f.tbl, f.feat_filename, f.ordinal)) FILTER (WHERE f.ordinal IS NOT NULL) AS doubles
+            FROM (SELECT 'sunspots' AS tbl, load_id, feat_filename, row_ordinal AS ordinal FROM hfc.sunspots
+                  UNION ALL SELECT 'activeregions', load_id, feat_filename, row_ordinal FROM hfc.activeregions
+                  UNION ALL SELECT 'type_iii', load_id, feat_filename, row_ordinal FROM hfc.type_iii
+                  UNION ALL SELECT 'activeregions_tracking', load_id, feat_filename, NULL FROM hfc.activeregions_tracking
+                  UNION ALL SELECT 'observations', load_id, filename, NULL FROM hfc.observations) f
+            LEFT JOIN nocturne.ingested_sets s ON s.id = f.load_id`);
         expect(Number(counts.rows)).toBeGreaterThan(0);
         expect(counts).toMatchObject({ orphans: '0', doubles: '0' });
-        expect(Number(counts.files)).toBeGreaterThan(0);
-    } finally {
-      await pgp.end();
-    }
+        const observations = await db.one<{ n: string }>('SELECT count(*) AS n FROM hfc.observations');
+        // SDOSS writes two observations per set, the other codes one.
+        expect(Number(observations.n)).toBeGreaterThanOrEqual(18);
+        const views = await db.one<{ n: string }>(`
+          SELECT (SELECT count(*) FROM hfc.view_sunspots_hqi) + (SELECT count(*) FROM hfc.view_ar_hqi)
+                 + (SELECT count(*) FROM hfc.view_type_iii_hqi) AS n`);
+        const features = await db.one<{ n: string }>(`
+          SELECT (SELECT count(*) FROM hfc.sunspots) + (SELECT count(*) FROM hfc.activeregions) + (SELECT count(*) FROM hfc.type_iii) AS n`);
+        expect(views.n).toBe(features.n);
+      } finally {
+        await pgp.end();
+      }
 
-    const health = await fetch('http://127.0.0.1:9464/healthz');
-    expect(health.status).toBe(200);
-    child.kill('SIGINT');
-    expect(await exited, out).toBe(0);
-    await expect(fetch('http://127.0.0.1:54329')).rejects.toThrow();
+      const health = await fetch('http://127.0.0.1:9464/healthz');
+      expect(health.status).toBe(200);
+      child.kill('SIGINT');
+      expect(await exited, out).toBe(0);
+      await expect(fetch('http://127.0.0.1:54329')).rejects.toThrow();
     } finally {
       // A failed assertion must not leave the demo's servers holding their ports.
       if (child.exitCode === null) child.kill('SIGINT');

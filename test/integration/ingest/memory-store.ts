@@ -43,10 +43,10 @@ export class MemoryStore implements RemoteStore {
       const rel = path.posix.relative(dir, file);
       if (rel.startsWith('..')) continue;
       const parts = rel.split('/');
-      if (parts.length === 1) entries.push({ path: file, sizeBytes: bytes.length, isDirectory: false });
-      else if (recursive) entries.push({ path: file, sizeBytes: bytes.length, isDirectory: false });
+      if (parts.length === 1) entries.push({ path: file, sizeBytes: bytes.length, isDirectory: false, modifiedAt: null });
+      else if (recursive) entries.push({ path: file, sizeBytes: bytes.length, isDirectory: false, modifiedAt: null });
       for (let i = 1; i < parts.length && (recursive || i === 1); i++) dirs.add(path.posix.join(dir, ...parts.slice(0, i)));
     }
-    return [...entries, ...[...dirs].map((d) => ({ path: d, sizeBytes: 0, isDirectory: true }))];
+    return [...entries, ...[...dirs].map((d) => ({ path: d, sizeBytes: 0, isDirectory: true, modifiedAt: null }))];
   }
 }

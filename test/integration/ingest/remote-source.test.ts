@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
@@ -64,6 +64,12 @@ describe('ingest from a remote target', () => {
         expect((await world.ledger()).map((l) => l.path).sort()).toEqual([`${rigRoot()}/${dir}/2026/crlf-bom.csv`, `${rigRoot()}/${dir}/2026/good.csv`]);
         expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });
         expect((await readdir(local)).sort()).toEqual(['crlf-bom.csv', 'good.csv']);
+        if (protocol === 'sftp') {
+          // SFTP listings carry modification times: files already loaded are skipped unread
+          // (unreadable now, a download would fail). vsftpd has no MLSD, so FTP reads them.
+          for (const name of ['crlf-bom.csv', 'good.csv']) await chmod(path.join(local, name), 0o000);
+          expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2, failed: 0 });
+        }
       } finally {
         await rm(path.join(rigRoot(), dir), { recursive: true, force: true });
       }

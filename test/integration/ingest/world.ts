@@ -1,5 +1,5 @@
-// A throw-away world for ingest stage tests: a fresh state schema, the example catalogue
-// installed into a schema of its own (<state>_hfc), a source directory, and a pipeline
+// A throw-away world for single-CSV ingest stage tests: a fresh state schema, the tests'
+// feature table installed into a schema of its own (<state>_hfc), a source directory, and a pipeline
 // file written to disk and parsed through the real schema, run through executeStage.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,9 +12,10 @@ import type { Db } from '../../../src/db/database.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { createIngestStage, installCatalogue, type IngestDeps } from '../../../src/stages/ingest/index.js';
+import { createIngestStage, type IngestDeps } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { installFeatureTables } from '../../helpers/feature-tables.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ingest/', import.meta.url));
 const TS = '%Y-%m-%dT%H:%M:%S';
@@ -41,7 +42,7 @@ export const FEATURE_COLUMNS = {
 };
 
 export interface WorldOptions {
-  /** Merged over the ingest section of pipelines/sdoss.yaml; given the catalogue schema and the world's directory. */
+  /** Merged over the world's ingest section (table <hfc>.sunspots); given that schema and the world's directory. */
   ingest?: Record<string, unknown> | ((world: { hfc: string; dir: string }) => Record<string, unknown>);
   /** Targets of config/nocturne.yaml. */
   targets?: Record<string, unknown>;
@@ -115,7 +116,7 @@ export interface IngestWorld {
   readonly spec: WorldSpec;
   readonly test: TestDb;
   readonly db: Db;
-  /** Schema of this world's catalogue. */
+  /** Schema of this world's feature table (sunspots). */
   readonly hfc: string;
   readonly dir: string;
   readonly source: string;
@@ -156,7 +157,7 @@ export interface LedgerRow {
 export async function createIngestWorld(label: string, options: WorldOptions = {}): Promise<IngestWorld> {
   const test = await createTestDb(`ingest_${label}`);
   const hfc = `${test.schema}_hfc`;
-  await installCatalogue(test.db, { schema: hfc, stateSchema: test.schema });
+  await installFeatureTables(test.db, { schema: hfc, stateSchema: test.schema });
   const dir = await mkdtemp(path.join(os.tmpdir(), `nocturne-ingest-${label}-`));
   const source = path.join(dir, 'incoming');
   await mkdir(source, { recursive: true });

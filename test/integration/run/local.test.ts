@@ -58,8 +58,12 @@ describe.concurrent('run stage with the local executor', () => {
     expect(await outboxFiles(h.outbox(P))).toEqual([
       'localnight_106_20261120T000045_flaky.jpg',
       'localnight_106_20261120T000045_flaky_feat.csv',
+      'localnight_106_20261120T000045_flaky_init.csv',
       'localnight_106_20261120T000045_ok.jpg',
       'localnight_106_20261120T000045_ok_feat.csv',
+      'localnight_106_20261120T000045_ok_init.csv',
+      'localnight_106_frc_info.csv',
+      'localnight_106_observatory.csv',
     ]);
   });
 
@@ -84,8 +88,8 @@ describe.concurrent('run stage with the local executor', () => {
     const P = 'localkill';
     const trace = path.join(h.dir, 'localkill-trace');
     const pipeline = h.pipeline(P, { array: { throttle: 4 } });
-    await h.writeObs(P, NIGHT, 'first', { seed: 6, sleep: 3, trace });
-    await h.writeObs(P, NIGHT, 'second', { seed: 7, sleep: 3, trace });
+    await h.writeObs(P, NIGHT, 'first', { seed: 6, features: 1, sleep: 3, trace });
+    await h.writeObs(P, NIGHT, 'second', { seed: 7, features: 1, sleep: 3, trace });
 
     const child = await h.spawn(pipeline);
     const exited = once(child, 'exit');
@@ -97,7 +101,8 @@ describe.concurrent('run stage with the local executor', () => {
     const outcome = await h.run(pipeline);
     expect(outcome).toMatchObject({ ok: true, stats: { jobs: 0, submitted: 0, completed: 2 } });
     expect((await lines(trace)).sort()).toEqual(['first 1', 'second 1']);
-    expect(await outboxFiles(h.outbox(P))).toHaveLength(4);
+    // Each observation's quicklook, init and feat files, and the code's two metadata files.
+    expect(await outboxFiles(h.outbox(P))).toHaveLength(8);
   });
 
   it('kills its children on shutdown and runs them again next time', async () => {

@@ -75,17 +75,28 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
   });
 
   it('publishes the outputs of successful tasks, and nothing of failed ones', async () => {
+    // b-empty found nothing: its set is the init file alone, as the HFC codes write it.
     expect(await outboxFiles(h.outbox(P))).toEqual([
       'outcomes_106_20261120T000045_a-ok.jpg',
       'outcomes_106_20261120T000045_a-ok_feat.csv',
+      'outcomes_106_20261120T000045_a-ok_init.csv',
       'outcomes_106_20261120T000045_b-empty.jpg',
-      'outcomes_106_20261120T000045_b-empty_feat.csv',
+      'outcomes_106_20261120T000045_b-empty_init.csv',
       'outcomes_106_20261120T000045_f-flaky.jpg',
       'outcomes_106_20261120T000045_f-flaky_feat.csv',
+      'outcomes_106_20261120T000045_f-flaky_init.csv',
+      'outcomes_106_frc_info.csv',
+      'outcomes_106_observatory.csv',
     ]);
     expect((await readdir(h.outbox(P))).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
     expect(only('a-ok')).toMatchObject({ state: 'completed', scheduler_state: 'COMPLETED', exit_code: 0 });
-    expect(only('a-ok').outputs).toEqual(['outcomes_106_20261120T000045_a-ok.jpg', 'outcomes_106_20261120T000045_a-ok_feat.csv']);
+    expect(only('a-ok').outputs).toEqual([
+      'outcomes_106_20261120T000045_a-ok.jpg',
+      'outcomes_106_20261120T000045_a-ok_feat.csv',
+      'outcomes_106_20261120T000045_a-ok_init.csv',
+      'outcomes_106_frc_info.csv',
+      'outcomes_106_observatory.csv',
+    ]);
     expect(only('b-empty')).toMatchObject({ state: 'completed' });
   });
 

@@ -34,8 +34,8 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     const options = { commands };
     // One job per observation (no `array`): two sbatch calls.
     const pipeline = h.pipeline(P);
-    await h.writeObs(P, NIGHT, 'one', { seed: 1, sleep: 4 });
-    await h.writeObs(P, NIGHT, 'two', { seed: 2, sleep: 4 });
+    await h.writeObs(P, NIGHT, 'one', { seed: 1, features: 1, sleep: 4 });
+    await h.writeObs(P, NIGHT, 'two', { seed: 2, features: 1, sleep: 4 });
 
     const child = await h.spawn(pipeline, options);
     const exited = once(child, 'exit');
@@ -62,7 +62,8 @@ describe.concurrent('run stage on SLURM: recovery', () => {
       ['one', 1, 'completed'],
       ['two', 1, 'completed'],
     ]);
-    expect(await outboxFiles(h.outbox(P))).toHaveLength(4);
+    // Each observation's quicklook, init and feat files, and the code's two metadata files.
+    expect(await outboxFiles(h.outbox(P))).toHaveLength(8);
   });
 
   it('declares a job that SLURM never heard of LOST, never a success, and submits the observation again', async () => {

@@ -48,7 +48,7 @@ describe('loadConfig on a valid configuration', () => {
     const { upload, ingest } = config.pipelines.get('sdoss')?.config ?? {};
     expect(upload).toMatchObject({ timezone: 'UTC', verify: 'size', include: ['*.csv', '*.jpg'], deleteAfterVerify: true });
     expect(ingest?.csv).toEqual({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] });
-    expect(ingest?.columns['id_feat']).toEqual({ from: 'ID_FEAT', type: 'int', nullable: false });
+    expect(ingest?.columns?.['id_feat']).toEqual({ from: 'ID_FEAT', type: 'int', nullable: false });
   });
 
   it('skips the secrets of targets that no stage of this host uses', async () => {
@@ -91,19 +91,24 @@ describe("the repository's example configuration", () => {
     expect(config.paths.outbox).toBe(`${REPO}/var/outbox`);
   });
 
-  it('maps the columns the example detection code writes', async () => {
+  it('loads the example codes as HFC file sets into the catalogue', async () => {
     const config = await load(REPO, {});
-    const tables = [...config.pipelines.values()].map(({ config: p }) => p.ingest?.table);
-    expect(tables).toEqual(['hfc.type_iii', 'hfc.sunspots', 'hfc.active_regions']);
+    const sets = [...config.pipelines.values()].map(({ config: p }) => p.ingest?.sets);
+    expect(sets.map((s) => [s?.catalogue, s?.features.table])).toEqual([
+      ['hfc', 'type_iii'],
+      ['hfc', 'sunspots'],
+      ['hfc', 'activeregions'],
+    ]);
+    expect(sets.map((s) => s?.files)).toEqual([
+      '{code}_{version}_{obs}_{date}_{role}.csv',
+      '{code}_{version}_{date}_{obs}_{role}.csv',
+      '{code}_{version}_{date}_{obs}_{role}.csv',
+    ]);
     for (const { config: pipeline } of config.pipelines.values()) {
       expect(pipeline.code.name).toBe(pipeline.name);
       expect(pipeline.run?.command[0]).toBe(`${REPO}/examples/detect/detect.mjs`);
-      expect(pipeline.ingest?.naturalKey).toEqual(['feat_filename', 'id_feat']);
-      expect(Object.values(pipeline.ingest?.columns ?? {}).map((c) => c.from)).toEqual([
-        'ID_FEAT', 'OBS_ID', 'DATE_OBS', 'INSTRUME', 'FEAT_X_ARCSEC', 'FEAT_Y_ARCSEC', 'FEAT_HG_LONG_DEG',
-        'FEAT_HG_LAT_DEG', 'FEAT_CARR_LONG_DEG', 'FEAT_CARR_LAT_DEG', 'FEAT_AREA_DEG2', 'FEAT_MEAN_INT',
-        'FEAT_MAX_INT', 'CC', 'CC_LENGTH', 'FEAT_FILENAME', 'RUN_DATE',
-      ]);
+      expect(pipeline.ingest?.table).toBeUndefined();
+      expect(pipeline.ingest?.sets?.observations.references).toEqual({ OBSERVATORY_ID: 'observatory' });
     }
   });
 });

@@ -118,7 +118,7 @@ class MemorySession implements RemoteSession {
   }
 
   async list(): Promise<RemoteEntry[]> {
-    return [...this.server.files].map(([path, body]) => ({ path, sizeBytes: body.length, isDirectory: false }));
+    return [...this.server.files].map(([path, body]) => ({ path, sizeBytes: body.length, isDirectory: false, modifiedAt: null }));
   }
 
   async read(path: string): Promise<Readable> {

@@ -1,0 +1,175 @@
+/**
+ * `npm run bench -- ingest-sets [--sets N] [--db URL]`
+ *
+ * A night of 3 codes × --sets (500) HFC file sets (test/helpers/hfc-sets.ts: SDOSS with
+ * two observations per set, SPoCA with a track file per set, RABAT3 in Latin-1) loaded by
+ * the ingest stage in sets mode, one transaction per set (and per track file), into the
+ * catalogue of sql/catalogue; beside it, psql `\copy` of the same files into plain copies
+ * of the same tables (no id remapping, no ledger, one psql session per code), timed in
+ * the same run; then the stage again over the same files (everything skipped). The stage
+ * runs in this process (no CLI start-up), on a pool of 5 (4 sets in flight, as the
+ * daemon's default pool allows). Prints figures, does not judge them.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { daemonConfigSchema, pipelineSchema } from '../src/config/schema.js';
+import type { NocturneConfig } from '../src/config/types.js';
+import { systemClock } from '../src/core/clock.js';
+import { closeDb, openDb, type Db } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
+import { createLogger } from '../src/log/logger.js';
+import { createIngestStage, installCatalogue } from '../src/stages/ingest/index.js';
+import type { StageOutcome } from '../src/stages/types.js';
+import { HFC_CODES, writeHfcSets, type HfcCode } from '../test/helpers/hfc-sets.js';
+import { rig } from '../test/helpers/rig.js';
+import { timed } from './timing.js';
+
+const run = promisify(execFile);
+const REPO = path.resolve(import.meta.dirname, '..');
+const CODES = Object.keys(HFC_CODES) as HfcCode[];
+
+export async function bench(args: string[]): Promise<void> {
+  const at = (name: string) => args.indexOf(`--${name}`);
+  const sets = at('sets') >= 0 ? Number(args[at('sets') + 1]) : 500;
+  const url = at('db') >= 0 ? args[at('db') + 1]! : (process.env['NOCTURNE_BENCH_DB'] ?? rig().pgUrl);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'nocturne-bench-sets-'));
+  const state = `bench_sets_${process.pid}`;
+  const catalogue = `${state}_hfc`;
+  const db = openDb({ url, schema: state, poolSize: 5, applicationName: 'nocturne-bench-sets' });
+  try {
+    await migrate(db, state);
+    await installCatalogue(db, { schema: catalogue, stateSchema: state });
+    const config = await benchConfig(tmp, url, state, catalogue);
+    let files = 0;
+    let tracks = 0;
+    for (const code of CODES) {
+      const generated = await writeHfcSets(path.join(tmp, code), { code, sets });
+      files += generated.sets.reduce((n, s) => n + Object.keys(s.files).length, 0);
+      tracks += generated.sets.filter((s) => s.files.track !== undefined).length;
+    }
+    const psqlSeconds = await psqlBaseline(db, url, tmp, catalogue, config);
+
+    const stage = createIngestStage();
+    const ingestAll = async () => {
+      const outcomes: StageOutcome[] = [];
+      const cpu = process.cpuUsage();
+      const seconds = await timed(async () => {
+        for (const code of CODES) outcomes.push(await stage(context(config, db, code)));
+      });
+      const used = process.cpuUsage(cpu);
+      const failed = outcomes.filter((o) => !o.ok);
+      if (failed.length > 0) throw new Error(failed.map((o) => o.error?.message ?? o.summary).join('\n'));
+      const sum = (key: string) => outcomes.reduce((n, o) => n + (o.stats[key] ?? 0), 0);
+      const cpuSeconds = (used.user + used.system) / 1e6;
+      return { seconds, cpuSeconds, loaded: sum('loaded'), skipped: sum('skipped'), rows: sum('rows'), rejected: sum('rejected') };
+    };
+    const first = await ingestAll();
+    const again = await ingestAll();
+    const units = sets * CODES.length;
+    const line = (what: string, seconds: number, rate: string) => `  ${what.padEnd(44)} ${seconds.toFixed(2).padStart(8)} s  ${rate}`;
+    process.stdout.write(
+      [
+        `ingest-sets bench (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+        `a night of ${CODES.length} codes x ${sets} sets (${files} files: init, feat when features were found, ${tracks} SPoCA track files), ${first.rows} catalogue rows`,
+        line('psql \\copy, no remapping (1 session per code)', psqlSeconds, `${Math.round(units / psqlSeconds)} sets/s`),
+        line('nocturne ingest, 1 transaction per set', first.seconds, `${Math.round(units / first.seconds)} sets/s (goal >= 300 sets/s; ${first.loaded} loads incl. tracks, ${first.rejected} rejected)`),
+        `  ratio nocturne/psql: ${(psqlSeconds / first.seconds).toFixed(2)}x; CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's)`,
+        line('nocturne ingest again (all skipped)', again.seconds, `${Math.round(units / again.seconds)} sets/s (${again.skipped} skipped, ${again.loaded} loaded)`),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE; DROP SCHEMA IF EXISTS $2:name CASCADE', [catalogue, state]);
+    await closeDb(db);
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The repository's pipelines of the three codes, reading the generated directories into the bench catalogue. */
+async function benchConfig(dir: string, url: string, state: string, catalogue: string): Promise<NocturneConfig> {
+  const pipelines = new Map<string, { config: ReturnType<typeof pipelineSchema.parse>; file: string }>();
+  for (const code of CODES) {
+    const file = path.join(REPO, 'pipelines', `${code}.yaml`);
+    const raw = parse(await readFile(file, 'utf8')) as { ingest: { sets: Record<string, unknown> } };
+    const pipeline = {
+      name: code,
+      code: { name: code, version: HFC_CODES[code].version },
+      ingest: { ...raw.ingest, source: { dir: path.join(dir, code) }, sets: { ...raw.ingest.sets, catalogue } },
+    };
+    pipelines.set(code, { config: pipelineSchema.parse(pipeline), file });
+  }
+  return {
+    dir,
+    daemon: daemonConfigSchema.parse({ database: { url, schema: state }, paths: { state: dir }, host: { name: 'bench' } }),
+    paths: { state: dir, outbox: dir, quarantine: path.join(dir, 'quarantine'), logs: dir, work: path.join(dir, 'work') },
+    pipelines,
+  };
+}
+
+const quiet = createLogger({ level: 'warn', destination: { write: () => undefined } });
+let runId = 1;
+
+function context(config: NocturneConfig, db: Db, code: HfcCode) {
+  return {
+    config,
+    pipeline: config.pipelines.get(code)!,
+    db,
+    logger: quiet,
+    clock: systemClock,
+    signal: new AbortController().signal,
+    runId: runId++,
+    slot: new Date(),
+    date: '2014-02-21',
+    dryRun: false,
+    progress: { update: () => undefined, done: () => undefined },
+    print: () => undefined,
+  };
+}
+
+/**
+ * psql `\copy` of every member file into unconstrained copies of its table (the CSV's
+ * local ids stored as they are), one psql session per code running one script.
+ */
+async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string, config: NocturneConfig): Promise<number> {
+  let seconds = 0;
+  for (const code of CODES) {
+    const ingest = config.pipelines.get(code)!.config.ingest!;
+    const sets = ingest.sets!;
+    const members = { init: sets.observations, feat: sets.features, track: sets.tracking };
+    const script: string[] = [];
+    for (const [role, member] of Object.entries(members)) {
+      if (!member) continue;
+      const { table } = member;
+      // The header that is not the column's name: the long form of a reference, or an alias.
+      const renames = new Map<string, string>([
+        ...Object.entries(sets.aliases).map(([from, to]) => [from, to.toLowerCase()] as [string, string]),
+        ...Object.entries(member.references).flatMap(([header, ref]) => (typeof ref === 'string' ? [] : [[header, ref.column] as [string, string]])),
+      ]);
+      const raw = `raw_${code.replace('-', '_')}_${table}`;
+      await db.none(`CREATE TABLE $1:name.$2:name (LIKE $1:name.$3:name INCLUDING DEFAULTS)`, [catalogue, raw, table]);
+      const notNull = await db.any<{ name: string }>(
+        `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND attnotnull AND NOT attisdropped`,
+        [`"${catalogue}"."${raw}"`],
+      );
+      for (const { name } of notNull) await db.none('ALTER TABLE $1:name.$2:name ALTER $3:name DROP NOT NULL', [catalogue, raw, name]);
+      const files = (await readdir(path.join(dir, code))).sort().filter((name) => name.endsWith(`_${role}.csv`));
+      for (const name of files) {
+        const file = path.join(dir, code, name);
+        const header = (await readFile(file, ingest.csv.encoding)).split('\n', 1)[0]!;
+        const columns = header.split(';').map((h) => renames.get(h) ?? h.toLowerCase());
+        const nul = ingest.csv.nullValues[0] ?? '';
+        script.push(
+          `\\copy "${catalogue}"."${raw}" (${columns.join(', ')}) FROM '${file}' WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL '${nul}', ENCODING '${ingest.csv.encoding === 'latin1' ? 'LATIN1' : 'UTF8'}')`,
+        );
+      }
+    }
+    const scriptFile = path.join(dir, `${code}.psql`);
+    await writeFile(scriptFile, `${script.join('\n')}\n`);
+    seconds += await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', scriptFile], { maxBuffer: 1 << 24 }));
+  }
+  return seconds;
+}

@@ -1,0 +1,90 @@
+import type { SetsIngestConfig } from '../../../config/schema.js';
+import type { ConfigIssue, LoadedPipeline } from '../../../config/types.js';
+import type { Db } from '../../../db/database.js';
+import { coerceError } from '../../../core/errors.js';
+import { yamlLocator, type YamlPath } from '../yaml-position.js';
+import { FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL } from './header-map.js';
+import { casterFor } from './hfc-casts.js';
+import { setTableNames } from './sets-plan.js';
+import { readCatalogue, type CatalogueTable } from './table-columns.js';
+
+/**
+ * For `nocturne validate --db`, sets mode: every catalogue table the pipeline names
+ * exists, with the columns the loader fills (identity, load_id, row_ordinal,
+ * feat_filename), every referenced column and natural key column, a unique constraint on
+ * each natural key, and only column types the loader can cast. Issues point at the key
+ * of the pipeline file concerned.
+ */
+export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: SetsIngestConfig): Promise<ConfigIssue[]> {
+  const locate = await yamlLocator(pipeline.file);
+  const issues: ConfigIssue[] = [];
+  const issue = (at: YamlPath, message: string) => issues.push({ file: pipeline.file, ...locate(['ingest', 'sets', ...at]), message });
+  const { sets } = stage;
+  const existing = await db.any<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+    [sets.catalogue, setTableNames(sets)],
+  );
+  const present = existing.map((r) => r.relname);
+  const parts = [
+    ['frcInfo', sets.frcInfo.table],
+    ['observatory', sets.observatory.table],
+    ['observations', sets.observations.table],
+    ['features', sets.features.table],
+    ...(sets.tracking ? [['tracking', sets.tracking.table]] : []),
+  ] as const;
+  for (const [part, table] of parts) {
+    if (!present.includes(table)) issue([part, 'table'], `ingest.sets.${part}: table ${sets.catalogue}.${table} does not exist`);
+  }
+  if (parts.some(([, table]) => !present.includes(table))) return issues;
+  let catalogue: Map<string, CatalogueTable>;
+  try {
+    catalogue = await readCatalogue(db, sets.catalogue, setTableNames(sets));
+  } catch (err) {
+    return [{ file: pipeline.file, ...locate(['ingest', 'sets', 'catalogue']), message: coerceError(err).message }];
+  }
+  const need = (part: string, table: CatalogueTable, column: string, why: string, at: YamlPath = [part]) => {
+    if (!table.columns.has(column)) issue(at, `ingest.sets.${part}: table ${table.name} has no column ${column} (${why})`);
+  };
+  for (const [part, name] of parts) {
+    const table = catalogue.get(name)!;
+    if (part !== 'tracking' && !table.identity) issue([part, 'table'], `ingest.sets.${part}: table ${table.name} has no identity column (its own id)`);
+    if (part === 'observations' || part === 'features' || part === 'tracking') need(part, table, LOAD_ID, 'the load id of each row');
+    for (const column of table.columns.values()) {
+      const caster = casterFor(column);
+      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
+    }
+  }
+  const features = catalogue.get(sets.features.table)!;
+  need('features', features, ROW_ORDINAL, 'the ordinal of each feature in its file');
+  need('features', features, FEAT_FILENAME, 'how track files find their features');
+  const aliases = new Map(Object.entries(sets.aliases).map(([from, to]) => [normaliseHeader(from), normaliseHeader(to)]));
+  type Member = { table: string; references: SetsIngestConfig['sets']['features']['references'] };
+  const members: [string, Member][] = [['observations', sets.observations], ['features', sets.features]];
+  if (sets.tracking) members.push(['tracking', sets.tracking]);
+  for (const [part, spec] of members) {
+    const table = catalogue.get(spec.table)!;
+    const headers = Object.keys(spec.references);
+    [...referenceMap(spec.references, aliases).values()].forEach(({ column }, i) => {
+      need(part, table, column, `the column of reference ${headers[i]}`, [part, 'references', headers[i]!]);
+    });
+  }
+  for (const part of ['frcInfo', 'observatory'] as const) {
+    const table = catalogue.get(sets[part].table)!;
+    for (const column of sets[part].naturalKey) need(part, table, column, 'natural key', [part, 'naturalKey']);
+    const unique = await db.any<{ columns: string[] }>(
+      `SELECT array_agg(a.attname::text) AS columns
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        GROUP BY i.indexrelid`,
+      [table.sql],
+    );
+    const key = [...sets[part].naturalKey].sort().join(',');
+    if (!unique.some((u) => [...u.columns].sort().join(',') === key)) {
+      issue([part, 'naturalKey'], `ingest.sets.${part}.naturalKey: table ${table.name} has no unique constraint on exactly (${sets[part].naturalKey.join(', ')})`);
+    }
+  }
+  for (const column of Object.keys(sets.columns)) {
+    if (![...catalogue.values()].some((t) => t.columns.has(column))) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);
+  }
+  return issues;
+}

@@ -1,0 +1,238 @@
+import type { Logger } from '../../../log/logger.js';
+import { isDatabaseUnavailable } from '../db-errors.js';
+import type { Connection } from '../ledger.js';
+import { FEAT_FILENAME, LOAD_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
+import { literal } from './hfc-casts.js';
+import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
+import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
+import { insertEntry, type SetEntry } from './set-ledger.js';
+import type { IdPool } from './id-pool.js';
+import { rollback } from '../rollback.js';
+import { clearWaiting, commitRefused, commitRows, fastOpening, fastPathRefusal, openSet, replaceLedger } from './set-transaction.js';
+import type { CatalogueTable } from './table-columns.js';
+
+/** What a run knows of its pipeline's catalogue, for every set it loads. */
+export interface SetTables {
+  observations: CatalogueTable;
+  features: CatalogueTable;
+  /** The tracking table and its column holding the feature's id. */
+  tracking: { table: CatalogueTable; featureColumn: string } | undefined;
+  reemitted: 'replace' | 'keep';
+  /** Ids drawn ahead: load ids (the ledger's) and observation ids. */
+  ids: { ledger: IdPool; observations: IdPool };
+}
+
+export interface CompleteSet {
+  entry: SetEntry;
+  init: ParsedMember;
+  feat: ParsedMember | undefined;
+  /** Base name of the feat file: the features' feat_filename when the file has no FEAT_FILENAME. */
+  featName: string | undefined;
+  metadata: ReadonlyMap<MetadataPart, MetadataFile>;
+  /** What the ledger said of the set key when the run began. */
+  ledger: { live: boolean; waiting: boolean };
+}
+
+export type SetResult =
+  | { kind: 'busy' | 'done' }
+  | { kind: 'loaded'; loadId: string; rows: Record<string, number>; replaced: string | undefined }
+  | { kind: 'refused'; error: string }
+  /** Bad content: issues were added; `error` is a refusal by the database, if that is what it was. */
+  | { kind: 'rejected'; error?: string };
+
+/** Features per INSERT statement: a few hundred KB of SQL at most. */
+const ROWS_PER_INSERT = 500;
+
+/**
+ * Loads one complete set (init, and feat when features were detected) in ONE
+ * transaction: metadata resolved by natural key, observations inserted under ids drawn
+ * beforehand (so the features' references are rewritten in the same message), features
+ * inserted with their row ordinal, every row carrying the load id, and the ledger row
+ * written in the same transaction. A new set whose metadata this run already resolved
+ * takes one round trip; otherwise two: the first resolves the metadata and reads the
+ * ledger under the lock, the second deletes a replaced load's rows (tracking rows
+ * re-pointed to the new features) and inserts the new ones.
+ */
+export async function loadSet(
+  conn: Connection,
+  tables: SetTables,
+  set: CompleteSet,
+  cache: MetadataCache,
+  issues: SetIssues,
+  logger: Logger,
+): Promise<SetResult> {
+  const { init, feat } = set;
+  if (init.rows.length === 0 && issues.empty) {
+    issues.add({ file: init.label, line: 0, reason: 'no observation rows (an init file lists at least one observation)' });
+  }
+  const wanted = new Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>();
+  const localIds = observationIds(init, issues);
+  collectMetadata(init, wanted);
+  if (feat) {
+    collectMetadata(feat, wanted);
+    checkObservationRefs(feat, localIds, init.label, issues);
+  }
+  const metadata = planMetadata(wanted, set.metadata, cache, issues);
+  if (!issues.empty) return { kind: 'rejected' };
+
+  const loadId = await tables.ids.ledger.one();
+  const obsIds = await tables.ids.observations.take(init.rows.length);
+  const byLocal = new Map([...localIds.keys()].map((local, i) => [local, obsIds[i]!]));
+  const ids = (part: MetadataPart | 'observations', local: string) =>
+    part === 'observations' ? byLocal.get(local) : metadata.ids.get(idKey(part, local));
+  const rows: Record<string, number> = { [tables.observations.relname]: init.rows.length };
+  if (feat) rows[tables.features.relname] = feat.rows.length;
+  const load = (old: string | undefined): string[] => {
+    const swap = old === undefined ? undefined : replaceLedger(old, loadId);
+    return [
+      ...(swap ? [swap.before] : []),
+      insertEntry(set.entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) }),
+      ...(swap && old ? [swap.after, ...retire(tables, old)] : []),
+      insertObservations(tables.observations, init, obsIds, loadId, ids),
+      ...(feat && feat.rows.length > 0 ? insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids) : []),
+      ...(old && tables.tracking ? [repoint(tables, loadId)] : []),
+    ];
+  };
+  const refusal = (err: Error): SetResult => ({ kind: 'rejected', error: `${refusedIn(err, tables, set)}: refused by the database: ${err.message}` });
+
+  // The usual case, a set never seen with its metadata known: one message, one round trip.
+  if (!set.ledger.live && metadata.statements.length === 0) {
+    const waiting = set.ledger.waiting ? [clearWaiting(set.entry)] : [];
+    try {
+      await conn.none([...fastOpening(set.entry), ...waiting, ...load(undefined), 'COMMIT'].join(';\n'));
+      return { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
+    } catch (err) {
+      if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, set.entry.setKey))) throw err;
+      const why = fastPathRefusal(err as Error);
+      if (why === 'busy' || why === 'done') return { kind: why };
+      if (why === 'data') return refusal(err as Error);
+    }
+  }
+
+  const opened = await openSet(conn, set.entry, metadata.statements);
+  if (opened.kind !== 'open') return opened;
+  // The metadata statements come in pairs: INSERT, then the SELECT of the ids.
+  takeResolved(metadata, set.metadata, opened.results.filter((_, i) => i % 2 === 1).flat() as ResolvedRow[]);
+  if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
+  // A waiting row of this very content would collide with the loaded one: it goes first.
+  const refused = await commitRows(conn, [clearWaiting(set.entry), ...load(opened.live?.id)], logger, set.entry.setKey);
+  if (refused) return refusal(refused);
+  cache.keep(metadata);
+  return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id };
+}
+
+/** The observations' local ids, in file order; a repeated one is an issue. */
+function observationIds(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
+  const ids = new Map<string, ParsedRow>();
+  for (const row of init.rows) {
+    const id = row.fields[init.map.localId]!.trim();
+    const earlier = ids.get(id);
+    if (earlier) {
+      issues.add({ file: init.label, line: row.line, value: id, reason: `local id ${id} already used on line ${earlier.line}` });
+    } else ids.set(id, row);
+  }
+  return ids;
+}
+
+function collectMetadata(member: ParsedMember, wanted: Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>): void {
+  for (const ref of member.map.references) {
+    if (ref.of !== 'frcInfo' && ref.of !== 'observatory') continue;
+    let ids = wanted.get(ref.of);
+    if (!ids) wanted.set(ref.of, (ids = new Map()));
+    for (const row of member.rows) {
+      const local = row.fields[ref.index]!.trim();
+      if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local)) ids.set(local, { file: member.label, line: row.line, column: ref.header });
+    }
+  }
+}
+
+function checkObservationRefs(feat: ParsedMember, localIds: ReadonlyMap<string, ParsedRow>, initLabel: string, issues: SetIssues): void {
+  for (const ref of feat.map.references) {
+    if (ref.of !== 'observations') continue;
+    for (const row of feat.rows) {
+      const raw = row.fields[ref.index]!;
+      if (ref.nulls.has(raw) || localIds.has(raw.trim())) continue;
+      issues.add({ file: feat.label, line: row.line, column: ref.header, value: raw, reason: `no observation with local id ${raw.trim()} in ${initLabel}` });
+    }
+  }
+}
+
+type IdOf = (part: MetadataPart | 'observations', local: string) => string | undefined;
+
+/** The referenced ids of a row, in map.references order. */
+function referenceValues(references: readonly ReferenceSlot[], row: ParsedRow, ids: IdOf): string[] {
+  return references.map((ref) => {
+    const raw = row.fields[ref.index]!;
+    if (ref.nulls.has(raw)) return 'NULL';
+    return ids(ref.of as MetadataPart | 'observations', raw.trim()) ?? 'NULL';
+  });
+}
+
+function columnList(member: ParsedMember, generated: readonly string[]): string {
+  return [...generated, ...member.map.references.map((r) => r.column.name), ...member.map.values.map((v) => v.column.name)]
+    .map((name) => `"${name}"`)
+    .join(', ');
+}
+
+function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: readonly string[], loadId: string, ids: IdOf): string {
+  const identity = table.identity?.name ?? 'id';
+  const rows = init.rows.map((row, i) => `(${[drawn[i]!, loadId, ...referenceValues(init.map.references, row, ids), ...row.values].join(', ')})`);
+  return `INSERT INTO ${table.sql} (${columnList(init, [identity, LOAD_ID])}) OVERRIDING SYSTEM VALUE VALUES ${rows.join(',\n')}`;
+}
+
+function insertFeatures(table: CatalogueTable, feat: ParsedMember, featName: string, loadId: string, ids: IdOf): string[] {
+  const fillName = feat.map.indexOf(FEAT_FILENAME) < 0 && table.columns.has(FEAT_FILENAME);
+  const generated = fillName ? [LOAD_ID, ROW_ORDINAL, FEAT_FILENAME] : [LOAD_ID, ROW_ORDINAL];
+  const head = `INSERT INTO ${table.sql} (${columnList(feat, generated)}) VALUES `;
+  const name = literal(featName);
+  const statements: string[] = [];
+  for (let start = 0; start < feat.rows.length; start += ROWS_PER_INSERT) {
+    const rows = feat.rows.slice(start, start + ROWS_PER_INSERT).map((row, i) => {
+      const fixed = fillName ? [loadId, String(start + i + 1), name] : [loadId, String(start + i + 1)];
+      return `(${[...fixed, ...referenceValues(feat.map.references, row, ids), ...row.values].join(', ')})`;
+    });
+    statements.push(head + rows.join(',\n'));
+  }
+  return statements;
+}
+
+const RETRACK = 'nocturne_retrack';
+
+/**
+ * Deletes the rows of the load being replaced. Tracking rows (written by track files,
+ * loads of their own) that point at its features are kept aside first, with the
+ * (feat_filename, row_ordinal) of their feature, to be re-pointed by repoint().
+ */
+function retire(tables: SetTables, oldId: string): string[] {
+  const { features, observations, tracking } = tables;
+  const fid = features.identity?.name ?? 'id';
+  const statements: string[] = [];
+  if (tracking) {
+    const on = `t."${tracking.featureColumn}" = f."${fid}"`;
+    statements.push(
+      `CREATE TEMP TABLE ${RETRACK} ON COMMIT DROP AS
+         SELECT t.*, f.feat_filename AS nocturne_ff, f.row_ordinal AS nocturne_ro
+           FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId}`,
+      `DELETE FROM ${tracking.table.sql} t USING ${features.sql} f WHERE ${on} AND f.load_id = ${oldId}`,
+    );
+  }
+  statements.push(`DELETE FROM ${features.sql} WHERE load_id = ${oldId}`, `DELETE FROM ${observations.sql} WHERE load_id = ${oldId}`);
+  return statements;
+}
+
+/** Puts back the tracking rows kept aside by retire(), pointing at the new load's features (same file, same ordinal). */
+function repoint(tables: SetTables, loadId: string): string {
+  const { features, tracking } = tables;
+  const fid = features.identity?.name ?? 'id';
+  const columns = [...tracking!.table.columns.keys()];
+  const values = columns.map((c) => (c === tracking!.featureColumn ? `f."${fid}"` : `r."${c}"`));
+  return `INSERT INTO ${tracking!.table.sql} (${columns.map((c) => `"${c}"`).join(', ')}) OVERRIDING SYSTEM VALUE
+          SELECT ${values.join(', ')} FROM ${RETRACK} r
+            JOIN ${features.sql} f ON f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = ${loadId}`;
+}
+
+/** The member whose rows the database refused, as far as its error says. */
+function refusedIn(err: Error, tables: SetTables, set: CompleteSet): string {
+  const table = (err as { table?: string }).table;
+  return table === tables.features.relname && set.feat ? set.feat.label : set.init.label;
+}

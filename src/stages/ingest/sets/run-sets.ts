@@ -1,0 +1,253 @@
+import path from 'node:path';
+import { coerceError, NocturneError } from '../../../core/errors.js';
+import { durationMs } from '../../../config/durations.js';
+import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import type { StageContext, StageOutcome } from '../../types.js';
+import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
+import { rollback } from '../rollback.js';
+import type { IngestSource } from '../sources.js';
+import { groupFiles, type ListedSet } from './group-files.js';
+import { loadSet, type SetResult } from './load-set.js';
+import { loadTrack, type TrackResult } from './load-track.js';
+import { metadataOf } from './metadata-files.js';
+import { MetadataCache, type MetadataFile, type MetadataPart } from './metadata.js';
+import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
+import type { Member, RunState } from './run-state.js';
+import { setAsideSet } from './set-aside-set.js';
+import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
+import { asidePairs, outcome, reject, wait } from './set-outcomes.js';
+import { SetTally } from './set-tally.js';
+import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
+
+/** Sets loaded at once, each on its own connection and transaction (see runner.ts). */
+const SETS_IN_FLIGHT = 4;
+
+/**
+ * One sets-mode ingest run over one source: list, group into sets (init + feat, by set
+ * key) and track files, drop what the ledger already holds, then load each set in one
+ * transaction, a few at a time; track files after the sets (they point at features).
+ * A bad set is rejected whole and its local files set aside; an incomplete one waits
+ * up to initWait. No new set is started after a stop request or once the database is
+ * out of reach (they stay pending).
+ */
+export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, source: IngestSource, host: string): Promise<StageOutcome> {
+  const tally = new SetTally();
+  const { code } = ctx.pipeline.config;
+  let plan: SetsPlan;
+  try {
+    plan = await compilePlan(ctx.db, stage, code, durationMs(stage.sets.initWait));
+  } catch (err) {
+    const error = coerceError(err);
+    if (!isDatabaseUnavailable(error)) throw error;
+    return tally.outcome(error, undefined);
+  }
+  const listing = groupFiles(await source.list(), plan.grammar);
+  tally.files = [...listing.sets, ...listing.tracks].reduce((n, set) => n + [...set.members.values()].flat().length, 0);
+  tally.sets = listing.sets.length + listing.tracks.length;
+  for (const stray of listing.strays) ctx.logger.debug({ file: stray.path }, 'file name matches no set member: ignored');
+  let known: RunState['known'];
+  try {
+    known = await knownContents(ctx.db, source.key, [...listing.sets, ...listing.tracks].map((s) => s.key));
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    tally.pending = tally.sets;
+    return tally.outcome(databaseError(err, `${ctx.pipeline.config.name}: reading the sets ledger`), undefined);
+  }
+  const state: RunState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map(), firstError: undefined };
+  let stopped: NocturneError | undefined;
+  for (const batch of [listing.sets, listing.tracks]) {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length && !stopped) {
+        if (ctx.signal.aborted) {
+          stopped = new NocturneError('ABORTED', `stop requested: ${String(ctx.signal.reason ?? 'shutdown')}`);
+          break;
+        }
+        const set = batch[next++]!;
+        const error = await processSet(state, set);
+        if (error && isDatabaseUnavailable(error)) {
+          stopped ??= error;
+          tally.pending++;
+          ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
+        } else state.firstError ??= error;
+        ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight(ctx) }, worker));
+    tally.pending += batch.length - next;
+    if (stopped) {
+      if (batch === listing.sets) tally.pending += listing.tracks.length;
+      break;
+    }
+  }
+  return tally.outcome(stopped, state.firstError);
+}
+
+function inFlight(ctx: StageContext): number {
+  const poolSize = Number(ctx.db.$pool.options['max'] ?? 2);
+  return ctx.dryRun ? 1 : Math.max(1, Math.min(SETS_IN_FLIGHT, poolSize - 1));
+}
+
+/** Fetches, checks and loads one set or track file; returns an error worth reporting, if any. */
+async function processSet(state: RunState, set: ListedSet): Promise<NocturneError | undefined> {
+  const { ctx, tally } = state;
+  const settled = state.known.settled.get(set.key);
+  // Loaded or refused before, files untouched since (a local rejected set is read again
+  // below, to be set aside).
+  if (settled && !(settled.status === 'rejected' && state.source.local) && listedUnchanged(settled.members, [...set.members.values()].flat())) {
+    tally.skipped++;
+    if (ctx.dryRun) ctx.print(`skip  ${set.key} (unchanged since ${settled.status})`);
+    return undefined;
+  }
+  const members: Member[] = [];
+  try {
+    for (const [role, candidates] of set.members) {
+      for (const candidate of candidates) members.push({ role, candidate, fetched: await state.source.fetch(candidate, ctx.signal) });
+    }
+  } catch (err) {
+    await release(members);
+    if (state.source.local && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      tally.skipped++;
+      return undefined;
+    }
+    const error = coerceError(err, 'TRANSFER_FAILED');
+    tally.failed++;
+    ctx.logger.error({ err: error, set: set.key }, 'set could not be read; it stays pending');
+    return error;
+  }
+  try {
+    return await decide(state, set, members);
+  } finally {
+    await release(members);
+  }
+}
+
+async function release(members: readonly Member[]): Promise<void> {
+  for (const m of members) await m.fetched.release();
+}
+
+async function decide(state: RunState, set: ListedSet, members: Member[]): Promise<NocturneError | undefined> {
+  const { ctx, tally, source } = state;
+  const { config } = ctx.pipeline;
+  const records = members.map((m) => ({
+    role: m.role,
+    path: m.candidate.path,
+    sha256: m.fetched.sha256,
+    size: m.fetched.sizeBytes,
+    ...(m.candidate.modifiedAt ? { modified: m.candidate.modifiedAt.toISOString() } : {}),
+  }));
+  const entry: SetEntry = {
+    source: source.key,
+    pipeline: config.name,
+    code: config.code.name,
+    codeVersion: config.code.version,
+    setKey: set.key,
+    kind: set.kind,
+    contentSha256: contentHash(records),
+    members: records,
+    runId: ctx.runId,
+    host: state.host,
+  };
+  const recorded = state.known.contents.get(set.key);
+  const status = recorded?.get(entry.contentSha256);
+  // A replaced content emitted again is new again: it replaces the load that replaced it.
+  if (status && status !== 'waiting' && status !== 'replaced') {
+    tally.skipped++;
+    if (ctx.dryRun) ctx.print(`skip  ${set.key} (same content ${status} earlier)`);
+    else if (status === 'rejected' && source.local) {
+      // Rejected by a run that died before moving it away (or put back unchanged): move it now.
+      return setAsideSet(ctx, { setKey: set.key, members: asidePairs(members), summary: 'rejected earlier (see the ledger)', issues: [], more: 0 });
+    }
+    return undefined;
+  }
+  const issues = new SetIssues();
+  const doubled = [...set.members].filter(([, files]) => files.length > 1);
+  for (const [role, files] of doubled) {
+    issues.add({ file: files[0]!.path, line: 0, reason: `${files.length} files have the role ${role} in set ${set.key}: ${files.map((f) => f.path).join(', ')}` });
+  }
+  if (!issues.empty) return reject(state, entry, members, issues);
+
+  const missing = missingFiles(state, set, members);
+  if (missing) {
+    if (ctx.dryRun) {
+      tally.waiting++;
+      ctx.print(`wait  ${set.key} (${missing})`);
+      return undefined;
+    }
+    return wait(state, entry, members, missing);
+  }
+  if (ctx.dryRun) {
+    ctx.print(`load  ${set.key} (${members.map((m) => path.posix.basename(m.candidate.relPath)).join(', ')})`);
+    return undefined;
+  }
+  const parsed = new Map<SetRole, ParsedMember | undefined>();
+  for (const m of members) parsed.set(m.role, await parseMember(m.candidate.path, m.fetched.body, state.stage.csv, spec(state, m.role), issues));
+  const metadata = new Map<MetadataPart, MetadataFile>();
+  if (set.kind === 'set') {
+    const problem = await metadataOf(state, members[0]!.candidate, metadata);
+    if (problem) {
+      tally.failed++;
+      return problem;
+    }
+  }
+  if (!issues.empty) return reject(state, entry, members, issues);
+
+  let result: SetResult | TrackResult;
+  const conn = await ctx.db.connect().catch((err: unknown) => {
+    throw databaseError(err, `${set.key}: connecting to the database`);
+  });
+  let destroy = false;
+  try {
+    const tables = state.plan.tables;
+    result =
+      set.kind === 'track'
+        ? await loadTrack(conn, tables, entry, parsed.get('track')!, issues, ctx.logger)
+        : await loadSet(conn, tables, { entry, init: parsed.get('init')!, feat: parsed.get('feat'), featName: featName(members), metadata, ledger: ledgerHints(recorded) }, state.cache, issues, ctx.logger);
+  } catch (err) {
+    destroy = !(await rollback(conn, ctx.logger, set.key));
+    if (isDatabaseUnavailable(err)) return databaseError(err, set.key);
+    if (sqlState(err) === undefined) {
+      const error = await unlessUnreachable(ctx.db, coerceError(err), set.key);
+      if (isDatabaseUnavailable(error)) return error;
+      tally.failed++;
+      ctx.logger.error({ err: error, set: set.key }, 'set not loaded; it stays pending');
+      return error;
+    }
+    result = { kind: 'rejected', error: `${set.key}: refused by the database: ${(err as Error).message}` };
+  } finally {
+    await conn.done(destroy);
+  }
+  return outcome(state, entry, members, issues, result);
+}
+
+/** Whether the set key had a live load or waiting rows when the run began (they may have changed since). */
+function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined): { live: boolean; waiting: boolean } {
+  const statuses = [...(recorded?.values() ?? [])];
+  return { live: statuses.includes('loaded'), waiting: statuses.includes('waiting') };
+}
+
+/** What keeps a set from loading now: its init file, or a metadata file, not there yet. */
+function missingFiles(state: RunState, set: ListedSet, members: readonly Member[]): string | undefined {
+  if (set.kind === 'track') return undefined;
+  const { grammar } = state.plan;
+  if (!set.members.has('init')) {
+    const feat = members[0]!.candidate;
+    const initWord = Object.entries(state.stage.sets.roles).find(([, role]) => role === 'init')?.[0] ?? 'init';
+    const word = set.words.get(members[0]!.role) ?? '';
+    const name = path.posix.basename(feat.relPath).replace(new RegExp(`_${word}(\\.[A-Za-z0-9]+)$`), `_${initWord}$1`);
+    return `its init file ${name} has not arrived`;
+  }
+  const absent = (['frcInfo', 'observatory'] as const).filter((part) => !state.listing.metadata.has(part)).map((part) => grammar.metadata[part]);
+  return absent.length > 0 ? `metadata file ${absent.join(' and ')} not found in the source` : undefined;
+}
+
+function spec(state: RunState, role: SetRole) {
+  const name: SpecName = role === 'init' ? 'observations' : role === 'feat' ? 'features' : 'tracking';
+  return state.plan.specs.get(name)!;
+}
+
+function featName(members: readonly Member[]): string | undefined {
+  const feat = members.find((m) => m.role === 'feat');
+  return feat && path.posix.basename(feat.candidate.relPath);
+}
+

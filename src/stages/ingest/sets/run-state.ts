@@ -1,0 +1,32 @@
+import type { NocturneError } from '../../../core/errors.js';
+import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import type { StageContext } from '../../types.js';
+import type { Candidate, Fetched, IngestSource } from '../sources.js';
+import type { Listing } from './group-files.js';
+import type { MetadataCache, MetadataFile } from './metadata.js';
+import type { KnownSets } from './set-ledger.js';
+import type { SetTally } from './set-tally.js';
+import type { SetsPlan } from './sets-plan.js';
+
+/** A fetched member file of a set. */
+export interface Member {
+  role: SetRole;
+  candidate: Candidate;
+  fetched: Fetched;
+}
+
+/** What one sets-mode run shares between the sets it loads. */
+export interface RunState {
+  ctx: StageContext;
+  stage: SetsIngestConfig;
+  source: IngestSource;
+  host: string;
+  plan: SetsPlan;
+  listing: Listing;
+  known: KnownSets;
+  tally: SetTally;
+  cache: MetadataCache;
+  /** Parsed metadata files by path (undefined: unreadable, reported once). */
+  metadata: Map<string, Promise<MetadataFile | undefined>>;
+  firstError: NocturneError | undefined;
+}

@@ -1,0 +1,84 @@
+import type { NocturneError } from '../../../core/errors.js';
+import { databaseError, isDatabaseUnavailable } from '../db-errors.js';
+import type { Candidate } from '../sources.js';
+import type { SetResult } from './load-set.js';
+import type { TrackResult } from './load-track.js';
+import { locateIssue, type SetIssues } from './parse-member.js';
+import type { Member, RunState } from './run-state.js';
+import { setAsideSet } from './set-aside-set.js';
+import { recordRejected, recordWaiting, type SetEntry } from './set-ledger.js';
+
+/** Counts and records what became of one set; returns an error worth reporting, if any. */
+export async function outcome(state: RunState, entry: SetEntry, members: Member[], issues: SetIssues, result: SetResult | TrackResult): Promise<NocturneError | undefined> {
+  const { ctx, tally } = state;
+  switch (result.kind) {
+    case 'busy':
+    case 'done':
+      tally.skipped++;
+      ctx.logger.debug({ set: entry.setKey, why: result.kind }, 'set loaded or being loaded by another process; skipped');
+      return undefined;
+    case 'loaded':
+      tally.add(result.rows, result.replaced !== undefined);
+      ctx.logger.debug({ set: entry.setKey, loadId: result.loadId, rows: result.rows, replaced: result.replaced }, 'set loaded');
+      return undefined;
+    case 'refused':
+      tally.refused++;
+      ctx.logger.warn({ set: entry.setKey, error: result.error }, 're-emitted set refused (reemitted: keep)');
+      return undefined;
+    case 'waiting':
+      return wait(state, entry, members, `features of ${result.missing.join(', ')} not loaded`);
+    case 'rejected':
+      if (result.error !== undefined) issues.add({ file: entry.setKey, line: 0, reason: result.error });
+      return reject(state, entry, members, issues);
+  }
+}
+
+/** Records a rejected set (durably) and sets its local files aside. */
+export async function reject(state: RunState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
+  const { ctx, tally } = state;
+  const first = issues.list[0];
+  const error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locateIssue(first)) : `${entry.setKey}: rejected`;
+  if (ctx.dryRun) {
+    tally.rejected++;
+    ctx.print(`reject ${entry.setKey}: ${error}`);
+    return undefined;
+  }
+  try {
+    await recordRejected(ctx.db, entry, error, issues.list, issues.more);
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) return databaseError(err, entry.setKey);
+    throw err;
+  }
+  tally.rejected++;
+  ctx.logger.error({ set: entry.setKey, error }, 'set rejected');
+  if (!state.source.local) return undefined;
+  return setAsideSet(ctx, { setKey: entry.setKey, members: asidePairs(members), summary: error, issues: issues.list, more: issues.more });
+}
+
+/** Records an incomplete set as waiting, or as rejected once initWait is over. */
+export async function wait(state: RunState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
+  const { ctx, tally } = state;
+  const label = members[0]?.candidate.path ?? entry.setKey;
+  const error = `${label}: ${missing} (waited ${state.stage.sets.initWait})`;
+  let result: 'waiting' | 'expired';
+  try {
+    result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error);
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) return databaseError(err, entry.setKey);
+    throw err;
+  }
+  if (result === 'waiting') {
+    tally.waiting++;
+    ctx.logger.info({ set: entry.setKey, missing }, 'set incomplete; waiting');
+    return undefined;
+  }
+  tally.rejected++;
+  ctx.logger.error({ set: entry.setKey, error }, 'set still incomplete after initWait: rejected');
+  if (!state.source.local) return undefined;
+  const issue = { file: label, line: 0, reason: error };
+  return setAsideSet(ctx, { setKey: entry.setKey, members: asidePairs(members), summary: error, issues: [issue], more: 0 });
+}
+
+export function asidePairs(members: readonly Member[]): { candidate: Candidate; sha256: string }[] {
+  return members.map((m) => ({ candidate: m.candidate, sha256: m.fetched.sha256 }));
+}

@@ -1,0 +1,52 @@
+import type { NocturneError } from '../../../core/errors.js';
+import type { StageOutcome } from '../../types.js';
+
+/** Counters of one sets-mode ingest run, and the outcome they make. */
+export class SetTally {
+  /** Member files listed (init, feat, track), metadata files left out. */
+  files = 0;
+  sets = 0;
+  loaded = 0;
+  /** Loads that replaced an earlier load of the same set (re-emitted with other content). */
+  replaced = 0;
+  /** Catalogue rows written (observations, features, tracking rows). */
+  rows = 0;
+  skipped = 0;
+  waiting = 0;
+  refused = 0;
+  rejected = 0;
+  /** Not loaded for a reason that is not the set's fault (unreadable file, metadata): tried again next run. */
+  failed = 0;
+  /** Not tried (database down, stop requested): the next run takes them. */
+  pending = 0;
+
+  add(rows: Record<string, number>, replaced: boolean): void {
+    this.loaded++;
+    if (replaced) this.replaced++;
+    for (const n of Object.values(rows)) this.rows += n;
+  }
+
+  stats(): Record<string, number> {
+    const { files, sets, loaded, replaced, rows, skipped, waiting, refused, rejected, failed, pending } = this;
+    // "inserted" as in single-CSV mode: what dashboards and the demo summary read.
+    return { files, sets, loaded, replaced, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
+  }
+
+  outcome(stopped: NocturneError | undefined, firstError: NocturneError | undefined): StageOutcome {
+    const parts = [
+      `${this.sets} sets (${this.files} files): ${this.loaded} loaded (${this.rows} rows${this.replaced > 0 ? `, ${this.replaced} replacing an earlier load` : ''})`,
+      `${this.skipped} skipped`,
+      `${this.waiting} waiting`,
+      `${this.rejected} rejected`,
+    ];
+    if (this.refused > 0) parts.push(`${this.refused} refused (re-emitted, kept)`);
+    if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
+    let summary = parts.join(', ');
+    if (stopped) {
+      const why = stopped.code === 'ABORTED' ? 'stopped' : 'database unavailable';
+      summary += `; ${why}: ${this.pending} sets left pending for the next run`;
+    }
+    const error = stopped ?? firstError;
+    return { ok: error === undefined, stats: this.stats(), summary, ...(error ? { error } : {}) };
+  }
+}

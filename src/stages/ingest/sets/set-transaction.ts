@@ -1,0 +1,118 @@
+import { pgp } from '../../../db/database.js';
+import type { Logger } from '../../../log/logger.js';
+import { isDatabaseUnavailable } from '../db-errors.js';
+import type { Connection } from '../ledger.js';
+import { rollback } from '../rollback.js';
+import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
+
+export type Opened =
+  | { kind: 'busy' }
+  /** This very content is already recorded (loaded, refused or rejected; a replaced one may come back). */
+  | { kind: 'done' }
+  | { kind: 'open'; live: { id: string } | undefined; results: unknown[][] };
+
+interface LedgerRow {
+  id: string;
+  status: string;
+  content_sha256: string;
+}
+
+/**
+ * Opens a set's transaction in one round trip: the set key's advisory lock (another
+ * process loading the same set → busy), then, in a statement of its own so that it sees
+ * what a previous holder of the lock committed, the set's ledger rows; `statements`
+ * (metadata resolution, feature look-ups) run too, their rows coming back in `results`.
+ * On 'open' the transaction stays open: commitRows() or roll it back.
+ *
+ * Like the file ledger, the commit does not wait for the WAL flush: a server crash may
+ * forget the last loads whole (rows and ledger row together), and the next run loads
+ * them again from their files.
+ */
+export async function openSet(conn: Connection, entry: SetEntry, statements: readonly string[]): Promise<Opened> {
+  const [space, key] = setLockKeys(entry.source, entry.setKey);
+  const results = await conn.multi(
+    [
+      'BEGIN',
+      'SET LOCAL synchronous_commit = off',
+      pgp.as.format('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [space, key]),
+      pgp.as.format(
+        `SELECT id, status, content_sha256 FROM ingested_sets
+          WHERE source = $1 AND set_key = $2 AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced')))`,
+        [entry.source, entry.setKey, entry.contentSha256],
+      ),
+      ...statements,
+    ].join(';\n'),
+  );
+  const locked = (results[2]?.[0] as { locked?: boolean } | undefined)?.locked === true;
+  const ledger = (results[3] ?? []) as LedgerRow[];
+  if (!locked || ledger.some((row) => row.content_sha256 === entry.contentSha256)) {
+    await conn.none('ROLLBACK');
+    return { kind: locked ? 'done' : 'busy' };
+  }
+  const live = ledger.find((row) => row.status === 'loaded');
+  return { kind: 'open', live: live && { id: live.id }, results: results.slice(4) };
+}
+
+/**
+ * The opening of a set's transaction when the ledger (read at the start of the run)
+ * knows no earlier load of it: sent with the rows and the COMMIT in one message. The
+ * lock taken, or the statement fails (division by zero: another process has the set);
+ * a load committed by another process meanwhile makes the ledger INSERT fail on its
+ * unique keys. See fastPathRefusal().
+ */
+export function fastOpening(entry: SetEntry): string[] {
+  const [space, key] = setLockKeys(entry.source, entry.setKey);
+  return ['BEGIN', 'SET LOCAL synchronous_commit = off', pgp.as.format('SELECT 1 / pg_try_advisory_xact_lock($1, $2)::int', [space, key])];
+}
+
+/** What a refused one-message load means: busy, done, a live load appeared (take the long way), or bad data. */
+export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' {
+  const { code, constraint } = err as { code?: string; constraint?: string };
+  if (code === '22012') return 'busy';
+  if (code === '23505' && constraint === LEDGER_CONTENT_KEY) return 'done';
+  if (code === '23505' && constraint === LEDGER_LIVE_KEY) return 'live';
+  return 'data';
+}
+
+/** Names of the ledger's unique keys (sql/state/0005_ingest_sets.sql). */
+const LEDGER_CONTENT_KEY = 'ingested_sets_content';
+const LEDGER_LIVE_KEY = 'ingested_sets_live';
+
+/** Records the re-emitted content as refused (reemitted: keep), and commits. */
+export async function commitRefused(conn: Connection, entry: SetEntry, liveId: string): Promise<string> {
+  const error = `${entry.setKey}: re-emitted with other content; reemitted: keep keeps load ${liveId}`;
+  await conn.none(`${insertEntry(entry, 'refused', { error })};\nCOMMIT`);
+  return error;
+}
+
+/**
+ * The statements that retire the live load `oldId` in favour of `loadId` (before and
+ * after the new ledger row is inserted: one live row per set key at any time).
+ */
+export function replaceLedger(oldId: string, loadId: string): { before: string; after: string } {
+  return {
+    before: pgp.as.format(`UPDATE ingested_sets SET status = 'replaced', finished_at = clock_timestamp() WHERE id = $1`, [oldId]),
+    after: pgp.as.format(`UPDATE ingested_sets SET replaced_by = $2 WHERE id = $1`, [oldId, loadId]),
+  };
+}
+
+/** Drops the waiting rows of the set key: it is complete now. */
+export function clearWaiting(entry: SetEntry): string {
+  return pgp.as.format(`DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2 AND status = 'waiting'`, [entry.source, entry.setKey]);
+}
+
+/**
+ * Sends the set's rows with its ledger row and the COMMIT in one message. A refusal by
+ * the database (a constraint) is returned, with the transaction rolled back; the
+ * database being out of reach is thrown.
+ */
+export async function commitRows(conn: Connection, statements: readonly string[], logger: Logger, label: string): Promise<Error | undefined> {
+  try {
+    await conn.none([...statements, 'COMMIT'].join(';\n'));
+    return undefined;
+  } catch (err) {
+    if (isDatabaseUnavailable(err)) throw err;
+    if (!(await rollback(conn, logger, label))) throw err;
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}

@@ -1,0 +1,89 @@
+import { NocturneError } from '../../../core/errors.js';
+import type { Db } from '../../../db/database.js';
+import { databaseError } from '../db-errors.js';
+
+/** One column of a catalogue table, as pg_attribute describes it. */
+export interface TableColumn {
+  name: string;
+  /** pg_type.typname of the column, or of its elements for an array ("int4", "float8", "text"...). */
+  type: string;
+  /** The element type of an array column, else null. */
+  elementType: string | null;
+  /** varchar(n): n; else null. */
+  maxChars: number | null;
+  notNull: boolean;
+  /** Filled by the database when left out: identity, default or generated. */
+  hasDefault: boolean;
+  identity: boolean;
+  /** format_type(), for messages. */
+  display: string;
+}
+
+export interface CatalogueTable {
+  /** "schema"."table", quoted. */
+  sql: string;
+  /** schema.table, for messages. */
+  name: string;
+  /** The table's own name (keys of the ledger's row counts). */
+  relname: string;
+  columns: Map<string, TableColumn>;
+  /** The identity column (the table's own id), if any. */
+  identity: TableColumn | undefined;
+}
+
+interface Row {
+  table: string;
+  name: string;
+  typname: string;
+  elemname: string | null;
+  typmod: number;
+  not_null: boolean;
+  has_default: boolean;
+  identity: boolean;
+  display: string;
+}
+
+/** The columns of `tables` of `schema`, read once per run; a missing table is a located config error. */
+export async function readCatalogue(db: Db, schema: string, tables: readonly string[]): Promise<Map<string, CatalogueTable>> {
+  let rows: Row[];
+  try {
+    rows = await db.any<Row>(
+      `SELECT c.relname AS table, a.attname AS name, t.typname, e.typname AS elemname, a.atttypmod AS typmod,
+              a.attnotnull AS not_null, (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default,
+              a.attidentity <> '' AS identity, format_type(a.atttypid, a.atttypmod) AS display
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+        WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p')
+        ORDER BY c.relname, a.attnum`,
+      [schema, tables],
+    );
+  } catch (err) {
+    throw databaseError(err, `reading the columns of catalogue ${schema}`);
+  }
+  const found = new Map<string, CatalogueTable>();
+  for (const row of rows) {
+    let table = found.get(row.table);
+    if (!table) {
+      table = { sql: `"${schema}"."${row.table}"`, name: `${schema}.${row.table}`, relname: row.table, columns: new Map(), identity: undefined };
+      found.set(row.table, table);
+    }
+    const column: TableColumn = {
+      name: row.name,
+      type: row.elemname ?? row.typname,
+      elementType: row.elemname,
+      maxChars: row.typname === 'varchar' && row.typmod > 4 ? row.typmod - 4 : null,
+      notNull: row.not_null,
+      hasDefault: row.has_default,
+      identity: row.identity,
+      display: row.display,
+    };
+    table.columns.set(row.name, column);
+    if (column.identity) table.identity = column;
+  }
+  const missing = tables.filter((t) => !found.has(t));
+  if (missing.length > 0) {
+    throw new NocturneError('CONFIG_INVALID', `catalogue ${schema} has no table ${missing.join(', ')} (install it: sql/catalogue/install.psql)`);
+  }
+  return found;
+}

@@ -1,0 +1,301 @@
+/**
+ * The end state of the night, checked against what the detection code wrote: the
+ * archive (file systems), the transfer ledger, the catalogue tables and the ingest
+ * ledger, the jobs table and SLURM's own accounting (sacct). Every departure from
+ * "nothing lost, nothing doubled, every bad input recorded where it is" is a violation.
+ */
+import { execFile } from 'node:child_process';
+import { access, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { slurmEnv } from '../helpers/rig.js';
+import { sha256, type NightObs, type NightPipeline, type World } from './world.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface Counts {
+  archivedCsv: number;
+  archivedJpeg: number;
+  rows: number;
+  sbatch: number;
+  tasks: number;
+  retriedTasks: number;
+  quarantinedJpeg: number;
+  rejectedCsv: number;
+  quarantinedRows: number;
+  failedObservations: number;
+}
+
+export interface Audit {
+  counts: Counts;
+  violations: string[];
+}
+
+/** Good rows a pipeline must hold for one observation. */
+function expectedRows(o: NightObs, p: NightPipeline): number {
+  if (o.kind === 'fail') return 0;
+  if (o.kind === 'badcsv' && p.badRows === 'reject') return 0;
+  return o.rows;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+async function auditArchive(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
+  const wanted = new Map<string, Buffer | string>();
+  for (const o of obs) {
+    if (o.kind === 'fail') continue;
+    wanted.set(`${o.obs}.csv`, world.expectedCsv(o));
+    if (o.kind !== 'badjpeg') wanted.set(`${o.obs}.jpg`, world.expectedJpeg(o));
+  }
+  const found = await walk(p.archiveDir);
+  for (const name of found) {
+    if (name.endsWith('.partial')) v.push(`${p.protocol} archive: ${name} is a .partial left behind`);
+    else if (!wanted.has(name)) v.push(`${p.protocol} archive: unexpected file ${name}`);
+  }
+  for (const [name, body] of wanted) {
+    const file = path.join(p.archiveDir, name);
+    const bytes = await readFile(file).catch(() => null);
+    if (bytes === null) v.push(`${p.protocol} archive: ${name} is missing`);
+    else if (sha256(bytes) !== sha256(body)) v.push(`${p.protocol} archive: ${name} differs from what the detection code wrote`);
+    else if (name.endsWith('.csv')) c.archivedCsv++;
+    else c.archivedJpeg++;
+  }
+  const left = (await readdir(p.outbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+  for (const name of left) v.push(`${p.outbox}: ${name} is still in the outbox`);
+}
+
+interface TransferRow {
+  id: number;
+  local_path: string;
+  state: string;
+  remote_path: string;
+  quarantine_path: string | null;
+  error: string | null;
+  before_deleted: string | null;
+}
+
+async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
+  const rows = await world.t.db.any<TransferRow>(
+    `SELECT t.id, t.local_path, t.state, t.remote_path, t.quarantine_path, t.error,
+            (SELECT e.to_state FROM transfer_events e
+              WHERE e.transfer_id = t.id AND e.id < (SELECT max(d.id) FROM transfer_events d WHERE d.transfer_id = t.id AND d.to_state = 'deleted')
+              ORDER BY e.id DESC LIMIT 1) AS before_deleted
+       FROM transfers t WHERE t.pipeline = $1`,
+    [p.name],
+  );
+  const uploads = new Map<string, number>();
+  for (const t of rows) {
+    if (t.state === 'deleted') uploads.set(t.local_path, (uploads.get(t.local_path) ?? 0) + 1);
+    if (t.state === 'deleted' && t.before_deleted !== 'checked') {
+      v.push(`transfer ${t.id} (${t.local_path}): local copy deleted after state ${t.before_deleted}, not after the final remote name was checked`);
+    }
+    if (!['deleted', 'quarantined'].includes(t.state)) v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
+  }
+  for (const [local, n] of uploads) if (n > 1) v.push(`${local} was archived ${n} times`);
+  for (const o of obs.filter((x) => x.kind === 'badjpeg')) {
+    const local = path.join(p.outbox, `${o.obs}.jpg`);
+    const row = rows.find((t) => t.local_path === local && t.state === 'quarantined');
+    const where = row?.quarantine_path;
+    const kept = where ? await readFile(where).catch(() => null) : null;
+    if (!row || !where || kept === null || sha256(kept) !== sha256(world.expectedJpeg(o)) || !(await exists(`${where}.reason.txt`))) {
+      v.push(`${local}: truncated quicklook not quarantined with its reason (row ${row?.id ?? 'none'}, at ${where ?? '-'})`);
+    } else c.quarantinedJpeg++;
+  }
+}
+
+async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
+  const db = world.t.db;
+  const perObs = new Map(
+    (await db.any<{ obs: string; n: number; distinct: number }>(
+      `SELECT obs, count(*)::int AS n, count(DISTINCT feature_id)::int AS distinct FROM ${p.table} GROUP BY obs`,
+    )).map((r) => [r.obs, r]),
+  );
+  for (const o of obs) {
+    const want = expectedRows(o, p);
+    const got = perObs.get(o.obs);
+    if ((got?.n ?? 0) !== want || (got?.distinct ?? 0) !== want) {
+      v.push(`${p.table}: observation ${o.obs} (${o.kind}) has ${got?.n ?? 0} rows (${got?.distinct ?? 0} distinct), expected ${want}`);
+    }
+    perObs.delete(o.obs);
+  }
+  for (const extra of perObs.keys()) v.push(`${p.table}: rows of an unknown observation ${extra}`);
+  const { total, traced } = await db.one<{ total: number; traced: number }>(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE f.status = 'loaded' AND f.path LIKE '%/' || t.obs || '.csv')::int AS traced
+       FROM ${p.table} t LEFT JOIN ingested_files f ON f.id = t.ingested_file_id`,
+  );
+  c.rows += total;
+  if (traced !== total) v.push(`${p.table}: ${total - traced} row(s) do not lead to the loaded file of their observation`);
+
+  const files = await db.any<{ id: number; path: string; status: string; error: string | null; rows_inserted: number }>(
+    'SELECT id, path, status, error, rows_inserted FROM ingested_files WHERE pipeline = $1',
+    [p.name],
+  );
+  const byName = new Map<string, typeof files>();
+  for (const f of files) byName.set(path.posix.basename(f.path), [...(byName.get(path.posix.basename(f.path)) ?? []), f]);
+  for (const o of obs.filter((x) => x.kind !== 'fail')) {
+    const name = `${o.obs}.csv`;
+    const entries = byName.get(name) ?? [];
+    const bad = o.kind === 'badcsv';
+    const status = bad && p.badRows === 'reject' ? 'rejected' : 'loaded';
+    if (entries.length !== 1 || entries[0]!.status !== status) {
+      v.push(`ingest ledger: ${name} has ${entries.map((e) => e.status).join('+') || 'no entry'}, expected one ${status}`);
+      continue;
+    }
+    const entry = entries[0]!;
+    if (bad && status === 'rejected') {
+      const line = o.rows + 2;
+      if (!new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '')) {
+        v.push(`ingest ledger: rejected ${name} does not name its bad row ${name}:${line}: ${entry.error ?? '(no error)'}`);
+      } else c.rejectedCsv++;
+    }
+    if (bad && status === 'loaded') {
+      const q = await db.any<{ line: number; reason: string }>('SELECT line, reason FROM quarantine_rows WHERE file_id = $1', [entry.id]);
+      if (q.length !== 1 || q[0]!.line !== o.rows + 2) {
+        v.push(`quarantine_rows: ${name} should hold exactly its line ${o.rows + 2}, holds ${JSON.stringify(q)}`);
+      } else c.quarantinedRows++;
+    }
+  }
+  for (const f of files) {
+    if (!byName.has(path.posix.basename(f.path)) || !obs.some((o) => `${o.obs}.csv` === path.posix.basename(f.path))) {
+      v.push(`ingest ledger: unexpected file ${f.path}`);
+    }
+  }
+}
+
+interface TaskRow {
+  input: string;
+  obs: string;
+  job: number;
+  attempt: number;
+  state: string;
+  retryable: boolean | null;
+  exit_code: number | null;
+  reason: string | null;
+  log_path: string;
+}
+
+async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<Map<string, string>> {
+  const db = world.t.db;
+  const jobs = await db.any<{ id: number; name: string; state: string; scheduler_id: string | null }>(
+    'SELECT id, name, state, scheduler_id FROM jobs WHERE pipeline = $1 ORDER BY id',
+    [p.name],
+  );
+  c.sbatch += jobs.length;
+  for (const j of jobs) if (j.state !== 'finished') v.push(`job ${j.name} (SLURM ${j.scheduler_id ?? '?'}) ended in state ${j.state}`);
+  const tasks = await db.any<TaskRow>(
+    `SELECT input, obs, job, attempt, state, retryable, exit_code, reason, log_path FROM job_tasks
+      WHERE pipeline = $1 ORDER BY obs, attempt, job`,
+    [p.name],
+  );
+  c.tasks += tasks.length;
+  const states = new Map(
+    (await db.any<{ obs: string; state: string }>('SELECT obs, state FROM observations WHERE pipeline = $1', [p.name])).map((r) => [r.obs, r.state]),
+  );
+  for (const o of obs) {
+    const mine = tasks.filter((t) => t.obs === o.obs);
+    for (let i = 1; i < mine.length; i++) {
+      c.retriedTasks++;
+      if (mine[i - 1]!.retryable !== true) {
+        v.push(`${o.obs}: submitted again (job ${mine[i]!.job}) after a non-retryable end: ${mine[i - 1]!.state} ${mine[i - 1]!.reason ?? ''}`);
+      }
+    }
+    const last = mine.at(-1);
+    const want = o.kind === 'fail' ? 'failed' : 'done';
+    if (states.get(o.obs) !== want) v.push(`observation ${o.obs} (${o.kind}) is ${states.get(o.obs) ?? 'unknown'}, expected ${want}`);
+    if (o.kind === 'tempfail' && !(mine.length === 2 && mine[0]!.exit_code === 75 && mine[0]!.retryable === true)) {
+      v.push(`${o.obs}: exit 75 at the first attempt should be retried once: ${JSON.stringify(mine.map((t) => [t.state, t.exit_code, t.retryable]))}`);
+    }
+    if (o.kind !== 'fail') {
+      if (mine.filter((t) => t.state === 'completed').length !== 1) v.push(`${o.obs}: ${mine.length} task(s), not exactly one completed`);
+      continue;
+    }
+    const logged = last ? await readFile(last.log_path, 'utf8').catch(() => '') : '';
+    if (!last || last.exit_code !== 3 || !last.reason?.includes(o.obs) || !last.reason.includes(last.log_path) || !logged.includes('no usable frame')) {
+      v.push(`${o.obs}: failing detection code not recorded with its exit code, reason and log: ${JSON.stringify(last ?? null)}`);
+    } else c.failedObservations++;
+  }
+  return new Map(jobs.map((j) => [j.name, j.scheduler_id ?? '']));
+}
+
+/** sacct's time format: local time, no zone (the rig's slurmdbd runs on this machine). */
+function localIso(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** Every job SLURM accounted for under one of our names was submitted once, and known to the jobs table. */
+async function auditSacct(world: World, known: Map<string, string>, v: string[]): Promise<void> {
+  // Jobs of an earlier night of the suite carry the same names: only those submitted since this one began count.
+  const since = new Date(world.startedAt.getTime() - (world.startedAt.getTime() % 1000));
+  const { stdout } = await execFileAsync(
+    'sacct',
+    ['-X', '-n', '-P', '-a', `--starttime=${localIso(since)}`, '-o', 'JobID,JobName,Submit'],
+    { env: slurmEnv(), maxBuffer: 16 * 1024 * 1024 },
+  );
+  const seen = new Map<string, Set<string>>();
+  const prefixes = world.pipelines.map((p) => `noc-${p.name}-`);
+  for (const line of stdout.split('\n')) {
+    const [id = '', name = '', submit = ''] = line.split('|');
+    if (!prefixes.some((x) => name.startsWith(x)) || new Date(submit).getTime() < since.getTime()) continue;
+    seen.set(name, (seen.get(name) ?? new Set()).add(id.split('_')[0]!));
+  }
+  for (const [name, ids] of seen) {
+    const mine = known.get(name);
+    if (mine === undefined) v.push(`sacct: job ${name} (${[...ids].join(', ')}) is unknown to the jobs table`);
+    else if (ids.size !== 1 || !ids.has(mine)) v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
+  }
+  for (const [name, id] of known) if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
+}
+
+export async function auditNight(world: World): Promise<Audit> {
+  const v: string[] = [];
+  const c: Counts = {
+    archivedCsv: 0,
+    archivedJpeg: 0,
+    rows: 0,
+    sbatch: 0,
+    tasks: 0,
+    retriedTasks: 0,
+    quarantinedJpeg: 0,
+    rejectedCsv: 0,
+    quarantinedRows: 0,
+    failedObservations: 0,
+  };
+  const known = new Map<string, string>();
+  for (const p of world.pipelines) {
+    const obs = world.observations.filter((o) => o.pipeline === p.name);
+    await auditArchive(world, p, obs, v, c);
+    await auditTransfers(world, p, obs, v, c);
+    await auditCatalogue(world, p, obs, v, c);
+    for (const [name, id] of await auditJobs(world, p, obs, v, c)) known.set(name, id);
+  }
+  await auditSacct(world, known, v);
+  return { counts: c, violations: v };
+}
+
+/** How far the night is, and whether nothing is left to do. */
+export async function nightProgress(world: World): Promise<{ done: boolean; line: string }> {
+  const db = world.t.db;
+  const { ended, open, loaded } = await db.one<{ ended: number; open: number; loaded: number }>(
+    `SELECT (SELECT count(*) FROM observations WHERE state IN ('done', 'failed'))::int AS ended,
+            (SELECT count(*) FROM transfers WHERE state NOT IN ('deleted', 'kept', 'quarantined', 'missing'))::int AS open,
+            (SELECT count(*) FROM ingested_files WHERE status IN ('loaded', 'rejected'))::int AS loaded`,
+  );
+  let waiting = 0;
+  for (const p of world.pipelines) waiting += (await readdir(p.outbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).length;
+  const csvs = world.observations.filter((o) => o.kind !== 'fail').length;
+  const total = world.observations.length;
+  return {
+    done: ended === total && open === 0 && waiting === 0 && loaded === csvs,
+    line: `observations ${ended}/${total} ended, ${waiting} file(s) in outboxes, ${open} transfer(s) open, CSVs ${loaded}/${csvs} ingested`,
+  };
+}

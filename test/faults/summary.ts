@@ -1,0 +1,44 @@
+import type { Counts } from './audit.js';
+import type { ChaosReport } from './chaos.js';
+
+export interface SummaryInput {
+  seed: number;
+  seconds: number;
+  kills: number;
+  killsMidStage: number;
+  /** Restarts that failed for want of the database (expected while it was down). */
+  refusedStarts: number;
+  chaos: ChaosReport;
+  counts: Counts;
+  violations: readonly string[];
+}
+
+/** The table the suite prints at the end of every night, passed or not. */
+export function formatSummary(s: SummaryInput): string {
+  const c = s.counts;
+  const reload = s.chaos.reload;
+  const where = reload?.issues[0];
+  const rows: [string, string][] = [
+    ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
+    [
+      'outages survived',
+      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.refusedStarts} start(s) refused without the database)`,
+    ],
+    ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
+    ['rows', `${c.rows} in the catalogue, each exactly once`],
+    ['jobs', `${c.sbatch} sbatch (job arrays), ${c.tasks} tasks, ${c.retriedTasks} retried`],
+    [
+      'quarantined items',
+      `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg} truncated JPEG, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ${c.failedObservations} failed codes)`,
+    ],
+    ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
+    ['violations', String(s.violations.length)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `fault suite: seed ${s.seed} (replay: FAULT_SEED=${s.seed} npm run test:faults), night took ${s.seconds.toFixed(1)} s`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+    ...s.violations.slice(0, 40).map((x) => `  ! ${x}`),
+    ...(s.violations.length > 40 ? [`  ! ... and ${s.violations.length - 40} more`] : []),
+  ].join('\n');
+}

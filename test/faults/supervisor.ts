@@ -1,0 +1,122 @@
+/**
+ * Keeps one real `nocturne daemon` running, as systemd does: SIGKILLs it on request and
+ * starts it again, and restarts it (after a short pause) when it exits by itself. Every
+ * exit the suite did not cause is kept, with the end of its log, for the verdict.
+ */
+import { writeFile } from 'node:fs/promises';
+import { DaemonProcess, type LogLine } from '../integration/daemon/daemon-process.js';
+
+export interface UnexpectedExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: Date;
+  tail: string;
+}
+
+const RESTART_PAUSE_MS = 500;
+
+export class Supervisor {
+  readonly unexpected: UnexpectedExit[] = [];
+  /** Every process started, oldest first. */
+  readonly processes: DaemonProcess[] = [];
+  kills = 0;
+  /** Kills that found at least one stage run in flight. */
+  killsMidStage = 0;
+  #current: DaemonProcess | null = null;
+  #stopping = false;
+
+  constructor(
+    readonly configDir: string,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  get current(): DaemonProcess {
+    if (!this.#current) throw new Error('no daemon running');
+    return this.#current;
+  }
+
+  start(): DaemonProcess {
+    const daemon = new DaemonProcess(this.configDir, [], this.env);
+    this.#current = daemon;
+    this.processes.push(daemon);
+    void daemon.exited.then(({ code, signal }) => {
+      if (this.#current !== daemon || this.#stopping) return;
+      const tail = [...daemon.lines.slice(-8).map((l) => JSON.stringify(l)), ...daemon.stderr.slice(-8)].join('\n');
+      this.unexpected.push({ code, signal, at: new Date(), tail });
+      setTimeout(() => {
+        if (this.#current === daemon && !this.#stopping) this.start();
+      }, RESTART_PAUSE_MS);
+    });
+    return daemon;
+  }
+
+  /** kill -9, then a new process at once. A daemon that exited by itself is first given its restart. */
+  async kill9(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!this.#current?.running) {
+      if (Date.now() > deadline) throw new Error('no daemon to kill: it keeps exiting by itself');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const victim = this.#current;
+    this.#current = null;
+    if (runsInFlight(victim.lines) > 0) this.killsMidStage++;
+    victim.kill('SIGKILL');
+    await victim.exited;
+    this.kills++;
+    this.start();
+  }
+
+  /** Waits until the current daemon (whichever it is by then) logs "ready". */
+  async ready(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const daemon = this.#current;
+      if (daemon) {
+        try {
+          await daemon.waitFor((l) => l.msg === 'ready', Math.min(2_000, Math.max(1, deadline - Date.now())), '"ready"');
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+        }
+      } else if (Date.now() > deadline) throw new Error(`no daemon ready within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGTERM: the clean stop at the end of the night. */
+  async stop(): Promise<{ code: number | null; last: LogLine | undefined }> {
+    this.#stopping = true;
+    const daemon = this.#current;
+    if (!daemon) return { code: null, last: undefined };
+    daemon.kill('SIGTERM');
+    const { code } = await daemon.exited;
+    return { code, last: daemon.lines.at(-1) };
+  }
+
+  /** Last resort in teardown: nothing of ours may be left running. */
+  async abort(): Promise<void> {
+    this.#stopping = true;
+    const daemon = this.#current;
+    if (!daemon) return;
+    daemon.kill('SIGKILL');
+    await daemon.exited;
+  }
+
+  /** Every process's log lines and stderr, one process after another, into `file`. */
+  async saveLogs(file: string): Promise<void> {
+    const text = this.processes
+      .map((p, i) => [`# daemon ${i + 1}, pid ${p.pid}`, ...p.lines.map((l) => JSON.stringify(l)), ...p.stderr.map((l) => `stderr: ${l}`)].join('\n'))
+      .join('\n');
+    await writeFile(file, `${text}\n`);
+  }
+}
+
+/** Runs a daemon's log shows as started and not yet ended. */
+function runsInFlight(lines: readonly LogLine[]): number {
+  const open = new Set<unknown>();
+  for (const l of lines) {
+    if (l.msg === 'stage started') open.add(l['runId']);
+    else if (l.msg.startsWith('stage succeeded') || l.msg.startsWith('stage failed')) open.delete(l['runId']);
+  }
+  return open.size;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { DATE, FEAT, FRC_INFO, INIT, KEY, OBSERVATORY, SPOCA, feat, init } from './sdoss-files.js';
+import { useSetsWorlds, type SetsWorld } from './world.js';
+
+const world = useSetsWorlds();
+const OTHER = '20140221T060045';
+
+async function sdoss(w: SetsWorld): Promise<void> {
+  await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+  await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+  await w.write(INIT, init(DATE));
+  await w.write(FEAT, feat(FEAT, 3));
+  const other = `sdoss_106_${OTHER}_sdo_feat.csv`;
+  await w.write(`sdoss_106_${OTHER}_sdo_init.csv`, init(OTHER));
+  await w.write(other, feat(other, 2));
+}
+
+describe('ingest sets mode: re-emitted sets', () => {
+  it('skips a set emitted again unchanged', async () => {
+    const w = await world('same');
+    await sdoss(w);
+    await w.run();
+    await w.write(FEAT, feat(FEAT, 3));
+    const again = await w.run();
+    expect(again.stats).toMatchObject({ loaded: 0, skipped: 2 });
+    expect((await w.ledger()).map((r) => r.status)).toEqual(['loaded', 'loaded']);
+  });
+
+  it('replaces the rows of a changed set, and nothing else', async () => {
+    const w = await world('replace');
+    await sdoss(w);
+    await w.run();
+    const before = await w.db.any<{ id: string; set_key: string }>(`SELECT id_sunspot::text AS id, feat_filename AS set_key FROM $1:name.sunspots ORDER BY 1`, [w.hfc]);
+    await w.write(FEAT, feat(FEAT, 4, 1000));
+    const outcome = await w.run();
+    expect(outcome.stats).toMatchObject({ loaded: 1, replaced: 1, skipped: 1 });
+    const ledger = await w.ledger();
+    const mine = ledger.filter((r) => r.set_key === KEY);
+    expect(mine.map((r) => r.status)).toEqual(['replaced', 'loaded']);
+    expect(mine[0]!.replaced_by).toBe(mine[1]!.id);
+    expect(await w.count('observations')).toBe(4);
+    const rows = await w.db.any<{ feat_filename: string; load_id: string; x: number }>(
+      `SELECT feat_filename, load_id::text, feat_x_arcsec AS x FROM $1:name.sunspots ORDER BY feat_filename, row_ordinal`,
+      [w.hfc],
+    );
+    expect(rows.filter((r) => r.feat_filename === FEAT).map((r) => [r.load_id, r.x])).toEqual(
+      [0, 1, 2, 3].map((i) => [mine[1]!.id, -412.318 + i + 1000]),
+    );
+    // The other set's rows are untouched: same ids.
+    const untouched = before.filter((r) => r.set_key !== FEAT).map((r) => r.id);
+    const after = await w.db.any<{ id: string }>(`SELECT id_sunspot::text AS id FROM $1:name.sunspots WHERE feat_filename <> $2 ORDER BY 1`, [w.hfc, FEAT]);
+    expect(after.map((r) => r.id)).toEqual(untouched);
+    const orphans = await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM $1:name.observations WHERE load_id = $2`, [w.hfc, mine[0]!.id]);
+    expect(orphans.n).toBe('0');
+  });
+
+  it('loads a content again when the set comes back to it after a replacement (A, B, A)', async () => {
+    const w = await world('aba');
+    await sdoss(w);
+    await w.run();
+    await w.write(FEAT, feat(FEAT, 4, 1000));
+    await w.run();
+    await w.write(FEAT, feat(FEAT, 3));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1, replaced: 1 });
+    const mine = (await w.ledger()).filter((r) => r.set_key === KEY);
+    expect(mine.map((r) => r.status)).toEqual(['replaced', 'replaced', 'loaded']);
+    expect(mine[0]!.content_sha256).toBe(mine[2]!.content_sha256);
+    const live = await w.db.any<{ load_id: string }>(`SELECT DISTINCT load_id::text FROM $1:name.sunspots WHERE feat_filename = $2`, [w.hfc, FEAT]);
+    expect(live).toEqual([{ load_id: mine[2]!.id }]);
+    expect(await w.count('sunspots')).toBe(5);
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });
+  });
+
+  it('with reemitted: keep, keeps the first load and records the new content as refused', async () => {
+    const w = await world('keep', { sets: { reemitted: 'keep' } });
+    await sdoss(w);
+    await w.run();
+    await w.write(FEAT, feat(FEAT, 4, 1000));
+    const outcome = await w.run();
+    expect(outcome.stats).toMatchObject({ loaded: 0, refused: 1 });
+    const mine = (await w.ledger()).filter((r) => r.set_key === KEY);
+    expect(mine.map((r) => r.status)).toEqual(['loaded', 'refused']);
+    expect(mine[1]!.error).toMatch(/re-emitted with other content; reemitted: keep keeps load/);
+    expect(await w.count('sunspots')).toBe(5);
+    expect((await w.run()).stats).toMatchObject({ refused: 0, skipped: 2 });
+  });
+
+  it('re-points the tracking rows of replaced features to the new features', async () => {
+    const w = await world('retrack', { code: 'spoca-ar' });
+    await w.write('spoca-ar_301_frc_info.csv', SPOCA.frcInfo);
+    await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
+    await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
+    await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    await w.write(`spoca-ar_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 2, 7], [DATE, 3, 8]]));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    const track = (await w.ledger()).find((r) => r.kind === 'track')!;
+    await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2, 50));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1, replaced: 1 });
+    const linked = await w.db.any<{ track_id: number; row_ordinal: number; x: number; load_id: string }>(
+      `SELECT t.track_id, a.row_ordinal, a.feat_x_pix AS x, t.load_id::text FROM $1:name.activeregions_tracking t
+         JOIN $1:name.activeregions a ON a.id_ar = t.ar_id ORDER BY t.track_id`,
+      [w.hfc],
+    );
+    // Row 3 is gone from the new features: its tracking row goes with it.
+    expect(linked).toEqual([{ track_id: 7, row_ordinal: 2, x: 151, load_id: track.id }]);
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The fault suite (test/faults): one long test against the real rig, which it disturbs
+// (it restarts PostgreSQL, vsftpd and sshd and drains the SLURM node), so it runs alone,
+// after the other suites: `npm run test:faults`.
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 330_000,
+    hookTimeout: 60_000,
+  },
+});
