@@ -19,9 +19,3 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, labe
     },
   };
 }
-
-/** A text bar for files and bytes: "[#####.....] 12/40 files  3.1/9.8 MB". */
-export function bar(done: number, total: number, width = 20): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-}

@@ -1,4 +1,3 @@
-import { bar } from '../../cli/progress.js';
 import type { Progress } from '../types.js';
 import type { Transfer } from './transfer-ledger.js';
 
@@ -30,4 +29,10 @@ export function createUploadProgress(progress: Progress, work: readonly Transfer
 
 function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
+}
+
+/** A bar of `width` cells filled in proportion: 1 of 4 → "[#####...............]". */
+function bar(done: number, total: number, width = 20): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
