@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
+import { pidNamespace, processAlive } from './holder.js';
 
 export type RunTrigger = 'schedule' | 'catchup' | 'manual';
 export type RunState = 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
@@ -15,6 +16,8 @@ export interface RunRow {
   attempt: number;
   host: string;
   pid: number;
+  /** See sql/state/0006_run_holder.sql. */
+  holder: string | null;
   started_at: Date;
   finished_at: Date | null;
   error_code: string | null;
@@ -38,22 +41,22 @@ export type BeginResult =
   /** Another run of this pipeline and stage is live. */
   | { kind: 'busy'; run: RunRow };
 
-/** Whether process `pid` exists on this host (EPERM: it does, under another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Runs begun by this process and not finished: a holder with our own pid but not here is a predecessor. */
+const heldHere = new Set<string>();
+
+/** Whether the holder of `live` has ended for sure: it ran in our pid namespace and its pid is gone (or is ours, reused). */
+function holderGone(live: RunRow): boolean {
+  const namespace = pidNamespace();
+  if (namespace === null || live.holder !== namespace) return false;
+  return live.pid === process.pid ? !heldHere.has(String(live.id)) : !processAlive(live.pid);
 }
 
 /**
  * Claims (pipeline, stage, slot) in PostgreSQL. The unique keys on `runs` make this the
  * one place where a second daemon, a restart or a manual run are kept from doubling a
  * run. A run whose holder died is marked interrupted first, so its pipeline is not
- * blocked forever: at once when the holder was a process of this host that no longer
- * exists (a daemon killed and restarted), otherwise when its lease has expired.
+ * blocked forever: at once when the holder was a process of our pid namespace that no
+ * longer exists (a daemon killed and restarted), otherwise when its lease has expired.
  */
 export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
   const host = req.host ?? os.hostname();
@@ -68,35 +71,42 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
       `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
       [req.pipeline, req.stage],
     );
-    if (live && live.host === host && !processAlive(live.pid)) {
-      await tx.none(
-        `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
-          WHERE id = $1 AND state = 'running'`,
-        [live.id, `holder (pid ${live.pid} on ${live.host}) is gone`],
-      );
-    } else if (live) return { kind: 'busy', run: live };
+    if (live) {
+      // Only the holder we saw: another process may have taken the run over meanwhile.
+      const taken =
+        holderGone(live) &&
+        (await tx.result(
+          `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
+            WHERE id = $1 AND state = 'running' AND pid = $3 AND holder = $4`,
+          [live.id, `holder (pid ${live.pid} on ${live.host}) is gone`, live.pid, live.holder],
+        )).rowCount === 1;
+      if (!taken) return { kind: 'busy', run: live };
+    }
     const previous = await tx.oneOrNone<RunRow>(
       'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
       [req.pipeline, req.stage, req.slot],
     );
     // An interrupted run of the same slot is taken over, as the next attempt.
     if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
-    const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs];
+    const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs, pidNamespace()];
     const run = previous
       ? await tx.one<RunRow>(
-          `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, attempt = attempt + 1,
+          `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, holder = $8, attempt = attempt + 1,
                   lease_until = now() + $7 * interval '1 millisecond', started_at = now(),
                   finished_at = NULL, error_code = NULL, error = NULL, stats = '{}'::jsonb
-            WHERE id = $8 RETURNING *`,
+            WHERE id = $9 RETURNING *`,
           [...values, previous.id],
         )
       : await tx.oneOrNone<RunRow>(
-          `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until)
-           VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond')
+          `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until, holder)
+           VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond', $8)
            ON CONFLICT DO NOTHING RETURNING *`,
           values,
         );
-    if (run) return { kind: 'started', run };
+    if (run) {
+      heldHere.add(String(run.id));
+      return { kind: 'started', run };
+    }
     // Lost a race with another process between the checks and the insert.
     const winner = await tx.one<RunRow>(
       `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND (slot = $3 OR state = 'running')
@@ -122,6 +132,7 @@ export interface FinishRun {
 }
 
 export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<void> {
+  heldHere.delete(String(runId));
   await db.none(
     `UPDATE runs SET state = $2, finished_at = now(), stats = $3, error_code = $4, error = $5 WHERE id = $1`,
     [runId, end.state, end.stats, end.errorCode ?? null, end.error ?? null],

@@ -17,6 +17,7 @@ const run = (over: Partial<RunRow>): RunRow => ({
   attempt: 1,
   host: 'tycho',
   pid: 1,
+  holder: null,
   started_at: new Date('2026-11-20T02:00:00Z'),
   finished_at: new Date('2026-11-20T02:01:30Z'),
   error_code: null,
