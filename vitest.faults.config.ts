@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: 330_000,
+    // The night's budget (night.test.ts) plus setup, stop, audit and teardown, with a margin.
+    testTimeout: 240_000,
     hookTimeout: 60_000,
   },
 });

@@ -134,6 +134,9 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
   );
   c.rows += total;
   if (traced !== total) v.push(`${p.table}: ${total - traced} row(s) do not lead to the loaded file of their observation`);
+  // The unique key would absorb a second load of a file: the counts of the loads themselves tell.
+  const wantTotal = obs.reduce((sum, o) => sum + expectedRows(o, p), 0);
+  if (total !== wantTotal) v.push(`${p.table}: ${total} rows, expected ${wantTotal}`);
 
   const files = await db.any<{ id: number; path: string; status: string; error: string | null; rows_inserted: number }>(
     'SELECT id, path, status, error, rows_inserted FROM ingested_files WHERE pipeline = $1',
@@ -151,6 +154,9 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
       continue;
     }
     const entry = entries[0]!;
+    if (entry.rows_inserted !== expectedRows(o, p)) {
+      v.push(`ingest ledger: ${name} (${entry.status}) inserted ${entry.rows_inserted} rows, expected ${expectedRows(o, p)}`);
+    }
     if (bad && status === 'rejected') {
       const line = o.rows + 2;
       if (!new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '')) {
@@ -177,10 +183,25 @@ interface TaskRow {
   job: number;
   attempt: number;
   state: string;
+  scheduler_state: string | null;
   retryable: boolean | null;
   exit_code: number | null;
   reason: string | null;
   log_path: string;
+}
+
+/** SLURM ends after which the task may run again: its node, not its code, failed. */
+const RETRYABLE_SCHEDULER_STATES = new Set(['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED']);
+/** lost: gone before it ever started; interrupted: stopped by the daemon's own shutdown. */
+const RETRYABLE_TASK_STATES = new Set(['lost', 'interrupted']);
+
+/**
+ * Whether an attempt ended in a way that allows another, by this suite's own list (the
+ * product's `retryable` flag is what is being checked, so it cannot be the reference).
+ */
+function retryableEnd(t: TaskRow): boolean {
+  if (RETRYABLE_TASK_STATES.has(t.state)) return true;
+  return t.state === 'failed' && (t.exit_code === 75 || RETRYABLE_SCHEDULER_STATES.has(t.scheduler_state ?? ''));
 }
 
 async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<Map<string, string>> {
@@ -192,7 +213,7 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
   c.sbatch += jobs.length;
   for (const j of jobs) if (j.state !== 'finished') v.push(`job ${j.name} (SLURM ${j.scheduler_id ?? '?'}) ended in state ${j.state}`);
   const tasks = await db.any<TaskRow>(
-    `SELECT input, obs, job, attempt, state, retryable, exit_code, reason, log_path FROM job_tasks
+    `SELECT input, obs, job, attempt, state, scheduler_state, retryable, exit_code, reason, log_path FROM job_tasks
       WHERE pipeline = $1 ORDER BY obs, attempt, job`,
     [p.name],
   );
@@ -204,8 +225,9 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
     const mine = tasks.filter((t) => t.obs === o.obs);
     for (let i = 1; i < mine.length; i++) {
       c.retriedTasks++;
-      if (mine[i - 1]!.retryable !== true) {
-        v.push(`${o.obs}: submitted again (job ${mine[i]!.job}) after a non-retryable end: ${mine[i - 1]!.state} ${mine[i - 1]!.reason ?? ''}`);
+      const before = mine[i - 1]!;
+      if (!retryableEnd(before)) {
+        v.push(`${o.obs}: submitted again (job ${mine[i]!.job}) after a non-retryable end: ${before.state} ${before.scheduler_state ?? ''} exit ${before.exit_code ?? '-'} ${before.reason ?? ''}`);
       }
     }
     const last = mine.at(-1);
@@ -218,6 +240,7 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
       if (mine.filter((t) => t.state === 'completed').length !== 1) v.push(`${o.obs}: ${mine.length} task(s), not exactly one completed`);
       continue;
     }
+    if (mine.length !== 1) v.push(`${o.obs}: its detection code failed for good (exit 3), yet it has ${mine.length} tasks: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`);
     const logged = last ? await readFile(last.log_path, 'utf8').catch(() => '') : '';
     if (!last || last.exit_code !== 3 || !last.reason?.includes(o.obs) || !last.reason.includes(last.log_path) || !logged.includes('no usable frame')) {
       v.push(`${o.obs}: failing detection code not recorded with its exit code, reason and log: ${JSON.stringify(last ?? null)}`);

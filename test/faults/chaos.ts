@@ -12,6 +12,7 @@ import type { NightPipeline } from './world.js';
 
 type Service = 'vsftpd' | 'sshd' | 'postgres' | 'slurm-node';
 
+/** A kill's `afterMs` counts from the current daemon's "ready"; the others' from the step before. */
 export type FaultStep =
   | { kind: 'kill'; afterMs: number }
   | { kind: 'outage'; service: Service; afterMs: number; downMs: number; killAtMs: number | null }
@@ -21,6 +22,8 @@ export interface Outage {
   service: Service;
   from: Date;
   to: Date;
+  /** What the night's progress said just before the service went down: null if it was not done yet. */
+  nightDoneAt: string | null;
 }
 
 export interface ReloadReport {
@@ -41,12 +44,19 @@ export interface ChaosReport {
 }
 
 export const MIN_KILLS = 20;
+/** Kills that must find a stage run in flight, for the kills to prove anything. */
+export const MIN_KILLS_MID_STAGE = 10;
 
-/** 20 to 24 kills, 4 outages and a reload, in a seeded order; the first steps are always kills. */
+/**
+ * 20 to 24 kills, 4 outages and a reload, in a seeded order. A kill's delay counts from
+ * the "ready" of the daemon it kills, long enough for the 2 s schedules to have started
+ * stages. The outages and the reload come among the first dozen steps, well before the
+ * night (about 100 s) can be over.
+ */
 export function planFaults(prng: Prng): FaultStep[] {
   const kills: FaultStep[] = Array.from({ length: prng.int(MIN_KILLS, MIN_KILLS + 4) }, () => ({
     kind: 'kill',
-    afterMs: Math.round(prng.between(300, 4_500)),
+    afterMs: Math.round(prng.between(1_500, 4_000)),
   }));
   const outage = (service: Service, min: number, max: number): FaultStep => {
     const downMs = Math.round(prng.between(min, max));
@@ -60,7 +70,7 @@ export function planFaults(prng: Prng): FaultStep[] {
     { kind: 'reload', afterMs: Math.round(prng.between(500, 2_000)) },
   ]);
   const steps = [...kills];
-  for (const step of others) steps.splice(prng.int(3, steps.length), 0, step);
+  for (const step of others) steps.splice(prng.int(2, 8), 0, step);
   return steps;
 }
 
@@ -106,16 +116,24 @@ async function brokenReload(s: Supervisor, p: NightPipeline): Promise<ReloadRepo
   return report;
 }
 
+/** The night's progress, as the suite reads it from the state database. */
+export type NightProbe = () => Promise<{ done: boolean; line: string }>;
+
 /** Plays the steps in order; `reloadPipeline` is the one whose file the reload breaks. */
-export async function playFaults(steps: readonly FaultStep[], s: Supervisor, reloadPipeline: NightPipeline): Promise<ChaosReport> {
+export async function playFaults(steps: readonly FaultStep[], s: Supervisor, reloadPipeline: NightPipeline, night: NightProbe): Promise<ChaosReport> {
   const report: ChaosReport = { steps: [...steps], outages: [], reload: null };
   for (const step of steps) {
-    await sleep(step.afterMs);
     if (step.kind === 'kill') {
+      await s.ready(30_000);
+      await sleep(step.afterMs);
       await s.kill9();
-    } else if (step.kind === 'reload') {
+      continue;
+    }
+    await sleep(step.afterMs);
+    if (step.kind === 'reload') {
       report.reload = await brokenReload(s, reloadPipeline);
     } else {
+      const progress = await night();
       const from = new Date();
       await down(step.service);
       try {
@@ -128,7 +146,7 @@ export async function playFaults(steps: readonly FaultStep[], s: Supervisor, rel
       } finally {
         await up(step.service);
       }
-      report.outages.push({ service: step.service, from, to: new Date() });
+      report.outages.push({ service: step.service, from, to: new Date(), nightDoneAt: progress.done ? progress.line : null });
     }
   }
   return report;

@@ -8,6 +8,8 @@ export interface SummaryInput {
   killsMidStage: number;
   /** Restarts that failed for want of the database (expected while it was down). */
   refusedStarts: number;
+  /** Outputs checked by the deletion watch when they left an outbox, of those that left. */
+  deletions: { checked: number; left: number };
   chaos: ChaosReport;
   counts: Counts;
   violations: readonly string[];
@@ -22,8 +24,9 @@ export function formatSummary(s: SummaryInput): string {
     ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
     [
       'outages survived',
-      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.refusedStarts} start(s) refused without the database)`,
+      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database)`,
     ],
+    ['deletions checked', `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`],
     ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
     ['rows', `${c.rows} in the catalogue, each exactly once`],
     ['jobs', `${c.sbatch} sbatch (job arrays), ${c.tasks} tasks, ${c.retriedTasks} retried`],

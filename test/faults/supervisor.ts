@@ -10,10 +10,21 @@ export interface UnexpectedExit {
   code: number | null;
   signal: NodeJS.Signals | null;
   at: Date;
+  /** The process had logged "ready": it was running, not refusing to start. */
+  wasReady: boolean;
   tail: string;
 }
 
 const RESTART_PAUSE_MS = 500;
+/** How long past its shutdown grace a SIGTERMed daemon may take before it is SIGKILLed. */
+const STOP_MARGIN_MS = 10_000;
+
+export interface StopResult {
+  code: number | null;
+  last: LogLine | undefined;
+  /** It did not exit within grace + margin and was SIGKILLed. */
+  killed: boolean;
+}
 
 export class Supervisor {
   readonly unexpected: UnexpectedExit[] = [];
@@ -42,7 +53,7 @@ export class Supervisor {
     void daemon.exited.then(({ code, signal }) => {
       if (this.#current !== daemon || this.#stopping) return;
       const tail = [...daemon.lines.slice(-8).map((l) => JSON.stringify(l)), ...daemon.stderr.slice(-8)].join('\n');
-      this.unexpected.push({ code, signal, at: new Date(), tail });
+      this.unexpected.push({ code, signal, at: new Date(), wasReady: isReady(daemon), tail });
       setTimeout(() => {
         if (this.#current === daemon && !this.#stopping) this.start();
       }, RESTART_PAUSE_MS);
@@ -83,14 +94,19 @@ export class Supervisor {
     }
   }
 
-  /** SIGTERM: the clean stop at the end of the night. */
-  async stop(): Promise<{ code: number | null; last: LogLine | undefined }> {
+  /** SIGTERM: the clean stop at the end of the night; SIGKILL if it takes longer than `graceMs` + 10 s. */
+  async stop(graceMs: number): Promise<StopResult> {
     this.#stopping = true;
     const daemon = this.#current;
-    if (!daemon) return { code: null, last: undefined };
+    if (!daemon) return { code: null, last: undefined, killed: false };
     daemon.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs + STOP_MARGIN_MS)));
+    const killed = (await Promise.race([daemon.exited, late])) === 'late';
+    clearTimeout(timer);
+    if (killed) daemon.kill('SIGKILL');
     const { code } = await daemon.exited;
-    return { code, last: daemon.lines.at(-1) };
+    return { code, last: daemon.lines.at(-1), killed };
   }
 
   /** Last resort in teardown: nothing of ours may be left running. */
@@ -109,6 +125,10 @@ export class Supervisor {
       .join('\n');
     await writeFile(file, `${text}\n`);
   }
+}
+
+function isReady(daemon: DaemonProcess): boolean {
+  return daemon.lines.some((l) => l.msg === 'ready');
 }
 
 /** Runs a daemon's log shows as started and not yet ended. */

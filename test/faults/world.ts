@@ -58,6 +58,8 @@ export interface World {
   /** Environment of the daemon: the rig's SLURM_CONF and the FTP password the targets read. */
   env: NodeJS.ProcessEnv;
   startedAt: Date;
+  /** The daemon's shutdown grace. */
+  graceMs: number;
   expectedCsv(o: NightObs): string;
   expectedJpeg(o: NightObs): Buffer;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export interface World {
 const OBSERVATIONS_PER_PIPELINE = 200;
 const PROTOCOLS: RigProtocol[] = ['ftp', 'ftps', 'sftp'];
 const HEADER = 'obs,feature_id,x,label\n';
+const GRACE_MS = 3_000;
 
 /** Which kind of input each observation is: a few of every bad kind, spread over the night. */
 function kindOf(i: number): ObsKind {
@@ -189,7 +192,7 @@ export async function createWorld(): Promise<World> {
     pgUrl: t.url,
     schema: t.schema,
     port,
-    grace: '3s',
+    grace: `${GRACE_MS / 1000}s`,
     targets: Object.fromEntries(pipelines.map((p) => [p.name, rigTarget(p.protocol, { connections: 2 })])),
     pipelines: Object.fromEntries(pipelines.map((p) => [p.name, p.yaml])),
     extra: {
@@ -216,6 +219,7 @@ export async function createWorld(): Promise<World> {
     archiveBase,
     env: { ...process.env, SLURM_CONF: r.slurm.conf, [FTP_PASSWORD_ENV]: r.ftp.password },
     startedAt: new Date(),
+    graceMs: GRACE_MS,
     expectedCsv,
     expectedJpeg: (o) => (o.kind === 'badjpeg' ? quicklook.subarray(0, Math.floor((quicklook.length * 3) / 5)) : quicklook),
     async close() {
