@@ -79,7 +79,7 @@ COMMENT ON COLUMN view_type_iii_hqi.snapshot IS 'URL of the quicklook image of t
 
 CREATE OR REPLACE VIEW set_loads AS
   SELECT s.id AS load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.rows,
-         s.replaced_by, s.members, s.error, s.report, s.run_id, s.first_seen_at, s.finished_at
+         s.replaced_by, s.members, s.error, s.report, s.run_id, s.first_seen_at, s.finished_at, s.replaced_at, s.incomplete
     FROM ingested_sets s;
 COMMENT ON VIEW set_loads IS 'Every load of a file set (init + feat, or a track file) and what became of it. Catalogue rows carry the load_id of the load that inserted them.';
 COMMENT ON COLUMN set_loads.load_id IS 'Ledger row of the load (ingested_sets.id); catalogue rows with this load_id came from it.';
@@ -97,7 +97,9 @@ COMMENT ON COLUMN set_loads.error IS 'For a rejected load: the first located err
 COMMENT ON COLUMN set_loads.report IS 'For a rejected load: all errors found.';
 COMMENT ON COLUMN set_loads.run_id IS 'The stage run that recorded the load.';
 COMMENT ON COLUMN set_loads.first_seen_at IS 'When a member of the set was first seen (a waiting set is rejected initWait after this).';
-COMMENT ON COLUMN set_loads.finished_at IS 'When the load was committed, refused or rejected.';
+COMMENT ON COLUMN set_loads.finished_at IS 'When the load was committed, refused or rejected (a replaced load keeps the time it was committed).';
+COMMENT ON COLUMN set_loads.replaced_at IS 'For a replaced load: when it was replaced.';
+COMMENT ON COLUMN set_loads.incomplete IS 'For a rejected set: true when a member never arrived within initWait (it loads once the member is there).';
 
 CREATE OR REPLACE VIEW ingestion_stats AS
   SELECT (f.finished_at AT TIME ZONE 'UTC')::date AS night,

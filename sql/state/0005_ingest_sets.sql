@@ -22,7 +22,9 @@ CREATE TABLE ingested_sets (
   run_id         bigint,
   host           text        NOT NULL,
   first_seen_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-  finished_at    timestamptz
+  finished_at    timestamptz,
+  replaced_at    timestamptz,
+  incomplete     boolean     NOT NULL DEFAULT false
 );
 -- Each content of a set key once, replaced loads apart: a set re-emitted as A, then B,
 -- then A again loads A anew. Named: the loader tells a set loaded meanwhile by another
@@ -50,7 +52,9 @@ COMMENT ON COLUMN ingested_sets.report IS 'For a rejected set: {"issues": [{file
 COMMENT ON COLUMN ingested_sets.run_id IS 'The row of runs that recorded it (no foreign key: run history may be pruned).';
 COMMENT ON COLUMN ingested_sets.host IS 'Host name of the process that recorded it.';
 COMMENT ON COLUMN ingested_sets.first_seen_at IS 'When this content was first recorded (for a waiting set: the start of its initWait).';
-COMMENT ON COLUMN ingested_sets.finished_at IS 'When it was loaded, replaced, refused or rejected.';
+COMMENT ON COLUMN ingested_sets.finished_at IS 'When it was loaded, refused or rejected (a replaced load keeps the time it was loaded).';
+COMMENT ON COLUMN ingested_sets.replaced_at IS 'For a replaced load: when the load of replaced_by replaced it.';
+COMMENT ON COLUMN ingested_sets.incomplete IS 'For a rejected set: rejected because a member (init file, or the features of a track file) never arrived within initWait. The same content is loaded once the missing member is there.';
 
 -- Remote sources now report modification times too (SFTP; FTP with MLSD).
 COMMENT ON COLUMN ingested_files.modified_at IS 'Modification time of the file as listed (local, SFTP, or FTP with MLSD; NULL when the server gives none), used with path and size to skip files already seen.';

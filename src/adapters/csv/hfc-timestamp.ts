@@ -30,6 +30,8 @@ export function parseHfcTimestamp(text: string): string | undefined {
   // The JSOC form (dots) always carries _TAI; the HFC form never mixes dots with a zone-less reading.
   if (sep === '.' && zone !== '_TAI') return undefined;
   const year = Number(y);
+  // There is no year 0 (PostgreSQL refuses it): 1 BC is followed by AD 1.
+  if (year === 0) return undefined;
   const month = Number(mo);
   const day = Number(d);
   const hour = Number(h);
@@ -51,11 +53,13 @@ export function parseHfcTimestamp(text: string): string | undefined {
 /** Why parseHfcTimestamp() refused `text`. */
 export function hfcTimestampReason(text: string): string {
   const m = HFC.exec(text);
-  if (m?.[9] === '_TAI' && taiMinusUtc(Date.UTC(Number(m[1]), Number(m[3]) - 1, Number(m[4]))) === undefined) {
+  if (!m) return `"${text}" is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)`;
+  if (m[2] === '.' && m[9] !== '_TAI') return `"${text}": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)`;
+  if (m[1] === '0000') return `"${text}": there is no year 0000`;
+  if (m[9] === '_TAI' && taiMinusUtc(Date.UTC(Number(m[1]), Number(m[3]) - 1, Number(m[4]))) === undefined) {
     return `"${text}": TAI before 1972 cannot be converted to UTC`;
   }
-  if (m) return `"${text}" is not a valid date or time (month, day, hour, minute or second out of range)`;
-  return `"${text}" is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)`;
+  return `"${text}" is not a valid date or time (month, day, hour, minute or second out of range)`;
 }
 
 /** TAI − UTC in seconds at the TAI instant `tai` (ms, read as if UTC), undefined before 1972. */

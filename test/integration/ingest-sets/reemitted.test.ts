@@ -31,6 +31,7 @@ describe('ingest sets mode: re-emitted sets', () => {
     await sdoss(w);
     await w.run();
     const before = await w.db.any<{ id: string; set_key: string }>(`SELECT id_sunspot::text AS id, feat_filename AS set_key FROM $1:name.sunspots ORDER BY 1`, [w.hfc]);
+    const loadedAt = (await w.ledger()).find((r) => r.set_key === KEY)!.finished_at;
     await w.write(FEAT, feat(FEAT, 4, 1000));
     const outcome = await w.run();
     expect(outcome.stats).toMatchObject({ loaded: 1, replaced: 1, skipped: 1 });
@@ -38,6 +39,9 @@ describe('ingest sets mode: re-emitted sets', () => {
     const mine = ledger.filter((r) => r.set_key === KEY);
     expect(mine.map((r) => r.status)).toEqual(['replaced', 'loaded']);
     expect(mine[0]!.replaced_by).toBe(mine[1]!.id);
+    // The replaced load keeps the time it was loaded (ingestion_stats counts it on that night).
+    expect(mine[0]!.finished_at).toEqual(loadedAt);
+    expect(mine[0]!.replaced_at!.getTime()).toBeGreaterThanOrEqual(mine[1]!.finished_at!.getTime());
     expect(await w.count('observations')).toBe(4);
     const rows = await w.db.any<{ feat_filename: string; load_id: string; x: number }>(
       `SELECT feat_filename, load_id::text, feat_x_arcsec AS x FROM $1:name.sunspots ORDER BY feat_filename, row_ordinal`,

@@ -37,4 +37,14 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     const [row] = await w.ledger();
     expect(row?.error).toBe(`${initPath}:1:QCLK_FNAM: table ${w.hfc}.observations has no column qclk_fnam`);
   });
+
+  it('names the local id column of an observation id used twice', async () => {
+    const w = await world('twice');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    const initPath = await w.write(INIT, init(DATE).replace('\n2;2;', '\n1;2;'));
+    await w.run();
+    const [row] = await w.ledger();
+    expect(row?.error).toBe(`${initPath}:3:ID_OBSERVATIONS: local id 1 already used on line 2`);
+  });
 });

@@ -64,3 +64,12 @@ export const SPOCA = {
     return `ID_AR;TRACK_ID;DATE_OBS;FEAT_X_PIX;FEAT_Y_PIX;PHENOM;REF_FEAT;LVL_TRUST;TRACK_FNAME;FEAT_FILENAME;RUN_DATE\n${lines.join('\n')}\n`;
   },
 };
+
+/** Writes the SPoCA metadata files and, unless `n` is undefined, the set of DATE with `n` regions. */
+export async function writeSpoca(w: { write(name: string, content: string): Promise<string> }, n?: number): Promise<void> {
+  await w.write('spoca-ar_301_frc_info.csv', SPOCA.frcInfo);
+  await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
+  if (n === undefined) return;
+  await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
+  await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, n));
+}

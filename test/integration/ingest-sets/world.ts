@@ -108,6 +108,10 @@ export interface SetLedgerRow {
   error: string | null;
   report: { issues: { file: string; line: number; column?: string; value?: string; reason: string }[] } | null;
   members: { role: string; path: string }[];
+  incomplete: boolean;
+  host: string;
+  finished_at: Date | null;
+  replaced_at: Date | null;
 }
 
 const quietLogger = createLogger({ level: 'warn', destination: { write: () => undefined } });

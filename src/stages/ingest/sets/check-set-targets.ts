@@ -6,13 +6,13 @@ import { yamlLocator, type YamlPath } from '../yaml-position.js';
 import { FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL } from './header-map.js';
 import { casterFor } from './hfc-casts.js';
 import { setTableNames } from './sets-plan.js';
-import { readCatalogue, type CatalogueTable } from './table-columns.js';
+import { naturalKeyProblem, readCatalogue, type CatalogueTable } from './table-columns.js';
 
 /**
  * For `nocturne validate --db`, sets mode: every catalogue table the pipeline names
  * exists, with the columns the loader fills (identity, load_id, row_ordinal,
- * feat_filename), every referenced column and natural key column, a unique constraint on
- * each natural key, and only column types the loader can cast. Issues point at the key
+ * feat_filename), every referenced column, a unique index on each natural key (see
+ * naturalKeyProblem()), and only column types the loader can cast. Issues point at the key
  * of the pipeline file concerned.
  */
 export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: SetsIngestConfig): Promise<ConfigIssue[]> {
@@ -69,19 +69,8 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
     });
   }
   for (const part of ['frcInfo', 'observatory'] as const) {
-    const table = catalogue.get(sets[part].table)!;
-    for (const column of sets[part].naturalKey) need(part, table, column, 'natural key', [part, 'naturalKey']);
-    const unique = await db.any<{ columns: string[] }>(
-      `SELECT array_agg(a.attname::text) AS columns
-         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-        GROUP BY i.indexrelid`,
-      [table.sql],
-    );
-    const key = [...sets[part].naturalKey].sort().join(',');
-    if (!unique.some((u) => [...u.columns].sort().join(',') === key)) {
-      issue([part, 'naturalKey'], `ingest.sets.${part}.naturalKey: table ${table.name} has no unique constraint on exactly (${sets[part].naturalKey.join(', ')})`);
-    }
+    const problem = await naturalKeyProblem(db, catalogue.get(sets[part].table)!, sets[part].naturalKey);
+    if (problem) issue([part, 'naturalKey'], `ingest.sets.${part}.naturalKey: ${problem}`);
   }
   for (const column of Object.keys(sets.columns)) {
     if (![...catalogue.values()].some((t) => t.columns.has(column))) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);

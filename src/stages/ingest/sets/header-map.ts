@@ -47,6 +47,8 @@ export interface HeaderMap {
   references: ReferenceSlot[];
   /** Index of the local id field, or -1. */
   localId: number;
+  /** The local id's header as written in the file ('' without one), for messages. */
+  localIdHeader: string;
   width: number;
   /** Index of the field of `column` (value slots only), or -1. */
   indexOf(column: string): number;
@@ -131,6 +133,7 @@ export function mapHeader(label: string, header: readonly string[], spec: Member
     values,
     references,
     localId,
+    localIdHeader: localId >= 0 ? header[localId]!.trim() : '',
     width: header.length,
     indexOf: (column) => values.find((slot) => slot.column.name === column)?.index ?? -1,
   };

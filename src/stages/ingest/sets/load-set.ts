@@ -5,10 +5,10 @@ import { FEAT_FILENAME, LOAD_ID, ROW_ORDINAL, type ReferenceSlot } from './heade
 import { literal } from './hfc-casts.js';
 import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
 import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
-import { insertEntry, type SetEntry } from './set-ledger.js';
+import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
 import { rollback } from '../rollback.js';
-import { clearWaiting, commitRefused, commitRows, fastOpening, fastPathRefusal, openSet, replaceLedger } from './set-transaction.js';
+import { commitRefused, commitRows, fastOpening, fastPathRefusal, openSet, replaceLedger } from './set-transaction.js';
 import type { CatalogueTable } from './table-columns.js';
 
 /** What a run knows of its pipeline's catalogue, for every set it loads. */
@@ -30,7 +30,7 @@ export interface CompleteSet {
   featName: string | undefined;
   metadata: ReadonlyMap<MetadataPart, MetadataFile>;
   /** What the ledger said of the set key when the run began. */
-  ledger: { live: boolean; waiting: boolean };
+  ledger: { live: boolean; provisional: boolean };
 }
 
 export type SetResult =
@@ -97,15 +97,16 @@ export async function loadSet(
 
   // The usual case, a set never seen with its metadata known: one message, one round trip.
   if (!set.ledger.live && metadata.statements.length === 0) {
-    const waiting = set.ledger.waiting ? [clearWaiting(set.entry)] : [];
+    const provisional = set.ledger.provisional ? [clearProvisional(set.entry)] : [];
     try {
-      await conn.none([...fastOpening(set.entry), ...waiting, ...load(undefined), 'COMMIT'].join(';\n'));
+      await conn.none([...fastOpening(set.entry), ...provisional, ...load(undefined), 'COMMIT'].join(';\n'));
       return { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
     } catch (err) {
       if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, set.entry.setKey))) throw err;
       const why = fastPathRefusal(err as Error);
       if (why === 'busy' || why === 'done') return { kind: why };
       if (why === 'data') return refusal(err as Error);
+      if (why === 'other') throw err;
     }
   }
 
@@ -113,9 +114,14 @@ export async function loadSet(
   if (opened.kind !== 'open') return opened;
   // The metadata statements come in pairs: INSERT, then the SELECT of the ids.
   takeResolved(metadata, set.metadata, opened.results.filter((_, i) => i % 2 === 1).flat() as ResolvedRow[]);
+  unresolved(wanted, set.metadata, metadata.ids, issues);
+  if (!issues.empty) {
+    await conn.none('ROLLBACK');
+    return { kind: 'rejected' };
+  }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
-  // A waiting row of this very content would collide with the loaded one: it goes first.
-  const refused = await commitRows(conn, [clearWaiting(set.entry), ...load(opened.live?.id)], logger, set.entry.setKey);
+  // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
+  const refused = await commitRows(conn, [clearProvisional(set.entry), ...load(opened.live?.id)], logger, set.entry.setKey);
   if (refused) return refusal(refused);
   cache.keep(metadata);
   return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id };
@@ -128,7 +134,7 @@ function observationIds(init: ParsedMember, issues: SetIssues): Map<string, Pars
     const id = row.fields[init.map.localId]!.trim();
     const earlier = ids.get(id);
     if (earlier) {
-      issues.add({ file: init.label, line: row.line, value: id, reason: `local id ${id} already used on line ${earlier.line}` });
+      issues.add({ file: init.label, line: row.line, column: init.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}` });
     } else ids.set(id, row);
   }
   return ids;
@@ -157,6 +163,31 @@ function checkObservationRefs(feat: ParsedMember, localIds: ReadonlyMap<string, 
   }
 }
 
+/**
+ * A local id its metadata file lists but that the table's natural key did not find
+ * after the insert (the row conflicted with another unique key of the table): an issue
+ * at the referencing field, never a NULL reference.
+ */
+function unresolved(
+  wanted: ReadonlyMap<MetadataPart, Map<string, { file: string; line: number; column: string }>>,
+  files: ReadonlyMap<MetadataPart, MetadataFile>,
+  ids: ReadonlyMap<string, string>,
+  issues: SetIssues,
+): void {
+  for (const [part, localIds] of wanted) {
+    const file = files.get(part)!;
+    for (const [localId, where] of localIds) {
+      if (ids.has(idKey(part, localId)) || !file.byLocalId.has(localId)) continue;
+      const line = file.byLocalId.get(localId)!.line;
+      issues.add({
+        ...where,
+        value: localId,
+        reason: `${file.parsed.label}:${line} (local id ${localId}) was not found in ${file.table.name} by its natural key (${file.naturalKey.join(', ')}) after the insert: does it collide with another unique key of the table?`,
+      });
+    }
+  }
+}
+
 type IdOf = (part: MetadataPart | 'observations', local: string) => string | undefined;
 
 /** The referenced ids of a row, in map.references order. */
@@ -164,7 +195,8 @@ function referenceValues(references: readonly ReferenceSlot[], row: ParsedRow, i
   return references.map((ref) => {
     const raw = row.fields[ref.index]!;
     if (ref.nulls.has(raw)) return 'NULL';
-    return ids(ref.of as MetadataPart | 'observations', raw.trim()) ?? 'NULL';
+    // Every reference was checked resolved: see checkObservationRefs() and unresolved().
+    return ids(ref.of as MetadataPart | 'observations', raw.trim())!;
   });
 }
 
@@ -201,7 +233,9 @@ const RETRACK = 'nocturne_retrack';
 /**
  * Deletes the rows of the load being replaced. Tracking rows (written by track files,
  * loads of their own) that point at its features are kept aside first, with the
- * (feat_filename, row_ordinal) of their feature, to be re-pointed by repoint().
+ * (feat_filename, row_ordinal) of their feature, to be re-pointed by repoint(). The
+ * features are locked first: a track load holding them (FOR KEY SHARE, by its lookup
+ * or its foreign keys) commits before its rows are kept aside, none starts after.
  */
 function retire(tables: SetTables, oldId: string): string[] {
   const { features, observations, tracking } = tables;
@@ -210,6 +244,7 @@ function retire(tables: SetTables, oldId: string): string[] {
   if (tracking) {
     const on = `t."${tracking.featureColumn}" = f."${fid}"`;
     statements.push(
+      `SELECT 1 FROM ${features.sql} WHERE load_id = ${oldId} FOR UPDATE`,
       `CREATE TEMP TABLE ${RETRACK} ON COMMIT DROP AS
          SELECT t.*, f.feat_filename AS nocturne_ff, f.row_ordinal AS nocturne_ro
            FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId}`,

@@ -4,8 +4,8 @@ import type { Connection } from '../ledger.js';
 import { FEAT_FILENAME, LOAD_ID } from './header-map.js';
 import type { SetTables } from './load-set.js';
 import type { ParsedMember, SetIssues } from './parse-member.js';
-import { insertEntry, type SetEntry } from './set-ledger.js';
-import { clearWaiting, commitRows, openSet, replaceLedger, commitRefused } from './set-transaction.js';
+import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
+import { commitRows, openSet, replaceLedger, commitRefused } from './set-transaction.js';
 
 export type TrackResult =
   | { kind: 'busy' | 'done' }
@@ -38,8 +38,11 @@ export async function loadTrack(conn: Connection, tables: SetTables, entry: SetE
   }
   const files = [...new Set(track.rows.map((row) => row.fields[nameAt]!.trim()))];
   const fid = features.identity?.name ?? 'id';
+  // FOR KEY SHARE: a replace of these features waits for this load to commit (then
+  // re-points its rows), and this lookup waits for a replace under way (then sees the
+  // features gone: the track file waits for the new ones).
   const lookup = pgp.as.format(
-    `SELECT feat_filename, row_ordinal, "${fid}"::text AS id FROM ${features.sql} WHERE feat_filename = ANY($1::text[])`,
+    `SELECT feat_filename, row_ordinal, "${fid}"::text AS id FROM ${features.sql} WHERE feat_filename = ANY($1::text[]) FOR KEY SHARE`,
     [files],
   );
   const opened = await openSet(conn, entry, [lookup]);
@@ -77,8 +80,8 @@ export async function loadTrack(conn: Connection, tables: SetTables, entry: SetE
   }
   const rows = { [tracking.table.relname]: values.length };
   const columns = [LOAD_ID, ...track.map.references.map((r) => r.column.name), ...track.map.values.map((v) => v.column.name)];
-  // A waiting row of this very content would collide with the loaded one: it goes first.
-  const statements: string[] = [clearWaiting(entry)];
+  // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
+  const statements: string[] = [clearProvisional(entry)];
   const old = opened.live?.id;
   const swap = old === undefined ? undefined : replaceLedger(old, loadId);
   if (swap) statements.push(swap.before);

@@ -4,18 +4,20 @@ import { durationMs } from '../../../config/durations.js';
 import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
 import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
+import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import type { IngestSource } from '../sources.js';
 import { groupFiles, type ListedSet } from './group-files.js';
 import { loadSet, type SetResult } from './load-set.js';
 import { loadTrack, type TrackResult } from './load-track.js';
-import { metadataOf } from './metadata-files.js';
+import { absentMetadata, metadataOf } from './metadata-files.js';
 import { MetadataCache, type MetadataFile, type MetadataPart } from './metadata.js';
 import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
 import type { Member, RunState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
-import { asidePairs, outcome, reject, wait } from './set-outcomes.js';
+import { asidePairs, asNocturne, notLoaded, outcome, outOfReach, reject, wait } from './set-outcomes.js';
+import { refusedData } from './set-transaction.js';
 import { SetTally } from './set-tally.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
 
@@ -64,8 +66,9 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
           break;
         }
         const set = batch[next++]!;
-        const error = await processSet(state, set);
-        if (error && isDatabaseUnavailable(error)) {
+        // Never thrown out of a worker: the others are still running on the source.
+        const error = await processSet(state, set).catch((err: unknown) => notLoaded(state, set.key, asNocturne(err, set.key)));
+        if (error && outOfReach(error)) {
           stopped ??= error;
           tally.pending++;
           ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
@@ -150,16 +153,10 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
   };
   const recorded = state.known.contents.get(set.key);
   const status = recorded?.get(entry.contentSha256);
+  const missing = missingInit(state, set, members);
   // A replaced content emitted again is new again: it replaces the load that replaced it.
-  if (status && status !== 'waiting' && status !== 'replaced') {
-    tally.skipped++;
-    if (ctx.dryRun) ctx.print(`skip  ${set.key} (same content ${status} earlier)`);
-    else if (status === 'rejected' && source.local) {
-      // Rejected by a run that died before moving it away (or put back unchanged): move it now.
-      return setAsideSet(ctx, { setKey: set.key, members: asidePairs(members), summary: 'rejected earlier (see the ledger)', issues: [], more: 0 });
-    }
-    return undefined;
-  }
+  // One rejected as incomplete is tried again once its missing member is there.
+  if (status && status !== 'waiting' && status !== 'replaced' && !(status === 'incomplete' && !missing)) return settledEarlier(state, set.key, status, members);
   const issues = new SetIssues();
   const doubled = [...set.members].filter(([, files]) => files.length > 1);
   for (const [role, files] of doubled) {
@@ -167,7 +164,6 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
   }
   if (!issues.empty) return reject(state, entry, members, issues);
 
-  const missing = missingFiles(state, set, members);
   if (missing) {
     if (ctx.dryRun) {
       tally.waiting++;
@@ -175,6 +171,12 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
       return undefined;
     }
     return wait(state, entry, members, missing);
+  }
+  // Missing or unusable metadata is not the set's fault: it stays pending, never rejected.
+  const absent = set.kind === 'set' ? absentMetadata(state, set.key, members[0]!.candidate) : undefined;
+  if (absent) {
+    if (ctx.dryRun) ctx.print(`fail  ${set.key} (${absent.message})`);
+    return notLoaded(state, set.key, absent);
   }
   if (ctx.dryRun) {
     ctx.print(`load  ${set.key} (${members.map((m) => path.posix.basename(m.candidate.relPath)).join(', ')})`);
@@ -185,17 +187,17 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
   const metadata = new Map<MetadataPart, MetadataFile>();
   if (set.kind === 'set') {
     const problem = await metadataOf(state, members[0]!.candidate, metadata);
-    if (problem) {
-      tally.failed++;
-      return problem;
-    }
+    if (problem) return notLoaded(state, set.key, problem);
   }
   if (!issues.empty) return reject(state, entry, members, issues);
 
   let result: SetResult | TrackResult;
-  const conn = await ctx.db.connect().catch((err: unknown) => {
-    throw databaseError(err, `${set.key}: connecting to the database`);
-  });
+  let conn: Connection;
+  try {
+    conn = await ctx.db.connect();
+  } catch (err) {
+    return notLoaded(state, set.key, databaseError(err, `${set.key}: connecting to the database`));
+  }
   let destroy = false;
   try {
     const tables = state.plan.tables;
@@ -205,40 +207,45 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
         : await loadSet(conn, tables, { entry, init: parsed.get('init')!, feat: parsed.get('feat'), featName: featName(members), metadata, ledger: ledgerHints(recorded) }, state.cache, issues, ctx.logger);
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, set.key));
-    if (isDatabaseUnavailable(err)) return databaseError(err, set.key);
-    if (sqlState(err) === undefined) {
-      const error = await unlessUnreachable(ctx.db, coerceError(err), set.key);
-      if (isDatabaseUnavailable(error)) return error;
-      tally.failed++;
-      ctx.logger.error({ err: error, set: set.key }, 'set not loaded; it stays pending');
-      return error;
+    if (!refusedData(err)) {
+      const error = sqlState(err) === undefined ? await unlessUnreachable(ctx.db, coerceError(err), set.key) : databaseError(err, set.key);
+      return notLoaded(state, set.key, error);
     }
     result = { kind: 'rejected', error: `${set.key}: refused by the database: ${(err as Error).message}` };
   } finally {
     await conn.done(destroy);
   }
+  // Still incomplete: rejected for that already.
+  if (result.kind === 'waiting' && status === 'incomplete') return settledEarlier(state, set.key, status, members);
   return outcome(state, entry, members, issues, result);
 }
 
-/** Whether the set key had a live load or waiting rows when the run began (they may have changed since). */
-function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined): { live: boolean; waiting: boolean } {
-  const statuses = [...(recorded?.values() ?? [])];
-  return { live: statuses.includes('loaded'), waiting: statuses.includes('waiting') };
+/** A content the ledger settled before: skipped (a local rejected one that is still there is set aside). */
+async function settledEarlier(state: RunState, setKey: string, status: LedgerStatus, members: Member[]): Promise<NocturneError | undefined> {
+  const { ctx, tally } = state;
+  tally.skipped++;
+  if (ctx.dryRun) ctx.print(`skip  ${setKey} (same content ${status} earlier)`);
+  else if ((status === 'rejected' || status === 'incomplete') && state.source.local) {
+    // Rejected by a run that died before moving it away (or put back unchanged): move it now.
+    return setAsideSet(ctx, { setKey, members: asidePairs(members), summary: 'rejected earlier (see the ledger)', issues: [], more: 0 });
+  }
+  return undefined;
 }
 
-/** What keeps a set from loading now: its init file, or a metadata file, not there yet. */
-function missingFiles(state: RunState, set: ListedSet, members: readonly Member[]): string | undefined {
-  if (set.kind === 'track') return undefined;
-  const { grammar } = state.plan;
-  if (!set.members.has('init')) {
-    const feat = members[0]!.candidate;
-    const initWord = Object.entries(state.stage.sets.roles).find(([, role]) => role === 'init')?.[0] ?? 'init';
-    const word = set.words.get(members[0]!.role) ?? '';
-    const name = path.posix.basename(feat.relPath).replace(new RegExp(`_${word}(\\.[A-Za-z0-9]+)$`), `_${initWord}$1`);
-    return `its init file ${name} has not arrived`;
-  }
-  const absent = (['frcInfo', 'observatory'] as const).filter((part) => !state.listing.metadata.has(part)).map((part) => grammar.metadata[part]);
-  return absent.length > 0 ? `metadata file ${absent.join(' and ')} not found in the source` : undefined;
+/** Whether the set key had a live load, or waiting or incomplete rows, when the run began (they may have changed since). */
+function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined): { live: boolean; provisional: boolean } {
+  const statuses = [...(recorded?.values() ?? [])];
+  return { live: statuses.includes('loaded'), provisional: statuses.includes('waiting') || statuses.includes('incomplete') };
+}
+
+/** What keeps a set from loading now: its init file not there yet. */
+function missingInit(state: RunState, set: ListedSet, members: readonly Member[]): string | undefined {
+  if (set.kind === 'track' || set.members.has('init')) return undefined;
+  const feat = members[0]!.candidate;
+  const initWord = Object.entries(state.stage.sets.roles).find(([, role]) => role === 'init')?.[0] ?? 'init';
+  const word = set.words.get(members[0]!.role) ?? '';
+  const name = path.posix.basename(feat.relPath).replace(new RegExp(`_${word}(\\.[A-Za-z0-9]+)$`), `_${initWord}$1`);
+  return `its init file ${name} has not arrived`;
 }
 
 function spec(state: RunState, role: SetRole) {

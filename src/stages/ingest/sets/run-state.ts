@@ -26,7 +26,7 @@ export interface RunState {
   known: KnownSets;
   tally: SetTally;
   cache: MetadataCache;
-  /** Parsed metadata files by path (undefined: unreadable, reported once). */
-  metadata: Map<string, Promise<MetadataFile | undefined>>;
+  /** Parsed metadata files by path, or why one cannot be used. */
+  metadata: Map<string, Promise<MetadataFile | NocturneError>>;
   firstError: NocturneError | undefined;
 }

@@ -44,13 +44,14 @@ export function setLockKeys(source: string, setKey: string): [number, number] {
   return [SETS_LOCK_SPACE, digest.readInt32BE(0)];
 }
 
-export type LedgerStatus = FinalStatus | 'replaced' | 'waiting';
+/** 'incomplete': rejected because a member never arrived (loaded once it is there). */
+export type LedgerStatus = FinalStatus | 'replaced' | 'waiting' | 'incomplete';
 
 /** What the ledger holds of the listed set keys. */
 export interface KnownSets {
   /** key → (content hash → status of its latest record). */
   contents: Map<string, Map<string, LedgerStatus>>;
-  /** key → the files of its latest settled record (loaded, refused or rejected). */
+  /** key → the files of its latest settled record (loaded, refused or rejected for its content). */
   settled: Map<string, { status: FinalStatus; members: MemberRecord[] }>;
 }
 
@@ -58,14 +59,15 @@ export async function knownContents(db: Db, source: string, keys: readonly strin
   const known: KnownSets = { contents: new Map(), settled: new Map() };
   if (keys.length === 0) return known;
   const rows = await db.any<{ set_key: string; content_sha256: string; status: LedgerStatus; members: MemberRecord[] }>(
-    `SELECT set_key, content_sha256, status, members FROM ingested_sets WHERE source = $1 AND set_key = ANY($2::text[]) ORDER BY id`,
+    `SELECT set_key, content_sha256, CASE WHEN status = 'rejected' AND incomplete THEN 'incomplete' ELSE status END AS status, members
+       FROM ingested_sets WHERE source = $1 AND set_key = ANY($2::text[]) ORDER BY id`,
     [source, keys],
   );
   for (const row of rows) {
     let contents = known.contents.get(row.set_key);
     if (!contents) known.contents.set(row.set_key, (contents = new Map()));
     contents.set(row.content_sha256, row.status);
-    if (row.status !== 'waiting' && row.status !== 'replaced') known.settled.set(row.set_key, { status: row.status, members: row.members });
+    if (row.status === 'loaded' || row.status === 'refused' || row.status === 'rejected') known.settled.set(row.set_key, { status: row.status, members: row.members });
   }
   return known;
 }
@@ -103,13 +105,28 @@ export function rejectionColumns(error: string, issues: readonly SetIssue[], mor
 }
 
 /**
+ * Drops what a complete set supersedes: the waiting rows of its key, and (unless
+ * `incomplete` is false) a rejection of this very content for a member that had not
+ * arrived (it is there now).
+ */
+export function clearProvisional(entry: SetEntry, incomplete = true): string {
+  return pgp.as.format(
+    `DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2
+        AND (status = 'waiting' OR ($4 AND status = 'rejected' AND incomplete AND content_sha256 = $3))`,
+    [entry.source, entry.setKey, entry.contentSha256, incomplete],
+  );
+}
+
+/**
  * Records a rejected set in a transaction of its own, committed durably (the caller
- * then sets its local files aside). A rejection of the same content already recorded
- * by another process is left as it is.
+ * then sets its local files aside), under the set key's lock: never beside a load of
+ * the set in flight. A rejection of the same content already recorded by another
+ * process is left as it is; one for incompleteness gives way to this one.
  */
 export async function recordRejected(db: Db, entry: SetEntry, error: string, issues: readonly SetIssue[], more: number): Promise<void> {
   await db.tx('set-rejected', async (tx) => {
-    await tx.none(`DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2 AND status = 'waiting'`, [entry.source, entry.setKey]);
+    await tx.one(lockSet(entry));
+    await tx.none(clearProvisional(entry));
     await tx.none(
       `${insertEntry(entry, 'rejected', rejectionColumns(error, issues, more))}
        ON CONFLICT (source, set_key, content_sha256) WHERE status <> 'replaced' DO NOTHING`,
@@ -117,12 +134,32 @@ export async function recordRejected(db: Db, entry: SetEntry, error: string, iss
   });
 }
 
+/** Waits for the set key's advisory lock, held to the end of the transaction. */
+function lockSet(entry: SetEntry): string {
+  return pgp.as.format('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys(entry.source, entry.setKey));
+}
+
 /**
  * Notes that an incomplete set is waiting (its first sighting starts initWait) and says
- * whether initWait is over; if so, the set is recorded as rejected with `error`.
+ * whether initWait is over; if so, the set is recorded as rejected (incomplete) with
+ * `error`. Under the set key's lock: when a load of the set key was committed since the
+ * set was first seen waiting (or since `listedFrom`, the database time before the
+ * source was listed), the listing is stale: 'loaded', and nothing is recorded.
  */
-export async function recordWaiting(db: Db, entry: SetEntry, initWaitMs: number, error: string): Promise<'waiting' | 'expired'> {
+export async function recordWaiting(db: Db, entry: SetEntry, initWaitMs: number, error: string, listedFrom: string): Promise<'waiting' | 'expired' | 'loaded'> {
   return db.tx('set-waiting', async (tx) => {
+    await tx.one(lockSet(entry));
+    const { loaded } = await tx.one<{ loaded: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ingested_sets l
+                       WHERE l.source = $1 AND l.set_key = $2 AND l.status IN ('loaded', 'replaced')
+                         AND l.finished_at >= (SELECT least(min(w.first_seen_at), $3::timestamptz) FROM ingested_sets w
+                                                WHERE w.source = $1 AND w.set_key = $2 AND w.status = 'waiting')) AS loaded`,
+      [entry.source, entry.setKey, listedFrom],
+    );
+    if (loaded) {
+      await tx.none(clearProvisional(entry));
+      return 'loaded';
+    }
     await tx.none(`${insertEntry(entry, 'waiting')} ON CONFLICT (source, set_key, content_sha256) WHERE status <> 'replaced' DO NOTHING`);
     const { expired } = await tx.one<{ expired: boolean }>(
       `SELECT coalesce(clock_timestamp() - min(first_seen_at) >= make_interval(secs => $3 / 1000.0), false) AS expired
@@ -131,11 +168,11 @@ export async function recordWaiting(db: Db, entry: SetEntry, initWaitMs: number,
     );
     if (!expired) return 'waiting';
     await tx.none(
-      `UPDATE ingested_sets SET status = 'rejected', error = $4, finished_at = clock_timestamp()
-        WHERE source = $1 AND set_key = $2 AND content_sha256 = $3 AND status = 'waiting';
-       DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2 AND status = 'waiting'`,
+      `UPDATE ingested_sets SET status = 'rejected', incomplete = true, error = $4, finished_at = clock_timestamp()
+        WHERE source = $1 AND set_key = $2 AND content_sha256 = $3 AND status = 'waiting'`,
       [entry.source, entry.setKey, entry.contentSha256, storable(error)],
     );
+    await tx.none(clearProvisional(entry, false));
     return 'expired';
   });
 }

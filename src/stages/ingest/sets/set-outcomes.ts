@@ -1,5 +1,5 @@
-import type { NocturneError } from '../../../core/errors.js';
-import { databaseError, isDatabaseUnavailable } from '../db-errors.js';
+import { coerceError, type NocturneError } from '../../../core/errors.js';
+import { databaseError, isDatabaseUnavailable, sqlState } from '../db-errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
@@ -46,8 +46,7 @@ export async function reject(state: RunState, entry: SetEntry, members: Member[]
   try {
     await recordRejected(ctx.db, entry, error, issues.list, issues.more);
   } catch (err) {
-    if (isDatabaseUnavailable(err)) return databaseError(err, entry.setKey);
-    throw err;
+    return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
   }
   tally.rejected++;
   ctx.logger.error({ set: entry.setKey, error }, 'set rejected');
@@ -55,17 +54,21 @@ export async function reject(state: RunState, entry: SetEntry, members: Member[]
   return setAsideSet(ctx, { setKey: entry.setKey, members: asidePairs(members), summary: error, issues: issues.list, more: issues.more });
 }
 
-/** Records an incomplete set as waiting, or as rejected once initWait is over. */
+/** Records an incomplete set as waiting, or as rejected (incomplete) once initWait is over. */
 export async function wait(state: RunState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const label = members[0]?.candidate.path ?? entry.setKey;
   const error = `${label}: ${missing} (waited ${state.stage.sets.initWait})`;
-  let result: 'waiting' | 'expired';
+  let result: 'waiting' | 'expired' | 'loaded';
   try {
-    result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error);
+    result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error, state.plan.listedFrom);
   } catch (err) {
-    if (isDatabaseUnavailable(err)) return databaseError(err, entry.setKey);
-    throw err;
+    return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording it as waiting`));
+  }
+  if (result === 'loaded') {
+    tally.skipped++;
+    ctx.logger.info({ set: entry.setKey }, 'set loaded complete by another process since it was listed; skipped');
+    return undefined;
   }
   if (result === 'waiting') {
     tally.waiting++;
@@ -81,4 +84,26 @@ export async function wait(state: RunState, entry: SetEntry, members: Member[], 
 
 export function asidePairs(members: readonly Member[]): { candidate: Candidate; sha256: string }[] {
   return members.map((m) => ({ candidate: m.candidate, sha256: m.fetched.sha256 }));
+}
+
+/**
+ * A set not loaded for a reason that is not its own: counted failed (tried again next
+ * run), or left to the caller to count pending when the database is out of reach.
+ */
+export function notLoaded(state: RunState, setKey: string, error: NocturneError): NocturneError {
+  if (outOfReach(error)) return error;
+  state.tally.failed++;
+  state.ctx.logger.error({ err: error, set: setKey }, 'set not loaded; it stays pending');
+  return error;
+}
+
+/** A thrown error as a NocturneError: a database one naming the set, else as it is. */
+export function asNocturne(err: unknown, setKey: string): NocturneError {
+  return isDatabaseUnavailable(err) || sqlState(err) !== undefined ? databaseError(err, setKey) : coerceError(err);
+}
+
+/** The database itself out of reach (a retryable deadlock or serialization failure is not). */
+export function outOfReach(error: NocturneError): boolean {
+  const state = sqlState(error.cause);
+  return isDatabaseUnavailable(error) && state !== '40001' && state !== '40P01';
 }

@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import { isDatabaseUnavailable } from '../db-errors.js';
+import { isDatabaseUnavailable, sqlState } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
@@ -37,7 +37,8 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
       pgp.as.format('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [space, key]),
       pgp.as.format(
         `SELECT id, status, content_sha256 FROM ingested_sets
-          WHERE source = $1 AND set_key = $2 AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced')))`,
+          WHERE source = $1 AND set_key = $2
+            AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced') AND NOT incomplete))`,
         [entry.source, entry.setKey, entry.contentSha256],
       ),
       ...statements,
@@ -65,13 +66,26 @@ export function fastOpening(entry: SetEntry): string[] {
   return ['BEGIN', 'SET LOCAL synchronous_commit = off', pgp.as.format('SELECT 1 / pg_try_advisory_xact_lock($1, $2)::int', [space, key])];
 }
 
-/** What a refused one-message load means: busy, done, a live load appeared (take the long way), or bad data. */
-export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' {
+/**
+ * What a refused one-message load means: busy, done, a live load appeared (take the long
+ * way), bad data, or another failure of the database (not the set's fault).
+ */
+export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' | 'other' {
   const { code, constraint } = err as { code?: string; constraint?: string };
   if (code === '22012') return 'busy';
   if (code === '23505' && constraint === LEDGER_CONTENT_KEY) return 'done';
   if (code === '23505' && constraint === LEDGER_LIVE_KEY) return 'live';
-  return 'data';
+  return refusedData(err) ? 'data' : 'other';
+}
+
+/**
+ * Whether the database refused the set's rows themselves: SQLSTATE class 22 (data
+ * exception) or 23 (integrity constraint). Anything else (deadlock, serialization
+ * failure, disk full, cancel, read-only...) is not the set's fault: it stays pending.
+ */
+export function refusedData(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
 }
 
 /** Names of the ledger's unique keys (sql/state/0005_ingest_sets.sql). */
@@ -91,28 +105,23 @@ export async function commitRefused(conn: Connection, entry: SetEntry, liveId: s
  */
 export function replaceLedger(oldId: string, loadId: string): { before: string; after: string } {
   return {
-    before: pgp.as.format(`UPDATE ingested_sets SET status = 'replaced', finished_at = clock_timestamp() WHERE id = $1`, [oldId]),
+    before: pgp.as.format(`UPDATE ingested_sets SET status = 'replaced', replaced_at = clock_timestamp() WHERE id = $1`, [oldId]),
     after: pgp.as.format(`UPDATE ingested_sets SET replaced_by = $2 WHERE id = $1`, [oldId, loadId]),
   };
 }
 
-/** Drops the waiting rows of the set key: it is complete now. */
-export function clearWaiting(entry: SetEntry): string {
-  return pgp.as.format(`DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2 AND status = 'waiting'`, [entry.source, entry.setKey]);
-}
-
 /**
- * Sends the set's rows with its ledger row and the COMMIT in one message. A refusal by
- * the database (a constraint) is returned, with the transaction rolled back; the
- * database being out of reach is thrown.
+ * Sends the set's rows with its ledger row and the COMMIT in one message. A refusal of
+ * the data (see refusedData()) is returned, with the transaction rolled back; any other
+ * failure is thrown (the set stays pending).
  */
 export async function commitRows(conn: Connection, statements: readonly string[], logger: Logger, label: string): Promise<Error | undefined> {
   try {
     await conn.none([...statements, 'COMMIT'].join(';\n'));
     return undefined;
   } catch (err) {
-    if (isDatabaseUnavailable(err)) throw err;
+    if (isDatabaseUnavailable(err) || !refusedData(err)) throw err;
     if (!(await rollback(conn, logger, label))) throw err;
-    return err instanceof Error ? err : new Error(String(err));
+    return err as Error;
   }
 }

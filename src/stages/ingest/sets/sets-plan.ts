@@ -7,7 +7,7 @@ import { compileGrammar, type FileNameGrammar } from './file-names.js';
 import { canonical, FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
 import type { SetTables } from './load-set.js';
 import type { MetadataPart } from './metadata.js';
-import { readCatalogue, type CatalogueTable } from './table-columns.js';
+import { naturalKeyProblem, readCatalogue, type CatalogueTable } from './table-columns.js';
 
 export type SpecName = MetadataPart | 'observations' | 'features' | 'tracking';
 
@@ -19,6 +19,8 @@ export interface SetsPlan {
   naturalKeys: Record<MetadataPart, readonly string[]>;
   metadataTables: Record<MetadataPart, CatalogueTable>;
   initWaitMs: number;
+  /** Database time before the source was listed: a load committed since makes the listing stale. */
+  listedFrom: string;
 }
 
 /** The catalogue tables a sets declaration names. */
@@ -67,13 +69,17 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     specs.set('tracking', { ...base, table: table(sets.tracking.table), localId: undefined, references, generated: [LOAD_ID] });
     tracking = { table: table(sets.tracking.table), featureColumn };
   }
+  for (const part of ['frcInfo', 'observatory'] as const) {
+    const problem = await naturalKeyProblem(db, table(sets[part].table), sets[part].naturalKey);
+    if (problem) throw new NocturneError('CONFIG_INVALID', `ingest.sets.${part}.naturalKey: ${problem}`);
+  }
   const observations = table(sets.observations.table);
-  let sequences: { ledger: string | null; observations: string | null };
+  let sequences: { ledger: string | null; observations: string | null; now: string };
   try {
-    sequences = await db.one(`SELECT pg_get_serial_sequence('ingested_sets', 'id') AS ledger, pg_get_serial_sequence($1, $2) AS observations`, [
-      observations.sql,
-      observations.identity?.name ?? 'id',
-    ]);
+    sequences = await db.one(
+      `SELECT pg_get_serial_sequence('ingested_sets', 'id') AS ledger, pg_get_serial_sequence($1, $2) AS observations, clock_timestamp()::text AS now`,
+      [observations.sql, observations.identity?.name ?? 'id'],
+    );
   } catch (err) {
     throw databaseError(err, 'reading the sequences of the ledger and of observations');
   }
@@ -93,5 +99,6 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     naturalKeys: { frcInfo: sets.frcInfo.naturalKey, observatory: sets.observatory.naturalKey },
     metadataTables: { frcInfo: table(sets.frcInfo.table), observatory: table(sets.observatory.table) },
     initWaitMs,
+    listedFrom: sequences.now,
   };
 }

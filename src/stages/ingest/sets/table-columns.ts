@@ -87,3 +87,32 @@ export async function readCatalogue(db: Db, schema: string, tables: readonly str
   }
   return found;
 }
+
+/**
+ * Why `key` cannot serve as the natural key of `table`, if so: metadata rows are
+ * inserted ON CONFLICT DO NOTHING and then found by it, so it must be exactly the
+ * columns of a unique index, and one treating NULLs as equal (NULLS NOT DISTINCT) when
+ * a key column may be NULL (else each load would insert the row again).
+ */
+export async function naturalKeyProblem(db: Db, table: CatalogueTable, key: readonly string[]): Promise<string | undefined> {
+  const absent = key.filter((column) => !table.columns.has(column));
+  if (absent.length > 0) return `table ${table.name} has no column ${absent.join(', ')}`;
+  let indexes: { name: string; columns: string[]; nulls_not_distinct: boolean }[];
+  try {
+    indexes = await db.any(
+      `SELECT i.indexrelid::regclass::text AS name, array_agg(a.attname::text) AS columns, i.indnullsnotdistinct AS nulls_not_distinct
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        GROUP BY i.indexrelid, i.indnullsnotdistinct`,
+      [table.sql],
+    );
+  } catch (err) {
+    throw databaseError(err, `reading the unique indexes of ${table.name}`);
+  }
+  const wanted = [...key].sort().join(',');
+  const exact = indexes.filter((index) => [...index.columns].sort().join(',') === wanted);
+  if (exact.length === 0) return `table ${table.name} has no unique constraint on exactly (${key.join(', ')})`;
+  const nullable = key.filter((column) => !table.columns.get(column)!.notNull);
+  if (nullable.length === 0 || exact.some((index) => index.nulls_not_distinct)) return undefined;
+  return `unique index ${exact[0]!.name} on (${key.join(', ')}) treats NULLs as distinct, and ${nullable.join(', ')} may be NULL: declare it UNIQUE NULLS NOT DISTINCT`;
+}
