@@ -197,8 +197,9 @@ export async function createWorld(): Promise<World> {
     pipelines: Object.fromEntries(pipelines.map((p) => [p.name, p.yaml])),
     extra: {
       host: { name: 'faults' },
+      // A submission a kill cut off before sbatch is resubmitted after lostAfter: short, for a short night.
       database: { url: t.url, schema: t.schema, poolSize: 12 },
-      executor: { type: 'slurm', slurm: { partition: r.slurm.partition, pollInterval: '1s', lostAfter: '2m' } },
+      executor: { type: 'slurm', slurm: { partition: r.slurm.partition, pollInterval: '1s', lostAfter: '30s' } },
     },
   });
   const expectedCsv = (o: NightObs) => {

@@ -49,16 +49,17 @@ export class RunTracker {
     return this.#o.ctx.clock.now().getTime();
   }
 
-  #live(record: JobRecord, tasks: readonly TaskRecord[]): void {
-    const now = this.#now();
-    const entries = tasks.map((t): [number, LiveTask] => [t.index, { ...t, lastSeenMs: now, markerWaitSinceMs: null }]);
+  #live(record: JobRecord, tasks: readonly TaskRecord[], seenMs = this.#now()): void {
+    const entries = tasks.map((t): [number, LiveTask] => [t.index, { ...t, lastSeenMs: seenMs, markerWaitSinceMs: null }]);
     this.#jobs.set(record.name, { record, tasks: new Map(entries) });
   }
 
   async load(): Promise<void> {
     for (const { tasks, ...record } of await this.#o.store.activeJobs()) {
       if (tasks.length === 0) continue;
-      this.#live(record, tasks);
+      // A job never confirmed was last known at its submission: its LOST clock starts
+      // then, not again at each restart (restarts in a row would keep it waiting forever).
+      this.#live(record, tasks, record.schedulerId === null ? record.createdAt.getTime() : undefined);
       this.#o.ctx.logger.info({ job: record.name, schedulerId: record.schedulerId, tasks: tasks.length }, 're-attached job');
     }
     const repaired = await this.#o.store.repair();

@@ -21,6 +21,18 @@ import {
   type Harness,
 } from './harness.js';
 
+/** A job whose token was saved but which never reached sbatch (nocturne died in between). */
+async function ghostJob(h: Harness, P: string): Promise<number> {
+  const input = await h.writeObs(P, NIGHT, 'ghost', { seed: 3 });
+  const store = new RunStore(h.t.db, P);
+  await store.register([{ input, obs: 'ghost', night: NIGHT }]);
+  return store.createJob({
+    token: '00deadbeef', name: `noc-${P}-00deadbeef`, pipeline: P, runId: null, executor: 'slurm', isArray: false,
+    jobDir: path.join(h.dir, `work/run/${P}/00deadbeef`), scriptPath: path.join(h.dir, `work/run/${P}/00deadbeef/job.sh`),
+    argv: ['sbatch'], tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
+  });
+}
+
 describe.concurrent('run stage on SLURM: recovery', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -69,15 +81,7 @@ describe.concurrent('run stage on SLURM: recovery', () => {
   it('declares a job that SLURM never heard of LOST, never a success, and submits the observation again', async () => {
     const P = 'lost';
     const pipeline = h.pipeline(P);
-    const input = await h.writeObs(P, NIGHT, 'ghost', { seed: 3 });
-    // As if nocturne died between saving the token and calling sbatch.
-    const store = new RunStore(h.t.db, P);
-    await store.register([{ input, obs: 'ghost', night: NIGHT }]);
-    await store.createJob({
-      token: '00deadbeef', name: 'noc-lost-00deadbeef', pipeline: P, runId: null, executor: 'slurm', isArray: false,
-      jobDir: path.join(h.dir, 'work/run/lost/00deadbeef'), scriptPath: path.join(h.dir, 'work/run/lost/00deadbeef/job.sh'),
-      argv: ['sbatch'], tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, 'ghost.log') }],
-    });
+    await ghostJob(h, P);
 
     const outcome = await h.run(pipeline);
     expect(outcome).toMatchObject({ ok: true, stats: { lost: 1, completed: 1, failed: 0, jobs: 1 } });
@@ -162,5 +166,23 @@ describe.concurrent('run stage on SLURM: recovery', () => {
 
     const again = await h.run(pipeline);
     expect(again).toMatchObject({ ok: true, stats: { jobs: 0, submitted: 0, completed: 1 } });
+  });
+});
+
+describe('run stage on SLURM: a submission never confirmed, long ago', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('recovery-old', 'slurm', { lostAfter: '10m' });
+  });
+  afterAll(async () => h?.close());
+
+  it('counts the LOST delay from the submission, not from each restart', async () => {
+    const P = 'old';
+    const id = await ghostJob(h, P);
+    await h.t.db.none(`UPDATE jobs SET created_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    // lostAfter is 10 minutes: only the submission time can make the ghost LOST at once.
+    const outcome = await h.run(h.pipeline(P));
+    expect(outcome).toMatchObject({ ok: true, stats: { lost: 1, completed: 1, failed: 0 } });
+    expect(await observationStates(h.t, P)).toEqual({ ghost: 'done' });
   });
 });
