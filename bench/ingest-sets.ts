@@ -18,15 +18,14 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../src/config/schema.js';
 import type { NocturneConfig } from '../src/config/types.js';
-import { systemClock } from '../src/core/clock.js';
 import { closeDb, openDb, type Db } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { createLogger } from '../src/log/logger.js';
 import { createIngestStage, installCatalogue } from '../src/stages/ingest/index.js';
 import type { StageOutcome } from '../src/stages/types.js';
 import { HFC_CODES, writeHfcSets, type HfcCode } from '../test/helpers/hfc-sets.js';
 import { rig } from '../test/helpers/rig.js';
 import { timed } from './timing.js';
+import { directContext } from '../test/helpers/stage-context.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -110,24 +109,10 @@ async function benchConfig(dir: string, url: string, state: string, catalogue: s
   };
 }
 
-const quiet = createLogger({ level: 'warn', destination: { write: () => undefined } });
 let runId = 1;
 
 function context(config: NocturneConfig, db: Db, code: HfcCode) {
-  return {
-    config,
-    pipeline: config.pipelines.get(code)!,
-    db,
-    logger: quiet,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    runId: runId++,
-    slot: new Date(),
-    date: '2014-02-21',
-    dryRun: false,
-    progress: { update: () => undefined, done: () => undefined },
-    print: () => undefined,
-  };
+  return directContext(config, { pipeline: code, db, runId: runId++, date: '2014-02-21' });
 }
 
 /**

@@ -10,13 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
-import { systemClock } from '../../../src/core/clock.js';
 import type { Db } from '../../../src/db/database.js';
-import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, installCatalogue } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
 
 /** The example codes of the repository: their pipelines/<code>.yaml give the sets declaration. */
 export type CodeName = 'sdoss' | 'spoca-ar' | 'rabat3';
@@ -114,24 +113,9 @@ export interface SetLedgerRow {
   replaced_at: Date | null;
 }
 
-const quietLogger = createLogger({ level: 'warn', destination: { write: () => undefined } });
-
 /** A stage context for calling the stage directly, outside executeStage (no run history). */
 export function directContext(config: NocturneConfig, code: string, db: Db, runId: number): StageContext {
-  return {
-    config,
-    pipeline: config.pipelines.get(code)!,
-    db,
-    logger: quietLogger,
-    clock: systemClock,
-    signal: new AbortController().signal,
-    runId,
-    slot: new Date(),
-    date: '2014-02-21',
-    dryRun: false,
-    progress: { update: () => undefined, done: () => undefined },
-    print: () => undefined,
-  };
+  return stageContext(config, { pipeline: code, db, runId, date: '2014-02-21' });
 }
 
 export async function createSetsWorld(label: string, options: SetsWorldOptions = {}): Promise<SetsWorld> {

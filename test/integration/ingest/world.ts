@@ -9,13 +9,12 @@ import { parse, stringify } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
-import { systemClock } from '../../../src/core/clock.js';
-import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, type IngestDeps } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
 import { installFeatureTables } from '../../helpers/feature-tables.js';
+import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ingest/', import.meta.url));
 const TS = '%Y-%m-%dT%H:%M:%S';
@@ -94,23 +93,8 @@ export async function loadWorldConfig(spec: WorldSpec): Promise<NocturneConfig> 
 
 /** A stage context for calling the runner directly, outside executeStage (no run history). */
 export function directContext(config: NocturneConfig, db: Db, runId: number, signal?: AbortSignal): StageContext {
-  return {
-    config,
-    pipeline: config.pipelines.get('sdoss')!,
-    db,
-    logger: quietLogger,
-    clock: systemClock,
-    signal: signal ?? new AbortController().signal,
-    runId,
-    slot: new Date(),
-    date: '2026-11-21',
-    dryRun: false,
-    progress: { update: () => undefined, done: () => undefined },
-    print: () => undefined,
-  };
+  return stageContext(config, { pipeline: 'sdoss', db, runId, date: '2026-11-21', ...(signal ? { signal } : {}) });
 }
-
-const quietLogger = createLogger({ level: 'warn', destination: { write: () => undefined } });
 
 export interface IngestWorld {
   readonly spec: WorldSpec;
