@@ -5,7 +5,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
@@ -203,13 +203,5 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
 
 /** For a test file: a factory of worlds, each closed after the test that made it. */
 export function useSetsWorlds(): (label: string, options?: SetsWorldOptions) => Promise<SetsWorld> {
-  const open: SetsWorld[] = [];
-  afterEach(async () => {
-    for (const world of open.splice(0)) await world.close();
-  });
-  return async (label, options) => {
-    const world = await createSetsWorld(label, options);
-    open.push(world);
-    return world;
-  };
+  return closedAfterEach(createSetsWorld);
 }
