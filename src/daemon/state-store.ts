@@ -20,7 +20,7 @@ export interface StateStore {
 /** Opens the state database and brings its schema up to date (under the migration lock). */
 export async function connectState(config: NocturneConfig, logger: Logger): Promise<StateStore> {
   const { schema } = config.daemon.database;
-  const db = await openDbFromConfig(config.daemon.database, 'nocturne-daemon');
+  const db = await openDbFromConfig(config.daemon.database, 'nocturne-daemon', logger);
   try {
     const { applied, current } = await migrate(db, schema);
     logger.info({ schema, applied, schemaVersion: current }, 'state schema ready');

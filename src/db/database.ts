@@ -2,6 +2,7 @@ import pgPromise, { type IDatabase, type IMain } from 'pg-promise';
 import type { IConnectionParameters } from 'pg-promise/typescript/pg-subset.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { DaemonConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
 
 export type Db = IDatabase<unknown>;
 
@@ -18,6 +19,12 @@ export interface DbOptions {
   schema: string;
   poolSize?: number;
   applicationName?: string;
+  /**
+   * Told when the server closes an idle pooled connection (a restart, an admin's
+   * pg_terminate_backend). The pool has already dropped it; the next query opens another.
+   * @default a process warning
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 export function openDb(options: DbOptions): Db {
@@ -30,10 +37,21 @@ export function openDb(options: DbOptions): Db {
     // A dead server must not hang a stage: fail fast, the next run tries again.
     connectionTimeoutMillis: 10_000,
   };
-  return pgp(connection);
+  const db = pgp(connection);
+  // pg-pool re-emits an idle client's error on the pool, and an 'error' event nobody
+  // listens to kills the process. pg-promise's own listener goes as soon as the pool
+  // starts ending, before its clients' sockets have closed: a server stopped right after
+  // closeDb() (the demo's) would crash the process. This one stays.
+  const onIdleError = options.onIdleError ?? ((err: Error) => process.emitWarning(`idle database connection closed: ${err.message}`));
+  db.$pool.on('error', onIdleError);
+  return db;
 }
 
-export async function openDbFromConfig(database: DaemonConfig['database'], applicationName?: string): Promise<Db> {
+export async function openDbFromConfig(
+  database: DaemonConfig['database'],
+  applicationName?: string,
+  logger?: Logger,
+): Promise<Db> {
   const password = database.password ? await resolveSecret(database.password) : undefined;
   return openDb({
     url: database.url,
@@ -41,6 +59,9 @@ export async function openDbFromConfig(database: DaemonConfig['database'], appli
     poolSize: database.poolSize,
     ...(password === undefined ? {} : { password }),
     ...(applicationName === undefined ? {} : { applicationName }),
+    ...(logger === undefined
+      ? {}
+      : { onIdleError: (err: Error) => logger.warn({ err }, 'the database closed an idle connection; the next query opens another') }),
   });
 }
 

@@ -65,7 +65,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const config = await load();
     options.print(`embedded PostgreSQL on 127.0.0.1:${PG_PORT}, FTP archive on 127.0.0.1:${FTP_PORT}`);
 
-    const db = openDb({ url: pg.url, password: pg.password, schema: config.daemon.database.schema });
+    const db = openDb({
+      url: pg.url,
+      password: pg.password,
+      schema: config.daemon.database.schema,
+      onIdleError: (err) => options.logger.warn({ err }, 'the demo database closed an idle connection'),
+    });
     const result: DemoResult = {
       totals: { run: {}, upload: {}, ingest: {} },
       failures: [],
