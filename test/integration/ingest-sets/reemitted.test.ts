@@ -41,7 +41,7 @@ describe('ingest sets mode: re-emitted sets', () => {
     expect(mine[0]!.replaced_by).toBe(mine[1]!.id);
     // The replaced load keeps the time it was loaded (ingestion_stats counts it on that night).
     expect(mine[0]!.finished_at).toEqual(loadedAt);
-    expect(mine[0]!.replaced_at!.getTime()).toBeGreaterThanOrEqual(mine[1]!.finished_at!.getTime());
+    expect(mine[0]!.replaced_at).toEqual(mine[1]!.finished_at);
     expect(await w.count('observations')).toBe(4);
     const rows = await w.db.any<{ feat_filename: string; load_id: string; x: number }>(
       `SELECT feat_filename, load_id::text, feat_x_arcsec AS x FROM $1:name.sunspots ORDER BY feat_filename, row_ordinal`,
@@ -100,13 +100,18 @@ describe('ingest sets mode: re-emitted sets', () => {
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
     const track = (await w.ledger()).find((r) => r.kind === 'track')!;
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2, 50));
-    expect((await w.run()).stats).toMatchObject({ loaded: 1, replaced: 1 });
+    const replacing = await w.run();
+    expect(replacing.stats).toMatchObject({ loaded: 1, replaced: 1, untracked: 1 });
+    expect(replacing.summary).toContain('1 tracking rows removed with replaced features');
     const linked = await w.db.any<{ track_id: number; row_ordinal: number; x: number; load_id: string }>(
       `SELECT t.track_id, a.row_ordinal, a.feat_x_pix AS x, t.load_id::text FROM $1:name.activeregions_tracking t
          JOIN $1:name.activeregions a ON a.id_ar = t.ar_id ORDER BY t.track_id`,
       [w.hfc],
     );
-    // Row 3 is gone from the new features: its tracking row goes with it.
+    // Row 3 is gone from the new features: its tracking row goes with it, and the track file's ledger row says so.
     expect(linked).toEqual([{ track_id: 7, row_ordinal: 2, x: 151, load_id: track.id }]);
+    const after = (await w.ledger()).find((r) => r.id === track.id)!;
+    expect(after).toMatchObject({ status: 'loaded', rows: { activeregions_tracking: 1 } });
+    expect(after.error).toMatch(/^1 tracking rows removed with their features when spoca-ar_301_\S+ was replaced by load \d+$/);
   });
 });

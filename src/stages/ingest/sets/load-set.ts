@@ -1,4 +1,5 @@
 import type { Logger } from '../../../log/logger.js';
+import { pgp } from '../../../db/database.js';
 import { isDatabaseUnavailable } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
 import { FEAT_FILENAME, LOAD_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
@@ -35,10 +36,23 @@ export interface CompleteSet {
 
 export type SetResult =
   | { kind: 'busy' | 'done' }
-  | { kind: 'loaded'; loadId: string; rows: Record<string, number>; replaced: string | undefined }
+  | {
+      kind: 'loaded';
+      loadId: string;
+      rows: Record<string, number>;
+      replaced: string | undefined;
+      /** Tracking rows removed with features the new content no longer has, per track file. */
+      untracked?: Untracked[];
+    }
   | { kind: 'refused'; error: string }
   /** Bad content: issues were added; `error` is a refusal by the database, if that is what it was. */
   | { kind: 'rejected'; error?: string };
+
+export interface Untracked {
+  /** The track file (its set key) whose rows pointed at the vanished features. */
+  track: string;
+  rows: number;
+}
 
 /** Features per INSERT statement: a few hundred KB of SQL at most. */
 const ROWS_PER_INSERT = 500;
@@ -90,7 +104,7 @@ export async function loadSet(
       ...(swap && old ? [swap.after, ...retire(tables, old)] : []),
       insertObservations(tables.observations, init, obsIds, loadId, ids),
       ...(feat && feat.rows.length > 0 ? insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids) : []),
-      ...(old && tables.tracking ? [repoint(tables, loadId)] : []),
+      ...(old && tables.tracking ? [repoint(tables, loadId), untrack(tables, set.entry.setKey, loadId)] : []),
     ];
   };
   const refusal = (err: Error): SetResult => ({ kind: 'rejected', error: `${refusedIn(err, tables, set)}: refused by the database: ${err.message}` });
@@ -121,10 +135,12 @@ export async function loadSet(
   }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
-  const refused = await commitRows(conn, [clearProvisional(set.entry), ...load(opened.live?.id)], logger, set.entry.setKey);
-  if (refused) return refusal(refused);
+  const statements = [clearProvisional(set.entry), ...load(opened.live?.id)];
+  const committed = await commitRows(conn, statements, logger, set.entry.setKey);
+  if ('refused' in committed) return refusal(committed.refused);
   cache.keep(metadata);
-  return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id };
+  const untracked = opened.live && tables.tracking ? (committed.results[statements.length - 1] as Untracked[]) : [];
+  return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
 }
 
 /** The observations' local ids, in file order; a repeated one is an issue. */
@@ -264,6 +280,30 @@ function repoint(tables: SetTables, loadId: string): string {
   return `INSERT INTO ${tracking!.table.sql} (${columns.map((c) => `"${c}"`).join(', ')}) OVERRIDING SYSTEM VALUE
           SELECT ${values.join(', ')} FROM ${RETRACK} r
             JOIN ${features.sql} f ON f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = ${loadId}`;
+}
+
+/**
+ * The tracking rows kept aside by retire() that repoint() could not put back (the new
+ * content has fewer features): their track files' ledger rows are recounted and say
+ * why, and the statement returns them (last of the load: see loadSet()).
+ */
+function untrack(tables: SetTables, setKey: string, loadId: string): string {
+  const { features, tracking } = tables;
+  const relname = tracking!.table.relname;
+  const why = `tracking rows removed with their features when ${setKey} was replaced by load ${loadId}`;
+  return pgp.as.format(
+    `WITH lost AS (
+       SELECT r.load_id, count(*) AS n FROM ${RETRACK} r
+        WHERE NOT EXISTS (SELECT 1 FROM ${features.sql} f
+                           WHERE f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = $3)
+        GROUP BY r.load_id)
+     UPDATE ingested_sets s
+        SET rows = jsonb_set(s.rows, ARRAY[$1], to_jsonb((s.rows->>$1)::bigint - lost.n)),
+            error = concat_ws('; ', s.error, lost.n || ' ' || $2)
+       FROM lost WHERE s.id = lost.load_id
+     RETURNING s.set_key AS track, lost.n::int AS rows`,
+    [relname, why, loadId],
+  );
 }
 
 /** The member whose rows the database refused, as far as its error says. */

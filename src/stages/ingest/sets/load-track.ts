@@ -88,7 +88,7 @@ export async function loadTrack(conn: Connection, tables: SetTables, entry: SetE
   statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) }));
   if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
   if (values.length > 0) statements.push(`INSERT INTO ${tracking.table.sql} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${values.join(',\n')}`);
-  const refused = await commitRows(conn, statements, logger, entry.setKey);
-  if (refused) return { kind: 'rejected', error: `${track.label}: refused by the database: ${refused.message}` };
+  const committed = await commitRows(conn, statements, logger, entry.setKey);
+  if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
   return { kind: 'loaded', loadId, rows, replaced: old };
 }

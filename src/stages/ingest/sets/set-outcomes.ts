@@ -20,6 +20,13 @@ export async function outcome(state: RunState, entry: SetEntry, members: Member[
     case 'loaded':
       tally.add(result.rows, result.replaced !== undefined);
       ctx.logger.debug({ set: entry.setKey, loadId: result.loadId, rows: result.rows, replaced: result.replaced }, 'set loaded');
+      for (const { track, rows } of ('untracked' in result && result.untracked) || []) {
+        tally.untracked += rows;
+        ctx.logger.warn(
+          { set: entry.setKey, loadId: result.loadId, track, rows },
+          `${track}: ${rows} tracking rows removed: their features are not in the new content of ${entry.setKey}`,
+        );
+      }
       return undefined;
     case 'refused':
       tally.refused++;

@@ -9,6 +9,8 @@ export class SetTally {
   loaded = 0;
   /** Loads that replaced an earlier load of the same set (re-emitted with other content). */
   replaced = 0;
+  /** Tracking rows removed by a replace because their features are not in the new content. */
+  untracked = 0;
   /** Catalogue rows written (observations, features, tracking rows). */
   rows = 0;
   skipped = 0;
@@ -27,9 +29,9 @@ export class SetTally {
   }
 
   stats(): Record<string, number> {
-    const { files, sets, loaded, replaced, rows, skipped, waiting, refused, rejected, failed, pending } = this;
+    const { files, sets, loaded, replaced, untracked, rows, skipped, waiting, refused, rejected, failed, pending } = this;
     // "inserted" as in single-CSV mode: what dashboards and the demo summary read.
-    return { files, sets, loaded, replaced, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
+    return { files, sets, loaded, replaced, untracked, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
   }
 
   outcome(stopped: NocturneError | undefined, firstError: NocturneError | undefined): StageOutcome {
@@ -39,6 +41,7 @@ export class SetTally {
       `${this.waiting} waiting`,
       `${this.rejected} rejected`,
     ];
+    if (this.untracked > 0) parts.push(`${this.untracked} tracking rows removed with replaced features`);
     if (this.refused > 0) parts.push(`${this.refused} refused (re-emitted, kept)`);
     if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
     let summary = parts.join(', ');

@@ -105,23 +105,32 @@ export async function commitRefused(conn: Connection, entry: SetEntry, liveId: s
  */
 export function replaceLedger(oldId: string, loadId: string): { before: string; after: string } {
   return {
-    before: pgp.as.format(`UPDATE ingested_sets SET status = 'replaced', replaced_at = clock_timestamp() WHERE id = $1`, [oldId]),
-    after: pgp.as.format(`UPDATE ingested_sets SET replaced_by = $2 WHERE id = $1`, [oldId, loadId]),
+    before: pgp.as.format(`UPDATE ingested_sets SET status = 'replaced' WHERE id = $1`, [oldId]),
+    // replaced_at is the replacing load's finished_at, to the microsecond.
+    after: pgp.as.format(
+      `UPDATE ingested_sets SET replaced_by = $2, replaced_at = (SELECT finished_at FROM ingested_sets WHERE id = $2) WHERE id = $1`,
+      [oldId, loadId],
+    ),
   };
 }
 
 /**
- * Sends the set's rows with its ledger row and the COMMIT in one message. A refusal of
- * the data (see refusedData()) is returned, with the transaction rolled back; any other
- * failure is thrown (the set stays pending).
+ * Sends the set's rows with its ledger row and the COMMIT in one message; resolves to
+ * each statement's rows (in `statements` order). A refusal of the data (see
+ * refusedData()) is returned, with the transaction rolled back; any other failure is
+ * thrown (the set stays pending).
  */
-export async function commitRows(conn: Connection, statements: readonly string[], logger: Logger, label: string): Promise<Error | undefined> {
+export async function commitRows(
+  conn: Connection,
+  statements: readonly string[],
+  logger: Logger,
+  label: string,
+): Promise<{ refused: Error } | { results: unknown[][] }> {
   try {
-    await conn.none([...statements, 'COMMIT'].join(';\n'));
-    return undefined;
+    return { results: await conn.multi([...statements, 'COMMIT'].join(';\n')) };
   } catch (err) {
     if (isDatabaseUnavailable(err) || !refusedData(err)) throw err;
     if (!(await rollback(conn, logger, label))) throw err;
-    return err as Error;
+    return { refused: err as Error };
   }
 }
