@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
-import { formatPath, type Problem } from './issues.js';
+import { formatPath, type DocPath, type Problem } from './issues.js';
 import type { ConfigIssue } from './types.js';
 
 /** One YAML file, parsed with its positions kept so that every problem can be located. */
@@ -75,18 +76,38 @@ export function locate(source: YamlSource, found: Problem): ConfigIssue {
   return { file: source.display, line, col, message: owner === '' ? found.message : `${owner}: ${found.message}` };
 }
 
+/**
+ * Where a key sits in a YAML file, for a problem found after loading (e.g. by looking at
+ * the database), so that it points at the line to edit: the key, else the nearest
+ * ancestor present. An unreadable file (the loader reported it) locates at 1:1.
+ */
+export async function yamlLocator(file: string): Promise<(path: DocPath) => { line: number; col: number }> {
+  const { doc, lineCounter } = parseYaml(file, await readFile(file, 'utf8').catch(() => ''));
+  return (path) => {
+    for (let depth = path.length; depth > 0; depth--) {
+      const offset = keyOffset(doc, path.slice(0, depth));
+      if (offset !== undefined) return lineCounter.linePos(offset);
+    }
+    return { line: 1, col: 1 };
+  };
+}
+
+/** Where the last key of `path` is written, if it is. */
+function keyOffset(doc: Document.Parsed, path: DocPath): number | undefined {
+  const parent = doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const last = String(path[path.length - 1]);
+  const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+  return pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+}
+
 function offsetOf(doc: Document.Parsed, path: Problem['path'], anchor: Problem['anchor']): number {
   if (path.length === 0) return doc.contents?.range?.[0] ?? 0;
   const parentPath = path.slice(0, -1);
   if (anchor === 'missing') return offsetOf(doc, parentPath, 'key');
   if (anchor === 'key') {
-    const parent = doc.getIn(parentPath, true);
-    const last = String(path[path.length - 1]);
-    if (isMap(parent)) {
-      for (const pair of parent.items) {
-        if (isScalar(pair.key) && String(pair.key.value) === last && pair.key.range) return pair.key.range[0];
-      }
-    }
+    const offset = keyOffset(doc, path);
+    if (offset !== undefined) return offset;
   }
   const node = doc.getIn(path, true);
   if (isNode(node) && node.range) return node.range[0];

@@ -3,7 +3,8 @@ import { ingestMode, type ColumnType, type IngestStageConfig } from '../../confi
 import type { ConfigIssue, LoadedPipeline, NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import { checkSetTargets } from './sets/check-set-targets.js';
-import { yamlLocator, type YamlPath } from './yaml-position.js';
+import type { DocPath } from '../../config/issues.js';
+import { yamlLocator } from '../../config/locate.js';
 
 /** PostgreSQL types (pg_type.typname) a declared column type may be loaded into without loss. */
 const COMPATIBLE: Record<ColumnType, readonly string[]> = {
@@ -45,7 +46,7 @@ export async function checkIngestTargets(db: Db, config: NocturneConfig): Promis
 async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStageConfig): Promise<ConfigIssue[]> {
   const locate = await yamlLocator(pipeline.file);
   const issues: ConfigIssue[] = [];
-  const issue = (at: YamlPath, message: string) => issues.push({ file: pipeline.file, ...locate(['ingest', ...at]), message });
+  const issue = (at: DocPath, message: string) => issues.push({ file: pipeline.file, ...locate(['ingest', ...at]), message });
   const table = stage.table;
 
   for (const [name, spec] of Object.entries(stage.columns)) {

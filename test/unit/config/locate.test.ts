@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatIssues, type Anchor, type DocPath } from '../../../src/config/issues.js';
-import { locate, parseYaml } from '../../../src/config/locate.js';
+import { locate, parseYaml, yamlLocator } from '../../../src/config/locate.js';
 
 const TEXT = `# a comment
 run:
@@ -71,5 +74,22 @@ describe('parseYaml', () => {
   it('counts lines the same with CRLF line ends', () => {
     const source = parseYaml('p.yaml', 'a: 1\r\nb:\r\n  c: 2\r\n');
     expect(locate(source, { path: ['b', 'c'], anchor: 'value', message: 'here' })).toMatchObject({ line: 3, col: 6 });
+  });
+});
+
+describe('yamlLocator (problems found after loading, e.g. in the database)', () => {
+  it('points at the key, else at its nearest ancestor present, else at 1:1', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-locator-'));
+    try {
+      const file = path.join(dir, 'p.yaml');
+      await writeFile(file, TEXT);
+      const find = await yamlLocator(file);
+      expect(find(['run', 'inputs', 'glob'])).toEqual({ line: 5, col: 12 });
+      expect(find(['run', 'inputs', 'nowhere', 'deeper'])).toEqual({ line: 5, col: 3 });
+      expect(find(['absent'])).toEqual({ line: 1, col: 1 });
+      expect((await yamlLocator(path.join(dir, 'gone.yaml')))(['run'])).toEqual({ line: 1, col: 1 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,8 @@ import type { SetsIngestConfig } from '../../../config/schema.js';
 import type { ConfigIssue, LoadedPipeline } from '../../../config/types.js';
 import type { Db } from '../../../db/database.js';
 import { coerceError } from '../../../core/errors.js';
-import { yamlLocator, type YamlPath } from '../yaml-position.js';
+import type { DocPath } from '../../../config/issues.js';
+import { yamlLocator } from '../../../config/locate.js';
 import { FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL } from './header-map.js';
 import { casterFor } from './hfc-casts.js';
 import { setTableNames } from './sets-plan.js';
@@ -18,7 +19,7 @@ import { naturalKeyProblem, readCatalogue, type CatalogueTable } from './table-c
 export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: SetsIngestConfig): Promise<ConfigIssue[]> {
   const locate = await yamlLocator(pipeline.file);
   const issues: ConfigIssue[] = [];
-  const issue = (at: YamlPath, message: string) => issues.push({ file: pipeline.file, ...locate(['ingest', 'sets', ...at]), message });
+  const issue = (at: DocPath, message: string) => issues.push({ file: pipeline.file, ...locate(['ingest', 'sets', ...at]), message });
   const { sets } = stage;
   const existing = await db.any<{ relname: string }>(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
@@ -42,7 +43,7 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   } catch (err) {
     return [{ file: pipeline.file, ...locate(['ingest', 'sets', 'catalogue']), message: coerceError(err).message }];
   }
-  const need = (part: string, table: CatalogueTable, column: string, why: string, at: YamlPath = [part]) => {
+  const need = (part: string, table: CatalogueTable, column: string, why: string, at: DocPath = [part]) => {
     if (!table.columns.has(column)) issue(at, `ingest.sets.${part}: table ${table.name} has no column ${column} (${why})`);
   };
   for (const [part, name] of parts) {
