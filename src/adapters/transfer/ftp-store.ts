@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client, FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
@@ -134,12 +135,18 @@ class FtpSession implements RemoteSession {
 
   async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
-      const infos: FileInfo[] = await this.#guard.run('list', at, () =>
-        this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))),
-      );
+      const infos: FileInfo[] = await this.#guard.run('list', at, async () => {
+        const listed = await this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err)));
+        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to
+        // trust, so a file's time comes from MDTM (one round trip, far cheaper than the
+        // download it saves an ingest run that already has the file).
+        for (const info of listed) {
+          if (info.isFile && info.modifiedAt === undefined) info.modifiedAt = await this.#client.lastMod(path.posix.join(at, info.name)).catch(unlessUnsupported);
+        }
+        return listed;
+      });
       return infos
         .filter((info) => info.isDirectory || info.isFile)
-        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust.
         .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }));
     });
   }
@@ -177,6 +184,12 @@ class FtpSession implements RemoteSession {
 
 function isMissing(err: unknown): boolean {
   return err instanceof FTPError && (err.code === NOT_FOUND || err.code === 450);
+}
+
+/** A server without MDTM (502, 500), or a file gone since the listing (550), gives no time. */
+function unlessUnsupported(err: unknown): undefined {
+  if (err instanceof FTPError && [500, 502, 504, NOT_FOUND].includes(err.code)) return undefined;
+  throw err;
 }
 
 function nullIfMissing(err: unknown): null {

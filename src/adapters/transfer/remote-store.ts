@@ -7,8 +7,8 @@ export interface RemoteEntry {
   sizeBytes: number;
   isDirectory: boolean;
   /**
-   * Modification time as the server reports it: SFTP and local (to the second), FTP only
-   * when the server offers MLSD. With path and size it lets ingest skip files it has seen.
+   * Modification time as the server reports it (to the second): SFTP and local, FTP from
+   * MLSD or else MDTM (null if neither). With path and size it lets ingest skip files it has seen.
    */
   modifiedAt: Date | null;
 }

@@ -18,9 +18,9 @@ export interface Candidate {
   relPath: string;
   sizeBytes: number;
   /**
-   * With path and size, lets a run skip a file it has already seen, unread. Known for local
-   * and SFTP sources, and FTP servers that offer MLSD; null elsewhere (the file is read and
-   * its hash decides).
+   * With path and size, lets a run skip a file it has already seen, unread. Known for local,
+   * SFTP and FTP sources (MLSD, else MDTM); null where an FTP server offers neither (the
+   * file is read and its hash decides).
    */
   modifiedAt: Date | null;
 }

@@ -64,12 +64,10 @@ describe('ingest from a remote target', () => {
         expect((await world.ledger()).map((l) => l.path).sort()).toEqual([`${rigRoot()}/${dir}/2026/crlf-bom.csv`, `${rigRoot()}/${dir}/2026/good.csv`]);
         expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });
         expect((await readdir(local)).sort()).toEqual(['crlf-bom.csv', 'good.csv']);
-        if (protocol === 'sftp') {
-          // SFTP listings carry modification times: files already loaded are skipped unread
-          // (unreadable now, a download would fail). vsftpd has no MLSD, so FTP reads them.
-          for (const name of ['crlf-bom.csv', 'good.csv']) await chmod(path.join(local, name), 0o000);
-          expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2, failed: 0 });
-        }
+        // Listings carry modification times (FTP by MDTM): files already loaded are
+        // skipped unread (unreadable now, a download would fail).
+        for (const name of ['crlf-bom.csv', 'good.csv']) await chmod(path.join(local, name), 0o000);
+        expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2, failed: 0 });
       } finally {
         await rm(path.join(rigRoot(), dir), { recursive: true, force: true });
       }
