@@ -93,7 +93,7 @@ COMMENT ON COLUMN set_loads.status IS 'loaded: its rows are in the catalogue; re
 COMMENT ON COLUMN set_loads.rows IS 'Rows inserted per table, e.g. {"observations": 2, "sunspots": 14}.';
 COMMENT ON COLUMN set_loads.replaced_by IS 'For a replaced load: the load that replaced it.';
 COMMENT ON COLUMN set_loads.members IS 'The files of the set: [{role, path, sha256, size}].';
-COMMENT ON COLUMN set_loads.error IS 'For a rejected load: the first located error, "file:line[:column]: reason".';
+COMMENT ON COLUMN set_loads.error IS 'For a rejected load: the first located error, "file:line[:column]: reason". For a loaded track file: how many of its rows a replace of their features'' set removed since.';
 COMMENT ON COLUMN set_loads.report IS 'For a rejected load: all errors found.';
 COMMENT ON COLUMN set_loads.run_id IS 'The stage run that recorded the load.';
 COMMENT ON COLUMN set_loads.first_seen_at IS 'When a member of the set was first seen (a waiting set is rejected initWait after this).';

@@ -67,4 +67,29 @@ describe('ingest sets mode: a replace racing a track load', () => {
       { track_id: 8, row_ordinal: 3, x: 152 },
     ]);
   });
+
+  it('lets a replace of a track file in flight finish first, and brings none of its old rows back', async () => {
+    const w = await world('race-retrack', { code: 'spoca-ar' });
+    await spoca(w);
+    await w.write(TRACK, SPOCA.track([[DATE, 3, 8]]));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    const track = (await w.ledger()).find((r) => r.kind === 'track')!;
+    // Another process replacing the track file by one pointing elsewhere, as load-track does:
+    // its old ledger row retired, then its old rows deleted; not committed yet.
+    const retracker = await w.db.connect();
+    try {
+      await retracker.none('BEGIN');
+      await retracker.none(`UPDATE ingested_sets SET status = 'replaced' WHERE id = $1`, [track.id]);
+      await retracker.none('DELETE FROM $1:name.activeregions_tracking WHERE load_id = $2', [w.hfc, track.id]);
+      await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3, 50));
+      const run = w.run();
+      await sleep(500);
+      await retracker.none('COMMIT');
+      expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1, failed: 0 });
+    } finally {
+      retracker.done();
+    }
+    const rows = await w.db.one<{ n: string }>('SELECT count(*) AS n FROM $1:name.activeregions_tracking', [w.hfc]);
+    expect(rows.n).toBe('0');
+  });
 });

@@ -251,7 +251,11 @@ const RETRACK = 'nocturne_retrack';
  * loads of their own) that point at its features are kept aside first, with the
  * (feat_filename, row_ordinal) of their feature, to be re-pointed by repoint(). The
  * features are locked first: a track load holding them (FOR KEY SHARE, by its lookup
- * or its foreign keys) commits before its rows are kept aside, none starts after.
+ * or its foreign keys) commits before its rows are kept aside, none starts after. Then
+ * the ledger rows of the track loads pointing at them, in id order: a replace of such a
+ * track file (which locks its old ledger row before deleting its rows) either commits
+ * first, its rows gone before they are kept aside, or waits for this one; never both
+ * holding what the other needs.
  */
 function retire(tables: SetTables, oldId: string): string[] {
   const { features, observations, tracking } = tables;
@@ -261,6 +265,8 @@ function retire(tables: SetTables, oldId: string): string[] {
     const on = `t."${tracking.featureColumn}" = f."${fid}"`;
     statements.push(
       `SELECT 1 FROM ${features.sql} WHERE load_id = ${oldId} FOR UPDATE`,
+      `SELECT 1 FROM ingested_sets WHERE id IN (SELECT t.load_id FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId})
+        ORDER BY id FOR UPDATE`,
       `CREATE TEMP TABLE ${RETRACK} ON COMMIT DROP AS
          SELECT t.*, f.feat_filename AS nocturne_ff, f.row_ordinal AS nocturne_ro
            FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId}`,
@@ -284,25 +290,23 @@ function repoint(tables: SetTables, loadId: string): string {
 
 /**
  * The tracking rows kept aside by retire() that repoint() could not put back (the new
- * content has fewer features): their track files' ledger rows are recounted and say
- * why, and the statement returns them (last of the load: see loadSet()).
+ * content has fewer features): their track files' ledger rows say so (their `rows` stay
+ * what was inserted, like a replaced set's), and the statement returns them (last of
+ * the load: see loadSet()).
  */
 function untrack(tables: SetTables, setKey: string, loadId: string): string {
-  const { features, tracking } = tables;
-  const relname = tracking!.table.relname;
+  const { features } = tables;
   const why = `tracking rows removed with their features when ${setKey} was replaced by load ${loadId}`;
   return pgp.as.format(
     `WITH lost AS (
        SELECT r.load_id, count(*) AS n FROM ${RETRACK} r
         WHERE NOT EXISTS (SELECT 1 FROM ${features.sql} f
-                           WHERE f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = $3)
+                           WHERE f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = $2)
         GROUP BY r.load_id)
-     UPDATE ingested_sets s
-        SET rows = jsonb_set(s.rows, ARRAY[$1], to_jsonb((s.rows->>$1)::bigint - lost.n)),
-            error = concat_ws('; ', s.error, lost.n || ' ' || $2)
+     UPDATE ingested_sets s SET error = concat_ws('; ', s.error, lost.n || ' ' || $1)
        FROM lost WHERE s.id = lost.load_id
      RETURNING s.set_key AS track, lost.n::int AS rows`,
-    [relname, why, loadId],
+    [why, loadId],
   );
 }
 
