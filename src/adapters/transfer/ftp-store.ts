@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client, FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
@@ -54,7 +53,7 @@ export class FtpStore implements RemoteStore {
     );
     const home = await guard.run('pwd', undefined, () => client.pwd());
     const features = await guard.run('feat', undefined, () => client.features());
-    return new FtpSession(client, guard, home, sha256CommandFrom(features));
+    return new FtpSession(client, guard, home, sha256CommandFrom(features), features.has('MDTM'));
   }
 }
 
@@ -75,13 +74,15 @@ class FtpSession implements RemoteSession {
   readonly #home: string;
   readonly #hash: FtpHashCommand | null;
   readonly #dirs = new Set<string>();
+  readonly #mdtm: boolean;
   #hashSelected = false;
 
-  constructor(client: Client, guard: SessionGuard, home: string, hash: FtpHashCommand | null) {
+  constructor(client: Client, guard: SessionGuard, home: string, hash: FtpHashCommand | null, mdtm: boolean) {
     this.#client = client;
     this.#guard = guard;
     this.#home = home;
     this.#hash = hash;
+    this.#mdtm = mdtm;
     this.serverHashes = hash ? ['sha256'] : [];
   }
 
@@ -135,20 +136,22 @@ class FtpSession implements RemoteSession {
 
   async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
-      const infos: FileInfo[] = await this.#guard.run('list', at, async () => {
-        const listed = await this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err)));
-        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to
-        // trust, so a file's time comes from MDTM (one round trip, far cheaper than the
-        // download it saves an ingest run that already has the file).
-        for (const info of listed) {
-          if (info.isFile && info.modifiedAt === undefined) info.modifiedAt = await this.#client.lastMod(path.posix.join(at, info.name)).catch(unlessUnsupported);
-        }
-        return listed;
-      });
+      const infos: FileInfo[] = await this.#guard.run('list', at, () =>
+        this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))),
+      );
       return infos
         .filter((info) => info.isDirectory || info.isFile)
+        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust: see modifiedAt().
         .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }));
     });
+  }
+
+  /** MDTM, to the second (UTC, as RFC 3659 says); null when the server has no MDTM or the file is gone or busy. */
+  async modifiedAt(remotePath: string): Promise<Date | null> {
+    if (!this.#mdtm) return null;
+    const abs = this.#abs(remotePath);
+    const at = await this.#guard.run('mdtm', abs, () => this.#client.lastMod(abs).catch(unlessUnanswerable));
+    return at === null || Number.isNaN(at.getTime()) ? null : at;
   }
 
   async read(remotePath: string): Promise<Readable> {
@@ -186,9 +189,9 @@ function isMissing(err: unknown): boolean {
   return err instanceof FTPError && (err.code === NOT_FOUND || err.code === 450);
 }
 
-/** A server without MDTM (502, 500), or a file gone since the listing (550), gives no time. */
-function unlessUnsupported(err: unknown): undefined {
-  if (err instanceof FTPError && [500, 502, 504, NOT_FOUND].includes(err.code)) return undefined;
+/** A refused MDTM (not implemented, file gone since the listing or busy) gives no time. */
+function unlessUnanswerable(err: unknown): null {
+  if (err instanceof FTPError && [450, 500, 502, 504, NOT_FOUND].includes(err.code)) return null;
   throw err;
 }
 

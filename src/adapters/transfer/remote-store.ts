@@ -7,8 +7,9 @@ export interface RemoteEntry {
   sizeBytes: number;
   isDirectory: boolean;
   /**
-   * Modification time as the server reports it (to the second): SFTP and local, FTP from
-   * MLSD or else MDTM (null if neither). With path and size it lets ingest skip files it has seen.
+   * Modification time as the listing gives it (to the second): SFTP and local, FTP only
+   * with MLSD (else see RemoteSession.modifiedAt). With path and size it lets ingest skip
+   * files it has seen.
    */
   modifiedAt: Date | null;
 }
@@ -29,6 +30,11 @@ export interface RemoteSession {
   remove(path: string): Promise<void>;
   /** Lists a directory (recursively when asked); a missing directory lists as empty. */
   list(dir: string, recursive: boolean): Promise<RemoteEntry[]>;
+  /**
+   * A file's modification time where its listing gave none, asked file by file (FTP
+   * without MLSD: MDTM); null when the server cannot tell. Absent where listings do.
+   */
+  modifiedAt?(path: string): Promise<Date | null>;
   /** Streams a remote file's bytes (for sha256 read-back and for ingestion). */
   read(path: string): Promise<Readable>;
   /** Server-side hash when offered (FTP HASH/XSHA256), else null. */

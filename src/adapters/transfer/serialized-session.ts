@@ -29,6 +29,7 @@ export function serializeSession(session: RemoteSession): RemoteSession {
     size: (path) => exclusive(() => session.size(path)),
     remove: (path) => exclusive(() => session.remove(path)),
     list: (dir, recursive) => exclusive(() => session.list(dir, recursive)),
+    ...(session.modifiedAt ? { modifiedAt: (path: string) => exclusive(() => session.modifiedAt!(path)) } : {}),
     serverHash: (path, algorithm) => exclusive(() => session.serverHash(path, algorithm)),
     read: (path) =>
       new Promise<Readable>((resolve, reject) => {

@@ -19,8 +19,8 @@ export interface Candidate {
   sizeBytes: number;
   /**
    * With path and size, lets a run skip a file it has already seen, unread. Known for local,
-   * SFTP and FTP sources (MLSD, else MDTM); null where an FTP server offers neither (the
-   * file is read and its hash decides).
+   * SFTP and FTP sources (MLSD, else MDTM for the files the stage includes); null where an
+   * FTP server offers neither (the file is read and its hash decides).
    */
   modifiedAt: Date | null;
 }
@@ -138,13 +138,17 @@ export function remoteSource(
     local: false,
     async list() {
       try {
-        const entries = await (await open()).list(root, true);
+        const remote = await open();
+        const entries = await remote.list(root, true);
         const listed = listedRoot(root, entries);
-        return entries
+        const candidates = entries
           .filter((e) => !e.isDirectory)
           .map((e) => ({ path: e.path, relPath: path.posix.relative(listed, e.path), sizeBytes: e.sizeBytes, modifiedAt: e.modifiedAt }))
           .filter((c) => safeRelative(c.relPath) && matches(c.relPath))
           .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+        // A round trip per file, far cheaper than the download it saves a file already seen.
+        for (const c of candidates) if (c.modifiedAt === null && remote.modifiedAt) c.modifiedAt = await remote.modifiedAt(c.path);
+        return candidates;
       } catch (err) {
         await discard();
         throw err;

@@ -62,9 +62,13 @@ describe('ingest from a remote target', () => {
         expect(outcome.stats).toMatchObject({ files: 2, loaded: 2, inserted: 8 });
         // Paths as the server reports them: the relative directory resolved against the login directory.
         expect((await world.ledger()).map((l) => l.path).sort()).toEqual([`${rigRoot()}/${dir}/2026/crlf-bom.csv`, `${rigRoot()}/${dir}/2026/good.csv`]);
+        // Files recorded without their time (by an older version) get it when read again...
+        await world.db.none('UPDATE ingested_files SET modified_at = NULL');
         expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });
+        const timed = await world.db.one<{ n: string }>('SELECT count(modified_at) AS n FROM ingested_files');
+        expect(timed.n).toBe('2');
         expect((await readdir(local)).sort()).toEqual(['crlf-bom.csv', 'good.csv']);
-        // Listings carry modification times (FTP by MDTM): files already loaded are
+        // ...and listings carry modification times (FTP by MDTM): files already loaded are
         // skipped unread (unreadable now, a download would fail).
         for (const name of ['crlf-bom.csv', 'good.csv']) await chmod(path.join(local, name), 0o000);
         expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2, failed: 0 });

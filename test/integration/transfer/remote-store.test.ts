@@ -70,9 +70,12 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
           ['final.bin', false, body.length],
         ].sort(),
       );
-      // Every listing carries the files' times (vsftpd offers no MLSD: FTP asks MDTM).
-      const written = listed.find((e) => e.path.endsWith('/final.bin'))?.modifiedAt ?? null;
+      // SFTP and local listings carry the files' times; vsftpd offers no MLSD, so FTP asks MDTM.
+      const final = listed.find((e) => e.path.endsWith('/final.bin'))!;
+      if (kind.startsWith('ftp')) expect(final.modifiedAt).toBeNull();
+      const written = final.modifiedAt ?? (await s.modifiedAt?.(final.path)) ?? null;
       expect(Math.abs((written?.getTime() ?? 0) - Date.now())).toBeLessThan(120_000);
+      if (kind.startsWith('ftp')) expect(await s.modifiedAt!(`${dir}/missing.csv`)).toBeNull();
       expect(await s.list(`${run}/${kind}/nowhere`, false)).toEqual([]);
       expect(await s.serverHash(`${dir}/final.bin`, 'sha256')).toBeNull();
       await s.remove(`${dir}/final.bin`);
