@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import type { RunRow } from '../runs/runs.js';
+import { toRunRow, type RunRow } from '../runs/runs.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
 
 /** Where one pipeline's stage stands in the run history, whichever host ran it. */
@@ -14,14 +14,16 @@ export interface StageRuns {
 /** The history summary of every pipeline and stage, keyed `pipeline/stage`: for status and metrics. */
 export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
   const { ended, successes, running } = await db.task('summarize-runs', async (t) => ({
-    ended: await t.any<RunRow>(
+    ended: await t.map(
       `SELECT DISTINCT ON (pipeline, stage) * FROM runs WHERE state <> 'running'
         ORDER BY pipeline, stage, started_at DESC, id DESC`,
+      [],
+      toRunRow,
     ),
     successes: await t.any<{ pipeline: string; stage: string; at: Date }>(
       `SELECT pipeline, stage, max(finished_at) AS at FROM runs WHERE state = 'succeeded' GROUP BY pipeline, stage`,
     ),
-    running: await t.any<RunRow>(`SELECT * FROM runs WHERE state = 'running'`),
+    running: await t.map(`SELECT * FROM runs WHERE state = 'running'`, [], toRunRow),
   }));
   const summary = new Map<string, StageRuns>();
   const entry = (pipeline: string, stage: string): StageRuns => {

@@ -85,7 +85,7 @@ function brief(run: RunRow): RunBrief {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   return {
-    id: Number(run.id),
+    id: run.id,
     slot: run.slot.toISOString(),
     trigger: run.trigger,
     state: run.state,

@@ -41,14 +41,26 @@ export type BeginResult =
   /** Another run of this pipeline and stage is live. */
   | { kind: 'busy'; run: RunRow };
 
+/** A row of runs as read: pg gives bigint as text; run ids stay far below 2^53. */
+export type RawRunRow = Omit<RunRow, 'id'> & { id: string | number };
+
+export function toRunRow(raw: RawRunRow): RunRow {
+  return { ...raw, id: Number(raw.id) };
+}
+
+/** toRunRow for oneOrNone, which hands its callback null when no row came. */
+export function toRunRowOrNull(raw: RawRunRow | null): RunRow | null {
+  return raw === null ? null : toRunRow(raw);
+}
+
 /** Runs begun by this process and not finished: a holder with our own pid but not here is a predecessor. */
-const heldHere = new Set<string>();
+const heldHere = new Set<number>();
 
 /** Whether the holder of `live` has ended for sure: it ran in our pid namespace and its pid is gone (or is ours, reused). */
 function holderGone(live: RunRow): boolean {
   const namespace = pidNamespace();
   if (namespace === null || live.holder !== namespace) return false;
-  return live.pid === process.pid ? !heldHere.has(String(live.id)) : !processAlive(live.pid);
+  return live.pid === process.pid ? !heldHere.has(live.id) : !processAlive(live.pid);
 }
 
 /**
@@ -67,9 +79,10 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
         WHERE pipeline = $1 AND stage = $2 AND state = 'running' AND lease_until < now()`,
       [req.pipeline, req.stage],
     );
-    const live = await tx.oneOrNone<RunRow>(
+    const live = await tx.oneOrNone(
       `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
       [req.pipeline, req.stage],
+      toRunRowOrNull,
     );
     if (live) {
       // Only the holder we saw: another process may have taken the run over meanwhile.
@@ -82,36 +95,40 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
         )).rowCount === 1;
       if (!taken) return { kind: 'busy', run: live };
     }
-    const previous = await tx.oneOrNone<RunRow>(
+    const previous = await tx.oneOrNone(
       'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
       [req.pipeline, req.stage, req.slot],
+      toRunRowOrNull,
     );
     // An interrupted run of the same slot is taken over, as the next attempt.
     if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
     const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs, pidNamespace()];
     const run = previous
-      ? await tx.one<RunRow>(
+      ? await tx.one(
           `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, holder = $8, attempt = attempt + 1,
                   lease_until = now() + $7 * interval '1 millisecond', started_at = now(),
                   finished_at = NULL, error_code = NULL, error = NULL, stats = '{}'::jsonb
             WHERE id = $9 RETURNING *`,
           [...values, previous.id],
+          toRunRow,
         )
-      : await tx.oneOrNone<RunRow>(
+      : await tx.oneOrNone(
           `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until, holder)
            VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond', $8)
            ON CONFLICT DO NOTHING RETURNING *`,
           values,
+          toRunRowOrNull,
         );
     if (run) {
-      heldHere.add(String(run.id));
+      heldHere.add(run.id);
       return { kind: 'started', run };
     }
     // Lost a race with another process between the checks and the insert.
-    const winner = await tx.one<RunRow>(
+    const winner = await tx.one(
       `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND (slot = $3 OR state = 'running')
         ORDER BY (slot = $3) DESC LIMIT 1`,
       [req.pipeline, req.stage, req.slot],
+      toRunRow,
     );
     return { kind: winner.state === 'running' && winner.slot.getTime() !== req.slot.getTime() ? 'busy' : 'slot-taken', run: winner };
   });
@@ -132,7 +149,7 @@ export interface FinishRun {
 }
 
 export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<void> {
-  heldHere.delete(String(runId));
+  heldHere.delete(runId);
   await db.none(
     `UPDATE runs SET state = $2, finished_at = now(), stats = $3, error_code = $4, error = $5 WHERE id = $1`,
     [runId, end.state, end.stats, end.errorCode ?? null, end.error ?? null],
@@ -140,8 +157,9 @@ export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<
 }
 
 export async function listRuns(db: Db, filter: { pipeline?: string; limit: number }): Promise<RunRow[]> {
-  return db.any<RunRow>(
+  const rows = await db.any<RawRunRow>(
     `SELECT * FROM runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
     [filter.pipeline ?? null, filter.limit],
   );
+  return rows.map(toRunRow);
 }

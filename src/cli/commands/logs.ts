@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.js';
-import type { RunRow } from '../../runs/runs.js';
+import { toRunRowOrNull, type RunRow } from '../../runs/runs.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
 import { EXIT } from '../exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
@@ -32,7 +32,7 @@ export async function logsCommand(runArg: string, options: LogsOptions): Promise
   const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
   const config = await loadOrExit(options);
   const { run, tasks } = await withDb(config, async (db) => ({
-    run: await db.oneOrNone<RunRow>('SELECT * FROM runs WHERE id = $1', [id]),
+    run: await db.oneOrNone('SELECT * FROM runs WHERE id = $1', [id], toRunRowOrNull),
     tasks: await taskLogs(db, id),
   }));
   if (!run) throw new CliExit(EXIT.failure, `no run ${id} in the history (see nocturne history)`);

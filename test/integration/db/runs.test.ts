@@ -35,6 +35,8 @@ describe('beginRun: at most one run per (pipeline, stage, slot)', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => beginRun(t.db, { ...base, slot })));
     expect(results.filter((r) => r.kind === 'started')).toHaveLength(1);
     const started = results.find((r) => r.kind === 'started')!;
+    // Numbers, as RunRow says (pg reads bigint as text): the API and the logs show them so.
+    expect(results.map((r) => typeof r.run.id)).toEqual(Array(8).fill('number'));
     await finishRun(t.db, started.run.id, { state: 'succeeded', stats: { jobs: 3 } });
   });
 
@@ -57,5 +59,7 @@ describe('beginRun: at most one run per (pipeline, stage, slot)', () => {
     await finishRun(t.db, second.run.id, { state: 'failed', stats: {}, errorCode: 'JOB_FAILED', error: 'x' });
     const history = await listRuns(t.db, { pipeline: 'sdoss', limit: 10 });
     expect(history.map((r) => r.state)).toEqual(['failed', 'succeeded', 'succeeded']);
+    expect(history[0]!.id).toBe(first.run.id);
+    expect(typeof history[0]!.id).toBe('number');
   });
 });
