@@ -24,6 +24,13 @@ interface TransferRow {
 
 const CLOSED = `('deleted', 'quarantined', 'missing')`;
 
+/**
+ * TransferRow's columns, named: a prepared statement returning `*` would fail on every
+ * pooled connection once a migration adds a column ("cached plan must not change result type").
+ */
+const ROW_COLUMNS = `id, pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path, partial_path, state,
+  verify_method, local_sha256, remote_sha256, attempts, error_code, error, quarantine_path`;
+
 const NEW_COLUMNS = new pgp.helpers.ColumnSet(
   ['pipeline', 'target', 'kind', 'local_path', 'size_bytes', 'mtime_ms', 'remote_path', 'run_id'],
   { table: 'transfers' },
@@ -93,7 +100,7 @@ export function createPgTransferLedger(db: Db, runId: number): TransferLedger {
                run_id = COALESCE($15, run_id),
                updated_at = now()
              WHERE id = $1 AND state = $2
-             RETURNING *),
+             RETURNING ${ROW_COLUMNS}),
            e AS (INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id, note)
                  SELECT id, $2, state, $15, $16 FROM t)
            SELECT * FROM t`,
