@@ -53,7 +53,8 @@ export class FtpStore implements RemoteStore {
     );
     const home = await guard.run('pwd', undefined, () => client.pwd());
     const features = await guard.run('feat', undefined, () => client.features());
-    return new FtpSession(client, guard, home, sha256CommandFrom(features), features.has('MDTM'));
+    const mdtm = [...features.keys()].some((name) => name.toUpperCase() === 'MDTM');
+    return new FtpSession(client, guard, home, sha256CommandFrom(features), mdtm);
   }
 }
 
@@ -146,7 +147,7 @@ class FtpSession implements RemoteSession {
     });
   }
 
-  /** MDTM, to the second (UTC, as RFC 3659 says); null when the server has no MDTM or the file is gone or busy. */
+  /** MDTM, to the second (UTC, as RFC 3659 says); null when the server has no MDTM or refuses it for this file. */
   async modifiedAt(remotePath: string): Promise<Date | null> {
     if (!this.#mdtm) return null;
     const abs = this.#abs(remotePath);
@@ -189,9 +190,9 @@ function isMissing(err: unknown): boolean {
   return err instanceof FTPError && (err.code === NOT_FOUND || err.code === 450);
 }
 
-/** A refused MDTM (not implemented, file gone since the listing or busy) gives no time. */
+/** MDTM refused by the server (not implemented, file gone or busy...) gives no time; a broken connection still fails. */
 function unlessUnanswerable(err: unknown): null {
-  if (err instanceof FTPError && [450, 500, 502, 504, NOT_FOUND].includes(err.code)) return null;
+  if (err instanceof FTPError) return null;
   throw err;
 }
 

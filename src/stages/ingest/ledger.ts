@@ -88,16 +88,18 @@ export async function claimFile(conn: Connection, entry: LedgerEntry): Promise<C
   if (inserted?.id !== undefined) return { kind: 'claimed', fileId: Number(inserted.id) };
   const state = results[4]?.[0];
   const done = state?.locked === true && Boolean(state.status);
-  // A file recorded without its time (an older version, or a listing that gave none) gets
-  // it now, so that the next run skips it unread.
-  await conn.none(
-    done && entry.modifiedAt !== null
-      ? pgp.as.format(
-          `UPDATE ingested_files SET modified_at = $4 WHERE source = $1 AND path = $2 AND sha256 = $3 AND modified_at IS NULL; COMMIT`,
-          [entry.source, entry.path, entry.sha256, entry.modifiedAt],
-        )
-      : 'ROLLBACK',
-  );
+  if (done && entry.modifiedAt !== null) {
+    // A file recorded without its time (an older version, or a listing that gave none)
+    // gets it now, so that the next run skips it unread. Only a saving: should it fail,
+    // the file is still done, and the ROLLBACK (or its own failure) says where we stand.
+    const timed = pgp.as.format(
+      `UPDATE ingested_files SET modified_at = $4 WHERE source = $1 AND path = $2 AND sha256 = $3 AND modified_at IS NULL; COMMIT`,
+      [entry.source, entry.path, entry.sha256, entry.modifiedAt],
+    );
+    await conn.none(timed).catch(() => conn.none('ROLLBACK'));
+  } else {
+    await conn.none('ROLLBACK');
+  }
   if (!done || !state) return { kind: 'busy' };
   const rejected = state.status === 'rejected' ? { error: state.error ?? 'rejected', issues: state.report?.issues ?? [] } : null;
   return { kind: 'done', rejected };

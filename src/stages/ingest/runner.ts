@@ -162,7 +162,8 @@ function ledgerEntry(
     path: candidate.path,
     sha256: fetched.sha256,
     sizeBytes: fetched.sizeBytes,
-    modifiedAt: candidate.modifiedAt,
+    // A file caught while being written was listed with a time its content no longer has.
+    modifiedAt: candidate.sizeBytes === fetched.sizeBytes ? candidate.modifiedAt : null,
     pipeline: config.name,
     code: config.code.name,
     codeVersion: config.code.version,

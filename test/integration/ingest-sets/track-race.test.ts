@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DATE, SPOCA, writeSpoca } from './sdoss-files.js';
 import { useSetsWorlds, type SetsWorld } from './world.js';
@@ -13,6 +12,13 @@ async function spoca(w: SetsWorld): Promise<string> {
   return (await w.ledger())[0]!.id;
 }
 
+/** Until a backend of the test database waits for a row lock: the run has reached the other transaction's rows. */
+async function blockedOnLock(w: SetsWorld): Promise<void> {
+  const waiting = async () =>
+    (await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).n;
+  await expect.poll(waiting, { timeout: 15_000, interval: 50 }).not.toBe('0');
+}
+
 describe('ingest sets mode: a replace racing a track load', () => {
   it('makes a track load wait for a replace under way, then wait for the new features (never rejected)', async () => {
     const w = await world('race-track', { code: 'spoca-ar' });
@@ -24,7 +30,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       await replacer.any('SELECT 1 FROM $1:name.activeregions WHERE load_id = $2 FOR UPDATE', [w.hfc, old]);
       await w.write(TRACK, SPOCA.track([[DATE, 2, 7]]));
       const run = w.run();
-      await sleep(500);
+      await blockedOnLock(w);
       await replacer.none('DELETE FROM $1:name.activeregions WHERE load_id = $2; COMMIT', [w.hfc, old]);
       const outcome = await run;
       expect(outcome.stats).toMatchObject({ waiting: 1, rejected: 0, loaded: 0 });
@@ -51,7 +57,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       );
       await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3, 50));
       const run = w.run();
-      await sleep(500);
+      await blockedOnLock(w);
       await loader.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1 });
     } finally {
@@ -83,7 +89,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       await retracker.none('DELETE FROM $1:name.activeregions_tracking WHERE load_id = $2', [w.hfc, track.id]);
       await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3, 50));
       const run = w.run();
-      await sleep(500);
+      await blockedOnLock(w);
       await retracker.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1, failed: 0 });
     } finally {

@@ -264,7 +264,7 @@ function retire(tables: SetTables, oldId: string): string[] {
   if (tracking) {
     const on = `t."${tracking.featureColumn}" = f."${fid}"`;
     statements.push(
-      `SELECT 1 FROM ${features.sql} WHERE load_id = ${oldId} FOR UPDATE`,
+      `SELECT 1 FROM ${features.sql} WHERE load_id = ${oldId} ORDER BY "${fid}" FOR UPDATE`,
       `SELECT 1 FROM ingested_sets WHERE id IN (SELECT t.load_id FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId})
         ORDER BY id FOR UPDATE`,
       `CREATE TEMP TABLE ${RETRACK} ON COMMIT DROP AS

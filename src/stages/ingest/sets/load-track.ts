@@ -40,9 +40,11 @@ export async function loadTrack(conn: Connection, tables: SetTables, entry: SetE
   const fid = features.identity?.name ?? 'id';
   // FOR KEY SHARE: a replace of these features waits for this load to commit (then
   // re-points its rows), and this lookup waits for a replace under way (then sees the
-  // features gone: the track file waits for the new ones).
+  // features gone: the track file waits for the new ones). Both lock in id order, or
+  // each could hold a row the other waits for.
   const lookup = pgp.as.format(
-    `SELECT feat_filename, row_ordinal, "${fid}"::text AS id FROM ${features.sql} WHERE feat_filename = ANY($1::text[]) FOR KEY SHARE`,
+    `SELECT feat_filename, row_ordinal, "${fid}"::text AS id FROM ${features.sql} WHERE feat_filename = ANY($1::text[])
+      ORDER BY "${fid}" FOR KEY SHARE`,
     [files],
   );
   const opened = await openSet(conn, entry, [lookup]);
