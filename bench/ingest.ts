@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { installCatalogue } from '../src/stages/ingest/index.js';
+import { installFeatureTables } from '../test/helpers/feature-tables.js';
 import { rig } from '../test/helpers/rig.js';
 import { median, timed } from './timing.js';
 
@@ -58,7 +58,8 @@ export async function bench(args: string[]): Promise<void> {
   const db = openDb({ url, schema: state, poolSize: 2, applicationName: 'nocturne-bench' });
   try {
     await migrate(db, state);
-    await installCatalogue(db, { schema: catalogue, stateSchema: state });
+    // The single-CSV tests' feature table (the HFC catalogue is loaded by sets: bench ingest-sets).
+    await installFeatureTables(db, { schema: catalogue, stateSchema: state });
     // The table of the case: primary key and unique natural key, nothing else (no FK, so psql can load it too).
     await db.none(
       `CREATE TABLE $1:name.bench_features (LIKE $1:name.sunspots INCLUDING DEFAULTS INCLUDING IDENTITY,
