@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { closeDb, openDb } from '../src/db/database.js';
 import { rig } from '../test/helpers/rig.js';
 import { DaemonProcess, freePort, writeDaemonConfig } from '../test/integration/daemon/daemon-process.js';
+import { median } from './timing.js';
 
 const HEAVY = ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp', 'csv-parse', 'csv-stringify', 'pg-copy-streams'];
 const CLK_TCK = 100;
@@ -60,7 +61,6 @@ async function memory(pid: number): Promise<{ rssMiB: number; peakMiB: number }>
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function startOnce(dir: string, nodeArgs: string[] = []): Promise<{ ms: number; daemon: DaemonProcess }> {
   const t0 = performance.now();

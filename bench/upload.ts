@@ -18,6 +18,7 @@ import { rig } from '../test/helpers/rig.js';
 import type { TransferLedger } from '../src/stages/upload/transfer-ledger.js';
 import { createUploadWorld, type Protocol, type UploadWorld } from '../test/integration/upload/upload-world.js';
 import { MemoryLedger } from '../test/unit/upload/fakes.js';
+import { median } from './timing.js';
 
 const run = promisify(execFile);
 
@@ -171,20 +172,17 @@ export async function bench(args: string[]): Promise<void> {
         process.stdout.write(`  round ${round}: ${c.label}: ${seconds.toFixed(2)} s\n`);
       }
     }
-    const median = (key: string) => {
-      const sorted = [...times.get(key)!].sort((a, b) => a - b);
-      return sorted[Math.floor(sorted.length / 2)]!;
-    };
+    const medianOf = (key: string) => median(times.get(key)!);
     process.stdout.write(`\nmedian of ${options.runs}, verify ${options.verify} on our side\n`);
     process.stdout.write(`${'what'.padEnd(36)} ${'s'.padStart(8)} ${'files/s'.padStart(9)} ${'MB/s'.padStart(8)}\n`);
     for (const c of cases) {
-      const sec = median(c.key);
+      const sec = medianOf(c.key);
       const line = `${c.label.padEnd(36)} ${sec.toFixed(2).padStart(8)} ${(c.files / sec).toFixed(1).padStart(9)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(8)}`;
       process.stdout.write(`${line}\n`);
     }
     process.stdout.write('\nratios (baseline time / our time; above 1: we are faster):\n');
     const ratio = (name: string, baseline: string, mine: string, goal: number) =>
-      process.stdout.write(`${name.padEnd(36)} ${(median(baseline) / median(mine)).toFixed(2)}× (goal ≥ ${goal}×)\n`);
+      process.stdout.write(`${name.padEnd(36)} ${(medianOf(baseline) / medianOf(mine)).toFixed(2)}× (goal ≥ ${goal}×)\n`);
     ratio('FTP many files vs lftp', 'lftp-many', 'ftp-many', 1.0);
     ratio('FTP big file vs curl -T', 'curl-big', 'ftp-big', 0.9);
     ratio('SFTP many files vs OpenSSH sftp', 'openssh-many', 'sftp-many', 1.0);

@@ -20,9 +20,8 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { generator, metadataFiles, observationSet } from './hfc-shapes.mjs';
+import { generator, metadataFiles, observationSet, SOLAR_RADIUS_ARCSEC } from './hfc-shapes.mjs';
 
-const SOLAR_RADIUS_ARCSEC = 960;
 const SIZE = 256;
 
 function die(status, message) {

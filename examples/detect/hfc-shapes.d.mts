@@ -1,13 +1,7 @@
 // Types of hfc-shapes.mjs, for the TypeScript that imports it (test/helpers/hfc-sets.ts).
 
-/** Codes with a shape of their own; any other code name writes the SDOSS shape under its name. */
-export declare const SHAPES: readonly string[];
-
 /** A deterministic generator of numbers in [0, 1) from a seed. */
 export declare function generator(seed: number): () => number;
-
-/** code_version-without-dots, e.g. sdoss_106. */
-export declare function rootOf(code: string, version: string): string;
 
 export interface ShapeFile {
   name: string;
@@ -38,3 +32,5 @@ export declare function observationSet(options: ObservationSetOptions): { files:
 
 /** The per-code metadata files, <root>_frc_info.csv and <root>_observatory.csv. */
 export declare function metadataFiles(options: { code: string; version: string }): ShapeFile[];
+/** The solar radius, in arcsec, the shapes are drawn with. */
+export declare const SOLAR_RADIUS_ARCSEC: number;

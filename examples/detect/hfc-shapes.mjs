@@ -9,8 +9,6 @@
 // <root>_observatory.csv; root = code + "_" + version without dots. RABAT3 puts the
 // observatory before the date: rabat3_<ver>_<obs>_<date>_init.csv.
 
-/** Codes with a shape of their own; any other code name writes the SDOSS shape under its name. */
-export const SHAPES = ['sdoss', 'spoca-ar', 'rabat3'];
 
 /** mulberry32: a tiny deterministic generator, so that the same seed gives the same bytes. */
 export function generator(seed) {
@@ -24,7 +22,7 @@ export function generator(seed) {
   };
 }
 
-const SOLAR_RADIUS_ARCSEC = 960;
+export const SOLAR_RADIUS_ARCSEC = 960;
 const RAD = Math.PI / 180;
 const DAY_MS = 86_400_000;
 
@@ -273,7 +271,7 @@ const rabat3 = {
 const BY_SHAPE = { sdoss, 'spoca-ar': spocaAr, rabat3 };
 
 /** code_version-without-dots, e.g. sdoss_106. */
-export const rootOf = (code, version) => `${code}_${version.replaceAll('.', '')}`;
+const rootOf = (code, version) => `${code}_${version.replaceAll('.', '')}`;
 
 /**
  * The files of one observation's set, deterministic from `seed`: `features` features (0:

@@ -92,8 +92,8 @@ COMMENT ON COLUMN set_loads.kind IS 'set (init and feat files) or track (a track
 COMMENT ON COLUMN set_loads.status IS 'loaded: its rows are in the catalogue; replaced: a changed re-emission of the set replaced them (see replaced_by); refused: a changed re-emission not loaded (reemitted: keep); rejected: bad input, nothing loaded; waiting: a member is still missing.';
 COMMENT ON COLUMN set_loads.rows IS 'Rows inserted per table, e.g. {"observations": 2, "sunspots": 14}.';
 COMMENT ON COLUMN set_loads.replaced_by IS 'For a replaced load: the load that replaced it.';
-COMMENT ON COLUMN set_loads.members IS 'The files of the set: [{role, path, sha256, size}].';
-COMMENT ON COLUMN set_loads.error IS 'For a rejected load: the first located error, "file:line[:column]: reason". For a loaded track file: how many of its rows a replace of their features'' set removed since.';
+COMMENT ON COLUMN set_loads.members IS 'The files of the set: [{role, path, sha256, size, modified}] (modified: as listed, when the source gives it).';
+COMMENT ON COLUMN set_loads.error IS 'For a rejected or refused load: the first located error (or the reason of the refusal), "file:line[:column]: reason". For a loaded track file: how many of its rows a replace of their features'' set removed since.';
 COMMENT ON COLUMN set_loads.report IS 'For a rejected load: all errors found.';
 COMMENT ON COLUMN set_loads.run_id IS 'The stage run that recorded the load.';
 COMMENT ON COLUMN set_loads.first_seen_at IS 'When a member of the set was first seen (a waiting set is rejected initWait after this).';
@@ -194,7 +194,7 @@ CREATE OR REPLACE VIEW rejected_sets AS
          s.error, s.report, s.finished_at AS rejected_at
     FROM set_loads s
    WHERE s.status IN ('rejected', 'refused');
-COMMENT ON VIEW rejected_sets IS 'File sets not loaded: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes.';
+COMMENT ON VIEW rejected_sets IS 'File sets not loaded: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives.';
 COMMENT ON COLUMN rejected_sets.load_id IS 'Ledger row (ingested_sets.id; delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_sets.pipeline IS 'Pipeline that read the set.';
 COMMENT ON COLUMN rejected_sets.code IS 'Detection code that wrote the set.';
@@ -203,7 +203,7 @@ COMMENT ON COLUMN rejected_sets.source IS 'Where the files were listed ("local:<
 COMMENT ON COLUMN rejected_sets.set_key IS 'The set: its file names without the role (a track file: its file name).';
 COMMENT ON COLUMN rejected_sets.kind IS 'set (init and feat files) or track (a tracking file).';
 COMMENT ON COLUMN rejected_sets.status IS 'rejected or refused.';
-COMMENT ON COLUMN rejected_sets.members IS 'The files of the set: [{role, path, sha256, size}].';
+COMMENT ON COLUMN rejected_sets.members IS 'The files of the set: [{role, path, sha256, size, modified}] (modified: as listed, when the source gives it).';
 COMMENT ON COLUMN rejected_sets.error IS 'First located error: "file:line[:column]: reason", or the missing member.';
 COMMENT ON COLUMN rejected_sets.report IS 'All errors found.';
 COMMENT ON COLUMN rejected_sets.rejected_at IS 'When the set was rejected or refused.';

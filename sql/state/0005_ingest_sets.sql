@@ -47,7 +47,7 @@ COMMENT ON COLUMN ingested_sets.members IS 'The files read: [{role, path, sha256
 COMMENT ON COLUMN ingested_sets.status IS 'loaded; replaced (by replaced_by, re-emitted with other content); refused (re-emitted while reemitted: keep); rejected (bad input or incomplete after initWait, nothing loaded); waiting (incomplete, within initWait).';
 COMMENT ON COLUMN ingested_sets.replaced_by IS 'For a replaced load: the load that replaced it.';
 COMMENT ON COLUMN ingested_sets.rows IS 'Rows written per table, e.g. {"observations": 2, "sunspots": 14}.';
-COMMENT ON COLUMN ingested_sets.error IS 'For a rejected or refused set: the first located error, "file:line[:column]: reason".';
+COMMENT ON COLUMN ingested_sets.error IS 'For a rejected or refused set: the first located error, "file:line[:column]: reason". For a loaded track file: how many of its rows were removed since, and why (a replace of their features'' set with fewer features); rows still counts what was inserted.';
 COMMENT ON COLUMN ingested_sets.report IS 'For a rejected set: {"issues": [{file, line, column, value, reason}...], "truncated": bool}.';
 COMMENT ON COLUMN ingested_sets.run_id IS 'The row of runs that recorded it (no foreign key: run history may be pruned).';
 COMMENT ON COLUMN ingested_sets.host IS 'Host name of the process that recorded it.';
@@ -56,5 +56,5 @@ COMMENT ON COLUMN ingested_sets.finished_at IS 'When it was loaded, refused or r
 COMMENT ON COLUMN ingested_sets.replaced_at IS 'For a replaced load: when the load of replaced_by replaced it.';
 COMMENT ON COLUMN ingested_sets.incomplete IS 'For a rejected set: rejected because a member (init file, or the features of a track file) never arrived within initWait. The same content is loaded once the missing member is there.';
 
--- Remote sources now report modification times too (SFTP; FTP with MLSD).
-COMMENT ON COLUMN ingested_files.modified_at IS 'Modification time of the file as listed (local, SFTP, or FTP with MLSD; NULL when the server gives none), used with path and size to skip files already seen.';
+-- Remote sources now report modification times too (SFTP; FTP by MLSD, else MDTM).
+COMMENT ON COLUMN ingested_files.modified_at IS 'Modification time of the file as listed (local, SFTP, FTP by MLSD or MDTM; NULL when the server gives none), used with path and size to skip files already seen.';

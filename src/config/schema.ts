@@ -371,12 +371,12 @@ export const ingestStageSchema = z.strictObject({
   sets: setsSchema.optional(),
 });
 /** The ingest section as parsed: single-CSV mode (table) or sets mode (sets), which cross-checks keep exclusive. */
-export type IngestSection = z.infer<typeof ingestStageSchema>;
+type IngestSection = z.infer<typeof ingestStageSchema>;
 /** Single-CSV mode: one CSV → one table. */
 export type IngestStageConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets'> &
   Required<Pick<IngestSection, 'table' | 'columns' | 'naturalKey'>>;
 /** Sets mode: linked init/feat/track files. */
-export type SetsIngestConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets'> & { sets: SetsConfig };
+export type SetsIngestConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets' | 'onConflict' | 'badRows'> & { sets: SetsConfig };
 
 /** The section in its mode (cross-checks guarantee exactly one; undefined if neither is complete). */
 export function ingestMode(

@@ -6,12 +6,12 @@
  */
 import { suggestion } from './did-you-mean.js';
 import { problem, type Problem } from './issues.js';
-import { SET_PARTS, type SetPart } from './schema.js';
+import { SET_PARTS, SET_ROLES, type SetPart } from './schema.js';
 import { isMapping } from './schema-walk.js';
 
 /** Placeholders of sets.files, and of the per-code metadata file names. */
-export const SET_FILE_PLACEHOLDERS = ['code', 'version', 'date', 'obs', 'role'] as const;
-export const METADATA_FILE_PLACEHOLDERS = ['code', 'version'] as const;
+const SET_FILE_PLACEHOLDERS = ['code', 'version', 'date', 'obs', 'role'] as const;
+const METADATA_FILE_PLACEHOLDERS = ['code', 'version'] as const;
 
 const TABLE_ONLY = ['columns', 'naturalKey', 'onConflict', 'badRows'] as const;
 
@@ -59,7 +59,7 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
     if (typeof file === 'string') problems.push(...placeholderProblems(at(part, 'file'), file, METADATA_FILE_PLACEHOLDERS));
   }
   const roles = sets['roles'];
-  const declared = isMapping(roles) ? Object.values(roles) : ['init', 'feat', 'track'];
+  const declared = isMapping(roles) ? Object.values(roles) : [...SET_ROLES];
   if (isMapping(roles)) {
     for (const role of ['init', 'feat']) {
       if (!declared.includes(role)) problems.push(problem(at('roles'), 'value', `no word of the file names is given the role ${role}`));

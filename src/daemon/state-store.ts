@@ -1,8 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { coerceError } from '../core/errors.js';
-import { withDeadline } from '../core/abort.js';
 import type { NocturneConfig } from '../config/types.js';
-import { closeDb, openDbFromConfig, type Db } from '../db/database.js';
+import { closeDb, openDbFromConfig, pingDb, type Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../log/logger.js';
 import type { ExecuteFn } from '../scheduling/scheduler.js';
@@ -32,7 +31,7 @@ export async function connectState(config: NocturneConfig, logger: Logger): Prom
     db,
     ledger: createPgSlotLedger(db),
     ping: async () => {
-      await withDeadline(db.one('SELECT 1 AS ok'), 3_000, 'state database ping');
+      await pingDb(db, 3_000, 'state database ping');
     },
     close: () => closeDb(db),
   };

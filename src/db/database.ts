@@ -3,6 +3,7 @@ import type { IConnectionParameters } from 'pg-promise/typescript/pg-subset.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { DaemonConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { withDeadline } from '../core/abort.js';
 
 export type Db = IDatabase<unknown>;
 
@@ -63,6 +64,11 @@ export async function openDbFromConfig(
       ? {}
       : { onIdleError: (err: Error) => logger.warn({ err }, 'the database closed an idle connection; the next query opens another') }),
   });
+}
+
+/** Rejects unless the database answers within `ms`: a server that hangs must not hang its caller. */
+export async function pingDb(db: Db, ms: number, what: string): Promise<void> {
+  await withDeadline(db.one('SELECT 1 AS ok'), ms, what);
 }
 
 /** Closes the pool of one Db (not the others of the process). */

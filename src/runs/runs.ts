@@ -42,7 +42,7 @@ export type BeginResult =
   | { kind: 'busy'; run: RunRow };
 
 /** A row of runs as read: pg gives bigint as text; run ids stay far below 2^53. */
-export type RawRunRow = Omit<RunRow, 'id'> & { id: string | number };
+type RawRunRow = Omit<RunRow, 'id'> & { id: string | number };
 
 export function toRunRow(raw: RawRunRow): RunRow {
   return { ...raw, id: Number(raw.id) };
@@ -157,9 +157,9 @@ export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<
 }
 
 export async function listRuns(db: Db, filter: { pipeline?: string; limit: number }): Promise<RunRow[]> {
-  const rows = await db.any<RawRunRow>(
+  return db.map(
     `SELECT * FROM runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
     [filter.pipeline ?? null, filter.limit],
+    toRunRow,
   );
-  return rows.map(toRunRow);
 }

@@ -4,6 +4,7 @@
  * suffix, and the JSOC form `YYYY.MM.DD_HH:MM:SS_TAI`. No zone means UTC. TAI is turned
  * into UTC with the leap-second table (TAI − UTC), so that catalogue rows share one scale.
  */
+import { daysInMonth, utcText } from './timestamp-format.js';
 
 /** [first UTC instant (ms), TAI − UTC (s) from then on], newest first. */
 const LEAP_SECONDS: readonly (readonly [number, number])[] = (
@@ -20,55 +21,42 @@ const LEAP_SECONDS: readonly (readonly [number, number])[] = (
 // Groups: date (Y, sep, M, sep, D), time (H, M, S), fraction, zone.
 const HFC = /^(\d{4})([-.])(\d{2})\2(\d{2})[T _](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|_TAI)?$/;
 
-const PAD2 = (n: number) => (n < 10 ? `0${n}` : String(n));
-
 /** PostgreSQL input text in UTC ("2014-02-21 00:00:45.5+00"), or undefined if `text` is not an HFC timestamp. */
 export function parseHfcTimestamp(text: string): string | undefined {
-  const m = HFC.exec(text);
-  if (!m) return undefined;
-  const [, y, sep, mo, d, h, mi, s, fraction, zone] = m;
-  // The JSOC form (dots) always carries _TAI; the HFC form never mixes dots with a zone-less reading.
-  if (sep === '.' && zone !== '_TAI') return undefined;
-  const year = Number(y);
-  // There is no year 0 (PostgreSQL refuses it): 1 BC is followed by AD 1.
-  if (year === 0) return undefined;
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
-    return undefined;
-  }
-  const frac = fraction === undefined ? '' : `.${fraction}`;
-  if (zone !== '_TAI') return `${y}-${mo}-${d} ${h}:${mi}:${s}${frac}+00`;
-  const tai = Date.UTC(year, month - 1, day, hour, minute, second);
-  const offset = taiMinusUtc(tai);
-  if (offset === undefined) return undefined;
-  const utc = new Date(tai - offset * 1000);
-  const date = `${String(utc.getUTCFullYear()).padStart(4, '0')}-${PAD2(utc.getUTCMonth() + 1)}-${PAD2(utc.getUTCDate())}`;
-  return `${date} ${PAD2(utc.getUTCHours())}:${PAD2(utc.getUTCMinutes())}:${PAD2(utc.getUTCSeconds())}${frac}+00`;
+  const scanned = scan(text);
+  return typeof scanned === 'string' ? undefined : scanned.value;
 }
 
 /** Why parseHfcTimestamp() refused `text`. */
 export function hfcTimestampReason(text: string): string {
+  const scanned = scan(text);
+  return typeof scanned === 'string' ? scanned : `"${text}" is a valid timestamp`;
+}
+
+/** The timestamp as PostgreSQL input text in UTC, or why it is not one. */
+function scan(text: string): { value: string } | string {
   const m = HFC.exec(text);
   if (!m) return `"${text}" is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)`;
-  if (m[2] === '.' && m[9] !== '_TAI') return `"${text}": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)`;
-  if (m[1] === '0000') return `"${text}": there is no year 0000`;
-  if (m[9] === '_TAI' && taiMinusUtc(Date.UTC(Number(m[1]), Number(m[3]) - 1, Number(m[4]))) === undefined) {
-    return `"${text}": TAI before 1972 cannot be converted to UTC`;
+  const [, y, sep, mo, d, h, mi, s, fraction, zone] = m;
+  // The JSOC form (dots) always carries _TAI; the HFC form never mixes dots with a zone-less reading.
+  if (sep === '.' && zone !== '_TAI') return `"${text}": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)`;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  // There is no year 0 (PostgreSQL refuses it): 1 BC is followed by AD 1.
+  if (year === 0) return `"${text}": there is no year 0000`;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
+    return `"${text}" is not a valid date or time (month, day, hour, minute or second out of range)`;
   }
-  return `"${text}" is not a valid date or time (month, day, hour, minute or second out of range)`;
+  const frac = fraction === undefined ? '' : `.${fraction}`;
+  if (zone !== '_TAI') return { value: utcText(year, month, day, hour, minute, second, frac) };
+  const tai = Date.UTC(year, month - 1, day, hour, minute, second);
+  const offset = taiMinusUtc(tai);
+  if (offset === undefined) return `"${text}": TAI before 1972 cannot be converted to UTC`;
+  const utc = new Date(tai - offset * 1000);
+  return { value: utcText(utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds(), frac) };
 }
 
 /** TAI − UTC in seconds at the TAI instant `tai` (ms, read as if UTC), undefined before 1972. */
 function taiMinusUtc(tai: number): number | undefined {
   for (const [from, offset] of LEAP_SECONDS) if (tai - offset * 1000 >= from) return offset;
   return undefined;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

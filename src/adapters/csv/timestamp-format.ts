@@ -87,8 +87,7 @@ export function compileTimestampFormat(format: string): TimestampParser {
       if (scan(text) !== null) return undefined;
       const fraction = parts[7]! > parts[6]! ? `.${text.slice(parts[6], parts[7])}` : '';
       if (hasZone && parts[8] !== 0) toUtc(parts);
-      const date = `${String(parts[0]).padStart(4, '0')}-${PAD2[parts[1]!]}-${PAD2[parts[2]!]}`;
-      return `${date} ${PAD2[parts[3]!]}:${PAD2[parts[4]!]}:${PAD2[parts[5]!]}${fraction}+00`;
+      return utcText(parts[0]!, parts[1]!, parts[2]!, parts[3]!, parts[4]!, parts[5]!, fraction);
     },
     reason(text) {
       const why = scan(text);
@@ -168,7 +167,12 @@ function toUtc(parts: Int32Array): void {
   parts.set([utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()]);
 }
 
-function daysInMonth(year: number, month: number): number {
+/** PostgreSQL input text of a UTC instant: "2014-02-21 00:00:45.5+00" (`fraction` with its dot, or ''). */
+export function utcText(year: number, month: number, day: number, hour: number, minute: number, second: number, fraction: string): string {
+  return `${String(year).padStart(4, '0')}-${PAD2[month]}-${PAD2[day]} ${PAD2[hour]}:${PAD2[minute]}:${PAD2[second]}${fraction}+00`;
+}
+
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

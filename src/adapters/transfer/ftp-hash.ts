@@ -5,13 +5,18 @@
  */
 export type FtpHashCommand = { kind: 'HASH' } | { kind: 'XSHA256' };
 
+/** Whether the FEAT reply names `feature` (servers differ in case). */
+export function hasFeature(features: ReadonlyMap<string, string>, feature: string): boolean {
+  return [...features.keys()].some((key) => key.toUpperCase() === feature);
+}
+
 /** Which command gives a SHA-256 on this server, from its FEAT reply; null if none. */
 export function sha256CommandFrom(features: ReadonlyMap<string, string>): FtpHashCommand | null {
   const hash = [...features].find(([key]) => key.toUpperCase() === 'HASH');
   if (hash && hash[1].split(';').some((a) => a.replace(/\*$/, '').toUpperCase() === 'SHA-256')) {
     return { kind: 'HASH' };
   }
-  if ([...features.keys()].some((key) => key.toUpperCase() === 'XSHA256')) return { kind: 'XSHA256' };
+  if (hasFeature(features, 'XSHA256')) return { kind: 'XSHA256' };
   return null;
 }
 

@@ -5,7 +5,7 @@ import { NocturneError } from '../../core/errors.js';
 import { durationMs } from '../../config/durations.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { TargetConfig } from '../../config/schema.js';
-import { sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
+import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
@@ -53,8 +53,7 @@ export class FtpStore implements RemoteStore {
     );
     const home = await guard.run('pwd', undefined, () => client.pwd());
     const features = await guard.run('feat', undefined, () => client.features());
-    const mdtm = [...features.keys()].some((name) => name.toUpperCase() === 'MDTM');
-    return new FtpSession(client, guard, home, sha256CommandFrom(features), mdtm);
+    return new FtpSession(client, guard, home, sha256CommandFrom(features), hasFeature(features, 'MDTM'));
   }
 }
 

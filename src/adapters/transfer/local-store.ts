@@ -93,8 +93,9 @@ class LocalSession implements RemoteSession {
         const listed = dirents.filter((d) => d.isFile() || d.isDirectory());
         return Promise.all(
           listed.map(async (d) => {
+            if (d.isDirectory()) return { name: d.name, sizeBytes: 0, isDirectory: true, modifiedAt: null };
             const info = await stat(path.join(this.#local(at), d.name));
-            return { name: d.name, sizeBytes: d.isFile() ? info.size : 0, isDirectory: d.isDirectory(), modifiedAt: info.mtime };
+            return { name: d.name, sizeBytes: info.size, isDirectory: false, modifiedAt: info.mtime };
           }),
         );
       }),

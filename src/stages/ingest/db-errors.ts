@@ -1,5 +1,5 @@
 import { NocturneError } from '../../core/errors.js';
-import type { Db } from '../../db/database.js';
+import { pingDb, type Db } from '../../db/database.js';
 
 /** SQLSTATE of a pg error, when it has one. */
 export function sqlState(err: unknown): string | undefined {
@@ -48,7 +48,7 @@ export function databaseError(err: unknown, context: string): NocturneError {
  */
 export async function unlessUnreachable(db: Db, err: NocturneError, context: string): Promise<NocturneError> {
   if (isDatabaseUnavailable(err) || sqlState(err.cause) !== undefined) return err;
-  const answers = await db.one('SELECT 1 AS one').then(
+  const answers = await pingDb(db, 3_000, `${context}: database ping`).then(
     () => true,
     () => false,
   );

@@ -95,7 +95,8 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
  */
 const FILES_IN_FLIGHT = 4;
 
-function filesInFlight(ctx: StageContext): number {
+/** Loads run at once (files, or HFC sets): one connection of the pool stays free. */
+export function filesInFlight(ctx: StageContext): number {
   const poolSize = Number(ctx.db.$pool.options['max'] ?? 2);
   return Math.max(1, Math.min(FILES_IN_FLIGHT, poolSize - 1));
 }

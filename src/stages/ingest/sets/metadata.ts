@@ -1,3 +1,4 @@
+import { literal } from './hfc-casts.js';
 import type { ParsedMember, SetIssues } from './parse-member.js';
 import type { CatalogueTable } from './table-columns.js';
 
@@ -42,7 +43,7 @@ function cacheKey(file: MetadataFile, localId: string): string {
 
 /** What one set needs of the metadata files: ids known already, and statements to resolve the others. */
 export interface ResolvedMetadata {
-  /** (part, local id) → database id, filled by resolve(). */
+  /** (part, local id) → database id, filled by takeResolved(). */
   ids: Map<string, string>;
   /** Statements for the set's transaction; each SELECT returns rows {part, local_id, id}. */
   statements: string[];
@@ -91,7 +92,7 @@ function resolveStatements(file: MetadataFile, localIds: readonly string[]): str
   const keyed = localIds.map((id) => {
     const values = file.byLocalId.get(id)!.values;
     const key = keyIndex.map((at, k) => `${at < 0 ? 'NULL' : values[at]}::${keyTypes[k]}`);
-    return `('${id.replaceAll("'", "''")}', ${key.join(', ')})`;
+    return `(${literal(id)}, ${key.join(', ')})`;
   });
   const names = naturalKey.map((_, k) => `k${k}`);
   const on = naturalKey.map((name, k) => `t."${name}" IS NOT DISTINCT FROM v.k${k}`).join(' AND ');

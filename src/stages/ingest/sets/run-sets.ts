@@ -6,6 +6,7 @@ import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
+import { filesInFlight } from '../runner.js';
 import type { IngestSource } from '../sources.js';
 import { groupFiles, type ListedSet } from './group-files.js';
 import { loadSet, type SetResult } from './load-set.js';
@@ -20,9 +21,6 @@ import { asidePairs, asNocturne, notLoaded, outcome, outOfReach, reject, wait } 
 import { refusedData } from './set-transaction.js';
 import { SetTally } from './set-tally.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
-
-/** Sets loaded at once, each on its own connection and transaction (see runner.ts). */
-const SETS_IN_FLIGHT = 4;
 
 /**
  * One sets-mode ingest run over one source: list, group into sets (init + feat, by set
@@ -76,7 +74,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
       }
     };
-    await Promise.all(Array.from({ length: inFlight(ctx) }, worker));
+    await Promise.all(Array.from({ length: ctx.dryRun ? 1 : filesInFlight(ctx) }, worker));
     tally.pending += batch.length - next;
     if (stopped) {
       if (batch === listing.sets) tally.pending += listing.tracks.length;
@@ -86,10 +84,6 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   return tally.outcome(stopped, state.firstError);
 }
 
-function inFlight(ctx: StageContext): number {
-  const poolSize = Number(ctx.db.$pool.options['max'] ?? 2);
-  return ctx.dryRun ? 1 : Math.max(1, Math.min(SETS_IN_FLIGHT, poolSize - 1));
-}
 
 /** Fetches, checks and loads one set or track file; returns an error worth reporting, if any. */
 async function processSet(state: RunState, set: ListedSet): Promise<NocturneError | undefined> {

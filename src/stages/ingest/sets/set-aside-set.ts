@@ -13,7 +13,7 @@ export interface RejectedSet {
 }
 
 /** The .report.txt written beside each member of a rejected set. */
-export function formatSetReport(pipeline: string, set: RejectedSet): string {
+function formatSetReport(pipeline: string, set: RejectedSet): string {
   const lines = [
     'nocturne ingest: file set rejected, nothing of it was loaded',
     `set:      ${set.setKey}`,

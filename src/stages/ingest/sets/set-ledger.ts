@@ -100,7 +100,7 @@ export function insertEntry(entry: SetEntry, status: string, extra: Record<strin
 }
 
 /** The report kept with a rejected set. */
-export function rejectionColumns(error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
+function rejectionColumns(error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
   return { error: storable(error), report: storable(JSON.stringify({ issues, truncated: more > 0 })) };
 }
 

@@ -43,7 +43,7 @@ interface Row {
   display: string;
 }
 
-/** The columns of `tables` of `schema`, read once per run; a missing table is a located config error. */
+/** The columns of `tables` of `schema`, read once per run; a missing table is a config error (validate --db locates it). */
 export async function readCatalogue(db: Db, schema: string, tables: readonly string[]): Promise<Map<string, CatalogueTable>> {
   let rows: Row[];
   try {
