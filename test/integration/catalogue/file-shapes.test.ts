@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { normaliseHeader } from '../../../src/stages/ingest/sets/header-map.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
 import { HFC_CODES, writeHfcSets, type HfcCode } from '../../helpers/hfc-sets.js';
 
@@ -73,9 +74,9 @@ describe('HFC file shapes against the catalogue', () => {
     await rm(generated, { recursive: true, force: true });
   });
 
-  /** "#Id", " name code " → "ID", "NAME_CODE", then the shape's alias. */
+  /** The header as the loader compares it (normaliseHeader), then the shape's alias. */
   const canonical = (header: string, shape: Shape) => {
-    const name = header.replace(/^#/, '').trim().toUpperCase().replace(/\s+/g, '_');
+    const name = normaliseHeader(header);
     return shape.aliases?.[name] ?? name;
   };
 

@@ -65,6 +65,9 @@ describe('npm run demo (the README\'s first command)', () => {
             LEFT JOIN nocturne.ingested_sets s ON s.id = f.load_id`);
         expect(Number(counts.rows)).toBeGreaterThan(0);
         expect(counts).toMatchObject({ orphans: '0', doubles: '0' });
+        // The catalogue holds exactly the rows the loaded sets recorded (observations, features,
+        // tracking rows: all carry a load_id; frc_info and observatory are shared and not counted).
+        expect(Number(counts.rows)).toBe(Number(loads.rows));
         const observations = await db.one<{ n: string }>('SELECT count(*) AS n FROM hfc.observations');
         // SDOSS writes two observations per set, the other codes one.
         expect(Number(observations.n)).toBeGreaterThanOrEqual(18);
@@ -74,6 +77,11 @@ describe('npm run demo (the README\'s first command)', () => {
         const features = await db.one<{ n: string }>(`
           SELECT (SELECT count(*) FROM hfc.sunspots) + (SELECT count(*) FROM hfc.activeregions) + (SELECT count(*) FROM hfc.type_iii) AS n`);
         expect(views.n).toBe(features.n);
+        // The views carry the quicklook of the observation (QCLK_URL/QCLK_FNAME of the init files).
+        const snapshots = await db.one<{ n: string }>(`
+          SELECT (SELECT count(snapshot) FROM hfc.view_sunspots_hqi) + (SELECT count(snapshot) FROM hfc.view_ar_hqi)
+                 + (SELECT count(snapshot) FROM hfc.view_type_iii_hqi) AS n`);
+        expect(Number(snapshots.n)).toBeGreaterThan(0);
       } finally {
         await pgp.end();
       }

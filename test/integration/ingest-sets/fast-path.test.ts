@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import type { StageOutcome } from '../../../src/stages/types.js';
 import { contentHash, setLockKeys } from '../../../src/stages/ingest/sets/set-ledger.js';
 import { FRC_INFO, OBSERVATORY, feat, init } from './sdoss-files.js';
-import { useSetsWorlds, type SetsWorld } from './world.js';
+import { backendPid, untilBlockedBy, useSetsWorlds, type SetsWorld } from './world.js';
 
 const world = useSetsWorlds();
 const [A, B] = ['20140221T000045', '20140221T060045'].map((date) => ({
@@ -30,10 +29,11 @@ async function runHeldUp(w: SetsWorld, meanwhile: (source: string) => Promise<vo
   const single = openDb({ url: w.test.url, schema: w.test.schema, poolSize: 2, applicationName: 'one-set-in-flight' });
   const holder = await w.db.connect();
   try {
+    const pid = await backendPid(holder);
     // An uncommitted frc_info row of the same natural key: A's INSERT ... ON CONFLICT waits for it.
     await holder.none(`BEGIN; INSERT INTO $1:name.frc_info (institut, code, version, feature_name) VALUES ('MSSL', 'SDOSS', '1.06', 'SUNSPOTS')`, [w.hfc]);
     const run = w.direct(single);
-    await sleep(500);
+    await untilBlockedBy(w.db, pid);
     await meanwhile(`local:${w.source}`);
     await holder.none('COMMIT');
     return await run;

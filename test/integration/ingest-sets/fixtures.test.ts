@@ -44,6 +44,7 @@ describe('HFC fixtures: SDOSS (#1 #3 #4 #5 #6 #8 #9 #10 #15)', () => {
          JOIN $1:name.observations m ON m.id_observations = s.observations_id_m`,
       [w.hfc],
     );
+    expect(pairs).toHaveLength(5);
     expect(pairs.every((p) => p.same && p.ic.startsWith('hmi.ic_') && p.m.startsWith('hmi.m_'))).toBe(true);
     // #3 quoted ";", #5 negative BITPIX, #6 TAI (JSOC form, _TAI, .000_TAI) → UTC.
     const obs = await w.db.any<{ url: string; bitpix: number; date_obs: Date; date_end: Date }>(
@@ -61,7 +62,7 @@ describe('HFC fixtures: SDOSS (#1 #3 #4 #5 #6 #8 #9 #10 #15)', () => {
       `SELECT count(*) AS n, count(snapshot) AS snapshots FROM $1:name.view_sunspots_hqi`,
       [w.hfc],
     );
-    expect(view.n).toBe('5');
+    expect(view).toEqual({ n: '5', snapshots: '5' });
   });
 
   it('#13: replaces a re-emitted set with other content, leaving the others untouched; skips it unchanged', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DATE, SPOCA, writeSpoca } from './sdoss-files.js';
-import { useSetsWorlds, type SetsWorld } from './world.js';
+import { backendPid, untilBlockedBy, useSetsWorlds, type SetsWorld } from './world.js';
 
 const world = useSetsWorlds();
 const FEAT_NAME = `spoca-ar_301_${DATE}_sdo_feat.csv`;
@@ -12,13 +12,6 @@ async function spoca(w: SetsWorld): Promise<string> {
   return (await w.ledger())[0]!.id;
 }
 
-/** Until a backend of the test database waits for a row lock: the run has reached the other transaction's rows. */
-async function blockedOnLock(w: SetsWorld): Promise<void> {
-  const waiting = async () =>
-    (await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).n;
-  await expect.poll(waiting, { timeout: 15_000, interval: 50 }).not.toBe('0');
-}
-
 describe('ingest sets mode: a replace racing a track load', () => {
   it('makes a track load wait for a replace under way, then wait for the new features (never rejected)', async () => {
     const w = await world('race-track', { code: 'spoca-ar' });
@@ -26,11 +19,12 @@ describe('ingest sets mode: a replace racing a track load', () => {
     // Another process replacing the set: its features locked, as retire() does first.
     const replacer = await w.db.connect();
     try {
+      const holder = await backendPid(replacer);
       await replacer.none('BEGIN');
       await replacer.any('SELECT 1 FROM $1:name.activeregions WHERE load_id = $2 FOR UPDATE', [w.hfc, old]);
       await w.write(TRACK, SPOCA.track([[DATE, 2, 7]]));
       const run = w.run();
-      await blockedOnLock(w);
+      await untilBlockedBy(w.db, holder);
       await replacer.none('DELETE FROM $1:name.activeregions WHERE load_id = $2; COMMIT', [w.hfc, old]);
       const outcome = await run;
       expect(outcome.stats).toMatchObject({ waiting: 1, rejected: 0, loaded: 0 });
@@ -49,6 +43,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
     // A track load in flight: its row inserted (its foreign key holds the feature), not committed.
     const loader = await w.db.connect();
     try {
+      const holder = await backendPid(loader);
       await loader.none('BEGIN');
       await loader.none(
         `INSERT INTO $1:name.activeregions_tracking (track_id, ar_id, feat_filename, load_id)
@@ -57,7 +52,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       );
       await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3, 50));
       const run = w.run();
-      await blockedOnLock(w);
+      await untilBlockedBy(w.db, holder);
       await loader.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1 });
     } finally {
@@ -84,12 +79,13 @@ describe('ingest sets mode: a replace racing a track load', () => {
     // its old ledger row retired, then its old rows deleted; not committed yet.
     const retracker = await w.db.connect();
     try {
+      const holder = await backendPid(retracker);
       await retracker.none('BEGIN');
       await retracker.none(`UPDATE ingested_sets SET status = 'replaced' WHERE id = $1`, [track.id]);
       await retracker.none('DELETE FROM $1:name.activeregions_tracking WHERE load_id = $2', [w.hfc, track.id]);
       await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3, 50));
       const run = w.run();
-      await blockedOnLock(w);
+      await untilBlockedBy(w.db, holder);
       await retracker.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1, failed: 0 });
     } finally {

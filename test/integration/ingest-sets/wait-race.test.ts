@@ -1,9 +1,8 @@
 import { readdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { setLockKeys } from '../../../src/stages/ingest/sets/set-ledger.js';
 import { FEAT, FRC_INFO, KEY, OBSERVATORY, feat } from './sdoss-files.js';
-import { useSetsWorlds } from './world.js';
+import { backendPid, untilBlockedBy, useSetsWorlds } from './world.js';
 
 const world = useSetsWorlds();
 
@@ -18,10 +17,12 @@ describe('ingest sets mode: initWait expiring while another process loads the se
     // Another process loading the complete set (init + feat) this process has not listed yet.
     const other = await w.db.connect();
     try {
+      const holder = await backendPid(other);
       await other.none('BEGIN');
       await other.one('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys(source, KEY));
       const run = w.run();
-      await sleep(500);
+      // Its initWait over, the run waits for the set key's lock (recordWaiting).
+      await untilBlockedBy(w.db, holder);
       await other.none(
         `INSERT INTO ingested_sets (source, pipeline, code, code_version, set_key, kind, content_sha256, members, status, host, finished_at)
          VALUES ($1, 'sdoss', 'sdoss', '1.06', $2, 'set', $3, '[]', 'loaded', 'other', clock_timestamp()); COMMIT`,

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
@@ -15,24 +16,22 @@ import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, installCatalogue } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { HFC_CODES, type HfcCode } from '../../helpers/hfc-sets.js';
 import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
 
-/** The example codes of the repository: their pipelines/<code>.yaml give the sets declaration. */
-export type CodeName = 'sdoss' | 'spoca-ar' | 'rabat3';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-/** The versions the fixtures (test/fixtures/hfc) and the reference's examples carry in their names. */
-const VERSIONS: Record<CodeName, string> = { sdoss: '1.06', 'spoca-ar': '3.01', rabat3: '2.03' };
 
-async function repoPipeline(code: CodeName): Promise<{ code: unknown; csv: Record<string, unknown>; sets: Record<string, unknown> }> {
+/** The example codes' pipelines/<code>.yaml, at the versions of the fixtures (HFC_CODES). */
+async function repoPipeline(code: HfcCode): Promise<{ code: unknown; csv: Record<string, unknown>; sets: Record<string, unknown> }> {
   const raw = parse(await readFile(path.join(REPO, 'pipelines', `${code}.yaml`), 'utf8')) as {
     code: unknown;
     ingest: { csv: Record<string, unknown>; sets: Record<string, unknown> };
   };
-  return { code: { ...(raw.code as object), version: VERSIONS[code] }, csv: raw.ingest.csv, sets: raw.ingest.sets };
+  return { code: { ...(raw.code as object), version: HFC_CODES[code].version }, csv: raw.ingest.csv, sets: raw.ingest.sets };
 }
 
 export interface SetsWorldOptions {
-  code?: CodeName;
+  code?: HfcCode;
   /** A code that has no pipeline in the repository: its whole declaration. */
   declaration?: { code: { name: string; version: string }; csv: Record<string, unknown>; sets: Record<string, unknown> };
   /** Merged over the code's `sets` declaration. */
@@ -129,7 +128,7 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
   await mkdir(source, { recursive: true });
   await mkdir(path.join(dir, 'pipelines'));
   const pipelineFile = path.join(dir, 'pipelines', `${code}.yaml`);
-  const base = options.declaration ?? (await repoPipeline(code as CodeName));
+  const base = options.declaration ?? (await repoPipeline(code as HfcCode));
   const raw = {
     name: code,
     code: base.code,
@@ -199,6 +198,21 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The backend pid of a connection (of one holding a lock, for untilBlockedBy). */
+export async function backendPid(conn: Pick<Db, 'one'>): Promise<number> {
+  return (await conn.one<{ pid: number }>('SELECT pg_backend_pid() AS pid')).pid;
+}
+
+/**
+ * Until some backend waits for a lock (row, transaction or advisory) held by the backend
+ * `pid`: a run started meanwhile has reached what that connection holds.
+ */
+export async function untilBlockedBy(db: Db, pid: number): Promise<void> {
+  const blocked = async () =>
+    (await db.one<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).n;
+  await expect.poll(blocked, { timeout: 15_000, interval: 50 }).not.toBe('0');
 }
 
 /** For a test file: a factory of worlds, each closed after the test that made it. */

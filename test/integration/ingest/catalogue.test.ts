@@ -1,18 +1,27 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/database.js';
 import { CATALOGUE_SQL_DIR, installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { useWorlds } from './use-world.js';
 import type { IngestWorld } from './world.js';
 
 const run = promisify(execFile);
 
 const newWorld = useWorlds();
-const installed: { db: Db; schema: string }[] = [];
-afterEach(async () => {
-  for (const { db, schema } of installed.splice(0)) await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
+
+/** The catalogue `schema` installed beside a world, dropped after the test (before the world: hooks run in reverse). */
+const installedCatalogue = closedAfterEach(async (db: Db, schema: string, stateSchema: string) => {
+  const drop = () => db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]).then(() => undefined);
+  try {
+    await installCatalogue(db, { schema, stateSchema });
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { schema, close: drop };
 });
 
 /**
@@ -20,10 +29,7 @@ afterEach(async () => {
  * holds the single-CSV tests' table): its ledger views read the world's state schema.
  */
 async function catalogueOf(world: IngestWorld): Promise<string> {
-  const schema = `${world.spec.schema}_cat`;
-  installed.push({ db: world.db, schema });
-  await installCatalogue(world.db, { schema, stateSchema: world.spec.schema });
-  return schema;
+  return (await installedCatalogue(world.db, `${world.spec.schema}_cat`, world.spec.schema)).schema;
 }
 
 /** A set load in the state's ledger; returns its id. */
