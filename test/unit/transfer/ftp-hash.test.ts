@@ -39,6 +39,11 @@ describe('sha256CommandFrom', () => {
     expect(sha256CommandFrom(new Map([['HASH', 'CRC32;MD5;SHA-1*;SHA-256;SHA-512;'], ['XSHA256', '']]))).toEqual(HASH);
   });
 
+  it('takes HASH whichever algorithm is selected, and not without SHA-256', () => {
+    expect(sha256CommandFrom(new Map([['HASH', 'SHA-1;SHA-256*;MD5']]))).toEqual(HASH);
+    expect(sha256CommandFrom(new Map([['HASH', 'SHA-1;MD5']]))).toBeNull();
+  });
+
   it('falls back to XSHA256, and to none', () => {
     expect(sha256CommandFrom(new Map([['HASH', 'SHA-1*;MD5'], ['XSHA256', '']]))).toEqual(XSHA256);
     expect(sha256CommandFrom(new Map([['MDTM', '']]))).toBeNull();
