@@ -211,6 +211,9 @@ export const runStageSchema = z.strictObject({
 });
 export type RunStageConfig = z.infer<typeof runStageSchema>;
 
+/** 8192 × 8192: four times a 4096 × 4096 full-disk image. */
+const DEFAULT_QUICKLOOK_MAX_PIXELS = 8192 * 8192;
+
 export const uploadStageSchema = z.strictObject({
   ...stageCommon,
   target: name.describe('Name of a target in config/nocturne.yaml.'),
@@ -231,8 +234,16 @@ export const uploadStageSchema = z.strictObject({
       width: z.number().int().min(1).optional().describe('Expected width in pixels.'),
       height: z.number().int().min(1).optional().describe('Expected height in pixels.'),
       thumbnailWidth: z.number().int().min(16).max(4096).optional().describe('Also upload a thumbnail this wide.'),
+      maxPixels: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_QUICKLOOK_MAX_PIXELS)
+        .describe(
+          'Largest width × height of a quicklook, read from its header before it is decoded (check or thumbnail); a larger one is quarantined. Bounds the memory of the stage. Default 8192 × 8192.',
+        ),
     })
-    .default({ check: true }),
+    .default({ check: true, maxPixels: DEFAULT_QUICKLOOK_MAX_PIXELS }),
 });
 export type UploadStageConfig = z.infer<typeof uploadStageSchema>;
 
