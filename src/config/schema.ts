@@ -230,7 +230,10 @@ export const uploadStageSchema = z.strictObject({
   deleteAfterVerify: z.boolean().default(true),
   quicklooks: z
     .strictObject({
-      check: z.boolean().default(true).describe('Decode every JPEG fully before upload; bad ones are quarantined.'),
+      check: z
+        .boolean()
+        .default(true)
+        .describe('Check every JPEG before upload (header, data length, all its data decoded at 1/8 scale); bad ones are quarantined.'),
       width: z.number().int().min(1).optional().describe('Expected width in pixels.'),
       height: z.number().int().min(1).optional().describe('Expected height in pixels.'),
       thumbnailWidth: z.number().int().min(16).max(4096).optional().describe('Also upload a thumbnail this wide.'),
