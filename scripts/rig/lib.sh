@@ -133,6 +133,19 @@ stop_pidfile() { # name pidfile comm [with_tree=1]
   rm -f "$file"
 }
 
+# True when <svc> runs and listens (its env fragment is written again). Otherwise
+# an instance that runs but does not listen is stopped and the PID file removed,
+# so that the caller starts the service afresh.
+service_running() { # svc pidfile comm port
+  local pid
+  if pid=$(pidfile_alive "$2" "$3") && port_listening "$4"; then
+    "$1_env"; say "$1: already running (pid $pid)"; return 0
+  fi
+  [[ -n "${pid:-}" ]] && stop_pidfile "$1" "$2" "$3"
+  rm -f "$2"
+  return 1
+}
+
 # Wait until $2 returns success, at most $1 seconds; if $3 is a PID file/PID
 # whose process died meanwhile, stop early. Returns 1 on timeout/death.
 wait_until() { # timeout_s check_cmd [watch_pid]

@@ -102,13 +102,9 @@ proftpd_env() {
 }
 
 proftpd_up() {
-  local t pid; t=$(_t0_ms)
+  local t; t=$(_t0_ms)
   mkdir -p "$PROFTPD_DIR"
-  if pid=$(pidfile_alive "$PROFTPD_PID" proftpd) && port_listening "$PROFTPD_PORT"; then
-    proftpd_env; say "proftpd: already running (pid $pid)"; return 0
-  fi
-  [[ -n "${pid:-}" ]] && stop_pidfile proftpd "$PROFTPD_PID" proftpd   # alive but not listening: restart
-  rm -f "$PROFTPD_PID"
+  service_running proftpd "$PROFTPD_PID" proftpd "$PROFTPD_PORT" && return 0
   ensure_user
   require_port_free proftpd "$PROFTPD_PORT" "$PROFTPD_LOG"
   ensure_user_password

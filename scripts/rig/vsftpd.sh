@@ -99,13 +99,9 @@ vsftpd_env() {
 }
 
 vsftpd_up() {
-  local t pid; t=$(_t0_ms)
+  local t; t=$(_t0_ms)
   mkdir -p "$FTP_DIR"
-  if pid=$(pidfile_alive "$FTP_PID" vsftpd) && port_listening "$FTP_PORT"; then
-    vsftpd_env; say "vsftpd: already running (pid $pid)"; return 0
-  fi
-  [[ -n "${pid:-}" ]] && stop_pidfile vsftpd "$FTP_PID" vsftpd   # alive but not listening: restart
-  rm -f "$FTP_PID"
+  service_running vsftpd "$FTP_PID" vsftpd "$FTP_PORT" && return 0
   ensure_user
   require_port_free vsftpd "$FTP_PORT" "$FTP_LOG"
   ensure_user_password
