@@ -16,7 +16,11 @@ import { valueAt } from './schema-walk.js';
 import type { ConfigIssue, NocturneConfig } from './types.js';
 import { zodProblems } from './zod-issues.js';
 
-export type LoadResult = { ok: true; config: NocturneConfig } | { ok: false; issues: ConfigIssue[] };
+/**
+ * A valid configuration and its warnings, or every problem: the errors that make it
+ * invalid and the warnings (marked `warning`) together.
+ */
+export type LoadResult = { ok: true; config: NocturneConfig; warnings?: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
 
 interface PipelineFile {
   source: YamlSource;
@@ -59,9 +63,9 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     report(daemonSource, await secretProblems(daemonSource.data, (name) => used.has(name), root, env));
   }
 
-  if (issues.length > 0 || daemon === undefined) return { ok: false, issues: sortIssues(issues) };
+  if (issues.some((issue) => !issue.warning) || daemon === undefined) return { ok: false, issues: sortIssues(issues) };
   const loaded = pipelines.map(({ config, file }) => ({ config: config as PipelineConfig, file }));
-  return { ok: true, config: resolveConfig(root, daemon, loaded) };
+  return { ok: true, config: resolveConfig(root, daemon, loaded), warnings: sortIssues(issues) };
 }
 
 /** How a file is named in messages. */

@@ -73,7 +73,8 @@ function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {
 export function locate(source: YamlSource, found: Problem): ConfigIssue {
   const { line, col } = source.lineCounter.linePos(offsetOf(source.doc, found.path, found.anchor));
   const owner = formatPath(found.anchor === 'value' ? found.path : found.path.slice(0, -1));
-  return { file: source.display, line, col, message: owner === '' ? found.message : `${owner}: ${found.message}` };
+  const message = owner === '' ? found.message : `${owner}: ${found.message}`;
+  return { file: source.display, line, col, message, ...(found.warning ? { warning: true as const } : {}) };
 }
 
 /**
