@@ -4,11 +4,12 @@
  * located at `file:line:col` (files shown relative to the current directory when below
  * it, else absolute). Nothing is connected to: `nocturne validate` needs no database.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonProblems, pipelineProblems, targetNames } from './cross-checks.js';
 import { problem, sortIssues, type Problem } from './issues.js';
 import { locate, parseYaml, type YamlSource } from './locate.js';
+import { decodeUtf8, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
 import { resolveConfig } from './resolve.js';
 import { daemonConfigSchema, pipelineSchema, type DaemonConfig, type PipelineConfig } from './schema.js';
 import { secretProblems } from './secret-check.js';
@@ -75,14 +76,20 @@ function display(file: string): string {
 }
 
 async function readYaml(file: string, issues: ConfigIssue[]): Promise<YamlSource | undefined> {
-  let text: string;
+  const shown = display(file);
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readRegularFile(file, MAX_CONFIG_BYTES);
   } catch (err) {
-    issues.push({ file: display(file), line: 1, col: 1, message: `cannot read: ${readError(err)}` });
+    issues.push({ file: shown, line: 1, col: 1, message: `cannot read: ${(err as UnreadableFile).message}` });
     return undefined;
   }
-  const source = parseYaml(display(file), text);
+  const decoded = decodeUtf8(bytes);
+  if (!decoded.ok) {
+    issues.push({ file: shown, line: decoded.line, col: decoded.col, message: decoded.message });
+    return undefined;
+  }
+  const source = parseYaml(shown, decoded.text);
   issues.push(...source.syntaxIssues);
   return source;
 }
@@ -91,7 +98,7 @@ function readError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ENOTDIR') return 'not a directory';
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -107,16 +114,16 @@ async function pipelineFiles(dir: string, issues: ConfigIssue[]): Promise<string
   }
   const files: string[] = [];
   for (const name of names.sort()) {
-    if (name.startsWith('.')) continue;
-    if (name.endsWith('.yaml')) files.push(path.join(dir, name));
-    // Silently ignoring sdoss.yml would leave a pipeline that never runs.
-    else if (name.endsWith('.yml')) {
-      issues.push({
-        file: display(path.join(dir, name)),
-        line: 1,
-        col: 1,
-        message: `pipeline files end in .yaml: rename to ${name.slice(0, -'.yml'.length)}.yaml`,
-      });
+    const at = { file: display(path.join(dir, name)), line: 1, col: 1 };
+    const yaml = name.endsWith('.yaml') || name.endsWith('.yml');
+    // Hidden files are editors' and tools' (.#sdoss.yaml, ..x.yaml): not read, but said.
+    if (name.startsWith('.')) {
+      if (yaml) issues.push({ ...at, warning: true, message: 'not read: its name starts with "." (a hidden file)' });
+    } else if (name.endsWith('.yaml')) {
+      files.push(path.join(dir, name));
+    } else if (yaml) {
+      // Silently ignoring sdoss.yml would leave a pipeline that never runs.
+      issues.push({ ...at, message: `pipeline files end in .yaml: rename to ${name.slice(0, -'.yml'.length)}.yaml` });
     }
   }
   return files;

@@ -170,7 +170,7 @@ describe('loadConfig on malformed configurations', () => {
     const env = { NOCTURNE_FIXTURE_DB_PASSWORD: 'set', CREDENTIALS_DIRECTORY: path.join(FIXTURES, 'secrets/secrets') };
     expect((await reported('secrets', env)).at(-1)).toBe(
       located('secrets', [
-        'config/nocturne.yaml:11:15: targets.archive.password: secret from credential archive-password is unavailable: cannot be read',
+        'config/nocturne.yaml:11:15: targets.archive.password: secret from credential archive-password is unavailable: no such file',
       ])[0],
     );
   });
