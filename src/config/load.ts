@@ -10,6 +10,7 @@ import { daemonProblems, pipelineProblems, targetNames } from './cross-checks.js
 import { problem, sortIssues, type Problem } from './issues.js';
 import { locate, parseYaml, type YamlSource } from './locate.js';
 import { decodeUtf8, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
+import { overlapProblems } from './overlaps.js';
 import { resolveConfig } from './resolve.js';
 import { daemonConfigSchema, pipelineSchema, type DaemonConfig, type PipelineConfig } from './schema.js';
 import { secretProblems } from './secret-check.js';
@@ -64,9 +65,15 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     report(daemonSource, await secretProblems(daemonSource.data, (name) => used.has(name), root, env));
   }
 
-  if (issues.some((issue) => !issue.warning) || daemon === undefined) return { ok: false, issues: sortIssues(issues) };
-  const loaded = pipelines.map(({ config, file }) => ({ config: config as PipelineConfig, file }));
-  return { ok: true, config: resolveConfig(root, daemon, loaded), warnings: sortIssues(issues) };
+  if (daemon === undefined) return { ok: false, issues: sortIssues(issues) };
+  const valid = pipelines.filter((p): p is PipelineFile & { config: PipelineConfig } => p.config !== undefined);
+  const config = resolveConfig(root, daemon, valid);
+  for (const [name, problems] of overlapProblems(config, display)) {
+    const pipeline = valid.find((p) => p.config.name === name);
+    if (pipeline) report(pipeline.source, problems);
+  }
+  if (issues.some((issue) => !issue.warning)) return { ok: false, issues: sortIssues(issues) };
+  return { ok: true, config, warnings: sortIssues(issues) };
 }
 
 /** How a file is named in messages. */

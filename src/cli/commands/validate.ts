@@ -1,6 +1,7 @@
 import { formatIssues } from '../../config/issues.js';
 import { loadConfig } from '../../config/load.js';
 import { closeDb, openDbFromConfig } from '../../db/database.js';
+import { quietInputWarnings } from '../../runs/quiet-inputs.js';
 import { EXIT } from '../exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
 
@@ -13,8 +14,9 @@ interface ValidateOptions extends CliOptions {
  * this host included), for CI and for ExecStartPre=. Problems end it with exit 78, one
  * located line each. With --db it also checks, in the database, that every ingest
  * target table exists with compatible columns (left out by default so that a database
- * being down never stops the service from starting). Warnings go to stderr, located
- * the same way, and leave the exit code 0.
+ * being down never stops the service from starting), and warns about run stages whose
+ * input glob found nothing lately. Warnings go to stderr, located the same way, and
+ * leave the exit code 0.
  */
 export async function validateCommand(options: ValidateOptions): Promise<void> {
   const loaded = await loadConfig(configDir(options));
@@ -27,6 +29,7 @@ export async function validateCommand(options: ValidateOptions): Promise<void> {
     try {
       const issues = await checkIngestTargets(db, config);
       if (issues.length > 0) throw new CliExit(EXIT.config, formatIssues(issues));
+      warnings.push(...(await quietInputWarnings(db, config)));
     } finally {
       await closeDb(db);
     }
