@@ -9,7 +9,7 @@ import path from 'node:path';
 import { daemonProblems, pipelineProblems, targetNames } from './cross-checks.js';
 import { problem, sortIssues, type Problem } from './issues.js';
 import { locate, parseYaml, type YamlSource } from './locate.js';
-import { decodeUtf8, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
+import { decodeUtf8, fileError, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
 import { overlapProblems } from './overlaps.js';
 import { resolveConfig } from './resolve.js';
 import { daemonConfigSchema, pipelineSchema, type DaemonConfig, type PipelineConfig } from './schema.js';
@@ -101,14 +101,6 @@ async function readYaml(file: string, issues: ConfigIssue[]): Promise<YamlSource
   return source;
 }
 
-function readError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'ENOTDIR') return 'not a directory';
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** pipelines/*.yaml in name order; no directory means no pipelines. */
 async function pipelineFiles(dir: string, issues: ConfigIssue[]): Promise<string[]> {
   let names: string[];
@@ -116,7 +108,7 @@ async function pipelineFiles(dir: string, issues: ConfigIssue[]): Promise<string
     names = await readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    issues.push({ file: display(dir), line: 1, col: 1, message: `cannot read: ${readError(err)}` });
+    issues.push({ file: display(dir), line: 1, col: 1, message: `cannot read: ${fileError(err)}` });
     return [];
   }
   const files: string[] = [];

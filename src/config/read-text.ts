@@ -39,16 +39,18 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<B
     }
     return buffer.subarray(0, length);
   } catch (err) {
-    throw err instanceof UnreadableFile ? err : new UnreadableFile(systemError(err));
+    throw err instanceof UnreadableFile ? err : new UnreadableFile(fileError(err));
   } finally {
     await handle?.close();
   }
 }
 
-function systemError(err: unknown): string {
+/** A file system error as a person reads it. */
+export function fileError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENOTDIR') return 'not a directory';
   if (code === 'ELOOP') return 'a loop of symbolic links';
   return err instanceof Error ? err.message : String(err);
 }
