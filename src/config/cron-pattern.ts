@@ -46,15 +46,6 @@ export class CronSyntaxError extends Error {
 }
 
 export interface CronPattern {
-  /** As written. */
-  readonly text: string;
-  /**
-   * Vixie's fixed-time job: no time field starts with `*`. On the night the clocks go
-   * forward its slots inside the gap run at the first valid time after it; on the night
-   * they go back its slots in the repeated hour run once, at their first occurrence.
-   * Other jobs (interval jobs) skip the gap and run in both repeated hours.
-   */
-  readonly fixedTime: boolean;
   /** How many times a matching minute fires: 1 without a seconds field. */
   readonly firesPerMinute: number;
   /** The equivalent 6-field pattern handed to croner, with options that give it Vixie's meaning. */
@@ -86,16 +77,17 @@ export function parseCron(text: string): CronPattern {
   const written = withSeconds ? fields : ['0', ...fields];
   const selected = withSeconds ? values : [new Set([0]), ...values];
   const list = (i: number) => [...(selected[i] as Set<number>)].join(',');
-  // croner's "no-wildcard" rule calls a time field fixed when it has no `*` and no step;
-  // Vixie calls it fixed when it does not start with `*`. Writing a fixed field as the
-  // list of its values makes the two agree (`0-59/15` is fixed in Vixie, a step in
-  // croner). Other fields are written as lists too, so that names and steps mean here
-  // what they mean above, and day matching follows domAndDow alone.
+  // Vixie's DST rule: a job whose time fields (second, minute, hour) all do not start
+  // with `*` is a fixed-time job. In the spring gap its slots run at the first valid time
+  // after the gap; in the repeated autumn hour they run once, at the first occurrence.
+  // Other jobs skip the gap and run in both hours. croner's "no-wildcard" rule calls a
+  // field fixed when it has no `*` and no step: writing each fixed field as the list of
+  // its values makes the two agree (`0-59/15` is fixed in Vixie, a step in croner).
+  // Other fields are written as lists too, so that names and steps mean here what they
+  // mean above, and day matching follows domAndDow alone.
   const croner = written.map((field, i) => (i < 3 ? (field.startsWith('*') ? field : list(i)) : field === '*' ? '*' : list(i)));
   const [dom, dow] = [written[3] as string, written[5] as string];
   return {
-    text,
-    fixedTime: written.slice(0, 3).every((field) => !field.startsWith('*')),
     firesPerMinute: (selected[0] as Set<number>).size,
     croner: croner.join(' '),
     domAndDow: dom.startsWith('*') || dow.startsWith('*'),

@@ -7,7 +7,7 @@ export type CatchUpPolicy = 'none' | 'latest' | 'all';
  * A stage's schedule as a pure function of time. croner only computes instants here
  * (paused, never fires): firing is the scheduler's job, so that a fake clock can drive
  * it and a restart or a clock jump cannot make it fire twice. Daylight saving time
- * follows Vixie cron (see CronPattern.fixedTime). Throws CronSyntaxError for a pattern
+ * follows Vixie cron (see config/cron-pattern.ts). Throws CronSyntaxError for a pattern
  * that config/schedule-check.ts refuses.
  */
 export class Schedule {

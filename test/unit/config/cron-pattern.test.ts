@@ -29,15 +29,6 @@ describe('the accepted cron syntax (docs/operating.md, "Schedules")', () => {
     expect(parseCron('0 2 * * *').firesPerMinute).toBe(1);
   });
 
-  it('calls a job fixed-time when none of its time fields starts with *', () => {
-    expect(parseCron('0 2,14 * * *').fixedTime).toBe(true);
-    expect(parseCron('0-59/15 2 * * *').fixedTime).toBe(true);
-    expect(parseCron('0 0-23 * * *').fixedTime).toBe(true);
-    expect(parseCron('*/15 2 * * *').fixedTime).toBe(false);
-    expect(parseCron('0 * * * *').fixedTime).toBe(false);
-    expect(parseCron('*/2 0 2 * * *').fixedTime).toBe(false);
-  });
-
   it('matches a day on either day field when both are restricted, on both when one starts with * (Vixie)', () => {
     // June 2026: Mondays are the 1st, 8th, 15th, 22nd and 29th.
     expect(days('0 0 1,15 * mon')).toEqual([8, 15, 22, 29]);
