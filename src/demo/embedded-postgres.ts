@@ -89,9 +89,12 @@ async function startServer(files: ServerFiles, port: number): Promise<{ stop(): 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const log = tail(child);
   await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', () => {
-      if (log().includes(READY)) resolve();
-    });
+    const ready = () => {
+      if (!log().includes(READY)) return;
+      child.stderr!.off('data', ready);
+      resolve();
+    };
+    child.stderr!.on('data', ready);
     child.once('error', (err) => reject(cannotRun(files, files.postgres, err)));
     child.once('exit', () => {
       const text = log();
