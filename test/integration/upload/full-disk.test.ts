@@ -16,8 +16,9 @@ const worlds = worldsOfFile();
 const mounted: string[] = [];
 
 afterAll(async () => {
-  // Unmounted first: the worlds then remove their remote directories.
-  for (const dir of mounted.splice(0)) await exec('umount', [dir]);
+  // Unmounted first (lazily: a server session may still hold the directory), so that
+  // the worlds can then remove their remote directories.
+  for (const dir of mounted.splice(0)) await exec('umount', ['--lazy', dir]);
   await worlds.closeAll();
 });
 
