@@ -52,7 +52,7 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
     if (part === 'observations' || part === 'features' || part === 'tracking') need(part, table, LOAD_ID, 'the load id of each row');
     for (const column of table.columns.values()) {
       const caster = casterFor(column);
-      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
+      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
     }
   }
   const features = catalogue.get(sets.features.table)!;
