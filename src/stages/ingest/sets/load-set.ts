@@ -80,11 +80,12 @@ export async function loadSet(
     issues.add({ file: init.label, line: 0, reason: 'no observation rows (an init file lists at least one observation)' });
   }
   const wanted = new Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>();
-  const localIds = observationIds(init, issues);
+  const localIds = localIdsOf(init, issues);
   collectMetadata(init, wanted);
   if (feat) {
     collectMetadata(feat, wanted);
     checkObservationRefs(feat, localIds, init.label, issues);
+    localIdsOf(feat, issues);
   }
   const metadata = planMetadata(wanted, set.metadata, cache, issues);
   if (!issues.empty) return { kind: 'rejected' };
@@ -127,12 +128,9 @@ export async function loadSet(
   const opened = await openSet(conn, set.entry, metadata.statements);
   if (opened.kind !== 'open') return opened;
   // The metadata statements come in pairs: INSERT, then the SELECT of the ids.
+  // Every row is found by its natural key after its INSERT ... ON CONFLICT (a row another
+  // unique key turns away fails the statement: the database refuses the set).
   takeResolved(metadata, set.metadata, opened.results.filter((_, i) => i % 2 === 1).flat() as ResolvedRow[]);
-  unresolved(wanted, set.metadata, metadata.ids, issues);
-  if (!issues.empty) {
-    await conn.none('ROLLBACK');
-    return { kind: 'rejected' };
-  }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
   const statements = [clearProvisional(set.entry), ...load(opened.live?.id)];
@@ -143,8 +141,8 @@ export async function loadSet(
   return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
 }
 
-/** The observations' local ids, in file order; a repeated one is an issue. */
-function observationIds(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
+/** A member's rows by local id, in file order; a local id used twice is an issue (references and track files name rows by it). */
+function localIdsOf(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
   const ids = new Map<string, ParsedRow>();
   for (const row of init.rows) {
     const id = row.fields[init.map.localId]!.trim();
@@ -175,31 +173,6 @@ function checkObservationRefs(feat: ParsedMember, localIds: ReadonlyMap<string, 
       const raw = row.fields[ref.index]!;
       if (ref.nulls.has(raw) || localIds.has(raw.trim())) continue;
       issues.add({ file: feat.label, line: row.line, column: ref.header, value: raw, reason: `no observation with local id ${raw.trim()} in ${initLabel}` });
-    }
-  }
-}
-
-/**
- * A local id its metadata file lists but that the table's natural key did not find
- * after the insert (the row conflicted with another unique key of the table): an issue
- * at the referencing field, never a NULL reference.
- */
-function unresolved(
-  wanted: ReadonlyMap<MetadataPart, Map<string, { file: string; line: number; column: string }>>,
-  files: ReadonlyMap<MetadataPart, MetadataFile>,
-  ids: ReadonlyMap<string, string>,
-  issues: SetIssues,
-): void {
-  for (const [part, localIds] of wanted) {
-    const file = files.get(part)!;
-    for (const [localId, where] of localIds) {
-      if (ids.has(idKey(part, localId)) || !file.byLocalId.has(localId)) continue;
-      const line = file.byLocalId.get(localId)!.line;
-      issues.add({
-        ...where,
-        value: localId,
-        reason: `${file.parsed.label}:${line} (local id ${localId}) was not found in ${file.table.name} by its natural key (${file.naturalKey.columns.join(', ')}) after the insert: does it collide with another unique key of the table?`,
-      });
     }
   }
 }

@@ -64,8 +64,11 @@ export async function loadTrack(
   // re-points its rows), and this lookup waits for a replace under way (then sees the
   // features gone: the track file waits for the new ones). Both lock in id order, or
   // each could hold a row the other waits for.
+  // The features first, then (a statement of its own, so it sees what a replace waited
+  // for committed) the live loads: a set is ready when the features found are as many as
+  // its live load recorded; otherwise a replace is under way or just committed (its new
+  // features not visible to the look-up): the track file waits for them.
   const lookup = [
-    pgp.as.format(`SELECT set_key FROM ingested_sets WHERE source = $1 AND set_key = ANY($2::text[]) AND status = 'loaded' AND kind = 'set'`, [entry.source, keys]),
     pgp.as.format(
       `SELECT s.set_key, f.row_ordinal, f.${LOCAL_ID} AS local_id, f."${fid}"::text AS id
          FROM ${features.sql} f JOIN ingested_sets s ON s.id = f.load_id
@@ -73,18 +76,23 @@ export async function loadTrack(
         ORDER BY f."${fid}" FOR KEY SHARE OF f`,
       [entry.source, keys],
     ),
+    pgp.as.format(
+      `SELECT set_key, coalesce((rows ->> $3)::int, 0) AS features FROM ingested_sets
+        WHERE source = $1 AND set_key = ANY($2::text[]) AND status = 'loaded' AND kind = 'set'`,
+      [entry.source, keys, features.relname],
+    ),
   ];
   const opened = await openSet(conn, entry, lookup);
   if (opened.kind !== 'open') return opened;
-  const loaded = new Set((opened.results[0] as { set_key: string }[]).map((r) => r.set_key));
   const bySet = new Map<string, Map<string, string>>();
-  for (const row of opened.results[1] as FeatureRow[]) {
+  for (const row of opened.results[0] as FeatureRow[]) {
     let ids = bySet.get(row.set_key);
     if (!ids) bySet.set(row.set_key, (ids = new Map()));
     const key = tracking.featureId === 'localId' ? row.local_id : String(row.row_ordinal);
     if (key !== null) ids.set(key, row.id);
   }
-  const missing = keys.filter((key) => !loaded.has(key));
+  const recorded = new Map((opened.results[1] as { set_key: string; features: number }[]).map((r) => [r.set_key, r.features]));
+  const missing = keys.filter((key) => recorded.get(key) !== (bySet.get(key)?.size ?? 0));
   if (missing.length > 0) {
     await conn.none('ROLLBACK');
     return { kind: 'waiting', missing: missing.map((key) => `set ${key}`) };
