@@ -110,4 +110,15 @@ describe('shared metadata rows', () => {
     );
     expect(history).toEqual([{ table_name: 'frc_info', old: 'jane.doe@example.org', new: 'help@example.org' }]);
   });
+
+  it('refuses a set whose observatory id its metadata file lists twice (never picks one)', async () => {
+    const w = await world('ambiguous');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    const observatory = await w.write('sdoss_106_observatory.csv', OBSERVATORY.replace('\n2;SDO;Magnetogram', '\n1;SDO;Magnetogram'));
+    await w.write(INIT, init(DATE));
+    expect((await w.run()).stats).toMatchObject({ rejected: 1, loaded: 0 });
+    const rejected = await w.db.one<{ error: string }>(`SELECT error FROM $1:name.rejected_sets`, [w.hfc]);
+    expect(rejected.error).toBe(`${observatory}:3:ID_OBSERVATORY: local id 1 already used on line 2: the sets' references to it are ambiguous`);
+    expect(await w.count('observatory')).toBe(0);
+  });
 });
