@@ -21,10 +21,19 @@ export function formatHistory(runs: RunRow[]): string {
     r.trigger,
     r.state,
     r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
-    r.error ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    r.error ? oneLine(r.error) : Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
   const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * An error of several lines (a run's failed tasks, one per line) kept on its run's row:
+ * the lines joined by " | ", or by a space after a line ending in ":".
+ */
+function oneLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.reduce((joined, line) => (joined === '' ? line : `${joined}${joined.endsWith(':') ? ' ' : ' | '}${line}`), '');
 }
