@@ -1,5 +1,3 @@
-import type { PipelineConfig } from '../config/schema.js';
-
 /**
  * Observing nights. A run of a stage stands for the calendar date of its slot in the
  * stage's time zone (executeStage's default `date`); the same rule, applied to the date
@@ -35,6 +33,6 @@ export function observingNight(fileName: string, timeZone: string): string | nul
  * nights; a pipeline without one (its code runs elsewhere) uses `own`, the time zone of
  * the stage asking.
  */
-export function nightZone(pipeline: PipelineConfig, own: string): string {
+export function nightZone(pipeline: { run?: { timezone: string } | undefined }, own: string): string {
   return pipeline.run?.timezone ?? own;
 }

@@ -1,28 +1,17 @@
 // The catalogue as analysts use it (issue 22), on the demo night run through the real
 // stages: observing nights, quicklook URLs, night_problems, lineage(), a real read-only
 // login role, and the README's recipes run as that role.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb, type Db } from '../../../src/db/database.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
-import { loadDemoNight, NIGHT, PUBLIC_URL, REPO, SPOILED, type DemoNight } from './demo-night.js';
+import { nocturne } from './cli.js';
+import { loadDemoNight, NIGHT, PUBLIC_URL, SPOILED, type DemoNight } from './demo-night.js';
 import { documentedLineageColumns, recipes } from './readme.js';
 
 const BEFORE = '2026-11-20';
-
-async function nocturne(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(REPO, 'bin/nocturne.js'), ...args], { cwd: REPO });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 /** The YYYY-MM-DD of the YYYYMMDDTHHMMSS stamp in a name. */

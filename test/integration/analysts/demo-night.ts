@@ -67,7 +67,7 @@ export async function loadDemoNight(label: string, options: { publicUrl?: string
     );
     const archive = path.join(dir, 'archive');
     const configDir = path.join(dir, 'etc');
-    await writeConfig(configDir, { state: path.join(dir, 'var'), archive, observations, hfc, test, publicUrl: options.publicUrl === undefined ? PUBLIC_URL : options.publicUrl });
+    await writeDemoConfig(configDir, { state: path.join(dir, 'var'), archive, observations, hfc, test, publicUrl: options.publicUrl === undefined ? PUBLIC_URL : options.publicUrl });
     const loaded = await loadConfig(configDir);
     if (!loaded.ok) throw new Error(`demo night configuration: ${JSON.stringify(loaded.issues)}`);
     const config = loaded.config;
@@ -84,17 +84,17 @@ export async function loadDemoNight(label: string, options: { publicUrl?: string
   }
 }
 
-interface ConfigPlaces {
+export interface ConfigPlaces {
   state: string;
   archive: string;
   observations: string;
   hfc: string;
-  test: TestDb;
+  test: Pick<TestDb, 'url' | 'schema'>;
   publicUrl: string | null;
 }
 
 /** config/nocturne.yaml and the repository's pipelines, pointed at this world's places. */
-async function writeConfig(configDir: string, at: ConfigPlaces): Promise<void> {
+export async function writeDemoConfig(configDir: string, at: ConfigPlaces): Promise<void> {
   await mkdir(path.join(configDir, 'config'), { recursive: true });
   await mkdir(path.join(configDir, 'pipelines'));
   await mkdir(at.archive, { recursive: true });
