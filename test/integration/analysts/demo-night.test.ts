@@ -8,14 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb, type Db } from '../../../src/db/database.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import { nocturne } from './cli.js';
-import { loadDemoNight, NIGHT, PUBLIC_URL, SPOILED, type DemoNight } from './demo-night.js';
+import { LATE_OBSERVATION, loadDemoNight, NIGHT, PUBLIC_URL, SPOILED, type DemoNight } from './demo-night.js';
 import { documentedLineageColumns, recipes } from './readme.js';
 
 const BEFORE = '2026-11-20';
 
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-/** The YYYY-MM-DD of the YYYYMMDDTHHMMSS stamp in a name. */
-const stampDate = (name: string) => /(\d{4})(\d{2})(\d{2})T\d{6}/.exec(name)!.slice(1, 4).join('-');
+/** The date in Paris (the pipelines' time zone) of the YYYYMMDDTHHMMSS stamp (UTC) in a name. */
+const stampDate = (name: string) => {
+  const [, y, m, d, hh, mi, ss] = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})/.exec(name)!;
+  return new Date(`${y}-${m}-${d}T${hh}:${mi}:${ss}Z`).toLocaleDateString('sv', { timeZone: 'Europe/Paris' });
+};
 
 let night: DemoNight;
 let role: string;
@@ -42,8 +45,9 @@ afterAll(async () => {
 describe('observing nights', () => {
   it('every load knows the observing night of its set: the date in its names, in the run stage\'s time zone', async () => {
     const loads = await night.db.any<{ set_key: string; night: string }>(`SELECT set_key, night::text FROM $1:name.set_loads`, [night.hfc]);
-    expect(loads.length).toBeGreaterThanOrEqual(18);
+    expect(loads.length).toBeGreaterThanOrEqual(19);
     for (const load of loads) expect(load).toEqual({ set_key: load.set_key, night: stampDate(load.set_key) });
+    expect(loads).toContainEqual({ set_key: LATE_OBSERVATION.setKey, night: NIGHT });
     // So does every archived file whose name has a date.
     const files = await night.db.any<{ file_name: string; night: string | null }>(`SELECT file_name, night::text FROM $1:name.archived_files`, [night.hfc]);
     for (const file of files) expect(file.night).toBe(/\d{8}T\d{6}/.test(file.file_name) ? stampDate(file.file_name) : null);
@@ -59,7 +63,7 @@ describe('observing nights', () => {
     const today = new Date().toISOString().slice(0, 10);
     expect(stats).toEqual([
       { night: BEFORE, load_date: today, files_loaded: 3, rows_inserted: 6 },
-      { night: NIGHT, load_date: today, files_loaded: 3, rows_inserted: 6 },
+      { night: NIGHT, load_date: today, files_loaded: 4, rows_inserted: 8 },
     ]);
   });
 });

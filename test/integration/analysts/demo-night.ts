@@ -24,6 +24,9 @@ export const PUBLIC_URL = 'https://hfc.example.org/archive';
 const PIPELINES = ['sdoss', 'spoca-ar', 'rabat3'] as const;
 
 /** The problems the night is given, by name. */
+/** An SDOSS observation taken at 23:30 UTC on the 20th: already the 21st in Paris, the pipelines' time zone. */
+export const LATE_OBSERVATION = { obs: 'hmi_233045', setKey: 'sdoss_106_20261120T233045_hmi-233045' } as const;
+
 export const SPOILED = {
   /** An SDOSS observation whose code exits 3 (permanent failure). */
   failedObservation: 'hmi_120045',
@@ -65,6 +68,7 @@ export async function loadDemoNight(label: string, options: { publicUrl?: string
       path.join(observations, 'sdoss/2026/11/21', `${SPOILED.failedObservation}.obs`),
       'instrument=HMI\ndate_obs=2026-11-21T12:00:45\nseed=1104\nexit=3\n',
     );
+    await writeFile(path.join(observations, 'sdoss/2026/11/20', `${LATE_OBSERVATION.obs}.obs`), 'instrument=HMI\ndate_obs=2026-11-20T23:30:45\nseed=1005\nfeatures=2\n');
     const archive = path.join(dir, 'archive');
     const configDir = path.join(dir, 'etc');
     await writeDemoConfig(configDir, { state: path.join(dir, 'var'), archive, observations, hfc, test, publicUrl: options.publicUrl === undefined ? PUBLIC_URL : options.publicUrl });
