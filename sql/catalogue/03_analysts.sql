@@ -37,6 +37,19 @@ CREATE OR REPLACE FUNCTION file_names_only(message text) RETURNS text
   AS $$ SELECT regexp_replace($1, '(^|[\s(=])/(?:[^\s;/]+/)+', '\1', 'g') $$;
 COMMENT ON FUNCTION file_names_only(text) IS 'The message with each absolute path reduced to its last element: "log /var/lib/nocturne/logs/x.log" becomes "log x.log".';
 
+-- The first issue of a rejection report ({"issues": [{file, line, column, value, reason}]})
+-- that has a place in a file (`file`: the file, when the issues do not name it).
+CREATE OR REPLACE FUNCTION first_located_issue(report jsonb, file text) RETURNS TABLE (location text, reason text)
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
+  AS $$
+    SELECT concat_ws(':', coalesce(issue ->> 'file', $2), issue ->> 'line', issue ->> 'column'),
+           concat(issue ->> 'reason', ' [' || to_json(issue ->> 'value')::text || ']')
+      FROM jsonb_array_elements($1 -> 'issues') AS issue
+     WHERE (issue ->> 'line')::int > 0
+     LIMIT 1
+  $$;
+COMMENT ON FUNCTION first_located_issue(jsonb, text) IS 'The first located issue of a rejection report: "file:line[:column]" and the reason (the value in brackets).';
+
 -- One row per problem of a night, whatever stage met it. Nights: the run stage's night of
 -- the observation (failed observations), else the night of the file or set.
 CREATE OR REPLACE VIEW night_problems WITH (security_barrier) AS
@@ -56,18 +69,12 @@ CREATE OR REPLACE VIEW night_problems WITH (security_barrier) AS
   SELECT s.night, s.pipeline, 'ingest', CASE WHEN s.status = 'refused' THEN 'refused set' WHEN s.incomplete THEN 'incomplete set' ELSE 'rejected set' END,
          s.set_key, i.location, coalesce(i.reason, s.error), NULL, NULL, s.finished_at
     FROM ingested_sets s
-    LEFT JOIN LATERAL (SELECT concat_ws(':', issue ->> 'file', issue ->> 'line', issue ->> 'column') AS location,
-                              concat(issue ->> 'reason', ' [' || to_json(issue ->> 'value')::text || ']') AS reason
-                         FROM jsonb_array_elements(s.report -> 'issues') AS issue
-                        WHERE (issue ->> 'line')::int > 0 LIMIT 1) i ON true
+    LEFT JOIN LATERAL first_located_issue(s.report, NULL) i ON true
    WHERE s.status IN ('rejected', 'refused')
   UNION ALL
   SELECT f.night, f.pipeline, 'ingest', 'rejected file', f.path, i.location, coalesce(i.reason, f.error), NULL, NULL, f.finished_at
     FROM ingested_files f
-    LEFT JOIN LATERAL (SELECT concat_ws(':', f.path, issue ->> 'line', issue ->> 'column') AS location,
-                              concat(issue ->> 'reason', ' [' || to_json(issue ->> 'value')::text || ']') AS reason
-                         FROM jsonb_array_elements(f.report -> 'issues') AS issue
-                        WHERE (issue ->> 'line')::int > 0 LIMIT 1) i ON true
+    LEFT JOIN LATERAL first_located_issue(f.report, f.path) i ON true
    WHERE f.status = 'rejected'
   UNION ALL
   SELECT f.night, f.pipeline, 'ingest', 'quarantined row', f.path, f.path || ':' || q.line, q.reason, NULL, NULL, f.finished_at

@@ -30,7 +30,7 @@ beforeAll(async () => {
   await night.db.none('CREATE ROLE $1:name LOGIN', [role]);
   const granted = await nocturne(['db', 'grant-reader', role, '--config', night.configDir]);
   expect(granted.stderr).toBe('');
-  expect(granted.stdout).toMatch(new RegExp(`^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, lineage, nk, quicklook_url; nothing of schema ${night.state}\\n$`));
+  expect(granted.stdout).toMatch(new RegExp(`^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, first_located_issue, lineage, nk, quicklook_url; nothing of schema ${night.state}\\n$`));
   const url = new URL(night.test.url);
   url.username = role;
   reader = openDb({ url: url.toString(), schema: night.hfc, poolSize: 2, applicationName: 'nocturne-test-reader' });
