@@ -34,7 +34,7 @@ COMMENT ON COLUMN archived_files.verified_at IS 'When the copy was last verified
 -- (https://host/...) is left alone: its slashes follow a colon.
 CREATE OR REPLACE FUNCTION file_names_only(message text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
-  AS $$ SELECT regexp_replace($1, '(^|[\s(=])/(?:[^\s;/]+/)+', '\1', 'g') $$;
+  AS $$ SELECT regexp_replace($1, '(^|[\s(="''])/(?:[^\s;/"'']+/)+', '\1', 'g') $$;
 COMMENT ON FUNCTION file_names_only(text) IS 'The message with each absolute path reduced to its last element: "log /var/lib/nocturne/logs/x.log" becomes "log x.log".';
 
 -- The first issue of a rejection report ({"issues": [{file, line, column, value, reason}]})

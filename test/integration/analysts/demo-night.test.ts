@@ -235,6 +235,10 @@ describe('a read-only role (nocturne db grant-reader)', () => {
     );
     expect(shown.length).toBeGreaterThan(50);
     expect(shown.filter((r) => r.text.includes(local))).toEqual([]);
+    const message = 'log /var/lib/nocturne/logs/a.log; its files stay in /w/run/task-0; "/q/x.jpg" at https://h.org/a/x.jpg';
+    expect(await reader.one('SELECT $1:name.file_names_only($2) AS m', [night.hfc, message])).toEqual({
+      m: 'log a.log; its files stay in task-0; "x.jpg" at https://h.org/a/x.jpg',
+    });
   });
 
   it('refuses a role that could read more than a reader, and gives readers what a new install adds', async () => {
