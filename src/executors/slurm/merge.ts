@@ -37,6 +37,7 @@ export function mergeStatuses(
           reason: row.reason,
           exitCode: row.exitCode,
           signal: row.signal,
+          cancelledBy: row.cancelledBy,
         }));
     });
   const fromAccounting = expand(accounting);

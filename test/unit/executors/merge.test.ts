@@ -11,6 +11,7 @@ const row = (over: Partial<SchedulerRow>): SchedulerRow => ({
   reason: null,
   exitCode: null,
   signal: null,
+  cancelledBy: null,
   ...over,
 });
 const brief = (s: { index: number; state: string }) => [s.index, s.state];
@@ -30,7 +31,7 @@ describe('mergeStatuses', () => {
 
   it('uses squeue alone for array tasks not yet in sacct', () => {
     expect(mergeStatuses([job], [], [row({ indices: [2], state: 'FAILED', exitCode: 3 })])).toEqual([
-      { name: 'noc-a', schedulerId: '7', index: 2, state: 'FAILED', reason: null, exitCode: 3, signal: null },
+      { name: 'noc-a', schedulerId: '7', index: 2, state: 'FAILED', reason: null, exitCode: 3, signal: null, cancelledBy: null },
     ]);
   });
 
