@@ -21,7 +21,8 @@ export function formatHistory(runs: RunRow[]): string {
     r.trigger,
     r.state,
     r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
-    r.error ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    // One line per run: a failed run's first error line counts its failures; `nocturne logs` lists them.
+    r.error?.split('\n')[0] ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
   const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
