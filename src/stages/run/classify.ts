@@ -100,12 +100,14 @@ function cancelled(input: ClassifyInput): Verdict {
  */
 export function classifyEnd(input: ClassifyInput): Verdict {
   const { status, marker } = input;
-  if (marker && marker.rc === 0) return fromOutputs(input, marker);
-  if (input.memory) {
+  // With cgroup enforcement only the process over the limit is killed: a code may still
+  // exit 0, with outputs it could not finish. SLURM's OUT_OF_MEMORY is the verdict.
+  if (input.memory && (status.state === 'OUT_OF_MEMORY' || !(marker?.rc === 0))) {
     const { usedBytes } = input.memory;
     const used = usedBytes === null ? '' : `, used ${formatMiB(usedBytes)}`;
     return failed(false, `it exceeded its memory (mem=${input.mem}${used}): raise run.slurm.mem`, status.exitCode, status.signal);
   }
+  if (marker && marker.rc === 0) return fromOutputs(input, marker);
   switch (status.state) {
     case 'COMPLETED':
       if (marker) return fromExitStatus(marker.rc, null, true);

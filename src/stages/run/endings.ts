@@ -93,7 +93,7 @@ export async function judge(
   const overdue = task.evidenceWaitSinceMs !== null && c.now - task.evidenceWaitSinceMs >= c.graceMs;
   let memory = null;
   let logTail: string | null | undefined;
-  if (!exitedZero && mayBeMemory(status)) {
+  if (mayBeMemory(status)) {
     logTail = await readLogTail(task.logPath);
     const peak = await c.executor.peakMemory({ job: tracked, index: task.index }, c.signal).catch(() => null);
     memory = memoryOverrun(status, logTail, peak, c.settings.resources.mem);

@@ -5,6 +5,13 @@ import type { JobRecord } from './store.js';
 
 type Note = 'waits' | 'waits long' | 'requeued';
 
+/** "42 s", "31 min", "5 h" */
+function waited(ms: number): string {
+  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
 interface Group {
   job: JobRecord;
   reason: string;
@@ -75,7 +82,7 @@ export class WaitWatch {
       const head = `${this.pipeline}: job ${job.name}${id}:`;
       const fields = { job: job.name, schedulerId: job.schedulerId, reason, obs: obs.slice(0, 20) };
       if (note === 'waits long') {
-        logger.warn(fields, `${head} ${tasks} waiting for ${Math.round((now - since) / 60_000)} min: ${explainWait(reason)}`);
+        logger.warn(fields, `${head} ${tasks} waiting for ${waited(now - since)}: ${explainWait(reason)}`);
       } else if (note === 'requeued') {
         logger.warn(fields, `${head} ${tasks} requeued by SLURM, waiting again: ${explainWait(reason)}`);
       } else {
