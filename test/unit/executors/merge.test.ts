@@ -35,6 +35,22 @@ describe('mergeStatuses', () => {
     ]);
   });
 
+  it('reads the bare id of an array cancelled before any task was split off as every task not named otherwise', () => {
+    const array = trackedJob('noc-a', { schedulerId: '917', taskCount: 3, live: [0, 1, 2] });
+    const accounting = [row({ schedulerId: '917', indices: null, state: 'CANCELLED', cancelledBy: 0 }), row({ schedulerId: '917', indices: [2], state: 'COMPLETED' })];
+    const live = [row({ schedulerId: '917', indices: null, state: 'CANCELLED' })];
+    expect(mergeStatuses([array], accounting, live).map((s) => [s.index, s.state, s.cancelledBy])).toEqual([
+      [2, 'COMPLETED', null],
+      [0, 'CANCELLED', 0],
+      [1, 'CANCELLED', 0],
+    ]);
+    expect(mergeStatuses([array], [], live).map((s) => [s.index, s.state])).toEqual([
+      [0, 'CANCELLED'],
+      [1, 'CANCELLED'],
+      [2, 'CANCELLED'],
+    ]);
+  });
+
   it('ignores other jobs, other ids under our name, and indices out of range', () => {
     const rows = [row({ name: 'someone-else' }), row({ schedulerId: '99' }), row({ indices: [5] })];
     expect(mergeStatuses([job], rows, rows)).toEqual([]);
