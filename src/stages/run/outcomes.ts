@@ -90,3 +90,30 @@ export function failureError(thisRun: readonly string[], earlier: ReadonlyArray<
   const more = all.length > 5 ? [`... and ${all.length - 5} more`] : [];
   return new NocturneError('JOB_FAILED', [head, ...all.slice(0, 5), ...more].join('\n'));
 }
+
+export interface TimeoutEnd {
+  pipeline: string;
+  timeout: string;
+  /** "SLURM", or "the executor". */
+  scheduler: string;
+  /** Live at the timeout. */
+  tasks: number;
+  /** Of those, seen ended since (interrupted). */
+  cancelled: number;
+  /** Still not seen ended. */
+  unconfirmed: number;
+  /** Why the scheduler could not be asked to cancel them, if it could not. */
+  refused: NocturneError | null;
+}
+
+/** What the stage timeout did, as the run's error: never "cancelled" for what was not. */
+export function timeoutError(t: TimeoutEnd): NocturneError {
+  const head = `${t.pipeline}/run reached its stage timeout (${t.timeout})`;
+  const cancelled = `${t.cancelled} task(s) cancelled, their observations pending again for the next run`;
+  const message = t.refused
+    ? `${head}; cancelling its ${t.tasks} task(s) failed (${t.refused.message}): they stay in ${t.scheduler}'s hands, followed again by the next run`
+    : t.unconfirmed > 0
+      ? `${head}; ${cancelled}; ${t.unconfirmed} task(s) not yet confirmed ended by ${t.scheduler}, followed again by the next run`
+      : `${head}; ${cancelled}`;
+  return new NocturneError('TIMEOUT', message);
+}

@@ -1,26 +1,18 @@
-import { access, readdir, rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { coerceError, isAbortError, NocturneError } from '../../core/errors.js';
 import { taskDir } from '../../executors/job-files.js';
 import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/states.js';
-import type { Executor, TaskStatus, TrackedJob } from '../../executors/types.js';
+import type { Executor, TaskStatus } from '../../executors/types.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { buildEnding, describeTask, failedVerdict, judge, type EndRequest, type LiveTask } from './endings.js';
-import { failureError, summarise, type RunStats } from './outcomes.js';
+import { buildEnding, describeTask, judge, type EndRequest, type LiveTask } from './endings.js';
+import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
+import { jobDirStrays, leftMessage, strayMessage } from './left-files.js';
+import { failureError, summarise, timeoutError, type RunStats } from './outcomes.js';
 import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
 import { publishOutputs } from './publish.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, RunStore, TaskRecord } from './store.js';
 import { WaitWatch } from './waiting.js';
-
-interface LiveJob {
-  record: JobRecord;
-  tasks: Map<number, LiveTask>;
-}
-
-interface LiveEntry {
-  job: LiveJob;
-  task: LiveTask;
-}
 
 export interface TrackerOptions {
   ctx: StageContext;
@@ -71,7 +63,7 @@ export class RunTracker {
   }
 
   #entries(): LiveEntry[] {
-    return [...this.#jobs.values()].flatMap((job) => [...job.tasks.values()].map((task) => ({ job, task })));
+    return liveEntries(this.#jobs.values());
   }
 
   async load(): Promise<void> {
@@ -274,21 +266,7 @@ export class RunTracker {
 
   /** Tasks a complete poll did not report, for longer than the executor allows. */
   #lost(seen: ReadonlySet<LiveTask>, now: number): EndRequest[] {
-    const { executor } = this.#o;
-    const lost: EndRequest[] = [];
-    for (const job of this.#jobs.values()) {
-      for (const task of job.tasks.values()) {
-        if (seen.has(task) || now - task.lastSeenMs < executor.lostAfterMs) continue;
-        const since = new Date(task.lastSeenMs).toISOString();
-        const verdict = failedVerdict(`it is unknown to the ${executor.kind} executor since ${since} (LOST)`, true);
-        // A task lost before it ever ran (a submission that never reached SLURM, a local
-        // queue that died with nocturne) is not held against its observation, once.
-        const counted = task.state === 'running' || this.#lostUnstarted.has(task.input);
-        if (!counted) this.#lostUnstarted.add(task.input);
-        lost.push({ job: job.record, task, verdict, state: 'lost', mode: counted ? 'normal' : 'uncounted' });
-      }
-    }
-    return lost;
+    return lostRequests(this.#jobs.values(), seen, now, this.#o.executor, this.#lostUnstarted);
   }
 
   /**
@@ -319,10 +297,7 @@ export class RunTracker {
       const left = ending.end.leftFiles ?? [];
       if (left.length > 0) {
         stats.leftFiles += left.length;
-        ctx.logger.warn(
-          { job: job.name, index: task.index, left },
-          `${describeTask(settings.pipeline, job, task)}: wrote ${left.length} file(s) it did not publish, kept in ${taskDir(job.jobDir, task.index)}: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', ...' : ''}`,
-        );
+        ctx.logger.warn({ job: job.name, index: task.index, left }, leftMessage(describeTask(settings.pipeline, job, task), taskDir(job.jobDir, task.index), left));
       }
       if (ending.removeDir) await rm(taskDir(job.jobDir, task.index), { recursive: true, force: true });
       const live = this.#jobs.get(job.name);
@@ -337,14 +312,10 @@ export class RunTracker {
 
   /** Files a task wrote above its own directory land in the job directory: reported with the job. */
   async #reportStrays(job: JobRecord): Promise<void> {
-    const names = await readdir(job.jobDir).catch(() => [] as string[]);
-    const strays = names.filter((n) => !/^(job\.sh|task-\d+(\.argv|\.exit|\.exit\.tmp)?)$/.test(n));
+    const strays = await jobDirStrays(job.jobDir);
     if (strays.length === 0) return;
     this.#o.stats.leftFiles += strays.length;
-    this.#o.ctx.logger.warn(
-      { job: job.name, left: strays },
-      `${this.#o.settings.pipeline}: job ${job.name}: ${strays.length} file(s) written by one of its tasks outside its own directory, kept in ${job.jobDir}: ${strays.slice(0, 5).join(', ')}`,
-    );
+    this.#o.ctx.logger.warn({ job: job.name, left: strays }, strayMessage(this.#o.settings.pipeline, job, strays));
   }
 
   #fail(reason: string): void {
@@ -383,15 +354,15 @@ export class RunTracker {
         await executor.idle(Math.min(1_000, settings.pollIntervalMs), budget()).catch(() => undefined);
         await this.#poll(budget());
       }
-      const left = live.filter(({ job, task }) => job.tasks.get(task.index) === task).length;
-      const head = `${settings.pipeline}/run reached its stage timeout (${settings.timeout})`;
-      const cancelled = `${stats.interrupted - before} task(s) cancelled, their observations pending again for the next run`;
-      const message = refused
-        ? `${head}; cancelling its ${live.length} task(s) failed (${refused.message}): they stay in SLURM's hands, followed again by the next run`
-        : left > 0
-          ? `${head}; ${cancelled}; ${left} task(s) not yet confirmed ended by ${executor.kind === 'slurm' ? 'SLURM' : 'the executor'}, followed again by the next run`
-          : `${head}; ${cancelled}`;
-      error = new NocturneError('TIMEOUT', message);
+      error = timeoutError({
+        pipeline: settings.pipeline,
+        timeout: settings.timeout,
+        scheduler: executor.kind === 'slurm' ? 'SLURM' : 'the executor',
+        tasks: live.length,
+        cancelled: stats.interrupted - before,
+        unconfirmed: live.filter(({ job, task }) => job.tasks.get(task.index) === task).length,
+        refused,
+      });
     } else {
       const stopped = new Set((await executor.abandon()).map((k) => `${k.name}\0${k.index}`));
       const killed = live.filter(({ job, task }) => stopped.has(`${job.record.name}\0${task.index}`));
@@ -408,12 +379,6 @@ export class RunTracker {
     const error = this.#halt ?? failureError(this.#failures, this.#o.setAside);
     return { ok: error === undefined, stats: { ...stats }, summary: summarise(stats), ...(error ? { error } : {}) };
   }
-}
-
-function tracked(job: LiveJob): TrackedJob {
-  const r = job.record;
-  const live = [...job.tasks.keys()];
-  return { name: r.name, schedulerId: r.schedulerId, jobDir: r.jobDir, isArray: r.isArray, taskCount: r.taskCount, live, createdAt: r.createdAt };
 }
 
 async function exists(file: string): Promise<boolean> {
