@@ -76,7 +76,8 @@ export async function judge(
   try {
     marker = await readExitMarker(job.jobDir, task.index);
   } catch (err) {
-    return { verdict: failedVerdict(coerceError(err).message), marker: null };
+    // An unreadable marker is this host's trouble (permissions, a filesystem), not the code's.
+    return { verdict: failedVerdict(coerceError(err).message, true), marker: null };
   }
   const exitedZero = marker?.rc === 0;
   const outputs =
