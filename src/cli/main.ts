@@ -102,13 +102,15 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // Imported here: pino is not worth loading for commands that succeed without it.
+    const { printFailure } = await import('../log/print-failure.js');
     if (err instanceof CliExit) {
-      if (err.message) process.stderr.write(`${err.message}\n`);
+      if (err.message) printFailure(err.message);
       return err.exitCode;
     }
     const message = err instanceof Error ? err.message : String(err);
     const code = err instanceof Error && 'code' in err ? `${String(err.code)}: ` : '';
-    process.stderr.write(`nocturne: ${code}${message}\n`);
+    printFailure(`nocturne: ${code}${message}`);
     return EXIT.failure;
   }
 }

@@ -4,7 +4,6 @@ import type { NocturneConfig } from '../config/types.js';
 import { closeDb, openDbFromConfig, type Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import pino from 'pino';
 import { formatIssues } from '../config/issues.js';
 import { EXIT } from './exit-codes.js';
 
@@ -33,9 +32,7 @@ export async function loadOrExit(options: CliOptions): Promise<NocturneConfig> {
 /** Command-line tools log to stderr, so stdout stays for what the command prints. */
 export function cliLogger(config?: NocturneConfig): Logger {
   const level = config?.daemon.log.level ?? 'info';
-  return process.stderr.isTTY
-    ? createLogger({ level, pretty: true })
-    : createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+  return createLogger({ level, fd: 2 });
 }
 
 export async function withDb<T>(config: NocturneConfig, work: (db: Db) => Promise<T>): Promise<T> {

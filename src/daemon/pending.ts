@@ -25,6 +25,24 @@ function fromTable(table: string, sql: string): PendingCounter {
   };
 }
 
+const filesRejected = fromTable(
+  'ingested_files',
+  `SELECT 'files_rejected' AS kind, count(*) AS n FROM ingested_files WHERE pipeline = $1 AND status = 'rejected'`,
+);
+
+/**
+ * Sets mode: the sets rejected (bad input, or a member that never came) and refused (a
+ * changed re-emission under `reemitted: keep`), as many as hfc.rejected_sets lists, and
+ * those waiting for a member within initWait. Every kind is given, 0 included.
+ */
+const setsSetAside = fromTable(
+  'ingested_sets',
+  `SELECT 'sets_' || k.status AS kind, count(s.id) AS n
+     FROM unnest(ARRAY['rejected', 'refused', 'waiting']) WITH ORDINALITY AS k(status, i)
+     LEFT JOIN ingested_sets s ON s.pipeline = $1 AND s.status = k.status
+    GROUP BY k.status, k.i ORDER BY k.i`,
+);
+
 export const PENDING_COUNTERS: Record<StageName, PendingCounter> = {
   // Observations not yet done, and the tasks of unfinished jobs by state.
   run: fromTable(
@@ -46,10 +64,7 @@ export const PENDING_COUNTERS: Record<StageName, PendingCounter> = {
      UNION ALL
      SELECT 'quarantined', count(*) FROM transfers WHERE pipeline = $1 AND state = 'quarantined'`,
   ),
-  // What is still to ingest lies in the source directory, not in the database: only the
-  // files refused for a person to look at are counted here.
-  ingest: fromTable(
-    'ingested_files',
-    `SELECT 'files_rejected' AS kind, count(*) AS n FROM ingested_files WHERE pipeline = $1 AND status = 'rejected'`,
-  ),
+  // What is still to ingest lies in the source directory, not in the database: only what
+  // was set aside for a person to look at is counted, in the ledger of the pipeline's mode.
+  ingest: (db, pipeline) => (pipeline.config.ingest?.sets ? setsSetAside : filesRejected)(db, pipeline),
 };

@@ -44,12 +44,13 @@ const STAGE_ORDER: StageName[] = ['run', 'upload', 'ingest'];
  * One night through run → upload → ingest on embedded defaults: a real PostgreSQL from
  * an npm package, a real FTP server on loopback and the local executor. The pipelines
  * are the repository's own; only the database and the archive target are swapped for
- * the embedded ones, and the state lives below var/demo, wiped at each start.
+ * the embedded ones. The state lives below var/demo, wiped at each start; the database
+ * lives in a temporary directory of its own, removed when the demo ends.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const base = path.join(options.configDir, 'var', 'demo');
   await rm(base, { recursive: true, force: true });
-  const pg = await startEmbeddedPostgres(path.join(base, 'postgres'), PG_PORT);
+  const pg = await startEmbeddedPostgres(PG_PORT);
   const stops: Array<() => Promise<void>> = [() => pg.stop()];
   try {
     const ftp = await startEmbeddedFtp({

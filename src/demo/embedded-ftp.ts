@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { FtpSrv } from 'ftp-srv';
 import pino from 'pino';
+import { portTaken } from './cannot-start.js';
 
 export interface EmbeddedFtp {
   stop(): Promise<void>;
@@ -17,7 +18,7 @@ export async function startEmbeddedFtp(options: {
   password: string;
 }): Promise<EmbeddedFtp> {
   await mkdir(options.root, { recursive: true });
-  const server = new FtpSrv({
+  const server = withoutSignalHandlers(() => new FtpSrv({
     url: `ftp://127.0.0.1:${options.port}`,
     pasv_url: '127.0.0.1',
     pasv_min: options.port + 1,
@@ -25,11 +26,35 @@ export async function startEmbeddedFtp(options: {
     anonymous: false,
     greeting: 'nocturne demo archive',
     log: pino({ level: 'silent' }) as never,
-  });
+  }));
   server.on('login', ({ username, password }, resolve, reject) => {
     if (username === options.user && password === options.password) resolve({ root: options.root });
     else reject(new Error('invalid user or password'));
   });
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') throw portTaken('FTP archive', options.port, err);
+    throw err;
+  }
   return { stop: () => server.close() };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
+
+/**
+ * ftp-srv's constructor makes SIGINT/SIGTERM/SIGQUIT close it and call process.exit(0):
+ * Ctrl-C would end the demo there, before the kept daemon's orderly stop is done and
+ * before the database is stopped and its files removed, and with 0 whatever happened.
+ * Only the application owns signal handlers; the demo stops the server in its `finally`.
+ */
+function withoutSignalHandlers<T>(make: () => T): T {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const made = make();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return made;
 }

@@ -1,4 +1,6 @@
+import { isatty } from 'node:tty';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { isJournalStream, withPriorityPrefix } from './journal.js';
 
 export type { Logger } from 'pino';
 
@@ -24,8 +26,11 @@ export const REDACTED_PATHS = [
 
 export interface LoggerOptions {
   level?: string;
-  /** Human-readable output; by default only when stdout is a terminal (journald gets JSON). */
+  /** Human-readable output; by default only when the descriptor is a terminal (journald gets JSON). */
   pretty?: boolean;
+  /** Where the JSON lines go: a file descriptor written synchronously (default 1, stdout). */
+  fd?: number;
+  /** A stream instead of `fd` (tests capture records with a sink): plain JSON lines. */
   destination?: DestinationStream;
 }
 
@@ -33,10 +38,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env['NOCTURNE_LOG_LEVEL'] ?? 'info';
   const base = { redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, level, base: { service: 'nocturne' } };
   if (options.destination) return pino(base, options.destination);
-  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  const fd = options.fd ?? 1;
+  const pretty = options.pretty ?? isatty(fd);
   if (pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } } });
   }
+  // Each line keeps one record (JSON escapes the newlines of a message or a stack); on
+  // the journal, its `<N>` prefix gives the record the priority of its level.
+  const hooks = isJournalStream(fd) ? { hooks: { streamWrite: withPriorityPrefix } } : {};
   // Synchronous writes: a daemon killed right after logging must not lose the line.
-  return pino(base, pino.destination({ dest: 1, sync: true }));
+  return pino({ ...base, ...hooks }, pino.destination({ dest: fd, sync: true }));
 }

@@ -1,7 +1,8 @@
 import type { NocturneConfig } from '../../config/types.js';
 import { runDemo, type DemoResult } from '../../demo/demo.js';
 import { createProgress } from '../progress.js';
-import { cliLogger, configDir, type CliOptions } from '../runtime.js';
+import { DemoCannotStart } from '../../demo/cannot-start.js';
+import { CliExit, cliLogger, configDir, type CliOptions } from '../runtime.js';
 import { EXIT } from '../exit-codes.js';
 
 interface DemoCommandOptions extends CliOptions {
@@ -29,6 +30,10 @@ export async function demoCommand(options: DemoCommandOptions, version: string):
           },
         }
       : {}),
+  }).catch((err: unknown) => {
+    // The servers could not start: one sentence saying why and what to do, no stack.
+    if (err instanceof DemoCannotStart) throw new CliExit(EXIT.unavailable, `nocturne demo: ${err.message}`);
+    throw err;
   });
   if (!options.keep) print(summary(result));
   if (result.failures.length > 0) process.exitCode = EXIT.failure;

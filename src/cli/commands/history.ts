@@ -21,11 +21,20 @@ export function formatHistory(runs: RunRow[]): string {
     r.trigger,
     r.state,
     r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
-    // One line per run: a failed run's first error line counts its failures; `nocturne logs` lists them.
-    r.error?.split('\n')[0] ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    r.error ? oneLine(r.id, r.error) : Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
   const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * A run's error on its row: its first line, which counts what failed and names the first
+ * failure (see stages/run/outcomes.ts); the other lines, one failure each, are for
+ * `nocturne logs <run>`.
+ */
+function oneLine(run: number, text: string): string {
+  const [first = '', ...rest] = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return rest.length === 0 ? first : `${first} (${rest.length} more line${rest.length === 1 ? '' : 's'}: nocturne logs ${run})`;
 }

@@ -1,9 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENDING_COUNTERS } from '../../../src/daemon/pending.js';
 import { stageStatuses } from '../../../src/daemon/status-report.js';
 import { beginRun, finishRun } from '../../../src/runs/runs.js';
 import { createTestDb, type TestDb } from '../../helpers/db.js';
 import { testConfig } from '../../unit/scheduling/test-config.js';
+import { FRC_INFO, OBSERVATORY, feat, init } from '../ingest-sets/sdoss-files.js';
+import { createSetsWorld } from '../ingest-sets/world.js';
+import { DaemonProcess, freePort, nocturne, writeDaemonConfig } from './daemon-process.js';
 
 const sha = 'a'.repeat(64);
 
@@ -69,5 +73,49 @@ describe('pending work and status, from the stages’ state tables', () => {
     ]);
     expect(statuses[0]!.last).toMatchObject({ id: Number(first.run.id), detail: 'job 12 failed', trigger: 'schedule' });
     expect(statuses[1]!.pending).toEqual({ files: 2, bytes: 350, quarantined: 1 });
+  });
+});
+
+describe('pending work of a sets pipeline (HFC file sets)', () => {
+  it('counts its rejected, refused and waiting sets, in status and in nocturne_stage_pending', async () => {
+    const w = await createSetsWorld('pending', { sets: { initWait: '1h' } });
+    let daemon: DaemonProcess | undefined;
+    try {
+      await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+      await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+      // Two sets with a bad field (rejected), one good set (loaded), one feature file without its init (waiting).
+      for (const date of ['20140221T000045', '20140221T001545']) {
+        await w.write(`sdoss_106_${date}_sdo_init.csv`, init(date));
+        const name = `sdoss_106_${date}_sdo_feat.csv`;
+        await w.write(name, feat(name, 3).replace(';1231;1676;', ';1.231e3;1676;'));
+      }
+      await w.write('sdoss_106_20140221T003045_sdo_init.csv', init('20140221T003045'));
+      await w.write('sdoss_106_20140221T004545_sdo_feat.csv', feat('sdoss_106_20140221T004545_sdo_feat.csv', 2));
+      expect((await w.run()).stats).toMatchObject({ loaded: 1, rejected: 2, waiting: 1 });
+      const expected = { sets_rejected: 2, sets_refused: 0, sets_waiting: 1 };
+      expect(await PENDING_COUNTERS.ingest(w.db, w.config.pipelines.get(w.pipeline)!)).toEqual(expected);
+
+      // What an operator sees: `nocturne status` and the daemon's /metrics.
+      const port = await freePort();
+      await writeDaemonConfig(w.spec.dir, {
+        pgUrl: w.test.url,
+        schema: w.test.schema,
+        port,
+        pipelines: { [w.pipeline]: await readFile(w.spec.pipelineFile, 'utf8') },
+      });
+      const status = await nocturne(['status', '--config', w.spec.dir]);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/^sdoss\/ingest .* sets_rejected=2 sets_refused=0 sets_waiting=1$/m);
+      daemon = new DaemonProcess(w.spec.dir);
+      await daemon.waitFor((l) => l.msg === 'ready', 20_000, '"ready"');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const [kind, n] of Object.entries(expected)) {
+        expect(metrics).toContain(`nocturne_stage_pending{pipeline="sdoss",stage="ingest",kind="${kind}"} ${n}\n`);
+      }
+    } finally {
+      daemon?.kill('SIGTERM');
+      await daemon?.exited;
+      await w.close();
+    }
   });
 });

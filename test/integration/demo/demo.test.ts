@@ -1,10 +1,21 @@
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pgPromise from 'pg-promise';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateCheckout, type PrivateCheckout } from './private-checkout.js';
 
-const repo = path.resolve(import.meta.dirname, '../../..');
+// The demo runs as root from a checkout inside a private (mode 700) directory, like /root
+// or a `mktemp -d` directory, which is where many newcomers meet it.
+let checkout: PrivateCheckout;
+let repo: string;
+beforeAll(async () => {
+  expect(process.getuid?.(), 'the demo test runs as root, as npm test does').toBe(0);
+  checkout = await privateCheckout(path.resolve(import.meta.dirname, '../../..'));
+  repo = checkout.dir;
+  expect((await stat(checkout.home)).mode & 0o777).toBe(0o700);
+});
+afterAll(() => checkout?.remove());
 
 /** Every file below `dir`, relative to it. */
 async function files(dir: string): Promise<string[]> {
@@ -12,9 +23,13 @@ async function files(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
-describe('npm run demo (the README\'s first command)', () => {
+describe('npm run demo (the README\'s first command), as root from a checkout in a mode-700 directory', () => {
   it('runs a night end to end on embedded servers, stays up with --keep, and stops cleanly', async () => {
-    const child = spawn(process.execPath, ['bin/nocturne.js', 'demo', '--keep'], { cwd: repo, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['bin/nocturne.js', 'demo', '--keep'], {
+      cwd: repo,
+      stdio: 'pipe',
+      env: { ...process.env, TMPDIR: checkout.tmp },
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -91,6 +106,8 @@ describe('npm run demo (the README\'s first command)', () => {
       child.kill('SIGINT');
       expect(await exited, out).toBe(0);
       await expect(fetch('http://127.0.0.1:54329')).rejects.toThrow();
+      // The database's temporary directory (with the server's files, as root) is gone too.
+      expect(await readdir(checkout.tmp)).toEqual([]);
     } finally {
       // A failed assertion must not leave the demo's servers holding their ports.
       if (child.exitCode === null) child.kill('SIGINT');

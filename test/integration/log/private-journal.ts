@@ -1,0 +1,131 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+import { expect, vi } from 'vitest';
+
+const run = promisify(execFile);
+const JOURNALD = '/usr/lib/systemd/systemd-journald';
+const NAMESPACE = 'nocturne';
+
+/**
+ * A real systemd-journald (Debian's `systemd` package) with no systemd as PID 1: a
+ * journal namespace of its own, run in a mount namespace of its own whose /run/systemd,
+ * /run/log and /var/log/journal are empty tmpfs, so the machine's own logging is not
+ * touched and everything is gone once it stops. Its sockets are reached through
+ * /proc/<pid>/root; journalctl reads its journal from inside the namespace (nsenter).
+ */
+export class PrivateJournal {
+  readonly #journald: ChildProcess;
+  readonly #exited: Promise<unknown>;
+  #stderr = '';
+
+  private constructor(journald: ChildProcess) {
+    this.#journald = journald;
+    this.#exited = once(journald, 'exit');
+    journald.stderr!.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
+  }
+
+  static async start(): Promise<PrivateJournal> {
+    const script = [
+      'mount -t tmpfs tmpfs /run/systemd',
+      'mount -t tmpfs tmpfs /run/log',
+      '{ [ ! -d /var/log/journal ] || mount -t tmpfs tmpfs /var/log/journal; }',
+      `exec ${JOURNALD} ${NAMESPACE}`,
+    ].join(' && ');
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const journal = new PrivateJournal(child);
+    // vi.waitFor, not expect.poll: this runs in a beforeAll.
+    try {
+      await vi.waitFor(
+        () => {
+          if (child.exitCode !== null || !existsSync(journal.#socket)) {
+            throw new Error(`systemd-journald did not start (${JOURNALD}; needs root and unshare): ${journal.#stderr}`);
+          }
+        },
+        { timeout: 15_000, interval: 50 },
+      );
+    } catch (err) {
+      await journal.stop();
+      throw err;
+    }
+    return journal;
+  }
+
+  get #socket(): string {
+    return `/proc/${this.#journald.pid}/root/run/systemd/journal.${NAMESPACE}/stdout`;
+  }
+
+  /**
+   * Runs `argv` the way systemd runs a unit's ExecStart= with StandardOutput=journal:
+   * stdout and stderr on one stream to journald, opened with the unit's identifier, the
+   * unit name, priority info and SyslogLevelPrefix=yes, and JOURNAL_STREAM set to the
+   * stream's device and inode.
+   */
+  async spawn(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+    const stream = connect(this.#socket);
+    await once(stream, 'connect');
+    await new Promise<void>((resolve, reject) =>
+      stream.write('nocturne\nnocturne.service\n6\n1\n0\n0\n0\n', (err) => (err ? reject(err) : resolve())),
+    );
+    const setStream = 'JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) exec "$@"';
+    const child = spawn('sh', ['-c', setStream, 'sh', ...argv], { stdio: ['ignore', stream, stream], env });
+    await once(child, 'spawn');
+    stream.destroy();
+    return child;
+  }
+
+  /** journalctl --namespace=nocturne -o json with `args`, as records. */
+  async read(args: string[]): Promise<JournalRecord[]> {
+    const { stdout } = await run('nsenter', [
+      '-t', String(this.#journald.pid), '-m',
+      'journalctl', `--namespace=${NAMESPACE}`, '--no-pager', '-o', 'json', ...args,
+    ]);
+    return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalRecord);
+  }
+
+  /** The records of `pid` read with `args`, once one matches `until` (journald reads streams asynchronously). */
+  async until(pid: number, args: string[], until: (message: LogRecord) => boolean): Promise<JournalRecord[]> {
+    let records: JournalRecord[] = [];
+    await expect
+      .poll(async () => {
+        records = await this.read([...args, `_PID=${pid}`]);
+        return records.some((r) => {
+          try {
+            return until(message(r));
+          } catch {
+            return false; // not a JSON line
+          }
+        });
+      }, { timeout: 20_000, interval: 100 })
+      .toBe(true);
+    return records;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#journald.exitCode === null && this.#journald.signalCode === null) this.#journald.kill('SIGTERM');
+    await this.#exited;
+  }
+}
+
+export interface JournalRecord {
+  MESSAGE: string;
+  PRIORITY: string;
+  SYSLOG_IDENTIFIER: string;
+  _SYSTEMD_UNIT?: string;
+  _PID: string;
+}
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The JSON line of a record, as `journalctl -o cat | jq` reads it. */
+export function message(record: JournalRecord): LogRecord {
+  return JSON.parse(record.MESSAGE) as LogRecord;
+}
