@@ -105,7 +105,7 @@ async function formatTask(task: TaskLog, lines: number): Promise<string[]> {
   if (task.started_at === null && task.exit_code === null) {
     return [head, ...left, task.state === 'pending' ? '-- no log yet: the task has not started' : '-- no log: the task never started'];
   }
-  return [head, ...left, `-- ${task.log_path}: not on this host`, ...saved(task)];
+  return [head, ...left, `-- ${task.log_path}: not readable here (ENOENT)`, ...saved(task)];
 }
 
 function saved(task: TaskLog): string[] {
