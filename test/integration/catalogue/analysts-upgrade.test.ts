@@ -1,4 +1,4 @@
-// Upgrading a deployment from before issue 22: a state schema at migration 0007 with
+// Upgrading a deployment from before issue 22: a state schema before migration 0014 with
 // loads, transfers and files on record, a catalogue installed by that nocturne (HQI
 // views without quicklook_url, ingestion_stats without load_date). `nocturne db migrate`
 // then the catalogue install bring it up: the rows on record get their observing night
@@ -40,11 +40,11 @@ async function shape(): Promise<unknown[]> {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-upgrade22-'));
   db = openDb({ url: rig().pgUrl, schema, poolSize: 2, applicationName: 'nocturne-test-upgrade22' });
-  // The state schema as the nocturne before issue 22 left it.
-  const before = path.join(dir, 'state-0007');
+  // The state schema as the nocturne before issue 22 left it: every migration before 0014.
+  const before = path.join(dir, 'state-before');
   await mkdir(before);
-  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0008')) await cp(path.join(STATE_MIGRATIONS_DIR, file), path.join(before, file));
-  expect((await migrate(db, schema, before)).current).toBe(7);
+  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0014')) await cp(path.join(STATE_MIGRATIONS_DIR, file), path.join(before, file));
+  expect((await migrate(db, schema, before)).current).toBeLessThan(14);
   // Its catalogue: the tables, and the views in their earlier shape.
   await db.tx(async (tx) => {
     await tx.none('CREATE SCHEMA $1:name; SET LOCAL search_path TO $1:name, $2:name', [hfc, schema]);
@@ -97,8 +97,8 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
   it('nocturne db migrate applies 0014 and gives the rows on record their observing night, from the configuration', async () => {
     const migrated = await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')]);
     expect(migrated).toMatchObject({ code: 0, stderr: '' });
-    expect(migrated.stdout).toBe(
-      `schema ${schema}: applied 0014_observing_nights.sql (version 14)\nobserving night filled in for 4 ledger rows recorded before it was kept\n`,
+    expect(migrated.stdout).toMatch(
+      new RegExp(`^schema ${schema}: applied (\\S+, )*0014_observing_nights\\.sql(, \\S+)* \\(version \\d+\\)\\nobserving night filled in for 4 ledger rows recorded before it was kept\\n$`),
     );
     const nights = await db.any<{ name: string; night: string }>(
       `SELECT set_key AS name, night::text FROM ingested_sets
@@ -112,7 +112,7 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
       { name: 'sdoss_106_20261121T040045_sdo_feat.csv', night: '2026-11-21' },
     ]);
     // Once filled, nothing is left to fill.
-    expect((await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')])).stdout).toBe(`schema ${schema}: already up to date (version 14)\n`);
+    expect((await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')])).stdout).toMatch(new RegExp(`^schema ${schema}: already up to date \\(version \\d+\\)\\n$`));
   });
 
   it('the catalogue install upgrades the views: earlier rows get their quicklook\'s archive location', async () => {
