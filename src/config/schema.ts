@@ -38,6 +38,14 @@ const slurmName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a SLURM na
 
 // ---------------------------------------------------------------- config/nocturne.yaml
 
+const publicUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL, e.g. https://hfc.example.org/archive')
+  .optional()
+  .describe(
+    "Base URL under which this target's files can be seen: a file archived at remote path /hfc/x.jpg is <publicUrl>/hfc/x.jpg. The catalogue's quicklook_url uses it; without it, quicklook_url is <target>:<remote path>.",
+  );
+
 const ftpTarget = z.strictObject({
   type: z.enum(['ftp', 'ftps']).describe('ftp: plain FTP (needs insecure: true); ftps: explicit FTPS (AUTH TLS).'),
   host: z.string().min(1).describe('Host name or address of the FTP server.'),
@@ -48,6 +56,7 @@ const ftpTarget = z.strictObject({
   insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
   timeout: duration.default('30s').describe('Deadline for any single FTP operation.'),
+  publicUrl,
 });
 
 const sftpTarget = z.strictObject({
@@ -64,11 +73,13 @@ const sftpTarget = z.strictObject({
     .describe('Pinned host key fingerprint; connections to any other key are refused.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
   timeout: duration.default('30s').describe('Deadline for any single SFTP operation.'),
+  publicUrl,
 });
 
 const localTarget = z.strictObject({
   type: z.literal('local').describe('local: a directory of this machine.'),
   path: z.string().min(1).describe('Directory standing in for the archive (a mounted share, or a test).'),
+  publicUrl,
 });
 
 export const targetSchema = z.discriminatedUnion('type', [ftpTarget, sftpTarget, localTarget]);

@@ -5,6 +5,7 @@ import { closeDb, openDbFromConfig, pingDb, type Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../log/logger.js';
 import type { ExecuteFn } from '../scheduling/scheduler.js';
+import { fillObservingNights } from '../stages/nights-backfill.js';
 import { createPgSlotLedger, type SlotLedger } from '../scheduling/slot-ledger.js';
 
 /** The daemon's hold on PostgreSQL: the pool, the scheduler's view of the run history. */
@@ -22,7 +23,8 @@ export async function connectState(config: NocturneConfig, logger: Logger): Prom
   const db = await openDbFromConfig(config.daemon.database, 'nocturne-daemon', logger);
   try {
     const { applied, current } = await migrate(db, schema);
-    logger.info({ schema, applied, schemaVersion: current }, 'state schema ready');
+    const nightsFilled = await fillObservingNights(db, config.pipelines.values());
+    logger.info({ schema, applied, schemaVersion: current, nightsFilled }, 'state schema ready');
   } catch (err) {
     await closeDb(db);
     throw coerceError(err, 'DB_FAILED', `state database (schema ${schema})`);

@@ -6,6 +6,7 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { beginRun, finishRun, renewLease, type RunTrigger } from '../runs/runs.js';
+import { localDate } from './nights.js';
 import { STAGE_RUNNERS } from './registry.js';
 import type { Progress, StageOutcome } from './types.js';
 
@@ -109,9 +110,4 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
 function hostOf(config: NocturneConfig): { host?: string } {
   const name = config.daemon.host.name;
   return name === undefined ? {} : { host: name };
-}
-
-/** The calendar date of `instant` in `timeZone`, as YYYY-MM-DD. */
-export function localDate(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
 }

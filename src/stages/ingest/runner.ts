@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
+import { nightZone, observingNight } from '../nights.js';
 import type { StageContext, StageOutcome } from '../types.js';
 import { databaseError, isDatabaseUnavailable, unlessUnreachable } from './db-errors.js';
 import { dryRun } from './dry-run.js';
@@ -171,5 +173,6 @@ function ledgerEntry(
     runId: ctx.runId,
     table: stage.table,
     host,
+    night: observingNight(path.basename(candidate.path), nightZone(config, stage.timezone)),
   };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import { durationMs } from '../../../config/durations.js';
 import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
@@ -176,6 +177,7 @@ async function decide(state: RunState, set: ListedSet, members: Member[], contex
     members: records,
     runId: ctx.runId,
     host: state.host,
+    night: observingNight(set.key, nightZone(config, state.stage.timezone)),
     readUnder: context.fingerprint,
     retrying,
   };
