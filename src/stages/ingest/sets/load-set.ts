@@ -304,8 +304,9 @@ function untrack(tables: SetTables, setKey: string, loadId: string): string {
   );
 }
 
-/** The member whose rows the database refused, as far as its error says. */
+/** The member whose rows the database refused, as far as its error says (a trigger's RAISE names no table: the set). */
 function refusedIn(err: Error, tables: SetTables, set: CompleteSet): string {
   const table = (err as { table?: string }).table;
-  return table === tables.features.relname && set.feat ? set.feat.label : set.init.label;
+  if (table === tables.features.relname && set.feat) return set.feat.label;
+  return table === tables.observations.relname ? set.init.label : set.entry.setKey;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pgp, type Db } from '../../../db/database.js';
-import { storable } from '../issues.js';
+import { storable, storableJson } from '../storable.js';
 import type { SetIssue } from './parse-member.js';
 
 /** One file of a set, as the ledger records it. */
@@ -108,13 +108,13 @@ export function insertEntry(entry: SetEntry, status: string, extra: Record<strin
     `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${12 + i}`).join('')})`,
     [entry.source, entry.pipeline, entry.code, entry.codeVersion, entry.setKey, entry.kind, entry.contentSha256,
-      JSON.stringify(entry.members), entry.runId, entry.host, status, ...Object.values(extra)],
+      storableJson(entry.members), entry.runId, entry.host, status, ...Object.values(extra)],
   );
 }
 
 /** The report kept with a rejected set. */
 function rejectionColumns(entry: SetEntry, error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
-  return { error: storable(error), report: storable(JSON.stringify({ issues, truncated: more > 0 })), rejected_under: entry.readUnder };
+  return { error: storable(error), report: storableJson({ issues, truncated: more > 0 }), rejected_under: entry.readUnder };
 }
 
 /**
