@@ -141,3 +141,20 @@ function extraOf(map: HeaderMap, fields: readonly string[], nulls: ReadonlySet<s
   const object = Object.fromEntries(map.extras.map(({ header, index }) => [header, nulls.has(fields[index]!) ? null : fields[index]!]));
   return `${literal(JSON.stringify(object))}::jsonb`;
 }
+
+/**
+ * A member's rows by local id, in file order. A local id used twice is an issue at the
+ * second line, naming the first (`why` says what it would break): a set's references and
+ * track files name rows by it, and a row written twice must not be loaded twice.
+ */
+export function byLocalId(member: ParsedMember, issues: SetIssues, why = ''): Map<string, ParsedRow> {
+  const ids = new Map<string, ParsedRow>();
+  for (const row of member.rows) {
+    const id = row.fields[member.map.localId]!.trim();
+    const earlier = ids.get(id);
+    if (earlier) {
+      issues.add({ file: member.label, line: row.line, column: member.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}${why}` });
+    } else ids.set(id, row);
+  }
+  return ids;
+}
