@@ -241,10 +241,17 @@ export const runStageSchema = z.strictObject({
       dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),
       csv: globPattern.default('*.csv').describe('Which files the code writes are CSV outputs.'),
       quicklooks: globPattern.default('*.jpg').describe('Which files the code writes are JPEG quicklooks.'),
+      rowsRequired: z
+        .array(globPattern)
+        .default(['*_init.csv'])
+        .describe('CSV outputs (file-name globs) that must hold a row under their header, or the task fails. Any empty (0-byte) output always fails it.'),
     })
-    .default({ csv: '*.csv', quicklooks: '*.jpg' })
+    .default({ csv: '*.csv', quicklooks: '*.jpg', rowsRequired: ['*_init.csv'] })
     .describe('Where and which outputs of each job are kept for upload.'),
   retryTimeout: z.boolean().default(false).describe('Whether a job ended by TIMEOUT is retried.'),
+  waitWarning: duration
+    .default('30m')
+    .describe('A task waiting this long for a person (held, node drained or down) is logged as a warning.'),
 });
 export type RunStageConfig = z.infer<typeof runStageSchema>;
 
