@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { NUL_REASON, nulColumn, withNulByte } from '../ingest/nul-input.js';
+import { NUL_REASON, withNulByte } from '../ingest/nul-input.js';
+import { nulSdossSet } from './nul-set.js';
 import { DATE, FEAT, FRC_INFO, INIT, KEY, OBSERVATORY, feat, init } from './sdoss-files.js';
 import { useSetsWorlds, type SetsWorld } from './world.js';
 
@@ -38,18 +39,17 @@ async function expectRejected(w: SetsWorld, error: string): Promise<void> {
 describe('ingest sets mode: no single set keeps the stage failing', () => {
   it('rejects a NUL byte in a _feat.csv at file:line:column, with its report', async () => {
     const w = await world('nul-feat');
-    const text = feat(FEAT, 3);
-    const { featPath } = await sets(w, init(DATE), withNulByte(text, 3, CC));
-    const at = nulColumn(text, 3, CC);
-    await expectRejected(w, `${featPath}:3:${at}: ${NUL_REASON}`);
-    expect((await w.ledger()).find((r) => r.set_key === KEY)?.report?.issues).toEqual([{ file: featPath, line: 3, at, reason: NUL_REASON }]);
+    const bad = nulSdossSet(DATE);
+    const { featPath } = await sets(w, bad.files.get(INIT)!, bad.files.get(FEAT)!);
+    await expectRejected(w, bad.error(w.source));
+    expect((await w.ledger()).find((r) => r.set_key === bad.setKey)?.report?.issues).toEqual([{ file: featPath, line: bad.line, at: bad.at, reason: NUL_REASON }]);
   });
 
   it('rejects a NUL byte in an _init.csv at file:line:column', async () => {
     const w = await world('nul-init');
-    const text = init(DATE);
-    const { initPath } = await sets(w, withNulByte(text, 2, FILENAME), feat(FEAT, 3));
-    await expectRejected(w, `${initPath}:2:${nulColumn(text, 2, FILENAME)}: ${NUL_REASON}`);
+    const nul = withNulByte(init(DATE), 2, FILENAME);
+    const { initPath } = await sets(w, nul.bytes, feat(FEAT, 3));
+    await expectRejected(w, nul.error(initPath));
   });
 
   it('rejects a set PostgreSQL refuses outside the data classes (54000: a FEAT_FILENAME too long for the natural key index)', async () => {
@@ -94,8 +94,8 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
          WHEN (NEW.status = 'rejected' AND jsonb_array_length(NEW.report -> 'issues') > 0) EXECUTE FUNCTION $1:name.no_report()`,
       [w.test.schema],
     );
-    const text = feat(FEAT, 3);
-    const { featPath } = await sets(w, init(DATE), withNulByte(text, 3, CC));
-    await expectRejected(w, `${featPath}:3:${nulColumn(text, 3, CC)}: ${NUL_REASON} (PostgreSQL refused the report of its rejection: report refused)`);
+    const nul = withNulByte(feat(FEAT, 3), 3, CC);
+    const { featPath } = await sets(w, init(DATE), nul.bytes);
+    await expectRejected(w, `${nul.error(featPath)} (PostgreSQL refused the report of its rejection: report refused)`);
   });
 });

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { featureCsv } from './feature-csv.js';
-import { NUL_REASON as NUL, nulColumn, withNulByte } from './nul-input.js';
+import { NUL_REASON as NUL, withNulByte } from './nul-input.js';
 import { useWorlds } from './use-world.js';
 import type { IngestWorld } from './world.js';
 
@@ -30,23 +30,22 @@ describe('ingest: no single file keeps the stage failing', () => {
   it('rejects a NUL byte at file:line:column and records its report (badRows: reject)', async () => {
     const world = await newWorld('nul');
     await world.fixture('good.csv');
-    const csv = featureCsv('nul.csv', 3);
-    await world.write('nul.csv', withNulByte(csv, 3, CC));
-    const at = nulColumn(csv, 3, CC);
-    await expectSetAside(world, 'nul.csv', `nul.csv:3:${at}: ${NUL}`);
+    const nul = withNulByte(featureCsv('nul.csv', 3), 3, CC);
+    await world.write('nul.csv', nul.bytes);
+    await expectSetAside(world, 'nul.csv', nul.error('nul.csv'));
     const entry = (await world.ledger()).find((l) => l.path.endsWith('nul.csv'));
-    expect(entry?.report?.issues).toEqual([{ line: 3, at, reason: NUL }]);
+    expect(entry?.report?.issues).toEqual([{ line: 3, at: nul.at, reason: NUL }]);
   });
 
   it('rejects a file with more NUL rows than badRows.maxQuarantined, and keeps fewer in quarantine_rows', async () => {
     const world = await newWorld('nul-rows', { ingest: { badRows: { policy: 'quarantine', maxQuarantined: 1 } } });
     await world.fixture('good.csv');
-    const csv = featureCsv('nul.csv', 3);
-    await world.write('nul.csv', withNulByte(withNulByte(csv, 3, CC).toString('utf8'), 4, CC));
-    await expectSetAside(world, 'nul.csv', `nul.csv:3:${nulColumn(csv, 3, CC)}: ${NUL}`);
+    const nul = withNulByte(featureCsv('nul.csv', 3), 3, CC);
+    await world.write('nul.csv', withNulByte(nul.bytes.toString('utf8'), 4, CC).bytes);
+    await expectSetAside(world, 'nul.csv', nul.error('nul.csv'));
 
     const one = featureCsv('one.csv', 3);
-    await world.write('one.csv', withNulByte(one, 2, CC));
+    await world.write('one.csv', withNulByte(one, 2, CC).bytes);
     expect((await world.run()).stats).toMatchObject({ loaded: 1, quarantined: 1, inserted: 2 });
     // PostgreSQL keeps no NUL: the record is kept with \0 in its place.
     const raw = one.split('\n')[1]!.split(';');
@@ -109,9 +108,9 @@ describe('ingest: no single file keeps the stage failing', () => {
       [world.test.schema],
     );
     await world.fixture('good.csv');
-    const csv = featureCsv('nul.csv', 3);
-    await world.write('nul.csv', withNulByte(csv, 3, CC));
-    await expectSetAside(world, 'nul.csv', `nul.csv:3:${nulColumn(csv, 3, CC)}: ${NUL} (PostgreSQL refused the report of its rejection: report refused)`);
+    const nul = withNulByte(featureCsv('nul.csv', 3), 3, CC);
+    await world.write('nul.csv', nul.bytes);
+    await expectSetAside(world, 'nul.csv', `${nul.error('nul.csv')} (PostgreSQL refused the report of its rejection: report refused)`);
     expect((await world.ledger()).find((l) => l.path.endsWith('nul.csv'))?.report).toEqual({ issues: [], truncated: false });
   });
 
