@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { NUL_REASON, withNulByte } from '../ingest/nul-input.js';
+import { refuseRejectionReports } from '../ingest/refused-reports.js';
 import { nulSdossSet } from './nul-set.js';
 import { DATE, FEAT, FRC_INFO, INIT, KEY, OBSERVATORY, feat, init } from './sdoss-files.js';
 import { useSetsWorlds, type SetsWorld } from './world.js';
@@ -87,13 +88,7 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
 
   it('still rejects a set whose rejection report PostgreSQL refuses, with its first error', async () => {
     const w = await world('report-refused');
-    await w.db.none(
-      `CREATE FUNCTION $1:name.no_report() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN RAISE EXCEPTION 'report refused'; END $$;
-       CREATE TRIGGER no_report BEFORE INSERT ON $1:name.ingested_sets FOR EACH ROW
-         WHEN (NEW.status = 'rejected' AND jsonb_array_length(NEW.report -> 'issues') > 0) EXECUTE FUNCTION $1:name.no_report()`,
-      [w.test.schema],
-    );
+    await refuseRejectionReports(w.db, w.test.schema, 'ingested_sets');
     const nul = withNulByte(feat(FEAT, 3), 3, CC);
     const { featPath } = await sets(w, init(DATE), nul.bytes);
     await expectRejected(w, `${nul.error(featPath)} (PostgreSQL refused the report of its rejection: report refused)`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { featureCsv } from './feature-csv.js';
 import { NUL_REASON as NUL, withNulByte } from './nul-input.js';
+import { refuseRejectionReports } from './refused-reports.js';
 import { useWorlds } from './use-world.js';
 import type { IngestWorld } from './world.js';
 
@@ -100,13 +101,7 @@ describe('ingest: no single file keeps the stage failing', () => {
 
   it('still rejects a file whose rejection report PostgreSQL refuses, with its first error', async () => {
     const world = await newWorld('report-refused');
-    await world.db.none(
-      `CREATE FUNCTION $1:name.no_report() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN RAISE EXCEPTION 'report refused'; END $$;
-       CREATE TRIGGER no_report BEFORE UPDATE ON $1:name.ingested_files FOR EACH ROW
-         WHEN (NEW.status = 'rejected' AND jsonb_array_length(NEW.report -> 'issues') > 0) EXECUTE FUNCTION $1:name.no_report()`,
-      [world.test.schema],
-    );
+    await refuseRejectionReports(world.db, world.test.schema, 'ingested_files');
     await world.fixture('good.csv');
     const nul = withNulByte(featureCsv('nul.csv', 3), 3, CC);
     await world.write('nul.csv', nul.bytes);
