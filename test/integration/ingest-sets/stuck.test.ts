@@ -65,12 +65,18 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
     expect((await w.run()).stats).toMatchObject({ rejected: 0, failed: 0 });
   });
 
-  it('rejects a set whose metadata file lists one natural key under two local ids (21000)', async () => {
+  it('rejects a set whose metadata file lists one natural key under two local ids it uses (21000)', async () => {
     const w = await world('cardinality');
-    const twice = `${FRC_INFO}${FRC_INFO.split('\n')[1]!.replace(/^1;/, '2;').replace('jane.doe@', 'j.doe@')}\n`;
-    await sets(w, init(DATE), feat(FEAT, 3).replace(/\n2;1;1;2;/, '\n2;2;1;2;'));
-    await w.write('sdoss_106_frc_info.csv', twice);
-    await expectRejected(w, `${KEY}: refused by the database: ON CONFLICT DO UPDATE command cannot affect row a second time`);
+    // Alone in its run: no other set resolves one of the two ids first.
+    await w.write('sdoss_106_frc_info.csv', `${FRC_INFO}${FRC_INFO.split('\n')[1]!.replace(/^1;/, '2;').replace('jane.doe@', 'j.doe@')}\n`);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    await w.write(INIT, init(DATE));
+    await w.write(FEAT, feat(FEAT, 3).replace(/\n2;1;1;2;/, '\n2;2;1;2;'));
+    const first = await w.run();
+    expect(first.stats).toMatchObject({ rejected: 1, failed: 0 });
+    expect(first.ok).toBe(true);
+    expect((await w.ledger())[0]?.error).toBe(`${KEY}: refused by the database: ON CONFLICT DO UPDATE command cannot affect row a second time`);
+    expect((await w.run()).stats).toMatchObject({ rejected: 0, failed: 0 });
   });
 
   it('rejects a set a trigger of the catalogue refuses (P0001)', async () => {
