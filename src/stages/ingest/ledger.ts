@@ -2,7 +2,7 @@ import type { IConnected } from 'pg-promise';
 import type { IClient } from 'pg-promise/typescript/pg-subset.js';
 import { pgp, type Db } from '../../db/database.js';
 import type { BadRow } from './issues.js';
-import { storable } from './issues.js';
+import { storable, storableJson } from './storable.js';
 
 /** A pooled connection held for one file's transaction. */
 export type Connection = IConnected<unknown, IClient>;
@@ -153,7 +153,7 @@ export async function commitRejected(
      UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
       WHERE id = $1;
      COMMIT`,
-    [fileId, rows, storable(error), JSON.parse(storable(JSON.stringify(report))) as unknown],
+    [fileId, rows, storable(error), storableJson(report)],
   );
 }
 
