@@ -187,7 +187,8 @@ spawn_detached() { # log cmd...
 
 # --------------------------------------------------------------- packages ---
 
-# Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail) and the
+# Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail), the
+# monitor's browser tests (chromium, driven by playwright-core) and the
 # unit-file test (systemd-analyze) need.
 # shellcheck disable=SC2034  # used by up.sh
 RIG_PACKAGES=(
@@ -195,6 +196,7 @@ RIG_PACKAGES=(
   slurm-wlm munge slurmdbd
   lftp libvips-tools openssl curl
   systemd
+  chromium
 )
 
 missing_packages() {
