@@ -20,7 +20,10 @@ export type StageEvent =
   | { type: 'progress'; counters: Record<string, number | string> }
   /** An upload finished a file: its remote copy is verified (state deleted or kept). */
   | { type: 'file'; path: string; state: string }
-  /** A file set or track file was processed: loaded, skipped, or set aside (with the error). */
+  /**
+   * A file set or track file was processed: loaded, skipped or rejected (the ledger says
+   * which); `error` when it could not be read or loaded this time and stays pending.
+   */
   | { type: 'set'; key: string; error?: string };
 
 /** Where a stage's events go; the same for every stage of a run. */
