@@ -32,6 +32,8 @@ export interface DemoMonitor {
   browser: Browser;
   /** Runs a stage as the daemon's scheduler would, its events going to the daemon's feed. */
   execute(pipeline: string, stage: StageName, date: string): Promise<ExecuteResult>;
+  /** Stops the daemon and starts a new one on the same address (world.daemon is then the new one). */
+  restart(): Promise<void>;
   /** Writes an observation file of `pipeline` for `date` (the run stage's input). */
   observation(pipeline: string, date: string, name: string, fields: Record<string, string>): Promise<string>;
   close(): Promise<void>;
@@ -58,18 +60,17 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
   });
   const demoConfig = await started;
   // The daemon on a free port: the demo's own 9464 may be taken by another checkout's demo.
-  const config: NocturneConfig = { ...demoConfig, daemon: { ...demoConfig.daemon, http: { ...demoConfig.daemon.http, listen: '127.0.0.1:0' } } };
-  const daemon = new Daemon({
-    config,
-    logger,
-    version: 'test',
-    load: async () => ({ ok: true, config }),
-    connect: (c) => connectState(c, logger),
-  });
-  await daemon.start();
+  const listening = (listen: string): NocturneConfig => ({ ...demoConfig, daemon: { ...demoConfig.daemon, http: { ...demoConfig.daemon.http, listen } } });
+  const config = listening('127.0.0.1:0');
+  const startDaemon = async (at: NocturneConfig) => {
+    const started = new Daemon({ config: at, logger, version: 'test', load: async () => ({ ok: true, config: at }), connect: (c) => connectState(c, logger) });
+    await started.start();
+    return started;
+  };
+  const daemon = await startDaemon(config);
   const db = await openDbFromConfig(config.daemon.database, 'monitor-test', logger);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
-  return {
+  const world: DemoMonitor = {
     checkout,
     config,
     daemon,
@@ -78,7 +79,12 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
     browser,
     execute: (pipeline, stage, date) => {
       const request: ExecuteRequest = { pipeline, stage, slot: new Date(), trigger: 'manual', date };
-      return executeStage({ config, db, logger, events: (event) => daemon.feed.publish(event) }, request);
+      return executeStage({ config, db, logger, events: (event) => world.daemon.feed.publish(event) }, request);
+    },
+    async restart() {
+      const address = world.daemon.httpAddress!;
+      await world.daemon.stop('restart');
+      world.daemon = await startDaemon(listening(address));
     },
     async observation(pipeline, date, name, fields) {
       const [yyyy, mm, dd] = date.split('-');
@@ -91,11 +97,12 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
     async close() {
       await browser.close();
       await closeDb(db);
-      await daemon.stop('tests done');
+      await world.daemon.stop('tests done');
       release();
       await checkout.remove();
     },
   };
+  return world;
 }
 
 /** A page that records every console error, uncaught exception, failed request and dialog. */

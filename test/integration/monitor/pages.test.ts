@@ -1,4 +1,5 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
@@ -25,6 +26,19 @@ afterAll(async () => world?.close(), 60_000);
 async function open(page: Page, url: string): Promise<void> {
   const answer = await page.goto(`${world.base}${url}`);
   expect(answer?.status(), url).toBe(200);
+  const headers = answer!.headers();
+  expect(headers['content-security-policy'], url).toMatch(/default-src 'none'; script-src 'self'; style-src 'self'/);
+  expect(headers['x-content-type-options'], url).toBe('nosniff');
+}
+
+/** A GET with a Host header of our choosing (fetch does not let one set it). */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
 }
 
 /**
@@ -73,6 +87,9 @@ describe('the web monitor in Chromium, after a demo night', () => {
     }
     await expect.poll(() => page.locator('#live').textContent()).toBe('live');
     expect(problems).toEqual([]);
+    // A page of another site whose name was pointed at 127.0.0.1 (DNS rebinding) gets nothing.
+    expect(await getWithHost(`${world.base}/api/overview`, 'rebind.evil.example')).toBe(421);
+    expect(await getWithHost(`${world.base}/api/overview`, world.daemon.httpAddress!)).toBe(200);
 
     const noScript = await world.browser.newContext({ javaScriptEnabled: false });
     const bare = await noScript.newPage();
@@ -215,5 +232,19 @@ describe('the web monitor in Chromium, after a demo night', () => {
       await page.context().close();
     }
     console.log(`page weight, gzip (bytes): ${JSON.stringify(weights)}`);
+  });
+
+  it('reconnects by itself after a daemon restart, and catches up with what it missed', async () => {
+    const { page } = await watchedPage(world.browser);
+    await open(page, '/');
+    await expect.poll(() => page.locator('#live').textContent()).toBe('live');
+    const refreshed = async () => Number((await page.locator('body').getAttribute('data-refreshed')) ?? 0);
+    const before = await refreshed();
+    await world.daemon.stop('restart');
+    await expect.poll(() => page.locator('#live').textContent(), { timeout: 20_000 }).toBe('reconnecting…');
+    await world.restart();
+    await expect.poll(() => page.locator('#live').textContent(), { timeout: 20_000 }).toBe('live');
+    await expect.poll(refreshed, { timeout: 20_000 }).toBeGreaterThan(before);
+    await page.context().close();
   });
 });
