@@ -3,12 +3,12 @@
 -- and the lineage from an archive path back to the task that made the file.
 
 -- Set aside for a person, by pipeline and time (overview, quarantine, pending counts).
-CREATE INDEX IF NOT EXISTS observations_failed ON observations (pipeline, updated_at) WHERE state = 'failed';
+CREATE INDEX IF NOT EXISTS observations_unfinished ON observations (pipeline, state, updated_at)
+  WHERE state IN ('pending', 'active', 'failed');
 CREATE INDEX IF NOT EXISTS transfers_quarantined ON transfers (pipeline, updated_at) WHERE state = 'quarantined';
 CREATE INDEX IF NOT EXISTS ingested_files_rejected ON ingested_files (pipeline, finished_at) WHERE status = 'rejected';
 CREATE INDEX IF NOT EXISTS ingested_files_quarantined_rows ON ingested_files (pipeline, finished_at) WHERE rows_quarantined > 0;
-CREATE INDEX IF NOT EXISTS ingested_sets_set_aside ON ingested_sets (pipeline, status, finished_at)
-  WHERE status IN ('rejected', 'refused', 'waiting');
+CREATE INDEX IF NOT EXISTS ingested_sets_status ON ingested_sets (pipeline, status, finished_at);
 
 -- What one run did (the run page).
 CREATE INDEX IF NOT EXISTS jobs_run ON jobs (run_id);
@@ -22,11 +22,11 @@ CREATE INDEX IF NOT EXISTS ingested_sets_members ON ingested_sets USING gin (mem
 CREATE INDEX IF NOT EXISTS ingested_sets_set_key ON ingested_sets (set_key);
 CREATE INDEX IF NOT EXISTS job_tasks_outputs ON job_tasks USING gin (outputs);
 
-COMMENT ON INDEX observations_failed IS 'Failed observations per pipeline and time: the monitor''s attention list and quarantine page.';
+COMMENT ON INDEX observations_unfinished IS 'Observations not done, per pipeline, state and time: pending counts, the monitor''s attention list and quarantine page.';
 COMMENT ON INDEX transfers_quarantined IS 'Quarantined files per pipeline and time: the monitor''s attention list and quarantine page.';
 COMMENT ON INDEX ingested_files_rejected IS 'Rejected CSV files per pipeline and time: the monitor.';
 COMMENT ON INDEX ingested_files_quarantined_rows IS 'Files with refused rows per pipeline and time: the monitor.';
-COMMENT ON INDEX ingested_sets_set_aside IS 'Sets rejected, refused or waiting per pipeline: status counts and the monitor.';
+COMMENT ON INDEX ingested_sets_status IS 'Sets per pipeline, status and time: the counts of sets set aside (status, metrics) and the monitor.';
 COMMENT ON INDEX jobs_run IS 'The jobs of a run: the monitor''s run page.';
 COMMENT ON INDEX transfers_run IS 'The files a run last changed: the monitor''s run page and quicklook gallery.';
 COMMENT ON INDEX ingested_files_run IS 'The files a run loaded or rejected: the monitor''s run page.';
