@@ -105,7 +105,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
     await expect.poll(() => page.locator('#live').textContent()).toBe('live');
     // The stream is open on the server's side too before anything is pushed.
     await expect.poll(() => world.daemon.feed.watchers).toBeGreaterThan(0);
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
     await world.observation('sdoss', LIVE_NIGHT, 'hmi_slow.obs', { instrument: 'HMI', date_obs: `${LIVE_NIGHT}T01:00:45`, seed: '7', sleep: '3' });
 
     const run = world.execute('sdoss', 'run', LIVE_NIGHT);
@@ -118,7 +118,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
     const last = page.locator('tr[data-pipeline="sdoss"][data-stage="run"] td.last');
     await expect.poll(() => last.locator(`a[href="/runs/${runId}"]`).textContent(), { timeout: 20_000 }).toMatch(/✓ ok/);
     await expect.poll(() => now.textContent()).toMatch(/idle/);
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -139,7 +139,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
     expect(await row.locator('td.reason').textContent()).toMatch(/cannot be decoded/);
     expect(await row.textContent()).toMatch(/quarantine/);
     const thumbnail = row.locator('img.thumb');
-    await expect.poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => thumbnail.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -192,7 +192,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
       for (const name of shown) expect(text, url).toContain(name);
       // Nothing of theirs became markup: no image from the name, no script beside our own.
       expect(await page.locator('img[src="x"]').count(), url).toBe(0);
-      expect(await page.evaluate(() => [...document.scripts].map((s) => s.src.replace(location.origin, ''))), url).toEqual(['/assets/live.js']);
+      expect(await page.locator('script').evaluateAll((scripts) => scripts.map((s) => s.getAttribute('src'))), url).toEqual(['/assets/live.js']);
     }
     await open(page, `/runs/${runIds[1]}`);
     expect(await page.locator('.issues').textContent()).toContain(HOSTILE_FIELD);
