@@ -204,7 +204,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   };
 }
 
-export function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
+function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
   return {
     id: run.id,
     pipeline: run.pipeline,

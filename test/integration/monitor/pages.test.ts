@@ -247,4 +247,60 @@ describe('the web monitor in Chromium, after a demo night', () => {
     await expect.poll(refreshed, { timeout: 20_000 }).toBeGreaterThan(before);
     await page.context().close();
   });
+
+  it('can be used from the keyboard, with text at WCAG AA contrast in both colour schemes', async () => {
+    for (const scheme of ['dark', 'light'] as const) {
+      const { page, problems } = await watchedPage(world.browser, scheme);
+      await open(page, '/');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe('Skip to content');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('main');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } } }).document.activeElement.tagName)).toBe('A');
+      for (const url of ['/', '/nights', '/quarantine', `/runs/${await lastRun('sdoss', 'run')}`]) {
+        await open(page, url);
+        const low = await page.locator('main, header, footer').evaluateAll(contrastProblems);
+        expect(low, `${scheme} ${url}`).toEqual([]);
+      }
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+  });
 });
+
+async function lastRun(pipeline: string, stage: string): Promise<number> {
+  return Number((await world.db.one<{ id: string }>('SELECT max(id) AS id FROM runs WHERE pipeline = $1 AND stage = $2', [pipeline, stage])).id);
+}
+
+/**
+ * In the page: every element that holds text directly, whose contrast with the background
+ * behind it is under 4.5:1 (WCAG 2 AA for normal text). Runs in the browser.
+ */
+function contrastProblems(roots: unknown[]): string[] {
+  type El = { tagName: string; className: string; textContent: string | null; parentElement: El | null; childNodes: { nodeType: number; textContent: string | null }[]; querySelectorAll(s: string): El[] };
+  const view = globalThis as unknown as { getComputedStyle(e: El): { color: string; backgroundColor: string; visibility: string; display: string } };
+  const rgb = (text: string) => (text.match(/[\d.]+/g) ?? []).map(Number);
+  const luminance = ([r = 0, g = 0, b = 0]: number[]) =>
+    [r, g, b].map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+  const background = (element: El | null): number[] => {
+    for (let e = element; e; e = e.parentElement) {
+      const [r, g, b, a = 1] = rgb(view.getComputedStyle(e).backgroundColor);
+      if (a > 0) return [r!, g!, b!];
+    }
+    return [255, 255, 255];
+  };
+  const problems: string[] = [];
+  for (const root of roots as El[]) {
+    for (const element of [root, ...root.querySelectorAll('*')]) {
+      const ownText = Array.from(element.childNodes).some((n) => n.nodeType === 3 && (n.textContent ?? '').trim() !== '');
+      const style = view.getComputedStyle(element);
+      if (!ownText || style.visibility === 'hidden' || style.display === 'none' || element.className.includes('vh')) continue;
+      const [l1, l2] = [luminance(rgb(style.color)), luminance(background(element))];
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      if (ratio < 4.5) problems.push(`${element.tagName}.${element.className} "${(element.textContent ?? '').trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+    }
+  }
+  return problems;
+}
+
