@@ -1,3 +1,20 @@
+import { STAGES, type StageName } from '../config/schema.js';
+import type { NocturneConfig } from '../config/types.js';
+
+/** A configured stage of a pipeline and the time zone its nights are counted in. */
+export interface StageTrack {
+  name: string;
+  stage: StageName;
+  tz: string;
+}
+
+/** Every configured (pipeline, stage), of some pipelines only when `only` is given. */
+export function stageTracks(config: NocturneConfig, only?: readonly string[]): StageTrack[] {
+  return [...config.pipelines]
+    .filter(([name]) => !only || only.includes(name))
+    .flatMap(([name, p]) => STAGES.filter((s) => p.config[s]).map((stage) => ({ name, stage, tz: p.config[stage]!.timezone })));
+}
+
 /**
  * Nights as the stages define them: the calendar date of a run's slot in its stage's
  * time zone (executeStage's default `date`).

@@ -1,7 +1,7 @@
-import { STAGES, type StageName } from '../../config/schema.js';
+import type { StageName } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
-import { lastNights } from '../nights.js';
+import { lastNights, stageTracks } from '../nights.js';
 
 /** What a stage's runs of one night came to, worst first: a failure is not hidden by a later success. */
 export type CellOutcome = 'running' | 'failed' | 'interrupted' | 'succeeded' | 'skipped' | 'none';
@@ -32,9 +32,7 @@ type Row = { pipeline: string; stage: StageName; night: string; state: Exclude<C
 export async function nightsGrid(config: NocturneConfig, db: Db, now: Date, count: number, only?: string): Promise<NightsGrid> {
   const timezone = 'UTC';
   const nights = lastNights(now, timezone, count);
-  const tracks = [...config.pipelines]
-    .filter(([name]) => only === undefined || name === only)
-    .flatMap(([name, p]) => STAGES.filter((s) => p.config[s]).map((stage) => ({ name, stage, tz: p.config[stage]!.timezone })));
+  const tracks = stageTracks(config, only === undefined ? undefined : [only]);
   // A day of margin either side: a stage's zone may be ahead of or behind UTC.
   const from = new Date(Date.parse(`${nights.at(-1)}T00:00:00Z`) - 86_400_000);
   const to = new Date(Date.parse(`${nights[0]}T00:00:00Z`) + 2 * 86_400_000);
@@ -86,9 +84,7 @@ export interface NightRun {
 
 /** Every run of one night (of some pipelines), for the night's page: what a click on a grid cell opens. */
 export async function nightRuns(config: NocturneConfig, db: Db, night: string, only?: readonly string[]): Promise<NightRun[]> {
-  const tracks = [...config.pipelines].filter(([name]) => !only || only.includes(name)).flatMap(([name, p]) =>
-    STAGES.filter((s) => p.config[s]).map((stage) => ({ name, stage, tz: p.config[stage]!.timezone })),
-  );
+  const tracks = stageTracks(config, only);
   const day = Date.parse(`${night}T00:00:00Z`);
   const rows = await db.any<{ id: string; pipeline: string; stage: StageName; slot: Date; trigger: string; state: string; started_at: Date; finished_at: Date | null; error: string | null; stats: Record<string, number> }>(
     `SELECT x.id, x.pipeline, x.stage, x.slot, x.trigger, x.state, x.started_at, x.finished_at, x.error, x.stats

@@ -1,8 +1,8 @@
-import type { StageName } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import { stageStatuses, type StageStatus, type StatusOptions } from '../../daemon/status-report.js';
 import { Schedule } from '../../scheduling/slots.js';
+import { stageTracks } from '../nights.js';
 import { scheduleInWords } from '../schedule-words.js';
 import { runProgress, type RunProgress } from '../progress.js';
 
@@ -81,11 +81,24 @@ export async function overview(config: NocturneConfig, db: Db, options: Overview
 
 type Count = { pipeline: string; kind: AttentionKind; n: string };
 
+/** What each pipeline has set aside since $3, counted from the indexes of 0013 (p.pipeline is the pipeline). */
+const PER_PIPELINE: [AttentionKind, string][] = [
+  ['failed-observations', `SELECT count(*) FROM observations o WHERE o.pipeline = p.pipeline AND o.state = 'failed' AND o.updated_at >= $3`],
+  ['quarantined-quicklooks', `SELECT count(*) FROM transfers x WHERE x.pipeline = p.pipeline AND x.state = 'quarantined' AND x.updated_at >= $3`],
+  ['rejected-files', `SELECT count(*) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.status = 'rejected' AND f.finished_at >= $3`],
+  [
+    'quarantined-rows',
+    `SELECT coalesce(sum(f.rows_quarantined), 0) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.rows_quarantined > 0 AND f.finished_at >= $3`,
+  ],
+  [
+    'rejected-sets',
+    `SELECT count(*) FROM ingested_sets s WHERE s.pipeline = p.pipeline AND s.status IN ('rejected', 'refused') AND s.finished_at >= $3`,
+  ],
+];
+
 async function attentionItems(config: NocturneConfig, db: Db, now: Date, since: Date): Promise<AttentionItem[]> {
   const pipelines = [...config.pipelines.keys()];
-  const tracks = [...config.pipelines].flatMap(([name, p]) =>
-    (['run', 'upload', 'ingest'] as StageName[]).filter((s) => p.config[s]).map((stage) => ({ name, stage })),
-  );
+  const tracks = stageTracks(config);
   // Files older than one period of their upload schedule are stuck, not merely queued.
   const waiting = [...config.pipelines].flatMap(([name, p]) => {
     const upload = p.config.upload;
@@ -96,36 +109,18 @@ async function attentionItems(config: NocturneConfig, db: Db, now: Date, since: 
     return first && second ? [{ name, before: new Date(now.getTime() - (second.getTime() - first.getTime())) }] : [];
   });
   // Each count is a range scan of an index on (pipeline, time), per pipeline (sql/state/0013).
+  const perPipeline = PER_PIPELINE.map(([kind, count]) => `SELECT p.pipeline, '${kind}', (${count}) FROM unnest($4::text[]) AS p(pipeline)`);
   const counts = await db.any<Count>(
-    `SELECT t.pipeline, 'failed-runs' AS kind,
-            (SELECT count(*) FROM runs r WHERE r.pipeline = t.pipeline AND r.stage = t.stage AND r.started_at >= $3 AND r.state = 'failed') AS n
-       FROM unnest($1::text[], $2::text[]) AS t(pipeline, stage)
-     UNION ALL
-     SELECT p.pipeline, 'failed-observations',
-            (SELECT count(*) FROM observations o WHERE o.pipeline = p.pipeline AND o.state = 'failed' AND o.updated_at >= $3)
-       FROM unnest($4::text[]) AS p(pipeline)
-     UNION ALL
-     SELECT p.pipeline, 'quarantined-quicklooks',
-            (SELECT count(*) FROM transfers x WHERE x.pipeline = p.pipeline AND x.state = 'quarantined' AND x.updated_at >= $3)
-       FROM unnest($4::text[]) AS p(pipeline)
-     UNION ALL
-     SELECT p.pipeline, 'rejected-files',
-            (SELECT count(*) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.status = 'rejected' AND f.finished_at >= $3)
-       FROM unnest($4::text[]) AS p(pipeline)
-     UNION ALL
-     SELECT p.pipeline, 'quarantined-rows',
-            (SELECT coalesce(sum(f.rows_quarantined), 0) FROM ingested_files f
-              WHERE f.pipeline = p.pipeline AND f.rows_quarantined > 0 AND f.finished_at >= $3)
-       FROM unnest($4::text[]) AS p(pipeline)
-     UNION ALL
-     SELECT p.pipeline, 'rejected-sets',
-            (SELECT count(*) FROM ingested_sets s WHERE s.pipeline = p.pipeline AND s.status IN ('rejected', 'refused') AND s.finished_at >= $3)
-       FROM unnest($4::text[]) AS p(pipeline)
-     UNION ALL
-     SELECT w.pipeline, 'files-waiting',
-            (SELECT count(*) FROM transfers x WHERE x.pipeline = w.pipeline
-                AND x.state NOT IN ('deleted', 'kept', 'quarantined', 'missing') AND x.created_at < w.before)
-       FROM unnest($5::text[], $6::timestamptz[]) AS w(pipeline, before)`,
+    [
+      `SELECT t.pipeline, 'failed-runs' AS kind,
+              (SELECT count(*) FROM runs r WHERE r.pipeline = t.pipeline AND r.stage = t.stage AND r.started_at >= $3 AND r.state = 'failed') AS n
+         FROM unnest($1::text[], $2::text[]) AS t(pipeline, stage)`,
+      ...perPipeline,
+      `SELECT w.pipeline, 'files-waiting',
+              (SELECT count(*) FROM transfers x WHERE x.pipeline = w.pipeline
+                  AND x.state NOT IN ('deleted', 'kept', 'quarantined', 'missing') AND x.created_at < w.before)
+         FROM unnest($5::text[], $6::timestamptz[]) AS w(pipeline, before)`,
+    ].join('\n     UNION ALL\n     '),
     [tracks.map((t) => t.name), tracks.map((t) => t.stage), since, pipelines, waiting.map((w) => w.name), waiting.map((w) => w.before)],
   );
   return counts

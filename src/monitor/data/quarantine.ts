@@ -42,37 +42,24 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
   const runIds = filter.night ? (await nightRuns(config, db, filter.night, pipelines)).map((r) => r.id) : null;
   const since = new Date(now.getTime() - QUARANTINE_DAYS * 86_400_000);
   const nights = new Map<string, string>();
-  // Items found by run id (a night) or by pipeline and time; each through an index (0013).
-  const byRun = (alias: string) => (runIds ? `${alias}.run_id = ANY($2::bigint[])` : `${alias}.pipeline = ANY($1::text[])`);
+  /**
+   * Rows of a ledger `table` (as x) set aside: those of the night's runs, or of the last
+   * days by pipeline and `time`; each through an index (0013). Each row has the run's
+   * slot and stage, for its night.
+   */
+  const setAside = (table: string, columns: string, condition: string, time: string, join = '') =>
+    db.any(
+      `SELECT x.pipeline, x.${time} AS at, x.run_id, r.slot, r.stage, ${columns}
+         FROM ${table} x ${join} LEFT JOIN runs r ON r.id = x.run_id
+        WHERE ${runIds ? 'x.run_id = ANY($2::bigint[])' : `x.pipeline = ANY($1::text[]) AND x.${time} >= $3`} AND ${condition}
+        ORDER BY x.${time} DESC LIMIT ${LIMIT}`,
+      [pipelines, runIds, since],
+    );
   const [quicklooks, files, rows, sets, observations] = await Promise.all([
-    db.any(
-      `SELECT x.id, x.pipeline, x.updated_at AS at, x.local_path, x.quarantine_path, x.error, x.run_id, r.slot, r.stage
-         FROM transfers x LEFT JOIN runs r ON r.id = x.run_id
-        WHERE ${byRun('x')} AND x.state = 'quarantined' ${runIds ? '' : 'AND x.updated_at >= $3'}
-        ORDER BY x.updated_at DESC LIMIT ${LIMIT}`,
-      [pipelines, runIds, since],
-    ),
-    db.any(
-      `SELECT f.id, f.pipeline, f.finished_at AS at, f.source, f.path, f.error, f.run_id, r.slot, r.stage
-         FROM ingested_files f LEFT JOIN runs r ON r.id = f.run_id
-        WHERE ${byRun('f')} AND f.status = 'rejected' ${runIds ? '' : 'AND f.finished_at >= $3'}
-        ORDER BY f.finished_at DESC LIMIT ${LIMIT}`,
-      [pipelines, runIds, since],
-    ),
-    db.any(
-      `SELECT f.pipeline, f.finished_at AS at, f.path, f.run_id, q.line, q.reason, r.slot, r.stage
-         FROM ingested_files f JOIN quarantine_rows q ON q.file_id = f.id LEFT JOIN runs r ON r.id = f.run_id
-        WHERE ${byRun('f')} AND f.rows_quarantined > 0 ${runIds ? '' : 'AND f.finished_at >= $3'}
-        ORDER BY f.finished_at DESC, q.line LIMIT ${LIMIT}`,
-      [pipelines, runIds, since],
-    ),
-    db.any(
-      `SELECT s.id, s.pipeline, s.finished_at AS at, s.source, s.set_key, s.status, s.error, s.members, s.run_id, r.slot, r.stage
-         FROM ingested_sets s LEFT JOIN runs r ON r.id = s.run_id
-        WHERE ${byRun('s')} AND s.status IN ('rejected', 'refused') ${runIds ? '' : 'AND s.finished_at >= $3'}
-        ORDER BY s.finished_at DESC LIMIT ${LIMIT}`,
-      [pipelines, runIds, since],
-    ),
+    setAside('transfers', 'x.id, x.local_path, x.quarantine_path, x.error', "x.state = 'quarantined'", 'updated_at'),
+    setAside('ingested_files', 'x.id, x.source, x.path, x.error', "x.status = 'rejected'", 'finished_at'),
+    setAside('ingested_files', 'x.path, q.line, q.reason', 'x.rows_quarantined > 0', 'finished_at', 'JOIN quarantine_rows q ON q.file_id = x.id'),
+    setAside('ingested_sets', 'x.id, x.source, x.set_key, x.status, x.error, x.members', "x.status IN ('rejected', 'refused')", 'finished_at'),
     db.any(
       `SELECT o.pipeline, o.updated_at AS at, o.obs, o.input, o.night, o.last_error, last.run_id, last.log_path
          FROM observations o

@@ -70,4 +70,37 @@ describe('the daemon\'s HTTP interface, as a real process', () => {
       await daemon.exited;
     }
   });
+
+  it('streams the runs its scheduler starts, from their start to their end', async () => {
+    await writeDaemonConfig(dir, {
+      pgUrl: t.url,
+      schema: t.schema,
+      port,
+      pipelines: { eit: ingestPipeline('eit', '*/2 * * * * *', path.join(dir, 'csv')) },
+    });
+    const daemon = new DaemonProcess(dir);
+    const controller = new AbortController();
+    try {
+      await daemon.waitFor((l) => l.msg === 'ready', 20_000, '"ready"');
+      const response = await fetch(`http://127.0.0.1:${port}/api/events`, { signal: controller.signal });
+      const events: { type: string; runId?: number; trigger?: string; state?: string }[] = [];
+      void (async () => {
+        let text = '';
+        for await (const chunk of response.body!) {
+          text += new TextDecoder().decode(chunk as Uint8Array);
+          const parts = text.split('\n\n');
+          text = parts.pop()!;
+          for (const part of parts) if (part.startsWith('data: ')) events.push(JSON.parse(part.slice(6)) as (typeof events)[number]);
+        }
+      })().catch(() => undefined);
+      await expect.poll(() => events.find((e) => e.type === 'run-started'), { timeout: 15_000 }).toMatchObject({ trigger: 'schedule' });
+      const started = events.find((e) => e.type === 'run-started')!;
+      await expect.poll(() => events.find((e) => e.type === 'run-finished' && e.runId === started.runId), { timeout: 15_000 }).toMatchObject({ state: 'succeeded' });
+    } finally {
+      controller.abort();
+      daemon.kill('SIGTERM');
+      await daemon.exited;
+    }
+  });
 });
+

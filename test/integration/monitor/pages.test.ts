@@ -249,6 +249,16 @@ describe('the web monitor in Chromium, after a demo night', () => {
   });
 
   it('can be used from the keyboard, with text at WCAG AA contrast in both colour schemes', async () => {
+    // Dark unless the reader's system asks for light (browsers report no preference as light).
+    for (const [scheme, dark] of [['dark', true], ['light', false]] as const) {
+      const context = await world.browser.newContext({ colorScheme: scheme });
+      const page = await context.newPage();
+      await page.goto(`${world.base}/`);
+      const background = await page.locator('body').evaluate((body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+      const [r = 0, g = 0, b = 0] = (background.match(/\d+/g) ?? []).map(Number);
+      expect(r + g + b < 150, `${scheme}: ${background}`).toBe(dark);
+      await context.close();
+    }
     for (const scheme of ['dark', 'light'] as const) {
       const { page, problems } = await watchedPage(world.browser, scheme);
       await open(page, '/');
