@@ -3,8 +3,8 @@
  * (generate_series): per pipeline and night one run-stage run with a 20-task SLURM job
  * array, 24 hourly uploads and 96 ingest runs; 20 observations, 60 files (3 per task)
  * with 6 transfer events each (over a million in all), one set load per task, and a
- * single-CSV ledger of one file per night. A few
- * of each are failures or set aside, as a real history has.
+ * single-CSV ledger of one file per night. A few of each are failures or set aside, as a
+ * real history has.
  */
 import type { Db } from '../src/db/database.js';
 
