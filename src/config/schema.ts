@@ -290,12 +290,22 @@ export const runStageSchema = z.strictObject({
       dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),
       csv: globPattern.default('*.csv').describe('Which files the code writes are CSV outputs.'),
       quicklooks: globPattern.default('*.jpg').describe('Which files the code writes are JPEG quicklooks.'),
+      rowsRequired: z
+        .array(globPattern)
+        .default(['*_init.csv'])
+        .describe('CSV outputs (file-name globs) that must hold a row under their header, or the task fails. Any empty (0-byte) output always fails it.'),
     })
-    .default({ csv: '*.csv', quicklooks: '*.jpg' })
+    .default({ csv: '*.csv', quicklooks: '*.jpg', rowsRequired: ['*_init.csv'] })
     .describe('Where and which outputs of each job are kept for upload.'),
   retryTimeout: z.boolean().default(false).describe('Whether a job ended by TIMEOUT is retried.'),
+  waitWarning: duration
+    .default('30m')
+    .describe('A task waiting this long for a person (held, node drained or down) is logged as a warning.'),
 });
 export type RunStageConfig = z.infer<typeof runStageSchema>;
+
+/** 8192 × 8192: four times a 4096 × 4096 full-disk image. */
+const DEFAULT_QUICKLOOK_MAX_PIXELS = 8192 * 8192;
 
 export const uploadStageSchema = z.strictObject({
   ...stageCommon,
@@ -313,12 +323,23 @@ export const uploadStageSchema = z.strictObject({
   deleteAfterVerify: z.boolean().default(true).describe('Delete the local file once its remote copy is verified.'),
   quicklooks: z
     .strictObject({
-      check: z.boolean().default(true).describe('Decode every JPEG fully before upload; bad ones are quarantined.'),
+      check: z
+        .boolean()
+        .default(true)
+        .describe('Check every JPEG before upload (header, data length, all its data decoded at 1/8 scale); bad ones are quarantined.'),
       width: z.number().int().min(1).optional().describe('Expected width in pixels.'),
       height: z.number().int().min(1).optional().describe('Expected height in pixels.'),
       thumbnailWidth: z.number().int().min(16).max(4096).optional().describe('Also upload a thumbnail this wide.'),
+      maxPixels: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_QUICKLOOK_MAX_PIXELS)
+        .describe(
+          'Largest width × height of a quicklook, read from its header before it is decoded (check or thumbnail); a larger one is quarantined. Bounds the memory of the stage. Default 8192 × 8192.',
+        ),
     })
-    .default({ check: true })
+    .default({ check: true, maxPixels: DEFAULT_QUICKLOOK_MAX_PIXELS })
     .describe('Checks of the JPEG quicklooks before upload.'),
 });
 export type UploadStageConfig = z.infer<typeof uploadStageSchema>;
@@ -362,11 +383,61 @@ const references = z.record(csvHeader, reference).default({}).describe('CSV head
 
 const setTable = (table: string) => sqlColumn.default(table).describe('Table of the catalogue.');
 
+/** How a code's writer writes its CSV files: set for the whole pipeline, or for one member. */
+export const writerSchema = z
+  .strictObject({
+    nullValues: z
+      .array(z.string())
+      .optional()
+      .describe('Field values read as SQL NULL, compared after trim (replaces csv.nullValues), e.g. ["NULL", ""].'),
+    trim: z
+      .boolean()
+      .optional()
+      .describe('Read unquoted fields without the blanks around them (the IDL writer under GDL ends each data row with a blank). Quoted fields are kept as written.'),
+    trailingEmptyFields: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('A record may have up to this many fields beyond the header when they are empty (RABAT3 metadata ends its rows with ";;").'),
+    encoding: z
+      .enum(['utf8', 'latin1', 'ascii'])
+      .optional()
+      .describe('Encoding of the files (replaces csv.encoding), checked: a byte that is not text in it is refused at file:line:column.'),
+    overflow: csvHeader
+      .optional()
+      .describe('The header of the one column whose unquoted value may hold the delimiter (the older IDL writer never quotes a URL): a record with more fields than the header gives the extra ones back to it.'),
+  })
+  .describe("How the code's writer writes its files (null markers, blanks, trailing fields, encoding).");
+export type WriterDialect = z.infer<typeof writerSchema>;
+
+/** What each member (and metadata file) may add to the pipeline's writer dialect and header matching. */
+const memberReading = {
+  writer: writerSchema.optional().describe("This member's writer dialect, over ingest.sets.writer."),
+  ignore: z
+    .array(csvHeader)
+    .default([])
+    .describe('Headers of this member that are read and dropped (the table has no column for them).'),
+  extra: z
+    .array(csvHeader)
+    .default([])
+    .describe('Headers of this member kept in the table\'s jsonb column extra, as {"HEADER": "value"} (the table has no column for them).'),
+};
+
+const fileNames = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('File name, or names tried in order; placeholders {code}, {version} and {obs} (the set\'s own, for per-set metadata).');
+
 const metadataFile = (table: string) =>
   z.strictObject({
-    file: z.string().min(1).describe('File name pattern; placeholders {code} and {version}.'),
+    file: fileNames,
     table: setTable(table),
-    naturalKey: z.array(sqlColumn).min(1).describe('Table columns that identify a row (a unique constraint must exist).'),
+    naturalKey: z
+      .array(sqlColumn)
+      .min(1)
+      .describe('Table columns that identify a row: a unique index must exist on exactly them (text columns may be normalised with nk()).'),
+    ...memberReading,
   });
 
 export const setsSchema = z
@@ -382,13 +453,15 @@ export const setsSchema = z
       .record(z.string().regex(/^[A-Za-z0-9]+$/, 'must be a word of letters and digits'), z.enum(SET_ROLES))
       .default({ init: 'init', feat: 'feat', track: 'track' })
       .describe('Word of the file name ({role}) → role of the file: init, feat or track.'),
-    frcInfo: metadataFile('frc_info').describe('The per-code FRC_INFO file.'),
-    observatory: metadataFile('observatory').describe('The per-code OBSERVATORY file.'),
+    writer: writerSchema.default({}),
+    frcInfo: metadataFile('frc_info').describe('The FRC_INFO metadata file of the code.'),
+    observatory: metadataFile('observatory').describe('The OBSERVATORY metadata file of the code.'),
     observations: z
       .strictObject({
         table: setTable('observations'),
         localId: csvHeader.describe('CSV header of the placeholder id of each observation.'),
         references,
+        ...memberReading,
       })
       .describe('The init file: OBSERVATIONS rows.'),
     features: z
@@ -396,18 +469,52 @@ export const setsSchema = z
         table: sqlColumn.describe('Feature table of the catalogue, e.g. sunspots.'),
         localId: csvHeader.describe('CSV header of the placeholder id of each feature.'),
         references,
+        ...memberReading,
       })
       .describe('The feat file: feature rows.'),
     tracking: z
-      .strictObject({ table: sqlColumn.describe('Tracking table of the catalogue.'), references })
+      .strictObject({
+        table: sqlColumn.describe('Tracking table of the catalogue.'),
+        references,
+        files: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('File name pattern of track files when the tracker names them otherwise than the sets (default: files), e.g. "{code}_{version}_{date}_{obs}_{role}.csv".'),
+        code: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a code name of letters, digits, "-" or "_"')
+          .optional()
+          .describe('The code name the tracker puts in its file names ({code} of tracking.files; default: code.name), e.g. spoca.'),
+        featureId: z
+          .enum(['rowOrdinal', 'localId'])
+          .default('rowOrdinal')
+          .describe('What a features reference holds: the feature\'s row ordinal in its feat file, or the local id the feat file wrote for it (SPoCA: ID_AR).'),
+        ...memberReading,
+      })
       .optional()
-      .describe('The track file; a features reference is the row ordinal of the feature in the file named by FEAT_FILENAME.'),
+      .describe('The track file: each row names its feature set by FEAT_FILENAME and its feature by featureId.'),
     aliases: z.record(csvHeader, csvHeader).default({}).describe('CSV header as written → the header it stands for.'),
     columns: z
-      .record(sqlColumn, z.strictObject({ nullValues: z.array(z.string()).describe('Replaces csv.nullValues for this column.') }))
+      .record(
+        sqlColumn,
+        z.strictObject({
+          nullValues: z.array(z.string()).optional().describe('Replaces the null values of the writer for this column.'),
+          scale: z
+            .union([z.literal(10), z.literal(100), z.literal(1000), z.literal(1000000)])
+            .optional()
+            .describe('Multiply the number as written by this power of ten, exactly (SDOSS FILE_SIZE: kB → bytes, 1000).'),
+          integer: z
+            .enum(['round', 'truncate'])
+            .optional()
+            .describe('Into an integer column, a number with a fraction is rounded (halves away from zero) or truncated toward zero instead of refused.'),
+        }),
+      )
       .default({})
-      .describe('Per-column overrides, key = table column.'),
-    initWait: duration.default('6h').describe('A set or track file still incomplete after this long is rejected.'),
+      .describe('Per-column reading rules, key = table column.'),
+    initWait: duration
+      .default('6h')
+      .describe('A set, track file or metadata file still missing a member after this long is rejected as incomplete.'),
     reemitted: z
       .enum(['replace', 'keep'])
       .default('replace')

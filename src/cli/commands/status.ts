@@ -1,4 +1,4 @@
-import type { RunBrief, StageStatus } from '../../daemon/status-report.js';
+import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
 import { overview } from '../../monitor/data/overview.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
@@ -27,7 +27,7 @@ export function formatStatus(statuses: StageStatus[]): string {
     `${s.pipeline}/${s.stage}`,
     s.onThisHost ? 'yes' : 'no',
     minute(s.next),
-    s.running ? `running on ${s.running.host} (run ${s.running.id})` : 'idle',
+    s.running ? `running on ${s.running.host} (run ${s.running.id})` : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
     s.last ? runText(s.last) : 'never ran',
     minute(s.lastSuccessAt),
     s.pendingError
@@ -42,8 +42,25 @@ export function formatStatus(statuses: StageStatus[]): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const problems = statuses
-    .filter((s) => s.last && s.last.state !== 'succeeded' && s.last.detail)
-    .map((s) => `${s.pipeline}/${s.stage}: ${runText(s.last!)}: ${s.last!.detail}`);
+  const problems = statuses.flatMap((s) => {
+    const key = `${s.pipeline}/${s.stage}`;
+    return [
+      ...(s.last && s.last.state !== 'succeeded' && s.last.detail ? [`${key}: ${runText(s.last)}: ${firstLine(s.last.detail)}`] : []),
+      ...(s.stale
+        ? [`${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`]
+        : []),
+      ...(s.waiting ?? []).map((w) => `${key}: ${waitText(w)}`),
+      ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
+    ];
+  });
   return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : [])].join('\n') + '\n';
+}
+
+const firstLine = (text: string) => text.split('\n')[0] ?? '';
+
+/** "2 tasks waiting since 2026-11-24 02:03Z: JobHeldAdmin: held by ... (job noc-sdoss-ab12, SLURM 123; observations a, b)" */
+function waitText(w: WaitingTasks): string {
+  const jobs = w.jobs.map((j) => `job ${j.name}${j.schedulerId ? `, SLURM ${j.schedulerId}` : ''}`).join('; ');
+  const obs = `${w.tasks === 1 ? 'observation' : 'observations'} ${w.obs.join(', ')}${w.tasks > w.obs.length ? ', ...' : ''}`;
+  return `${w.tasks} task${w.tasks === 1 ? '' : 's'} waiting since ${minute(w.since)}: ${w.explained} (${jobs}; ${obs})`;
 }

@@ -5,10 +5,14 @@ import type { Page } from './layout.js';
 
 function now(stage: OverviewStage): SafeHtml {
   const running = stage.running;
+  const waiting = (stage.waiting ?? []).map((w) => html`<div class="detail"><span class="o o-interrupted">${w.tasks} task(s) waiting</span> since ${time(w.since)}: ${w.explained}</div>`);
+  if (stage.stale) {
+    return html`<a href="/runs/${stage.stale.run.id}">${outcome('interrupted', 'not running')}</a>: ${stage.stale.why}; the next run takes it over`;
+  }
   if (!running) return html`<span class="muted">idle</span>`;
   const progress = stage.progress;
   return html`<a href="/runs/${running.id}">${outcome('running')}</a> on ${running.host} since ${time(running.startedAt)}
-${progress ? html`<br><progress max="${progress.total}" value="${progress.done}" aria-label="${progress.unit} done">${progress.done}/${progress.total}</progress> ${progress.done}/${progress.total} ${progress.unit}` : ''}`;
+${progress ? html`<br><progress max="${progress.total}" value="${progress.done}" aria-label="${progress.unit} done">${progress.done}/${progress.total}</progress> ${progress.done}/${progress.total} ${progress.unit}` : ''}${waiting}`;
 }
 
 function last(stage: OverviewStage): SafeHtml {

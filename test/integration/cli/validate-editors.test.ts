@@ -23,9 +23,19 @@ class LanguageServer {
   readonly #replies = new Map<number, (result: unknown) => void>();
   readonly #diagnostics = new Map<string, (diagnostics: Diagnostic[]) => void>();
 
+  readonly #ended: Promise<never>;
+
   constructor() {
     this.#process = spawn(process.execPath, [SERVER, '--stdio']);
     this.#process.stdout.on('data', (chunk: Buffer) => this.#receive(chunk));
+    let stderr = '';
+    this.#process.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A server that cannot start (package missing after a dependency change without
+    // `npm ci`) must fail the test with its words at once, not as a hook timeout.
+    this.#ended = new Promise((_, reject) =>
+      this.#process.once('exit', (code) => reject(new Error(`yaml-language-server exited (${code}): ${stderr.trim()}`))),
+    );
+    this.#ended.catch(() => undefined);
   }
 
   async start(): Promise<void> {
@@ -37,10 +47,11 @@ class LanguageServer {
 
   request<T>(method: string, params: unknown): Promise<T> {
     const id = ++this.#id;
-    return new Promise((resolve) => {
+    const reply = new Promise<T>((resolve) => {
       this.#replies.set(id, resolve as (result: unknown) => void);
       this.#send({ id, method, params });
     });
+    return Promise.race([reply, this.#ended]);
   }
 
   /** Opens a file as an editor does and resolves to the diagnostics the server publishes for it. */
@@ -52,6 +63,7 @@ class LanguageServer {
   }
 
   async stop(): Promise<void> {
+    if (this.#process.exitCode !== null) return;
     await this.request('shutdown', null);
     const exited = new Promise((resolve) => this.#process.once('exit', resolve));
     this.#send({ method: 'exit' });
