@@ -13,7 +13,7 @@ async function run(pipeline: string, stage: string, hour: number, state: string)
   const at = new Date(Date.UTC(2026, 10, 21, hour));
   const row = await t.db.one<{ id: string }>(
     `INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until, started_at, finished_at)
-     VALUES ($1, $2, $3::timestamptz, 'schedule', $4, 'h', 1, $3::timestamptz, $3::timestamptz,
+     VALUES ($1, $2, $3::timestamptz, 'schedule', $4, 'h', 1, now() + interval '1 hour', $3::timestamptz,
              CASE WHEN $4 = 'running' THEN NULL ELSE $3::timestamptz + interval '10 minutes' END) RETURNING id`,
     [pipeline, stage, at, state],
   );
