@@ -8,14 +8,14 @@
  */
 import type { Db } from '../src/db/database.js';
 
-export interface SeedSize {
+interface SeedSize {
   pipelines: readonly string[];
   nights: number;
   tasksPerNight: number;
 }
 
 /** The seed's nights end yesterday (UTC): night i is `first + i days`. */
-export function firstNight(nights: number, now = new Date()): Date {
+function firstNight(nights: number, now = new Date()): Date {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return new Date(today - nights * 86_400_000);
 }

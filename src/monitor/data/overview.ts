@@ -49,7 +49,7 @@ export interface OverviewOptions extends StatusOptions {
 }
 
 /** Attention covers the last week: long enough to span a weekend without a look. */
-export const ATTENTION_DAYS = 7;
+const ATTENTION_DAYS = 7;
 
 const WORDS: Record<AttentionKind, [string, string]> = {
   'failed-runs': ['failed run', 'failed runs'],

@@ -4,7 +4,7 @@
  * daemon started in this process on a free port, and Debian's Chromium driven by
  * playwright-core. For the monitor's browser tests.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import type { NocturneConfig } from '../../../src/config/types.js';
@@ -18,7 +18,7 @@ import type { StageName } from '../../../src/stages/types.js';
 import { privateCheckout, type PrivateCheckout } from '../demo/private-checkout.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../../..');
-export const DEMO_NIGHT = '2026-11-21';
+const DEMO_NIGHT = '2026-11-21';
 /** Screenshots of each view, shown by the README. */
 export const SCREENSHOTS = path.join(REPO, 'docs/img');
 
@@ -132,4 +132,3 @@ export async function archived(monitor: DemoMonitor, pipeline: string): Promise<
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
 }
 
-export { readFile, writeFile };
