@@ -200,7 +200,8 @@ spawn_detached() { # log cmd...
 
 # --------------------------------------------------------------- packages ---
 
-# Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail) and the
+# Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail), the
+# monitor's browser tests (chromium, driven by playwright-core) and the
 # unit-file test (systemd-analyze) need.
 # shellcheck disable=SC2034  # used by up.sh
 RIG_PACKAGES=(
@@ -208,6 +209,7 @@ RIG_PACKAGES=(
   slurm-wlm munge slurmdbd
   lftp libvips-tools openssl curl
   systemd
+  chromium
   # proftpd's libraries: proftpd-core itself conflicts with vsftpd, so
   # scripts/rig/proftpd.sh unpacks it beside vsftpd instead of installing it.
   libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23

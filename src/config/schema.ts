@@ -82,6 +82,35 @@ const localTarget = z.strictObject({
   publicUrl,
 });
 
+/** A host:port whose host is a loopback address or name: reachable from this machine only. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const httpAuth = z
+  .union([
+    z.strictObject({
+      user: z.string().min(1).describe('User name the browser logs in with (HTTP Basic over TLS, e.g. behind nginx).'),
+      passwordHash: secretRef.describe(
+        'Reference to the scrypt hash of the password, "scrypt:N:r:p:salt:hash" (docs/operating.md, "The web monitor").',
+      ),
+    }),
+    z.strictObject({
+      trustedProxy: z
+        .strictObject({
+          userHeader: z
+            .string()
+            .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Remote-User')
+            .describe('Header in which the proxy names the user it authenticated.'),
+          secret: secretRef.describe('Shared secret the proxy sends in X-Nocturne-Proxy-Secret: without it the user header is ignored.'),
+        })
+        .describe('A reverse proxy (nginx) authenticates; nocturne believes its user header when it carries the shared secret.'),
+    }),
+  ])
+  .describe('Authentication: {user, passwordHash} or {trustedProxy: {userHeader, secret}}.');
+export type HttpAuthConfig = z.infer<typeof httpAuth>;
+
 export const targetSchema = z.discriminatedUnion('type', [ftpTarget, sftpTarget, localTarget]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 
@@ -148,11 +177,31 @@ export const daemonConfigSchema = z
           .string()
           .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
           .default('127.0.0.1:9464')
-          .describe('Address of the health, metrics and reload API; keep it on loopback (not authenticated).'),
+          .describe('Address of the monitor pages and the API; an address other than loopback needs http.auth.'),
         enabled: z.boolean().default(true).describe('Without it, nocturne reload cannot be used: send SIGHUP instead.'),
+        publicNames: z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be a host name, with :port when not the default one'))
+          .default([])
+          .describe('Host names the monitor is reached by besides loopback (e.g. behind a proxy); other Host headers are refused (DNS rebinding).'),
+        auth: httpAuth.optional().describe('Who may read the monitor and use the API; required when listen is not loopback.'),
+        monitor: z
+          .strictObject({
+            nights: z.number().int().min(1).max(366).default(30).describe('Nights shown by the nights grid (/nights).'),
+          })
+          .default({ nights: 30 })
+          .describe('What the web monitor shows.'),
       })
-      .default({ listen: '127.0.0.1:9464', enabled: true })
-      .describe('The local HTTP API: /healthz, /readyz, /metrics, /api/reload.'),
+      .default({ listen: '127.0.0.1:9464', enabled: true, publicNames: [], monitor: { nights: 30 } })
+      .superRefine((http, ctx) => {
+        if (http.enabled && !http.auth && !isLoopbackListen(http.listen)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listen'],
+            message: `${http.listen} is not a loopback address: configure http.auth (a user and a scrypt password hash, or a trusted proxy) or listen on 127.0.0.1`,
+          });
+        }
+      })
+      .describe('The daemon\'s HTTP interface: the monitor pages, /api/, /healthz, /readyz, /metrics.'),
     log: z
       .strictObject({
         level: z

@@ -1,15 +1,19 @@
-import { stageStatuses, type RunBrief, type StageStatus, type WaitingTasks } from '../../daemon/status-report.js';
+import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
+import { overview } from '../../monitor/data/overview.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface StatusOptions extends CliOptions {
   json?: boolean;
 }
 
-/** `nocturne status`: every pipeline and stage, its next slot, last result and pending work. */
+/**
+ * `nocturne status`: every pipeline and stage, its next slot, last result and pending
+ * work. --json prints what /api/overview answers (the same function).
+ */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const statuses = await withDb(config, (db) => stageStatuses(config, db, { now: new Date() }));
-  process.stdout.write(options.json ? `${JSON.stringify(statuses, null, 2)}\n` : formatStatus(statuses));
+  const report = await withDb(config, (db) => overview(config, db, { now: new Date() }));
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages));
 }
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */

@@ -77,6 +77,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
           tally.pending++;
           ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
         } else state.firstError ??= error;
+        ctx.events?.emit(error ? { type: 'set', key: set.key, error: error.message } : { type: 'set', key: set.key });
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
       }
     };
