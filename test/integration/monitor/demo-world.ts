@@ -34,6 +34,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `monitor-${name}.png`), fullPage: true });
 }
 
+/** A name the pages show: `own` (unique to this run), or `shown` when screenshots are taken. */
+export function shownName(own: string, shown: string): string {
+  return SCREENSHOTS ? shown : own;
+}
+
 export interface ShownPlace {
   /** The directory to give the world: `dir`, or its fixed name. */
   dir: string;

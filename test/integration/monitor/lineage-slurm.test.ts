@@ -20,13 +20,15 @@ import { executeStage } from '../../../src/stages/execute.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import type { StageName } from '../../../src/stages/types.js';
 import { rig } from '../../helpers/rig.js';
-import { REPO, screenshot, shownPlace, watchedPage, type ShownPlace } from './demo-world.js';
+import { REPO, screenshot, shownName, shownPlace, watchedPage, type ShownPlace } from './demo-world.js';
 import { openApiProblems } from './openapi-check.js';
 
 const NIGHT = '2026-11-21';
 const logger = createLogger({ level: 'fatal', pretty: false });
 const schema = `t_monitor_lineage_${process.pid}`;
-const catalogue = `${schema}_hfc`;
+// The lineage page names the catalogue: in screenshots, hfc. Screenshot runs hold
+// /tmp/nocturne-lineage (shownPlace) while they use it, so they never share it.
+const catalogue = shownName(`${schema}_hfc`, 'hfc');
 
 let dir: string;
 let shown: ShownPlace | undefined;
@@ -83,6 +85,8 @@ beforeAll(async () => {
   });
   await daemon.start();
   db = await openDbFromConfig(config.daemon.database, 'monitor-lineage-test', logger);
+  // A screenshot run killed before its end leaves its hfc behind: start afresh.
+  await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [catalogue]);
   await installCatalogue(db, { schema: catalogue, stateSchema: schema });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
 }, 120_000);
