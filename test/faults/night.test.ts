@@ -61,7 +61,8 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
   const reload = chaos.reload;
   if (!reload) v.push('the broken reload was not played');
   else {
-    const located = reload.issues.some((i) => i.file.endsWith(pipelineFile) && i.line > 0 && i.col > 0 && i.message.includes('schedul'));
+    // A warning does not refuse anything (the night's schedules draw one: "fires 30 times a minute").
+    const located = reload.issues.some((i) => !i.warning && i.file.endsWith(pipelineFile) && i.line > 0 && i.col > 0 && i.message.includes('schedul'));
     if (!located) v.push(`the broken pipeline file was not refused with its location: ${JSON.stringify(reload.issues)}`);
     if (!reload.keptRunning) v.push(`the old configuration did not keep running after the refusal: ${reload.problems.join('; ')}`);
     if (!reload.applied) v.push(`the fixed pipeline file was not applied: ${reload.problems.join('; ')}`);
