@@ -20,7 +20,7 @@ export interface SummaryInput {
 export function formatSummary(s: SummaryInput): string {
   const c = s.counts;
   const reload = s.chaos.reload;
-  const where = reload?.issues[0];
+  const where = reload?.issues.find((i) => !i.warning);
   const rows: [string, string][] = [
     ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
     [

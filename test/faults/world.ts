@@ -46,6 +46,11 @@ export interface NightPipeline {
 }
 
 export interface World {
+  /**
+   * This night's tag, in its pipeline names and archive directory: nights on the same rig
+   * (another worktree's, at the same time) never share a SLURM job name or a remote path.
+   */
+  night: string;
   dir: string;
   t: TestDb;
   rig: Rig;
@@ -150,7 +155,8 @@ export async function createWorld(): Promise<World> {
   const t = await createTestDb('faults');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-faults-'));
   const catalogue = `${t.schema}_cat`;
-  const archiveBase = `faults-${randomBytes(4).toString('hex')}`;
+  const night = randomBytes(4).toString('hex');
+  const archiveBase = `faults-${night}`;
   const port = await freePort();
   const state = path.join(dir, 'state');
   // A gradient, so that most of the file is entropy-coded data a truncation cuts into.
@@ -164,7 +170,7 @@ export async function createWorld(): Promise<World> {
   const pipelines: NightPipeline[] = [];
   const observations: NightObs[] = [];
   for (const [n, protocol] of PROTOCOLS.entries()) {
-    const name = `fault-${protocol}`;
+    const name = `fault-${protocol}-${night}`;
     const table = `${catalogue}.fault_${protocol}`;
     await t.db.none(
       `CREATE TABLE ${table} (
@@ -216,6 +222,7 @@ export async function createWorld(): Promise<World> {
     return body;
   };
   return {
+    night,
     dir,
     t,
     rig: r,
