@@ -46,7 +46,11 @@ export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): V
     settled.add(keyText(key));
     // Only the oldest items are read: when all of them are stuck, more may be.
     const count = stuck.length === work.items.length && work.total > work.items.length ? `at least ${stuck.length}` : String(stuck.length);
-    const what = work.stage === 'upload' ? 'files have waited for upload' : 'sets have waited for a member (their init file)';
+    const one = stuck.length === 1 && count === '1';
+    const what =
+      work.stage === 'upload'
+        ? `${one ? 'file has' : 'files have'} waited for upload`
+        : `${one ? 'set has' : 'sets have'} waited for a member (their init file)`;
     verdicts.open.push({
       ...key,
       summary: `${work.pipeline}/${work.stage}: ${count} ${what} longer than ${spanText(afterMs)}, the oldest since ${localText(stuck[0]!.since, ctx.settings.timezone)}`,

@@ -209,30 +209,42 @@ export const alertsSchema = z
       .default({})
       .describe('A host whose daemon stopped writing its heartbeat, reported by the other hosts.'),
   })
-  .superRefine((alerts, ctx) => {
-    for (const [route, spec] of Object.entries(alerts.routes)) {
-      if (spec.email === undefined && spec.webhooks === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['routes', route], message: 'a route needs email or webhooks (or both)' });
+  // Runs even when other keys are wrong, so that one pass reports every problem: what it
+  // reads may then be anything, hence the checks of each value's shape.
+  .superRefine(
+    (alerts, ctx) => {
+      const raw = alerts as Record<string, unknown>;
+      const mapping = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+      const known = Object.keys(mapping(raw['webhooks']));
+      for (const [route, spec] of Object.entries(mapping(raw['routes']))) {
+        const r = mapping(spec);
+        if (r['email'] === undefined && r['webhooks'] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['routes', route], message: 'a route needs email or webhooks (or both)' });
+        }
+        if (r['email'] !== undefined && raw['email'] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['routes', route, 'email'], message: 'e-mail routes need alerts.email (the SMTP server)' });
+        }
+        (Array.isArray(r['webhooks']) ? (r['webhooks'] as unknown[]) : []).forEach((hook, i) => {
+          if (typeof hook !== 'string' || known.includes(hook)) return;
+          const hint = known.length > 0 ? ` (alerts.webhooks: ${known.join(', ')})` : ' (alerts.webhooks defines none)';
+          ctx.addIssue({ code: 'custom', path: ['routes', route, 'webhooks', i], message: `unknown webhook "${hook}"${hint}` });
+        });
       }
-      if (spec.email !== undefined && alerts.email === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['routes', route, 'email'], message: 'e-mail routes need alerts.email (the SMTP server)' });
+      const email = mapping(raw['email']);
+      if (email['password'] !== undefined && email['user'] === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['email', 'password'], message: 'a password needs alerts.email.user, the name it goes with' });
       }
-      const known = Object.keys(alerts.webhooks);
-      spec.webhooks?.forEach((hook, i) => {
-        if (known.includes(hook)) return;
-        const hint = known.length > 0 ? ` (alerts.webhooks: ${known.join(', ')})` : ' (alerts.webhooks defines none)';
-        ctx.addIssue({ code: 'custom', path: ['routes', route, 'webhooks', i], message: `unknown webhook "${hook}"${hint}` });
-      });
-    }
-    if (alerts.email?.password !== undefined && alerts.email.user === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['email', 'user'], message: 'a password needs a user name' });
-    }
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: alerts.timezone });
-    } catch {
-      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${alerts.timezone}" (an IANA name such as Europe/Paris)` });
-    }
-  })
+      const timezone = raw['timezone'];
+      if (typeof timezone === 'string') {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: timezone });
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${timezone}" (an IANA name such as Europe/Paris)` });
+        }
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
   .describe('Who is told of incidents, how, and when (see docs/operating.md, Alerting).');
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 
