@@ -45,7 +45,9 @@ interface TargetWatch {
 
 /**
  * Whether the targets this host's stages use can be reached, found by opening a session
- * now and then (every third of the threshold, at most every 5 minutes). Probes run in the
+ * now and then (every third of the threshold, at most every 5 minutes). Unreachable means
+ * the attempt failed in a way worth retrying (no connection, no answer); a server that
+ * refuses the login or whose certificate is refused has answered. Probes run in the
  * background; the evaluation reads their last outcome.
  */
 export class TargetProbes {
@@ -98,6 +100,12 @@ export class TargetProbes {
       watch.error = null;
     } catch (err) {
       const error = coerceError(err, 'TRANSFER_FAILED', `target "${name}"`);
+      // A refused login or certificate is an answer: the stages' failures tell that story.
+      if (!error.retryable) {
+        watch.downSince = null;
+        watch.error = null;
+        return;
+      }
       if (!watch.downSince) this.#logger.warn({ err: error, target: name }, 'target unreachable');
       watch.downSince ??= new Date(startedMs);
       watch.error = error.message;
