@@ -32,6 +32,9 @@ export interface SenderEvents {
   failed: [DeliveryEvent & { error: NocturneError; final: boolean; retryInMs?: number }];
 }
 
+/** Messages this process is sending: a claim with our own pid not in here is a predecessor's (a container restarted as pid 1). */
+const inFlightHere = new Set<number>();
+
 interface ClaimedRow {
   id: string;
   incident_id: string;
@@ -56,7 +59,6 @@ export class MessageSender {
   #channels: Channels;
   readonly #logger: Logger;
   #settings: AlertSettings;
-  readonly #inFlight = new Set<number>();
 
   constructor(db: Db, settings: AlertSettings, channels: Channels, logger: Logger) {
     this.#db = db;
@@ -95,16 +97,17 @@ export class MessageSender {
   async #releaseDeadClaims(): Promise<void> {
     const holder = pidNamespace();
     if (holder === null) return;
-    const claims = await this.#db.any<{ id: string; claimed_pid: number; claimed_at: Date }>(
-      `SELECT id, claimed_pid, claimed_at FROM notifications WHERE state = 'sending' AND claimed_holder = $1`,
+    // claimed_at as text: a Date would lose its microseconds, and the claim its identity.
+    const claims = await this.#db.any<{ id: string; claimed_pid: number; claimed_at: string }>(
+      `SELECT id, claimed_pid, claimed_at::text FROM notifications WHERE state = 'sending' AND claimed_holder = $1`,
       [holder],
     );
     for (const claim of claims) {
-      const gone = claim.claimed_pid === process.pid ? !this.#inFlight.has(Number(claim.id)) : !processAlive(claim.claimed_pid);
+      const gone = claim.claimed_pid === process.pid ? !inFlightHere.has(Number(claim.id)) : !processAlive(claim.claimed_pid);
       if (!gone) continue;
       const released = await this.#db.result(
         `UPDATE notifications SET state = 'due', not_before = now()
-          WHERE id = $1 AND state = 'sending' AND claimed_pid = $2 AND claimed_at = $3`,
+          WHERE id = $1 AND state = 'sending' AND claimed_pid = $2 AND claimed_at = $3::timestamptz`,
         [claim.id, claim.claimed_pid, claim.claimed_at],
       );
       if (released.rowCount === 1) {
@@ -127,11 +130,20 @@ export class MessageSender {
         RETURNING id, incident_id, event, destination, subject, body, payload, attempts`,
       [this.#settings.host, process.pid, pidNamespace(), CLAIM_TIMEOUT_MS, BATCH],
     );
-    for (const row of rows) this.#inFlight.add(Number(row.id));
+    for (const row of rows) inFlightHere.add(Number(row.id));
     return rows;
   }
 
   async #deliver(row: ClaimedRow): Promise<boolean> {
+    try {
+      return await this.#send(row);
+    } finally {
+      // Only once the outcome is recorded: until then the claim is ours and alive.
+      inFlightHere.delete(Number(row.id));
+    }
+  }
+
+  async #send(row: ClaimedRow): Promise<boolean> {
     const id = Number(row.id);
     const info: DeliveryEvent = { id, incident: Number(row.incident_id), event: row.event, destination: row.destination };
     const log = this.#logger.child({ notification: id, incident: info.incident, destination: row.destination, event: row.event });
@@ -152,8 +164,6 @@ export class MessageSender {
       const error = coerceError(err, 'ALERT_DELIVERY_FAILED', row.destination);
       await this.#failed(row, info, error, log);
       return false;
-    } finally {
-      this.#inFlight.delete(id);
     }
     // Only our own claim is closed: a host that took it over meanwhile (we were too slow) records its own.
     const recorded = await this.#db.result(

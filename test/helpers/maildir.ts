@@ -17,7 +17,7 @@ export interface MailMessage {
   body: string;
 }
 
-/** Every message of the Maildir `dir`, oldest first (by file name: delivery time). */
+/** Every message of the Maildir `dir`, oldest first (by the delivery time in the file name). */
 export async function readMaildir(dir: string): Promise<MailMessage[]> {
   const files: string[] = [];
   for (const sub of ['new', 'cur']) {
@@ -27,8 +27,14 @@ export async function readMaildir(dir: string): Promise<MailMessage[]> {
     });
     files.push(...names.map((n) => path.join(dir, sub, n)));
   }
-  files.sort((a, b) => path.basename(a).localeCompare(path.basename(b)));
+  files.sort((a, b) => deliveredAt(a) - deliveredAt(b) || a.localeCompare(b));
   return Promise.all(files.map(async (file) => parseMessage(file, await readFile(file, 'utf8'))));
+}
+
+/** Postfix names a message "<seconds>.V<dev>I<inode>M<microseconds>.<host>": its delivery time in µs. */
+function deliveredAt(file: string): number {
+  const match = /^(\d+)\.V[0-9a-f]+I[0-9a-f]+M(\d+)\./.exec(path.basename(file));
+  return match ? Number(match[1]) * 1e6 + Number(match[2]) : 0;
 }
 
 /** The messages delivered to `address` (its Delivered-To), in the box that holds them. */
