@@ -148,7 +148,7 @@ export async function readSnapshot(db: Db, query: SnapshotQuery): Promise<StateS
 
 type Tx = ITask<unknown>;
 
-async function readStages(tx: Tx, stages: SnapshotQuery['stages']): Promise<StageHistory[]> {
+export async function readStages(tx: Tx | Db, stages: SnapshotQuery['stages']): Promise<StageHistory[]> {
   if (stages.length === 0) return [];
   // One index lookup each (runs_history, and the unique key on slot), not a scan of the history.
   const rows = await tx.any<{
@@ -201,16 +201,48 @@ async function readStages(tx: Tx, stages: SnapshotQuery['stages']): Promise<Stag
   }));
 }
 
-/**
- * Failed work not since made good, by pipeline, stage and night. An item is made good
- * when the same observation is no longer failed, or the same file, set or quicklook
- * was later loaded or archived (a corrected file re-emitted, a retry).
- */
+/** Failed work not since made good (FAILED_ITEMS), by pipeline, stage and night, the first items listed. */
 async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Promise<FailedNight[]> {
-  const night = (at: string) => `(((${at}) AT TIME ZONE $1) - $2 * interval '1 minute')::date`;
-  const since = `($3::date + $2 * interval '1 minute') AT TIME ZONE $1`;
   const rows = await tx.any<{ pipeline: string; stage: StageName; night: string; type: FailedItem['type']; name: string; reason: string | null; n: string }>(
-    `WITH items AS (
+    `WITH ${FAILED_ITEMS}, numbered AS (
+       SELECT *, row_number() OVER w AS i, count(*) OVER (PARTITION BY pipeline, stage, night) AS n
+         FROM items WINDOW w AS (PARTITION BY pipeline, stage, night ORDER BY at, name)
+     )
+     SELECT pipeline, stage, night, type, name, reason, n FROM numbered
+      WHERE i <= $4 AND night >= $3::date::text ORDER BY pipeline, stage, night, i`,
+    [q.timezone, q.nightStartsAt, q.sinceNight, ITEMS_LISTED],
+  );
+  const nights = new Map<string, FailedNight>();
+  for (const r of rows) {
+    const key = `${r.pipeline}|${r.stage}|${r.night}`;
+    let entry = nights.get(key);
+    if (!entry) nights.set(key, (entry = { pipeline: r.pipeline, stage: r.stage, night: r.night, count: Number(r.n), items: [] }));
+    entry.items.push({ type: r.type, name: r.name, reason: r.reason });
+  }
+  return [...nights.values()];
+}
+
+/** Failed work not since made good, of the last FAILED_LOOKBACK_DAYS nights, counted by pipeline, stage and kind of item. */
+export async function countFailed(db: Db, q: Omit<SnapshotQuery, 'stages'>): Promise<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }[]> {
+  const sinceNight = new Date(Date.now() - FAILED_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const rows = await db.any<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }>(
+    `WITH ${FAILED_ITEMS} SELECT pipeline, stage, type, count(*)::int AS n FROM items WHERE night >= $3::date::text
+      GROUP BY pipeline, stage, type ORDER BY pipeline, stage, type`,
+    [q.timezone, q.nightStartsAt, sinceNight],
+  );
+  return rows;
+}
+
+const night = (at: string) => `(((${at}) AT TIME ZONE $1) - $2 * interval '1 minute')::date`;
+const since = `($3::date + $2 * interval '1 minute') AT TIME ZONE $1`;
+
+/**
+ * Failed work not since made good, with its pipeline, stage and night ($1 time zone, $2
+ * minutes after midnight a night starts, $3 the first night): an item is made good when
+ * the same observation is no longer failed, or the same file, set or quicklook was
+ * later loaded or archived (a corrected file re-emitted, a retry).
+ */
+const FAILED_ITEMS = `items AS (
        SELECT pipeline, 'run' AS stage, night::text AS night, 'observation' AS type, obs AS name, last_error AS reason, updated_at AS at
          FROM observations WHERE state = 'failed' AND night >= $3::date
        UNION ALL
@@ -238,23 +270,7 @@ async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Pr
         WHERE s.status IN ('rejected', 'refused') AND coalesce(s.finished_at, s.first_seen_at) >= ${since}
           AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
                             AND l.id > s.id AND l.status IN ('loaded', 'replaced'))
-     ), numbered AS (
-       SELECT *, row_number() OVER w AS i, count(*) OVER (PARTITION BY pipeline, stage, night) AS n
-         FROM items WINDOW w AS (PARTITION BY pipeline, stage, night ORDER BY at, name)
-     )
-     SELECT pipeline, stage, night, type, name, reason, n FROM numbered
-      WHERE i <= $4 AND night >= $3::date::text ORDER BY pipeline, stage, night, i`,
-    [q.timezone, q.nightStartsAt, q.sinceNight, ITEMS_LISTED],
-  );
-  const nights = new Map<string, FailedNight>();
-  for (const r of rows) {
-    const key = `${r.pipeline}|${r.stage}|${r.night}`;
-    let entry = nights.get(key);
-    if (!entry) nights.set(key, (entry = { pipeline: r.pipeline, stage: r.stage, night: r.night, count: Number(r.n), items: [] }));
-    entry.items.push({ type: r.type, name: r.name, reason: r.reason });
-  }
-  return [...nights.values()];
-}
+     )`;
 
 /** Files waiting for upload and sets waiting for a member, oldest first. */
 async function readWaiting(tx: Tx): Promise<WaitingWork[]> {

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
+import { AlertMetrics } from './alert-metrics.js';
 import { DaemonMetrics } from './metrics.js';
 import { PENDING_COUNTERS } from './pending.js';
 import { Releasers } from './releasers.js';
@@ -126,6 +127,7 @@ export class Daemon implements DaemonApi {
         version: this.#deps.version,
         summary: () => summarizeRuns(store.db),
         pending: () => this.#pendingByStage(),
+        extensions: [new AlertMetrics({ config: () => this.#config, db: () => store.db }, logger)],
       },
       logger,
     );

@@ -140,4 +140,15 @@ describe('alerting in two daemons on one database', () => {
     const api = (await (await fetch(`http://127.0.0.1:${ports.get('alpha')}/api/incidents?open=1`)).json()) as { kind: string; messages: Record<string, number> }[];
     expect(api.map((i) => [i.kind, i.messages])).toEqual([['stage_failed', { sent: 2 }]]);
   });
+
+  it('/metrics exports what the Prometheus rules of monitoring/ read', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.get('alpha')}/metrics`)).text();
+    expect(metrics).toMatch(/^nocturne_stage_last_due_slot_timestamp_seconds\{pipeline="eit",stage="ingest"\} \d{10}$/m);
+    expect(metrics).toMatch(/^nocturne_stage_last_ended_slot_timestamp_seconds\{pipeline="eit",stage="ingest"\} 1767225600$/m);
+    expect(metrics).toMatch(/^nocturne_host_heartbeat_timestamp_seconds\{host="beta"\} \d{10}/m);
+    expect(metrics).toContain('nocturne_incidents_open{kind="stage_failed"} 1');
+    expect(metrics).toContain('nocturne_incidents_open{kind="host_stopped"} 0');
+    expect(metrics).toContain('nocturne_alert_messages{state="sent"} 6');
+    expect(metrics).toContain('nocturne_alert_messages{state="failed"} 0');
+  });
 });
