@@ -1,9 +1,11 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alerting, TickReport } from '../../../src/alerts/alerting.js';
 import { latestSlot } from '../../../src/alerts/evaluate-stages.js';
 import type { AlertKind } from '../../../src/alerts/kinds.js';
 import { mailRig, uniqueAddress } from '../../helpers/mail-rig.js';
 import { mailTo, waitForMail } from '../../helpers/maildir.js';
+import { freePort } from '../daemon/daemon-process.js';
 import { ALL_OFF, alertWorld, insertRun, rigEmail, runStage, type AlertWorld } from './world.js';
 
 /**
@@ -110,24 +112,43 @@ describe('each kind of incident opens once and resolves once', () => {
     await resolvesOnce(alerting, to, 'work_stuck ks/upload');
   });
 
-  it('unreachable: a target this host cannot reach, until it answers again (the rig\'s vsftpd)', async () => {
-    const ftp = (port: number) => ({ type: 'ftp', host: '127.0.0.1', port, user: 'nobody', password: { env: 'NOCTURNE_TEST_NO_SECRET' }, insecure: true, timeout: '5s' });
+  it('unreachable: a target this host cannot reach, until it answers again', async () => {
+    // An FTP server of this test's own that refuses every login: it answers, which is all a
+    // probe asks (the rig's vsftpd is stopped and started by other suites' outage tests).
+    const server = createServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.write('220 nocturne test server\r\n');
+      socket.on('data', () => socket.write('530 Login incorrect.\r\n'));
+    });
+    const port = await freePort();
+    const ftp = { type: 'ftp', host: '127.0.0.1', port, user: 'nobody', password: { env: 'NOCTURNE_TEST_NO_SECRET' }, insecure: true, timeout: '5s' };
     process.env['NOCTURNE_TEST_NO_SECRET'] = 'x';
     const pipelines = { ku: { upload: { schedule: '0 3 * * *', target: 'gone', remoteDir: '/hfc' } } };
     const to = uniqueAddress('unreachable');
     const alerts = { ...ALL_OFF, unreachable: { enabled: true, after: '0s' }, email: rigEmail(), routes: { ops: { email: [to] } } };
-    const down = w.config({ pipelines, alerts, daemon: { host: { name: 'tycho', stages: ['upload'] }, targets: { gone: ftp(1) } } });
-    const alerting = w.alerting(down);
-    await alerting.tick(); // starts the first probe
-    await alerting.settleProbes();
-    const opened = await opensOnce(alerting, to, 'unreachable target:gone@tycho');
-    expect(opened.body).toMatch(/^target "gone" has been unreachable from tycho for \d+ s .*used by ku\/upload\): .*ECONNREFUSED/);
-    // The same name, now the rig's FTP server: it answers (and refuses the login, which is the stages' business).
-    const rigFtp = Number(process.env['NOCTURNE_TEST_FTP_PORT'] ?? 2121);
-    alerting.reload(w.config({ pipelines, alerts, daemon: { host: { name: 'tycho', stages: ['upload'] }, targets: { gone: ftp(rigFtp) } } }));
-    await alerting.tick();
-    await alerting.settleProbes();
-    await resolvesOnce(alerting, to, 'unreachable target:gone@tycho');
+    const alerting = w.alerting(w.config({ pipelines, alerts, daemon: { host: { name: 'tycho', stages: ['upload'] }, targets: { gone: ftp } } }));
+    // Probes run beside the evaluation: the tick that starts one may already see it end.
+    const until = async (which: 'opened' | 'resolved') => {
+      let report = await alerting.tick();
+      for (let i = 0; i < 3 && report[which].length === 0; i++) {
+        await alerting.settleProbes();
+        report = await alerting.tick();
+      }
+      expect(kinds(report, which)).toEqual(['unreachable target:gone@tycho']);
+      await alerting.settleProbes();
+      expect((await alerting.tick()).sent).toBe(0);
+    };
+    await until('opened'); // nothing listens
+    const [opened] = await waitForMail(rig.maildir, to, 1);
+    expect(opened!.body).toMatch(/^target "gone" has been unreachable from tycho for \d+ s .*used by ku\/upload\): .*ECONNREFUSED/);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      await until('resolved');
+      const mails = await waitForMail(rig.maildir, to, 2);
+      expect(mails.map((m) => m.subject)).toEqual(['[nocturne] unreachable: target:gone@tycho', '[nocturne] RESOLVED unreachable: target:gone@tycho']);
+    } finally {
+      server.close();
+    }
   });
 
   it('disk_low: under the threshold on the state directory\'s disk, then above it after a reload', async () => {
