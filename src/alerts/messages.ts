@@ -71,7 +71,7 @@ export function renderMessage(incident: IncidentView, event: MessageEvent, ctx: 
   const subject = `[nocturne] ${PREFIX[event]}${title}${incident.size > 1 ? ` (${incident.size} items)` : ''}`;
   const link = linkFor(incident, settings);
   const lead = leadLine(incident, event, ctx);
-  const list = itemLines(incident);
+  const list = itemLines(incident, tz);
   const facts = [
     `Opened:   ${localText(incident.openedAt, tz)}, noticed by ${incident.openedBy}`,
     ...(incident.resolvedAt
@@ -141,12 +141,13 @@ function leadLine(incident: IncidentView, event: MessageEvent, ctx: MessageConte
 }
 
 /** The items of a digest or of stuck work, one per line. */
-function itemLines(incident: IncidentView): string[] {
+function itemLines(incident: IncidentView, timezone: string): string[] {
   const items = incident.details['items'];
   if (!Array.isArray(items)) return [];
   const lines = items.map((raw) => {
     const item = raw as { type?: string; name?: string; reason?: string | null; since?: string; state?: string };
-    const why = item.reason ? `: ${oneLine(item.reason)}` : item.state ? ` (${item.state} since ${item.since})` : '';
+    const since = item.since ? localText(new Date(item.since), timezone) : '?';
+    const why = item.reason ? `: ${oneLine(item.reason)}` : item.state ? ` (${item.state} since ${since})` : '';
     return `  - ${item.type ? `${item.type} ` : ''}${item.name ?? '?'}${why}`;
   });
   const count = Number(incident.details['count'] ?? items.length);
