@@ -141,12 +141,20 @@ async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string,
         [`"${catalogue}"."${raw}"`],
       );
       for (const { name } of notNull) await db.none('ALTER TABLE $1:name.$2:name ALTER $3:name DROP NOT NULL', [catalogue, raw, name]);
+      // The fields as the writers write them (IDL's blank at the row end, floats for integer
+      // columns, SDOSS's kB): text columns, so that \copy takes them unconverted.
+      await db.none(
+        `DO $$ DECLARE c record; BEGIN
+           FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('"${catalogue}"."${raw}"') AND attnum > 0 AND NOT attisdropped LOOP
+             EXECUTE format('ALTER TABLE %I.%I ALTER %I TYPE text', '${catalogue}', '${raw}', c.attname);
+           END LOOP; END $$`,
+      );
       const files = (await readdir(path.join(dir, code))).sort().filter((name) => name.endsWith(`_${role}.csv`));
       for (const name of files) {
         const file = path.join(dir, code, name);
-        const header = (await readFile(file, ingest.csv.encoding)).split('\n', 1)[0]!;
+        const header = (await readFile(file, ingest.csv.encoding)).split('\n', 1)[0]!.trimEnd();
         const columns = header.split(';').map((h) => renames.get(h) ?? h.toLowerCase());
-        const nul = ingest.csv.nullValues[0] ?? '';
+        const nul = (sets.writer.nullValues ?? ingest.csv.nullValues)[0] ?? '';
         script.push(
           `\\copy "${catalogue}"."${raw}" (${columns.join(', ')}) FROM '${file}' WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL '${nul}', ENCODING '${ingest.csv.encoding === 'latin1' ? 'LATIN1' : 'UTF8'}')`,
         );

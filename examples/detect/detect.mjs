@@ -7,9 +7,11 @@
 // and writes, deterministically from it, the observation's HFC file set (hfc-shapes.mjs):
 //   <code>_<version without dots>_<YYYYMMDDTHHMMSS>_<obs>_init.csv   OBSERVATIONS rows (2 for SDOSS)
 //   ..._feat.csv    the features, only when some were found (0..5, or features=N)
-//   ..._track.csv   SPoCA: the tracking of those features
-//   <code>_<version without dots>_frc_info.csv, ..._observatory.csv   the code's metadata
-// (';'-separated, UPPER-CASE headers; RABAT3 puts <obs> before the date) and a JPEG
+//   spoca_<version>_<date>_<obs>_track.csv   SPoCA: its tracker's file for those features
+//   the code's metadata: SDOSS <root>_frc_info.csv and _observatory.csv, SPoCA its
+//   repository's spoca_300_*.csv, RABAT3 per instrument rabat3_<ver>_<obs>_*.csv
+// (';'-separated, UPPER-CASE headers, each code's writer quirks; RABAT3 puts <obs>, its
+// instrument, before the date) and a JPEG
 // quicklook named in the init file (QCLK_FNAME). Another --code writes the SDOSS shape
 // under its own name. Exit status 75 (EX_TEMPFAIL) means "try again later"; nocturne retries it.
 //
@@ -107,16 +109,18 @@ async function main() {
   if (generator(Number(fields.seed) + attempt * 7919)() < failRate) die(75, `simulated transient failure (--fail-rate ${failRate})`);
   if (fields.no_output) return;
 
+  // RABAT3 names its files by instrument (win, sta...), the others here by observation.
+  const obs = values.code === 'rabat3' ? fields.instrument.toLowerCase() : obsId;
   const set = observationSet({
     code: values.code,
     version: values.version,
-    obs: obsId,
+    obs,
     dateObs: fields.date_obs,
     seed: Number(fields.seed),
     features: fields.features === undefined ? undefined : Number(fields.features),
   });
   // The CSVs are written even when the code then fails: nocturne must not publish them.
-  for (const file of [...metadataFiles(values), ...set.files]) {
+  for (const file of [...metadataFiles({ ...values, obs }), ...set.files]) {
     writeFileSync(path.join(values.outdir, file.name), file.text, file.encoding ?? 'utf8');
   }
   if (fields.exit) die(Number(fields.exit), `exiting with status ${fields.exit} as the observation asks`);

@@ -30,7 +30,7 @@ export interface ObservationSetOptions {
 
 export declare function observationSet(options: ObservationSetOptions): { files: ShapeFile[]; quicklooks: QuicklookSpec[] };
 
-/** The per-code metadata files, <root>_frc_info.csv and <root>_observatory.csv. */
-export declare function metadataFiles(options: { code: string; version: string }): ShapeFile[];
+/** The code's metadata files as its run leaves them beside its sets (RABAT3: per instrument, `obs`). */
+export declare function metadataFiles(options: { code: string; version: string; obs?: string }): ShapeFile[];
 /** The solar radius, in arcsec, the shapes are drawn with. */
 export declare const SOLAR_RADIUS_ARCSEC: number;

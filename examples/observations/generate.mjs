@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const INSTRUMENTS = { sdoss: 'HMI', 'spoca-ar': 'AIA', rabat3: 'EIT' };
+const INSTRUMENTS = { sdoss: 'HMI', 'spoca-ar': 'AIA', rabat3: 'WIN' };
 
 const { values } = parseArgs({
   options: {

@@ -133,6 +133,19 @@ stop_pidfile() { # name pidfile comm [with_tree=1]
   rm -f "$file"
 }
 
+# True when <svc> runs and listens (its env fragment is written again). Otherwise
+# an instance that runs but does not listen is stopped and the PID file removed,
+# so that the caller starts the service afresh.
+service_running() { # svc pidfile comm port
+  local pid
+  if pid=$(pidfile_alive "$2" "$3") && port_listening "$4"; then
+    "$1_env"; say "$1: already running (pid $pid)"; return 0
+  fi
+  [[ -n "${pid:-}" ]] && stop_pidfile "$1" "$2" "$3"
+  rm -f "$2"
+  return 1
+}
+
 # Wait until $2 returns success, at most $1 seconds; if $3 is a PID file/PID
 # whose process died meanwhile, stop early. Returns 1 on timeout/death.
 wait_until() { # timeout_s check_cmd [watch_pid]
@@ -196,6 +209,9 @@ RIG_PACKAGES=(
   lftp libvips-tools openssl curl
   systemd
   postfix
+  # proftpd's libraries: proftpd-core itself conflicts with vsftpd, so
+  # scripts/rig/proftpd.sh unpacks it beside vsftpd instead of installing it.
+  libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
 )
 
 missing_packages() {
@@ -262,12 +278,25 @@ assemble_env() {
     printf "export NOCTURNE_RIG_DIR='%s'\n" "$RIG"
     printf "export NOCTURNE_RIG_UP='%s'\n" "$RIG_SCRIPTS/up.sh"
     printf "export NOCTURNE_RIG_DOWN='%s'\n" "$RIG_SCRIPTS/down.sh"
-    for f in postgres vsftpd sshd slurm postfix promtool; do
+    for f in postgres vsftpd proftpd sshd slurm postfix promtool; do
       [[ -f "$RIG/env.d/$f" ]] && cat "$RIG/env.d/$f"
     done
   } >"$tmp"
   # Only replace when changed, so the warm path does not touch the file.
   if ! cmp -s "$tmp" "$RIG/env" 2>/dev/null; then mv -f "$tmp" "$RIG/env"; else rm -f "$tmp"; fi
+}
+
+# A self-signed certificate valid for 127.0.0.1 and localhost (Node checks
+# the IP SAN when connecting to an IP). It is its own CA: tests pin it as `ca`.
+ensure_self_signed_cert() { # service cert key
+  [[ -s "$2" && -s "$3" ]] && return 0
+  local log; log="$(dirname "$2")/openssl.log"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+    -keyout "$3" -out "$2" -subj "/CN=127.0.0.1/O=nocturne test rig" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -addext "basicConstraints=critical,CA:TRUE" >"$log" 2>&1 \
+    || die_svc "$1" "$log" "openssl could not create the certificate"
+  chmod 600 "$3"; chmod 644 "$2"
 }
 
 # ------------------------------------------------------------- test user ---

@@ -86,13 +86,9 @@ sshd_env() {
 }
 
 sshd_up() {
-  local t pid; t=$(_t0_ms)
+  local t; t=$(_t0_ms)
   mkdir -p "$SSH_DIR"
-  if pid=$(pidfile_alive "$SSH_PID" sshd) && port_listening "$SSH_PORT"; then
-    sshd_env; say "sshd: already running (pid $pid)"; return 0
-  fi
-  [[ -n "${pid:-}" ]] && stop_pidfile sshd "$SSH_PID" sshd
-  rm -f "$SSH_PID"
+  service_running sshd "$SSH_PID" sshd "$SSH_PORT" && return 0
   ensure_user
   require_port_free sshd "$SSH_PORT" "$SSH_LOG"
   # A password must be set (not "!"): sshd without PAM refuses locked accounts.

@@ -15,17 +15,7 @@ FTP_LOG="$FTP_DIR/vsftpd.log"
 FTP_CERT="$FTP_DIR/cert.pem"
 FTP_KEY="$FTP_DIR/key.pem"
 
-# Self-signed cert valid for 127.0.0.1 and localhost (Node checks the IP SAN
-# when connecting to an IP). The cert is its own CA: tests pin it as `ca`.
-vsftpd_cert() {
-  [[ -s "$FTP_CERT" && -s "$FTP_KEY" ]] && return 0
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
-    -keyout "$FTP_KEY" -out "$FTP_CERT" -subj "/CN=127.0.0.1/O=nocturne test rig" \
-    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-    -addext "basicConstraints=critical,CA:TRUE" >"$FTP_DIR/openssl.log" 2>&1 \
-    || die_svc vsftpd "$FTP_DIR/openssl.log" "openssl could not create the certificate"
-  chmod 600 "$FTP_KEY"; chmod 644 "$FTP_CERT"
-}
+vsftpd_cert() { ensure_self_signed_cert vsftpd "$FTP_CERT" "$FTP_KEY"; }
 
 vsftpd_config() {
   mkdir -p "$FTP_DIR/empty"
@@ -109,13 +99,9 @@ vsftpd_env() {
 }
 
 vsftpd_up() {
-  local t pid; t=$(_t0_ms)
+  local t; t=$(_t0_ms)
   mkdir -p "$FTP_DIR"
-  if pid=$(pidfile_alive "$FTP_PID" vsftpd) && port_listening "$FTP_PORT"; then
-    vsftpd_env; say "vsftpd: already running (pid $pid)"; return 0
-  fi
-  [[ -n "${pid:-}" ]] && stop_pidfile vsftpd "$FTP_PID" vsftpd   # alive but not listening: restart
-  rm -f "$FTP_PID"
+  service_running vsftpd "$FTP_PID" vsftpd "$FTP_PORT" && return 0
   ensure_user
   require_port_free vsftpd "$FTP_PORT" "$FTP_LOG"
   ensure_user_password

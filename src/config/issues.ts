@@ -18,10 +18,16 @@ export interface Problem {
   path: DocPath;
   anchor: Anchor;
   message: string;
+  /** A warning is reported but does not make the configuration invalid. */
+  warning?: true;
 }
 
 export function problem(path: DocPath, anchor: Anchor, message: string): Problem {
   return { path, anchor, message };
+}
+
+export function warning(path: DocPath, anchor: Anchor, message: string): Problem {
+  return { path, anchor, message, warning: true };
 }
 
 /** `ingest.columns.date_obs`, `run.command[0]`. */
@@ -50,13 +56,19 @@ function compare(a: string, b: string): number {
 }
 
 export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`;
+  return `${issue.file}:${issue.line}:${issue.col}: ${issue.warning ? 'warning: ' : ''}${issue.message}`;
 }
 
-/** One `file:line:col: message` line per problem (the form editors and CI annotate), then a count. */
+/**
+ * One `file:line:col: message` line per problem (the form editors and CI annotate),
+ * warnings marked `warning:`, then a count.
+ */
 export function formatIssues(issues: readonly ConfigIssue[]): string {
   const sorted = sortIssues(issues);
   const files = new Set(sorted.map((issue) => issue.file)).size;
-  const count = `${sorted.length} problem${sorted.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`;
-  return [...sorted.map(formatIssue), count].join('\n');
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const warnings = sorted.filter((issue) => issue.warning).length;
+  const problems = sorted.length - warnings;
+  const counted = [...(problems > 0 || warnings === 0 ? [plural(problems, 'problem')] : []), ...(warnings > 0 ? [plural(warnings, 'warning')] : [])];
+  return [...sorted.map(formatIssue), `${counted.join(', ')} in ${plural(files, 'file')}`].join('\n');
 }

@@ -4,11 +4,13 @@
  * located at `file:line:col` (files shown relative to the current directory when below
  * it, else absolute). Nothing is connected to: `nocturne validate` needs no database.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { daemonProblems, pipelineProblems, targetNames } from './cross-checks.js';
 import { problem, sortIssues, type Problem } from './issues.js';
 import { locate, parseYaml, type YamlSource } from './locate.js';
+import { decodeUtf8, fileError, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
+import { overlapProblems } from './overlaps.js';
 import { resolveConfig } from './resolve.js';
 import { daemonConfigSchema, pipelineSchema, type DaemonConfig, type PipelineConfig } from './schema.js';
 import { secretProblems } from './secret-check.js';
@@ -16,7 +18,11 @@ import { valueAt } from './schema-walk.js';
 import type { ConfigIssue, NocturneConfig } from './types.js';
 import { zodProblems } from './zod-issues.js';
 
-export type LoadResult = { ok: true; config: NocturneConfig } | { ok: false; issues: ConfigIssue[] };
+/**
+ * A valid configuration and its warnings, or every problem: the errors that make it
+ * invalid and the warnings (marked `warning`) together.
+ */
+export type LoadResult = { ok: true; config: NocturneConfig; warnings?: ConfigIssue[] } | { ok: false; issues: ConfigIssue[] };
 
 interface PipelineFile {
   source: YamlSource;
@@ -59,9 +65,15 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
     report(daemonSource, await secretProblems(daemonSource.data, (name) => used.has(name), root, env));
   }
 
-  if (issues.length > 0 || daemon === undefined) return { ok: false, issues: sortIssues(issues) };
-  const loaded = pipelines.map(({ config, file }) => ({ config: config as PipelineConfig, file }));
-  return { ok: true, config: resolveConfig(root, daemon, loaded) };
+  if (daemon === undefined) return { ok: false, issues: sortIssues(issues) };
+  const valid = pipelines.filter((p): p is PipelineFile & { config: PipelineConfig } => p.config !== undefined);
+  const config = resolveConfig(root, daemon, valid);
+  for (const [name, problems] of overlapProblems(config, display)) {
+    const pipeline = valid.find((p) => p.config.name === name);
+    if (pipeline) report(pipeline.source, problems);
+  }
+  if (issues.some((issue) => !issue.warning)) return { ok: false, issues: sortIssues(issues) };
+  return { ok: true, config, warnings: sortIssues(issues) };
 }
 
 /** How a file is named in messages. */
@@ -71,24 +83,22 @@ function display(file: string): string {
 }
 
 async function readYaml(file: string, issues: ConfigIssue[]): Promise<YamlSource | undefined> {
-  let text: string;
+  const shown = display(file);
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readRegularFile(file, MAX_CONFIG_BYTES);
   } catch (err) {
-    issues.push({ file: display(file), line: 1, col: 1, message: `cannot read: ${readError(err)}` });
+    issues.push({ file: shown, line: 1, col: 1, message: `cannot read: ${(err as UnreadableFile).message}` });
     return undefined;
   }
-  const source = parseYaml(display(file), text);
+  const decoded = decodeUtf8(bytes);
+  if (!decoded.ok) {
+    issues.push({ file: shown, line: decoded.line, col: decoded.col, message: decoded.message });
+    return undefined;
+  }
+  const source = parseYaml(shown, decoded.text);
   issues.push(...source.syntaxIssues);
   return source;
-}
-
-function readError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** pipelines/*.yaml in name order; no directory means no pipelines. */
@@ -98,21 +108,21 @@ async function pipelineFiles(dir: string, issues: ConfigIssue[]): Promise<string
     names = await readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    issues.push({ file: display(dir), line: 1, col: 1, message: `cannot read: ${readError(err)}` });
+    issues.push({ file: display(dir), line: 1, col: 1, message: `cannot read: ${fileError(err)}` });
     return [];
   }
   const files: string[] = [];
   for (const name of names.sort()) {
-    if (name.startsWith('.')) continue;
-    if (name.endsWith('.yaml')) files.push(path.join(dir, name));
-    // Silently ignoring sdoss.yml would leave a pipeline that never runs.
-    else if (name.endsWith('.yml')) {
-      issues.push({
-        file: display(path.join(dir, name)),
-        line: 1,
-        col: 1,
-        message: `pipeline files end in .yaml: rename to ${name.slice(0, -'.yml'.length)}.yaml`,
-      });
+    const at = { file: display(path.join(dir, name)), line: 1, col: 1 };
+    const yaml = name.endsWith('.yaml') || name.endsWith('.yml');
+    // Hidden files are editors' and tools' (.#sdoss.yaml, ..x.yaml): not read, but said.
+    if (name.startsWith('.')) {
+      if (yaml) issues.push({ ...at, warning: true, message: 'not read: its name starts with "." (a hidden file)' });
+    } else if (name.endsWith('.yaml')) {
+      files.push(path.join(dir, name));
+    } else if (yaml) {
+      // Silently ignoring sdoss.yml would leave a pipeline that never runs.
+      issues.push({ ...at, message: `pipeline files end in .yaml: rename to ${name.slice(0, -'.yml'.length)}.yaml` });
     }
   }
   return files;

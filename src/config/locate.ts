@@ -1,6 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import {
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Pair,
+  type YAMLError,
+  type YAMLMap,
+} from 'yaml';
 import { formatPath, type DocPath, type Problem } from './issues.js';
+import { decodeUtf8, MAX_CONFIG_BYTES, readRegularFile } from './read-text.js';
 import type { ConfigIssue } from './types.js';
 
 /** One YAML file, parsed with its positions kept so that every problem can be located. */
@@ -13,21 +25,26 @@ export interface YamlSource {
   readonly data: unknown;
   /** Syntax errors, duplicate keys and the like, at the yaml library's own positions. */
   readonly syntaxIssues: readonly ConfigIssue[];
+  /** Each mapping's pairs by key, built once, so that locating n problems stays linear. */
+  readonly pairs: WeakMap<YAMLMap, Map<string, Pair>>;
 }
 
 export function parseYaml(display: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `yes`, `on` and `012` are not the booleans and octals of YAML 1.1.
+  // uniqueKeys is off: the library compares each key with every earlier one of its
+  // mapping (quadratic); indexPairs finds duplicates in one pass.
   const doc = parseDocument(text, {
     lineCounter,
     version: '1.2',
     schema: 'core',
-    uniqueKeys: true,
+    uniqueKeys: false,
     strict: true,
     prettyErrors: false,
   });
   const at = (offset: number, message: string): ConfigIssue => ({ file: display, ...lineCounter.linePos(offset), message });
-  const syntaxIssues = [...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], yamlMessage(e, doc)));
+  const syntaxIssues = [...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], yamlMessage(e)));
+  const pairs = indexPairs(doc, (offset, key) => syntaxIssues.push(at(offset, `duplicate key "${key}"`)));
   let data: unknown;
   if (syntaxIssues.length === 0) {
     try {
@@ -37,22 +54,35 @@ export function parseYaml(display: string, text: string): YamlSource {
       syntaxIssues.push(at(unresolvedAliasOffset(doc) ?? 0, err instanceof Error ? err.message : String(err)));
     }
   }
-  return { display, doc, lineCounter, data, syntaxIssues };
+  return { display, doc, lineCounter, data, syntaxIssues, pairs };
 }
 
 /** The yaml library's message, made specific where it is vague or speaks to programmers. */
-function yamlMessage(error: YAMLError, doc: Document.Parsed): string {
+function yamlMessage(error: YAMLError): string {
   if (error.code === 'MULTIPLE_DOCS') return 'more than one YAML document in the file (remove the "---" line)';
-  if (error.code !== 'DUPLICATE_KEY') return error.message;
-  let key: string | undefined;
+  return error.message;
+}
+
+/**
+ * Every mapping's scalar keys, as the text they become in the data (so `1` and "1",
+ * which would silently overwrite each other, are duplicates too). A repeated key is
+ * reported at its second occurrence.
+ */
+function indexPairs(doc: Document.Parsed, duplicate: (offset: number, key: string) => void): WeakMap<YAMLMap, Map<string, Pair>> {
+  const index = new WeakMap<YAMLMap, Map<string, Pair>>();
   visit(doc, {
-    Pair(_, pair) {
-      if (!isScalar(pair.key) || pair.key.range?.[0] !== error.pos[0]) return undefined;
-      key = String(pair.key.value);
-      return visit.BREAK;
+    Map(_, map) {
+      const byKey = new Map<string, Pair>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (byKey.has(key)) duplicate(pair.key.range?.[0] ?? 0, key);
+        else byKey.set(key, pair);
+      }
+      index.set(map, byKey);
     },
   });
-  return key === undefined ? error.message : `duplicate key "${key}"`;
+  return index;
 }
 
 function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {
@@ -71,9 +101,10 @@ function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {
 
 /** Gives a problem its line and column, and prefixes its message with where it is. */
 export function locate(source: YamlSource, found: Problem): ConfigIssue {
-  const { line, col } = source.lineCounter.linePos(offsetOf(source.doc, found.path, found.anchor));
+  const { line, col } = source.lineCounter.linePos(offsetOf(source, found.path, found.anchor));
   const owner = formatPath(found.anchor === 'value' ? found.path : found.path.slice(0, -1));
-  return { file: source.display, line, col, message: owner === '' ? found.message : `${owner}: ${found.message}` };
+  const message = owner === '' ? found.message : `${owner}: ${found.message}`;
+  return { file: source.display, line, col, message, ...(found.warning ? { warning: true as const } : {}) };
 }
 
 /**
@@ -82,35 +113,46 @@ export function locate(source: YamlSource, found: Problem): ConfigIssue {
  * ancestor present. An unreadable file (the loader reported it) locates at 1:1.
  */
 export async function yamlLocator(file: string): Promise<(path: DocPath) => { line: number; col: number }> {
-  const { doc, lineCounter } = parseYaml(file, await readFile(file, 'utf8').catch(() => ''));
+  const decoded = await readRegularFile(file, MAX_CONFIG_BYTES).then(decodeUtf8, () => undefined);
+  const source = parseYaml(file, decoded?.ok ? decoded.text : '');
   return (path) => {
     for (let depth = path.length; depth > 0; depth--) {
-      const offset = keyOffset(doc, path.slice(0, depth));
-      if (offset !== undefined) return lineCounter.linePos(offset);
+      const offset = keyOffset(source, path.slice(0, depth));
+      if (offset !== undefined) return source.lineCounter.linePos(offset);
     }
     return { line: 1, col: 1 };
   };
 }
 
+/** The node at `path`, through the index (an alias is not followed, as in Document.getIn). */
+function nodeAt(source: YamlSource, path: DocPath): unknown {
+  let node: unknown = source.doc.contents;
+  for (const step of path) {
+    if (isMap(node)) node = source.pairs.get(node)?.get(String(step))?.value;
+    else if (isSeq(node) && typeof step === 'number') node = node.items[step];
+    else return undefined;
+  }
+  return node;
+}
+
 /** Where the last key of `path` is written, if it is. */
-function keyOffset(doc: Document.Parsed, path: DocPath): number | undefined {
-  const parent = doc.getIn(path.slice(0, -1), true);
+function keyOffset(source: YamlSource, path: DocPath): number | undefined {
+  const parent = nodeAt(source, path.slice(0, -1));
   if (!isMap(parent)) return undefined;
-  const last = String(path[path.length - 1]);
-  const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+  const pair = source.pairs.get(parent)?.get(String(path[path.length - 1]));
   return pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
 }
 
-function offsetOf(doc: Document.Parsed, path: Problem['path'], anchor: Problem['anchor']): number {
-  if (path.length === 0) return doc.contents?.range?.[0] ?? 0;
+function offsetOf(source: YamlSource, path: Problem['path'], anchor: Problem['anchor']): number {
+  if (path.length === 0) return source.doc.contents?.range?.[0] ?? 0;
   const parentPath = path.slice(0, -1);
-  if (anchor === 'missing') return offsetOf(doc, parentPath, 'key');
+  if (anchor === 'missing') return offsetOf(source, parentPath, 'key');
   if (anchor === 'key') {
-    const offset = keyOffset(doc, path);
+    const offset = keyOffset(source, path);
     if (offset !== undefined) return offset;
   }
-  const node = doc.getIn(path, true);
+  const node = nodeAt(source, path);
   if (isNode(node) && node.range) return node.range[0];
   // No node of its own (an empty value, or a path through an alias): point at the key, else the parent.
-  return anchor === 'key' ? offsetOf(doc, parentPath, 'value') : offsetOf(doc, path, 'key');
+  return anchor === 'key' ? offsetOf(source, parentPath, 'value') : offsetOf(source, path, 'key');
 }

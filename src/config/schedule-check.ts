@@ -1,6 +1,6 @@
-import { Cron } from 'croner';
+import { compileCron, CronSyntaxError } from './cron-pattern.js';
 import { closest } from './did-you-mean.js';
-import { problem, type DocPath, type Problem } from './issues.js';
+import { problem, warning, type DocPath, type Problem } from './issues.js';
 import { runStageSchema } from './schema.js';
 
 /** A stage's time zone when none is given, as the schema fills it in. */
@@ -16,8 +16,8 @@ export function isTimeZone(zone: string): boolean {
 }
 
 /**
- * A stage's `timezone` and `schedule`, checked the way the scheduler will use them:
- * croner built paused with the zone, so what passes here also starts there.
+ * A stage's `timezone` and `schedule`, checked by building the croner job the scheduler
+ * builds (compileCron: same syntax, same DST rule), so what passes here also starts there.
  */
 export function scheduleProblems(stage: Record<string, unknown>, at: DocPath): Problem[] {
   const problems: Problem[] = [];
@@ -32,24 +32,23 @@ export function scheduleProblems(stage: Record<string, unknown>, at: DocPath): P
       problems.push(problem([...at, 'timezone'], 'value', `unknown IANA time zone "${zone}"${hint}`));
     }
   }
-  const schedule = stage['schedule'];
-  if (typeof schedule === 'string' && schedule !== '') {
-    const why = cronError(schedule, usableZone);
-    if (why !== undefined) problems.push(problem([...at, 'schedule'], 'value', why));
-  }
+  const pattern = stage['schedule'];
+  if (typeof pattern === 'string' && pattern !== '') problems.push(...cronProblems(pattern, usableZone, [...at, 'schedule']));
   return problems;
 }
 
-function cronError(pattern: string, timezone: string): string | undefined {
-  let cron: Cron;
+function cronProblems(pattern: string, timezone: string, at: DocPath): Problem[] {
+  let compiled: ReturnType<typeof compileCron>;
   try {
-    cron = new Cron(pattern, { paused: true, timezone });
+    compiled = compileCron(pattern, timezone);
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).replace(/^Cron\w*: /, '').replace(/\.$/, '');
-    return `invalid cron expression "${pattern}": ${why.charAt(0).toLowerCase()}${why.slice(1)}`;
+    // After parseCron, croner has nothing left to refuse; its message is kept should it still.
+    const why = err instanceof CronSyntaxError ? err.message : String(err instanceof Error ? err.message : err).replace(/^Cron\w*: /, '');
+    return [problem(at, 'value', `invalid cron expression "${pattern}": ${why}`)];
   }
-  const next = cron.nextRun();
-  cron.stop();
   // Valid fields can still describe no date at all, such as 30 February.
-  return next === null ? `cron expression "${pattern}" never fires` : undefined;
+  if (compiled.cron.nextRun() === null) return [problem(at, 'value', `cron expression "${pattern}" never fires`)];
+  const times = compiled.parsed.firesPerMinute;
+  if (times === 1) return [];
+  return [warning(at, 'value', `"${pattern}" fires ${times} times a minute (its first field is seconds): too often for a pipeline`)];
 }

@@ -33,13 +33,16 @@ export type SecretRef = z.infer<typeof secretRef>;
 
 const port = z.number().int().min(1).max(65535);
 
+/** A SLURM partition or account name. */
+const slurmName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a SLURM name: letters, digits, "_", "." or "-"');
+
 // ---------------------------------------------------------------- config/nocturne.yaml
 
 const ftpTarget = z.strictObject({
   type: z.enum(['ftp', 'ftps']).describe('ftp: plain FTP (needs insecure: true); ftps: explicit FTPS (AUTH TLS).'),
-  host: z.string().min(1),
-  port: port.default(21),
-  user: z.string().min(1),
+  host: z.string().min(1).describe('Host name or address of the FTP server.'),
+  port: port.default(21).describe('TCP port of the FTP server.'),
+  user: z.string().min(1).describe('User to log in as.'),
   password: secretRef,
   ca: z.string().optional().describe('PEM file of the CA (or self-signed certificate) to trust for FTPS.'),
   insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
@@ -48,10 +51,10 @@ const ftpTarget = z.strictObject({
 });
 
 const sftpTarget = z.strictObject({
-  type: z.literal('sftp'),
-  host: z.string().min(1),
-  port: port.default(22),
-  user: z.string().min(1),
+  type: z.literal('sftp').describe('sftp: SSH file transfer, with a pinned host key.'),
+  host: z.string().min(1).describe('Host name or address of the SSH server.'),
+  port: port.default(22).describe('TCP port of the SSH server.'),
+  user: z.string().min(1).describe('User to log in as.'),
   privateKey: secretRef.optional().describe('Private key used to log in (preferred).'),
   passphrase: secretRef.optional(),
   password: secretRef.optional(),
@@ -59,12 +62,12 @@ const sftpTarget = z.strictObject({
     .string()
     .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH fingerprint such as "SHA256:..." (ssh-keygen -lf)')
     .describe('Pinned host key fingerprint; connections to any other key are refused.'),
-  connections: z.number().int().min(1).max(32).default(4),
-  timeout: duration.default('30s'),
+  connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
+  timeout: duration.default('30s').describe('Deadline for any single SFTP operation.'),
 });
 
 const localTarget = z.strictObject({
-  type: z.literal('local'),
+  type: z.literal('local').describe('local: a directory of this machine.'),
   path: z.string().min(1).describe('Directory standing in for the archive (a mounted share, or a test).'),
 });
 
@@ -271,33 +274,43 @@ export const daemonConfigSchema = z
           .describe('Stages this host runs: e.g. [run, upload] on the compute host, [ingest] on the database host.'),
         heartbeat: duration.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
       })
-      .default({ stages: [...STAGES], heartbeat: '30s' }),
+      .default({ stages: [...STAGES], heartbeat: '30s' })
+      .describe('This host: its name in the run history, the stages it runs, and its heartbeat.'),
     database: z.strictObject({
       url: z
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .describe('Connection URL without password; put the password in `password`.'),
       password: secretRef.optional(),
-      poolSize: z.number().int().min(2).max(100).default(10),
+      poolSize: z.number().int().min(2).max(100).default(10).describe('Most connections the daemon opens to the database.'),
       schema: name.default('nocturne').describe('Schema holding nocturne\'s own state (runs, jobs, transfers, ledger).'),
-    }),
+    })
+    .describe('The PostgreSQL database holding the state (and, usually, the catalogue); the same one for every host.'),
     targets: z.record(name, targetSchema).default({}).describe('Named transfer targets, referenced by pipelines.'),
     executor: z
       .strictObject({
-        type: z.enum(['slurm', 'local']).default('local'),
+        type: z
+          .enum(['slurm', 'local'])
+          .default('local')
+          .describe('slurm: submit the detection jobs with sbatch; local: run them as processes of this host.'),
         slurm: z
           .strictObject({
-            partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-            account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+            partition: slurmName.optional().describe('Partition to submit to (sbatch --partition); default: the cluster\'s.'),
+            account: slurmName.optional().describe('Account charged (sbatch --account); default: the user\'s.'),
             pollInterval: duration.default('10s').describe('How often all active jobs are polled (one sacct call).'),
             lostAfter: duration.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
           })
-          .default({ pollInterval: '10s', lostAfter: '5m' }),
+          .default({ pollInterval: '10s', lostAfter: '5m' })
+          .describe('Settings of the slurm executor.'),
         local: z
-          .strictObject({ concurrency: z.number().int().min(1).max(256).default(2) })
-          .default({ concurrency: 2 }),
+          .strictObject({
+            concurrency: z.number().int().min(1).max(256).default(2).describe('Detection jobs run at once on this host.'),
+          })
+          .default({ concurrency: 2 })
+          .describe('Settings of the local executor.'),
       })
-      .default({ type: 'local', slurm: { pollInterval: '10s', lostAfter: '5m' }, local: { concurrency: 2 } }),
+      .default({ type: 'local', slurm: { pollInterval: '10s', lostAfter: '5m' }, local: { concurrency: 2 } })
+      .describe('How the detection codes of the run stage are started; a pipeline may override the type.'),
     paths: z
       .strictObject({
         state: z.string().default('/var/lib/nocturne').describe('Base directory; the others default below it.'),
@@ -306,22 +319,32 @@ export const daemonConfigSchema = z
         logs: z.string().optional().describe('Per-run job logs (default: <state>/logs).'),
         work: z.string().optional().describe('Scratch space for jobs and downloads (default: <state>/work).'),
       })
-      .default({ state: '/var/lib/nocturne' }),
+      .default({ state: '/var/lib/nocturne' })
+      .describe('Local directories; relative paths are relative to the configuration directory.'),
     http: z
       .strictObject({
         listen: z
           .string()
           .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
-          .default('127.0.0.1:9464'),
-        enabled: z.boolean().default(true),
+          .default('127.0.0.1:9464')
+          .describe('Address of the health, metrics and reload API; keep it on loopback (not authenticated).'),
+        enabled: z.boolean().default(true).describe('Without it, nocturne reload cannot be used: send SIGHUP instead.'),
       })
-      .default({ listen: '127.0.0.1:9464', enabled: true }),
+      .default({ listen: '127.0.0.1:9464', enabled: true })
+      .describe('The local HTTP API: /healthz, /readyz, /metrics, /api/reload.'),
     log: z
-      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
-      .default({ level: 'info' }),
+      .strictObject({
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+          .default('info')
+          .describe('Least severe level logged; debug shows every slot decision.'),
+      })
+      .default({ level: 'info' })
+      .describe('Logging (JSON lines on stdout, for journald).'),
     shutdown: z
       .strictObject({ grace: duration.default('60s').describe('How long SIGTERM waits for a safe point.') })
-      .default({ grace: '60s' }),
+      .default({ grace: '60s' })
+      .describe('How the daemon stops.'),
     alerts: alertsSchema.optional(),
   })
   .describe('nocturne daemon settings (config/nocturne.yaml).');
@@ -331,19 +354,24 @@ export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
 /** What every stage shares: when it runs and how it copes with misses, overruns and failures. */
 const stageCommon = {
-  schedule: z.string().min(1).describe('Cron expression (5 or 6 fields), evaluated in `timezone`.'),
+  schedule: z
+    .string()
+    .min(1)
+    .describe(
+      'Cron expression evaluated in `timezone`: minute hour day-of-month month day-of-week (docs/operating.md, "Schedules").',
+    ),
   timezone: z.string().default('UTC').describe('IANA time zone of the schedule, e.g. Europe/Paris.'),
   catchUp: z
     .enum(['none', 'latest', 'all'])
     .default('latest')
     .describe('Slots missed while the daemon was down: run none, only the latest, or all (up to maxCatchUp).'),
-  maxCatchUp: z.number().int().min(1).max(1000).default(24),
+  maxCatchUp: z.number().int().min(1).max(1000).default(24).describe('Most missed slots run with catchUp: all, and most slots waiting behind an overrun.'),
   overrun: z
     .enum(['wait', 'skip'])
     .default('wait')
     .describe('When a slot comes while the previous run is still going: wait for it, or skip the slot.'),
   retries: z.number().int().min(0).max(100).default(3).describe('Attempts after the first, for retryable failures.'),
-  timeout: duration.default('6h'),
+  timeout: duration.default('6h').describe('A run that takes longer is stopped and recorded as failed (TIMEOUT).'),
 };
 
 const globPattern = z.string().min(1);
@@ -363,16 +391,22 @@ export const runStageSchema = z.strictObject({
     ),
   slurm: z
     .strictObject({
-      partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-      account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+      partition: slurmName.optional().describe('Overrides executor.slurm.partition of config/nocturne.yaml.'),
+      account: slurmName.optional().describe('Overrides executor.slurm.account of config/nocturne.yaml.'),
       time: z
         .string()
         .regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$|^\d+$/, 'must be a SLURM time such as "30", "01:00:00" or "1-00:00:00"')
-        .default('01:00:00'),
-      mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a SLURM memory size such as "512M" or "4G"').default('1G'),
-      cpus: z.number().int().min(1).max(1024).default(1),
+        .default('01:00:00')
+        .describe('Time limit of one detection job (sbatch --time).'),
+      mem: z
+        .string()
+        .regex(/^\d+[KMGT]?$/, 'must be a SLURM memory size such as "512M" or "4G"')
+        .default('1G')
+        .describe('Memory of one detection job (sbatch --mem).'),
+      cpus: z.number().int().min(1).max(1024).default(1).describe('CPUs of one detection job (sbatch --cpus-per-task).'),
     })
-    .default({ time: '01:00:00', mem: '1G', cpus: 1 }),
+    .default({ time: '01:00:00', mem: '1G', cpus: 1 })
+    .describe('Resources of each detection job when the executor is slurm.'),
   inputs: z
     .strictObject({
       glob: globPattern.describe(
@@ -388,25 +422,38 @@ export const runStageSchema = z.strictObject({
     })
     .describe('Input discovery; observations already processed are skipped.'),
   array: z
-    .strictObject({ throttle: z.number().int().min(1).max(10000).default(8) })
+    .strictObject({
+      throttle: z.number().int().min(1).max(10000).default(8).describe('Most tasks of the array running at once.'),
+    })
     .optional()
     .describe('Submit one job array per night (one task per observation) with at most `throttle` tasks at once.'),
   outputs: z
     .strictObject({
       dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),
-      csv: globPattern.default('*.csv'),
-      quicklooks: globPattern.default('*.jpg'),
+      csv: globPattern.default('*.csv').describe('Which files the code writes are CSV outputs.'),
+      quicklooks: globPattern.default('*.jpg').describe('Which files the code writes are JPEG quicklooks.'),
+      rowsRequired: z
+        .array(globPattern)
+        .default(['*_init.csv'])
+        .describe('CSV outputs (file-name globs) that must hold a row under their header, or the task fails. Any empty (0-byte) output always fails it.'),
     })
-    .default({ csv: '*.csv', quicklooks: '*.jpg' }),
+    .default({ csv: '*.csv', quicklooks: '*.jpg', rowsRequired: ['*_init.csv'] })
+    .describe('Where and which outputs of each job are kept for upload.'),
   retryTimeout: z.boolean().default(false).describe('Whether a job ended by TIMEOUT is retried.'),
+  waitWarning: duration
+    .default('30m')
+    .describe('A task waiting this long for a person (held, node drained or down) is logged as a warning.'),
 });
 export type RunStageConfig = z.infer<typeof runStageSchema>;
+
+/** 8192 × 8192: four times a 4096 × 4096 full-disk image. */
+const DEFAULT_QUICKLOOK_MAX_PIXELS = 8192 * 8192;
 
 export const uploadStageSchema = z.strictObject({
   ...stageCommon,
   target: name.describe('Name of a target in config/nocturne.yaml.'),
   from: z.string().optional().describe("Local directory to upload from (default: the run stage's outbox)."),
-  include: z.array(globPattern).min(1).default(['*.csv', '*.jpg']),
+  include: z.array(globPattern).min(1).default(['*.csv', '*.jpg']).describe('Files of the outbox to upload.'),
   remoteDir: z
     .string()
     .min(1)
@@ -415,15 +462,27 @@ export const uploadStageSchema = z.strictObject({
     .enum(['size', 'sha256-readback', 'server-hash'])
     .default('size')
     .describe('size: always; sha256-readback: download and hash; server-hash: FTP HASH/XSHA256 when FEAT offers it.'),
-  deleteAfterVerify: z.boolean().default(true),
+  deleteAfterVerify: z.boolean().default(true).describe('Delete the local file once its remote copy is verified.'),
   quicklooks: z
     .strictObject({
-      check: z.boolean().default(true).describe('Decode every JPEG fully before upload; bad ones are quarantined.'),
+      check: z
+        .boolean()
+        .default(true)
+        .describe('Check every JPEG before upload (header, data length, all its data decoded at 1/8 scale); bad ones are quarantined.'),
       width: z.number().int().min(1).optional().describe('Expected width in pixels.'),
       height: z.number().int().min(1).optional().describe('Expected height in pixels.'),
       thumbnailWidth: z.number().int().min(16).max(4096).optional().describe('Also upload a thumbnail this wide.'),
+      maxPixels: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_QUICKLOOK_MAX_PIXELS)
+        .describe(
+          'Largest width × height of a quicklook, read from its header before it is decoded (check or thumbnail); a larger one is quarantined. Bounds the memory of the stage. Default 8192 × 8192.',
+        ),
     })
-    .default({ check: true }),
+    .default({ check: true, maxPixels: DEFAULT_QUICKLOOK_MAX_PIXELS })
+    .describe('Checks of the JPEG quicklooks before upload.'),
 });
 export type UploadStageConfig = z.infer<typeof uploadStageSchema>;
 
@@ -432,12 +491,12 @@ export type ColumnType = (typeof columnTypes)[number];
 
 const columnSchema = z.strictObject({
   from: z.string().min(1).describe('CSV header of the source column.'),
-  type: z.enum(columnTypes),
+  type: z.enum(columnTypes).describe('How the CSV text is read: int, bigint, float, text, bool or timestamp.'),
   format: z
     .string()
     .optional()
     .describe('For timestamps: strptime-style format, e.g. "%Y-%m-%dT%H:%M:%S" (%f fraction, %z zone allowed).'),
-  nullable: z.boolean().default(false),
+  nullable: z.boolean().default(false).describe('Whether an empty or null value is allowed (else the row is bad).'),
 });
 export type ColumnConfig = z.infer<typeof columnSchema>;
 
@@ -466,11 +525,61 @@ const references = z.record(csvHeader, reference).default({}).describe('CSV head
 
 const setTable = (table: string) => sqlColumn.default(table).describe('Table of the catalogue.');
 
+/** How a code's writer writes its CSV files: set for the whole pipeline, or for one member. */
+export const writerSchema = z
+  .strictObject({
+    nullValues: z
+      .array(z.string())
+      .optional()
+      .describe('Field values read as SQL NULL, compared after trim (replaces csv.nullValues), e.g. ["NULL", ""].'),
+    trim: z
+      .boolean()
+      .optional()
+      .describe('Read unquoted fields without the blanks around them (the IDL writer under GDL ends each data row with a blank). Quoted fields are kept as written.'),
+    trailingEmptyFields: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('A record may have up to this many fields beyond the header when they are empty (RABAT3 metadata ends its rows with ";;").'),
+    encoding: z
+      .enum(['utf8', 'latin1', 'ascii'])
+      .optional()
+      .describe('Encoding of the files (replaces csv.encoding), checked: a byte that is not text in it is refused at file:line:column.'),
+    overflow: csvHeader
+      .optional()
+      .describe('The header of the one column whose unquoted value may hold the delimiter (the older IDL writer never quotes a URL): a record with more fields than the header gives the extra ones back to it.'),
+  })
+  .describe("How the code's writer writes its files (null markers, blanks, trailing fields, encoding).");
+export type WriterDialect = z.infer<typeof writerSchema>;
+
+/** What each member (and metadata file) may add to the pipeline's writer dialect and header matching. */
+const memberReading = {
+  writer: writerSchema.optional().describe("This member's writer dialect, over ingest.sets.writer."),
+  ignore: z
+    .array(csvHeader)
+    .default([])
+    .describe('Headers of this member that are read and dropped (the table has no column for them).'),
+  extra: z
+    .array(csvHeader)
+    .default([])
+    .describe('Headers of this member kept in the table\'s jsonb column extra, as {"HEADER": "value"} (the table has no column for them).'),
+};
+
+const fileNames = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('File name, or names tried in order; placeholders {code}, {version} and {obs} (the set\'s own, for per-set metadata).');
+
 const metadataFile = (table: string) =>
   z.strictObject({
-    file: z.string().min(1).describe('File name pattern; placeholders {code} and {version}.'),
+    file: fileNames,
     table: setTable(table),
-    naturalKey: z.array(sqlColumn).min(1).describe('Table columns that identify a row (a unique constraint must exist).'),
+    naturalKey: z
+      .array(sqlColumn)
+      .min(1)
+      .describe('Table columns that identify a row: a unique index must exist on exactly them (text columns may be normalised with nk()).'),
+    ...memberReading,
   });
 
 export const setsSchema = z
@@ -486,13 +595,15 @@ export const setsSchema = z
       .record(z.string().regex(/^[A-Za-z0-9]+$/, 'must be a word of letters and digits'), z.enum(SET_ROLES))
       .default({ init: 'init', feat: 'feat', track: 'track' })
       .describe('Word of the file name ({role}) → role of the file: init, feat or track.'),
-    frcInfo: metadataFile('frc_info').describe('The per-code FRC_INFO file.'),
-    observatory: metadataFile('observatory').describe('The per-code OBSERVATORY file.'),
+    writer: writerSchema.default({}),
+    frcInfo: metadataFile('frc_info').describe('The FRC_INFO metadata file of the code.'),
+    observatory: metadataFile('observatory').describe('The OBSERVATORY metadata file of the code.'),
     observations: z
       .strictObject({
         table: setTable('observations'),
         localId: csvHeader.describe('CSV header of the placeholder id of each observation.'),
         references,
+        ...memberReading,
       })
       .describe('The init file: OBSERVATIONS rows.'),
     features: z
@@ -500,18 +611,52 @@ export const setsSchema = z
         table: sqlColumn.describe('Feature table of the catalogue, e.g. sunspots.'),
         localId: csvHeader.describe('CSV header of the placeholder id of each feature.'),
         references,
+        ...memberReading,
       })
       .describe('The feat file: feature rows.'),
     tracking: z
-      .strictObject({ table: sqlColumn.describe('Tracking table of the catalogue.'), references })
+      .strictObject({
+        table: sqlColumn.describe('Tracking table of the catalogue.'),
+        references,
+        files: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('File name pattern of track files when the tracker names them otherwise than the sets (default: files), e.g. "{code}_{version}_{date}_{obs}_{role}.csv".'),
+        code: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a code name of letters, digits, "-" or "_"')
+          .optional()
+          .describe('The code name the tracker puts in its file names ({code} of tracking.files; default: code.name), e.g. spoca.'),
+        featureId: z
+          .enum(['rowOrdinal', 'localId'])
+          .default('rowOrdinal')
+          .describe('What a features reference holds: the feature\'s row ordinal in its feat file, or the local id the feat file wrote for it (SPoCA: ID_AR).'),
+        ...memberReading,
+      })
       .optional()
-      .describe('The track file; a features reference is the row ordinal of the feature in the file named by FEAT_FILENAME.'),
+      .describe('The track file: each row names its feature set by FEAT_FILENAME and its feature by featureId.'),
     aliases: z.record(csvHeader, csvHeader).default({}).describe('CSV header as written → the header it stands for.'),
     columns: z
-      .record(sqlColumn, z.strictObject({ nullValues: z.array(z.string()).describe('Replaces csv.nullValues for this column.') }))
+      .record(
+        sqlColumn,
+        z.strictObject({
+          nullValues: z.array(z.string()).optional().describe('Replaces the null values of the writer for this column.'),
+          scale: z
+            .union([z.literal(10), z.literal(100), z.literal(1000), z.literal(1000000)])
+            .optional()
+            .describe('Multiply the number as written by this power of ten, exactly (SDOSS FILE_SIZE: kB → bytes, 1000).'),
+          integer: z
+            .enum(['round', 'truncate'])
+            .optional()
+            .describe('Into an integer column, a number with a fraction is rounded (halves away from zero) or truncated toward zero instead of refused.'),
+        }),
+      )
       .default({})
-      .describe('Per-column overrides, key = table column.'),
-    initWait: duration.default('6h').describe('A set or track file still incomplete after this long is rejected.'),
+      .describe('Per-column reading rules, key = table column.'),
+    initWait: duration
+      .default('6h')
+      .describe('A set, track file or metadata file still missing a member after this long is rejected as incomplete.'),
     reemitted: z
       .enum(['replace', 'keep'])
       .default('replace')
@@ -528,15 +673,16 @@ export const ingestStageSchema = z.strictObject({
       z.strictObject({ dir: z.string().min(1).describe('A local directory (recursively).') }),
     ])
     .describe('Where the CSVs are listed: a target\'s remote directory, or a local one.'),
-  include: z.array(globPattern).min(1).default(['*.csv']),
+  include: z.array(globPattern).min(1).default(['*.csv']).describe('Files of the source to load.'),
   csv: z
     .strictObject({
-      delimiter: z.string().length(1).default(','),
-      quote: z.string().length(1).default('"'),
-      encoding: z.enum(['utf8', 'latin1']).default('utf8'),
+      delimiter: z.string().length(1).default(',').describe('Field separator.'),
+      quote: z.string().length(1).default('"').describe('Quote character.'),
+      encoding: z.enum(['utf8', 'latin1']).default('utf8').describe('Character encoding of the CSV files.'),
       nullValues: z.array(z.string()).default(['']).describe('Field values read as SQL NULL, e.g. ["", "NULL"].'),
     })
-    .default({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] }),
+    .default({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] })
+    .describe('How the CSV files are written.'),
   table: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/, 'must be schema.table in lower case')
@@ -552,13 +698,20 @@ export const ingestStageSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Single-CSV mode: table columns that identify a row (a unique constraint must exist).'),
-  onConflict: z.enum(['ignore', 'update']).default('ignore'),
+  onConflict: z
+    .enum(['ignore', 'update'])
+    .default('ignore')
+    .describe('Single-CSV mode: a row whose natural key is already loaded is ignored, or updates the loaded row.'),
   badRows: z
     .strictObject({
-      policy: z.enum(['reject', 'quarantine']).default('reject'),
+      policy: z
+        .enum(['reject', 'quarantine'])
+        .default('reject')
+        .describe('reject: a bad row rejects the whole file; quarantine: bad rows are set aside, the rest loads.'),
       maxQuarantined: z.number().int().min(0).default(100).describe('With quarantine: more bad rows than this rejects the file.'),
     })
-    .default({ policy: 'reject', maxQuarantined: 100 }),
+    .default({ policy: 'reject', maxQuarantined: 100 })
+    .describe('Single-CSV mode: what a row that cannot be loaded does to its file.'),
   sets: setsSchema.optional(),
 });
 /** The ingest section as parsed: single-CSV mode (table) or sets mode (sets), which cross-checks keep exclusive. */
@@ -585,16 +738,19 @@ export function ingestMode(
 export const pipelineSchema = z
   .strictObject({
     name: name.describe('Pipeline name; must match the file name (sdoss.yaml → sdoss).'),
-    description: z.string().optional(),
+    description: z.string().optional().describe('Free text for people reading the file.'),
     code: z
       .strictObject({
         name: name.describe('Detection code, e.g. sdoss.'),
-        version: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).describe('Code version, recorded with every row.'),
+        version: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be letters, digits, ".", "_" or "-" (quote it: "1.06")')
+          .describe('Code version, recorded with every row.'),
       })
       .describe('The detection code this pipeline runs and whose rows it ingests.'),
-    run: runStageSchema.optional(),
-    upload: uploadStageSchema.optional(),
-    ingest: ingestStageSchema.optional(),
+    run: runStageSchema.optional().describe('Stage run: start the detection code on each new observation.'),
+    upload: uploadStageSchema.optional().describe('Stage upload: copy the outputs to the archive, deleting each local file once verified.'),
+    ingest: ingestStageSchema.optional().describe('Stage ingest: load the CSVs into PostgreSQL, each exactly once.'),
     alerts: pipelineAlertsSchema.optional(),
   })
   .describe('One nocturne pipeline (pipelines/<name>.yaml).');

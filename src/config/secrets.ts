@@ -1,7 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NocturneError } from '../core/errors.js';
+import { readRegularFile, type UnreadableFile } from './read-text.js';
 import type { SecretRef } from './schema.js';
+
+/** A secret is a password or a key: far smaller than this. */
+const MAX_SECRET_BYTES = 64 * 1024;
 
 /** How a reference is named in messages: the reference, never the value. */
 export function describeSecret(ref: SecretRef): string {
@@ -33,7 +37,9 @@ export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = pro
     if (!dir) throw fail('$CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)');
     file = path.join(dir, ref.credential);
   }
-  const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) throw fail('cannot be read');
-  return text.replace(/\r?\n$/, '');
+  // The reason names the file's kind or size, never its content.
+  const bytes = await readRegularFile(file, MAX_SECRET_BYTES).catch((err: UnreadableFile) => {
+    throw fail(err.message);
+  });
+  return bytes.toString('utf8').replace(/\r?\n$/, '');
 }

@@ -11,7 +11,7 @@ import { isMapping } from './schema-walk.js';
 
 /** Placeholders of sets.files, and of the per-code metadata file names. */
 const SET_FILE_PLACEHOLDERS = ['code', 'version', 'date', 'obs', 'role'] as const;
-const METADATA_FILE_PLACEHOLDERS = ['code', 'version'] as const;
+const METADATA_FILE_PLACEHOLDERS = ['code', 'version', 'obs'] as const;
 
 const TABLE_ONLY = ['columns', 'naturalKey', 'onConflict', 'badRows'] as const;
 
@@ -45,18 +45,23 @@ export function ingestModeProblems(ingest: Record<string, unknown>): Problem[] {
 function setsProblems(sets: Record<string, unknown>): Problem[] {
   const at = (...path: (string | number)[]) => ['ingest', 'sets', ...path];
   const problems: Problem[] = [];
-  const files = sets['files'];
-  if (typeof files === 'string') {
-    problems.push(...placeholderProblems(at('files'), files, SET_FILE_PLACEHOLDERS));
+  const tracking = sets['tracking'];
+  const patterns: [(string | number)[], unknown][] = [[at('files'), sets['files']], [at('tracking', 'files'), isMapping(tracking) ? tracking['files'] : undefined]];
+  for (const [path, files] of patterns) {
+    if (typeof files !== 'string') continue;
+    problems.push(...placeholderProblems(path, files, SET_FILE_PLACEHOLDERS));
     for (const needed of ['{date}', '_{role}']) {
       if (!files.includes(needed)) {
-        problems.push(problem(at('files'), 'value', `must contain ${needed}: members of one set differ only by {role}, e.g. "{code}_{version}_{date}_{obs}_{role}.csv"`));
+        problems.push(problem(path, 'value', `must contain ${needed}: members of one set differ only by {role}, e.g. "{code}_{version}_{date}_{obs}_{role}.csv"`));
       }
     }
   }
   for (const part of ['frcInfo', 'observatory']) {
     const file = isMapping(sets[part]) ? sets[part]['file'] : undefined;
-    if (typeof file === 'string') problems.push(...placeholderProblems(at(part, 'file'), file, METADATA_FILE_PLACEHOLDERS));
+    const names = typeof file === 'string' ? [file] : Array.isArray(file) ? file : [];
+    names.forEach((name, i) => {
+      if (typeof name === 'string') problems.push(...placeholderProblems(typeof file === 'string' ? at(part, 'file') : at(part, 'file', i), name, METADATA_FILE_PLACEHOLDERS));
+    });
   }
   const roles = sets['roles'];
   const declared = isMapping(roles) ? Object.values(roles) : [...SET_ROLES];
@@ -65,7 +70,6 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
       if (!declared.includes(role)) problems.push(problem(at('roles'), 'value', `no word of the file names is given the role ${role}`));
     }
   }
-  const tracking = sets['tracking'];
   if (isMapping(roles) && declared.includes('track') && tracking === undefined) {
     problems.push(problem(at('tracking'), 'missing', 'a word has the role track: declare tracking (its table and references)'));
   }

@@ -30,4 +30,6 @@ export interface ConfigIssue {
   line: number;
   col: number;
   message: string;
+  /** Reported, but the configuration is still valid. */
+  warning?: true;
 }

@@ -212,8 +212,9 @@ export class Daemon implements DaemonApi {
     this.#config = next;
     logger.level = next.daemon.log.level;
     this.#metrics?.reloaded(true);
-    logger.info({ ...summary, restartNeeded }, 'configuration reloaded');
-    return { ok: true, ...summary, restartNeeded };
+    const warnings = loaded.warnings?.length ? { warnings: loaded.warnings } : {};
+    logger.info({ ...summary, restartNeeded, ...warnings }, 'configuration reloaded');
+    return { ok: true, ...summary, restartNeeded, ...warnings };
   }
 
   async readiness(): Promise<{ ready: boolean; reason?: string }> {

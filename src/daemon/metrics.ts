@@ -60,6 +60,18 @@ export class DaemonMetrics {
       running: stageGauge('nocturne_stage_running', '1 while a run of the stage is live (any host).'),
       pending: stageGauge('nocturne_stage_pending', 'Work waiting for the stage, by kind (see `nocturne status`).', ['kind']),
       jobs: new Gauge({ name: 'nocturne_jobs', help: 'Tasks of unfinished jobs of the run stage, by state.', labelNames: ['pipeline', 'state'], registers }),
+      waiting: new Gauge({
+        name: 'nocturne_run_tasks_waiting',
+        help: 'Tasks of the run stage waiting in SLURM, by kind: person (held, node drained or down) or queue (their turn).',
+        labelNames: ['pipeline', 'kind'],
+        registers,
+      }),
+      longestWait: new Gauge({
+        name: 'nocturne_run_longest_wait_seconds',
+        help: 'How long the longest-waiting task of the run stage has waited in SLURM, by kind (alert on kind="person").',
+        labelNames: ['pipeline', 'kind'],
+        registers,
+      }),
       dbUp: new Gauge({ name: 'nocturne_state_db_up', help: '1 if the last scrape could read the state database.', registers }),
     };
     this.#runs = new Counter({
@@ -117,12 +129,16 @@ export class DaemonMetrics {
       return;
     }
     const g = this.#gauges;
-    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs]) gauge.reset();
+    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait]) gauge.reset();
     g.dbUp.set(1);
     for (const [key, runs] of summary) {
       const [pipeline = '', stage = ''] = key.split('/');
       const labels = { pipeline, stage };
       g.running.set(labels, runs.running ? 1 : 0);
+      for (const w of runs.waiting ?? []) {
+        g.waiting.set({ pipeline, kind: w.kind }, w.tasks);
+        g.longestWait.set({ pipeline, kind: w.kind }, w.longestSeconds);
+      }
       if (runs.lastSuccessAt) g.lastSuccess.set(labels, runs.lastSuccessAt.getTime() / 1000);
       const last = runs.last;
       if (!last) continue;

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
-import { toRunRow, type RunRow } from '../runs/runs.js';
+import { holderGone, toRunRow, type RunRow } from '../runs/runs.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
+import { waitingSummary, type WaitKind } from '../stages/run/waits.js';
 
 /** Where one pipeline's stage stands in the run history, whichever host ran it. */
 export interface StageRuns {
@@ -9,11 +10,22 @@ export interface StageRuns {
   lastSuccessAt: Date | null;
   /** The live run, if any (one at most per pipeline and stage). */
   running: RunRow | null;
+  /** A run still recorded as running whose holder is gone (killed): not running, whatever the row says. */
+  stale?: { run: RunRow; why: string } | null;
+  /** Tasks of the run stage waiting in SLURM, by kind of wait, and the longest wait. */
+  waiting?: Array<{ kind: WaitKind; tasks: number; longestSeconds: number }>;
+}
+
+/** Why a run recorded as running is not: its holder is gone, or stopped renewing its lease. */
+function staleness(run: RunRow, leaseExpired: boolean): string | null {
+  if (holderGone(run)) return `its process (pid ${run.pid} on ${run.host}) is gone`;
+  if (leaseExpired) return `its holder on ${run.host} (pid ${run.pid}) stopped renewing its lease`;
+  return null;
 }
 
 /** The history summary of every pipeline and stage, keyed `pipeline/stage`: for status and metrics. */
 export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
-  const { ended, successes, running } = await db.task('summarize-runs', async (t) => ({
+  const { ended, successes, running, waiting } = await db.task('summarize-runs', async (t) => ({
     ended: await t.map(
       `SELECT DISTINCT ON (pipeline, stage) * FROM runs WHERE state <> 'running'
         ORDER BY pipeline, stage, started_at DESC, id DESC`,
@@ -23,7 +35,11 @@ export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
     successes: await t.any<{ pipeline: string; stage: string; at: Date }>(
       `SELECT pipeline, stage, max(finished_at) AS at FROM runs WHERE state = 'succeeded' GROUP BY pipeline, stage`,
     ),
-    running: await t.map(`SELECT * FROM runs WHERE state = 'running'`, [], toRunRow),
+    running: await t.map(`SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`, [], (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
+      run: toRunRow(raw),
+      leaseExpired: raw.lease_expired,
+    })),
+    waiting: await waitingSummary(t),
   }));
   const summary = new Map<string, StageRuns>();
   const entry = (pipeline: string, stage: string): StageRuns => {
@@ -34,7 +50,15 @@ export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
   };
   for (const run of ended) entry(run.pipeline, run.stage).last = run;
   for (const s of successes) entry(s.pipeline, s.stage).lastSuccessAt = s.at;
-  for (const run of running) entry(run.pipeline, run.stage).running = run;
+  for (const { run, leaseExpired } of running) {
+    const why = staleness(run, leaseExpired);
+    if (why === null) entry(run.pipeline, run.stage).running = run;
+    else entry(run.pipeline, run.stage).stale = { run, why };
+  }
+  for (const w of waiting) {
+    const e = entry(w.pipeline, 'run');
+    e.waiting = [...(e.waiting ?? []), { kind: w.kind, tasks: w.tasks, longestSeconds: w.longestSeconds }];
+  }
   return summary;
 }
 

@@ -5,6 +5,8 @@ import type { Db } from '../db/database.js';
 import type { RunRow } from '../runs/runs.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
 import { Schedule } from '../scheduling/slots.js';
+import { explainWait } from '../executors/states.js';
+import { waitingTasks } from '../stages/run/waits.js';
 import { PENDING_COUNTERS, type PendingCounter } from './pending.js';
 import { summarizeRuns } from './run-summary.js';
 
@@ -30,11 +32,27 @@ export interface StageStatus {
   onThisHost: boolean;
   next: string | null;
   running: RunBrief | null;
+  /** A run still recorded as running whose holder is gone: it is not running. */
+  stale?: { run: RunBrief; why: string };
   last: RunBrief | null;
   lastSuccessAt: string | null;
   /** Work waiting, by kind; `error` instead when it could not be counted. */
   pending: Record<string, number>;
   pendingError?: string;
+  /** Run stage: why its tasks wait in SLURM, per reason (every waiting task is in one group). */
+  waiting?: WaitingTasks[];
+  waitingError?: string;
+}
+
+/** Tasks waiting for one reason. */
+export interface WaitingTasks {
+  /** SLURM's reason, as it gave it, then explained where that helps. */
+  reason: string;
+  explained: string;
+  tasks: number;
+  since: string;
+  obs: string[];
+  jobs: Array<{ name: string; schedulerId: string | null }>;
 }
 
 export interface StatusOptions {
@@ -65,6 +83,7 @@ export async function stageStatuses(config: NocturneConfig, db: Db, options: Sta
         onThisHost: config.daemon.host.stages.includes(stage),
         next: next?.toISOString() ?? null,
         running: history?.running ? brief(history.running) : null,
+        ...(history?.stale ? { stale: { run: brief(history.stale.run), why: history.stale.why } } : {}),
         last: history?.last ? brief(history.last) : null,
         lastSuccessAt: history?.lastSuccessAt?.toISOString() ?? null,
         pending: {},
@@ -73,6 +92,13 @@ export async function stageStatuses(config: NocturneConfig, db: Db, options: Sta
         status.pending = await counters[stage](db, pipeline);
       } catch (err) {
         status.pendingError = coerceError(err, 'DB_FAILED', `counting pending work of ${key}`).message;
+      }
+      if (stage === 'run') {
+        try {
+          status.waiting = (await waitingTasks(db, name)).map((w) => ({ ...w, explained: explainWait(w.reason), since: w.since.toISOString() }));
+        } catch (err) {
+          status.waitingError = coerceError(err, 'DB_FAILED', `reading why the tasks of ${key} wait`).message;
+        }
       }
       statuses.push(status);
     }

@@ -9,11 +9,13 @@ import { NocturneError } from '../core/errors.js';
  *   <jobDir>/job.sh              the generated batch script
  *   <jobDir>/task-<i>.argv       obs, attempt, then the command's argv; NUL-separated
  *   <jobDir>/task-<i>.exit       exit marker, written last by the script
- *   <outbox>/.tmp-<token>-<i>/   private working directory of the task ({outdir})
+ *   <jobDir>/task-<i>/out/       the task's output directory ({outdir}), its working directory
+ *   <jobDir>/task-<i>/           the task's own directory: whatever it writes beside {outdir} lands here
  *
  * The job directory must be visible from the compute nodes (paths.work on a shared
- * filesystem); the working directory sits inside the outbox so that publishing an output
- * is a rename on one filesystem, and a dot-directory so that nobody lists it as output.
+ * filesystem). It lies outside the outbox: a task's outputs reach the outbox only when
+ * nocturne has judged the task completed and moves them there (see stages/run/publish.ts),
+ * so nothing a task writes, wherever it writes it, is uploaded unchecked.
  */
 export const SCRIPT_NAME = 'job.sh';
 
@@ -36,8 +38,14 @@ export function exitMarkerPath(jobDir: string, index: number): string {
   return path.join(jobDir, `task-${index}.exit`);
 }
 
-export function stagingDir(outbox: string, token: string, index: number): string {
-  return path.join(outbox, `.tmp-${token}-${index}`);
+/** The task's own directory: {outdir} and anything it writes beside it. */
+export function taskDir(jobDir: string, index: number): string {
+  return path.join(jobDir, `task-${index}`);
+}
+
+/** {outdir}: where the task writes its outputs. */
+export function taskOutDir(jobDir: string, index: number): string {
+  return path.join(taskDir(jobDir, index), 'out');
 }
 
 /** The log file of task `index`, from a pattern in sbatch --output syntax (`%a`). */
@@ -55,25 +63,37 @@ export function encodeTaskArgv(obs: string, attempt: number, argv: readonly stri
   return fields.map((f) => `${f}\0`).join('');
 }
 
+/** Version of the exit marker the generated script writes (see parseExitMarker). */
+export const MARKER_VERSION = 2;
+
 /** What the generated script recorded when the task ended. */
 export interface ExitMarker {
   /** Exit status of the detection code (128+n when a signal n ended it). */
   rc: number;
-  /** Files published into the outbox, in the order they were renamed. */
+  /**
+   * Where the outputs are: 'task' (in {outdir}, for nocturne to publish), or 'outbox'
+   * (published by the script itself: jobs submitted by nocturne before marker version 2).
+   */
+  outputsIn: 'task' | 'outbox';
+  /** Output file names in {outdir}: CSVs, and quicklooks. */
   csv: string[];
   quicklooks: string[];
+  /** Every other file the task wrote in its directory, relative to it (e.g. `out/sub/a.csv`, `x.csv`). */
+  left: string[];
 }
 
 export function parseExitMarker(text: string, where: string): ExitMarker {
-  const marker: ExitMarker = { rc: Number.NaN, csv: [], quicklooks: [] };
+  const marker: ExitMarker = { rc: Number.NaN, outputsIn: 'outbox', csv: [], quicklooks: [], left: [] };
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const eq = line.indexOf('=');
     const key = line.slice(0, eq);
     const value = line.slice(eq + 1);
     if (key === 'rc' && /^\d+$/.test(value)) marker.rc = Number(value);
+    else if (key === 'v' && value === String(MARKER_VERSION)) marker.outputsIn = 'task';
     else if (key === 'csv') marker.csv.push(value);
     else if (key === 'quicklook') marker.quicklooks.push(value);
+    else if (key === 'left') marker.left.push(value);
     else throw new NocturneError('INTERNAL', `${where}: unexpected line ${JSON.stringify(line)} in exit marker`);
   }
   if (Number.isNaN(marker.rc)) throw new NocturneError('INTERNAL', `${where}: exit marker has no rc= line`);

@@ -12,12 +12,15 @@ export interface ProcessResult {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Kills the command (SIGKILL) as soon as it fires: a stop must not wait for a hung client. */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs a command from an argv array, never through a shell, and returns its outcome. A
  * non-zero exit is a result, not an error: callers read stderr to tell a refusal from a
- * hiccup. Rejects only when the command could not run at all or overran its deadline.
+ * hiccup. Rejects only when the command could not run at all, overran its deadline
+ * (TIMEOUT) or was stopped by the signal (ABORTED).
  */
 export interface ProcessRunner {
   run(command: string, args: readonly string[], options?: RunOptions): Promise<ProcessResult>;
@@ -34,6 +37,8 @@ export function createExecFileRunner(defaults: ExecFileRunnerOptions = {}): Proc
   return {
     run(command, args, options = {}) {
       const timeoutMs = options.timeoutMs ?? defaults.timeoutMs ?? 60_000;
+      const what = `${command} ${args[0] ?? ''}`.trimEnd();
+      if (options.signal?.aborted) return Promise.reject(stopped(what, options.signal));
       return new Promise((resolve, reject) => {
         execFile(
           command,
@@ -42,12 +47,14 @@ export function createExecFileRunner(defaults: ExecFileRunnerOptions = {}): Proc
             env: options.env ?? defaults.env ?? process.env,
             timeout: timeoutMs,
             killSignal: 'SIGKILL',
+            ...(options.signal ? { signal: options.signal } : {}),
             // `scontrol show job` lists every job of the cluster, about 1 kB each.
             maxBuffer: 256 * 1024 * 1024,
             encoding: 'utf8',
           },
           (error, stdout, stderr) => {
             if (!error) return resolve({ code: 0, signal: null, stdout, stderr });
+            if (error.name === 'AbortError' && options.signal) return reject(stopped(what, options.signal));
             const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null };
             if (typeof failure.code === 'string') {
               return reject(
@@ -58,12 +65,7 @@ export function createExecFileRunner(defaults: ExecFileRunnerOptions = {}): Proc
               );
             }
             if (failure.killed) {
-              return reject(
-                new NocturneError('TIMEOUT', `${command} ${args[0] ?? ''}: no answer within ${timeoutMs} ms`, {
-                  retryable: true,
-                  cause: error,
-                }),
-              );
+              return reject(new NocturneError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`, { retryable: true, cause: error }));
             }
             resolve({ code: typeof failure.code === 'number' ? failure.code : null, signal: failure.signal ?? null, stdout, stderr });
           },
@@ -71,4 +73,8 @@ export function createExecFileRunner(defaults: ExecFileRunnerOptions = {}): Proc
       });
     },
   };
+}
+
+function stopped(what: string, signal: AbortSignal): NocturneError {
+  return new NocturneError('ABORTED', `${what}: stopped (${String(signal.reason ?? 'stop requested')})`, { cause: signal.reason });
 }

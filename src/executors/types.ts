@@ -64,6 +64,8 @@ export interface TaskStatus {
   readonly reason: string | null;
   readonly exitCode: number | null;
   readonly signal: number | null;
+  /** Who cancelled it, as sacct says (`CANCELLED by 1234`): a uid; null when not said. */
+  readonly cancelledBy?: number | null;
 }
 
 export interface PollResult {
@@ -94,13 +96,20 @@ export interface Executor {
   describe(job: JobSpec): string[];
   /**
    * Returns the scheduler id, or throws SLURM_SUBMIT_FAILED; `details.maybeSubmitted`
-   * says the job may exist all the same (to be looked up by name), `retryable` that a
-   * later submission may succeed.
+   * says the job may exist all the same (to be looked up by name), `details.unreachable`
+   * that the scheduler could not be reached (an outage: no job), `retryable` that a later
+   * submission may succeed. The signal stops the client command at once.
    */
-  submit(job: JobSpec): Promise<string>;
+  submit(job: JobSpec, signal?: AbortSignal): Promise<string>;
   /** One query for all jobs, however many. */
-  poll(jobs: readonly TrackedJob[]): Promise<PollResult>;
-  cancel(tasks: readonly TaskRef[]): Promise<void>;
+  poll(jobs: readonly TrackedJob[], signal?: AbortSignal): Promise<PollResult>;
+  /**
+   * Asks the scheduler to end these tasks; resolves once it has accepted (tasks already
+   * ended count as accepted), rejects when it could not be asked.
+   */
+  cancel(tasks: readonly TaskRef[], signal?: AbortSignal): Promise<void>;
+  /** The most memory the task used, in bytes, when the scheduler measured it (SLURM: MaxRSS); else null. */
+  peakMemory(task: TaskRef, signal?: AbortSignal): Promise<number | null>;
   /** Waits up to `ms` before the next poll (an executor may end the wait early on news). */
   idle(ms: number, signal: AbortSignal): Promise<void>;
   /**

@@ -3,7 +3,7 @@ import type { ConfigIssue } from '../config/types.js';
 
 /** The result of a reload, as `nocturne reload` prints it. */
 export type ReloadResult =
-  | { ok: true; added: string[]; removed: string[]; changed: string[]; restartNeeded: string[] }
+  | { ok: true; added: string[]; removed: string[]; changed: string[]; restartNeeded: string[]; warnings?: ConfigIssue[] }
   | { ok: false; message: string; issues: ConfigIssue[] };
 
 /** What the HTTP interface asks of the daemon; the daemon implements it, unit tests fake it. */

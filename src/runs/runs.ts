@@ -57,7 +57,7 @@ export function toRunRowOrNull(raw: RawRunRow | null): RunRow | null {
 const heldHere = new Set<number>();
 
 /** Whether the holder of `live` has ended for sure: it ran in our pid namespace and its pid is gone (or is ours, reused). */
-function holderGone(live: RunRow): boolean {
+export function holderGone(live: RunRow): boolean {
   const namespace = pidNamespace();
   if (namespace === null || live.holder !== namespace) return false;
   return live.pid === process.pid ? !heldHere.has(live.id) : !processAlive(live.pid);

@@ -1,11 +1,14 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { compileCron } from '../config/cron-pattern.js';
 
 export type CatchUpPolicy = 'none' | 'latest' | 'all';
 
 /**
  * A stage's schedule as a pure function of time. croner only computes instants here
  * (paused, never fires): firing is the scheduler's job, so that a fake clock can drive
- * it and a restart or a clock jump cannot make it fire twice.
+ * it and a restart or a clock jump cannot make it fire twice. Daylight saving time
+ * follows Vixie cron (see config/cron-pattern.ts). Throws CronSyntaxError for a pattern
+ * that config/schedule-check.ts refuses.
  */
 export class Schedule {
   readonly #cron: Cron;
@@ -14,7 +17,7 @@ export class Schedule {
     readonly pattern: string,
     readonly timezone: string,
   ) {
-    this.#cron = new Cron(pattern, { timezone, paused: true });
+    this.#cron = compileCron(pattern, timezone).cron;
   }
 
   /** The first slot strictly after `after`, or null if the pattern never fires again. */

@@ -9,6 +9,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { slurmEnv } from '../helpers/rig.js';
+import type { Outage } from './chaos.js';
 import { sha256, type NightObs, type NightPipeline, type World } from './world.js';
 
 const execFileAsync = promisify(execFile);
@@ -20,6 +21,8 @@ export interface Counts {
   sbatch: number;
   tasks: number;
   retriedTasks: number;
+  /** Jobs whose submission a kill cut off before sbatch: unknown to SLURM, their tasks LOST and run again. */
+  ghostJobs: number;
   quarantinedJpeg: number;
   rejectedCsv: number;
   quarantinedRows: number;
@@ -190,6 +193,9 @@ interface TaskRow {
   log_path: string;
 }
 
+/** In the map of known jobs: a job that never reached SLURM (see auditJobs). */
+const GHOST = 'never submitted';
+
 /** SLURM ends after which the task may run again: its node, not its code, failed. */
 const RETRYABLE_SCHEDULER_STATES = new Set(['NODE_FAIL', 'BOOT_FAIL', 'PREEMPTED']);
 /** lost: gone before it ever started; interrupted: stopped by the daemon's own shutdown. */
@@ -233,20 +239,27 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
     const last = mine.at(-1);
     const want = o.kind === 'fail' ? 'failed' : 'done';
     if (states.get(o.obs) !== want) v.push(`observation ${o.obs} (${o.kind}) is ${states.get(o.obs) ?? 'unknown'}, expected ${want}`);
-    if (o.kind === 'tempfail' && !(mine.length === 2 && mine[0]!.exit_code === 75 && mine[0]!.retryable === true)) {
+    // The attempts the code itself ended: a task the daemon stopped (interrupted) or lost
+    // before it started did not run the code to an end, and is not held against it.
+    const ran = mine.filter((t) => !RETRYABLE_TASK_STATES.has(t.state));
+    if (o.kind === 'tempfail' && !(ran.length === 2 && ran[0]!.exit_code === 75 && ran[0]!.retryable === true)) {
       v.push(`${o.obs}: exit 75 at the first attempt should be retried once: ${JSON.stringify(mine.map((t) => [t.state, t.exit_code, t.retryable]))}`);
     }
     if (o.kind !== 'fail') {
       if (mine.filter((t) => t.state === 'completed').length !== 1) v.push(`${o.obs}: ${mine.length} task(s), not exactly one completed`);
       continue;
     }
-    if (mine.length !== 1) v.push(`${o.obs}: its detection code failed for good (exit 3), yet it has ${mine.length} tasks: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`);
+    if (ran.length !== 1) v.push(`${o.obs}: its detection code failed for good (exit 3), yet it ran ${ran.length} times: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`);
     const logged = last ? await readFile(last.log_path, 'utf8').catch(() => '') : '';
     if (!last || last.exit_code !== 3 || !last.reason?.includes(o.obs) || !last.reason.includes(last.log_path) || !logged.includes('no usable frame')) {
       v.push(`${o.obs}: failing detection code not recorded with its exit code, reason and log: ${JSON.stringify(last ?? null)}`);
     } else c.failedObservations++;
   }
-  return new Map(jobs.map((j) => [j.name, j.scheduler_id ?? '']));
+  // A job a kill cut off between saving its token and sbatch never reached SLURM: its
+  // tasks end LOST and run again. auditSacct checks that SLURM indeed never ran it.
+  const ghosts = jobs.filter((j) => j.scheduler_id === null && tasks.filter((t) => t.job === j.id).every((t) => t.state === 'lost'));
+  c.ghostJobs += ghosts.length;
+  return new Map(jobs.map((j) => [j.name, ghosts.includes(j) ? GHOST : (j.scheduler_id ?? '')]));
 }
 
 /** sacct's time format: local time, no zone (the rig's slurmdbd runs on this machine). */
@@ -273,10 +286,15 @@ async function auditSacct(world: World, known: Map<string, string>, v: string[])
   }
   for (const [name, ids] of seen) {
     const mine = known.get(name);
+    if (mine === GHOST) continue; // reported below
     if (mine === undefined) v.push(`sacct: job ${name} (${[...ids].join(', ')}) is unknown to the jobs table`);
     else if (ids.size !== 1 || !ids.has(mine)) v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
   }
-  for (const [name, id] of known) if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
+  for (const [name, id] of known) {
+    if (id === GHOST) {
+      if (seen.has(name)) v.push(`sacct: job ${name} ran as ${[...seen.get(name)!].join(', ')}, yet the jobs table declared it LOST, never submitted`);
+    } else if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
+  }
 }
 
 export async function auditNight(world: World): Promise<Audit> {
@@ -288,6 +306,7 @@ export async function auditNight(world: World): Promise<Audit> {
     sbatch: 0,
     tasks: 0,
     retriedTasks: 0,
+    ghostJobs: 0,
     quarantinedJpeg: 0,
     rejectedCsv: 0,
     quarantinedRows: 0,
@@ -303,6 +322,36 @@ export async function auditNight(world: World): Promise<Audit> {
   }
   await auditSacct(world, known, v);
   return { counts: c, violations: v };
+}
+
+/** What the run stage's timeout cancelled: all of it, and what it cancelled before it could start during the drained window. */
+export interface DrainAudit {
+  cancelled: number;
+  inWindow: number;
+  violations: string[];
+}
+
+/** How long after the drained window a cancellation may be recorded: the stage's stop budget, and a poll. */
+const RECORD_MARGIN_MS = 20_000;
+
+/**
+ * The drained-node window must have outlasted a run stage timeout: the stage cancels the
+ * tasks that could not start, as interrupted (not failed), and their observations are
+ * processed later, exactly once (checked by auditNight).
+ */
+export async function auditDrain(world: World, drain: Outage | undefined): Promise<DrainAudit> {
+  const rows = await world.t.db.any<{ obs: string; state: string; finished_at: Date; reason: string }>(
+    `SELECT obs, state, finished_at, reason FROM job_tasks WHERE reason LIKE '%cancelled by nocturne at the stage timeout%'`,
+  );
+  const violations = rows.filter((r) => r.state !== 'interrupted').map((r) => `${r.obs}: cancelled at the stage timeout, yet ${r.state}: ${r.reason}`);
+  if (!drain) return { cancelled: rows.length, inWindow: 0, violations: [...violations, 'the drained-node window was not played'] };
+  const inWindow = rows.filter(
+    (r) => r.reason.includes('before it started') && r.finished_at >= drain.from && r.finished_at.getTime() <= drain.to.getTime() + RECORD_MARGIN_MS,
+  ).length;
+  if (inWindow === 0) {
+    violations.push(`the drained-node window (${((drain.to.getTime() - drain.from.getTime()) / 1000).toFixed(1)} s) outlasted no run stage timeout: no task was cancelled before it could start`);
+  }
+  return { cancelled: rows.length, inWindow, violations };
 }
 
 /** How far the night is, and whether nothing is left to do. */

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { setSlurmNode, startService, stopService } from '../helpers/rig.js';
 import type { Prng } from './prng.js';
 import type { Supervisor } from './supervisor.js';
-import type { NightPipeline } from './world.js';
+import { RUN_TIMEOUT_MS, type NightPipeline } from './world.js';
 
 type Service = 'vsftpd' | 'sshd' | 'postgres' | 'slurm-node';
 
@@ -48,7 +48,8 @@ export const MIN_KILLS = 20;
 export const MIN_KILLS_MID_STAGE = 10;
 
 /**
- * 20 to 24 kills, 4 outages and a reload, in a seeded order. A kill's delay counts from
+ * 20 to 24 kills, 4 outages (the drained node's longer than the run stage's timeout) and
+ * a reload, in a seeded order. A kill's delay counts from
  * the "ready" of the daemon it kills, long enough for the 2 s schedules to have started
  * stages. The outages and the reload come among the first dozen steps, well before the
  * night (about 100 s) can be over.
@@ -58,15 +59,18 @@ export function planFaults(prng: Prng): FaultStep[] {
     kind: 'kill',
     afterMs: Math.round(prng.between(1_500, 4_000)),
   }));
-  const outage = (service: Service, min: number, max: number): FaultStep => {
+  const outage = (service: Service, min: number, max: number, kill = true): FaultStep => {
     const downMs = Math.round(prng.between(min, max));
-    return { kind: 'outage', service, afterMs: Math.round(prng.between(500, 3_000)), downMs, killAtMs: prng.next() < 0.5 ? Math.round(downMs * prng.next()) : null };
+    const killAtMs = kill && prng.next() < 0.5 ? Math.round(downMs * prng.next()) : null;
+    return { kind: 'outage', service, afterMs: Math.round(prng.between(500, 3_000)), downMs, killAtMs };
   };
   const others = prng.shuffle<FaultStep>([
     outage('vsftpd', 2_000, 5_000),
     outage('sshd', 2_000, 5_000),
     outage('postgres', 1_000, 3_000),
-    outage('slurm-node', 3_000, 8_000),
+    // Longer than the run stage's timeout, so that a run times out while its tasks cannot
+    // start; no kill meanwhile, which would start the run's timeout anew.
+    outage('slurm-node', RUN_TIMEOUT_MS + 3_000, RUN_TIMEOUT_MS + 6_000, false),
     { kind: 'reload', afterMs: Math.round(prng.between(500, 2_000)) },
   ]);
   const steps = [...kills];

@@ -3,7 +3,7 @@
 // and PostgreSQL, while the daemon is killed with SIGKILL 20+ times, the servers go down
 // and come back, and bad input is mixed in. Nothing may be lost, doubled or unrecorded.
 import { describe, expect, it } from 'vitest';
-import { auditNight, nightProgress } from './audit.js';
+import { auditDrain, auditNight, nightProgress } from './audit.js';
 import { MIN_KILLS, MIN_KILLS_MID_STAGE, planFaults, playFaults, type ChaosReport } from './chaos.js';
 import { watchDeletions } from './deletion-watch.js';
 import { createPrng, faultSeed } from './prng.js';
@@ -97,17 +97,19 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       const stop = await supervisor.stop(world.graceMs);
       await watch.stop();
       const audit = await auditNight(world);
+      const drain = await auditDrain(world, chaos.outages.find((o) => o.service === 'slurm-node'));
       const violations = [
         ...(late ? [late] : []),
         ...(unready ? [unready] : []),
         ...daemonViolations(supervisor, chaos, stop, `pipelines/${reloaded.name}.yaml`),
         ...watch.violations,
         ...audit.violations,
+        ...drain.violations,
       ];
       const refusedStarts = supervisor.unexpected.filter((e) => refusedStart(e, chaos)).length;
       const { kills, killsMidStage } = supervisor;
       const deletions = { checked: watch.checked, left: watch.left };
-      console.log(formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, violations }));
+      console.log(formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, violations }));
       expect(violations).toEqual([]);
       passed = true;
     } finally {

@@ -1,4 +1,4 @@
-import type { Counts } from './audit.js';
+import type { Counts, DrainAudit } from './audit.js';
 import type { ChaosReport } from './chaos.js';
 
 export interface SummaryInput {
@@ -12,6 +12,7 @@ export interface SummaryInput {
   deletions: { checked: number; left: number };
   chaos: ChaosReport;
   counts: Counts;
+  drain: Omit<DrainAudit, 'violations'>;
   violations: readonly string[];
 }
 
@@ -29,7 +30,15 @@ export function formatSummary(s: SummaryInput): string {
     ['deletions checked', `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`],
     ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
     ['rows', `${c.rows} in the catalogue, each exactly once`],
-    ['jobs', `${c.sbatch} sbatch (job arrays), ${c.tasks} tasks, ${c.retriedTasks} retried`],
+    [
+      'jobs',
+      `${c.sbatch} sbatch (job arrays), ${c.tasks} tasks, ${c.retriedTasks} retried` +
+        (c.ghostJobs > 0 ? `; ${c.ghostJobs} job(s) cut off by a kill before sbatch, unknown to SLURM, their tasks LOST and run again` : ''),
+    ],
+    [
+      'stage timeouts',
+      `${s.drain.cancelled} task(s) cancelled at the run stage's timeout, ${s.drain.inWindow} of them before they could start on the drained node; all pending again, then processed once`,
+    ],
     [
       'quarantined items',
       `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg} truncated JPEG, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ${c.failedObservations} failed codes)`,

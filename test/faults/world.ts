@@ -66,6 +66,12 @@ export interface World {
 }
 
 const OBSERVATIONS_PER_PIPELINE = 200;
+/**
+ * The run stage's timeout: short, so that the drained-node window (chaos.ts) outlasts it
+ * and the stage cancels tasks that never started. A run that outlasts it otherwise also
+ * has its tasks cancelled: their observations are run again, still exactly once.
+ */
+export const RUN_TIMEOUT_MS = 15_000;
 const PROTOCOLS: RigProtocol[] = ['ftp', 'ftps', 'sftp'];
 const HEADER = 'obs,feature_id,x,label\n';
 const GRACE_MS = 3_000;
@@ -106,6 +112,7 @@ function pipelineYaml(p: Omit<NightPipeline, 'yaml' | 'file'>, dir: string, slur
     code: { name: p.name, version: '1.0' },
     run: {
       schedule: '*/2 * * * * *',
+      timeout: `${RUN_TIMEOUT_MS / 1000}s`,
       executor: 'slurm',
       command: [path.join(dir, 'detect.sh'), '{input}', '{obs}', '{outdir}', path.join(dir, 'quicklook.jpg')],
       inputs: { glob: path.join(dir, 'obs', p.name, '*.obs') },

@@ -9,7 +9,7 @@ import { metadataFiles, observationSet } from '../../examples/detect/hfc-shapes.
 export const HFC_CODES = {
   sdoss: { version: '1.06', obs: 'sdo' },
   'spoca-ar': { version: '3.01', obs: 'sdo' },
-  rabat3: { version: '2.03', obs: 'nda' },
+  rabat3: { version: '2.03', obs: 'win' },
 } as const;
 export type HfcCode = keyof typeof HFC_CODES;
 
@@ -30,7 +30,7 @@ export interface HfcSetsOptions {
 export interface GeneratedSet {
   /** File names without the role: what the loader groups by. */
   setKey: string;
-  /** Member files written, by role (init, feat, track). */
+  /** Member files written, by role (init, feat, track: SPoCA's tracker names its file spoca_...). */
   files: Partial<Record<'init' | 'feat' | 'track', string>>;
   observations: number;
   features: number;
@@ -50,7 +50,7 @@ export async function writeHfcSets(dir: string, options: HfcSetsOptions): Promis
   const start = Date.parse(`${options.start ?? '2014-02-21T00:00:45'}Z`);
   const cadence = (options.cadenceMinutes ?? 12) * 60_000;
   await mkdir(dir, { recursive: true });
-  const metadata = metadataFiles({ code: options.code, version });
+  const metadata = metadataFiles({ code: options.code, version, obs });
   for (const file of metadata) await writeFile(path.join(dir, file.name), file.text, file.encoding ?? 'utf8');
   const sets: GeneratedSet[] = [];
   for (let i = 0; i < options.sets; i++) {

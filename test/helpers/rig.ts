@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** Services that can be stopped and started individually. */
-export type RigService = 'postgres' | 'vsftpd' | 'sshd' | 'slurm';
+export type RigService = 'postgres' | 'vsftpd' | 'proftpd' | 'sshd' | 'slurm';
 
 export interface RigFtp {
   readonly host: string;
@@ -115,12 +115,8 @@ function readEnvFile(file: string): { vars: Map<string, string>; problem?: strin
   }
 }
 
-/**
- * The rig's coordinates, read from `$NOCTURNE_RIG_DIR/env`; a non-empty
- * variable in process.env takes precedence. Throws with a hint to run up.sh
- * if anything is missing.
- */
-export function rig(): Rig {
+/** Reads the rig's variables; a missing one throws with the hint to run up.sh. */
+function rigEnv(): { dir: string; get: (key: string) => string; int: (key: string) => number } {
   const dir = rigDir();
   const envFile = join(dir, 'env');
   const { vars, problem } = readEnvFile(envFile);
@@ -139,6 +135,35 @@ export function rig(): Rig {
     if (!Number.isInteger(n) || n < 0) throw new Error(`test rig: ${key}=${v} is not an integer: ${HINT}`);
     return n;
   };
+  return { dir, get, int };
+}
+
+/**
+ * The rig's proftpd (FTP and explicit FTPS with HASH/XSHA256, MLSD): the same user and
+ * home as vsftpd, on a port of its own. Separate from {@link rig} so that only the
+ * tests that use it fail when it is not up.
+ */
+export function rigProftpd(): RigFtp {
+  const { get, int } = rigEnv();
+  return Object.freeze({
+    host: get('NOCTURNE_TEST_PROFTPD_HOST'),
+    port: int('NOCTURNE_TEST_PROFTPD_PORT'),
+    user: get('NOCTURNE_TEST_PROFTPD_USER'),
+    password: get('NOCTURNE_TEST_PROFTPD_PASSWORD'),
+    root: get('NOCTURNE_TEST_PROFTPD_ROOT'),
+    ca: get('NOCTURNE_TEST_PROFTPD_CA'),
+    uid: int('NOCTURNE_TEST_FTP_UID'),
+    gid: int('NOCTURNE_TEST_FTP_GID'),
+  });
+}
+
+/**
+ * The rig's coordinates, read from `$NOCTURNE_RIG_DIR/env`; a non-empty
+ * variable in process.env takes precedence. Throws with a hint to run up.sh
+ * if anything is missing.
+ */
+export function rig(): Rig {
+  const { dir, get, int } = rigEnv();
   const fingerprint = get('NOCTURNE_TEST_SFTP_HOSTKEY_SHA256');
   if (!fingerprint.startsWith('SHA256:')) {
     throw new Error(`test rig: NOCTURNE_TEST_SFTP_HOSTKEY_SHA256=${fingerprint} is not a SHA256: fingerprint: ${HINT}`);

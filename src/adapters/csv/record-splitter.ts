@@ -6,15 +6,23 @@ import { firstInvalidUtf8 } from './utf8.js';
 export interface CsvDialect {
   delimiter: string;
   quote: string;
-  encoding: 'utf8' | 'latin1';
+  encoding: 'utf8' | 'latin1' | 'ascii';
+  /** Unquoted fields without the blanks around them (quoted ones are kept as written). */
+  trim?: boolean;
+  /**
+   * Refuse, per line, bytes that are not text in the encoding: Latin-1 C1 controls
+   * (0x80-0x9F) and UTF-8 sequences read as Latin-1; any byte over 0x7F in ASCII.
+   * Invalid UTF-8 is always refused.
+   */
+  checked?: boolean;
 }
 
 /** Receives records synchronously, in file order. Throwing from here stops the splitter. */
 export interface RecordSink {
   /** `line` is the physical line the record starts on (1 = header); `raw` is its text. */
   record(fields: string[], line: number, raw: string): void;
-  /** A record that cannot be read as fields; reading goes on after it. */
-  malformed(line: number, raw: string, reason: string): void;
+  /** A record that cannot be read as fields (`column`: 1-based character where, when known); reading goes on after it. */
+  malformed(line: number, raw: string, reason: string, column?: number): void;
 }
 
 /** A record (or a line without a newline) longer than this is taken for a broken file. */
@@ -86,20 +94,43 @@ export class CsvRecordSplitter {
   }
 
   #decode(bytes: Buffer): void {
-    if (this.#dialect.encoding === 'latin1') return this.#text(bytes.toString('latin1'));
+    const { encoding, checked } = this.#dialect;
+    if (encoding !== 'utf8') {
+      if (!checked || !bytes.some((b) => b > 0x7f)) return this.#text(bytes.toString('latin1'));
+      return this.#byLine(bytes, (line) => this.#notText(line));
+    }
     if (isUtf8(bytes)) return this.#text(bytes.toString('utf8'));
+    this.#byLine(bytes, (line) => (isUtf8(line) ? undefined : firstInvalidUtf8(line)));
+  }
+
+  /** Decodes line by line, a line with a byte `invalid` finds refused as a whole. */
+  #byLine(bytes: Buffer, invalid: (line: Buffer) => number | undefined | { at: number; reason: string }): void {
+    const latin1 = this.#dialect.encoding !== 'utf8';
     for (let start = 0; start < bytes.length; ) {
       const newline = bytes.indexOf(LF, start);
       const end = newline < 0 ? bytes.length : newline + 1;
       const line = bytes.subarray(start, end);
-      if (isUtf8(line)) this.#text(line.toString('utf8'));
-      else this.#invalidUtf8(line);
+      const bad = invalid(line);
+      if (bad === undefined) this.#text(line.toString(latin1 ? 'latin1' : 'utf8'));
+      else if (typeof bad === 'number') this.#invalid(line, bad, `invalid UTF-8: byte 0x${line[bad]?.toString(16).padStart(2, '0')} at byte ${bad + 1} of the line`);
+      else this.#invalid(line, bad.at, bad.reason);
       start = end;
     }
   }
 
+  /** Where a line of a Latin-1 or ASCII file holds a byte that is not text in it, and why. */
+  #notText(line: Buffer): { at: number; reason: string } | undefined {
+    const at = line.findIndex((b) => b > 0x7f);
+    if (at < 0) return undefined;
+    const byte = `byte 0x${line[at]!.toString(16)}`;
+    if (this.#dialect.encoding === 'ascii') return { at, reason: `${byte} is not ASCII (declare the encoding the code writes: utf8 or latin1)` };
+    if (isUtf8(line)) return { at, reason: `${byte} starts a UTF-8 character (${JSON.stringify(line.subarray(at).toString('utf8')[0])}): the file is UTF-8, not Latin-1 (declare encoding utf8)` };
+    const c1 = line.findIndex((b) => b >= 0x80 && b <= 0x9f);
+    return c1 < 0 ? undefined : { at: c1, reason: `byte 0x${line[c1]!.toString(16)} is a control character in Latin-1, not text (is the file in another encoding?)` };
+  }
+
   #text(text: string): void {
-    const { delimiter, quote } = this.#dialect;
+    const { delimiter, quote, trim } = this.#dialect;
     const sink = this.#sink;
     for (let start = 0, n = text.length; start < n; ) {
       const newline = text.indexOf('\n', start);
@@ -111,7 +142,7 @@ export class CsvRecordSplitter {
       else if (line.indexOf(quote) >= 0) this.#openQuoted(line);
       else {
         const record = line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
-        if (record.length > 0) sink.record(record.split(delimiter), this.#line, record);
+        if (record.length > 0) sink.record(trim ? record.split(delimiter).map((f) => f.trim()) : record.split(delimiter), this.#line, record);
       }
     }
   }
@@ -144,6 +175,7 @@ export class CsvRecordSplitter {
         quote: this.#dialect.quote,
         escape: this.#dialect.quote,
         relax_column_count: true,
+        trim: this.#dialect.trim ?? false,
       }) as string[][];
     } catch (err) {
       this.#sink.malformed(line, record, quotingProblem(err));
@@ -154,15 +186,15 @@ export class CsvRecordSplitter {
     else this.#sink.record(fields, line, record);
   }
 
-  #invalidUtf8(bytes: Buffer): void {
+  /** A line refused for a byte at `offset`: located at its character column (the text before it decodes). */
+  #invalid(bytes: Buffer, offset: number, reason: string): void {
     this.#line++;
-    const offset = firstInvalidUtf8(bytes);
-    const reason = `invalid UTF-8: byte 0x${bytes[offset]?.toString(16).padStart(2, '0')} at byte ${offset + 1} of the line`;
+    const column = bytes.subarray(0, offset).toString(this.#dialect.encoding === 'utf8' ? 'utf8' : 'latin1').length + 1;
     const raw = bytes.toString('utf8').replace(/\r?\n$/, '');
     const open = this.#quoted;
     this.#quoted = null;
     if (open) this.#sink.malformed(open.line, `${open.text}\n${raw}`, `${reason} (inside a quoted field)`);
-    else this.#sink.malformed(this.#line, raw, reason);
+    else this.#sink.malformed(this.#line, raw, reason, column);
   }
 
   #fail(line: number, reason: string): never {

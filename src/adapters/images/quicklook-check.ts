@@ -1,7 +1,15 @@
 import sharp from 'sharp';
+import { minimumDataBytes, readJpegFrame } from './jpeg-frame.js';
 
-/** What a quicklook must be; dimensions only when the pipeline configures them. */
+/** What a quicklook must be. */
 export interface QuicklookExpectation {
+  /** Largest width × height accepted, read from the header before anything is decoded. */
+  maxPixels: number;
+  /**
+   * Decode the image data too (to notice a truncated or inflated JPEG, whose header looks
+   * fine) and compare the dimensions; false: the header alone (format, pixel limit).
+   */
+  decode: boolean;
   width?: number | undefined;
   height?: number | undefined;
 }
@@ -12,23 +20,45 @@ export type QuicklookVerdict =
   | { ok: false; reason: string };
 
 /**
- * Decodes a quicklook completely, the only way to notice a truncated JPEG (its header
- * alone looks fine), and checks its format and, when configured, its dimensions.
+ * Checks a quicklook with bounded memory. The header gives format and dimensions; a JPEG
+ * claiming more than `maxPixels` is refused without being decoded (a 265-byte file can
+ * claim 16000 × 16000 px, 768 MB decoded), and so is one whose data is too short to
+ * fill what its header claims (libjpeg would fill the rest with grey). The data is then
+ * decoded at 1/8 scale (JPEG shrink-on-load: every coefficient is still read, one pixel
+ * per 8 × 8 block is made), failing on libjpeg's warnings about corrupt data.
  */
-export async function checkQuicklook(file: string, expected: QuicklookExpectation = {}): Promise<QuicklookVerdict> {
+export async function checkQuicklook(file: string, expected: QuicklookExpectation): Promise<QuicklookVerdict> {
   try {
-    const image = sharp(file, { failOn: 'truncated' });
-    const meta = await image.metadata();
+    const meta = await sharp(file, { limitInputPixels: false }).metadata();
     if (meta.format !== 'jpeg') return { ok: false, reason: `not a JPEG (the content is ${meta.format})` };
-    const { info } = await image.raw().toBuffer({ resolveWithObject: true });
+    const { width, height } = meta;
+    const claimed = `${width} × ${height} px`;
+    if (width * height > expected.maxPixels) {
+      return { ok: false, reason: `header claims ${claimed}, more than quicklooks.maxPixels (${expected.maxPixels}): not decoded` };
+    }
+    if (!expected.decode) return { ok: true, width, height };
+    const frame = await readJpegFrame(file);
+    const needed = frame === null || frame.arithmetic ? 0 : minimumDataBytes(frame.width, frame.height);
+    if (frame !== null && frame.dataBytes < needed) {
+      return {
+        ok: false,
+        reason: `image data shorter than its header claims: ${frame.dataBytes} bytes for ${claimed}, which need at least ${needed}: not decoded`,
+      };
+    }
     const wrong = [
-      expected.width !== undefined && info.width !== expected.width ? `width ${info.width} px, expected ${expected.width}` : '',
-      expected.height !== undefined && info.height !== expected.height ? `height ${info.height} px, expected ${expected.height}` : '',
+      expected.width !== undefined && width !== expected.width ? `width ${width} px, expected ${expected.width}` : '',
+      expected.height !== undefined && height !== expected.height ? `height ${height} px, expected ${expected.height}` : '',
     ].filter((s) => s !== '');
     if (wrong.length > 0) return { ok: false, reason: `wrong dimensions: ${wrong.join(', ')}` };
-    return { ok: true, width: info.width, height: info.height };
+    await sharp(file, { failOn: 'warning', limitInputPixels: expected.maxPixels })
+      .resize({ width: Math.ceil(width / 8), height: Math.ceil(height / 8), fit: 'fill', fastShrinkOnLoad: true })
+      .raw()
+      .toBuffer();
+    return { ok: true, width, height };
   } catch (err) {
-    // sharp reports undecodable content by throwing; that is the verdict, not a failure.
+    // sharp reports unreadable content by throwing; that is the verdict, not a failure.
+    // (libvips keeps one error buffer for all threads: with decodes in parallel, the text
+    // may carry another file's words too; the verdict does not depend on it.)
     return { ok: false, reason: `cannot be decoded: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

@@ -21,12 +21,19 @@ export function sha256CommandFrom(features: ReadonlyMap<string, string>): FtpHas
 }
 
 /**
- * The hex digest in a 213 reply: "213 SHA-256 0-1234 <hex> <name>" for HASH,
- * "213 <hex>" for XSHA256. Null when the reply does not carry a SHA-256.
+ * The hex digest in the final line of a reply (basic-ftp joins the lines of a multi-line
+ * reply with "\n"). HASH: "213 SHA-256 0-1234 <hex> <name>", after "213-Computing
+ * SHA-256 digest" on ProFTPD. XSHA256: "213 <hex>", or on ProFTPD "250 <HEX>" after
+ * "250-Computing SHA256 digest". Null when the reply does not carry a SHA-256.
  */
 export function parseSha256Reply(command: FtpHashCommand, message: string): string | null {
-  const words = message.trim().split(/\s+/);
-  if (words[0] !== '213') return null;
-  const candidate = command.kind === 'HASH' ? (words[1]?.toUpperCase() === 'SHA-256' ? words[3] : undefined) : words[1];
+  const last = message.trim().split(/\r?\n/).at(-1) ?? '';
+  const [code, ...words] = last.trim().split(/\s+/);
+  let candidate: string | undefined;
+  if (command.kind === 'HASH') {
+    if (code === '213' && words[0]?.toUpperCase() === 'SHA-256') candidate = words[2];
+  } else if (code === '213' || code === '250') {
+    candidate = words[0];
+  }
   return candidate !== undefined && /^[0-9a-fA-F]{64}$/.test(candidate) ? candidate.toLowerCase() : null;
 }

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { Client, FTPError, type FileInfo } from 'basic-ftp';
+import { FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
 import { durationMs } from '../../config/durations.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { TargetConfig } from '../../config/schema.js';
+import { FtpClient } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
@@ -39,7 +40,7 @@ export class FtpStore implements RemoteStore {
     const timeoutMs = durationMs(config.timeout);
     const password = await resolveSecret(config.password);
     const ca = config.type === 'ftps' && config.ca !== undefined ? await readCa(this.name, config.ca) : undefined;
-    const client = new Client(timeoutMs);
+    const client = new FtpClient(timeoutMs);
     const guard = new SessionGuard({ target: this.name, timeoutMs, signal, destroy: () => client.close() });
     await guard.run('connect', `${config.host}:${config.port}`, () =>
       client.access({
@@ -69,7 +70,7 @@ const NOT_FOUND = 550;
 
 class FtpSession implements RemoteSession {
   readonly serverHashes: readonly string[];
-  readonly #client: Client;
+  readonly #client: FtpClient;
   readonly #guard: SessionGuard;
   readonly #home: string;
   readonly #hash: FtpHashCommand | null;
@@ -77,7 +78,7 @@ class FtpSession implements RemoteSession {
   readonly #mdtm: boolean;
   #hashSelected = false;
 
-  constructor(client: Client, guard: SessionGuard, home: string, hash: FtpHashCommand | null, mdtm: boolean) {
+  constructor(client: FtpClient, guard: SessionGuard, home: string, hash: FtpHashCommand | null, mdtm: boolean) {
     this.#client = client;
     this.#guard = guard;
     this.#home = home;
@@ -104,13 +105,31 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string): Promise<void> {
     const abs = this.#abs(remotePath);
     await this.#guard.run('put', abs, async (touch) => {
+      this.#client.forgetLateReply();
       this.#client.trackProgress(() => touch());
       try {
         await this.#client.uploadFrom(localPath, abs);
+      } catch (err) {
+        throw await this.#failedStore(err, abs);
       } finally {
         this.#client.trackProgress();
       }
     });
+  }
+
+  /**
+   * Why a STOR failed, in the server's words when it gave any (its reply may follow the
+   * broken data connection), after removing what the failed upload left at `abs`: a
+   * partial file is never of use, and on a full disk it holds the space others need.
+   */
+  async #failedStore(err: unknown, abs: string): Promise<unknown> {
+    const reply = err instanceof FTPError ? null : await this.#client.finalReply();
+    const failure = reply !== null && reply.code >= 400 ? new FTPError(reply) : err;
+    if (this.#client.closed) return failure;
+    await this.#removeFile(abs).catch((why: unknown) => {
+      if (failure instanceof Error) failure.message += ` (the partial file is left: ${why instanceof Error ? why.message : String(why)})`;
+    });
+    return failure;
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -125,13 +144,15 @@ class FtpSession implements RemoteSession {
 
   async remove(remotePath: string): Promise<void> {
     const abs = this.#abs(remotePath);
-    await this.#guard.run('remove', abs, async () => {
-      const removed = await this.#client.remove(abs).catch(nullIfMissing);
-      // 550 also means "permission denied": only a file that is really gone is fine.
-      if (removed === null && (await this.#client.size(abs).catch(nullIfMissing)) !== null) {
-        throw new Error(`the server refused to delete ${abs}`);
-      }
-    });
+    await this.#guard.run('remove', abs, () => this.#removeFile(abs));
+  }
+
+  async #removeFile(abs: string): Promise<void> {
+    const removed = await this.#client.remove(abs).catch(nullIfMissing);
+    // 550 also means "permission denied": only a file that is really gone is fine.
+    if (removed === null && (await this.#client.size(abs).catch(nullIfMissing)) !== null) {
+      throw new Error(`the server refused to delete ${abs}`);
+    }
   }
 
   async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {

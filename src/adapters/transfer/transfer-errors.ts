@@ -29,6 +29,10 @@ const TRANSIENT_CODES = new Set([
 const TRANSIENT_TEXT =
   /closed|FIN packet|None of the available transfer strategies|Timeout|timed out|No response from server|Unexpected (end|close)|not connected|socket hang up/i;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/;
+// RFC 959: 452 insufficient storage space in system; 552 exceeded storage allocation.
+const STORAGE_FULL = new Set([452, 552]);
+
+type TransferErrorCode = 'TRANSFER_FAILED' | 'TRANSFER_AUTH_FAILED' | 'TRANSFER_HOSTKEY_MISMATCH' | 'TRANSFER_STORAGE_FULL';
 
 /**
  * Translates what basic-ftp, ssh2(-sftp-client) or node:fs threw into a NocturneError
@@ -39,7 +43,7 @@ export function transferError(err: unknown, place: TransferPlace): NocturneError
   if (err instanceof NocturneError) return err;
   const where = `target "${place.target}": ${place.op}${place.path === undefined ? '' : ` ${place.path}`}`;
   const text = err instanceof Error ? err.message : String(err);
-  const make = (code: 'TRANSFER_FAILED' | 'TRANSFER_AUTH_FAILED' | 'TRANSFER_HOSTKEY_MISMATCH', why: string, retryable: boolean) =>
+  const make = (code: TransferErrorCode, why: string, retryable: boolean) =>
     new NocturneError(code, `${where}: ${why}`, { retryable, cause: err });
 
   if (err instanceof FTPError) {
@@ -47,7 +51,11 @@ export function transferError(err: unknown, place: TransferPlace): NocturneError
     const reply = text.trim().startsWith(String(err.code)) ? text.trim() : `${err.code} ${text.trim()}`;
     if (err.code === 530) return make('TRANSFER_AUTH_FAILED', `login refused (${reply}): check user and password`, false);
     // 4xx: transient negative completion (RFC 959); 5xx: permanent for this request.
-    return make('TRANSFER_FAILED', `server replied ${reply}`, err.code >= 400 && err.code < 500);
+    const transient = err.code >= 400 && err.code < 500;
+    if (STORAGE_FULL.has(err.code)) {
+      return make('TRANSFER_STORAGE_FULL', `storage full on the server (${reply}): free space on the target`, transient);
+    }
+    return make('TRANSFER_FAILED', `server replied ${reply}`, transient);
   }
   const code = errorCode(err);
   const level = err instanceof Error ? (err as { level?: unknown }).level : undefined;

@@ -21,7 +21,7 @@ export function formatHistory(runs: RunRow[]): string {
     r.trigger,
     r.state,
     r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
-    r.error ? oneLine(r.error) : Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    r.error ? oneLine(r.id, r.error) : Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
   ]);
   const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -30,10 +30,11 @@ export function formatHistory(runs: RunRow[]): string {
 }
 
 /**
- * An error of several lines (a run's failed tasks, one per line) kept on its run's row:
- * the lines joined by " | ", or by a space after a line ending in ":".
+ * A run's error on its row: its first line, which counts what failed and names the first
+ * failure (see stages/run/outcomes.ts); the other lines, one failure each, are for
+ * `nocturne logs <run>`.
  */
-function oneLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.reduce((joined, line) => (joined === '' ? line : `${joined}${joined.endsWith(':') ? ' ' : ' | '}${line}`), '');
+function oneLine(run: number, text: string): string {
+  const [first = '', ...rest] = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return rest.length === 0 ? first : `${first} (${rest.length} more line${rest.length === 1 ? '' : 's'}: nocturne logs ${run})`;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { toRunRowOrNull, type RunRow } from '../../runs/runs.js';
+import { explainWait } from '../../executors/states.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
 import { EXIT } from '../exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
@@ -20,6 +21,10 @@ interface TaskLog {
   reason: string | null;
   log_path: string | null;
   log_tail: string | null;
+  started_at: Date | null;
+  wait_reason: string | null;
+  waiting_since: Date | null;
+  left_files: string[] | null;
 }
 
 /** How much of a log file is read from its end: enough for the last lines, never the whole file. */
@@ -31,17 +36,22 @@ export async function logsCommand(runArg: string, options: LogsOptions): Promise
   if (!Number.isSafeInteger(id) || id < 1) throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
   const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
   const config = await loadOrExit(options);
-  const { run, tasks } = await withDb(config, async (db) => ({
-    run: await db.oneOrNone('SELECT * FROM runs WHERE id = $1', [id], toRunRowOrNull),
-    tasks: await taskLogs(db, id),
-  }));
-  if (!run) throw new CliExit(EXIT.failure, `no run ${id} in the history (see nocturne history)`);
+  const text = await withDb(config, (db) => runLogs(db, id, lines));
+  if (text === null) throw new CliExit(EXIT.failure, `no run ${id} in the history (see nocturne history)`);
+  process.stdout.write(text);
+}
+
+/** What `nocturne logs <run>` prints, or null when there is no such run. */
+export async function runLogs(db: Db, id: number, lines: number): Promise<string | null> {
+  const run = await db.oneOrNone('SELECT * FROM runs WHERE id = $1', [id], toRunRowOrNull);
+  if (!run) return null;
+  const tasks = await taskLogs(db, id);
   const out: string[] = [formatRun(run)];
   if (tasks.length === 0) {
     out.push(run.stage === 'run' ? 'no job was recorded for this run' : `no job logs: the ${run.stage} stage runs no jobs`);
   }
   for (const task of tasks) out.push('', ...(await formatTask(task, lines)));
-  process.stdout.write(`${out.join('\n')}\n`);
+  return `${out.join('\n')}\n`;
 }
 
 export function formatRun(run: RunRow): string {
@@ -65,7 +75,7 @@ async function taskLogs(db: Db, runId: number): Promise<TaskLog[]> {
   if (!present) return [];
   return db.any<TaskLog>(
     `SELECT j.name AS job_name, j.scheduler_id, j.executor, t.task_index, t.obs, t.state, t.exit_code, t.reason,
-            t.log_path, t.log_tail
+            t.log_path, t.log_tail, t.started_at, t.wait_reason, t.waiting_since, t.left_files
        FROM jobs j LEFT JOIN job_tasks t ON t.job = j.id
       WHERE j.run_id = $1 ORDER BY j.id, t.task_index`,
     [runId],
@@ -74,18 +84,30 @@ async function taskLogs(db: Db, runId: number): Promise<TaskLog[]> {
 
 async function formatTask(task: TaskLog, lines: number): Promise<string[]> {
   const id = task.scheduler_id ? `${task.executor} job ${task.scheduler_id}` : `${task.executor} job (not submitted)`;
+  const waiting = task.wait_reason
+    ? `, waiting since ${task.waiting_since?.toISOString() ?? '?'}: ${explainWait(task.wait_reason)}`
+    : '';
   const head = `== ${task.job_name} (${id})${task.task_index === null ? '' : ` task ${task.task_index}`}` +
-    `${task.obs ? `, observation ${task.obs}` : ''}: ${task.state ?? 'no task'}` +
+    `${task.obs ? `, observation ${task.obs}` : ''}: ${task.state ?? 'no task'}${waiting}` +
     `${task.exit_code === null ? '' : `, exit ${task.exit_code}`}${task.reason ? `, ${task.reason}` : ''}`;
-  if (!task.log_path) return [head];
-  let why = 'ENOENT';
+  const left = task.left_files?.length ? [`-- files it wrote and did not publish (kept): ${task.left_files.join(', ')}`] : [];
+  if (!task.log_path) return [head, ...left];
+  let tail: string | null;
   try {
-    const tail = await readLogTail(task.log_path, lines, TAIL_BYTES);
-    if (tail !== null) return [head, `-- ${task.log_path} (last ${lines} lines)`, tail];
+    tail = await readLogTail(task.log_path, lines, TAIL_BYTES);
   } catch (err) {
     // Another host's log directory, or permissions: the database may still hold the end.
-    why = (err as NodeJS.ErrnoException).code ?? String(err);
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    return [head, ...left, `-- ${task.log_path}: not readable here (${why})`, ...saved(task)];
   }
-  const saved = task.log_tail ? ['-- last lines saved when the task ended:', task.log_tail] : [];
-  return [head, `-- ${task.log_path}: not readable here (${why})`, ...saved];
+  if (tail !== null) return [head, ...left, `-- ${task.log_path} (last ${lines} lines)`, tail];
+  // No log: a task that never started has none (no start seen, no exit code); one that ran wrote it on another host.
+  if (task.started_at === null && task.exit_code === null) {
+    return [head, ...left, task.state === 'pending' ? '-- no log yet: the task has not started' : '-- no log: the task never started'];
+  }
+  return [head, ...left, `-- ${task.log_path}: not readable here (ENOENT)`, ...saved(task)];
+}
+
+function saved(task: TaskLog): string[] {
+  return task.log_tail ? ['-- last lines saved when the task ended:', task.log_tail] : [];
 }

@@ -37,6 +37,7 @@ export async function reloadCommand(options: ReloadOptions): Promise<void> {
     .map((k) => `${k} ${result[k].join(', ')}`);
   process.stdout.write(`configuration reloaded${changes.length > 0 ? `: ${changes.join('; ')}` : ' (no schedule changes)'}\n`);
   for (const note of result.restartNeeded) process.stdout.write(`note: ${note}\n`);
+  if (result.warnings?.length) process.stderr.write(`${formatIssues(result.warnings)}\n`);
 }
 
 /**

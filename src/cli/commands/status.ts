@@ -1,6 +1,6 @@
 import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
 import { KIND_TITLES } from '../../alerts/kinds.js';
-import { stageStatuses, type RunBrief, type StageStatus } from '../../daemon/status-report.js';
+import { stageStatuses, type RunBrief, type StageStatus, type WaitingTasks } from '../../daemon/status-report.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface StatusOptions extends CliOptions {
@@ -29,7 +29,7 @@ export function formatStatus(statuses: StageStatus[], incidents: IncidentListing
     `${s.pipeline}/${s.stage}`,
     s.onThisHost ? 'yes' : 'no',
     minute(s.next),
-    s.running ? `running on ${s.running.host} (run ${s.running.id})` : 'idle',
+    s.running ? `running on ${s.running.host} (run ${s.running.id})` : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
     s.last ? runText(s.last) : 'never ran',
     minute(s.lastSuccessAt),
     s.pendingError
@@ -44,8 +44,25 @@ export function formatStatus(statuses: StageStatus[], incidents: IncidentListing
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const problems = statuses
-    .filter((s) => s.last && s.last.state !== 'succeeded' && s.last.detail)
-    .map((s) => `${s.pipeline}/${s.stage}: ${runText(s.last!)}: ${s.last!.detail}`);
+  const problems = statuses.flatMap((s) => {
+    const key = `${s.pipeline}/${s.stage}`;
+    return [
+      ...(s.last && s.last.state !== 'succeeded' && s.last.detail ? [`${key}: ${runText(s.last)}: ${firstLine(s.last.detail)}`] : []),
+      ...(s.stale
+        ? [`${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`]
+        : []),
+      ...(s.waiting ?? []).map((w) => `${key}: ${waitText(w)}`),
+      ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
+    ];
+  });
   return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : []), ...told].join('\n') + '\n';
+}
+
+const firstLine = (text: string) => text.split('\n')[0] ?? '';
+
+/** "2 tasks waiting since 2026-11-24 02:03Z: JobHeldAdmin: held by ... (job noc-sdoss-ab12, SLURM 123; observations a, b)" */
+function waitText(w: WaitingTasks): string {
+  const jobs = w.jobs.map((j) => `job ${j.name}${j.schedulerId ? `, SLURM ${j.schedulerId}` : ''}`).join('; ');
+  const obs = `${w.tasks === 1 ? 'observation' : 'observations'} ${w.obs.join(', ')}${w.tasks > w.obs.length ? ', ...' : ''}`;
+  return `${w.tasks} task${w.tasks === 1 ? '' : 's'} waiting since ${minute(w.since)}: ${w.explained} (${jobs}; ${obs})`;
 }

@@ -81,6 +81,11 @@ export class LocalExecutor implements Executor {
     );
   }
 
+  /** Local tasks are not measured. */
+  async peakMemory(): Promise<number | null> {
+    return null;
+  }
+
   /** Wakes early when a child exits, so a local run ends as soon as its last task does. */
   async idle(ms: number, signal: AbortSignal): Promise<void> {
     const woken = new Promise<void>((resolve) => (this.#wake = resolve));

@@ -11,6 +11,8 @@ export interface SchedulerRow {
   reason: string | null;
   exitCode: number | null;
   signal: number | null;
+  /** `CANCELLED by 1234` (sacct): the uid that cancelled the job. */
+  cancelledBy: number | null;
 }
 
 /** `sbatch --parsable` prints `ID` or `ID;cluster`. */
@@ -22,9 +24,15 @@ export function parseSbatchOutput(stdout: string): string {
   return id;
 }
 
-/** `CANCELLED by 0` → `CANCELLED`; sacct appends who cancelled. */
+/** `CANCELLED by 0` → `CANCELLED`; sacct appends who cancelled (see cancelledBy). */
 export function normaliseState(state: string): string {
   return (state.trim().split(/\s+/)[0] ?? '').toUpperCase();
+}
+
+/** `CANCELLED by 0` → 0: the uid sacct names as the one who cancelled. */
+export function cancelledBy(state: string): number | null {
+  const m = /\bby\s+(\d+)\s*$/.exec(state.trim());
+  return m ? Number(m[1]) : null;
 }
 
 /** Array task ids as SLURM prints them: `7`, `2-5`, `0-9%2`, `1,3,5-7`, `0-10:2`. */
@@ -78,9 +86,30 @@ export function parseSacct(stdout: string): SchedulerRow[] {
     const [jobId, , name, state, exit, reason] = line.split('|');
     const id = parseJobId(jobId ?? '');
     if (!id || name === undefined || state === undefined) continue;
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(reason), ...exitPair(exit) });
+    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(reason), ...exitPair(exit), cancelledBy: cancelledBy(state) });
   }
   return rows;
+}
+
+/** The columns asked of sacct for a task's steps, to learn its memory use. */
+export const SACCT_MEMORY_FIELDS = 'JobID,MaxRSS';
+
+/** `1234K`, `56M`, `2G` (sacct MaxRSS, binary units) → bytes; empty → null. */
+export function parseMemory(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([KMGTP]?)$/i.exec(text.trim());
+  if (!m) return null;
+  const power = ' KMGTP'.indexOf((m[2] ?? '').toUpperCase() || ' ');
+  return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+/** The largest MaxRSS of a task's steps (`sacct -j ID --parsable2 --noheader -o JobID,MaxRSS`). */
+export function parsePeakMemory(stdout: string): number | null {
+  let peak: number | null = null;
+  for (const line of lines(stdout)) {
+    const bytes = parseMemory(line.split('|')[1] ?? '');
+    if (bytes !== null && (peak === null || bytes > peak)) peak = bytes;
+  }
+  return peak;
 }
 
 /** The squeue -O format: fields separated by "|", never padded. */
@@ -103,6 +132,7 @@ export function parseSqueue(stdout: string): SchedulerRow[] {
       reason: reasonOf(reason),
       exitCode: known ? (wait >> 8) & 0xff : null,
       signal: known && (wait & 0x7f) !== 0 ? wait & 0x7f : null,
+      cancelledBy: null,
     });
   }
   return rows;
@@ -123,7 +153,7 @@ export function parseScontrol(stdout: string): SchedulerRow[] {
       arrayId !== undefined && taskIds !== undefined
         ? { schedulerId: arrayId, indices: expandIndices(taskIds) }
         : { schedulerId: jobId, indices: null };
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(field('Reason')), ...exitPair(field('ExitCode')) });
+    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(field('Reason')), ...exitPair(field('ExitCode')), cancelledBy: null });
   }
   return rows;
 }

@@ -6,11 +6,13 @@ import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from
 import { mergeStatuses } from './merge.js';
 import {
   isAccountingDisabled,
+  parsePeakMemory,
   parseSacct,
   parseSbatchOutput,
   parseScontrol,
   parseSqueue,
   SACCT_FIELDS,
+  SACCT_MEMORY_FIELDS,
   SQUEUE_FORMAT,
   type SchedulerRow,
 } from './parse.js';
@@ -39,6 +41,8 @@ export interface SlurmExecutorOptions {
 const AMBIGUOUS_SUBMIT = /Socket timed out|Zero Bytes were transmitted|Unexpected message received/i;
 // The controller was never reached: no job, but trying later may work.
 const UNREACHABLE = /Unable to contact slurm controller|Connection refused|Slurm temporarily unable/i;
+// scancel of a job that has ended by itself meanwhile: nothing left to cancel.
+const ALREADY_ENDED = /already completing or completed|Invalid job id specified/i;
 
 // sacct selects by time window; start it well before the oldest job was recorded, so
 // clock skew between this host and slurmdbd cannot hide a job.
@@ -57,6 +61,8 @@ export class SlurmExecutor implements Executor {
   readonly #cmd: SlurmCommands;
   readonly #submitEnv: NodeJS.ProcessEnv;
   #accounting = true;
+  /** What the last poll could not reach, so that an outage is logged when it begins and when it ends. */
+  readonly #down = { controller: false, accounting: false };
 
   constructor(options: SlurmExecutorOptions) {
     this.#runner = options.runner;
@@ -70,36 +76,39 @@ export class SlurmExecutor implements Executor {
     return [this.#cmd.sbatch, ...sbatchArgs(job)];
   }
 
-  async submit(job: JobSpec): Promise<string> {
+  async submit(job: JobSpec, signal?: AbortSignal): Promise<string> {
     const args = sbatchArgs(job);
     let result: ProcessResult;
     try {
-      result = await this.#runner.run(this.#cmd.sbatch, args, { env: this.#submitEnv });
+      result = await this.#runner.run(this.#cmd.sbatch, args, { env: this.#submitEnv, ...(signal ? { signal } : {}) });
     } catch (err) {
-      // Killed at our deadline: slurmctld may have queued the job all the same.
+      // Killed at our deadline or by a stop: slurmctld may have queued the job all the same.
       const error = coerceError(err, 'SLURM_SUBMIT_FAILED');
       throw new NocturneError('SLURM_SUBMIT_FAILED', `sbatch of job ${job.name}: ${error.message}`, {
         retryable: true,
         cause: err,
-        details: { maybeSubmitted: error.code === 'TIMEOUT' },
+        details: { maybeSubmitted: error.code === 'TIMEOUT' || error.code === 'ABORTED' },
       });
     }
     if (result.code === 0) return parseSbatchOutput(result.stdout);
     // A non-zero exit means no job, except when the answer got lost on the way back.
     const maybeSubmitted = AMBIGUOUS_SUBMIT.test(result.stderr);
-    throw new NocturneError('SLURM_SUBMIT_FAILED', `sbatch of job ${job.name} failed: ${describeFailure(result)}`, {
-      retryable: maybeSubmitted || UNREACHABLE.test(result.stderr),
-      details: { maybeSubmitted, argv: [this.#cmd.sbatch, ...args] },
+    const unreachable = !maybeSubmitted && UNREACHABLE.test(result.stderr);
+    const what = unreachable ? 'SLURM controller unreachable' : 'refused by sbatch';
+    throw new NocturneError('SLURM_SUBMIT_FAILED', `job ${job.name} not submitted: ${what} (${describeFailure(result)})`, {
+      retryable: maybeSubmitted || unreachable,
+      details: { maybeSubmitted, unreachable, argv: [this.#cmd.sbatch, ...args] },
     });
   }
 
-  async poll(jobs: readonly TrackedJob[]): Promise<PollResult> {
+  async poll(jobs: readonly TrackedJob[], signal?: AbortSignal): Promise<PollResult> {
     if (jobs.length === 0) return { statuses: [], complete: true };
     const names = jobs.map((j) => j.name).join(',');
     const since = new Date(Math.min(...jobs.map((j) => j.createdAt.getTime())) - STARTTIME_MARGIN_MS);
-    const [live, accounting] = await Promise.allSettled([this.#squeue(names), this.#accountingRows(names, since)]);
-    for (const r of [live, accounting]) {
-      if (r.status === 'rejected') this.#logger.warn({ err: r.reason }, 'slurm poll query failed');
+    const [live, accounting] = await Promise.allSettled([this.#squeue(names, signal), this.#accountingRows(names, since, signal)]);
+    if (!signal?.aborted) {
+      this.#outage('controller', live, 'SLURM controller unreachable, waiting for it', 'SLURM controller reachable again');
+      this.#outage('accounting', accounting, 'accounting unavailable, following with squeue', 'accounting available again, following with sacct');
     }
     const statuses = mergeStatuses(
       jobs,
@@ -109,13 +118,38 @@ export class SlurmExecutor implements Executor {
     return { statuses, complete: live.status === 'fulfilled' && accounting.status === 'fulfilled' };
   }
 
-  async cancel(tasks: readonly TaskRef[]): Promise<void> {
+  /** Logs an outage of `what` once when it begins and once when it ends, not at every poll. */
+  #outage(what: 'controller' | 'accounting', result: PromiseSettledResult<unknown>, begins: string, ends: string): void {
+    const down = result.status === 'rejected';
+    if (down === this.#down[what]) return;
+    this.#down[what] = down;
+    if (down) this.#logger.warn({ err: coerceError(result.reason) }, begins);
+    else this.#logger.info(ends);
+  }
+
+  async cancel(tasks: readonly TaskRef[], signal?: AbortSignal): Promise<void> {
     const ids = tasks.flatMap(({ job, index }) =>
       job.schedulerId === null ? [] : [job.isArray ? `${job.schedulerId}_${index}` : job.schedulerId],
     );
     const unconfirmed = [...new Set(tasks.filter((t) => t.job.schedulerId === null).map((t) => t.job.name))];
-    if (ids.length > 0) await this.#check(this.#cmd.scancel, [...new Set(ids)]);
-    if (unconfirmed.length > 0) await this.#check(this.#cmd.scancel, [`--name=${unconfirmed.join(',')}`]);
+    if (ids.length > 0) await this.#scancel([...new Set(ids)], signal);
+    if (unconfirmed.length > 0) await this.#scancel([`--name=${unconfirmed.join(',')}`], signal);
+  }
+
+  async #scancel(args: string[], signal?: AbortSignal): Promise<void> {
+    const result = await this.#runner.run(this.#cmd.scancel, args, signal ? { signal } : {});
+    if (result.code === 0) return;
+    // One error line per job it could not cancel; jobs that ended meanwhile need nothing.
+    const errors = result.stderr.split('\n').filter((l) => l.trim() !== '' && !ALREADY_ENDED.test(l));
+    if (errors.length === 0 && result.stderr.trim() !== '') return;
+    throw new NocturneError('EXEC_FAILED', `scancel ${args.join(' ')} failed: ${describeFailure(result)}`, { retryable: true });
+  }
+
+  async peakMemory({ job, index }: TaskRef, signal?: AbortSignal): Promise<number | null> {
+    if (job.schedulerId === null) return null;
+    const id = job.isArray ? `${job.schedulerId}_${index}` : job.schedulerId;
+    const out = await this.#check(this.#cmd.sacct, ['--parsable2', '--noheader', `--jobs=${id}`, `--format=${SACCT_MEMORY_FIELDS}`], signal);
+    return parsePeakMemory(out);
   }
 
   idle(ms: number, signal: AbortSignal): Promise<void> {
@@ -127,15 +161,15 @@ export class SlurmExecutor implements Executor {
     return [];
   }
 
-  async #squeue(names: string): Promise<SchedulerRow[]> {
-    const out = await this.#check(this.#cmd.squeue, ['--noheader', '--array', '--states=all', `--name=${names}`, `--Format=${SQUEUE_FORMAT}`]);
-    return parseSqueue(out);
+  async #squeue(names: string, signal?: AbortSignal): Promise<SchedulerRow[]> {
+    const args = ['--noheader', '--array', '--states=all', `--name=${names}`, `--Format=${SQUEUE_FORMAT}`];
+    return parseSqueue(await this.#check(this.#cmd.squeue, args, signal));
   }
 
-  async #accountingRows(names: string, since: Date): Promise<SchedulerRow[]> {
+  async #accountingRows(names: string, since: Date, signal?: AbortSignal): Promise<SchedulerRow[]> {
     if (this.#accounting) {
       const args = ['-X', '--parsable2', '--noheader', `--name=${names}`, `--starttime=${slurmTime(since)}`, `--format=${SACCT_FIELDS}`];
-      const result = await this.#runner.run(this.#cmd.sacct, args);
+      const result = await this.#runner.run(this.#cmd.sacct, args, signal ? { signal } : {});
       if (result.code === 0) return parseSacct(result.stdout);
       if (!isAccountingDisabled(result.stderr)) {
         throw new NocturneError('EXEC_FAILED', `sacct failed: ${describeFailure(result)}`, { retryable: true });
@@ -144,11 +178,11 @@ export class SlurmExecutor implements Executor {
       this.#logger.warn('slurm accounting storage is disabled: polling with scontrol show job instead of sacct');
     }
     // Without accounting only slurmctld knows the jobs, for MinJobAge after their end.
-    return parseScontrol(await this.#check(this.#cmd.scontrol, ['--oneliner', 'show', 'job']));
+    return parseScontrol(await this.#check(this.#cmd.scontrol, ['--oneliner', 'show', 'job'], signal));
   }
 
-  async #check(command: string, args: string[]): Promise<string> {
-    const result = await this.#runner.run(command, args);
+  async #check(command: string, args: string[], signal?: AbortSignal): Promise<string> {
+    const result = await this.#runner.run(command, args, signal ? { signal } : {});
     if (result.code !== 0) {
       throw new NocturneError('EXEC_FAILED', `${command} ${args[0] ?? ''} failed: ${describeFailure(result)}`, { retryable: true });
     }

@@ -1,4 +1,4 @@
-import { stagingDir } from '../../executors/job-files.js';
+import { taskOutDir } from '../../executors/job-files.js';
 import type { Executor } from '../../executors/types.js';
 import { bashQuote } from '../../executors/wrapper-script.js';
 import type { PlannedJob } from './plan.js';
@@ -7,6 +7,7 @@ import type { RunSettings } from './settings.js';
 export interface DryRunCounts {
   found: number;
   skipped: number;
+  setAside: number;
   earlier: number;
   reattach: number;
 }
@@ -27,7 +28,7 @@ export function printDryRun(
 ): void {
   print(
     `${settings.pipeline}/run for ${date} (dry run, nothing changed): ${counts.found} observations found, ` +
-      `${counts.skipped} already done or set aside, ${counts.earlier} pending from earlier runs, ` +
+      `${counts.skipped} done earlier, ${counts.setAside} failed earlier and set aside, ${counts.earlier} pending from earlier runs, ` +
       `${counts.reattach} live job(s) to re-attach; ${plans.length} job(s) to submit with the ${executor.kind} executor`,
   );
   for (const plan of plans) {
@@ -37,8 +38,8 @@ export function printDryRun(
     print(`  submit: ${shellLine(executor.describe(spec))}`);
     print(
       `  script: ${spec.scriptPath} (generated, ${plan.script.length} bytes): runs each task in ` +
-        `${stagingDir(settings.outbox, plan.token, 0).replace(/0$/, '<task>')}, publishes ${settings.quicklookGlob} ` +
-        `then ${settings.csvGlob} into ${settings.outbox} by rename, then writes ${spec.jobDir}/task-<task>.exit`,
+        `${taskOutDir(spec.jobDir, 0).replace('task-0', 'task-<task>')} and lists what it wrote in ${spec.jobDir}/task-<task>.exit; ` +
+        `nocturne then moves ${settings.quicklookGlob} and ${settings.csvGlob} into ${settings.outbox}`,
     );
     for (const task of plan.tasks) {
       print(`  task ${task.index}: ${task.obs} (night ${task.night}, attempt ${task.attempt}): ${shellLine(task.argv)}`);

@@ -14,8 +14,10 @@ export interface RunStageDeps {
   /** Builds the executor (default: the real one the configuration names). */
   executor?: (settings: RunSettings, ctx: StageContext) => Executor;
   random?: () => number;
-  /** How long a task reported COMPLETED may lack its exit marker. */
+  /** How long a task reported ended may lack its second evidence (exit marker, outputs, who cancelled). */
   markerGraceMs?: number;
+  /** How long the stage timeout may spend cancelling. */
+  stopBudgetMs?: number;
 }
 
 function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
@@ -40,28 +42,32 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     const store = new RunStore(ctx.db, settings.pipeline);
     const found = await discoverObservations(settings.inputGlob, ctx.date, settings.lookbackDays);
     const known = await store.knownStates(found.map((o) => o.input));
-    const skipped = found.filter((o) => known.get(o.input) === 'done' || known.get(o.input) === 'failed').length;
+    // Done means done: a failed observation is not, and the run that finds it says so.
+    const skipped = found.filter((o) => known.get(o.input) === 'done').length;
+    const setAside = await store.failedAmong(found.map((o) => o.input));
 
     if (ctx.dryRun) {
       const earlier = await store.pending();
       const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
       const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
       const reattach = (await store.activeJobs()).length;
-      printDryRun(ctx.print, settings, executor, ctx.date, plans, { found: found.length, skipped, earlier: earlier.length, reattach });
+      printDryRun(ctx.print, settings, executor, ctx.date, plans, { found: found.length, skipped, setAside: setAside.length, earlier: earlier.length, reattach });
       return { ok: true, stats: {}, summary: `dry run: ${plans.length} job(s) would be submitted` };
     }
 
     await mkdir(settings.outbox, { recursive: true });
     await store.register(found);
-    const stats = { ...emptyStats(), observations: found.length, skipped };
+    const stats = { ...emptyStats(), observations: found.length, skipped, setAside: setAside.length };
     const tracker = new RunTracker({
       ctx,
       settings,
       executor,
       store,
       stats,
+      setAside,
       ...(deps.random === undefined ? {} : { random: deps.random }),
       ...(deps.markerGraceMs === undefined ? {} : { markerGraceMs: deps.markerGraceMs }),
+      ...(deps.stopBudgetMs === undefined ? {} : { stopBudgetMs: deps.stopBudgetMs }),
     });
     await tracker.load();
     return tracker.run();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeTaskArgv, SCRIPT_NAME, stagingDir, taskArgvPath, taskLogPath } from '../../executors/job-files.js';
+import { encodeTaskArgv, SCRIPT_NAME, taskArgvPath, taskLogPath, taskOutDir } from '../../executors/job-files.js';
 import type { JobSpec } from '../../executors/types.js';
 import { renderWrapperScript } from '../../executors/wrapper-script.js';
 import type { RunSettings } from './settings.js';
@@ -73,15 +73,13 @@ export function planJobs(
         input: o.input,
         obs: o.obs,
         date: o.night,
-        outdir: stagingDir(settings.outbox, t, index),
+        outdir: taskOutDir(jobDir, index),
       }),
       logPath: taskLogPath(logPattern, index),
     }));
     const script = renderWrapperScript({
       pipeline: settings.pipeline,
       jobName: name,
-      token: t,
-      outbox: settings.outbox,
       csvGlob: settings.csvGlob,
       quicklookGlob: settings.quicklookGlob,
     });

@@ -26,10 +26,16 @@ export interface RunSettings {
   logDir: string;
   csvGlob: string;
   quicklookGlob: string;
+  /** CSV outputs that must hold a row under their header (run.outputs.rowsRequired). */
+  rowsRequired: string[];
   retries: number;
   retryTimeout: boolean;
   pollIntervalMs: number;
   lostAfterMs: number;
+  /** A wait that needs a person, longer than this, is a warning (run.waitWarning). */
+  waitWarningMs: number;
+  /** The stage's timeout, as written (run.timeout), for messages. */
+  timeout: string;
   concurrency: number;
 }
 
@@ -44,7 +50,7 @@ export function resolveRunSettings(ctx: Pick<StageContext, 'config' | 'pipeline'
   if (code === undefined || code === '') {
     throw new NocturneError('CONFIG_INVALID', `${pipeline.file}: run.command must start with the detection code's path`);
   }
-  for (const glob of [run.outputs.csv, run.outputs.quicklooks]) {
+  for (const glob of [run.outputs.csv, run.outputs.quicklooks, ...run.outputs.rowsRequired]) {
     try {
       toBashPattern(glob);
     } catch (err) {
@@ -71,10 +77,13 @@ export function resolveRunSettings(ctx: Pick<StageContext, 'config' | 'pipeline'
     logDir: path.join(config.paths.logs, name),
     csvGlob: run.outputs.csv,
     quicklookGlob: run.outputs.quicklooks,
+    rowsRequired: run.outputs.rowsRequired,
     retries: run.retries,
     retryTimeout: run.retryTimeout,
     pollIntervalMs: durationMs(daemon.slurm.pollInterval),
     lostAfterMs: durationMs(daemon.slurm.lostAfter),
+    waitWarningMs: durationMs(run.waitWarning),
+    timeout: run.timeout,
     concurrency: daemon.local.concurrency,
   };
 }

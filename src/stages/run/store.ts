@@ -34,6 +34,19 @@ export interface TaskBase {
 
 export interface TaskRecord extends TaskBase {
   state: 'pending' | 'running';
+  /** SLURM's reason while the task waits, and since when. */
+  waitReason?: string | null;
+  waitingSince?: Date | null;
+  /** nocturne asked SLURM to cancel it (an earlier run's stage timeout). */
+  cancelRequested?: boolean;
+  /** Outputs being published: recorded before they are moved into the outbox. */
+  outputs?: string[] | null;
+}
+
+/** A task and the job it belongs to, as the store addresses it. */
+export interface TaskKeyRow {
+  job: number;
+  index: number;
 }
 
 export interface NewJob {
@@ -56,6 +69,8 @@ export interface TaskEnd {
   input: string;
   state: 'completed' | 'failed' | 'lost' | 'interrupted';
   schedulerState: string | null;
+  /** Files the task wrote and did not publish, relative to its directory. */
+  leftFiles: string[] | null;
   exitCode: number | null;
   signal: number | null;
   reason: string | null;
@@ -123,7 +138,9 @@ export class RunStore {
       [this.pipeline],
     );
     const tasks = await this.db.any<Omit<TaskRecord, 'night'> & { job: number; night: Date }>(
-      `SELECT t.job::int AS job, task_index AS index, t.input, t.obs, o.night, attempt, t.state, log_path AS "logPath"
+      `SELECT t.job::int AS job, task_index AS index, t.input, t.obs, o.night, attempt, t.state, log_path AS "logPath",
+              t.wait_reason AS "waitReason", t.waiting_since AS "waitingSince",
+              t.cancel_requested_at IS NOT NULL AS "cancelRequested", t.outputs
          FROM job_tasks t JOIN observations o USING (pipeline, input)
         WHERE t.job = ANY($1::bigint[]) AND t.state IN ('pending', 'running')`,
       [jobs.map((j) => j.id)],
@@ -174,10 +191,50 @@ export class RunStore {
 
   async markRunning(job: number, indices: readonly number[], schedulerState: string[]): Promise<void> {
     await this.db.none(
-      `UPDATE job_tasks t SET state = 'running', scheduler_state = u.s, started_at = coalesce(started_at, now())
+      `UPDATE job_tasks t SET state = 'running', scheduler_state = u.s, started_at = coalesce(started_at, now()),
+              wait_reason = NULL, waiting_since = NULL
          FROM unnest($2::int[], $3::text[]) AS u(i, s)
-        WHERE t.job = $1 AND t.task_index = u.i AND t.state = 'pending'`,
+        WHERE t.job = $1 AND t.task_index = u.i AND t.state IN ('pending', 'running')`,
       [job, indices, schedulerState],
+    );
+  }
+
+  /** Why these tasks wait now (a task SLURM requeued is pending again). */
+  async markWaiting(job: number, waits: ReadonlyArray<{ index: number; reason: string; since: Date }>): Promise<void> {
+    await this.db.none(
+      `UPDATE job_tasks t SET state = 'pending', wait_reason = u.reason, waiting_since = u.since
+         FROM unnest($2::int[], $3::text[], $4::timestamptz[]) AS u(i, reason, since)
+        WHERE t.job = $1 AND t.task_index = u.i AND t.state IN ('pending', 'running')`,
+      [job, waits.map((w) => w.index), waits.map((w) => w.reason), waits.map((w) => w.since)],
+    );
+  }
+
+  /** Records (or, with null, withdraws) that nocturne asked SLURM to cancel these tasks. */
+  async markCancelRequested(tasks: readonly TaskKeyRow[], at: Date | null): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.db.none(
+      `UPDATE job_tasks t SET cancel_requested_at = $3 FROM unnest($1::bigint[], $2::int[]) AS u(job, i)
+        WHERE t.job = u.job AND t.task_index = u.i`,
+      [tasks.map((t) => t.job), tasks.map((t) => t.index), at],
+    );
+  }
+
+  /** The outputs about to be moved into the outbox: a run killed while moving them finishes the move. */
+  async markPublishing(tasks: ReadonlyArray<TaskKeyRow & { outputs: string[] }>): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.db.none(
+      `UPDATE job_tasks t SET outputs = u.outputs::jsonb FROM unnest($1::bigint[], $2::int[], $3::text[]) AS u(job, i, outputs)
+        WHERE t.job = u.job AND t.task_index = u.i`,
+      [tasks.map((t) => t.job), tasks.map((t) => t.index), tasks.map((t) => JSON.stringify(t.outputs))],
+    );
+  }
+
+  /** Observations among `inputs` set aside after failing for good, with why. */
+  async failedAmong(inputs: readonly string[]): Promise<Array<{ obs: string; error: string | null }>> {
+    return this.db.any(
+      `SELECT obs, last_error AS error FROM observations WHERE pipeline = $1 AND input = ANY($2::text[]) AND state = 'failed'
+        ORDER BY night, input`,
+      [this.pipeline, inputs],
     );
   }
 
@@ -188,14 +245,16 @@ export class RunStore {
     await this.db.tx('run-end-tasks', async (tx) => {
       await tx.none(
         `UPDATE job_tasks t SET state = u.state, scheduler_state = u.ss, exit_code = u.code, signal = u.sig, reason = u.reason,
-                retryable = u.retryable, log_tail = u.tail, outputs = u.outputs::jsonb, finished_at = now()
-           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::text[])
-             AS u(job, i, state, ss, code, sig, reason, retryable, tail, outputs)
+                retryable = u.retryable, log_tail = u.tail, outputs = u.outputs::jsonb, left_files = u.leftover::jsonb,
+                wait_reason = NULL, finished_at = now()
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
+             AS u(job, i, state, ss, code, sig, reason, retryable, tail, outputs, leftover)
           WHERE t.job = u.job AND t.task_index = u.i`,
         [
           col((e) => e.job), col((e) => e.index), col((e) => e.state), col((e) => e.schedulerState), col((e) => e.exitCode),
           col((e) => e.signal), col((e) => e.reason), col((e) => e.retryable), col((e) => e.logTail),
           col((e) => (e.outputs === null ? null : JSON.stringify(e.outputs))),
+          col((e) => (e.leftFiles === null ? null : JSON.stringify(e.leftFiles))),
         ],
       );
       await tx.none(

@@ -1,19 +1,18 @@
 import { access, rm } from 'node:fs/promises';
 import { coerceError, isAbortError, NocturneError } from '../../core/errors.js';
-import { stagingDir } from '../../executors/job-files.js';
+import { taskDir } from '../../executors/job-files.js';
 import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/states.js';
-import type { Executor, TaskRef, TaskStatus, TrackedJob } from '../../executors/types.js';
+import type { Executor, TaskStatus } from '../../executors/types.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { buildEnding, failedVerdict, judge, type EndRequest, type LiveTask } from './endings.js';
-import { failureError, summarise, type RunStats } from './outcomes.js';
+import { buildEnding, describeTask, judge, type EndRequest, type LiveTask } from './endings.js';
+import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
+import { jobDirStrays, leftMessage, strayMessage } from './left-files.js';
+import { failureError, summarise, timeoutError, type RunStats } from './outcomes.js';
 import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
+import { publishOutputs } from './publish.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, RunStore, TaskRecord } from './store.js';
-
-interface LiveJob {
-  record: JobRecord;
-  tasks: Map<number, LiveTask>;
-}
+import { WaitWatch } from './waiting.js';
 
 export interface TrackerOptions {
   ctx: StageContext;
@@ -21,9 +20,13 @@ export interface TrackerOptions {
   executor: Executor;
   store: RunStore;
   stats: RunStats;
+  /** Observations of the run's nights that earlier runs set aside as failed. */
+  setAside: ReadonlyArray<{ obs: string; error: string | null }>;
   random?: () => number;
-  /** How long a task reported COMPLETED may lack its exit marker (shared filesystems lag). @default 15_000 */
+  /** How long second evidence (exit marker, listed outputs, who cancelled) may lag behind SLURM's end. @default 15_000 */
   markerGraceMs?: number;
+  /** How long the stage timeout may spend cancelling and seeing SLURM confirm it. @default 15_000 */
+  stopBudgetMs?: number;
 }
 
 /**
@@ -36,13 +39,15 @@ export class RunTracker {
   readonly #jobs = new Map<string, LiveJob>();
   #pending: PendingObservation[] = [];
   readonly #failures: string[] = [];
-  /** A submission-level error (job refused, or never schedulable): submit nothing more. */
+  /** A submission-level error (job refused, SLURM unreachable, a job that can never start): submit nothing more. */
   #halt: NocturneError | null = null;
   /** Observations already lost once before starting, in this run: a second time counts. */
   readonly #lostUnstarted = new Set<string>();
+  readonly #waits: WaitWatch;
 
   constructor(options: TrackerOptions) {
-    this.#o = { random: Math.random, markerGraceMs: 15_000, ...options };
+    this.#o = { random: Math.random, markerGraceMs: 15_000, stopBudgetMs: 15_000, ...options };
+    this.#waits = new WaitWatch(options.settings.pipeline, options.settings.waitWarningMs);
   }
 
   #now(): number {
@@ -50,8 +55,15 @@ export class RunTracker {
   }
 
   #live(record: JobRecord, tasks: readonly TaskRecord[], seenMs = this.#now()): void {
-    const entries = tasks.map((t): [number, LiveTask] => [t.index, { ...t, lastSeenMs: seenMs, markerWaitSinceMs: null }]);
+    const entries = tasks.map((t): [number, LiveTask] => [
+      t.index,
+      { ...t, lastSeenMs: seenMs, evidenceWaitSinceMs: null, cancelCause: null, waitWarned: false },
+    ]);
     this.#jobs.set(record.name, { record, tasks: new Map(entries) });
+  }
+
+  #entries(): LiveEntry[] {
+    return liveEntries(this.#jobs.values());
   }
 
   async load(): Promise<void> {
@@ -82,7 +94,7 @@ export class RunTracker {
         }
       }
       first = false;
-      if (this.#jobs.size > 0) await this.#poll();
+      if (this.#jobs.size > 0) await this.#poll(signal);
       this.#report();
     }
     return signal.aborted ? this.#stop() : this.#outcome();
@@ -95,10 +107,15 @@ export class RunTracker {
     return this.#jobs.size === 0 ? untilRetry : Math.min(this.#o.settings.pollIntervalMs, untilRetry);
   }
 
+  /**
+   * Submits what is due. Retries are jittered one by one: once one is due, those due
+   * within the next poll interval go with it, so a handful of retries make one array.
+   */
   async #submitDue(): Promise<void> {
     const now = this.#now();
-    const due = this.#pending.filter((o) => o.retryAt === null || o.retryAt.getTime() <= now);
-    if (due.length === 0) return;
+    if (!this.#pending.some((o) => o.retryAt === null || o.retryAt.getTime() <= now)) return;
+    const horizon = now + this.#o.settings.pollIntervalMs;
+    const due = this.#pending.filter((o) => o.retryAt === null || o.retryAt.getTime() <= horizon);
     this.#pending = this.#pending.filter((o) => !due.includes(o));
     const present: PendingObservation[] = [];
     for (const o of due) {
@@ -106,12 +123,12 @@ export class RunTracker {
         present.push(o);
         continue;
       }
-      const reason = `${this.#o.settings.pipeline}: observation ${o.obs}: input ${o.input} no longer exists`;
+      const reason = `${this.#o.settings.pipeline}: observation ${o.obs}: its input ${o.input} no longer exists; set aside`;
       await this.#o.store.failObservation(o.input, reason);
       this.#fail(reason);
     }
     for (const plan of planJobs(this.#o.settings, present, this.#o.ctx.date)) {
-      if (this.#halt) break;
+      if (this.#halt) break; // the rest stay pending in the database, for the next run
       await this.#submit(plan);
     }
   }
@@ -132,18 +149,29 @@ export class RunTracker {
     const log = ctx.logger.child({ job: spec.name });
     let schedulerId: string;
     try {
-      schedulerId = await executor.submit(spec);
+      schedulerId = await executor.submit(spec, ctx.signal);
     } catch (err) {
       const error = coerceError(err, 'SLURM_SUBMIT_FAILED');
       if (error.details?.['maybeSubmitted'] === true) {
         log.warn({ err: error }, 'submission outcome unknown: the job will be looked up by name');
         return;
       }
-      log.error({ err: error }, 'job refused');
-      this.#halt = error;
-      const verdict = failedVerdict(`was refused: ${error.message}`);
+      // Not the observations' fault: they wait for the next run, counted as nothing.
+      stats.jobs--;
+      stats.submitted -= plan.tasks.length;
+      const unreachable = error.details?.['unreachable'] === true;
+      const n = plan.tasks.length;
+      const what = unreachable
+        ? `SLURM controller unreachable: ${n} observation(s) not submitted, pending again for the next run`
+        : `job refused by sbatch: ${n} observation(s) not submitted, pending again: check run.slurm in ${settings.file}`;
+      log.error({ err: error }, `${settings.pipeline}: ${what}`);
+      this.#halt = new NocturneError('SLURM_SUBMIT_FAILED', `${settings.pipeline}/run: ${what} (${error.message})`, {
+        retryable: error.retryable,
+        cause: error,
+      });
+      const verdict = { kind: 'interrupted' as const, reason: `not submitted: ${error.message}` };
       const job = this.#jobs.get(spec.name);
-      await this.#end([...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'failed', mode: 'uncounted' })));
+      await this.#end([...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'interrupted', mode: 'uncounted' })));
       await store.rejectJob(id, error.message);
       return;
     }
@@ -154,19 +182,19 @@ export class RunTracker {
     log.info({ schedulerId, tasks: plan.tasks.length, argv }, 'job submitted');
   }
 
-  async #poll(): Promise<void> {
+  async #poll(signal: AbortSignal): Promise<void> {
     const { executor, store, ctx, settings } = this.#o;
     let result;
     try {
-      result = await executor.poll([...this.#jobs.values()].map(tracked));
+      result = await executor.poll([...this.#jobs.values()].map(tracked), signal);
     } catch (err) {
-      ctx.logger.warn({ err: coerceError(err) }, 'poll failed; trying again at the next interval');
+      if (!isAbortError(err)) ctx.logger.warn({ err: coerceError(err) }, 'poll failed; trying again at the next interval');
       return;
     }
     const now = this.#now();
     const seen = new Set<LiveTask>();
     const ends: EndRequest[] = [];
-    const hopeless: TaskRef[] = [];
+    const hopeless: LiveEntry[] = [];
     const started = new Map<LiveJob, TaskStatus[]>();
     for (const status of result.statuses) {
       const job = this.#jobs.get(status.name);
@@ -180,73 +208,114 @@ export class RunTracker {
         ctx.logger.info({ job: job.record.name, schedulerId: status.schedulerId }, 'found unconfirmed job by name');
       }
       if (isTerminal(status.state)) {
-        const verdict = await judge(job.record, task, status, now, this.#o.settings, this.#o.markerGraceMs);
+        const judged = await judge(job.record, tracked(job), task, status, {
+          settings, executor, now, graceMs: this.#o.markerGraceMs, signal,
+        });
+        const { verdict } = judged;
         if (verdict.kind === 'wait') continue;
-        const state = verdict.kind === 'completed' ? 'completed' : 'failed';
-        ends.push({ job: job.record, task, verdict, state, mode: 'normal', status });
-      } else if (isHopelessPending(status.state, status.reason)) {
-        hopeless.push({ job: tracked(job), index: task.index });
-        const verdict = failedVerdict(`can never start: PENDING (${status.reason ?? ''}); cancelled`);
-        ends.push({ job: job.record, task, verdict, state: 'failed', mode: 'uncounted', status });
-      } else if (RUNNING_STATES.has(status.state) && task.state === 'pending') {
-        task.state = 'running';
-        started.set(job, [...(started.get(job) ?? []), status]);
+        const state = verdict.kind === 'completed' ? 'completed' : verdict.kind === 'interrupted' ? 'interrupted' : 'failed';
+        ends.push({ job: job.record, task, verdict, state, mode: 'normal', status, marker: judged.marker, ...(judged.logTail === undefined ? {} : { logTail: judged.logTail }) });
+      } else if (RUNNING_STATES.has(status.state)) {
+        if (task.state === 'pending') {
+          task.state = 'running';
+          task.waitReason = null;
+          started.set(job, [...(started.get(job) ?? []), status]);
+        }
+      } else {
+        this.#waits.see(job.record, task, status.reason, now);
+        if (task.cancelCause === null && isHopelessPending(status.state, status.reason)) hopeless.push({ job, task });
       }
     }
     for (const [job, list] of started) {
       await store.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state));
     }
+    for (const [job, waits] of this.#waits.takeChanges()) await store.markWaiting(job.id, waits);
+    this.#waits.flush(ctx.logger, now);
     if (result.complete) ends.push(...this.#lost(seen, now));
     if (hopeless.length > 0) {
+      const reason = hopeless[0]!.task.waitReason ?? '';
       this.#halt ??= new NocturneError(
         'JOB_FAILED',
-        `${settings.pipeline}: ${hopeless.length} task(s) can never start and were cancelled: check run.slurm in ${settings.file}`,
+        `${settings.pipeline}: ${hopeless.length} task(s) can never start (${reason}) and are cancelled: check run.slurm in ${settings.file}`,
       );
-      await executor.cancel(hopeless).catch((err: unknown) => ctx.logger.warn({ err: coerceError(err) }, 'cancel failed'));
+      await this.#requestCancel(hopeless, `because it can never start (${reason})`, signal);
     }
     await this.#end(ends);
   }
 
-  /** Tasks a complete poll did not report, for longer than the executor allows. */
-  #lost(seen: ReadonlySet<LiveTask>, now: number): EndRequest[] {
-    const { executor } = this.#o;
-    const lost: EndRequest[] = [];
-    for (const job of this.#jobs.values()) {
-      for (const task of job.tasks.values()) {
-        if (seen.has(task) || now - task.lastSeenMs < executor.lostAfterMs) continue;
-        const since = new Date(task.lastSeenMs).toISOString();
-        const verdict = failedVerdict(`is unknown to the ${executor.kind} executor since ${since} (LOST)`, true);
-        // A task lost before it ever ran (a submission that never reached SLURM, a local
-        // queue that died with nocturne) is not held against its observation, once.
-        const counted = task.state === 'running' || this.#lostUnstarted.has(task.input);
-        if (!counted) this.#lostUnstarted.add(task.input);
-        lost.push({ job: job.record, task, verdict, state: 'lost', mode: counted ? 'normal' : 'uncounted' });
-      }
+  /**
+   * Asks SLURM to cancel these tasks, recording the request first: a CANCELLED end that
+   * follows is then known as nocturne's doing, by this run or the next. The tasks stay
+   * followed until SLURM says they ended. Returns the error if SLURM could not be asked.
+   */
+  async #requestCancel(entries: readonly LiveEntry[], cause: string, signal: AbortSignal): Promise<NocturneError | null> {
+    const { store, executor, ctx } = this.#o;
+    const keys = entries.map(({ job, task }) => ({ job: job.record.id, index: task.index }));
+    await store.markCancelRequested(keys, new Date(this.#now()));
+    try {
+      await executor.cancel(entries.map(({ job, task }) => ({ job: tracked(job), index: task.index })), signal);
+    } catch (err) {
+      const error = coerceError(err);
+      await store.markCancelRequested(keys, null);
+      ctx.logger.error({ err: error }, `${this.#o.settings.pipeline}: cancelling ${entries.length} task(s) ${cause} failed: they stay followed`);
+      return error;
     }
-    return lost;
+    for (const { task } of entries) task.cancelCause = cause;
+    return null;
   }
 
-  /** Records endings in one transaction, requeues retries, and forgets the ended tasks. */
+  /** Tasks a complete poll did not report, for longer than the executor allows. */
+  #lost(seen: ReadonlySet<LiveTask>, now: number): EndRequest[] {
+    return lostRequests(this.#jobs.values(), seen, now, this.#o.executor, this.#lostUnstarted);
+  }
+
+  /**
+   * Records endings: the outputs of completed tasks are recorded, moved into the outbox,
+   * then every end is recorded in one transaction; retries are requeued and the ended
+   * tasks forgotten. A run killed in between finds the tasks live, and ends them again.
+   */
   async #end(requests: readonly EndRequest[]): Promise<void> {
     if (requests.length === 0) return;
     const { settings, store, stats, ctx } = this.#o;
     const endings = [];
     for (const request of requests) endings.push(await buildEnding(request, settings, this.#now(), this.#o.random));
+    const publishing = endings.flatMap((e) => (e.publish ? [{ job: e.end.job, index: e.end.index, outputs: e.publish.files }] : []));
+    await store.markPublishing(publishing);
+    for (const e of endings) if (e.publish) await publishOutputs(e.publish.fromDir, settings.outbox, e.publish.files);
     await store.endTasks(endings.map((e) => e.end));
+    const finished: LiveJob[] = [];
     for (const [i, ending] of endings.entries()) {
       const { job, task, state } = requests[i]!;
       if (state === 'lost') stats.lost++;
+      if (state === 'interrupted') stats.interrupted++;
       if (ending.step === 'done') stats.completed++;
       if (ending.step === 'retry') stats.retried++;
       if (ending.failed) this.#fail(ending.reason ?? '');
       if (ending.requeue) this.#pending.push(ending.requeue);
       const level = ending.reason === null ? 'debug' : ending.failed ? 'error' : 'warn';
       ctx.logger[level]({ job: job.name, index: task.index, step: ending.step }, ending.reason ?? `${task.obs} completed`);
+      const left = ending.end.leftFiles ?? [];
+      if (left.length > 0) {
+        stats.leftFiles += left.length;
+        ctx.logger.warn({ job: job.name, index: task.index, left }, leftMessage(describeTask(settings.pipeline, job, task), taskDir(job.jobDir, task.index), left));
+      }
+      if (ending.removeDir) await rm(taskDir(job.jobDir, task.index), { recursive: true, force: true });
       const live = this.#jobs.get(job.name);
       live?.tasks.delete(task.index);
-      if (live?.tasks.size === 0) this.#jobs.delete(job.name);
-      await rm(stagingDir(settings.outbox, job.token, task.index), { recursive: true, force: true });
+      if (live?.tasks.size === 0) {
+        this.#jobs.delete(job.name);
+        finished.push(live);
+      }
     }
+    for (const job of finished) await this.#reportStrays(job.record);
+  }
+
+  /** Files a task wrote above its own directory land in the job directory: reported with the job. */
+  async #reportStrays(job: JobRecord): Promise<void> {
+    const strays = await jobDirStrays(job.jobDir);
+    if (strays.length === 0) return;
+    this.#o.stats.leftFiles += strays.length;
+    this.#o.ctx.logger.warn({ job: job.name, left: strays }, strayMessage(this.#o.settings.pipeline, job, strays));
   }
 
   #fail(reason: string): void {
@@ -257,51 +326,59 @@ export class RunTracker {
   #report(): void {
     let pending = this.#pending.length;
     let running = 0;
-    for (const job of this.#jobs.values()) {
-      for (const task of job.tasks.values()) {
-        if (task.state === 'running') running++;
-        else pending++;
-      }
+    for (const { task } of this.#entries()) {
+      if (task.state === 'running') running++;
+      else pending++;
     }
     const { completed, failed } = this.#o.stats;
     this.#o.ctx.progress.update({ pending, running, done: completed, failed });
   }
 
-  /** Shutdown: SLURM jobs keep running for the next run. Stage timeout: everything is cancelled. */
+  /**
+   * Shutdown: SLURM jobs keep running for the next run. Stage timeout: every live task is
+   * cancelled, and followed until SLURM confirms, within a budget; their observations are
+   * pending again, for the next run (a task nocturne stopped has not failed). A task whose
+   * cancellation SLURM has not confirmed stays followed, with its directory, by the next run.
+   */
   async #stop(): Promise<StageOutcome> {
     const { ctx, executor, settings, stats } = this.#o;
     const reason: unknown = ctx.signal.reason;
-    const live = [...this.#jobs.values()].flatMap((job) => [...job.tasks.values()].map((task) => ({ job, task })));
+    const live = this.#entries();
     let error: NocturneError;
     if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-      await executor
-        .cancel(live.map(({ job, task }) => ({ job: tracked(job), index: task.index })))
-        .catch((err: unknown) => ctx.logger.error({ err: coerceError(err) }, 'cancel at the stage timeout failed'));
-      const verdict = failedVerdict('was cancelled at the stage timeout', settings.retryTimeout);
-      await this.#end(live.map(({ job, task }) => ({ job: job.record, task, verdict, state: 'failed', mode: 'final' })));
-      error = new NocturneError('TIMEOUT', `${settings.pipeline}/run reached its stage timeout; ${live.length} task(s) cancelled`);
+      const deadline = this.#now() + this.#o.stopBudgetMs;
+      const budget = () => AbortSignal.timeout(Math.max(1, deadline - this.#now()));
+      const before = stats.interrupted;
+      const refused = live.length === 0 ? null : await this.#requestCancel(live, `at the stage timeout (${settings.timeout})`, budget());
+      while (!refused && live.some(({ job, task }) => job.tasks.get(task.index) === task) && this.#now() < deadline) {
+        await executor.idle(Math.min(1_000, settings.pollIntervalMs), budget()).catch(() => undefined);
+        await this.#poll(budget());
+      }
+      error = timeoutError({
+        pipeline: settings.pipeline,
+        timeout: settings.timeout,
+        scheduler: executor.kind === 'slurm' ? 'SLURM' : 'the executor',
+        tasks: live.length,
+        cancelled: stats.interrupted - before,
+        unconfirmed: live.filter(({ job, task }) => job.tasks.get(task.index) === task).length,
+        refused,
+      });
     } else {
       const stopped = new Set((await executor.abandon()).map((k) => `${k.name}\0${k.index}`));
       const killed = live.filter(({ job, task }) => stopped.has(`${job.record.name}\0${task.index}`));
-      const verdict = failedVerdict('was stopped by a shutdown', true);
+      const verdict = { kind: 'interrupted' as const, reason: 'stopped by a shutdown of nocturne' };
       await this.#end(killed.map(({ job, task }) => ({ job: job.record, task, verdict, state: 'interrupted', mode: 'uncounted' })));
       const left = live.length - killed.length;
       error = new NocturneError('ABORTED', `${settings.pipeline}/run stopped by shutdown; ${left} task(s) left running for the next run`);
     }
-    return { ok: false, stats: { ...stats }, summary: `${error.message}; ${summarise(stats, this.#failures)}`, error };
+    return { ok: false, stats: { ...stats }, summary: `${error.message}; ${summarise(stats)}`, error };
   }
 
   #outcome(): StageOutcome {
     const { stats } = this.#o;
-    const error = this.#halt ?? failureError(this.#failures);
-    return { ok: error === undefined, stats: { ...stats }, summary: summarise(stats, this.#failures), ...(error ? { error } : {}) };
+    const error = this.#halt ?? failureError(this.#failures, this.#o.setAside);
+    return { ok: error === undefined, stats: { ...stats }, summary: summarise(stats), ...(error ? { error } : {}) };
   }
-}
-
-function tracked(job: LiveJob): TrackedJob {
-  const r = job.record;
-  const live = [...job.tasks.keys()];
-  return { name: r.name, schedulerId: r.schedulerId, jobDir: r.jobDir, isArray: r.isArray, taskCount: r.taskCount, live, createdAt: r.createdAt };
 }
 
 async function exists(file: string): Promise<boolean> {

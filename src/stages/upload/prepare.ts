@@ -16,7 +16,7 @@ import type { UploadSettings } from './upload-settings.js';
 /** The image work of the stage, behind an interface so unit tests need no JPEGs. */
 export interface Quicklooks {
   check(file: string, expected: QuicklookExpectation): Promise<QuicklookVerdict>;
-  thumbnail(source: string, dest: string, width: number): Promise<unknown>;
+  thumbnail(source: string, dest: string, width: number, maxPixels: number): Promise<unknown>;
 }
 
 export const sharpQuicklooks: Quicklooks = { check: checkQuicklook, thumbnail: writeThumbnail };
@@ -93,13 +93,20 @@ async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResul
   }
   const isJpeg = /\.jpe?g$/i.test(file.path);
   const { quicklooks } = settings.config;
-  if (isJpeg && quicklooks.check) {
-    const verdict = await deps.quicklooks.check(file.path, { width: quicklooks.width, height: quicklooks.height });
+  const thumbnailWidth = isJpeg && !/\.thumb\.jpe?g$/i.test(file.path) ? quicklooks.thumbnailWidth : undefined;
+  // A JPEG the stage decodes (to check it or for its thumbnail) must pass the pixel limit first.
+  if (isJpeg && (quicklooks.check || thumbnailWidth !== undefined)) {
+    const verdict = await deps.quicklooks.check(file.path, {
+      maxPixels: quicklooks.maxPixels,
+      decode: quicklooks.check,
+      width: quicklooks.width,
+      height: quicklooks.height,
+    });
     if (!verdict.ok) return quarantine(file, { ...row, remotePath }, `quicklook ${verdict.reason}`, deps, result);
   }
   const rows: NewTransfer[] = [{ ...row, remotePath }];
-  if (isJpeg && quicklooks.thumbnailWidth !== undefined && !/\.thumb\.jpe?g$/i.test(file.path)) {
-    const thumb = await thumbnailRow(file, remotePath, quicklooks.thumbnailWidth, deps);
+  if (thumbnailWidth !== undefined) {
+    const thumb = await thumbnailRow(file, remotePath, thumbnailWidth, deps);
     if (thumb) rows.unshift(thumb);
   }
   return rows;
@@ -112,7 +119,7 @@ async function thumbnailRow(file: OutboxFile, remotePath: string, width: number,
     deps.logger.warn({ file: file.path, thumbnail: local }, 'thumbnail of an earlier version still pending: not remade');
     return null;
   }
-  await deps.quicklooks.thumbnail(file.path, local, width);
+  await deps.quicklooks.thumbnail(file.path, local, width, deps.settings.config.quicklooks.maxPixels);
   const info = await deps.files.stat(local);
   if (!info) throw new NocturneError('INTERNAL', `thumbnail ${local} of ${file.path} was not written`);
   return {

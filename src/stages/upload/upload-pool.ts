@@ -17,10 +17,11 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseMs: 500, maxMs: 5_0
 export const DEFAULT_LANES = 2;
 
 // No other file can succeed after these, so all connections stop: the target refuses
-// us, or the database cannot record states (going on would break "recorded first").
+// us or is full, or the database cannot record states (going on would break "recorded first").
 const FATAL: ReadonlySet<ErrorCode> = new Set([
   'TRANSFER_AUTH_FAILED',
   'TRANSFER_HOSTKEY_MISMATCH',
+  'TRANSFER_STORAGE_FULL',
   'SECRET_UNAVAILABLE',
   'CONFIG_INVALID',
   'DB_FAILED',
@@ -40,9 +41,9 @@ export interface PoolOptions {
 export interface PoolReport {
   /** Set when the whole run had to stop: the target unreachable or refusing us, or the database failing. */
   fatal: NocturneError | null;
-  /** Items that failed after their attempts (recorded through onFailure). */
+  /** Items that failed for good in this run (recorded through onFailure). */
   failed: number;
-  /** Items not finished because the target failed or the stage was stopped. */
+  /** Items left for the next run: not tried, or stopped by the target's failure or the stage's stop. */
   notDone: number;
 }
 
@@ -87,11 +88,18 @@ export async function runPool<T>(
           const error = coerceError(err);
           const opening = lease === null;
           await lease?.release(true);
-          if (isAbortError(error) || stopped.aborted) {
+          // The stage was stopped: whatever failed since is the stop's doing, left as it is.
+          if (isAbortError(error) || options.signal.aborted) {
             report.notDone += 1;
             return;
           }
-          if (error.retryable && attempt < options.retry.attempts && !FATAL.has(error.code)) {
+          const retry = error.retryable && !FATAL.has(error.code);
+          // Another file made the run stop: this one would have been tried again.
+          if (retry && stopped.aborted) {
+            report.notDone += 1;
+            return;
+          }
+          if (retry && attempt < options.retry.attempts) {
             const resumed = await wait(backoffMs(attempt, options.retry.baseMs, options.retry.maxMs), stopped).then(
               () => true,
               () => false,

@@ -34,7 +34,7 @@ const SHAPES: Record<string, Shape> = {
     references: { ID_AR: 'ar_id' },
     aliases: { TRACK_FNAME: 'TRACK_FILENAME' },
   },
-  rabat3: { features: 'type_iii', localIds: { init: 'ID_OBSERVATIONS', feat: 'ID_TYPE_III' }, aliases: { ID_OBSERVAT: 'ID_OBSERVATORY' } },
+  rabat3: { features: 'type_iii', localIds: { init: 'ID_OBSERVATIONS', feat: 'ID_TYPE_III' }, aliases: { ID_OBSERVAT: 'ID_OBSERVATORY', SPECTRAL_NAME: 'SPECTRAL_DOMAIN' } },
   smart: {
     features: 'activeregions',
     localIds: { init: 'ID_FRC_INFO', feat: 'ID_FRC_INFO' },

@@ -66,4 +66,29 @@ describe('nocturne validate --db', () => {
     expect(ran, ran.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('tables checked') });
     await t.db.none('DROP SCHEMA $1:name CASCADE', [catalogue]);
   });
+
+  it('warns, exit 0, when the input glob of a run stage found nothing in its last 3 runs', async () => {
+    const catalogue = `${t.schema}_quiet`;
+    await installCatalogue(t.db, { schema: catalogue, stateSchema: t.schema });
+    const dir = await exampleConfig(t, catalogue);
+    dirs.push(dir);
+    const run = (pipeline: string, slot: string, observations: number) =>
+      t.db.none(
+        `INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until, finished_at, stats)
+         VALUES ($1, 'run', $2, 'schedule', 'succeeded', 'h', 1, now(), now(), $3)`,
+        [pipeline, slot, { observations }],
+      );
+    await run('sdoss', '2026-11-17T01:00:00Z', 4);
+    for (const day of ['18', '19', '20']) await run('sdoss', `2026-11-${day}T01:00:00Z`, 0);
+    // rabat3 found nothing twice, then something: no warning.
+    for (const [day, found] of [['18', 0], ['19', 0], ['20', 2]] as const) await run('rabat3', `2026-11-${day}T01:00:00Z`, found);
+    const ran = await validateDb(dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr.split('\n')).toEqual([
+      `${dir}/pipelines/sdoss.yaml:22:5: warning: run.inputs.glob: matched nothing in the last 3 runs (slots of 2026-11-18, 2026-11-19, 2026-11-20): is the directory right?`,
+      '1 warning in 1 file',
+      '',
+    ]);
+    await t.db.none('DROP SCHEMA $1:name CASCADE', [catalogue]);
+  });
 });

@@ -51,7 +51,7 @@ describe('nocturne validate', () => {
       `${at}/config/nocturne.yaml:9:15: targets.archive.password: secret from environment variable NOCTURNE_FIXTURE_UNSET is unavailable: not set`,
       `${at}/config/nocturne.yaml:11:11: http.listen: expected a string, got number 9464`,
       `${at}/pipelines/sdoss.yaml:8:3: run: unknown key "catchup"; did you mean "catchUp"?`,
-      `${at}/pipelines/sdoss.yaml:10:13: upload.schedule: invalid cron expression "0 * * * * * * *": invalid configuration format ('0 * * * * * * *'), exactly five, six, or seven space separated parts are required`,
+      `${at}/pipelines/sdoss.yaml:10:13: upload.schedule: invalid cron expression "0 * * * * * * *": 8 fields: write 5 (minute hour day-of-month month day-of-week)`,
       `${at}/pipelines/sdoss.yaml:11:11: upload.target: unknown target "archives"; did you mean "archive"?`,
       `${at}/pipelines/sdoss.yaml:18:36: ingest.columns.id_feat.type: "integer" is not one of int, bigint, float, text, bool, timestamp`,
       `${at}/pipelines/sdoss.yaml:19:5: ingest.columns.date_obs: a timestamp column needs a format, e.g. "%Y-%m-%dT%H:%M:%S"`,

@@ -104,10 +104,11 @@ describe('nocturne daemon, as a real process (needs npm run build)', () => {
     expect(refused.stderr).toContain('reload refused');
     expect(refused.stderr).toContain('eit.yaml');
     await writeFile(pipelineFile(), ingestPipeline('eit', '*/2 * * * * *', path.join(dir, 'csv')));
-    await writeFile(path.join(dir, 'pipelines/sdoss.yaml'), ingestPipeline('sdoss', '0 3 * * *', path.join(dir, 'csv')));
+    await writeFile(path.join(dir, 'pipelines/sdoss.yaml'), ingestPipeline('sdoss', '0 3 * * *', path.join(dir, 'csv-sdoss')));
     const applied = await nocturne(['reload', '--config', dir]);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toBe('configuration reloaded: added sdoss/ingest\n');
+    expect(applied.stderr).toMatch(/eit\.yaml:\d+:\d+: warning: ingest\.schedule: "\*\/2 \* \* \* \* \*" fires 30 times a minute/);
     const status = (await (await fetch(`${base}/api/pipelines`)).json()) as { stages: { pipeline: string }[] };
     expect(status.stages.map((s) => s.pipeline)).toEqual(['eit', 'sdoss']);
   });

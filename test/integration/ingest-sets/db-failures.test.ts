@@ -64,7 +64,7 @@ describe('ingest sets mode: a failure of the database is not bad data', () => {
     const w = await world('read-only', { code: 'spoca-ar' });
     await writeSpoca(w, 3);
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
-    const track = `spoca-ar_301_${DATE}_sdo_track.csv`;
+    const track = `spoca_301_${DATE}_sdo_track.csv`;
     await w.write(track, SPOCA.track([[DATE, 2, 7]]));
     const drop = await failInserts(w, w.hfc, 'activeregions_tracking', '25006');
     await expectFailed(w, [track], '25006', false);

@@ -50,7 +50,7 @@ describe('ingest sets mode: incomplete sets and track files', () => {
     await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
-    await w.write(`spoca-ar_301_${other}_sdo_track.csv`, SPOCA.track([[DATE, 3, 41], [other, 1, 42]]));
+    await w.write(`spoca_301_${other}_sdo_track.csv`, SPOCA.track([[DATE, 3, 41], [other, 1, 42]]));
     const first = await w.run();
     expect(first.stats).toMatchObject({ loaded: 1, waiting: 1 });
     expect(await w.count('activeregions_tracking')).toBe(0);
@@ -70,17 +70,24 @@ describe('ingest sets mode: incomplete sets and track files', () => {
     expect((await w.ledger()).filter((r) => r.status === 'waiting')).toEqual([]);
   });
 
-  it('rejects a track row naming a feature its file does not have, at its line and column', async () => {
-    const w = await world('track-bad', { code: 'spoca-ar' });
+  it('with featureId rowOrdinal, rejects a track row naming a feature its file does not have, at its line and column', async () => {
+    const tracking = {
+      table: 'activeregions_tracking',
+      files: '{code}_{version}_{date}_{obs}_{role}.csv',
+      code: 'spoca',
+      featureId: 'rowOrdinal',
+      references: { ID_AR: { of: 'features', column: 'ar_id' } },
+    };
+    const w = await world('track-bad', { code: 'spoca-ar', sets: { tracking } });
     await w.write('spoca-ar_301_frc_info.csv', SPOCA.frcInfo);
     await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2));
-    const track = await w.write(`spoca-ar_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 1, 1], [DATE, 5, 2]]));
+    const track = await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 1, 1], [DATE, 5, 2]]));
     const outcome = await w.run();
     expect(outcome.stats).toMatchObject({ loaded: 1, rejected: 1 });
     const rejected = (await w.ledger()).find((r) => r.status === 'rejected');
-    expect(rejected?.error).toBe(`${track}:3:ID_AR: 5 is not a row of spoca-ar_301_${DATE}_sdo_feat.csv (it has 2 features)`);
+    expect(rejected?.error).toBe(`${track}:3:ID_AR: 5 is not a row of the feat file of set spoca-ar_301_${DATE}_sdo (it has 2 features)`);
     expect(await w.count('activeregions_tracking')).toBe(0);
   });
 });

@@ -8,39 +8,48 @@ import { useSetsWorlds } from './world.js';
 const world = useSetsWorlds();
 
 describe('ingest sets mode: a member the set does not contain', () => {
-  it('keeps a set whose metadata file is missing pending (failed, never rejected), and loads it once the file is there', async () => {
+  it('keeps a set whose metadata file is missing waiting, rejects it as incomplete after initWait, and loads it once the file is there', async () => {
     const w = await world('no-metadata', { sets: { initWait: '1s' } });
     await w.write('sdoss_106_observatory.csv', OBSERVATORY);
     await w.write(INIT, init(DATE));
+    const featPath = await w.write(FEAT, feat(FEAT, 3));
+    expect((await w.run()).stats).toMatchObject({ waiting: 1, rejected: 0, loaded: 0, failed: 0 });
+    expect((await w.ledger()).map((r) => r.status)).toEqual(['waiting']);
+    await sleep(1100);
+    expect((await w.run()).stats).toMatchObject({ rejected: 1 });
+    const rejected = await w.db.one<{ error: string }>(`SELECT error FROM $1:name.rejected_sets`, [w.hfc]);
+    expect(rejected.error).toBe(`${featPath}: its metadata file ${path.join(w.source, 'sdoss_106_frc_info.csv')} has not arrived (waited 1s)`);
+    // Put back with the metadata file: the same content loads.
+    await w.write(INIT, init(DATE));
     await w.write(FEAT, feat(FEAT, 3));
-    for (const pause of [0, 1100]) {
-      await sleep(pause);
-      const outcome = await w.run();
-      expect(outcome.stats).toMatchObject({ failed: 1, waiting: 0, rejected: 0, loaded: 0 });
-      expect(outcome.error?.message).toBe(`${path.join(w.source, 'sdoss_106_frc_info.csv')}: metadata file not found; set ${KEY} stays pending`);
-      expect(await w.ledger()).toEqual([]);
-    }
-    expect((await readdir(w.source)).sort()).toEqual([FEAT, INIT, 'sdoss_106_observatory.csv']);
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);
     expect((await w.run()).stats).toMatchObject({ loaded: 1, failed: 0 });
+    expect((await w.ledger()).map((r) => r.status)).toEqual(['loaded']);
   });
 
-  it('keeps a set whose metadata file is unusable pending, naming the first located issue', async () => {
+  it('rejects the sets of a metadata file that cannot be used, in the ledger and rejected_sets, and loads them once it is fixed', async () => {
     const w = await world('bad-metadata');
     const frc = await w.write('sdoss_106_frc_info.csv', FRC_INFO.replace('FEATURE_NAME', 'FEATURE_NAM'));
     await w.write('sdoss_106_observatory.csv', OBSERVATORY);
     await w.write(INIT, init(DATE));
     const outcome = await w.run();
-    expect(outcome.stats).toMatchObject({ failed: 1, rejected: 0 });
-    expect(outcome.error?.message).toBe(`${frc}:1:FEATURE_NAM: table ${w.hfc}.frc_info has no column feature_nam; the sets of sdoss stay pending`);
+    expect(outcome.stats).toMatchObject({ failed: 0, rejected: 1 });
+    const rejected = await w.db.one<{ set_key: string; error: string }>(`SELECT set_key, error FROM $1:name.rejected_sets`, [w.hfc]);
+    expect(rejected).toEqual({
+      set_key: KEY,
+      error: `${frc}:1:FEATURE_NAM: table ${w.hfc}.frc_info has no column for header FEATURE_NAM (declare it in ingest.sets.frcInfo.ignore or .extra, or add the column to the table)`,
+    });
+    // The set, set aside, is put back unchanged; the metadata file is fixed: tried again.
+    await w.write(INIT, init(DATE));
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);
-    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    expect((await w.run()).stats).toMatchObject({ loaded: 1, rejected: 0 });
+    expect((await w.ledger()).map((r) => r.status)).toEqual(['loaded']);
   });
 
   it('loads a track file rejected while its features were missing, once they are loaded', async () => {
     const w = await world('late-features', { code: 'spoca-ar', sets: { initWait: '1s' } });
     await writeSpoca(w);
-    const track = `spoca-ar_301_${DATE}_sdo_track.csv`;
+    const track = `spoca_301_${DATE}_sdo_track.csv`;
     await w.write(track, SPOCA.track([[DATE, 2, 7]]));
     expect((await w.run()).stats).toMatchObject({ waiting: 1 });
     await sleep(1100);
@@ -56,7 +65,7 @@ describe('ingest sets mode: a member the set does not contain', () => {
     expect(ledger.filter((r) => r.kind === 'track').map((r) => r.status)).toEqual(['loaded']);
     expect(await w.count('activeregions_tracking')).toBe(1);
     // A track still missing its features stays rejected: reported once, set aside again.
-    await w.write(`spoca-ar_301_20140222T000000_sdo_track.csv`, SPOCA.track([['20140222T000000', 1, 9]]));
+    await w.write(`spoca_301_20140222T000000_sdo_track.csv`, SPOCA.track([['20140222T000000', 1, 9]]));
     expect((await w.run()).stats).toMatchObject({ waiting: 1 });
   });
 });

@@ -96,7 +96,7 @@ describe('ingest sets mode: re-emitted sets', () => {
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
-    await w.write(`spoca-ar_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 2, 7], [DATE, 3, 8]]));
+    await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 2, 7], [DATE, 3, 8]]));
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
     const track = (await w.ledger()).find((r) => r.kind === 'track')!;
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2, 50));

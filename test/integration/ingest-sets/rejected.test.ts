@@ -28,14 +28,17 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     expect((await w.run()).stats).toMatchObject({ sets: 0, rejected: 0 });
   });
 
-  it('rejects a header with no column in the table at line 1', async () => {
+  it('rejects headers with no column in the table at line 1, all of them in one report', async () => {
     const w = await world('bad-header');
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);
     await w.write('sdoss_106_observatory.csv', OBSERVATORY);
-    const initPath = await w.write(INIT, init(DATE).replace('QCLK_FNAME', 'QCLK_FNAM'));
+    const initPath = await w.write(INIT, init(DATE).replace('QCLK_FNAME', 'QCLK_FNAM').replace('DATA_TYPE', 'DATA_TYP').replace('COMMENT', 'COMENT'));
     await w.run();
     const [row] = await w.ledger();
-    expect(row?.error).toBe(`${initPath}:1:QCLK_FNAM: table ${w.hfc}.observations has no column qclk_fnam`);
+    expect(row?.error).toBe(
+      `${initPath}:1:DATA_TYP: table ${w.hfc}.observations has no column for 3 headers: DATA_TYP, COMENT, QCLK_FNAM ` +
+        '(declare them in ingest.sets.observations.ignore or .extra, or add the columns to the table)',
+    );
   });
 
   it('names the local id column of an observation id used twice', async () => {

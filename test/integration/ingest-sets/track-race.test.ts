@@ -4,7 +4,7 @@ import { backendPid, untilBlockedBy, useSetsWorlds, type SetsWorld } from './wor
 
 const world = useSetsWorlds();
 const FEAT_NAME = `spoca-ar_301_${DATE}_sdo_feat.csv`;
-const TRACK = `spoca-ar_301_${DATE}_sdo_track.csv`;
+const TRACK = `spoca_301_${DATE}_sdo_track.csv`;
 
 async function spoca(w: SetsWorld): Promise<string> {
   await writeSpoca(w, 3);

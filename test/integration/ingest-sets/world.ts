@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
-import type { NocturneConfig } from '../../../src/config/types.js';
+import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, installCatalogue } from '../../../src/stages/ingest/index.js';
@@ -84,6 +84,8 @@ export interface SetsWorld {
   readonly config: NocturneConfig;
   readonly pipeline: string;
   run(options?: { dryRun?: boolean; printed?: string[] }): Promise<StageOutcome>;
+  /** Rewrites the pipeline file with `sets` merged over its declaration, and reloads it (as a daemon reload does). */
+  reconfigure(sets: Record<string, unknown>): Promise<void>;
   /** The stage called directly (no run history, so two can run at once), optionally on another pool. */
   direct(db?: Db): Promise<StageOutcome>;
   write(name: string, content: string | Buffer): Promise<string>;
@@ -142,6 +144,11 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
   await writeFile(pipelineFile, stringify(raw));
   const spec: SetsWorldSpec = { url: test.url, schema: test.schema, dir, pipelineFile, code };
   const config = await loadSetsConfig(spec);
+  const reconfigure = async (sets: Record<string, unknown>) => {
+    raw.ingest.sets = { ...raw.ingest.sets, ...sets };
+    await writeFile(pipelineFile, stringify(raw));
+    (config.pipelines as Map<string, LoadedPipeline>).set(code, (await loadSetsConfig(spec)).pipelines.get(code)!);
+  };
   let slot = Date.now();
   let directRun = 1_000_000;
   const copy = async (from: string, as = path.basename(from)) => {
@@ -159,6 +166,7 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
     quarantine: config.paths.quarantine,
     config,
     pipeline: code,
+    reconfigure,
     async run(run = {}) {
       const result = await executeStage(
         {

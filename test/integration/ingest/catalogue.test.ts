@@ -60,7 +60,7 @@ describe('the HFC catalogue (sql/catalogue)', () => {
           (r: { r: string }) => r.r,
         );
         expect(relations).toEqual([
-          'activeregions:r', 'activeregions_tracking:r', 'frc_info:r', 'ingestion_stats:v', 'observations:r', 'observatory:r',
+          'activeregions:r', 'activeregions_tracking:r', 'frc_info:r', 'ingestion_stats:v', 'metadata_history:r', 'observations:r', 'observatory:r',
           'quarantined_rows:v', 'rejected_files:v', 'rejected_sets:v', 'set_loads:v', 'sunspots:r', 'type_iii:r',
           'view_ar_hqi:v', 'view_sunspots_hqi:v', 'view_type_iii_hqi:v',
         ]);
@@ -73,13 +73,13 @@ describe('the HFC catalogue (sql/catalogue)', () => {
         );
         expect(uncommented).toEqual([]);
       }
-      // The SDOSS header in lower case is the sunspots table, in order, plus the generated columns.
+      // The SDOSS header in lower case is the sunspots table, in order, plus the generated columns (row_ordinal, load_id, local_id, extra).
       const columns = await world.db.map(
         `SELECT a.attname FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
         [`${hfc}.sunspots`],
         (r: { attname: string }) => r.attname,
       );
-      expect(columns).toHaveLength(85 + 2);
+      expect(columns).toHaveLength(85 + 4);
       expect(columns.slice(12, 20)).toEqual(['br_x0_pix', 'br_y0_pix', 'br_x1_pix', 'br_y1_pix', 'br_x2_pix', 'br_y2_pix', 'br_x3_pix', 'br_y3_pix']);
     } finally {
       await world.db.none('DROP SCHEMA $1:name CASCADE', [second]);

@@ -58,6 +58,16 @@ export interface HarnessOptions {
   concurrency?: number;
 }
 
+/** One JSON log line. */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+/** A logger whose lines the test reads. */
+export function capturedLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) } });
+  return { logger, lines };
+}
+
 /** The run stage with the real executor, on the rig's SLURM (SLURM_CONF) or local processes. */
 export function stageFor(options: RunOptions = {}) {
   const decorate = options.decorate ?? ((e: Executor) => e);
@@ -105,6 +115,8 @@ export interface Harness {
   outbox(pipeline: string): string;
   pipeline(name: string, run?: RunOverrides): LoadedPipeline;
   writeObs(code: string, night: string, name: string, fields: Record<string, string | number>): Promise<string>;
+  /** Writes a detection code of the test's own: an executable bash script in the harness directory. */
+  writeCode(name: string, body: string): Promise<string>;
   context(pipeline: LoadedPipeline, extra?: Partial<StageContext>): StageContext;
   run(pipeline: LoadedPipeline, options?: RunOptions): Promise<StageOutcome>;
   /** The same run in a child process (to be killed with -9). */
@@ -163,6 +175,11 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       const file = path.join(obsDir, `${name}.obs`);
       const body = { instrument: 'HMI', date_obs: `${night}T00:00:45`, seed: 7, ...fields };
       await writeFile(file, Object.entries(body).map(([k, v]) => `${k}=${v}\n`).join(''));
+      return file;
+    },
+    async writeCode(name, body) {
+      const file = path.join(dir, `${name}.sh`);
+      await writeFile(file, `#!/bin/bash\n${body}`, { mode: 0o755 });
       return file;
     },
     context(pipeline, extra = {}) {

@@ -67,7 +67,7 @@ describe.concurrent('run stage with the local executor', () => {
     ]);
   });
 
-  it('kills its children at the stage timeout and records them as failed', async () => {
+  it('kills its children at the stage timeout; their observations are pending again, not failed', async () => {
     const P = 'localtimeout';
     h.pipeline(P, { timeout: '4s' });
     await h.writeObs(P, NIGHT, 'slow', { seed: 5, sleep: 300 });
@@ -77,10 +77,13 @@ describe.concurrent('run stage with the local executor', () => {
       { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT },
     );
     expect(result.kind === 'done' && result.outcome.error?.code).toBe('TIMEOUT');
+    expect(result.kind === 'done' && result.outcome.error?.message).toBe(
+      'localtimeout/run reached its stage timeout (4s); 1 task(s) cancelled, their observations pending again for the next run',
+    );
     const [task] = await tasksOf(h.t, P);
-    expect(task).toMatchObject({ state: 'failed', retryable: false });
-    expect(task!.reason).toContain('cancelled at the stage timeout');
-    expect(await observationStates(h.t, P)).toEqual({ slow: 'failed' });
+    expect(task).toMatchObject({ state: 'interrupted', retryable: null });
+    expect(task!.reason).toMatch(/^localtimeout: observation slow \(job noc-localtimeout-\w+, attempt 1\): cancelled by nocturne at the stage timeout \(4s\), while it ran; pending again, for the next run; log /);
+    expect(await observationStates(h.t, P)).toEqual({ slow: 'pending' });
     await eventually(async () => (await wrappersUnder(path.join(h.dir, 'work/run', P))) === 0, 'the task to be killed', 10_000);
   });
 
@@ -128,7 +131,7 @@ describe.concurrent('run stage with the local executor', () => {
   it("quotes what it generates: an outbox and observation names with spaces, quotes and $", async () => {
     const P = 'localquotes';
     const outbox = path.join(h.dir, "out box/it's $HOME");
-    const pipeline = h.pipeline(P, { outputs: { dir: outbox, csv: '*_feat.csv', quicklooks: '*.{jpg,png}' } });
+    const pipeline = h.pipeline(P, { outputs: { dir: outbox, csv: '*_feat.csv', quicklooks: '*.{jpg,png}', rowsRequired: [] } });
     await h.writeObs(P, NIGHT, "o'brien $(cd ..;cd ..;cd ..;touch pwned) x", { seed: 9 });
 
     const outcome = await h.run(pipeline);

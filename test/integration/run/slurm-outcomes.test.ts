@@ -2,15 +2,25 @@
  * One night of seven observations as one job array on the rig's real SLURM, each ending
  * differently, all at once (the slow TIMEOUT case overlaps with everything else).
  */
+import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonMetrics } from '../../../src/daemon/metrics.js';
+import { summarizeRuns } from '../../../src/daemon/run-summary.js';
+import { listRuns } from '../../../src/runs/runs.js';
 import type { StageOutcome } from '../../../src/stages/types.js';
+import { slurmEnv } from '../../helpers/rig.js';
+import { writeDaemonConfig } from '../daemon/daemon-process.js';
 import {
   createHarness,
   eventually,
   NIGHT,
   observationStates,
   outboxFiles,
+  REPO,
   slurm,
   slurmTaskId,
   tasksOf,
@@ -19,6 +29,7 @@ import {
 } from './harness.js';
 
 const P = 'outcomes';
+const execFileAsync = promisify(execFile);
 
 describe('run stage on SLURM: one job array, every way a task can end', () => {
   let h: Harness;
@@ -63,15 +74,23 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
     expect(outcome.stats).toEqual({
       observations: 7,
       skipped: 0,
+      setAside: 0,
       jobs: 2,
       submitted: 8,
       completed: 3,
       failed: 4,
       retried: 1,
       lost: 0,
+      interrupted: 0,
+      leftFiles: 0,
     });
     expect(outcome.error?.code).toBe('JOB_FAILED');
-    expect(outcome.error?.message).toMatch(/observation c-exit3 \(job noc-outcomes-[0-9a-f]{10}, SLURM \d+_2, attempt 1\)/);
+    // One line counts the failures; the next lines (for `nocturne logs`) name them.
+    const [head, ...named] = outcome.error!.message.split('\n');
+    expect(head).toMatch(/^4 observations failed for good \(4 in this run\); first: outcomes: observation /);
+    expect(named.find((l) => l.includes('c-exit3'))).toMatch(
+      /^outcomes: observation c-exit3 \(job noc-outcomes-[0-9a-f]{10}, SLURM \d+_2, attempt 1\): the detection code exited with status 3; set aside, not retried; (its files stay in \S+\/task-2; )?log \//,
+    );
   });
 
   it('publishes the outputs of successful tasks, and nothing of failed ones', async () => {
@@ -127,7 +146,7 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
     expect(second).toMatchObject({ attempt: 2, state: 'completed' });
   });
 
-  it('sets failures aside and never runs a done observation again', async () => {
+  it('sets failures aside, never runs a done observation again, and never calls a night with failures a success', async () => {
     expect(await observationStates(h.t, P)).toEqual({
       'a-ok': 'done',
       'b-empty': 'done',
@@ -138,6 +157,26 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
       'g-cancel': 'failed',
     });
     const again = await h.run(h.pipeline(P, { array: { throttle: 8 } }));
-    expect(again).toMatchObject({ ok: true, stats: { observations: 7, skipped: 7, jobs: 0, submitted: 0 } });
+    expect(again).toMatchObject({ ok: false, stats: { observations: 7, skipped: 3, setAside: 4, jobs: 0, submitted: 0 } });
+    expect(again.summary).toBe('7 observations (3 done earlier, 4 failed earlier and set aside); 0 tasks in 0 jobs: 0 completed, 0 failed, 0 retried');
+    expect(again.error?.message.split('\n')[0]).toMatch(/^4 observations failed for good \(4 set aside earlier\); first: outcomes: observation c-exit3 /);
+
+    // The same night through the command a person runs: it fails, and so it is in the history, status and metrics.
+    await writeDaemonConfig(h.dir, {
+      pgUrl: h.t.url,
+      schema: h.t.schema,
+      port: 0,
+      pipelines: { [P]: stringify(h.pipeline(P, { array: { throttle: 8 } }).config) },
+      extra: { executor: { type: 'slurm', slurm: { pollInterval: '1s' } } },
+    });
+    const cli = await execFileAsync(process.execPath, [path.join(REPO, 'bin/nocturne.js'), 'run', P, '--stage', 'run', '--date', NIGHT], {
+      env: { ...slurmEnv(), NOCTURNE_CONFIG_DIR: h.dir, NOCTURNE_LOG_LEVEL: 'error' },
+    }).then(() => ({ code: 0, stdout: '' }), (err: { code: number; stdout: string }) => err);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain('outcomes/run: FAILED: 7 observations (3 done earlier, 4 failed earlier and set aside)');
+    const [run] = await listRuns(h.t.db, { pipeline: P, limit: 1 });
+    expect(run).toMatchObject({ state: 'failed', error_code: 'JOB_FAILED' });
+    const metrics = new DaemonMetrics({ version: 'test', summary: () => summarizeRuns(h.t.db), pending: async () => [] }, h.logger);
+    expect((await metrics.render()).body).toContain('nocturne_stage_last_run_success{pipeline="outcomes",stage="run"} 0');
   });
 });

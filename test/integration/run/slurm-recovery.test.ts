@@ -120,8 +120,8 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.error?.message).toContain('can never start');
     const [task] = await tasksOf(h.t, P);
-    expect(task).toMatchObject({ state: 'failed', retryable: false });
-    expect(task!.reason).toContain('PartitionConfig');
+    expect(task).toMatchObject({ state: 'interrupted', scheduler_state: 'CANCELLED' });
+    expect(task!.reason).toContain('cancelled by nocturne because it can never start (PartitionConfig), before it started');
     // Not the observation's fault: it waits for the next run, after the configuration is fixed.
     expect(await observationStates(h.t, P)).toEqual({ big: 'pending' });
     const id = await slurmTaskId(h.t, P, 'big');
@@ -137,7 +137,7 @@ describe.concurrent('run stage on SLURM: recovery', () => {
 
     const outcome = await h.run(pipeline, { extra: { dryRun: true, print: (line) => printed.push(line) } });
     expect(outcome).toMatchObject({ ok: true, summary: 'dry run: 1 job(s) would be submitted' });
-    expect(printed[0]).toContain('2 observations found, 0 already done or set aside');
+    expect(printed[0]).toContain('2 observations found, 0 done earlier, 0 failed earlier and set aside');
     expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(/^  submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /);
     expect(printed.filter((l) => l.startsWith('  task '))).toHaveLength(2);
     const rows = await h.t.db.one<{ n: number }>(

@@ -1,5 +1,6 @@
-// The RemoteStore contract, run against the rig's real vsftpd (FTP and explicit FTPS),
-// sshd (SFTP) and a local directory: every implementation must behave the same.
+// The RemoteStore contract, run against the rig's real vsftpd and proftpd (FTP and
+// explicit FTPS each), sshd (SFTP) and a local directory: every implementation must
+// behave the same. Where servers differ (MLSD, HASH), the test says which does what.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +29,8 @@ afterAll(async () => {
 const targets: Array<[string, () => TargetConfig, () => string]> = [
   ['ftp', () => rigTarget('ftp'), () => rigRoot()],
   ['ftps', () => rigTarget('ftps'), () => rigRoot()],
+  ['proftpd-ftp', () => rigTarget('proftpd-ftp'), () => rigRoot()],
+  ['proftpd-ftps', () => rigTarget('proftpd-ftps'), () => rigRoot()],
   ['sftp', () => rigTarget('sftp'), () => rigRoot()],
   ['local', () => targetSchema.parse({ type: 'local', path: localRoot }), () => localRoot],
 ];
@@ -70,14 +73,19 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
           ['final.bin', false, body.length],
         ].sort(),
       );
-      // SFTP and local listings carry the files' times; vsftpd offers no MLSD, so FTP asks MDTM.
+      // SFTP, local and proftpd's MLSD listings carry the files' times; vsftpd offers no
+      // MLSD, so over it FTP asks MDTM.
       const final = listed.find((e) => e.path.endsWith('/final.bin'))!;
       if (kind.startsWith('ftp')) expect(final.modifiedAt).toBeNull();
+      if (kind.startsWith('proftpd')) expect(final.modifiedAt).not.toBeNull();
       const written = final.modifiedAt ?? (await s.modifiedAt?.(final.path)) ?? null;
       expect(Math.abs((written?.getTime() ?? 0) - Date.now())).toBeLessThan(120_000);
-      if (kind.startsWith('ftp')) expect(await s.modifiedAt!(`${dir}/missing.csv`)).toBeNull();
+      if (s.modifiedAt) expect(await s.modifiedAt(`${dir}/missing.csv`)).toBeNull();
       expect(await s.list(`${run}/${kind}/nowhere`, false)).toEqual([]);
-      expect(await s.serverHash(`${dir}/final.bin`, 'sha256')).toBeNull();
+      // Only proftpd (mod_digest) computes a SHA-256 on the server.
+      const digest = createHash('sha256').update(body).digest('hex');
+      expect(s.serverHashes).toEqual(kind.startsWith('proftpd') ? ['sha256'] : []);
+      expect(await s.serverHash(`${dir}/final.bin`, 'sha256')).toBe(kind.startsWith('proftpd') ? digest : null);
       await s.remove(`${dir}/final.bin`);
       await s.remove(`${dir}/final.bin`);
       expect(await s.size(`${dir}/final.bin`)).toBeNull();

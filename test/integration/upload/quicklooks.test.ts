@@ -3,7 +3,9 @@
 // never uploaded, and the rest of the batch goes on.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inflatedJpeg } from './inflated-jpeg.js';
 import { createUploadWorld, type UploadWorld } from './upload-world.js';
 
 describe('quicklook checks', () => {
@@ -64,5 +66,60 @@ describe('quicklook checks', () => {
     expect(rows[1]!.quarantine_path).not.toBe(rows[0]!.quarantine_path);
     expect(readFileSync(rows[0]!.quarantine_path!, 'utf8')).toBe('date,x\n2014-02-21,1\n');
     expect(readFileSync(rows[1]!.quarantine_path!, 'utf8')).toBe('still not an image');
+  });
+
+  it('quarantines inflated JPEGs: over the pixel limit from the header alone, under it by their short data', async () => {
+    const huge = await world.file('huge_20140221T000045.jpg', await inflatedJpeg(16000, 16000));
+    await world.file('thin_20140221T000045.jpg', await inflatedJpeg(320, 240));
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { quarantined: 2, files: 0 } });
+    const rows = (await world.transfers())
+      .filter((r) => /(huge|thin)_/.test(r.local_path))
+      .sort((a, b) => a.local_path.localeCompare(b.local_path));
+    expect(rows.map((r) => [path.basename(r.local_path), r.state, r.error_code])).toEqual([
+      ['huge_20140221T000045.jpg', 'quarantined', 'QUICKLOOK_INVALID'],
+      ['thin_20140221T000045.jpg', 'quarantined', 'QUICKLOOK_INVALID'],
+    ]);
+    expect(rows[0]!.error).toBe('quicklook header claims 16000 × 16000 px, more than quicklooks.maxPixels (67108864): not decoded');
+    expect(readFileSync(`${rows[0]!.quarantine_path}.reason.txt`, 'utf8')).toContain(`file: ${huge}`);
+    expect(rows[1]!.error).toMatch(/^quicklook image data shorter than its header claims: \d+ bytes for 320 × 240 px, which need at least 150: not decoded$/);
+    expect(await world.remoteFiles()).not.toContainEqual(expect.stringMatching(/huge|thin/));
+  });
+});
+
+describe('the data-length bound', () => {
+  let world: UploadWorld;
+  beforeAll(async () => {
+    world = await createUploadWorld('flat', { protocol: 'local', upload: { quicklooks: { check: true } } });
+  });
+  afterAll(async () => world?.close());
+
+  it('passes the most compressible real JPEG: a flat 2048 × 2048 image from mozjpeg (progressive, optimised codes)', async () => {
+    const flat = await sharp({ create: { width: 2048, height: 2048, channels: 3, background: '#808080' } })
+      .jpeg({ mozjpeg: true, quality: 30 })
+      .toBuffer();
+    await world.file('flat_20140221T000045.jpg', flat);
+    expect(await world.run()).toMatchObject({ ok: true, stats: { quarantined: 0, deleted: 1 } });
+  });
+});
+
+describe('quicklooks not checked but thumbnailed', () => {
+  let world: UploadWorld;
+  beforeAll(async () => {
+    world = await createUploadWorld('thumbs-only', {
+      protocol: 'local',
+      upload: { quicklooks: { check: false, thumbnailWidth: 64, maxPixels: 1_000_000 } },
+    });
+  });
+  afterAll(async () => world?.close());
+
+  it('still refuses to decode a JPEG over the pixel limit: quarantined, the others thumbnailed', async () => {
+    await world.file('huge_20140221T000045.jpg', await inflatedJpeg(1001, 1000));
+    await world.jpeg('good_20140221T000045.jpg', 320, 240);
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { quarantined: 1, deleted: 2 } });
+    expect(await world.remoteFiles()).toEqual(['sdoss/2014/02/good_20140221T000045.jpg', 'sdoss/2014/02/good_20140221T000045.thumb.jpg']);
+    const [row] = (await world.transfers()).filter((r) => r.state === 'quarantined');
+    expect(row!.error).toMatch(/header claims 1001 × 1000 px, more than quicklooks.maxPixels \(1000000\)/);
   });
 });

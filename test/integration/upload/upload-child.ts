@@ -1,5 +1,6 @@
 // Runs one upload of a test world in a process of its own, so that kill-9.test.ts can
-// kill it with SIGKILL at an arbitrary moment. Arguments: spec JSON file, db url, schema.
+// kill it with SIGKILL at an arbitrary moment and memory.test.ts can measure its peak
+// RSS. Arguments: spec JSON file, db url, schema. Prints {outcome, maxRssBytes}.
 import { readFileSync } from 'node:fs';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import { runWorldUpload, type WorldSpec } from './upload-world.js';
@@ -12,4 +13,5 @@ const spec = JSON.parse(readFileSync(specFile, 'utf8')) as WorldSpec;
 const db = openDb({ url, schema, poolSize: 6, applicationName: 'nocturne-test-kill9' });
 const outcome = await runWorldUpload(spec, db, process.pid);
 await closeDb(db);
-process.stdout.write(`${JSON.stringify(outcome)}\n`);
+const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+process.stdout.write(`${JSON.stringify({ outcome, maxRssBytes })}\n`);

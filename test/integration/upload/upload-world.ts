@@ -60,6 +60,8 @@ export interface TransferRecord {
   state: string;
   kind: string;
   verify_method: string | null;
+  local_sha256: string | null;
+  remote_sha256: string | null;
   error_code: string | null;
   error: string | null;
   quarantine_path: string | null;

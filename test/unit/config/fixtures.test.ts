@@ -53,8 +53,14 @@ const CASES: Record<string, { env?: NodeJS.ProcessEnv; lines: string[] }> = {
   },
   'bad-cron': {
     lines: [
-      'pipelines/sdoss.yaml:4:13: upload.schedule: invalid cron expression "0 25 * * *": invalid value for hour: 25',
+      'pipelines/quartz.yaml:4:13: upload.schedule: invalid cron expression "0 2 L * ?": field 3 (day-of-month) "L": Quartz\'s L, W, # and ? are not accepted',
+      'pipelines/quartz.yaml:8:13: ingest.schedule: invalid cron expression "@daily": @nicknames are not accepted; write its 5 fields instead: "0 0 * * *"',
+      'pipelines/sdoss.yaml:4:13: upload.schedule: invalid cron expression "0 25 * * *": field 2 (hour) "25": 25 is not in 0-23',
       'pipelines/sdoss.yaml:8:13: ingest.schedule: cron expression "0 2 30 2 *" never fires',
+      'pipelines/steps.yaml:4:13: upload.schedule: invalid cron expression "5/15 * * * *": field 1 (minute) "5/15": a step needs "*" or a range before it: write "5-59/15"',
+      'pipelines/steps.yaml:8:13: warning: ingest.schedule: "*/2 * * * * *" fires 30 times a minute (its first field is seconds): too often for a pipeline',
+      'pipelines/years.yaml:4:13: upload.schedule: invalid cron expression "*/15 * * * * * *": 7 fields: a year field is not accepted; write 5 fields (minute hour day-of-month month day-of-week)',
+      'pipelines/years.yaml:8:13: ingest.schedule: invalid cron expression "0 2 * * * *": 6 fields: the first is then seconds, "2" the minute and "*" the hour; a seconds field is only for schedules that fire several times a minute: write 5 fields (e.g. "0 2 * * *")',
     ],
   },
   'bad-timezone': {
@@ -140,7 +146,7 @@ const CASES: Record<string, { env?: NodeJS.ProcessEnv; lines: string[] }> = {
       'config/nocturne.yaml:9:15: targets.archive.password: secret from environment variable NOCTURNE_FIXTURE_UNSET is unavailable: not set',
       'config/nocturne.yaml:11:11: http.listen: expected a string, got number 9464',
       'pipelines/sdoss.yaml:8:3: run: unknown key "catchup"; did you mean "catchUp"?',
-      `pipelines/sdoss.yaml:10:13: upload.schedule: invalid cron expression "0 * * * * * * *": invalid configuration format ('0 * * * * * * *'), exactly five, six, or seven space separated parts are required`,
+      'pipelines/sdoss.yaml:10:13: upload.schedule: invalid cron expression "0 * * * * * * *": 8 fields: write 5 (minute hour day-of-month month day-of-week)',
       'pipelines/sdoss.yaml:11:11: upload.target: unknown target "archives"; did you mean "archive"?',
       'pipelines/sdoss.yaml:18:36: ingest.columns.id_feat.type: "integer" is not one of int, bigint, float, text, bool, timestamp',
       'pipelines/sdoss.yaml:19:5: ingest.columns.date_obs: a timestamp column needs a format, e.g. "%Y-%m-%dT%H:%M:%S"',
@@ -164,7 +170,7 @@ describe('loadConfig on malformed configurations', () => {
     const env = { NOCTURNE_FIXTURE_DB_PASSWORD: 'set', CREDENTIALS_DIRECTORY: path.join(FIXTURES, 'secrets/secrets') };
     expect((await reported('secrets', env)).at(-1)).toBe(
       located('secrets', [
-        'config/nocturne.yaml:11:15: targets.archive.password: secret from credential archive-password is unavailable: cannot be read',
+        'config/nocturne.yaml:11:15: targets.archive.password: secret from credential archive-password is unavailable: no such file',
       ])[0],
     );
   });

@@ -23,7 +23,7 @@ describe('ingest sets mode in pipelines/*.yaml', () => {
       'pipelines/sets.yaml:7:12: ingest.sets.files: unknown placeholder {rol}; did you mean "role"?',
       'pipelines/sets.yaml:8:12: ingest.sets.roles: no word of the file names is given the role feat',
       'pipelines/sets.yaml:8:31: ingest.sets.roles.feat: "feature" is not one of init, feat, track',
-      'pipelines/sets.yaml:9:21: ingest.sets.frcInfo.file: unknown placeholder {date} (allowed: code, version)',
+      'pipelines/sets.yaml:9:21: ingest.sets.frcInfo.file: unknown placeholder {date} (allowed: code, version, obs)',
       'pipelines/sets.yaml:10:74: ingest.sets.observatory.naturalKey[0]: must be a lower-case SQL column name',
       'pipelines/sets.yaml:12:80: ingest.sets.features.references.FRC_INFO_ID: unknown part "frcinfo"; did you mean "frcInfo"?',
       'pipelines/sets.yaml:13:59: ingest.sets.tracking.references: must name the header holding the feature of each row, e.g. {ID_SUNSPOT: {of: features, column: sunspot_id}}',

@@ -4,15 +4,17 @@ import {
   exitMarkerPath,
   jobEnvironment,
   parseExitMarker,
-  stagingDir,
+  taskDir,
   taskLogPath,
+  taskOutDir,
 } from '../../../src/executors/job-files.js';
 import { bashQuote, renderWrapperScript, toBashPattern } from '../../../src/executors/wrapper-script.js';
 
 describe('job files', () => {
-  it('lays out a job directory and the staging directory beside the outbox', () => {
+  it('lays out a job directory: each task has its own directory, {outdir} inside it, away from the outbox', () => {
     expect(exitMarkerPath('/w/tok', 3)).toBe('/w/tok/task-3.exit');
-    expect(stagingDir('/outbox/sdoss', 'tok', 3)).toBe('/outbox/sdoss/.tmp-tok-3');
+    expect(taskDir('/w/tok', 3)).toBe('/w/tok/task-3');
+    expect(taskOutDir('/w/tok', 3)).toBe('/w/tok/task-3/out');
     expect(taskLogPath('/l/noc.%a.log', 7)).toBe('/l/noc.7.log');
   });
 
@@ -21,8 +23,16 @@ describe('job files', () => {
     expect(() => encodeTaskArgv('o', 1, ['a\u0000b'])).toThrow(/NUL/);
   });
 
-  it('parses exit markers', () => {
-    expect(parseExitMarker('rc=0\nquicklook=a.jpg\ncsv=a_feat.csv\n', 'm')).toEqual({ rc: 0, csv: ['a_feat.csv'], quicklooks: ['a.jpg'] });
+  it('parses exit markers: outputs left in the task directory, and the files that are no outputs', () => {
+    expect(parseExitMarker('rc=0\nv=2\nquicklook=a.jpg\ncsv=a_feat.csv\nleft=out/sub/b.csv\nleft=x.csv\n', 'm')).toEqual({
+      rc: 0,
+      outputsIn: 'task',
+      csv: ['a_feat.csv'],
+      quicklooks: ['a.jpg'],
+      left: ['out/sub/b.csv', 'x.csv'],
+    });
+    // Written by the script of an earlier nocturne, which published the outputs itself.
+    expect(parseExitMarker('rc=0\nquicklook=a.jpg\ncsv=a_feat.csv\n', 'm')).toMatchObject({ outputsIn: 'outbox', csv: ['a_feat.csv'] });
     expect(() => parseExitMarker('csv=a.csv\n', 'task-1.exit')).toThrow(/task-1.exit: exit marker has no rc= line/);
     expect(() => parseExitMarker('rc=0\nweird\n', 'm')).toThrow(/unexpected line/);
   });
@@ -42,18 +52,13 @@ describe('the generated batch script', () => {
 
   it('quotes every configured value so that nothing expands', () => {
     expect(bashQuote("a'b $(x)")).toBe("'a'\\''b $(x)'");
-    const script = renderWrapperScript({
-      pipeline: 'sdoss',
-      jobName: 'noc-sdoss-tok',
-      token: 'tok',
-      outbox: "/data/out box/$HOME's",
-      csvGlob: '*.csv',
-      quicklookGlob: '*.{jpg,png}',
-    });
+    const script = renderWrapperScript({ pipeline: 'sdoss', jobName: 'noc-sdoss-tok', csvGlob: "*'s.csv", quicklookGlob: '*.{jpg,png}' });
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
-    expect(script).toContain("outbox='/data/out box/$HOME'\\''s'");
+    expect(script).toContain("csv_pattern='*'\\''s.csv'");
     expect(script).toContain("quicklook_pattern='*.@(jpg|png)'");
-    expect(script).toContain('staging="$outbox/.tmp-tok-$task"');
+    expect(script).toContain('outdir="$task_dir/out"');
+    // It moves nothing anywhere: nocturne publishes what it has checked.
+    expect(script).not.toMatch(/\bmv -f -- "\$file"|outbox=/);
     // Observation values only ever come from the argv file, never from the script text.
     expect(script).toContain(`mapfile -d '' -t spec < "$job_dir/task-$task.argv"`);
   });

@@ -38,7 +38,7 @@ describe('LocalExecutor', () => {
       [1, 'RUNNING', null, null],
       [2, 'PENDING', null, null],
     ]);
-    markers.set('/work/noc-a/0', { rc: 0, csv: ['x.csv'], quicklooks: [] });
+    markers.set('/work/noc-a/0', { rc: 0, outputsIn: 'task', csv: ['x.csv'], quicklooks: [], left: [] });
     launcher.launched[0]!.exit({ code: 0, signal: null });
     launcher.launched[1]!.exit({ code: null, signal: 'SIGKILL' });
     await settle();
@@ -56,7 +56,7 @@ describe('LocalExecutor', () => {
       concurrency: 1,
       launcher: fakeLauncher(),
       processes: table,
-      readMarker: async (_, i) => (i === 0 ? { rc: 3, csv: [], quicklooks: [] } : null),
+      readMarker: async (_, i) => (i === 0 ? { rc: 3, outputsIn: 'task', csv: [], quicklooks: [], left: [] } : null),
     });
     // Task 0 has ended (marker rc 3), task 1 still runs, task 2 is gone without a trace.
     expect(await states(e, 'noc-b', 3)).toEqual([

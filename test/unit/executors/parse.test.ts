@@ -47,20 +47,20 @@ describe('SLURM output parsing', () => {
       '',
     ].join('\n');
     expect(parseSacct(out)).toEqual([
-      { name: 'noc-a', schedulerId: '12', indices: [0], state: 'COMPLETED', reason: null, exitCode: 0, signal: null },
-      { name: 'noc-a', schedulerId: '12', indices: [1], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null },
-      { name: 'noc-a', schedulerId: '12', indices: [2, 3], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null },
-      { name: 'noc-b', schedulerId: '20', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: null },
-      { name: 'noc-c', schedulerId: '21', indices: null, state: 'FAILED', reason: 'JobLaunchFailure', exitCode: 0, signal: 9 },
+      { name: 'noc-a', schedulerId: '12', indices: [0], state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null },
+      { name: 'noc-a', schedulerId: '12', indices: [1], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null },
+      { name: 'noc-a', schedulerId: '12', indices: [2, 3], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null, cancelledBy: null },
+      { name: 'noc-b', schedulerId: '20', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: null, cancelledBy: 0 },
+      { name: 'noc-c', schedulerId: '21', indices: null, state: 'FAILED', reason: 'JobLaunchFailure', exitCode: 0, signal: 9, cancelledBy: null },
     ]);
   });
 
   it('parses squeue rows, whose exit_code is a raw wait status', () => {
     const out = ['4_3|FAILED|NonZeroExitCode|768|noc-a', '4_4|PENDING|ReqNodeNotAvail, UnavailableNodes:vm|0|noc-a', '9|FAILED|None|9|noc-b'].join('\n');
     expect(parseSqueue(out)).toEqual([
-      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null },
-      { name: 'noc-a', schedulerId: '4', indices: [4], state: 'PENDING', reason: 'ReqNodeNotAvail, UnavailableNodes:vm', exitCode: null, signal: null },
-      { name: 'noc-b', schedulerId: '9', indices: null, state: 'FAILED', reason: null, exitCode: 0, signal: 9 },
+      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null },
+      { name: 'noc-a', schedulerId: '4', indices: [4], state: 'PENDING', reason: 'ReqNodeNotAvail, UnavailableNodes:vm', exitCode: null, signal: null, cancelledBy: null },
+      { name: 'noc-b', schedulerId: '9', indices: null, state: 'FAILED', reason: null, exitCode: 0, signal: 9, cancelledBy: null },
     ]);
   });
 
@@ -71,9 +71,9 @@ describe('SLURM output parsing', () => {
       'JobId=10 JobName=noc-b JobState=CANCELLED Reason=None ExitCode=0:15',
     ].join('\n');
     expect(parseScontrol(out)).toEqual([
-      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null },
-      { name: 'noc-a', schedulerId: '4', indices: [5, 6], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null },
-      { name: 'noc-b', schedulerId: '10', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: 15 },
+      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null },
+      { name: 'noc-a', schedulerId: '4', indices: [5, 6], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null, cancelledBy: null },
+      { name: 'noc-b', schedulerId: '10', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: 15, cancelledBy: null },
     ]);
   });
 

@@ -69,8 +69,8 @@ describe('SlurmExecutor', () => {
     expect(result).toEqual({
       complete: true,
       statuses: [
-        { name: 'noc-p-3', schedulerId: '5', index: 0, state: 'COMPLETED', reason: null, exitCode: 0, signal: null },
-        { name: 'noc-p-3', schedulerId: '5', index: 1, state: 'RUNNING', reason: null, exitCode: null, signal: null },
+        { name: 'noc-p-3', schedulerId: '5', index: 0, state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null },
+        { name: 'noc-p-3', schedulerId: '5', index: 1, state: 'RUNNING', reason: null, exitCode: null, signal: null, cancelledBy: null },
       ],
     });
   });

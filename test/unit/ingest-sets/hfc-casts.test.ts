@@ -15,6 +15,8 @@ describe('HFC casts by column type', () => {
     expect(int.cast('1.0e3')).toBeUndefined();
     expect(int.reason('1.0e3')).toBe('"1.0e3" is a float, not an integer: an integer column takes digits only, even though it is a whole number');
     expect(int.reason('1.5')).toBe('"1.5" is a float, not an integer: an integer column takes digits only');
+    expect(caster('int8').reason('13578.9')).toBe('"13578.9" is a float, not an integer: a bigint column takes digits only');
+    expect(caster('int2').reason('2.5')).toBe('"2.5" is a float, not an integer: a smallint column takes digits only');
     expect(caster('int2').reason('40000')).toBe('40000 is out of range for smallint');
     expect(caster('int8').cast('9223372036854775807')).toBe("'9223372036854775807'");
   });

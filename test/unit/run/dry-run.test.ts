@@ -17,17 +17,17 @@ describe('dry run', () => {
     ];
     const plans = planJobs(settings, observations, '2026-11-20', () => 'abcdef0123');
     const lines: string[] = [];
-    printDryRun((l) => lines.push(l), settings, executor, '2026-11-20', plans, { found: 3, skipped: 1, earlier: 0, reattach: 1 });
+    printDryRun((l) => lines.push(l), settings, executor, '2026-11-20', plans, { found: 3, skipped: 1, setAside: 0, earlier: 0, reattach: 1 });
     expect(runner.calls).toEqual([]);
     expect(lines.join('\n')).toBe(
       [
-        'sdoss/run for 2026-11-20 (dry run, nothing changed): 3 observations found, 1 already done or set aside, 0 pending from earlier runs, 1 live job(s) to re-attach; 1 job(s) to submit with the slurm executor',
+        'sdoss/run for 2026-11-20 (dry run, nothing changed): 3 observations found, 1 done earlier, 0 failed earlier and set aside, 0 pending from earlier runs, 1 live job(s) to re-attach; 1 job(s) to submit with the slurm executor',
         'job noc-sdoss-abcdef0123: job array of 2 tasks, at most 2 at once',
         '  submit: sbatch --parsable --job-name=noc-sdoss-abcdef0123 --array=0-1%2 --partition=debug --time=01:00:00 --mem=1G --cpus-per-task=1 --output=/var/log/nocturne/sdoss/2026-11-20/noc-sdoss-abcdef0123.%a.log --no-requeue --export=ALL /var/lib/nocturne/work/run/sdoss/abcdef0123/job.sh /var/lib/nocturne/work/run/sdoss/abcdef0123',
-        `  script: /var/lib/nocturne/work/run/sdoss/abcdef0123/job.sh (generated, ${plans[0]!.script.length} bytes): runs each task in /var/lib/nocturne/outbox/sdoss/.tmp-abcdef0123-<task>, publishes *.jpg then *.csv into /var/lib/nocturne/outbox/sdoss by rename, then writes /var/lib/nocturne/work/run/sdoss/abcdef0123/task-<task>.exit`,
-        "  task 0: a (night 2026-11-20, attempt 1): /etc/nocturne/bin/detect --input /data/hmi/a.obs --obs=a --night 2026-11-20 --outdir /var/lib/nocturne/outbox/sdoss/.tmp-abcdef0123-0 '{other}'",
+        `  script: /var/lib/nocturne/work/run/sdoss/abcdef0123/job.sh (generated, ${plans[0]!.script.length} bytes): runs each task in /var/lib/nocturne/work/run/sdoss/abcdef0123/task-<task>/out and lists what it wrote in /var/lib/nocturne/work/run/sdoss/abcdef0123/task-<task>.exit; nocturne then moves *.jpg and *.csv into /var/lib/nocturne/outbox/sdoss`,
+        "  task 0: a (night 2026-11-20, attempt 1): /etc/nocturne/bin/detect --input /data/hmi/a.obs --obs=a --night 2026-11-20 --outdir /var/lib/nocturne/work/run/sdoss/abcdef0123/task-0/out '{other}'",
         '    log: /var/log/nocturne/sdoss/2026-11-20/noc-sdoss-abcdef0123.0.log',
-        "  task 1: it's b (night 2026-11-20, attempt 2): /etc/nocturne/bin/detect --input '/data/hmi/it'\\''s b.obs' '--obs=it'\\''s b' --night 2026-11-20 --outdir /var/lib/nocturne/outbox/sdoss/.tmp-abcdef0123-1 '{other}'",
+        "  task 1: it's b (night 2026-11-20, attempt 2): /etc/nocturne/bin/detect --input '/data/hmi/it'\\''s b.obs' '--obs=it'\\''s b' --night 2026-11-20 --outdir /var/lib/nocturne/work/run/sdoss/abcdef0123/task-1/out '{other}'",
         '    log: /var/log/nocturne/sdoss/2026-11-20/noc-sdoss-abcdef0123.1.log',
       ].join('\n'),
     );

@@ -22,20 +22,30 @@ describe('decideObservation', () => {
     expect(decideObservation({ ...retryable, retryable: false }, 1, 3, 'normal', () => at).step).toBe('give-up');
   });
 
-  it('does not hold an uncounted ending against the observation', () => {
+  it('does not hold an uncounted or interrupted ending against the observation', () => {
     expect(decideObservation(retryable, 2, 3, 'uncounted', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: null }, step: 'requeue' });
+    expect(decideObservation({ kind: 'interrupted', reason: 'x' }, 2, 3, 'final', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: null }, step: 'requeue' });
   });
 });
 
 describe('run summary', () => {
-  it('says what happened and names the first failure', () => {
+  it('says what happened in one line, counting failures rather than listing them', () => {
     const stats = { ...emptyStats(), observations: 3, skipped: 1, jobs: 1, submitted: 2, completed: 1, failed: 1 };
-    expect(summarise(stats, ['sdoss: observation b failed'])).toBe(
-      '3 observations (1 already done), 2 tasks in 1 jobs, 1 completed, 1 failed, 0 retried, 0 lost; first failure: sdoss: observation b failed',
+    expect(summarise(stats)).toBe('3 observations (1 done earlier); 2 tasks in 1 job: 1 completed, 1 failed, 0 retried');
+    expect(summarise({ ...stats, setAside: 2, interrupted: 1, leftFiles: 2 })).toBe(
+      '3 observations (1 done earlier, 2 failed earlier and set aside); 2 tasks in 1 job: 1 completed, 1 failed, 0 retried, 1 interrupted (pending again), 2 files left unpublished',
     );
-    expect(failureError([])).toBeUndefined();
-    const error = failureError(Array.from({ length: 7 }, (_, i) => `f${i}`));
+  });
+
+  it('fails a run that leaves failed observations, this run\'s or earlier ones', () => {
+    expect(failureError([], [])).toBeUndefined();
+    const error = failureError(Array.from({ length: 5 }, (_, i) => `f${i}`), [{ obs: 'old', error: 'sdoss: observation old: exited 3' }, { obs: 'older', error: null }]);
     expect(error).toMatchObject({ code: 'JOB_FAILED' });
-    expect(error!.message).toBe('7 task(s) failed:\nf0\nf1\nf2\nf3\nf4\n... and 2 more');
+    expect(error!.message.split('\n')).toEqual([
+      '7 observations failed for good (5 in this run, 2 set aside earlier); first: f0',
+      'f0', 'f1', 'f2', 'f3', 'f4',
+      '... and 2 more',
+    ]);
+    expect(failureError([], [{ obs: 'old', error: 'x' }])!.message).toBe('1 observation failed for good (1 set aside earlier); first: x\nx');
   });
 });

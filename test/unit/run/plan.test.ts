@@ -45,12 +45,12 @@ describe('planJobs', () => {
         attempt: 2,
         argv: [
           '/etc/nocturne/bin/detect', '--input', '/data/hmi/o1.obs', '--obs=o1', '--night', '2026-11-20',
-          '--outdir', '/var/lib/nocturne/outbox/sdoss/.tmp-tok0000002-0', '{other}',
+          '--outdir', '/var/lib/nocturne/work/run/sdoss/tok0000002/task-0/out', '{other}',
         ],
         logPath: '/var/log/nocturne/sdoss/2026-11-21/noc-sdoss-tok0000002.0.log',
       },
     ]);
-    expect(second!.script).toContain("outbox='/var/lib/nocturne/outbox/sdoss'");
+    expect(second!.script).toContain('outdir="$task_dir/out"');
   });
 
   it('keeps job names within what SLURM accepts', () => {

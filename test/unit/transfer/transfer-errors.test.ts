@@ -2,7 +2,6 @@ import { FTPError } from 'basic-ftp';
 import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
 import { transferError } from '../../../src/adapters/transfer/transfer-errors.js';
-import { parseSha256Reply, sha256CommandFrom } from '../../../src/adapters/transfer/ftp-hash.js';
 
 const place = { target: 'archive', op: 'put', path: '/hfc/a.csv' };
 const ftp = (code: number, message: string) => new FTPError({ code, message });
@@ -13,6 +12,9 @@ describe('transferError', () => {
     [ftp(530, '530 Login incorrect.'), 'TRANSFER_AUTH_FAILED', false, 'login refused (530 Login incorrect.)'],
     [ftp(421, 'Too many connections'), 'TRANSFER_FAILED', true, 'server replied 421 Too many connections'],
     [ftp(550, '550 Permission denied.'), 'TRANSFER_FAILED', false, 'server replied 550 Permission denied.'],
+    [ftp(451, '451 Failure writing to local file.'), 'TRANSFER_FAILED', true, 'server replied 451 Failure writing to local file.'],
+    [ftp(452, '452 Transfer aborted.  No space left on device'), 'TRANSFER_STORAGE_FULL', true, 'storage full on the server (452 Transfer aborted.  No space left on device)'],
+    [ftp(552, '552 Disk quota exceeded'), 'TRANSFER_STORAGE_FULL', false, 'storage full on the server (552 Disk quota exceeded)'],
     [withProps('connect ECONNREFUSED 127.0.0.1:21', { code: 'ECONNREFUSED' }), 'TRANSFER_FAILED', true, 'ECONNREFUSED'],
     [new Error('Server sent FIN packet unexpectedly, closing connection.'), 'TRANSFER_FAILED', true, 'FIN packet'],
     [withProps('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'TRANSFER_FAILED', false, 'TLS certificate refused'],
@@ -32,24 +34,5 @@ describe('transferError', () => {
   it('passes a NocturneError through unchanged', () => {
     const err = new NocturneError('PATH_UNSAFE', 'no');
     expect(transferError(err, place)).toBe(err);
-  });
-});
-
-describe('FTP server-side SHA-256', () => {
-  it('finds the command from FEAT', () => {
-    expect(sha256CommandFrom(new Map([['EPSV', ''], ['SIZE', '']]))).toBeNull();
-    expect(sha256CommandFrom(new Map([['HASH', 'SHA-1;SHA-256*;MD5']]))).toEqual({ kind: 'HASH' });
-    expect(sha256CommandFrom(new Map([['HASH', 'SHA-1;MD5']]))).toBeNull();
-    expect(sha256CommandFrom(new Map([['XSHA256', '']]))).toEqual({ kind: 'XSHA256' });
-  });
-
-  const hex = 'ab'.repeat(32);
-  it.each([
-    [{ kind: 'HASH' } as const, `213 SHA-256 0-1234 ${hex} a.csv`, hex],
-    [{ kind: 'HASH' } as const, `213 SHA-1 0-1234 ${'ab'.repeat(20)} a.csv`, null],
-    [{ kind: 'XSHA256' } as const, `213 ${hex.toUpperCase()}`, hex],
-    [{ kind: 'XSHA256' } as const, '500 Unknown command.', null],
-  ])('parses %j %s', (command, reply, expected) => {
-    expect(parseSha256Reply(command, reply)).toBe(expected);
   });
 });

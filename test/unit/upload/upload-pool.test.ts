@@ -76,6 +76,33 @@ describe('runPool', () => {
     expect(slept).toEqual([]);
   });
 
+  it('a full target: the files in flight fail and are recorded, the others are left for the next run', async () => {
+    const server = new MemoryServer(new MemoryFiles());
+    const { options, slept } = pool(server, { connections: 2, lanes: 1 });
+    const full = (item: string) => new NocturneError('TRANSFER_STORAGE_FULL', `${item}: storage full (452)`, { retryable: true });
+    let recordedA: () => void = () => {};
+    const aRecorded = new Promise<void>((resolve) => (recordedA = resolve));
+    const failures: string[] = [];
+    const report = await runPool(
+      ['a', 'b', 'c', 'd', 'e'],
+      options,
+      async (item) => {
+        if (item === 'a') throw full(item);
+        // b's reply comes once the run has given the target up (a macrotask after a's record).
+        await aRecorded;
+        await new Promise((resolve) => setImmediate(resolve));
+        throw full(item);
+      },
+      async (item, err) => {
+        failures.push(`${item} ${err.code}`);
+        if (item === 'a') recordedA();
+      },
+    );
+    expect(report).toMatchObject({ fatal: { code: 'TRANSFER_STORAGE_FULL' }, failed: 2, notDone: 3 });
+    expect(failures).toEqual(['a TRANSFER_STORAGE_FULL', 'b TRANSFER_STORAGE_FULL']);
+    expect(slept).toEqual([]);
+  });
+
   it('on abort, the current item is abandoned (not recorded as failed) and nothing more starts', async () => {
     const server = new MemoryServer(new MemoryFiles());
     const controller = new AbortController();

@@ -4,16 +4,16 @@ import type { Db } from '../../../db/database.js';
 import { coerceError } from '../../../core/errors.js';
 import type { DocPath } from '../../../config/issues.js';
 import { yamlLocator } from '../../../config/locate.js';
-import { FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL } from './header-map.js';
+import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, normaliseHeader, referenceMap, ROW_ORDINAL } from './header-map.js';
 import { casterFor } from './hfc-casts.js';
 import { setTableNames } from './sets-plan.js';
-import { naturalKeyProblem, readCatalogue, type CatalogueTable } from './table-columns.js';
+import { naturalKeyIndex, readCatalogue, type CatalogueTable } from './table-columns.js';
 
 /**
  * For `nocturne validate --db`, sets mode: every catalogue table the pipeline names
  * exists, with the columns the loader fills (identity, load_id, row_ordinal,
  * feat_filename), every referenced column, a unique index on each natural key (see
- * naturalKeyProblem()), and only column types the loader can cast. Issues point at the key
+ * naturalKeyIndex()), and only column types the loader can cast. Issues point at the key
  * of the pipeline file concerned.
  */
 export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: SetsIngestConfig): Promise<ConfigIssue[]> {
@@ -52,7 +52,7 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
     if (part === 'observations' || part === 'features' || part === 'tracking') need(part, table, LOAD_ID, 'the load id of each row');
     for (const column of table.columns.values()) {
       const caster = casterFor(column);
-      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
+      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
     }
   }
   const features = catalogue.get(sets.features.table)!;
@@ -70,11 +70,24 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
     });
   }
   for (const part of ['frcInfo', 'observatory'] as const) {
-    const problem = await naturalKeyProblem(db, catalogue.get(sets[part].table)!, sets[part].naturalKey);
-    if (problem) issue([part, 'naturalKey'], `ingest.sets.${part}.naturalKey: ${problem}`);
+    const key = await naturalKeyIndex(db, catalogue.get(sets[part].table)!, sets[part].naturalKey);
+    if (typeof key === 'string') issue([part, 'naturalKey'], `ingest.sets.${part}.naturalKey: ${key}`);
   }
-  for (const column of Object.keys(sets.columns)) {
-    if (![...catalogue.values()].some((t) => t.columns.has(column))) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);
+  for (const [part, table] of parts) {
+    const declared = part === 'tracking' ? sets.tracking! : sets[part as 'frcInfo' | 'observatory' | 'observations' | 'features'];
+    if (declared.extra.length > 0) need(part, catalogue.get(table)!, EXTRA, 'the jsonb column of the headers declared extra', [part, 'extra']);
+  }
+  if (sets.tracking?.featureId === 'localId') need('features', features, LOCAL_ID, 'tracking.featureId localId: the local id of each feature', ['tracking', 'featureId']);
+  for (const [column, rules] of Object.entries(sets.columns)) {
+    const found = [...catalogue.values()].map((t) => t.columns.get(column)).filter((c) => c !== undefined);
+    if (found.length === 0) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);
+    const numeric = ['int2', 'int4', 'int8', 'float4', 'float8', 'numeric'];
+    if (rules.scale !== undefined && found.some((c) => !numeric.includes(c.type))) {
+      issue(['columns', column, 'scale'], `ingest.sets.columns.${column}.scale: column ${column} is not a number (${found.map((c) => c.display).join(', ')})`);
+    }
+    if (rules.integer !== undefined && found.some((c) => !['int2', 'int4', 'int8'].includes(c.type))) {
+      issue(['columns', column, 'integer'], `ingest.sets.columns.${column}.integer: column ${column} is not an integer column (${found.map((c) => c.display).join(', ')})`);
+    }
   }
   return issues;
 }

@@ -11,31 +11,35 @@ export interface ListedSet {
   members: Map<SetRole, Candidate[]>;
   /** The word of the file names for each role present (to name a missing file). */
   words: Map<SetRole, string>;
+  /** {obs} of the file names, for per-set metadata names. */
+  obs: string | undefined;
 }
 
 export interface Listing {
   sets: ListedSet[];
   tracks: ListedSet[];
-  metadata: Map<MetadataPart, Candidate[]>;
-  /** Files matching neither the set grammar nor a metadata name. */
+  /** Metadata files by base name. */
+  metadata: Map<string, Candidate[]>;
+  /** Files matching neither a set pattern nor a metadata name. */
   strays: Candidate[];
 }
 
-/** Groups listed files into sets (by set key), track files, and the per-code metadata files. */
+/** Groups listed files into sets (by set key), track files, and the metadata files. */
 export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGrammar): Listing {
   const sets = new Map<string, ListedSet>();
   const tracks: ListedSet[] = [];
-  const metadata = new Map<MetadataPart, Candidate[]>();
+  const metadata = new Map<string, Candidate[]>();
   const strays: Candidate[] = [];
   for (const candidate of candidates) {
-    const named = grammar.read(path.posix.basename(candidate.relPath));
+    const name = path.posix.basename(candidate.relPath);
+    const named = grammar.read(name);
     if (!named) strays.push(candidate);
-    else if (named.kind === 'metadata') metadata.set(named.part, [...(metadata.get(named.part) ?? []), candidate]);
+    else if (named.kind === 'metadata') metadata.set(name, [...(metadata.get(name) ?? []), candidate]);
     else if (named.role === 'track') {
-      tracks.push({ key: named.key, kind: 'track', members: new Map([['track', [candidate]]]), words: new Map([['track', named.word]]) });
+      tracks.push({ key: named.key, kind: 'track', members: new Map([['track', [candidate]]]), words: new Map([['track', named.word]]), obs: named.obs });
     } else {
       let set = sets.get(named.key);
-      if (!set) sets.set(named.key, (set = { key: named.key, kind: 'set', members: new Map(), words: new Map() }));
+      if (!set) sets.set(named.key, (set = { key: named.key, kind: 'set', members: new Map(), words: new Map(), obs: named.obs }));
       set.members.set(named.role, [...(set.members.get(named.role) ?? []), candidate]);
       set.words.set(named.role, named.word);
     }
@@ -43,8 +47,17 @@ export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGr
   return { sets: [...sets.values()], tracks, metadata, strays };
 }
 
-/** The metadata file for a set: the one in the set's own directory, else the first listed. */
-export function metadataFor(candidates: readonly Candidate[] | undefined, near: Candidate): Candidate | undefined {
+/**
+ * The metadata file of `part` for a set (a member: `near`): the first of the names the
+ * pipeline declares for it that is listed, in the set's own directory first, else
+ * anywhere in the source. Undefined when none is.
+ */
+export function metadataFor(listing: Listing, grammar: FileNameGrammar, part: MetadataPart, set: ListedSet, near: Candidate): Candidate | undefined {
   const dir = path.posix.dirname(near.relPath);
-  return candidates?.find((c) => path.posix.dirname(c.relPath) === dir) ?? candidates?.[0];
+  for (const name of grammar.metadataNames(part, set.obs)) {
+    const found = listing.metadata.get(name);
+    const pick = found?.find((c) => path.posix.dirname(c.relPath) === dir) ?? found?.[0];
+    if (pick) return pick;
+  }
+  return undefined;
 }

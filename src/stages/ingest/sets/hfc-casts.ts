@@ -81,7 +81,7 @@ function integer(base: FieldCaster, inRange: (v: string) => boolean, label: stri
       if (/^[+-]?\d+$/.test(v)) return inRange(v) ? base.reason(v) : `${v} is out of range for ${label}`;
       if (FLOAT_FORM.test(v)) {
         const whole = Number.isInteger(Number(v)) ? ', even though it is a whole number' : '';
-        return `"${v}" is a float, not an integer: an ${label} column takes digits only${whole}`;
+        return `"${v}" is a float, not an integer: ${label === 'integer' ? 'an' : 'a'} ${label} column takes digits only${whole}`;
       }
       return `"${v}" is not an integer`;
     },

@@ -2,7 +2,7 @@ import type { Logger } from '../../../log/logger.js';
 import { pgp } from '../../../db/database.js';
 import { isDatabaseUnavailable } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
-import { FEAT_FILENAME, LOAD_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
+import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
 import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
 import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
@@ -16,8 +16,8 @@ import type { CatalogueTable } from './table-columns.js';
 export interface SetTables {
   observations: CatalogueTable;
   features: CatalogueTable;
-  /** The tracking table and its column holding the feature's id. */
-  tracking: { table: CatalogueTable; featureColumn: string } | undefined;
+  /** The tracking table, its column holding the feature's id, and what a track row's reference holds. */
+  tracking: { table: CatalogueTable; featureColumn: string; featureId: 'rowOrdinal' | 'localId' } | undefined;
   reemitted: 'replace' | 'keep';
   /** Ids drawn ahead: load ids (the ledger's) and observation ids. */
   ids: { ledger: IdPool; observations: IdPool };
@@ -80,11 +80,12 @@ export async function loadSet(
     issues.add({ file: init.label, line: 0, reason: 'no observation rows (an init file lists at least one observation)' });
   }
   const wanted = new Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>();
-  const localIds = observationIds(init, issues);
+  const localIds = localIdsOf(init, issues);
   collectMetadata(init, wanted);
   if (feat) {
     collectMetadata(feat, wanted);
     checkObservationRefs(feat, localIds, init.label, issues);
+    localIdsOf(feat, issues);
   }
   const metadata = planMetadata(wanted, set.metadata, cache, issues);
   if (!issues.empty) return { kind: 'rejected' };
@@ -127,12 +128,9 @@ export async function loadSet(
   const opened = await openSet(conn, set.entry, metadata.statements);
   if (opened.kind !== 'open') return opened;
   // The metadata statements come in pairs: INSERT, then the SELECT of the ids.
+  // Every row is found by its natural key after its INSERT ... ON CONFLICT (a row another
+  // unique key turns away fails the statement: the database refuses the set).
   takeResolved(metadata, set.metadata, opened.results.filter((_, i) => i % 2 === 1).flat() as ResolvedRow[]);
-  unresolved(wanted, set.metadata, metadata.ids, issues);
-  if (!issues.empty) {
-    await conn.none('ROLLBACK');
-    return { kind: 'rejected' };
-  }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
   const statements = [clearProvisional(set.entry), ...load(opened.live?.id)];
@@ -143,8 +141,8 @@ export async function loadSet(
   return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
 }
 
-/** The observations' local ids, in file order; a repeated one is an issue. */
-function observationIds(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
+/** A member's rows by local id, in file order; a local id used twice is an issue (references and track files name rows by it). */
+function localIdsOf(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
   const ids = new Map<string, ParsedRow>();
   for (const row of init.rows) {
     const id = row.fields[init.map.localId]!.trim();
@@ -179,31 +177,6 @@ function checkObservationRefs(feat: ParsedMember, localIds: ReadonlyMap<string, 
   }
 }
 
-/**
- * A local id its metadata file lists but that the table's natural key did not find
- * after the insert (the row conflicted with another unique key of the table): an issue
- * at the referencing field, never a NULL reference.
- */
-function unresolved(
-  wanted: ReadonlyMap<MetadataPart, Map<string, { file: string; line: number; column: string }>>,
-  files: ReadonlyMap<MetadataPart, MetadataFile>,
-  ids: ReadonlyMap<string, string>,
-  issues: SetIssues,
-): void {
-  for (const [part, localIds] of wanted) {
-    const file = files.get(part)!;
-    for (const [localId, where] of localIds) {
-      if (ids.has(idKey(part, localId)) || !file.byLocalId.has(localId)) continue;
-      const line = file.byLocalId.get(localId)!.line;
-      issues.add({
-        ...where,
-        value: localId,
-        reason: `${file.parsed.label}:${line} (local id ${localId}) was not found in ${file.table.name} by its natural key (${file.naturalKey.join(', ')}) after the insert: does it collide with another unique key of the table?`,
-      });
-    }
-  }
-}
-
 type IdOf = (part: MetadataPart | 'observations', local: string) => string | undefined;
 
 /** The referenced ids of a row, in map.references order. */
@@ -216,28 +189,45 @@ function referenceValues(references: readonly ReferenceSlot[], row: ParsedRow, i
   });
 }
 
-function columnList(member: ParsedMember, generated: readonly string[]): string {
-  return [...generated, ...member.map.references.map((r) => r.column.name), ...member.map.values.map((v) => v.column.name)]
+/** The columns of a member's rows: generated ones, references, values, then extra when the file has declared extra headers. */
+export function columnList(member: ParsedMember, generated: readonly string[]): string {
+  return [
+    ...generated,
+    ...member.map.references.map((r) => r.column.name),
+    ...member.map.values.map((v) => v.column.name),
+    ...(member.map.extras.length > 0 ? [EXTRA] : []),
+  ]
     .map((name) => `"${name}"`)
     .join(', ');
 }
 
+/** A row's referenced ids, values and extra, in columnList() order after the generated columns. */
+export function rowValues(member: ParsedMember, row: ParsedRow, references: string[]): string[] {
+  return [...references, ...row.values, ...(member.map.extras.length > 0 ? [row.extra] : [])];
+}
+
 function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: readonly string[], loadId: string, ids: IdOf): string {
   const identity = table.identity?.name ?? 'id';
-  const rows = init.rows.map((row, i) => `(${[drawn[i]!, loadId, ...referenceValues(init.map.references, row, ids), ...row.values].join(', ')})`);
+  const rows = init.rows.map((row, i) => `(${[drawn[i]!, loadId, ...rowValues(init, row, referenceValues(init.map.references, row, ids))].join(', ')})`);
   return `INSERT INTO ${table.sql} (${columnList(init, [identity, LOAD_ID])}) OVERRIDING SYSTEM VALUE VALUES ${rows.join(',\n')}`;
 }
 
+/**
+ * The features with the loader's own columns: load id, row ordinal, the local id as the
+ * file wrote it, and feat_filename from the file's name when the file has no
+ * FEAT_FILENAME (when it holds a null marker, parseMember() fills it).
+ */
 function insertFeatures(table: CatalogueTable, feat: ParsedMember, featName: string, loadId: string, ids: IdOf): string[] {
   const fillName = feat.map.indexOf(FEAT_FILENAME) < 0 && table.columns.has(FEAT_FILENAME);
-  const generated = fillName ? [LOAD_ID, ROW_ORDINAL, FEAT_FILENAME] : [LOAD_ID, ROW_ORDINAL];
+  const localId = table.columns.has(LOCAL_ID) && feat.map.localId >= 0;
+  const generated = [LOAD_ID, ROW_ORDINAL, ...(localId ? [LOCAL_ID] : []), ...(fillName ? [FEAT_FILENAME] : [])];
   const head = `INSERT INTO ${table.sql} (${columnList(feat, generated)}) VALUES `;
   const name = literal(featName);
   const statements: string[] = [];
   for (let start = 0; start < feat.rows.length; start += ROWS_PER_INSERT) {
     const rows = feat.rows.slice(start, start + ROWS_PER_INSERT).map((row, i) => {
-      const fixed = fillName ? [loadId, String(start + i + 1), name] : [loadId, String(start + i + 1)];
-      return `(${[...fixed, ...referenceValues(feat.map.references, row, ids), ...row.values].join(', ')})`;
+      const fixed = [loadId, String(start + i + 1), ...(localId ? [literal(row.fields[feat.map.localId]!.trim())] : []), ...(fillName ? [name] : [])];
+      return `(${[...fixed, ...rowValues(feat, row, referenceValues(feat.map.references, row, ids))].join(', ')})`;
     });
     statements.push(head + rows.join(',\n'));
   }
@@ -268,7 +258,7 @@ function retire(tables: SetTables, oldId: string): string[] {
       `SELECT 1 FROM ingested_sets WHERE id IN (SELECT t.load_id FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId})
         ORDER BY id FOR UPDATE`,
       `CREATE TEMP TABLE ${RETRACK} ON COMMIT DROP AS
-         SELECT t.*, f.feat_filename AS nocturne_ff, f.row_ordinal AS nocturne_ro
+         SELECT t.*, ${featureKey(tracking, 'f')} AS nocturne_key
            FROM ${tracking.table.sql} t JOIN ${features.sql} f ON ${on} WHERE f.load_id = ${oldId}`,
       `DELETE FROM ${tracking.table.sql} t USING ${features.sql} f WHERE ${on} AND f.load_id = ${oldId}`,
     );
@@ -277,7 +267,12 @@ function retire(tables: SetTables, oldId: string): string[] {
   return statements;
 }
 
-/** Puts back the tracking rows kept aside by retire(), pointing at the new load's features (same file, same ordinal). */
+/** How a replace finds a tracked feature again in the new content of its set: by row ordinal, or by local id (tracking.featureId). */
+function featureKey(tracking: NonNullable<SetTables['tracking']>, alias: string): string {
+  return tracking.featureId === 'localId' ? `${alias}.${LOCAL_ID}` : `${alias}.${ROW_ORDINAL}::text`;
+}
+
+/** Puts back the tracking rows kept aside by retire(), pointing at the new load's features (same ordinal, or same local id). */
 function repoint(tables: SetTables, loadId: string): string {
   const { features, tracking } = tables;
   const fid = features.identity?.name ?? 'id';
@@ -285,7 +280,7 @@ function repoint(tables: SetTables, loadId: string): string {
   const values = columns.map((c) => (c === tracking!.featureColumn ? `f."${fid}"` : `r."${c}"`));
   return `INSERT INTO ${tracking!.table.sql} (${columns.map((c) => `"${c}"`).join(', ')}) OVERRIDING SYSTEM VALUE
           SELECT ${values.join(', ')} FROM ${RETRACK} r
-            JOIN ${features.sql} f ON f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = ${loadId}`;
+            JOIN ${features.sql} f ON ${featureKey(tracking!, 'f')} = r.nocturne_key AND f.load_id = ${loadId}`;
 }
 
 /**
@@ -300,8 +295,7 @@ function untrack(tables: SetTables, setKey: string, loadId: string): string {
   return pgp.as.format(
     `WITH lost AS (
        SELECT r.load_id, count(*) AS n FROM ${RETRACK} r
-        WHERE NOT EXISTS (SELECT 1 FROM ${features.sql} f
-                           WHERE f.feat_filename = r.nocturne_ff AND f.row_ordinal = r.nocturne_ro AND f.load_id = $2)
+        WHERE NOT EXISTS (SELECT 1 FROM ${features.sql} f WHERE ${featureKey(tables.tracking!, 'f')} = r.nocturne_key AND f.load_id = $2)
         GROUP BY r.load_id)
      UPDATE ingested_sets s SET error = concat_ws('; ', s.error, lost.n || ' ' || $1)
        FROM lost WHERE s.id = lost.load_id

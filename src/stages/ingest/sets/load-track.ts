@@ -1,34 +1,55 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
 import type { Connection } from '../ledger.js';
-import { FEAT_FILENAME, LOAD_ID } from './header-map.js';
-import type { SetTables } from './load-set.js';
+import type { FileNameGrammar } from './file-names.js';
+import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
+import { columnList, rowValues, type SetTables } from './load-set.js';
 import type { ParsedMember, SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import { commitRows, openSet, replaceLedger, commitRefused } from './set-transaction.js';
 
 export type TrackResult =
   | { kind: 'busy' | 'done' }
-  | { kind: 'loaded'; loadId: string; rows: Record<string, number>; replaced: string | undefined }
+  | {
+      kind: 'loaded';
+      loadId: string;
+      rows: Record<string, number>;
+      replaced: string | undefined;
+      /** Rows not loaded: their features are not in their feat file (featureId localId). */
+      untrackable?: number;
+    }
   | { kind: 'refused'; error: string }
-  /** Feature files not loaded (yet): the track file waits for them. */
+  /** Feature sets not loaded (yet): the track file waits for them. */
   | { kind: 'waiting'; missing: string[] }
   | { kind: 'rejected'; error?: string };
 
 interface FeatureRow {
-  feat_filename: string;
+  set_key: string;
   row_ordinal: number;
+  local_id: string | null;
   id: string;
 }
 
 /**
- * Loads a track file in its own transaction: each row names its feature by the row
- * ordinal in the feature file FEAT_FILENAME, which becomes the feature's database id
- * through (feat_filename, row_ordinal); tracking may reference features only (see
- * config/sets-check.ts). A feature file not loaded yet makes the track
- * file wait; an ordinal past the end of a loaded feature file is a located issue.
+ * Loads a track file in its own transaction. Each row names its feature set by
+ * FEAT_FILENAME (see FileNameGrammar.featureSetKey(): the feat file, or SPoCA's map of
+ * the same observation) and its feature by tracking.featureId: the row ordinal of the
+ * feature in its feat file, or the local id the feat file wrote for it (SPoCA's ID_AR,
+ * which numbers every region of the map while the feat file leaves out limb and
+ * oversized regions). The features are those of the live load of that set in this
+ * source. A feature set not loaded yet makes the track file wait. An ordinal past the
+ * end of its file is a located issue; a local id the feat file does not list is a region
+ * its writer left out: the row is not loaded, and the ledger row says so.
  */
-export async function loadTrack(conn: Connection, tables: SetTables, entry: SetEntry, track: ParsedMember, issues: SetIssues, logger: Logger): Promise<TrackResult> {
+export async function loadTrack(
+  conn: Connection,
+  tables: SetTables,
+  entry: SetEntry,
+  track: ParsedMember,
+  grammar: FileNameGrammar,
+  issues: SetIssues,
+  logger: Logger,
+): Promise<TrackResult> {
   const tracking = tables.tracking!;
   const features = tables.features;
   const nameAt = track.map.indexOf(FEAT_FILENAME);
@@ -36,61 +57,89 @@ export async function loadTrack(conn: Connection, tables: SetTables, entry: SetE
     issues.add({ file: track.label, line: 1, column: 'FEAT_FILENAME', reason: 'a track file needs FEAT_FILENAME: the file of the features its rows reference' });
     return { kind: 'rejected' };
   }
-  const files = [...new Set(track.rows.map((row) => row.fields[nameAt]!.trim()))];
+  const setOf = (row: ParsedMember['rows'][number]) => grammar.featureSetKey(row.fields[nameAt]!.trim());
+  const keys = [...new Set(track.rows.map(setOf))];
   const fid = features.identity?.name ?? 'id';
   // FOR KEY SHARE: a replace of these features waits for this load to commit (then
   // re-points its rows), and this lookup waits for a replace under way (then sees the
   // features gone: the track file waits for the new ones). Both lock in id order, or
   // each could hold a row the other waits for.
-  const lookup = pgp.as.format(
-    `SELECT feat_filename, row_ordinal, "${fid}"::text AS id FROM ${features.sql} WHERE feat_filename = ANY($1::text[])
-      ORDER BY "${fid}" FOR KEY SHARE`,
-    [files],
-  );
-  const opened = await openSet(conn, entry, [lookup]);
+  // The features first, then (a statement of its own, so it sees what a replace waited
+  // for committed) the live loads: a set is ready when the features found are as many as
+  // its live load recorded; otherwise a replace is under way or just committed (its new
+  // features not visible to the look-up): the track file waits for them.
+  const lookup = [
+    pgp.as.format(
+      `SELECT s.set_key, f.row_ordinal, f.${LOCAL_ID} AS local_id, f."${fid}"::text AS id
+         FROM ${features.sql} f JOIN ingested_sets s ON s.id = f.load_id
+        WHERE s.source = $1 AND s.set_key = ANY($2::text[]) AND s.status = 'loaded'
+        ORDER BY f."${fid}" FOR KEY SHARE OF f`,
+      [entry.source, keys],
+    ),
+    pgp.as.format(
+      `SELECT set_key, coalesce((rows ->> $3)::int, 0) AS features FROM ingested_sets
+        WHERE source = $1 AND set_key = ANY($2::text[]) AND status = 'loaded' AND kind = 'set'`,
+      [entry.source, keys, features.relname],
+    ),
+  ];
+  const opened = await openSet(conn, entry, lookup);
   if (opened.kind !== 'open') return opened;
-  const byFile = new Map<string, Map<number, string>>();
+  const bySet = new Map<string, Map<string, string>>();
   for (const row of opened.results[0] as FeatureRow[]) {
-    let ordinals = byFile.get(row.feat_filename);
-    if (!ordinals) byFile.set(row.feat_filename, (ordinals = new Map()));
-    ordinals.set(row.row_ordinal, row.id);
+    let ids = bySet.get(row.set_key);
+    if (!ids) bySet.set(row.set_key, (ids = new Map()));
+    const key = tracking.featureId === 'localId' ? row.local_id : String(row.row_ordinal);
+    if (key !== null) ids.set(key, row.id);
   }
-  const missing = files.filter((file) => !byFile.has(file));
+  const recorded = new Map((opened.results[1] as { set_key: string; features: number }[]).map((r) => [r.set_key, r.features]));
+  const missing = keys.filter((key) => recorded.get(key) !== (bySet.get(key)?.size ?? 0));
   if (missing.length > 0) {
     await conn.none('ROLLBACK');
-    return { kind: 'waiting', missing };
+    return { kind: 'waiting', missing: missing.map((key) => `set ${key}`) };
   }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, entry, opened.live.id) };
 
   const loadId = await tables.ids.ledger.one();
-  const values = track.rows.map((row) => {
-    const ordinals = byFile.get(row.fields[nameAt]!.trim())!;
-    const ids = track.map.references.map((ref) => {
+  const absent: string[] = [];
+  const values: string[] = [];
+  for (const row of track.rows) {
+    const key = setOf(row);
+    const ids = bySet.get(key) ?? new Map<string, string>();
+    let skip = false;
+    const refs = track.map.references.map((ref) => {
       const raw = row.fields[ref.index]!;
       if (ref.nulls.has(raw)) return 'NULL';
-      const id = /^\d+$/.test(raw.trim()) ? ordinals.get(Number(raw.trim())) : undefined;
-      if (id === undefined) {
-        issues.add({ file: track.label, line: row.line, column: ref.header, value: raw, reason: `${raw.trim()} is not a row of ${row.fields[nameAt]!.trim()} (it has ${ordinals.size} features)` });
+      const id = ids.get(raw.trim());
+      if (id !== undefined) return id;
+      if (tracking.featureId === 'localId') {
+        skip = true;
+        absent.push(`${row.line} (${ref.header} ${raw.trim()})`);
+      } else {
+        issues.add({ file: track.label, line: row.line, column: ref.header, value: raw, reason: `${raw.trim()} is not a row of the feat file of set ${key} (it has ${ids.size} features)` });
       }
-      return id ?? 'NULL';
+      return 'NULL';
     });
-    return `(${[loadId, ...ids, ...row.values].join(', ')})`;
-  });
+    if (!skip) values.push(`(${[loadId, ...rowValues(track, row, refs)].join(', ')})`);
+  }
   if (!issues.empty) {
     await conn.none('ROLLBACK');
     return { kind: 'rejected' };
   }
   const rows = { [tracking.table.relname]: values.length };
-  const columns = [LOAD_ID, ...track.map.references.map((r) => r.column.name), ...track.map.values.map((v) => v.column.name)];
+  const note =
+    absent.length > 0
+      ? `${absent.length} rows not loaded: they name features their feat file does not list (its writer leaves out limb and oversized regions): line ${absent.slice(0, 20).join(', line ')}${absent.length > 20 ? ', ...' : ''}`
+      : undefined;
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
   const statements: string[] = [clearProvisional(entry)];
   const old = opened.live?.id;
   const swap = old === undefined ? undefined : replaceLedger(old, loadId);
   if (swap) statements.push(swap.before);
-  statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) }));
+  statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows), ...(note ? { error: note } : {}) }));
   if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
-  if (values.length > 0) statements.push(`INSERT INTO ${tracking.table.sql} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${values.join(',\n')}`);
+  if (values.length > 0) statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${values.join(',\n')}`);
   const committed = await commitRows(conn, statements, logger, entry.setKey);
   if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
-  return { kind: 'loaded', loadId, rows, replaced: old };
+  if (note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${note}`);
+  return { kind: 'loaded', loadId, rows, replaced: old, ...(absent.length > 0 ? { untrackable: absent.length } : {}) };
 }

@@ -1,56 +1,79 @@
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import type { Candidate, Fetched } from '../sources.js';
-import { metadataFor } from './group-files.js';
+import { metadataFor, type ListedSet } from './group-files.js';
 import { metadataFile, type MetadataFile, type MetadataPart } from './metadata.js';
-import { locateIssue, parseMember, SetIssues } from './parse-member.js';
+import { parseMember, SetIssues, type SetIssue } from './parse-member.js';
 import type { RunState } from './run-state.js';
 
 const PARTS = ['frcInfo', 'observatory'] as const;
 
-/** Why set `setKey` (a member: `near`) cannot load yet: a metadata file of its code, expected beside it, not in the source. */
-export function absentMetadata(state: RunState, setKey: string, near: Candidate): NocturneError | undefined {
-  const absent = PARTS.filter((part) => !metadataFor(state.listing.metadata.get(part), near)).map((part) => state.plan.grammar.metadata[part]);
-  if (absent.length === 0) return undefined;
-  const where = path.dirname(near.path);
-  return new NocturneError('FILESET_INCOMPLETE', `${absent.map((name) => path.join(where, name)).join(', ')}: metadata file not found; set ${setKey} stays pending`);
+/** A metadata file read for a run: usable, or refused with its located issues. */
+export type ReadMetadata = { file: MetadataFile; sha256: string; path: string } | { issues: SetIssue[]; more: number; sha256: string; path: string };
+
+/** What a set's metadata files are, for one run. */
+export type SetMetadata =
+  /** A declared file is not in the source: the set waits for it, as for a missing member. */
+  | { kind: 'missing'; names: string }
+  /** A file is there but unusable (bad header, bad field, local id twice): the set is rejected with its issues. */
+  | { kind: 'unusable'; issues: SetIssue[]; more: number; used: MetadataUsed[] }
+  | { kind: 'ready'; files: Map<MetadataPart, MetadataFile>; used: MetadataUsed[] };
+
+/** A metadata file a set was read with: recorded in the ledger, part of what a rejection is decided under. */
+export interface MetadataUsed {
+  role: MetadataPart;
+  path: string;
+  sha256: string;
 }
 
 /**
- * Reads (once per run) the metadata files of the set beside `near` (see absentMetadata());
- * returns why they cannot be used, if so: the first located issue of the file.
+ * The metadata files of a set (the first of the names declared for each part, see
+ * metadataFor()), each read once per run. A fetch failure is thrown: not the set's
+ * fault, it stays pending.
  */
-export async function metadataOf(state: RunState, near: Candidate, into: Map<MetadataPart, MetadataFile>): Promise<NocturneError | undefined> {
-  for (const part of PARTS) {
-    const candidate = metadataFor(state.listing.metadata.get(part), near)!;
-    let parsed = state.metadata.get(candidate.path);
-    if (!parsed) {
-      parsed = readMetadata(state, part, candidate);
-      state.metadata.set(candidate.path, parsed);
-    }
-    const file = await parsed;
-    if (file instanceof NocturneError) return file;
-    into.set(part, file);
+export async function metadataOf(state: RunState, set: ListedSet, near: Candidate): Promise<SetMetadata> {
+  const { listing, plan } = state;
+  const found = PARTS.map((part) => [part, metadataFor(listing, plan.grammar, part, set, near)] as const);
+  const absent = found.filter(([, candidate]) => !candidate);
+  if (absent.length > 0) {
+    const where = path.dirname(near.path);
+    const names = absent.map(([part]) => plan.grammar.metadataNames(part, set.obs).map((name) => path.join(where, name)).join(' or ')).join(', and ');
+    return { kind: 'missing', names: `its metadata file ${names} has not arrived` };
   }
-  return undefined;
+  const files = new Map<MetadataPart, MetadataFile>();
+  const used: MetadataUsed[] = [];
+  for (const [part, candidate] of found) {
+    let read = state.metadata.get(candidate!.path);
+    if (!read) {
+      read = readMetadata(state, part, candidate!);
+      state.metadata.set(candidate!.path, read);
+    }
+    const file = await read;
+    used.push({ role: part, path: file.path, sha256: file.sha256 });
+    if ('issues' in file) return { kind: 'unusable', issues: file.issues, more: file.more, used };
+    files.set(part, file.file);
+  }
+  return { kind: 'ready', files, used };
 }
 
-async function readMetadata(state: RunState, part: MetadataPart, candidate: Candidate): Promise<MetadataFile | NocturneError> {
+async function readMetadata(state: RunState, part: MetadataPart, candidate: Candidate): Promise<ReadMetadata> {
   const { ctx, plan } = state;
   const issues = new SetIssues();
-  const pending = `the sets of ${ctx.pipeline.config.code.name} stay pending`;
   let fetched: Fetched | undefined;
   try {
     fetched = await state.source.fetch(candidate, ctx.signal);
-    const parsed = await parseMember(candidate.path, fetched.body, state.stage.csv, plan.specs.get(part)!, issues);
-    if (parsed && issues.empty) return metadataFile(part, plan.metadataTables[part], plan.naturalKeys[part], parsed);
-    ctx.logger.error({ file: candidate.path, issues: issues.list.map(locateIssue) }, 'metadata file refused');
-    const first = issues.list[0];
-    return new NocturneError('CSV_INVALID', `${first ? locateIssue(first) : `${candidate.path}: unreadable`}; ${pending}`);
+    const parsed = await parseMember(candidate.path, fetched.body, plan.specs.get(part)!, issues);
+    const file = parsed && metadataFile(part, plan.metadataTables[part], plan.naturalKeys[part], parsed, issues);
+    if (file && issues.empty) return { file, sha256: fetched.sha256, path: candidate.path };
+    ctx.logger.error({ file: candidate.path, issues: issues.list }, 'metadata file refused: the sets that need it are rejected');
+    return { issues: issues.list, more: issues.more, sha256: fetched.sha256, path: candidate.path };
   } catch (err) {
     const error = coerceError(err, 'TRANSFER_FAILED');
-    ctx.logger.error({ err: error, file: candidate.path }, 'metadata file could not be read');
-    return new NocturneError(error.code, `${candidate.path}: ${error.message}; ${pending}`, { retryable: error.retryable, cause: err });
+    ctx.logger.error({ err: error, file: candidate.path }, 'metadata file could not be fetched');
+    throw new NocturneError(error.code, `${candidate.path}: ${error.message}; the sets of ${ctx.pipeline.config.code.name} that need it stay pending`, {
+      retryable: error.retryable,
+      cause: err,
+    });
   } finally {
     await fetched?.release();
   }

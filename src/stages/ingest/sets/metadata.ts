@@ -1,6 +1,7 @@
+import { EXTRA } from './header-map.js';
 import { literal } from './hfc-casts.js';
 import type { ParsedMember, SetIssues } from './parse-member.js';
-import type { CatalogueTable } from './table-columns.js';
+import type { CatalogueTable, NaturalKey } from './table-columns.js';
 
 export type MetadataPart = 'frcInfo' | 'observatory';
 
@@ -8,14 +9,25 @@ export type MetadataPart = 'frcInfo' | 'observatory';
 export interface MetadataFile {
   part: MetadataPart;
   table: CatalogueTable;
-  naturalKey: readonly string[];
+  naturalKey: NaturalKey;
   parsed: ParsedMember;
   /** Local id → row of the file. */
   byLocalId: Map<string, ParsedMember['rows'][number]>;
 }
 
-export function metadataFile(part: MetadataPart, table: CatalogueTable, naturalKey: readonly string[], parsed: ParsedMember): MetadataFile {
-  const byLocalId = new Map(parsed.rows.map((row) => [row.fields[parsed.map.localId]!.trim(), row]));
+/**
+ * A parsed metadata file, its rows by local id; a local id listed twice makes the file
+ * unusable (a set's reference to it could not be resolved unambiguously): an issue.
+ */
+export function metadataFile(part: MetadataPart, table: CatalogueTable, naturalKey: NaturalKey, parsed: ParsedMember, issues: SetIssues): MetadataFile {
+  const byLocalId = new Map<string, ParsedMember['rows'][number]>();
+  for (const row of parsed.rows) {
+    const id = row.fields[parsed.map.localId]!.trim();
+    const earlier = byLocalId.get(id);
+    if (earlier) {
+      issues.add({ file: parsed.label, line: row.line, column: parsed.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}: the sets' references to it are ambiguous` });
+    } else byLocalId.set(id, row);
+  }
   return { part, table, naturalKey, parsed, byLocalId };
 }
 
@@ -83,24 +95,42 @@ export function planMetadata(
   return resolved;
 }
 
+/**
+ * The statements resolving `localIds` of a metadata file: an INSERT of their rows that,
+ * on a row already there by the natural key, updates the columns the file gives when
+ * their values differ (the trigger of the table keeps the old values in
+ * metadata_history; the key columns keep their first spelling), then a SELECT of the ids
+ * by the natural key as the index compares it.
+ */
 function resolveStatements(file: MetadataFile, localIds: readonly string[]): string[] {
   const { table, parsed, naturalKey } = file;
-  const columns = parsed.map.values.map((slot) => `"${slot.column.name}"`).join(', ');
-  const rows = localIds.map((id) => `(${file.byLocalId.get(id)!.values.join(', ')})`).join(', ');
-  const keyIndex = naturalKey.map((name) => parsed.map.values.findIndex((slot) => slot.column.name === name));
-  const keyTypes = naturalKey.map((name) => table.columns.get(name)?.display ?? 'text');
+  const names = parsed.map.values.map((slot) => slot.column.name);
+  const hasExtra = parsed.map.extras.length > 0;
+  const columns = [...names, ...(hasExtra ? [EXTRA] : [])].map((n) => `"${n}"`);
+  const rows = localIds.map((id) => {
+    const row = file.byLocalId.get(id)!;
+    return `(${[...row.values, ...(hasExtra ? [row.extra] : [])].join(', ')})`;
+  });
+  const keyIndex = naturalKey.columns.map((name) => names.indexOf(name));
+  const keyTypes = naturalKey.columns.map((name) => table.columns.get(name)?.display ?? 'text');
   const keyed = localIds.map((id) => {
     const values = file.byLocalId.get(id)!.values;
     const key = keyIndex.map((at, k) => `${at < 0 ? 'NULL' : values[at]}::${keyTypes[k]}`);
     return `(${literal(id)}, ${key.join(', ')})`;
   });
-  const names = naturalKey.map((_, k) => `k${k}`);
-  const on = naturalKey.map((name, k) => `t."${name}" IS NOT DISTINCT FROM v.k${k}`).join(' AND ');
+  const target = naturalKey.columns.map((name, k) => naturalKey.compare[k]!(`"${name}"`)).join(', ');
+  const updated = columns.filter((c) => !naturalKey.columns.includes(c.slice(1, -1)));
+  const onConflict =
+    updated.length === 0
+      ? `ON CONFLICT (${target}) DO NOTHING`
+      : `ON CONFLICT (${target}) DO UPDATE SET ${updated.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+          WHERE (${updated.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${updated.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const on = naturalKey.columns.map((name, k) => `${naturalKey.compare[k]!(`t."${name}"`)} IS NOT DISTINCT FROM ${naturalKey.compare[k]!(`v.k${k}`)}`).join(' AND ');
   const identity = table.identity?.name ?? 'id';
   return [
-    `INSERT INTO ${table.sql} (${columns}) VALUES ${rows} ON CONFLICT DO NOTHING`,
+    `INSERT INTO ${table.sql} AS t (${columns.join(', ')}) VALUES ${rows.join(', ')} ${onConflict}`,
     `SELECT '${file.part}' AS part, v.local_id, t."${identity}"::text AS id
-       FROM (VALUES ${keyed.join(', ')}) v(local_id, ${names.join(', ')}) JOIN ${table.sql} t ON ${on}`,
+       FROM (VALUES ${keyed.join(', ')}) v(local_id, ${naturalKey.columns.map((_, k) => `k${k}`).join(', ')}) JOIN ${table.sql} t ON ${on}`,
   ];
 }
 

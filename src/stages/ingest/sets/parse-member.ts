@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { CsvRecordSplitter, type CsvDialect } from '../../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../../core/errors.js';
 import { chunksOf, type FileBody } from '../file-body.js';
 import { REPORT_LIMIT } from '../issues.js';
 import type { RowIssue } from '../row-encoder.js';
 import { mapHeader, type HeaderMap, type MemberSpec } from './header-map.js';
+import { literal } from './hfc-casts.js';
 
 /** A refused field or record of a set, located in its file. */
 export interface SetIssue extends RowIssue {
@@ -17,6 +19,8 @@ export interface ParsedRow {
   fields: string[];
   /** SQL literals of the value slots, in HeaderMap.values order ('NULL' for a null). */
   values: string[];
+  /** SQL literal of the jsonb of the `extra` fields ('NULL' without any). */
+  extra: string;
 }
 
 export interface ParsedMember {
@@ -46,30 +50,32 @@ export class SetIssues {
  * becomes one issue at line 1 or where it is; bad fields become one issue each. Rows
  * with an issue are left out: the caller loads nothing of a set with any issue.
  */
-export async function parseMember(
-  label: string,
-  body: FileBody,
-  dialect: CsvDialect,
-  spec: MemberSpec,
-  issues: SetIssues,
-): Promise<ParsedMember | undefined> {
+export async function parseMember(label: string, body: FileBody, spec: MemberSpec, issues: SetIssues): Promise<ParsedMember | undefined> {
+  const dialect: CsvDialect = spec.dialect;
   let map: HeaderMap | undefined;
   const rows: ParsedRow[] = [];
   const issue = (line: number, reason: string, slot?: { header: string }, value?: string) =>
     issues.add({ file: label, line, reason, ...(slot ? { column: slot.header } : {}), ...(value === undefined ? {} : { value }) });
+  const { rules } = spec;
+  const fileName = literal(path.basename(label));
   const splitter = new CsvRecordSplitter(label, dialect, {
-    record(fields, line) {
+    record(read, line) {
       if (!map) {
-        map = mapHeader(label, fields, spec);
+        map = mapHeader(label, read, spec);
         return;
       }
-      if (fields.length !== map.width) return issue(line, `expected ${map.width} fields, found ${fields.length} (a truncated or broken record)`);
+      const fields = fit(read, map, rules, dialect.delimiter);
+      if (fields.length !== map.width) {
+        const beyond = fields.length > map.width ? `; field ${map.width + 1} is ${JSON.stringify(fields[map.width])}` : '';
+        return issue(line, `expected ${map.width} fields, found ${fields.length} (a truncated or broken record${beyond})`);
+      }
       const values: string[] = [];
       let ok = true;
       for (const slot of map.values) {
         const raw = fields[slot.index]!;
         if (slot.nulls.has(raw)) {
-          if (slot.column.notNull) {
+          if (spec.fileNamed.includes(slot.column.name)) values.push(fileName);
+          else if (slot.column.notNull) {
             ok = false;
             issue(line, `NULL in column ${slot.column.name}, which is NOT NULL`, slot, raw);
           } else values.push('NULL');
@@ -89,11 +95,11 @@ export async function parseMember(
           issue(line, `NULL in column ${ref.column.name}, which is NOT NULL`, ref, raw);
         }
       }
-      if (ok) rows.push({ line, fields, values });
+      if (ok) rows.push({ line, fields, values, extra: extraOf(map, fields, rules.nullValues) });
     },
-    malformed(line, _raw, reason) {
+    malformed(line, _raw, reason, column) {
       if (!map) throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
-      issue(line, reason);
+      issues.add({ file: label, line, reason, ...(column === undefined ? {} : { column: String(column) }) });
     },
   });
   try {
@@ -112,6 +118,28 @@ export async function parseMember(
     return undefined;
   }
   return { label, map, rows };
+}
+
+/**
+ * The fields of a record as the header lays them out: up to `trailingEmptyFields` empty
+ * fields beyond the header dropped (RABAT3's ";;"), else, when the pipeline names an
+ * overflow column, the extra fields given back to it, joined by the delimiter they were
+ * split at (an unquoted URL holding ";"). Other counts are left for the caller to refuse.
+ */
+function fit(fields: string[], map: HeaderMap, rules: MemberSpec['rules'], delimiter: string): string[] {
+  const extra = fields.length - map.width;
+  if (extra <= 0) return fields;
+  if (extra <= rules.trailingEmptyFields && fields.slice(map.width).every((f) => f.trim() === '')) return fields.slice(0, map.width);
+  if (map.overflow < 0) return fields;
+  const at = map.overflow;
+  return [...fields.slice(0, at), fields.slice(at, at + extra + 1).join(delimiter), ...fields.slice(at + extra + 1)];
+}
+
+/** The `extra` fields of a record as a jsonb literal, {"HEADER": "value" or null}. */
+function extraOf(map: HeaderMap, fields: readonly string[], nulls: ReadonlySet<string>): string {
+  if (map.extras.length === 0) return 'NULL';
+  const object = Object.fromEntries(map.extras.map(({ header, index }) => [header, nulls.has(fields[index]!) ? null : fields[index]!]));
+  return `${literal(JSON.stringify(object))}::jsonb`;
 }
 
 /** "file:line[:column]: reason". */

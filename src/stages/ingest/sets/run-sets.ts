@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import { durationMs } from '../../../config/durations.js';
@@ -7,12 +8,12 @@ import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } fro
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { filesInFlight } from '../runner.js';
-import type { IngestSource } from '../sources.js';
+import type { Candidate, IngestSource } from '../sources.js';
 import { groupFiles, type ListedSet } from './group-files.js';
 import { loadSet, type SetResult } from './load-set.js';
 import { loadTrack, type TrackResult } from './load-track.js';
-import { absentMetadata, metadataOf } from './metadata-files.js';
-import { MetadataCache, type MetadataFile, type MetadataPart } from './metadata.js';
+import { metadataOf, type SetMetadata } from './metadata-files.js';
+import { MetadataCache } from './metadata.js';
 import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
 import type { Member, RunState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
@@ -44,7 +45,12 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   const listing = groupFiles(await source.list(), plan.grammar);
   tally.files = [...listing.sets, ...listing.tracks].reduce((n, set) => n + [...set.members.values()].flat().length, 0);
   tally.sets = listing.sets.length + listing.tracks.length;
-  for (const stray of listing.strays) ctx.logger.debug({ file: stray.path }, 'file name matches no set member: ignored');
+  tally.unmatched = listing.strays.length;
+  for (const stray of listing.strays) {
+    if (firstSighting(ctx.pipeline.config.name, stray.path)) {
+      ctx.logger.warn({ file: stray.path }, 'file name matches no pattern of the pipeline (no set member, track or metadata file): ignored');
+    }
+  }
   let known: RunState['known'];
   try {
     known = await knownContents(ctx.db, source.key, [...listing.sets, ...listing.tracks].map((s) => s.key));
@@ -89,12 +95,20 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
 async function processSet(state: RunState, set: ListedSet): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const settled = state.known.settled.get(set.key);
-  // Loaded or refused before, files untouched since (a local rejected set is read again
-  // below, to be set aside).
-  if (settled && !(settled.status === 'rejected' && state.source.local) && listedUnchanged(settled.members, [...set.members.values()].flat())) {
+  const listed = [...set.members.values()].flat();
+  const unchanged = settled !== undefined && listedUnchanged(settled.members, listed);
+  const skip = () => {
     tally.skipped++;
-    if (ctx.dryRun) ctx.print(`skip  ${set.key} (unchanged since ${settled.status})`);
+    if (ctx.dryRun) ctx.print(`skip  ${set.key} (unchanged since ${settled!.status})`);
     return undefined;
+  };
+  // Loaded or refused before, files untouched since.
+  if (unchanged && settled.status !== 'rejected') return skip();
+  // What the set is read under (the pipeline, its metadata files): a set rejected under
+  // something else is read again; a local rejected set is read again to be set aside.
+  const context = await readingContext(state, set, listed[0]!);
+  if (unchanged && !state.source.local && settled.rejectedUnder === context.fingerprint) {
+    return skip();
   }
   const members: Member[] = [];
   try {
@@ -113,17 +127,30 @@ async function processSet(state: RunState, set: ListedSet): Promise<NocturneErro
     return error;
   }
   try {
-    return await decide(state, set, members);
+    return await decide(state, set, members, context);
   } finally {
     await release(members);
   }
+}
+
+/** What a set is read under: its metadata files (a set, not a track file) and the fingerprint of them with the pipeline's. */
+interface ReadingContext {
+  metadata: SetMetadata | undefined;
+  fingerprint: string;
+}
+
+async function readingContext(state: RunState, set: ListedSet, near: Candidate): Promise<ReadingContext> {
+  const metadata = set.kind === 'set' ? await metadataOf(state, set, near) : undefined;
+  const used = metadata && metadata.kind !== 'missing' ? metadata.used : [];
+  const lines = used.map((m) => `${m.role}:${m.sha256}\n`).sort();
+  return { metadata, fingerprint: createHash('sha256').update(`${state.plan.fingerprint}\n${lines.join('')}`).digest('hex') };
 }
 
 async function release(members: readonly Member[]): Promise<void> {
   for (const m of members) await m.fetched.release();
 }
 
-async function decide(state: RunState, set: ListedSet, members: Member[]): Promise<NocturneError | undefined> {
+async function decide(state: RunState, set: ListedSet, members: Member[], context: ReadingContext): Promise<NocturneError | undefined> {
   const { ctx, tally, source } = state;
   const { config } = ctx.pipeline;
   const records = members.map((m) => ({
@@ -133,6 +160,11 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
     size: m.fetched.sizeBytes,
     ...(m.candidate.modifiedAt ? { modified: m.candidate.modifiedAt.toISOString() } : {}),
   }));
+  const contentSha256 = contentHash(records);
+  const recorded = state.known.contents.get(set.key);
+  const status = recorded?.get(contentSha256);
+  // A rejection decided under another configuration or other metadata files is tried again.
+  const retrying = status === 'rejected' && state.known.rejectedUnder.get(set.key)?.get(contentSha256) !== context.fingerprint;
   const entry: SetEntry = {
     source: source.key,
     pipeline: config.name,
@@ -140,17 +172,20 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
     codeVersion: config.code.version,
     setKey: set.key,
     kind: set.kind,
-    contentSha256: contentHash(records),
+    contentSha256,
     members: records,
     runId: ctx.runId,
     host: state.host,
+    readUnder: context.fingerprint,
+    retrying,
   };
-  const recorded = state.known.contents.get(set.key);
-  const status = recorded?.get(entry.contentSha256);
-  const missing = missingInit(state, set, members);
+  const metadata = context.metadata;
+  const missing = missingInit(state, set, members) ?? (metadata?.kind === 'missing' ? metadata.names : undefined);
   // A replaced content emitted again is new again: it replaces the load that replaced it.
   // One rejected as incomplete is tried again once its missing member is there.
-  if (status && status !== 'waiting' && status !== 'replaced' && !(status === 'incomplete' && !missing)) return settledEarlier(state, set.key, status, members);
+  if (status && status !== 'waiting' && status !== 'replaced' && !retrying && !(status === 'incomplete' && !missing)) {
+    return settledEarlier(state, set.key, status, members);
+  }
   const issues = new SetIssues();
   const doubled = [...set.members].filter(([, files]) => files.length > 1);
   for (const [role, files] of doubled) {
@@ -166,23 +201,18 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
     }
     return wait(state, entry, members, missing);
   }
-  // Missing or unusable metadata is not the set's fault: it stays pending, never rejected.
-  const absent = set.kind === 'set' ? absentMetadata(state, set.key, members[0]!.candidate) : undefined;
-  if (absent) {
-    if (ctx.dryRun) ctx.print(`fail  ${set.key} (${absent.message})`);
-    return notLoaded(state, set.key, absent);
+  // A metadata file that is there but cannot be used rejects the sets that need it, with its issues.
+  if (metadata?.kind === 'unusable') {
+    for (const issue of metadata.issues) issues.add(issue);
+    issues.more += metadata.more;
+    return reject(state, entry, members, issues);
   }
   if (ctx.dryRun) {
     ctx.print(`load  ${set.key} (${members.map((m) => path.posix.basename(m.candidate.relPath)).join(', ')})`);
     return undefined;
   }
   const parsed = new Map<SetRole, ParsedMember | undefined>();
-  for (const m of members) parsed.set(m.role, await parseMember(m.candidate.path, m.fetched.body, state.stage.csv, spec(state, m.role), issues));
-  const metadata = new Map<MetadataPart, MetadataFile>();
-  if (set.kind === 'set') {
-    const problem = await metadataOf(state, members[0]!.candidate, metadata);
-    if (problem) return notLoaded(state, set.key, problem);
-  }
+  for (const m of members) parsed.set(m.role, await parseMember(m.candidate.path, m.fetched.body, spec(state, m.role), issues));
   if (!issues.empty) return reject(state, entry, members, issues);
 
   let result: SetResult | TrackResult;
@@ -197,8 +227,15 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
     const tables = state.plan.tables;
     result =
       set.kind === 'track'
-        ? await loadTrack(conn, tables, entry, parsed.get('track')!, issues, ctx.logger)
-        : await loadSet(conn, tables, { entry, init: parsed.get('init')!, feat: parsed.get('feat'), featName: featName(members), metadata, ledger: ledgerHints(recorded) }, state.cache, issues, ctx.logger);
+        ? await loadTrack(conn, tables, entry, parsed.get('track')!, state.plan.grammar, issues, ctx.logger)
+        : await loadSet(
+            conn,
+            tables,
+            { entry, init: parsed.get('init')!, feat: parsed.get('feat'), featName: featName(members), metadata: metadata?.kind === 'ready' ? metadata.files : new Map(), ledger: ledgerHints(recorded, retrying) },
+            state.cache,
+            issues,
+            ctx.logger,
+          );
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, set.key));
     if (!refusedData(err)) {
@@ -214,6 +251,15 @@ async function decide(state: RunState, set: ListedSet, members: Member[]): Promi
   return outcome(state, entry, members, issues, result);
 }
 
+/** Whether this process has not warned of `file` of `pipeline` yet (a stray is logged once, counted every run). */
+function firstSighting(pipeline: string, file: string): boolean {
+  const key = `${pipeline}\0${file}`;
+  if (STRAYS_WARNED.has(key)) return false;
+  STRAYS_WARNED.add(key);
+  return true;
+}
+const STRAYS_WARNED = new Set<string>();
+
 /** A content the ledger settled before: skipped (a local rejected one that is still there is set aside). */
 async function settledEarlier(state: RunState, setKey: string, status: LedgerStatus, members: Member[]): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
@@ -226,10 +272,10 @@ async function settledEarlier(state: RunState, setKey: string, status: LedgerSta
   return undefined;
 }
 
-/** Whether the set key had a live load, or waiting or incomplete rows, when the run began (they may have changed since). */
-function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined): { live: boolean; provisional: boolean } {
+/** Whether the set key had a live load, or waiting, incomplete or retried rows, when the run began (they may have changed since). */
+function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined, retrying: boolean): { live: boolean; provisional: boolean } {
   const statuses = [...(recorded?.values() ?? [])];
-  return { live: statuses.includes('loaded'), provisional: statuses.includes('waiting') || statuses.includes('incomplete') };
+  return { live: statuses.includes('loaded'), provisional: retrying || statuses.includes('waiting') || statuses.includes('incomplete') };
 }
 
 /** What keeps a set from loading now: its init file not there yet. */

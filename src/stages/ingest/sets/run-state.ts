@@ -3,7 +3,8 @@ import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
 import type { StageContext } from '../../types.js';
 import type { Candidate, Fetched, IngestSource } from '../sources.js';
 import type { Listing } from './group-files.js';
-import type { MetadataCache, MetadataFile } from './metadata.js';
+import type { MetadataCache } from './metadata.js';
+import type { ReadMetadata } from './metadata-files.js';
 import type { KnownSets } from './set-ledger.js';
 import type { SetTally } from './set-tally.js';
 import type { SetsPlan } from './sets-plan.js';
@@ -26,7 +27,7 @@ export interface RunState {
   known: KnownSets;
   tally: SetTally;
   cache: MetadataCache;
-  /** Parsed metadata files by path, or why one cannot be used. */
-  metadata: Map<string, Promise<MetadataFile | NocturneError>>;
+  /** Metadata files read this run, by path. */
+  metadata: Map<string, Promise<ReadMetadata>>;
   firstError: NocturneError | undefined;
 }

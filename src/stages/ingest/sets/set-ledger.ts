@@ -25,6 +25,10 @@ export interface SetEntry {
   members: MemberRecord[];
   runId: number;
   host: string;
+  /** SHA-256 of what the set is read under (pipeline configuration, metadata files): recorded with a rejection. */
+  readUnder: string;
+  /** A rejection of this content decided under something else is on record: this run tries it again. */
+  retrying: boolean;
 }
 
 export type FinalStatus = 'loaded' | 'refused' | 'rejected';
@@ -52,14 +56,16 @@ export interface KnownSets {
   /** key → (content hash → status of its latest record). */
   contents: Map<string, Map<string, LedgerStatus>>;
   /** key → the files of its latest settled record (loaded, refused or rejected for its content). */
-  settled: Map<string, { status: FinalStatus; members: MemberRecord[] }>;
+  settled: Map<string, { status: FinalStatus; members: MemberRecord[]; rejectedUnder: string | null }>;
+  /** key → (content hash → what its rejection was decided under), for rejected contents. */
+  rejectedUnder: Map<string, Map<string, string | null>>;
 }
 
 export async function knownContents(db: Db, source: string, keys: readonly string[]): Promise<KnownSets> {
-  const known: KnownSets = { contents: new Map(), settled: new Map() };
+  const known: KnownSets = { contents: new Map(), settled: new Map(), rejectedUnder: new Map() };
   if (keys.length === 0) return known;
-  const rows = await db.any<{ set_key: string; content_sha256: string; status: LedgerStatus; members: MemberRecord[] }>(
-    `SELECT set_key, content_sha256, CASE WHEN status = 'rejected' AND incomplete THEN 'incomplete' ELSE status END AS status, members
+  const rows = await db.any<{ set_key: string; content_sha256: string; status: LedgerStatus; members: MemberRecord[]; rejected_under: string | null }>(
+    `SELECT set_key, content_sha256, CASE WHEN status = 'rejected' AND incomplete THEN 'incomplete' ELSE status END AS status, members, rejected_under
        FROM ingested_sets WHERE source = $1 AND set_key = ANY($2::text[]) ORDER BY id`,
     [source, keys],
   );
@@ -67,7 +73,14 @@ export async function knownContents(db: Db, source: string, keys: readonly strin
     let contents = known.contents.get(row.set_key);
     if (!contents) known.contents.set(row.set_key, (contents = new Map()));
     contents.set(row.content_sha256, row.status);
-    if (row.status === 'loaded' || row.status === 'refused' || row.status === 'rejected') known.settled.set(row.set_key, { status: row.status, members: row.members });
+    if (row.status === 'rejected') {
+      let under = known.rejectedUnder.get(row.set_key);
+      if (!under) known.rejectedUnder.set(row.set_key, (under = new Map()));
+      under.set(row.content_sha256, row.rejected_under);
+    }
+    if (row.status === 'loaded' || row.status === 'refused' || row.status === 'rejected') {
+      known.settled.set(row.set_key, { status: row.status, members: row.members, rejectedUnder: row.rejected_under });
+    }
   }
   return known;
 }
@@ -100,20 +113,22 @@ export function insertEntry(entry: SetEntry, status: string, extra: Record<strin
 }
 
 /** The report kept with a rejected set. */
-function rejectionColumns(error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
-  return { error: storable(error), report: storable(JSON.stringify({ issues, truncated: more > 0 })) };
+function rejectionColumns(entry: SetEntry, error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
+  return { error: storable(error), report: storable(JSON.stringify({ issues, truncated: more > 0 })), rejected_under: entry.readUnder };
 }
 
 /**
- * Drops what a complete set supersedes: the waiting rows of its key, and (unless
+ * Drops what a complete set supersedes: the waiting rows of its key, (unless
  * `incomplete` is false) a rejection of this very content for a member that had not
- * arrived (it is there now).
+ * arrived (it is there now), and a rejection of this content that this run retries
+ * (decided under another configuration or other metadata files).
  */
 export function clearProvisional(entry: SetEntry, incomplete = true): string {
   return pgp.as.format(
     `DELETE FROM ingested_sets WHERE source = $1 AND set_key = $2
-        AND (status = 'waiting' OR ($4 AND status = 'rejected' AND incomplete AND content_sha256 = $3))`,
-    [entry.source, entry.setKey, entry.contentSha256, incomplete],
+        AND (status = 'waiting' OR ($4 AND status = 'rejected' AND incomplete AND content_sha256 = $3)
+             OR ($5 AND status = 'rejected' AND NOT incomplete AND content_sha256 = $3))`,
+    [entry.source, entry.setKey, entry.contentSha256, incomplete, entry.retrying],
   );
 }
 
@@ -121,14 +136,15 @@ export function clearProvisional(entry: SetEntry, incomplete = true): string {
  * Records a rejected set in a transaction of its own, committed durably (the caller
  * then sets its local files aside), under the set key's lock: never beside a load of
  * the set in flight. A rejection of the same content already recorded by another
- * process is left as it is; one for incompleteness gives way to this one.
+ * process is left as it is; one for incompleteness, or one retried by this run, gives
+ * way to this one.
  */
 export async function recordRejected(db: Db, entry: SetEntry, error: string, issues: readonly SetIssue[], more: number): Promise<void> {
   await db.tx('set-rejected', async (tx) => {
     await tx.one(lockSet(entry));
     await tx.none(clearProvisional(entry));
     await tx.none(
-      `${insertEntry(entry, 'rejected', rejectionColumns(error, issues, more))}
+      `${insertEntry(entry, 'rejected', rejectionColumns(entry, error, issues, more))}
        ON CONFLICT (source, set_key, content_sha256) WHERE status <> 'replaced' DO NOTHING`,
     );
   });

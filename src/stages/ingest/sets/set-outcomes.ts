@@ -20,6 +20,7 @@ export async function outcome(state: RunState, entry: SetEntry, members: Member[
     case 'loaded':
       tally.add(result.rows, result.replaced !== undefined);
       ctx.logger.debug({ set: entry.setKey, loadId: result.loadId, rows: result.rows, replaced: result.replaced }, 'set loaded');
+      if ('untrackable' in result && result.untrackable) tally.untrackable += result.untrackable;
       for (const { track, rows } of ('untracked' in result && result.untracked) || []) {
         tally.untracked += rows;
         ctx.logger.warn(

@@ -5,12 +5,16 @@ import type { StageOutcome } from '../../types.js';
 export class SetTally {
   /** Member files listed (init, feat, track), metadata files left out. */
   files = 0;
+  /** Listed files that match no pattern of the pipeline (logged once per process, counted every run). */
+  unmatched = 0;
   sets = 0;
   loaded = 0;
   /** Loads that replaced an earlier load of the same set (re-emitted with other content). */
   replaced = 0;
   /** Tracking rows removed by a replace because their features are not in the new content. */
   untracked = 0;
+  /** Track rows not loaded: they name features their feat file does not list (see load-track.ts). */
+  untrackable = 0;
   /** Catalogue rows written (observations, features, tracking rows). */
   rows = 0;
   skipped = 0;
@@ -29,9 +33,9 @@ export class SetTally {
   }
 
   stats(): Record<string, number> {
-    const { files, sets, loaded, replaced, untracked, rows, skipped, waiting, refused, rejected, failed, pending } = this;
+    const { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, skipped, waiting, refused, rejected, failed, pending } = this;
     // "inserted" as in single-CSV mode: what dashboards and the demo summary read.
-    return { files, sets, loaded, replaced, untracked, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
+    return { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
   }
 
   outcome(stopped: NocturneError | undefined, firstError: NocturneError | undefined): StageOutcome {
@@ -42,6 +46,8 @@ export class SetTally {
       `${this.rejected} rejected`,
     ];
     if (this.untracked > 0) parts.push(`${this.untracked} tracking rows removed with replaced features`);
+    if (this.untrackable > 0) parts.push(`${this.untrackable} track rows naming features their feat file does not list (not loaded)`);
+    if (this.unmatched > 0) parts.push(`${this.unmatched} files matching no pattern (ignored)`);
     if (this.refused > 0) parts.push(`${this.refused} refused (re-emitted, kept)`);
     if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
     let summary = parts.join(', ');

@@ -22,6 +22,7 @@ interface LedgerRow {
  * process loading the same set → busy), then, in a statement of its own so that it sees
  * what a previous holder of the lock committed, the set's ledger rows; `statements`
  * (metadata resolution, feature look-ups) run too, their rows coming back in `results`.
+ * A rejection of this content that the run retries (entry.retrying) does not count as done.
  * On 'open' the transaction stays open: commitRows() or roll it back.
  *
  * Like the file ledger, the commit does not wait for the WAL flush: a server crash may
@@ -38,8 +39,9 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
       pgp.as.format(
         `SELECT id, status, content_sha256 FROM ingested_sets
           WHERE source = $1 AND set_key = $2
-            AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced') AND NOT incomplete))`,
-        [entry.source, entry.setKey, entry.contentSha256],
+            AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced') AND NOT incomplete
+                                       AND NOT ($4 AND status = 'rejected')))`,
+        [entry.source, entry.setKey, entry.contentSha256, entry.retrying],
       ),
       ...statements,
     ].join(';\n'),

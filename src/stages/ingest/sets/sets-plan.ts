@@ -1,13 +1,14 @@
 import { NocturneError } from '../../../core/errors.js';
-import type { SetsConfig, SetsIngestConfig } from '../../../config/schema.js';
+import { createHash } from 'node:crypto';
+import type { SetsConfig, SetsIngestConfig, WriterDialect } from '../../../config/schema.js';
 import type { Db } from '../../../db/database.js';
 import { databaseError } from '../db-errors.js';
 import { IdPool } from './id-pool.js';
 import { compileGrammar, type FileNameGrammar } from './file-names.js';
-import { canonical, FEAT_FILENAME, LOAD_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
+import { canonical, EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
 import type { SetTables } from './load-set.js';
 import type { MetadataPart } from './metadata.js';
-import { naturalKeyProblem, readCatalogue, type CatalogueTable } from './table-columns.js';
+import { naturalKeyIndex, readCatalogue, type CatalogueTable, type NaturalKey } from './table-columns.js';
 
 export type SpecName = MetadataPart | 'observations' | 'features' | 'tracking';
 
@@ -16,7 +17,9 @@ export interface SetsPlan {
   grammar: FileNameGrammar;
   tables: SetTables;
   specs: Map<SpecName, MemberSpec>;
-  naturalKeys: Record<MetadataPart, readonly string[]>;
+  naturalKeys: Record<MetadataPart, NaturalKey>;
+  /** SHA-256 of what decides how a set is read (see configFingerprint()). */
+  fingerprint: string;
   metadataTables: Record<MetadataPart, CatalogueTable>;
   initWaitMs: number;
   /** Database time before the source was listed: a load committed since makes the listing stale. */
@@ -33,45 +36,71 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
   const catalogue = await readCatalogue(db, sets.catalogue, setTableNames(sets));
   const table = (name: string) => catalogue.get(name)!;
   const aliases = new Map(Object.entries(sets.aliases).map(([from, to]) => [normaliseHeader(from), normaliseHeader(to)]));
-  const columnNulls = new Map(Object.entries(sets.columns).map(([column, o]) => [column, new Set(o.nullValues)]));
-  const base = { aliases, nullValues: new Set(stage.csv.nullValues), columnNulls, filledIfAbsent: [] as string[] };
-  const metadataSpec = (t: CatalogueTable): MemberSpec => ({
-    ...base,
-    table: t,
-    localId: t.identity?.name.toUpperCase(),
-    references: new Map(),
-    generated: [],
-  });
+  const columns = new Map(
+    Object.entries(sets.columns).map(([column, o]) => [
+      column,
+      { ...(o.nullValues ? { nullValues: new Set(o.nullValues) } : {}), ...(o.scale ? { scale: o.scale } : {}), ...(o.integer ? { integer: o.integer } : {}) },
+    ]),
+  );
+  const headers = (list: readonly string[]) => new Set(list.map((h) => canonical(h, aliases)));
+  /** The spec of a member: its writer dialect over the pipeline's over csv, its headers ignored or kept. */
+  const member = (
+    part: SpecName,
+    t: CatalogueTable,
+    reading: { writer?: WriterDialect | undefined; ignore: string[]; extra: string[] },
+    rest: Pick<MemberSpec, 'localId' | 'references' | 'generated' | 'fileNamed'>,
+  ): MemberSpec => {
+    const writer = { ...sets.writer, ...reading.writer };
+    return {
+      part,
+      table: t,
+      dialect: { delimiter: stage.csv.delimiter, quote: stage.csv.quote, encoding: writer.encoding ?? stage.csv.encoding, trim: writer.trim ?? false, checked: true },
+      aliases,
+      rules: {
+        nullValues: new Set(writer.nullValues ?? stage.csv.nullValues),
+        trim: writer.trim ?? false,
+        trailingEmptyFields: writer.trailingEmptyFields ?? 0,
+        overflow: writer.overflow === undefined ? undefined : canonical(writer.overflow, aliases),
+      },
+      columns,
+      ignore: headers(reading.ignore),
+      extra: headers(reading.extra),
+      ...rest,
+    };
+  };
+  const metadataSpec = (part: MetadataPart): MemberSpec => {
+    const t = table(sets[part].table);
+    return member(part, t, sets[part], { localId: t.identity?.name.toUpperCase(), references: new Map(), generated: [EXTRA], fileNamed: [] });
+  };
   const specs = new Map<SpecName, MemberSpec>([
-    ['frcInfo', metadataSpec(table(sets.frcInfo.table))],
-    ['observatory', metadataSpec(table(sets.observatory.table))],
-    ['observations', {
-      ...base,
-      table: table(sets.observations.table),
+    ['frcInfo', metadataSpec('frcInfo')],
+    ['observatory', metadataSpec('observatory')],
+    ['observations', member('observations', table(sets.observations.table), sets.observations, {
       localId: canonical(sets.observations.localId, aliases),
       references: referenceMap(sets.observations.references, aliases),
-      generated: [LOAD_ID],
-    }],
-    ['features', {
-      ...base,
-      table: table(sets.features.table),
+      generated: [LOAD_ID, EXTRA],
+      fileNamed: [],
+    })],
+    ['features', member('features', table(sets.features.table), sets.features, {
       localId: canonical(sets.features.localId, aliases),
       references: referenceMap(sets.features.references, aliases),
-      generated: [LOAD_ID, ROW_ORDINAL],
-      filledIfAbsent: [FEAT_FILENAME],
-    }],
+      generated: [LOAD_ID, ROW_ORDINAL, LOCAL_ID, EXTRA],
+      fileNamed: [FEAT_FILENAME],
+    })],
   ]);
   let tracking: SetTables['tracking'];
   if (sets.tracking) {
     const references = referenceMap(sets.tracking.references, aliases);
     const featureColumn = [...references.values()].find((ref) => ref.of === 'features')?.column;
     if (featureColumn === undefined) throw new NocturneError('CONFIG_INVALID', 'ingest.sets.tracking.references names no features column');
-    specs.set('tracking', { ...base, table: table(sets.tracking.table), localId: undefined, references, generated: [LOAD_ID] });
-    tracking = { table: table(sets.tracking.table), featureColumn };
+    specs.set('tracking', member('tracking', table(sets.tracking.table), sets.tracking, { localId: undefined, references, generated: [LOAD_ID, EXTRA], fileNamed: [] }));
+    tracking = { table: table(sets.tracking.table), featureColumn, featureId: sets.tracking.featureId };
   }
+  const naturalKeys = {} as Record<MetadataPart, NaturalKey>;
   for (const part of ['frcInfo', 'observatory'] as const) {
-    const problem = await naturalKeyProblem(db, table(sets[part].table), sets[part].naturalKey);
-    if (problem) throw new NocturneError('CONFIG_INVALID', `ingest.sets.${part}.naturalKey: ${problem}`);
+    const key = await naturalKeyIndex(db, table(sets[part].table), sets[part].naturalKey);
+    if (typeof key === 'string') throw new NocturneError('CONFIG_INVALID', `ingest.sets.${part}.naturalKey: ${key}`);
+    naturalKeys[part] = key;
   }
   const observations = table(sets.observations.table);
   let sequences: { ledger: string | null; observations: string | null; now: string };
@@ -96,9 +125,20 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
       ids: { ledger: new IdPool(db, sequences.ledger), observations: new IdPool(db, sequences.observations) },
     },
     specs,
-    naturalKeys: { frcInfo: sets.frcInfo.naturalKey, observatory: sets.observatory.naturalKey },
+    naturalKeys,
+    fingerprint: configFingerprint(stage, code),
     metadataTables: { frcInfo: table(sets.frcInfo.table), observatory: table(sets.observatory.table) },
     initWaitMs,
     listedFrom: sequences.now,
   };
+}
+
+/**
+ * What a rejection is decided under, as far as the pipeline goes: the code and how its
+ * files are read (csv and sets, timing keys left out). A set rejected under another
+ * fingerprint is read again (see set-ledger.ts).
+ */
+export function configFingerprint(stage: SetsIngestConfig, code: { name: string; version: string }): string {
+  const { initWait: _wait, reemitted: _reemitted, ...sets } = stage.sets;
+  return createHash('sha256').update(JSON.stringify({ code, csv: stage.csv, sets })).digest('hex');
 }

@@ -88,31 +88,53 @@ export async function readCatalogue(db: Db, schema: string, tables: readonly str
   return found;
 }
 
+/** How a natural key is matched: per key column, the SQL its index compares (the value, or nk(value)). */
+export interface NaturalKey {
+  columns: readonly string[];
+  /** Per column: SQL of a value → SQL the index compares ("x" → "hfc".nk(x) for a normalised column). */
+  compare: readonly ((sql: string) => string)[];
+}
+
 /**
- * Why `key` cannot serve as the natural key of `table`, if so: metadata rows are
- * inserted ON CONFLICT DO NOTHING and then found by it, so it must be exactly the
- * columns of a unique index, and one treating NULLs as equal (NULLS NOT DISTINCT) when
- * a key column may be NULL (else each load would insert the row again).
+ * The unique index `key` is matched by, or why there is none: metadata rows are inserted
+ * ON CONFLICT on it and then found by it, so it must index exactly the key columns
+ * (each as itself or normalised as nk(column)), and treat NULLs as equal (NULLS NOT
+ * DISTINCT) when a key column may be NULL (else each load would insert the row again).
  */
-export async function naturalKeyProblem(db: Db, table: CatalogueTable, key: readonly string[]): Promise<string | undefined> {
+export async function naturalKeyIndex(db: Db, table: CatalogueTable, key: readonly string[]): Promise<NaturalKey | string> {
   const absent = key.filter((column) => !table.columns.has(column));
   if (absent.length > 0) return `table ${table.name} has no column ${absent.join(', ')}`;
-  let indexes: { name: string; columns: string[]; nulls_not_distinct: boolean }[];
+  let indexes: { name: string; definitions: string[]; nulls_not_distinct: boolean }[];
   try {
     indexes = await db.any(
-      `SELECT i.indexrelid::regclass::text AS name, array_agg(a.attname::text) AS columns, i.indnullsnotdistinct AS nulls_not_distinct
-         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-        GROUP BY i.indexrelid, i.indnullsnotdistinct`,
+      `SELECT i.indexrelid::regclass::text AS name, i.indnullsnotdistinct AS nulls_not_distinct,
+              array(SELECT pg_get_indexdef(i.indexrelid, k, false) FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS definitions
+         FROM pg_index i
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL`,
       [table.sql],
     );
   } catch (err) {
     throw databaseError(err, `reading the unique indexes of ${table.name}`);
   }
+  const schema = table.sql.slice(0, table.sql.indexOf('.'));
   const wanted = [...key].sort().join(',');
-  const exact = indexes.filter((index) => [...index.columns].sort().join(',') === wanted);
-  if (exact.length === 0) return `table ${table.name} has no unique constraint on exactly (${key.join(', ')})`;
+  const exact = indexes
+    .map((index) => ({ ...index, parts: index.definitions.map(indexPart) }))
+    .filter((index) => index.parts.every((p) => p !== undefined) && index.parts.map((p) => p!.column).sort().join(',') === wanted);
+  if (exact.length === 0) return `table ${table.name} has no unique index on exactly (${key.join(', ')}) (each column as itself or as nk(column))`;
   const nullable = key.filter((column) => !table.columns.get(column)!.notNull);
-  if (nullable.length === 0 || exact.some((index) => index.nulls_not_distinct)) return undefined;
-  return `unique index ${exact[0]!.name} on (${key.join(', ')}) treats NULLs as distinct, and ${nullable.join(', ')} may be NULL: declare it UNIQUE NULLS NOT DISTINCT`;
+  const usable = nullable.length === 0 ? exact[0]! : exact.find((index) => index.nulls_not_distinct);
+  if (!usable) {
+    return `unique index ${exact[0]!.name} on (${key.join(', ')}) treats NULLs as distinct, and ${nullable.join(', ')} may be NULL: declare it UNIQUE NULLS NOT DISTINCT`;
+  }
+  const byColumn = new Map(usable.parts.map((p) => [p!.column, p!.normalised]));
+  return { columns: key, compare: key.map((column) => (byColumn.get(column) ? (sql: string) => `${schema}.nk(${sql})` : (sql: string) => sql)) };
+}
+
+/** An index column as pg_get_indexdef() writes it: a column, or nk(column) (possibly schema-qualified). */
+function indexPart(definition: string): { column: string; normalised: boolean } | undefined {
+  const plain = /^"?([a-z_][a-z0-9_]*)"?$/.exec(definition);
+  if (plain) return { column: plain[1]!, normalised: false };
+  const nk = /^(?:"?[a-z_][a-z0-9_]*"?\.)?nk\("?([a-z_][a-z0-9_]*)"?\)$/.exec(definition);
+  return nk ? { column: nk[1]!, normalised: true } : undefined;
 }

@@ -1,0 +1,82 @@
+import type { Socket } from 'node:net';
+import { Client, FTPContext, FTPError, type FTPResponse } from 'basic-ftp';
+
+/**
+ * basic-ftp's context with two changes, so that a transfer that fails keeps the server's
+ * word on why. basic-ftp closes the control connection when the data connection fails,
+ * and drops a reply that arrives while no command waits; so "452 No space left on device"
+ * or "550 Permission denied", which servers send just after they cut the data connection,
+ * reached the user as EPIPE, ECONNRESET or "Premature close".
+ * - An error of the data connection fails the transfer and leaves the control connection open.
+ * - A reply that arrives while no command waits is kept for {@link FtpClient.finalReply}.
+ */
+class ReplyKeepingContext extends FTPContext {
+  #late: FTPResponse | undefined;
+
+  /** The reply that arrived while no command waited, once. */
+  takeLateReply(): FTPResponse | undefined {
+    const late = this.#late;
+    this.#late = undefined;
+    return late;
+  }
+
+  protected override _setupDefaultErrorHandlers(socket: Socket, identifier: string): void {
+    if (identifier !== 'data socket') {
+      super._setupDefaultErrorHandlers(socket, identifier);
+      return;
+    }
+    // To the running transfer only (its stream pipeline sees the error too).
+    socket.on('error', (error) => this._passToHandler(error));
+    socket.once('timeout', () => {
+      socket.destroy();
+      this.closeWithError(new Error('Timeout (data socket)'));
+    });
+  }
+
+  protected override _passToHandler(response: Error | FTPResponse): void {
+    const isReply = response instanceof FTPError || !(response instanceof Error);
+    if (this._task === undefined && isReply) {
+      this.#late = response instanceof FTPError ? { code: response.code, message: response.message } : response;
+      return;
+    }
+    super._passToHandler(response);
+  }
+}
+
+/** basic-ftp's Client on a {@link ReplyKeepingContext}. */
+export class FtpClient extends Client {
+  readonly #context: ReplyKeepingContext;
+
+  constructor(timeoutMs: number) {
+    super(timeoutMs);
+    this.#context = new ReplyKeepingContext(timeoutMs);
+    // basic-ftp makes its context in its constructor and takes none from outside.
+    (this as { ftp: FTPContext }).ftp = this.#context;
+  }
+
+  /** Forgets a reply left over from an earlier command, before a transfer starts. */
+  forgetLateReply(): void {
+    this.#context.takeLateReply();
+  }
+
+  /**
+   * The server's reply to a transfer that failed on the data connection: the one that
+   * came meanwhile, else the next one (within the client's timeout). Null when the
+   * control connection is gone as well.
+   */
+  async finalReply(): Promise<FTPResponse | null> {
+    const late = this.#context.takeLateReply();
+    if (late !== undefined) return late;
+    if (this.closed) return null;
+    return this.ftp
+      .handle(undefined, (res, task) => {
+        if (res instanceof FTPError) task.resolve({ code: res.code, message: res.message });
+        else if (res instanceof Error) task.reject(res);
+        else task.resolve(res);
+      })
+      .then(
+        (res: FTPResponse) => res,
+        () => null,
+      );
+  }
+}

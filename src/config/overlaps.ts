@@ -1,0 +1,134 @@
+/**
+ * Pipelines that would fight over the same files: a copied pipeline file passes every
+ * check of its own, then moves or loads the original's files. Refused: overlaps that lose
+ * or double data (the same code on the same observations, outboxes one inside the other,
+ * uploads into one remote directory, ingest sources one inside the other). Warned: the
+ * others (two codes on the same observations, an upload landing in another pipeline's
+ * ingest source). The problems are reported on the later pipeline in name order, naming
+ * the earlier one, so that the copy is the one pointed at.
+ */
+import path from 'node:path';
+import { problem, warning, type DocPath, type Problem } from './issues.js';
+import type { PipelineConfig } from './schema.js';
+import type { LoadedPipeline, NocturneConfig } from './types.js';
+
+/** A directory on some machine: `local` is this one's filesystem, otherwise user@host:port. */
+interface Place {
+  where: string;
+  dir: string;
+  /** Where it is written in the pipeline file. */
+  at: DocPath;
+}
+
+interface Facts {
+  name: string;
+  file: string;
+  config: PipelineConfig;
+  /** Local directories the run stage writes and the upload stage empties. */
+  outboxes: Place[];
+  /** The upload's remote directory, up to its first date placeholder. */
+  uploadsTo?: Place & { template: string };
+  ingestsFrom?: Place;
+}
+
+/** Problems of each pipeline (by name) caused by another one; `shown` names a file in messages. */
+export function overlapProblems(config: NocturneConfig, shown: (file: string) => string): Map<string, Problem[]> {
+  const found = new Map<string, Problem[]>();
+  const facts = [...config.pipelines.values()]
+    .map((p) => factsOf(config, p, shown(p.file)))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  facts.forEach((later, i) => {
+    const problems = facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later));
+    if (problems.length > 0) found.set(later.name, problems);
+  });
+  return found;
+}
+
+function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, file: string): Facts {
+  const { run, upload, ingest, name } = pipeline;
+  // The defaults the run and upload stages apply (stages/run/settings.ts, stages/upload/upload-settings.ts).
+  const defaultOutbox = path.join(config.paths.outbox, name);
+  const outboxes: Place[] = [];
+  if (run) outboxes.push({ where: 'local', dir: run.outputs.dir ?? defaultOutbox, at: run.outputs.dir ? ['run', 'outputs', 'dir'] : ['run'] });
+  if (upload) {
+    const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
+    if (!outboxes.some((o) => o.dir === dir)) outboxes.push({ where: 'local', dir, at: upload.from ? ['upload', 'from'] : ['upload'] });
+  }
+  const facts: Facts = { name, file, config: pipeline, outboxes };
+  if (upload) {
+    const template = upload.remoteDir
+      .replaceAll('{pipeline}', name)
+      .replaceAll('{code}', pipeline.code.name)
+      .replaceAll('{version}', pipeline.code.version);
+    // The directory every upload lands below: up to the first date placeholder.
+    const brace = template.indexOf('{');
+    const prefix = brace < 0 ? template : template.slice(0, template.lastIndexOf('/', brace) + 1);
+    const place = remotePlace(config, upload.target, prefix, ['upload', 'remoteDir']);
+    if (place) facts.uploadsTo = { ...place, template: path.posix.normalize(template) };
+  }
+  if (ingest) {
+    const at = ['ingest', 'source'];
+    facts.ingestsFrom =
+      'target' in ingest.source
+        ? remotePlace(config, ingest.source.target, ingest.source.dir, at)
+        : { where: 'local', dir: withoutSlash(ingest.source.dir), at };
+  }
+  return facts;
+}
+
+/** A target's directory: a local target's is on this machine, under its path. */
+function remotePlace(config: NocturneConfig, targetName: string, dir: string, at: DocPath): Place | undefined {
+  const target = config.daemon.targets[targetName];
+  if (!target) return undefined;
+  if (target.type === 'local') return { where: 'local', dir: withoutSlash(path.join(target.path, dir)), at };
+  return { where: `${target.user}@${target.host}:${target.port}`, dir: withoutSlash(path.posix.normalize(dir)), at };
+}
+
+function withoutSlash(dir: string): string {
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+}
+
+/** Whether one directory is the other or lies inside it. */
+function nested(a: Place, b: Place): boolean {
+  if (a.where !== b.where) return false;
+  const [x, y] = [a.dir, b.dir];
+  return x === y || x.startsWith(y === '/' ? y : `${y}/`) || y.startsWith(x === '/' ? x : `${x}/`);
+}
+
+function pairProblems(earlier: Facts, later: Facts): Problem[] {
+  const other = `pipeline ${earlier.name} (${earlier.file})`;
+  const problems: Problem[] = [];
+  const [a, b] = [earlier.config, later.config];
+
+  if (a.run && b.run && a.run.inputs.glob === b.run.inputs.glob) {
+    const at = ['run', 'inputs', 'glob'];
+    problems.push(
+      a.code.name === b.code.name && a.code.version === b.code.version
+        ? problem(at, 'value', `the same observations and code (${b.code.name} ${b.code.version}) as ${other}: both would process them, then upload and load the results twice`)
+        : warning(at, 'value', `the same observations as ${other}, with another code: fine if meant`),
+    );
+  }
+  for (const mine of later.outboxes) {
+    const theirs = earlier.outboxes.find((o) => nested(o, mine));
+    if (theirs) {
+      const anchor = mine.at.length === 1 ? 'key' : 'value';
+      problems.push(problem(mine.at, anchor, `outbox ${mine.dir} overlaps the outbox of ${other}, ${theirs.dir}: each upload would take and delete the other's files`));
+    }
+  }
+  const [up, upBefore] = [later.uploadsTo, earlier.uploadsTo];
+  if (up && upBefore && up.where === upBefore.where && up.template === upBefore.template) {
+    problems.push(problem(up.at, 'value', `the same remote directory as ${other}: files of one would replace the other's`));
+  }
+  const [source, sourceBefore] = [later.ingestsFrom, earlier.ingestsFrom];
+  if (source && sourceBefore && nested(source, sourceBefore)) {
+    problems.push(problem(source.at, 'value', `overlaps the source of ${other}, ${sourceBefore.dir}: both would load the same files`));
+  } else {
+    if (source && upBefore && nested(source, upBefore)) {
+      problems.push(warning(source.at, 'value', `holds what ${other} uploads, to ${upBefore.dir}: this ingest would load those files too, unless its include patterns leave them out`));
+    }
+    if (up && sourceBefore && nested(up, sourceBefore)) {
+      problems.push(warning(up.at, 'value', `inside the ingest source of ${other}, ${sourceBefore.dir}: that ingest would load these files too, unless its include patterns leave them out`));
+    }
+  }
+  return problems;
+}

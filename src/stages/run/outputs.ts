@@ -1,0 +1,56 @@
+import { createReadStream } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import picomatch from 'picomatch';
+import type { ExitMarker } from '../../executors/job-files.js';
+
+/** What the outputs a code left in {outdir} are worth, before anything is published. */
+export type OutputCheck =
+  /** Whole: the files to publish, quicklooks first (a CSV never precedes its quicklooks). */
+  | { kind: 'ok'; files: string[] }
+  /** Listed in the exit marker but not (yet) visible here: a shared filesystem may lag. */
+  | { kind: 'missing'; names: string[] }
+  | { kind: 'bad'; reason: string };
+
+/** Whether a CSV holds a line after its header (blank lines do not count). */
+async function hasRow(file: string): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let seen = 0;
+  try {
+    for await (const line of lines) {
+      if (line.trim() !== '' && ++seen === 2) return true;
+    }
+    return false;
+  } finally {
+    lines.close();
+  }
+}
+
+/**
+ * Checks the outputs of a code that exited 0: each listed file is a regular file in
+ * `outDir`, none is empty, and the CSVs named by `rowsRequired` (an HFC `_init.csv`)
+ * hold a row under their header. A `_feat.csv` with only its header is a night without
+ * features, which is fine.
+ */
+export async function checkOutputs(outDir: string, marker: ExitMarker, rowsRequired: readonly string[]): Promise<OutputCheck> {
+  const files = [...marker.quicklooks, ...marker.csv];
+  const missing: string[] = [];
+  const needsRows = picomatch([...rowsRequired], { dot: true });
+  for (const name of files) {
+    const file = path.join(outDir, name);
+    const info = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (info === null) {
+      missing.push(name);
+      continue;
+    }
+    if (info.size === 0) return { kind: 'bad', reason: `the detection code wrote an empty file ${name} (0 bytes)` };
+    if (marker.csv.includes(name) && needsRows(name) && !(await hasRow(file))) {
+      return { kind: 'bad', reason: `the detection code wrote ${name} with a header and no rows` };
+    }
+  }
+  return missing.length > 0 ? { kind: 'missing', names: missing } : { kind: 'ok', files };
+}
