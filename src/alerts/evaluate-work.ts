@@ -14,7 +14,7 @@ const ITEM_NOUNS: Record<FailedItem['type'], [string, string]> = {
 
 /**
  * work_failed: one digest per pipeline, stage and night, however many items failed (its
- * first message waits digestDelay for the night's items to gather); work_stuck: one per
+ * first message waits digestDelay for the night's items to gather, later ones updateEvery); work_stuck: one per
  * pipeline and stage. Both judged by every host, from the ledgers alone.
  */
 export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): Verdicts {

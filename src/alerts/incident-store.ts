@@ -112,7 +112,7 @@ async function writeReminders(tx: Queryable, settings: AlertSettings, everyMs: n
   return written;
 }
 
-/** A digest that grew since its last message gets an update, at most once per digestDelay. */
+/** A digest that grew since its last message gets an update, at most once per updateEvery. */
 async function writeUpdates(tx: Queryable, settings: AlertSettings, now: Date): Promise<number> {
   const rows = await tx.any<IncidentRow & { last_message: Date | null }>(
     `SELECT i.*, (SELECT max(created_at) FROM notifications n WHERE n.incident_id = i.id) AS last_message
@@ -121,7 +121,7 @@ async function writeUpdates(tx: Queryable, settings: AlertSettings, now: Date): 
   );
   let written = 0;
   for (const row of rows) {
-    const delayMs = thresholdsFor(settings, row.pipeline).workFailed.digestDelayMs;
+    const delayMs = thresholdsFor(settings, row.pipeline).workFailed.updateEveryMs;
     if (row.last_message && now.getTime() - row.last_message.getTime() < delayMs) continue;
     // Only the host that moves told_size on writes the update.
     const moved = await tx.result('UPDATE incidents SET told_size = size WHERE id = $1 AND told_size IS NOT DISTINCT FROM $2', [

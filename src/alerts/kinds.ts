@@ -17,6 +17,7 @@ export const KIND_TITLES: Record<AlertKind, string> = {
 export const DEFAULTS = {
   slotMissedGrace: '1h',
   workFailedDigestDelay: '10m',
+  workFailedUpdateEvery: '1h',
   workStuckAfter: '2h',
   diskLowMinFree: '5%',
   unreachableAfter: '15m',

@@ -13,7 +13,7 @@ export type FreeSpace = { bytes: number } | { percent: number };
 export interface Thresholds {
   stageFailed: { enabled: boolean };
   slotMissed: { enabled: boolean; graceMs: number };
-  workFailed: { enabled: boolean; digestDelayMs: number };
+  workFailed: { enabled: boolean; digestDelayMs: number; updateEveryMs: number };
   workStuck: { enabled: boolean; afterMs: number };
   diskLow: { enabled: boolean; minFree: FreeSpace; text: string };
 }
@@ -155,6 +155,7 @@ function thresholds(base: AlertsConfig, own: ThresholdSource): Thresholds {
     workFailed: {
       enabled: workFailed.enabled ?? true,
       digestDelayMs: durationMs(workFailed.digestDelay ?? DEFAULTS.workFailedDigestDelay),
+      updateEveryMs: durationMs(workFailed.updateEvery ?? DEFAULTS.workFailedUpdateEvery),
     },
     workStuck: { enabled: workStuck.enabled ?? true, afterMs: durationMs(workStuck.after ?? DEFAULTS.workStuckAfter) },
     diskLow: { enabled: diskLow.enabled ?? true, minFree: parseFreeSpace(minFree), text: minFree },

@@ -255,7 +255,8 @@ const FAILED_ITEMS = `items AS (
        SELECT f.pipeline, 'ingest', ${night('coalesce(f.finished_at, f.started_at)')}::text,
               CASE f.status WHEN 'rejected' THEN 'file' ELSE 'rows' END, f.path,
               CASE f.status WHEN 'rejected' THEN f.error
-                   ELSE f.rows_quarantined || ' rows set aside, the first at line ' || q.line || ': ' || q.reason END,
+                   WHEN 'loaded' THEN CASE f.rows_quarantined WHEN 1 THEN '1 row set aside, at line ' ELSE f.rows_quarantined || ' rows set aside, the first at line ' END
+                                      || q.line || ': ' || q.reason END,
               coalesce(f.finished_at, f.started_at)
          FROM ingested_files f
          LEFT JOIN LATERAL (SELECT line, reason FROM quarantine_rows WHERE file_id = f.id ORDER BY line LIMIT 1) q ON true

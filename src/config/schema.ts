@@ -105,9 +105,10 @@ const alertThresholds = {
   workFailed: z
     .strictObject({
       enabled: enabled.optional(),
-      digestDelay: duration
+      digestDelay: duration.optional().describe('How long a night\'s digest collects items before its first message. @default 10m'),
+      updateEvery: duration
         .optional()
-        .describe('How long a night\'s digest collects items before it is sent, and the least time between two of its updates. @default 10m'),
+        .describe('The least time between two messages of one digest: items added after its first message are told at most this often. @default 1h'),
     })
     .describe('Failed observations, rejected sets, files and rows, and quarantined quicklooks: one digest per pipeline, stage and night.'),
   workStuck: z
@@ -173,7 +174,9 @@ export const alertsSchema = z
   .strictObject({
     evaluateEvery: duration.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
     timezone: z.string().default('UTC').describe('IANA time zone of quiet hours, nightStartsAt and the times in messages.'),
-    nightStartsAt: clockTime.default('12:00').describe('Work failed between this time and the same time the next day belongs to one night\'s digest.'),
+    nightStartsAt: clockTime
+      .default('00:00')
+      .describe('Work failed between this time and the same time the next day belongs to one night\'s digest; by default the calendar day, as the run stage names a night by its slot\'s date.'),
     baseUrl: z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')

@@ -149,7 +149,7 @@ export function faultNightAlerts(to: string, now = new Date()): Record<string, u
     workStuck: { enabled: false },
     diskLow: { enabled: false },
     hostStopped: { enabled: false },
-    workFailed: { digestDelay: '20s' },
+    workFailed: { digestDelay: '20s', updateEvery: '60s' },
     unreachable: { after: '0s', databaseAfter: '0s' },
   };
 }

@@ -66,8 +66,8 @@ describe('delivery of alert messages', () => {
     expect(await mailTo(rig.maildir, to)).toHaveLength(1);
   });
 
-  it('a digest waits digestDelay for the night\'s items, then tells a growth once per digestDelay', async () => {
-    const { to, config } = digests('grow', { workFailed: { enabled: true, digestDelay: '1h' } });
+  it('a digest waits digestDelay for the night\'s items, then tells a growth once per updateEvery', async () => {
+    const { to, config } = digests('grow', { workFailed: { enabled: true, digestDelay: '1h', updateEvery: '90m' } });
     const alerting = w.alerting(config);
     await reject('grow', 1, 3);
     const first = await alerting.tick();
@@ -82,7 +82,11 @@ describe('delivery of alert messages', () => {
     expect(opened!.body.split('\n')[0]).toMatch(/: 5 rejected files$/);
     await reject('grow', 6, 8);
     expect((await alerting.tick()).sent).toBe(0);
-    await w.t.db.none(`UPDATE notifications SET created_at = now() - interval '2 hours' FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'grow'`);
+    const lastMessage = (ago: string) =>
+      w.t.db.none(`UPDATE notifications SET created_at = now() - $1::interval FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'grow'`, [ago]);
+    await lastMessage('70 minutes'); // past digestDelay, not yet updateEvery
+    expect((await alerting.tick()).sent).toBe(0);
+    await lastMessage('2 hours');
     expect((await alerting.tick()).sent).toBe(2);
     const mails = await waitForMail(rig.maildir, to, 2);
     expect(mails[1]!.subject).toMatch(/^\[nocturne\] UPDATE work failed: grow\/ingest, .* \(8 items\)$/);

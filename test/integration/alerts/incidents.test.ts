@@ -86,14 +86,14 @@ describe('each kind of incident opens once and resolves once', () => {
        SELECT 'local:/csv', '/csv/f' || i || '.csv', md5(i::text) || md5(i::text), 10, 'kw', 'kw', '1.0', 'hfc.t', 'rejected',
               'f' || i || '.csv:2:3: not a number', 'tycho', now() FROM generate_series(1, 3) i`,
     );
-    const opened = await opensOnce(alerting, to, `work_failed kw/ingest ${opened_night()}`);
+    const opened = await opensOnce(alerting, to, `work_failed kw/ingest ${today()}`);
     expect(opened.body).toContain('  - file /csv/f2.csv: f2.csv:2:3: not a number');
     await w.t.db.none(
       `INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, host, finished_at)
        SELECT 'local:/csv', '/csv/f' || i || '.csv', md5((i + 100)::text) || md5(i::text), 10, 'kw', 'kw', '1.0', 'hfc.t', 'loaded',
               'tycho', now() FROM generate_series(1, 3) i`,
     );
-    const resolved = await resolvesOnce(alerting, to, `work_failed kw/ingest ${opened_night()}`);
+    const resolved = await resolvesOnce(alerting, to, `work_failed kw/ingest ${today()}`);
     expect(resolved.body).toContain('every item of the digest was made good since');
   });
 
@@ -186,7 +186,7 @@ describe('each kind of incident opens once and resolves once', () => {
   });
 });
 
-/** The night of now, with the default night start (noon, UTC). */
-function opened_night(): string {
-  return new Date(Date.now() - 12 * 3_600_000).toISOString().slice(0, 10);
+/** The night of now, with the default night start (midnight, UTC): the calendar day. */
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
 }
