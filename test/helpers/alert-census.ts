@@ -3,6 +3,7 @@
  * incidents the state database recorded: for the fault suite's summary and checks. Pure
  * over what was read, so a unit test can feed it.
  */
+import { incidentTarget, KIND_TITLES, type AlertKind } from '../../src/alerts/kinds.js';
 import { mailRig } from './mail-rig.js';
 import type { MailMessage } from './maildir.js';
 
@@ -45,21 +46,10 @@ export interface Census {
 }
 
 const EVENTS = { 'RESOLVED ': 'resolved', 'UPDATE ': 'update', 'REMINDER ': 'reminder' } as const;
-const TITLES: Record<string, string> = {
-  stage_failed: 'stage failed',
-  slot_missed: 'slot missed',
-  work_failed: 'work failed',
-  work_stuck: 'work stuck',
-  unreachable: 'unreachable',
-  disk_low: 'disk space low',
-  host_stopped: 'host stopped',
-};
 
 /** The title messages give an incident (messages.ts: "<kind title>: <what>"). */
 export function titleOf(i: Omit<CensusIncident, 'resolved'>): string {
-  const where = [i.pipeline, i.stage].filter(Boolean).join('/');
-  const what = i.kind === 'work_failed' ? `${where}, night of ${i.subject}` : [where, i.subject].filter(Boolean).join(' ');
-  return `${TITLES[i.kind] ?? i.kind}: ${what}`;
+  return `${KIND_TITLES[i.kind as AlertKind] ?? i.kind}: ${incidentTarget({ ...i, kind: i.kind as AlertKind })}`;
 }
 
 /**

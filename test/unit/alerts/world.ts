@@ -4,17 +4,8 @@ import type { EvaluationContext } from '../../../src/alerts/evaluate-stages.js';
 import { alertSettings, type AlertSettings } from '../../../src/alerts/settings.js';
 import type { DecisiveRun, HostBeat, OpenIncident, StageHistory, StateSnapshot } from '../../../src/alerts/snapshot.js';
 import { stageSpecs } from '../../../src/alerts/stage-specs.js';
+import { MINIMAL } from '../scheduling/test-config.js';
 
-const MINIMAL: Record<StageName, Record<string, unknown>> = {
-  run: { command: ['/opt/codes/detect.sh', '{input}'], inputs: { glob: '/data/{yyyy}/*.fits' } },
-  upload: { target: 'archive', remoteDir: '/hfc/{code}/{yyyy}' },
-  ingest: {
-    source: { dir: '/data/csv' },
-    table: 'hfc.features',
-    columns: { feature_id: { from: 'id', type: 'bigint' } },
-    naturalKey: ['feature_id'],
-  },
-};
 
 export interface PipelineSpec {
   /** Stage → its keys beyond the minimal ones (schedule is required). */
