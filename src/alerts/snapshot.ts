@@ -249,26 +249,25 @@ const FAILED_ITEMS = `items AS (
        SELECT t.pipeline, 'upload', ${night('t.updated_at')}::text, 'quicklook', t.local_path, t.error, t.updated_at
          FROM transfers t
         WHERE t.state = 'quarantined' AND t.updated_at >= ${since}
-          AND NOT EXISTS (SELECT 1 FROM transfers u WHERE u.pipeline = t.pipeline AND u.local_path = t.local_path
-                            AND u.id > t.id AND u.state IN ('deleted', 'kept'))
+          AND NOT EXISTS (SELECT 1 FROM transfers u WHERE u.id > t.id AND u.pipeline = t.pipeline
+                            AND u.local_path = t.local_path AND u.state IN ('deleted', 'kept'))
        UNION ALL
-       SELECT f.pipeline, 'ingest', ${night('coalesce(f.finished_at, f.started_at)')}::text,
+       SELECT f.pipeline, 'ingest', ${night('f.finished_at')}::text,
               CASE f.status WHEN 'rejected' THEN 'file' ELSE 'rows' END, f.path,
               CASE f.status WHEN 'rejected' THEN f.error
                    WHEN 'loaded' THEN CASE f.rows_quarantined WHEN 1 THEN '1 row set aside, at line ' ELSE f.rows_quarantined || ' rows set aside, the first at line ' END
                                       || q.line || ': ' || q.reason END,
-              coalesce(f.finished_at, f.started_at)
+              f.finished_at
          FROM ingested_files f
          LEFT JOIN LATERAL (SELECT line, reason FROM quarantine_rows WHERE file_id = f.id ORDER BY line LIMIT 1) q ON true
         WHERE (f.status = 'rejected' OR (f.status = 'loaded' AND f.rows_quarantined > 0))
-          AND coalesce(f.finished_at, f.started_at) >= ${since}
+          AND f.finished_at >= ${since}
           AND NOT EXISTS (SELECT 1 FROM ingested_files g WHERE g.source = f.source AND g.path = f.path
                             AND g.id > f.id AND g.status = 'loaded' AND g.rows_quarantined = 0)
        UNION ALL
-       SELECT s.pipeline, 'ingest', ${night('coalesce(s.finished_at, s.first_seen_at)')}::text, 'set', s.set_key, s.error,
-              coalesce(s.finished_at, s.first_seen_at)
+       SELECT s.pipeline, 'ingest', ${night('s.finished_at')}::text, 'set', s.set_key, s.error, s.finished_at
          FROM ingested_sets s
-        WHERE s.status IN ('rejected', 'refused') AND coalesce(s.finished_at, s.first_seen_at) >= ${since}
+        WHERE s.status IN ('rejected', 'refused') AND s.finished_at >= ${since}
           AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
                             AND l.id > s.id AND l.status IN ('loaded', 'replaced'))
      )`;
