@@ -22,6 +22,9 @@ import { Spool } from './spool.js';
 import { stageSpecs, watchedDirs, type StageSpec } from './stage-specs.js';
 import { mergeVerdicts } from './verdicts.js';
 
+/** How long a stop waits for the evaluation under way (an SMTP server may take its whole deadline). */
+const STOP_WAIT_MS = 5_000;
+
 export interface AlertingDeps {
   db: Db;
   /** A configuration with an alerts section. */
@@ -33,6 +36,8 @@ export interface AlertingDeps {
   channels?: (settings: AlertSettings) => Channels;
   probe?: TargetProbe;
   disks?: (dirs: readonly { path: string; pipeline: string | null }[]) => Promise<DiskReading[]>;
+  /** How long stop() waits for an evaluation under way. @default STOP_WAIT_MS */
+  stopWaitMs?: number;
 }
 
 /** What one evaluation did. */
@@ -139,11 +144,17 @@ export class Alerting {
     this.#sender.channels = this.#channels;
   }
 
+  /**
+   * Stops evaluating. An evaluation under way gets STOP_WAIT_MS to finish: a send cut
+   * off by the exit is sent again by the next process that claims it (the duplicate bound).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#ticking;
-    await this.#probes.settle();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#deps.stopWaitMs ?? STOP_WAIT_MS).unref()));
+    await Promise.race([Promise.all([this.#ticking, this.#probes.settle()]), late]);
+    clearTimeout(timer);
   }
 
   /** One evaluation; never throws (what fails is logged and tried again next time). */

@@ -170,6 +170,25 @@ describe('delivery of alert messages', () => {
     expect(mail!.body).toContain('Opened: ');
   });
 
+  it('a stop does not wait on a server that never answers for longer than its bound', async () => {
+    const { config } = digests('hang');
+    let sending = () => {};
+    const sent = new Promise<void>((resolve) => (sending = resolve));
+    const hang = { send: () => (sending(), new Promise<void>(() => {})) };
+    const alerting = w.alerting(config, { channels: () => ({ email: hang, webhook: hang }), stopWaitMs: 300 });
+    await reject('hang', 1, 1);
+    alerting.start();
+    await sent;
+    const t0 = Date.now();
+    await alerting.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    // The claim stays, as after a kill: the next sender of another process takes it over.
+    const states = await w.t.db.map(`SELECT n.state FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.pipeline = 'hang'`, [], (r: { state: string }) => r.state);
+    expect(states).toContain('sending');
+    await w.t.db.none(`UPDATE notifications SET state = 'cancelled' FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'hang'`);
+  });
+
   it('two hosts evaluating at once open one incident and send one message', async () => {
     const { to, config } = digests('twice');
     const other = w.config({ pipelines: { twice: { ingest: config.pipelines.get('twice')!.config.ingest } }, alerts: config.daemon.alerts!, daemon: { host: { name: 'brahe' } } });
