@@ -201,13 +201,15 @@ spawn_detached() { # log cmd...
 # --------------------------------------------------------------- packages ---
 
 # Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail), the
-# unit-file test (systemd-analyze) and the alert tests (postfix) need.
+# monitor's browser tests (chromium, driven by playwright-core), the unit-file
+# test (systemd-analyze) and the alert tests (postfix) need.
 # shellcheck disable=SC2034  # used by up.sh
 RIG_PACKAGES=(
   vsftpd openssh-server openssh-client
   slurm-wlm munge slurmdbd
   lftp libvips-tools openssl curl
   systemd
+  chromium
   postfix
   # proftpd's libraries: proftpd-core itself conflicts with vsftpd, so
   # scripts/rig/proftpd.sh unpacks it beside vsftpd instead of installing it.

@@ -91,20 +91,13 @@ COMMENT ON COLUMN notifications.sent_at IS 'When the destination accepted it (SM
 COMMENT ON COLUMN notifications.error IS 'The last failure, naming the destination.';
 
 -- What the evaluation reads every alerts.evaluateEvery, found without reading the ledgers
--- through: the items set aside (few, so these partial indexes cost the stages little).
--- A row enters a partial index only in the state it names: one entry per item set aside,
--- and one per file archived (transfers_archived_path), whatever the transitions before.
-CREATE INDEX observations_failed ON observations (night) WHERE state = 'failed';
-CREATE INDEX transfers_quarantined ON transfers (updated_at) WHERE state = 'quarantined';
-CREATE INDEX transfers_archived_path ON transfers (pipeline, local_path) WHERE state IN ('deleted', 'kept');
-CREATE INDEX ingested_files_set_aside ON ingested_files (finished_at)
-  WHERE status = 'rejected' OR (status = 'loaded' AND rows_quarantined > 0);
-CREATE INDEX ingested_sets_set_aside ON ingested_sets (finished_at) WHERE status IN ('rejected', 'refused');
-CREATE INDEX ingested_sets_waiting ON ingested_sets (first_seen_at) WHERE status = 'waiting';
+-- through (besides the partial indexes of 0013 and 0014 on failed observations, rejected
+-- files, files with rows set aside and quarantined files). A row enters a partial index
+-- only in the state it names: one entry per item set aside, one per file archived.
+CREATE INDEX alerts_transfers_archived_path ON transfers (pipeline, local_path) WHERE state IN ('deleted', 'kept');
+CREATE INDEX alerts_ingested_sets_set_aside ON ingested_sets (finished_at) WHERE status IN ('rejected', 'refused');
+CREATE INDEX alerts_ingested_sets_waiting ON ingested_sets (first_seen_at) WHERE status = 'waiting';
 
-COMMENT ON INDEX observations_failed IS 'Alerting: failed observations by night (work_failed digests).';
-COMMENT ON INDEX transfers_quarantined IS 'Alerting: quarantined files by time (work_failed digests).';
-COMMENT ON INDEX transfers_archived_path IS 'Alerting: whether a quarantined file was archived since (a digest item made good).';
-COMMENT ON INDEX ingested_files_set_aside IS 'Alerting: rejected files and files with rows set aside, by time (work_failed digests).';
-COMMENT ON INDEX ingested_sets_set_aside IS 'Alerting: rejected and refused sets, by time (work_failed digests).';
-COMMENT ON INDEX ingested_sets_waiting IS 'Alerting: sets waiting for a member (work_stuck).';
+COMMENT ON INDEX alerts_transfers_archived_path IS 'Alerting: whether a quarantined file was archived since (a digest item made good).';
+COMMENT ON INDEX alerts_ingested_sets_set_aside IS 'Alerting: rejected and refused sets, by time (work_failed digests).';
+COMMENT ON INDEX alerts_ingested_sets_waiting IS 'Alerting: sets waiting for a member (work_stuck).';

@@ -117,7 +117,7 @@ export function renderMessage(incident: IncidentView, event: MessageEvent, ctx: 
 export function testMessage(route: string, settings: AlertSettings, at: Date): Message {
   const when = localText(at, settings.timezone);
   const lead = `This is a test of route ${route}, sent by \`nocturne alerts test\` on ${settings.host} at ${when}. Nothing is wrong.`;
-  const link = settings.baseUrl ? `${settings.baseUrl}/api/incidents?open=1` : null;
+  const link = settings.baseUrl ? `${settings.baseUrl}/` : null;
   return {
     subject: `[nocturne] test of route ${route}`,
     body: [lead, '', ...(link ? [`Link: ${link}`, ''] : [])].join('\n'),
@@ -159,10 +159,16 @@ function runLine(incident: IncidentView): string[] {
   return typeof run === 'number' ? [`Run:      ${run} (\`nocturne logs ${run}\`)`] : [];
 }
 
+/** The monitor's page about it: the run, the night's set-aside items, the pipeline's nights, else the overview. */
 function linkFor(incident: IncidentView, settings: AlertSettings): string | null {
-  if (!settings.baseUrl) return null;
-  if (incident.pipeline) return `${settings.baseUrl}/api/runs?pipeline=${encodeURIComponent(incident.pipeline)}&limit=20`;
-  return `${settings.baseUrl}/api/incidents?open=1`;
+  const base = settings.baseUrl;
+  if (!base) return null;
+  const run = incident.details['run'];
+  const pipeline = encodeURIComponent(incident.pipeline);
+  if (typeof run === 'number') return `${base}/runs/${run}`;
+  if (incident.kind === 'work_failed') return `${base}/quarantine?pipeline=${pipeline}&night=${incident.subject}`;
+  if (incident.pipeline) return `${base}/nights?pipeline=${pipeline}`;
+  return `${base}/`;
 }
 
 function oneLine(text: string): string {

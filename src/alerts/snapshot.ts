@@ -208,8 +208,7 @@ async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Pr
        SELECT *, row_number() OVER w AS i, count(*) OVER (PARTITION BY pipeline, stage, night) AS n
          FROM items WINDOW w AS (PARTITION BY pipeline, stage, night ORDER BY at, name)
      )
-     SELECT pipeline, stage, night, type, name, reason, n FROM numbered
-      WHERE i <= $4 AND night >= $3::date::text ORDER BY pipeline, stage, night, i`,
+     SELECT pipeline, stage, night, type, name, reason, n FROM numbered WHERE i <= $4 ORDER BY pipeline, stage, night, i`,
     [q.timezone, q.nightStartsAt, q.sinceNight, ITEMS_LISTED],
   );
   const nights = new Map<string, FailedNight>();
@@ -226,8 +225,7 @@ async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Pr
 export async function countFailed(db: Db, q: Omit<SnapshotQuery, 'stages'>): Promise<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }[]> {
   const sinceNight = new Date(Date.now() - FAILED_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
   const rows = await db.any<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }>(
-    `WITH ${FAILED_ITEMS} SELECT pipeline, stage, type, count(*)::int AS n FROM items WHERE night >= $3::date::text
-      GROUP BY pipeline, stage, type ORDER BY pipeline, stage, type`,
+    `WITH ${FAILED_ITEMS} SELECT pipeline, stage, type, count(*)::int AS n FROM items GROUP BY pipeline, stage, type ORDER BY pipeline, stage, type`,
     [q.timezone, q.nightStartsAt, sinceNight],
   );
   return rows;
@@ -237,22 +235,25 @@ const night = (at: string) => `(((${at}) AT TIME ZONE $1) - $2 * interval '1 min
 const since = `($3::date + $2 * interval '1 minute') AT TIME ZONE $1`;
 
 /**
- * Failed work not since made good, with its pipeline, stage and night ($1 time zone, $2
- * minutes after midnight a night starts, $3 the first night): an item is made good when
- * the same observation is no longer failed, or the same file, set or quicklook was
- * later loaded or archived (a corrected file re-emitted, a retry).
+ * Failed work not since made good, with its pipeline, stage and night, of the nights from
+ * $3 on ($1 time zone, $2 minutes after midnight a night starts): an item is made good
+ * when the same observation is no longer failed, or the same file, set or quicklook was
+ * later loaded or archived (a corrected file re-emitted, a retry). The night is the
+ * observing night the ledgers record (the run's date for an observation, the date in a
+ * file's or set's name); where a name has none, the night of the moment it was set aside.
+ * Files and sets are read by the time they were set aside, from the first night's start.
  */
 const FAILED_ITEMS = `items AS (
        SELECT pipeline, 'run' AS stage, night::text AS night, 'observation' AS type, obs AS name, last_error AS reason, updated_at AS at
          FROM observations WHERE state = 'failed' AND night >= $3::date
        UNION ALL
-       SELECT t.pipeline, 'upload', ${night('t.updated_at')}::text, 'quicklook', t.local_path, t.error, t.updated_at
+       SELECT t.pipeline, 'upload', coalesce(t.night, ${night('t.updated_at')})::text, 'quicklook', t.local_path, t.error, t.updated_at
          FROM transfers t
         WHERE t.state = 'quarantined' AND t.updated_at >= ${since}
           AND NOT EXISTS (SELECT 1 FROM transfers u WHERE u.id > t.id AND u.pipeline = t.pipeline
                             AND u.local_path = t.local_path AND u.state IN ('deleted', 'kept'))
        UNION ALL
-       SELECT f.pipeline, 'ingest', ${night('f.finished_at')}::text,
+       SELECT f.pipeline, 'ingest', coalesce(f.night, ${night('f.finished_at')})::text,
               CASE f.status WHEN 'rejected' THEN 'file' ELSE 'rows' END, f.path,
               CASE f.status WHEN 'rejected' THEN f.error
                    WHEN 'loaded' THEN CASE f.rows_quarantined WHEN 1 THEN '1 row set aside, at line ' ELSE f.rows_quarantined || ' rows set aside, the first at line ' END
@@ -265,7 +266,7 @@ const FAILED_ITEMS = `items AS (
           AND NOT EXISTS (SELECT 1 FROM ingested_files g WHERE g.source = f.source AND g.path = f.path
                             AND g.id > f.id AND g.status = 'loaded' AND g.rows_quarantined = 0)
        UNION ALL
-       SELECT s.pipeline, 'ingest', ${night('s.finished_at')}::text, 'set', s.set_key, s.error, s.finished_at
+       SELECT s.pipeline, 'ingest', coalesce(s.night, ${night('s.finished_at')})::text, 'set', s.set_key, s.error, s.finished_at
          FROM ingested_sets s
         WHERE s.status IN ('rejected', 'refused') AND s.finished_at >= ${since}
           AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key

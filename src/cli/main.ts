@@ -30,13 +30,17 @@ function program(): Command {
     .option('--db', 'also check in the database that every ingest target table exists with compatible columns')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/validate.js')).validateCommand));
-  cli
-    .command('db')
-    .description('database maintenance')
-    .command('migrate')
+  const db = cli.command('db').description('database maintenance');
+  db.command('migrate')
     .description("create or upgrade nocturne's state schema")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/migrate.js')).migrateCommand));
+  db.command('grant-reader')
+    .description("let a database role read the HFC catalogue (tables, views, lineage), and nothing of nocturne's state")
+    .argument('<role>', 'an existing PostgreSQL role, e.g. the analysts\' login')
+    .option('--catalogue <schema>', 'catalogue schema (default: those the pipelines load sets into)')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/db-grant-reader.js')).grantReaderCommand));
   cli
     .command('run')
     .description('run one stage of a pipeline now (takes the same locks as the daemon)')

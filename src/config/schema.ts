@@ -38,6 +38,14 @@ const slurmName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a SLURM na
 
 // ---------------------------------------------------------------- config/nocturne.yaml
 
+const publicUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL, e.g. https://hfc.example.org/archive')
+  .optional()
+  .describe(
+    "Base URL under which this target's files can be seen: a file archived at remote path /hfc/x.jpg is <publicUrl>/hfc/x.jpg. The catalogue's quicklook_url uses it; without it, quicklook_url is <target>:<remote path>.",
+  );
+
 const ftpTarget = z.strictObject({
   type: z.enum(['ftp', 'ftps']).describe('ftp: plain FTP (needs insecure: true); ftps: explicit FTPS (AUTH TLS).'),
   host: z.string().min(1).describe('Host name or address of the FTP server.'),
@@ -48,6 +56,7 @@ const ftpTarget = z.strictObject({
   insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
   timeout: duration.default('30s').describe('Deadline for any single FTP operation.'),
+  publicUrl,
 });
 
 const sftpTarget = z.strictObject({
@@ -64,12 +73,43 @@ const sftpTarget = z.strictObject({
     .describe('Pinned host key fingerprint; connections to any other key are refused.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
   timeout: duration.default('30s').describe('Deadline for any single SFTP operation.'),
+  publicUrl,
 });
 
 const localTarget = z.strictObject({
   type: z.literal('local').describe('local: a directory of this machine.'),
   path: z.string().min(1).describe('Directory standing in for the archive (a mounted share, or a test).'),
+  publicUrl,
 });
+
+/** A host:port whose host is a loopback address or name: reachable from this machine only. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const httpAuth = z
+  .union([
+    z.strictObject({
+      user: z.string().min(1).describe('User name the browser logs in with (HTTP Basic over TLS, e.g. behind nginx).'),
+      passwordHash: secretRef.describe(
+        'Reference to the scrypt hash of the password, "scrypt:N:r:p:salt:hash" (docs/operating.md, "The web monitor").',
+      ),
+    }),
+    z.strictObject({
+      trustedProxy: z
+        .strictObject({
+          userHeader: z
+            .string()
+            .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Remote-User')
+            .describe('Header in which the proxy names the user it authenticated.'),
+          secret: secretRef.describe('Shared secret the proxy sends in X-Nocturne-Proxy-Secret: without it the user header is ignored.'),
+        })
+        .describe('A reverse proxy (nginx) authenticates; nocturne believes its user header when it carries the shared secret.'),
+    }),
+  ])
+  .describe('Authentication: {user, passwordHash} or {trustedProxy: {userHeader, secret}}.');
+export type HttpAuthConfig = z.infer<typeof httpAuth>;
 
 export const targetSchema = z.discriminatedUnion('type', [ftpTarget, sftpTarget, localTarget]);
 export type TargetConfig = z.infer<typeof targetSchema>;
@@ -181,7 +221,7 @@ export const alertsSchema = z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
       .optional()
-      .describe("Address of nocturne's HTTP interface as people reach it; messages then link to the runs and incidents."),
+      .describe("Address of nocturne's HTTP interface (the monitor) as people reach it; messages then link to the run, night or page concerned."),
     remindEvery: duration.optional().describe('Remind of every open incident this often. @default never'),
     retry: z
       .strictObject({
@@ -330,11 +370,31 @@ export const daemonConfigSchema = z
           .string()
           .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
           .default('127.0.0.1:9464')
-          .describe('Address of the health, metrics and reload API; keep it on loopback (not authenticated).'),
+          .describe('Address of the monitor pages and the API; an address other than loopback needs http.auth.'),
         enabled: z.boolean().default(true).describe('Without it, nocturne reload cannot be used: send SIGHUP instead.'),
+        publicNames: z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be a host name, with :port when not the default one'))
+          .default([])
+          .describe('Host names the monitor is reached by besides loopback (e.g. behind a proxy); other Host headers are refused (DNS rebinding).'),
+        auth: httpAuth.optional().describe('Who may read the monitor and use the API; required when listen is not loopback.'),
+        monitor: z
+          .strictObject({
+            nights: z.number().int().min(1).max(366).default(30).describe('Nights shown by the nights grid (/nights).'),
+          })
+          .default({ nights: 30 })
+          .describe('What the web monitor shows.'),
       })
-      .default({ listen: '127.0.0.1:9464', enabled: true })
-      .describe('The local HTTP API: /healthz, /readyz, /metrics, /api/reload.'),
+      .default({ listen: '127.0.0.1:9464', enabled: true, publicNames: [], monitor: { nights: 30 } })
+      .superRefine((http, ctx) => {
+        if (http.enabled && !http.auth && !isLoopbackListen(http.listen)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['listen'],
+            message: `${http.listen} is not a loopback address: configure http.auth (a user and a scrypt password hash, or a trusted proxy) or listen on 127.0.0.1`,
+          });
+        }
+      })
+      .describe('The daemon\'s HTTP interface: the monitor pages, /api/, /healthz, /readyz, /metrics.'),
     log: z
       .strictObject({
         level: z

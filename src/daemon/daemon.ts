@@ -6,8 +6,12 @@ import { coerceError, NocturneError } from '../core/errors.js';
 import { durationMs } from '../config/durations.js';
 import type { LoadResult } from '../config/load.js';
 import type { NocturneConfig } from '../config/types.js';
+import { createAuthenticator } from '../http/auth.js';
+import { writeLocalToken } from '../http/local-token.js';
 import { startHttpServer } from '../http/server.js';
 import { createRouter, type DaemonApi, type ReloadResult } from '../http/router.js';
+import { feedFromScheduler, LiveFeed, watchRuns } from '../monitor/live-feed.js';
+import { monitorRoutes } from '../monitor/routes.js';
 import type { Logger } from '../log/logger.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
@@ -49,6 +53,9 @@ export function shutdownBoundMs(config: NocturneConfig): number {
   return durationMs(config.daemon.shutdown.grace) + FORCE_MS + SAFETY_MARGIN_MS;
 }
 
+/** How often the monitor looks for runs begun or ended elsewhere (CLI, other hosts) while a page watches. */
+const RUNS_WATCH_MS = 2_000;
+
 /** Settings that only a restart applies: the pool and the listening socket are made once. */
 const RESTART_ONLY = ['database', 'http'] as const;
 
@@ -70,6 +77,8 @@ export class Daemon implements DaemonApi {
   #stopping: Promise<number> | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
   #httpAddress: string | null = null;
+  /** Runs, stage events and scheduler decisions, for the monitor's event stream. */
+  readonly feed = new LiveFeed();
   #resolveStopped: (code: number) => void = () => undefined;
   /** Resolves with the exit code once a stop, whoever asked for it, is complete. */
   readonly stopped = new Promise<number>((resolve) => {
@@ -119,7 +128,7 @@ export class Daemon implements DaemonApi {
       clock,
       sleep: this.#deps.sleep ?? realSleep,
       ledger: store.ledger,
-      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock),
+      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
       logger,
     });
     this.#metrics = new DaemonMetrics(
@@ -133,12 +142,18 @@ export class Daemon implements DaemonApi {
     );
     this.#metrics.observe(scheduler.events);
     this.#scheduler = scheduler;
+    feedFromScheduler(this.feed, scheduler.events);
     await scheduler.start(config);
     const { http } = config.daemon;
     if (http.enabled) {
-      const server = await startHttpServer(http.listen, createRouter(this), logger);
+      const token = await writeLocalToken(config.paths.state);
+      const routes = monitorRoutes({ config: () => this.#config, db: () => this.#db(), now: () => clock.now(), nextSlots: () => this.#nextSlots(), feed: this.feed });
+      const auth = createAuthenticator(http.auth, token);
+      const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
       this.#httpAddress = server.address;
       this.#releasers.add('http server', () => server.close());
+      const unwatch = watchRuns(this.feed, () => this.#db(), RUNS_WATCH_MS, (err) => logger.warn({ err }, 'monitor: reading the run history failed'));
+      this.#releasers.add('run history watch', async () => unwatch());
     }
     if (this.#state !== 'starting') return;
     this.#state = 'running';
@@ -232,9 +247,12 @@ export class Daemon implements DaemonApi {
     return this.#metrics.render();
   }
 
+  #nextSlots(): Map<string, Date | null> {
+    return new Map((this.#scheduler?.snapshot() ?? []).map((t) => [slotKey(t.pipeline, t.stage), t.next]));
+  }
+
   async pipelines(): Promise<unknown> {
-    const nextSlots = new Map((this.#scheduler?.snapshot() ?? []).map((t) => [slotKey(t.pipeline, t.stage), t.next]));
-    const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots });
+    const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots: this.#nextSlots() });
     const incidents = await listIncidents(this.#db(), { open: true, limit: 100 });
     return { state: this.#state, host: this.#config.daemon.host, stages, incidents };
   }

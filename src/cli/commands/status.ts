@@ -1,19 +1,23 @@
 import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
 import { KIND_TITLES } from '../../alerts/kinds.js';
-import { stageStatuses, type RunBrief, type StageStatus, type WaitingTasks } from '../../daemon/status-report.js';
+import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
+import { overview } from '../../monitor/data/overview.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface StatusOptions extends CliOptions {
   json?: boolean;
 }
 
-/** `nocturne status`: every pipeline and stage, its next slot, last result and pending work. */
+/**
+ * `nocturne status`: every pipeline and stage, its next slot, last result and pending
+ * work. --json prints what /api/overview answers (the same function).
+ */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const [statuses, incidents] = await withDb(config, (db) =>
-    Promise.all([stageStatuses(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 })]),
+  const [report, incidents] = await withDb(config, (db) =>
+    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 })]),
   );
-  process.stdout.write(options.json ? `${JSON.stringify(statuses, null, 2)}\n` : formatStatus(statuses, incidents));
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents));
 }
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */

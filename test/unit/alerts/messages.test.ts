@@ -28,7 +28,7 @@ describe('messages', () => {
       Opened:   2026-11-22 02:14 Europe/Paris, noticed by tycho
       Run:      1234 (\`nocturne logs 1234\`)
       Incident: 42; \`nocturne incidents\` lists them
-      Link:     https://nocturne.example.org/api/runs?pipeline=sdoss&limit=20
+      Link:     https://nocturne.example.org/runs/1234
 
       Sent by nocturne on tycho through route sysadmins of config/nocturne.yaml.
       "
@@ -36,13 +36,13 @@ describe('messages', () => {
     expect(m.payload).toMatchObject({
       version: 1,
       event: 'opened',
-      link: 'https://nocturne.example.org/api/runs?pipeline=sdoss&limit=20',
+      link: 'https://nocturne.example.org/runs/1234',
       host: 'tycho',
       routes: ['sysadmins'],
       incident: { id: 42, kind: 'stage_failed', pipeline: 'sdoss', stage: 'run', subject: null, size: 1, resolvedAt: null },
     });
     expect(m.payload.text).toBe(
-      'stage failed: sdoss/run\nsdoss/run failed after 4 attempts: 3 of 200 observations failed\nhttps://nocturne.example.org/api/runs?pipeline=sdoss&limit=20',
+      'stage failed: sdoss/run\nsdoss/run failed after 4 attempts: 3 of 200 observations failed\nhttps://nocturne.example.org/runs/1234',
     );
   });
 

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import { durationMs } from '../../../config/durations.js';
 import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
-import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { filesInFlight } from '../runner.js';
@@ -18,8 +19,7 @@ import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
 import type { Member, RunState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
-import { asidePairs, asNocturne, notLoaded, outcome, outOfReach, reject, wait } from './set-outcomes.js';
-import { refusedData } from './set-transaction.js';
+import { asidePairs, asNocturne, notLoaded, outcome, reject, wait } from './set-outcomes.js';
 import { SetTally } from './set-tally.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
 
@@ -72,11 +72,12 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
         const set = batch[next++]!;
         // Never thrown out of a worker: the others are still running on the source.
         const error = await processSet(state, set).catch((err: unknown) => notLoaded(state, set.key, asNocturne(err, set.key)));
-        if (error && outOfReach(error)) {
+        if (error && isDatabaseUnavailable(error)) {
           stopped ??= error;
           tally.pending++;
           ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
         } else state.firstError ??= error;
+        ctx.events?.emit(error ? { type: 'set', key: set.key, error: error.message } : { type: 'set', key: set.key });
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
       }
     };
@@ -176,6 +177,7 @@ async function decide(state: RunState, set: ListedSet, members: Member[], contex
     members: records,
     runId: ctx.runId,
     host: state.host,
+    night: observingNight(set.key, nightZone(config, state.stage.timezone)),
     readUnder: context.fingerprint,
     retrying,
   };
@@ -238,7 +240,7 @@ async function decide(state: RunState, set: ListedSet, members: Member[], contex
           );
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, set.key));
-    if (!refusedData(err)) {
+    if (failureOf(err) !== 'input') {
       const error = sqlState(err) === undefined ? await unlessUnreachable(ctx.db, coerceError(err), set.key) : databaseError(err, set.key);
       return notLoaded(state, set.key, error);
     }

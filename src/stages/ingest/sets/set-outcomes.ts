@@ -1,9 +1,10 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
-import { databaseError, isDatabaseUnavailable, sqlState } from '../db-errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../db-errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
-import { locateIssue, type SetIssues } from './parse-member.js';
+import { locate } from '../issues.js';
+import type { SetIssues } from './parse-member.js';
 import type { Member, RunState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { recordRejected, recordWaiting, type SetEntry } from './set-ledger.js';
@@ -45,7 +46,7 @@ export async function outcome(state: RunState, entry: SetEntry, members: Member[
 export async function reject(state: RunState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const first = issues.list[0];
-  const error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locateIssue(first)) : `${entry.setKey}: rejected`;
+  let error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locate(first.file, first)) : `${entry.setKey}: rejected`;
   if (ctx.dryRun) {
     tally.rejected++;
     ctx.print(`reject ${entry.setKey}: ${error}`);
@@ -54,7 +55,14 @@ export async function reject(state: RunState, entry: SetEntry, members: Member[]
   try {
     await recordRejected(ctx.db, entry, error, issues.list, issues.more);
   } catch (err) {
-    return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
+    if (failureOf(err) !== 'input') return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
+    // The report itself refused: the set is still rejected, with its first error, lest it be tried and fail every run.
+    error = `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`;
+    try {
+      await recordRejected(ctx.db, entry, error, [], 0);
+    } catch (again) {
+      return notLoaded(state, entry.setKey, databaseError(again, `${entry.setKey}: recording its rejection`));
+    }
   }
   tally.rejected++;
   ctx.logger.error({ set: entry.setKey, error }, 'set rejected');
@@ -99,7 +107,7 @@ export function asidePairs(members: readonly Member[]): { candidate: Candidate; 
  * run), or left to the caller to count pending when the database is out of reach.
  */
 export function notLoaded(state: RunState, setKey: string, error: NocturneError): NocturneError {
-  if (outOfReach(error)) return error;
+  if (isDatabaseUnavailable(error)) return error;
   state.tally.failed++;
   state.ctx.logger.error({ err: error, set: setKey }, 'set not loaded; it stays pending');
   return error;
@@ -108,10 +116,4 @@ export function notLoaded(state: RunState, setKey: string, error: NocturneError)
 /** A thrown error as a NocturneError: a database one naming the set, else as it is. */
 export function asNocturne(err: unknown, setKey: string): NocturneError {
   return isDatabaseUnavailable(err) || sqlState(err) !== undefined ? databaseError(err, setKey) : coerceError(err);
-}
-
-/** The database itself out of reach (a retryable deadlock or serialization failure is not). */
-export function outOfReach(error: NocturneError): boolean {
-  const state = sqlState(error.cause);
-  return isDatabaseUnavailable(error) && state !== '40001' && state !== '40P01';
 }

@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import { isDatabaseUnavailable, sqlState } from '../db-errors.js';
+import { failureOf } from '../db-errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
@@ -77,17 +77,7 @@ export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' |
   if (code === '22012') return 'busy';
   if (code === '23505' && constraint === LEDGER_CONTENT_KEY) return 'done';
   if (code === '23505' && constraint === LEDGER_LIVE_KEY) return 'live';
-  return refusedData(err) ? 'data' : 'other';
-}
-
-/**
- * Whether the database refused the set's rows themselves: SQLSTATE class 22 (data
- * exception) or 23 (integrity constraint). Anything else (deadlock, serialization
- * failure, disk full, cancel, read-only...) is not the set's fault: it stays pending.
- */
-export function refusedData(err: unknown): boolean {
-  const state = sqlState(err);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+  return failureOf(err) === 'input' ? 'data' : 'other';
 }
 
 /** Names of the ledger's unique keys (sql/state/0005_ingest_sets.sql). */
@@ -118,8 +108,8 @@ export function replaceLedger(oldId: string, loadId: string): { before: string; 
 
 /**
  * Sends the set's rows with its ledger row and the COMMIT in one message; resolves to
- * each statement's rows (in `statements` order). A refusal of the data (see
- * refusedData()) is returned, with the transaction rolled back; any other failure is
+ * each statement's rows (in `statements` order). A refusal of what the set holds (see
+ * failureOf()) is returned, with the transaction rolled back; any other failure is
  * thrown (the set stays pending).
  */
 export async function commitRows(
@@ -131,7 +121,7 @@ export async function commitRows(
   try {
     return { results: await conn.multi([...statements, 'COMMIT'].join(';\n')) };
   } catch (err) {
-    if (isDatabaseUnavailable(err) || !refusedData(err)) throw err;
+    if (failureOf(err) !== 'input') throw err;
     if (!(await rollback(conn, logger, label))) throw err;
     return { refused: err as Error };
   }
