@@ -19,17 +19,14 @@ CREATE INDEX ingested_files_night_unknown ON ingested_files (pipeline) WHERE nig
 CREATE INDEX transfers_night_unknown ON transfers (pipeline) WHERE night IS NULL AND local_path ~ '\d{8}T\d{6}';
 
 -- The catalogue's lookups: a night's problems, a quicklook by name, a file's transfer and
--- the task that published it, a load by set key or by member path.
+-- the task that published it (a load by set key or by member path: 0013's indexes).
 CREATE INDEX ingested_sets_night ON ingested_sets (night);
-CREATE INDEX ingested_sets_set_key ON ingested_sets (set_key);
-CREATE INDEX ingested_sets_members ON ingested_sets USING gin (members jsonb_path_ops);
 CREATE INDEX ingested_files_night ON ingested_files (night);
 CREATE INDEX transfers_archived_name ON transfers (pipeline, (regexp_replace(remote_path, '^.*/', '')))
   WHERE state IN ('renamed', 'checked', 'deleted', 'kept');
-CREATE INDEX transfers_remote_path ON transfers (target, remote_path);
-CREATE INDEX transfers_quarantined ON transfers (night) WHERE state = 'quarantined';
+CREATE INDEX transfers_target_remote_path ON transfers (target, remote_path);
+CREATE INDEX transfers_quarantined_night ON transfers (night) WHERE state = 'quarantined';
 CREATE INDEX observations_failed ON observations (night) WHERE state = 'failed';
-CREATE INDEX job_tasks_outputs ON job_tasks USING gin (outputs);
 COMMENT ON INDEX transfers_archived_name IS 'Archived files by pipeline and file name: the catalogue''s quicklook_url.';
 
 -- The HFC catalogue has an observations table of its own, first on its search_path
