@@ -6,6 +6,7 @@ import { createTestDb, type TestDb } from '../../helpers/db.js';
 import { mailRig, uniqueAddress } from '../../helpers/mail-rig.js';
 import { mailTo, waitForMail } from '../../helpers/maildir.js';
 import { DaemonProcess, eventually, freePort, ingestPipeline, nocturne, writeDaemonConfig } from '../daemon/daemon-process.js';
+import { openApiProblems } from '../monitor/openapi-check.js';
 import { insertRun, rigEmail } from './world.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
@@ -137,8 +138,14 @@ describe('alerting in two daemons on one database', () => {
     const status = await nocturne(['status', '--config', dirs.get('alpha')!]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^open incidents \(1; `nocturne incidents --open`\):\n {2}#\d+ stage failed since .*: eit\/ingest failed: the catalogue refused a row$/m);
-    const api = (await (await fetch(`http://127.0.0.1:${ports.get('alpha')}/api/incidents?open=1`)).json()) as { kind: string; messages: Record<string, number> }[];
+    const url = `http://127.0.0.1:${ports.get('alpha')}/api/incidents?open=1`;
+    const api = (await (await fetch(url)).json()) as { kind: string; messages: Record<string, number> }[];
     expect(api.map((i) => [i.kind, i.messages])).toEqual([['stage_failed', { sent: 2 }]]);
+    expect(openApiProblems('get', url, 200, api)).toEqual([]);
+    const pipelinesUrl = `http://127.0.0.1:${ports.get('alpha')}/api/pipelines`;
+    const pipelines = (await (await fetch(pipelinesUrl)).json()) as { incidents: unknown[] };
+    expect(pipelines.incidents).toHaveLength(1);
+    expect(openApiProblems('get', pipelinesUrl, 200, pipelines)).toEqual([]);
   });
 
   it('/metrics exports what the Prometheus rules of monitoring/ read', async () => {
