@@ -66,7 +66,24 @@ const schemas: Record<string, Schema> = {
     link: str,
   }),
   Overview: obj({ generatedAt: dateTime, attentionSince: dateTime, stages: arr(ref('OverviewStage')), attention: arr(ref('AttentionItem')) }),
-  Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')) }),
+  Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')), incidents: arr(ref('Incident')) }),
+  // An incident of alerting (src/alerts/incident-rows.ts).
+  Incident: obj({
+    id: int,
+    kind: { enum: ['stage_failed', 'slot_missed', 'work_failed', 'work_stuck', 'unreachable', 'disk_low', 'host_stopped'] },
+    pipeline: orNull(str),
+    stage: orNull(STAGE),
+    subject: orNull(str),
+    summary: str,
+    size: int,
+    openedAt: dateTime,
+    openedBy: str,
+    resolvedAt: orNull(dateTime),
+    resolvedBy: orNull(str),
+    resolution: orNull(str),
+    messages: { type: 'object', additionalProperties: int },
+  }),
+  Incidents: arr(ref('Incident')),
   // Rows of the runs table as stored: columns may be added by later migrations.
   RunRow: obj(
     {
@@ -303,6 +320,10 @@ export const OPENAPI = {
     '/api/overview': get('Every pipeline × stage: schedule, last run, what runs now, what needs attention.', 'Overview'),
     '/api/pipelines': get('Every pipeline × stage, as `nocturne status` shows it.', 'Pipelines'),
     '/api/runs': get('The newest runs.', 'RunRows', [pipelineQ, q('limit', '1 to 1000 (default 50).', int)]),
+    '/api/incidents': get('Incidents of alerting, newest first, with their messages by state.', 'Incidents', [
+      q('open', '1: only the open ones.'),
+      q('limit', '1 to 1000 (default 50).', int),
+    ], { '404': { description: 'This daemon has no alerting.', ...jsonOf(ref('Error')) } }),
     '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [p('id', 'Run id.', int)], {
       '404': { description: 'No such run.', ...jsonOf(ref('Error')) },
     }),
