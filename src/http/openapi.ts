@@ -128,6 +128,7 @@ const schemas: Record<string, Schema> = {
     exitCode: orNull(int),
     signal: orNull(int),
     reason: orNull(str),
+    node: orNull(str),
     elapsedSeconds: orNull(num),
     logPath: str,
     logTail: orNull(str),
@@ -137,6 +138,8 @@ const schemas: Record<string, Schema> = {
     name: str,
     executor: str,
     schedulerId: orNull(str),
+    isArray: bool,
+    codeVersion: orNull(str),
     state: str,
     submittedAt: orNull(dateTime),
     finishedAt: orNull(dateTime),
@@ -208,11 +211,13 @@ const schemas: Record<string, Schema> = {
       obj({ pipeline: str, quicklooks: arr(obj({ pipeline: str, name: str, remotePath: str, state: str, runId: orNull(int), thumbnail: str })) }),
     ),
   }),
+  // The chain is the catalogue's lineage() (sql/catalogue/README.md), with the operators' details.
   Lineage: obj({
     query: orNull({ type: 'object' }),
     problem: orNull(str),
     chain: orNull(
       obj({
+        catalogue: str,
         load: obj({
           id: int,
           pipeline: str,
@@ -220,6 +225,7 @@ const schemas: Record<string, Schema> = {
           codeVersion: str,
           setKey: str,
           kind: str,
+          night: orNull(night),
           status: str,
           source: str,
           rows: numbers,
@@ -233,7 +239,17 @@ const schemas: Record<string, Schema> = {
             sha256: str,
             sizeBytes: int,
             transfer: orNull(
-              obj({ id: int, target: str, remotePath: str, localPath: str, state: str, verifyMethod: orNull(str), verifiedAt: orNull(dateTime), runId: orNull(int) }),
+              obj({
+                id: int,
+                target: str,
+                remotePath: str,
+                localPath: str,
+                state: str,
+                verifyMethod: orNull(str),
+                verifiedAt: orNull(dateTime),
+                url: str,
+                runId: orNull(int),
+              }),
             ),
             task: orNull(
               obj({
@@ -241,6 +257,9 @@ const schemas: Record<string, Schema> = {
                 executor: str,
                 schedulerId: orNull(str),
                 taskIndex: int,
+                slurmJob: orNull(str),
+                node: orNull(str),
+                codeVersion: orNull(str),
                 obs: str,
                 input: str,
                 attempt: int,
@@ -315,7 +334,7 @@ export const OPENAPI = {
     '/api/nights/{night}': get('Every run of one night.', 'Night', [p('night', 'YYYY-MM-DD', night), pipelineQ]),
     '/api/quarantine': get('What every stage set aside, by pipeline and night (default: the last 30 days).', 'Quarantine', [pipelineQ, nightQ]),
     '/api/quicklooks': get("The thumbnails a night's upload runs made, per pipeline.", 'Quicklooks', [pipelineQ, nightQ]),
-    '/api/lineage': get('From a load, a set key or an archive path: the load, its files, their transfers and the tasks that made them.', 'Lineage', [
+    '/api/lineage': get('From a load, a set key or an archive path: the catalogue\'s lineage() (the load, its files, their transfers, the tasks that made them, where they ran and the code version), with log tails and local paths.', 'Lineage', [
       q('load', 'A load_id of the catalogue.', int),
       q('set', 'A set key.'),
       q('path', 'An archive path of a member file.'),
