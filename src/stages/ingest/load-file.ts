@@ -2,7 +2,7 @@ import { NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
-import { databaseError, isDatabaseUnavailable, sqlState } from './db-errors.js';
+import { databaseError, isDatabaseUnavailable, sqlState } from '../../db/errors.js';
 import type { FileBody } from './file-body.js';
 import { locate } from './issues.js';
 import { claimFile, commitLoaded, commitRejected, type Connection, type LedgerEntry, type LoadCounts } from './ledger.js';

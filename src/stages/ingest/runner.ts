@@ -1,7 +1,7 @@
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/schema.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { databaseError, isDatabaseUnavailable, unlessUnreachable } from './db-errors.js';
+import { databaseError, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
 import { dryRun } from './dry-run.js';
 import { record, setAsideQuietly } from './file-results.js';
 import { seenFiles, type LedgerEntry, type SeenFile } from './ledger.js';

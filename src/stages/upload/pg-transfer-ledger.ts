@@ -1,5 +1,6 @@
-import { coerceError, NocturneError } from '../../core/errors.js';
+import { NocturneError } from '../../core/errors.js';
 import { pgp, type Db } from '../../db/database.js';
+import { databaseError } from '../../db/errors.js';
 import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from './transfer-ledger.js';
 
 interface TransferRow {
@@ -43,7 +44,7 @@ const NEW_COLUMNS = new pgp.helpers.ColumnSet(
 export function createPgTransferLedger(db: Db, runId: number): TransferLedger {
   const run = runId > 0 ? runId : null;
   const failed = (what: string) => (err: unknown): never => {
-    throw coerceError(err, 'DB_FAILED', `transfers: ${what}`);
+    throw databaseError(err, `transfers: ${what}`);
   };
   return {
     async pending(pipeline, target) {

@@ -4,7 +4,7 @@ import { coerceError, NocturneError } from '../../../core/errors.js';
 import { durationMs } from '../../../config/durations.js';
 import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
 import type { StageContext, StageOutcome } from '../../types.js';
-import { databaseError, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
+import { databaseError, isDatabaseUnavailable, refusedData, sqlState, unlessUnreachable } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { filesInFlight } from '../runner.js';
@@ -18,8 +18,7 @@ import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
 import type { Member, RunState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
-import { asidePairs, asNocturne, notLoaded, outcome, outOfReach, reject, wait } from './set-outcomes.js';
-import { refusedData } from './set-transaction.js';
+import { asidePairs, asNocturne, notLoaded, outcome, reject, wait } from './set-outcomes.js';
 import { SetTally } from './set-tally.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
 
@@ -72,7 +71,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
         const set = batch[next++]!;
         // Never thrown out of a worker: the others are still running on the source.
         const error = await processSet(state, set).catch((err: unknown) => notLoaded(state, set.key, asNocturne(err, set.key)));
-        if (error && outOfReach(error)) {
+        if (error && isDatabaseUnavailable(error)) {
           stopped ??= error;
           tally.pending++;
           ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');

@@ -1,5 +1,5 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
-import { databaseError, isDatabaseUnavailable, sqlState } from '../db-errors.js';
+import { databaseError, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
@@ -99,7 +99,7 @@ export function asidePairs(members: readonly Member[]): { candidate: Candidate; 
  * run), or left to the caller to count pending when the database is out of reach.
  */
 export function notLoaded(state: RunState, setKey: string, error: NocturneError): NocturneError {
-  if (outOfReach(error)) return error;
+  if (isDatabaseUnavailable(error)) return error;
   state.tally.failed++;
   state.ctx.logger.error({ err: error, set: setKey }, 'set not loaded; it stays pending');
   return error;
@@ -108,10 +108,4 @@ export function notLoaded(state: RunState, setKey: string, error: NocturneError)
 /** A thrown error as a NocturneError: a database one naming the set, else as it is. */
 export function asNocturne(err: unknown, setKey: string): NocturneError {
   return isDatabaseUnavailable(err) || sqlState(err) !== undefined ? databaseError(err, setKey) : coerceError(err);
-}
-
-/** The database itself out of reach (a retryable deadlock or serialization failure is not). */
-export function outOfReach(error: NocturneError): boolean {
-  const state = sqlState(error.cause);
-  return isDatabaseUnavailable(error) && state !== '40001' && state !== '40P01';
 }

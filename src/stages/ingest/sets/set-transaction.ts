@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import { isDatabaseUnavailable, sqlState } from '../db-errors.js';
+import { isDatabaseUnavailable, refusedData } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
@@ -78,16 +78,6 @@ export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' |
   if (code === '23505' && constraint === LEDGER_CONTENT_KEY) return 'done';
   if (code === '23505' && constraint === LEDGER_LIVE_KEY) return 'live';
   return refusedData(err) ? 'data' : 'other';
-}
-
-/**
- * Whether the database refused the set's rows themselves: SQLSTATE class 22 (data
- * exception) or 23 (integrity constraint). Anything else (deadlock, serialization
- * failure, disk full, cancel, read-only...) is not the set's fault: it stays pending.
- */
-export function refusedData(err: unknown): boolean {
-  const state = sqlState(err);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
 }
 
 /** Names of the ledger's unique keys (sql/state/0005_ingest_sets.sql). */

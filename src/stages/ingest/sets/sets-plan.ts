@@ -2,7 +2,7 @@ import { NocturneError } from '../../../core/errors.js';
 import { createHash } from 'node:crypto';
 import type { SetsConfig, SetsIngestConfig, WriterDialect } from '../../../config/schema.js';
 import type { Db } from '../../../db/database.js';
-import { databaseError } from '../db-errors.js';
+import { databaseError } from '../../../db/errors.js';
 import { IdPool } from './id-pool.js';
 import { compileGrammar, type FileNameGrammar } from './file-names.js';
 import { canonical, EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
