@@ -5,7 +5,7 @@ import { closeDb, openDbFromConfig, type Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatIssues } from '../config/issues.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../core/exit-codes.js';
 
 export interface CliOptions {
   config?: string;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { formatIssues } from '../../config/issues.js';
 import type { ReloadResult } from '../../http/router.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
 
 interface ReloadOptions extends CliOptions {
