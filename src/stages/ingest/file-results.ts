@@ -1,5 +1,5 @@
 import { coerceError, type NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import type { StageContext } from '../types.js';
 import { formatReport } from './issues.js';
 import type { LoadResult } from './load-file.js';

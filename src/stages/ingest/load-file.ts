@@ -1,5 +1,5 @@
 import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
 import { databaseError, isDatabaseUnavailable, sqlState } from '../../db/errors.js';

@@ -1,5 +1,5 @@
 import { coerceError, NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import type { StageContext, StageOutcome } from '../types.js';
 import { databaseError, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
 import { dryRun } from './dry-run.js';

@@ -1,4 +1,5 @@
-import type { ColumnType, IngestStageConfig } from '../../config/schema.js';
+import type { ColumnType } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import { formatIssue, REPORT_LIMIT, type BadRow } from './issues.js';
 import type { Connection } from './ledger.js';
 import type { FileToLoad } from './load-file.js';

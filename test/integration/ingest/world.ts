@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
@@ -74,12 +75,14 @@ export async function loadWorldConfig(spec: WorldSpec): Promise<NocturneConfig> 
   const { dir } = spec;
   return {
     dir,
-    daemon: daemonConfigSchema.parse({
-      database: { url: spec.url, schema: spec.schema },
-      paths: { state: dir },
-      targets: spec.targets,
-      host: { name: 'test-host' },
-    }),
+    daemon: compileDaemon(
+      daemonConfigSchema.parse({
+        database: { url: spec.url, schema: spec.schema },
+        paths: { state: dir },
+        targets: spec.targets,
+        host: { name: 'test-host' },
+      }),
+    ),
     paths: {
       state: dir,
       outbox: path.join(dir, 'outbox'),
@@ -87,7 +90,7 @@ export async function loadWorldConfig(spec: WorldSpec): Promise<NocturneConfig> 
       logs: path.join(dir, 'logs'),
       work: path.join(dir, 'work'),
     },
-    pipelines: new Map([['sdoss', { config: pipelineSchema.parse(raw), file: spec.pipelineFile }]]),
+    pipelines: new Map([['sdoss', { config: compilePipeline(pipelineSchema.parse(raw)), file: spec.pipelineFile }]]),
   };
 }
 

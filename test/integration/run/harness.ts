@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { systemClock } from '../../../src/core/clock.js';
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../../../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 import { createExecutor } from '../../../src/executors/create-executor.js';
@@ -127,7 +128,7 @@ export interface Harness {
 export async function createHarness(label: string, executor: 'slurm' | 'local', options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), `noc-run-${label}-`));
   const t = await createTestDb(label);
-  const daemon = daemonConfigSchema.parse({
+  const daemon = compileDaemon(daemonConfigSchema.parse({
     database: { url: t.url, schema: t.schema },
     executor: {
       type: executor,
@@ -135,7 +136,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       local: { concurrency: options.concurrency ?? 4 },
     },
     paths: { state: dir },
-  });
+  }));
   const p = (name: string) => path.join(dir, name);
   const pipelines = new Map<string, LoadedPipeline>();
   const config: NocturneConfig = {
@@ -152,7 +153,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
     logger,
     outbox: (name) => path.join(config.paths.outbox, name),
     pipeline(name, run = {}) {
-      const parsed = pipelineSchema.parse({
+      const parsed = compilePipeline(pipelineSchema.parse({
         name,
         code: { name, version: '1.0.6' },
         run: {
@@ -163,7 +164,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
           retries: 2,
           ...run,
         },
-      });
+      }));
       const loaded = { config: parsed, file: path.join(dir, 'pipelines', `${name}.yaml`) };
       pipelines.set(name, loaded);
       return loaded;

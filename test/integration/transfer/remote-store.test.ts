@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema, type TargetConfig } from '../../../src/config/schema.js';
 import { createRemoteStore } from '../../../src/adapters/transfer/create-remote-store.js';
+import { compileTarget } from '../../../src/config/resolve.js';
 import type { RemoteSession } from '../../../src/adapters/transfer/remote-store.js';
 import { rigRoot, rigTarget } from './rig-targets.js';
 
@@ -39,7 +40,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
   const dir = `${run}/${kind}/a b/2014`;
 
   async function withSession<T>(work: (s: RemoteSession) => Promise<T>): Promise<T> {
-    const session = await createRemoteStore(`rig-${kind}`, config()).open();
+    const session = await createRemoteStore(`rig-${kind}`, compileTarget(config())).open();
     try {
       return await work(session);
     } finally {
@@ -121,7 +122,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
   });
 
   it('creates the same directories from several connections at once', async () => {
-    const sessions = await Promise.all([1, 2, 3, 4].map(() => createRemoteStore(`rig-${kind}`, config()).open()));
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => createRemoteStore(`rig-${kind}`, compileTarget(config())).open()));
     try {
       for (const n of [1, 2, 3]) {
         await Promise.all(sessions.map((s) => s.ensureDir(`${run}/${kind}/race${n}/x/y/z`)));
@@ -154,7 +155,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
 
 describe('FTPS certificate', () => {
   it('is refused when the ca is not configured, naming the target', async () => {
-    const store = createRemoteStore('no-ca', rigTarget('ftps', { ca: undefined }));
+    const store = createRemoteStore('no-ca', compileTarget(rigTarget('ftps', { ca: undefined })));
     await expect(store.open()).rejects.toMatchObject({
       code: 'TRANSFER_FAILED',
       retryable: false,
@@ -167,7 +168,7 @@ describe('FTPS certificate', () => {
     // control session: a successful put proves the resumption works.
     const local = path.join(scratch, 'tls.bin');
     await writeFile(local, randomBytes(70_000));
-    const session = await createRemoteStore('tls', rigTarget('ftps')).open();
+    const session = await createRemoteStore('tls', compileTarget(rigTarget('ftps'))).open();
     try {
       await session.ensureDir(`${run}/tls`);
       await session.put(local, `${run}/tls/x.bin`);

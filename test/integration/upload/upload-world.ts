@@ -15,6 +15,7 @@ import {
   type PipelineConfig,
   type TargetConfig,
 } from '../../../src/config/schema.js';
+import { compileDaemon, compilePipeline, compileTarget } from '../../../src/config/resolve.js';
 import type { Db } from '../../../src/db/database.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import { systemClock } from '../../../src/core/clock.js';
@@ -104,9 +105,9 @@ export interface WorldSpec {
 function configOf(spec: WorldSpec): NocturneConfig {
   return {
     dir: spec.dir,
-    daemon: spec.daemon,
+    daemon: compileDaemon(spec.daemon),
     paths: spec.paths,
-    pipelines: new Map([['sdoss', { config: spec.pipeline, file: path.join(spec.dir, 'pipelines/sdoss.yaml') }]]),
+    pipelines: new Map([['sdoss', { config: compilePipeline(spec.pipeline), file: path.join(spec.dir, 'pipelines/sdoss.yaml') }]]),
   };
 }
 
@@ -127,12 +128,13 @@ export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunO
     progress: { update() {}, done() {} },
     print: run.print ?? (() => {}),
   };
+  const target = compileTarget(spec.target);
   return runUpload(ctx, {
-    store: createRemoteStore('archive', spec.target),
+    store: createRemoteStore('archive', target),
     ledger: run.ledger ?? createPgTransferLedger(db, runId),
     files: nodeLocalFiles,
     quicklooks: sharpQuicklooks,
-    connections: connectionsOf(spec.target),
+    connections: connectionsOf(target),
     retry: run.retry ?? { attempts: 2, baseMs: 20, maxMs: 100 },
     ...(run.hooks ? { hooks: run.hooks } : {}),
     ...(run.lanes === undefined ? {} : { lanes: run.lanes }),

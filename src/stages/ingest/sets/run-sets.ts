@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
-import { durationMs } from '../../../config/durations.js';
-import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import type { SetRole } from '../../../config/schema.js';
+import type { SetsIngestConfig } from '../../../config/types.js';
 import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, isDatabaseUnavailable, refusedData, sqlState, unlessUnreachable } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
@@ -35,7 +35,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   const { code } = ctx.pipeline.config;
   let plan: SetsPlan;
   try {
-    plan = await compilePlan(ctx.db, stage, code, durationMs(stage.sets.initWait));
+    plan = await compilePlan(ctx.db, stage, code);
   } catch (err) {
     const error = coerceError(err);
     if (!isDatabaseUnavailable(error)) throw error;

@@ -1,4 +1,5 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
+import { formatDuration } from '../../../config/durations.js';
 import { databaseError, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
@@ -66,7 +67,7 @@ export async function reject(state: RunState, entry: SetEntry, members: Member[]
 export async function wait(state: RunState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const label = members[0]?.candidate.path ?? entry.setKey;
-  const error = `${label}: ${missing} (waited ${state.stage.sets.initWait})`;
+  const error = `${label}: ${missing} (waited ${formatDuration(state.plan.initWaitMs)})`;
   let result: 'waiting' | 'expired' | 'loaded';
   try {
     result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error, state.plan.listedFrom);
