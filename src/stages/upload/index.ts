@@ -3,13 +3,13 @@ import type { StageRunner } from '../types.js';
 import { nodeLocalFiles } from './local-files.js';
 import { createPgTransferLedger } from './pg-transfer-ledger.js';
 import { sharpQuicklooks } from './prepare.js';
-import { runUpload } from './run-upload.js';
+import { uploadOutbox } from './upload-outbox.js';
 import { uploadSettings } from './upload-settings.js';
 
 /** Stage "upload": the outbox to the archive target, each local copy deleted only once verified. */
 export const uploadStage: StageRunner = async (ctx) => {
   const { target, targetConfig } = uploadSettings(ctx);
-  return runUpload(ctx, {
+  return uploadOutbox(ctx, {
     store: createRemoteStore(target, targetConfig),
     ledger: createPgTransferLedger(ctx.db, ctx.runId),
     files: nodeLocalFiles,

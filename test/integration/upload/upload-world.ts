@@ -1,6 +1,6 @@
 // A throw-away world for upload stage tests: a state directory (outbox, quarantine,
 // work), a fresh state schema, a pipeline whose remote directory is unique to the test
-// file, and runUpload wired exactly as uploadStage wires it (plus optional test hooks).
+// file, and uploadOutbox wired exactly as uploadStage wires it (plus optional test hooks).
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +23,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { nodeLocalFiles } from '../../../src/stages/upload/local-files.js';
 import { createPgTransferLedger } from '../../../src/stages/upload/pg-transfer-ledger.js';
 import { sharpQuicklooks } from '../../../src/stages/upload/prepare.js';
-import { runUpload } from '../../../src/stages/upload/run-upload.js';
+import { uploadOutbox } from '../../../src/stages/upload/upload-outbox.js';
 import type { RetryPolicy } from '../../../src/stages/upload/upload-pool.js';
 import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
 import type { TransferLedger } from '../../../src/stages/upload/transfer-ledger.js';
@@ -111,7 +111,7 @@ function configOf(spec: WorldSpec): NocturneConfig {
   };
 }
 
-/** runUpload wired as uploadStage wires it, plus the test's hooks, retry policy and signal. */
+/** uploadOutbox wired as uploadStage wires it, plus the test's hooks, retry policy and signal. */
 export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunOptions = {}): Promise<StageOutcome> {
   const config = configOf(spec);
   const ctx: StageContext = {
@@ -129,7 +129,7 @@ export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunO
     print: run.print ?? (() => {}),
   };
   const target = compileTarget(spec.target);
-  return runUpload(ctx, {
+  return uploadOutbox(ctx, {
     store: createRemoteStore('archive', target),
     ledger: run.ledger ?? createPgTransferLedger(db, runId),
     files: nodeLocalFiles,

@@ -18,7 +18,7 @@ export interface Member {
 }
 
 /** What one sets-mode run shares between the sets it loads. */
-export interface RunState {
+export interface SetsIngestState {
   ctx: StageContext;
   stage: SetsIngestConfig;
   source: IngestSource;

@@ -82,7 +82,7 @@ export interface TaskEnd {
 }
 
 /** PostgreSQL side of the run stage: the observations ledger, jobs and their tasks. */
-export class RunStore {
+export class JobLedger {
   constructor(
     readonly db: Db,
     readonly pipeline: string,
