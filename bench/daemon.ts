@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeDb, openDb } from '../src/db/database.js';
-import { rig } from '../test/helpers/rig.js';
-import { DaemonProcess, freePort, writeDaemonConfig } from '../test/integration/daemon/daemon-process.js';
+import { rig } from '../harness/rig.js';
+import { DaemonProcess, freePort, writeDaemonConfig } from '../harness/daemon-process.js';
 import { median } from './timing.js';
 
 const HEAVY = ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp', 'csv-parse', 'csv-stringify', 'pg-copy-streams'];
@@ -39,7 +39,8 @@ function fullPipeline(name: string, dir: string): string {
     '  remoteDir: /hfc/{code}/{yyyy}/{mm}',
     'ingest:',
     when,
-    `  source: {dir: "${path.join(dir, 'archive')}"}`,
+    // Where its uploads land: each pipeline ingests its own directory (overlapping sources are refused).
+    `  source: {dir: "${path.join(dir, 'archive', 'hfc', name)}"}`,
     `  table: public.${name.replace(/-/g, '_')}_features`,
     '  columns: {feature_id: {from: id, type: bigint}}',
     '  naturalKey: [feature_id]',

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- ingest-sets [--sets N] [--db URL]`
  *
- * A night of 3 codes × --sets (500) HFC file sets (test/helpers/hfc-sets.ts: SDOSS with
+ * A night of 3 codes × --sets (500) HFC file sets (harness/hfc-sets.ts: SDOSS with
  * two observations per set, SPoCA with a track file per set, RABAT3 in Latin-1) loaded by
  * the ingest stage in sets mode, one transaction per set (and per track file), into the
  * catalogue of sql/catalogue; beside it, psql `\copy` of the same files into plain copies
@@ -23,10 +23,10 @@ import { closeDb, openDb, type Db } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { createIngestStage, installCatalogue } from '../src/stages/ingest/index.js';
 import type { StageOutcome } from '../src/stages/types.js';
-import { HFC_CODES, writeHfcSets, type HfcCode } from '../test/helpers/hfc-sets.js';
-import { rig } from '../test/helpers/rig.js';
+import { HFC_CODES, writeHfcSets, type HfcCode } from '../harness/hfc-sets.js';
+import { rig } from '../harness/rig.js';
 import { timed } from './timing.js';
-import { directContext } from '../test/helpers/stage-context.js';
+import { directContext } from '../harness/stage-context.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '..');

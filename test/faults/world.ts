@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { stringify } from 'yaml';
-import { createTestDb, type TestDb } from '../helpers/db.js';
-import { rig, type Rig } from '../helpers/rig.js';
-import { freePort, writeDaemonConfig } from '../integration/daemon/daemon-process.js';
-import { FTP_PASSWORD_ENV, rigTarget, type RigProtocol } from '../integration/transfer/rig-targets.js';
+import { createTestDb, type TestDb } from '../../harness/db.js';
+import { rig, type Rig } from '../../harness/rig.js';
+import { freePort, writeDaemonConfig } from '../../harness/daemon-process.js';
+import { FTP_PASSWORD_ENV, rigTarget, type RigProtocol } from '../../harness/rig-targets.js';
 
 /**
  * good: a CSV and a JPEG; badcsv: one malformed row; badjpeg: a truncated JPEG; fail: exits 3;

@@ -16,9 +16,9 @@ import type { Db } from '../../../src/db/database.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, installCatalogue } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { HFC_CODES, type HfcCode } from '../../helpers/hfc-sets.js';
-import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { HFC_CODES, type HfcCode } from '../../../harness/hfc-sets.js';
+import { directContext as stageContext, quietLogger } from '../../../harness/stage-context.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 

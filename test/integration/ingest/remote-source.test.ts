@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
 import { featureCsv } from './feature-csv.js';
-import { MemoryStore } from './memory-store.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
 import { useWorlds } from './use-world.js';
 import { FIXTURES } from './world.js';
 

@@ -13,9 +13,9 @@ import type { Db } from '../../../src/db/database.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, type IngestDeps } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { installFeatureTables } from '../../helpers/feature-tables.js';
-import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { installFeatureTables } from '../../../harness/feature-tables.js';
+import { directContext as stageContext, quietLogger } from '../../../harness/stage-context.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ingest/', import.meta.url));
 const TS = '%Y-%m-%dT%H:%M:%S';

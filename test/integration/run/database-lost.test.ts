@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../../src/runs/runs.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { cutNextWrite } from '../../helpers/cut-connection.js';
-import { createHarness, NIGHT, observationStates, tasksOf, type Harness } from './harness.js';
+import { createHarness, NIGHT, observationStates, tasksOf, type Harness } from '../../../harness/run-harness.js';
 
 describe('run stage: the database connection lost while a job is recorded', () => {
   let h: Harness;

@@ -12,8 +12,8 @@ import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { summarizeRuns } from '../../../src/daemon/run-summary.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { slurmEnv } from '../../helpers/rig.js';
-import { writeDaemonConfig } from '../daemon/daemon-process.js';
+import { slurmEnv } from '../../../harness/rig.js';
+import { writeDaemonConfig } from '../../../harness/daemon-process.js';
 import {
   createHarness,
   eventually,
@@ -26,7 +26,7 @@ import {
   tasksOf,
   type Harness,
   type TaskRow,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 
 const P = 'outcomes';
 const execFileAsync = promisify(execFile);

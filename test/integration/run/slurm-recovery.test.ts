@@ -19,7 +19,7 @@ import {
   slurmTaskId,
   tasksOf,
   type Harness,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 
 /** A job whose token was saved but which never reached sbatch (nocturne died in between). */
 async function ghostJob(h: Harness, P: string): Promise<number> {

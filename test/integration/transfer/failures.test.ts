@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteStore } from '../../../src/adapters/transfer/create-remote-store.js';
 import { compileTarget } from '../../../src/config/resolve.js';
-import { rig } from '../../helpers/rig.js';
-import { rigRoot, rigTarget } from './rig-targets.js';
+import { rig } from '../../../harness/rig.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
 
 const run = `t-fail-${process.pid}-${Date.now()}`;
 let scratch: string;

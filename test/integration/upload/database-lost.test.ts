@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cutNextWrite } from '../../helpers/cut-connection.js';
-import { worldsOfFile } from './upload-world.js';
+import { worldsOfFile } from '../../../harness/upload-world.js';
 
 const worlds = worldsOfFile();
 afterAll(worlds.closeAll);

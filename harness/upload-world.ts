@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createRemoteStore, connectionsOf } from '../../../src/adapters/transfer/create-remote-store.js';
+import { createRemoteStore, connectionsOf } from '../src/adapters/transfer/create-remote-store.js';
 import {
   daemonConfigSchema,
   pipelineSchema,
@@ -14,22 +14,22 @@ import {
   type DaemonConfig,
   type PipelineConfig,
   type TargetConfig,
-} from '../../../src/config/schema.js';
-import { compileDaemon, compilePipeline, compileTarget } from '../../../src/config/resolve.js';
-import type { Db } from '../../../src/db/database.js';
-import type { NocturneConfig } from '../../../src/config/types.js';
-import { systemClock } from '../../../src/core/clock.js';
-import { createLogger } from '../../../src/log/logger.js';
-import { nodeLocalFiles } from '../../../src/stages/upload/local-files.js';
-import { createPgTransferLedger } from '../../../src/stages/upload/pg-transfer-ledger.js';
-import { sharpQuicklooks } from '../../../src/stages/upload/prepare.js';
-import { uploadOutbox } from '../../../src/stages/upload/upload-outbox.js';
-import type { RetryPolicy } from '../../../src/stages/upload/upload-pool.js';
-import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
-import type { TransferLedger } from '../../../src/stages/upload/transfer-ledger.js';
-import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { rigRoot, rigTarget, type RigProtocol } from '../transfer/rig-targets.js';
+} from '../src/config/schema.js';
+import { compileDaemon, compilePipeline, compileTarget } from '../src/config/resolve.js';
+import type { Db } from '../src/db/database.js';
+import type { NocturneConfig } from '../src/config/types.js';
+import { systemClock } from '../src/core/clock.js';
+import { createLogger } from '../src/log/logger.js';
+import { nodeLocalFiles } from '../src/stages/upload/local-files.js';
+import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
+import { sharpQuicklooks } from '../src/stages/upload/prepare.js';
+import { uploadOutbox } from '../src/stages/upload/upload-outbox.js';
+import type { RetryPolicy } from '../src/stages/upload/upload-pool.js';
+import type { UploadHooks } from '../src/stages/upload/verified-upload.js';
+import type { TransferLedger } from '../src/stages/upload/transfer-ledger.js';
+import type { StageContext, StageOutcome } from '../src/stages/types.js';
+import { createTestDb, type TestDb } from './db.js';
+import { rigRoot, rigTarget, type RigProtocol } from './rig-targets.js';
 
 export type Protocol = RigProtocol | 'local';
 

@@ -8,24 +8,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { systemClock } from '../../../src/core/clock.js';
-import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
-import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../../../src/config/schema.js';
-import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
-import { createExecutor } from '../../../src/executors/create-executor.js';
-import type { ProcessRunner } from '../../../src/executors/process-runner.js';
-import type { SlurmCommands } from '../../../src/executors/slurm/slurm-executor.js';
-import type { Executor } from '../../../src/executors/types.js';
-import { bashQuote } from '../../../src/executors/wrapper-script.js';
-import { createLogger, type Logger } from '../../../src/log/logger.js';
-import { createRunStage } from '../../../src/stages/run/index.js';
-import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { rig, slurmEnv } from '../../helpers/rig.js';
+import { systemClock } from '../src/core/clock.js';
+import { compileDaemon, compilePipeline } from '../src/config/resolve.js';
+import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../src/config/schema.js';
+import type { LoadedPipeline, NocturneConfig } from '../src/config/types.js';
+import { createExecutor } from '../src/executors/create-executor.js';
+import type { ProcessRunner } from '../src/executors/process-runner.js';
+import type { SlurmCommands } from '../src/executors/slurm/slurm-executor.js';
+import type { Executor } from '../src/executors/types.js';
+import { bashQuote } from '../src/executors/wrapper-script.js';
+import { createLogger, type Logger } from '../src/log/logger.js';
+import { createRunStage } from '../src/stages/run/index.js';
+import type { StageContext, StageOutcome } from '../src/stages/types.js';
+import { createTestDb, type TestDb } from './db.js';
+import { rig, slurmEnv } from './rig.js';
 
 const execFileAsync = promisify(execFile);
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DETECT = path.join(REPO, 'examples', 'detect', 'detect.mjs');
 export const NIGHT = '2026-11-20';
 
@@ -43,7 +43,7 @@ export interface RunOptions {
   decorate?: (executor: Executor) => Executor;
 }
 
-/** What test/fixtures/run/stage-child.ts needs to run the stage on this harness. */
+/** What harness/run-stage-child.ts needs to run the stage on this harness. */
 export interface ChildSpec {
   url: string;
   schema: string;
@@ -200,7 +200,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       };
       const file = path.join(dir, `child-${Date.now()}.json`);
       await writeFile(file, JSON.stringify(spec));
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/run/stage-child.ts'), file], {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'harness/run-stage-child.ts'), file], {
         cwd: REPO,
         stdio: ['ignore', 'inherit', 'inherit'],
       });
