@@ -6,13 +6,21 @@ import { runStageSchema } from './schema.js';
 /** A stage's time zone when none is given, as the schema fills it in. */
 const DEFAULT_ZONE = runStageSchema.shape.timezone.parse(undefined);
 
+/** Zones already asked about: ICU builds a whole formatter to answer, for every stage. */
+const knownZones = new Map<string, boolean>();
+
 export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    knownZones.set(zone, known);
   }
+  return known;
 }
 
 /**
