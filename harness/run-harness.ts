@@ -114,6 +114,8 @@ export interface Harness {
   config: NocturneConfig;
   logger: Logger;
   outbox(pipeline: string): string;
+  /** The pipeline as its YAML file says it (durations as text), e.g. to write that file. */
+  written(name: string, run?: RunOverrides): PipelineConfig;
   pipeline(name: string, run?: RunOverrides): LoadedPipeline;
   writeObs(code: string, night: string, name: string, fields: Record<string, string | number>): Promise<string>;
   /** Writes a detection code of the test's own: an executable bash script in the harness directory. */
@@ -152,8 +154,8 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
     config,
     logger,
     outbox: (name) => path.join(config.paths.outbox, name),
-    pipeline(name, run = {}) {
-      const parsed = compilePipeline(pipelineSchema.parse({
+    written(name, run = {}) {
+      return pipelineSchema.parse({
         name,
         code: { name, version: '1.0.6' },
         run: {
@@ -164,8 +166,10 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
           retries: 2,
           ...run,
         },
-      }));
-      const loaded = { config: parsed, file: path.join(dir, 'pipelines', `${name}.yaml`) };
+      });
+    },
+    pipeline(name, run = {}) {
+      const loaded = { config: compilePipeline(h.written(name, run)), file: path.join(dir, 'pipelines', `${name}.yaml`) };
       pipelines.set(name, loaded);
       return loaded;
     },

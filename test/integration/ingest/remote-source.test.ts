@@ -15,7 +15,7 @@ const remote = { ingest: { source: { target: 'archive', dir: '/hfc/sdoss' } }, t
 describe('ingest from a remote target', () => {
   it('loads from the archive, never changes it, and never retries a rejected file until it changes', async () => {
     const world = await newWorld('remote', remote);
-    const store = new MemoryStore();
+    const store = new MemoryStore({ name: 'archive' });
     const fixture = async (name: string) => readFile(path.join(FIXTURES, name));
     store.files.set('/hfc/sdoss/2026/11/good.csv', await fixture('good.csv'));
     store.files.set('/hfc/sdoss/2026/11/bad-number.csv', await fixture('bad-number.csv'));

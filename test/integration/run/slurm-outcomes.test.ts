@@ -166,7 +166,7 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
       pgUrl: h.t.url,
       schema: h.t.schema,
       port: 0,
-      pipelines: { [P]: stringify(h.pipeline(P, { array: { throttle: 8 } }).config) },
+      pipelines: { [P]: stringify(h.written(P, { array: { throttle: 8 } })) },
       extra: { executor: { type: 'slurm', slurm: { pollInterval: '1s' } } },
     });
     const cli = await execFileAsync(process.execPath, [path.join(REPO, 'bin/nocturne.js'), 'run', P, '--stage', 'run', '--date', NIGHT], {
