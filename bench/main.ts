@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<voi
   ingest: () => import('./ingest.js'),
   'ingest-sets': () => import('./ingest-sets.js'),
   daemon: () => import('./daemon.js'),
+  monitor: () => import('./monitor.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -82,9 +82,10 @@ function julian(ms) {
  * A feature on the disc of an imager: centre, bounding rectangle (4 corners: pixels,
  * arcsec, heliographic, Carrington) and contour, for a `size`-pixel image of `cdelt` arcsec.
  */
-function discFeature(random, { size, cdelt, carringtonOffset }) {
-  const lat = (random() - 0.5) * 70;
-  const lon = (random() - 0.5) * 140;
+function discFeature(random, { size, cdelt, carringtonOffset, at }) {
+  // Drawn even when `at` places the feature: the rest of the map stays as the seed makes it.
+  const drawn = { lat: (random() - 0.5) * 70, lon: (random() - 0.5) * 140 };
+  const { lat, lon } = at ?? drawn;
   const x = SOLAR_RADIUS_ARCSEC * Math.cos(lat * RAD) * Math.sin(lon * RAD);
   const y = SOLAR_RADIUS_ARCSEC * Math.sin(lat * RAD);
   const half = 3 + Math.floor(random() * 20);
@@ -201,6 +202,21 @@ const SPOCA_RESULTS = '/obs/helio/hfc/frc/spoca/results';
 /** Where the tracker reads the maps; FEAT_FILENAME of its rows. */
 const SPOCA_MAPS = '/obs/helio/hfc/frc/spoca/maps';
 
+/**
+ * A long-lived active region, as a tracker follows one from map to map: a fixed
+ * Carrington position carried across the disc by the solar rotation. It crosses the
+ * central meridian at the start of the night of the bundled sample observations
+ * (2026-11-21), so the demo's SPoCA maps of both nights see it under one TRACK_ID.
+ */
+const LONG_LIVED = { lat: 14, carrLon: 250, meridianMs: Date.UTC(2026, 10, 21), track: 9001 };
+const CARRINGTON_DEG_PER_DAY = 360 / 27.2753;
+
+/** Where the long-lived region is at `ms`, while it is well on the disc (not at the limb). */
+function longLivedAt(ms) {
+  const lon = ((ms - LONG_LIVED.meridianMs) / DAY_MS) * CARRINGTON_DEG_PER_DAY;
+  return Math.abs(lon) < 70 ? { lat: LONG_LIVED.lat, lon } : undefined;
+}
+
 /** SPoCA (Python csv): CRLF, "" for missing values, floats as Python writes them. */
 const spocaAr = {
   metadata: () => [
@@ -225,9 +241,11 @@ const spocaAr = {
     const spots = [];
     const regions = [];
     for (let id = 1; spots.length < count; id++) {
-      const f = discFeature(random, { size: 4096, cdelt: 0.6, carringtonOffset: seed % 360 });
-      const kept = random() >= 0.25;
-      regions.push({ id, f, kept });
+      // The first region of the map is the long-lived one while it is on the disc.
+      const at = id === 1 ? longLivedAt(ms) : undefined;
+      const f = discFeature(random, { size: 4096, cdelt: 0.6, carringtonOffset: at ? LONG_LIVED.carrLon - at.lon : seed % 360, at });
+      const kept = random() >= 0.25 || at !== undefined;
+      regions.push({ id, f, kept, track: at ? LONG_LIVED.track : undefined });
       if (!kept) continue;
       spots.push(f);
     }
@@ -248,8 +266,8 @@ const spocaAr = {
       return row;
     });
     // The tracker numbers every region of the map (ID_AR = i + 1), at integer pixels (int()).
-    const track = ({ trackName, mapName, seed: s }) => pythonText(AR_TRACK, regions.map(({ id, f }) => ({
-      ID_AR: id, TRACK_ID: s * 10 + id, DATE_OBS: hfcTime(ms), FEAT_X_PIX: Math.trunc(2048.5 + Number(f.position[0]) / 0.6),
+    const track = ({ trackName, mapName, seed: s }) => pythonText(AR_TRACK, regions.map(({ id, f, track: known }) => ({
+      ID_AR: id, TRACK_ID: known ?? s * 10 + id, DATE_OBS: hfcTime(ms), FEAT_X_PIX: Math.trunc(2048.5 + Number(f.position[0]) / 0.6),
       FEAT_Y_PIX: Math.trunc(2048.5 + Number(f.position[1]) / 0.6), PHENOM: 'NULL', REF_FEAT: 'NULL', LVL_TRUST: 'NULL', TRACK_FILENAME: trackName,
       FEAT_FILENAME: `${SPOCA_MAPS}/${mapName}`, RUN_DATE: runDate,
     })));

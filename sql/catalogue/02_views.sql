@@ -7,13 +7,56 @@
 -- The feature's own columns come last (f.*): a column added to a feature table later is
 -- appended to its view by the next install, which CREATE OR REPLACE VIEW allows.
 
+-- CREATE OR REPLACE VIEW can only append columns: a view whose columns changed place
+-- since an earlier install is dropped first, then only (checked on a column it lacks).
+-- DROP without CASCADE: a view of the analysts' own built on one stops the install
+-- (naming it) rather than vanishing with it. The privileges of the readers are given
+-- back at the end of the install (03_analysts.sql).
+DO $$
+DECLARE
+  v record;
+BEGIN
+  FOR v IN
+    SELECT c.relname FROM pg_class c
+      JOIN (VALUES ('view_sunspots_hqi', 'quicklook_url'), ('view_ar_hqi', 'quicklook_url'), ('view_type_iii_hqi', 'quicklook_url'),
+                   ('ingestion_stats', 'load_date')) AS w(view, since) ON w.view = c.relname
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'v'
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = w.since AND NOT a.attisdropped)
+  LOOP
+    EXECUTE format('DROP VIEW %I', v.relname);
+  END LOOP;
+END
+$$;
+
+-- Where nocturne archived the quicklook `file_name` of a load's observation (the latest
+-- verified copy of that name from the load's pipeline; codes such as SPoCA write a path
+-- in QCLK_FNAME: its file name counts). SECURITY DEFINER: the readers of
+-- the catalogue do not read the transfer ledger itself; its search_path is fixed, and
+-- PUBLIC's right to call it taken away, at the end of the install (03_analysts.sql).
+CREATE OR REPLACE FUNCTION quicklook_url(load_id bigint, file_name text) RETURNS text
+  LANGUAGE sql STABLE SECURITY DEFINER
+  AS $$
+    SELECT coalesce(t.public_url, t.target || ':' || t.remote_path)
+      FROM transfers t
+      JOIN ingested_sets s ON s.pipeline = t.pipeline
+     WHERE s.id = $1 AND t.kind = 'output' AND t.state IN ('renamed', 'checked', 'deleted', 'kept')
+       AND regexp_replace(t.remote_path, '^.*/', '') = regexp_replace($2, '^.*/', '')
+     ORDER BY t.id DESC
+     LIMIT 1
+  $$;
+COMMENT ON FUNCTION quicklook_url(bigint, text) IS 'Where nocturne archived and verified the file file_name (its last path element) uploaded by the pipeline of load load_id: the target''s publicUrl followed by the remote path, or "<target>:<remote path>"; NULL when it did not.';
+
 -- The HQI views of the HFC (names kept: analysts' queries and HFCPy use them): one row
--- per feature with its code, instrument and observation.
+-- per feature with its code, instrument and observation. quicklook_url and night are
+-- looked up only when a query asks for them (scalar expressions of an inlined view).
 CREATE OR REPLACE VIEW view_sunspots_hqi AS
   SELECT i.institut, i.code, i.version, i.feature_name,
          o.observat, o.instrume, o.telescop, o.wavename, o.wavemin, o.wavemax, o.waveunit,
          ob.date_obs, ob.date_end, ob.c_rotation, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
-         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         coalesce(quicklook_url(ob.load_id, ob.qclk_fname),
+                  CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END) AS snapshot,
+         quicklook_url(ob.load_id, ob.qclk_fname) AS quicklook_url,
+         (SELECT s.night FROM ingested_sets s WHERE s.id = f.load_id) AS night,
          m.filename AS filename_m,
          f.*
     FROM sunspots f
@@ -28,7 +71,10 @@ CREATE OR REPLACE VIEW view_ar_hqi AS
   SELECT i.institut, i.code, i.version, i.feature_name,
          o.observat, o.instrume, o.telescop, o.wavename, o.wavemin, o.wavemax, o.waveunit,
          ob.date_obs, ob.date_end, ob.c_rotation, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
-         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         coalesce(quicklook_url(ob.load_id, ob.qclk_fname),
+                  CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END) AS snapshot,
+         quicklook_url(ob.load_id, ob.qclk_fname) AS quicklook_url,
+         (SELECT s.night FROM ingested_sets s WHERE s.id = f.load_id) AS night,
          f.*
     FROM activeregions f
     JOIN frc_info i ON i.id_frc_info = f.frc_info_id
@@ -40,7 +86,10 @@ CREATE OR REPLACE VIEW view_type_iii_hqi AS
   SELECT i.institut, i.code, i.version, i.feature_name,
          o.observat, o.instrume, o.telescop, o.freqmin, o.freqmax, o.frequnit,
          ob.date_obs, ob.date_end, ob.filename, ob.url, ob.qclk_url, ob.qclk_fname,
-         CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END AS snapshot,
+         coalesce(quicklook_url(ob.load_id, ob.qclk_fname),
+                  CASE WHEN ob.qclk_fname IS NOT NULL THEN concat(rtrim(ob.qclk_url, '/') || '/', ob.qclk_fname) END) AS snapshot,
+         quicklook_url(ob.load_id, ob.qclk_fname) AS quicklook_url,
+         (SELECT s.night FROM ingested_sets s WHERE s.id = f.load_id) AS night,
          f.*
     FROM type_iii f
     JOIN frc_info i ON i.id_frc_info = f.frc_info_id
@@ -70,16 +119,27 @@ BEGIN
   END LOOP;
 END
 $$;
-COMMENT ON COLUMN view_sunspots_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
-COMMENT ON COLUMN view_ar_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
-COMMENT ON COLUMN view_type_iii_hqi.snapshot IS 'URL of the quicklook image of the observation: qclk_url "/" qclk_fname (NULL when there is no quicklook).';
+DO $$
+DECLARE
+  v text;
+BEGIN
+  FOREACH v IN ARRAY ARRAY['view_sunspots_hqi', 'view_ar_hqi', 'view_type_iii_hqi'] LOOP
+    EXECUTE format('COMMENT ON COLUMN %I.snapshot IS %L', v,
+      'Where the quicklook image of the observation can be seen: quicklook_url when nocturne archived it, else what the code wrote (qclk_url "/" qclk_fname, possibly a bare file name); NULL when there is no quicklook.');
+    EXECUTE format('COMMENT ON COLUMN %I.quicklook_url IS %L', v,
+      'Where nocturne archived and verified the quicklook (qclk_fname) of the observation: the target''s publicUrl followed by the remote path, or "<target>:<remote path>" when the target declares no publicUrl. NULL when nocturne did not archive it (quarantined, not uploaded yet, or made elsewhere).');
+    EXECUTE format('COMMENT ON COLUMN %I.night IS %L', v,
+      'Observing night of the set the feature was loaded from (set_loads.night).');
+  END LOOP;
+END
+$$;
 
 -- Ledger views. Single-CSV pipelines (ingest.table) record files in ingested_files; set
 -- pipelines (ingest.sets) record set loads in ingested_sets.
 
 CREATE OR REPLACE VIEW set_loads AS
   SELECT s.id AS load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.rows,
-         s.replaced_by, s.members, s.error, s.report, s.run_id, s.first_seen_at, s.finished_at, s.replaced_at, s.incomplete
+         s.replaced_by, s.members, s.error, s.report, s.run_id, s.first_seen_at, s.finished_at, s.replaced_at, s.incomplete, s.night
     FROM ingested_sets s;
 COMMENT ON VIEW set_loads IS 'Every load of a file set (init + feat, or a track file) and what became of it. Catalogue rows carry the load_id of the load that inserted them.';
 COMMENT ON COLUMN set_loads.load_id IS 'Ledger row of the load (ingested_sets.id); catalogue rows with this load_id came from it.';
@@ -99,10 +159,12 @@ COMMENT ON COLUMN set_loads.run_id IS 'The stage run that recorded the load.';
 COMMENT ON COLUMN set_loads.first_seen_at IS 'When a member of the set was first seen (a waiting set is rejected initWait after this).';
 COMMENT ON COLUMN set_loads.finished_at IS 'When the load was committed, refused or rejected (a replaced load keeps the time it was committed).';
 COMMENT ON COLUMN set_loads.replaced_at IS 'For a replaced load: when it was replaced.';
+COMMENT ON COLUMN set_loads.night IS 'Observing night of the set: the date in its file names, in the time zone of the pipeline''s run stage (as nocturne names the nights it runs); NULL when the names carry no date.';
 COMMENT ON COLUMN set_loads.incomplete IS 'For a rejected set: true when a member never arrived within initWait (it loads once the member is there).';
 
 CREATE OR REPLACE VIEW ingestion_stats AS
-  SELECT (f.finished_at AT TIME ZONE 'UTC')::date AS night,
+  SELECT f.night,
+         (f.finished_at AT TIME ZONE 'UTC')::date AS load_date,
          f.code,
          f.code_version,
          f.pipeline,
@@ -117,10 +179,11 @@ CREATE OR REPLACE VIEW ingestion_stats AS
          'file'::text AS unit
     FROM ingested_files f
    WHERE f.status IN ('loaded', 'rejected')
-   GROUP BY 1, 2, 3, 4, 5
+   GROUP BY 1, 2, 3, 4, 5, 6
   UNION ALL
   -- A set counts once per table it wrote to; a rejected set, which wrote nothing, under target_table NULL.
-  SELECT (s.finished_at AT TIME ZONE 'UTC')::date,
+  SELECT s.night,
+         (s.finished_at AT TIME ZONE 'UTC')::date,
          s.code,
          s.code_version,
          s.pipeline,
@@ -136,9 +199,10 @@ CREATE OR REPLACE VIEW ingestion_stats AS
     FROM ingested_sets s
     LEFT JOIN LATERAL jsonb_each_text(s.rows) t ON s.status <> 'rejected'
    WHERE s.status IN ('loaded', 'replaced', 'rejected')
-   GROUP BY 1, 2, 3, 4, 5;
-COMMENT ON VIEW ingestion_stats IS 'Ingestion counts per night (UTC date the file or set was loaded or rejected), code version, pipeline and table; unit tells single files from file sets.';
-COMMENT ON COLUMN ingestion_stats.night IS 'UTC date on which the files or sets were loaded or rejected.';
+   GROUP BY 1, 2, 3, 4, 5, 6;
+COMMENT ON VIEW ingestion_stats IS 'Ingestion counts per observing night, load date, code version, pipeline and table; unit tells single files from file sets. A night processed again later counts under the same night, on another load_date.';
+COMMENT ON COLUMN ingestion_stats.night IS 'Observing night of the files or sets: the date in their names, in the time zone of the pipeline''s run stage (as nocturne names the nights it runs); NULL when the names carry no date.';
+COMMENT ON COLUMN ingestion_stats.load_date IS 'UTC date on which the files or sets were loaded or rejected.';
 COMMENT ON COLUMN ingestion_stats.code IS 'Detection code (pipeline code.name).';
 COMMENT ON COLUMN ingestion_stats.code_version IS 'Detection code version (pipeline code.version).';
 COMMENT ON COLUMN ingestion_stats.pipeline IS 'Pipeline that ingested the files.';
@@ -171,7 +235,9 @@ COMMENT ON COLUMN quarantined_rows.raw IS 'The bad record as read.';
 COMMENT ON COLUMN quarantined_rows.reason IS 'Why it was refused: "column: reason".';
 COMMENT ON COLUMN quarantined_rows.ingested_at IS 'When the file was loaded.';
 
-CREATE OR REPLACE VIEW rejected_files AS
+-- security_barrier: what the view leaves out (files that loaded) stays out of reach of
+-- the functions in a reader's own WHERE clause.
+CREATE OR REPLACE VIEW rejected_files WITH (security_barrier) AS
   SELECT f.id AS ingested_file_id, f.pipeline, f.code, f.code_version, f.source, f.path, f.sha256, f.size_bytes,
          f.error, f.report, f.finished_at AS rejected_at
     FROM ingested_files f
@@ -191,7 +257,7 @@ COMMENT ON COLUMN rejected_files.rejected_at IS 'When the file was rejected.';
 
 CREATE OR REPLACE VIEW rejected_sets AS
   SELECT s.load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.members,
-         s.error, s.report, s.finished_at AS rejected_at
+         s.error, s.report, s.finished_at AS rejected_at, s.night
     FROM set_loads s
    WHERE s.status IN ('rejected', 'refused');
 COMMENT ON VIEW rejected_sets IS 'File sets not loaded: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives.';
@@ -207,3 +273,4 @@ COMMENT ON COLUMN rejected_sets.members IS 'The files of the set: [{role, path, 
 COMMENT ON COLUMN rejected_sets.error IS 'First located error: "file:line[:column]: reason", or the missing member.';
 COMMENT ON COLUMN rejected_sets.report IS 'All errors found.';
 COMMENT ON COLUMN rejected_sets.rejected_at IS 'When the set was rejected or refused.';
+COMMENT ON COLUMN rejected_sets.night IS 'Observing night of the set (set_loads.night).';

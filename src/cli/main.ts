@@ -30,13 +30,17 @@ function program(): Command {
     .option('--db', 'also check in the database that every ingest target table exists with compatible columns')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/validate.js')).validateCommand));
-  cli
-    .command('db')
-    .description('database maintenance')
-    .command('migrate')
+  const db = cli.command('db').description('database maintenance');
+  db.command('migrate')
     .description("create or upgrade nocturne's state schema")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/migrate.js')).migrateCommand));
+  db.command('grant-reader')
+    .description("let a database role read the HFC catalogue (tables, views, lineage), and nothing of nocturne's state")
+    .argument('<role>', 'an existing PostgreSQL role, e.g. the analysts\' login')
+    .option('--catalogue <schema>', 'catalogue schema (default: those the pipelines load sets into)')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/db-grant-reader.js')).grantReaderCommand));
   cli
     .command('run')
     .description('run one stage of a pipeline now (takes the same locks as the daemon)')
@@ -80,6 +84,24 @@ function program(): Command {
     .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  const alerts = cli.command('alerts').description('alerting: who is told of incidents, and how');
+  alerts
+    .command('test')
+    .description('send a test message to every destination of a route (default: of every route); exit 1 if one fails')
+    .argument('[route]', 'route name (alerts.routes of config/nocturne.yaml)')
+    .addOption(configOption())
+    .action(lazy(async () => {
+      const { alertsTestCommand } = await import('./commands/alerts.js');
+      return (route: string | undefined, options: { config?: string }) => alertsTestCommand(route, options, version);
+    }));
+  cli
+    .command('incidents')
+    .description('incidents of alerting, newest first, with their messages')
+    .option('--open', 'only the open ones')
+    .option('-l, --limit <n>', 'how many', '20')
+    .option('--json', 'machine-readable output')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/incidents.js')).incidentsCommand));
   cli
     .command('demo')
     .description('one night through run → upload → ingest on an embedded PostgreSQL and FTP archive, then a summary')

@@ -4,6 +4,7 @@ import type { NocturneConfig } from '../config/types.js';
 import { closeDb, openDbFromConfig, type Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { fillObservingNights } from '../stages/nights-backfill.js';
 import { formatIssues } from '../config/issues.js';
 import { EXIT } from '../core/exit-codes.js';
 
@@ -39,6 +40,7 @@ export async function withDb<T>(config: NocturneConfig, work: (db: Db) => Promis
   const db = await openDbFromConfig(config.daemon.database, 'nocturne-cli');
   try {
     await migrate(db, config.daemon.database.schema);
+    await fillObservingNights(db, config.pipelines.values());
     return await work(db);
   } finally {
     await closeDb(db);

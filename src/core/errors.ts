@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'PATH_UNSAFE',
   'CSV_INVALID',
   'ABORTED',
+  'ALERT_DELIVERY_FAILED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

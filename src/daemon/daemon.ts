@@ -1,14 +1,21 @@
+import { startDaemonAlerting, type DaemonAlerting } from '../alerts/daemon-alerting.js';
+import { listIncidents } from '../alerts/incident-rows.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
 import type { LoadResult } from '../config/load.js';
 import type { NocturneConfig } from '../config/types.js';
+import { createAuthenticator } from '../http/auth.js';
+import { writeLocalToken } from '../http/local-token.js';
 import { startHttpServer } from '../http/server.js';
 import { createRouter, type DaemonApi, type ReloadResult } from '../http/router.js';
+import { feedFromScheduler, LiveFeed, watchRuns } from '../monitor/live-feed.js';
+import { monitorRoutes } from '../monitor/routes.js';
 import type { Logger } from '../log/logger.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
+import { AlertMetrics } from './alert-metrics.js';
 import { DaemonMetrics } from './metrics.js';
 import { PENDING_COUNTERS } from './pending.js';
 import { Releasers } from './releasers.js';
@@ -45,6 +52,9 @@ export function shutdownBoundMs(config: NocturneConfig): number {
   return config.daemon.shutdown.graceMs + FORCE_MS + SAFETY_MARGIN_MS;
 }
 
+/** How often the monitor looks for runs begun or ended elsewhere (CLI, other hosts) while a page watches. */
+const RUNS_WATCH_MS = 2_000;
+
 /** Settings that only a restart applies: the pool and the listening socket are made once. */
 const RESTART_ONLY = ['database', 'http'] as const;
 
@@ -61,10 +71,13 @@ export class Daemon implements DaemonApi {
   #store: StateStore | null = null;
   #scheduler: Scheduler | null = null;
   #metrics: DaemonMetrics | null = null;
+  #alerting: DaemonAlerting | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
   #httpAddress: string | null = null;
+  /** Runs, stage events and scheduler decisions, for the monitor's event stream. */
+  readonly feed = new LiveFeed();
   #resolveStopped: (code: number) => void = () => undefined;
   /** Resolves with the exit code once a stop, whoever asked for it, is complete. */
   readonly stopped = new Promise<number>((resolve) => {
@@ -107,11 +120,14 @@ export class Daemon implements DaemonApi {
     this.#store = store;
     this.#releasers.add('state database', () => store.close());
     const clock = this.#deps.clock ?? systemClock;
+    const alerting = await startDaemonAlerting({ db: store.db, config, logger, version: this.#deps.version, clock });
+    this.#alerting = alerting;
+    this.#releasers.add('heartbeat and alerting', () => alerting.stop());
     const scheduler = new Scheduler({
       clock,
       sleep: this.#deps.sleep ?? realSleep,
       ledger: store.ledger,
-      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock),
+      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
       logger,
     });
     this.#metrics = new DaemonMetrics(
@@ -119,17 +135,24 @@ export class Daemon implements DaemonApi {
         version: this.#deps.version,
         summary: () => summarizeRuns(store.db),
         pending: () => this.#pendingByStage(),
+        extensions: [new AlertMetrics({ config: () => this.#config, db: () => store.db }, logger)],
       },
       logger,
     );
     this.#metrics.observe(scheduler.events);
     this.#scheduler = scheduler;
+    feedFromScheduler(this.feed, scheduler.events);
     await scheduler.start(config);
     const { http } = config.daemon;
     if (http.enabled) {
-      const server = await startHttpServer(http.listen, createRouter(this), logger);
+      const token = await writeLocalToken(config.paths.state);
+      const routes = monitorRoutes({ config: () => this.#config, db: () => this.#db(), now: () => clock.now(), nextSlots: () => this.#nextSlots(), feed: this.feed });
+      const auth = createAuthenticator(http.auth, token);
+      const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
       this.#httpAddress = server.address;
       this.#releasers.add('http server', () => server.close());
+      const unwatch = watchRuns(this.feed, () => this.#db(), RUNS_WATCH_MS, (err) => logger.warn({ err }, 'monitor: reading the run history failed'));
+      this.#releasers.add('run history watch', async () => unwatch());
     }
     if (this.#state !== 'starting') return;
     this.#state = 'running';
@@ -199,6 +222,7 @@ export class Daemon implements DaemonApi {
       (key) => JSON.stringify(next.daemon[key]) !== JSON.stringify(this.#config.daemon[key]),
     ).map((key) => `${key}: changed, applies at the next restart`);
     const summary = this.#scheduler.reload(next);
+    this.#alerting?.reload(next);
     this.#config = next;
     logger.level = next.daemon.log.level;
     this.#metrics?.reloaded(true);
@@ -222,14 +246,22 @@ export class Daemon implements DaemonApi {
     return this.#metrics.render();
   }
 
+  #nextSlots(): Map<string, Date | null> {
+    return new Map((this.#scheduler?.snapshot() ?? []).map((t) => [slotKey(t.pipeline, t.stage), t.next]));
+  }
+
   async pipelines(): Promise<unknown> {
-    const nextSlots = new Map((this.#scheduler?.snapshot() ?? []).map((t) => [slotKey(t.pipeline, t.stage), t.next]));
-    const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots });
-    return { state: this.#state, host: this.#config.daemon.host, stages };
+    const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots: this.#nextSlots() });
+    const incidents = await listIncidents(this.#db(), { open: true, limit: 100 });
+    return { state: this.#state, host: this.#config.daemon.host, stages, incidents };
   }
 
   async runs(query: { pipeline?: string; limit: number }): Promise<unknown> {
     return listRuns(this.#db(), query);
+  }
+
+  async incidents(query: { open: boolean; limit: number }): Promise<unknown> {
+    return listIncidents(this.#db(), query);
   }
 
   async #pendingByStage(): Promise<{ pipeline: string; stage: string; counts: Record<string, number> }[]> {

@@ -3,6 +3,7 @@ import type { Counter, Gauge, Registry } from 'prom-client';
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SchedulerEvents } from '../scheduling/events.js';
+import type { MetricsExtension } from './alert-metrics.js';
 import { runSeconds, type StageRuns } from './run-summary.js';
 
 /** What the scrape reads fresh each time: the run history is shared by every host. */
@@ -11,6 +12,8 @@ export interface MetricsSources {
   summary: () => Promise<Map<string, StageRuns>>;
   /** Pending work of each configured stage, by kind (see pending.ts). */
   pending: () => Promise<{ pipeline: string; stage: string; counts: Record<string, number> }[]>;
+  /** More gauges, refreshed at each scrape (alert-metrics.ts). */
+  extensions?: MetricsExtension[];
 }
 
 /** Stage counters (runs.stats keys) exported as `nocturne_stage_<key>_total`. */
@@ -69,6 +72,16 @@ export class DaemonMetrics {
   constructor(sources: MetricsSources, logger: Logger) {
     this.#sources = sources;
     this.#logger = logger;
+  }
+
+  /** Every metric exported, as registered (built on first use, like a scrape does). */
+  async registry(): Promise<Registry> {
+    return (await this.#built()).registry;
+  }
+
+  #built(): Promise<{ registry: Registry; gauges: Gauges }> {
+    this.#registry ??= this.#build();
+    return this.#registry;
   }
 
   /** The registry, made at the first scrape. */
@@ -140,6 +153,7 @@ export class DaemonMetrics {
         reloads.fill(this);
       },
     });
+    for (const extension of sources.extensions ?? []) extension.register(registry, Gauge);
     return { registry, gauges };
   }
 
@@ -165,13 +179,13 @@ export class DaemonMetrics {
 
   /** The text exposition, with the history gauges read fresh. */
   async render(): Promise<{ contentType: string; body: string }> {
-    this.#registry ??= this.#build();
-    const { registry, gauges } = await this.#registry;
+    const { registry, gauges } = await this.#built();
     await this.#refresh(gauges);
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
   async #refresh(g: Gauges): Promise<void> {
+    await Promise.all((this.#sources.extensions ?? []).map((e) => e.refresh()));
     let summary: Map<string, StageRuns>;
     let pending: Awaited<ReturnType<MetricsSources['pending']>>;
     try {

@@ -39,7 +39,7 @@ const setsSetAside = fromTable(
   'ingested_sets',
   `SELECT 'sets_' || k.status AS kind, count(s.id) AS n
      FROM unnest(ARRAY['rejected', 'refused', 'waiting']) WITH ORDINALITY AS k(status, i)
-     LEFT JOIN ingested_sets s ON s.pipeline = $1 AND s.status = k.status
+     LEFT JOIN ingested_sets s ON s.pipeline = $1 AND s.status = k.status AND s.status IN ('rejected', 'refused', 'waiting')
     GROUP BY k.status, k.i ORDER BY k.i`,
 );
 

@@ -23,24 +23,47 @@ function staleness(run: RunRow, leaseExpired: boolean): string | null {
   return null;
 }
 
-/** The history summary of every pipeline and stage, keyed `pipeline/stage`: for status and metrics. */
+/**
+ * The history summary of every pipeline and stage, keyed `pipeline/stage`: for status and
+ * metrics. Index-backed whatever the length of the history (runs_history): the pairs are
+ * found by skipping through the index, then each pair's newest ended run and newest
+ * success are its first entries there (runs of a pair never overlap, so the newest
+ * success to start is the last to finish).
+ */
 export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
-  const { ended, successes, running, waiting } = await db.task('summarize-runs', async (t) => ({
-    ended: await t.map(
-      `SELECT DISTINCT ON (pipeline, stage) * FROM runs WHERE state <> 'running'
-        ORDER BY pipeline, stage, started_at DESC, id DESC`,
-      [],
-      toRunRow,
-    ),
-    successes: await t.any<{ pipeline: string; stage: string; at: Date }>(
-      `SELECT pipeline, stage, max(finished_at) AS at FROM runs WHERE state = 'succeeded' GROUP BY pipeline, stage`,
-    ),
-    running: await t.map(`SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`, [], (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
-      run: toRunRow(raw),
-      leaseExpired: raw.lease_expired,
-    })),
-    waiting: await waitingSummary(t),
-  }));
+  const { ended, successes, running, waiting } = await db.task('summarize-runs', async (t) => {
+    const pairs = await t.any<{ pipeline: string; stage: string }>(
+      `WITH RECURSIVE pairs AS (
+         (SELECT pipeline, stage FROM runs ORDER BY pipeline, stage LIMIT 1)
+         UNION ALL
+         SELECT n.pipeline, n.stage FROM pairs p
+          CROSS JOIN LATERAL (SELECT pipeline, stage FROM runs r WHERE (r.pipeline, r.stage) > (p.pipeline, p.stage)
+                               ORDER BY pipeline, stage LIMIT 1) n)
+       SELECT pipeline, stage FROM pairs`,
+    );
+    const pipelines = pairs.map((p) => p.pipeline);
+    const stages = pairs.map((p) => p.stage);
+    return {
+      ended: await t.map(
+        `SELECT r.* FROM unnest($1::text[], $2::text[]) AS p(pipeline, stage)
+          CROSS JOIN LATERAL (SELECT * FROM runs x WHERE x.pipeline = p.pipeline AND x.stage = p.stage AND x.state <> 'running'
+                               ORDER BY x.started_at DESC, x.id DESC LIMIT 1) r`,
+        [pipelines, stages],
+        toRunRow,
+      ),
+      successes: await t.any<{ pipeline: string; stage: string; at: Date }>(
+        `SELECT p.pipeline, p.stage, r.finished_at AS at FROM unnest($1::text[], $2::text[]) AS p(pipeline, stage)
+          CROSS JOIN LATERAL (SELECT finished_at FROM runs x WHERE x.pipeline = p.pipeline AND x.stage = p.stage AND x.state = 'succeeded'
+                               ORDER BY x.started_at DESC LIMIT 1) r`,
+        [pipelines, stages],
+      ),
+      running: await t.map(`SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`, [], (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
+        run: toRunRow(raw),
+        leaseExpired: raw.lease_expired,
+      })),
+      waiting: await waitingSummary(t),
+    };
+  });
   const summary = new Map<string, StageRuns>();
   const entry = (pipeline: string, stage: string): StageRuns => {
     const key = slotKey(pipeline, stage);

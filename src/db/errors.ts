@@ -7,8 +7,9 @@
  *   retryable; the work in hand stays pending for the next attempt;
  * - a transaction conflict (deadlock, serialization failure): retryable, but the
  *   database is fine: only the transaction that lost is tried again;
- * - the data refused (SQLSTATE classes 22 and 23): the input's fault, not retryable;
- * - anything else (disk full, read-only, a bug in a query): not retryable.
+ * - the input refused (see failureOf(): data, integrity...): the input's fault, not
+ *   retryable, set aside;
+ * - anything else (disk full, read-only, a missing table or privilege): not retryable.
  */
 import { NocturneError } from '../core/errors.js';
 import { pingDb, type Db } from './database.js';
@@ -25,35 +26,55 @@ const LOST_CONNECTION =
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-/** Deadlock or serialization failure: the transaction lost to another one; trying it again may succeed. */
-export function isTransactionConflict(err: unknown): boolean {
-  const state = sqlState(err instanceof NocturneError ? err.cause : err);
-  return state === '40001' || state === '40P01';
+/**
+ * What a failure to load one input says of it, which decides what becomes of it:
+ * - `unavailable`: the database is out of reach (connection refused or lost, server
+ *   shutting down, pool timeout). The input and those not started stay pending; the run stops.
+ * - `transient`: the database cannot do it now, or is set up wrong: a deadlock, disk full,
+ *   a cancel, a read-only server, a missing table, column or privilege (the SQLSTATE
+ *   classes of NOT_THE_INPUT); or a failure that is not the database's answer to the
+ *   input (a transfer, the file system, the program). The input stays pending and is
+ *   tried again next run; the others go on.
+ * - `input`: the input itself: a located problem of its bytes (CSV_INVALID), or any
+ *   other SQLSTATE, the database refusing what the input holds: data (22), integrity
+ *   (23), cardinality (21), program limits (54, e.g. a value too large for an index), a
+ *   trigger's RAISE (P0)... It is rejected and set aside, so that it cannot keep failing
+ *   every run.
+ */
+export type Failure = 'unavailable' | 'transient' | 'input';
+
+/** SQLSTATE classes that are not the input's fault (see Failure), and the states of an unreachable server. */
+const NOT_THE_INPUT = new Set(['08', '0A', '0B', '0L', '0P', '24', '25', '26', '28', '2B', '2D', '34', '3B', '3D', '3F', '40', '42', '53', '55', '57', '58', '72', 'F0', 'HV', 'XX']);
+const UNREACHABLE = new Set(['57P01', '57P02', '57P03', '57P05']);
+
+export function failureOf(err: unknown): Failure {
+  const state = sqlState(err) ?? (err instanceof NocturneError ? sqlState(err.cause) : undefined);
+  if (state !== undefined) {
+    if (state.startsWith('08') || UNREACHABLE.has(state)) return 'unavailable';
+    return NOT_THE_INPUT.has(state.slice(0, 2)) ? 'transient' : 'input';
+  }
+  if (err instanceof NocturneError) {
+    if (err.code === 'CSV_INVALID') return err.retryable ? 'transient' : 'input';
+    return err.code === 'DB_FAILED' && err.retryable ? 'unavailable' : 'transient';
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'unavailable';
+  return LOST_CONNECTION.test(err instanceof Error ? err.message : '') ? 'unavailable' : 'transient';
 }
 
 /**
- * True when the database itself is out of reach (not the query's fault): connection
- * refused or lost, server shutting down, pool timeout. A transaction conflict is not:
- * the database answers, and the other work can go on.
+ * True when the database itself is out of reach (not the query's fault): the work in
+ * hand stays pending and the next attempt does it. A transaction conflict is not: the
+ * database answers, and the other work can go on.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (err instanceof NocturneError) return err.code === 'DB_FAILED' && err.retryable && !isTransactionConflict(err);
-  const state = sqlState(err);
-  if (state) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  const message = err instanceof Error ? err.message : '';
-  return LOST_CONNECTION.test(message);
+  return failureOf(err) === 'unavailable';
 }
 
-/**
- * Whether the database refused the rows themselves: SQLSTATE class 22 (data exception)
- * or 23 (integrity constraint). Anything else (deadlock, serialization failure, disk
- * full, cancel, read-only...) is not the data's fault: the work stays pending.
- */
-export function refusedData(err: unknown): boolean {
-  const state = sqlState(err);
-  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+/** Deadlock or serialization failure: the transaction lost to another one; trying it again may succeed. */
+export function isTransactionConflict(err: unknown): boolean {
+  const state = sqlState(err) ?? (err instanceof NocturneError ? sqlState(err.cause) : undefined);
+  return state === '40001' || state === '40P01';
 }
 
 /** A pg (or network) error as a NocturneError (DB_FAILED) naming what was being done, retryable by the rule above. */

@@ -1,5 +1,8 @@
 import { coerceError } from '../core/errors.js';
 import type { ConfigIssue } from '../config/types.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import { OPENAPI } from './openapi.js';
+import { crossOriginReason, header, hostAllowed, type Headers } from './security.js';
 
 /** The result of a reload, as `nocturne reload` prints it. */
 export type ReloadResult =
@@ -13,6 +16,8 @@ export interface DaemonApi {
   metrics(): Promise<{ contentType: string; body: string }>;
   pipelines(): Promise<unknown>;
   runs(query: { pipeline?: string; limit: number }): Promise<unknown>;
+  /** Incidents of alerting, newest first: the open ones, or the latest `limit`. */
+  incidents?(query: { open: boolean; limit: number }): Promise<unknown>;
   reload(): Promise<ReloadResult>;
 }
 
@@ -20,29 +25,64 @@ export interface HttpRequest {
   method: string;
   /** Path and query, as received. */
   url: string;
+  headers?: Headers;
 }
+
+/** A body sent as it comes (Server-Sent Events): `send` writes, `closed` fires when the client leaves. */
+export type StreamBody = (send: (chunk: string) => void, closed: AbortSignal) => void;
 
 export interface HttpResponse {
   status: number;
   contentType: string;
-  body: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+  /** When set, the answer stays open and `stream` writes it (body is sent first). */
+  stream?: StreamBody;
 }
 
-const json = (status: number, value: unknown): HttpResponse => ({
+export const json = (status: number, value: unknown): HttpResponse => ({
   status,
   contentType: 'application/json; charset=utf-8',
   body: `${JSON.stringify(value)}\n`,
 });
 const text = (status: number, body: string): HttpResponse => ({ status, contentType: 'text/plain; charset=utf-8', body: `${body}\n` });
 
-type Route = (query: URLSearchParams) => Promise<HttpResponse>;
+/** A handler; `params` holds the path's named parts (`/api/runs/:id` → {id}). */
+export type Route = (query: URLSearchParams, params: Readonly<Record<string, string>>) => Promise<HttpResponse>;
+export type Routes = Record<string, Partial<Record<'GET' | 'POST', Route>>>;
+
+export interface RouterOptions {
+  /** @default no http.auth, no local token: every POST is refused */
+  auth?: Authenticator;
+  /** http.publicNames: Host headers answered besides loopback. */
+  publicNames?: readonly string[];
+  /** More routes (the monitor's pages and API). */
+  routes?: Routes;
+}
+
+/** Answered to anyone who reaches the socket: they say nothing but whether the daemon is up. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** The `limit` parameter (default 50), or the answer refusing it. */
+function limitParam(query: URLSearchParams): number | HttpResponse {
+  const text = query.get('limit') ?? '50';
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    return json(400, { error: `limit must be an integer from 1 to 1000, not "${text}"` });
+  }
+  return limit;
+}
 
 /**
- * Maps requests to the daemon: GET /healthz /readyz /metrics /api/pipelines /api/runs,
- * POST /api/reload. Pure of sockets, so it is tested without listening.
+ * Maps requests to the daemon: GET /healthz /readyz /metrics /api/pipelines /api/runs
+ * /api/incidents,
+ * POST /api/reload, and the monitor's routes. Every request must name this daemon in
+ * Host; with http.auth, every one but the open paths must prove who sends it; a POST
+ * always must, from our own origin. Pure of sockets, so it is tested without listening.
  */
-export function createRouter(api: DaemonApi): (req: HttpRequest) => Promise<HttpResponse> {
-  const routes: Record<string, Partial<Record<'GET' | 'POST', Route>>> = {
+export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req: HttpRequest) => Promise<HttpResponse> {
+  const auth = options.auth ?? createAuthenticator(undefined, null);
+  const routes: Routes = {
     // Answering at all proves the event loop turns: nothing else to check.
     '/healthz': { GET: async () => text(200, 'ok') },
     '/readyz': {
@@ -60,31 +100,71 @@ export function createRouter(api: DaemonApi): (req: HttpRequest) => Promise<Http
     '/api/pipelines': { GET: async () => json(200, await api.pipelines()) },
     '/api/runs': {
       GET: async (query) => {
-        const limitText = query.get('limit') ?? '50';
-        const limit = Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          return json(400, { error: `limit must be an integer from 1 to 1000, not "${limitText}"` });
-        }
+        const limit = limitParam(query);
+        if (typeof limit !== 'number') return limit;
         const pipeline = query.get('pipeline') || undefined;
         return json(200, await api.runs(pipeline === undefined ? { limit } : { pipeline, limit }));
       },
     },
+    '/api/incidents': {
+      GET: async (query) => {
+        const limit = limitParam(query);
+        if (typeof limit !== 'number') return limit;
+        const open = ['1', 'true', ''].includes(query.get('open') ?? 'false');
+        if (!api.incidents) return json(404, { error: 'no incidents here: this daemon has no alerting' });
+        return json(200, await api.incidents({ open, limit }));
+      },
+    },
+    '/api/openapi.json': { GET: async () => json(200, OPENAPI) },
     '/api/reload': {
       POST: async () => {
         const result = await api.reload();
         return json(result.ok ? 200 : 422, result);
       },
     },
+    ...options.routes,
+  };
+  const patterns = Object.keys(routes)
+    .filter((key) => key.includes('/:'))
+    .map((key) => ({ key, regex: new RegExp(`^${key.replace(/:([a-z]+)/g, '(?<$1>[^/]+)')}$`) }));
+  const find = (pathname: string): { methods: Routes[string]; params: Record<string, string> } | undefined => {
+    const exact = routes[pathname];
+    if (exact) return { methods: exact, params: {} };
+    for (const { key, regex } of patterns) {
+      const match = regex.exec(pathname);
+      if (match) return { methods: routes[key]!, params: Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])) };
+    }
+    return undefined;
   };
 
   return async (req) => {
+    if (!hostAllowed(header(req.headers, 'host'), options.publicNames ?? [])) {
+      return text(421, `Host ${JSON.stringify(header(req.headers, 'host') ?? '')} is not this daemon's name: add it to http.publicNames`);
+    }
     const url = new URL(req.url, 'http://localhost');
-    const methods = routes[url.pathname];
-    if (!methods) return json(404, { error: `no such endpoint: ${url.pathname}` });
-    const route = methods[req.method as 'GET' | 'POST'];
-    if (!route) return json(405, { error: `${req.method} not allowed on ${url.pathname}; use ${Object.keys(methods).join(', ')}` });
+    const open = OPEN_PATHS.has(url.pathname);
+    const mutating = req.method !== 'GET' && req.method !== 'HEAD';
+    if (!open && (auth.required || mutating)) {
+      const identity = await auth.identify(req.headers);
+      if (!identity) {
+        const answer = json(401, {
+          error: mutating
+            ? `${req.method} ${url.pathname} needs authentication: http.auth, or the daemon's token file (nocturne reload reads it)`
+            : 'authentication required (http.auth)',
+        });
+        return auth.challenge ? { ...answer, headers: { 'www-authenticate': auth.challenge } } : answer;
+      }
+      const crossOrigin = mutating ? crossOriginReason(req.headers) : null;
+      if (crossOrigin) return json(403, { error: `${req.method} ${url.pathname} refused: ${crossOrigin}` });
+    }
+    const found = find(url.pathname);
+    if (!found) return json(404, { error: `no such endpoint: ${url.pathname}` });
+    const route = found.methods[req.method as 'GET' | 'POST'];
+    if (!route) {
+      return json(405, { error: `${req.method} not allowed on ${url.pathname}; use ${Object.keys(found.methods).join(', ')}` });
+    }
     try {
-      return await route(url.searchParams);
+      return await route(url.searchParams, found.params);
     } catch (err) {
       const error = coerceError(err, 'INTERNAL', `${req.method} ${url.pathname}`);
       return json(error.retryable || error.code === 'DB_FAILED' ? 503 : 500, { error: error.message, code: error.code });

@@ -6,8 +6,9 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { beginRun, finishRun, renewLease, type RunTrigger } from '../runs/runs.js';
+import { localDate } from './nights.js';
 import { STAGE_RUNNERS } from './registry.js';
-import type { Progress, StageOutcome } from './types.js';
+import type { Progress, RunEvent, StageEvent, StageOutcome } from './types.js';
 
 export interface ExecuteRequest {
   pipeline: string;
@@ -27,6 +28,8 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
   progress?: Progress;
   print?: (line: string) => void;
+  /** Receives the run's start, its stage's events and progress, and its end (the web monitor). */
+  events?: (event: RunEvent) => void;
 }
 
 export type ExecuteResult =
@@ -48,6 +51,11 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
   }
   const logger = deps.logger.child({ pipeline: req.pipeline, stage: req.stage });
   const date = req.date ?? localDate(req.slot, stageConfig.timezone);
+  let runId = 0;
+  const emit = deps.events ?? (() => undefined);
+  const events = { emit: (event: StageEvent) => emit({ ...event, runId, pipeline: req.pipeline, stage: req.stage }) };
+  // The counters a person sees on the terminal are the ones watchers see live.
+  const progress = deps.progress ?? { update() {}, done() {} };
   const context = {
     config: deps.config,
     pipeline,
@@ -57,8 +65,15 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     slot: req.slot,
     date,
     dryRun: req.dryRun ?? false,
-    progress: deps.progress ?? { update() {}, done() {} },
+    progress: {
+      update: (counters: Record<string, number | string>) => {
+        progress.update(counters);
+        events.emit({ type: 'progress', counters });
+      },
+      done: () => progress.done(),
+    },
     print: deps.print ?? (() => {}),
+    events,
   };
   if (context.dryRun) {
     const outcome = await STAGE_RUNNERS[req.stage]({ ...context, logger, runId: 0 });
@@ -74,7 +89,8 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     logger.info({ runId: begun.run.id }, reason);
     return { kind: 'not-run', reason };
   }
-  const runId = begun.run.id;
+  runId = begun.run.id;
+  emit({ type: 'run-started', runId, pipeline: req.pipeline, stage: req.stage, slot: req.slot.toISOString(), trigger: req.trigger });
   const runLogger = logger.child({ runId, slot: req.slot.toISOString() });
   const timer = setInterval(() => {
     renewLease(deps.db, runId, LEASE_MS).catch((err: unknown) => runLogger.warn({ err }, 'lease renewal failed'));
@@ -96,11 +112,13 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     context.progress.done();
   }
   const interrupted = !outcome.ok && context.signal.aborted;
+  const state = outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
   await finishRun(deps.db, runId, {
-    state: outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed',
+    state,
     stats: outcome.stats,
     ...(outcome.error ? { errorCode: outcome.error.code, error: outcome.error.message } : {}),
   });
+  emit({ type: 'run-finished', runId, pipeline: req.pipeline, stage: req.stage, state, summary: outcome.summary });
   const level = outcome.ok ? 'info' : 'error';
   runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : 'failed'}: ${outcome.summary}`);
   return { kind: 'done', runId, outcome };
@@ -109,9 +127,4 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
 function hostOf(config: NocturneConfig): { host?: string } {
   const name = config.daemon.host.name;
   return name === undefined ? {} : { host: name };
-}
-
-/** The calendar date of `instant` in `timeZone`, as YYYY-MM-DD. */
-export function localDate(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
 }

@@ -12,6 +12,32 @@ export interface Progress {
   done(): void;
 }
 
+/**
+ * What a stage tells whoever watches it live (the web monitor's event stream), beside
+ * its progress counters, which reach watchers as `progress` events on their own.
+ */
+export type StageEvent =
+  | { type: 'progress'; counters: Record<string, number | string> }
+  /** An upload finished a file: its remote copy is verified (state deleted or kept). */
+  | { type: 'file'; path: string; state: string }
+  /**
+   * A file set or track file was processed: loaded, skipped or rejected (the ledger says
+   * which); `error` when it could not be read or loaded this time and stays pending.
+   */
+  | { type: 'set'; key: string; error?: string };
+
+/** Where a stage's events go; the same for every stage of a run. */
+export interface StageEventSink {
+  emit(event: StageEvent): void;
+}
+
+/** A stage event, or the start and end of its run, with the run it belongs to. */
+export type RunEvent = { runId: number; pipeline: string; stage: StageName } & (
+  | StageEvent
+  | { type: 'run-started'; slot: string; trigger: string }
+  | { type: 'run-finished'; state: string; summary: string }
+);
+
 export interface StageContext {
   readonly config: NocturneConfig;
   readonly pipeline: LoadedPipeline;
@@ -31,6 +57,8 @@ export interface StageContext {
   readonly progress: Progress;
   /** Lines for the person at the terminal (dry-run listings, summaries). */
   readonly print: (line: string) => void;
+  /** Live events for watchers; absent when nobody watches (tests, dry runs). */
+  readonly events?: StageEventSink;
 }
 
 export interface StageOutcome {

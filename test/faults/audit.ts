@@ -268,22 +268,34 @@ function localIso(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** Every job SLURM accounted for under one of our names was submitted once, and known to the jobs table. */
-async function auditSacct(world: World, known: Map<string, string>, v: string[]): Promise<void> {
-  // Jobs of an earlier night of the suite carry the same names: only those submitted since this one began count.
-  const since = new Date(world.startedAt.getTime() - (world.startedAt.getTime() % 1000));
+/** sacct selects by time window: start it well before the night, so that no clock skew can hide a job. */
+const SACCT_MARGIN_MS = 3_600_000;
+
+/**
+ * The jobs SLURM accounted for under one of this night's names, with their ids. The names
+ * carry the night's tag (world.ts): a night running beside this one on the same SLURM,
+ * or an earlier one, never counts here.
+ */
+export async function nightJobsInSacct(world: Pick<World, 'pipelines' | 'startedAt'>): Promise<Map<string, Set<string>>> {
+  const since = new Date(world.startedAt.getTime() - SACCT_MARGIN_MS);
   const { stdout } = await execFileAsync(
     'sacct',
-    ['-X', '-n', '-P', '-a', `--starttime=${localIso(since)}`, '-o', 'JobID,JobName,Submit'],
+    ['-X', '-n', '-P', '-a', `--starttime=${localIso(since)}`, '-o', 'JobID,JobName'],
     { env: slurmEnv(), maxBuffer: 16 * 1024 * 1024 },
   );
   const seen = new Map<string, Set<string>>();
   const prefixes = world.pipelines.map((p) => `noc-${p.name}-`);
   for (const line of stdout.split('\n')) {
-    const [id = '', name = '', submit = ''] = line.split('|');
-    if (!prefixes.some((x) => name.startsWith(x)) || new Date(submit).getTime() < since.getTime()) continue;
+    const [id = '', name = ''] = line.split('|');
+    if (!prefixes.some((x) => name.startsWith(x))) continue;
     seen.set(name, (seen.get(name) ?? new Set()).add(id.split('_')[0]!));
   }
+  return seen;
+}
+
+/** Every job SLURM accounted for under one of this night's names was submitted once, and is known to the jobs table. */
+export async function auditSacct(world: Pick<World, 'pipelines' | 'startedAt'>, known: Map<string, string>, v: string[]): Promise<void> {
+  const seen = await nightJobsInSacct(world);
   for (const [name, ids] of seen) {
     const mine = known.get(name);
     if (mine === GHOST) continue; // reported below

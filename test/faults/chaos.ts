@@ -27,8 +27,8 @@ export interface Outage {
 }
 
 export interface ReloadReport {
-  /** The refusal's issues, as logged by the daemon. */
-  issues: { file: string; line: number; col: number; message: string }[];
+  /** The refusal's issues, as logged by the daemon: its problems and its warnings. */
+  issues: { file: string; line: number; col: number; message: string; warning?: true }[];
   /** A stage of the pipeline started after the refusal: the old configuration went on. */
   keptRunning: boolean;
   /** The fixed file was taken. */

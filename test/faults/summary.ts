@@ -13,6 +13,8 @@ export interface SummaryInput {
   chaos: ChaosReport;
   counts: Counts;
   drain: Omit<DrainAudit, 'violations'>;
+  /** The night's alert messages, counted in the Maildir (alerts.ts). */
+  alerts: string;
   violations: readonly string[];
 }
 
@@ -20,7 +22,7 @@ export interface SummaryInput {
 export function formatSummary(s: SummaryInput): string {
   const c = s.counts;
   const reload = s.chaos.reload;
-  const where = reload?.issues[0];
+  const where = reload?.issues.find((i) => !i.warning);
   const rows: [string, string][] = [
     ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
     [
@@ -44,6 +46,7 @@ export function formatSummary(s: SummaryInput): string {
       `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg} truncated JPEG, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ${c.failedObservations} failed codes)`,
     ],
     ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
+    ['alert messages', s.alerts],
     ['violations', String(s.violations.length)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { stringify } from 'yaml';
+import { faultNightAlerts } from '../helpers/alert-census.js';
+import { uniqueAddress } from '../helpers/mail-rig.js';
 import { createTestDb, type TestDb } from '../../harness/db.js';
 import { rig, type Rig } from '../../harness/rig.js';
 import { freePort, writeDaemonConfig } from '../../harness/daemon-process.js';
@@ -46,6 +48,11 @@ export interface NightPipeline {
 }
 
 export interface World {
+  /**
+   * This night's tag, in its pipeline names and archive directory: nights on the same rig
+   * (another worktree's, at the same time) never share a SLURM job name or a remote path.
+   */
+  night: string;
   dir: string;
   t: TestDb;
   rig: Rig;
@@ -60,6 +67,8 @@ export interface World {
   startedAt: Date;
   /** The daemon's shutdown grace. */
   graceMs: number;
+  /** Where the night's alert messages go (the rig's postfix, a Maildir of its own). */
+  alertsTo: string;
   expectedCsv(o: NightObs): string;
   expectedJpeg(o: NightObs): Buffer;
   close(): Promise<void>;
@@ -150,8 +159,10 @@ export async function createWorld(): Promise<World> {
   const t = await createTestDb('faults');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-faults-'));
   const catalogue = `${t.schema}_cat`;
-  const archiveBase = `faults-${randomBytes(4).toString('hex')}`;
+  const night = randomBytes(4).toString('hex');
+  const archiveBase = `faults-${night}`;
   const port = await freePort();
+  const alertsTo = uniqueAddress('fault-night');
   const state = path.join(dir, 'state');
   // A gradient, so that most of the file is entropy-coded data a truncation cuts into.
   const [width, height] = [64, 48];
@@ -164,7 +175,7 @@ export async function createWorld(): Promise<World> {
   const pipelines: NightPipeline[] = [];
   const observations: NightObs[] = [];
   for (const [n, protocol] of PROTOCOLS.entries()) {
-    const name = `fault-${protocol}`;
+    const name = `fault-${protocol}-${night}`;
     const table = `${catalogue}.fault_${protocol}`;
     await t.db.none(
       `CREATE TABLE ${table} (
@@ -207,6 +218,7 @@ export async function createWorld(): Promise<World> {
       // A submission a kill cut off before sbatch is resubmitted after lostAfter: short, for a short night.
       database: { url: t.url, schema: t.schema, poolSize: 12 },
       executor: { type: 'slurm', slurm: { partition: r.slurm.partition, pollInterval: '1s', lostAfter: '30s' } },
+      alerts: faultNightAlerts(alertsTo),
     },
   });
   const expectedCsv = (o: NightObs) => {
@@ -216,6 +228,7 @@ export async function createWorld(): Promise<World> {
     return body;
   };
   return {
+    night,
     dir,
     t,
     rig: r,
@@ -228,6 +241,7 @@ export async function createWorld(): Promise<World> {
     env: { ...process.env, SLURM_CONF: r.slurm.conf, [FTP_PASSWORD_ENV]: r.ftp.password },
     startedAt: new Date(),
     graceMs: GRACE_MS,
+    alertsTo,
     expectedCsv,
     expectedJpeg: (o) => (o.kind === 'badjpeg' ? quicklook.subarray(0, Math.floor((quicklook.length * 3) / 5)) : quicklook),
     async close() {

@@ -41,7 +41,7 @@ export async function demoCommand(options: DemoCommandOptions, version: string):
 
 async function keepRunning(config: NocturneConfig, reload: () => Promise<NocturneConfig>, version: string): Promise<void> {
   const { serveUntilSignal } = await import('../../daemon/serve.js');
-  process.stdout.write(`\ndaemon running: http://${config.daemon.http.listen}/metrics — Ctrl-C to stop\n`);
+  process.stdout.write(`\ndaemon running: http://${config.daemon.http.listen}/ — the web monitor (metrics at /metrics); Ctrl-C to stop\n`);
   const code = await serveUntilSignal({ config, reload, version });
   if (code !== EXIT.ok) process.exitCode = code;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { formatIssues } from '../../config/issues.js';
+import { localAuthorization } from '../../http/local-token.js';
 import type { ReloadResult } from '../../http/router.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
@@ -18,11 +19,13 @@ const DEFAULT_LISTEN = '127.0.0.1:9464';
  * keeps its previous configuration), 69 when no daemon answers.
  */
 export async function reloadCommand(options: ReloadOptions): Promise<void> {
-  const listen = options.listen ?? (await daemonListen(configDir(options)));
+  const dir = configDir(options);
+  const listen = options.listen ?? (await daemonListen(dir));
   const url = `http://${listen}/api/reload`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+    // The daemon's token file proves we are its user: loopback is open to every user of the host.
+    response = await fetch(url, { method: 'POST', headers: await localAuthorization(dir), signal: AbortSignal.timeout(60_000) });
   } catch (err) {
     const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
     throw new CliExit(EXIT.unavailable, `no nocturne daemon answers on ${url} (${why}): is it running?`);

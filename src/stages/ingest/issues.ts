@@ -1,7 +1,14 @@
 import type { RowIssue } from './row-encoder.js';
+import { shortened } from './storable.js';
 
 /** A rejection report keeps this many issues; the count of the rest is kept too. */
 export const REPORT_LIMIT = 100;
+
+/** Characters of a value, header or reason an issue keeps (a value may be a whole 8 MiB field). */
+export const SHOWN_CHARS = 1000;
+
+/** Characters of a bad record kept in quarantine_rows. */
+export const RAW_CHARS = 64 * 1024;
 
 /** A refused record, as kept in quarantine_rows. */
 export interface BadRow {
@@ -10,20 +17,29 @@ export interface BadRow {
   reason: string;
 }
 
+/** `issue` with its value, header and reason shortened() to SHOWN_CHARS: what reports and ledgers keep. */
+export function shown<T extends RowIssue>(issue: T): T {
+  const kept = { ...issue, reason: shortened(issue.reason, SHOWN_CHARS) };
+  if (issue.column !== undefined) kept.column = shortened(issue.column, SHOWN_CHARS);
+  if (issue.value !== undefined) kept.value = shortened(issue.value, SHOWN_CHARS);
+  return kept;
+}
+
+/** A refused record as quarantine_rows keeps it. */
+export function badRow(issue: RowIssue, raw: string): BadRow {
+  return { line: issue.line, raw: shortened(raw, RAW_CHARS), reason: formatIssue(issue) };
+}
+
 /** "COLUMN: reason", or the reason alone for a whole-record problem. */
 export function formatIssue(issue: RowIssue): string {
   return issue.column === undefined ? issue.reason : `${issue.column}: ${issue.reason}`;
 }
 
-/** "file:line[:column]: reason": what an editor or a person can jump to (line 0: not known). */
+/** "file:line[:column]: reason", the column a header or a character: what an editor or a person can jump to (line 0: not known). */
 export function locate(file: string, issue: RowIssue): string {
   if (issue.line <= 0) return `${file}: ${formatIssue(issue)}`;
-  return `${file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}: ${issue.reason}`;
-}
-
-/** PostgreSQL text and jsonb cannot hold NUL: show it instead of failing to record it. */
-export function storable(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\\0') : text;
+  const column = issue.column ?? issue.at;
+  return `${file}:${issue.line}${column === undefined ? '' : `:${column}`}: ${issue.reason}`;
 }
 
 export interface RejectionReport {

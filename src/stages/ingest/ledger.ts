@@ -2,7 +2,7 @@ import type { IConnected } from 'pg-promise';
 import type { IClient } from 'pg-promise/typescript/pg-subset.js';
 import { pgp, type Db } from '../../db/database.js';
 import type { BadRow } from './issues.js';
-import { storable } from './issues.js';
+import { storable, storableJson } from './storable.js';
 
 /** A pooled connection held for one file's transaction. */
 export type Connection = IConnected<unknown, IClient>;
@@ -20,6 +20,8 @@ export interface LedgerEntry {
   runId: number;
   table: string;
   host: string;
+  /** Observing night of the file (YYYY-MM-DD), from the date in its name; null when it carries none. */
+  night: string | null;
 }
 
 export interface LoadCounts {
@@ -75,14 +77,14 @@ export async function claimFile(conn: Connection, entry: LedgerEntry): Promise<C
      SET LOCAL TimeZone = 'UTC';
      SET LOCAL synchronous_commit = off;
      INSERT INTO ingested_files (source, path, sha256, size_bytes, modified_at, pipeline, code, code_version, run_id,
-                                 target_table, status, host)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading', $11 WHERE pg_try_advisory_xact_lock($12, $13)
+                                 target_table, status, host, night)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loading', $11, $14::date WHERE pg_try_advisory_xact_lock($12, $13)
      ON CONFLICT (source, sha256) DO NOTHING RETURNING id;
      SELECT pg_try_advisory_xact_lock($12, $13) AS locked, f.status, f.error, f.report
        FROM (SELECT 1) one LEFT JOIN ingested_files f ON f.source = $1 AND f.sha256 = $3 AND f.status <> 'loading';
      SAVEPOINT data`,
     [entry.source, entry.path, entry.sha256, entry.sizeBytes, entry.modifiedAt, entry.pipeline, entry.code, entry.codeVersion,
-      entry.runId, entry.table, entry.host, space, key],
+      entry.runId, entry.table, entry.host, space, key, entry.night],
   );
   const inserted = results[3]?.[0];
   if (inserted?.id !== undefined) return { kind: 'claimed', fileId: Number(inserted.id) };
@@ -151,7 +153,7 @@ export async function commitRejected(
      UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
       WHERE id = $1;
      COMMIT`,
-    [fileId, rows, storable(error), JSON.parse(storable(JSON.stringify(report))) as unknown],
+    [fileId, rows, storable(error), storableJson(report)],
   );
 }
 

@@ -2,7 +2,7 @@ import { NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
-import { databaseError, isDatabaseUnavailable, sqlState } from '../../db/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../db/errors.js';
 import type { FileBody } from './file-body.js';
 import { locate } from './issues.js';
 import { claimFile, commitLoaded, commitRejected, type Connection, type LedgerEntry, type LoadCounts } from './ledger.js';
@@ -75,7 +75,32 @@ export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<Lo
     return { kind: 'loaded', fileId, counts: outcome.counts };
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, label));
-    throw err instanceof NocturneError ? err : databaseError(err, label);
+    if (err instanceof NocturneError) throw err;
+    throw databaseError(err, failureOf(err) === 'input' ? `${label}: refused by PostgreSQL` : label);
+  } finally {
+    await conn.done(destroy);
+  }
+}
+
+/**
+ * Records as rejected, in a transaction of its own, a file whose load failed for a reason
+ * of its own once its transaction was lost (refused at COMMIT, or its rejection report
+ * refused): claimed again, nothing of it loaded, `error` as the reason. The ledger then
+ * holds it, so that it is not tried again every run.
+ */
+export async function rejectFailed(ctx: LoaderContext, entry: LedgerEntry, error: string): Promise<LoadResult> {
+  const conn = await ctx.db.connect().catch((err: unknown) => {
+    throw databaseError(err, `${entry.path}: connecting to the database`);
+  });
+  let destroy = false;
+  try {
+    const claim = await claimFile(conn, entry);
+    if (claim.kind !== 'claimed') return claim;
+    await commitRejected(conn, claim.fileId, 0, error, { issues: [], truncated: false });
+    return { kind: 'rejected', fileId: claim.fileId, rows: 0, error, issues: [], more: 0 };
+  } catch (err) {
+    destroy = !(await rollback(conn, ctx.logger, entry.path));
+    throw err instanceof NocturneError ? err : databaseError(err, entry.path);
   } finally {
     await conn.done(destroy);
   }
@@ -92,7 +117,13 @@ async function reject(
 ): Promise<LoadResult> {
   const [first] = outcome.issues;
   const error = first ? locate(label, first) : `${label}: rejected`;
-  await commitRejected(conn, fileId, outcome.rows, error, { issues: outcome.issues, truncated: outcome.more > 0 });
+  try {
+    await commitRejected(conn, fileId, outcome.rows, error, { issues: outcome.issues, truncated: outcome.more > 0 });
+  } catch (err) {
+    if (failureOf(err) !== 'input') throw err;
+    // The report itself refused: the file is still rejected, with its first error (see rejectFailed()).
+    throw new NocturneError('DB_FAILED', `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`, { cause: err });
+  }
   return { kind: 'rejected', fileId, rows: outcome.rows, error, issues: outcome.issues, more: outcome.more };
 }
 

@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import { CopyWriter } from './copy-writer.js';
-import { sqlState } from '../../db/errors.js';
+import { failureOf, sqlState } from '../../db/errors.js';
 import { InlineRows } from './inline-rows.js';
 import type { BadRow } from './issues.js';
 import type { Connection, LoadCounts } from './ledger.js';
@@ -114,21 +114,21 @@ function checkHash(pass: PassResult, file: FileToLoad): void {
 }
 
 /**
- * A bad file (CSV_INVALID from the reader, or a data error PostgreSQL raised for a
- * value the target refuses, e.g. a CHECK constraint) becomes a rejection, located
- * through the line map; anything else is rethrown and leaves the file pending.
+ * A failure that is the file's (see failureOf(): CSV_INVALID from the reader, or the
+ * database refusing a value, e.g. a CHECK constraint or an index row too large) becomes a
+ * rejection, located through the line map when the error names a COPY line; anything
+ * else is rethrown and leaves the file pending.
  */
 function rejectionOf(err: unknown, lines: LineMap): Rejected {
+  if (failureOf(err) !== 'input') throw err;
   if (err instanceof NocturneError) {
     const details = err.details as { line?: number; column?: string; reason?: string } | undefined;
-    if (err.code !== 'CSV_INVALID' || err.retryable || details?.line === undefined) throw err;
-    const issue: RowIssue = { line: details.line, reason: details.reason ?? err.message };
-    if (details.column !== undefined) issue.column = details.column;
+    const issue: RowIssue = { line: details?.line ?? 0, reason: details?.reason ?? err.message };
+    if (details?.column !== undefined) issue.column = details.column;
     return { kind: 'rejected', rows: 0, issues: [issue], more: 0 };
   }
-  const state = sqlState(err);
-  if (!state || !(state.startsWith('22') || state.startsWith('23'))) throw err;
-  const where = /line (\d+)(?:, column (\w+))?/.exec((err as { where?: string }).where ?? '');
+  // A trigger's error names its own lines first: only the COPY's line is the file's.
+  const where = /COPY [^,]+, line (\d+)(?:, column (\w+))?/.exec((err as { where?: string }).where ?? '');
   const issue: RowIssue = { line: lines.line(Number(where?.[1])) ?? 0, reason: `refused by PostgreSQL: ${(err as Error).message}` };
   if (where?.[2]) issue.column = where[2];
   return { kind: 'rejected', rows: 0, issues: [issue], more: 0 };

@@ -3,7 +3,7 @@ import { CsvRecordSplitter, type CsvDialect } from '../../adapters/csv/record-sp
 import { NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/types.js';
 import { chunksOf, type FileBody } from './file-body.js';
-import { formatIssue, REPORT_LIMIT, type BadRow } from './issues.js';
+import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
 import { compileRowEncoder, type RowEncoder, type RowIssue } from './row-encoder.js';
 
 /** Where the encoded rows go: a COPY (CopyWriter), or an INSERT sent later (InlineRows). */
@@ -71,8 +71,9 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
 
   const bad = (issue: RowIssue, raw: string): void => {
     badRows++;
-    if (issues.length < REPORT_LIMIT) issues.push({ ...issue });
-    if (badRows <= quarantineMax) quarantined.push({ line: issue.line, raw, reason: formatIssue(issue) });
+    const kept = shown(issue);
+    if (issues.length < REPORT_LIMIT) issues.push(kept);
+    if (badRows <= quarantineMax) quarantined.push(badRow(kept, raw));
     else refused = true;
   };
   const splitter = new CsvRecordSplitter(label, stage.csv, {
@@ -88,13 +89,13 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
       pending += `${text}\t${suffix ?? line}\n`;
       lines.push(line);
     },
-    malformed(line, raw, reason) {
+    malformed(line, raw, reason, at) {
       if (!encoder) {
         const why = `header line unreadable: ${reason}`;
         throw new NocturneError('CSV_INVALID', `${label}:${line}: ${why}`, { details: { line, reason: why } });
       }
       rows++;
-      bad({ line, reason }, raw);
+      bad({ line, reason, ...(at === undefined ? {} : { at }) }, raw);
     },
   });
 

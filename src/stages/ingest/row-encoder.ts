@@ -7,6 +7,8 @@ export interface RowIssue {
   line: number;
   /** CSV header of the offending field, when one field is to blame. */
   column?: string;
+  /** Character of the line (1-based) where a record that cannot be read goes wrong, when known. */
+  at?: number;
   value?: string;
   reason: string;
 }

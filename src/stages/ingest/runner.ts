@@ -1,11 +1,13 @@
+import path from 'node:path';
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { IngestStageConfig } from '../../config/types.js';
+import { nightZone, observingNight } from '../nights.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { databaseError, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
 import { dryRun } from './dry-run.js';
 import { record, setAsideQuietly } from './file-results.js';
 import { seenFiles, type LedgerEntry, type SeenFile } from './ledger.js';
-import { loadFile } from './load-file.js';
+import { loadFile, rejectFailed } from './load-file.js';
 import type { RowIssue } from './row-encoder.js';
 import type { Candidate, Fetched, IngestSource } from './sources.js';
 import { Tally } from './tally.js';
@@ -131,7 +133,12 @@ async function loadOne(ctx: StageContext, { stage, source, host, work, tally, on
   }
   try {
     const entry = ledgerEntry(ctx, stage, source, candidate, host, fetched);
-    const result = await loadFile({ db: ctx.db, stage, logger: ctx.logger, onRows }, { entry, body: fetched.body, preferStaging });
+    const loader = { db: ctx.db, stage, logger: ctx.logger, onRows };
+    const result = await loadFile(loader, { entry, body: fetched.body, preferStaging }).catch((err: unknown) => {
+      // The file's own fault, found once its transaction was lost: rejected all the same.
+      if (failureOf(err) !== 'input') throw err;
+      return rejectFailed(loader, entry, coerceError(err).message);
+    });
     return await record(ctx, { stage, source, candidate, fetched, result, tally });
   } catch (err) {
     const error = await unlessUnreachable(ctx.db, coerceError(err), candidate.path);
@@ -174,5 +181,6 @@ function ledgerEntry(
     runId: ctx.runId,
     table: stage.table,
     host,
+    night: observingNight(path.basename(candidate.path), nightZone(config, stage.timezone)),
   };
 }

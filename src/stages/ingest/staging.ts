@@ -1,6 +1,6 @@
 import type { ColumnType } from '../../config/schema.js';
 import type { IngestStageConfig } from '../../config/types.js';
-import { formatIssue, REPORT_LIMIT, type BadRow } from './issues.js';
+import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
 import type { Connection } from './ledger.js';
 import type { FileToLoad } from './load-file.js';
 import { names, qualifiedName } from './sql-names.js';
@@ -60,17 +60,16 @@ export async function findDuplicates(
     [room + REPORT_LIMIT],
   );
   if (repeated.length === 0) return { refused: false, issues: pass.issues, badRows: pass.badRows, quarantined: [] };
-  const found: RowIssue[] = repeated.map((r) => ({
-    line: r.line,
-    reason: `duplicate natural key (${key.join(', ')}) = (${r.key}): first at line ${r.first_line}`,
-  }));
+  const found: RowIssue[] = repeated.map((r) =>
+    shown({ line: r.line, reason: `duplicate natural key (${key.join(', ')}) = (${r.key}): first at line ${r.first_line}` }),
+  );
   const issues = [...pass.issues, ...found].sort((a, b) => a.line - b.line).slice(0, REPORT_LIMIT);
   const badRows = pass.badRows + repeated.length;
   if (repeated.length > room) return { refused: true, issues, badRows, quarantined: [] };
   const lines = repeated.map((r) => r.line);
   const raws = await rawRecords(file.body, file.entry.path, stage.csv, new Set(lines));
   await conn.none(`DELETE FROM ${STAGING_TABLE} WHERE line = ANY($1::integer[])`, [lines]);
-  const quarantined = found.map((issue) => ({ line: issue.line, raw: raws.get(issue.line) ?? '', reason: formatIssue(issue) }));
+  const quarantined = found.map((issue) => badRow(issue, raws.get(issue.line) ?? ''));
   return { refused: false, issues, badRows, quarantined };
 }
 

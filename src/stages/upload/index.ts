@@ -1,4 +1,5 @@
 import { connectionsOf, createRemoteStore } from '../../adapters/transfer/create-remote-store.js';
+import { nightZone } from '../nights.js';
 import type { StageRunner } from '../types.js';
 import { nodeLocalFiles } from './local-files.js';
 import { createPgTransferLedger } from './pg-transfer-ledger.js';
@@ -8,10 +9,11 @@ import { uploadSettings } from './upload-settings.js';
 
 /** Stage "upload": the outbox to the archive target, each local copy deleted only once verified. */
 export const uploadStage: StageRunner = async (ctx) => {
-  const { target, targetConfig } = uploadSettings(ctx);
+  const { target, targetConfig, config } = uploadSettings(ctx);
+  const naming = { nightZone: nightZone(ctx.pipeline.config, config.timezone), publicUrl: targetConfig.publicUrl };
   return uploadOutbox(ctx, {
     store: createRemoteStore(target, targetConfig),
-    ledger: createPgTransferLedger(ctx.db, ctx.runId),
+    ledger: createPgTransferLedger(ctx.db, ctx.runId, naming),
     files: nodeLocalFiles,
     quicklooks: sharpQuicklooks,
     connections: connectionsOf(targetConfig),

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
 import { pgp, type Db } from '../../db/database.js';
 import { databaseError } from '../../db/errors.js';
+import { observingNight } from '../nights.js';
 import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from './transfer-ledger.js';
 
 interface TransferRow {
@@ -33,16 +35,34 @@ const ROW_COLUMNS = `id, pipeline, target, kind, local_path, size_bytes, mtime_m
   verify_method, local_sha256, remote_sha256, attempts, error_code, error, quarantine_path`;
 
 const NEW_COLUMNS = new pgp.helpers.ColumnSet(
-  ['pipeline', 'target', 'kind', 'local_path', 'size_bytes', 'mtime_ms', 'remote_path', 'run_id'],
+  ['pipeline', 'target', 'kind', 'local_path', 'size_bytes', 'mtime_ms', 'remote_path', 'run_id', 'night', 'public_url'],
   { table: 'transfers' },
 );
+
+/** What the catalogue reads beside each file (sql/state/0014): its observing night and public URL. */
+export interface ArchiveNaming {
+  /** Time zone that names the pipeline's nights (nightZone). */
+  nightZone: string;
+  /** The target's publicUrl, if it declares one. */
+  publicUrl?: string | undefined;
+}
+
+/** `<publicUrl>/<remote path>`, each path segment URL-encoded. */
+export function publicUrlOf(publicUrl: string, remotePath: string): string {
+  const segments = remotePath.split('/').filter((s) => s !== '').map(encodeURIComponent);
+  return `${publicUrl.replace(/\/+$/, '')}/${segments.join('/')}`;
+}
 
 /**
  * The TransferLedger in the state schema. Each state change and its event row are one
  * statement, hence one commit: the state is durable before the caller goes on.
  */
-export function createPgTransferLedger(db: Db, runId: number): TransferLedger {
+export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNaming = { nightZone: 'UTC' }): TransferLedger {
   const run = runId > 0 ? runId : null;
+  const described = (r: NewTransfer) => ({
+    night: observingNight(path.basename(r.localPath), naming.nightZone),
+    public_url: naming.publicUrl === undefined || r.remotePath === '' ? null : publicUrlOf(naming.publicUrl, r.remotePath),
+  });
   const failed = (what: string) => (err: unknown): never => {
     throw databaseError(err, `transfers: ${what}`);
   };
@@ -69,6 +89,7 @@ export function createPgTransferLedger(db: Db, runId: number): TransferLedger {
         mtime_ms: r.mtimeMs,
         remote_path: r.remotePath,
         run_id: run,
+        ...described(r),
       }));
       const added = await db
         .any<TransferRow>(
@@ -154,12 +175,12 @@ export function createPgTransferLedger(db: Db, runId: number): TransferLedger {
         .one<TransferRow>(
           `WITH t AS (
              INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path,
-                                    state, quarantine_path, error_code, error, run_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'quarantined', $8, 'QUICKLOOK_INVALID', $9, $10) RETURNING *),
+                                    state, quarantine_path, error_code, error, run_id, night)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'quarantined', $8, 'QUICKLOOK_INVALID', $9, $10, $11::date) RETURNING *),
            e AS (INSERT INTO transfer_events (transfer_id, to_state, run_id, note)
                  SELECT id, state, run_id, $9 FROM t)
            SELECT * FROM t`,
-          [r.pipeline, r.target, r.kind, r.localPath, r.sizeBytes, r.mtimeMs, r.remotePath, quarantinePath, reason, run],
+          [r.pipeline, r.target, r.kind, r.localPath, r.sizeBytes, r.mtimeMs, r.remotePath, quarantinePath, reason, run, described(r).night],
         )
         .catch(failed(`recording the quarantine of ${r.localPath}`));
       return toTransfer(row);

@@ -2,6 +2,7 @@ import { NocturneError } from '../../core/errors.js';
 import path from 'node:path';
 import { checkRemotePath, joinRemote } from '../../adapters/transfer/remote-paths.js';
 import { REMOTE_DIR_PLACEHOLDERS } from '../../config/schema.js';
+import { fileNameDate } from '../nights.js';
 
 export interface TemplateValues {
   pipeline: string;
@@ -28,12 +29,7 @@ export function checkRemoteDirTemplate(template: string, where: string): void {
  * file names (sdoss_106_20140221T000045_sdo_feat.csv), else the file's mtime, in UTC.
  */
 export function fileDate(fileName: string, mtimeMs: number): Date {
-  for (const [, y, m, d, hh, mi, ss] of fileName.matchAll(/(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?!\d)/g)) {
-    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Number(ss)));
-    // Date.UTC rolls 20140231 over into March: only a real calendar date counts.
-    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24) return date;
-  }
-  return new Date(mtimeMs);
+  return fileNameDate(fileName) ?? new Date(mtimeMs);
 }
 
 /** The remote directory of one file: the template with its placeholders filled in. */

@@ -90,6 +90,7 @@ export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise
       const end = slot.transfer.state;
       if (end === 'deleted' || end === 'kept') stats.verified += before === 'checked' ? 0 : 1;
       if (end === 'deleted') stats.deleted += 1;
+      if (end === 'deleted' || end === 'kept') ctx.events?.emit({ type: 'file', path: slot.transfer.localPath, state: end });
       ctx.logger.debug({ file: slot.transfer.localPath, remotePath: slot.transfer.remotePath, state: end }, 'file archived');
       progress.fileDone(slot.transfer);
     },

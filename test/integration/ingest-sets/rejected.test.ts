@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATE, FEAT, FRC_INFO, INIT, OBSERVATORY, feat, init } from './sdoss-files.js';
+import { DATE, FEAT, FRC_INFO, INIT, OBSERVATORY, SPOCA, feat, init, writeSpoca } from './sdoss-files.js';
 import { useSetsWorlds } from './world.js';
 
 const world = useSetsWorlds();
@@ -41,6 +41,8 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     );
   });
 
+  // A row written twice must not be loaded twice: every member refuses it the same way,
+  // naming both lines (docs/ingest-sets.md, "Local ids").
   it('names the local id column of an observation id used twice', async () => {
     const w = await world('twice');
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);
@@ -49,5 +51,30 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     await w.run();
     const [row] = await w.ledger();
     expect(row?.error).toBe(`${initPath}:3:ID_OBSERVATIONS: local id 1 already used on line 2`);
+  });
+
+  it('refuses a feature row written twice (its local id used twice), loading nothing of the set', async () => {
+    const w = await world('feat-twice');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    await w.write(INIT, init(DATE));
+    const rows = feat(FEAT, 3).split('\n');
+    const featPath = await w.write(FEAT, [...rows.slice(0, 3), rows[2], ...rows.slice(3)].join('\n'));
+    expect((await w.run()).stats).toMatchObject({ rejected: 1, loaded: 0 });
+    const [row] = await w.ledger();
+    expect(row?.error).toBe(`${featPath}:4:ID_SUNSPOT: local id 2 already used on line 3`);
+    expect(row?.report?.issues).toEqual([{ file: featPath, line: 4, column: 'ID_SUNSPOT', value: '2', reason: 'local id 2 already used on line 3' }]);
+    expect(await w.count('observations')).toBe(0);
+    expect(await w.count('sunspots')).toBe(0);
+  });
+
+  it('refuses a track file that tracks one feature twice', async () => {
+    const w = await world('track-twice', { code: 'spoca-ar' });
+    await writeSpoca(w, 3);
+    const trackPath = await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 1, 7], [DATE, 2, 8], [DATE, 2, 8]]));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1, rejected: 1 });
+    const track = (await w.ledger()).find((r) => r.kind === 'track');
+    expect(track?.error).toBe(`${trackPath}:4:ID_AR: feature 2 of set ${SPOCA.key(DATE)} already tracked on line 3`);
+    expect(await w.count('activeregions_tracking')).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ const MALFORMED: Record<string, string> = {
   'bad-timestamp.csv':
     'bad-timestamp.csv:2:DATE_OBS: "2026-02-30T00:00:45" is not a timestamp in the format %Y-%m-%dT%H:%M:%S: day 30 is out of range for 2026-02',
   'null-required.csv': 'null-required.csv:3:OBS_ID: NULL in required column OBS_ID',
-  'invalid-utf8.csv': 'invalid-utf8.csv:3: invalid UTF-8: byte 0xff at byte 37 of the line',
+  'invalid-utf8.csv': 'invalid-utf8.csv:3:37: invalid UTF-8: byte 0xff at byte 37 of the line',
   'empty.csv': 'empty.csv:1: empty file: no header line',
   'header-mismatch.csv': 'header-mismatch.csv:1:FEAT_AREA_DEG2: header has no column FEAT_AREA_DEG2 (mapped to feat_area_deg2)',
   'duplicate-key.csv': 'duplicate-key.csv:4: duplicate natural key (feat_filename, id_feat) = (duplicate-key.csv, 1): first at line 2',

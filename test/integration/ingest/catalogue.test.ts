@@ -60,7 +60,8 @@ describe('the HFC catalogue (sql/catalogue)', () => {
           (r: { r: string }) => r.r,
         );
         expect(relations).toEqual([
-          'activeregions:r', 'activeregions_tracking:r', 'frc_info:r', 'ingestion_stats:v', 'metadata_history:r', 'observations:r', 'observatory:r',
+          'activeregions:r', 'activeregions_tracking:r', 'archived_files:v', 'frc_info:r', 'ingestion_stats:v', 'metadata_history:r',
+          'night_problems:v', 'observations:r', 'observatory:r',
           'quarantined_rows:v', 'rejected_files:v', 'rejected_sets:v', 'set_loads:v', 'sunspots:r', 'type_iii:r',
           'view_ar_hqi:v', 'view_sunspots_hqi:v', 'view_type_iii_hqi:v',
         ]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CsvRecordSplitter, type CsvDialect } from '../../../src/adapters/csv/record-splitter.js';
 
-type Event = { line: number; fields?: string[]; raw: string; reason?: string };
+type Event = { line: number; fields?: string[]; raw: string; reason?: string; at?: number };
 
 /**
  * Feeds `bytes` in pieces of `step` bytes (1 = every possible chunk boundary), through
@@ -11,7 +11,7 @@ function split(bytes: Buffer | string, dialect: Partial<CsvDialect> = {}, step =
   const events: Event[] = [];
   const splitter = new CsvRecordSplitter('f.csv', { delimiter: ';', quote: '"', encoding: 'utf8', ...dialect }, {
     record: (fields, line, raw) => events.push({ line, fields, raw }),
-    malformed: (line, raw, reason) => events.push({ line, raw, reason }),
+    malformed: (line, raw, reason, at) => events.push({ line, raw, reason, ...(at === undefined ? {} : { at }) }),
   });
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   const scratch = Buffer.alloc(step);
@@ -55,10 +55,28 @@ describe('CsvRecordSplitter', () => {
       expect(split(bytes, {}, step)).toEqual([
         { line: 1, fields: ['A', 'B'], raw: 'A;B' },
         { line: 2, fields: ['1', 'ok'], raw: '1;ok' },
-        { line: 3, raw: '2;Reni\uFFFD', reason: 'invalid UTF-8: byte 0xe9 at byte 7 of the line' },
+        { line: 3, raw: '2;Reni\uFFFD', reason: 'invalid UTF-8: byte 0xe9 at byte 7 of the line', at: 7 },
         { line: 4, fields: ['3', 'ok'], raw: '3;ok' },
       ]);
     }
+  });
+
+  it('refuses a line holding a NUL byte at its character, in every encoding, and goes on', () => {
+    const nul = 'byte 0x00 (NUL) is not text: PostgreSQL cannot store it (a damaged file, or one in UTF-16?)';
+    for (const encoding of ['utf8', 'latin1', 'ascii'] as const) {
+      for (const step of [1, 4096]) {
+        expect(split(Buffer.from('A;B\n1;Zo\0e\n2;ok\n'), { encoding }, step)).toEqual([
+          { line: 1, fields: ['A', 'B'], raw: 'A;B' },
+          { line: 2, raw: '1;Zo\0e', reason: nul, at: 5 },
+          { line: 3, fields: ['2', 'ok'], raw: '2;ok' },
+        ]);
+      }
+    }
+    // The first of a NUL and a byte that is not UTF-8 is the one reported.
+    expect(split(Buffer.from([0x41, 0x0a, 0xff, 0x00, 0x0a]))[1]).toMatchObject({ line: 2, at: 1, reason: 'invalid UTF-8: byte 0xff at byte 1 of the line' });
+    expect(split(Buffer.from([0x41, 0x0a, 0x00, 0xff, 0x0a]))[1]).toMatchObject({ line: 2, at: 1, reason: nul });
+    // Inside a quoted field, the record is refused from its first line.
+    expect(split(Buffer.from('A;B\n1;"x\ny\0"\n2;ok\n'))[1]).toEqual({ line: 2, raw: '1;"x\ny\0"', reason: `${nul} (inside a quoted field)` });
   });
 
   it('reads Latin-1 when told to', () => {

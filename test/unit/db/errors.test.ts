@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseError, isDatabaseUnavailable, isTransactionConflict, refusedData } from '../../../src/db/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, isTransactionConflict } from '../../../src/db/errors.js';
 
 /** An error as pg reports one from the server. */
 const pgError = (code: string, message = `error ${code}`) => Object.assign(new Error(message), { code });
@@ -28,9 +28,10 @@ describe('the one rule for database failures', () => {
     expect(isTransactionConflict(databaseError(pgError('08006'), 'x'))).toBe(false);
   });
 
-  it('calls only SQLSTATE classes 22 and 23 refused data', () => {
-    expect(['22P02', '22001', '23505', '23514'].map((c) => refusedData(pgError(c)))).toEqual([true, true, true, true]);
-    expect(['40P01', '53100', '25006', '08006'].map((c) => refusedData(pgError(c)))).toEqual([false, false, false, false]);
-    expect(refusedData(new Error('no code'))).toBe(false);
+  it('tells what a failure says of the input: out of reach, not its fault, or its own', () => {
+    expect(['08006', '57P01'].map((c) => failureOf(pgError(c)))).toEqual(['unavailable', 'unavailable']);
+    expect(['40P01', '53100', '25006', '42P01'].map((c) => failureOf(pgError(c)))).toEqual(['transient', 'transient', 'transient', 'transient']);
+    expect(['22P02', '23505', '21000', 'P0001'].map((c) => failureOf(pgError(c)))).toEqual(['input', 'input', 'input', 'input']);
+    expect(failureOf(databaseError(pgError('40P01'), 'x'))).toBe('transient');
   });
 });

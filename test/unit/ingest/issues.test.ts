@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIssue, formatReport, locate, storable } from '../../../src/stages/ingest/issues.js';
+import { formatIssue, formatReport, locate, shown, SHOWN_CHARS } from '../../../src/stages/ingest/issues.js';
 
 describe('issue formatting', () => {
   it('locates issues as file:line[:column]: reason', () => {
@@ -13,9 +13,21 @@ describe('issue formatting', () => {
     expect(formatIssue({ line: 2, column: 'CC', reason: 'bad' })).toBe('CC: bad');
   });
 
-  it('keeps NUL out of what PostgreSQL stores', () => {
-    expect(storable('a\0b')).toBe('a\\0b');
-    expect(storable('ab')).toBe('ab');
+  it('locates a record that cannot be read at its character, and a field at its header', () => {
+    expect(locate('/in/a.csv', { line: 3, at: 12, reason: 'byte 0x00 (NUL) is not text' })).toBe('/in/a.csv:3:12: byte 0x00 (NUL) is not text');
+    expect(formatIssue({ line: 3, at: 12, reason: 'byte 0x00 (NUL) is not text' })).toBe('byte 0x00 (NUL) is not text');
+  });
+
+  it('keeps at most SHOWN_CHARS of a value, header or reason', () => {
+    const long = 'x'.repeat(SHOWN_CHARS + 1);
+    const reason = `"${long}" is not a number`;
+    expect(shown({ line: 2, column: long, value: long, reason })).toEqual({
+      line: 2,
+      column: `${'x'.repeat(SHOWN_CHARS)}… (${SHOWN_CHARS + 1} characters in all)`,
+      value: `${'x'.repeat(SHOWN_CHARS)}… (${SHOWN_CHARS + 1} characters in all)`,
+      reason: `"${'x'.repeat(SHOWN_CHARS - 1)}… (${reason.length} characters in all)`,
+    });
+    expect(shown({ line: 2, reason: 'short' })).toEqual({ line: 2, reason: 'short' });
   });
 
   it('writes a report a person can act on', () => {

@@ -5,7 +5,7 @@ import type { Connection } from '../ledger.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
 import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
-import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
+import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
 import { rollback } from '../rollback.js';
@@ -80,12 +80,12 @@ export async function loadSet(
     issues.add({ file: init.label, line: 0, reason: 'no observation rows (an init file lists at least one observation)' });
   }
   const wanted = new Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>();
-  const localIds = localIdsOf(init, issues);
+  const localIds = byLocalId(init, issues);
   collectMetadata(init, wanted);
   if (feat) {
     collectMetadata(feat, wanted);
     checkObservationRefs(feat, localIds, init.label, issues);
-    localIdsOf(feat, issues);
+    byLocalId(feat, issues);
   }
   const metadata = planMetadata(wanted, set.metadata, cache, issues);
   if (!issues.empty) return { kind: 'rejected' };
@@ -139,19 +139,6 @@ export async function loadSet(
   cache.keep(metadata);
   const untracked = opened.live && tables.tracking ? (committed.results[statements.length - 1] as Untracked[]) : [];
   return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
-}
-
-/** A member's rows by local id, in file order; a local id used twice is an issue (references and track files name rows by it). */
-function localIdsOf(init: ParsedMember, issues: SetIssues): Map<string, ParsedRow> {
-  const ids = new Map<string, ParsedRow>();
-  for (const row of init.rows) {
-    const id = row.fields[init.map.localId]!.trim();
-    const earlier = ids.get(id);
-    if (earlier) {
-      issues.add({ file: init.label, line: row.line, column: init.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}` });
-    } else ids.set(id, row);
-  }
-  return ids;
 }
 
 function collectMetadata(member: ParsedMember, wanted: Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>): void {
@@ -304,8 +291,9 @@ function untrack(tables: SetTables, setKey: string, loadId: string): string {
   );
 }
 
-/** The member whose rows the database refused, as far as its error says. */
+/** The member whose rows the database refused, as far as its error says (a trigger's RAISE names no table: the set). */
 function refusedIn(err: Error, tables: SetTables, set: CompleteSet): string {
   const table = (err as { table?: string }).table;
-  return table === tables.features.relname && set.feat ? set.feat.label : set.init.label;
+  if (table === tables.features.relname && set.feat) return set.feat.label;
+  return table === tables.observations.relname ? set.init.label : set.entry.setKey;
 }

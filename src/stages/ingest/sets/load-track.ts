@@ -4,7 +4,7 @@ import type { Connection } from '../ledger.js';
 import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
 import { columnList, rowValues, type SetTables } from './load-set.js';
-import type { ParsedMember, SetIssues } from './parse-member.js';
+import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import { commitRows, openSet, replaceLedger, commitRefused } from './set-transaction.js';
 
@@ -59,7 +59,8 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
     issues.add({ file: track.label, line: 1, column: 'FEAT_FILENAME', reason: 'a track file needs FEAT_FILENAME: the file of the features its rows reference' });
     return { kind: 'rejected' };
   }
-  const setOf = (row: ParsedMember['rows'][number]) => grammar.featureSetKey(row.fields[nameAt]!.trim());
+  const setOf = (row: ParsedRow) => grammar.featureSetKey(row.fields[nameAt]!.trim());
+  if (!trackedOnce(track, setOf, issues)) return { kind: 'rejected' };
   const keys = [...new Set(track.rows.map(setOf))];
   const fid = features.identity?.name ?? 'id';
   // FOR KEY SHARE: a replace of these features waits for this load to commit (then
@@ -144,4 +145,28 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
   if (note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${note}`);
   return { kind: 'loaded', loadId, rows, replaced: old, ...(absent.length > 0 ? { untrackable: absent.length } : {}) };
+}
+
+/**
+ * Whether no two rows of the track file name the same feature (same feature set, same
+ * reference): a row written twice must not be loaded twice. Each repeat is an issue at
+ * its line, naming the first.
+ */
+function trackedOnce(track: ParsedMember, setOf: (row: ParsedRow) => string, issues: SetIssues): boolean {
+  const first = new Map<string, number>();
+  let once = true;
+  for (const row of track.rows) {
+    const refs = track.map.references.filter((ref) => !ref.nulls.has(row.fields[ref.index]!));
+    if (refs.length === 0) continue;
+    const set = setOf(row);
+    const ids = refs.map((ref) => row.fields[ref.index]!.trim());
+    const key = [set, ...ids].join('\0');
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, row.line);
+    else {
+      once = false;
+      issues.add({ file: track.label, line: row.line, column: refs[0]!.header, value: ids[0]!, reason: `feature ${ids.join(', ')} of set ${set} already tracked on line ${earlier}` });
+    }
+  }
+  return once;
 }

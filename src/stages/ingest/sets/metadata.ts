@@ -1,6 +1,6 @@
 import { EXTRA } from './header-map.js';
 import { literal } from './hfc-casts.js';
-import type { ParsedMember, SetIssues } from './parse-member.js';
+import { byLocalId, type ParsedMember, type SetIssues } from './parse-member.js';
 import type { CatalogueTable, NaturalKey } from './table-columns.js';
 
 export type MetadataPart = 'frcInfo' | 'observatory';
@@ -20,15 +20,7 @@ export interface MetadataFile {
  * unusable (a set's reference to it could not be resolved unambiguously): an issue.
  */
 export function metadataFile(part: MetadataPart, table: CatalogueTable, naturalKey: NaturalKey, parsed: ParsedMember, issues: SetIssues): MetadataFile {
-  const byLocalId = new Map<string, ParsedMember['rows'][number]>();
-  for (const row of parsed.rows) {
-    const id = row.fields[parsed.map.localId]!.trim();
-    const earlier = byLocalId.get(id);
-    if (earlier) {
-      issues.add({ file: parsed.label, line: row.line, column: parsed.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}: the sets' references to it are ambiguous` });
-    } else byLocalId.set(id, row);
-  }
-  return { part, table, naturalKey, parsed, byLocalId };
+  return { part, table, naturalKey, parsed, byLocalId: byLocalId(parsed, issues, ": the sets' references to it are ambiguous") };
 }
 
 /**

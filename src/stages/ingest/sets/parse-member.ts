@@ -2,7 +2,7 @@ import path from 'node:path';
 import { CsvRecordSplitter, type CsvDialect } from '../../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../../core/errors.js';
 import { chunksOf, type FileBody } from '../file-body.js';
-import { REPORT_LIMIT } from '../issues.js';
+import { REPORT_LIMIT, shown } from '../issues.js';
 import type { RowIssue } from '../row-encoder.js';
 import { mapHeader, type HeaderMap, type MemberSpec } from './header-map.js';
 import { literal } from './hfc-casts.js';
@@ -35,7 +35,7 @@ export class SetIssues {
   more = 0;
 
   add(issue: SetIssue): void {
-    if (this.list.length < REPORT_LIMIT) this.list.push(issue);
+    if (this.list.length < REPORT_LIMIT) this.list.push(shown(issue));
     else this.more++;
   }
 
@@ -97,9 +97,9 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
       }
       if (ok) rows.push({ line, fields, values, extra: extraOf(map, fields, rules.nullValues) });
     },
-    malformed(line, _raw, reason, column) {
+    malformed(line, _raw, reason, at) {
       if (!map) throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
-      issues.add({ file: label, line, reason, ...(column === undefined ? {} : { column: String(column) }) });
+      issues.add({ file: label, line, reason, ...(at === undefined ? {} : { at }) });
     },
   });
   try {
@@ -142,8 +142,19 @@ function extraOf(map: HeaderMap, fields: readonly string[], nulls: ReadonlySet<s
   return `${literal(JSON.stringify(object))}::jsonb`;
 }
 
-/** "file:line[:column]: reason". */
-export function locateIssue(issue: SetIssue): string {
-  const at = issue.line > 0 ? `:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}` : '';
-  return `${issue.file}${at}: ${issue.reason}`;
+/**
+ * A member's rows by local id, in file order. A local id used twice is an issue at the
+ * second line, naming the first (`why` says what it would break): a set's references and
+ * track files name rows by it, and a row written twice must not be loaded twice.
+ */
+export function byLocalId(member: ParsedMember, issues: SetIssues, why = ''): Map<string, ParsedRow> {
+  const ids = new Map<string, ParsedRow>();
+  for (const row of member.rows) {
+    const id = row.fields[member.map.localId]!.trim();
+    const earlier = ids.get(id);
+    if (earlier) {
+      issues.add({ file: member.label, line: row.line, column: member.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}${why}` });
+    } else ids.set(id, row);
+  }
+  return ids;
 }

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import type { SetRole } from '../../../config/schema.js';
 import type { SetsIngestConfig } from '../../../config/types.js';
+import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
-import { databaseError, isDatabaseUnavailable, refusedData, sqlState, unlessUnreachable } from '../../../db/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { filesInFlight } from '../runner.js';
@@ -76,6 +77,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
           tally.pending++;
           ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
         } else state.firstError ??= error;
+        ctx.events?.emit(error ? { type: 'set', key: set.key, error: error.message } : { type: 'set', key: set.key });
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
       }
     };
@@ -175,6 +177,7 @@ async function decide(state: SetsIngestState, set: ListedSet, members: Member[],
     members: records,
     runId: ctx.runId,
     host: state.host,
+    night: observingNight(set.key, nightZone(config, state.stage.timezone)),
     readUnder: context.fingerprint,
     retrying,
   };
@@ -237,7 +240,7 @@ async function decide(state: SetsIngestState, set: ListedSet, members: Member[],
           );
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, set.key));
-    if (!refusedData(err)) {
+    if (failureOf(err) !== 'input') {
       const error = sqlState(err) === undefined ? await unlessUnreachable(ctx.db, coerceError(err), set.key) : databaseError(err, set.key);
       return notLoaded(state, set.key, error);
     }

@@ -2,7 +2,8 @@ import { coerceError, type NocturneError } from '../../../core/errors.js';
 import type { StageContext } from '../../types.js';
 import { setAside } from '../set-aside.js';
 import type { Candidate } from '../sources.js';
-import { locateIssue, type SetIssue } from './parse-member.js';
+import { locate } from '../issues.js';
+import type { SetIssue } from './parse-member.js';
 
 export interface RejectedSet {
   setKey: string;
@@ -22,7 +23,7 @@ function formatSetReport(pipeline: string, set: RejectedSet): string {
     `reason:   ${set.summary}`,
     '',
     'issues (file:line[:column]: reason [value]):',
-    ...set.issues.map((issue) => `${locateIssue(issue)}${issue.value === undefined ? '' : ` [${JSON.stringify(issue.value)}]`}`),
+    ...set.issues.map((issue) => `${locate(issue.file, issue)}${issue.value === undefined ? '' : ` [${JSON.stringify(issue.value)}]`}`),
   ];
   if (set.more > 0) lines.push(`... and ${set.more} more`);
   lines.push('', 'Fix the files and put them back in the source directory: a changed set (new content) is loaded on the next run.', '');

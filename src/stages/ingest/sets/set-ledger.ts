@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pgp, type Db } from '../../../db/database.js';
-import { storable } from '../issues.js';
+import { storable, storableJson } from '../storable.js';
 import type { SetIssue } from './parse-member.js';
 
 /** One file of a set, as the ledger records it. */
@@ -25,6 +25,8 @@ export interface SetEntry {
   members: MemberRecord[];
   runId: number;
   host: string;
+  /** Observing night of the set (YYYY-MM-DD), from its file names' date; null when they carry none. */
+  night: string | null;
   /** SHA-256 of what the set is read under (pipeline configuration, metadata files): recorded with a rejection. */
   readUnder: string;
   /** A rejection of this content decided under something else is on record: this run tries it again. */
@@ -99,22 +101,22 @@ export function listedUnchanged(settled: readonly MemberRecord[], listed: Readon
   });
 }
 
-const COLUMNS = 'source, pipeline, code, code_version, set_key, kind, content_sha256, members, run_id, host';
+const COLUMNS = 'source, pipeline, code, code_version, set_key, kind, content_sha256, members, run_id, host, night';
 
-/** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...). */
+/** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storable(). */
 export function insertEntry(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): string {
   const names = Object.keys(extra);
   return pgp.as.format(
     `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${12 + i}`).join('')})`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${13 + i}`).join('')})`,
     [entry.source, entry.pipeline, entry.code, entry.codeVersion, entry.setKey, entry.kind, entry.contentSha256,
-      JSON.stringify(entry.members), entry.runId, entry.host, status, ...Object.values(extra)],
+      storableJson(entry.members), entry.runId, entry.host, entry.night, status, ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v))],
   );
 }
 
 /** The report kept with a rejected set. */
 function rejectionColumns(entry: SetEntry, error: string, issues: readonly SetIssue[], more: number): Record<string, unknown> {
-  return { error: storable(error), report: storable(JSON.stringify({ issues, truncated: more > 0 })), rejected_under: entry.readUnder };
+  return { error, report: storableJson({ issues, truncated: more > 0 }), rejected_under: entry.readUnder };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
 import { formatDuration } from '../../../config/durations.js';
-import { databaseError, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
-import { locateIssue, type SetIssues } from './parse-member.js';
+import { locate } from '../issues.js';
+import type { SetIssues } from './parse-member.js';
 import type { Member, SetsIngestState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { recordRejected, recordWaiting, type SetEntry } from './set-ledger.js';
@@ -46,7 +47,7 @@ export async function outcome(state: SetsIngestState, entry: SetEntry, members: 
 export async function reject(state: SetsIngestState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const first = issues.list[0];
-  const error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locateIssue(first)) : `${entry.setKey}: rejected`;
+  let error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locate(first.file, first)) : `${entry.setKey}: rejected`;
   if (ctx.dryRun) {
     tally.rejected++;
     ctx.print(`reject ${entry.setKey}: ${error}`);
@@ -55,7 +56,14 @@ export async function reject(state: SetsIngestState, entry: SetEntry, members: M
   try {
     await recordRejected(ctx.db, entry, error, issues.list, issues.more);
   } catch (err) {
-    return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
+    if (failureOf(err) !== 'input') return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
+    // The report itself refused: the set is still rejected, with its first error, lest it be tried and fail every run.
+    error = `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`;
+    try {
+      await recordRejected(ctx.db, entry, error, [], 0);
+    } catch (again) {
+      return notLoaded(state, entry.setKey, databaseError(again, `${entry.setKey}: recording its rejection`));
+    }
   }
   tally.rejected++;
   ctx.logger.error({ set: entry.setKey, error }, 'set rejected');

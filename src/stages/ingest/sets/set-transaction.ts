@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import { isDatabaseUnavailable, refusedData } from '../../../db/errors.js';
+import { failureOf } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
@@ -77,7 +77,7 @@ export function fastPathRefusal(err: Error): 'busy' | 'done' | 'live' | 'data' |
   if (code === '22012') return 'busy';
   if (code === '23505' && constraint === LEDGER_CONTENT_KEY) return 'done';
   if (code === '23505' && constraint === LEDGER_LIVE_KEY) return 'live';
-  return refusedData(err) ? 'data' : 'other';
+  return failureOf(err) === 'input' ? 'data' : 'other';
 }
 
 /** Names of the ledger's unique keys (sql/state/0005_ingest_sets.sql). */
@@ -108,8 +108,8 @@ export function replaceLedger(oldId: string, loadId: string): { before: string; 
 
 /**
  * Sends the set's rows with its ledger row and the COMMIT in one message; resolves to
- * each statement's rows (in `statements` order). A refusal of the data (see
- * refusedData()) is returned, with the transaction rolled back; any other failure is
+ * each statement's rows (in `statements` order). A refusal of what the set holds (see
+ * failureOf()) is returned, with the transaction rolled back; any other failure is
  * thrown (the set stays pending).
  */
 export async function commitRows(
@@ -121,7 +121,7 @@ export async function commitRows(
   try {
     return { results: await conn.multi([...statements, 'COMMIT'].join(';\n')) };
   } catch (err) {
-    if (isDatabaseUnavailable(err) || !refusedData(err)) throw err;
+    if (failureOf(err) !== 'input') throw err;
     if (!(await rollback(conn, logger, label))) throw err;
     return { refused: err as Error };
   }

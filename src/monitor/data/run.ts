@@ -1,0 +1,225 @@
+import type { NocturneConfig } from '../../config/types.js';
+import type { Db } from '../../db/database.js';
+import { toRunRow, type RunRow } from '../../runs/runs.js';
+import { readLogTail } from '../../stages/run/log-tail.js';
+import { nightOf } from '../nights.js';
+
+export interface TaskDetail {
+  index: number;
+  obs: string;
+  input: string;
+  attempt: number;
+  state: string;
+  schedulerState: string | null;
+  exitCode: number | null;
+  signal: number | null;
+  reason: string | null;
+  elapsedSeconds: number | null;
+  logPath: string;
+  logTail: string | null;
+}
+
+export interface JobDetail {
+  id: number;
+  name: string;
+  executor: string;
+  schedulerId: string | null;
+  state: string;
+  submittedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  tasks: TaskDetail[];
+}
+
+export interface FileDetail {
+  id: number;
+  kind: string;
+  localPath: string;
+  target: string;
+  remotePath: string;
+  state: string;
+  verifyMethod: string | null;
+  sizeBytes: number;
+  error: string | null;
+  quarantinePath: string | null;
+}
+
+/** A located problem of a rejected file or set: file:line:column and why. */
+export interface LoadIssue {
+  file: string | null;
+  line: number | null;
+  column: string | null;
+  value: string | null;
+  reason: string;
+}
+
+export interface LoadDetail {
+  /** set: a file set or track file (load_id); file: a single CSV file. */
+  kind: 'set' | 'file';
+  id: number;
+  name: string;
+  status: string;
+  rowsLoaded: number;
+  rowsRejected: number;
+  error: string | null;
+  issues: LoadIssue[];
+}
+
+export interface RowDetail {
+  file: string;
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+export interface RunDetail {
+  run: {
+    id: number;
+    pipeline: string;
+    stage: string;
+    night: string;
+    slot: string;
+    trigger: string;
+    state: string;
+    attempt: number;
+    host: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationSeconds: number | null;
+    errorCode: string | null;
+    error: string | null;
+    stats: Record<string, number>;
+  };
+  jobs: JobDetail[];
+  files: FileDetail[];
+  loads: LoadDetail[];
+  rows: RowDetail[];
+}
+
+/** Logs are read for the tasks of small runs only: a page must not read a thousand files. */
+const LOG_TAILS_UP_TO = 50;
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const seconds = (from: Date | null, to: Date | null) => (from && to ? (to.getTime() - from.getTime()) / 1000 : null);
+
+type IssueJson = { file?: string; line?: number; column?: string; value?: string; reason: string };
+
+function issuesOf(report: { issues?: IssueJson[] } | null): LoadIssue[] {
+  return (report?.issues ?? []).map((i) => ({
+    file: i.file ?? null,
+    line: i.line ?? null,
+    column: i.column ?? null,
+    value: i.value ?? null,
+    reason: i.reason,
+  }));
+}
+
+/** The run page and /api/runs/{id}: the run, its jobs and tasks, its files, its loads. Null when no such run. */
+export async function runDetail(config: NocturneConfig, db: Db, id: number): Promise<RunDetail | null> {
+  const run = await db.oneOrNone('SELECT * FROM runs WHERE id = $1', [id], (raw) => (raw ? toRunRow(raw) : null));
+  if (!run) return null;
+  // Each list is found by run_id through an index (sql/state/0013).
+  const [jobs, tasks, files, sets, csvFiles, rows] = await Promise.all([
+    db.any('SELECT * FROM jobs WHERE run_id = $1 ORDER BY id', [id]),
+    db.any(
+      `SELECT t.* FROM job_tasks t WHERE t.job IN (SELECT id FROM jobs WHERE run_id = $1) ORDER BY t.job, t.task_index`,
+      [id],
+    ),
+    db.any('SELECT * FROM transfers WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any('SELECT * FROM ingested_sets WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any('SELECT * FROM ingested_files WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any(
+      `SELECT f.path, q.line, q.reason, q.raw FROM quarantine_rows q JOIN ingested_files f ON f.id = q.file_id
+        WHERE f.run_id = $1 ORDER BY f.id, q.line LIMIT 1000`,
+      [id],
+    ),
+  ]);
+  const readTails = tasks.length <= LOG_TAILS_UP_TO;
+  const taskDetails = await Promise.all(
+    tasks.map(async (t): Promise<TaskDetail & { job: string }> => ({
+      job: String(t.job),
+      index: t.task_index,
+      obs: t.obs,
+      input: t.input,
+      attempt: t.attempt,
+      state: t.state,
+      schedulerState: t.scheduler_state,
+      exitCode: t.exit_code,
+      signal: t.signal,
+      reason: t.reason,
+      elapsedSeconds: seconds(t.started_at, t.finished_at),
+      logPath: t.log_path,
+      logTail: t.log_tail ?? (readTails ? await readLogTail(t.log_path, 20, 4096).catch(() => null) : null),
+    })),
+  );
+  const timezone = config.pipelines.get(run.pipeline)?.config[run.stage]?.timezone ?? 'UTC';
+  return {
+    run: describeRun(run, timezone),
+    jobs: jobs.map((j) => ({
+      id: Number(j.id),
+      name: j.name,
+      executor: j.executor,
+      schedulerId: j.scheduler_id,
+      state: j.state,
+      submittedAt: iso(j.submitted_at),
+      finishedAt: iso(j.finished_at),
+      error: j.error,
+      tasks: taskDetails.filter((t) => t.job === String(j.id)).map(({ job: _job, ...task }) => task),
+    })),
+    files: files.map((f) => ({
+      id: Number(f.id),
+      kind: f.kind,
+      localPath: f.local_path,
+      target: f.target,
+      remotePath: f.remote_path,
+      state: f.state,
+      verifyMethod: f.verify_method,
+      sizeBytes: Number(f.size_bytes),
+      error: f.error,
+      quarantinePath: f.quarantine_path,
+    })),
+    loads: [
+      ...sets.map((s): LoadDetail => ({
+        kind: 'set',
+        id: Number(s.id),
+        name: s.set_key,
+        status: s.status,
+        rowsLoaded: Object.values(s.rows as Record<string, number>).reduce((a, b) => a + Number(b), 0),
+        rowsRejected: 0,
+        error: s.error,
+        issues: issuesOf(s.report),
+      })),
+      ...csvFiles.map((f): LoadDetail => ({
+        kind: 'file',
+        id: Number(f.id),
+        name: f.path,
+        status: f.status,
+        rowsLoaded: f.rows_inserted + f.rows_updated,
+        rowsRejected: f.rows_quarantined,
+        error: f.error,
+        issues: issuesOf(f.report).map((i) => ({ ...i, file: i.file ?? f.path })),
+      })),
+    ],
+    rows: rows.map((r) => ({ file: r.path, line: r.line, reason: r.reason, raw: r.raw })),
+  };
+}
+
+function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
+  return {
+    id: run.id,
+    pipeline: run.pipeline,
+    stage: run.stage,
+    night: nightOf(run.slot, timezone),
+    slot: run.slot.toISOString(),
+    trigger: run.trigger,
+    state: run.state,
+    attempt: run.attempt,
+    host: run.host,
+    startedAt: run.started_at.toISOString(),
+    finishedAt: iso(run.finished_at),
+    durationSeconds: seconds(run.started_at, run.finished_at),
+    errorCode: run.error_code,
+    error: run.error,
+    stats: run.stats,
+  };
+}

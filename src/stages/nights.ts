@@ -1,0 +1,38 @@
+/**
+ * Observing nights. A run of a stage stands for the calendar date of its slot in the
+ * stage's time zone (executeStage's default `date`); the same rule, applied to the date
+ * an HFC code writes in its file names, gives the observing night of a file.
+ */
+
+/** The calendar date of `instant` in `timeZone`, as YYYY-MM-DD. */
+export function localDate(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+}
+
+/**
+ * The `YYYYMMDDTHHMMSS` stamp HFC codes put in their file names
+ * (sdoss_106_20140221T000045_sdo_feat.csv), in UTC; undefined when the name has none.
+ */
+export function fileNameDate(fileName: string): Date | undefined {
+  for (const [, y, m, d, hh, mi, ss] of fileName.matchAll(/(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?!\d)/g)) {
+    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Number(ss)));
+    // Date.UTC rolls 20140231 over into March: only a real calendar date counts.
+    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24) return date;
+  }
+  return undefined;
+}
+
+/** The observing night (YYYY-MM-DD) of a file: the date in its name, in `timeZone`; null when the name has no date. */
+export function observingNight(fileName: string, timeZone: string): string | null {
+  const date = fileNameDate(fileName);
+  return date === undefined ? null : localDate(date, timeZone);
+}
+
+/**
+ * The time zone that names a pipeline's nights: its run stage's, whose runs stand for
+ * nights; a pipeline without one (its code runs elsewhere) uses `own`, the time zone of
+ * the stage asking.
+ */
+export function nightZone(pipeline: { run?: { timezone: string } | undefined }, own: string): string {
+  return pipeline.run?.timezone ?? own;
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { lastNights, nightOf } from '../../../src/monitor/nights.js';
+import { scheduleInWords } from '../../../src/monitor/schedule-words.js';
+
+describe('schedules in words', () => {
+  it.each([
+    ['0 2 * * *', 'every day at 02:00'],
+    ['5 * * * *', 'every hour at minute 5'],
+    ['*/15 * * * *', 'every 15 minutes'],
+    ['* * * * *', 'every minute'],
+    ['30 */6 * * *', 'every 6 hours at minute 30'],
+    ['0 2,14 * * *', 'every day at 02:00, 14:00'],
+    ['15 3 * * 1', 'every Monday at 03:15'],
+    ['0 0 1 * *', 'cron "0 0 1 * *"'],
+  ])('%s → %s', (pattern, words) => {
+    expect(scheduleInWords(pattern)).toBe(words);
+  });
+});
+
+describe('nights', () => {
+  it('are the date of the instant in the stage time zone', () => {
+    expect(nightOf(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris')).toBe('2026-11-22');
+    expect(nightOf(new Date('2026-11-21T23:30:00Z'), 'UTC')).toBe('2026-11-21');
+    expect(lastNights(new Date('2026-03-01T10:00:00Z'), 'UTC', 3)).toEqual(['2026-03-01', '2026-02-28', '2026-02-27']);
+  });
+});

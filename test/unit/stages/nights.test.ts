@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { localDate, nightZone, observingNight } from '../../../src/stages/nights.js';
+
+describe('observing nights', () => {
+  it('is the date in the file name, in the time zone given', () => {
+    expect(observingNight('sdoss_106_20261121T000045_hmi-000045_init.csv', 'Europe/Paris')).toBe('2026-11-21');
+    // 23:30 UTC is already the next day in Paris, still that day in New York.
+    expect(observingNight('sdoss_106_20261120T233045_hmi_init.csv', 'Europe/Paris')).toBe('2026-11-21');
+    expect(observingNight('sdoss_106_20261120T233045_hmi_init.csv', 'America/New_York')).toBe('2026-11-20');
+    expect(observingNight('sdoss_106_20261121T043045_hmi_init.csv', 'America/New_York')).toBe('2026-11-20');
+    // RABAT3 puts the date after the observatory.
+    expect(observingNight('rabat3_203_win_20261121T080045_feat.csv', 'UTC')).toBe('2026-11-21');
+  });
+
+  it('is null for a name without a real date', () => {
+    expect(observingNight('sdoss_106_frc_info.csv', 'UTC')).toBeNull();
+    expect(observingNight('x_20140231T000000.csv', 'UTC')).toBeNull();
+  });
+
+  it('names nights as runs do: the calendar date in the zone', () => {
+    expect(localDate(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('2026-03-29');
+    expect(localDate(new Date('2026-03-28T22:59:59Z'), 'Europe/Paris')).toBe('2026-03-28');
+  });
+
+  it('takes the run stage\'s time zone, else the asking stage\'s', () => {
+    expect(nightZone({ run: { timezone: 'Europe/Paris' } }, 'Asia/Tokyo')).toBe('Europe/Paris');
+    expect(nightZone({}, 'Asia/Tokyo')).toBe('Asia/Tokyo');
+  });
+});
