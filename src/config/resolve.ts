@@ -58,8 +58,10 @@ export function resolveConfig(
 /** config/nocturne.yaml's durations in milliseconds (paths are resolveConfig's business). */
 export function compileDaemon(daemon: DaemonConfig): ResolvedDaemonConfig {
   const { pollInterval, lostAfter, ...slurm } = daemon.executor.slurm;
+  const { heartbeat, ...host } = daemon.host;
   return {
     ...daemon,
+    host: { ...host, heartbeatMs: durationMs(heartbeat) },
     targets: Object.fromEntries(Object.entries(daemon.targets).map(([name, target]) => [name, compileTarget(target)])),
     executor: { ...daemon.executor, slurm: { ...slurm, pollIntervalMs: durationMs(pollInterval), lostAfterMs: durationMs(lostAfter) } },
     shutdown: { graceMs: durationMs(daemon.shutdown.grace) },

@@ -23,7 +23,8 @@ export type ResolvedTarget =
 type Executor = DaemonConfig['executor'];
 
 /** config/nocturne.yaml, resolved: targets and durations compiled, paths absolute. */
-export type ResolvedDaemonConfig = Omit<DaemonConfig, 'targets' | 'executor' | 'shutdown'> & {
+export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown'> & {
+  host: WithMs<DaemonConfig['host'], 'heartbeat'>;
   targets: Record<string, ResolvedTarget>;
   executor: Omit<Executor, 'slurm'> & { slurm: WithMs<Executor['slurm'], 'pollInterval' | 'lostAfter'> };
   shutdown: WithMs<DaemonConfig['shutdown'], 'grace'>;
