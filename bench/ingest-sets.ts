@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- ingest-sets [--sets N] [--db URL]`
  *
- * A night of 3 codes × --sets (500) HFC file sets (test/helpers/hfc-sets.ts: SDOSS with
+ * A night of 3 codes × --sets (500) HFC file sets (harness/hfc-sets.ts: SDOSS with
  * two observations per set, SPoCA with a track file per set, RABAT3 in Latin-1) loaded by
  * the ingest stage in sets mode, one transaction per set (and per track file), into the
  * catalogue of sql/catalogue; beside it, psql `\copy` of the same files into plain copies
@@ -16,16 +16,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { compileDaemon, compilePipeline } from '../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../src/config/schema.js';
-import type { NocturneConfig } from '../src/config/types.js';
+import type { LoadedPipeline, NocturneConfig } from '../src/config/types.js';
 import { closeDb, openDb, type Db } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { createIngestStage, installCatalogue } from '../src/stages/ingest/index.js';
 import type { StageOutcome } from '../src/stages/types.js';
-import { HFC_CODES, writeHfcSets, type HfcCode } from '../test/helpers/hfc-sets.js';
-import { rig } from '../test/helpers/rig.js';
+import { HFC_CODES, writeHfcSets, type HfcCode } from '../harness/hfc-sets.js';
+import { rig } from '../harness/rig.js';
 import { timed } from './timing.js';
-import { directContext } from '../test/helpers/stage-context.js';
+import { directContext } from '../harness/stage-context.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -90,7 +91,7 @@ export async function bench(args: string[]): Promise<void> {
 
 /** The repository's pipelines of the three codes, reading the generated directories into the bench catalogue. */
 async function benchConfig(dir: string, url: string, state: string, catalogue: string): Promise<NocturneConfig> {
-  const pipelines = new Map<string, { config: ReturnType<typeof pipelineSchema.parse>; file: string }>();
+  const pipelines = new Map<string, LoadedPipeline>();
   for (const code of CODES) {
     const file = path.join(REPO, 'pipelines', `${code}.yaml`);
     const raw = parse(await readFile(file, 'utf8')) as { ingest: { sets: Record<string, unknown> } };
@@ -99,11 +100,11 @@ async function benchConfig(dir: string, url: string, state: string, catalogue: s
       code: { name: code, version: HFC_CODES[code].version },
       ingest: { ...raw.ingest, source: { dir: path.join(dir, code) }, sets: { ...raw.ingest.sets, catalogue } },
     };
-    pipelines.set(code, { config: pipelineSchema.parse(pipeline), file });
+    pipelines.set(code, { config: compilePipeline(pipelineSchema.parse(pipeline)), file });
   }
   return {
     dir,
-    daemon: daemonConfigSchema.parse({ database: { url, schema: state }, paths: { state: dir }, host: { name: 'bench' } }),
+    daemon: compileDaemon(daemonConfigSchema.parse({ database: { url, schema: state }, paths: { state: dir }, host: { name: 'bench' } })),
     paths: { state: dir, outbox: dir, quarantine: path.join(dir, 'quarantine'), logs: dir, work: path.join(dir, 'work') },
     pipelines,
   };
@@ -122,8 +123,9 @@ function context(config: NocturneConfig, db: Db, code: HfcCode) {
 async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string, config: NocturneConfig): Promise<number> {
   let seconds = 0;
   for (const code of CODES) {
-    const ingest = config.pipelines.get(code)!.config.ingest!;
-    const sets = ingest.sets!;
+    const ingest = config.pipelines.get(code)!.config.ingest;
+    if (ingest?.mode !== 'sets') throw new Error(`${code}: not in sets mode`);
+    const { sets } = ingest;
     const members = { init: sets.observations, feat: sets.features, track: sets.tracking };
     const script: string[] = [];
     for (const [role, member] of Object.entries(members)) {

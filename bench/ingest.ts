@@ -24,8 +24,8 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { installFeatureTables } from '../test/helpers/feature-tables.js';
-import { rig } from '../test/helpers/rig.js';
+import { installFeatureTables } from '../harness/feature-tables.js';
+import { rig } from '../harness/rig.js';
 import { median, timed } from './timing.js';
 
 const run = promisify(execFile);

@@ -15,7 +15,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createRouter, type DaemonApi } from '../src/http/router.js';
 import { LiveFeed } from '../src/monitor/live-feed.js';
 import { monitorRoutes } from '../src/monitor/routes.js';
-import { rig } from '../test/helpers/rig.js';
+import { rig } from '../harness/rig.js';
 import { seedHistory } from './monitor-seed.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

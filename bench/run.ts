@@ -11,8 +11,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createExecFileRunner, type ProcessRunner } from '../src/executors/process-runner.js';
 import type { Executor } from '../src/executors/types.js';
-import { rig, slurmEnv } from '../test/helpers/rig.js';
-import { createHarness, NIGHT } from '../test/integration/run/harness.js';
+import { rig, slurmEnv } from '../harness/rig.js';
+import { createHarness, NIGHT } from '../harness/run-harness.js';
 
 const execFileAsync = promisify(execFile);
 

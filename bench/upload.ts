@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { rig } from '../test/helpers/rig.js';
+import { rig } from '../harness/rig.js';
 import type { TransferLedger } from '../src/stages/upload/transfer-ledger.js';
-import { createUploadWorld, type Protocol, type UploadWorld } from '../test/integration/upload/upload-world.js';
-import { MemoryLedger } from '../test/unit/upload/fakes.js';
+import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/upload-world.js';
+import { MemoryLedger } from '../harness/memory-ledger.js';
 import { median } from './timing.js';
 
 const run = promisify(execFile);

@@ -13,7 +13,7 @@
 # A daemon whose PID file is stale (dead or zombie) is started again.
 # Serialized by a lock, so concurrent calls are safe.
 #
-# Writes $NOCTURNE_RIG_DIR/env (`export KEY='value'` lines; test/helpers/rig.ts
+# Writes $NOCTURNE_RIG_DIR/env (`export KEY='value'` lines; harness/rig.ts
 # parses it), among others:
 #   NOCTURNE_TEST_PG_URL, NOCTURNE_TEST_PG_CLUSTER
 #   NOCTURNE_TEST_FTP_{HOST,PORT,USER,PASSWORD,ROOT,PASV_PORTS,UID,GID}, NOCTURNE_TEST_FTPS_CA

@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.js';
-import { durationMs } from '../config/durations.js';
 import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import { Heartbeat } from '../hosts/heartbeat.js';
@@ -34,7 +33,7 @@ export async function startDaemonAlerting(deps: {
       version,
       stages: config.daemon.host.stages,
       schedules: scheduledHere(config),
-      heartbeatMs: durationMs(config.daemon.host.heartbeat),
+      heartbeatMs: config.daemon.host.heartbeatMs,
     },
     logger,
   );

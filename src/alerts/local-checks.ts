@@ -1,8 +1,7 @@
 import { stat, statfs } from 'node:fs/promises';
 import { withDeadline } from '../core/abort.js';
 import { coerceError } from '../core/errors.js';
-import type { TargetConfig } from '../config/schema.js';
-import type { NocturneConfig } from '../config/types.js';
+import type { NocturneConfig, ResolvedTarget } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { DiskReading, LocalState } from './evaluate-local.js';
 import { stageSpecs } from './stage-specs.js';
@@ -22,13 +21,13 @@ export async function readDisks(dirs: readonly { path: string; pipeline: string 
 }
 
 /** Opens a session to a target and closes it again: throws when the target cannot be reached. */
-export type TargetProbe = (name: string, target: TargetConfig) => Promise<void>;
+export type TargetProbe = (name: string, target: ResolvedTarget) => Promise<void>;
 
 const PROBE_DEADLINE_MS = 120_000;
 /** Probes are spaced by a third of the threshold, and never more than this. */
 const MAX_PROBE_INTERVAL_MS = 5 * 60_000;
 
-async function openAndClose(name: string, target: TargetConfig): Promise<void> {
+async function openAndClose(name: string, target: ResolvedTarget): Promise<void> {
   // The transfer libraries are loaded only by a host that has targets to watch.
   const { createRemoteStore } = await import('../adapters/transfer/create-remote-store.js');
   const session = await createRemoteStore(name, target).open();
@@ -92,7 +91,7 @@ export class TargetProbes {
     await Promise.all([...this.#watches.values()].map((w) => w.probing));
   }
 
-  async #run(name: string, target: TargetConfig, watch: TargetWatch, startedMs: number): Promise<void> {
+  async #run(name: string, target: ResolvedTarget, watch: TargetWatch, startedMs: number): Promise<void> {
     try {
       await withDeadline(this.#probe(name, target), PROBE_DEADLINE_MS, `probing target "${name}"`);
       if (watch.downSince) this.#logger.info({ target: name }, 'target reachable again');

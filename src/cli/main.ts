@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { STAGES } from '../config/schema.js';
 import { CliExit } from './runtime.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../core/exit-codes.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { fillObservingNights } from '../stages/nights-backfill.js';
 import { formatIssues } from '../config/issues.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../core/exit-codes.js';
 
 export interface CliOptions {
   config?: string;

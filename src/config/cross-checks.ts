@@ -4,7 +4,7 @@
  * even when the schema found other problems in the same file (one pass reports all);
  * a value of the wrong type is left to the schema's message.
  */
-import { compileTimestampFormat } from '../adapters/csv/timestamp-format.js';
+import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
 import { INPUT_GLOB_PLACEHOLDERS, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';

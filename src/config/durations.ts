@@ -6,3 +6,10 @@ export function durationMs(text: string): number {
   if (!match) throw new Error(`not a duration: ${JSON.stringify(text)}`);
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
+
+/** 90000 → "90s": a duration in the largest unit that writes it whole, for messages. */
+export function formatDuration(ms: number): string {
+  const units = ['d', 'h', 'm', 's'] as const;
+  const unit = units.find((u) => ms > 0 && ms % UNIT_MS[u] === 0);
+  return unit === undefined ? `${ms}ms` : `${ms / UNIT_MS[unit]}${unit}`;
+}

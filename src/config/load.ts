@@ -11,7 +11,7 @@ import { problem, sortIssues, type Problem } from './issues.js';
 import { locate, parseYaml, type YamlSource } from './locate.js';
 import { decodeUtf8, fileError, MAX_CONFIG_BYTES, readRegularFile, type UnreadableFile } from './read-text.js';
 import { overlapProblems } from './overlaps.js';
-import { resolveConfig } from './resolve.js';
+import { compilable, resolveConfig } from './resolve.js';
 import { daemonConfigSchema, pipelineSchema, type DaemonConfig, type PipelineConfig } from './schema.js';
 import { secretProblems } from './secret-check.js';
 import { valueAt } from './schema-walk.js';
@@ -66,7 +66,8 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.e
   }
 
   if (daemon === undefined) return { ok: false, issues: sortIssues(issues) };
-  const valid = pipelines.filter((p): p is PipelineFile & { config: PipelineConfig } => p.config !== undefined);
+  // An ingest stage in neither mode has been reported above; the others are compiled.
+  const valid = pipelines.filter((p): p is PipelineFile & { config: PipelineConfig } => p.config !== undefined && compilable(p.config));
   const config = resolveConfig(root, daemon, valid);
   for (const [name, problems] of overlapProblems(config, display)) {
     const pipeline = valid.find((p) => p.config.name === name);

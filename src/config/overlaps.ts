@@ -9,8 +9,7 @@
  */
 import path from 'node:path';
 import { problem, warning, type DocPath, type Problem } from './issues.js';
-import type { PipelineConfig } from './schema.js';
-import type { LoadedPipeline, NocturneConfig } from './types.js';
+import type { LoadedPipeline, NocturneConfig, ResolvedPipelineConfig } from './types.js';
 
 /** A directory on some machine: `local` is this one's filesystem, otherwise user@host:port. */
 interface Place {
@@ -23,7 +22,7 @@ interface Place {
 interface Facts {
   name: string;
   file: string;
-  config: PipelineConfig;
+  config: ResolvedPipelineConfig;
   /** Local directories the run stage writes and the upload stage empties. */
   outboxes: Place[];
   /** The upload's remote directory, up to its first date placeholder. */

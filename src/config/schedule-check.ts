@@ -6,13 +6,21 @@ import { runStageSchema } from './schema.js';
 /** A stage's time zone when none is given, as the schema fills it in. */
 const DEFAULT_ZONE = runStageSchema.shape.timezone.parse(undefined);
 
+/** Zones already asked about: ICU builds a whole formatter to answer, for every stage. */
+const knownZones = new Map<string, boolean>();
+
 export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    knownZones.set(zone, known);
   }
+  return known;
 }
 
 /**
@@ -37,18 +45,35 @@ export function scheduleProblems(stage: Record<string, unknown>, at: DocPath): P
   return problems;
 }
 
+/** What is wrong with a schedule in a zone: the same for every stage that has it. */
+type Verdict = { kind: 'error' | 'warning'; message: string } | null;
+
+/** Schedules already judged, by zone and pattern: pipelines mostly share a few. */
+const verdicts = new Map<string, Verdict>();
+
 function cronProblems(pattern: string, timezone: string, at: DocPath): Problem[] {
+  const key = `${timezone}\0${pattern}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    verdict = judge(pattern, timezone);
+    verdicts.set(key, verdict);
+  }
+  if (verdict === null) return [];
+  return [verdict.kind === 'error' ? problem(at, 'value', verdict.message) : warning(at, 'value', verdict.message)];
+}
+
+function judge(pattern: string, timezone: string): Verdict {
   let compiled: ReturnType<typeof compileCron>;
   try {
     compiled = compileCron(pattern, timezone);
   } catch (err) {
     // After parseCron, croner has nothing left to refuse; its message is kept should it still.
     const why = err instanceof CronSyntaxError ? err.message : String(err instanceof Error ? err.message : err).replace(/^Cron\w*: /, '');
-    return [problem(at, 'value', `invalid cron expression "${pattern}": ${why}`)];
+    return { kind: 'error', message: `invalid cron expression "${pattern}": ${why}` };
   }
   // Valid fields can still describe no date at all, such as 30 February.
-  if (compiled.cron.nextRun() === null) return [problem(at, 'value', `cron expression "${pattern}" never fires`)];
+  if (compiled.cron.nextRun() === null) return { kind: 'error', message: `cron expression "${pattern}" never fires` };
   const times = compiled.parsed.firesPerMinute;
-  if (times === 1) return [];
-  return [warning(at, 'value', `"${pattern}" fires ${times} times a minute (its first field is seconds): too often for a pipeline`)];
+  if (times === 1) return null;
+  return { kind: 'warning', message: `"${pattern}" fires ${times} times a minute (its first field is seconds): too often for a pipeline` };
 }

@@ -14,7 +14,7 @@ const name = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
-/** "90s", "15m", "6h", "2d" → kept as text here, turned into milliseconds by durationMs(). */
+/** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
 export const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"')
@@ -778,25 +778,7 @@ export const ingestStageSchema = z.strictObject({
   sets: setsSchema.optional(),
 });
 /** The ingest section as parsed: single-CSV mode (table) or sets mode (sets), which cross-checks keep exclusive. */
-type IngestSection = z.infer<typeof ingestStageSchema>;
-/** Single-CSV mode: one CSV → one table. */
-export type IngestStageConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets'> &
-  Required<Pick<IngestSection, 'table' | 'columns' | 'naturalKey'>>;
-/** Sets mode: linked init/feat/track files. */
-export type SetsIngestConfig = Omit<IngestSection, 'table' | 'columns' | 'naturalKey' | 'sets' | 'onConflict' | 'badRows'> & { sets: SetsConfig };
-
-/** The section in its mode (cross-checks guarantee exactly one; undefined if neither is complete). */
-export function ingestMode(
-  stage: IngestSection,
-): { mode: 'table'; stage: IngestStageConfig } | { mode: 'sets'; stage: SetsIngestConfig } | undefined {
-  const { table, columns, naturalKey, sets, ...common } = stage;
-  if (sets !== undefined) return { mode: 'sets', stage: { ...common, sets } };
-  if (table !== undefined && columns !== undefined && naturalKey !== undefined) {
-    return { mode: 'table', stage: { ...common, table, columns, naturalKey } };
-  }
-  return undefined;
-}
-
+export type IngestSection = z.infer<typeof ingestStageSchema>;
 
 export const pipelineSchema = z
   .strictObject({

@@ -1,30 +1,30 @@
 /**
  * Errors are values: a stable code, a human message that names the file, job or row
  * concerned, and whether trying again later may succeed. Adapters translate library
- * errors into these so that callers decide on codes, never on message text.
+ * errors into these so that callers decide on codes, never on message text. Every code
+ * is explained for operators in docs/errors.md (a test keeps that page complete).
  */
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'SECRET_UNAVAILABLE'
-  | 'DB_FAILED'
-  | 'RUN_LOCKED'
-  | 'EXEC_FAILED'
-  | 'SLURM_SUBMIT_FAILED'
-  | 'JOB_FAILED'
-  | 'JOB_LOST'
-  | 'TRANSFER_FAILED'
-  | 'TRANSFER_AUTH_FAILED'
-  | 'TRANSFER_HOSTKEY_MISMATCH'
-  | 'TRANSFER_VERIFY_MISMATCH'
-  | 'TRANSFER_STORAGE_FULL'
-  | 'TIMEOUT'
-  | 'QUICKLOOK_INVALID'
-  | 'PATH_UNSAFE'
-  | 'CSV_INVALID'
-  | 'FILESET_INCOMPLETE'
-  | 'ABORTED'
-  | 'ALERT_DELIVERY_FAILED'
-  | 'INTERNAL';
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'SECRET_UNAVAILABLE',
+  'DB_FAILED',
+  'EXEC_FAILED',
+  'SLURM_SUBMIT_FAILED',
+  'JOB_FAILED',
+  'TRANSFER_FAILED',
+  'TRANSFER_AUTH_FAILED',
+  'TRANSFER_HOSTKEY_MISMATCH',
+  'TRANSFER_VERIFY_MISMATCH',
+  'TRANSFER_STORAGE_FULL',
+  'TIMEOUT',
+  'QUICKLOOK_INVALID',
+  'PATH_UNSAFE',
+  'CSV_INVALID',
+  'ABORTED',
+  'ALERT_DELIVERY_FAILED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface NocturneErrorOptions {
   retryable?: boolean;

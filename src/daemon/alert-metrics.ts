@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { latestSlot } from '../alerts/evaluate-stages.js';
 import { ALERT_KINDS } from '../config/schema.js';
 import { alertSettings, minutesOf } from '../alerts/settings.js';
@@ -11,7 +11,8 @@ import type { Logger } from '../log/logger.js';
 
 /** Gauges a scrape refreshes beside DaemonMetrics' own. */
 export interface MetricsExtension {
-  register(registry: Registry): void;
+  /** Called at the first scrape, with prom-client's Gauge (loaded then, not at start). */
+  register(registry: Registry, gauge: typeof Gauge): void;
   /** Reads what the gauges show; never throws (a failure leaves them as they were, and is logged). */
   refresh(): Promise<void>;
 }
@@ -39,8 +40,8 @@ export class AlertMetrics implements MetricsExtension {
     this.#logger = logger;
   }
 
-  register(registry: Registry): void {
-    this.#gauges = makeGauges(registry);
+  register(registry: Registry, gauge: typeof Gauge): void {
+    this.#gauges = makeGauges(registry, gauge);
   }
 
   async refresh(): Promise<void> {
@@ -83,7 +84,7 @@ export class AlertMetrics implements MetricsExtension {
   }
 }
 
-function makeGauges(registry: Registry) {
+function makeGauges(registry: Registry, Gauge: typeof import('prom-client').Gauge) {
   const registers = [registry];
   const stage = (name: string, help: string) => new Gauge({ name, help, labelNames: ['pipeline', 'stage'], registers });
   return {

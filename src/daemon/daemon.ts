@@ -3,7 +3,6 @@ import { listIncidents } from '../alerts/incident-rows.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
-import { durationMs } from '../config/durations.js';
 import type { LoadResult } from '../config/load.js';
 import type { NocturneConfig } from '../config/types.js';
 import { createAuthenticator } from '../http/auth.js';
@@ -50,7 +49,7 @@ const SAFETY_MARGIN_MS = 5_000;
 
 /** The longest a stop may take before the process exits anyway (systemd's TimeoutStopSec must exceed it). */
 export function shutdownBoundMs(config: NocturneConfig): number {
-  return durationMs(config.daemon.shutdown.grace) + FORCE_MS + SAFETY_MARGIN_MS;
+  return config.daemon.shutdown.graceMs + FORCE_MS + SAFETY_MARGIN_MS;
 }
 
 /** How often the monitor looks for runs begun or ended elsewhere (CLI, other hosts) while a page watches. */
@@ -179,7 +178,7 @@ export class Daemon implements DaemonApi {
     await this.#starting?.catch(() => undefined);
     let left = 0;
     try {
-      left = (await this.#scheduler?.stop(durationMs(this.#config.daemon.shutdown.grace), this.#deps.forceMs ?? FORCE_MS)) ?? 0;
+      left = (await this.#scheduler?.stop(this.#config.daemon.shutdown.graceMs, this.#deps.forceMs ?? FORCE_MS)) ?? 0;
     } catch (err) {
       logger.error({ err: coerceError(err) }, 'scheduler did not stop cleanly');
       left = -1;

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SchedulerEvents } from '../scheduling/events.js';
@@ -25,34 +25,81 @@ const STAT_COUNTERS = {
   jobs: 'Jobs (one sbatch call or local launch each) submitted by run stages of this process.',
 } as const;
 
+/** Counts by label set, kept from the start; a scrape makes its counters from them. */
+class Tally<L extends string> {
+  readonly #counts = new Map<string, { labels: Record<L, string>; n: number }>();
+
+  add(labels: Record<L, string>, n = 1): void {
+    const key = JSON.stringify(labels);
+    const entry = this.#counts.get(key) ?? { labels, n: 0 };
+    entry.n += n;
+    this.#counts.set(key, entry);
+  }
+
+  /** Sets `counter` to the counts (prom-client calls collect() at each scrape). */
+  fill(counter: Counter<L>): void {
+    counter.reset();
+    for (const { labels, n } of this.#counts.values()) counter.inc(labels, n);
+  }
+}
+
+type StageLabels = 'pipeline' | 'stage';
+
+/** The gauges a scrape refreshes from the state database. */
+type Gauges = Record<
+  'lastSuccess' | 'lastRun' | 'lastDuration' | 'lastOk' | 'running' | 'pending' | 'jobs' | 'waiting' | 'longestWait' | 'dbUp',
+  Gauge<string>
+>;
+
 /**
  * Prometheus metrics, names `nocturne_*` in base units. Labels are pipeline, stage and
  * small enums only: never file names or job ids. The gauges that describe history are
  * read from PostgreSQL at scrape time, so they survive restarts and cover other hosts.
+ * prom-client and its collectors of process metrics load at the first scrape: a daemon
+ * that is starting, or that nobody scrapes, does without them.
  */
 export class DaemonMetrics {
-  readonly registry = new Registry();
   readonly #sources: MetricsSources;
   readonly #logger: Logger;
-  readonly #gauges;
-  readonly #runs: Counter<'pipeline' | 'stage' | 'result'>;
-  readonly #stats: Record<keyof typeof STAT_COUNTERS, Counter<'pipeline' | 'stage'>>;
-  readonly #reloads: Counter<'result'>;
+  readonly #runs = new Tally<StageLabels | 'result'>();
+  readonly #stats = Object.fromEntries(Object.keys(STAT_COUNTERS).map((key) => [key, new Tally<StageLabels>()])) as Record<
+    keyof typeof STAT_COUNTERS,
+    Tally<StageLabels>
+  >;
+  readonly #reloads = new Tally<'result'>();
+  #registry: Promise<{ registry: Registry; gauges: Gauges }> | null = null;
 
   constructor(sources: MetricsSources, logger: Logger) {
     this.#sources = sources;
     this.#logger = logger;
-    const registers = [this.registry];
+  }
+
+  /** Every metric exported, as registered (built on first use, like a scrape does). */
+  async registry(): Promise<Registry> {
+    return (await this.#built()).registry;
+  }
+
+  #built(): Promise<{ registry: Registry; gauges: Gauges }> {
+    this.#registry ??= this.#build();
+    return this.#registry;
+  }
+
+  /** The registry, made at the first scrape. */
+  async #build(): Promise<{ registry: Registry; gauges: Gauges }> {
+    const { collectDefaultMetrics, Counter, Gauge, Registry } = await import('prom-client');
+    const registry = new Registry();
+    const sources = this.#sources;
+    const registers = [registry];
     // The event-loop-lag histogram samples every 10 ms by default: ~1 % CPU on an idle
     // daemon. Once a second is plenty for a process that mostly waits.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
     new Gauge({ name: 'nocturne_build_info', help: 'Always 1; the version as a label.', labelNames: ['version'], registers }).set(
       { version: sources.version },
       1,
     );
     const stageGauge = (name: string, help: string, extra: string[] = []) =>
       new Gauge({ name, help, labelNames: ['pipeline', 'stage', ...extra], registers });
-    this.#gauges = {
+    const gauges: Gauges = {
       lastSuccess: stageGauge('nocturne_stage_last_success_timestamp_seconds', 'When the stage last ended successfully (any host).'),
       lastRun: stageGauge('nocturne_stage_last_run_timestamp_seconds', 'When the stage last ended, whatever the result (any host).'),
       lastDuration: stageGauge('nocturne_stage_last_run_duration_seconds', 'How long the last ended run of the stage took.'),
@@ -74,49 +121,70 @@ export class DaemonMetrics {
       }),
       dbUp: new Gauge({ name: 'nocturne_state_db_up', help: '1 if the last scrape could read the state database.', registers }),
     };
-    this.#runs = new Counter({
+    const runs = this.#runs;
+    new Counter({
       name: 'nocturne_stage_runs_total',
       help: 'Stage executions of this process by result: succeeded, failed, interrupted, skipped, not_run (turned away: slot taken or stage busy elsewhere), error.',
       labelNames: ['pipeline', 'stage', 'result'],
       registers,
+      collect() {
+        runs.fill(this);
+      },
     });
-    this.#stats = Object.fromEntries(
-      Object.entries(STAT_COUNTERS).map(([key, help]) => [
-        key,
-        new Counter({ name: `nocturne_stage_${key}_total`, help, labelNames: ['pipeline', 'stage'], registers }),
-      ]),
-    ) as Record<keyof typeof STAT_COUNTERS, Counter<'pipeline' | 'stage'>>;
-    this.#reloads = new Counter({ name: 'nocturne_config_reloads_total', help: 'Configuration reloads by result.', labelNames: ['result'], registers });
-    for (const extension of sources.extensions ?? []) extension.register(this.registry);
+    for (const [key, help] of Object.entries(STAT_COUNTERS)) {
+      const tally = this.#stats[key as keyof typeof STAT_COUNTERS];
+      new Counter({
+        name: `nocturne_stage_${key}_total`,
+        help,
+        labelNames: ['pipeline', 'stage'],
+        registers,
+        collect() {
+          tally.fill(this);
+        },
+      });
+    }
+    const reloads = this.#reloads;
+    new Counter({
+      name: 'nocturne_config_reloads_total',
+      help: 'Configuration reloads by result.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        reloads.fill(this);
+      },
+    });
+    for (const extension of sources.extensions ?? []) extension.register(registry, Gauge);
+    return { registry, gauges };
   }
 
   /** Counts what the scheduler does, as it happens. */
   observe(events: EventEmitter<SchedulerEvents>): void {
     events.on('finished', ({ pipeline, stage, result }) => {
-      if (result.kind === 'not-run') return this.#runs.inc({ pipeline, stage, result: 'not_run' });
+      if (result.kind === 'not-run') return this.#runs.add({ pipeline, stage, result: 'not_run' });
       const { outcome } = result;
       const ended = outcome.ok ? 'succeeded' : outcome.error?.code === 'ABORTED' ? 'interrupted' : 'failed';
-      this.#runs.inc({ pipeline, stage, result: ended });
+      this.#runs.add({ pipeline, stage, result: ended });
       for (const key of Object.keys(STAT_COUNTERS) as (keyof typeof STAT_COUNTERS)[]) {
         const value = outcome.stats[key];
-        if (typeof value === 'number' && value > 0) this.#stats[key].inc({ pipeline, stage }, value);
+        if (typeof value === 'number' && value > 0) this.#stats[key].add({ pipeline, stage }, value);
       }
     });
-    events.on('skipped', ({ pipeline, stage }) => this.#runs.inc({ pipeline, stage, result: 'skipped' }));
-    events.on('errored', ({ pipeline, stage }) => this.#runs.inc({ pipeline, stage, result: 'error' }));
+    events.on('skipped', ({ pipeline, stage }) => this.#runs.add({ pipeline, stage, result: 'skipped' }));
+    events.on('errored', ({ pipeline, stage }) => this.#runs.add({ pipeline, stage, result: 'error' }));
   }
 
   reloaded(ok: boolean): void {
-    this.#reloads.inc({ result: ok ? 'applied' : 'refused' });
+    this.#reloads.add({ result: ok ? 'applied' : 'refused' });
   }
 
   /** The text exposition, with the history gauges read fresh. */
   async render(): Promise<{ contentType: string; body: string }> {
-    await this.#refresh();
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const { registry, gauges } = await this.#built();
+    await this.#refresh(gauges);
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
-  async #refresh(): Promise<void> {
+  async #refresh(g: Gauges): Promise<void> {
     await Promise.all((this.#sources.extensions ?? []).map((e) => e.refresh()));
     let summary: Map<string, StageRuns>;
     let pending: Awaited<ReturnType<MetricsSources['pending']>>;
@@ -124,11 +192,10 @@ export class DaemonMetrics {
       [summary, pending] = await Promise.all([this.#sources.summary(), this.#sources.pending()]);
     } catch (err) {
       // The scrape still answers (process metrics, counters); the stale gauges say when.
-      this.#gauges.dbUp.set(0);
+      g.dbUp.set(0);
       this.#logger.warn({ err: coerceError(err, 'DB_FAILED', 'metrics') }, 'metrics: state database unreadable');
       return;
     }
-    const g = this.#gauges;
     for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait]) gauge.reset();
     g.dbUp.set(1);
     for (const [key, runs] of summary) {

@@ -66,5 +66,5 @@ export const PENDING_COUNTERS: Record<StageName, PendingCounter> = {
   ),
   // What is still to ingest lies in the source directory, not in the database: only what
   // was set aside for a person to look at is counted, in the ledger of the pipeline's mode.
-  ingest: (db, pipeline) => (pipeline.config.ingest?.sets ? setsSetAside : filesRejected)(db, pipeline),
+  ingest: (db, pipeline) => (pipeline.config.ingest?.mode === 'sets' ? setsSetAside : filesRejected)(db, pipeline),
 };

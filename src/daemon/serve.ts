@@ -1,4 +1,4 @@
-import { EXIT } from '../cli/exit-codes.js';
+import { EXIT } from '../core/exit-codes.js';
 import type { LoadResult } from '../config/load.js';
 import type { NocturneConfig } from '../config/types.js';
 import { coerceError } from '../core/errors.js';

@@ -1,4 +1,4 @@
-import { EXIT } from '../cli/exit-codes.js';
+import { EXIT } from '../core/exit-codes.js';
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ReloadResult } from '../http/router.js';

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
-import { coerceError } from '../core/errors.js';
 import type { NocturneConfig } from '../config/types.js';
 import { closeDb, openDbFromConfig, pingDb, type Db } from '../db/database.js';
+import { databaseError } from '../db/errors.js';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../log/logger.js';
 import type { ExecuteFn } from '../scheduling/scheduler.js';
@@ -28,7 +28,7 @@ export async function connectState(config: NocturneConfig, logger: Logger): Prom
     logger.info({ schema, applied, schemaVersion: current, nightsFilled }, 'state schema ready');
   } catch (err) {
     await closeDb(db);
-    throw coerceError(err, 'DB_FAILED', `state database (schema ${schema})`);
+    throw databaseError(err, `state database (schema ${schema})`);
   }
   return {
     db,

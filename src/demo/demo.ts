@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { formatIssues } from '../config/issues.js';
-import type { StageName, TargetConfig } from '../config/schema.js';
-import type { NocturneConfig } from '../config/types.js';
+import type { StageName } from '../config/schema.js';
+import type { NocturneConfig, ResolvedTarget } from '../config/types.js';
 import { closeDb, openDb } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { NocturneError } from '../core/errors.js';
@@ -123,7 +123,7 @@ async function loadOrThrow(dir: string): Promise<NocturneConfig> {
 
 /** The example configuration with the embedded database and archive in place of the real ones. */
 function demoConfig(config: NocturneConfig, base: string, url: string): NocturneConfig {
-  const archive: TargetConfig = {
+  const archive: ResolvedTarget = {
     type: 'ftp',
     host: '127.0.0.1',
     port: FTP_PORT,
@@ -131,7 +131,7 @@ function demoConfig(config: NocturneConfig, base: string, url: string): Nocturne
     password: { env: FTP_PASSWORD_ENV },
     insecure: true,
     connections: 4,
-    timeout: '30s',
+    timeoutMs: 30_000,
   };
   return {
     ...config,

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
+import { inDatabase } from '../db/errors.js';
 import { pidNamespace, processAlive } from './holder.js';
 
 export type RunTrigger = 'schedule' | 'catchup' | 'manual';
@@ -72,7 +73,8 @@ export function holderGone(live: RunRow): boolean {
  */
 export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
   const host = req.host ?? os.hostname();
-  return db.tx('begin-run', async (tx) => {
+  const what = `run history: beginning ${req.pipeline}/${req.stage} slot ${req.slot.toISOString()}`;
+  return inDatabase(what, () => db.tx('begin-run', async (tx) => {
     await tx.none(
       `UPDATE runs SET state = 'interrupted', finished_at = now(),
               error_code = 'INTERRUPTED', error = 'holder stopped renewing its lease'
@@ -131,13 +133,12 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
       toRunRow,
     );
     return { kind: winner.state === 'running' && winner.slot.getTime() !== req.slot.getTime() ? 'busy' : 'slot-taken', run: winner };
-  });
+  }));
 }
 
 export async function renewLease(db: Db, runId: number, leaseMs: number): Promise<void> {
-  await db.none(
-    `UPDATE runs SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`,
-    [runId, leaseMs],
+  await inDatabase(`run history: renewing the lease of run ${runId}`, () =>
+    db.none(`UPDATE runs SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND state = 'running'`, [runId, leaseMs]),
   );
 }
 
@@ -150,16 +151,23 @@ export interface FinishRun {
 
 export async function finishRun(db: Db, runId: number, end: FinishRun): Promise<void> {
   heldHere.delete(runId);
-  await db.none(
-    `UPDATE runs SET state = $2, finished_at = now(), stats = $3, error_code = $4, error = $5 WHERE id = $1`,
-    [runId, end.state, end.stats, end.errorCode ?? null, end.error ?? null],
+  await inDatabase(`run history: recording the end of run ${runId} (${end.state})`, () =>
+    db.none(`UPDATE runs SET state = $2, finished_at = now(), stats = $3, error_code = $4, error = $5 WHERE id = $1`, [
+      runId,
+      end.state,
+      end.stats,
+      end.errorCode ?? null,
+      end.error ?? null,
+    ]),
   );
 }
 
 export async function listRuns(db: Db, filter: { pipeline?: string; limit: number }): Promise<RunRow[]> {
-  return db.map(
-    `SELECT * FROM runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
-    [filter.pipeline ?? null, filter.limit],
-    toRunRow,
+  return inDatabase('run history: listing runs', () =>
+    db.map(
+      `SELECT * FROM runs WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [filter.pipeline ?? null, filter.limit],
+      toRunRow,
+    ),
   );
 }

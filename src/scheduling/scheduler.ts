@@ -52,6 +52,8 @@ export class Scheduler {
   readonly #tracks = new Map<string, StageTrack>();
   /** Reaches running stages only once the shutdown grace period is over. */
   readonly #abortStages = new AbortController();
+  /** Fires as soon as a stop is asked for: ends the scheduler's own waits (not the stages'). */
+  readonly #halt = new AbortController();
   readonly #background = new Set<Promise<void>>();
   #config: NocturneConfig | null = null;
   #nap: AbortController | null = null;
@@ -122,6 +124,7 @@ export class Scheduler {
   }
 
   async #shutdown(graceMs: number, forceMs: number): Promise<number> {
+    this.#halt.abort();
     this.#wake();
     await this.#loop;
     const inFlight = () => [...[...this.#tracks.values()].flatMap((t) => (t.running ? [t.running.done] : [])), ...this.#background];
@@ -218,15 +221,43 @@ export class Scheduler {
         return;
       }
       this.events.emit('finished', { ...ref, result });
-      await this.#afterResult(track, ref, result).catch((err: unknown) =>
-        log.error({ err: coerceError(err) }, 'could not act on the result of the run'),
-      );
+      await this.#actOn(track, ref, result, log);
     } finally {
       track.running = null;
       if (track.removed) this.#tracks.delete(slotKey(track.pipeline, track.stage));
       else this.#pump(track);
       // A retry or a busy slot may now wait on its own time rather than on the run.
       this.#wake();
+    }
+  }
+
+  /**
+   * Acts on the result of a run (a retry to reopen, a slot to skip or to look at again).
+   * Those steps write the run history: when the database is out of reach they are tried
+   * again after a backoff, as a stage's run is, rather than forgotten until the next slot.
+   */
+  async #actOn(track: StageTrack, ref: QueuedSlot, result: ExecuteResult, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#afterResult(track, ref, result);
+        return;
+      } catch (err) {
+        const error = coerceError(err);
+        if (!error.retryable || this.#halt.signal.aborted) {
+          log.error({ err: error }, 'could not act on the result of the run');
+          return;
+        }
+        const delayMs = backoffMs(attempt, this.#deps.retryBaseMs, this.#deps.retryMaxMs, this.#deps.random);
+        log.warn({ err: error, delayMs }, 'could not act on the result of the run: trying again');
+        const slept = await this.#deps.sleep(delayMs, this.#halt.signal).then(
+          () => true,
+          () => false,
+        );
+        if (!slept) {
+          log.error({ err: error }, 'could not act on the result of the run before the stop');
+          return;
+        }
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { StageName } from '../config/schema.js';
-import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
+import { inDatabase } from '../db/errors.js';
 import type { RunState } from '../runs/runs.js';
 import type { SlotRef } from './events.js';
 
@@ -36,13 +36,7 @@ export type SkippedSlot = Omit<SlotRef, 'attempt'> & { reason: string; host?: st
 export const slotKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
 
 export function createPgSlotLedger(db: Db): SlotLedger {
-  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      throw coerceError(err, 'DB_FAILED', `run history: ${what}`);
-    }
-  };
+  const guarded = <T>(what: string, work: () => Promise<T>): Promise<T> => inDatabase(`run history: ${what}`, work);
   return {
     lastSlots: () =>
       guarded('reading the last slot of each stage', async () => {

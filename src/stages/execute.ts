@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
-import { durationMs } from '../config/durations.js';
+import { formatDuration } from '../config/durations.js';
 import type { StageName } from '../config/schema.js';
 import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
@@ -97,14 +97,14 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
   }, LEASE_MS / 3);
   timer.unref();
   runLogger.info({ trigger: req.trigger, date }, 'stage started');
-  const timeout = AbortSignal.timeout(durationMs(stageConfig.timeout));
+  const timeout = AbortSignal.timeout(stageConfig.timeoutMs);
   const signal = AbortSignal.any([context.signal, timeout]);
   let outcome: StageOutcome;
   try {
     outcome = await STAGE_RUNNERS[req.stage]({ ...context, signal, logger: runLogger, runId });
   } catch (err) {
     const error = timeout.aborted
-      ? new NocturneError('TIMEOUT', `${req.pipeline}/${req.stage} exceeded its timeout of ${stageConfig.timeout}`)
+      ? new NocturneError('TIMEOUT', `${req.pipeline}/${req.stage} exceeded its timeout of ${formatDuration(stageConfig.timeoutMs)}`)
       : coerceError(err);
     outcome = { ok: false, stats: {}, summary: error.message, error };
   } finally {

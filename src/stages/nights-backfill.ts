@@ -1,13 +1,12 @@
-import type { PipelineConfig } from '../config/schema.js';
-import type { LoadedPipeline } from '../config/types.js';
+import type { LoadedPipeline, ResolvedPipelineConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import { nightZone, observingNight } from './nights.js';
 
 /** The ledgers that record a night, the column whose file name gives it, and the stage that records them. */
 const LEDGERS = [
-  { table: 'ingested_sets', name: 'set_key', zone: (p: PipelineConfig) => p.ingest?.timezone },
-  { table: 'ingested_files', name: 'path', zone: (p: PipelineConfig) => p.ingest?.timezone },
-  { table: 'transfers', name: 'local_path', zone: (p: PipelineConfig) => p.upload?.timezone },
+  { table: 'ingested_sets', name: 'set_key', zone: (p: ResolvedPipelineConfig) => p.ingest?.timezone },
+  { table: 'ingested_files', name: 'path', zone: (p: ResolvedPipelineConfig) => p.ingest?.timezone },
+  { table: 'transfers', name: 'local_path', zone: (p: ResolvedPipelineConfig) => p.upload?.timezone },
 ] as const;
 
 const BATCH = 5_000;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slurmEnv } from '../helpers/rig.js';
+import { slurmEnv } from '../../harness/rig.js';
 import { auditSacct, nightJobsInSacct } from './audit.js';
 import { createWorld, type World } from './world.js';
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { slurmEnv } from '../helpers/rig.js';
+import { slurmEnv } from '../../harness/rig.js';
 import type { Outage } from './chaos.js';
 import { sha256, type NightObs, type NightPipeline, type World } from './world.js';
 

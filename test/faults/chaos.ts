@@ -5,7 +5,7 @@
  * a broken pipeline file, refused, then fixed.
  */
 import { writeFile } from 'node:fs/promises';
-import { setSlurmNode, startService, stopService } from '../helpers/rig.js';
+import { setSlurmNode, startService, stopService } from '../../harness/rig.js';
 import type { Prng } from './prng.js';
 import type { Supervisor } from './supervisor.js';
 import { RUN_TIMEOUT_MS, type NightPipeline } from './world.js';

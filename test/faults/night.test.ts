@@ -3,7 +3,7 @@
 // and PostgreSQL, while the daemon is killed with SIGKILL 20+ times, the servers go down
 // and come back, and bad input is mixed in. Nothing may be lost, doubled or unrecorded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rig } from '../helpers/rig.js';
+import { rig } from '../../harness/rig.js';
 import { alertsSettled, auditAlerts } from './alerts.js';
 import { auditDrain, auditNight, nightProgress } from './audit.js';
 import { MIN_KILLS, MIN_KILLS_MID_STAGE, planFaults, playFaults, type ChaosReport } from './chaos.js';

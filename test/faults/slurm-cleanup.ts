@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { slurmEnv } from '../helpers/rig.js';
+import { slurmEnv } from '../../harness/rig.js';
 import type { World } from './world.js';
 
 const execFileAsync = promisify(execFile);

@@ -4,7 +4,7 @@
  * exit the suite did not cause is kept, with the end of its log, for the verdict.
  */
 import { writeFile } from 'node:fs/promises';
-import { DaemonProcess, type LogLine } from '../integration/daemon/daemon-process.js';
+import { DaemonProcess, type LogLine } from '../../harness/daemon-process.js';
 
 export interface UnexpectedExit {
   code: number | null;

@@ -11,11 +11,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { stringify } from 'yaml';
 import { faultNightAlerts } from '../helpers/alert-census.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
 import { uniqueAddress } from '../helpers/mail-rig.js';
-import { rig, type Rig } from '../helpers/rig.js';
-import { freePort, writeDaemonConfig } from '../integration/daemon/daemon-process.js';
-import { FTP_PASSWORD_ENV, rigTarget, type RigProtocol } from '../integration/transfer/rig-targets.js';
+import { createTestDb, type TestDb } from '../../harness/db.js';
+import { rig, type Rig } from '../../harness/rig.js';
+import { freePort, writeDaemonConfig } from '../../harness/daemon-process.js';
+import { FTP_PASSWORD_ENV, rigTarget, type RigProtocol } from '../../harness/rig-targets.js';
 
 /**
  * good: a CSV and a JPEG; badcsv: one malformed row; badjpeg: a truncated JPEG; fail: exits 3;

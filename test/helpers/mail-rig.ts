@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile, rigDir } from './rig.js';
+import { parseEnvFile, rigDir } from '../../harness/rig.js';
 
 export interface MailRig {
   host: string;

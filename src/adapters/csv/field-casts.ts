@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import type { ColumnType } from '../../config/schema.js';
-import { compileTimestampFormat } from './timestamp-format.js';
+import { compileTimestampFormat } from '../../core/timestamp-format.js';
 
 /**
  * Validates one CSV field against a declared type and returns it in PostgreSQL COPY

@@ -4,7 +4,7 @@
  * suffix, and the JSOC form `YYYY.MM.DD_HH:MM:SS_TAI`. No zone means UTC. TAI is turned
  * into UTC with the leap-second table (TAI − UTC), so that catalogue rows share one scale.
  */
-import { daysInMonth, utcText } from './timestamp-format.js';
+import { daysInMonth, utcText } from '../../core/timestamp-format.js';
 
 /** [first UTC instant (ms), TAI − UTC (s) from then on], newest first. */
 const LEAP_SECONDS: readonly (readonly [number, number])[] = (
@@ -47,12 +47,22 @@ function scan(text: string): { value: string } | string {
     return `"${text}" is not a valid date or time (month, day, hour, minute or second out of range)`;
   }
   const frac = fraction === undefined ? '' : `.${fraction}`;
-  if (zone !== '_TAI') return { value: utcText(year, month, day, hour, minute, second, frac) };
+  if (zone !== '_TAI') return { value: utcText({ year, month, day, hour, minute, second, fraction: frac }) };
   const tai = Date.UTC(year, month - 1, day, hour, minute, second);
   const offset = taiMinusUtc(tai);
   if (offset === undefined) return `"${text}": TAI before 1972 cannot be converted to UTC`;
   const utc = new Date(tai - offset * 1000);
-  return { value: utcText(utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds(), frac) };
+  return {
+    value: utcText({
+      year: utc.getUTCFullYear(),
+      month: utc.getUTCMonth() + 1,
+      day: utc.getUTCDate(),
+      hour: utc.getUTCHours(),
+      minute: utc.getUTCMinutes(),
+      second: utc.getUTCSeconds(),
+      fraction: frac,
+    }),
+  };
 }
 
 /** TAI − UTC in seconds at the TAI instant `tai` (ms, read as if UTC), undefined before 1972. */

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
-import { durationMs } from '../../config/durations.js';
 import { resolveSecret } from '../../config/secrets.js';
-import type { TargetConfig } from '../../config/schema.js';
+import type { ResolvedTarget } from '../../config/types.js';
 import { FtpClient } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
@@ -13,7 +12,7 @@ import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
-export type FtpTargetConfig = Extract<TargetConfig, { type: 'ftp' | 'ftps' }>;
+export type FtpTargetConfig = Extract<ResolvedTarget, { type: 'ftp' | 'ftps' }>;
 
 /**
  * FTP and explicit FTPS (AUTH TLS) with basic-ftp: one client per session, since FTP
@@ -37,7 +36,7 @@ export class FtpStore implements RemoteStore {
 
   async open(signal?: AbortSignal): Promise<RemoteSession> {
     const config = this.#config;
-    const timeoutMs = durationMs(config.timeout);
+    const { timeoutMs } = config;
     const password = await resolveSecret(config.password);
     const ca = config.type === 'ftps' && config.ca !== undefined ? await readCa(this.name, config.ca) : undefined;
     const client = new FtpClient(timeoutMs);

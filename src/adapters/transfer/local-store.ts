@@ -3,13 +3,13 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TargetConfig } from '../../config/schema.js';
+import type { ResolvedTarget } from '../../config/types.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { checkRemotePath } from './remote-paths.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
-export type LocalTargetConfig = Extract<TargetConfig, { type: 'local' }>;
+export type LocalTargetConfig = Extract<ResolvedTarget, { type: 'local' }>;
 
 // A mounted share can hang like a server; it has no timeout setting of its own.
 const LOCAL_TIMEOUT_MS = 60_000;

@@ -3,9 +3,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
 import { NocturneError } from '../../core/errors.js';
-import { durationMs } from '../../config/durations.js';
 import { resolveSecret } from '../../config/secrets.js';
-import type { TargetConfig } from '../../config/schema.js';
+import type { ResolvedTarget } from '../../config/types.js';
 import { pinnedHostKey } from './host-key.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
@@ -13,7 +12,7 @@ import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
-export type SftpTargetConfig = Extract<TargetConfig, { type: 'sftp' }>;
+export type SftpTargetConfig = Extract<ResolvedTarget, { type: 'sftp' }>;
 
 /**
  * SFTP with ssh2-sftp-client over a socket of our own: no-delay set on it (ssh2 leaves
@@ -35,7 +34,7 @@ export class SftpStore implements RemoteStore {
 
   async open(signal?: AbortSignal): Promise<RemoteSession> {
     const config = this.#config;
-    const timeoutMs = durationMs(config.timeout);
+    const { timeoutMs } = config;
     const secret = async (ref: typeof config.password) => (ref === undefined ? {} : await resolveSecret(ref));
     const [privateKey, passphrase, password] = await Promise.all([
       secret(config.privateKey),

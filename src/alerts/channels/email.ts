@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
 import { resolveSecret } from '../../config/secrets.js';
 import { coerceError } from '../../core/errors.js';
 import type { EmailServer } from '../settings.js';
@@ -32,6 +31,8 @@ export class EmailChannel implements Channel {
     } catch (err) {
       throw deliveryError(destination, coerceError(err).message, true, err);
     }
+    // Loaded at the first e-mail: a daemon that sends none (most nights) does without it.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: server.host,
       port: server.port,

@@ -4,7 +4,7 @@ import { testMessage } from '../../alerts/messages.js';
 import { alertSettings } from '../../alerts/settings.js';
 import { suggestion } from '../../config/did-you-mean.js';
 import { coerceError } from '../../core/errors.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, loadOrExit, type CliOptions } from '../runtime.js';
 
 /**

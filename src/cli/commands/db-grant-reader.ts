@@ -1,5 +1,5 @@
 import { grantReader, setCatalogues } from '../../stages/ingest/catalogue.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface GrantReaderOptions extends CliOptions {

@@ -3,7 +3,7 @@ import { runDemo, type DemoResult } from '../../demo/demo.js';
 import { createProgress } from '../progress.js';
 import { DemoCannotStart } from '../../demo/cannot-start.js';
 import { CliExit, cliLogger, configDir, type CliOptions } from '../runtime.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 
 interface DemoCommandOptions extends CliOptions {
   date: string;

@@ -2,7 +2,7 @@ import type { Db } from '../../db/database.js';
 import { toRunRowOrNull, type RunRow } from '../../runs/runs.js';
 import { explainWait } from '../../executors/states.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface LogsOptions extends CliOptions {

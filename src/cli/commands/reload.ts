@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { formatIssues } from '../../config/issues.js';
 import { localAuthorization } from '../../http/local-token.js';
 import type { ReloadResult } from '../../http/router.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
 
 interface ReloadOptions extends CliOptions {

@@ -2,7 +2,7 @@ import type { StageName } from '../../config/schema.js';
 import { executeStage } from '../../stages/execute.js';
 import { createProgress } from '../progress.js';
 import { cliLogger, CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 
 interface RunOptions extends CliOptions {
   stage: StageName;

@@ -2,7 +2,7 @@ import { formatIssues } from '../../config/issues.js';
 import { loadConfig } from '../../config/load.js';
 import { closeDb, openDbFromConfig } from '../../db/database.js';
 import { quietInputWarnings } from '../../runs/quiet-inputs.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
 
 interface ValidateOptions extends CliOptions {

@@ -34,7 +34,7 @@ export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
   /** The process table is exact: a task that is neither queued, running nor marked is gone. */
   readonly lostAfterMs = 0;
-  readonly #o: Required<Omit<LocalExecutorOptions, 'env'>> & { env: NodeJS.ProcessEnv };
+  readonly #options: Required<Omit<LocalExecutorOptions, 'env'>> & { env: NodeJS.ProcessEnv };
   readonly #queue: Queued[] = [];
   readonly #queued = new Set<string>();
   readonly #running = new Map<string, { pid: number; name: string; jobDir: string; index: number }>();
@@ -43,7 +43,7 @@ export class LocalExecutor implements Executor {
   #wake: (() => void) | undefined;
 
   constructor(options: LocalExecutorOptions) {
-    this.#o = { readMarker: readExitMarker, killGraceMs: 2_000, ...options, env: jobEnvironment(options.env) };
+    this.#options = { readMarker: readExitMarker, killGraceMs: 2_000, ...options, env: jobEnvironment(options.env) };
   }
 
   describe(job: JobSpec): string[] {
@@ -117,7 +117,7 @@ export class LocalExecutor implements Executor {
     const node = hostname();
     if (this.#running.has(k) || orphans.has(k)) return { state: 'RUNNING', ...none, node };
     // Only now the marker: a task seen gone has written it before it exited.
-    const marker = await this.#o.readMarker(job.jobDir, index);
+    const marker = await this.#options.readMarker(job.jobDir, index);
     if (marker) return { state: marker.rc === 0 ? 'COMPLETED' : 'FAILED', ...none, exitCode: marker.rc, node };
     const exited = this.#exited.get(k);
     if (!exited) return null;
@@ -127,7 +127,7 @@ export class LocalExecutor implements Executor {
 
   async #orphans(): Promise<Map<string, number>> {
     const found = new Map<string, number>();
-    for (const { pid, argv } of await this.#o.processes.list()) {
+    for (const { pid, argv } of await this.#options.processes.list()) {
       const [, script, jobDir, index] = argv;
       if (script === undefined || jobDir === undefined || index === undefined) continue;
       if (path.basename(script) !== SCRIPT_NAME || !/^\d+$/.test(index)) continue;
@@ -142,13 +142,13 @@ export class LocalExecutor implements Executor {
     if (this.#queued.delete(k)) this.#queue.splice(this.#queue.findIndex((q) => key(q.job.jobDir, q.index) === k), 1);
     this.#cancelled.add(k);
     if (pid === undefined) return;
-    if (!this.#o.launcher.killGroup(pid, 'SIGTERM')) return;
-    await sleep(this.#o.killGraceMs);
-    this.#o.launcher.killGroup(pid, 'SIGKILL');
+    if (!this.#options.launcher.killGroup(pid, 'SIGTERM')) return;
+    await sleep(this.#options.killGraceMs);
+    this.#options.launcher.killGroup(pid, 'SIGKILL');
   }
 
   #pump(): void {
-    while (this.#running.size < this.#o.concurrency) {
+    while (this.#running.size < this.#options.concurrency) {
       const next = this.#queue.shift();
       if (!next) return;
       const { job, index } = next;
@@ -156,7 +156,7 @@ export class LocalExecutor implements Executor {
       this.#queued.delete(k);
       let child: LaunchedProcess;
       try {
-        child = this.#o.launcher.launch(['bash', job.scriptPath, job.jobDir, String(index)], taskLogPath(job.logPattern, index), this.#o.env);
+        child = this.#options.launcher.launch(['bash', job.scriptPath, job.jobDir, String(index)], taskLogPath(job.logPattern, index), this.#options.env);
       } catch (err) {
         const reason = `could not start ${job.scriptPath}: ${err instanceof Error ? err.message : String(err)}`;
         this.#exited.set(k, { code: 126, signal: null, cancelled: false, reason });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ingestMode } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 
@@ -15,8 +14,7 @@ const CATALOGUE_LOCK = 0x6863_6174;
 export function setCatalogues(config: NocturneConfig): string[] {
   const found = new Set<string>();
   for (const { config: pipeline } of config.pipelines.values()) {
-    const mode = pipeline.ingest ? ingestMode(pipeline.ingest) : undefined;
-    if (mode?.mode === 'sets') found.add(mode.stage.sets.catalogue);
+    if (pipeline.ingest?.mode === 'sets') found.add(pipeline.ingest.sets.catalogue);
   }
   return [...found].sort();
 }

@@ -1,5 +1,6 @@
 import { createCaster } from '../../adapters/csv/field-casts.js';
-import { ingestMode, type ColumnType, type IngestStageConfig } from '../../config/schema.js';
+import type { ColumnType } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import type { ConfigIssue, LoadedPipeline, NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import { checkSetTargets } from './sets/check-set-targets.js';
@@ -35,10 +36,9 @@ interface TableColumn {
 export async function checkIngestTargets(db: Db, config: NocturneConfig): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
   for (const pipeline of config.pipelines.values()) {
-    const section = pipeline.config.ingest;
-    const mode = section ? ingestMode(section) : undefined;
-    if (mode?.mode === 'table') issues.push(...(await checkPipeline(db, pipeline, mode.stage)));
-    else if (mode?.mode === 'sets') issues.push(...(await checkSetTargets(db, pipeline, mode.stage)));
+    const stage = pipeline.config.ingest;
+    if (stage?.mode === 'table') issues.push(...(await checkPipeline(db, pipeline, stage)));
+    else if (stage?.mode === 'sets') issues.push(...(await checkSetTargets(db, pipeline, stage)));
   }
   return issues;
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
-import { ingestMode } from '../../config/schema.js';
+import { targetNamed } from '../../config/resolve.js';
 import type { StageRunner } from '../types.js';
 import { ingestFrom } from './runner.js';
 import { ingestSets } from './sets/run-sets.js';
@@ -23,27 +23,22 @@ export interface IngestDeps {
  */
 export function createIngestStage(deps: IngestDeps = {}): StageRunner {
   return async (ctx) => {
-    const section = ctx.pipeline.config.ingest;
-    if (!section) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: the pipeline has no ingest stage`);
-    const mode = ingestMode(section);
-    if (!mode) throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: ingest needs either table or sets`);
-    const { stage } = mode;
+    const stage = ctx.pipeline.config.ingest;
+    // executeStage runs a stage only for a pipeline that has it.
+    if (!stage) throw new NocturneError('INTERNAL', `${ctx.pipeline.file}: the ingest stage run for a pipeline without one`);
     const { source: where } = stage;
     let source: IngestSource;
     if (!('target' in where)) source = localSource(where.dir, stage, [ctx.config.paths.quarantine, ctx.config.paths.work]);
     else {
-      const target = ctx.config.daemon.targets[where.target];
-      if (!target) {
-        throw new NocturneError('CONFIG_INVALID', `${ctx.pipeline.file}: ingest.source.target "${where.target}" is not a target of nocturne.yaml`);
-      }
+      const target = targetNamed(ctx.config, where.target);
       const workDir = path.join(ctx.config.paths.work, 'ingest', ctx.pipeline.config.name);
       const open = deps.remoteStore ?? (await defaultRemoteStore());
       source = remoteSource(open(where.target, target), where.dir, stage, workDir);
     }
     const host = ctx.config.daemon.host.name ?? os.hostname();
     try {
-      if (mode.mode === 'sets') return await ingestSets(ctx, mode.stage, source, host);
-      return await ingestFrom(ctx, mode.stage, source, host);
+      if (stage.mode === 'sets') return await ingestSets(ctx, stage, source, host);
+      return await ingestFrom(ctx, stage, source, host);
     } finally {
       await source.close();
     }

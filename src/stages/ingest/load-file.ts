@@ -1,8 +1,8 @@
 import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
-import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from './db-errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../db/errors.js';
 import type { FileBody } from './file-body.js';
 import { locate } from './issues.js';
 import { claimFile, commitLoaded, commitRejected, type Connection, type LedgerEntry, type LoadCounts } from './ledger.js';

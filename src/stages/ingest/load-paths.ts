@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import { CopyWriter } from './copy-writer.js';
-import { failureOf, sqlState } from './db-errors.js';
+import { failureOf, sqlState } from '../../db/errors.js';
 import { InlineRows } from './inline-rows.js';
 import type { BadRow } from './issues.js';
 import type { Connection, LoadCounts } from './ledger.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CsvRecordSplitter, type CsvDialect } from '../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import { chunksOf, type FileBody } from './file-body.js';
 import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
 import { compileRowEncoder, type RowEncoder, type RowIssue } from './row-encoder.js';

@@ -1,6 +1,6 @@
 import { createCaster, type FieldCaster } from '../../adapters/csv/field-casts.js';
 import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 
 /** One refused row or value, located in the file. */
 export interface RowIssue {

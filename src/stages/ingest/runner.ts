@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import { nightZone, observingNight } from '../nights.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { databaseError, failureOf, isDatabaseUnavailable, unlessUnreachable } from './db-errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
 import { dryRun } from './dry-run.js';
 import { record, setAsideQuietly } from './file-results.js';
 import { seenFiles, type LedgerEntry, type SeenFile } from './ledger.js';
@@ -50,7 +50,7 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
     else if (known.status === 'rejected' && source.local) {
       // Rejected by a run that died before moving it away: finish the job.
       const issues = (known.report?.issues ?? []) as RowIssue[];
-      firstError ??= await setAsideQuietly(ctx, stage, candidate, known, known.error ?? 'rejected', issues, 0);
+      firstError ??= await setAsideQuietly(ctx, stage, { candidate, sha256: known.sha256, summary: known.error ?? 'rejected', issues, more: 0 });
     }
   }
   if (ctx.dryRun) return dryRun(ctx, source, work, tally);
@@ -74,7 +74,7 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
         rows = read;
         report();
       };
-      const error = await loadOne(ctx, stage, source, host, { candidate, preferStaging }, tally, onRows);
+      const error = await loadOne(ctx, { stage, source, host, work: { candidate, preferStaging }, tally, onRows });
       inFlightRows -= rows;
       if (error && isDatabaseUnavailable(error)) {
         stopped ??= error;
@@ -103,16 +103,19 @@ export function filesInFlight(ctx: StageContext): number {
   return Math.max(1, Math.min(FILES_IN_FLIGHT, poolSize - 1));
 }
 
+/** One file to load, and where its counts go. */
+interface LoadOne {
+  stage: IngestStageConfig;
+  source: IngestSource;
+  host: string;
+  work: Work;
+  tally: Tally;
+  onRows: (rows: number) => void;
+}
+
 /** Fetches and loads one file; returns the error that kept it pending or unset aside, if any. */
-async function loadOne(
-  ctx: StageContext,
-  stage: IngestStageConfig,
-  source: IngestSource,
-  host: string,
-  { candidate, preferStaging }: Work,
-  tally: Tally,
-  onRows: (rows: number) => void,
-): Promise<NocturneError | undefined> {
+async function loadOne(ctx: StageContext, { stage, source, host, work, tally, onRows }: LoadOne): Promise<NocturneError | undefined> {
+  const { candidate, preferStaging } = work;
   let fetched: Fetched;
   try {
     fetched = await source.fetch(candidate, ctx.signal);
@@ -136,7 +139,7 @@ async function loadOne(
       if (failureOf(err) !== 'input') throw err;
       return rejectFailed(loader, entry, coerceError(err).message);
     });
-    return await record(ctx, stage, source, candidate, fetched, result, tally);
+    return await record(ctx, { stage, source, candidate, fetched, result, tally });
   } catch (err) {
     const error = await unlessUnreachable(ctx.db, coerceError(err), candidate.path);
     if (isDatabaseUnavailable(error)) return error;

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig, TargetConfig } from '../../config/schema.js';
+import type { IngestStageConfig, ResolvedTarget } from '../../config/types.js';
 import { chunksOf, IN_MEMORY_BYTES, type FileBody } from './file-body.js';
 
 /** A file offered for ingestion. */
@@ -42,7 +42,7 @@ export interface IngestSource {
   close(): Promise<void>;
 }
 
-export type RemoteStoreFactory = (name: string, target: TargetConfig) => RemoteStore;
+export type RemoteStoreFactory = (name: string, target: ResolvedTarget) => RemoteStore;
 
 /** A matcher for `include`: patterns without "/" match the base name at any depth. */
 function includeMatcher(include: readonly string[]): (relPath: string) => boolean {

@@ -1,4 +1,5 @@
-import type { ColumnType, IngestStageConfig } from '../../config/schema.js';
+import type { ColumnType } from '../../config/schema.js';
+import type { IngestStageConfig } from '../../config/types.js';
 import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
 import type { Connection } from './ledger.js';
 import type { FileToLoad } from './load-file.js';

@@ -9,7 +9,7 @@ import { mayBeMemory, memoryOverrun } from './memory.js';
 import { decideObservation, type EndMode, type Step } from './outcomes.js';
 import { checkOutputs } from './outputs.js';
 import type { RunSettings } from './settings.js';
-import type { JobRecord, PendingObservation, TaskEnd, TaskRecord } from './store.js';
+import type { JobRecord, PendingObservation, TaskEnd, TaskRecord } from './job-ledger.js';
 
 export type Ended = Exclude<Verdict, { kind: 'wait' }>;
 

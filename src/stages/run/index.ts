@@ -7,8 +7,8 @@ import { printDryRun } from './dry-run.js';
 import { emptyStats } from './outcomes.js';
 import { planJobs } from './plan.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from './settings.js';
-import { RunStore } from './store.js';
-import { RunTracker } from './tracker.js';
+import { JobLedger } from './job-ledger.js';
+import { JobTracker } from './job-tracker.js';
 
 export interface RunStageDeps {
   /** Builds the executor (default: the real one the configuration names). */
@@ -39,30 +39,30 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     const settings = resolveRunSettings(ctx);
     await checkCommand(settings);
     const executor = (deps.executor ?? defaultExecutor)(settings, ctx);
-    const store = new RunStore(ctx.db, settings.pipeline);
+    const ledger = new JobLedger(ctx.db, settings.pipeline);
     const found = await discoverObservations(settings.inputGlob, ctx.date, settings.lookbackDays);
-    const known = await store.knownStates(found.map((o) => o.input));
+    const known = await ledger.knownStates(found.map((o) => o.input));
     // Done means done: a failed observation is not, and the run that finds it says so.
     const skipped = found.filter((o) => known.get(o.input) === 'done').length;
-    const setAside = await store.failedAmong(found.map((o) => o.input));
+    const setAside = await ledger.failedAmong(found.map((o) => o.input));
 
     if (ctx.dryRun) {
-      const earlier = await store.pending();
+      const earlier = await ledger.pending();
       const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
       const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
-      const reattach = (await store.activeJobs()).length;
+      const reattach = (await ledger.activeJobs()).length;
       printDryRun(ctx.print, settings, executor, ctx.date, plans, { found: found.length, skipped, setAside: setAside.length, earlier: earlier.length, reattach });
       return { ok: true, stats: {}, summary: `dry run: ${plans.length} job(s) would be submitted` };
     }
 
     await mkdir(settings.outbox, { recursive: true });
-    await store.register(found);
+    await ledger.register(found);
     const stats = { ...emptyStats(), observations: found.length, skipped, setAside: setAside.length };
-    const tracker = new RunTracker({
+    const tracker = new JobTracker({
       ctx,
       settings,
       executor,
-      store,
+      ledger,
       stats,
       setAside,
       ...(deps.random === undefined ? {} : { random: deps.random }),

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import type { JobRecord } from './store.js';
+import type { JobRecord } from './job-ledger.js';
 
 /** What nocturne itself keeps in a job directory (see executors/job-files.ts). */
 const JOB_FILES = /^(job\.sh|task-\d+(\.argv|\.exit|\.exit\.tmp)?)$/;

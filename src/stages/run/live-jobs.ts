@@ -1,6 +1,6 @@
 import type { Executor, TrackedJob } from '../../executors/types.js';
 import { failedVerdict, type EndRequest, type LiveTask } from './endings.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord } from './job-ledger.js';
 
 /** A job the tracker follows, with its tasks not yet ended. */
 export interface LiveJob {

@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import { nextStep, type Verdict } from './classify.js';
-import type { TaskEnd } from './store.js';
+import type { TaskEnd } from './job-ledger.js';
 
 /** Counters of one run of the stage, recorded in runs.stats. */
 export interface RunStats {

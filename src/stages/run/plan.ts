@@ -5,7 +5,7 @@ import { encodeTaskArgv, SCRIPT_NAME, taskArgvPath, taskLogPath, taskOutDir } fr
 import type { JobSpec } from '../../executors/types.js';
 import { renderWrapperScript } from '../../executors/wrapper-script.js';
 import type { RunSettings } from './settings.js';
-import type { PendingObservation, TaskBase } from './store.js';
+import type { PendingObservation, TaskBase } from './job-ledger.js';
 
 /** SLURM's default MaxArraySize is 1001: task ids 0..1000. Larger nights get several arrays. */
 export const MAX_ARRAY_TASKS = 1000;

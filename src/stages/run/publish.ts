@@ -7,7 +7,7 @@ import { coerceError } from '../../core/errors.js';
  * given order, each by one rename: the upload stage sees a file whole or not at all.
  * Across filesystems the file is first copied beside its final name under a dot name,
  * which the upload stage never takes, then renamed. A file already gone from `fromDir`
- * was moved by an earlier attempt (see RunStore.markPublishing): the move is repeatable.
+ * was moved by an earlier attempt (see JobLedger.markPublishing): the move is repeatable.
  */
 export async function publishOutputs(fromDir: string, outbox: string, names: readonly string[]): Promise<void> {
   await mkdir(outbox, { recursive: true });

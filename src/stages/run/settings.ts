@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
-import { durationMs } from '../../config/durations.js';
+import { formatDuration } from '../../config/durations.js';
 import type { ExecutorKind, JobResources } from '../../executors/types.js';
 import { toBashPattern } from '../../executors/wrapper-script.js';
 import type { StageContext } from '../types.js';
@@ -34,7 +34,7 @@ export interface RunSettings {
   lostAfterMs: number;
   /** A wait that needs a person, longer than this, is a warning (run.waitWarning). */
   waitWarningMs: number;
-  /** The stage's timeout, as written (run.timeout), for messages. */
+  /** The stage's timeout (run.timeout), for messages. */
   timeout: string;
   concurrency: number;
 }
@@ -80,10 +80,10 @@ export function resolveRunSettings(ctx: Pick<StageContext, 'config' | 'pipeline'
     rowsRequired: run.outputs.rowsRequired,
     retries: run.retries,
     retryTimeout: run.retryTimeout,
-    pollIntervalMs: durationMs(daemon.slurm.pollInterval),
-    lostAfterMs: durationMs(daemon.slurm.lostAfter),
-    waitWarningMs: durationMs(run.waitWarning),
-    timeout: run.timeout,
+    pollIntervalMs: daemon.slurm.pollIntervalMs,
+    lostAfterMs: daemon.slurm.lostAfterMs,
+    waitWarningMs: run.waitWarningMs,
+    timeout: formatDuration(run.timeoutMs),
     concurrency: daemon.local.concurrency,
   };
 }

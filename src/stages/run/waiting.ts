@@ -1,7 +1,7 @@
 import { explainWait, isRoutineWait, needsPerson } from '../../executors/states.js';
 import type { Logger } from '../../log/logger.js';
 import type { LiveTask } from './endings.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord } from './job-ledger.js';
 
 type Note = 'waits' | 'waits long' | 'requeued';
 

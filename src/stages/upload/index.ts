@@ -4,14 +4,14 @@ import type { StageRunner } from '../types.js';
 import { nodeLocalFiles } from './local-files.js';
 import { createPgTransferLedger } from './pg-transfer-ledger.js';
 import { sharpQuicklooks } from './prepare.js';
-import { runUpload } from './run-upload.js';
+import { uploadOutbox } from './upload-outbox.js';
 import { uploadSettings } from './upload-settings.js';
 
 /** Stage "upload": the outbox to the archive target, each local copy deleted only once verified. */
 export const uploadStage: StageRunner = async (ctx) => {
   const { target, targetConfig, config } = uploadSettings(ctx);
   const naming = { nightZone: nightZone(ctx.pipeline.config, config.timezone), publicUrl: targetConfig.publicUrl };
-  return runUpload(ctx, {
+  return uploadOutbox(ctx, {
     store: createRemoteStore(target, targetConfig),
     ledger: createPgTransferLedger(ctx.db, ctx.runId, naming),
     files: nodeLocalFiles,

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { coerceError, NocturneError } from '../../core/errors.js';
+import { NocturneError } from '../../core/errors.js';
 import { pgp, type Db } from '../../db/database.js';
+import { databaseError } from '../../db/errors.js';
 import { observingNight } from '../nights.js';
 import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from './transfer-ledger.js';
 
@@ -63,7 +64,7 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
     public_url: naming.publicUrl === undefined || r.remotePath === '' ? null : publicUrlOf(naming.publicUrl, r.remotePath),
   });
   const failed = (what: string) => (err: unknown): never => {
-    throw coerceError(err, 'DB_FAILED', `transfers: ${what}`);
+    throw databaseError(err, `transfers: ${what}`);
   };
   return {
     async pending(pipeline, target) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
-import type { TargetConfig, UploadStageConfig } from '../../config/schema.js';
+import { targetNamed } from '../../config/resolve.js';
+import type { ResolvedTarget, ResolvedUploadStage } from '../../config/types.js';
 import type { StageContext } from '../types.js';
 import { checkRemoteDirTemplate, type TemplateValues } from './remote-dir.js';
 
@@ -9,9 +10,9 @@ export interface UploadSettings {
   pipeline: string;
   /** The pipeline's YAML file, for messages. */
   file: string;
-  config: UploadStageConfig;
+  config: ResolvedUploadStage;
   target: string;
-  targetConfig: TargetConfig;
+  targetConfig: ResolvedTarget;
   /** Directory the files to upload wait in. */
   outbox: string;
   /** Where rejected files go: <paths.quarantine>/<pipeline>. */
@@ -25,10 +26,7 @@ export function uploadSettings(ctx: StageContext): UploadSettings {
   const { config: pipeline, file } = ctx.pipeline;
   const upload = pipeline.upload;
   if (!upload) throw new NocturneError('CONFIG_INVALID', `${file}: pipeline "${pipeline.name}" has no upload stage`);
-  const targetConfig = ctx.config.daemon.targets[upload.target];
-  if (!targetConfig) {
-    throw new NocturneError('CONFIG_INVALID', `${file}: upload.target "${upload.target}" is not a target of config/nocturne.yaml`);
-  }
+  const targetConfig = targetNamed(ctx.config, upload.target);
   checkRemoteDirTemplate(upload.remoteDir, file);
   const { paths } = ctx.config;
   // The run stage's outbox, unless the upload names its own source.

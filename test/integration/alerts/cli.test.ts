@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailRig, uniqueAddress } from '../../helpers/mail-rig.js';
 import { waitForMail } from '../../helpers/maildir.js';
-import { freePort, nocturne, writeDaemonConfig } from '../daemon/daemon-process.js';
+import { freePort, nocturne, writeDaemonConfig } from '../../../harness/daemon-process.js';
 import { rigEmail } from './world.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 

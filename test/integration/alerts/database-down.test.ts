@@ -2,10 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { mailRig, uniqueAddress } from '../../helpers/mail-rig.js';
 import { mailTo, waitForMail } from '../../helpers/maildir.js';
-import { DaemonProcess, freePort, ingestPipeline, writeDaemonConfig } from '../daemon/daemon-process.js';
+import { DaemonProcess, freePort, ingestPipeline, writeDaemonConfig } from '../../../harness/daemon-process.js';
 import { ALL_OFF, rigEmail } from './world.js';
 import { TcpProxy } from './tcp-proxy.js';
 

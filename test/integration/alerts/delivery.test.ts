@@ -37,7 +37,7 @@ describe('delivery of alert messages', () => {
       ...extra,
     };
     const pipelines = { [p]: { ingest: { schedule: '0 4 * * *', source: { dir: '/csv' }, table: 'hfc.t', columns: { id: { from: 'ID', type: 'int' } }, naturalKey: ['id'] } } };
-    return { to, config: w.config({ pipelines, alerts }) };
+    return { to, config: w.config({ pipelines, alerts }), pipelines };
   }
 
   const reject = (p: string, from: number, to: number) =>
@@ -95,9 +95,9 @@ describe('delivery of alert messages', () => {
   });
 
   it('a webhook refused for now is tried again after a backoff, with the same delivery id, and delivered once', async () => {
-    const { config } = digests('retry');
+    const { config, pipelines } = digests('retry');
     const alerts = { ...config.daemon.alerts!, routes: { science: { pipelines: ['retry'], webhooks: ['chat'] } }, retry: { attempts: 3, first: '1m', max: '1h' } };
-    const alerting = w.alerting(w.config({ pipelines: { retry: { ingest: config.pipelines.get('retry')!.config.ingest } }, alerts }));
+    const alerting = w.alerting(w.config({ pipelines, alerts }));
     const before = hook.received.length;
     hook.answer = (n) => (n === before ? 503 : 200);
     await reject('retry', 1, 1);
@@ -142,9 +142,9 @@ describe('delivery of alert messages', () => {
     const hhmm = (d: Date) => d.toISOString().slice(11, 16);
     const quietHours = { from: hhmm(new Date(now.getTime() - 3_600_000)), to: hhmm(new Date(now.getTime() + 3_600_000)) };
     const to = uniqueAddress('quiet');
-    const { config } = digests('quiet');
+    const { config, pipelines } = digests('quiet');
     const alerts = { ...config.daemon.alerts!, routes: { science: { pipelines: ['quiet'], email: [to], quietHours } } };
-    const alerting = w.alerting(w.config({ pipelines: { quiet: { ingest: config.pipelines.get('quiet')!.config.ingest } }, alerts }));
+    const alerting = w.alerting(w.config({ pipelines, alerts }));
     await reject('quiet', 1, 2);
     expect((await alerting.tick()).sent).toBe(0);
     // The two files come again, corrected, and load.
@@ -190,8 +190,8 @@ describe('delivery of alert messages', () => {
   });
 
   it('two hosts evaluating at once open one incident and send one message', async () => {
-    const { to, config } = digests('twice');
-    const other = w.config({ pipelines: { twice: { ingest: config.pipelines.get('twice')!.config.ingest } }, alerts: config.daemon.alerts!, daemon: { host: { name: 'brahe' } } });
+    const { to, config, pipelines } = digests('twice');
+    const other = w.config({ pipelines, alerts: config.daemon.alerts!, daemon: { host: { name: 'brahe' } } });
     await reject('twice', 1, 4);
     const reports = await Promise.all([w.alerting(config).tick(), w.alerting(other).tick()]);
     expect(reports.flatMap((r) => r.opened)).toHaveLength(1);

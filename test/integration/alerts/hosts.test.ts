@@ -3,7 +3,7 @@ import { Heartbeat } from '../../../src/hosts/heartbeat.js';
 import { beat, listHosts, registerHost } from '../../../src/hosts/hosts.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { pidNamespace } from '../../../src/runs/holder.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 describe('the hosts table and the heartbeat', () => {
   let t: TestDb;

@@ -5,7 +5,7 @@ import { latestSlot } from '../../../src/alerts/evaluate-stages.js';
 import type { AlertKind } from '../../../src/alerts/kinds.js';
 import { mailRig, uniqueAddress } from '../../helpers/mail-rig.js';
 import { mailTo, waitForMail } from '../../helpers/maildir.js';
-import { freePort } from '../daemon/daemon-process.js';
+import { freePort } from '../../../harness/daemon-process.js';
 import { ALL_OFF, alertWorld, insertRun, rigEmail, runStage, type AlertWorld } from './world.js';
 
 /**

@@ -7,7 +7,7 @@ import { AlertMetrics } from '../../../src/daemon/alert-metrics.js';
 import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { promtool } from '../../helpers/mail-rig.js';
-import { REPO } from '../daemon/daemon-process.js';
+import { REPO } from '../../../harness/daemon-process.js';
 
 const run = promisify(execFile);
 const MONITORING = path.join(REPO, 'monitoring');
@@ -42,7 +42,7 @@ describe('the Prometheus rules of monitoring/ (promtool from the rig)', () => {
     const logger = createLogger({ level: 'silent' });
     const extension = new AlertMetrics({ config: () => { throw new Error('not scraped'); }, db: () => { throw new Error('not scraped'); } }, logger);
     const metrics = new DaemonMetrics({ version: '0', summary: async () => new Map(), pending: async () => [], extensions: [extension] }, logger);
-    const exported = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
+    const exported = new Set((await metrics.registry()).getMetricsAsArray().map((m) => m.name));
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThanOrEqual(8);
   });

@@ -11,7 +11,7 @@ import { resolveConfig } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { mailRig } from '../../helpers/mail-rig.js';
 
 /** Every kind off: a test turns on the one it is about. */

@@ -15,8 +15,8 @@ import type { NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { quietLogger } from '../../helpers/stage-context.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { quietLogger } from '../../../harness/stage-context.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const NIGHT = '2026-11-21';

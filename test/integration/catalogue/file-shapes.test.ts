@@ -1,5 +1,5 @@
 // The HFC file shapes nocturne ships (the fixtures of test/fixtures/hfc, the sets
-// test/helpers/hfc-sets.ts generates, so what examples/detect/detect.mjs writes) fit the
+// harness/hfc-sets.ts generates, so what examples/detect/detect.mjs writes) fit the
 // catalogue of sql/catalogue: every header names a column of its table, every NOT NULL
 // column has a header. What the loader does with the values is tested with the loader.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import { normaliseHeader } from '../../../src/stages/ingest/sets/header-map.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { HFC_CODES, writeHfcSets, type HfcCode } from '../../helpers/hfc-sets.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { HFC_CODES, writeHfcSets, type HfcCode } from '../../../harness/hfc-sets.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/hfc/', import.meta.url));
 

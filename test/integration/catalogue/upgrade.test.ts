@@ -4,7 +4,7 @@
 // metadata_history, and installing again changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 let test: TestDb;
 const hfc = () => `${test.schema}_hfc`;

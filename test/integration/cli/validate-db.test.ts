@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(REPO, 'bin/nocturne.js');

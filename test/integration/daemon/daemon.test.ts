@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { DaemonProcess, eventually, freePort, ingestPipeline, nocturne, writeDaemonConfig } from './daemon-process.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { DaemonProcess, eventually, freePort, ingestPipeline, nocturne, writeDaemonConfig } from '../../../harness/daemon-process.js';
 
 describe('nocturne daemon, as a real process (needs npm run build)', () => {
   let t: TestDb;

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENDING_COUNTERS } from '../../../src/daemon/pending.js';
 import { stageStatuses } from '../../../src/daemon/status-report.js';
 import { beginRun, finishRun } from '../../../src/runs/runs.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { testConfig } from '../../unit/scheduling/test-config.js';
 import { FRC_INFO, OBSERVATORY, feat, init } from '../ingest-sets/sdoss-files.js';
 import { createSetsWorld } from '../ingest-sets/world.js';
-import { DaemonProcess, freePort, nocturne, writeDaemonConfig } from './daemon-process.js';
+import { DaemonProcess, freePort, nocturne, writeDaemonConfig } from '../../../harness/daemon-process.js';
 
 const sha = 'a'.repeat(64);
 

@@ -7,7 +7,7 @@ import { beginRun, finishRun } from '../../../src/runs/runs.js';
 import type { ExecuteFn } from '../../../src/scheduling/scheduler.js';
 import { Scheduler } from '../../../src/scheduling/scheduler.js';
 import { createPgSlotLedger } from '../../../src/scheduling/slot-ledger.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { testConfig } from '../../unit/scheduling/test-config.js';
 
 /**

@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { installFeatureTables } from '../../helpers/feature-tables.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { installFeatureTables } from '../../../harness/feature-tables.js';
 import { writeFeatureCsv } from '../ingest/feature-csv.js';
 import { FEATURE_COLUMNS } from '../ingest/world.js';
-import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
-import { DaemonProcess, eventually, freePort, writeDaemonConfig } from './daemon-process.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
+import { DaemonProcess, eventually, freePort, writeDaemonConfig } from '../../../harness/daemon-process.js';
 
 const UPLOAD_FILES = 160;
 const CSV_FILES = 12;

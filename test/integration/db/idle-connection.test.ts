@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../../src/db/database.js';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 
 describe('a pooled connection the server closes while idle', () => {
   const app = `nocturne-idle-${randomBytes(4).toString('hex')}`;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { migrate, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
 import { beginRun, finishRun, listRuns } from '../../../src/runs/runs.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 const slot = new Date('2026-11-24T02:00:00Z');
 const base = { pipeline: 'sdoss', stage: 'run', trigger: 'schedule', leaseMs: 60_000 } as const;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidNamespace } from '../../../src/runs/holder.js';
 import { beginRun, finishRun } from '../../../src/runs/runs.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 const base = { pipeline: 'p', stage: 'upload', trigger: 'schedule', leaseMs: 60_000 } as const;
 const at = (s: number) => new Date(Date.UTC(2026, 10, 24, 2, 0, s));

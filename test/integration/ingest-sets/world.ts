@@ -9,15 +9,16 @@ import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, installCatalogue } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { HFC_CODES, type HfcCode } from '../../helpers/hfc-sets.js';
-import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { HFC_CODES, type HfcCode } from '../../../harness/hfc-sets.js';
+import { directContext as stageContext, quietLogger } from '../../../harness/stage-context.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,12 +58,14 @@ export async function loadSetsConfig(spec: SetsWorldSpec): Promise<NocturneConfi
   const raw: unknown = parse(await readFile(spec.pipelineFile, 'utf8'));
   return {
     dir,
-    daemon: daemonConfigSchema.parse({
-      database: { url: spec.url, schema: spec.schema },
-      paths: { state: dir },
-      host: { name: 'test-host' },
-      targets: { archive: { type: 'local', path: path.join(dir, 'archive') } },
-    }),
+    daemon: compileDaemon(
+      daemonConfigSchema.parse({
+        database: { url: spec.url, schema: spec.schema },
+        paths: { state: dir },
+        host: { name: 'test-host' },
+        targets: { archive: { type: 'local', path: path.join(dir, 'archive') } },
+      }),
+    ),
     paths: {
       state: dir,
       outbox: path.join(dir, 'outbox'),
@@ -70,7 +73,7 @@ export async function loadSetsConfig(spec: SetsWorldSpec): Promise<NocturneConfi
       logs: path.join(dir, 'logs'),
       work: path.join(dir, 'work'),
     },
-    pipelines: new Map([[spec.code, { config: pipelineSchema.parse(raw), file: spec.pipelineFile }]]),
+    pipelines: new Map([[spec.code, { config: compilePipeline(pipelineSchema.parse(raw)), file: spec.pipelineFile }]]),
   };
 }
 

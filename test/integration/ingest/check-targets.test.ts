@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { compilePipeline } from '../../../src/config/resolve.js';
 import { pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import { checkIngestTargets } from '../../../src/stages/ingest/index.js';
@@ -27,7 +28,7 @@ async function withPipeline(base: IngestWorld, name: string, table: string, mapp
   const file = path.join(base.dir, 'pipelines', `${name}.yaml`);
   await writeFile(file, text);
   const pipelines = new Map(base.config.pipelines);
-  pipelines.set(name, { config: pipelineSchema.parse(parse(text)), file });
+  pipelines.set(name, { config: compilePipeline(pipelineSchema.parse(parse(text))), file });
   return { config: { ...base.config, pipelines }, file };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../../../src/core/abort.js';
 import { closeDb, openDb } from '../../../src/db/database.js';
-import { startService, stopService } from '../../helpers/rig.js';
+import { startService, stopService } from '../../../harness/rig.js';
 import { featureCsv, writeFeatureCsv } from './feature-csv.js';
 import { useWorlds } from './use-world.js';
 

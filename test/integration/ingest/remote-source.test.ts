@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rigRoot, rigTarget } from '../transfer/rig-targets.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
 import { featureCsv } from './feature-csv.js';
-import { MemoryStore } from './memory-store.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
 import { useWorlds } from './use-world.js';
 import { FIXTURES } from './world.js';
 
@@ -15,7 +15,7 @@ const remote = { ingest: { source: { target: 'archive', dir: '/hfc/sdoss' } }, t
 describe('ingest from a remote target', () => {
   it('loads from the archive, never changes it, and never retries a rejected file until it changes', async () => {
     const world = await newWorld('remote', remote);
-    const store = new MemoryStore();
+    const store = new MemoryStore({ name: 'archive' });
     const fixture = async (name: string) => readFile(path.join(FIXTURES, name));
     store.files.set('/hfc/sdoss/2026/11/good.csv', await fixture('good.csv'));
     store.files.set('/hfc/sdoss/2026/11/bad-number.csv', await fixture('bad-number.csv'));

@@ -6,15 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createIngestStage, type IngestDeps } from '../../../src/stages/ingest/index.js';
 import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { installFeatureTables } from '../../helpers/feature-tables.js';
-import { directContext as stageContext, quietLogger } from '../../helpers/stage-context.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { installFeatureTables } from '../../../harness/feature-tables.js';
+import { directContext as stageContext, quietLogger } from '../../../harness/stage-context.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/ingest/', import.meta.url));
 const TS = '%Y-%m-%dT%H:%M:%S';
@@ -74,12 +75,14 @@ export async function loadWorldConfig(spec: WorldSpec): Promise<NocturneConfig> 
   const { dir } = spec;
   return {
     dir,
-    daemon: daemonConfigSchema.parse({
-      database: { url: spec.url, schema: spec.schema },
-      paths: { state: dir },
-      targets: spec.targets,
-      host: { name: 'test-host' },
-    }),
+    daemon: compileDaemon(
+      daemonConfigSchema.parse({
+        database: { url: spec.url, schema: spec.schema },
+        paths: { state: dir },
+        targets: spec.targets,
+        host: { name: 'test-host' },
+      }),
+    ),
     paths: {
       state: dir,
       outbox: path.join(dir, 'outbox'),
@@ -87,7 +90,7 @@ export async function loadWorldConfig(spec: WorldSpec): Promise<NocturneConfig> 
       logs: path.join(dir, 'logs'),
       work: path.join(dir, 'work'),
     },
-    pipelines: new Map([['sdoss', { config: pipelineSchema.parse(raw), file: spec.pipelineFile }]]),
+    pipelines: new Map([['sdoss', { config: compilePipeline(pipelineSchema.parse(raw)), file: spec.pipelineFile }]]),
   };
 }
 

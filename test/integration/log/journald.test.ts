@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { freePort, ingestPipeline, REPO, writeDaemonConfig } from '../daemon/daemon-process.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { freePort, ingestPipeline, REPO, writeDaemonConfig } from '../../../harness/daemon-process.js';
 import { message, PrivateJournal } from './private-journal.js';
 
 const BIN = path.join(REPO, 'bin/nocturne.js');

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { DaemonProcess, freePort, ingestPipeline, nocturne, writeDaemonConfig } from '../daemon/daemon-process.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { DaemonProcess, freePort, ingestPipeline, nocturne, writeDaemonConfig } from '../../../harness/daemon-process.js';
 import { openApiProblems } from './openapi-check.js';
 
 let t: TestDb;

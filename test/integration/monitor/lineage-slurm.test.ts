@@ -19,7 +19,7 @@ import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import type { StageName } from '../../../src/stages/types.js';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 import { REPO, screenshot, shownName, shownPlace, watchedPage, type ShownPlace } from './demo-world.js';
 import { openApiProblems } from './openapi-check.js';
 

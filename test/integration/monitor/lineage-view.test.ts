@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineageView } from '../../../src/monitor/data/lineage.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { openApiProblems } from './openapi-check.js';
 
 let t: TestDb;

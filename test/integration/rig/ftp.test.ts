@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { Client } from 'basic-ftp';
 import { describe, expect, it } from 'vitest';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 
 describe('rig: vsftpd', () => {
   const r = rig();

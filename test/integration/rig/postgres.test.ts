@@ -1,7 +1,7 @@
 // Smoke test of the rig's PostgreSQL: the test database answers queries.
 import { afterAll, describe, expect, it } from 'vitest';
 import pgPromise from 'pg-promise';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 
 describe('rig: PostgreSQL', () => {
   const r = rig();

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { Client } from 'basic-ftp';
 import { describe, expect, it } from 'vitest';
-import { rigProftpd } from '../../helpers/rig.js';
+import { rigProftpd } from '../../../harness/rig.js';
 
 describe('rig: proftpd', () => {
   const r = rigProftpd();

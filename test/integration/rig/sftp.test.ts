@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import { describe, expect, it } from 'vitest';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 
 /** OpenSSH's form: `SHA256:` + base64 (no padding) of sha256(host key blob). */
 function fingerprint(key: Buffer): string {

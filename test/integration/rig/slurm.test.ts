@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { rig, slurmEnv } from '../../helpers/rig.js';
+import { rig, slurmEnv } from '../../../harness/rig.js';
 
 const execFileAsync = promisify(execFile);
 

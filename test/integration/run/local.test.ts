@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procTable } from '../../../src/executors/local/processes.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { createHarness, eventually, NIGHT, observationStates, outboxFiles, tasksOf, type Harness } from './harness.js';
+import { createHarness, eventually, NIGHT, observationStates, outboxFiles, tasksOf, type Harness } from '../../../harness/run-harness.js';
 
 async function lines(file: string): Promise<string[]> {
   return (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');

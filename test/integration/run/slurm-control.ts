@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseEnvFile, rigDir, startService } from '../../helpers/rig.js';
-import { REPO, slurm } from './harness.js';
+import { parseEnvFile, rigDir, startService } from '../../../harness/rig.js';
+import { REPO, slurm } from '../../../harness/run-harness.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -10,8 +10,8 @@ import { formatStatus } from '../../../src/cli/commands/status.js';
 import { stageStatuses } from '../../../src/daemon/status-report.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { rig } from '../../helpers/rig.js';
-import { createHarness, eventually, NIGHT, observationStates, outboxFiles, tasksOf, type Harness } from './harness.js';
+import { rig } from '../../../harness/rig.js';
+import { createHarness, eventually, NIGHT, observationStates, outboxFiles, tasksOf, type Harness } from '../../../harness/run-harness.js';
 import { restoreSlurm, setNodeState } from './slurm-control.js';
 
 describe('run stage on SLURM: a drained night', () => {

@@ -4,7 +4,7 @@
  * OUT_OF_MEMORY). Either way the message names the memory, and what to change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, NIGHT, observationStates, tasksOf, type Harness } from './harness.js';
+import { createHarness, NIGHT, observationStates, tasksOf, type Harness } from '../../../harness/run-harness.js';
 import { setMemoryEnforcement } from './slurm-control.js';
 
 /**

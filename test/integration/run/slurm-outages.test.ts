@@ -18,7 +18,7 @@ import {
   slurm,
   tasksOf,
   type Harness,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 import { restoreSlurm, stopSlurmDaemon } from './slurm-control.js';
 
 interface JobRow {

@@ -12,8 +12,8 @@ import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { summarizeRuns } from '../../../src/daemon/run-summary.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { rig, slurmEnv } from '../../helpers/rig.js';
-import { writeDaemonConfig } from '../daemon/daemon-process.js';
+import { rig, slurmEnv } from '../../../harness/rig.js';
+import { writeDaemonConfig } from '../../../harness/daemon-process.js';
 import {
   createHarness,
   eventually,
@@ -26,7 +26,7 @@ import {
   tasksOf,
   type Harness,
   type TaskRow,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 
 const P = 'outcomes';
 const execFileAsync = promisify(execFile);
@@ -175,7 +175,7 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
       pgUrl: h.t.url,
       schema: h.t.schema,
       port: 0,
-      pipelines: { [P]: stringify(h.pipeline(P, { array: { throttle: 8 } }).config) },
+      pipelines: { [P]: stringify(h.written(P, { array: { throttle: 8 } })) },
       extra: { executor: { type: 'slurm', slurm: { pollInterval: '1s' } } },
     });
     const cli = await execFileAsync(process.execPath, [path.join(REPO, 'bin/nocturne.js'), 'run', P, '--stage', 'run', '--date', NIGHT], {

@@ -8,7 +8,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { capturedLogger, createHarness, NIGHT, observationStates, outboxFiles, tasksOf, type Harness, type LogLine, type TaskRow } from './harness.js';
+import { capturedLogger, createHarness, NIGHT, observationStates, outboxFiles, tasksOf, type Harness, type LogLine, type TaskRow } from '../../../harness/run-harness.js';
 
 const P = 'outputs';
 

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunStore } from '../../../src/stages/run/store.js';
+import { JobLedger } from '../../../src/stages/run/job-ledger.js';
 import {
   createHarness,
   eventually,
@@ -19,12 +19,12 @@ import {
   slurmTaskId,
   tasksOf,
   type Harness,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 
 /** A job whose token was saved but which never reached sbatch (nocturne died in between). */
 async function ghostJob(h: Harness, P: string): Promise<number> {
   const input = await h.writeObs(P, NIGHT, 'ghost', { seed: 3 });
-  const store = new RunStore(h.t.db, P);
+  const store = new JobLedger(h.t.db, P);
   await store.register([{ input, obs: 'ghost', night: NIGHT }]);
   return store.createJob({
     token: '00deadbeef', name: `noc-${P}-00deadbeef`, pipeline: P, runId: null, executor: 'slurm', isArray: false,

@@ -12,7 +12,7 @@ import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { summarizeRuns } from '../../../src/daemon/run-summary.js';
 import { stageStatuses } from '../../../src/daemon/status-report.js';
 import { beginRun } from '../../../src/runs/runs.js';
-import { rig } from '../../helpers/rig.js';
+import { rig } from '../../../harness/rig.js';
 import {
   capturedLogger,
   createHarness,
@@ -24,7 +24,7 @@ import {
   slurmTaskId,
   tasksOf,
   type Harness,
-} from './harness.js';
+} from '../../../harness/run-harness.js';
 import { restoreSlurm, setNodeState } from './slurm-control.js';
 
 describe('run stage on SLURM: why tasks wait', () => {

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatHistory } from '../../../src/cli/commands/history.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { rig } from '../../helpers/rig.js';
-import { createHarness, eventually, NIGHT, observationStates, slurm, tasksOf, type Harness } from './harness.js';
+import { rig } from '../../../harness/rig.js';
+import { createHarness, eventually, NIGHT, observationStates, slurm, tasksOf, type Harness } from '../../../harness/run-harness.js';
 import { restoreSlurm, setNodeState } from './slurm-control.js';
 
 /** Writes one observation's outputs; sleeps first at its first attempt. */

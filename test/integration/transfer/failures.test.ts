@@ -10,8 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteStore } from '../../../src/adapters/transfer/create-remote-store.js';
-import { rig } from '../../helpers/rig.js';
-import { rigRoot, rigTarget } from './rig-targets.js';
+import { compileTarget } from '../../../src/config/resolve.js';
+import { rig } from '../../../harness/rig.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
 
 const run = `t-fail-${process.pid}-${Date.now()}`;
 let scratch: string;
@@ -39,7 +40,7 @@ describe('refused logins name the target', () => {
   it('SFTP: a key the server does not know → TRANSFER_AUTH_FAILED', async () => {
     const key = path.join(scratch, 'stranger');
     await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    const store = createRemoteStore('archive-sftp', rigTarget('sftp', { privateKey: { file: key } }));
+    const store = createRemoteStore('archive-sftp', compileTarget(rigTarget('sftp', { privateKey: { file: key } })));
     await expect(store.open()).rejects.toMatchObject({
       code: 'TRANSFER_AUTH_FAILED',
       retryable: false,
@@ -49,7 +50,7 @@ describe('refused logins name the target', () => {
 
   it('SFTP: an unknown host key → TRANSFER_HOSTKEY_MISMATCH with both fingerprints', async () => {
     const pinned = `SHA256:${'A'.repeat(43)}`;
-    const store = createRemoteStore('archive-sftp', rigTarget('sftp', { hostKeySha256: pinned }));
+    const store = createRemoteStore('archive-sftp', compileTarget(rigTarget('sftp', { hostKeySha256: pinned })));
     const err = await store.open().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'TRANSFER_HOSTKEY_MISMATCH', retryable: false });
     expect((err as Error).message).toContain(`target "archive-sftp"`);
@@ -61,7 +62,7 @@ describe('refused logins name the target', () => {
 describe('our own deadline', () => {
   for (const kind of ['ftps', 'sftp'] as const) {
     it(`${kind}: a server that never answers fails the connect with TIMEOUT`, async () => {
-      const store = createRemoteStore('mute', rigTarget(kind, { host: '127.0.0.1', port: silentPort, timeout: '700ms' }));
+      const store = createRemoteStore('mute', compileTarget(rigTarget(kind, { host: '127.0.0.1', port: silentPort, timeout: '700ms' })));
       const started = Date.now();
       await expect(store.open()).rejects.toMatchObject({ code: expect.stringMatching(/TIMEOUT|TRANSFER_FAILED/), retryable: true });
       expect(Date.now() - started).toBeLessThan(5_000);
@@ -73,7 +74,7 @@ describe('our own deadline', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const store = createRemoteStore('closed-port', rigTarget('ftp', { port }));
+    const store = createRemoteStore('closed-port', compileTarget(rigTarget('ftp', { port })));
     await expect(store.open()).rejects.toMatchObject({
       code: 'TRANSFER_FAILED',
       retryable: true,
@@ -88,7 +89,7 @@ describe('abort', () => {
       const local = path.join(scratch, `${kind}-big.bin`);
       await writeFile(local, randomBytes(64 * 1024 * 1024));
       const controller = new AbortController();
-      const session = await createRemoteStore(`abort-${kind}`, rigTarget(kind)).open(controller.signal);
+      const session = await createRemoteStore(`abort-${kind}`, compileTarget(rigTarget(kind))).open(controller.signal);
       try {
         await session.ensureDir(run);
         const putting = session.put(local, `${run}/${kind}-big.bin.partial`);

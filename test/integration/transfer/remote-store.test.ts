@@ -1,6 +1,7 @@
 // The RemoteStore contract, run against the rig's real vsftpd and proftpd (FTP and
-// explicit FTPS each), sshd (SFTP) and a local directory: every implementation must
-// behave the same. Where servers differ (MLSD, HASH), the test says which does what.
+// explicit FTPS each), sshd (SFTP), a local directory and the in-memory store the unit
+// tests use (test/helpers/memory-store.ts): every implementation must behave the same.
+// Where servers differ (MLSD, HASH), the test says which does what.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,8 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetSchema, type TargetConfig } from '../../../src/config/schema.js';
 import { createRemoteStore } from '../../../src/adapters/transfer/create-remote-store.js';
-import type { RemoteSession } from '../../../src/adapters/transfer/remote-store.js';
-import { rigRoot, rigTarget } from './rig-targets.js';
+import { compileTarget } from '../../../src/config/resolve.js';
+import type { RemoteSession, RemoteStore } from '../../../src/adapters/transfer/remote-store.js';
+import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
 
 const run = `t-store-${process.pid}-${Date.now()}`;
 let scratch: string;
@@ -26,20 +29,39 @@ afterAll(async () => {
   await rm(path.join(rigRoot(), run), { recursive: true, force: true });
 });
 
-const targets: Array<[string, () => TargetConfig, () => string]> = [
-  ['ftp', () => rigTarget('ftp'), () => rigRoot()],
-  ['ftps', () => rigTarget('ftps'), () => rigRoot()],
-  ['proftpd-ftp', () => rigTarget('proftpd-ftp'), () => rigRoot()],
-  ['proftpd-ftps', () => rigTarget('proftpd-ftps'), () => rigRoot()],
-  ['sftp', () => rigTarget('sftp'), () => rigRoot()],
-  ['local', () => targetSchema.parse({ type: 'local', path: localRoot }), () => localRoot],
+/** What the contract runs against: a store, and a look at its directories from outside it. */
+interface Subject {
+  /** The store to open a session of (the memory store: always the same one, which holds the files). */
+  store(): RemoteStore;
+  /** Whether a remote directory exists. */
+  exists(remotePath: string): boolean;
+}
+
+/** A target whose remote paths are files of this machine, below `root`. */
+function onDisk(kind: string, config: () => TargetConfig, root: () => string): Subject {
+  return {
+    store: () => createRemoteStore(`rig-${kind}`, compileTarget(config())),
+    exists: (remotePath) => existsSync(path.join(root(), remotePath)),
+  };
+}
+
+const memory = new MemoryStore({ name: 'rig-memory' });
+
+const subjects: Array<[string, Subject]> = [
+  ['ftp', onDisk('ftp', () => rigTarget('ftp'), rigRoot)],
+  ['ftps', onDisk('ftps', () => rigTarget('ftps'), rigRoot)],
+  ['proftpd-ftp', onDisk('proftpd-ftp', () => rigTarget('proftpd-ftp'), rigRoot)],
+  ['proftpd-ftps', onDisk('proftpd-ftps', () => rigTarget('proftpd-ftps'), rigRoot)],
+  ['sftp', onDisk('sftp', () => rigTarget('sftp'), rigRoot)],
+  ['local', onDisk('local', () => targetSchema.parse({ type: 'local', path: localRoot }), () => localRoot)],
+  ['memory', { store: () => memory, exists: (remotePath) => memory.hasDir(remotePath) }],
 ];
 
-describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
+describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
   const dir = `${run}/${kind}/a b/2014`;
 
   async function withSession<T>(work: (s: RemoteSession) => Promise<T>): Promise<T> {
-    const session = await createRemoteStore(`rig-${kind}`, config()).open();
+    const session = await subject.store().open();
     try {
       return await work(session);
     } finally {
@@ -90,7 +112,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
       await s.remove(`${dir}/final.bin`);
       expect(await s.size(`${dir}/final.bin`)).toBeNull();
     });
-    expect(existsSync(path.join(root(), dir))).toBe(true);
+    expect(subject.exists(dir)).toBe(true);
   });
 
   it('a reader that stops early neither hangs nor leaks, and a new session works', async () => {
@@ -121,7 +143,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
   });
 
   it('creates the same directories from several connections at once', async () => {
-    const sessions = await Promise.all([1, 2, 3, 4].map(() => createRemoteStore(`rig-${kind}`, config()).open()));
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => subject.store().open()));
     try {
       for (const n of [1, 2, 3]) {
         await Promise.all(sessions.map((s) => s.ensureDir(`${run}/${kind}/race${n}/x/y/z`)));
@@ -129,7 +151,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
     } finally {
       await Promise.all(sessions.map((s) => s.close()));
     }
-    expect(existsSync(path.join(root(), run, kind, 'race3/x/y/z'))).toBe(true);
+    expect(subject.exists(`${run}/${kind}/race3/x/y/z`)).toBe(true);
   });
 
   it('refuses unsafe remote paths before sending anything', async () => {
@@ -154,7 +176,7 @@ describe.each(targets)('RemoteStore over %s', (kind, config, root) => {
 
 describe('FTPS certificate', () => {
   it('is refused when the ca is not configured, naming the target', async () => {
-    const store = createRemoteStore('no-ca', rigTarget('ftps', { ca: undefined }));
+    const store = createRemoteStore('no-ca', compileTarget(rigTarget('ftps', { ca: undefined })));
     await expect(store.open()).rejects.toMatchObject({
       code: 'TRANSFER_FAILED',
       retryable: false,
@@ -167,7 +189,7 @@ describe('FTPS certificate', () => {
     // control session: a successful put proves the resumption works.
     const local = path.join(scratch, 'tls.bin');
     await writeFile(local, randomBytes(70_000));
-    const session = await createRemoteStore('tls', rigTarget('ftps')).open();
+    const session = await createRemoteStore('tls', compileTarget(rigTarget('ftps'))).open();
     try {
       await session.ensureDir(`${run}/tls`);
       await session.put(local, `${run}/tls/x.bin`);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transfer } from '../../../src/stages/upload/transfer-ledger.js';
 import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
-import { createUploadWorld, type UploadWorld } from './upload-world.js';
+import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 type CrashPoint = 'discovered' | 'uploading' | 'after-put' | 'verified' | 'renamed' | 'checked' | 'deleted';
 const POINTS: CrashPoint[] = ['discovered', 'uploading', 'after-put', 'verified', 'renamed', 'checked', 'deleted'];

@@ -8,8 +8,8 @@ import { chmod, mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rig } from '../../helpers/rig.js';
-import { worldsOfFile, type UploadWorld } from './upload-world.js';
+import { rig } from '../../../harness/rig.js';
+import { worldsOfFile, type UploadWorld } from '../../../harness/upload-world.js';
 
 const exec = promisify(execFile);
 const worlds = worldsOfFile();

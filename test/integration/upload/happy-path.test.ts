@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUploadWorld, type Protocol, type UploadWorld } from './upload-world.js';
+import { createUploadWorld, type Protocol, type UploadWorld } from '../../../harness/upload-world.js';
 
 const cases: Array<[Protocol, string, string]> = [
   ['ftp', 'size', 'size'],

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUploadWorld, type UploadWorld } from './upload-world.js';
+import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 const CHILD = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
 const FILES = 40;

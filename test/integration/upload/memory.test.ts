@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutcome } from '../../../src/stages/types.js';
 import { inflatedJpeg } from './inflated-jpeg.js';
-import { createUploadWorld, type UploadWorld } from './upload-world.js';
+import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 const CHILD = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
 const UNIT = fileURLToPath(new URL('../../../systemd/nocturne.service', import.meta.url));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inflatedJpeg } from './inflated-jpeg.js';
-import { createUploadWorld, type UploadWorld } from './upload-world.js';
+import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 describe('quicklook checks', () => {
   let world: UploadWorld;

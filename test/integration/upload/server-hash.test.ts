@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rigProftpd } from '../../helpers/rig.js';
-import { worldsOfFile } from './upload-world.js';
+import { rigProftpd } from '../../../harness/rig.js';
+import { worldsOfFile } from '../../../harness/upload-world.js';
 
 const worlds = worldsOfFile();
 afterAll(worlds.closeAll);

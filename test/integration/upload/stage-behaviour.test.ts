@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { worldsOfFile } from './upload-world.js';
+import { worldsOfFile } from '../../../harness/upload-world.js';
 
 const worlds = worldsOfFile();
 const world = worlds.create;

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rig, startService, stopService } from '../../helpers/rig.js';
-import { worldsOfFile } from './upload-world.js';
+import { rig, startService, stopService } from '../../../harness/rig.js';
+import { worldsOfFile } from '../../../harness/upload-world.js';
 
 const worlds = worldsOfFile();
 const world = worlds.create;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgTransferLedger } from '../../../src/stages/upload/pg-transfer-ledger.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 describe('the transfer ledger in PostgreSQL', () => {
   let t: TestDb;

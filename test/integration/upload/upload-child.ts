@@ -3,7 +3,7 @@
 // RSS. Arguments: spec JSON file, db url, schema. Prints {outcome, maxRssBytes}.
 import { readFileSync } from 'node:fs';
 import { closeDb, openDb } from '../../../src/db/database.js';
-import { runWorldUpload, type WorldSpec } from './upload-world.js';
+import { runWorldUpload, type WorldSpec } from '../../../harness/upload-world.js';
 
 const [specFile, url, schema] = process.argv.slice(2);
 if (specFile === undefined || url === undefined || schema === undefined) {

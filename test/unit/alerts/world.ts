@@ -1,3 +1,4 @@
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema, type StageName } from '../../../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 import type { EvaluationContext } from '../../../src/alerts/evaluate-stages.js';
@@ -23,7 +24,7 @@ export function alertConfig(
   for (const [name, spec] of Object.entries(pipelines)) {
     const raw: Record<string, unknown> = { name, code: { name, version: '1.0' }, ...(spec.alerts ? { alerts: spec.alerts } : {}) };
     for (const [stage, keys] of Object.entries(spec.stages)) raw[stage] = { ...MINIMAL[stage as StageName], ...keys };
-    loaded.set(name, { config: pipelineSchema.parse(raw), file: `/etc/nocturne/pipelines/${name}.yaml` });
+    loaded.set(name, { config: compilePipeline(pipelineSchema.parse(raw)), file: `/etc/nocturne/pipelines/${name}.yaml` });
   }
   const settings = daemonConfigSchema.parse({
     host: { name: 'tycho' },
@@ -35,7 +36,7 @@ export function alertConfig(
   const state = settings.paths.state;
   return {
     dir: '/etc/nocturne',
-    daemon: settings,
+    daemon: compileDaemon(settings),
     paths: { state, outbox: `${state}/outbox`, quarantine: `${state}/quarantine`, logs: `${state}/logs`, work: `${state}/work` },
     pipelines: loaded,
   };

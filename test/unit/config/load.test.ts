@@ -1,6 +1,7 @@
 import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formatDuration } from '../../../src/config/durations.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 
@@ -42,13 +43,26 @@ describe('loadConfig on a valid configuration', () => {
     const config = await load(VALID, VALID_ENV);
     expect(config.daemon.executor).toEqual({
       type: 'local',
-      slurm: { pollInterval: '10s', lostAfter: '5m' },
+      slurm: { pollIntervalMs: 10_000, lostAfterMs: 300_000 },
       local: { concurrency: 2 },
     });
     const { upload, ingest } = config.pipelines.get('sdoss')?.config ?? {};
     expect(upload).toMatchObject({ timezone: 'UTC', verify: 'size', include: ['*.csv', '*.jpg'], deleteAfterVerify: true });
     expect(ingest?.csv).toEqual({ delimiter: ',', quote: '"', encoding: 'utf8', nullValues: [''] });
-    expect(ingest?.columns?.['id_feat']).toEqual({ from: 'ID_FEAT', type: 'int', nullable: false });
+    expect(ingest?.mode).toBe('table');
+    if (ingest?.mode !== 'table') return;
+    expect(ingest.columns['id_feat']).toEqual({ from: 'ID_FEAT', type: 'int', nullable: false });
+  });
+
+  it('compiles every duration to milliseconds, and tags the ingest stage with its mode', async () => {
+    const config = await load(VALID, VALID_ENV);
+    expect(config.daemon.shutdown).toEqual({ graceMs: 60_000 });
+    expect(config.daemon.targets['archive']).toMatchObject({ type: 'sftp', timeoutMs: 30_000 });
+    expect(config.daemon.targets['archive']).not.toHaveProperty('timeout');
+    const { run, upload, ingest } = config.pipelines.get('sdoss')?.config ?? {};
+    expect([run?.timeoutMs, run?.waitWarningMs, upload?.timeoutMs, ingest?.timeoutMs]).toEqual([21_600_000, 1_800_000, 21_600_000, 21_600_000]);
+    expect(run).not.toHaveProperty('timeout');
+    expect(ingest?.mode).toBe('table');
   });
 
   it('skips the secrets of targets that no stage of this host uses', async () => {
@@ -93,7 +107,7 @@ describe("the repository's example configuration", () => {
 
   it('loads the example codes as HFC file sets into the catalogue', async () => {
     const config = await load(REPO, {});
-    const sets = [...config.pipelines.values()].map(({ config: p }) => p.ingest?.sets);
+    const sets = [...config.pipelines.values()].map(({ config: p }) => (p.ingest?.mode === 'sets' ? p.ingest.sets : undefined));
     expect(sets.map((s) => [s?.catalogue, s?.features.table])).toEqual([
       ['hfc', 'type_iii'],
       ['hfc', 'sunspots'],
@@ -107,8 +121,14 @@ describe("the repository's example configuration", () => {
     for (const { config: pipeline } of config.pipelines.values()) {
       expect(pipeline.code.name).toBe(pipeline.name);
       expect(pipeline.run?.command[0]).toBe(`${REPO}/examples/detect/detect.mjs`);
-      expect(pipeline.ingest?.table).toBeUndefined();
-      expect(pipeline.ingest?.sets?.observations.references).toEqual({ OBSERVATORY_ID: 'observatory' });
+      expect(pipeline.ingest?.mode).toBe('sets');
     }
+    for (const s of sets) expect(s?.observations.references).toEqual({ OBSERVATORY_ID: 'observatory' });
+  });
+});
+
+describe('formatDuration', () => {
+  it('writes a duration in the largest unit that keeps it whole, as messages quote it', () => {
+    expect([6 * 3_600_000, 90_000, 1_000, 1_500, 86_400_000, 0].map(formatDuration)).toEqual(['6h', '90s', '1s', '1500ms', '1d', '0ms']);
   });
 });

@@ -82,6 +82,11 @@ describe('Prometheus metrics', () => {
     expect(body).toContain('nocturne_stage_files_total{pipeline="eit",stage="upload"} 6');
     expect(body).toContain('nocturne_stage_bytes_total{pipeline="eit",stage="upload"} 4096');
     expect(body).not.toContain('nocturne_stage_rows_total{');
+    // Counters are totals: a second scrape shows them again, not twice.
+    events.emit('skipped', { pipeline: 'eit', stage: 'upload', slot: new Date(), trigger: 'schedule', reason: 'overrun' });
+    const again = (await metrics.render()).body;
+    expect(again).toContain('nocturne_stage_files_total{pipeline="eit",stage="upload"} 6');
+    expect(again).toContain('nocturne_stage_runs_total{pipeline="eit",stage="upload",result="skipped"} 2');
   });
 
   it('still answers when the database is down, saying so', async () => {

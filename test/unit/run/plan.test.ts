@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sbatchArgs } from '../../../src/executors/slurm/sbatch-args.js';
 import { expandCommand, jobName, MAX_ARRAY_TASKS, planJobs } from '../../../src/stages/run/plan.js';
 import { resolveRunSettings } from '../../../src/stages/run/settings.js';
-import type { PendingObservation } from '../../../src/stages/run/store.js';
+import type { PendingObservation } from '../../../src/stages/run/job-ledger.js';
 import { testConfig } from './config.js';
 
 const observations = (n: number): PendingObservation[] =>

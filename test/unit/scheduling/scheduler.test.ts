@@ -157,6 +157,24 @@ describe('retries of retryable failures', () => {
     expect(runs.calls.map((c) => c.at.toISOString().slice(11, 19))).toEqual(['02:00:00', '02:01:22', '02:03:07']);
   });
 
+  it('still retries when the run history was out of reach as the failed run was reopened', async () => {
+    const { time, runs, scheduler } = await started('2026-11-20T01:00:00Z', { upload: stage(3) });
+    const warned: string[] = [];
+    scheduler.events.on('retry', (r) => warned.push(`retry ${r.attempt} after ${r.delayMs} ms`));
+    runs.behaviour = (_req, attempt) => ({ durationMs: MIN, result: attempt < 2 ? 'retryable' : 'ok' });
+    const reopen = runs.reopenForRetry.bind(runs);
+    let lost = 1;
+    runs.reopenForRetry = async (runId) => {
+      if (lost-- > 0) {
+        throw new NocturneError('DB_FAILED', 'run history: reopening run 1: database unavailable: Connection terminated', { retryable: true });
+      }
+      return reopen(runId);
+    };
+    await time.advanceTo(at('2026-11-20T03:00:00Z'));
+    expect(runs.table()).toEqual(['eit/upload 2026-11-20T02:00:00.000Z schedule succeeded #2']);
+    expect(warned).toEqual(['retry 1 after 22500 ms']);
+  });
+
   it('gives up after `retries`, and never retries a permanent failure', async () => {
     const { time, runs } = await started('2026-11-20T01:00:00Z', { upload: stage(1), ingest: stage(5) });
     runs.behaviour = (req) => ({ durationMs: MIN, result: req.stage === 'upload' ? 'retryable' : 'permanent' });

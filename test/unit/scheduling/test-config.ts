@@ -1,3 +1,4 @@
+import { compileDaemon, compilePipeline } from '../../../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema, type StageName } from '../../../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
 
@@ -33,13 +34,13 @@ export function testConfig(
   for (const [name, stages] of Object.entries(pipelines)) {
     const raw: Record<string, unknown> = { name, code: { name, version: '1.0' } };
     for (const [stage, timing] of Object.entries(stages)) raw[stage] = { ...MINIMAL[stage as StageName], ...timing };
-    loaded.set(name, { config: pipelineSchema.parse(raw), file: `/etc/nocturne/pipelines/${name}.yaml` });
+    loaded.set(name, { config: compilePipeline(pipelineSchema.parse(raw)), file: `/etc/nocturne/pipelines/${name}.yaml` });
   }
   const settings = daemonConfigSchema.parse({ database: { url: 'postgres://nocturne@db/nocturne' }, ...daemon });
   const state = settings.paths.state;
   return {
     dir: '/etc/nocturne',
-    daemon: settings,
+    daemon: compileDaemon(settings),
     paths: { state, outbox: `${state}/outbox`, quarantine: `${state}/quarantine`, logs: `${state}/logs`, work: `${state}/work` },
     pipelines: loaded,
   };

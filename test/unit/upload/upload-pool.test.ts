@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
 import type { RemoteSession } from '../../../src/adapters/transfer/remote-store.js';
 import { runPool, type PoolOptions } from '../../../src/stages/upload/upload-pool.js';
-import { MemoryFiles, MemoryServer, MemoryStore } from './fakes.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
 
 const transient = (what: string) => new NocturneError('TRANSFER_FAILED', what, { retryable: true });
 
-function pool(server: MemoryServer, overrides: Partial<PoolOptions> = {}) {
+function pool(server: MemoryStore, overrides: Partial<PoolOptions> = {}) {
   const slept: number[] = [];
   const options: PoolOptions = {
-    store: new MemoryStore(server),
+    store: server,
     connections: 2,
     lanes: 1,
     signal: new AbortController().signal,
@@ -28,7 +28,7 @@ async function drain(items: string[], options: PoolOptions, work: (item: string,
 
 describe('runPool', () => {
   it('retries a transient failure on a fresh session, with backoff', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options, slept } = pool(server, { connections: 1 });
     let calls = 0;
     const sessions = new Set<RemoteSession>();
@@ -44,7 +44,7 @@ describe('runPool', () => {
   });
 
   it('records a file that keeps failing, and goes on with the others', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options } = pool(server);
     const done: string[] = [];
     const { report, failures } = await drain(['a', 'b', 'c'], options, async (item) => {
@@ -57,7 +57,7 @@ describe('runPool', () => {
   });
 
   it('gives the target up when no session can be opened: the rest is left for the next run', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     for (let i = 0; i < 10; i += 1) server.openFaults.push(transient('ECONNREFUSED'));
     const { options } = pool(server);
     const { report, failures } = await drain(['a', 'b', 'c', 'd', 'e'], options, async () => {});
@@ -67,7 +67,7 @@ describe('runPool', () => {
   });
 
   it('stops every connection at once when the target refuses us', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     server.openFaults.push(new NocturneError('TRANSFER_AUTH_FAILED', 'target "t": login refused'));
     const { options, slept } = pool(server, { connections: 1 });
     const { report, failures } = await drain(['a', 'b', 'c'], options, async () => {});
@@ -77,7 +77,7 @@ describe('runPool', () => {
   });
 
   it('a full target: the files in flight fail and are recorded, the others are left for the next run', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options, slept } = pool(server, { connections: 2, lanes: 1 });
     const full = (item: string) => new NocturneError('TRANSFER_STORAGE_FULL', `${item}: storage full (452)`, { retryable: true });
     let recordedA: () => void = () => {};
@@ -104,7 +104,7 @@ describe('runPool', () => {
   });
 
   it('on abort, the current item is abandoned (not recorded as failed) and nothing more starts', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const controller = new AbortController();
     const { options } = pool(server, { connections: 1, signal: controller.signal });
     const started: string[] = [];
@@ -119,7 +119,7 @@ describe('runPool', () => {
   });
 
   it('stops everything when a failure cannot even be recorded (database down)', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options } = pool(server, { connections: 2, lanes: 2 });
     const started: string[] = [];
     const report = await runPool(
@@ -140,7 +140,7 @@ describe('runPool', () => {
   });
 
   it('never opens more sessions than items or connections', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options } = pool(server, { connections: 8 });
     await drain(['a', 'b'], options, async () => {});
     expect(server.opened).toBe(2);
@@ -148,7 +148,7 @@ describe('runPool', () => {
   });
 
   it('shares a connection between lanes; a failed one is replaced, and closed once its other user is done', async () => {
-    const server = new MemoryServer(new MemoryFiles());
+    const server = new MemoryStore();
     const { options } = pool(server, { connections: 1, lanes: 2 });
     const used: Array<[string, RemoteSession]> = [];
     let release: () => void = () => {};

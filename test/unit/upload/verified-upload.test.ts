@@ -3,7 +3,9 @@ import { NocturneError } from '../../../src/core/errors.js';
 import type { Transfer, TransferState } from '../../../src/stages/upload/transfer-ledger.js';
 import { driveTransfer, type MachineDeps } from '../../../src/stages/upload/verified-upload.js';
 import type { VerifyConfig } from '../../../src/stages/upload/verify.js';
-import { MemoryFiles, MemoryLedger, MemoryServer, MemoryStore, sha256 } from './fakes.js';
+import { MemoryLedger } from '../../../harness/memory-ledger.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
+import { MemoryFiles, sha256 } from './fakes.js';
 
 const LOCAL = '/outbox/sdoss/a.csv';
 const FINAL = 'hfc/sdoss/2014/02/a.csv';
@@ -13,7 +15,7 @@ const BODY = Buffer.from('id,x\n1,2\n');
 async function setup(options: { verify?: VerifyConfig; deleteAfterVerify?: boolean; state?: TransferState } = {}) {
   const files = new MemoryFiles();
   files.put(LOCAL, BODY);
-  const server = new MemoryServer(files);
+  const server = new MemoryStore({ readLocal: files.read });
   const ledger = new MemoryLedger();
   let [t] = await ledger.add([
     { pipeline: 'sdoss', target: 'archive', kind: 'output', localPath: LOCAL, sizeBytes: BODY.length, mtimeMs: 1_000, remotePath: FINAL },
@@ -30,7 +32,7 @@ async function setup(options: { verify?: VerifyConfig; deleteAfterVerify?: boole
     signal: new AbortController().signal,
     random: () => 'r4nd0m',
   };
-  const session = await new MemoryStore(server).open();
+  const session = await server.open();
   const slot = { transfer: t! };
   return { files, server, ledger, deps, session, slot, drive: () => driveTransfer(slot, session, deps) };
 }

@@ -1,4 +1,4 @@
-import type { SetsIngestConfig } from '../../../config/schema.js';
+import type { SetsIngestConfig } from '../../../config/types.js';
 import type { ConfigIssue, LoadedPipeline } from '../../../config/types.js';
 import type { Db } from '../../../db/database.js';
 import { coerceError } from '../../../core/errors.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../../../db/database.js';
-import { databaseError } from '../db-errors.js';
+import { databaseError } from '../../../db/errors.js';
 
 /**
  * Ids drawn from a sequence ahead of use, a batch per round trip: a set's load id and

@@ -1,6 +1,6 @@
 import type { Logger } from '../../../log/logger.js';
 import { pgp } from '../../../db/database.js';
-import { isDatabaseUnavailable } from '../db-errors.js';
+import { isDatabaseUnavailable } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';

@@ -23,6 +23,16 @@ export type TrackResult =
   | { kind: 'waiting'; missing: string[] }
   | { kind: 'rejected'; error?: string };
 
+/** A parsed track file and what loading it needs. */
+export interface TrackToLoad {
+  tables: SetTables;
+  entry: SetEntry;
+  track: ParsedMember;
+  grammar: FileNameGrammar;
+  issues: SetIssues;
+  logger: Logger;
+}
+
 interface FeatureRow {
   set_key: string;
   row_ordinal: number;
@@ -41,15 +51,7 @@ interface FeatureRow {
  * end of its file is a located issue; a local id the feat file does not list is a region
  * its writer left out: the row is not loaded, and the ledger row says so.
  */
-export async function loadTrack(
-  conn: Connection,
-  tables: SetTables,
-  entry: SetEntry,
-  track: ParsedMember,
-  grammar: FileNameGrammar,
-  issues: SetIssues,
-  logger: Logger,
-): Promise<TrackResult> {
+export async function loadTrack(conn: Connection, { tables, entry, track, grammar, issues, logger }: TrackToLoad): Promise<TrackResult> {
   const tracking = tables.tracking!;
   const features = tables.features;
   const nameAt = track.map.indexOf(FEAT_FILENAME);

@@ -4,7 +4,7 @@ import type { Candidate, Fetched } from '../sources.js';
 import { metadataFor, type ListedSet } from './group-files.js';
 import { metadataFile, type MetadataFile, type MetadataPart } from './metadata.js';
 import { parseMember, SetIssues, type SetIssue } from './parse-member.js';
-import type { RunState } from './run-state.js';
+import type { SetsIngestState } from './run-state.js';
 
 const PARTS = ['frcInfo', 'observatory'] as const;
 
@@ -31,7 +31,7 @@ export interface MetadataUsed {
  * metadataFor()), each read once per run. A fetch failure is thrown: not the set's
  * fault, it stays pending.
  */
-export async function metadataOf(state: RunState, set: ListedSet, near: Candidate): Promise<SetMetadata> {
+export async function metadataOf(state: SetsIngestState, set: ListedSet, near: Candidate): Promise<SetMetadata> {
   const { listing, plan } = state;
   const found = PARTS.map((part) => [part, metadataFor(listing, plan.grammar, part, set, near)] as const);
   const absent = found.filter(([, candidate]) => !candidate);
@@ -56,7 +56,7 @@ export async function metadataOf(state: RunState, set: ListedSet, near: Candidat
   return { kind: 'ready', files, used };
 }
 
-async function readMetadata(state: RunState, part: MetadataPart, candidate: Candidate): Promise<ReadMetadata> {
+async function readMetadata(state: SetsIngestState, part: MetadataPart, candidate: Candidate): Promise<ReadMetadata> {
   const { ctx, plan } = state;
   const issues = new SetIssues();
   let fetched: Fetched | undefined;

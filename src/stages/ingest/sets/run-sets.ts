@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
-import { durationMs } from '../../../config/durations.js';
-import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import type { SetRole } from '../../../config/schema.js';
+import type { SetsIngestConfig } from '../../../config/types.js';
 import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
-import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../db-errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../../../db/errors.js';
 import type { Connection } from '../ledger.js';
 import { rollback } from '../rollback.js';
 import { filesInFlight } from '../runner.js';
@@ -16,7 +16,7 @@ import { loadTrack, type TrackResult } from './load-track.js';
 import { metadataOf, type SetMetadata } from './metadata-files.js';
 import { MetadataCache } from './metadata.js';
 import { parseMember, SetIssues, type ParsedMember } from './parse-member.js';
-import type { Member, RunState } from './run-state.js';
+import type { Member, SetsIngestState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
 import { asidePairs, asNocturne, notLoaded, outcome, reject, wait } from './set-outcomes.js';
@@ -36,7 +36,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   const { code } = ctx.pipeline.config;
   let plan: SetsPlan;
   try {
-    plan = await compilePlan(ctx.db, stage, code, durationMs(stage.sets.initWait));
+    plan = await compilePlan(ctx.db, stage, code);
   } catch (err) {
     const error = coerceError(err);
     if (!isDatabaseUnavailable(error)) throw error;
@@ -51,7 +51,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
       ctx.logger.warn({ file: stray.path }, 'file name matches no pattern of the pipeline (no set member, track or metadata file): ignored');
     }
   }
-  let known: RunState['known'];
+  let known: SetsIngestState['known'];
   try {
     known = await knownContents(ctx.db, source.key, [...listing.sets, ...listing.tracks].map((s) => s.key));
   } catch (err) {
@@ -59,7 +59,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     tally.pending = tally.sets;
     return tally.outcome(databaseError(err, `${ctx.pipeline.config.name}: reading the sets ledger`), undefined);
   }
-  const state: RunState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map(), firstError: undefined };
+  const state: SetsIngestState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map(), firstError: undefined };
   let stopped: NocturneError | undefined;
   for (const batch of [listing.sets, listing.tracks]) {
     let next = 0;
@@ -93,7 +93,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
 
 
 /** Fetches, checks and loads one set or track file; returns an error worth reporting, if any. */
-async function processSet(state: RunState, set: ListedSet): Promise<NocturneError | undefined> {
+async function processSet(state: SetsIngestState, set: ListedSet): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const settled = state.known.settled.get(set.key);
   const listed = [...set.members.values()].flat();
@@ -140,7 +140,7 @@ interface ReadingContext {
   fingerprint: string;
 }
 
-async function readingContext(state: RunState, set: ListedSet, near: Candidate): Promise<ReadingContext> {
+async function readingContext(state: SetsIngestState, set: ListedSet, near: Candidate): Promise<ReadingContext> {
   const metadata = set.kind === 'set' ? await metadataOf(state, set, near) : undefined;
   const used = metadata && metadata.kind !== 'missing' ? metadata.used : [];
   const lines = used.map((m) => `${m.role}:${m.sha256}\n`).sort();
@@ -151,7 +151,7 @@ async function release(members: readonly Member[]): Promise<void> {
   for (const m of members) await m.fetched.release();
 }
 
-async function decide(state: RunState, set: ListedSet, members: Member[], context: ReadingContext): Promise<NocturneError | undefined> {
+async function decide(state: SetsIngestState, set: ListedSet, members: Member[], context: ReadingContext): Promise<NocturneError | undefined> {
   const { ctx, tally, source } = state;
   const { config } = ctx.pipeline;
   const records = members.map((m) => ({
@@ -229,7 +229,7 @@ async function decide(state: RunState, set: ListedSet, members: Member[], contex
     const tables = state.plan.tables;
     result =
       set.kind === 'track'
-        ? await loadTrack(conn, tables, entry, parsed.get('track')!, state.plan.grammar, issues, ctx.logger)
+        ? await loadTrack(conn, { tables, entry, track: parsed.get('track')!, grammar: state.plan.grammar, issues, logger: ctx.logger })
         : await loadSet(
             conn,
             tables,
@@ -263,7 +263,7 @@ function firstSighting(pipeline: string, file: string): boolean {
 const STRAYS_WARNED = new Set<string>();
 
 /** A content the ledger settled before: skipped (a local rejected one that is still there is set aside). */
-async function settledEarlier(state: RunState, setKey: string, status: LedgerStatus, members: Member[]): Promise<NocturneError | undefined> {
+async function settledEarlier(state: SetsIngestState, setKey: string, status: LedgerStatus, members: Member[]): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   tally.skipped++;
   if (ctx.dryRun) ctx.print(`skip  ${setKey} (same content ${status} earlier)`);
@@ -281,7 +281,7 @@ function ledgerHints(recorded: ReadonlyMap<string, LedgerStatus> | undefined, re
 }
 
 /** What keeps a set from loading now: its init file not there yet. */
-function missingInit(state: RunState, set: ListedSet, members: readonly Member[]): string | undefined {
+function missingInit(state: SetsIngestState, set: ListedSet, members: readonly Member[]): string | undefined {
   if (set.kind === 'track' || set.members.has('init')) return undefined;
   const feat = members[0]!.candidate;
   const initWord = Object.entries(state.stage.sets.roles).find(([, role]) => role === 'init')?.[0] ?? 'init';
@@ -290,7 +290,7 @@ function missingInit(state: RunState, set: ListedSet, members: readonly Member[]
   return `its init file ${name} has not arrived`;
 }
 
-function spec(state: RunState, role: SetRole) {
+function spec(state: SetsIngestState, role: SetRole) {
   const name: SpecName = role === 'init' ? 'observations' : role === 'feat' ? 'features' : 'tracking';
   return state.plan.specs.get(name)!;
 }

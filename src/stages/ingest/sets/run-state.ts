@@ -1,5 +1,6 @@
 import type { NocturneError } from '../../../core/errors.js';
-import type { SetRole, SetsIngestConfig } from '../../../config/schema.js';
+import type { SetRole } from '../../../config/schema.js';
+import type { SetsIngestConfig } from '../../../config/types.js';
 import type { StageContext } from '../../types.js';
 import type { Candidate, Fetched, IngestSource } from '../sources.js';
 import type { Listing } from './group-files.js';
@@ -17,7 +18,7 @@ export interface Member {
 }
 
 /** What one sets-mode run shares between the sets it loads. */
-export interface RunState {
+export interface SetsIngestState {
   ctx: StageContext;
   stage: SetsIngestConfig;
   source: IngestSource;

@@ -1,16 +1,17 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
-import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../db-errors.js';
+import { formatDuration } from '../../../config/durations.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
 import type { Candidate } from '../sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
 import { locate } from '../issues.js';
 import type { SetIssues } from './parse-member.js';
-import type { Member, RunState } from './run-state.js';
+import type { Member, SetsIngestState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';
 import { recordRejected, recordWaiting, type SetEntry } from './set-ledger.js';
 
 /** Counts and records what became of one set; returns an error worth reporting, if any. */
-export async function outcome(state: RunState, entry: SetEntry, members: Member[], issues: SetIssues, result: SetResult | TrackResult): Promise<NocturneError | undefined> {
+export async function outcome(state: SetsIngestState, entry: SetEntry, members: Member[], issues: SetIssues, result: SetResult | TrackResult): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   switch (result.kind) {
     case 'busy':
@@ -43,7 +44,7 @@ export async function outcome(state: RunState, entry: SetEntry, members: Member[
 }
 
 /** Records a rejected set (durably) and sets its local files aside. */
-export async function reject(state: RunState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
+export async function reject(state: SetsIngestState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const first = issues.list[0];
   let error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locate(first.file, first)) : `${entry.setKey}: rejected`;
@@ -71,10 +72,10 @@ export async function reject(state: RunState, entry: SetEntry, members: Member[]
 }
 
 /** Records an incomplete set as waiting, or as rejected (incomplete) once initWait is over. */
-export async function wait(state: RunState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
+export async function wait(state: SetsIngestState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const label = members[0]?.candidate.path ?? entry.setKey;
-  const error = `${label}: ${missing} (waited ${state.stage.sets.initWait})`;
+  const error = `${label}: ${missing} (waited ${formatDuration(state.plan.initWaitMs)})`;
   let result: 'waiting' | 'expired' | 'loaded';
   try {
     result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error, state.plan.listedFrom);
@@ -106,7 +107,7 @@ export function asidePairs(members: readonly Member[]): { candidate: Candidate; 
  * A set not loaded for a reason that is not its own: counted failed (tried again next
  * run), or left to the caller to count pending when the database is out of reach.
  */
-export function notLoaded(state: RunState, setKey: string, error: NocturneError): NocturneError {
+export function notLoaded(state: SetsIngestState, setKey: string, error: NocturneError): NocturneError {
   if (isDatabaseUnavailable(error)) return error;
   state.tally.failed++;
   state.ctx.logger.error({ err: error, set: setKey }, 'set not loaded; it stays pending');

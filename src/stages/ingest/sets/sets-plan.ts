@@ -1,8 +1,9 @@
 import { NocturneError } from '../../../core/errors.js';
 import { createHash } from 'node:crypto';
-import type { SetsConfig, SetsIngestConfig, WriterDialect } from '../../../config/schema.js';
+import type { WriterDialect } from '../../../config/schema.js';
+import type { ResolvedSets, SetsIngestConfig } from '../../../config/types.js';
 import type { Db } from '../../../db/database.js';
-import { databaseError } from '../db-errors.js';
+import { databaseError } from '../../../db/errors.js';
 import { IdPool } from './id-pool.js';
 import { compileGrammar, type FileNameGrammar } from './file-names.js';
 import { canonical, EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
@@ -27,11 +28,11 @@ export interface SetsPlan {
 }
 
 /** The catalogue tables a sets declaration names. */
-export function setTableNames(sets: SetsConfig): string[] {
+export function setTableNames(sets: ResolvedSets): string[] {
   return [sets.frcInfo.table, sets.observatory.table, sets.observations.table, sets.features.table, ...(sets.tracking ? [sets.tracking.table] : [])];
 }
 
-export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name: string; version: string }, initWaitMs: number): Promise<SetsPlan> {
+export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name: string; version: string }): Promise<SetsPlan> {
   const { sets } = stage;
   const catalogue = await readCatalogue(db, sets.catalogue, setTableNames(sets));
   const table = (name: string) => catalogue.get(name)!;
@@ -128,7 +129,7 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     naturalKeys,
     fingerprint: configFingerprint(stage, code),
     metadataTables: { frcInfo: table(sets.frcInfo.table), observatory: table(sets.observatory.table) },
-    initWaitMs,
+    initWaitMs: sets.initWaitMs,
     listedFrom: sequences.now,
   };
 }
@@ -139,6 +140,6 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
  * fingerprint is read again (see set-ledger.ts).
  */
 export function configFingerprint(stage: SetsIngestConfig, code: { name: string; version: string }): string {
-  const { initWait: _wait, reemitted: _reemitted, ...sets } = stage.sets;
+  const { initWaitMs: _wait, reemitted: _reemitted, ...sets } = stage.sets;
   return createHash('sha256').update(JSON.stringify({ code, csv: stage.csv, sets })).digest('hex');
 }

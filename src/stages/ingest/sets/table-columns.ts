@@ -1,6 +1,6 @@
 import { NocturneError } from '../../../core/errors.js';
 import type { Db } from '../../../db/database.js';
-import { databaseError } from '../db-errors.js';
+import { databaseError } from '../../../db/errors.js';
 
 /** One column of a catalogue table, as pg_attribute describes it. */
 export interface TableColumn {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTimestampFormat } from '../../../src/adapters/csv/timestamp-format.js';
+import { compileTimestampFormat } from '../../../src/core/timestamp-format.js';
 
 describe('compileTimestampFormat', () => {
   const hfc = compileTimestampFormat('%Y-%m-%dT%H:%M:%S');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeDb, openDb, pgp, type Db } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrate.js';
+import { closeDb, openDb, pgp, type Db } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
 import { rig } from './rig.js';
 
 export interface TestDb {

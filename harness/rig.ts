@@ -73,8 +73,8 @@ export interface Rig {
 
 const HINT = 'run `bash scripts/rig/up.sh` (as root) to start the test rig';
 
-/** Repository root, from this file's location (test/helpers/rig.ts). */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Repository root, from this file's location (harness/rig.ts). */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RIG_SCRIPTS = join(REPO_ROOT, 'scripts', 'rig');
 
 /** The rig directory: NOCTURNE_RIG_DIR or the default /tmp/nocturne-rig. */

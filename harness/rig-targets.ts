@@ -1,7 +1,7 @@
 // Target configurations pointing at the rig's vsftpd, proftpd and sshd, parsed through
 // the real schema so defaults apply exactly as they do for config/nocturne.yaml.
-import { targetSchema, type TargetConfig } from '../../../src/config/schema.js';
-import { rig, rigProftpd } from '../../helpers/rig.js';
+import { targetSchema, type TargetConfig } from '../src/config/schema.js';
+import { rig, rigProftpd } from './rig.js';
 
 /** ftp/ftps: vsftpd; proftpd-ftp/proftpd-ftps: proftpd (HASH, MLSD); sftp: sshd. */
 export type RigProtocol = 'ftp' | 'ftps' | 'proftpd-ftp' | 'proftpd-ftps' | 'sftp';

@@ -1,12 +1,12 @@
 // A throw-away world for upload stage tests: a state directory (outbox, quarantine,
 // work), a fresh state schema, a pipeline whose remote directory is unique to the test
-// file, and runUpload wired exactly as uploadStage wires it (plus optional test hooks).
+// file, and uploadOutbox wired exactly as uploadStage wires it (plus optional test hooks).
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createRemoteStore, connectionsOf } from '../../../src/adapters/transfer/create-remote-store.js';
+import { createRemoteStore, connectionsOf } from '../src/adapters/transfer/create-remote-store.js';
 import {
   daemonConfigSchema,
   pipelineSchema,
@@ -14,21 +14,22 @@ import {
   type DaemonConfig,
   type PipelineConfig,
   type TargetConfig,
-} from '../../../src/config/schema.js';
-import type { Db } from '../../../src/db/database.js';
-import type { NocturneConfig } from '../../../src/config/types.js';
-import { systemClock } from '../../../src/core/clock.js';
-import { createLogger } from '../../../src/log/logger.js';
-import { nodeLocalFiles } from '../../../src/stages/upload/local-files.js';
-import { createPgTransferLedger } from '../../../src/stages/upload/pg-transfer-ledger.js';
-import { sharpQuicklooks } from '../../../src/stages/upload/prepare.js';
-import { runUpload } from '../../../src/stages/upload/run-upload.js';
-import type { RetryPolicy } from '../../../src/stages/upload/upload-pool.js';
-import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
-import type { TransferLedger } from '../../../src/stages/upload/transfer-ledger.js';
-import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { rigRoot, rigTarget, type RigProtocol } from '../transfer/rig-targets.js';
+} from '../src/config/schema.js';
+import { compileDaemon, compilePipeline, compileTarget } from '../src/config/resolve.js';
+import type { Db } from '../src/db/database.js';
+import type { NocturneConfig } from '../src/config/types.js';
+import { systemClock } from '../src/core/clock.js';
+import { createLogger } from '../src/log/logger.js';
+import { nodeLocalFiles } from '../src/stages/upload/local-files.js';
+import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
+import { sharpQuicklooks } from '../src/stages/upload/prepare.js';
+import { uploadOutbox } from '../src/stages/upload/upload-outbox.js';
+import type { RetryPolicy } from '../src/stages/upload/upload-pool.js';
+import type { UploadHooks } from '../src/stages/upload/verified-upload.js';
+import type { TransferLedger } from '../src/stages/upload/transfer-ledger.js';
+import type { StageContext, StageOutcome } from '../src/stages/types.js';
+import { createTestDb, type TestDb } from './db.js';
+import { rigRoot, rigTarget, type RigProtocol } from './rig-targets.js';
 
 export type Protocol = RigProtocol | 'local';
 
@@ -104,13 +105,13 @@ export interface WorldSpec {
 function configOf(spec: WorldSpec): NocturneConfig {
   return {
     dir: spec.dir,
-    daemon: spec.daemon,
+    daemon: compileDaemon(spec.daemon),
     paths: spec.paths,
-    pipelines: new Map([['sdoss', { config: spec.pipeline, file: path.join(spec.dir, 'pipelines/sdoss.yaml') }]]),
+    pipelines: new Map([['sdoss', { config: compilePipeline(spec.pipeline), file: path.join(spec.dir, 'pipelines/sdoss.yaml') }]]),
   };
 }
 
-/** runUpload wired as uploadStage wires it, plus the test's hooks, retry policy and signal. */
+/** uploadOutbox wired as uploadStage wires it, plus the test's hooks, retry policy and signal. */
 export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunOptions = {}): Promise<StageOutcome> {
   const config = configOf(spec);
   const ctx: StageContext = {
@@ -127,12 +128,13 @@ export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunO
     progress: { update() {}, done() {} },
     print: run.print ?? (() => {}),
   };
-  return runUpload(ctx, {
-    store: createRemoteStore('archive', spec.target),
+  const target = compileTarget(spec.target);
+  return uploadOutbox(ctx, {
+    store: createRemoteStore('archive', target),
     ledger: run.ledger ?? createPgTransferLedger(db, runId),
     files: nodeLocalFiles,
     quicklooks: sharpQuicklooks,
-    connections: connectionsOf(spec.target),
+    connections: connectionsOf(target),
     retry: run.retry ?? { attempts: 2, baseMs: 20, maxMs: 100 },
     ...(run.hooks ? { hooks: run.hooks } : {}),
     ...(run.lanes === undefined ? {} : { lanes: run.lanes }),

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Db } from '../../src/db/database.js';
+import type { Db } from '../src/db/database.js';
 
-const FEATURE_TABLES_SQL = fileURLToPath(new URL('../fixtures/ingest/feature-tables.sql', import.meta.url));
+const FEATURE_TABLES_SQL = fileURLToPath(new URL('../test/fixtures/ingest/feature-tables.sql', import.meta.url));
 
 export interface FeatureTablesOptions {
   /** Schema to create the table in. */

@@ -28,7 +28,7 @@ export interface UploadDeps {
  * waits in the outbox, and drive every file through verified deletion over the target's
  * connections. Whatever fails stays where it is, recorded, for the next run.
  */
-export async function runUpload(ctx: StageContext, deps: UploadDeps): Promise<StageOutcome> {
+export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise<StageOutcome> {
   const settings = uploadSettings(ctx);
   const { pipeline, target } = settings;
   const pending = await deps.ledger.pending(pipeline, target);

@@ -1,8 +1,8 @@
-import type { NocturneConfig } from '../../src/config/types.js';
-import { systemClock } from '../../src/core/clock.js';
-import type { Db } from '../../src/db/database.js';
-import { createLogger } from '../../src/log/logger.js';
-import type { StageContext } from '../../src/stages/types.js';
+import type { NocturneConfig } from '../src/config/types.js';
+import { systemClock } from '../src/core/clock.js';
+import type { Db } from '../src/db/database.js';
+import { createLogger } from '../src/log/logger.js';
+import type { StageContext } from '../src/stages/types.js';
 
 /** Warnings and errors only, to nowhere. */
 export const quietLogger = createLogger({ level: 'warn', destination: { write: () => undefined } });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
 import { closeDb, openDb } from '../../../src/db/database.js';
-import { unlessUnreachable } from '../../../src/stages/ingest/db-errors.js';
-import { rig } from '../../helpers/rig.js';
+import { unlessUnreachable } from '../../../src/db/errors.js';
+import { rig } from '../../../harness/rig.js';
 
 describe('unlessUnreachable', () => {
   const cutOff = new NocturneError('INTERNAL', 'Premature close');

@@ -1,5 +1,18 @@
-import { NocturneError } from '../../core/errors.js';
-import { pingDb, type Db } from '../../db/database.js';
+/**
+ * How every ledger of nocturne reads a database failure (the run history, the
+ * scheduler's slots, the run stage's jobs, the upload's transfers, the ingest ledgers):
+ * one rule, so that a lost connection means "try again later" in every stage alike.
+ *
+ * - out of reach (connection refused or lost, server shutting down, pool timeout):
+ *   retryable; the work in hand stays pending for the next attempt;
+ * - a transaction conflict (deadlock, serialization failure): retryable, but the
+ *   database is fine: only the transaction that lost is tried again;
+ * - the input refused (see failureOf(): data, integrity...): the input's fault, not
+ *   retryable, set aside;
+ * - anything else (disk full, read-only, a missing table or privilege): not retryable.
+ */
+import { NocturneError } from '../core/errors.js';
+import { pingDb, type Db } from './database.js';
 
 /** SQLSTATE of a pg error, when it has one. */
 export function sqlState(err: unknown): string | undefined {
@@ -50,30 +63,46 @@ export function failureOf(err: unknown): Failure {
 }
 
 /**
- * True when the database itself is out of reach (not the query's fault): the files in
- * hand stay pending and the next run loads them.
+ * True when the database itself is out of reach (not the query's fault): the work in
+ * hand stays pending and the next attempt does it. A transaction conflict is not: the
+ * database answers, and the other work can go on.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   return failureOf(err) === 'unavailable';
 }
 
-/** A pg (or network) error as a NocturneError naming what was being done. */
+/** Deadlock or serialization failure: the transaction lost to another one; trying it again may succeed. */
+export function isTransactionConflict(err: unknown): boolean {
+  const state = sqlState(err) ?? (err instanceof NocturneError ? sqlState(err.cause) : undefined);
+  return state === '40001' || state === '40P01';
+}
+
+/** A pg (or network) error as a NocturneError (DB_FAILED) naming what was being done, retryable by the rule above. */
 export function databaseError(err: unknown, context: string): NocturneError {
   if (err instanceof NocturneError) return err;
   const unavailable = isDatabaseUnavailable(err);
   const text = err instanceof Error ? err.message : String(err);
   const state = sqlState(err);
   return new NocturneError('DB_FAILED', `${context}: ${unavailable ? 'database unavailable: ' : ''}${text}`, {
-    retryable: unavailable || state === '40001' || state === '40P01',
+    retryable: unavailable || isTransactionConflict(err),
     cause: err,
     ...(state ? { details: { sqlstate: state } } : {}),
   });
 }
 
+/** `work`, with anything it throws turned into databaseError(err, context). */
+export async function inDatabase<T>(context: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw databaseError(err, context);
+  }
+}
+
 /**
  * `err` as "database unavailable" when the database no longer answers. A load cut off by
  * a server stop may fail with a bare stream error (no SQLSTATE, no network code); its
- * file must then stay pending with the others, not be counted as failed.
+ * work must then stay pending with the rest, not be counted as failed.
  */
 export async function unlessUnreachable(db: Db, err: NocturneError, context: string): Promise<NocturneError> {
   if (isDatabaseUnavailable(err) || sqlState(err.cause) !== undefined) return err;

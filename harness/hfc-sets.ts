@@ -3,7 +3,7 @@
 // for the sets loader's tests and the ingest-sets benchmark.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { metadataFiles, observationSet } from '../../examples/detect/hfc-shapes.mjs';
+import { metadataFiles, observationSet } from '../examples/detect/hfc-shapes.mjs';
 
 /** The versions and observatories the codes use in the fixtures (test/fixtures/hfc/README.md). */
 export const HFC_CODES = {

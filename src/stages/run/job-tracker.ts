@@ -11,14 +11,14 @@ import { failureError, summarise, timeoutError, type RunStats } from './outcomes
 import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
 import { publishOutputs } from './publish.js';
 import type { RunSettings } from './settings.js';
-import type { JobRecord, PendingObservation, RunStore, TaskRecord } from './store.js';
+import type { JobRecord, PendingObservation, JobLedger, TaskRecord } from './job-ledger.js';
 import { WaitWatch } from './waiting.js';
 
-export interface TrackerOptions {
+export interface JobTrackerOptions {
   ctx: StageContext;
   settings: RunSettings;
   executor: Executor;
-  store: RunStore;
+  ledger: JobLedger;
   stats: RunStats;
   /** Observations of the run's nights that earlier runs set aside as failed. */
   setAside: ReadonlyArray<{ obs: string; error: string | null }>;
@@ -34,8 +34,8 @@ export interface TrackerOptions {
  * and those re-attached from earlier runs) with one poll per interval, records how each
  * task ended and retries what may succeed on another try.
  */
-export class RunTracker {
-  readonly #o: Required<TrackerOptions>;
+export class JobTracker {
+  readonly #options: Required<JobTrackerOptions>;
   readonly #jobs = new Map<string, LiveJob>();
   #pending: PendingObservation[] = [];
   readonly #failures: string[] = [];
@@ -45,13 +45,13 @@ export class RunTracker {
   readonly #lostUnstarted = new Set<string>();
   readonly #waits: WaitWatch;
 
-  constructor(options: TrackerOptions) {
-    this.#o = { random: Math.random, markerGraceMs: 15_000, stopBudgetMs: 15_000, ...options };
+  constructor(options: JobTrackerOptions) {
+    this.#options = { random: Math.random, markerGraceMs: 15_000, stopBudgetMs: 15_000, ...options };
     this.#waits = new WaitWatch(options.settings.pipeline, options.settings.waitWarningMs);
   }
 
   #now(): number {
-    return this.#o.ctx.clock.now().getTime();
+    return this.#options.ctx.clock.now().getTime();
   }
 
   #live(record: JobRecord, tasks: readonly TaskRecord[], seenMs = this.#now()): void {
@@ -67,27 +67,27 @@ export class RunTracker {
   }
 
   async load(): Promise<void> {
-    for (const { tasks, ...record } of await this.#o.store.activeJobs()) {
+    for (const { tasks, ...record } of await this.#options.ledger.activeJobs()) {
       if (tasks.length === 0) continue;
       // A job never confirmed was last known at its submission: its LOST clock starts
       // then, not again at each restart (restarts in a row would keep it waiting forever).
       this.#live(record, tasks, record.schedulerId === null ? record.createdAt.getTime() : undefined);
-      this.#o.ctx.logger.info({ job: record.name, schedulerId: record.schedulerId, tasks: tasks.length }, 're-attached job');
+      this.#options.ctx.logger.info({ job: record.name, schedulerId: record.schedulerId, tasks: tasks.length }, 're-attached job');
     }
-    const repaired = await this.#o.store.repair();
-    if (repaired > 0) this.#o.ctx.logger.warn({ repaired }, 'observations marked active without a live task are pending again');
-    this.#pending = await this.#o.store.pending();
+    const repaired = await this.#options.ledger.repair();
+    if (repaired > 0) this.#options.ctx.logger.warn({ repaired }, 'observations marked active without a live task are pending again');
+    this.#pending = await this.#options.ledger.pending();
   }
 
   async run(): Promise<StageOutcome> {
-    const { signal } = this.#o.ctx;
+    const { signal } = this.#options.ctx;
     let first = true;
     while (!signal.aborted) {
       if (!this.#halt) await this.#submitDue();
       if (this.#jobs.size === 0 && (this.#halt !== null || this.#pending.length === 0)) break;
       if (!first) {
         try {
-          await this.#o.executor.idle(this.#waitMs(), signal);
+          await this.#options.executor.idle(this.#waitMs(), signal);
         } catch (err) {
           if (isAbortError(err)) break;
           throw err;
@@ -104,7 +104,7 @@ export class RunTracker {
   #waitMs(): number {
     const retries = this.#pending.map((o) => o.retryAt?.getTime() ?? 0);
     const untilRetry = retries.length === 0 ? Infinity : Math.max(0, Math.min(...retries) - this.#now());
-    return this.#jobs.size === 0 ? untilRetry : Math.min(this.#o.settings.pollIntervalMs, untilRetry);
+    return this.#jobs.size === 0 ? untilRetry : Math.min(this.#options.settings.pollIntervalMs, untilRetry);
   }
 
   /**
@@ -114,7 +114,7 @@ export class RunTracker {
   async #submitDue(): Promise<void> {
     const now = this.#now();
     if (!this.#pending.some((o) => o.retryAt === null || o.retryAt.getTime() <= now)) return;
-    const horizon = now + this.#o.settings.pollIntervalMs;
+    const horizon = now + this.#options.settings.pollIntervalMs;
     const due = this.#pending.filter((o) => o.retryAt === null || o.retryAt.getTime() <= horizon);
     this.#pending = this.#pending.filter((o) => !due.includes(o));
     const present: PendingObservation[] = [];
@@ -123,18 +123,18 @@ export class RunTracker {
         present.push(o);
         continue;
       }
-      const reason = `${this.#o.settings.pipeline}: observation ${o.obs}: its input ${o.input} no longer exists; set aside`;
-      await this.#o.store.failObservation(o.input, reason);
+      const reason = `${this.#options.settings.pipeline}: observation ${o.obs}: its input ${o.input} no longer exists; set aside`;
+      await this.#options.ledger.failObservation(o.input, reason);
       this.#fail(reason);
     }
-    for (const plan of planJobs(this.#o.settings, present, this.#o.ctx.date)) {
+    for (const plan of planJobs(this.#options.settings, present, this.#options.ctx.date)) {
       if (this.#halt) break; // the rest stay pending in the database, for the next run
       await this.#submit(plan);
     }
   }
 
   async #submit(plan: PlannedJob): Promise<void> {
-    const { ctx, executor, store, stats, settings } = this.#o;
+    const { ctx, executor, ledger, stats, settings } = this.#options;
     const { spec } = plan;
     await writeJobFiles(plan);
     const argv = executor.describe(spec);
@@ -142,7 +142,7 @@ export class RunTracker {
     const common = { token: plan.token, name: spec.name, executor: executor.kind, isArray, jobDir: spec.jobDir, scriptPath: spec.scriptPath };
     // The token is saved before submitting: whatever happens next, the job can be found.
     const codeVersion = ctx.pipeline.config.code.version;
-    const id = await store.createJob({ ...common, pipeline: settings.pipeline, runId: ctx.runId || null, argv, codeVersion, tasks: plan.tasks });
+    const id = await ledger.createJob({ ...common, pipeline: settings.pipeline, runId: ctx.runId || null, argv, codeVersion, tasks: plan.tasks });
     const record: JobRecord = { ...common, id, schedulerId: null, createdAt: new Date(this.#now()), taskCount: plan.tasks.length };
     this.#live(record, plan.tasks.map((t) => ({ ...t, state: 'pending' })));
     stats.jobs++;
@@ -173,18 +173,18 @@ export class RunTracker {
       const verdict = { kind: 'interrupted' as const, reason: `not submitted: ${error.message}` };
       const job = this.#jobs.get(spec.name);
       await this.#end([...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'interrupted', mode: 'uncounted' })));
-      await store.rejectJob(id, error.message);
+      await ledger.rejectJob(id, error.message);
       return;
     }
     // Outside the try: a database error here must not pass for a refusal; the job row
     // stays 'submitting' and the job is found by name.
     record.schedulerId = schedulerId;
-    await store.confirmJob(id, schedulerId);
+    await ledger.confirmJob(id, schedulerId);
     log.info({ schedulerId, tasks: plan.tasks.length, argv }, 'job submitted');
   }
 
   async #poll(signal: AbortSignal): Promise<void> {
-    const { executor, store, ctx, settings } = this.#o;
+    const { executor, ledger, ctx, settings } = this.#options;
     let result;
     try {
       result = await executor.poll([...this.#jobs.values()].map(tracked), signal);
@@ -205,12 +205,12 @@ export class RunTracker {
       task.lastSeenMs = now;
       if (job.record.schedulerId === null) {
         job.record.schedulerId = status.schedulerId;
-        await store.confirmJob(job.record.id, status.schedulerId);
+        await ledger.confirmJob(job.record.id, status.schedulerId);
         ctx.logger.info({ job: job.record.name, schedulerId: status.schedulerId }, 'found unconfirmed job by name');
       }
       if (isTerminal(status.state)) {
         const judged = await judge(job.record, tracked(job), task, status, {
-          settings, executor, now, graceMs: this.#o.markerGraceMs, signal,
+          settings, executor, now, graceMs: this.#options.markerGraceMs, signal,
         });
         const { verdict } = judged;
         if (verdict.kind === 'wait') continue;
@@ -228,9 +228,9 @@ export class RunTracker {
       }
     }
     for (const [job, list] of started) {
-      await store.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state), list.map((s) => s.node ?? null));
+      await ledger.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state), list.map((s) => s.node ?? null));
     }
-    for (const [job, waits] of this.#waits.takeChanges()) await store.markWaiting(job.id, waits);
+    for (const [job, waits] of this.#waits.takeChanges()) await ledger.markWaiting(job.id, waits);
     this.#waits.flush(ctx.logger, now);
     if (result.complete) ends.push(...this.#lost(seen, now));
     if (hopeless.length > 0) {
@@ -250,15 +250,15 @@ export class RunTracker {
    * followed until SLURM says they ended. Returns the error if SLURM could not be asked.
    */
   async #requestCancel(entries: readonly LiveEntry[], cause: string, signal: AbortSignal): Promise<NocturneError | null> {
-    const { store, executor, ctx } = this.#o;
+    const { ledger, executor, ctx } = this.#options;
     const keys = entries.map(({ job, task }) => ({ job: job.record.id, index: task.index }));
-    await store.markCancelRequested(keys, new Date(this.#now()));
+    await ledger.markCancelRequested(keys, new Date(this.#now()));
     try {
       await executor.cancel(entries.map(({ job, task }) => ({ job: tracked(job), index: task.index })), signal);
     } catch (err) {
       const error = coerceError(err);
-      await store.markCancelRequested(keys, null);
-      ctx.logger.error({ err: error }, `${this.#o.settings.pipeline}: cancelling ${entries.length} task(s) ${cause} failed: they stay followed`);
+      await ledger.markCancelRequested(keys, null);
+      ctx.logger.error({ err: error }, `${this.#options.settings.pipeline}: cancelling ${entries.length} task(s) ${cause} failed: they stay followed`);
       return error;
     }
     for (const { task } of entries) task.cancelCause = cause;
@@ -267,7 +267,7 @@ export class RunTracker {
 
   /** Tasks a complete poll did not report, for longer than the executor allows. */
   #lost(seen: ReadonlySet<LiveTask>, now: number): EndRequest[] {
-    return lostRequests(this.#jobs.values(), seen, now, this.#o.executor, this.#lostUnstarted);
+    return lostRequests(this.#jobs.values(), seen, now, this.#options.executor, this.#lostUnstarted);
   }
 
   /**
@@ -277,13 +277,13 @@ export class RunTracker {
    */
   async #end(requests: readonly EndRequest[]): Promise<void> {
     if (requests.length === 0) return;
-    const { settings, store, stats, ctx } = this.#o;
+    const { settings, ledger, stats, ctx } = this.#options;
     const endings = [];
-    for (const request of requests) endings.push(await buildEnding(request, settings, this.#now(), this.#o.random));
+    for (const request of requests) endings.push(await buildEnding(request, settings, this.#now(), this.#options.random));
     const publishing = endings.flatMap((e) => (e.publish ? [{ job: e.end.job, index: e.end.index, outputs: e.publish.files }] : []));
-    await store.markPublishing(publishing);
+    await ledger.markPublishing(publishing);
     for (const e of endings) if (e.publish) await publishOutputs(e.publish.fromDir, settings.outbox, e.publish.files);
-    await store.endTasks(endings.map((e) => e.end));
+    await ledger.endTasks(endings.map((e) => e.end));
     const finished: LiveJob[] = [];
     for (const [i, ending] of endings.entries()) {
       const { job, task, state } = requests[i]!;
@@ -315,12 +315,12 @@ export class RunTracker {
   async #reportStrays(job: JobRecord): Promise<void> {
     const strays = await jobDirStrays(job.jobDir);
     if (strays.length === 0) return;
-    this.#o.stats.leftFiles += strays.length;
-    this.#o.ctx.logger.warn({ job: job.name, left: strays }, strayMessage(this.#o.settings.pipeline, job, strays));
+    this.#options.stats.leftFiles += strays.length;
+    this.#options.ctx.logger.warn({ job: job.name, left: strays }, strayMessage(this.#options.settings.pipeline, job, strays));
   }
 
   #fail(reason: string): void {
-    this.#o.stats.failed++;
+    this.#options.stats.failed++;
     this.#failures.push(reason);
   }
 
@@ -331,8 +331,8 @@ export class RunTracker {
       if (task.state === 'running') running++;
       else pending++;
     }
-    const { completed, failed } = this.#o.stats;
-    this.#o.ctx.progress.update({ pending, running, done: completed, failed });
+    const { completed, failed } = this.#options.stats;
+    this.#options.ctx.progress.update({ pending, running, done: completed, failed });
   }
 
   /**
@@ -342,12 +342,12 @@ export class RunTracker {
    * cancellation SLURM has not confirmed stays followed, with its directory, by the next run.
    */
   async #stop(): Promise<StageOutcome> {
-    const { ctx, executor, settings, stats } = this.#o;
+    const { ctx, executor, settings, stats } = this.#options;
     const reason: unknown = ctx.signal.reason;
     const live = this.#entries();
     let error: NocturneError;
     if (reason instanceof DOMException && reason.name === 'TimeoutError') {
-      const deadline = this.#now() + this.#o.stopBudgetMs;
+      const deadline = this.#now() + this.#options.stopBudgetMs;
       const budget = () => AbortSignal.timeout(Math.max(1, deadline - this.#now()));
       const before = stats.interrupted;
       const refused = live.length === 0 ? null : await this.#requestCancel(live, `at the stage timeout (${settings.timeout})`, budget());
@@ -376,8 +376,8 @@ export class RunTracker {
   }
 
   #outcome(): StageOutcome {
-    const { stats } = this.#o;
-    const error = this.#halt ?? failureError(this.#failures, this.#o.setAside);
+    const { stats } = this.#options;
+    const error = this.#halt ?? failureError(this.#failures, this.#options.setAside);
     return { ok: error === undefined, stats: { ...stats }, summary: summarise(stats), ...(error ? { error } : {}) };
   }
 }

@@ -8,23 +8,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { systemClock } from '../../../src/core/clock.js';
-import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../../../src/config/schema.js';
-import type { LoadedPipeline, NocturneConfig } from '../../../src/config/types.js';
-import { createExecutor } from '../../../src/executors/create-executor.js';
-import type { ProcessRunner } from '../../../src/executors/process-runner.js';
-import type { SlurmCommands } from '../../../src/executors/slurm/slurm-executor.js';
-import type { Executor } from '../../../src/executors/types.js';
-import { bashQuote } from '../../../src/executors/wrapper-script.js';
-import { createLogger, type Logger } from '../../../src/log/logger.js';
-import { createRunStage } from '../../../src/stages/run/index.js';
-import type { StageContext, StageOutcome } from '../../../src/stages/types.js';
-import { createTestDb, type TestDb } from '../../helpers/db.js';
-import { rig, slurmEnv } from '../../helpers/rig.js';
+import { systemClock } from '../src/core/clock.js';
+import { compileDaemon, compilePipeline } from '../src/config/resolve.js';
+import { daemonConfigSchema, pipelineSchema, type PipelineConfig } from '../src/config/schema.js';
+import type { LoadedPipeline, NocturneConfig } from '../src/config/types.js';
+import { createExecutor } from '../src/executors/create-executor.js';
+import type { ProcessRunner } from '../src/executors/process-runner.js';
+import type { SlurmCommands } from '../src/executors/slurm/slurm-executor.js';
+import type { Executor } from '../src/executors/types.js';
+import { bashQuote } from '../src/executors/wrapper-script.js';
+import { createLogger, type Logger } from '../src/log/logger.js';
+import { createRunStage } from '../src/stages/run/index.js';
+import type { StageContext, StageOutcome } from '../src/stages/types.js';
+import { createTestDb, type TestDb } from './db.js';
+import { rig, slurmEnv } from './rig.js';
 
 const execFileAsync = promisify(execFile);
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DETECT = path.join(REPO, 'examples', 'detect', 'detect.mjs');
 export const NIGHT = '2026-11-20';
 
@@ -42,7 +43,7 @@ export interface RunOptions {
   decorate?: (executor: Executor) => Executor;
 }
 
-/** What test/fixtures/run/stage-child.ts needs to run the stage on this harness. */
+/** What harness/run-stage-child.ts needs to run the stage on this harness. */
 export interface ChildSpec {
   url: string;
   schema: string;
@@ -113,6 +114,8 @@ export interface Harness {
   config: NocturneConfig;
   logger: Logger;
   outbox(pipeline: string): string;
+  /** The pipeline as its YAML file says it (durations as text), e.g. to write that file. */
+  written(name: string, run?: RunOverrides): PipelineConfig;
   pipeline(name: string, run?: RunOverrides): LoadedPipeline;
   writeObs(code: string, night: string, name: string, fields: Record<string, string | number>): Promise<string>;
   /** Writes a detection code of the test's own: an executable bash script in the harness directory. */
@@ -127,7 +130,7 @@ export interface Harness {
 export async function createHarness(label: string, executor: 'slurm' | 'local', options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), `noc-run-${label}-`));
   const t = await createTestDb(label);
-  const daemon = daemonConfigSchema.parse({
+  const daemon = compileDaemon(daemonConfigSchema.parse({
     database: { url: t.url, schema: t.schema },
     executor: {
       type: executor,
@@ -135,7 +138,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       local: { concurrency: options.concurrency ?? 4 },
     },
     paths: { state: dir },
-  });
+  }));
   const p = (name: string) => path.join(dir, name);
   const pipelines = new Map<string, LoadedPipeline>();
   const config: NocturneConfig = {
@@ -151,8 +154,8 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
     config,
     logger,
     outbox: (name) => path.join(config.paths.outbox, name),
-    pipeline(name, run = {}) {
-      const parsed = pipelineSchema.parse({
+    written(name, run = {}) {
+      return pipelineSchema.parse({
         name,
         code: { name, version: '1.0.6' },
         run: {
@@ -164,7 +167,9 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
           ...run,
         },
       });
-      const loaded = { config: parsed, file: path.join(dir, 'pipelines', `${name}.yaml`) };
+    },
+    pipeline(name, run = {}) {
+      const loaded = { config: compilePipeline(h.written(name, run)), file: path.join(dir, 'pipelines', `${name}.yaml`) };
       pipelines.set(name, loaded);
       return loaded;
     },
@@ -199,7 +204,7 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       };
       const file = path.join(dir, `child-${Date.now()}.json`);
       await writeFile(file, JSON.stringify(spec));
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/fixtures/run/stage-child.ts'), file], {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'harness/run-stage-child.ts'), file], {
         cwd: REPO,
         stdio: ['ignore', 'inherit', 'inherit'],
       });

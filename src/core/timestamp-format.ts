@@ -1,4 +1,4 @@
-import { NocturneError } from '../../core/errors.js';
+import { NocturneError } from './errors.js';
 
 /**
  * strptime-style timestamp formats, compiled once into a token list and matched with
@@ -87,7 +87,7 @@ export function compileTimestampFormat(format: string): TimestampParser {
       if (scan(text) !== null) return undefined;
       const fraction = parts[7]! > parts[6]! ? `.${text.slice(parts[6], parts[7])}` : '';
       if (hasZone && parts[8] !== 0) toUtc(parts);
-      return utcText(parts[0]!, parts[1]!, parts[2]!, parts[3]!, parts[4]!, parts[5]!, fraction);
+      return utcText({ year: parts[0]!, month: parts[1]!, day: parts[2]!, hour: parts[3]!, minute: parts[4]!, second: parts[5]!, fraction });
     },
     reason(text) {
       const why = scan(text);
@@ -167,8 +167,19 @@ function toUtc(parts: Int32Array): void {
   parts.set([utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()]);
 }
 
-/** PostgreSQL input text of a UTC instant: "2014-02-21 00:00:45.5+00" (`fraction` with its dot, or ''). */
-export function utcText(year: number, month: number, day: number, hour: number, minute: number, second: number, fraction: string): string {
+/** A UTC instant as its calendar fields; `fraction` with its dot ('.5'), or ''. */
+export interface UtcFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  fraction: string;
+}
+
+/** PostgreSQL input text of a UTC instant: "2014-02-21 00:00:45.5+00". */
+export function utcText({ year, month, day, hour, minute, second, fraction }: UtcFields): string {
   return `${String(year).padStart(4, '0')}-${PAD2[month]}-${PAD2[day]} ${PAD2[hour]}:${PAD2[minute]}:${PAD2[second]}${fraction}+00`;
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 
-export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin/nocturne.js');
 
 export interface LogLine {
