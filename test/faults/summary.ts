@@ -1,5 +1,6 @@
 import type { Counts, DrainAudit } from './audit.js';
 import type { ChaosReport } from './chaos.js';
+import { mib } from './memory.js';
 
 export interface SummaryInput {
   seed: number;
@@ -13,6 +14,8 @@ export interface SummaryInput {
   chaos: ChaosReport;
   counts: Counts;
   drain: Omit<DrainAudit, 'violations'>;
+  /** The daemon processes' highest peak RSS, of `measured` processes, and the unit's MemoryHigh. */
+  memory: { peakRssBytes: number; measured: number; highBytes: number };
   violations: readonly string[];
 }
 
@@ -41,8 +44,11 @@ export function formatSummary(s: SummaryInput): string {
     ],
     [
       'quarantined items',
-      `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg} truncated JPEG, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ${c.failedObservations} failed codes)`,
+      `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg - c.inflatedJpeg} truncated JPEG, ` +
+        `${c.inflatedJpeg} inflated JPEG refused from its header, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ` +
+        `${c.nulCsv} of those CSVs for a NUL byte at its line and column, ${c.failedObservations} failed codes)`,
     ],
+    ['daemon memory', `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`],
     ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
     ['violations', String(s.violations.length)],
   ];
