@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { slurmEnv } from '../helpers/rig.js';
 import { NUL_REASON } from '../integration/ingest/nul-input.js';
 import type { Outage } from './chaos.js';
-import { INFLATED, sha256, type NightObs, type NightPipeline, type World } from './world.js';
+import { INFLATED, quarantinedJpeg, sha256, type NightObs, type NightPipeline, type World } from './world.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,8 +41,6 @@ export interface Audit {
 
 /** A CSV with one bad row: refused whole, or loaded without that row, by the pipeline's badRows policy. */
 const badCsv = (o: NightObs) => o.kind === 'badcsv' || o.kind === 'nulcsv';
-/** A quicklook the upload stage must quarantine. */
-const badJpeg = (o: NightObs) => o.kind === 'badjpeg' || o.kind === 'hugejpeg' || o.kind === 'thinjpeg';
 
 /** Good rows a pipeline must hold for one observation. */
 function expectedRows(o: NightObs, p: NightPipeline): number {
@@ -78,7 +76,7 @@ async function auditArchive(world: World, p: NightPipeline, obs: NightObs[], v: 
   for (const o of obs) {
     if (o.kind === 'fail') continue;
     wanted.set(`${o.obs}.csv`, world.expectedCsv(o));
-    if (!badJpeg(o)) wanted.set(`${o.obs}.jpg`, world.expectedJpeg(o));
+    if (!quarantinedJpeg(o)) wanted.set(`${o.obs}.jpg`, world.expectedJpeg(o));
   }
   const found = await walk(p.archiveDir);
   for (const name of found) {
@@ -113,7 +111,7 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
             (SELECT e.to_state FROM transfer_events e
               WHERE e.transfer_id = t.id AND e.id < (SELECT max(d.id) FROM transfer_events d WHERE d.transfer_id = t.id AND d.to_state = 'deleted')
               ORDER BY e.id DESC LIMIT 1) AS before_deleted
-       FROM transfers t WHERE t.pipeline = $1`,
+       FROM transfers t WHERE t.pipeline = $1 ORDER BY t.id`,
     [p.name],
   );
   const uploads = new Map<string, number>();
@@ -125,9 +123,10 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
     if (!['deleted', 'quarantined'].includes(t.state)) v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
   }
   for (const [local, n] of uploads) if (n > 1) v.push(`${local} was archived ${n} times`);
-  for (const o of obs.filter(badJpeg)) {
+  for (const o of obs.filter(quarantinedJpeg)) {
     const local = path.join(p.outbox, `${o.obs}.jpg`);
-    const row = rows.find((t) => t.local_path === local && t.state === 'quarantined');
+    // A kill between recording a quarantine and moving the file: the next run checks it again, and records it again.
+    const row = rows.filter((t) => t.local_path === local && t.state === 'quarantined').at(-1);
     const where = row?.quarantine_path;
     const kept = where ? await readFile(where).catch(() => null) : null;
     const note = where ? await readFile(`${where}.reason.txt`, 'utf8').catch(() => null) : null;

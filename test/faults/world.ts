@@ -26,6 +26,9 @@ import { inflatedJpeg } from '../integration/upload/inflated-jpeg.js';
  */
 export type ObsKind = 'good' | 'badcsv' | 'badjpeg' | 'fail' | 'tempfail' | 'nulcsv' | 'hugejpeg' | 'thinjpeg';
 
+/** A quicklook the upload stage must quarantine. */
+export const quarantinedJpeg = (o: NightObs) => o.kind === 'badjpeg' || o.kind === 'hugejpeg' || o.kind === 'thinjpeg';
+
 /** The inflated quicklooks of hugejpeg and thinjpeg (see inflatedJpeg). */
 export const INFLATED = { hugejpeg: [16000, 16000], thinjpeg: [8000, 8000] } as const;
 
