@@ -114,7 +114,7 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       );
       const stop = await supervisor.stop(world.graceMs);
       await watch.stop();
-      const audit = await auditNight(world);
+      const audit = await auditNight(world, chaos.outages);
       const drain = await auditDrain(world, chaos.outages.find((o) => o.service === 'slurm-node'));
       const violations = [
         ...(late ? [late] : []),

@@ -45,7 +45,7 @@ export function formatSummary(s: SummaryInput): string {
     [
       'quarantined items',
       `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg - c.inflatedJpeg} truncated JPEG, ` +
-        `${c.inflatedJpeg} inflated JPEG refused from its header, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ` +
+        `${c.inflatedJpeg} inflated JPEG refused undecoded, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ` +
         `${c.nulCsv} of those CSVs for a NUL byte at its line and column, ${c.failedObservations} failed codes)`,
     ],
     ['daemon memory', `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`],
