@@ -32,6 +32,8 @@ export interface Counts {
   /** Of rejectedCsv and quarantinedRows: for a NUL byte, at its line and column. */
   nulCsv: number;
   failedObservations: number;
+  /** Upload and ingest runs that failed, each while a server it needs was down. */
+  outageFailures: number;
 }
 
 export interface Audit {
@@ -230,7 +232,7 @@ const OUTAGE_MARGIN_MS = 15_000;
  * a server it needs was down, and never for a NUL byte (once, every ingest run failed,
  * "unsupported Unicode escape sequence", for one such file).
  */
-async function auditStageFailures(world: World, outages: readonly Outage[], v: string[]): Promise<void> {
+async function auditStageFailures(world: World, outages: readonly Outage[], v: string[], c: Counts): Promise<void> {
   const failed = await world.t.db.any<{ id: number; pipeline: string; stage: string; started_at: Date; finished_at: Date | null; error: string | null }>(
     `SELECT id, pipeline, stage, started_at, finished_at, concat_ws(': ', error_code, error) AS error
        FROM runs WHERE stage IN ('upload', 'ingest') AND state = 'failed' ORDER BY id`,
@@ -243,6 +245,7 @@ async function auditStageFailures(world: World, outages: readonly Outage[], v: s
     );
     const nul = r.error !== null && (r.error.includes('unsupported Unicode escape sequence') || r.error.includes(NUL_REASON));
     if (!down || nul) v.push(`runs: ${r.stage} run ${r.id} of ${r.pipeline} failed ${nul ? 'because of a NUL byte' : 'while the servers it needs were up'}: ${r.error ?? ''}`);
+    else c.outageFailures++;
   }
 }
 
@@ -391,6 +394,7 @@ export async function auditNight(world: World, outages: readonly Outage[]): Prom
     quarantinedRows: 0,
     nulCsv: 0,
     failedObservations: 0,
+    outageFailures: 0,
   };
   const known = new Map<string, string>();
   for (const p of world.pipelines) {
@@ -401,7 +405,7 @@ export async function auditNight(world: World, outages: readonly Outage[]): Prom
     for (const [name, id] of await auditJobs(world, p, obs, v, c)) known.set(name, id);
   }
   await auditSacct(world, known, v);
-  await auditStageFailures(world, outages, v);
+  await auditStageFailures(world, outages, v, c);
   return { counts: c, violations: v };
 }
 

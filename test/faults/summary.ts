@@ -28,7 +28,8 @@ export function formatSummary(s: SummaryInput): string {
     ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
     [
       'outages survived',
-      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database)`,
+      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database; ` +
+        `${s.counts.outageFailures} upload/ingest run(s) failed while a server they need was down)`,
     ],
     ['deletions checked', `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`],
     ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
