@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stop what scripts/rig/up.sh started, by PID file.
 #
-#   bash scripts/rig/down.sh            # vsftpd, proftpd, sshd, slurm (NOT PostgreSQL)
-#   bash scripts/rig/down.sh sshd       # one service: postgres|vsftpd|proftpd|sshd|slurm
+#   bash scripts/rig/down.sh            # vsftpd, proftpd, sshd, slurm, postfix (NOT PostgreSQL)
+#   bash scripts/rig/down.sh sshd       # one service: postgres|vsftpd|proftpd|sshd|slurm|postfix
 #
 # PostgreSQL is the machine's own cluster: it is stopped only when named
 # explicitly (tests simulating an outage); bring it back with `up.sh postgres`.
@@ -13,19 +13,19 @@ set -euo pipefail
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-for _f in postgres vsftpd proftpd sshd slurm; do
+for _f in postgres vsftpd proftpd sshd slurm postfix promtool; do
   # shellcheck disable=SC1090
   source "$RIG_SCRIPTS/$_f.sh"
 done
 
-usage() { echo "usage: $0 [postgres|vsftpd|proftpd|sshd|slurm]..." >&2; exit 2; }
+usage() { echo "usage: $0 [postgres|vsftpd|proftpd|sshd|slurm|postfix]..." >&2; exit 2; }
 
 main() {
   local -a services=("$@")
-  ((${#services[@]})) || services=(slurm sshd proftpd vsftpd)
+  ((${#services[@]})) || services=(slurm sshd proftpd vsftpd postfix)
   local s
   for s in "${services[@]}"; do
-    case "$s" in postgres|vsftpd|proftpd|sshd|slurm) ;; -h|--help) usage ;; *) echo "unknown service: $s" >&2; usage ;; esac
+    case "$s" in postgres|vsftpd|proftpd|sshd|slurm|postfix|promtool) ;; -h|--help) usage ;; *) echo "unknown service: $s" >&2; usage ;; esac
   done
   [[ $EUID -eq 0 ]] || die "must run as root"
   # Without a rig dir there are no PID files (nothing of ours runs), but

@@ -201,8 +201,8 @@ spawn_detached() { # log cmd...
 # --------------------------------------------------------------- packages ---
 
 # Debian packages the rig, the benchmarks (lftp, curl, vipsthumbnail), the
-# monitor's browser tests (chromium, driven by playwright-core) and the
-# unit-file test (systemd-analyze) need.
+# monitor's browser tests (chromium, driven by playwright-core), the unit-file
+# test (systemd-analyze) and the alert tests (postfix) need.
 # shellcheck disable=SC2034  # used by up.sh
 RIG_PACKAGES=(
   vsftpd openssh-server openssh-client
@@ -210,6 +210,7 @@ RIG_PACKAGES=(
   lftp libvips-tools openssl curl
   systemd
   chromium
+  postfix
   # proftpd's libraries: proftpd-core itself conflicts with vsftpd, so
   # scripts/rig/proftpd.sh unpacks it beside vsftpd instead of installing it.
   libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23
@@ -279,7 +280,7 @@ assemble_env() {
     printf "export NOCTURNE_RIG_DIR='%s'\n" "$RIG"
     printf "export NOCTURNE_RIG_UP='%s'\n" "$RIG_SCRIPTS/up.sh"
     printf "export NOCTURNE_RIG_DOWN='%s'\n" "$RIG_SCRIPTS/down.sh"
-    for f in postgres vsftpd proftpd sshd slurm; do
+    for f in postgres vsftpd proftpd sshd slurm postfix promtool; do
       [[ -f "$RIG/env.d/$f" ]] && cat "$RIG/env.d/$f"
     done
   } >"$tmp"

@@ -105,8 +105,12 @@ BEGIN
       archive_url text, transfer_run_id bigint,
       job_id bigint, executor text, scheduler_id text, task_index integer, slurm_job text, node text, attempt integer,
       task_state text, exit_code integer, task_started_at timestamptz, task_finished_at timestamptz, elapsed_seconds double precision,
-      observation text, observation_night date, job_run_id bigint
+      observation text, observation_night date, job_run_id bigint, job_code_version text
     );
+  END IF;
+  -- Installed before job_code_version: the column is appended, like any later one.
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = format('%I.lineage_row', current_schema())::regclass AND attname = 'job_code_version') THEN
+    ALTER TYPE lineage_row ADD ATTRIBUTE job_code_version text;
   END IF;
 END
 $$;
@@ -115,7 +119,7 @@ COMMENT ON COLUMN lineage_row.load_id IS 'The load (set_loads.load_id): catalogu
 COMMENT ON COLUMN lineage_row.load_status IS 'loaded, replaced, refused, rejected or waiting (set_loads.status).';
 COMMENT ON COLUMN lineage_row.pipeline IS 'Pipeline that loaded the set.';
 COMMENT ON COLUMN lineage_row.code IS 'Detection code that wrote the set.';
-COMMENT ON COLUMN lineage_row.code_version IS 'Version of that code (the pipeline''s code.version when the set was loaded).';
+COMMENT ON COLUMN lineage_row.code_version IS 'Version of that code (the pipeline''s code.version when the set was loaded); job_code_version: the version the job ran.';
 COMMENT ON COLUMN lineage_row.set_key IS 'The set: its file names without the role (a track file: its name).';
 COMMENT ON COLUMN lineage_row.kind IS 'set or track.';
 COMMENT ON COLUMN lineage_row.night IS 'Observing night of the set.';
@@ -140,7 +144,7 @@ COMMENT ON COLUMN lineage_row.executor IS 'slurm or local.';
 COMMENT ON COLUMN lineage_row.scheduler_id IS 'SLURM job id of the submission (the array''s id for an array); for the local executor, its own id.';
 COMMENT ON COLUMN lineage_row.task_index IS 'Array task id (0 for a single job).';
 COMMENT ON COLUMN lineage_row.slurm_job IS 'The task as SLURM names it: <array id>_<task> for an array task, else the job id (sacct -j).';
-COMMENT ON COLUMN lineage_row.node IS 'Node the task ran on. Always NULL for now: the run stage does not record it yet (the first line of the task''s log names it).';
+COMMENT ON COLUMN lineage_row.node IS 'Node the task ran on, as SLURM names it (the local executor: the host''s name); NULL for tasks recorded before nocturne kept it.';
 COMMENT ON COLUMN lineage_row.attempt IS 'Attempt at the observation (1 = first).';
 COMMENT ON COLUMN lineage_row.task_state IS 'State of the task: completed (only completed tasks publish files).';
 COMMENT ON COLUMN lineage_row.exit_code IS 'Exit code of the detection code.';
@@ -150,6 +154,7 @@ COMMENT ON COLUMN lineage_row.elapsed_seconds IS 'task_finished_at - task_starte
 COMMENT ON COLUMN lineage_row.observation IS 'The input observation: its name ({obs}, the input file name without extension).';
 COMMENT ON COLUMN lineage_row.observation_night IS 'The night the run stage processed the observation for.';
 COMMENT ON COLUMN lineage_row.job_run_id IS 'Stage run that submitted the job.';
+COMMENT ON COLUMN lineage_row.job_code_version IS 'Version of the detection code the job ran: the pipeline''s code.version when the job was submitted; NULL for jobs submitted before nocturne kept it.';
 
 CREATE OR REPLACE FUNCTION lineage(load_id bigint) RETURNS SETOF lineage_row
   LANGUAGE sql STABLE SECURITY DEFINER
@@ -159,9 +164,9 @@ CREATE OR REPLACE FUNCTION lineage(load_id bigint) RETURNS SETOF lineage_row
            x.id, x.target, x.remote_path, x.state, x.verify_method, x.verified_at,
            coalesce(x.public_url, x.target || ':' || x.remote_path), x.run_id,
            j.id, j.executor, j.scheduler_id, t.task_index,
-           CASE WHEN j.is_array THEN j.scheduler_id || '_' || t.task_index ELSE j.scheduler_id END, NULL::text, t.attempt,
+           CASE WHEN j.is_array THEN j.scheduler_id || '_' || t.task_index ELSE j.scheduler_id END, t.node, t.attempt,
            t.state, t.exit_code, t.started_at, t.finished_at, extract(epoch FROM t.finished_at - t.started_at)::double precision,
-           t.obs, o.night, j.run_id
+           t.obs, o.night, j.run_id, j.code_version
       FROM ingested_sets s
      CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(s.members) AS (role text, path text, sha256 text, size bigint))
                         WITH ORDINALITY AS m(role, path, sha256, size, n)

@@ -84,6 +84,24 @@ function program(): Command {
     .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  const alerts = cli.command('alerts').description('alerting: who is told of incidents, and how');
+  alerts
+    .command('test')
+    .description('send a test message to every destination of a route (default: of every route); exit 1 if one fails')
+    .argument('[route]', 'route name (alerts.routes of config/nocturne.yaml)')
+    .addOption(configOption())
+    .action(lazy(async () => {
+      const { alertsTestCommand } = await import('./commands/alerts.js');
+      return (route: string | undefined, options: { config?: string }) => alertsTestCommand(route, options, version);
+    }));
+  cli
+    .command('incidents')
+    .description('incidents of alerting, newest first, with their messages')
+    .option('--open', 'only the open ones')
+    .option('-l, --limit <n>', 'how many', '20')
+    .option('--json', 'machine-readable output')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/incidents.js')).incidentsCommand));
   cli
     .command('demo')
     .description('one night through run → upload → ingest on an embedded PostgreSQL and FTP archive, then a summary')

@@ -114,6 +114,198 @@ export type HttpAuthConfig = z.infer<typeof httpAuth>;
 export const targetSchema = z.discriminatedUnion('type', [ftpTarget, sftpTarget, localTarget]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 
+// ---------------------------------------------------------------- alerts (config/nocturne.yaml and pipelines)
+
+/** What an incident is about; see docs/operating.md, Alerting. */
+export const ALERT_KINDS = ['stage_failed', 'slot_missed', 'work_failed', 'work_stuck', 'unreachable', 'disk_low', 'host_stopped'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as "22:00"');
+/** "10GB", "500MiB" or "5%": free space below which a disk counts as low. */
+const freeSpace = z
+  .string()
+  .regex(/^\d+(\.\d+)?%$|^\d+(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'must be a size such as "10GB", "500MiB", or a share such as "5%"');
+const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an e-mail address such as ops@example.org');
+const enabled = z.boolean().describe('Whether incidents of this kind are raised. @default true');
+
+/**
+ * The thresholds of each kind. Every key is optional here: a pipeline overrides only
+ * what it names, and config/nocturne.yaml's alerts section holds the defaults.
+ */
+const alertThresholds = {
+  stageFailed: z
+    .strictObject({ enabled: enabled.optional() })
+    .describe('A stage failed after its retries; resolved when that stage next succeeds.'),
+  slotMissed: z
+    .strictObject({
+      enabled: enabled.optional(),
+      grace: duration.optional().describe('How long after its slot a stage may take to succeed. @default 1h'),
+    })
+    .describe('No successful run of a stage within `grace` after its slot (a dead man\'s switch).'),
+  workFailed: z
+    .strictObject({
+      enabled: enabled.optional(),
+      digestDelay: duration.optional().describe('How long a night\'s digest collects items before its first message. @default 10m'),
+      updateEvery: duration
+        .optional()
+        .describe('The least time between two messages of one digest: items added after its first message are told at most this often. @default 1h'),
+    })
+    .describe('Failed observations, rejected sets, files and rows, and quarantined quicklooks: one digest per pipeline, stage and night.'),
+  workStuck: z
+    .strictObject({
+      enabled: enabled.optional(),
+      after: duration.optional().describe('How long files may wait in the upload ledger, or sets for their init file. @default 2h'),
+    })
+    .describe('Files waiting for upload, or sets waiting for their init file, longer than `after`.'),
+  diskLow: z
+    .strictObject({
+      enabled: enabled.optional(),
+      minFree: freeSpace.optional().describe('Free space below which the disk of the state directory or an outbox is low. @default "5%"'),
+    })
+    .describe('Disk space low under the state directory or an outbox.'),
+};
+
+const quietHours = z
+  .strictObject({
+    from: clockTime.describe('Start of the quiet hours (alerts.timezone).'),
+    to: clockTime.describe('End of the quiet hours: messages held meanwhile are sent then.'),
+  })
+  .describe('Messages of this route are held during these hours, then sent.');
+
+const alertRoute = z
+  .strictObject({
+    kinds: z.array(z.enum(ALERT_KINDS)).min(1).optional().describe('Kinds of incident this route receives. @default every kind'),
+    pipelines: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Pipelines (names or globs such as "spoca-*") whose incidents this route receives; with it, incidents of no pipeline (hosts, database) are not sent here. @default every pipeline, and incidents of none'),
+    email: z.array(emailAddress).min(1).optional().describe('Addresses that get one e-mail each per message (alerts.email is the server).'),
+    webhooks: z.array(name).min(1).optional().describe('Names of alerts.webhooks that get each message.'),
+    quietHours: quietHours.optional(),
+  })
+  .describe('Who receives which incidents: at least one of email and webhooks.');
+
+const alertEmail = z
+  .strictObject({
+    host: z.string().min(1).describe('SMTP server (the submission service of the site\'s mail relay).'),
+    port: port.default(587).describe('SMTP port: 587 (STARTTLS) or 465 (security: tls).'),
+    security: z
+      .enum(['starttls', 'tls'])
+      .default('starttls')
+      .describe('starttls: plain connection upgraded by STARTTLS, refused without it; tls: TLS from the start (port 465).'),
+    ca: z.string().optional().describe('PEM file of the CA (or self-signed certificate) to trust for the server.'),
+    user: z.string().min(1).optional().describe('SMTP AUTH user name; no authentication without it.'),
+    password: secretRef.optional().describe('SMTP AUTH password, with `user`.'),
+    from: emailAddress.describe('Sender address of the messages.'),
+    timeout: duration.default('30s').describe('Deadline for one message: connect, TLS, authenticate and send.'),
+  })
+  .describe('The SMTP server that alert e-mails go through.');
+
+const alertWebhook = z
+  .strictObject({
+    url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').describe('Where each message is POSTed as JSON.'),
+    secret: secretRef.optional().describe('Key of the HMAC-SHA256 signature sent in the X-Nocturne-Signature header.'),
+    timeout: duration.default('10s').describe('Deadline for one POST.'),
+  })
+  .describe('A receiver of JSON POSTs (Slack, Mattermost, or a script of the site).');
+
+export const alertsSchema = z
+  .strictObject({
+    evaluateEvery: duration.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
+    timezone: z.string().default('UTC').describe('IANA time zone of quiet hours, nightStartsAt and the times in messages.'),
+    nightStartsAt: clockTime
+      .default('00:00')
+      .describe('Work failed between this time and the same time the next day belongs to one night\'s digest; by default the calendar day, as the run stage names a night by its slot\'s date.'),
+    baseUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+      .optional()
+      .describe("Address of nocturne's HTTP interface (the monitor) as people reach it; messages then link to the run, night or page concerned."),
+    remindEvery: duration.optional().describe('Remind of every open incident this often. @default never'),
+    retry: z
+      .strictObject({
+        attempts: z.number().int().min(1).max(100).default(8).describe('Tries of one message before it is given up (logged as an error).'),
+        first: duration.default('30s').describe('Wait before the second try; it doubles each time, with jitter.'),
+        max: duration.default('30m').describe('Longest wait between two tries.'),
+      })
+      .default({ attempts: 8, first: '30s', max: '30m' })
+      .describe('Tries of a message that could not be delivered (server down, refused for now).'),
+    email: alertEmail.optional(),
+    webhooks: z.record(name, alertWebhook).default({}).describe('Named webhook receivers, referenced by routes.'),
+    routes: z.record(name, alertRoute).default({}).describe('Named routes: who receives which incidents.'),
+    stageFailed: alertThresholds.stageFailed.default({}),
+    slotMissed: alertThresholds.slotMissed.default({}),
+    workFailed: alertThresholds.workFailed.default({}),
+    workStuck: alertThresholds.workStuck.default({}),
+    diskLow: alertThresholds.diskLow.default({}),
+    unreachable: z
+      .strictObject({
+        enabled: enabled.optional(),
+        after: duration.optional().describe('How long a target or the database may stay unreachable. @default 15m for targets'),
+        databaseAfter: duration.optional().describe('The same for the state database, as this host sees it. @default 2m'),
+      })
+      .default({})
+      .describe('An upload or ingest target, or the state database, unreachable longer than a threshold.'),
+    hostStopped: z
+      .strictObject({
+        enabled: enabled.optional(),
+        after: duration.optional().describe('How long a host may go without a heartbeat (host.heartbeat) before another reports it. @default 5m'),
+      })
+      .default({})
+      .describe('A host whose daemon stopped writing its heartbeat, reported by the other hosts.'),
+  })
+  // Runs even when other keys are wrong, so that one pass reports every problem: what it
+  // reads may then be anything, hence the checks of each value's shape.
+  .superRefine(
+    (alerts, ctx) => {
+      const raw = alerts as Record<string, unknown>;
+      const mapping = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+      const known = Object.keys(mapping(raw['webhooks']));
+      for (const [route, spec] of Object.entries(mapping(raw['routes']))) {
+        const r = mapping(spec);
+        if (r['email'] === undefined && r['webhooks'] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['routes', route], message: 'a route needs email or webhooks (or both)' });
+        }
+        if (r['email'] !== undefined && raw['email'] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['routes', route, 'email'], message: 'e-mail routes need alerts.email (the SMTP server)' });
+        }
+        (Array.isArray(r['webhooks']) ? (r['webhooks'] as unknown[]) : []).forEach((hook, i) => {
+          if (typeof hook !== 'string' || known.includes(hook)) return;
+          const hint = known.length > 0 ? ` (alerts.webhooks: ${known.join(', ')})` : ' (alerts.webhooks defines none)';
+          ctx.addIssue({ code: 'custom', path: ['routes', route, 'webhooks', i], message: `unknown webhook "${hook}"${hint}` });
+        });
+      }
+      const email = mapping(raw['email']);
+      if (email['password'] !== undefined && email['user'] === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['email', 'password'], message: 'a password needs alerts.email.user, the name it goes with' });
+      }
+      const timezone = raw['timezone'];
+      if (typeof timezone === 'string') {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: timezone });
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${timezone}" (an IANA name such as Europe/Paris)` });
+        }
+      }
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
+  .describe('Who is told of incidents, how, and when (see docs/operating.md, Alerting).');
+export type AlertsConfig = z.infer<typeof alertsSchema>;
+
+/** A pipeline's own thresholds: each key overrides config/nocturne.yaml's alerts section for this pipeline. */
+export const pipelineAlertsSchema = z
+  .strictObject({
+    stageFailed: alertThresholds.stageFailed.optional(),
+    slotMissed: alertThresholds.slotMissed.optional(),
+    workFailed: alertThresholds.workFailed.optional(),
+    workStuck: alertThresholds.workStuck.optional(),
+    diskLow: alertThresholds.diskLow.optional(),
+  })
+  .describe("This pipeline's alert thresholds; what is not given comes from config/nocturne.yaml's alerts section.");
+export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
+
 export const daemonConfigSchema = z
   .strictObject({
     host: z
@@ -123,9 +315,10 @@ export const daemonConfigSchema = z
           .array(z.enum(STAGES))
           .default([...STAGES])
           .describe('Stages this host runs: e.g. [run, upload] on the compute host, [ingest] on the database host.'),
+        heartbeat: duration.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
       })
-      .default({ stages: [...STAGES] })
-      .describe('This host: its name in the run history, and the stages it runs.'),
+      .default({ stages: [...STAGES], heartbeat: '30s' })
+      .describe('This host: its name in the run history, the stages it runs, and its heartbeat.'),
     database: z.strictObject({
       url: z
         .string()
@@ -215,6 +408,7 @@ export const daemonConfigSchema = z
       .strictObject({ grace: duration.default('60s').describe('How long SIGTERM waits for a safe point.') })
       .default({ grace: '60s' })
       .describe('How the daemon stops.'),
+    alerts: alertsSchema.optional(),
   })
   .describe('nocturne daemon settings (config/nocturne.yaml).');
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
@@ -620,6 +814,7 @@ export const pipelineSchema = z
     run: runStageSchema.optional().describe('Stage run: start the detection code on each new observation.'),
     upload: uploadStageSchema.optional().describe('Stage upload: copy the outputs to the archive, deleting each local file once verified.'),
     ingest: ingestStageSchema.optional().describe('Stage ingest: load the CSVs into PostgreSQL, each exactly once.'),
+    alerts: pipelineAlertsSchema.optional(),
   })
   .describe('One nocturne pipeline (pipelines/<name>.yaml).');
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

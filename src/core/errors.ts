@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'CSV_INVALID'
   | 'FILESET_INCOMPLETE'
   | 'ABORTED'
+  | 'ALERT_DELIVERY_FAILED'
   | 'INTERNAL';
 
 export interface NocturneErrorOptions {

@@ -1,3 +1,5 @@
+import { startDaemonAlerting, type DaemonAlerting } from '../alerts/daemon-alerting.js';
+import { listIncidents } from '../alerts/incident-rows.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
@@ -14,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
+import { AlertMetrics } from './alert-metrics.js';
 import { DaemonMetrics } from './metrics.js';
 import { PENDING_COUNTERS } from './pending.js';
 import { Releasers } from './releasers.js';
@@ -69,6 +72,7 @@ export class Daemon implements DaemonApi {
   #store: StateStore | null = null;
   #scheduler: Scheduler | null = null;
   #metrics: DaemonMetrics | null = null;
+  #alerting: DaemonAlerting | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
@@ -117,6 +121,9 @@ export class Daemon implements DaemonApi {
     this.#store = store;
     this.#releasers.add('state database', () => store.close());
     const clock = this.#deps.clock ?? systemClock;
+    const alerting = await startDaemonAlerting({ db: store.db, config, logger, version: this.#deps.version, clock });
+    this.#alerting = alerting;
+    this.#releasers.add('heartbeat and alerting', () => alerting.stop());
     const scheduler = new Scheduler({
       clock,
       sleep: this.#deps.sleep ?? realSleep,
@@ -129,6 +136,7 @@ export class Daemon implements DaemonApi {
         version: this.#deps.version,
         summary: () => summarizeRuns(store.db),
         pending: () => this.#pendingByStage(),
+        extensions: [new AlertMetrics({ config: () => this.#config, db: () => store.db }, logger)],
       },
       logger,
     );
@@ -215,6 +223,7 @@ export class Daemon implements DaemonApi {
       (key) => JSON.stringify(next.daemon[key]) !== JSON.stringify(this.#config.daemon[key]),
     ).map((key) => `${key}: changed, applies at the next restart`);
     const summary = this.#scheduler.reload(next);
+    this.#alerting?.reload(next);
     this.#config = next;
     logger.level = next.daemon.log.level;
     this.#metrics?.reloaded(true);
@@ -244,11 +253,16 @@ export class Daemon implements DaemonApi {
 
   async pipelines(): Promise<unknown> {
     const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots: this.#nextSlots() });
-    return { state: this.#state, host: this.#config.daemon.host, stages };
+    const incidents = await listIncidents(this.#db(), { open: true, limit: 100 });
+    return { state: this.#state, host: this.#config.daemon.host, stages, incidents };
   }
 
   async runs(query: { pipeline?: string; limit: number }): Promise<unknown> {
     return listRuns(this.#db(), query);
+  }
+
+  async incidents(query: { open: boolean; limit: number }): Promise<unknown> {
+    return listIncidents(this.#db(), query);
   }
 
   async #pendingByStage(): Promise<{ pipeline: string; stage: string; counts: Record<string, number> }[]> {

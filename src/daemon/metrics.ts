@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { coerceError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SchedulerEvents } from '../scheduling/events.js';
+import type { MetricsExtension } from './alert-metrics.js';
 import { runSeconds, type StageRuns } from './run-summary.js';
 
 /** What the scrape reads fresh each time: the run history is shared by every host. */
@@ -11,6 +12,8 @@ export interface MetricsSources {
   summary: () => Promise<Map<string, StageRuns>>;
   /** Pending work of each configured stage, by kind (see pending.ts). */
   pending: () => Promise<{ pipeline: string; stage: string; counts: Record<string, number> }[]>;
+  /** More gauges, refreshed at each scrape (alert-metrics.ts). */
+  extensions?: MetricsExtension[];
 }
 
 /** Stage counters (runs.stats keys) exported as `nocturne_stage_<key>_total`. */
@@ -84,6 +87,7 @@ export class DaemonMetrics {
       ]),
     ) as Record<keyof typeof STAT_COUNTERS, Counter<'pipeline' | 'stage'>>;
     this.#reloads = new Counter({ name: 'nocturne_config_reloads_total', help: 'Configuration reloads by result.', labelNames: ['result'], registers });
+    for (const extension of sources.extensions ?? []) extension.register(this.registry);
   }
 
   /** Counts what the scheduler does, as it happens. */
@@ -113,6 +117,7 @@ export class DaemonMetrics {
   }
 
   async #refresh(): Promise<void> {
+    await Promise.all((this.#sources.extensions ?? []).map((e) => e.refresh()));
     let summary: Map<string, StageRuns>;
     let pending: Awaited<ReturnType<MetricsSources['pending']>>;
     try {

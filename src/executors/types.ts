@@ -66,6 +66,8 @@ export interface TaskStatus {
   readonly signal: number | null;
   /** Who cancelled it, as sacct says (`CANCELLED by 1234`): a uid; null when not said. */
   readonly cancelledBy?: number | null;
+  /** The node it runs or ran on (SLURM NodeList; the local executor: this host); null while it waits. */
+  readonly node?: string | null;
 }
 
 export interface PollResult {

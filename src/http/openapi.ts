@@ -66,7 +66,24 @@ const schemas: Record<string, Schema> = {
     link: str,
   }),
   Overview: obj({ generatedAt: dateTime, attentionSince: dateTime, stages: arr(ref('OverviewStage')), attention: arr(ref('AttentionItem')) }),
-  Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')) }),
+  Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')), incidents: arr(ref('Incident')) }),
+  // An incident of alerting (src/alerts/incident-rows.ts).
+  Incident: obj({
+    id: int,
+    kind: { enum: ['stage_failed', 'slot_missed', 'work_failed', 'work_stuck', 'unreachable', 'disk_low', 'host_stopped'] },
+    pipeline: orNull(str),
+    stage: orNull(STAGE),
+    subject: orNull(str),
+    summary: str,
+    size: int,
+    openedAt: dateTime,
+    openedBy: str,
+    resolvedAt: orNull(dateTime),
+    resolvedBy: orNull(str),
+    resolution: orNull(str),
+    messages: { type: 'object', additionalProperties: int },
+  }),
+  Incidents: arr(ref('Incident')),
   // Rows of the runs table as stored: columns may be added by later migrations.
   RunRow: obj(
     {
@@ -111,6 +128,7 @@ const schemas: Record<string, Schema> = {
     exitCode: orNull(int),
     signal: orNull(int),
     reason: orNull(str),
+    node: orNull(str),
     elapsedSeconds: orNull(num),
     logPath: str,
     logTail: orNull(str),
@@ -120,6 +138,8 @@ const schemas: Record<string, Schema> = {
     name: str,
     executor: str,
     schedulerId: orNull(str),
+    isArray: bool,
+    codeVersion: orNull(str),
     state: str,
     submittedAt: orNull(dateTime),
     finishedAt: orNull(dateTime),
@@ -191,11 +211,13 @@ const schemas: Record<string, Schema> = {
       obj({ pipeline: str, quicklooks: arr(obj({ pipeline: str, name: str, remotePath: str, state: str, runId: orNull(int), thumbnail: str })) }),
     ),
   }),
+  // The chain is the catalogue's lineage() (sql/catalogue/README.md), with the operators' details.
   Lineage: obj({
     query: orNull({ type: 'object' }),
     problem: orNull(str),
     chain: orNull(
       obj({
+        catalogue: str,
         load: obj({
           id: int,
           pipeline: str,
@@ -203,6 +225,7 @@ const schemas: Record<string, Schema> = {
           codeVersion: str,
           setKey: str,
           kind: str,
+          night: orNull(night),
           status: str,
           source: str,
           rows: numbers,
@@ -216,7 +239,17 @@ const schemas: Record<string, Schema> = {
             sha256: str,
             sizeBytes: int,
             transfer: orNull(
-              obj({ id: int, target: str, remotePath: str, localPath: str, state: str, verifyMethod: orNull(str), verifiedAt: orNull(dateTime), runId: orNull(int) }),
+              obj({
+                id: int,
+                target: str,
+                remotePath: str,
+                localPath: str,
+                state: str,
+                verifyMethod: orNull(str),
+                verifiedAt: orNull(dateTime),
+                url: str,
+                runId: orNull(int),
+              }),
             ),
             task: orNull(
               obj({
@@ -224,6 +257,9 @@ const schemas: Record<string, Schema> = {
                 executor: str,
                 schedulerId: orNull(str),
                 taskIndex: int,
+                slurmJob: orNull(str),
+                node: orNull(str),
+                codeVersion: orNull(str),
                 obs: str,
                 input: str,
                 attempt: int,
@@ -284,6 +320,10 @@ export const OPENAPI = {
     '/api/overview': get('Every pipeline × stage: schedule, last run, what runs now, what needs attention.', 'Overview'),
     '/api/pipelines': get('Every pipeline × stage, as `nocturne status` shows it.', 'Pipelines'),
     '/api/runs': get('The newest runs.', 'RunRows', [pipelineQ, q('limit', '1 to 1000 (default 50).', int)]),
+    '/api/incidents': get('Incidents of alerting, newest first, with their messages by state.', 'Incidents', [
+      q('open', '1: only the open ones.'),
+      q('limit', '1 to 1000 (default 50).', int),
+    ], { '404': { description: 'This daemon has no alerting.', ...jsonOf(ref('Error')) } }),
     '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [p('id', 'Run id.', int)], {
       '404': { description: 'No such run.', ...jsonOf(ref('Error')) },
     }),
@@ -294,7 +334,7 @@ export const OPENAPI = {
     '/api/nights/{night}': get('Every run of one night.', 'Night', [p('night', 'YYYY-MM-DD', night), pipelineQ]),
     '/api/quarantine': get('What every stage set aside, by pipeline and night (default: the last 30 days).', 'Quarantine', [pipelineQ, nightQ]),
     '/api/quicklooks': get("The thumbnails a night's upload runs made, per pipeline.", 'Quicklooks', [pipelineQ, nightQ]),
-    '/api/lineage': get('From a load, a set key or an archive path: the load, its files, their transfers and the tasks that made them.', 'Lineage', [
+    '/api/lineage': get('From a load, a set key or an archive path: the catalogue\'s lineage() (the load, its files, their transfers, the tasks that made them, where they ran and the code version), with log tails and local paths.', 'Lineage', [
       q('load', 'A load_id of the catalogue.', int),
       q('set', 'A set key.'),
       q('path', 'An archive path of a member file.'),

@@ -16,6 +16,8 @@ export interface DaemonApi {
   metrics(): Promise<{ contentType: string; body: string }>;
   pipelines(): Promise<unknown>;
   runs(query: { pipeline?: string; limit: number }): Promise<unknown>;
+  /** Incidents of alerting, newest first: the open ones, or the latest `limit`. */
+  incidents?(query: { open: boolean; limit: number }): Promise<unknown>;
   reload(): Promise<ReloadResult>;
 }
 
@@ -61,8 +63,19 @@ export interface RouterOptions {
 /** Answered to anyone who reaches the socket: they say nothing but whether the daemon is up. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
+/** The `limit` parameter (default 50), or the answer refusing it. */
+function limitParam(query: URLSearchParams): number | HttpResponse {
+  const text = query.get('limit') ?? '50';
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    return json(400, { error: `limit must be an integer from 1 to 1000, not "${text}"` });
+  }
+  return limit;
+}
+
 /**
- * Maps requests to the daemon: GET /healthz /readyz /metrics /api/pipelines /api/runs,
+ * Maps requests to the daemon: GET /healthz /readyz /metrics /api/pipelines /api/runs
+ * /api/incidents,
  * POST /api/reload, and the monitor's routes. Every request must name this daemon in
  * Host; with http.auth, every one but the open paths must prove who sends it; a POST
  * always must, from our own origin. Pure of sockets, so it is tested without listening.
@@ -87,13 +100,19 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     '/api/pipelines': { GET: async () => json(200, await api.pipelines()) },
     '/api/runs': {
       GET: async (query) => {
-        const limitText = query.get('limit') ?? '50';
-        const limit = Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          return json(400, { error: `limit must be an integer from 1 to 1000, not "${limitText}"` });
-        }
+        const limit = limitParam(query);
+        if (typeof limit !== 'number') return limit;
         const pipeline = query.get('pipeline') || undefined;
         return json(200, await api.runs(pipeline === undefined ? { limit } : { pipeline, limit }));
+      },
+    },
+    '/api/incidents': {
+      GET: async (query) => {
+        const limit = limitParam(query);
+        if (typeof limit !== 'number') return limit;
+        const open = ['1', 'true', ''].includes(query.get('open') ?? 'false');
+        if (!api.incidents) return json(404, { error: 'no incidents here: this daemon has no alerting' });
+        return json(200, await api.incidents({ open, limit }));
       },
     },
     '/api/openapi.json': { GET: async () => json(200, OPENAPI) },

@@ -2,18 +2,19 @@ import type { NocturneConfig } from '../config/types.js';
 import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
 import { json, type HttpResponse, type Route, type Routes } from '../http/router.js';
+import { setCatalogues } from '../stages/ingest/catalogue.js';
 import { ASSETS } from './assets.js';
 import { nightRuns, nightsGrid } from './data/nights.js';
 import { overview } from './data/overview.js';
 import { quarantine, QUARANTINE_DAYS, type QuarantineFilter } from './data/quarantine.js';
 import { quicklooks } from './data/quicklooks.js';
 import { runDetail } from './data/run.js';
-import { lineage, lineageQuery } from './data/lineage.js';
+import { lineageView, type LineageView } from './data/lineage.js';
 import { html } from './html.js';
 import type { LiveFeed } from './live-feed.js';
 import { lastNights, NIGHT_PATTERN } from './nights.js';
 import { layout, type Page } from './pages/layout.js';
-import { lineagePage, type LineageView } from './pages/lineage.js';
+import { lineagePage } from './pages/lineage.js';
 import { nightPage, nightsPage } from './pages/nights.js';
 import { overviewPage } from './pages/overview.js';
 import { quarantinePage } from './pages/quarantine.js';
@@ -115,12 +116,7 @@ export function monitorRoutes(source: MonitorSource): Routes {
       page: (g, q) => quicklooksPage(g, pipelines(), q.get('pipeline') || undefined),
     } satisfies View<Awaited<ReturnType<typeof quicklooks>>>,
     lineage: {
-      data: async (q) => {
-        const ask = lineageQuery(q);
-        const view: LineageView =
-          ask instanceof Error ? { query: null, problem: ask.message, chain: null } : { query: ask, problem: null, chain: await lineage(db(), ask) };
-        return view;
-      },
+      data: async (q) => lineageView(db(), setCatalogues(config()), q),
       page: lineagePage,
     } satisfies View<LineageView>,
   };

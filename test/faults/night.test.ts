@@ -4,6 +4,7 @@
 // and come back, and bad input is mixed in. Nothing may be lost, doubled or unrecorded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rig } from '../helpers/rig.js';
+import { alertsSettled, auditAlerts } from './alerts.js';
 import { auditDrain, auditNight, nightProgress } from './audit.js';
 import { MIN_KILLS, MIN_KILLS_MID_STAGE, planFaults, playFaults, type ChaosReport } from './chaos.js';
 import { watchDeletions } from './deletion-watch.js';
@@ -107,6 +108,8 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       console.log(`[faults] ${supervisor.kills} kills and ${chaos.outages.length} outages played in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const late = await waitForNight(world, started + NIGHT_BUDGET_MS);
       const seconds = (Date.now() - started) / 1000;
+      // The digests of the night's last failures are told after their delay.
+      const untold = await alertsSettled(world);
       // The last kill may have come just before: a SIGTERM before "ready" would test nothing.
       const unready = await supervisor.ready(30_000).then(
         () => null,
@@ -116,19 +119,24 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       await watch.stop();
       const audit = await auditNight(world, chaos.outages);
       const drain = await auditDrain(world, chaos.outages.find((o) => o.service === 'slurm-node'));
+      const alerts = await auditAlerts(world, chaos.outages, supervisor.kills);
       const violations = [
         ...(late ? [late] : []),
         ...(unready ? [unready] : []),
+        ...(untold ? [untold] : []),
         ...daemonViolations(supervisor, chaos, stop, `pipelines/${reloaded.name}.yaml`),
         ...watch.violations,
         ...audit.violations,
         ...drain.violations,
+        ...alerts.violations,
       ];
       const refusedStarts = supervisor.unexpected.filter((e) => refusedStart(e, chaos)).length;
       const { kills, killsMidStage } = supervisor;
       const deletions = { checked: watch.checked, left: watch.left };
       const memory = { peakRssBytes: supervisor.peakRssBytes, measured: supervisor.measured, highBytes: unitMemoryLimit('MemoryHigh') };
-      console.log(formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, memory, violations }));
+      console.log(
+        formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, memory, alerts: alerts.line, violations }),
+      );
       expect(violations).toEqual([]);
       passed = true;
     } finally {

@@ -16,6 +16,8 @@ export interface SummaryInput {
   drain: Omit<DrainAudit, 'violations'>;
   /** The daemon processes' highest peak RSS, of `measured` processes, and the unit's MemoryHigh. */
   memory: { peakRssBytes: number; measured: number; highBytes: number };
+  /** The night's alert messages, counted in the Maildir (alerts.ts). */
+  alerts: string;
   violations: readonly string[];
 }
 
@@ -51,6 +53,7 @@ export function formatSummary(s: SummaryInput): string {
     ],
     ['daemon memory', `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`],
     ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
+    ['alert messages', s.alerts],
     ['violations', String(s.violations.length)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { stringify } from 'yaml';
+import { faultNightAlerts } from '../helpers/alert-census.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+import { uniqueAddress } from '../helpers/mail-rig.js';
 import { rig, type Rig } from '../helpers/rig.js';
 import { freePort, writeDaemonConfig } from '../integration/daemon/daemon-process.js';
 import { withNulByte, type NulInput } from '../integration/ingest/nul-input.js';
@@ -76,6 +78,8 @@ export interface World {
   startedAt: Date;
   /** The daemon's shutdown grace. */
   graceMs: number;
+  /** Where the night's alert messages go (the rig's postfix, a Maildir of its own). */
+  alertsTo: string;
   expectedCsv(o: NightObs): Buffer | string;
   /** Where the NUL byte of a nulcsv observation's CSV is, and the error its rejection records. */
   nulRow(o: NightObs): NulInput;
@@ -179,6 +183,7 @@ export async function createWorld(): Promise<World> {
   const night = randomBytes(4).toString('hex');
   const archiveBase = `faults-${night}`;
   const port = await freePort();
+  const alertsTo = uniqueAddress('fault-night');
   const state = path.join(dir, 'state');
   // A gradient, so that most of the file is entropy-coded data a truncation cuts into.
   const [width, height] = [64, 48];
@@ -239,6 +244,7 @@ export async function createWorld(): Promise<World> {
       // A submission a kill cut off before sbatch is resubmitted after lostAfter: short, for a short night.
       database: { url: t.url, schema: t.schema, poolSize: 12 },
       executor: { type: 'slurm', slurm: { partition: r.slurm.partition, pollInterval: '1s', lostAfter: '30s' } },
+      alerts: faultNightAlerts(alertsTo),
     },
   });
   const goodCsv = (o: NightObs) => {
@@ -266,6 +272,7 @@ export async function createWorld(): Promise<World> {
     env: { ...process.env, SLURM_CONF: r.slurm.conf, [FTP_PASSWORD_ENV]: r.ftp.password },
     startedAt: new Date(),
     graceMs: GRACE_MS,
+    alertsTo,
     expectedCsv,
     nulRow,
     expectedJpeg(o) {

@@ -1,6 +1,4 @@
-import { ingestMode } from '../../config/schema.js';
-import type { NocturneConfig } from '../../config/types.js';
-import { grantReader } from '../../stages/ingest/catalogue.js';
+import { grantReader, setCatalogues } from '../../stages/ingest/catalogue.js';
 import { EXIT } from '../exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
@@ -11,7 +9,7 @@ interface GrantReaderOptions extends CliOptions {
 /** `nocturne db grant-reader ROLE`: ROLE reads the catalogue(s), and nothing of nocturne's state. */
 export async function grantReaderCommand(role: string, options: GrantReaderOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const schemas = options.catalogue === undefined ? catalogues(config) : [options.catalogue];
+  const schemas = options.catalogue === undefined ? setCatalogues(config) : [options.catalogue];
   if (schemas.length === 0) {
     throw new CliExit(EXIT.usage, 'no pipeline loads file sets into a catalogue (ingest.sets.catalogue): name one with --catalogue SCHEMA');
   }
@@ -25,14 +23,4 @@ export async function grantReaderCommand(role: string, options: GrantReaderOptio
       );
     }
   });
-}
-
-/** The catalogue schemas the pipelines load sets into, in order. */
-function catalogues(config: NocturneConfig): string[] {
-  const found = new Set<string>();
-  for (const { config: pipeline } of config.pipelines.values()) {
-    const mode = pipeline.ingest ? ingestMode(pipeline.ingest) : undefined;
-    if (mode?.mode === 'sets') found.add(mode.stage.sets.catalogue);
-  }
-  return [...found].sort();
 }

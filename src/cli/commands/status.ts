@@ -1,3 +1,5 @@
+import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
+import { KIND_TITLES } from '../../alerts/kinds.js';
 import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
 import { overview } from '../../monitor/data/overview.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
@@ -12,16 +14,20 @@ interface StatusOptions extends CliOptions {
  */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const report = await withDb(config, (db) => overview(config, db, { now: new Date() }));
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages));
+  const [report, incidents] = await withDb(config, (db) =>
+    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 })]),
+  );
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents));
 }
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */
 const minute = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '-');
 const runText = (run: RunBrief) => `${run.state} (run ${run.id}, slot ${minute(run.slot)})`;
 
-export function formatStatus(statuses: StageStatus[]): string {
-  if (statuses.length === 0) return 'no pipelines configured\n';
+export function formatStatus(statuses: StageStatus[], incidents: IncidentListing[] = []): string {
+  const open = incidents.map((i) => `  #${i.id} ${KIND_TITLES[i.kind]} since ${minute(i.openedAt)}: ${i.summary}`);
+  const told = open.length > 0 ? ['', `open incidents (${open.length}; \`nocturne incidents --open\`):`, ...open] : [];
+  if (statuses.length === 0) return ['no pipelines configured', ...told].join('\n') + '\n';
   const header = ['PIPELINE/STAGE', 'HERE', 'NEXT', 'NOW', 'LAST', 'LAST SUCCESS', 'PENDING'];
   const rows = statuses.map((s) => [
     `${s.pipeline}/${s.stage}`,
@@ -53,7 +59,7 @@ export function formatStatus(statuses: StageStatus[]): string {
       ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
     ];
   });
-  return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : [])].join('\n') + '\n';
+  return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : []), ...told].join('\n') + '\n';
 }
 
 const firstLine = (text: string) => text.split('\n')[0] ?? '';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { constants } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { sleep } from '../../core/abort.js';
 import { jobEnvironment, readExitMarker, SCRIPT_NAME, taskLogPath, type ExitMarker } from '../job-files.js';
 import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TaskStatus, TrackedJob } from '../types.js';
@@ -113,14 +113,16 @@ export class LocalExecutor implements Executor {
     const k = key(job.jobDir, index);
     const none = { reason: null, exitCode: null, signal: null };
     if (this.#queued.has(k)) return { state: 'PENDING', ...none };
-    if (this.#running.has(k) || orphans.has(k)) return { state: 'RUNNING', ...none };
+    // Every task that left the queue ran here.
+    const node = hostname();
+    if (this.#running.has(k) || orphans.has(k)) return { state: 'RUNNING', ...none, node };
     // Only now the marker: a task seen gone has written it before it exited.
     const marker = await this.#o.readMarker(job.jobDir, index);
-    if (marker) return { state: marker.rc === 0 ? 'COMPLETED' : 'FAILED', ...none, exitCode: marker.rc };
+    if (marker) return { state: marker.rc === 0 ? 'COMPLETED' : 'FAILED', ...none, exitCode: marker.rc, node };
     const exited = this.#exited.get(k);
     if (!exited) return null;
     const signal = exited.signal === null ? null : constants.signals[exited.signal];
-    return { state: exited.cancelled ? 'CANCELLED' : 'FAILED', reason: exited.reason, exitCode: exited.code, signal };
+    return { state: exited.cancelled ? 'CANCELLED' : 'FAILED', reason: exited.reason, exitCode: exited.code, signal, node };
   }
 
   async #orphans(): Promise<Map<string, number>> {

@@ -46,6 +46,7 @@ export function mergeStatuses(
           exitCode: row.exitCode,
           signal: row.signal,
           cancelledBy: row.cancelledBy,
+          node: row.node,
         }));
     });
   for (const s of expand(accounting.filter((r) => !bare(r)), false)) put(s, (old) => !isTerminal(old.state) && isTerminal(s.state));

@@ -13,6 +13,8 @@ export interface SchedulerRow {
   signal: number | null;
   /** `CANCELLED by 1234` (sacct): the uid that cancelled the job. */
   cancelledBy: number | null;
+  /** NodeList: where it runs or ran; null while it waits. */
+  node: string | null;
 }
 
 /** `sbatch --parsable` prints `ID` or `ID;cluster`. */
@@ -60,6 +62,12 @@ export function parseJobId(text: string): { schedulerId: string; indices: number
   return { schedulerId, indices: null };
 }
 
+/** NodeList as printed: `(null)` (scontrol), `None assigned` (sacct) or nothing while the job waits. */
+function nodeOf(text: string | undefined): string | null {
+  const node = (text ?? '').trim();
+  return node === '' || node === '(null)' || node === 'None assigned' ? null : node;
+}
+
 function reasonOf(text: string | undefined): string | null {
   const reason = (text ?? '').trim();
   return reason === '' || reason === 'None' || reason === '(null)' ? null : reason;
@@ -77,16 +85,16 @@ function lines(stdout: string): string[] {
 }
 
 /** The columns asked of sacct, in this order. */
-export const SACCT_FIELDS = 'JobID,JobIDRaw,JobName,State,ExitCode,Reason';
+export const SACCT_FIELDS = 'JobID,JobIDRaw,JobName,State,ExitCode,Reason,NodeList';
 
-/** `sacct -X --parsable2 --noheader -o JobID,JobIDRaw,JobName,State,ExitCode,Reason`. */
+/** `sacct -X --parsable2 --noheader -o JobID,JobIDRaw,JobName,State,ExitCode,Reason,NodeList`. */
 export function parseSacct(stdout: string): SchedulerRow[] {
   const rows: SchedulerRow[] = [];
   for (const line of lines(stdout)) {
-    const [jobId, , name, state, exit, reason] = line.split('|');
+    const [jobId, , name, state, exit, reason, node] = line.split('|');
     const id = parseJobId(jobId ?? '');
     if (!id || name === undefined || state === undefined) continue;
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(reason), ...exitPair(exit), cancelledBy: cancelledBy(state) });
+    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(reason), ...exitPair(exit), cancelledBy: cancelledBy(state), node: nodeOf(node) });
   }
   return rows;
 }
@@ -113,13 +121,13 @@ export function parsePeakMemory(stdout: string): number | null {
 }
 
 /** The squeue -O format: fields separated by "|", never padded. */
-export const SQUEUE_FORMAT = 'JobArrayID:|,State:|,Reason:|,exit_code:|,Name:';
+export const SQUEUE_FORMAT = 'JobArrayID:|,State:|,Reason:|,exit_code:|,NodeList:|,Name:';
 
-/** `squeue -h -r --states=all -O JobArrayID:|,State:|,Reason:|,exit_code:|,Name:` */
+/** `squeue -h -r --states=all -O JobArrayID:|,State:|,Reason:|,exit_code:|,NodeList:|,Name:` */
 export function parseSqueue(stdout: string): SchedulerRow[] {
   const rows: SchedulerRow[] = [];
   for (const line of lines(stdout)) {
-    const [jobId, state, reason, status, ...name] = line.split('|');
+    const [jobId, state, reason, status, node, ...name] = line.split('|');
     const id = parseJobId(jobId ?? '');
     if (!id || state === undefined) continue;
     // exit_code is the raw wait status: code in the high byte, signal in the low bits.
@@ -133,6 +141,7 @@ export function parseSqueue(stdout: string): SchedulerRow[] {
       exitCode: known ? (wait >> 8) & 0xff : null,
       signal: known && (wait & 0x7f) !== 0 ? wait & 0x7f : null,
       cancelledBy: null,
+      node: nodeOf(node),
     });
   }
   return rows;
@@ -153,7 +162,8 @@ export function parseScontrol(stdout: string): SchedulerRow[] {
       arrayId !== undefined && taskIds !== undefined
         ? { schedulerId: arrayId, indices: expandIndices(taskIds) }
         : { schedulerId: jobId, indices: null };
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(field('Reason')), ...exitPair(field('ExitCode')), cancelledBy: null });
+    const node = nodeOf(field('NodeList'));
+    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(field('Reason')), ...exitPair(field('ExitCode')), cancelledBy: null, node });
   }
   return rows;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.js';
 export type LineageQuery = { load: number } | { set: string } | { path: string };
 
 /** From the page's query string; an Error says what is wrong with it. */
-export function lineageQuery(query: URLSearchParams): LineageQuery | Error | null {
+function lineageQuery(query: URLSearchParams): LineageQuery | Error | null {
   const load = query.get('load');
   const set = query.get('set');
   const file = query.get('path');
@@ -22,6 +22,8 @@ export interface LineageTransfer {
   state: string;
   verifyMethod: string | null;
   verifiedAt: string | null;
+  /** Where the archived file can be seen (the target's publicUrl, or target:path). */
+  url: string;
   runId: number | null;
 }
 
@@ -31,6 +33,11 @@ export interface LineageTask {
   /** The SLURM job id (the array's id for an array task). */
   schedulerId: string | null;
   taskIndex: number;
+  /** The task as `sacct -j` names it: <array id>_<task> for an array task, else the job id. */
+  slurmJob: string | null;
+  node: string | null;
+  /** The code version the job ran (code.version when it was submitted). */
+  codeVersion: string | null;
   obs: string;
   input: string;
   attempt: number;
@@ -52,6 +59,8 @@ export interface LineageMember {
 }
 
 export interface Lineage {
+  /** The catalogue whose lineage() answered. */
+  catalogue: string;
   load: {
     id: number;
     pipeline: string;
@@ -59,6 +68,7 @@ export interface Lineage {
     codeVersion: string;
     setKey: string;
     kind: string;
+    night: string | null;
     status: string;
     source: string;
     rows: Record<string, number>;
@@ -68,138 +78,167 @@ export interface Lineage {
   members: LineageMember[];
 }
 
+/** The lineage page and /api/lineage: what was asked, what is wrong with it, and the chain. */
+export interface LineageView {
+  query: LineageQuery | null;
+  problem: string | null;
+  chain: Lineage | null;
+}
+
+/** A row of <catalogue>.lineage() (sql/catalogue/README.md), with what only operators see. */
 type Row = {
   load_id: string;
+  load_status: string;
   pipeline: string;
   code: string;
   code_version: string;
   set_key: string;
   kind: string;
-  status: string;
+  night: Date | null;
+  loaded_at: Date | null;
   source: string;
-  rows: Record<string, number>;
-  finished_at: Date | null;
   load_run_id: string | null;
   role: string;
-  path: string;
+  file_path: string;
   sha256: string;
-  size: string | number;
+  size_bytes: string;
   transfer_id: string | null;
   target: string | null;
   remote_path: string | null;
-  local_path: string | null;
   transfer_state: string | null;
   verify_method: string | null;
   verified_at: Date | null;
+  archive_url: string | null;
   transfer_run_id: string | null;
   job_id: string | null;
   executor: string | null;
   scheduler_id: string | null;
   task_index: number | null;
-  obs: string | null;
-  input: string | null;
+  slurm_job: string | null;
+  node: string | null;
   attempt: number | null;
   task_state: string | null;
   exit_code: number | null;
   elapsed_seconds: number | null;
+  observation: string | null;
+  job_run_id: string | null;
+  job_code_version: string | null;
+  // Beside the catalogue's columns: the state's operator-only details.
+  rows: Record<string, number>;
+  local_path: string | null;
+  input: string | null;
   log_path: string | null;
   log_tail: string | null;
-  task_run_id: string | null;
 };
 
 /**
- * One row per member file of the load: the load, the file, the transfer that put it on
- * the archive (matched by its remote path) and the task that published it into the
- * outbox (matched by its outputs). Issue 22 adds this chain to the catalogue as
- * hfc.lineage(...); until it lands, the monitor asks the state tables here, in the
- * same shape, and this query is what gets replaced by a call to it.
+ * The chain as the catalogue's lineage() gives it to analysts (one definition of where a
+ * row comes from), joined by key to what operators see and analysts do not: the load's
+ * row counts, local paths, the task's log. Every catalogue's lineage() reads the same
+ * state ledger: the first one installed answers.
  */
-async function lineageRows(db: Db, query: LineageQuery): Promise<Row[]> {
-  return db.any<Row>(
-    `WITH target_load AS (
-       SELECT s.* FROM ingested_sets s
-        WHERE ($1::bigint IS NOT NULL AND s.id = $1)
-           OR ($2::text IS NOT NULL AND s.id = (SELECT max(id) FROM ingested_sets WHERE set_key = $2 AND status IN ('loaded', 'replaced')))
-           OR ($3::text IS NOT NULL AND s.id = (SELECT max(id) FROM ingested_sets WHERE members @> jsonb_build_array(jsonb_build_object('path', $3::text))))
-     )
-     SELECT l.id AS load_id, l.pipeline, l.code, l.code_version, l.set_key, l.kind, l.status, l.source, l.rows, l.finished_at,
-            l.run_id AS load_run_id, m.role, m.path, m.sha256, m.size,
-            x.id AS transfer_id, x.target, x.remote_path, x.local_path, x.state AS transfer_state, x.verify_method,
-            (SELECT min(e.at) FROM transfer_events e WHERE e.transfer_id = x.id AND e.to_state = 'verified') AS verified_at,
-            x.run_id AS transfer_run_id,
-            j.id AS job_id, j.executor, j.scheduler_id, t.task_index, t.obs, t.input, t.attempt, t.state AS task_state, t.exit_code,
-            extract(epoch FROM t.finished_at - t.started_at)::float8 AS elapsed_seconds, t.log_path, t.log_tail, j.run_id AS task_run_id
-       FROM target_load l
-       CROSS JOIN LATERAL jsonb_to_recordset(l.members) AS m(role text, path text, sha256 text, size bigint)
-       LEFT JOIN LATERAL (SELECT * FROM transfers x WHERE x.pipeline = l.pipeline AND x.remote_path = m.path AND x.kind = 'output'
-                           ORDER BY x.id DESC LIMIT 1) x ON true
-       LEFT JOIN LATERAL (SELECT t.* FROM job_tasks t WHERE t.pipeline = l.pipeline AND t.state = 'completed'
-                             AND t.outputs ? regexp_replace(coalesce(x.local_path, m.path), '^.*/', '')
-                           ORDER BY t.job DESC LIMIT 1) t ON true
-       LEFT JOIN jobs j ON j.id = t.job
-      ORDER BY m.role, m.path`,
-    ['load' in query ? query.load : null, 'set' in query ? query.set : null, 'path' in query ? query.path : null],
+async function lineageRows(db: Db, catalogues: readonly string[], query: LineageQuery): Promise<{ catalogue: string; rows: Row[] } | string> {
+  if (catalogues.length === 0) return 'no pipeline loads file sets into a catalogue (ingest.sets.catalogue): lineage starts from a catalogue load';
+  const installed = await db.oneOrNone<{ schema: string }>(
+    `SELECT c.schema FROM unnest($1::text[]) WITH ORDINALITY AS c(schema, n)
+      WHERE to_regprocedure(format('%I.lineage(bigint)', c.schema)) IS NOT NULL ORDER BY c.n LIMIT 1`,
+    [catalogues],
   );
+  if (!installed) {
+    const names = catalogues.join(', ');
+    return `lineage is read from the catalogue's lineage() function, and catalogue ${names} has none: install it (psql -f sql/catalogue/install.psql -v catalogue=${catalogues[0]})`;
+  }
+  const key = 'load' in query ? query.load : 'set' in query ? query.set : query.path;
+  const rows = await db.any<Row>(
+    `SELECT l.*, s.rows, x.local_path, t.input, t.log_path, t.log_tail
+       FROM $1:name.lineage($2::${'load' in query ? 'bigint' : 'text'}) WITH ORDINALITY AS l
+       JOIN ingested_sets s ON s.id = l.load_id
+       LEFT JOIN transfers x ON x.id = l.transfer_id
+       LEFT JOIN job_tasks t ON t.job = l.job_id AND t.task_index = l.task_index
+      ORDER BY l.ordinality`,
+    [installed.schema, key],
+  );
+  return { catalogue: installed.schema, rows };
 }
 
 const num = (v: string | number | null) => (v === null ? null : Number(v));
+/** A `date` column arrives as a JS Date at local midnight. */
+const day = (d: Date | null) =>
+  d === null ? null : `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
-/** The lineage page and /api/lineage: null when nothing matches the query. */
-export async function lineage(db: Db, query: LineageQuery | null): Promise<Lineage | null> {
-  if (query === null) return null;
-  const rows = await lineageRows(db, query);
-  const first = rows[0];
-  if (!first) return null;
+function member(r: Row): LineageMember {
   return {
-    load: {
-      id: Number(first.load_id),
-      pipeline: first.pipeline,
-      code: first.code,
-      codeVersion: first.code_version,
-      setKey: first.set_key,
-      kind: first.kind,
-      status: first.status,
-      source: first.source,
-      rows: first.rows,
-      finishedAt: first.finished_at?.toISOString() ?? null,
-      runId: num(first.load_run_id),
+    role: r.role,
+    path: r.file_path,
+    sha256: r.sha256,
+    sizeBytes: Number(r.size_bytes),
+    transfer:
+      r.transfer_id === null
+        ? null
+        : {
+            id: Number(r.transfer_id),
+            target: r.target!,
+            remotePath: r.remote_path!,
+            localPath: r.local_path!,
+            state: r.transfer_state!,
+            verifyMethod: r.verify_method,
+            verifiedAt: r.verified_at?.toISOString() ?? null,
+            url: r.archive_url!,
+            runId: num(r.transfer_run_id),
+          },
+    task:
+      r.job_id === null
+        ? null
+        : {
+            jobId: Number(r.job_id),
+            executor: r.executor!,
+            schedulerId: r.scheduler_id,
+            taskIndex: r.task_index!,
+            slurmJob: r.executor === 'slurm' ? r.slurm_job : null,
+            node: r.node,
+            codeVersion: r.job_code_version,
+            obs: r.observation!,
+            input: r.input!,
+            attempt: r.attempt!,
+            state: r.task_state!,
+            exitCode: r.exit_code,
+            elapsedSeconds: r.elapsed_seconds,
+            logPath: r.log_path!,
+            logTail: r.log_tail,
+            runId: num(r.job_run_id),
+          },
+  };
+}
+
+/** The lineage page and /api/lineage, from the page's query string. */
+export async function lineageView(db: Db, catalogues: readonly string[], params: URLSearchParams): Promise<LineageView> {
+  const query = lineageQuery(params);
+  if (query instanceof Error) return { query: null, problem: query.message, chain: null };
+  if (query === null) return { query, problem: null, chain: null };
+  const found = await lineageRows(db, catalogues, query);
+  if (typeof found === 'string') return { query, problem: found, chain: null };
+  const first = found.rows[0];
+  if (!first) return { query, problem: null, chain: null };
+  return {
+    query,
+    problem: null,
+    chain: {
+      catalogue: found.catalogue,
+      load: {
+        id: Number(first.load_id),
+        pipeline: first.pipeline,
+        code: first.code,
+        codeVersion: first.code_version,
+        setKey: first.set_key,
+        kind: first.kind,
+        night: day(first.night),
+        status: first.load_status,
+        source: first.source,
+        rows: first.rows,
+        finishedAt: first.loaded_at?.toISOString() ?? null,
+        runId: num(first.load_run_id),
+      },
+      members: found.rows.map(member),
     },
-    members: rows.map((r) => ({
-      role: r.role,
-      path: r.path,
-      sha256: r.sha256,
-      sizeBytes: Number(r.size),
-      transfer:
-        r.transfer_id === null
-          ? null
-          : {
-              id: Number(r.transfer_id),
-              target: r.target!,
-              remotePath: r.remote_path!,
-              localPath: r.local_path!,
-              state: r.transfer_state!,
-              verifyMethod: r.verify_method,
-              verifiedAt: r.verified_at?.toISOString() ?? null,
-              runId: num(r.transfer_run_id),
-            },
-      task:
-        r.job_id === null
-          ? null
-          : {
-              jobId: Number(r.job_id),
-              executor: r.executor!,
-              schedulerId: r.scheduler_id,
-              taskIndex: r.task_index!,
-              obs: r.obs!,
-              input: r.input!,
-              attempt: r.attempt!,
-              state: r.task_state!,
-              exitCode: r.exit_code,
-              elapsedSeconds: r.elapsed_seconds,
-              logPath: r.log_path!,
-              logTail: r.log_tail,
-              runId: num(r.task_run_id),
-            },
-    })),
   };
 }

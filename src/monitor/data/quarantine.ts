@@ -2,7 +2,7 @@ import path from 'node:path';
 import { STAGES } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
-import { nightOf } from '../nights.js';
+import { localDate } from '../../stages/nights.js';
 import { nightRuns } from './nights.js';
 
 export type QuarantineKind = 'quicklook' | 'csv-file' | 'csv-row' | 'file-set' | 'observation';
@@ -75,7 +75,7 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
     if (!row.slot || !row.stage) return null;
     const tz = config.pipelines.get(row.pipeline)?.config[row.stage as (typeof STAGES)[number]]?.timezone ?? 'UTC';
     const key = `${tz}/${row.slot.getTime()}`;
-    if (!nights.has(key)) nights.set(key, nightOf(row.slot, tz));
+    if (!nights.has(key)) nights.set(key, localDate(row.slot, tz));
     return nights.get(key)!;
   };
   const id = (value: unknown) => (value === null || value === undefined ? null : Number(value));

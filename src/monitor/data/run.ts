@@ -2,7 +2,7 @@ import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import { toRunRow, type RunRow } from '../../runs/runs.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
-import { nightOf } from '../nights.js';
+import { localDate } from '../../stages/nights.js';
 
 export interface TaskDetail {
   index: number;
@@ -14,6 +14,8 @@ export interface TaskDetail {
   exitCode: number | null;
   signal: number | null;
   reason: string | null;
+  /** Where it ran (SLURM NodeList, or the local host); null while it waits. */
+  node: string | null;
   elapsedSeconds: number | null;
   logPath: string;
   logTail: string | null;
@@ -24,6 +26,9 @@ export interface JobDetail {
   name: string;
   executor: string;
   schedulerId: string | null;
+  isArray: boolean;
+  /** The code version the job ran (code.version when it was submitted); null for jobs submitted before nocturne kept it. */
+  codeVersion: string | null;
   state: string;
   submittedAt: string | null;
   finishedAt: string | null;
@@ -147,6 +152,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
       exitCode: t.exit_code,
       signal: t.signal,
       reason: t.reason,
+      node: t.node,
       elapsedSeconds: seconds(t.started_at, t.finished_at),
       logPath: t.log_path,
       logTail: t.log_tail ?? (readTails ? await readLogTail(t.log_path, 20, 4096).catch(() => null) : null),
@@ -160,6 +166,8 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
       name: j.name,
       executor: j.executor,
       schedulerId: j.scheduler_id,
+      isArray: j.is_array,
+      codeVersion: j.code_version,
       state: j.state,
       submittedAt: iso(j.submitted_at),
       finishedAt: iso(j.finished_at),
@@ -209,7 +217,7 @@ function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
     id: run.id,
     pipeline: run.pipeline,
     stage: run.stage,
-    night: nightOf(run.slot, timezone),
+    night: localDate(run.slot, timezone),
     slot: run.slot.toISOString(),
     trigger: run.trigger,
     state: run.state,

@@ -3,18 +3,20 @@ import { href, html, type SafeHtml } from '../html.js';
 import { bytes, duration, outcome, stateBadge, time } from './format.js';
 import type { Page } from './layout.js';
 
-/** SLURM's own id for a job and its tasks (1234, 1234_0); a local job by its name. */
+/** SLURM's own id for a job; a local job by its name. */
 const slurmId = (job: JobDetail) => (job.executor === 'slurm' && job.schedulerId ? job.schedulerId : null);
 
 function jobSection(job: JobDetail): SafeHtml {
   const id = slurmId(job);
+  // A task as sacct -j names it: 1234_0 in an array, 1234 alone.
+  const taskId = (index: number) => (id === null ? String(index) : job.isArray ? `${id}_${index}` : id);
   return html`<section aria-label="Job ${job.name}">
 <h3>${id ? `SLURM job ${id}` : `Job ${job.name}`} ${stateBadge(job.state)}</h3>
-<p class="muted">${job.name} · ${job.executor} · submitted ${time(job.submittedAt)} · finished ${time(job.finishedAt)}${job.error ? html` · <span class="o o-failed">${job.error}</span>` : ''}</p>
+<p class="muted">${job.name} · ${job.executor} · code version ${job.codeVersion ?? 'not recorded'} · submitted ${time(job.submittedAt)} · finished ${time(job.finishedAt)}${job.error ? html` · <span class="o o-failed">${job.error}</span>` : ''}</p>
 <div class="scroll"><table>
-<thead><tr><th scope="col">Task</th><th scope="col">Observation</th><th scope="col">State</th><th scope="col">Exit</th><th scope="col">Elapsed</th><th scope="col">Attempt</th><th scope="col">Reason</th><th scope="col">Log</th></tr></thead>
+<thead><tr><th scope="col">Task</th><th scope="col">Observation</th><th scope="col">State</th><th scope="col">Exit</th><th scope="col">Node</th><th scope="col">Elapsed</th><th scope="col">Attempt</th><th scope="col">Reason</th><th scope="col">Log</th></tr></thead>
 <tbody>${job.tasks.map(
-    (t) => html`<tr id="task-${job.id}-${t.index}"><th scope="row">${id ? `${id}_${t.index}` : t.index}</th><td><span class="path">${t.obs}</span></td><td>${stateBadge(t.state)}${t.schedulerState ? html` <span class="muted">${t.schedulerState}</span>` : ''}</td><td>${t.exitCode ?? (t.signal ? `signal ${t.signal}` : '–')}</td><td>${duration(t.elapsedSeconds)}</td><td>${t.attempt}</td><td class="detail">${t.reason ?? ''}</td>
+    (t) => html`<tr id="task-${job.id}-${t.index}"><th scope="row">${taskId(t.index)}</th><td><span class="path">${t.obs}</span></td><td>${stateBadge(t.state)}${t.schedulerState ? html` <span class="muted">${t.schedulerState}</span>` : ''}</td><td>${t.exitCode ?? (t.signal ? `signal ${t.signal}` : '–')}</td><td>${t.node ?? '–'}</td><td>${duration(t.elapsedSeconds)}</td><td>${t.attempt}</td><td class="detail">${t.reason ?? ''}</td>
 <td><details><summary>${t.logTail ? 'tail' : 'path'}</summary><p class="path">${t.logPath}</p>${t.logTail ? html`<pre>${t.logTail}</pre>` : ''}</details></td></tr>`,
   )}</tbody>
 </table></div>

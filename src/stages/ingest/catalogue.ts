@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ingestMode } from '../../config/schema.js';
+import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 
 /** sql/catalogue/, shipped beside dist/ in the package. */
@@ -8,6 +10,16 @@ export const CATALOGUE_SQL_DIR = fileURLToPath(new URL('../../../sql/catalogue/'
 const FILES = ['01_tables.sql', '02_views.sql', '03_analysts.sql'];
 // Serialises concurrent installs (CREATE ... IF NOT EXISTS is not safe against a racing twin).
 const CATALOGUE_LOCK = 0x6863_6174;
+
+/** The catalogue schemas the pipelines load sets into (ingest.sets.catalogue), in order. */
+export function setCatalogues(config: NocturneConfig): string[] {
+  const found = new Set<string>();
+  for (const { config: pipeline } of config.pipelines.values()) {
+    const mode = pipeline.ingest ? ingestMode(pipeline.ingest) : undefined;
+    if (mode?.mode === 'sets') found.add(mode.stage.sets.catalogue);
+  }
+  return [...found].sort();
+}
 
 export interface CatalogueOptions {
   /** Schema of the catalogue. @default "hfc" */

@@ -176,6 +176,7 @@ export async function buildEnding(request: EndRequest, settings: RunSettings, no
     signal: failure ? failure.signal : null,
     reason,
     retryable: failure ? failure.retryable : null,
+    node: status?.node ?? null,
     logTail: failure ? (request.logTail !== undefined ? request.logTail : await readLogTail(task.logPath)) : null,
     outputs: verdict.kind === 'completed' ? verdict.outputs : null,
     leftFiles: left.length > 0 ? left : null,

@@ -59,6 +59,8 @@ export interface NewJob {
   jobDir: string;
   scriptPath: string;
   argv: string[];
+  /** The pipeline's code.version: what the job runs. */
+  codeVersion: string;
   tasks: TaskBase[];
 }
 
@@ -75,6 +77,8 @@ export interface TaskEnd {
   signal: number | null;
   reason: string | null;
   retryable: boolean | null;
+  /** Where it ran, when the scheduler said. */
+  node: string | null;
   logTail: string | null;
   outputs: string[] | null;
   observation: { state: 'done' | 'failed' | 'pending'; failures: number; retryAt: Date | null };
@@ -155,9 +159,9 @@ export class RunStore {
   async createJob(job: NewJob): Promise<number> {
     return this.db.tx('run-create-job', async (tx) => {
       const { id } = await tx.one<{ id: number }>(
-        `INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, job_dir, script_path, submit_argv)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id::int AS id`,
-        [job.token, job.name, job.pipeline, job.runId, job.executor, job.isArray, job.jobDir, job.scriptPath, JSON.stringify(job.argv)],
+        `INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, job_dir, script_path, submit_argv, code_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) RETURNING id::int AS id`,
+        [job.token, job.name, job.pipeline, job.runId, job.executor, job.isArray, job.jobDir, job.scriptPath, JSON.stringify(job.argv), job.codeVersion],
       );
       const t = job.tasks;
       await tx.none(
@@ -189,13 +193,13 @@ export class RunStore {
     await this.db.none(`UPDATE jobs SET state = 'rejected', error = $2, finished_at = now() WHERE id = $1`, [job, error]);
   }
 
-  async markRunning(job: number, indices: readonly number[], schedulerState: string[]): Promise<void> {
+  async markRunning(job: number, indices: readonly number[], schedulerState: string[], nodes: Array<string | null>): Promise<void> {
     await this.db.none(
       `UPDATE job_tasks t SET state = 'running', scheduler_state = u.s, started_at = coalesce(started_at, now()),
-              wait_reason = NULL, waiting_since = NULL
-         FROM unnest($2::int[], $3::text[]) AS u(i, s)
+              node = coalesce(u.node, t.node), wait_reason = NULL, waiting_since = NULL
+         FROM unnest($2::int[], $3::text[], $4::text[]) AS u(i, s, node)
         WHERE t.job = $1 AND t.task_index = u.i AND t.state IN ('pending', 'running')`,
-      [job, indices, schedulerState],
+      [job, indices, schedulerState, nodes],
     );
   }
 
@@ -246,15 +250,16 @@ export class RunStore {
       await tx.none(
         `UPDATE job_tasks t SET state = u.state, scheduler_state = u.ss, exit_code = u.code, signal = u.sig, reason = u.reason,
                 retryable = u.retryable, log_tail = u.tail, outputs = u.outputs::jsonb, left_files = u.leftover::jsonb,
-                wait_reason = NULL, finished_at = now()
-           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
-             AS u(job, i, state, ss, code, sig, reason, retryable, tail, outputs, leftover)
+                node = coalesce(u.node, t.node), wait_reason = NULL, finished_at = now()
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[], $12::text[])
+             AS u(job, i, state, ss, code, sig, reason, retryable, tail, outputs, leftover, node)
           WHERE t.job = u.job AND t.task_index = u.i`,
         [
           col((e) => e.job), col((e) => e.index), col((e) => e.state), col((e) => e.schedulerState), col((e) => e.exitCode),
           col((e) => e.signal), col((e) => e.reason), col((e) => e.retryable), col((e) => e.logTail),
           col((e) => (e.outputs === null ? null : JSON.stringify(e.outputs))),
           col((e) => (e.leftFiles === null ? null : JSON.stringify(e.leftFiles))),
+          col((e) => e.node),
         ],
       );
       await tx.none(

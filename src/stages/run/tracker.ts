@@ -141,7 +141,8 @@ export class RunTracker {
     const isArray = spec.array !== undefined;
     const common = { token: plan.token, name: spec.name, executor: executor.kind, isArray, jobDir: spec.jobDir, scriptPath: spec.scriptPath };
     // The token is saved before submitting: whatever happens next, the job can be found.
-    const id = await store.createJob({ ...common, pipeline: settings.pipeline, runId: ctx.runId || null, argv, tasks: plan.tasks });
+    const codeVersion = ctx.pipeline.config.code.version;
+    const id = await store.createJob({ ...common, pipeline: settings.pipeline, runId: ctx.runId || null, argv, codeVersion, tasks: plan.tasks });
     const record: JobRecord = { ...common, id, schedulerId: null, createdAt: new Date(this.#now()), taskCount: plan.tasks.length };
     this.#live(record, plan.tasks.map((t) => ({ ...t, state: 'pending' })));
     stats.jobs++;
@@ -227,7 +228,7 @@ export class RunTracker {
       }
     }
     for (const [job, list] of started) {
-      await store.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state));
+      await store.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state), list.map((s) => s.node ?? null));
     }
     for (const [job, waits] of this.#waits.takeChanges()) await store.markWaiting(job.id, waits);
     this.#waits.flush(ctx.logger, now);

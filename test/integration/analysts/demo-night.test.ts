@@ -3,6 +3,7 @@
 // login role, and the README's recipes run as that role.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb, type Db } from '../../../src/db/database.js';
@@ -154,8 +155,8 @@ describe('lineage', () => {
         sha256: await sha256(path.join(night.archive, member.path)),
         target: 'archive', remote_path: member.path, transfer_state: 'deleted', verify_method: 'size',
         archive_url: `${PUBLIC_URL}${member.path}`,
-        executor: 'local', task_index: 0, node: null, attempt: 1, task_state: 'completed', exit_code: 0,
-        observation: 'hmi_080045', observation_night: new Date(`${NIGHT}T00:00:00`),
+        executor: 'local', task_index: 0, node: os.hostname(), attempt: 1, task_state: 'completed', exit_code: 0,
+        observation: 'hmi_080045', observation_night: new Date(`${NIGHT}T00:00:00`), job_code_version: '1.06',
       });
       expect(row.sha256).toBe(member.sha256);
       expect(row.night).toEqual(new Date(`${NIGHT}T00:00:00`));
@@ -185,6 +186,15 @@ describe('lineage', () => {
       (r: { attname: string }) => r.attname,
     );
     expect(columns).toEqual(await documentedLineageColumns());
+  });
+
+  it('gets the columns appended since a catalogue was installed when it is installed again', async () => {
+    // lineage_row as an install before job_code_version left it.
+    await night.db.none('ALTER TYPE $1:name.lineage_row DROP ATTRIBUTE job_code_version', [night.hfc]);
+    await installCatalogue(night.db, { schema: night.hfc, stateSchema: night.state });
+    const rows = await night.db.any('SELECT job_code_version FROM $1:name.lineage((SELECT min(load_id) FROM $1:name.set_loads))', [night.hfc]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toEqual({ job_code_version: expect.stringMatching(/^\d/) });
   });
 });
 
@@ -331,6 +341,6 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
       members.map((m) => [m.role, path.posix.basename(m.path), m.sha256.slice(0, 12), `${PUBLIC_URL}${m.path}`, 0]),
     );
     const observation = biggest.set_key.replace(/^.*_(hmi)-(\d+)$/, '$1_$2');
-    for (const row of rows) expect(row).toMatchObject({ verify_method: 'size', slurm_job: 'local', observation });
+    for (const row of rows) expect(row).toMatchObject({ verify_method: 'size', slurm_job: 'local', node: os.hostname(), job_code_version: '1.06', observation });
   });
 });

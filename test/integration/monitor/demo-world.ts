@@ -4,7 +4,7 @@
  * daemon started in this process on a free port, and Debian's Chromium driven by
  * playwright-core. For the monitor's browser tests.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import type { NocturneConfig } from '../../../src/config/types.js';
@@ -19,8 +19,54 @@ import { privateCheckout, type PrivateCheckout } from '../demo/private-checkout.
 
 export const REPO = path.resolve(import.meta.dirname, '../../..');
 const DEMO_NIGHT = '2026-11-21';
-/** Screenshots of each view, shown by the README. */
-export const SCREENSHOTS = path.join(REPO, 'docs/img');
+
+/**
+ * Screenshots of each view, shown by the README, are taken when NOCTURNE_SCREENSHOTS=1
+ * asks (README, "The web monitor"): they show the times and ids of the run that took
+ * them, so taking them at every test run would change docs/img/ every time.
+ */
+const SCREENSHOTS = process.env['NOCTURNE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs/img') : null;
+
+/** Saves docs/img/monitor-<name>.png, when screenshots are asked for. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `monitor-${name}.png`), fullPage: true });
+}
+
+/** A name the pages show: `own` (unique to this run), or `shown` when screenshots are taken. */
+export function shownName(own: string, shown: string): string {
+  return SCREENSHOTS ? shown : own;
+}
+
+export interface ShownPlace {
+  /** The directory to give the world: `dir`, or its fixed name. */
+  dir: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * A world's directory under the name its pages show. When screenshots are taken it is
+ * /tmp/<name>, a symbolic link to `dir`: the pictures then show the same paths on every
+ * machine, not those of a temporary directory. A link whose directory still exists is
+ * another screenshot run's: that is an error, not a reason to take it over.
+ */
+export async function shownPlace(dir: string, name: string): Promise<ShownPlace> {
+  if (!SCREENSHOTS) return { dir, remove: async () => undefined };
+  const link = path.join('/tmp', name);
+  const taken = await readlink(link).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err.code === 'EINVAL' ? new Error(`${link} exists and is not a symbolic link: screenshots need that name`) : err;
+  });
+  if (taken !== null) {
+    if (await access(taken).then(() => true, () => false)) {
+      throw new Error(`${link} is in use by another screenshot run (it leads to ${taken}): wait for it to end, or remove the link`);
+    }
+    await rm(link);
+  }
+  await symlink(dir, link);
+  return { dir: link, remove: () => rm(link, { force: true }) };
+}
 
 export interface DemoMonitor {
   checkout: PrivateCheckout;
@@ -43,11 +89,12 @@ const logger = createLogger({ level: 'fatal', pretty: false });
 
 export async function startDemoMonitor(): Promise<DemoMonitor> {
   const checkout = await privateCheckout(REPO);
+  const shown = await shownPlace(checkout.dir, 'nocturne');
   let release: () => void = () => undefined;
   const kept = new Promise<void>((resolve) => (release = resolve));
   const started = new Promise<NocturneConfig>((resolve, reject) => {
     runDemo({
-      configDir: checkout.dir,
+      configDir: shown.dir,
       date: DEMO_NIGHT,
       logger,
       print: () => undefined,
@@ -108,6 +155,7 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
       await closeDb(db);
       await world.daemon.stop('tests done');
       release();
+      await shown.remove();
       await checkout.remove();
     },
   };

@@ -4,7 +4,7 @@
  * SLURM is shared: one small job. If the node is drained by another test, the job waits;
  * run this file again later rather than changing it.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -20,15 +20,18 @@ import { executeStage } from '../../../src/stages/execute.js';
 import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
 import type { StageName } from '../../../src/stages/types.js';
 import { rig } from '../../helpers/rig.js';
-import { REPO, SCREENSHOTS, watchedPage } from './demo-world.js';
+import { REPO, screenshot, shownName, shownPlace, watchedPage, type ShownPlace } from './demo-world.js';
 import { openApiProblems } from './openapi-check.js';
 
 const NIGHT = '2026-11-21';
 const logger = createLogger({ level: 'fatal', pretty: false });
 const schema = `t_monitor_lineage_${process.pid}`;
-const catalogue = `${schema}_hfc`;
+// The lineage page names the catalogue: in screenshots, hfc. Screenshot runs hold
+// /tmp/nocturne-lineage (shownPlace) while they use it, so they never share it.
+const catalogue = shownName(`${schema}_hfc`, 'hfc');
 
 let dir: string;
+let shown: ShownPlace | undefined;
 let config: NocturneConfig;
 let daemon: Daemon;
 let db: Db;
@@ -65,7 +68,8 @@ async function writeConfig(): Promise<void> {
 
 beforeAll(async () => {
   process.env['SLURM_CONF'] = rig().slurm.conf;
-  dir = await mkdtemp(path.join(tmpdir(), 'noc-monitor-lineage-'));
+  shown = await shownPlace(await mkdtemp(path.join(tmpdir(), 'noc-monitor-lineage-')), 'nocturne-lineage');
+  dir = shown.dir;
   await writeConfig();
   const loaded = await loadConfig(dir);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
@@ -81,6 +85,8 @@ beforeAll(async () => {
   });
   await daemon.start();
   db = await openDbFromConfig(config.daemon.database, 'monitor-lineage-test', logger);
+  // A screenshot run killed before its end leaves its hfc behind: start afresh.
+  await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [catalogue]);
   await installCatalogue(db, { schema: catalogue, stateSchema: schema });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
 }, 120_000);
@@ -93,7 +99,8 @@ afterAll(async () => {
     await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
     await closeDb(db);
   }
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(await realpath(dir), { recursive: true, force: true });
+  await shown?.remove();
   if (savedSlurmConf === undefined) delete process.env['SLURM_CONF'];
   else process.env['SLURM_CONF'] = savedSlurmConf;
 }, 60_000);
@@ -113,11 +120,15 @@ describe('lineage, on the real SLURM', () => {
     await stage('upload');
     await stage('ingest');
     const row = await db.one<{ load_id: string }>(`SELECT load_id FROM $1:name.sunspots ORDER BY id_sunspot LIMIT 1`, [catalogue]);
-    const job = await db.one<{ scheduler_id: string; task_index: number }>(
-      `SELECT j.scheduler_id, t.task_index FROM jobs j JOIN job_tasks t ON t.job = j.id WHERE j.run_id = $1 AND j.executor = 'slurm'`,
+    const job = await db.one<{ scheduler_id: string; task_index: number; is_array: boolean; node: string | null; code_version: string }>(
+      `SELECT j.scheduler_id, t.task_index, j.is_array, t.node, j.code_version FROM jobs j JOIN job_tasks t ON t.job = j.id
+        WHERE j.run_id = $1 AND j.executor = 'slurm'`,
       [runId],
     );
     expect(job.scheduler_id).toMatch(/^\d+$/);
+    // Where SLURM ran it, and the code version the job ran: recorded by the run stage.
+    expect(job).toMatchObject({ node: rig().slurm.node, code_version: '1.06' });
+    const slurmJob = job.is_array ? `${job.scheduler_id}_${job.task_index}` : job.scheduler_id;
 
     const { page, problems } = await watchedPage(browser);
     const base = `http://${daemon.httpAddress}`;
@@ -128,20 +139,32 @@ describe('lineage, on the real SLURM', () => {
     const tasks = page.locator('td.task');
     expect(await tasks.count()).toBe(2);
     for (const text of await tasks.allTextContents()) {
-      expect(text).toContain(`SLURM job ${job.scheduler_id}_${job.task_index}`);
+      expect(text).toContain(`SLURM job ${slurmJob} on ${rig().slurm.node}`);
+      expect(text).toContain('code version 1.06');
       expect(text).toContain('hmi_000045');
     }
     expect(await page.locator('main').textContent()).toMatch(/verified .* by size/);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'monitor-lineage-slurm.png'), fullPage: true });
-    // The chain goes on to the run's page, where the task is.
+    await screenshot(page, 'lineage-slurm');
+    // The chain goes on to the run's page, where the task is, with its node.
     await tasks.first().locator(`a[href^="/runs/${runId}"]`).click();
-    await expect.poll(() => page.locator(`th:text-is("${job.scheduler_id}_${job.task_index}")`).count()).toBe(1);
+    const task = page.locator('tr', { has: page.locator(`th:text-is("${slurmJob}")`) });
+    await expect.poll(() => task.count()).toBe(1);
+    expect(await task.locator('td').allTextContents()).toContain(rig().slurm.node);
+    expect(await page.locator('main').textContent()).toContain('code version 1.06');
     expect(problems).toEqual([]);
 
+    // The API gives what the catalogue's lineage() gives analysts, for the same load.
     const answer = await fetch(`${base}/api/lineage?load=${row.load_id}`);
-    const lineage = (await answer.json()) as { chain: { members: { task: { schedulerId: string } | null }[] } };
+    const lineage = (await answer.json()) as { chain: { members: { path: string; task: { slurmJob: string; node: string; codeVersion: string } | null }[] } };
     expect(openApiProblems('get', '/api/lineage', answer.status, lineage)).toEqual([]);
-    expect(lineage.chain.members.map((m) => m.task?.schedulerId)).toEqual([job.scheduler_id, job.scheduler_id]);
+    const analysts = await db.any<{ file_path: string; slurm_job: string; node: string; job_code_version: string }>(
+      'SELECT file_path, slurm_job, node, job_code_version FROM $1:name.lineage($2::bigint)',
+      [catalogue, row.load_id],
+    );
+    expect(analysts.map((r) => [r.file_path, r.slurm_job, r.node, r.job_code_version])).toEqual(
+      lineage.chain.members.map((m) => [m.path, m.task?.slurmJob, m.task?.node, m.task?.codeVersion]),
+    );
+    expect(lineage.chain.members.map((m) => m.task?.slurmJob)).toEqual([slurmJob, slurmJob]);
     await page.context().close();
   });
 });

@@ -1,11 +1,12 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archived, SCREENSHOTS, startDemoMonitor, watchedPage, type DemoMonitor } from './demo-world.js';
-import { nightOf } from '../../../src/monitor/nights.js';
+import { archived, screenshot, startDemoMonitor, watchedPage, type DemoMonitor } from './demo-world.js';
+import { localDate } from '../../../src/stages/nights.js';
 import { openApiProblems } from './openapi-check.js';
 
 const PIPELINES = ['rabat3', 'sdoss', 'spoca-ar'];
@@ -19,7 +20,6 @@ const HOSTILE_NIGHT = '2026-11-26';
 let world: DemoMonitor;
 beforeAll(async () => {
   world = await startDemoMonitor();
-  await mkdir(SCREENSHOTS, { recursive: true });
 }, 180_000);
 afterAll(async () => world?.close(), 60_000);
 
@@ -72,8 +72,6 @@ async function eventStream(url: string): Promise<{ events: Record<string, unknow
     },
   };
 }
-
-const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `monitor-${name}.png`), fullPage: true });
 
 describe('the web monitor in Chromium, after a demo night', () => {
   it('lists the three pipelines on the overview with their outcomes, even before its script runs', async () => {
@@ -177,7 +175,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
     const { page, problems } = await watchedPage(world.browser);
     // An observation belongs to its night; a manual run's items to the night it was asked in
     // (runs keep no --date): today's, in the pipeline's zone.
-    const today = nightOf(new Date(), 'Europe/Paris');
+    const today = localDate(new Date(), 'Europe/Paris');
     const expected: [string, string[]][] = [
       ['/quarantine?pipeline=sdoss', [HOSTILE_OBS, HOSTILE_FIELD]],
       [`/quarantine?night=${HOSTILE_NIGHT}`, [HOSTILE_OBS]],
@@ -204,7 +202,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
   it('shows every view without a console error, each within 150 KB compressed, its API answer as described', async () => {
     const loadId = await world.db.one<{ id: string }>(`SELECT min(load_id) AS id FROM hfc.sunspots`);
     const runId = await world.db.one<{ id: string }>(`SELECT min(id) AS id FROM runs WHERE pipeline = 'sdoss' AND stage = 'run'`);
-    const today = nightOf(new Date(), 'Europe/Paris');
+    const today = localDate(new Date(), 'Europe/Paris');
     const views: [string, string, string][] = [
       ['overview', '/', '/api/overview'],
       ['nights', '/nights', '/api/nights'],
@@ -214,6 +212,13 @@ describe('the web monitor in Chromium, after a demo night', () => {
       ['quicklooks', `/quicklooks?night=${today}`, `/api/quicklooks?night=${today}`],
       ['lineage', `/lineage?load=${loadId.id}`, `/api/lineage?load=${loadId.id}`],
     ];
+    // Where the demo's tasks ran (the local executor: this host) and the code version their jobs ran.
+    const all = (texts: string[], check: (text: string) => boolean) => texts.length > 0 && texts.every(check);
+    const shows: Record<string, (page: Page) => Promise<boolean>> = {
+      run: async (page) => all(await page.locator('section table tbody tr td:nth-of-type(4)').allTextContents(), (node) => node === hostname()),
+      lineage: async (page) =>
+        all(await page.locator('td.task').allTextContents(), (task) => task.includes(` task 0 on ${hostname()}`) && task.includes('code version 1.06')),
+    };
     const weights: Record<string, number> = {};
     for (const [name, url, api] of views) {
       const { page, problems } = await watchedPage(world.browser);
@@ -226,6 +231,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
       weights[name] = bodies.reduce((sum, b) => sum + gzipSync(b).length, 0);
       expect(weights[name], name).toBeLessThanOrEqual(150 * 1024);
       await screenshot(page, name);
+      if (name in shows) expect(await shows[name]!(page), name).toBe(true);
       expect(problems, name).toEqual([]);
       const answer = await fetch(`${world.base}${api}`);
       expect(openApiProblems('get', api, answer.status, await answer.json()), api).toEqual([]);

@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { procTable } from '../../../src/executors/local/processes.js';
@@ -55,6 +56,10 @@ describe.concurrent('run stage with the local executor', () => {
       ['ok', 1, 'completed', 0, null],
     ]);
     expect(tasks.find((t) => t.obs === 'exit4')!.log_tail).toContain('exiting with status 4');
+    // Where each ran (this host, killed or not) and the code version of its job.
+    expect(await h.t.db.any('SELECT DISTINCT t.node, j.code_version FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1', [P])).toEqual([
+      { node: hostname(), code_version: '1.0.6' },
+    ]);
     expect(await outboxFiles(h.outbox(P))).toEqual([
       'localnight_106_20261120T000045_flaky.jpg',
       'localnight_106_20261120T000045_flaky_feat.csv',

@@ -12,7 +12,7 @@ import { DaemonMetrics } from '../../../src/daemon/metrics.js';
 import { summarizeRuns } from '../../../src/daemon/run-summary.js';
 import { listRuns } from '../../../src/runs/runs.js';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { slurmEnv } from '../../helpers/rig.js';
+import { rig, slurmEnv } from '../../helpers/rig.js';
 import { writeDaemonConfig } from '../daemon/daemon-process.js';
 import {
   createHarness,
@@ -138,6 +138,15 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
 
   it('records a task cancelled with scancel', () => {
     expect(only('g-cancel')).toMatchObject({ state: 'failed', scheduler_state: 'CANCELLED', retryable: false });
+  });
+
+  it('records the node each task ran on, however it ended, and the code version its job ran', async () => {
+    const rows = await h.t.db.any<{ obs: string; node: string | null; code_version: string }>(
+      'SELECT t.obs, t.node, j.code_version FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1 ORDER BY t.obs, t.attempt',
+      [P],
+    );
+    expect(rows.map((r) => r.obs)).toEqual(tasks.map((t) => t.obs));
+    for (const row of rows) expect(row, row.obs).toMatchObject({ node: rig().slurm.node, code_version: '1.0.6' });
   });
 
   it('retries a temporary failure as a new submission, keeping the others', () => {

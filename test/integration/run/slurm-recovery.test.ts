@@ -29,7 +29,7 @@ async function ghostJob(h: Harness, P: string): Promise<number> {
   return store.createJob({
     token: '00deadbeef', name: `noc-${P}-00deadbeef`, pipeline: P, runId: null, executor: 'slurm', isArray: false,
     jobDir: path.join(h.dir, `work/run/${P}/00deadbeef`), scriptPath: path.join(h.dir, `work/run/${P}/00deadbeef/job.sh`),
-    argv: ['sbatch'], tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
+    argv: ['sbatch'], codeVersion: '1', tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
   });
 }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ExitMarker } from '../../../src/executors/job-files.js';
 import { LocalExecutor } from '../../../src/executors/local/local-executor.js';
@@ -38,6 +39,9 @@ describe('LocalExecutor', () => {
       [1, 'RUNNING', null, null],
       [2, 'PENDING', null, null],
     ]);
+    const nodes = async () => (await e.poll([trackedJob('noc-a', { taskCount: 3 })])).statuses.map((s) => s.node ?? null);
+    // Where a task runs: this host; a queued task runs nowhere yet.
+    expect(await nodes()).toEqual([hostname(), hostname(), null]);
     markers.set('/work/noc-a/0', { rc: 0, outputsIn: 'task', csv: ['x.csv'], quicklooks: [], left: [] });
     launcher.launched[0]!.exit({ code: 0, signal: null });
     launcher.launched[1]!.exit({ code: null, signal: 'SIGKILL' });
@@ -48,6 +52,7 @@ describe('LocalExecutor', () => {
       [1, 'FAILED', null, 9],
       [2, 'RUNNING', null, null],
     ]);
+    expect(await nodes()).toEqual([hostname(), hostname(), hostname()]);
   });
 
   it('finds tasks left running by an earlier nocturne, reads their markers, and forgets nothing', async () => {

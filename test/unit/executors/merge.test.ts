@@ -12,6 +12,7 @@ const row = (over: Partial<SchedulerRow>): SchedulerRow => ({
   exitCode: null,
   signal: null,
   cancelledBy: null,
+  node: null,
   ...over,
 });
 const brief = (s: { index: number; state: string }) => [s.index, s.state];
@@ -30,8 +31,8 @@ describe('mergeStatuses', () => {
   });
 
   it('uses squeue alone for array tasks not yet in sacct', () => {
-    expect(mergeStatuses([job], [], [row({ indices: [2], state: 'FAILED', exitCode: 3 })])).toEqual([
-      { name: 'noc-a', schedulerId: '7', index: 2, state: 'FAILED', reason: null, exitCode: 3, signal: null, cancelledBy: null },
+    expect(mergeStatuses([job], [], [row({ indices: [2], state: 'FAILED', exitCode: 3, node: 'vm' })])).toEqual([
+      { name: 'noc-a', schedulerId: '7', index: 2, state: 'FAILED', reason: null, exitCode: 3, signal: null, cancelledBy: null, node: 'vm' },
     ]);
   });
 

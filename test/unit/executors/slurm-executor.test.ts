@@ -59,7 +59,7 @@ describe('SlurmExecutor', () => {
   it('polls any number of jobs with one squeue and one sacct call, selected by name', async () => {
     const jobs = Array.from({ length: 50 }, (_, i) => trackedJob(`noc-p-${i}`, { createdAt: new Date(2026, 10, 20, 12, i) }));
     const { runner, slurm } = executor(({ command }) =>
-      command === 'sacct' ? { stdout: '5_0|6|noc-p-3|COMPLETED|0:0|None\n' } : { stdout: '5_1|RUNNING|None|0|noc-p-3\n' },
+      command === 'sacct' ? { stdout: '5_0|6|noc-p-3|COMPLETED|0:0|None|node07\n' } : { stdout: '5_1|RUNNING|None|0|node08|noc-p-3\n' },
     );
     const result = await slurm.poll(jobs);
     expect(runner.calls.map((c) => c.command).sort()).toEqual(['sacct', 'squeue']);
@@ -72,8 +72,8 @@ describe('SlurmExecutor', () => {
     expect(result).toEqual({
       complete: true,
       statuses: [
-        { name: 'noc-p-3', schedulerId: '5', index: 0, state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null },
-        { name: 'noc-p-3', schedulerId: '5', index: 1, state: 'RUNNING', reason: null, exitCode: null, signal: null, cancelledBy: null },
+        { name: 'noc-p-3', schedulerId: '5', index: 0, state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null, node: 'node07' },
+        { name: 'noc-p-3', schedulerId: '5', index: 1, state: 'RUNNING', reason: null, exitCode: null, signal: null, cancelledBy: null, node: 'node08' },
       ],
     });
   });

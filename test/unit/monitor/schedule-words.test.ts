@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastNights, nightOf } from '../../../src/monitor/nights.js';
+import { lastNights } from '../../../src/monitor/nights.js';
 import { scheduleInWords } from '../../../src/monitor/schedule-words.js';
 
 describe('schedules in words', () => {
@@ -18,9 +18,8 @@ describe('schedules in words', () => {
 });
 
 describe('nights', () => {
-  it('are the date of the instant in the stage time zone', () => {
-    expect(nightOf(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris')).toBe('2026-11-22');
-    expect(nightOf(new Date('2026-11-21T23:30:00Z'), 'UTC')).toBe('2026-11-21');
+  it('are the last nights up to the night of the instant in the stage time zone', () => {
+    expect(lastNights(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris', 2)).toEqual(['2026-11-22', '2026-11-21']);
     expect(lastNights(new Date('2026-03-01T10:00:00Z'), 'UTC', 3)).toEqual(['2026-03-01', '2026-02-28', '2026-02-27']);
   });
 });

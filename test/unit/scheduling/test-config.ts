@@ -12,7 +12,8 @@ export interface StageTiming {
   timeout?: string;
 }
 
-const MINIMAL: Record<StageName, Record<string, unknown>> = {
+/** Each stage's required keys besides its timing, with values that validate. */
+export const MINIMAL: Record<StageName, Record<string, unknown>> = {
   run: { command: ['/opt/codes/detect.sh', '{input}'], inputs: { glob: '/data/{yyyy}/*.fits' } },
   upload: { target: 'archive', remoteDir: '/hfc/{code}/{yyyy}' },
   ingest: {

@@ -20,6 +20,9 @@ describe('observing nights', () => {
   it('names nights as runs do: the calendar date in the zone', () => {
     expect(localDate(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris')).toBe('2026-03-29');
     expect(localDate(new Date('2026-03-28T22:59:59Z'), 'Europe/Paris')).toBe('2026-03-28');
+    // The same zone asked again (one formatter per zone) and another zone between.
+    expect(localDate(new Date('2026-11-21T23:30:00Z'), 'UTC')).toBe('2026-11-21');
+    expect(localDate(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris')).toBe('2026-11-22');
   });
 
   it('takes the run stage\'s time zone, else the asking stage\'s', () => {
