@@ -5,7 +5,7 @@
  * "nothing lost, nothing doubled, every bad input recorded where it is" is a violation.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { slurmEnv } from '../helpers/rig.js';
@@ -70,8 +70,6 @@ async function walk(dir: string): Promise<string[]> {
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
 }
-
-const exists = (file: string) => access(file).then(() => true, () => false);
 
 async function auditArchive(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
   const wanted = new Map<string, Buffer | string>();
