@@ -5,12 +5,13 @@
  * "nothing lost, nothing doubled, every bad input recorded where it is" is a violation.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { slurmEnv } from '../../harness/rig.js';
+import { NUL_REASON } from '../../harness/nul-input.js';
 import type { Outage } from './chaos.js';
-import { sha256, type NightObs, type NightPipeline, type World } from './world.js';
+import { INFLATED, quarantinedJpeg, sha256, type NightObs, type NightPipeline, type World } from './world.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,9 +25,15 @@ export interface Counts {
   /** Jobs whose submission a kill cut off before sbatch: unknown to SLURM, their tasks LOST and run again. */
   ghostJobs: number;
   quarantinedJpeg: number;
+  /** Of quarantinedJpeg: inflated ones (hugejpeg, thinjpeg), each with its own reason. */
+  inflatedJpeg: number;
   rejectedCsv: number;
   quarantinedRows: number;
+  /** Of rejectedCsv and quarantinedRows: for a NUL byte, at its line and column. */
+  nulCsv: number;
   failedObservations: number;
+  /** Upload and ingest runs that failed, each while a server it needs was down. */
+  outageFailures: number;
 }
 
 export interface Audit {
@@ -34,11 +41,26 @@ export interface Audit {
   violations: string[];
 }
 
+/** A CSV with one bad row: refused whole, or loaded without that row, by the pipeline's badRows policy. */
+const badCsv = (o: NightObs) => o.kind === 'badcsv' || o.kind === 'nulcsv';
+
 /** Good rows a pipeline must hold for one observation. */
 function expectedRows(o: NightObs, p: NightPipeline): number {
   if (o.kind === 'fail') return 0;
-  if (o.kind === 'badcsv' && p.badRows === 'reject') return 0;
+  if (badCsv(o) && p.badRows === 'reject') return 0;
   return o.rows;
+}
+
+/**
+ * Why a bad quicklook must be quarantined: an inflated one is refused from its header,
+ * never decoded (the default quicklooks.maxPixels, 8192 × 8192, is 67108864).
+ */
+function quicklookReason(o: NightObs): RegExp {
+  const [w, h] = o.kind === 'hugejpeg' ? INFLATED.hugejpeg : INFLATED.thinjpeg;
+  if (o.kind === 'hugejpeg') return new RegExp(`^quicklook header claims ${w} × ${h} px, more than quicklooks\\.maxPixels \\(67108864\\): not decoded$`);
+  if (o.kind === 'thinjpeg') return new RegExp(`^quicklook image data shorter than its header claims: \\d+ bytes for ${w} × ${h} px, which need at least \\d+: not decoded$`);
+  // A truncated one: too short for its header, or libjpeg's words, which depend on where the cut falls.
+  return /^quicklook (image data shorter than its header claims|cannot be decoded): ./;
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -49,14 +71,12 @@ async function walk(dir: string): Promise<string[]> {
     .sort();
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
-
 async function auditArchive(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
   const wanted = new Map<string, Buffer | string>();
   for (const o of obs) {
     if (o.kind === 'fail') continue;
     wanted.set(`${o.obs}.csv`, world.expectedCsv(o));
-    if (o.kind !== 'badjpeg') wanted.set(`${o.obs}.jpg`, world.expectedJpeg(o));
+    if (!quarantinedJpeg(o)) wanted.set(`${o.obs}.jpg`, world.expectedJpeg(o));
   }
   const found = await walk(p.archiveDir);
   for (const name of found) {
@@ -91,7 +111,7 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
             (SELECT e.to_state FROM transfer_events e
               WHERE e.transfer_id = t.id AND e.id < (SELECT max(d.id) FROM transfer_events d WHERE d.transfer_id = t.id AND d.to_state = 'deleted')
               ORDER BY e.id DESC LIMIT 1) AS before_deleted
-       FROM transfers t WHERE t.pipeline = $1`,
+       FROM transfers t WHERE t.pipeline = $1 ORDER BY t.id`,
     [p.name],
   );
   const uploads = new Map<string, number>();
@@ -103,14 +123,22 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
     if (!['deleted', 'quarantined'].includes(t.state)) v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
   }
   for (const [local, n] of uploads) if (n > 1) v.push(`${local} was archived ${n} times`);
-  for (const o of obs.filter((x) => x.kind === 'badjpeg')) {
+  for (const o of obs.filter(quarantinedJpeg)) {
     const local = path.join(p.outbox, `${o.obs}.jpg`);
-    const row = rows.find((t) => t.local_path === local && t.state === 'quarantined');
+    // A kill between recording a quarantine and moving the file: the next run checks it again, and records it again.
+    const row = rows.filter((t) => t.local_path === local && t.state === 'quarantined').at(-1);
     const where = row?.quarantine_path;
     const kept = where ? await readFile(where).catch(() => null) : null;
-    if (!row || !where || kept === null || sha256(kept) !== sha256(world.expectedJpeg(o)) || !(await exists(`${where}.reason.txt`))) {
-      v.push(`${local}: truncated quicklook not quarantined with its reason (row ${row?.id ?? 'none'}, at ${where ?? '-'})`);
-    } else c.quarantinedJpeg++;
+    const note = where ? await readFile(`${where}.reason.txt`, 'utf8').catch(() => null) : null;
+    const reason = quicklookReason(o);
+    if (!row || !where || kept === null || sha256(kept) !== sha256(world.expectedJpeg(o)) || note === null) {
+      v.push(`${local}: ${o.kind} quicklook not quarantined with its reason (row ${row?.id ?? 'none'}, at ${where ?? '-'})`);
+    } else if (!reason.test(row.error ?? '') || !note.includes(`reason: ${row.error}\n`)) {
+      v.push(`${local}: ${o.kind} quicklook quarantined for "${row.error ?? ''}", not ${reason.source}, or its reason.txt says otherwise`);
+    } else {
+      c.quarantinedJpeg++;
+      if (o.kind !== 'badjpeg') c.inflatedJpeg++;
+    }
   }
 }
 
@@ -141,8 +169,8 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
   const wantTotal = obs.reduce((sum, o) => sum + expectedRows(o, p), 0);
   if (total !== wantTotal) v.push(`${p.table}: ${total} rows, expected ${wantTotal}`);
 
-  const files = await db.any<{ id: number; path: string; status: string; error: string | null; rows_inserted: number }>(
-    'SELECT id, path, status, error, rows_inserted FROM ingested_files WHERE pipeline = $1',
+  const files = await db.any<{ id: number; path: string; status: string; error: string | null; rows_inserted: number; rows_quarantined: number }>(
+    'SELECT id, path, status, error, rows_inserted, rows_quarantined FROM ingested_files WHERE pipeline = $1',
     [p.name],
   );
   const byName = new Map<string, typeof files>();
@@ -150,7 +178,7 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
   for (const o of obs.filter((x) => x.kind !== 'fail')) {
     const name = `${o.obs}.csv`;
     const entries = byName.get(name) ?? [];
-    const bad = o.kind === 'badcsv';
+    const bad = badCsv(o);
     const status = bad && p.badRows === 'reject' ? 'rejected' : 'loaded';
     if (entries.length !== 1 || entries[0]!.status !== status) {
       v.push(`ingest ledger: ${name} has ${entries.map((e) => e.status).join('+') || 'no entry'}, expected one ${status}`);
@@ -162,21 +190,60 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
     }
     if (bad && status === 'rejected') {
       const line = o.rows + 2;
-      if (!new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '')) {
-        v.push(`ingest ledger: rejected ${name} does not name its bad row ${name}:${line}: ${entry.error ?? '(no error)'}`);
-      } else c.rejectedCsv++;
+      // A NUL byte: its exact place and reason, in the ledger (jsonb cannot hold it).
+      const located =
+        o.kind === 'nulcsv' ? entry.error === world.nulRow(o).error(entry.path) : new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '');
+      if (!located) {
+        const want = o.kind === 'nulcsv' ? world.nulRow(o).error(entry.path) : `${name}:${line}`;
+        v.push(`ingest ledger: rejected ${name} (${o.kind}) does not name its bad row as ${want}: ${entry.error ?? '(no error)'}`);
+      } else {
+        c.rejectedCsv++;
+        if (o.kind === 'nulcsv') c.nulCsv++;
+      }
     }
     if (bad && status === 'loaded') {
       const q = await db.any<{ line: number; reason: string }>('SELECT line, reason FROM quarantine_rows WHERE file_id = $1', [entry.id]);
-      if (q.length !== 1 || q[0]!.line !== o.rows + 2) {
-        v.push(`quarantine_rows: ${name} should hold exactly its line ${o.rows + 2}, holds ${JSON.stringify(q)}`);
-      } else c.quarantinedRows++;
+      const reasonOk = o.kind !== 'nulcsv' || q[0]?.reason === NUL_REASON;
+      if (q.length !== 1 || q[0]!.line !== o.rows + 2 || !reasonOk || entry.rows_quarantined !== 1) {
+        v.push(
+          `quarantine_rows: ${name} (${o.kind}) should hold exactly its line ${o.rows + 2}${o.kind === 'nulcsv' ? ` for "${NUL_REASON}"` : ''}, ` +
+            `holds ${JSON.stringify(q)} (rows_quarantined ${entry.rows_quarantined})`,
+        );
+      } else {
+        c.quarantinedRows++;
+        if (o.kind === 'nulcsv') c.nulCsv++;
+      }
     }
   }
   for (const f of files) {
     if (!byName.has(path.posix.basename(f.path)) || !obs.some((o) => `${o.obs}.csv` === path.posix.basename(f.path))) {
       v.push(`ingest ledger: unexpected file ${f.path}`);
     }
+  }
+}
+
+/** How long after an outage a run may still fail of it (its record waits for the database, too). */
+const OUTAGE_MARGIN_MS = 15_000;
+
+/**
+ * Bad input never fails an upload or ingest run: a run of those stages may fail only while
+ * a server it needs was down, and never for a NUL byte (once, every ingest run failed,
+ * "unsupported Unicode escape sequence", for one such file).
+ */
+async function auditStageFailures(world: World, outages: readonly Outage[], v: string[], c: Counts): Promise<void> {
+  const failed = await world.t.db.any<{ id: number; pipeline: string; stage: string; started_at: Date; finished_at: Date | null; error: string | null }>(
+    `SELECT id, pipeline, stage, started_at, finished_at, concat_ws(': ', error_code, error) AS error
+       FROM runs WHERE stage IN ('upload', 'ingest') AND state = 'failed' ORDER BY id`,
+  );
+  for (const r of failed) {
+    const archive = world.pipelines.find((p) => p.name === r.pipeline)?.protocol === 'sftp' ? 'sshd' : 'vsftpd';
+    const end = (r.finished_at ?? r.started_at).getTime();
+    const down = outages.some(
+      (o) => (o.service === 'postgres' || o.service === archive) && r.started_at.getTime() <= o.to.getTime() + OUTAGE_MARGIN_MS && end >= o.from.getTime(),
+    );
+    const nul = r.error !== null && (r.error.includes('unsupported Unicode escape sequence') || r.error.includes(NUL_REASON));
+    if (!down || nul) v.push(`runs: ${r.stage} run ${r.id} of ${r.pipeline} failed ${nul ? 'because of a NUL byte' : 'while the servers it needs were up'}: ${r.error ?? ''}`);
+    else c.outageFailures++;
   }
 }
 
@@ -309,7 +376,7 @@ export async function auditSacct(world: Pick<World, 'pipelines' | 'startedAt'>, 
   }
 }
 
-export async function auditNight(world: World): Promise<Audit> {
+export async function auditNight(world: World, outages: readonly Outage[]): Promise<Audit> {
   const v: string[] = [];
   const c: Counts = {
     archivedCsv: 0,
@@ -320,9 +387,12 @@ export async function auditNight(world: World): Promise<Audit> {
     retriedTasks: 0,
     ghostJobs: 0,
     quarantinedJpeg: 0,
+    inflatedJpeg: 0,
     rejectedCsv: 0,
     quarantinedRows: 0,
+    nulCsv: 0,
     failedObservations: 0,
+    outageFailures: 0,
   };
   const known = new Map<string, string>();
   for (const p of world.pipelines) {
@@ -333,6 +403,7 @@ export async function auditNight(world: World): Promise<Audit> {
     for (const [name, id] of await auditJobs(world, p, obs, v, c)) known.set(name, id);
   }
   await auditSacct(world, known, v);
+  await auditStageFailures(world, outages, v, c);
   return { counts: c, violations: v };
 }
 

@@ -9,7 +9,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256, type NightObs, type NightPipeline, type World } from './world.js';
+import { quarantinedJpeg, sha256, type NightObs, type NightPipeline, type World } from './world.js';
 
 const MIN_COVERAGE = 0.9;
 
@@ -50,7 +50,7 @@ export async function watchDeletions(world: World): Promise<DeletionWatch> {
       return;
     }
     if ((await fileHash(path.join(p.archiveDir, name))) === want.hash) return;
-    if (want.obs.kind === 'badjpeg' && name.endsWith('.jpg')) {
+    if (quarantinedJpeg(want.obs) && name.endsWith('.jpg')) {
       if ((await fileHash(path.join(world.quarantineDir, p.name, name))) === want.hash) return;
     }
     violations.push(`${path.join(p.outbox, name)} left the outbox without a complete archived or quarantined copy`);

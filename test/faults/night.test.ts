@@ -8,6 +8,7 @@ import { alertsSettled, auditAlerts } from './alerts.js';
 import { auditDrain, auditNight, nightProgress } from './audit.js';
 import { MIN_KILLS, MIN_KILLS_MID_STAGE, planFaults, playFaults, type ChaosReport } from './chaos.js';
 import { watchDeletions } from './deletion-watch.js';
+import { mib, unitMemoryLimit } from './memory.js';
 import { lockNight, type NightLock } from './night-lock.js';
 import { createPrng, faultSeed } from './prng.js';
 import { cancelNightJobs } from './slurm-cleanup.js';
@@ -72,6 +73,10 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
     if (!reload.keptRunning) v.push(`the old configuration did not keep running after the refusal: ${reload.problems.join('; ')}`);
     if (!reload.applied) v.push(`the fixed pipeline file was not applied: ${reload.problems.join('; ')}`);
   }
+  // Above MemoryHigh the kernel throttles the daemon: the night's inflated quicklooks must not take it there.
+  const high = unitMemoryLimit('MemoryHigh');
+  if (s.measured === 0) v.push('the peak RSS of no daemon process could be read');
+  else if (s.peakRssBytes >= high) v.push(`a daemon process peaked at ${mib(s.peakRssBytes)} RSS, over the unit's MemoryHigh (${mib(high)})`);
   if (stop.killed) v.push('SIGTERM at the end: the daemon did not exit within its grace + 10 s and was SIGKILLed');
   else if (stop.code !== 0 || stop.last?.msg !== 'shutdown complete') v.push(`SIGTERM at the end: exit ${stop.code}, last line "${stop.last?.msg ?? ''}"`);
   return v;
@@ -112,7 +117,7 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       );
       const stop = await supervisor.stop(world.graceMs);
       await watch.stop();
-      const audit = await auditNight(world);
+      const audit = await auditNight(world, chaos.outages);
       const drain = await auditDrain(world, chaos.outages.find((o) => o.service === 'slurm-node'));
       const alerts = await auditAlerts(world, chaos.outages, supervisor.kills);
       const violations = [
@@ -128,7 +133,10 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       const refusedStarts = supervisor.unexpected.filter((e) => refusedStart(e, chaos)).length;
       const { kills, killsMidStage } = supervisor;
       const deletions = { checked: watch.checked, left: watch.left };
-      console.log(formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, alerts: alerts.line, violations }));
+      const memory = { peakRssBytes: supervisor.peakRssBytes, measured: supervisor.measured, highBytes: unitMemoryLimit('MemoryHigh') };
+      console.log(
+        formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, memory, alerts: alerts.line, violations }),
+      );
       expect(violations).toEqual([]);
       passed = true;
     } finally {

@@ -1,5 +1,6 @@
 import type { Counts, DrainAudit } from './audit.js';
 import type { ChaosReport } from './chaos.js';
+import { mib } from './memory.js';
 
 export interface SummaryInput {
   seed: number;
@@ -13,6 +14,8 @@ export interface SummaryInput {
   chaos: ChaosReport;
   counts: Counts;
   drain: Omit<DrainAudit, 'violations'>;
+  /** The daemon processes' highest peak RSS, of `measured` processes, and the unit's MemoryHigh. */
+  memory: { peakRssBytes: number; measured: number; highBytes: number };
   /** The night's alert messages, counted in the Maildir (alerts.ts). */
   alerts: string;
   violations: readonly string[];
@@ -27,7 +30,8 @@ export function formatSummary(s: SummaryInput): string {
     ['kills survived', `${s.kills} (SIGKILL at seeded random instants, ${s.killsMidStage} with stages in flight; restarted each time)`],
     [
       'outages survived',
-      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database)`,
+      `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database; ` +
+        `${s.counts.outageFailures} upload/ingest run(s) failed while a server they need was down)`,
     ],
     ['deletions checked', `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`],
     ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
@@ -43,8 +47,11 @@ export function formatSummary(s: SummaryInput): string {
     ],
     [
       'quarantined items',
-      `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg} truncated JPEG, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ${c.failedObservations} failed codes)`,
+      `${c.quarantinedJpeg + c.rejectedCsv + c.quarantinedRows + c.failedObservations} (${c.quarantinedJpeg - c.inflatedJpeg} truncated JPEG, ` +
+        `${c.inflatedJpeg} inflated JPEG refused undecoded, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ` +
+        `${c.nulCsv} of those CSVs for a NUL byte at its line and column, ${c.failedObservations} failed codes)`,
     ],
+    ['daemon memory', `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`],
     ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
     ['alert messages', s.alerts],
     ['violations', String(s.violations.length)],

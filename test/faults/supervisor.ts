@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { DaemonProcess, type LogLine } from '../../harness/daemon-process.js';
+import { peakRssBytes } from './memory.js';
 
 export interface UnexpectedExit {
   code: number | null;
@@ -33,6 +34,10 @@ export class Supervisor {
   kills = 0;
   /** Kills that found at least one stage run in flight. */
   killsMidStage = 0;
+  /** The highest peak RSS of the processes measured (each just before the suite kills or stops it), in bytes. */
+  peakRssBytes = 0;
+  /** Processes whose peak RSS was read. */
+  measured = 0;
   #current: DaemonProcess | null = null;
   #stopping = false;
 
@@ -71,6 +76,7 @@ export class Supervisor {
     const victim = this.#current;
     this.#current = null;
     if (runsInFlight(victim.lines) > 0) this.killsMidStage++;
+    this.#measure(victim);
     victim.kill('SIGKILL');
     await victim.exited;
     this.kills++;
@@ -99,6 +105,7 @@ export class Supervisor {
     this.#stopping = true;
     const daemon = this.#current;
     if (!daemon) return { code: null, last: undefined, killed: false };
+    this.#measure(daemon);
     daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs + STOP_MARGIN_MS)));
@@ -107,6 +114,13 @@ export class Supervisor {
     if (killed) daemon.kill('SIGKILL');
     const { code } = await daemon.exited;
     return { code, last: daemon.lines.at(-1), killed };
+  }
+
+  #measure(daemon: DaemonProcess): void {
+    const peak = peakRssBytes(daemon.pid);
+    if (peak === null) return;
+    this.measured++;
+    this.peakRssBytes = Math.max(this.peakRssBytes, peak);
   }
 
   /** Last resort in teardown: nothing of ours may be left running. */

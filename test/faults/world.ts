@@ -16,12 +16,23 @@ import { createTestDb, type TestDb } from '../../harness/db.js';
 import { rig, type Rig } from '../../harness/rig.js';
 import { freePort, writeDaemonConfig } from '../../harness/daemon-process.js';
 import { FTP_PASSWORD_ENV, rigTarget, type RigProtocol } from '../../harness/rig-targets.js';
+import { withNulByte, type NulInput } from '../../harness/nul-input.js';
+import { inflatedJpeg } from '../../harness/inflated-jpeg.js';
 
 /**
  * good: a CSV and a JPEG; badcsv: one malformed row; badjpeg: a truncated JPEG; fail: exits 3;
- * tempfail: exits 75 (EX_TEMPFAIL, "try again") at its first attempt, then as good.
+ * tempfail: exits 75 (EX_TEMPFAIL, "try again") at its first attempt, then as good;
+ * nulcsv: one more row with a NUL byte; hugejpeg: a 265-byte JPEG whose header claims
+ * 16000 × 16000 px, over quicklooks.maxPixels; thinjpeg: one claiming 8000 × 8000 px,
+ * under it, with far too little data for that (both 768 MB and 192 MB, if decoded).
  */
-export type ObsKind = 'good' | 'badcsv' | 'badjpeg' | 'fail' | 'tempfail';
+export type ObsKind = 'good' | 'badcsv' | 'badjpeg' | 'fail' | 'tempfail' | 'nulcsv' | 'hugejpeg' | 'thinjpeg';
+
+/** A quicklook the upload stage must quarantine. */
+export const quarantinedJpeg = (o: NightObs) => o.kind === 'badjpeg' || o.kind === 'hugejpeg' || o.kind === 'thinjpeg';
+
+/** The inflated quicklooks of hugejpeg and thinjpeg (see inflatedJpeg). */
+export const INFLATED = { hugejpeg: [16000, 16000], thinjpeg: [8000, 8000] } as const;
 
 export interface NightObs {
   pipeline: string;
@@ -69,7 +80,9 @@ export interface World {
   graceMs: number;
   /** Where the night's alert messages go (the rig's postfix, a Maildir of its own). */
   alertsTo: string;
-  expectedCsv(o: NightObs): string;
+  expectedCsv(o: NightObs): Buffer | string;
+  /** Where the NUL byte of a nulcsv observation's CSV is, and the error its rejection records. */
+  nulRow(o: NightObs): NulInput;
   expectedJpeg(o: NightObs): Buffer;
   close(): Promise<void>;
 }
@@ -91,6 +104,9 @@ function kindOf(i: number): ObsKind {
   if (i % 40 === 37) return 'tempfail';
   if (i % 20 === 7) return 'badcsv';
   if (i % 20 === 13) return 'badjpeg';
+  if (i % 60 === 3) return 'nulcsv';
+  if (i % 60 === 11) return 'hugejpeg';
+  if (i % 60 === 31) return 'thinjpeg';
   return 'good';
 }
 
@@ -106,11 +122,16 @@ while IFS='=' read -r key value; do
 done < "$input"
 if [[ $kind == fail ]]; then echo "detect: $obs: no usable frame in $input" >&2; exit 3; fi
 if [[ $kind == tempfail && $NOCTURNE_ATTEMPT == 1 ]]; then echo "detect: $obs: archive busy, try later" >&2; exit 75; fi
-if [[ $kind == badjpeg ]]; then head -c $(($(stat -c %s "$quicklook") * 3 / 5)) "$quicklook" > "$out/$obs.jpg"; else cp "$quicklook" "$out/$obs.jpg"; fi
+case $kind in
+  badjpeg) head -c $(($(stat -c %s "$quicklook") * 3 / 5)) "$quicklook" > "$out/$obs.jpg" ;;
+  hugejpeg | thinjpeg) cp "$(dirname "$quicklook")/$kind.jpg" "$out/$obs.jpg" ;;
+  *) cp "$quicklook" "$out/$obs.jpg" ;;
+esac
 {
   echo "obs,feature_id,x,label"
   for ((i = 1; i <= rows; i++)); do echo "$obs,$i,$i.5,f$i"; done
   if [[ $kind == badcsv ]]; then echo "$obs,$((rows + 1)),not-a-number,broken"; fi
+  if [[ $kind == nulcsv ]]; then printf '%s,%d,%d.5,\\000f%d\\n' "$obs" $((rows + 1)) $((rows + 1)) $((rows + 1)); fi
 } > "$out/$obs.csv"
 `;
 }
@@ -169,6 +190,11 @@ export async function createWorld(): Promise<World> {
   const pixels = Buffer.alloc(width * height * 3, 0).map((_, i) => (i * 7 + Math.floor(i / (width * 3)) * 13) % 256);
   const quicklook = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
   await writeFile(path.join(dir, 'quicklook.jpg'), quicklook);
+  const inflated = {
+    hugejpeg: await inflatedJpeg(...INFLATED.hugejpeg),
+    thinjpeg: await inflatedJpeg(...INFLATED.thinjpeg),
+  };
+  for (const [kind, jpeg] of Object.entries(inflated)) await writeFile(path.join(dir, `${kind}.jpg`), jpeg);
   await writeFile(path.join(dir, 'detect.sh'), detectScript(), { mode: 0o755 });
 
   await t.db.none('CREATE SCHEMA $1:name', [catalogue]);
@@ -221,11 +247,16 @@ export async function createWorld(): Promise<World> {
       alerts: faultNightAlerts(alertsTo),
     },
   });
-  const expectedCsv = (o: NightObs) => {
+  const goodCsv = (o: NightObs) => {
     let body = HEADER;
     for (let i = 1; i <= o.rows; i++) body += `${o.obs},${i},${i}.5,f${i}\n`;
-    if (o.kind === 'badcsv') body += `${o.obs},${o.rows + 1},not-a-number,broken\n`;
     return body;
+  };
+  // The extra row of a nulcsv observation, with a NUL byte at the start of its label (line 1 is the header).
+  const nulRow = (o: NightObs) => withNulByte(`${goodCsv(o)}${o.obs},${o.rows + 1},${o.rows + 1}.5,f${o.rows + 1}\n`, o.rows + 2, 3, ',');
+  const expectedCsv = (o: NightObs) => {
+    if (o.kind === 'nulcsv') return nulRow(o).bytes;
+    return o.kind === 'badcsv' ? `${goodCsv(o)}${o.obs},${o.rows + 1},not-a-number,broken\n` : goodCsv(o);
   };
   return {
     night,
@@ -243,7 +274,11 @@ export async function createWorld(): Promise<World> {
     graceMs: GRACE_MS,
     alertsTo,
     expectedCsv,
-    expectedJpeg: (o) => (o.kind === 'badjpeg' ? quicklook.subarray(0, Math.floor((quicklook.length * 3) / 5)) : quicklook),
+    nulRow,
+    expectedJpeg(o) {
+      if (o.kind === 'hugejpeg' || o.kind === 'thinjpeg') return inflated[o.kind];
+      return o.kind === 'badjpeg' ? quicklook.subarray(0, Math.floor((quicklook.length * 3) / 5)) : quicklook;
+    },
     async close() {
       await t.db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [catalogue]);
       await t.drop();

@@ -1,6 +1,7 @@
 import { sleep } from '../../core/abort.js';
 import { coerceError, NocturneError } from '../../core/errors.js';
 import type { Logger } from '../../log/logger.js';
+import { procTable, type ProcessTable } from '../local/processes.js';
 import type { ProcessResult, ProcessRunner } from '../process-runner.js';
 import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from '../types.js';
 import { mergeStatuses } from './merge.js';
@@ -35,6 +36,8 @@ export interface SlurmExecutorOptions {
   lostAfterMs: number;
   /** The environment jobs are submitted from, filtered (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Where an sbatch left running by an earlier nocturne is found (default: /proc). */
+  processes?: ProcessTable;
 }
 
 // sbatch failures after which slurmctld may have queued the job anyway.
@@ -60,6 +63,7 @@ export class SlurmExecutor implements Executor {
   readonly #logger: Logger;
   readonly #cmd: SlurmCommands;
   readonly #submitEnv: NodeJS.ProcessEnv;
+  readonly #processes: ProcessTable;
   #accounting = true;
   /** What the last poll could not reach, so that an outage is logged when it begins and when it ends. */
   readonly #down = { controller: false, accounting: false };
@@ -69,6 +73,7 @@ export class SlurmExecutor implements Executor {
     this.#logger = options.logger;
     this.lostAfterMs = options.lostAfterMs;
     this.#submitEnv = sbatchEnvironment(options.env ?? process.env);
+    this.#processes = options.processes ?? procTable;
     this.#cmd = { sbatch: 'sbatch', squeue: 'squeue', sacct: 'sacct', scontrol: 'scontrol', scancel: 'scancel', ...options.commands };
   }
 
@@ -133,7 +138,25 @@ export class SlurmExecutor implements Executor {
     );
     const unconfirmed = [...new Set(tasks.filter((t) => t.job.schedulerId === null).map((t) => t.job.name))];
     if (ids.length > 0) await this.#scancel([...new Set(ids)], signal);
-    if (unconfirmed.length > 0) await this.#scancel([`--name=${unconfirmed.join(',')}`], signal);
+    if (unconfirmed.length === 0) return;
+    // An sbatch that a killed nocturne left running may submit the job later: stopped first.
+    await this.#stopSubmissions(unconfirmed);
+    await this.#scancel(['--me', `--name=${unconfirmed.join(',')}`], signal);
+  }
+
+  /** SIGKILLs the sbatch processes still submitting these jobs, found by their --job-name. */
+  async #stopSubmissions(names: readonly string[]): Promise<void> {
+    const options = new Set(names.map((name) => `--job-name=${name}`));
+    for (const { pid, argv } of await this.#processes.list()) {
+      if (!argv.some((arg) => options.has(arg))) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') continue;
+        throw coerceError(err, 'EXEC_FAILED', `stopping the sbatch left running (pid ${pid}) of an unconfirmed job`);
+      }
+      this.#logger.warn({ pid, argv }, 'stopped an sbatch left running by an earlier nocturne, before cancelling its job by name');
+    }
   }
 
   async #scancel(args: string[], signal?: AbortSignal): Promise<void> {

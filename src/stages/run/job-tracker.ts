@@ -232,7 +232,7 @@ export class JobTracker {
     }
     for (const [job, waits] of this.#waits.takeChanges()) await ledger.markWaiting(job.id, waits);
     this.#waits.flush(ctx.logger, now);
-    if (result.complete) ends.push(...this.#lost(seen, now));
+    if (result.complete) ends.push(...(await this.#lost(seen, now, signal)));
     if (hopeless.length > 0) {
       const reason = hopeless[0]!.task.waitReason ?? '';
       this.#halt ??= new NocturneError(
@@ -265,9 +265,23 @@ export class JobTracker {
     return null;
   }
 
-  /** Tasks a complete poll did not report, for longer than the executor allows. */
-  #lost(seen: ReadonlySet<LiveTask>, now: number): EndRequest[] {
-    return lostRequests(this.#jobs.values(), seen, now, this.#options.executor, this.#lostUnstarted);
+  /**
+   * Tasks a complete poll did not report, for longer than the executor allows. A job never
+   * confirmed may still reach SLURM (an sbatch left running by a killed nocturne): it is
+   * cancelled first, or it would run beside the resubmission. Failing that, none is LOST yet.
+   */
+  async #lost(seen: ReadonlySet<LiveTask>, now: number, signal: AbortSignal): Promise<EndRequest[]> {
+    // Marked in a copy, kept only if these tasks are declared LOST now.
+    const lostUnstarted = new Set(this.#lostUnstarted);
+    const lost = lostRequests(this.#jobs.values(), seen, now, this.#options.executor, lostUnstarted);
+    const unconfirmed = lost.filter((r) => r.job.schedulerId === null).map((r) => ({ job: tracked(this.#jobs.get(r.job.name)!), index: r.task.index }));
+    const refused = unconfirmed.length === 0 ? null : await this.#options.executor.cancel(unconfirmed, signal).then(() => null, coerceError);
+    if (refused) {
+      this.#options.ctx.logger.warn({ err: refused }, `${this.#options.settings.pipeline}: cancelling ${unconfirmed.length} unconfirmed task(s) before they are LOST failed: trying again at the next poll`);
+      return [];
+    }
+    for (const input of lostUnstarted) this.#lostUnstarted.add(input);
+    return lost;
   }
 
   /**

@@ -1,6 +1,6 @@
 // The NUL-byte bad input for a sets pipeline (issue 14), ready for the fault suite.
 import path from 'node:path';
-import { withNulByte } from '../ingest/nul-input.js';
+import { withNulByte } from '../../../harness/nul-input.js';
 import { FRC_INFO, OBSERVATORY, feat, init } from './sdoss-files.js';
 
 const CC = 11;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { NUL_REASON, withNulByte } from '../ingest/nul-input.js';
+import { NUL_REASON, withNulByte } from '../../../harness/nul-input.js';
 import { refuseRejectionReports } from '../ingest/refused-reports.js';
 import { nulSdossSet } from './nul-set.js';
 import { DATE, FEAT, FRC_INFO, INIT, KEY, OBSERVATORY, feat, init } from './sdoss-files.js';

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { featureCsv } from './feature-csv.js';
-import { NUL_REASON as NUL, withNulByte } from './nul-input.js';
+import { NUL_REASON as NUL, withNulByte } from '../../../harness/nul-input.js';
 import { refuseRejectionReports } from './refused-reports.js';
 import { useWorlds } from './use-world.js';
 import type { IngestWorld } from './world.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { inflatedJpeg } from './inflated-jpeg.js';
+import { inflatedJpeg } from '../../../harness/inflated-jpeg.js';
 import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 const CHILD = fileURLToPath(new URL('./upload-child.ts', import.meta.url));

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inflatedJpeg } from './inflated-jpeg.js';
+import { inflatedJpeg } from '../../../harness/inflated-jpeg.js';
 import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
 describe('quicklook checks', () => {

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
 import { SlurmExecutor, slurmTime } from '../../../src/executors/slurm/slurm-executor.js';
 import type { JobSpec } from '../../../src/executors/types.js';
-import { fakeRunner, silent, trackedJob, type Call } from './fakes.js';
+import { fakeRunner, fakeTable, silent, trackedJob, type Call } from './fakes.js';
 
 const spec: JobSpec = {
   name: 'noc-p-0123456789',
@@ -13,7 +15,7 @@ const spec: JobSpec = {
   resources: { time: '10', mem: '1G', cpus: 1 },
 };
 
-function executor(reply: (call: Call) => { code?: number; stdout?: string; stderr?: string }) {
+function executor(reply: (call: Call) => { code?: number; stdout?: string; stderr?: string }, processes = fakeTable()) {
   const runner = fakeRunner(reply);
   const slurm = new SlurmExecutor({
     runner,
@@ -21,6 +23,7 @@ function executor(reply: (call: Call) => { code?: number; stdout?: string; stder
     lostAfterMs: 60_000,
     env: { PATH: '/usr/bin', SLURM_CONF: '/etc/slurm/slurm.conf', PGPASSWORD: 'secret' },
     commands: { sbatch: '/opt/slurm/bin/sbatch' },
+    processes,
   });
   return { runner, slurm };
 }
@@ -104,8 +107,28 @@ describe('SlurmExecutor', () => {
     ]);
     expect(runner.calls.map((c) => [c.command, ...c.args])).toEqual([
       ['scancel', '5_1', '8'],
-      ['scancel', '--name=noc-c'],
+      ['scancel', '--me', '--name=noc-c'],
     ]);
+  });
+
+  it('stops an sbatch still submitting an unconfirmed job (left by a killed nocturne) before cancelling it by name', async () => {
+    const idle = ['-e', 'setInterval(() => {}, 1000)'];
+    const [orphan, other] = [spawn(process.execPath, idle), spawn(process.execPath, idle)];
+    try {
+      const killed = once(orphan, 'exit');
+      const table = fakeTable([
+        { pid: orphan.pid!, argv: ['sbatch', '--parsable', '--job-name=noc-c', '/w/c/job.sh'] },
+        { pid: other.pid!, argv: ['sbatch', '--parsable', '--job-name=noc-cc', '/w/cc/job.sh'] },
+      ]);
+      const { runner, slurm } = executor(() => ({}), table);
+      await slurm.cancel([{ job: trackedJob('noc-c'), index: 0 }]);
+      expect(await killed).toEqual([null, 'SIGKILL']);
+      expect(other.exitCode === null && other.signalCode === null).toBe(true);
+      expect(runner.calls.map((c) => [c.command, ...c.args])).toEqual([['scancel', '--me', '--name=noc-c']]);
+    } finally {
+      orphan.kill('SIGKILL');
+      other.kill('SIGKILL');
+    }
   });
 
   it('formats sacct times in local time', () => {
