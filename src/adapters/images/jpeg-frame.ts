@@ -22,19 +22,19 @@ function isFrameMarker(marker: number): boolean {
 
 /**
  * Walks the segments of a JPEG up to its first scan (a few small reads: segments are
- * skipped by their length). Null when the file is not a JPEG or has no frame and scan
- * header, which the decoder then reports in its own words.
+ * skipped by their length). 'not a JPEG' without the JPEG signature; 'incomplete' when
+ * the file ends, or its segments break off, before a frame and a scan header.
  */
-export async function readJpegFrame(file: string): Promise<JpegFrame | null> {
+export async function readJpegFrame(file: string): Promise<JpegFrame | 'not a JPEG' | 'incomplete'> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const head = Buffer.alloc(10);
     const read = async (at: number, length: number) => (await handle.read(head, 0, length, at)).bytesRead === length;
-    if (!(await read(0, 2)) || head[0] !== 0xff || head[1] !== 0xd8) return null;
+    if (!(await read(0, 2)) || head[0] !== 0xff || head[1] !== 0xd8) return 'not a JPEG';
     let frame: Omit<JpegFrame, 'dataBytes'> | null = null;
     for (let at = 2; await read(at, 4); ) {
-      if (head.readUInt8(0) !== 0xff) return null;
+      if (head.readUInt8(0) !== 0xff) return 'incomplete';
       const marker = head.readUInt8(1);
       if (marker === 0xff) {
         at += 1; // fill byte
@@ -44,17 +44,17 @@ export async function readJpegFrame(file: string): Promise<JpegFrame | null> {
         at += 2;
         continue;
       }
-      if (marker === EOI) return null;
+      if (marker === EOI) return 'incomplete';
       const length = head.readUInt16BE(2);
-      if (marker === SOS) return frame && { ...frame, dataBytes: Math.max(0, size - (at + 2 + length)) };
+      if (marker === SOS) return frame ? { ...frame, dataBytes: Math.max(0, size - (at + 2 + length)) } : 'incomplete';
       if (isFrameMarker(marker)) {
         // precision (1 byte), height, width (16 bits each)
-        if (!(await read(at + 4, 5))) return null;
+        if (!(await read(at + 4, 5))) return 'incomplete';
         frame = { height: head.readUInt16BE(1), width: head.readUInt16BE(3), arithmetic: marker >= 0xc9 };
       }
       at += 2 + length;
     }
-    return null;
+    return 'incomplete';
   } finally {
     await handle.close();
   }

@@ -38,8 +38,8 @@ export async function checkQuicklook(file: string, expected: QuicklookExpectatio
     }
     if (!expected.decode) return { ok: true, width, height };
     const frame = await readJpegFrame(file);
-    const needed = frame === null || frame.arithmetic ? 0 : minimumDataBytes(frame.width, frame.height);
-    if (frame !== null && frame.dataBytes < needed) {
+    const needed = typeof frame === 'string' || frame.arithmetic ? 0 : minimumDataBytes(frame.width, frame.height);
+    if (typeof frame !== 'string' && frame.dataBytes < needed) {
       return {
         ok: false,
         reason: `image data shorter than its header claims: ${frame.dataBytes} bytes for ${claimed}, which need at least ${needed}: not decoded`,
@@ -57,8 +57,17 @@ export async function checkQuicklook(file: string, expected: QuicklookExpectatio
     return { ok: true, width, height };
   } catch (err) {
     // sharp reports unreadable content by throwing; that is the verdict, not a failure.
-    // (libvips keeps one error buffer for all threads: with decodes in parallel, the text
-    // may carry another file's words too; the verdict does not depend on it.)
-    return { ok: false, reason: `cannot be decoded: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `cannot be decoded: ${await whyUndecodable(file, err)}` };
   }
+}
+
+/**
+ * libvips keeps one error buffer for all threads: with decodes in parallel its words may
+ * be cut short or carry another file's. The reason therefore leads with what the file
+ * itself shows when its structure tells, and quotes libvips after it.
+ */
+async function whyUndecodable(file: string, err: unknown): Promise<string> {
+  const said = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').replace(/[\s:]+$/, '');
+  const frame = await readJpegFrame(file).catch(() => null);
+  return frame === 'incomplete' ? `the JPEG breaks off before its image data (libvips: ${said})` : said;
 }

@@ -123,7 +123,7 @@ describe('night_problems', () => {
       {
         night: NIGHT, pipeline: 'sdoss', stage: 'upload', problem: 'quarantined quicklook',
         retry_name: `sdoss_106_${SPOILED.truncatedQuicklook}.jpg`, location: null,
-        reason: expect.stringMatching(/^quicklook cannot be decoded: .*premature end of JPEG image/), exit_code: null,
+        reason: expect.stringMatching(/^quicklook cannot be decoded: the JPEG breaks off before its image data \(libvips: /), exit_code: null,
       },
       {
         night: NIGHT, pipeline: 'sdoss', stage: 'run', problem: 'failed observation', retry_name: SPOILED.failedObservation, location: null,

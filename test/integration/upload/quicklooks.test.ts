@@ -2,9 +2,12 @@
 // sized ones are quarantined with their reason (in the database and beside the file),
 // never uploaded, and the rest of the batch goes on.
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkQuicklook } from '../../../src/adapters/images/quicklook-check.js';
 import { inflatedJpeg } from '../../../harness/inflated-jpeg.js';
 import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
@@ -55,6 +58,20 @@ describe('quicklook checks', () => {
       expect(note).toContain(`file: ${row.local_path}`);
       expect(note).toMatch(reasons[name]!);
     }
+  });
+
+  it('gives one reason for a JPEG cut inside its headers, however many are decoded at once', async () => {
+    // libvips shares one error buffer between threads: its words alone came out cut short.
+    const whole = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#345' } }).jpeg().toBuffer();
+    const dir = await mkdtemp(path.join(tmpdir(), 'nocturne-cut-'));
+    const cut = path.join(dir, 'cut.jpg');
+    await writeFile(cut, whole.subarray(0, 200));
+    const verdicts = await Promise.all(
+      Array.from({ length: 8 }, () => checkQuicklook(cut, { maxPixels: 8192 * 8192, decode: true })),
+    );
+    await rm(dir, { recursive: true });
+    const reasons = new Set(verdicts.map((v) => (v.ok ? 'ok' : v.reason.replace(/ \(libvips: .*$/, ''))));
+    expect([...reasons]).toEqual(['cannot be decoded: the JPEG breaks off before its image data']);
   });
 
   it('keeps an earlier quarantined file when a new bad one of the same name arrives', async () => {
