@@ -40,36 +40,53 @@ export function createExecFileRunner(defaults: ExecFileRunnerOptions = {}): Proc
       const what = `${command} ${args[0] ?? ''}`.trimEnd();
       if (options.signal?.aborted) return Promise.reject(stopped(what, options.signal));
       return new Promise((resolve, reject) => {
-        execFile(
+        const signal = options.signal;
+        let settled = false;
+        const settle = (finish: () => void) => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          finish();
+        };
+        const child = execFile(
           command,
           [...args],
           {
             env: options.env ?? defaults.env ?? process.env,
             timeout: timeoutMs,
             killSignal: 'SIGKILL',
-            ...(options.signal ? { signal: options.signal } : {}),
             // `scontrol show job` lists every job of the cluster, about 1 kB each.
             maxBuffer: 256 * 1024 * 1024,
             encoding: 'utf8',
           },
-          (error, stdout, stderr) => {
-            if (!error) return resolve({ code: 0, signal: null, stdout, stderr });
-            if (error.name === 'AbortError' && options.signal) return reject(stopped(what, options.signal));
-            const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null };
-            if (typeof failure.code === 'string') {
-              return reject(
-                new NocturneError('EXEC_FAILED', `${command}: cannot run (${failure.code}): ${failure.message}`, {
-                  retryable: failure.code !== 'ENOENT' && failure.code !== 'EACCES',
-                  cause: error,
-                }),
-              );
-            }
-            if (failure.killed) {
-              return reject(new NocturneError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`, { retryable: true, cause: error }));
-            }
-            resolve({ code: typeof failure.code === 'number' ? failure.code : null, signal: failure.signal ?? null, stdout, stderr });
-          },
+          (error, stdout, stderr) =>
+            settle(() => {
+              if (!error) return resolve({ code: 0, signal: null, stdout, stderr });
+              const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals | null };
+              if (typeof failure.code === 'string') {
+                return reject(
+                  new NocturneError('EXEC_FAILED', `${command}: cannot run (${failure.code}): ${failure.message}`, {
+                    retryable: failure.code !== 'ENOENT' && failure.code !== 'EACCES',
+                    cause: error,
+                  }),
+                );
+              }
+              if (failure.killed) {
+                return reject(new NocturneError('TIMEOUT', `${what}: no answer within ${timeoutMs} ms`, { retryable: true, cause: error }));
+              }
+              resolve({ code: typeof failure.code === 'number' ? failure.code : null, signal: failure.signal ?? null, stdout, stderr });
+            }),
         );
+        // A stop settles once the command is gone (reaped), not merely signalled: whoever
+        // stops next (the daemon exiting, a test) must not find it still there. 'exit', not
+        // the callback's 'close': a grandchild holding its output open must not delay it.
+        function onAbort() {
+          const gone = () => settle(() => reject(stopped(what, signal!)));
+          if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return gone();
+          child.once('exit', gone);
+          child.kill('SIGKILL');
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
   };
