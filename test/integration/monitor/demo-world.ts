@@ -172,8 +172,10 @@ export async function watchedPage(browser: Browser, colorScheme: 'dark' | 'light
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
-    // An event stream is cut when the page is left: not a failure of the page.
-    if (!request.url().endsWith('/api/events')) problems.push(`request failed: ${request.url()}`);
+    // An event stream is cut when the page is left, and Chromium drops a favicon fetch still
+    // under way when the page it was for is replaced: neither is a failure of the page.
+    const left = request.url().endsWith('/api/events') || (request.url().endsWith('/assets/icon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED');
+    if (!left) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'no reason given'})`);
   });
   page.on('dialog', (dialog) => {
     problems.push(`dialog: ${dialog.message()}`);
