@@ -45,7 +45,7 @@ function recording(db: Db, queries: string[]): Db {
         }
         if (methods.has(String(key))) {
           return (sql: string, values?: unknown, ...rest: unknown[]) => {
-            queries.push(pgp.as.format(sql, values as never));
+            queries.push(pgp.as.format(sql, values));
             return (value as (...a: unknown[]) => unknown).apply(object, [sql, values, ...rest]);
           };
         }

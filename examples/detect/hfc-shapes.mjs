@@ -69,7 +69,6 @@ const BR_PIX = corners((i) => [`BR_X${i}_PIX`, `BR_Y${i}_PIX`]);
 const BR_ARCSEC = corners((i) => [`BR_X${i}_ARCSEC`, `BR_Y${i}_ARCSEC`]);
 const BR_HG = corners((i) => [`BR_HG_LONG${i}_DEG`, `BR_HG_LAT${i}_DEG`]);
 const BR_CARR = corners((i) => [`BR_CARR_LONG${i}_DEG`, `BR_CARR_LAT${i}_DEG`]);
-const CC_START = ['CC_X_PIX', 'CC_Y_PIX', 'CC_X_ARCSEC', 'CC_Y_ARCSEC', 'CC', 'CC_LENGTH'];
 
 /** Julian day parts and Carrington rotation of an instant. */
 function julian(ms) {

@@ -88,7 +88,7 @@ export class TargetProbes {
 
   /** Waits for the probes in flight (tests, stop). */
   async settle(): Promise<void> {
-    await Promise.all([...this.#watches.values()].map((w) => w.probing));
+    await Promise.all([...this.#watches.values()].flatMap((w) => (w.probing ? [w.probing] : [])));
   }
 
   async #run(name: string, target: ResolvedTarget, watch: TargetWatch, startedMs: number): Promise<void> {

@@ -61,7 +61,7 @@ function memberFor(union: z.ZodUnion, data: unknown, key?: string): Schema | und
 
 function shapeOf(schema: Schema): Record<string, Schema> | undefined {
   const plain = unwrap(schema);
-  return plain instanceof z.ZodObject ? (plain.shape as Record<string, Schema>) : undefined;
+  return plain instanceof z.ZodObject ? plain.shape : undefined;
 }
 
 /** The schema of `data[key]` inside a value of `schema` (the data picks union members). */

@@ -162,8 +162,8 @@ const RANGE_CHECKS = [[0, 'Y'], [1, 'm'], [3, 'H'], [4, 'M'], [5, 'S']] as const
  */
 function toUtc(parts: Int32Array): void {
   const utc = new Date(0);
-  utc.setUTCFullYear(parts[0]!, parts[1]! - 1, parts[2]!);
-  utc.setUTCHours(parts[3]!, parts[4]! - parts[8]!, parts[5]!);
+  utc.setUTCFullYear(parts[0]!, parts[1]! - 1, parts[2]);
+  utc.setUTCHours(parts[3]!, parts[4]! - parts[8]!, parts[5]);
   parts.set([utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()]);
 }
 

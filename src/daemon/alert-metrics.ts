@@ -84,21 +84,21 @@ export class AlertMetrics implements MetricsExtension {
   }
 }
 
-function makeGauges(registry: Registry, Gauge: typeof import('prom-client').Gauge) {
+function makeGauges(registry: Registry, GaugeClass: typeof Gauge) {
   const registers = [registry];
-  const stage = (name: string, help: string) => new Gauge({ name, help, labelNames: ['pipeline', 'stage'], registers });
+  const stage = (name: string, help: string) => new GaugeClass({ name, help, labelNames: ['pipeline', 'stage'], registers });
   return {
     dueSlot: stage('nocturne_stage_last_due_slot_timestamp_seconds', 'The newest slot of the stage\'s schedule that has come (any host runs it or not).'),
     endedSlot: stage('nocturne_stage_last_ended_slot_timestamp_seconds', 'The slot of the newest run of the stage that succeeded or failed (any host).'),
-    rejected: new Gauge({
+    rejected: new GaugeClass({
       name: 'nocturne_rejected_items',
       help: 'Items failed for good in the last 7 nights and not made good since (what the work_failed digests list), by type: observation, file, set, rows, quicklook.',
       labelNames: ['pipeline', 'stage', 'type'],
       registers,
     }),
-    incidents: new Gauge({ name: 'nocturne_incidents_open', help: 'Open incidents of alerting, by kind.', labelNames: ['kind'], registers }),
-    heartbeat: new Gauge({ name: 'nocturne_host_heartbeat_timestamp_seconds', help: 'When each host last wrote its heartbeat (hosts table).', labelNames: ['host'], registers }),
-    messages: new Gauge({
+    incidents: new GaugeClass({ name: 'nocturne_incidents_open', help: 'Open incidents of alerting, by kind.', labelNames: ['kind'], registers }),
+    heartbeat: new GaugeClass({ name: 'nocturne_host_heartbeat_timestamp_seconds', help: 'When each host last wrote its heartbeat (hosts table).', labelNames: ['host'], registers }),
+    messages: new GaugeClass({
       name: 'nocturne_alert_messages',
       help: 'Alert messages of the last 7 days by state: due, sending, sent, failed (given up: people were not told), cancelled.',
       labelNames: ['state'],

@@ -176,7 +176,7 @@ export class Daemon implements DaemonApi {
     logger.info({ reason }, 'stopping');
     // A stop during start waits for it: whatever it acquired is then released below.
     await this.#starting?.catch(() => undefined);
-    let left = 0;
+    let left: number;
     try {
       left = (await this.#scheduler?.stop(this.#config.daemon.shutdown.graceMs, this.#deps.forceMs ?? FORCE_MS)) ?? 0;
     } catch (err) {

@@ -37,7 +37,12 @@ export async function startEmbeddedFtp(options: {
     if ((err as { code?: string }).code === 'EADDRINUSE') throw portTaken('FTP archive', options.port, err);
     throw err;
   }
-  return { stop: () => server.close() };
+  return {
+    async stop() {
+      // ftp-srv's types leave close() untyped; it resolves once its sockets are closed.
+      await (server.close() as Promise<unknown>);
+    },
+  };
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;

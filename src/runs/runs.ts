@@ -43,7 +43,7 @@ export type BeginResult =
   | { kind: 'busy'; run: RunRow };
 
 /** A row of runs as read: pg gives bigint as text; run ids stay far below 2^53. */
-type RawRunRow = Omit<RunRow, 'id'> & { id: string | number };
+export type RawRunRow = Omit<RunRow, 'id'> & { id: string | number };
 
 export function toRunRow(raw: RawRunRow): RunRow {
   return { ...raw, id: Number(raw.id) };

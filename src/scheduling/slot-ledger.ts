@@ -56,7 +56,7 @@ export function createPgSlotLedger(db: Db): SlotLedger {
       }),
     recordSkipped: (skip) =>
       guarded(`recording skipped slot ${skip.slot.toISOString()} of ${skip.pipeline}/${skip.stage}`, async () => {
-        const row = await db.oneOrNone(
+        const row = await db.oneOrNone<{ id: string }>(
           `INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until, finished_at,
                              error_code, error)
            VALUES ($1, $2, $3, $4, 'skipped', $5, $6, now(), now(), 'SKIPPED', $7)

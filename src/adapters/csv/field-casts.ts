@@ -10,9 +10,9 @@ import { compileTimestampFormat } from '../../core/timestamp-format.js';
  */
 export interface FieldCaster {
   /** The value as COPY text, or undefined when it is not of the type. */
-  cast(value: string): string | undefined;
+  cast: (value: string) => string | undefined;
   /** Why cast() refused `value`. */
-  reason(value: string): string;
+  reason: (value: string) => string;
 }
 
 const INT32 = { min: -2147483648, max: 2147483647 };

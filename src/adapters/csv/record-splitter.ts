@@ -238,7 +238,7 @@ export class CsvRecordSplitter {
         escape: this.#dialect.quote,
         relax_column_count: true,
         trim: this.#dialect.trim ?? false,
-      }) as string[][];
+      });
     } catch (err) {
       this.#sink.malformed(line, record, quotingProblem(err));
       return;

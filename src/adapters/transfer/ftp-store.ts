@@ -93,7 +93,10 @@ class FtpSession implements RemoteSession {
       makeRemoteDirs(abs, {
         isDir: (dir) => this.#client.cd(dir).then(
           () => true,
-          (err: unknown) => (err instanceof FTPError && err.code === NOT_FOUND ? false : Promise.reject(err)),
+          (err: unknown) => {
+            if (err instanceof FTPError && err.code === NOT_FOUND) return false;
+            throw err;
+          },
         ),
         mkdir: (dir) => this.#client.send(`MKD ${dir}`),
       }),
@@ -157,7 +160,10 @@ class FtpSession implements RemoteSession {
   async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
       const infos: FileInfo[] = await this.#guard.run('list', at, () =>
-        this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))),
+        this.#client.list(at).catch((err: unknown) => {
+          if (isMissing(err)) return [];
+          throw err;
+        }),
       );
       return infos
         .filter((info) => info.isDirectory || info.isFile)

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
 
 // NUL, C0 controls (CR/LF: FTP command injection) and DEL.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');
 const MAX_PATH = 4096;
 
 /**
@@ -15,7 +15,7 @@ export function checkRemotePath(remote: string, what = 'remote path'): string {
   const fail = (why: string) =>
     new NocturneError('PATH_UNSAFE', `${what} ${JSON.stringify(remote)} is refused: ${why}`);
   if (remote === '' || remote.length > MAX_PATH) throw fail(`length must be 1 to ${MAX_PATH}`);
-  if (CONTROL.test(remote)) throw fail('it contains a control character (NUL, CR, LF...)');
+  if (hasControl(remote)) throw fail('it contains a control character (NUL, CR, LF...)');
   if (remote.includes('\\')) throw fail('it contains a backslash');
   const segments = (remote.startsWith('/') ? remote.slice(1) : remote).split('/');
   if (remote !== '/' && segments.some((s) => s === '' || s === '.' || s === '..')) {
@@ -26,7 +26,7 @@ export function checkRemotePath(remote: string, what = 'remote path'): string {
 
 /** One name inside a directory, e.g. from a server listing, which is never trusted. */
 export function checkRemoteName(name: string, dir: string): string {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || CONTROL.test(name)) {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || hasControl(name)) {
     throw new NocturneError(
       'PATH_UNSAFE',
       `entry ${JSON.stringify(name)} listed in ${JSON.stringify(dir)} is refused: not a plain file name`,

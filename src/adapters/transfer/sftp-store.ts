@@ -140,7 +140,10 @@ class SftpSession implements RemoteSession {
   async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
       const infos = await this.#guard.run('list', at, () =>
-        this.#client.list(at).catch((err: unknown) => (isMissing(err) ? [] : Promise.reject(err))),
+        this.#client.list(at).catch((err: unknown) => {
+          if (isMissing(err)) return [];
+          throw err;
+        }),
       );
       return infos
         .filter((info) => info.type === 'd' || info.type === '-')

@@ -79,5 +79,5 @@ export function transferError(err: unknown, place: TransferPlace): NocturneError
 
 function errorCode(err: unknown): string | undefined {
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return code === undefined || code === null ? undefined : String(code);
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { STAGES } from '../../config/schema.js';
+import type { STAGES } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
 import { localDate } from '../../stages/nights.js';
@@ -34,6 +34,16 @@ export interface QuarantineFilter {
 
 /** Without a night, the listing covers this many days, newest first. */
 export const QUARANTINE_DAYS = 30;
+
+/** What every set-aside row carries besides its own columns: its run's slot and stage, for its night. */
+interface SetAsideRow {
+  pipeline: string;
+  /** The ledger row's time: the only one a set may lack (finished_at while it waits). */
+  at: Date;
+  run_id: string | null;
+  slot: Date | null;
+  stage: string | null;
+}
 const LIMIT = 500;
 
 /** Every stage's set-aside items, by pipeline and night: /quarantine and /api/quarantine. */
@@ -47,8 +57,8 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
    * days by pipeline and `time`; each through an index (0013). Each row has the run's
    * slot and stage, for its night.
    */
-  const setAside = (table: string, columns: string, condition: string, time: string, join = '') =>
-    db.any(
+  const setAside = <Row>(table: string, columns: string, condition: string, time: string, join = '') =>
+    db.any<SetAsideRow & Row>(
       `SELECT x.pipeline, x.${time} AS at, x.run_id, r.slot, r.stage, ${columns}
          FROM ${table} x ${join} LEFT JOIN runs r ON r.id = x.run_id
         WHERE ${runIds ? 'x.run_id = ANY($2::bigint[])' : `x.pipeline = ANY($1::text[]) AND x.${time} >= $3`} AND ${condition}
@@ -56,11 +66,21 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
       [pipelines, runIds, since],
     );
   const [quicklooks, files, rows, sets, observations] = await Promise.all([
-    setAside('transfers', 'x.id, x.local_path, x.quarantine_path, x.error', "x.state = 'quarantined'", 'updated_at'),
-    setAside('ingested_files', 'x.id, x.source, x.path, x.error', "x.status = 'rejected'", 'finished_at'),
-    setAside('ingested_files', 'x.path, q.line, q.reason', 'x.rows_quarantined > 0', 'finished_at', 'JOIN quarantine_rows q ON q.file_id = x.id'),
-    setAside('ingested_sets', 'x.id, x.source, x.set_key, x.status, x.error, x.members', "x.status IN ('rejected', 'refused')", 'finished_at'),
-    db.any(
+    setAside<{ id: string; local_path: string; quarantine_path: string | null; error: string | null }>('transfers', 'x.id, x.local_path, x.quarantine_path, x.error', "x.state = 'quarantined'", 'updated_at'),
+    setAside<{ id: string; source: string; path: string; error: string | null }>('ingested_files', 'x.id, x.source, x.path, x.error', "x.status = 'rejected'", 'finished_at'),
+    setAside<{ path: string; line: number; reason: string }>('ingested_files', 'x.path, q.line, q.reason', 'x.rows_quarantined > 0', 'finished_at', 'JOIN quarantine_rows q ON q.file_id = x.id'),
+    setAside<{ id: string; source: string; set_key: string; status: string; error: string | null; members: { path: string }[] }>(
+      'ingested_sets', 'x.id, x.source, x.set_key, x.status, x.error, x.members', "x.status IN ('rejected', 'refused')", 'finished_at'),
+    db.any<{
+      pipeline: string;
+      at: Date;
+      obs: string;
+      input: string;
+      night: Date;
+      last_error: string | null;
+      run_id: string | null;
+      log_path: string | null;
+    }>(
       `SELECT o.pipeline, o.updated_at AS at, o.obs, o.input, o.night, o.last_error, last.run_id, last.log_path
          FROM observations o
          LEFT JOIN LATERAL (SELECT j.run_id, t.log_path FROM job_tasks t JOIN jobs j ON j.id = t.job
@@ -124,7 +144,7 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
       name: s.set_key,
       location: locationOf(s.error),
       reason: `${s.status}: ${s.error ?? ''}`,
-      place: (s.members as { path: string }[]).map((m) => placeOfRejected(config, s.pipeline, s.source, m.path)).join('\n'),
+      place: s.members.map((m) => placeOfRejected(config, s.pipeline, s.source, m.path)).join('\n'),
       runId: id(s.run_id),
       thumbnail: null,
     })),
@@ -132,7 +152,7 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
       kind: 'observation' as const,
       pipeline: o.pipeline,
       at: o.at.toISOString(),
-      night: (o.night as Date).toISOString().slice(0, 10),
+      night: o.night.toISOString().slice(0, 10),
       name: o.obs,
       location: null,
       reason: o.last_error ?? 'failed',

@@ -28,7 +28,15 @@ const LIMIT_PER_PIPELINE = 500;
 export async function quicklooks(config: NocturneConfig, db: Db, night: string, only?: string): Promise<QuicklookGallery> {
   const pipelines = [...config.pipelines.keys()].filter((p) => only === undefined || p === only);
   const runIds = (await nightRuns(config, db, night, pipelines)).filter((r) => r.stage === 'upload').map((r) => r.id);
-  const rows = await db.any(
+  const rows = await db.any<{
+    id: string;
+    pipeline: string;
+    kind: string;
+    local_path: string;
+    remote_path: string;
+    state: string;
+    run_id: string | null;
+  }>(
     `SELECT x.id, x.pipeline, x.kind, x.local_path, x.remote_path, x.state, x.run_id FROM transfers x
       WHERE x.run_id = ANY($1::bigint[]) AND x.state NOT IN ('missing', 'quarantined')
         AND (x.kind = 'thumbnail' OR x.remote_path ~* '\\.jpe?g$')

@@ -1,6 +1,6 @@
 import type { NocturneConfig } from '../../config/types.js';
 import type { Db } from '../../db/database.js';
-import { toRunRow, type RunRow } from '../../runs/runs.js';
+import { toRunRowOrNull, type RawRunRow, type RunRow } from '../../runs/runs.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
 import { localDate } from '../../stages/nights.js';
 
@@ -107,6 +107,73 @@ const LOG_TAILS_UP_TO = 50;
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 const seconds = (from: Date | null, to: Date | null) => (from && to ? (to.getTime() - from.getTime()) / 1000 : null);
 
+// The columns of the state tables this page reads (sql/state/), as pg returns them: bigint as text.
+interface JobRowRead {
+  id: string;
+  name: string;
+  executor: string;
+  scheduler_id: string | null;
+  is_array: boolean;
+  code_version: string | null;
+  state: string;
+  submitted_at: Date | null;
+  finished_at: Date | null;
+  error: string | null;
+}
+interface TaskRowRead {
+  job: string;
+  task_index: number;
+  obs: string;
+  input: string;
+  attempt: number;
+  state: string;
+  scheduler_state: string | null;
+  exit_code: number | null;
+  signal: number | null;
+  reason: string | null;
+  node: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  log_path: string;
+  log_tail: string | null;
+}
+interface TransferRowRead {
+  id: string;
+  kind: string;
+  local_path: string;
+  target: string;
+  remote_path: string;
+  state: string;
+  verify_method: string | null;
+  size_bytes: string;
+  error: string | null;
+  quarantine_path: string | null;
+}
+interface SetRowRead {
+  id: string;
+  set_key: string;
+  status: string;
+  rows: Record<string, number>;
+  error: string | null;
+  report: { issues?: IssueJson[] } | null;
+}
+interface CsvFileRowRead {
+  id: string;
+  path: string;
+  status: string;
+  rows_inserted: number;
+  rows_updated: number;
+  rows_quarantined: number;
+  error: string | null;
+  report: { issues?: IssueJson[] } | null;
+}
+interface QuarantinedRowRead {
+  path: string;
+  line: number;
+  reason: string;
+  raw: string;
+}
+
 type IssueJson = { file?: string; line?: number; column?: string; value?: string; reason: string };
 
 function issuesOf(report: { issues?: IssueJson[] } | null): LoadIssue[] {
@@ -121,19 +188,19 @@ function issuesOf(report: { issues?: IssueJson[] } | null): LoadIssue[] {
 
 /** The run page and /api/runs/{id}: the run, its jobs and tasks, its files, its loads. Null when no such run. */
 export async function runDetail(config: NocturneConfig, db: Db, id: number): Promise<RunDetail | null> {
-  const run = await db.oneOrNone('SELECT * FROM runs WHERE id = $1', [id], (raw) => (raw ? toRunRow(raw) : null));
+  const run = await db.oneOrNone<RawRunRow>('SELECT * FROM runs WHERE id = $1', [id]).then(toRunRowOrNull);
   if (!run) return null;
   // Each list is found by run_id through an index (sql/state/0013).
   const [jobs, tasks, files, sets, csvFiles, rows] = await Promise.all([
-    db.any('SELECT * FROM jobs WHERE run_id = $1 ORDER BY id', [id]),
-    db.any(
+    db.any<JobRowRead>('SELECT * FROM jobs WHERE run_id = $1 ORDER BY id', [id]),
+    db.any<TaskRowRead>(
       `SELECT t.* FROM job_tasks t WHERE t.job IN (SELECT id FROM jobs WHERE run_id = $1) ORDER BY t.job, t.task_index`,
       [id],
     ),
-    db.any('SELECT * FROM transfers WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
-    db.any('SELECT * FROM ingested_sets WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
-    db.any('SELECT * FROM ingested_files WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
-    db.any(
+    db.any<TransferRowRead>('SELECT * FROM transfers WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any<SetRowRead>('SELECT * FROM ingested_sets WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any<CsvFileRowRead>('SELECT * FROM ingested_files WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
+    db.any<QuarantinedRowRead>(
       `SELECT f.path, q.line, q.reason, q.raw FROM quarantine_rows q JOIN ingested_files f ON f.id = q.file_id
         WHERE f.run_id = $1 ORDER BY f.id, q.line LIMIT 1000`,
       [id],
@@ -142,7 +209,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   const readTails = tasks.length <= LOG_TAILS_UP_TO;
   const taskDetails = await Promise.all(
     tasks.map(async (t): Promise<TaskDetail & { job: string }> => ({
-      job: String(t.job),
+      job: t.job,
       index: t.task_index,
       obs: t.obs,
       input: t.input,
@@ -172,7 +239,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
       submittedAt: iso(j.submitted_at),
       finishedAt: iso(j.finished_at),
       error: j.error,
-      tasks: taskDetails.filter((t) => t.job === String(j.id)).map(({ job: _job, ...task }) => task),
+      tasks: taskDetails.filter((t) => t.job === j.id).map(({ job: _job, ...task }) => task),
     })),
     files: files.map((f) => ({
       id: Number(f.id),
@@ -192,7 +259,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
         id: Number(s.id),
         name: s.set_key,
         status: s.status,
-        rowsLoaded: Object.values(s.rows as Record<string, number>).reduce((a, b) => a + Number(b), 0),
+        rowsLoaded: Object.values(s.rows).reduce((a, b) => a + Number(b), 0),
         rowsRejected: 0,
         error: s.error,
         issues: issuesOf(s.report),

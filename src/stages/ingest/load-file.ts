@@ -24,7 +24,7 @@ export interface LoaderContext {
   db: Db;
   stage: IngestStageConfig;
   logger: Logger;
-  onRows?(rows: number): void;
+  onRows?: (rows: number) => void;
 }
 
 export type LoadResult =

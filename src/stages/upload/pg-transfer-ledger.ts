@@ -3,7 +3,7 @@ import { NocturneError } from '../../core/errors.js';
 import { pgp, type Db } from '../../db/database.js';
 import { databaseError } from '../../db/errors.js';
 import { observingNight } from '../nights.js';
-import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from './transfer-ledger.js';
+import type { NewTransfer, Transfer, TransferLedger, TransferState } from './transfer-ledger.js';
 
 interface TransferRow {
   id: string;

@@ -10,8 +10,8 @@ import type { TableColumn } from './table-columns.js';
  */
 export interface LiteralCaster {
   /** The value as a SQL literal ('...'), or undefined when it does not fit the column. */
-  cast(value: string): string | undefined;
-  reason(value: string): string;
+  cast: (value: string) => string | undefined;
+  reason: (value: string) => string;
 }
 
 const FLOAT_FORM = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

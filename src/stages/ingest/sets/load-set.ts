@@ -145,7 +145,7 @@ function collectMetadata(member: ParsedMember, wanted: Map<MetadataPart, Map<str
   for (const ref of member.map.references) {
     if (ref.of !== 'frcInfo' && ref.of !== 'observatory') continue;
     let ids = wanted.get(ref.of);
-    if (!ids) wanted.set(ref.of, (ids = new Map()));
+    if (!ids) wanted.set(ref.of, (ids = new Map<string, { file: string; line: number; column: string }>()));
     for (const row of member.rows) {
       const local = row.fields[ref.index]!.trim();
       if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local)) ids.set(local, { file: member.label, line: row.line, column: ref.header });

@@ -90,7 +90,7 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   const bySet = new Map<string, Map<string, string>>();
   for (const row of opened.results[0] as FeatureRow[]) {
     let ids = bySet.get(row.set_key);
-    if (!ids) bySet.set(row.set_key, (ids = new Map()));
+    if (!ids) bySet.set(row.set_key, (ids = new Map<string, string>()));
     const key = tracking.featureId === 'localId' ? row.local_id : String(row.row_ordinal);
     if (key !== null) ids.set(key, row.id);
   }

@@ -73,11 +73,11 @@ export async function knownContents(db: Db, source: string, keys: readonly strin
   );
   for (const row of rows) {
     let contents = known.contents.get(row.set_key);
-    if (!contents) known.contents.set(row.set_key, (contents = new Map()));
+    if (!contents) known.contents.set(row.set_key, (contents = new Map<string, LedgerStatus>()));
     contents.set(row.content_sha256, row.status);
     if (row.status === 'rejected') {
       let under = known.rejectedUnder.get(row.set_key);
-      if (!under) known.rejectedUnder.set(row.set_key, (under = new Map()));
+      if (!under) known.rejectedUnder.set(row.set_key, (under = new Map<string, string | null>()));
       under.set(row.content_sha256, row.rejected_under);
     }
     if (row.status === 'loaded' || row.status === 'refused' || row.status === 'rejected') {

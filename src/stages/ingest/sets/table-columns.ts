@@ -120,7 +120,7 @@ export async function naturalKeyIndex(db: Db, table: CatalogueTable, key: readon
   const wanted = [...key].sort().join(',');
   const exact = indexes
     .map((index) => ({ ...index, parts: index.definitions.map(indexPart) }))
-    .filter((index) => index.parts.every((p) => p !== undefined) && index.parts.map((p) => p!.column).sort().join(',') === wanted);
+    .filter((index) => index.parts.every((p) => p !== undefined) && index.parts.map((p) => p.column).sort().join(',') === wanted);
   if (exact.length === 0) return `table ${table.name} has no unique index on exactly (${key.join(', ')}) (each column as itself or as nk(column))`;
   const nullable = key.filter((column) => !table.columns.get(column)!.notNull);
   const usable = nullable.length === 0 ? exact[0]! : exact.find((index) => index.nulls_not_distinct);
