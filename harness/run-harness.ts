@@ -261,7 +261,7 @@ export async function recordingCommands(
   dir: string,
   names: Array<keyof SlurmCommands>,
   fakes: { sacct?: 'disabled' } = {},
-): Promise<{ commands: Partial<SlurmCommands>; calls(command: string): Promise<string[]> }> {
+): Promise<{ commands: Partial<SlurmCommands>; calls: (command: string) => Promise<string[]> }> {
   const bin = path.join(dir, `bin-${Math.random().toString(36).slice(2)}`);
   const callsFile = path.join(bin, 'calls');
   await mkdir(bin, { recursive: true });

@@ -28,7 +28,7 @@ export async function cutNextWrite(db: Db, table: string, timeoutMs = 30_000): P
       }
     } finally {
       await holder.none('ROLLBACK');
-      holder.done();
+      await holder.done();
     }
   })();
   return { cut };

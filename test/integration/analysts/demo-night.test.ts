@@ -145,7 +145,22 @@ describe('lineage', () => {
       `SELECT load_id, set_key, members FROM $1:name.set_loads WHERE set_key = 'sdoss_106_20261121T080045_hmi-080045'`,
       [night.hfc],
     );
-    const rows = await night.db.any(`SELECT * FROM $1:name.lineage($2::bigint)`, [night.hfc, load.load_id]);
+    const rows = await night.db.any<{
+      role: string;
+      sha256: string;
+      night: Date;
+      verified_at: Date;
+      loaded_at: Date;
+      task_started_at: Date;
+      task_finished_at: Date;
+      elapsed_seconds: number;
+      slurm_job: string;
+      scheduler_id: string;
+      job_id: string;
+      load_run_id: string;
+      transfer_run_id: string;
+      job_run_id: string;
+    }>(`SELECT * FROM $1:name.lineage($2::bigint)`, [night.hfc, load.load_id]);
     expect(rows.map((r) => r.role)).toEqual(load.members.map((m) => m.role));
     for (const [i, row] of rows.entries()) {
       const member = load.members[i]!;
@@ -169,7 +184,7 @@ describe('lineage', () => {
     expect(new Set(rows.map((r) => r.job_id)).size).toBe(1);
     const runs = await night.db.one(
       `SELECT (SELECT stage FROM runs WHERE id = $1) AS load, (SELECT stage FROM runs WHERE id = $2) AS transfer, (SELECT stage FROM runs WHERE id = $3) AS job`,
-      [rows[0].load_run_id, rows[0].transfer_run_id, rows[0].job_run_id],
+      [rows[0]!.load_run_id, rows[0]!.transfer_run_id, rows[0]!.job_run_id],
     );
     expect(runs).toEqual({ load: 'ingest', transfer: 'upload', job: 'run' });
 
@@ -278,10 +293,10 @@ describe('a read-only role (nocturne db grant-reader)', () => {
 });
 
 describe('the README\'s recipes, run as the reader on the demo night', () => {
-  const run = async (name: string) => {
+  const run = async <Row>(name: string) => {
     const sql = (await recipes(night.hfc)).get(name);
     expect(sql, `recipe ${name} in sql/catalogue/README.md`).toBeDefined();
-    return reader.any(sql!);
+    return reader.any<Row>(sql!);
   };
 
   it('are the four the issue asks for', async () => {
@@ -289,7 +304,7 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('last night\'s sunspots, biggest first, with their quicklooks', async () => {
-    const rows = await run('last-night-sunspots');
+    const rows = await run<{ area_deg2: string; quicklook_url: string | null; night: Date; date_obs: Date }>('last-night-sunspots');
     const expected = await night.db.any<{ area: number; quicklook: string | null }>(
       `SELECT s.feat_area_deg2 AS area, v.quicklook_url AS quicklook FROM $1:name.sunspots s JOIN $1:name.view_sunspots_hqi v USING (id_sunspot)
         WHERE s.load_id IN (SELECT load_id FROM $1:name.set_loads WHERE night = $2 AND status = 'loaded') ORDER BY 1 DESC`,
@@ -307,11 +322,11 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('a region tracked over days', async () => {
-    const rows = await run('region-over-days');
+    const rows = await run<{ track_id: number; night: Date; carr_long: string; long: string }>('region-over-days');
     // The demo's long-lived region (examples/detect/hfc-shapes.mjs): one Carrington position, carried west by the rotation.
     expect(new Set(rows.map((r) => r.track_id))).toEqual(new Set([9001]));
     // Seen on both nights (dates come back as local midnights).
-    expect(new Set(rows.map((r) => (r.night as Date).getTime()))).toEqual(new Set([BEFORE, NIGHT].map((d) => new Date(`${d}T00:00:00`).getTime())));
+    expect(new Set(rows.map((r) => r.night.getTime()))).toEqual(new Set([BEFORE, NIGHT].map((d) => new Date(`${d}T00:00:00`).getTime())));
     expect(new Set(rows.map((r) => Number(r.carr_long)))).toEqual(new Set([250]));
     const longitudes = rows.map((r) => Number(r.long));
     expect(longitudes).toEqual([...longitudes].sort((a, b) => a - b));
@@ -319,7 +334,9 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('what failed last night', async () => {
-    const rows = await run('what-failed-last-night');
+    const rows = await run<{ pipeline: string; stage: string; problem: string; retry_name: string; exit_code: number | null; location: string | null }>(
+      'what-failed-last-night',
+    );
     expect(rows.map((r) => [r.pipeline, r.stage, r.problem, r.retry_name])).toEqual([
       ['sdoss', 'run', 'failed observation', SPOILED.failedObservation],
       ['sdoss', 'upload', 'quarantined quicklook', `sdoss_106_${SPOILED.truncatedQuicklook}.jpg`],
@@ -330,7 +347,7 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('where a row comes from', async () => {
-    const rows = await run('where-a-row-comes-from');
+    const rows = await run<{ role: string; file_name: string; sha256: string; archive_url: string; exit_code: number }>('where-a-row-comes-from');
     const biggest = await night.db.one<{ set_key: string; members: { role: string; path: string; sha256: string }[] }>(
       `SELECT l.set_key, l.members FROM $1:name.sunspots s JOIN $1:name.set_loads l USING (load_id)
         WHERE l.night = $2 ORDER BY s.feat_area_deg2 DESC LIMIT 1`,

@@ -16,6 +16,15 @@ interface Diagnostic {
 }
 
 /** A minimal LSP client: requests, and the diagnostics the server publishes per document. */
+/** A JSON-RPC message of the language server protocol, with the params this test reads. */
+interface LspMessage {
+  id?: number;
+  method?: string;
+  params?: { items?: unknown[]; uri?: string; diagnostics?: Diagnostic[] };
+  result?: unknown;
+  error?: unknown;
+}
+
 class LanguageServer {
   readonly #process: ChildProcessWithoutNullStreams;
   #buffer = Buffer.alloc(0);
@@ -82,23 +91,24 @@ class LanguageServer {
       if (end < 0) return;
       const length = Number(/Content-Length: (\d+)/i.exec(this.#buffer.subarray(0, end).toString())?.[1]);
       if (this.#buffer.length < end + 4 + length) return;
-      const message = JSON.parse(this.#buffer.subarray(end + 4, end + 4 + length).toString());
+      const message = JSON.parse(this.#buffer.subarray(end + 4, end + 4 + length).toString()) as LspMessage;
       this.#buffer = this.#buffer.subarray(end + 4 + length);
       this.#handle(message);
     }
   }
 
-  #handle(message: { id?: number; method?: string; params?: any; result?: unknown; error?: unknown }): void {
+  #handle(message: LspMessage): void {
     if (message.method === undefined && message.id !== undefined) {
       this.#replies.get(message.id)?.(message.result ?? message.error);
       this.#replies.delete(message.id);
     } else if (message.method === 'workspace/configuration') {
-      this.#send({ id: message.id, result: message.params.items.map(() => SETTINGS) });
+      this.#send({ id: message.id, result: (message.params?.items ?? []).map(() => SETTINGS) });
     } else if (message.id !== undefined) {
       this.#send({ id: message.id, result: null });
     } else if (message.method === 'textDocument/publishDiagnostics') {
-      this.#diagnostics.get(message.params.uri)?.(message.params.diagnostics);
-      this.#diagnostics.delete(message.params.uri);
+      const { uri = '', diagnostics = [] } = message.params ?? {};
+      this.#diagnostics.get(uri)?.(diagnostics);
+      this.#diagnostics.delete(uri);
     }
   }
 }

@@ -20,7 +20,7 @@ describe('state migrations', () => {
     const versions = await t.db.any<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     const files = (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
     expect(versions).toHaveLength(files.length);
-    expect(versions.at(-1)?.version).toBe(results[0]!.current);
+    expect(versions.at(-1)?.version).toBe(results[0].current);
   });
 });
 

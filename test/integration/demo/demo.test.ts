@@ -98,7 +98,7 @@ describe('npm run demo (the README\'s first command), as root from a checkout in
                  + (SELECT count(snapshot) FROM hfc.view_type_iii_hqi) AS n`);
         expect(Number(snapshots.n)).toBeGreaterThan(0);
       } finally {
-        await pgp.end();
+        pgp.end();
       }
 
       const health = await fetch('http://127.0.0.1:9464/healthz');

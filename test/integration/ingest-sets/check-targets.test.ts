@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkIngestTargets } from '../../../src/stages/ingest/index.js';
 import { DATE, FEAT, FRC_INFO, INIT, KEY, OBSERVATORY, feat, init } from './sdoss-files.js';

@@ -110,7 +110,7 @@ describe('ingest sets mode: a failure of the database is not bad data', () => {
       if (!first) return w.db.connect(...args);
       first = false;
       return refusing.connect(...args);
-    }) as Db['connect'];
+    });
     try {
       const outcome = await w.direct(db);
       expect(outcome.stats).toMatchObject({ loaded: 1, failed: 1, rejected: 0 });

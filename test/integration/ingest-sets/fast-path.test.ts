@@ -38,7 +38,7 @@ async function runHeldUp(w: SetsWorld, meanwhile: (source: string) => Promise<vo
     await holder.none('COMMIT');
     return await run;
   } finally {
-    holder.done();
+    await holder.done();
     await closeDb(single);
   }
 }
@@ -64,7 +64,7 @@ describe('ingest sets mode: the one-message load of a new set', () => {
       expect(outcome.stats).toMatchObject({ loaded: 1, skipped: 1, rejected: 0, failed: 0 });
       await other.one('SELECT pg_advisory_unlock($1, $2)', setLockKeys(`local:${w.source}`, B!.key));
     } finally {
-      other.done();
+      await other.done();
     }
     expect((await w.ledger()).map((r) => r.set_key)).toEqual([A!.key]);
   });

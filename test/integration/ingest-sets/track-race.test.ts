@@ -29,7 +29,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       const outcome = await run;
       expect(outcome.stats).toMatchObject({ waiting: 1, rejected: 0, loaded: 0 });
     } finally {
-      replacer.done();
+      await replacer.done();
     }
     expect((await w.ledger()).filter((r) => r.kind === 'track').map((r) => r.status)).toEqual(['waiting']);
   });
@@ -56,7 +56,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       await loader.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1 });
     } finally {
-      loader.done();
+      await loader.done();
     }
     const linked = await w.db.any<{ track_id: number; row_ordinal: number; x: number }>(
       `SELECT t.track_id, a.row_ordinal, a.feat_x_pix AS x FROM $1:name.activeregions_tracking t
@@ -89,7 +89,7 @@ describe('ingest sets mode: a replace racing a track load', () => {
       await retracker.none('COMMIT');
       expect((await run).stats).toMatchObject({ loaded: 1, replaced: 1, failed: 0 });
     } finally {
-      retracker.done();
+      await retracker.done();
     }
     const rows = await w.db.one<{ n: string }>('SELECT count(*) AS n FROM $1:name.activeregions_tracking', [w.hfc]);
     expect(rows.n).toBe('0');

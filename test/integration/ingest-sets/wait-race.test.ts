@@ -31,7 +31,7 @@ describe('ingest sets mode: initWait expiring while another process loads the se
       const outcome = await run;
       expect(outcome.stats).toMatchObject({ skipped: 1, rejected: 0, waiting: 0 });
     } finally {
-      other.done();
+      await other.done();
     }
     expect((await w.ledger()).map((r) => r.status)).toEqual(['loaded']);
     expect(await readdir(w.source)).toContain(FEAT);

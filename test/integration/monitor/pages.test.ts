@@ -190,7 +190,7 @@ describe('the web monitor in Chromium, after a demo night', () => {
       for (const name of shown) expect(text, url).toContain(name);
       // Nothing of theirs became markup: no image from the name, no script beside our own.
       expect(await page.locator('img[src="x"]').count(), url).toBe(0);
-      expect(await page.locator('script').evaluateAll((scripts) => scripts.map((s) => s.getAttribute('src'))), url).toEqual(['/assets/live.js']);
+      expect(await Promise.all((await page.locator('script').all()).map((s) => s.getAttribute('src'))), url).toEqual(['/assets/live.js']);
     }
     await open(page, `/runs/${runIds[1]}`);
     expect(await page.locator('.issues').textContent()).toContain(HOSTILE_FIELD);

@@ -138,7 +138,7 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     const outcome = await h.run(pipeline, { extra: { dryRun: true, print: (line) => printed.push(line) } });
     expect(outcome).toMatchObject({ ok: true, summary: 'dry run: 1 job(s) would be submitted' });
     expect(printed[0]).toContain('2 observations found, 0 done earlier, 0 failed earlier and set aside');
-    expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(/^  submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /);
+    expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(/^ {2}submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /);
     expect(printed.filter((l) => l.startsWith('  task '))).toHaveLength(2);
     const rows = await h.t.db.one<{ n: number }>(
       `SELECT (SELECT count(*) FROM observations WHERE pipeline = $1) + (SELECT count(*) FROM jobs WHERE pipeline = $1) AS n`,

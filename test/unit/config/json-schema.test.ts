@@ -6,6 +6,8 @@ import { generateSchemas } from '../../../scripts/generate-schema.js';
 const REPO = path.resolve(import.meta.dirname, '../../..');
 
 type Node = Record<string, unknown>;
+/** The part of the daemon schema a target test reads. */
+type TargetSchema = { oneOf?: unknown; properties: { type: { enum: string[] } }; allOf: Node[] };
 
 /** Every subschema a person meets (an `if` is a condition, not a place in the file), with where it is. */
 function* subschemas(node: unknown, at = ''): Generator<[string, Node]> {
@@ -61,7 +63,7 @@ describe('schema/*.schema.json', () => {
   });
 
   it('discriminate the targets on type: one enum of types, then the keys of that type', () => {
-    const daemon = JSON.parse(generateSchemas()[0]?.text ?? '{}');
+    const daemon = JSON.parse(generateSchemas()[0]?.text ?? '{}') as { properties: { targets: { additionalProperties: TargetSchema } } };
     const target = daemon.properties.targets.additionalProperties;
     expect(target.oneOf).toBeUndefined();
     expect(target.properties.type.enum).toEqual(['ftp', 'ftps', 'sftp', 'local']);

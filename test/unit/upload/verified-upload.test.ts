@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
-import type { Transfer, TransferState } from '../../../src/stages/upload/transfer-ledger.js';
+import type { TransferState } from '../../../src/stages/upload/transfer-ledger.js';
 import { driveTransfer, type MachineDeps } from '../../../src/stages/upload/verified-upload.js';
 import type { VerifyConfig } from '../../../src/stages/upload/verify.js';
 import { MemoryLedger } from '../../../harness/memory-ledger.js';
@@ -209,7 +209,7 @@ describe('driveTransfer: resuming after an interruption', () => {
 
   it('a thumbnail is deleted even when outputs are kept', async () => {
     const w = await setup({ deleteAfterVerify: false });
-    w.slot.transfer = { ...w.slot.transfer, kind: 'thumbnail' } as Transfer;
+    w.slot.transfer = { ...w.slot.transfer, kind: 'thumbnail' };
     w.ledger.rows.set(1, w.slot.transfer);
     await w.drive();
     expect(w.slot.transfer.state).toBe('deleted');
