@@ -1,5 +1,5 @@
 -- The HFC catalogue: tables. Names are unqualified on purpose: the installer
--- (install.psql, or installCatalogue() in src/stages/ingest/catalogue.ts) sets
+-- (install.psql, or installCatalogue() in src/stages/ingest/sets/catalogue.ts) sets
 -- search_path to "<catalogue schema>, <nocturne state schema>", so tables land in the
 -- catalogue schema and load_id references the state schema's set ledger (ingested_sets).
 -- Idempotent: run it again after an upgrade of nocturne.

@@ -8,7 +8,7 @@ import { closeDb, openDb } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { NocturneError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { installCatalogue } from '../stages/ingest/catalogue.js';
+import { installCatalogue } from '../stages/ingest/sets/catalogue.js';
 import { executeStage } from '../stages/execute.js';
 import type { Progress } from '../stages/types.js';
 import { startEmbeddedFtp } from './embedded-ftp.js';

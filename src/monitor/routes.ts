@@ -2,7 +2,7 @@ import type { NocturneConfig } from '../config/types.js';
 import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
 import { json, type HttpResponse, type Route, type Routes } from '../http/router.js';
-import { setCatalogues } from '../stages/ingest/catalogue.js';
+import { setCatalogues } from '../stages/ingest/sets/catalogue.js';
 import { ASSETS } from './assets.js';
 import { nightRuns, nightsGrid } from './data/nights.js';
 import { overview } from './data/overview.js';

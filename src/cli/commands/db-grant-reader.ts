@@ -1,4 +1,4 @@
-import { grantReader, setCatalogues } from '../../stages/ingest/catalogue.js';
+import { grantReader, setCatalogues } from '../../stages/ingest/sets/catalogue.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 

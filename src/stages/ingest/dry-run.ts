@@ -1,7 +1,7 @@
 import type { StageContext, StageOutcome } from '../types.js';
-import { doneHashes } from './ledger.js';
-import type { Candidate, IngestSource } from './sources.js';
-import type { Tally } from './tally.js';
+import { doneHashes } from './table/ledger.js';
+import type { Candidate, IngestSource } from './common/sources.js';
+import type { Tally } from './table/tally.js';
 
 /** Lists what a run would do: hashes each file (downloading remote ones) and asks the ledger. */
 export async function dryRun(

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
 import { targetNamed } from '../../config/resolve.js';
 import type { StageRunner } from '../types.js';
-import { ingestFrom } from './runner.js';
+import { ingestFrom } from './table/runner.js';
 import { ingestSets } from './sets/run-sets.js';
-import { localSource, remoteSource, type IngestSource, type RemoteStoreFactory } from './sources.js';
+import { localSource, remoteSource, type IngestSource, type RemoteStoreFactory } from './common/sources.js';
 
 export { checkIngestTargets } from './check-targets.js';
-export { installCatalogue } from './catalogue.js';
+export { installCatalogue } from './sets/catalogue.js';
 
 export interface IngestDeps {
   /** Opens a named target of config/nocturne.yaml. @default createRemoteStore (FTP/FTPS, SFTP, local). */
@@ -18,7 +18,7 @@ export interface IngestDeps {
 /**
  * Stage "ingest": loads the CSVs of a local directory or of a target's remote
  * directory, each file exactly once: into the pipeline's table (single-CSV mode, see
- * runner.ts and load-file.ts), or as linked file sets into the HFC catalogue (sets
+ * table/runner.ts and table/load-file.ts), or as linked file sets into the HFC catalogue (sets
  * mode, see sets/run-sets.ts).
  */
 export function createIngestStage(deps: IngestDeps = {}): StageRunner {

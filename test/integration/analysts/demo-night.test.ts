@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb, type Db } from '../../../src/db/database.js';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { nocturne } from './cli.js';
 import { LATE_OBSERVATION, loadDemoNight, NIGHT, PUBLIC_URL, SPOILED, type DemoNight } from './demo-night.js';
 import { documentedLineageColumns, recipes } from './readme.js';

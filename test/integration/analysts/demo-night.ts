@@ -13,7 +13,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { StageName } from '../../../src/config/schema.js';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import type { Db } from '../../../src/db/database.js';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { executeStage } from '../../../src/stages/execute.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { quietLogger } from '../../../harness/stage-context.js';

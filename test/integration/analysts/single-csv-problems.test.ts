@@ -4,7 +4,7 @@
 // pipeline has no run stage).
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/database.js';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { useWorlds } from '../ingest/use-world.js';
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb, type Db } from '../../../src/db/database.js';
 import { migrate, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
-import { CATALOGUE_SQL_DIR, installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { CATALOGUE_SQL_DIR, installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { rig } from '../../../harness/rig.js';
 import { nocturne } from '../analysts/cli.js';
 import { writeDemoConfig } from '../analysts/demo-night.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { normaliseHeader } from '../../../src/stages/ingest/sets/header-map.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { HFC_CODES, writeHfcSets, type HfcCode } from '../../../harness/hfc-sets.js';

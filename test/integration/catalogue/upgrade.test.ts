@@ -3,7 +3,7 @@
 // references re-pointed), a corrected metadata row keeps its old values in
 // metadata_history, and installing again changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 let test: TestDb;

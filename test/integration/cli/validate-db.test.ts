@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');

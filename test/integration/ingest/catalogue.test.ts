@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/database.js';
-import { CATALOGUE_SQL_DIR, installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { CATALOGUE_SQL_DIR, installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { useWorlds } from './use-world.js';
 import type { IngestWorld } from './world.js';

@@ -17,7 +17,7 @@ import { connectState } from '../../../src/daemon/state-store.js';
 import { closeDb, openDbFromConfig, type Db } from '../../../src/db/database.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { executeStage } from '../../../src/stages/execute.js';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import type { StageName } from '../../../src/stages/types.js';
 import { rig } from '../../../harness/rig.js';
 import { REPO, screenshot, shownName, shownPlace, watchedPage, type ShownPlace } from './demo-world.js';

@@ -2,7 +2,7 @@
 // /api/lineage, rather than failing (the chains themselves: lineage-slurm and pages tests).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineageView } from '../../../src/monitor/data/lineage.js';
-import { installCatalogue } from '../../../src/stages/ingest/catalogue.js';
+import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { openApiProblems } from './openapi-check.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyFieldToLiteral, InlineRows } from '../../../src/stages/ingest/inline-rows.js';
+import { copyFieldToLiteral, InlineRows } from '../../../src/stages/ingest/table/inline-rows.js';
 
 describe('InlineRows', () => {
   it('turns COPY text fields into SQL literals that mean the same', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIssue, formatReport, locate, shown, SHOWN_CHARS } from '../../../src/stages/ingest/issues.js';
+import { formatIssue, formatReport, locate, shown, SHOWN_CHARS } from '../../../src/stages/ingest/common/issues.js';
 
 describe('issue formatting', () => {
   it('locates issues as file:line[:column]: reason', () => {

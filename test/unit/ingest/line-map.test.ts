@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineMap } from '../../../src/stages/ingest/parse-pass.js';
+import { LineMap } from '../../../src/stages/ingest/table/parse-pass.js';
 
 describe('LineMap', () => {
   it('maps COPY row numbers back to file lines across gaps (bad rows, multi-line records)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRowEncoder } from '../../../src/stages/ingest/row-encoder.js';
+import { compileRowEncoder } from '../../../src/stages/ingest/table/row-encoder.js';
 
 const config = {
   csv: { delimiter: ';', quote: '"', encoding: 'utf8' as const, nullValues: ['NULL', ''] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shortened, storable, storableJson } from '../../../src/stages/ingest/storable.js';
+import { shortened, storable, storableJson } from '../../../src/stages/ingest/common/storable.js';
 
 describe('what the ledgers store', () => {
   it('shows NUL as \\0 in text', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NocturneError } from '../../../src/core/errors.js';
-import { Tally } from '../../../src/stages/ingest/tally.js';
+import { Tally } from '../../../src/stages/ingest/table/tally.js';
 
 describe('Tally', () => {
   it('sums loaded files into stats and a one-line summary', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SetRole } from '../../../config/schema.js';
-import type { Candidate } from '../sources.js';
+import type { Candidate } from '../common/sources.js';
 import type { FileNameGrammar } from './file-names.js';
 import type { MetadataPart } from './metadata.js';
 

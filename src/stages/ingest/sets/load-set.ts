@@ -1,14 +1,14 @@
 import type { Logger } from '../../../log/logger.js';
 import { pgp } from '../../../db/database.js';
 import { isDatabaseUnavailable } from '../../../db/errors.js';
-import type { Connection } from '../ledger.js';
+import type { Connection } from '../common/connection.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
 import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
 import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
-import { rollback } from '../rollback.js';
+import { rollback } from '../common/rollback.js';
 import { commitRefused, commitRows, fastOpening, fastPathRefusal, openSet, replaceLedger } from './set-transaction.js';
 import type { CatalogueTable } from './table-columns.js';
 

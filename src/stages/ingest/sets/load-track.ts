@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import type { Connection } from '../ledger.js';
+import type { Connection } from '../common/connection.js';
 import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
 import { columnList, rowValues, type SetTables } from './load-set.js';

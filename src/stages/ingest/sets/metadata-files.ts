@@ -1,15 +1,12 @@
 import path from 'node:path';
 import { coerceError, NocturneError } from '../../../core/errors.js';
-import type { Candidate, Fetched } from '../sources.js';
+import type { Candidate, Fetched } from '../common/sources.js';
 import { metadataFor, type ListedSet } from './group-files.js';
 import { metadataFile, type MetadataFile, type MetadataPart } from './metadata.js';
 import { parseMember, SetIssues, type SetIssue } from './parse-member.js';
-import type { SetsIngestState } from './run-state.js';
+import type { ReadMetadata, SetsIngestState } from './run-state.js';
 
 const PARTS = ['frcInfo', 'observatory'] as const;
-
-/** A metadata file read for a run: usable, or refused with its located issues. */
-export type ReadMetadata = { file: MetadataFile; sha256: string; path: string } | { issues: SetIssue[]; more: number; sha256: string; path: string };
 
 /** What a set's metadata files are, for one run. */
 export type SetMetadata =

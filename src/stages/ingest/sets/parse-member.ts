@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { CsvRecordSplitter, type CsvDialect } from '../../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../../core/errors.js';
-import { chunksOf, type FileBody } from '../file-body.js';
-import { REPORT_LIMIT, shown } from '../issues.js';
-import type { RowIssue } from '../row-encoder.js';
+import { chunksOf, type FileBody } from '../common/file-body.js';
+import { REPORT_LIMIT, shown } from '../common/issues.js';
+import type { RowIssue } from '../common/issues.js';
 import { mapHeader, type HeaderMap, type MemberSpec } from './header-map.js';
 import { literal } from './hfc-casts.js';
 

@@ -6,10 +6,10 @@ import type { SetsIngestConfig } from '../../../config/types.js';
 import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../../../db/errors.js';
-import type { Connection } from '../ledger.js';
-import { rollback } from '../rollback.js';
-import { filesInFlight } from '../runner.js';
-import type { Candidate, IngestSource } from '../sources.js';
+import type { Connection } from '../common/connection.js';
+import { rollback } from '../common/rollback.js';
+import { fetchFiles, releaseAll, workLoop } from '../common/work-loop.js';
+import type { Candidate, IngestSource } from '../common/sources.js';
 import { groupFiles, type ListedSet } from './group-files.js';
 import { loadSet, type SetResult } from './load-set.js';
 import { loadTrack, type TrackResult } from './load-track.js';
@@ -28,8 +28,7 @@ import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
  * key) and track files, drop what the ledger already holds, then load each set in one
  * transaction, a few at a time; track files after the sets (they point at features).
  * A bad set is rejected whole and its local files set aside; an incomplete one waits
- * up to initWait. No new set is started after a stop request or once the database is
- * out of reach (they stay pending).
+ * up to initWait. See workLoop for a stop request and a database out of reach.
  */
 export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, source: IngestSource, host: string): Promise<StageOutcome> {
   const tally = new SetTally();
@@ -59,38 +58,31 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     tally.pending = tally.sets;
     return tally.outcome(databaseError(err, `${ctx.pipeline.config.name}: reading the sets ledger`), undefined);
   }
-  const state: SetsIngestState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map(), firstError: undefined };
-  let stopped: NocturneError | undefined;
+  const state: SetsIngestState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map() };
+  let firstError: NocturneError | undefined;
+  // Track files after the sets: they point at features.
   for (const batch of [listing.sets, listing.tracks]) {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batch.length && !stopped) {
-        if (ctx.signal.aborted) {
-          stopped = new NocturneError('ABORTED', `stop requested: ${String(ctx.signal.reason ?? 'shutdown')}`);
-          break;
-        }
-        const set = batch[next++]!;
-        // Never thrown out of a worker: the others are still running on the source.
-        const error = await processSet(state, set).catch((err: unknown) => notLoaded(state, set.key, asNocturne(err, set.key)));
-        if (error && isDatabaseUnavailable(error)) {
-          stopped ??= error;
-          tally.pending++;
-          ctx.logger.error({ err: error, set: set.key }, 'database unavailable; the remaining sets stay pending');
-        } else state.firstError ??= error;
+    const end = await workLoop({
+      ctx,
+      unit: 'set',
+      items: batch,
+      keyOf: (set) => set.key,
+      tally,
+      load: (set) => processSet(state, set).catch((err: unknown) => notLoaded(state, set.key, asNocturne(err, set.key))),
+      settled: (set, error) => {
         ctx.events?.emit(error ? { type: 'set', key: set.key, error: error.message } : { type: 'set', key: set.key });
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
-      }
-    };
-    await Promise.all(Array.from({ length: ctx.dryRun ? 1 : filesInFlight(ctx) }, worker));
-    tally.pending += batch.length - next;
-    if (stopped) {
+      },
+      ...(ctx.dryRun ? { workers: 1 } : {}),
+    });
+    firstError ??= end.firstError;
+    if (end.stopped) {
       if (batch === listing.sets) tally.pending += listing.tracks.length;
-      break;
+      return tally.outcome(end.stopped, firstError);
     }
   }
-  return tally.outcome(stopped, state.firstError);
+  return tally.outcome(undefined, firstError);
 }
-
 
 /** Fetches, checks and loads one set or track file; returns an error worth reporting, if any. */
 async function processSet(state: SetsIngestState, set: ListedSet): Promise<NocturneError | undefined> {
@@ -111,26 +103,14 @@ async function processSet(state: SetsIngestState, set: ListedSet): Promise<Noctu
   if (unchanged && !state.source.local && settled.rejectedUnder === context.fingerprint) {
     return skip();
   }
-  const members: Member[] = [];
-  try {
-    for (const [role, candidates] of set.members) {
-      for (const candidate of candidates) members.push({ role, candidate, fetched: await state.source.fetch(candidate, ctx.signal) });
-    }
-  } catch (err) {
-    await release(members);
-    if (state.source.local && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      tally.skipped++;
-      return undefined;
-    }
-    const error = coerceError(err, 'TRANSFER_FAILED');
-    tally.failed++;
-    ctx.logger.error({ err: error, set: set.key }, 'set could not be read; it stays pending');
-    return error;
-  }
+  const roles = [...set.members].flatMap(([role, candidates]) => candidates.map((candidate) => ({ role, candidate })));
+  const got = await fetchFiles(ctx, state.source, roles.map((r) => r.candidate), { unit: 'set', key: set.key, tally });
+  if (got.kind === 'not fetched') return got.error;
+  const members: Member[] = roles.map((r, i) => ({ ...r, fetched: got.fetched[i]! }));
   try {
     return await decide(state, set, members, context);
   } finally {
-    await release(members);
+    await releaseAll(got.fetched);
   }
 }
 
@@ -145,10 +125,6 @@ async function readingContext(state: SetsIngestState, set: ListedSet, near: Cand
   const used = metadata && metadata.kind !== 'missing' ? metadata.used : [];
   const lines = used.map((m) => `${m.role}:${m.sha256}\n`).sort();
   return { metadata, fingerprint: createHash('sha256').update(`${state.plan.fingerprint}\n${lines.join('')}`).digest('hex') };
-}
-
-async function release(members: readonly Member[]): Promise<void> {
-  for (const m of members) await m.fetched.release();
 }
 
 async function decide(state: SetsIngestState, set: ListedSet, members: Member[], context: ReadingContext): Promise<NocturneError | undefined> {

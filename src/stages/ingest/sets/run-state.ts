@@ -1,11 +1,10 @@
-import type { NocturneError } from '../../../core/errors.js';
 import type { SetRole } from '../../../config/schema.js';
 import type { SetsIngestConfig } from '../../../config/types.js';
 import type { StageContext } from '../../types.js';
-import type { Candidate, Fetched, IngestSource } from '../sources.js';
+import type { Candidate, Fetched, IngestSource } from '../common/sources.js';
 import type { Listing } from './group-files.js';
-import type { MetadataCache } from './metadata.js';
-import type { ReadMetadata } from './metadata-files.js';
+import type { MetadataCache, MetadataFile } from './metadata.js';
+import type { SetIssue } from './parse-member.js';
 import type { KnownSets } from './set-ledger.js';
 import type { SetTally } from './set-tally.js';
 import type { SetsPlan } from './sets-plan.js';
@@ -16,6 +15,9 @@ export interface Member {
   candidate: Candidate;
   fetched: Fetched;
 }
+
+/** A metadata file read for a run: usable, or refused with its located issues. */
+export type ReadMetadata = { file: MetadataFile; sha256: string; path: string } | { issues: SetIssue[]; more: number; sha256: string; path: string };
 
 /** What one sets-mode run shares between the sets it loads. */
 export interface SetsIngestState {
@@ -30,5 +32,4 @@ export interface SetsIngestState {
   cache: MetadataCache;
   /** Metadata files read this run, by path. */
   metadata: Map<string, Promise<ReadMetadata>>;
-  firstError: NocturneError | undefined;
 }

@@ -1,8 +1,8 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
 import type { StageContext } from '../../types.js';
-import { setAside } from '../set-aside.js';
-import type { Candidate } from '../sources.js';
-import { locate } from '../issues.js';
+import { setAside } from '../common/set-aside.js';
+import type { Candidate } from '../common/sources.js';
+import { locate } from '../common/issues.js';
 import type { SetIssue } from './parse-member.js';
 
 export interface RejectedSet {

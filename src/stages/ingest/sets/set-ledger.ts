@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pgp, type Db } from '../../../db/database.js';
-import { storable, storableJson } from '../storable.js';
+import { storable, storableJson } from '../common/storable.js';
 import type { SetIssue } from './parse-member.js';
 
 /** One file of a set, as the ledger records it. */

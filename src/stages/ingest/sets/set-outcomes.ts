@@ -1,10 +1,10 @@
 import { coerceError, type NocturneError } from '../../../core/errors.js';
 import { formatDuration } from '../../../config/durations.js';
 import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
-import type { Candidate } from '../sources.js';
+import type { Candidate } from '../common/sources.js';
 import type { SetResult } from './load-set.js';
 import type { TrackResult } from './load-track.js';
-import { locate } from '../issues.js';
+import { locate } from '../common/issues.js';
 import type { SetIssues } from './parse-member.js';
 import type { Member, SetsIngestState } from './run-state.js';
 import { setAsideSet } from './set-aside-set.js';

@@ -1,8 +1,8 @@
-import type { NocturneError } from '../../../core/errors.js';
-import type { StageOutcome } from '../../types.js';
+import { WorkTally } from '../common/tally.js';
 
-/** Counters of one sets-mode ingest run, and the outcome they make. */
-export class SetTally {
+/** Counters of one sets-mode ingest run. */
+export class SetTally extends WorkTally {
+  protected readonly units = 'sets';
   /** Member files listed (init, feat, track), metadata files left out. */
   files = 0;
   /** Listed files that match no pattern of the pipeline (logged once per process, counted every run). */
@@ -17,14 +17,9 @@ export class SetTally {
   untrackable = 0;
   /** Catalogue rows written (observations, features, tracking rows). */
   rows = 0;
-  skipped = 0;
   waiting = 0;
   refused = 0;
   rejected = 0;
-  /** Not loaded for a reason that is not the set's fault (unreadable file, metadata): tried again next run. */
-  failed = 0;
-  /** Not tried (database down, stop requested): the next run takes them. */
-  pending = 0;
 
   add(rows: Record<string, number>, replaced: boolean): void {
     this.loaded++;
@@ -38,7 +33,7 @@ export class SetTally {
     return { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
   }
 
-  outcome(stopped: NocturneError | undefined, firstError: NocturneError | undefined): StageOutcome {
+  protected parts(): string[] {
     const parts = [
       `${this.sets} sets (${this.files} files): ${this.loaded} loaded (${this.rows} rows${this.replaced > 0 ? `, ${this.replaced} replacing an earlier load` : ''})`,
       `${this.skipped} skipped`,
@@ -49,13 +44,6 @@ export class SetTally {
     if (this.untrackable > 0) parts.push(`${this.untrackable} track rows naming features their feat file does not list (not loaded)`);
     if (this.unmatched > 0) parts.push(`${this.unmatched} files matching no pattern (ignored)`);
     if (this.refused > 0) parts.push(`${this.refused} refused (re-emitted, kept)`);
-    if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
-    let summary = parts.join(', ');
-    if (stopped) {
-      const why = stopped.code === 'ABORTED' ? 'stopped' : 'database unavailable';
-      summary += `; ${why}: ${this.pending} sets left pending for the next run`;
-    }
-    const error = stopped ?? firstError;
-    return { ok: error === undefined, stats: this.stats(), summary, ...(error ? { error } : {}) };
+    return parts;
   }
 }

@@ -1,8 +1,8 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
 import { failureOf } from '../../../db/errors.js';
-import type { Connection } from '../ledger.js';
-import { rollback } from '../rollback.js';
+import type { Connection } from '../common/connection.js';
+import { rollback } from '../common/rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
 
 export type Opened =

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NocturneConfig } from '../../config/types.js';
-import type { Db } from '../../db/database.js';
+import type { NocturneConfig } from '../../../config/types.js';
+import type { Db } from '../../../db/database.js';
 
 /** sql/catalogue/, shipped beside dist/ in the package. */
-export const CATALOGUE_SQL_DIR = fileURLToPath(new URL('../../../sql/catalogue/', import.meta.url));
+export const CATALOGUE_SQL_DIR = fileURLToPath(new URL('../../../../sql/catalogue/', import.meta.url));
 const FILES = ['01_tables.sql', '02_views.sql', '03_analysts.sql'];
 // Serialises concurrent installs (CREATE ... IF NOT EXISTS is not safe against a racing twin).
 const CATALOGUE_LOCK = 0x6863_6174;

@@ -1,11 +1,11 @@
-import { coerceError, type NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/types.js';
-import type { StageContext } from '../types.js';
-import { formatReport } from './issues.js';
-import type { LoadResult } from './load-file.js';
-import type { RowIssue } from './row-encoder.js';
-import { setAside } from './set-aside.js';
-import type { Candidate, IngestSource } from './sources.js';
+import { coerceError, type NocturneError } from '../../../core/errors.js';
+import type { IngestStageConfig } from '../../../config/types.js';
+import type { StageContext } from '../../types.js';
+import { formatReport } from '../common/issues.js';
+import type { LoadResult } from './load-contract.js';
+import type { RowIssue } from '../common/issues.js';
+import { setAside } from '../common/set-aside.js';
+import type { Candidate, IngestSource } from '../common/sources.js';
 import type { Tally } from './tally.js';
 
 /** One file's load, as record() counts it. */

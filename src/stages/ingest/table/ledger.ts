@@ -1,11 +1,7 @@
-import type { IConnected } from 'pg-promise';
-import type { IClient } from 'pg-promise/typescript/pg-subset.js';
-import { pgp, type Db } from '../../db/database.js';
-import type { BadRow } from './issues.js';
-import { storable, storableJson } from './storable.js';
-
-/** A pooled connection held for one file's transaction. */
-export type Connection = IConnected<unknown, IClient>;
+import { pgp, type Db } from '../../../db/database.js';
+import type { Connection } from '../common/connection.js';
+import type { BadRow } from '../common/issues.js';
+import { storable, storableJson } from '../common/storable.js';
 
 /** What the ledger records about a file before loading it (the provenance of its rows). */
 export interface LedgerEntry {

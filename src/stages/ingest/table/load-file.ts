@@ -1,37 +1,12 @@
-import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/types.js';
-import type { Db } from '../../db/database.js';
-import type { Logger } from '../../log/logger.js';
-import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../db/errors.js';
-import type { FileBody } from './file-body.js';
-import { locate } from './issues.js';
-import { claimFile, commitLoaded, commitRejected, type Connection, type LedgerEntry, type LoadCounts } from './ledger.js';
-import { rollback } from './rollback.js';
+import { NocturneError } from '../../../core/errors.js';
+import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
+import { locate } from '../common/issues.js';
+import type { Connection } from '../common/connection.js';
+import { claimFile, commitLoaded, commitRejected, type LedgerEntry } from './ledger.js';
+import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
+import { rollback } from '../common/rollback.js';
 import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type Rejected } from './load-paths.js';
-import type { RowIssue } from './row-encoder.js';
-
-export interface FileToLoad {
-  entry: LedgerEntry;
-  body: FileBody;
-  /**
-   * Go straight to the staging table: the file probably overlaps rows already loaded
-   * (an earlier version of the same path was loaded), so the direct COPY would fail.
-   */
-  preferStaging: boolean;
-}
-
-export interface LoaderContext {
-  db: Db;
-  stage: IngestStageConfig;
-  logger: Logger;
-  onRows?: (rows: number) => void;
-}
-
-export type LoadResult =
-  | { kind: 'busy' }
-  | { kind: 'done'; rejected: { error: string; issues: unknown[] } | null }
-  | { kind: 'loaded'; fileId: number; counts: LoadCounts }
-  | { kind: 'rejected'; fileId: number; rows: number; error: string; issues: RowIssue[]; more: number };
+import type { RowIssue } from '../common/issues.js';
 
 /**
  * Loads one file in one transaction on one pooled connection: claim (advisory lock +

@@ -1,6 +1,6 @@
-import { coerceError } from '../../core/errors.js';
-import type { Logger } from '../../log/logger.js';
-import type { Connection } from './ledger.js';
+import { coerceError } from '../../../core/errors.js';
+import type { Logger } from '../../../log/logger.js';
+import type { Connection } from './connection.js';
 
 /** Rolls back the connection's transaction; false when even that failed (the connection is then to be discarded). */
 export async function rollback(conn: Connection, logger: Logger, label: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { coerceError } from '../../core/errors.js';
+import { coerceError } from '../../../core/errors.js';
 
 export interface SetAsideRequest {
   /** The rejected local file. */

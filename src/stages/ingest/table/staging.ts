@@ -1,11 +1,11 @@
-import type { ColumnType } from '../../config/schema.js';
-import type { IngestStageConfig } from '../../config/types.js';
-import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
-import type { Connection } from './ledger.js';
-import type { FileToLoad } from './load-file.js';
+import type { ColumnType } from '../../../config/schema.js';
+import type { IngestStageConfig } from '../../../config/types.js';
+import { badRow, REPORT_LIMIT, shown, type BadRow } from '../common/issues.js';
+import type { Connection } from '../common/connection.js';
+import type { FileToLoad } from './load-contract.js';
 import { names, qualifiedName } from './sql-names.js';
 import { rawRecords, type PassResult } from './parse-pass.js';
-import type { RowIssue } from './row-encoder.js';
+import type { RowIssue } from '../common/issues.js';
 
 /** The per-transaction staging table (TEMP, ON COMMIT DROP: nothing to clean up after a crash). */
 export const STAGING_TABLE = 'nocturne_staging';

@@ -1,4 +1,4 @@
-import { pgp } from '../../db/database.js';
+import { pgp } from '../../../db/database.js';
 
 /** "schema.table" (checked lower-case by the config schema) as a quoted identifier pair. */
 export function qualifiedName(table: string): string {

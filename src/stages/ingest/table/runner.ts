@@ -1,15 +1,16 @@
 import path from 'node:path';
-import { coerceError, NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/types.js';
-import { nightZone, observingNight } from '../nights.js';
-import type { StageContext, StageOutcome } from '../types.js';
-import { databaseError, failureOf, isDatabaseUnavailable, unlessUnreachable } from '../../db/errors.js';
-import { dryRun } from './dry-run.js';
+import { coerceError, type NocturneError } from '../../../core/errors.js';
+import type { IngestStageConfig } from '../../../config/types.js';
+import { nightZone, observingNight } from '../../nights.js';
+import type { StageContext, StageOutcome } from '../../types.js';
+import { databaseError, failureOf, isDatabaseUnavailable, unlessUnreachable } from '../../../db/errors.js';
+import { dryRun } from '../dry-run.js';
 import { record, setAsideQuietly } from './file-results.js';
 import { seenFiles, type LedgerEntry, type SeenFile } from './ledger.js';
 import { loadFile, rejectFailed } from './load-file.js';
-import type { RowIssue } from './row-encoder.js';
-import type { Candidate, Fetched, IngestSource } from './sources.js';
+import type { RowIssue } from '../common/issues.js';
+import type { Candidate, IngestSource } from '../common/sources.js';
+import { fetchFiles, workLoop } from '../common/work-loop.js';
 import { Tally } from './tally.js';
 
 interface Work {
@@ -21,9 +22,7 @@ interface Work {
 /**
  * One ingest run over one source: list, drop what the ledger shows as already seen
  * (same path, size and mtime), then load the rest, a few files at a time, each in its
- * own transaction. No new file is started after a shutdown request or once the
- * database is out of reach (those files stay pending). A bad file is rejected and set
- * aside; the others go on.
+ * own transaction (see workLoop). A bad file is rejected and set aside; the others go on.
  */
 export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, source: IngestSource, host: string): Promise<StageOutcome> {
   const tally = new Tally();
@@ -55,52 +54,33 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
   }
   if (ctx.dryRun) return dryRun(ctx, source, work, tally);
 
-  let stopped: NocturneError | undefined;
-  let next = 0;
   let done = 0;
   // Rows read so far by the files in flight, for the progress line of a long file.
   let inFlightRows = 0;
   const report = () => ctx.progress.update({ files: `${done}/${work.length}`, rows: tally.rows + inFlightRows });
-  const loadNext = async (): Promise<void> => {
-    while (next < work.length && !stopped) {
-      if (ctx.signal.aborted) {
-        stopped = new NocturneError('ABORTED', `stop requested: ${String(ctx.signal.reason ?? 'shutdown')}`);
-        break;
-      }
-      const { candidate, preferStaging } = work[next++]!;
+  const end = await workLoop({
+    ctx,
+    unit: 'file',
+    items: work,
+    keyOf: (w) => w.candidate.path,
+    tally,
+    load: async (w) => {
       let rows = 0;
       const onRows = (read: number) => {
         inFlightRows += read - rows;
         rows = read;
         report();
       };
-      const error = await loadOne(ctx, { stage, source, host, work: { candidate, preferStaging }, tally, onRows });
+      const error = await loadOne(ctx, { stage, source, host, work: w, tally, onRows });
       inFlightRows -= rows;
-      if (error && isDatabaseUnavailable(error)) {
-        stopped ??= error;
-        tally.pending++;
-        ctx.logger.error({ err: error, file: candidate.path }, 'database unavailable; the remaining files stay pending');
-      } else firstError ??= error;
+      return error;
+    },
+    settled: () => {
       done++;
       report();
-    }
-  };
-  await Promise.all(Array.from({ length: filesInFlight(ctx) }, loadNext));
-  tally.pending += work.length - next;
-  return tally.outcome(stopped, firstError);
-}
-
-/**
- * Files loaded at once. Each has its own connection and transaction; overlapping them
- * hides one file's round trips and commit behind another's, which is what bounds a
- * night of small files. One connection of the pool is left for the rest of the daemon.
- */
-const FILES_IN_FLIGHT = 4;
-
-/** Loads run at once (files, or HFC sets): one connection of the pool stays free. */
-export function filesInFlight(ctx: StageContext): number {
-  const poolSize = Number(ctx.db.$pool.options['max'] ?? 2);
-  return Math.max(1, Math.min(FILES_IN_FLIGHT, poolSize - 1));
+    },
+  });
+  return tally.outcome(end.stopped, firstError ?? end.firstError);
 }
 
 /** One file to load, and where its counts go. */
@@ -116,21 +96,9 @@ interface LoadOne {
 /** Fetches and loads one file; returns the error that kept it pending or unset aside, if any. */
 async function loadOne(ctx: StageContext, { stage, source, host, work, tally, onRows }: LoadOne): Promise<NocturneError | undefined> {
   const { candidate, preferStaging } = work;
-  let fetched: Fetched;
-  try {
-    fetched = await source.fetch(candidate, ctx.signal);
-  } catch (err) {
-    // Gone since the listing (e.g. the upload stage removed it after a verified upload).
-    if (source.local && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      tally.skipped++;
-      ctx.logger.info({ file: candidate.path }, 'file no longer there; skipped');
-      return undefined;
-    }
-    const error = coerceError(err, 'TRANSFER_FAILED');
-    tally.failed++;
-    ctx.logger.error({ err: error, file: candidate.path }, 'file could not be read; it stays pending');
-    return error;
-  }
+  const got = await fetchFiles(ctx, source, [candidate], { unit: 'file', key: candidate.path, tally });
+  if (got.kind === 'not fetched') return got.error;
+  const fetched = got.fetched[0]!;
   try {
     const entry = ledgerEntry(ctx, stage, source, candidate, host, fetched);
     const loader = { db: ctx.db, stage, logger: ctx.logger, onRows };

@@ -1,12 +1,13 @@
-import { NocturneError } from '../../core/errors.js';
+import { NocturneError } from '../../../core/errors.js';
 import { CopyWriter } from './copy-writer.js';
-import { failureOf, sqlState } from '../../db/errors.js';
+import { failureOf, sqlState } from '../../../db/errors.js';
 import { InlineRows } from './inline-rows.js';
-import type { BadRow } from './issues.js';
-import type { Connection, LoadCounts } from './ledger.js';
-import type { FileToLoad, LoaderContext } from './load-file.js';
+import type { BadRow } from '../common/issues.js';
+import type { Connection } from '../common/connection.js';
+import type { LoadCounts } from './ledger.js';
+import type { FileToLoad, LoaderContext } from './load-contract.js';
 import { LineMap, parsePass, type PassInput, type PassResult } from './parse-pass.js';
-import type { RowIssue } from './row-encoder.js';
+import type { RowIssue } from '../common/issues.js';
 import { names, qualifiedName } from './sql-names.js';
 import { findDuplicates, stageTableSql, STAGING_TABLE, upsertFromStaging } from './staging.js';
 

@@ -5,9 +5,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
-import type { RemoteEntry, RemoteSession, RemoteStore } from '../../adapters/transfer/remote-store.js';
-import { coerceError, NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig, ResolvedTarget } from '../../config/types.js';
+import type { RemoteEntry, RemoteSession, RemoteStore } from '../../../adapters/transfer/remote-store.js';
+import { coerceError, NocturneError } from '../../../core/errors.js';
+import type { IngestStageConfig, ResolvedTarget } from '../../../config/types.js';
 import { chunksOf, IN_MEMORY_BYTES, type FileBody } from './file-body.js';
 
 /** A file offered for ingestion. */

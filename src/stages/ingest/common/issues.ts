@@ -1,5 +1,15 @@
-import type { RowIssue } from './row-encoder.js';
 import { shortened } from './storable.js';
+
+/** One refused row or value, located in the file. */
+export interface RowIssue {
+  line: number;
+  /** CSV header of the offending field, when one field is to blame. */
+  column?: string;
+  /** Character of the line (1-based) where a record that cannot be read goes wrong, when known. */
+  at?: number;
+  value?: string;
+  reason: string;
+}
 
 /** A rejection report keeps this many issues; the count of the rest is kept too. */
 export const REPORT_LIMIT = 100;

@@ -1,17 +1,7 @@
-import { createCaster, type FieldCaster } from '../../adapters/csv/field-casts.js';
-import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/types.js';
-
-/** One refused row or value, located in the file. */
-export interface RowIssue {
-  line: number;
-  /** CSV header of the offending field, when one field is to blame. */
-  column?: string;
-  /** Character of the line (1-based) where a record that cannot be read goes wrong, when known. */
-  at?: number;
-  value?: string;
-  reason: string;
-}
+import { createCaster, type FieldCaster } from '../../../adapters/csv/field-casts.js';
+import { NocturneError } from '../../../core/errors.js';
+import type { IngestStageConfig } from '../../../config/types.js';
+import type { RowIssue } from '../common/issues.js';
 
 /**
  * Turns the fields of one CSV record into one line of COPY text (without the newline),

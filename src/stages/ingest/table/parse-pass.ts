@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CsvRecordSplitter, type CsvDialect } from '../../adapters/csv/record-splitter.js';
-import { NocturneError } from '../../core/errors.js';
-import type { IngestStageConfig } from '../../config/types.js';
-import { chunksOf, type FileBody } from './file-body.js';
-import { badRow, REPORT_LIMIT, shown, type BadRow } from './issues.js';
-import { compileRowEncoder, type RowEncoder, type RowIssue } from './row-encoder.js';
+import { CsvRecordSplitter, type CsvDialect } from '../../../adapters/csv/record-splitter.js';
+import { NocturneError } from '../../../core/errors.js';
+import type { IngestStageConfig } from '../../../config/types.js';
+import { chunksOf, type FileBody } from '../common/file-body.js';
+import { badRow, REPORT_LIMIT, shown, type BadRow } from '../common/issues.js';
+import type { RowIssue } from '../common/issues.js';
+import { compileRowEncoder, type RowEncoder } from './row-encoder.js';
 
 /** Where the encoded rows go: a COPY (CopyWriter), or an INSERT sent later (InlineRows). */
 export interface RowSink {
