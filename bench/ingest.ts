@@ -118,9 +118,9 @@ export async function bench(args: string[]): Promise<void> {
         line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
         `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= 0.70x, RSS < 150 MiB)`,
         `2) ${files} files x ${fileRows} rows`,
-        line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
+        Number.isNaN(mp) ? '  shell loop of psql \\copy: left out (--no-loop)' : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
         line('nocturne run --stage ingest', mo, `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`),
-        `  ratio nocturne/psql: ${(mp / mo).toFixed(2)}x; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
+        `  ratio nocturne/psql: ${Number.isNaN(mp) ? '-' : `${(mp / mo).toFixed(2)}x`}; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
         '',
       ].join('\n'),
     );
