@@ -8,6 +8,7 @@ interface RunOptions extends CliOptions {
   stage: StageName;
   date?: string;
   dryRun?: boolean;
+  force?: boolean;
 }
 
 export async function runCommand(pipeline: string, options: RunOptions): Promise<void> {
@@ -39,10 +40,13 @@ export async function runCommand(pipeline: string, options: RunOptions): Promise
           trigger: 'manual',
           ...(options.date === undefined ? {} : { date: options.date }),
           dryRun: options.dryRun ?? false,
+          force: options.force ?? false,
         },
       ),
     );
-    if (result.kind === 'not-run') throw new CliExit(EXIT.unavailable, result.reason);
+    if (result.kind === 'not-run') {
+      throw new CliExit(EXIT.unavailable, result.paused ? `STAGE_PAUSED: ${result.reason}; or run it anyway with --force` : result.reason);
+    }
     const { outcome } = result;
     process.stdout.write(`${pipeline}/${options.stage}: ${outcome.ok ? 'ok' : 'FAILED'}: ${outcome.summary}\n`);
     if (!outcome.ok) process.exitCode = EXIT.failure;
