@@ -52,6 +52,20 @@ function program(): Command {
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/run.js')).runCommand));
   cli
+    .command('retry')
+    .description("put what failed back in line for the stage's next run (or run it now); records who asked")
+    .argument('<pipeline>', 'pipeline name')
+    .addOption(new Option('-s, --stage <stage>', 'stage whose failed items to retry').choices(STAGES))
+    .option('--obs <glob>', 'run: observations (ids) that failed for good')
+    .option('--set <glob>', 'ingest: rejected file sets (set keys)')
+    .option('--file <glob>', 'ingest: rejected CSV files; upload: quarantined files (path or name)')
+    .option('--failed', 'everything that failed (of --stage, else of every stage)')
+    .option('--since <date>', 'only what failed since then (YYYY-MM-DD in UTC, or ISO 8601)')
+    .option('--now', "run each stage concerned at once instead of at its next slot")
+    .option('-n, --dry-run', 'list what would be retried, change nothing')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/retry.js')).retryCommand));
+  cli
     .command('pause')
     .description('stop new runs of a pipeline (or one stage) on every host, until resumed; no config edit or reload')
     .argument('<pipeline>', 'pipeline name')
