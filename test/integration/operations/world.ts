@@ -23,7 +23,14 @@ export interface OpsWorld {
   close(): Promise<void>;
 }
 
-export async function opsWorld(label: string, pipelineExtra = ''): Promise<OpsWorld> {
+export interface OpsWorldOptions {
+  /** The ingest stage's schedule. @default once a year */
+  schedule?: string;
+  /** host section of config/nocturne.yaml. */
+  host?: Record<string, unknown>;
+}
+
+export async function opsWorld(label: string, options: OpsWorldOptions = {}): Promise<OpsWorld> {
   const t = await createTestDb(label);
   const dir = await mkdtemp(path.join(os.tmpdir(), `nocturne-${label}-`));
   const csv = path.join(dir, 'csv');
@@ -37,16 +44,15 @@ export async function opsWorld(label: string, pipelineExtra = ''): Promise<OpsWo
     'name: eit',
     'code: {name: eit, version: "1.0"}',
     'ingest:',
-    '  schedule: "0 0 1 1 *"',
+    `  schedule: "${options.schedule ?? '0 0 1 1 *'}"`,
     '  retries: 0',
     `  source: {dir: "${csv}"}`,
     `  table: ${table}`,
     '  columns: {feature_id: {from: id, type: bigint}}',
     '  naturalKey: [feature_id]',
-    pipelineExtra,
     '',
   ].join('\n');
-  await writeDaemonConfig(dir, { pgUrl: t.url, schema: t.schema, port: 1, pipelines: { eit: pipeline }, extra: { http: { enabled: false } } });
+  await writeDaemonConfig(dir, { pgUrl: t.url, schema: t.schema, port: 1, pipelines: { eit: pipeline }, extra: { http: { enabled: false }, ...(options.host ? { host: options.host } : {}) } });
   return {
     t,
     dir,
