@@ -40,7 +40,7 @@ CREATE TABLE retried_items (
   action_id  bigint      NOT NULL REFERENCES operator_actions (id) ON DELETE CASCADE,
   pipeline   text        NOT NULL,
   stage      text        NOT NULL CHECK (stage IN ('run', 'upload', 'ingest')),
-  kind       text        NOT NULL CHECK (kind IN ('observation', 'set', 'file', 'quicklook')),
+  kind       text        NOT NULL CHECK (kind IN ('observation', 'set', 'file', 'quarantined')),
   item       text        NOT NULL,
   previous   jsonb       NOT NULL
 );
@@ -48,8 +48,8 @@ CREATE INDEX retried_items_item ON retried_items (pipeline, stage, item);
 CREATE INDEX retried_items_action ON retried_items (action_id);
 
 COMMENT ON TABLE retried_items IS 'Each item a retry put back in line, with its ledger row as it was: the earlier attempt of an item retried.';
-COMMENT ON COLUMN retried_items.kind IS 'observation (run), set or file (ingest, rejected), quicklook (upload, quarantined).';
-COMMENT ON COLUMN retried_items.item IS 'observation: its input path; set: its set key; file: its path; quicklook: its outbox path.';
+COMMENT ON COLUMN retried_items.kind IS 'observation (run), set or file (ingest, rejected), quarantined (upload: a quarantined file of the outbox, a quicklook that failed its check).';
+COMMENT ON COLUMN retried_items.item IS 'observation: its input path; set: its set key; file: its path; quarantined: its outbox path.';
 COMMENT ON COLUMN retried_items.previous IS 'The ledger row (observations, ingested_sets, ingested_files or transfers) when the retry was asked for.';
 
 -- nocturne hosts: the last run of each host, without reading the history through.
