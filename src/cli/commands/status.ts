@@ -2,6 +2,7 @@ import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.
 import { KIND_TITLES } from '../../alerts/kinds.js';
 import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
 import { hostListings } from '../../hosts/listing.js';
+import { unscheduled } from '../../hosts/liveness.js';
 import { overview } from '../../monitor/data/overview.js';
 import { pauseKey, pauseMap, pauseText, type PauseMap } from '../../operations/pauses.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
@@ -19,9 +20,8 @@ export async function statusCommand(options: StatusOptions): Promise<void> {
   const [report, incidents, pauses, hosts] = await withDb(config, (db) =>
     Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 }), pauseMap(db), hostListings(db)]),
   );
-  const live = hosts.filter((h) => h.liveness !== 'gone');
-  const unscheduled = report.stages.map((s) => `${s.pipeline}/${s.stage}`).filter((key) => !live.some((h) => h.schedules.includes(key)));
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, { pauses, unscheduled }));
+  const orphans = unscheduled(report.stages.map((s) => `${s.pipeline}/${s.stage}`), hosts);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, { pauses, unscheduled: orphans }));
 }
 
 /** What operators did or left undone: paused stages, and stages no live daemon schedules. */
