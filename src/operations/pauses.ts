@@ -95,6 +95,6 @@ export async function resumeStages(db: Db, req: Omit<PauseRequest, 'reason'>): P
 }
 
 /** "paused by ops@hal since 2026-11-24T18:02:11Z: telescope maintenance" */
-export function pauseText(p: Pause): string {
+export function pauseText(p: Pick<Pause, 'reason' | 'pausedBy' | 'pausedAt'>): string {
   return `paused by ${p.pausedBy} since ${p.pausedAt.toISOString().slice(0, 19)}Z${p.reason ? `: ${p.reason}` : ''}`;
 }

@@ -151,6 +151,8 @@ export class Scheduler {
   async #run(): Promise<void> {
     while (!this.#stopping) {
       await this.#checkPauses();
+      // A stop asked while the pauses were read found no nap to wake.
+      if (this.#halt.signal.aborted) break;
       const now = this.#deps.clock.now();
       for (const track of this.#tracks.values()) {
         this.#fireDue(track, now);

@@ -4,7 +4,7 @@ import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-re
 import { hostListings } from '../../hosts/listing.js';
 import { unscheduled } from '../../hosts/liveness.js';
 import { overview } from '../../monitor/data/overview.js';
-import { pauseKey, pauseMap, pauseText, type PauseMap } from '../../operations/pauses.js';
+import { pauseText } from '../../operations/pauses.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface StatusOptions extends CliOptions {
@@ -17,18 +17,14 @@ interface StatusOptions extends CliOptions {
  */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const [report, incidents, pauses, hosts] = await withDb(config, (db) =>
-    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 }), pauseMap(db), hostListings(db)]),
+  const [report, incidents, hosts] = await withDb(config, (db) =>
+    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 }), hostListings(db)]),
   );
   const orphans = unscheduled(report.stages.map((s) => `${s.pipeline}/${s.stage}`), hosts);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, { pauses, unscheduled: orphans }));
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, orphans));
 }
 
-/** What operators did or left undone: paused stages, and stages no live daemon schedules. */
-export interface OperationsStatus {
-  pauses: PauseMap;
-  unscheduled: string[];
-}
+
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */
 const minute = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '-');
@@ -37,7 +33,8 @@ const runText = (run: RunBrief) => `${run.state} (run ${run.id}, slot ${minute(r
 export function formatStatus(
   statuses: StageStatus[],
   incidents: IncidentListing[] = [],
-  operations: OperationsStatus = { pauses: new Map(), unscheduled: [] },
+  /** The stages no live daemon schedules. */
+  unscheduled: string[] = [],
 ): string {
   const open = incidents.map((i) => `  #${i.id} ${KIND_TITLES[i.kind]} since ${minute(i.openedAt)}: ${i.summary}`);
   const told = open.length > 0 ? ['', `open incidents (${open.length}; \`nocturne incidents --open\`):`, ...open] : [];
@@ -49,7 +46,7 @@ export function formatStatus(
     minute(s.next),
     s.running
       ? `running on ${s.running.host} (run ${s.running.id})`
-      : operations.pauses.has(pauseKey(s.pipeline, s.stage))
+      : s.paused
         ? 'paused (see below)'
         : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
     s.last ? runText(s.last) : 'never ran',
@@ -68,9 +65,9 @@ export function formatStatus(
       .trimEnd();
   const problems = statuses.flatMap((s) => {
     const key = `${s.pipeline}/${s.stage}`;
-    const pause = operations.pauses.get(pauseKey(s.pipeline, s.stage));
+    const { paused } = s;
     return [
-      ...(pause ? [`${key}: ${pauseText(pause)} (nocturne resume ${s.pipeline} --stage ${s.stage})`] : []),
+      ...(paused ? [`${key}: ${pauseText({ reason: paused.reason, pausedBy: paused.by, pausedAt: new Date(paused.since) })} (nocturne resume ${s.pipeline} --stage ${s.stage})`] : []),
       ...(s.last && s.last.state !== 'succeeded' && s.last.detail ? [`${key}: ${runText(s.last)}: ${firstLine(s.last.detail)}`] : []),
       ...(s.stale
         ? [`${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`]
@@ -79,8 +76,8 @@ export function formatStatus(
       ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
     ];
   });
-  if (operations.unscheduled.length > 0) {
-    problems.push(`warning: no live daemon schedules ${operations.unscheduled.join(', ')}: they run only by hand until a host with these stages starts (nocturne hosts)`);
+  if (unscheduled.length > 0) {
+    problems.push(`warning: no live daemon schedules ${unscheduled.join(', ')}: they run only by hand until a host with these stages starts (nocturne hosts)`);
   }
   return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : []), ...told].join('\n') + '\n';
 }

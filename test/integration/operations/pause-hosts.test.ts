@@ -51,6 +51,9 @@ describe('nocturne pause / resume / hosts with a running daemon (needs npm run b
     expect(status.stdout).toMatch(/^eit\/ingest\s+yes\s+\S+ \S+\s+paused \(see below\)/m);
     expect(status.stdout).toMatch(/^eit\/ingest: paused by \S+@\S+ since \S+Z: telescope maintenance \(nocturne resume eit --stage ingest\)$/m);
 
+    const json = JSON.parse((await w.cli('status', '--json')).stdout) as { stages: Array<{ paused?: unknown }> };
+    expect(json.stages[0]!.paused).toEqual({ reason: 'telescope maintenance', by: expect.stringMatching(/@/), since: expect.stringMatching(/Z$/) });
+
     const refused = await w.cli('run', 'eit', '--stage', 'ingest');
     expect(refused.code).toBe(69);
     expect(refused.stderr).toMatch(/STAGE_PAUSED: eit\/ingest is paused by \S+ since \S+: telescope maintenance \(nocturne resume eit --stage ingest\); or run it anyway with --force/);

@@ -41,8 +41,8 @@ describe('nocturne status, for people', () => {
   });
 
   it('shows a paused stage with who, when and why, and the stages no live daemon schedules', () => {
-    const pause = { pipeline: 'sdoss', stage: 'run' as const, reason: 'telescope maintenance', pausedBy: 'ops@hal', pausedAt: new Date('2026-11-24T18:02:11Z') };
-    const text = formatStatus([base, { ...base, stage: 'ingest' }], [], { pauses: new Map([['sdoss/run', pause]]), unscheduled: ['sdoss/ingest'] });
+    const paused = { reason: 'telescope maintenance', by: 'ops@hal', since: '2026-11-24T18:02:11.000Z' };
+    const text = formatStatus([{ ...base, paused }, { ...base, stage: 'ingest' }], [], ['sdoss/ingest']);
     expect(text).toMatchInlineSnapshot(`
       "PIPELINE/STAGE  HERE  NEXT               NOW                 LAST       LAST SUCCESS  PENDING
       sdoss/run       yes   2026-11-25 01:30Z  paused (see below)  never ran  -             -
