@@ -67,6 +67,7 @@ export class Scheduler {
   #loop: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
   #pausesCheckedAt = -Infinity;
+  #pausesUnread = false;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = { maxSleepMs: 30_000, retryBaseMs: 30_000, retryMaxMs: 600_000, busyPollMs: 30_000, pausedStages: async () => new Set(), pausePollMs: 30_000, random: Math.random, ...deps };
@@ -182,9 +183,12 @@ export class Scheduler {
     try {
       paused = await this.#deps.pausedStages();
     } catch (err) {
-      this.#deps.logger.warn({ err: coerceError(err) }, 'could not read the paused stages: trying again later');
+      // Said once per outage; meanwhile each run still checks its own pause as it begins.
+      if (!this.#pausesUnread) this.#deps.logger.warn({ err: coerceError(err) }, 'could not read the paused stages: trying again later');
+      this.#pausesUnread = true;
       return;
     }
+    this.#pausesUnread = false;
     const resumed: StageTrack[] = [];
     for (const [key, track] of this.#tracks) {
       if (paused.has(key) && !track.paused) this.#hold(track);
