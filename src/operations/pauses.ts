@@ -25,9 +25,9 @@ const toPause = (r: PauseRow): Pause => ({ pipeline: r.pipeline, stage: r.stage,
 /** `pipeline/stage` → its pause, as the daemon's scheduler and `status` read them. */
 export type PauseMap = ReadonlyMap<string, Pause>;
 
-export const pauseKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
+const pauseKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
 
-export async function listPauses(db: Db): Promise<Pause[]> {
+async function listPauses(db: Db): Promise<Pause[]> {
   return inDatabase('pauses: listing paused stages', () =>
     db.map<Pause>('SELECT * FROM pauses ORDER BY pipeline, stage', [], toPause),
   );

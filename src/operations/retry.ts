@@ -3,7 +3,7 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import type { Logger } from '../log/logger.js';
-import { executeStage, type ExecuteDeps, type ExecuteResult } from '../stages/execute.js';
+import { executeStage, type ExecuteResult } from '../stages/execute.js';
 import { applyRetry, type RetryApplied } from './retry-apply.js';
 import { findRetryCandidates, type RetryCandidate, type RetrySelection } from './retry-select.js';
 
@@ -14,8 +14,6 @@ export interface RetryDeps {
   print: (line: string) => void;
   /** Passed to the stages run with `now` (the command's SIGINT/SIGTERM). */
   signal?: AbortSignal;
-  /** What runs a stage for `now`. @default executeStage */
-  execute?: (deps: ExecuteDeps, stage: StageName) => Promise<ExecuteResult>;
 }
 
 export interface RetryRequest {
@@ -54,9 +52,13 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
   const runs: RetryReport['runs'] = [];
   if (!req.now) return { candidates, applied, runs };
 
-  const execute = deps.execute ?? defaultExecute(req.selection.pipeline);
+  const { pipeline } = req.selection;
   for (const stage of STAGES.filter((s) => applied.retried.some((i) => i.stage === s))) {
-    const result = await execute({ config: deps.config, db: deps.db, logger: deps.logger, print: deps.print, ...(deps.signal ? { signal: deps.signal } : {}) }, stage);
+    // A manual run stands for the moment it was asked for, as `nocturne run` does.
+    const result = await executeStage(
+      { config: deps.config, db: deps.db, logger: deps.logger, print: deps.print, ...(deps.signal ? { signal: deps.signal } : {}) },
+      { pipeline, stage, slot: new Date(), trigger: 'manual' },
+    );
     runs.push({ stage, result });
     if (result.kind === 'not-run') deps.print(`${req.selection.pipeline}/${stage}: not run now: ${result.reason}; the items wait for its next run`);
     else deps.print(`${req.selection.pipeline}/${stage}: run ${result.runId}: ${result.outcome.ok ? 'ok' : 'FAILED'}: ${result.outcome.summary}`);
@@ -69,11 +71,6 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
     );
   }
   return { candidates, applied, runs };
-}
-
-function defaultExecute(pipeline: string) {
-  // A manual run stands for the moment it was asked for, as `nocturne run` does.
-  return (deps: ExecuteDeps, stage: StageName) => executeStage(deps, { pipeline, stage, slot: new Date(), trigger: 'manual' });
 }
 
 function describe(c: RetryCandidate, verb: string): string {
