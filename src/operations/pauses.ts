@@ -82,6 +82,8 @@ export async function resumeStages(db: Db, req: Omit<PauseRequest, 'reason'>): P
         [req.pipeline, req.stage ?? null],
         toPause,
       );
+      // Nothing to resume is nothing done: the history stays for what changed.
+      if (lifted.length === 0) return lifted;
       await recordAction(tx, {
         action: 'resume',
         pipeline: req.pipeline,
