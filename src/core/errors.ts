@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'CSV_INVALID',
   'ABORTED',
   'ALERT_DELIVERY_FAILED',
+  'STAGE_PAUSED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -12,6 +12,7 @@ import { createRouter, type DaemonApi, type ReloadResult } from '../http/router.
 import { feedFromScheduler, LiveFeed, watchRuns } from '../monitor/live-feed.js';
 import { monitorRoutes } from '../monitor/routes.js';
 import type { Logger } from '../log/logger.js';
+import { pauseMap } from '../operations/pauses.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
@@ -129,6 +130,9 @@ export class Daemon implements DaemonApi {
       ledger: store.ledger,
       execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
       logger,
+      pausedStages: async () => new Set((await pauseMap(store.db)).keys()),
+      // A pause from any host is seen within one heartbeat period (and by each run as it begins).
+      pausePollMs: Math.min(30_000, config.daemon.host.heartbeatMs),
     });
     this.#metrics = new DaemonMetrics(
       {
