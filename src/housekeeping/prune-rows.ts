@@ -37,7 +37,7 @@ export async function pruneRows(db: Db, kind: RowKind, options: RowPruneOptions)
     let only: string[] | null = null;
     let seen: number;
     if (kind.whenGone || options.dryRun) {
-      const batch = await db.any<Candidate>(kind.candidates, [cursor, batchSize, ageMs, null, options.pipelines]);
+      const batch = await db.any<Candidate>(options.dryRun ? (kind.dryCandidates ?? kind.candidates) : kind.candidates, [cursor, batchSize, ageMs, null, options.pipelines]);
       seen = batch.length;
       if (seen === 0) break;
       cursor = batch.at(-1)!.id;

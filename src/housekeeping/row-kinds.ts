@@ -21,6 +21,8 @@ export interface RowKind {
   candidates: string;
   /** Rows of other tables that go with each candidate (foreign key column → table). */
   children: ReadonlyArray<{ table: string; column: string }>;
+  /** What a dry run counts, when it differs: a dry run removes nothing that would free more rows. */
+  dryCandidates?: string;
   /** Candidates carry a local `path`: only those whose file is gone are removed. */
   whenGone?: true;
 }
@@ -39,6 +41,12 @@ const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OL
       ON s.status IN ('loaded', 'replaced') AND member_names(s.members) && ARRAY(SELECT jsonb_array_elements_text(t.outputs))
      WHERE t.job = ${j}.id AND t.state = 'completed' AND jsonb_typeof(t.outputs) = 'array')`;
 
+function runsWhere(noJobStays: string): string {
+  return `SELECT x.id, NULL::text AS path FROM runs x
+      WHERE ${PAGE} AND x.state <> 'running' AND ${OLDER('coalesce(x.finished_at, x.started_at)')} AND ${noJobStays}
+        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage) ${LIMIT}`;
+}
+
 export const ROW_KINDS = {
   jobs: {
     age: 'runs',
@@ -47,16 +55,14 @@ export const ROW_KINDS = {
       WHERE ${PAGE} AND ${JOB_GOES('x')} ${LIMIT}`,
     children: [{ table: 'job_tasks', column: 'job' }],
   },
-  // After the jobs: a run that a job staying points to stays (the job's lineage names it;
-  // a dry run, which removes no job, counts the same). The latest scheduled run of each
-  // stage stays too: catch-up starts from its slot.
+  // After the jobs: a run a job still points to stays (the job's lineage names it). A dry
+  // run, which removes no job, asks whether each such job would go, as the jobs kind does.
+  // The latest run of each stage stays too, whatever its age: status and catch-up start from it.
   runs: {
     age: 'runs',
     table: 'runs',
-    candidates: `SELECT x.id, NULL::text AS path FROM runs x
-      WHERE ${PAGE} AND x.state <> 'running' AND ${OLDER('coalesce(x.finished_at, x.started_at)')}
-        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = x.id AND NOT (${JOB_GOES('j')}))
-        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage AND r.trigger <> 'manual') ${LIMIT}`,
+    candidates: runsWhere('NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = x.id)'),
+    dryCandidates: runsWhere(`NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = x.id AND NOT (${JOB_GOES('j')}))`),
     children: [],
   },
   // Events of archived files, but their verification (lineage's verified_at). Missing and

@@ -1,8 +1,10 @@
 // nocturne prune against the real PostgreSQL: what goes, what stays (the provenance of
 // every loaded row: lineage() answers the same after the prune), dry runs, batches, files.
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NocturneConfig } from '../../../src/config/types.js';
 import { prune, type PruneReport } from '../../../src/housekeeping/prune.js';
@@ -74,6 +76,21 @@ describe('nocturne prune', () => {
   let dry: PruneReport;
   let before: Record<string, number>;
   let lineageBefore: unknown[];
+
+  it('nocturne prune --dry-run prints the counts per kind and removes nothing', async () => {
+    const dir = path.join(state, 'cli');
+    await mkdir(path.join(dir, 'pipelines'), { recursive: true });
+    await mkdir(path.join(dir, 'config'), { recursive: true });
+    await writeFile(path.join(dir, 'config', 'nocturne.yaml'), `database: {url: "${t.url}", schema: ${t.schema}}\npaths: {state: ${state}}\n`);
+    const counts = await snapshot();
+    const bin = path.resolve(import.meta.dirname, '../../../bin/nocturne.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'prune', '--dry-run', '--config', dir]);
+    expect(await snapshot()).toEqual(counts);
+    expect(stdout).toMatch(/^would remove \(dry run: nothing removed\):\n/);
+    expect(stdout).toMatch(/^ {2}transferEvents +\d+ row\(s\) \(transfer_events \d+\) {2}— events of closed transfers older than 90d$/m);
+    expect(stdout).toMatch(/^ {2}quarantine +0 file\(s\), 0 B {2}— quarantined files older than 90d$/m);
+    expect(stdout).toMatch(/^total: [1-9]\d* row\(s\), 0 file\(s\), 0 B$/m);
+  }, 60_000);
 
   it('in a dry run, counts what would go per kind and removes nothing', async () => {
     before = await snapshot();
