@@ -104,8 +104,17 @@ export async function bench(args: string[]): Promise<void> {
 
     const writer = startWriter(writerDb, pipelines[0]!);
     let batches = 0;
+    let longestBatchMs = 0;
     const started = performance.now();
-    const report = await prune({ db, config, clock: systemClock, onBatch: () => (batches += 1) }, { dryRun: false });
+    let last = started;
+    // A batch holds its row locks at most as long as it takes (kinds that check files: less).
+    const onBatch = () => {
+      const now = performance.now();
+      longestBatchMs = Math.max(longestBatchMs, now - last);
+      last = now;
+      batches += 1;
+    };
+    const report = await prune({ db, config, clock: systemClock, onBatch }, { dryRun: false });
     const pruneS = (performance.now() - started) / 1000;
     const during = await writer.stop();
     const removed = totalRows(report);
@@ -113,6 +122,7 @@ export async function bench(args: string[]): Promise<void> {
     for (const kind of Object.values(report.kinds)) for (const [t, n] of Object.entries(kind.rows)) tables.set(t, (tables.get(t) ?? 0) + n);
     console.log(`pruned ${removed} rows in ${pruneS.toFixed(1)} s, ${batches} batches of at most ${batch}: ${[...tables].map(([t, n]) => `${t} ${n}`).join(', ')}`);
     console.log(`time per million rows pruned: ${((pruneS * 1e6) / Math.max(removed, 1)).toFixed(1)} s`);
+    console.log(`longest batch: ${longestBatchMs.toFixed(0)} ms`);
     console.log(`writer's longest stall: ${during.maxMs.toFixed(0)} ms (${during.statements} statements during the prune; longest before it: ${baseline.maxMs.toFixed(0)} ms over ${baseline.statements})`);
   } finally {
     if (!args.includes('--keep')) await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
