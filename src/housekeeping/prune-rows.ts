@@ -3,6 +3,9 @@ import type { Db } from '../db/database.js';
 import { lstatOrNull } from './prune-files.js';
 import { deleteStatement, type RowKind } from './row-kinds.js';
 
+/** What pruning asks of the database: the pool, or the one connection that holds the prune lock. */
+export type Queries = Pick<Db, 'any' | 'one'>;
+
 /** Rows removed (or that would be), by table. */
 export type RowCounts = Record<string, number>;
 
@@ -27,7 +30,7 @@ interface Candidate {
  * so its own short transaction: stages writing meanwhile wait for no lock longer than one
  * batch takes. A dry run walks the same candidates and counts them with their children.
  */
-export async function pruneRows(db: Db, kind: RowKind, options: RowPruneOptions): Promise<RowCounts> {
+export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOptions): Promise<RowCounts> {
   const counts: RowCounts = { [kind.table]: 0, ...Object.fromEntries(kind.children.map((c) => [c.table, 0])) };
   const { batchSize } = options.retention;
   const ageMs = options.retention[`${kind.age}Ms`];
@@ -64,7 +67,7 @@ function add(counts: RowCounts, more: Record<string, unknown>): void {
   for (const table of Object.keys(counts)) counts[table]! += Number(more[table] ?? 0);
 }
 
-async function countWithChildren(db: Db, kind: RowKind, ids: string[]): Promise<RowCounts> {
+async function countWithChildren(db: Queries, kind: RowKind, ids: string[]): Promise<RowCounts> {
   const counts: RowCounts = { [kind.table]: ids.length };
   for (const child of kind.children) {
     const row = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE $2:name = ANY($3::bigint[])', [child.table, child.column, ids]);

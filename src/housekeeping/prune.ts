@@ -5,7 +5,7 @@ import type { NocturneConfig, ResolvedRetention } from '../config/types.js';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
 import { sweepFiles, type FileCounts } from './prune-files.js';
-import { pruneRows, type RowCounts } from './prune-rows.js';
+import { pruneRows, type Queries, type RowCounts } from './prune-rows.js';
 import { ROW_KINDS, type RowKindName } from './row-kinds.js';
 
 /** What retention removes, each under its own age (retention.<kind>). */
@@ -66,7 +66,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
       for (const kind of PRUNE_KINDS) {
         if (deps.signal?.aborted) break;
         for (const rows of ROWS_OF[kind]) {
-          const counts = await pruneRows(session as unknown as Db, ROW_KINDS[rows], {
+          const counts = await pruneRows(session, ROW_KINDS[rows], {
             retention,
             dryRun: options.dryRun,
             pipelines: pipelinesWith(deps.config, ROW_KINDS[rows].table === 'ingested_files' ? 'ingest' : 'upload'),
@@ -77,7 +77,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
           });
           for (const [table, n] of Object.entries(counts)) kinds[kind].rows[table] = (kinds[kind].rows[table] ?? 0) + n;
         }
-        kinds[kind].files = await pruneFilesOf(kind, session as unknown as Db, deps, retention, now, options.dryRun);
+        kinds[kind].files = await pruneFilesOf(kind, session, deps, retention, now, options.dryRun);
       }
       return report;
     } finally {
@@ -94,7 +94,7 @@ function pipelinesWith(config: NocturneConfig, stage: StageName): string[] {
 
 async function pruneFilesOf(
   kind: PruneKind,
-  db: Db,
+  db: Queries,
   deps: PruneDeps,
   retention: ResolvedRetention,
   now: number,
