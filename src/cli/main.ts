@@ -120,6 +120,12 @@ function program(): Command {
     .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  cli
+    .command('prune')
+    .description('remove what retention allows: old job directories and logs, run history, transfer events, ledger rows of files long gone, thumbnails, quarantine')
+    .option('-n, --dry-run', 'print what would be removed (counts per kind, bytes for files), remove nothing')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/prune.js')).pruneCommand));
   const alerts = cli.command('alerts').description('alerting: who is told of incidents, and how');
   alerts
     .command('test')

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'ABORTED',
   'ALERT_DELIVERY_FAILED',
   'STAGE_PAUSED',
+  'DISK_LOW',
+  'PRUNE_FAILED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

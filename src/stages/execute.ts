@@ -123,15 +123,15 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     context.progress.done();
   }
   const interrupted = !outcome.ok && context.signal.aborted;
-  const state = outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
+  const state = outcome.skipped ? 'skipped' : outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
   await finishRun(deps.db, runId, {
     state,
     stats: outcome.stats,
     ...(outcome.error ? { errorCode: outcome.error.code, error: outcome.error.message } : {}),
   });
   emit({ type: 'run-finished', runId, pipeline: req.pipeline, stage: req.stage, state, summary: outcome.summary });
-  const level = outcome.ok ? 'info' : 'error';
-  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : 'failed'}: ${outcome.summary}`);
+  const level = outcome.ok ? 'info' : outcome.skipped ? 'warn' : 'error';
+  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : outcome.skipped ? 'skipped' : 'failed'}: ${outcome.summary}`);
   return { kind: 'done', runId, outcome };
 }
 
