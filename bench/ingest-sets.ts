@@ -25,6 +25,7 @@ import { createIngestStage, installCatalogue } from '../src/stages/ingest/index.
 import type { StageOutcome } from '../src/stages/types.js';
 import { HFC_CODES, writeHfcSets, type HfcCode } from '../harness/hfc-sets.js';
 import { rig } from '../harness/rig.js';
+import { roundTrips, since } from './round-trips.js';
 import { timed } from './timing.js';
 import { directContext } from '../harness/stage-context.js';
 
@@ -57,6 +58,7 @@ export async function bench(args: string[]): Promise<void> {
     const ingestAll = async () => {
       const outcomes: StageOutcome[] = [];
       const cpu = process.cpuUsage();
+      const trips = { ...roundTrips };
       const seconds = await timed(async () => {
         for (const code of CODES) outcomes.push(await stage(context(config, db, code)));
       });
@@ -65,7 +67,7 @@ export async function bench(args: string[]): Promise<void> {
       if (failed.length > 0) throw new Error(failed.map((o) => o.error?.message ?? o.summary).join('\n'));
       const sum = (key: string) => outcomes.reduce((n, o) => n + (o.stats[key] ?? 0), 0);
       const cpuSeconds = (used.user + used.system) / 1e6;
-      return { seconds, cpuSeconds, loaded: sum('loaded'), skipped: sum('skipped'), rows: sum('rows'), rejected: sum('rejected') };
+      return { seconds, cpuSeconds, trips: since(trips), rss: process.memoryUsage().rss / 2 ** 20, loaded: sum('loaded'), skipped: sum('skipped'), rows: sum('rows'), rejected: sum('rejected') };
     };
     const first = await ingestAll();
     const again = await ingestAll();
@@ -77,7 +79,8 @@ export async function bench(args: string[]): Promise<void> {
         `a night of ${CODES.length} codes x ${sets} sets (${files} files: init, feat when features were found, ${tracks} SPoCA track files), ${first.rows} catalogue rows`,
         line('psql \\copy, no remapping (1 session per code)', psqlSeconds, `${Math.round(units / psqlSeconds)} sets/s`),
         line('nocturne ingest, 1 transaction per set', first.seconds, `${Math.round(units / first.seconds)} sets/s (goal >= 300 sets/s; ${first.loaded} loads incl. tracks, ${first.rejected} rejected)`),
-        `  ratio nocturne/psql: ${(psqlSeconds / first.seconds).toFixed(2)}x; CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's)`,
+        `  ratio nocturne/psql: ${(psqlSeconds / first.seconds).toFixed(2)}x; CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's); RSS after: ${first.rss.toFixed(0)} MiB`,
+        `  per set: ${(first.trips.queries / units).toFixed(2)} round trips, ${(first.trips.commits / units).toFixed(2)} commits`,
         line('nocturne ingest again (all skipped)', again.seconds, `${Math.round(units / again.seconds)} sets/s (${again.skipped} skipped, ${again.loaded} loaded)`),
         '',
       ].join('\n'),

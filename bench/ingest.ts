@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- ingest [--rows N] [--files N] [--file-rows N] [--repeat N] [--db URL]`
+ * `npm run bench -- ingest [--rows N] [--files N] [--file-rows N] [--repeat N] [--no-loop] [--db URL]`
  *
  * 1. One CSV of --rows rows (~400 bytes each) into a table with a primary key and a
  *    unique constraint: the ingest stage (hash, ledger, parse, validate every field,
  *    COPY) beside `psql \copy` of the same file into the same table.
- * 2. --files files of --file-rows rows: the stage (one transaction and ledger row per
- *    file) beside a shell loop of `psql \copy`, one per file.
+ * 2. --files files of --file-rows rows: the stage (small files batched, see
+ *    table/load-work.ts) beside a shell loop of `psql \copy`, one per file (left out with
+ *    --no-loop: on a loaded machine it takes minutes, psql's start-up repeated 2,000 times).
  * Both sides are whole commands timed from start to exit: psql, and the real CLI
  * (`node bin/nocturne.js run <pipeline> --stage ingest`, compiled: `npm run bench` builds
  * first) with a generated configuration; the CLI's peak RSS is sampled from /proc.
@@ -26,10 +27,12 @@ import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { installFeatureTables } from '../harness/feature-tables.js';
 import { rig } from '../harness/rig.js';
+import type { RoundTrips } from './round-trips.js';
 import { median, timed } from './timing.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../bin/nocturne.js', import.meta.url));
+const COUNTER = new URL('./round-trips.ts', import.meta.url).href;
 const TS = '%Y-%m-%dT%H:%M:%S';
 const COLUMNS: Record<string, [string, string, boolean?]> = {
   id_feat: ['ID_FEAT', 'int'], obs_id: ['OBS_ID', 'text'], date_obs: ['DATE_OBS', 'timestamp'], instrume: ['INSTRUME', 'text'],
@@ -82,7 +85,7 @@ export async function bench(args: string[]): Promise<void> {
       `\\copy ${table} (${copyList}) FROM '${file}' WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL 'NULL')`;
 
     const bigCase = { psql: [] as number[], ours: [] as number[], rss: [] as number[] };
-    const manyCase = { psql: [] as number[], ours: [] as number[] };
+    const manyCase = { psql: [] as number[], ours: [] as number[], rss: [] as number[], trips: { queries: 0, commits: 0 } };
     for (let r = 0; r < repeat; r++) {
       await reset();
       bigCase.psql.push(await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', psqlCopy(path.join(big, 'features.csv'))])));
@@ -92,14 +95,20 @@ export async function bench(args: string[]): Promise<void> {
       bigCase.rss.push(loaded.peakMiB);
 
       await reset();
-      const loop = `for f in "${many}"/*.csv; do psql "$1" -X -q -v ON_ERROR_STOP=1 -c "${psqlCopy('$f')}" || exit 1; done`;
-      manyCase.psql.push(await timed(() => run('bash', ['-c', loop, 'bash', url], { maxBuffer: 1 << 24 })));
+      if (!args.includes('--no-loop')) {
+        const loop = `for f in "${many}"/*.csv; do psql "$1" -X -q -v ON_ERROR_STOP=1 -c "${psqlCopy('$f')}" || exit 1; done`;
+        manyCase.psql.push(await timed(() => run('bash', ['-c', loop, 'bash', url], { maxBuffer: 1 << 24 })));
+      }
       await reset();
-      manyCase.ours.push((await cli(tmp, 'many')).seconds);
+      const manyRun = await cli(tmp, 'many', true);
+      manyCase.ours.push(manyRun.seconds);
+      manyCase.rss.push(manyRun.peakMiB);
+      manyCase.trips = manyRun.trips;
     }
 
     const [bp, bo] = [median(bigCase.psql), median(bigCase.ours)];
-    const [mp, mo] = [median(manyCase.psql), median(manyCase.ours)];
+    const [mp, mo] = [manyCase.psql.length > 0 ? median(manyCase.psql) : Number.NaN, median(manyCase.ours)];
+    const perFile = (n: number) => (n / files).toFixed(2);
     const line = (what: string, seconds: number, rate: string) => `  ${what.padEnd(34)} ${seconds.toFixed(2).padStart(8)} s  ${rate}`;
     process.stdout.write(
       [
@@ -109,9 +118,9 @@ export async function bench(args: string[]): Promise<void> {
         line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
         `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= 0.70x, RSS < 150 MiB)`,
         `2) ${files} files x ${fileRows} rows`,
-        line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
-        line('nocturne run (tx + ledger per file)', mo, `${Math.round(files / mo)} files/s (goal >= 1000 files/s)`),
-        `  ratio nocturne/psql: ${(mp / mo).toFixed(2)}x`,
+        Number.isNaN(mp) ? '  shell loop of psql \\copy: left out (--no-loop)' : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
+        line('nocturne run --stage ingest', mo, `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`),
+        `  ratio nocturne/psql: ${Number.isNaN(mp) ? '-' : `${(mp / mo).toFixed(2)}x`}; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
         '',
       ].join('\n'),
     );
@@ -174,12 +183,19 @@ async function writeConfig(dir: string, url: string, state: string, table: strin
   }
 }
 
-/** `nocturne run <pipeline> --stage ingest`, timed, with its peak RSS (VmHWM, sampled every 20 ms). */
-async function cli(configDir: string, pipeline: string): Promise<{ seconds: number; peakMiB: number }> {
+/**
+ * `nocturne run <pipeline> --stage ingest`, timed, with its peak RSS (VmHWM, sampled every
+ * 20 ms); with `count`, its round trips to PostgreSQL too (bench/round-trips.ts preloaded,
+ * with tsx: some start-up added, which the many-files case can afford).
+ */
+async function cli(configDir: string, pipeline: string, count = false): Promise<{ seconds: number; peakMiB: number; trips: RoundTrips }> {
   const started = performance.now();
   const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, CLI, 'run', pipeline, '--stage', 'ingest', '--config', configDir], {
+  const tripsFile = path.join(configDir, `trips-${pipeline}.json`);
+  const counter = count ? ['--import', 'tsx', '--import', COUNTER] : [];
+  const child = spawn(process.execPath, [...flags, ...counter, CLI, 'run', pipeline, '--stage', 'ingest', '--config', configDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_ROUND_TRIPS: tripsFile },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -196,5 +212,6 @@ async function cli(configDir: string, pipeline: string): Promise<{ seconds: numb
   clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0 || !/: ok: /.test(output)) throw new Error(`nocturne run ${pipeline} failed (exit ${code}):\n${output}`);
-  return { seconds, peakMiB: peakKiB / 1024 };
+  const trips = count ? (JSON.parse(await readFile(tripsFile, 'utf8')) as RoundTrips) : { queries: 0, commits: 0 };
+  return { seconds, peakMiB: peakKiB / 1024, trips };
 }

@@ -109,6 +109,8 @@ function slotMissed(
     }
     return;
   }
+  // A paused stage misses its slots on purpose; on resume, its catch-up ends them.
+  if (snapshot.paused?.includes(where)) return;
   // Slots from before the stage existed are not missed: a new pipeline starts at its next slot.
   const existed = Math.min(ctx.watchingSince.getTime(), history?.firstSlot?.getTime() ?? Infinity);
   if (due.getTime() < existed) return;

@@ -82,6 +82,8 @@ export interface StateSnapshot {
   failed: FailedNight[];
   waiting: WaitingWork[];
   hosts: HostBeat[];
+  /** `pipeline/stage` of the stages paused (nocturne pause): their slots are not missed. */
+  paused?: string[];
 }
 
 /** Items listed per digest or stuck-work incident; the message gives the total beyond. */
@@ -142,7 +144,8 @@ export async function readSnapshot(db: Db, query: SnapshotQuery): Promise<StateS
         schedules: r.schedules,
       }),
     );
-    return { observedAt: now, open, stages, failed, waiting, hosts };
+    const paused = await tx.map(`SELECT pipeline || '/' || stage AS key FROM pauses`, [], (r: { key: string }) => r.key);
+    return { observedAt: now, open, stages, failed, waiting, hosts, paused };
   });
 }
 

@@ -48,8 +48,38 @@ function program(): Command {
     .addOption(new Option('-s, --stage <stage>', 'stage to run').choices(STAGES).makeOptionMandatory())
     .option('-d, --date <yyyy-mm-dd>', 'observing night to process (run stage; default: today)')
     .option('-n, --dry-run', 'print what would be done, change nothing')
+    .option('-f, --force', 'run even though the stage is paused (nocturne pause)')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/run.js')).runCommand));
+  cli
+    .command('retry')
+    .description("put what failed back in line for the stage's next run (or run it now); records who asked")
+    .argument('<pipeline>', 'pipeline name')
+    .addOption(new Option('-s, --stage <stage>', 'stage whose failed items to retry').choices(STAGES))
+    .option('--obs <glob>', 'run: observations (ids) that failed for good')
+    .option('--set <glob>', 'ingest: rejected file sets (set keys)')
+    .option('--file <glob>', 'ingest: rejected CSV files; upload: quarantined files (path or name)')
+    .option('--failed', 'everything that failed (of --stage, else of every stage)')
+    .option('--since <date>', 'only what failed since then (YYYY-MM-DD in UTC, or ISO 8601)')
+    .option('--now', "run each stage concerned at once instead of at its next slot")
+    .option('-n, --dry-run', 'list what would be retried, change nothing')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/retry.js')).retryCommand));
+  cli
+    .command('pause')
+    .description('stop new runs of a pipeline (or one stage) on every host, until resumed; no config edit or reload')
+    .argument('<pipeline>', 'pipeline name')
+    .addOption(new Option('-s, --stage <stage>', 'only this stage (default: all)').choices(STAGES))
+    .option('-r, --reason <text>', 'why, shown by status')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/pause.js')).pauseCommand));
+  cli
+    .command('resume')
+    .description("lift a pause; the slots that passed meanwhile follow each stage's catch-up policy")
+    .argument('<pipeline>', 'pipeline name')
+    .addOption(new Option('-s, --stage <stage>', 'only this stage (default: all)').choices(STAGES))
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/pause.js')).resumeCommand));
   cli
     .command('history')
     .description('recent runs, newest first')
@@ -72,6 +102,12 @@ function program(): Command {
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/status.js')).statusCommand));
   cli
+    .command('hosts')
+    .description('the daemons registered on this state database: alive, late or gone, their stages and last run')
+    .option('--json', 'machine-readable output')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/hosts.js')).hostsCommand));
+  cli
     .command('logs')
     .description("a run's record and the end of the job logs recorded for it")
     .argument('<run>', 'run number, as shown by history and status')
@@ -84,6 +120,12 @@ function program(): Command {
     .option('--listen <host:port>', "the daemon's HTTP address (default: http.listen of config/nocturne.yaml)")
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
+  cli
+    .command('prune')
+    .description('remove what retention allows: old job directories and logs, run history, transfer events, ledger rows of files long gone, thumbnails, quarantine')
+    .option('-n, --dry-run', 'print what would be removed (counts per kind, bytes for files), remove nothing')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/prune.js')).pruneCommand));
   const alerts = cli.command('alerts').description('alerting: who is told of incidents, and how');
   alerts
     .command('test')

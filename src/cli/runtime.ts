@@ -46,3 +46,17 @@ export async function withDb<T>(config: NocturneConfig, work: (db: Db) => Promis
     await closeDb(db);
   }
 }
+
+/** Runs `work` with a signal that SIGINT and SIGTERM abort: a stage stops cleanly, as in the daemon. */
+export async function untilSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted by signal'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -14,7 +14,13 @@ import { isMapping, valueAt } from './schema-walk.js';
 
 /** Problems of config/nocturne.yaml that its schema cannot see. */
 export function daemonProblems(daemon: unknown): Problem[] {
-  return [...databaseProblems(valueAt(daemon, ['database', 'url'])), ...targetProblems(valueAt(daemon, ['targets']))];
+  const retention = valueAt(daemon, ['retention']);
+  return [
+    ...databaseProblems(valueAt(daemon, ['database', 'url'])),
+    ...targetProblems(valueAt(daemon, ['targets'])),
+    // The housekeeping slot is a schedule like a stage's: the same checks.
+    ...(isMapping(retention) ? scheduleProblems(retention, ['retention']) : []),
+  ];
 }
 
 function databaseProblems(url: unknown): Problem[] {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NocturneError } from '../core/errors.js';
 import { durationMs } from './durations.js';
-import type { DaemonConfig, IngestSection, PipelineConfig, SecretRef, TargetConfig } from './schema.js';
+import type { DaemonConfig, IngestSection, PipelineConfig, RetentionConfig, SecretRef, TargetConfig } from './schema.js';
 import { secretPaths } from './secret-check.js';
 import { valueAt } from './schema-walk.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   ResolvedIngestStage,
   ResolvedPaths,
   ResolvedPipelineConfig,
+  ResolvedRetention,
   ResolvedTarget,
 } from './types.js';
 
@@ -65,6 +66,20 @@ export function compileDaemon(daemon: DaemonConfig): ResolvedDaemonConfig {
     targets: Object.fromEntries(Object.entries(daemon.targets).map(([name, target]) => [name, compileTarget(target)])),
     executor: { ...daemon.executor, slurm: { ...slurm, pollIntervalMs: durationMs(pollInterval), lostAfterMs: durationMs(lostAfter) } },
     shutdown: { graceMs: durationMs(daemon.shutdown.grace) },
+    retention: compileRetention(daemon.retention),
+  };
+}
+
+function compileRetention(retention: RetentionConfig): ResolvedRetention {
+  const { jobs, runs, transferEvents, goneFiles, thumbnails, quarantine, ...rest } = retention;
+  return {
+    ...rest,
+    jobsMs: durationMs(jobs),
+    runsMs: durationMs(runs),
+    transferEventsMs: durationMs(transferEvents),
+    goneFilesMs: durationMs(goneFiles),
+    thumbnailsMs: durationMs(thumbnails),
+    quarantineMs: durationMs(quarantine),
   };
 }
 

@@ -306,6 +306,34 @@ export const pipelineAlertsSchema = z
   .describe("This pipeline's alert thresholds; what is not given comes from config/nocturne.yaml's alerts section.");
 export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
 
+// ---------------------------------------------------------------- retention (config/nocturne.yaml)
+
+const keepFor = (what: string, fallback: string) =>
+  duration.default(fallback).describe(`How long ${what} are kept. @default "${fallback}"`);
+
+/** What `nocturne prune` and the daemon's housekeeping slot remove, and the run stage's disk guard (docs/operating.md, Retention). */
+export const retentionSchema = z
+  .strictObject({
+    schedule: z
+      .string()
+      .default('30 12 * * *')
+      .describe('Cron expression of the housekeeping slot (5 fields), in `timezone`. @default "30 12 * * *" (midday, away from the night)'),
+    timezone: z.string().default('UTC').describe('IANA time zone of `schedule`. @default "UTC"'),
+    jobs: keepFor('job directories (<paths.work>/run) and task logs (<paths.logs>) of ended jobs', '30d'),
+    runs: keepFor('runs of the history, with their jobs and tasks (never those a catalogue load comes from)', '400d'),
+    transferEvents: keepFor('events of closed transfers (never the verification of an archived file)', '90d'),
+    goneFiles: keepFor('ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)', '180d'),
+    thumbnails: keepFor('thumbnails left in <paths.work>/<pipeline>/thumbnails', '30d'),
+    quarantine: keepFor('quarantined files (and their .reason.txt) under paths.quarantine', '90d'),
+    batchSize: z.number().int().min(10).max(100_000).default(1000).describe('Rows removed per statement (each its own short transaction). @default 1000'),
+    minFreeDisk: freeSpace
+      .default('2%')
+      .describe('The run stage submits nothing while the outbox\'s disk has less free space than this ("10GB", "500MiB" or "2%"). @default "2%"'),
+  })
+  .default({ schedule: '30 12 * * *', timezone: 'UTC', jobs: '30d', runs: '400d', transferEvents: '90d', goneFiles: '180d', thumbnails: '30d', quarantine: '90d', batchSize: 1000, minFreeDisk: '2%' })
+  .describe('Retention of history and files, the housekeeping slot, and the run stage\'s disk guard.');
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
 export const daemonConfigSchema = z
   .strictObject({
     host: z
@@ -409,6 +437,7 @@ export const daemonConfigSchema = z
       .default({ grace: '60s' })
       .describe('How the daemon stops.'),
     alerts: alertsSchema.optional(),
+    retention: retentionSchema,
   })
   .describe('nocturne daemon settings (config/nocturne.yaml).');
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;

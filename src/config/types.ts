@@ -2,6 +2,7 @@ import type {
   DaemonConfig,
   IngestSection,
   PipelineConfig,
+  RetentionConfig,
   RunStageConfig,
   SetsConfig,
   TargetConfig,
@@ -23,11 +24,16 @@ export type ResolvedTarget =
 type Executor = DaemonConfig['executor'];
 
 /** config/nocturne.yaml, resolved: targets and durations compiled, paths absolute. */
-export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown'> & {
+/** The retention ages in milliseconds (`jobs` → `jobsMs`). */
+export type ResolvedRetention = WithMs<RetentionConfig, RetentionAge>;
+export type RetentionAge = 'jobs' | 'runs' | 'transferEvents' | 'goneFiles' | 'thumbnails' | 'quarantine';
+
+export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown' | 'retention'> & {
   host: WithMs<DaemonConfig['host'], 'heartbeat'>;
   targets: Record<string, ResolvedTarget>;
   executor: Omit<Executor, 'slurm'> & { slurm: WithMs<Executor['slurm'], 'pollInterval' | 'lostAfter'> };
   shutdown: WithMs<DaemonConfig['shutdown'], 'grace'>;
+  retention: ResolvedRetention;
 };
 
 export type ResolvedRunStage = WithMs<RunStageConfig, 'timeout' | 'waitWarning'>;

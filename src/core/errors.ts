@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'CSV_INVALID',
   'ABORTED',
   'ALERT_DELIVERY_FAILED',
+  'STAGE_PAUSED',
+  'DISK_LOW',
+  'PRUNE_FAILED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

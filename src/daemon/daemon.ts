@@ -9,9 +9,11 @@ import { createAuthenticator } from '../http/auth.js';
 import { writeLocalToken } from '../http/local-token.js';
 import { startHttpServer } from '../http/server.js';
 import { createRouter, type DaemonApi, type ReloadResult } from '../http/router.js';
+import { Housekeeping } from '../housekeeping/housekeeping.js';
 import { feedFromScheduler, LiveFeed, watchRuns } from '../monitor/live-feed.js';
 import { monitorRoutes } from '../monitor/routes.js';
 import type { Logger } from '../log/logger.js';
+import { pauseMap } from '../operations/pauses.js';
 import { listRuns } from '../runs/runs.js';
 import { Scheduler, type ExecuteFn } from '../scheduling/scheduler.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
@@ -72,6 +74,7 @@ export class Daemon implements DaemonApi {
   #scheduler: Scheduler | null = null;
   #metrics: DaemonMetrics | null = null;
   #alerting: DaemonAlerting | null = null;
+  #housekeeping: Housekeeping | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
@@ -123,12 +126,19 @@ export class Daemon implements DaemonApi {
     const alerting = await startDaemonAlerting({ db: store.db, config, logger, version: this.#deps.version, clock });
     this.#alerting = alerting;
     this.#releasers.add('heartbeat and alerting', () => alerting.stop());
+    const housekeeping = new Housekeeping({ db: store.db, config, logger, clock, sleep: this.#deps.sleep ?? realSleep });
+    this.#housekeeping = housekeeping;
+    housekeeping.start();
+    this.#releasers.add('housekeeping', () => housekeeping.stop());
     const scheduler = new Scheduler({
       clock,
       sleep: this.#deps.sleep ?? realSleep,
       ledger: store.ledger,
       execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
       logger,
+      pausedStages: async () => new Set((await pauseMap(store.db)).keys()),
+      // A pause from any host is seen within one heartbeat period (and by each run as it begins).
+      pausePollMs: Math.min(30_000, config.daemon.host.heartbeatMs),
     });
     this.#metrics = new DaemonMetrics(
       {
@@ -223,6 +233,7 @@ export class Daemon implements DaemonApi {
     ).map((key) => `${key}: changed, applies at the next restart`);
     const summary = this.#scheduler.reload(next);
     this.#alerting?.reload(next);
+    this.#housekeeping?.reload(next);
     this.#config = next;
     logger.level = next.daemon.log.level;
     this.#metrics?.reloaded(true);

@@ -7,6 +7,7 @@ import { slotKey } from '../scheduling/slot-ledger.js';
 import { Schedule } from '../scheduling/slots.js';
 import { explainWait } from '../executors/states.js';
 import { waitingTasks } from '../stages/run/waits.js';
+import { pauseMap, type Pause } from '../operations/pauses.js';
 import { PENDING_COUNTERS, type PendingCounter } from './pending.js';
 import { summarizeRuns } from './run-summary.js';
 
@@ -34,6 +35,8 @@ export interface StageStatus {
   running: RunBrief | null;
   /** A run still recorded as running whose holder is gone: it is not running. */
   stale?: { run: RunBrief; why: string };
+  /** Paused (nocturne pause): no host starts a run of it until it is resumed. */
+  paused?: { reason: string; by: string; since: string };
   last: RunBrief | null;
   lastSuccessAt: string | null;
   /** Work waiting, by kind; `error` instead when it could not be counted. */
@@ -63,7 +66,7 @@ export interface StatusOptions {
 }
 
 export async function stageStatuses(config: NocturneConfig, db: Db, options: StatusOptions): Promise<StageStatus[]> {
-  const runs = await summarizeRuns(db);
+  const [runs, pauses] = await Promise.all([summarizeRuns(db), pauseMap(db)]);
   const counters = options.counters ?? PENDING_COUNTERS;
   const statuses: StageStatus[] = [];
   for (const [name, pipeline] of config.pipelines) {
@@ -84,6 +87,7 @@ export async function stageStatuses(config: NocturneConfig, db: Db, options: Sta
         next: next?.toISOString() ?? null,
         running: history?.running ? brief(history.running) : null,
         ...(history?.stale ? { stale: { run: brief(history.stale.run), why: history.stale.why } } : {}),
+        ...pausedField(pauses.get(key)),
         last: history?.last ? brief(history.last) : null,
         lastSuccessAt: history?.lastSuccessAt?.toISOString() ?? null,
         pending: {},
@@ -104,6 +108,10 @@ export async function stageStatuses(config: NocturneConfig, db: Db, options: Sta
     }
   }
   return statuses;
+}
+
+function pausedField(pause: Pause | undefined): Pick<StageStatus, 'paused'> {
+  return pause ? { paused: { reason: pause.reason, by: pause.pausedBy, since: pause.pausedAt.toISOString() } } : {};
 }
 
 function brief(run: RunRow): RunBrief {

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
+import { goneByHeartbeat } from '../hosts/takeover.js';
 import { pidNamespace, processAlive } from './holder.js';
 
 export type RunTrigger = 'schedule' | 'catchup' | 'manual';
@@ -87,13 +88,15 @@ export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
       toRunRowOrNull,
     );
     if (live) {
+      // Our pid namespace decides for sure; else the hosts table, for a run held by a daemon.
+      const gone = holderGone(live) ? `holder (pid ${live.pid} on ${live.host}) is gone` : await goneByHeartbeat(tx, live);
       // Only the holder we saw: another process may have taken the run over meanwhile.
       const taken =
-        holderGone(live) &&
+        gone !== null &&
         (await tx.result(
           `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
-            WHERE id = $1 AND state = 'running' AND pid = $3 AND holder = $4`,
-          [live.id, `holder (pid ${live.pid} on ${live.host}) is gone`, live.pid, live.holder],
+            WHERE id = $1 AND state = 'running' AND pid = $3 AND holder IS NOT DISTINCT FROM $4`,
+          [live.id, gone, live.pid, live.holder],
         )).rowCount === 1;
       if (!taken) return { kind: 'busy', run: live };
     }

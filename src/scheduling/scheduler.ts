@@ -38,6 +38,13 @@ export interface SchedulerDeps {
   retryMaxMs?: number;
   /** How often a slot waiting for a stage that is busy elsewhere looks again. @default 30_000 */
   busyPollMs?: number;
+  /**
+   * The `pipeline/stage` keys paused in the state database (nocturne pause), read every
+   * `pausePollMs`; none when omitted. A run also checks its own pause before it begins.
+   */
+  pausedStages?: () => Promise<ReadonlySet<string>>;
+  /** @default 30_000 */
+  pausePollMs?: number;
   random?: () => number;
 }
 
@@ -59,9 +66,11 @@ export class Scheduler {
   #nap: AbortController | null = null;
   #loop: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
+  #pausesCheckedAt = -Infinity;
+  #pausesUnread = false;
 
   constructor(deps: SchedulerDeps) {
-    this.#deps = { maxSleepMs: 30_000, retryBaseMs: 30_000, retryMaxMs: 600_000, busyPollMs: 30_000, random: Math.random, ...deps };
+    this.#deps = { maxSleepMs: 30_000, retryBaseMs: 30_000, retryMaxMs: 600_000, busyPollMs: 30_000, pausedStages: async () => new Set(), pausePollMs: 30_000, random: Math.random, ...deps };
   }
 
   /** Queues the catch-up slots of every stage, then starts the loop. */
@@ -142,18 +151,74 @@ export class Scheduler {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
+      await this.#checkPauses();
+      // A stop asked while the pauses were read found no nap to wake.
+      if (this.#halt.signal.aborted) break;
       const now = this.#deps.clock.now();
       for (const track of this.#tracks.values()) {
         this.#fireDue(track, now);
         this.#pump(track);
       }
-      const wait = Math.min(this.#deps.maxSleepMs, ...[...this.#tracks.values()].map((t) => msUntilAttention(t, now)));
+      const untilPauseCheck = this.#pausesCheckedAt + this.#deps.pausePollMs - now.getTime();
+      const wait = Math.min(this.#deps.maxSleepMs, untilPauseCheck, ...[...this.#tracks.values()].map((t) => msUntilAttention(t, now)));
       this.#nap = new AbortController();
       try {
         await this.#deps.sleep(Math.max(1, wait), this.#nap.signal);
       } catch (err) {
         if (!isAbortError(err)) throw err;
       }
+    }
+  }
+
+  /**
+   * Reads which stages are paused. A paused stage drops the slots that come due; once it
+   * is resumed, the slots that passed meanwhile are caught up by the stage's catch-up
+   * policy from its last recorded slot, exactly as after a daemon that was down.
+   */
+  async #checkPauses(): Promise<void> {
+    const now = this.#deps.clock.now().getTime();
+    if (now - this.#pausesCheckedAt < this.#deps.pausePollMs) return;
+    this.#pausesCheckedAt = now;
+    let paused: ReadonlySet<string>;
+    try {
+      paused = await this.#deps.pausedStages();
+    } catch (err) {
+      // Said once per outage; meanwhile each run still checks its own pause as it begins.
+      if (!this.#pausesUnread) this.#deps.logger.warn({ err: coerceError(err) }, 'could not read the paused stages: trying again later');
+      this.#pausesUnread = true;
+      return;
+    }
+    this.#pausesUnread = false;
+    const resumed: StageTrack[] = [];
+    for (const [key, track] of this.#tracks) {
+      if (paused.has(key) && !track.paused) this.#hold(track);
+      else if (!paused.has(key) && track.paused) resumed.push(track);
+    }
+    if (resumed.length > 0) await this.#resume(resumed);
+  }
+
+  #hold(track: StageTrack): void {
+    track.paused = true;
+    track.queue = [];
+    this.#log(track).info('stage paused: its slots wait for the resume');
+  }
+
+  async #resume(tracks: StageTrack[]): Promise<void> {
+    let last;
+    try {
+      last = await this.#deps.ledger.lastSlots();
+    } catch (err) {
+      // Still paused here: the next check tries the resume again.
+      this.#deps.logger.warn({ err: coerceError(err) }, 'could not read the last slots to resume paused stages');
+      this.#pausesCheckedAt = -Infinity;
+      return;
+    }
+    const now = this.#deps.clock.now();
+    for (const track of tracks) {
+      track.paused = false;
+      const slots = catchUpSlots(track, last.get(slotKey(track.pipeline, track.stage)), now);
+      this.#log(track).info({ slots: slots.map((s) => s.slot.toISOString()), policy: track.policy.catchUp }, 'stage resumed');
+      for (const slot of slots) this.#enqueue(track, slot);
     }
   }
 
@@ -164,6 +229,8 @@ export class Scheduler {
   /** Queues the slots that came due; several at once means the clock jumped or the host slept. */
   #fireDue(track: StageTrack, now: Date): void {
     const due = takeDueSlots(track, now);
+    // Left to the catch-up on resume.
+    if (track.paused) return;
     const newest = due.pop();
     if (!newest) return;
     const { catchUp, maxCatchUp, overrun } = track.policy;
@@ -195,7 +262,7 @@ export class Scheduler {
 
   #pump(track: StageTrack): void {
     const head = track.queue[0];
-    if (this.#stopping || track.running || !head) return;
+    if (this.#stopping || track.running || track.paused || !head) return;
     const now = this.#deps.clock.now();
     if (head.notBefore.getTime() > now.getTime()) return;
     track.queue.shift();
@@ -263,6 +330,11 @@ export class Scheduler {
 
   async #afterResult(track: StageTrack, ref: QueuedSlot, result: ExecuteResult): Promise<void> {
     const log = this.#log(track).child({ slot: ref.slot.toISOString() });
+    if (result.kind === 'not-run' && result.paused) {
+      // Paused elsewhere since our last look: hold now rather than at the next check.
+      if (!track.paused) this.#hold(track);
+      return;
+    }
     if (result.kind === 'done') {
       const { error } = result.outcome;
       if (result.outcome.ok || !error?.retryable || this.#stopping || ref.attempt > track.policy.retries) return;

@@ -40,6 +40,8 @@ export interface StageTrack {
   running: { ref: SlotRef; since: Date; done: Promise<void> } | null;
   /** Removed from the configuration by a reload: dropped once its running slot ends. */
   removed: boolean;
+  /** Paused in the state database (nocturne pause): slots wait for the resume's catch-up. */
+  paused: boolean;
 }
 
 export interface TrackSnapshot {
@@ -48,11 +50,12 @@ export interface TrackSnapshot {
   next: Date | null;
   running: (SlotRef & { since: Date }) | null;
   queued: number;
+  paused: boolean;
 }
 
 export function snapshotOf(t: StageTrack): TrackSnapshot {
   const running = t.running && { ...t.running.ref, since: t.running.since };
-  return { pipeline: t.pipeline, stage: t.stage, next: t.next, running, queued: t.queue.length };
+  return { pipeline: t.pipeline, stage: t.stage, next: t.next, running, queued: t.queue.length, paused: t.paused };
 }
 
 /** The stages this host runs, with their policies, keyed `pipeline/stage`. */
@@ -78,7 +81,7 @@ export function desiredStages(config: NocturneConfig): Map<string, { pipeline: s
 
 export function createTrack(pipeline: string, stage: StageName, policy: StagePolicy, now: Date): StageTrack {
   const schedule = new Schedule(policy.schedule, policy.timezone);
-  return { pipeline, stage, policy, schedule, cursor: now, next: schedule.next(now), queue: [], running: null, removed: false };
+  return { pipeline, stage, policy, schedule, cursor: now, next: schedule.next(now), queue: [], running: null, removed: false, paused: false };
 }
 
 /** Applies a reloaded policy; a changed schedule starts afresh from now (past slots are not replayed). */

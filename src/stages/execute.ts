@@ -6,6 +6,7 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { beginRun, finishRun, renewLease, type RunTrigger } from '../runs/runs.js';
+import { findPause, pauseText, type Pause } from '../operations/pauses.js';
 import { localDate } from './nights.js';
 import { STAGE_RUNNERS } from './registry.js';
 import type { Progress, RunEvent, StageEvent, StageOutcome } from './types.js';
@@ -18,6 +19,8 @@ export interface ExecuteRequest {
   /** YYYY-MM-DD; default: the slot's date in the stage's time zone. */
   date?: string;
   dryRun?: boolean;
+  /** Run even though the stage is paused (`nocturne run --force`). */
+  force?: boolean;
 }
 
 export interface ExecuteDeps {
@@ -34,7 +37,8 @@ export interface ExecuteDeps {
 
 export type ExecuteResult =
   | { kind: 'done'; runId: number; outcome: StageOutcome }
-  | { kind: 'not-run'; reason: string };
+  /** `paused`: the stage is paused (nocturne pause); the slot is left to the catch-up on resume. */
+  | { kind: 'not-run'; reason: string; paused?: Pause };
 
 const LEASE_MS = 60_000;
 
@@ -80,6 +84,13 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     return { kind: 'done', runId: 0, outcome };
   }
 
+  // Checked before every run, on every host: a pause is a row of the state database.
+  const pause = req.force ? null : await findPause(deps.db, req.pipeline, req.stage);
+  if (pause) {
+    const reason = `${req.pipeline}/${req.stage} is ${pauseText(pause)} (nocturne resume ${req.pipeline} --stage ${req.stage})`;
+    logger.info({ slot: req.slot.toISOString() }, reason);
+    return { kind: 'not-run', reason, paused: pause };
+  }
   const begun = await beginRun(deps.db, { ...req, leaseMs: LEASE_MS, ...hostOf(deps.config) });
   if (begun.kind !== 'started') {
     const reason =
@@ -112,15 +123,15 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     context.progress.done();
   }
   const interrupted = !outcome.ok && context.signal.aborted;
-  const state = outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
+  const state = outcome.skipped ? 'skipped' : outcome.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
   await finishRun(deps.db, runId, {
     state,
     stats: outcome.stats,
     ...(outcome.error ? { errorCode: outcome.error.code, error: outcome.error.message } : {}),
   });
   emit({ type: 'run-finished', runId, pipeline: req.pipeline, stage: req.stage, state, summary: outcome.summary });
-  const level = outcome.ok ? 'info' : 'error';
-  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : 'failed'}: ${outcome.summary}`);
+  const level = outcome.ok ? 'info' : outcome.skipped ? 'warn' : 'error';
+  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : outcome.skipped ? 'skipped' : 'failed'}: ${outcome.summary}`);
   return { kind: 'done', runId, outcome };
 }
 

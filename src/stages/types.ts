@@ -69,6 +69,8 @@ export interface StageOutcome {
   /** One line for history and status. */
   summary: string;
   error?: NocturneError;
+  /** The stage chose not to start (the run stage's disk guard): recorded as skipped, with `error` saying why, not as failed. */
+  skipped?: boolean;
 }
 
 export type StageRunner = (ctx: StageContext) => Promise<StageOutcome>;

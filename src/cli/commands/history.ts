@@ -1,3 +1,4 @@
+import { listActions, type ActionRow } from '../../operations/operator.js';
 import { listRuns, type RunRow } from '../../runs/runs.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
@@ -8,8 +9,25 @@ interface HistoryOptions extends CliOptions {
 export async function historyCommand(pipeline: string | undefined, options: HistoryOptions): Promise<void> {
   const config = await loadOrExit(options);
   const limit = Math.max(1, Math.min(1000, Number(options.limit) || 20));
-  const runs = await withDb(config, (db) => listRuns(db, { ...(pipeline ? { pipeline } : {}), limit }));
-  process.stdout.write(formatHistory(runs));
+  const filter = { ...(pipeline ? { pipeline } : {}), limit };
+  const [runs, actions] = await withDb(config, (db) => Promise.all([listRuns(db, filter), listActions(db, filter)]));
+  process.stdout.write(formatHistory(runs) + formatActions(actions));
+}
+
+/** Pauses, resumes and retries: who asked, when, and what (after the runs, newest first). */
+export function formatActions(actions: ActionRow[]): string {
+  if (actions.length === 0) return '';
+  const what = (a: ActionRow): string => {
+    if (a.action === 'pause') return String(a.details['reason'] ?? '') || '-';
+    if (a.action === 'resume') return `${(a.details['lifted'] as unknown[] | undefined)?.length ?? 0} stage(s) lifted`;
+    const items = Object.entries((a.details['items'] as Record<string, number> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+    return `${items}${a.runId === null ? '' : ` run ${a.runId}`}`;
+  };
+  const rows = actions.map((a) => [`#${a.id}`, a.action, a.stage ? `${a.pipeline}/${a.stage}` : a.pipeline, a.askedAt.toISOString(), a.askedBy, what(a)]);
+  const header = ['ACTION', 'WHAT', 'PIPELINE/STAGE', 'ASKED AT', 'BY', 'DETAIL'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return ['', line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 export function formatHistory(runs: RunRow[]): string {

@@ -1,13 +1,14 @@
 import type { StageName } from '../../config/schema.js';
 import { executeStage } from '../../stages/execute.js';
 import { createProgress } from '../progress.js';
-import { cliLogger, CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
+import { cliLogger, CliExit, loadOrExit, untilSignal, withDb, type CliOptions } from '../runtime.js';
 import { EXIT } from '../../core/exit-codes.js';
 
 interface RunOptions extends CliOptions {
   stage: StageName;
   date?: string;
   dryRun?: boolean;
+  force?: boolean;
 }
 
 export async function runCommand(pipeline: string, options: RunOptions): Promise<void> {
@@ -16,18 +17,14 @@ export async function runCommand(pipeline: string, options: RunOptions): Promise
   }
   const config = await loadOrExit(options);
   const logger = cliLogger(config);
-  const controller = new AbortController();
-  const stop = () => controller.abort(new Error('interrupted by signal'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    const result = await withDb(config, (db) =>
+  const result = await untilSignal((signal) =>
+    withDb(config, (db) =>
       executeStage(
         {
           config,
           db,
           logger,
-          signal: controller.signal,
+          signal,
           progress: createProgress(process.stderr, `${pipeline}/${options.stage}: `),
           print: (line) => process.stdout.write(`${line}\n`),
         },
@@ -39,15 +36,15 @@ export async function runCommand(pipeline: string, options: RunOptions): Promise
           trigger: 'manual',
           ...(options.date === undefined ? {} : { date: options.date }),
           dryRun: options.dryRun ?? false,
+          force: options.force ?? false,
         },
       ),
-    );
-    if (result.kind === 'not-run') throw new CliExit(EXIT.unavailable, result.reason);
-    const { outcome } = result;
-    process.stdout.write(`${pipeline}/${options.stage}: ${outcome.ok ? 'ok' : 'FAILED'}: ${outcome.summary}\n`);
-    if (!outcome.ok) process.exitCode = EXIT.failure;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    ),
+  );
+  if (result.kind === 'not-run') {
+    throw new CliExit(EXIT.unavailable, result.paused ? `STAGE_PAUSED: ${result.reason}; or run it anyway with --force` : result.reason);
   }
+  const { outcome } = result;
+  process.stdout.write(`${pipeline}/${options.stage}: ${outcome.ok ? 'ok' : 'FAILED'}: ${outcome.summary}\n`);
+  if (!outcome.ok) process.exitCode = EXIT.failure;
 }

@@ -1,7 +1,10 @@
 import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
 import { KIND_TITLES } from '../../alerts/kinds.js';
 import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
+import { hostListings } from '../../hosts/listing.js';
+import { unscheduled } from '../../hosts/liveness.js';
 import { overview } from '../../monitor/data/overview.js';
+import { pauseText } from '../../operations/pauses.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface StatusOptions extends CliOptions {
@@ -14,17 +17,25 @@ interface StatusOptions extends CliOptions {
  */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const [report, incidents] = await withDb(config, (db) =>
-    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 })]),
+  const [report, incidents, hosts] = await withDb(config, (db) =>
+    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 }), hostListings(db)]),
   );
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents));
+  const orphans = unscheduled(report.stages.map((s) => `${s.pipeline}/${s.stage}`), hosts);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, orphans));
 }
+
+
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */
 const minute = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '-');
 const runText = (run: RunBrief) => `${run.state} (run ${run.id}, slot ${minute(run.slot)})`;
 
-export function formatStatus(statuses: StageStatus[], incidents: IncidentListing[] = []): string {
+export function formatStatus(
+  statuses: StageStatus[],
+  incidents: IncidentListing[] = [],
+  /** The stages no live daemon schedules. */
+  unscheduled: string[] = [],
+): string {
   const open = incidents.map((i) => `  #${i.id} ${KIND_TITLES[i.kind]} since ${minute(i.openedAt)}: ${i.summary}`);
   const told = open.length > 0 ? ['', `open incidents (${open.length}; \`nocturne incidents --open\`):`, ...open] : [];
   if (statuses.length === 0) return ['no pipelines configured', ...told].join('\n') + '\n';
@@ -33,7 +44,11 @@ export function formatStatus(statuses: StageStatus[], incidents: IncidentListing
     `${s.pipeline}/${s.stage}`,
     s.onThisHost ? 'yes' : 'no',
     minute(s.next),
-    s.running ? `running on ${s.running.host} (run ${s.running.id})` : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
+    s.running
+      ? `running on ${s.running.host} (run ${s.running.id})`
+      : s.paused
+        ? 'paused (see below)'
+        : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
     s.last ? runText(s.last) : 'never ran',
     minute(s.lastSuccessAt),
     s.pendingError
@@ -50,7 +65,9 @@ export function formatStatus(statuses: StageStatus[], incidents: IncidentListing
       .trimEnd();
   const problems = statuses.flatMap((s) => {
     const key = `${s.pipeline}/${s.stage}`;
+    const { paused } = s;
     return [
+      ...(paused ? [`${key}: ${pauseText({ reason: paused.reason, pausedBy: paused.by, pausedAt: new Date(paused.since) })} (nocturne resume ${s.pipeline} --stage ${s.stage})`] : []),
       ...(s.last && s.last.state !== 'succeeded' && s.last.detail ? [`${key}: ${runText(s.last)}: ${firstLine(s.last.detail)}`] : []),
       ...(s.stale
         ? [`${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`]
@@ -59,6 +76,9 @@ export function formatStatus(statuses: StageStatus[], incidents: IncidentListing
       ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
     ];
   });
+  if (unscheduled.length > 0) {
+    problems.push(`warning: no live daemon schedules ${unscheduled.join(', ')}: they run only by hand until a host with these stages starts (nocturne hosts)`);
+  }
   return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : []), ...told].join('\n') + '\n';
 }
 

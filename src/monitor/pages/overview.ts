@@ -9,10 +9,11 @@ function now(stage: OverviewStage): SafeHtml {
   if (stage.stale) {
     return html`<a href="/runs/${stage.stale.run.id}">${outcome('interrupted', 'not running')}</a>: ${stage.stale.why}; the next run takes it over`;
   }
-  if (!running) return html`<span class="muted">idle</span>`;
+  const paused = stage.paused && html`<div class="detail">${outcome('skipped', 'paused')} by ${stage.paused.by} since ${time(stage.paused.since)}${stage.paused.reason ? `: ${stage.paused.reason}` : ''}</div>`;
+  if (!running) return paused || html`<span class="muted">idle</span>`;
   const progress = stage.progress;
   return html`<a href="/runs/${running.id}">${outcome('running')}</a> on ${running.host} since ${time(running.startedAt)}
-${progress ? html`<br><progress max="${progress.total}" value="${progress.done}" aria-label="${progress.unit} done">${progress.done}/${progress.total}</progress> ${progress.done}/${progress.total} ${progress.unit}` : ''}${waiting}`;
+${progress ? html`<br><progress max="${progress.total}" value="${progress.done}" aria-label="${progress.unit} done">${progress.done}/${progress.total}</progress> ${progress.done}/${progress.total} ${progress.unit}` : ''}${waiting}${paused || ''}`;
 }
 
 function last(stage: OverviewStage): SafeHtml {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createExecutor } from '../../executors/create-executor.js';
 import type { Executor } from '../../executors/types.js';
+import { checkFreeDisk, statfsDiskSpace, waitingForDisk, type DiskSpace } from '../../housekeeping/disk-guard.js';
 import type { StageContext, StageRunner } from '../types.js';
 import { discoverObservations } from './discover.js';
 import { printDryRun } from './dry-run.js';
@@ -18,6 +19,8 @@ export interface RunStageDeps {
   markerGraceMs?: number;
   /** How long the stage timeout may spend cancelling. */
   stopBudgetMs?: number;
+  /** Free space under the outbox, for the disk guard (default: statfs). */
+  diskSpace?: DiskSpace;
 }
 
 function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
@@ -57,6 +60,9 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
 
     await mkdir(settings.outbox, { recursive: true });
     await ledger.register(found);
+    // The disk guard: no new work while the outbox's disk is low (retention.minFreeDisk).
+    const diskLow = await checkFreeDisk(deps.diskSpace ?? statfsDiskSpace, settings.outbox, ctx.config.daemon.retention.minFreeDisk);
+    if (diskLow) return waitingForDisk(diskLow, (await ledger.pending()).length);
     const stats = { ...emptyStats(), observations: found.length, skipped, setAside: setAside.length };
     const tracker = new JobTracker({
       ctx,

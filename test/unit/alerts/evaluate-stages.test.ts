@@ -72,6 +72,10 @@ describe('slot_missed (the dead man\'s switch)', () => {
     expect(missed(snapshot('2026-11-22T05:00:00Z', { stages: yesterday }))).toEqual(['sdoss/run', 'sdoss/upload', 'sdoss/ingest']);
   });
 
+  it('is quiet for a paused stage (nocturne pause)', () => {
+    expect(missed(snapshot('2026-11-22T05:00:00Z', { stages: yesterday, paused: ['sdoss/upload'] }))).toEqual(['sdoss/run', 'sdoss/ingest']);
+  });
+
   it('says which slot and when the last success was', () => {
     const stages = [history('sdoss', 'run', { lastSuccessAt: at('2026-11-21T02:14:00Z'), lastDecisiveSlot: at('2026-11-21T02:00:00Z') })];
     const [opened] = stageVerdicts(snapshot('2026-11-22T03:00:00Z', { stages }), ctx).open.filter((o) => o.kind === 'slot_missed');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHistory } from '../../../src/cli/commands/history.js';
+import { formatActions, formatHistory } from '../../../src/cli/commands/history.js';
 import type { RunRow } from '../../../src/runs/runs.js';
 
 describe('nocturne history', () => {
@@ -25,5 +25,27 @@ describe('nocturne history', () => {
     const lines = formatHistory([run]).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/ 3\.0s {2}2 observations failed for good \(2 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/);
+  });
+
+  it('lists pauses, resumes and retries after the runs, with who asked and when', () => {
+    const at = new Date('2026-11-24T18:02:11Z');
+    const base = { pipeline: 'sdoss', askedBy: 'ops@hal', askedAt: at, runId: null };
+    expect(
+      formatActions([
+        { ...base, id: 3, action: 'retry', stage: 'run', details: { items: { run: 2 } }, runId: 41 },
+        { ...base, id: 2, action: 'resume', stage: '', details: { lifted: [{}, {}, {}] } },
+        { ...base, id: 1, action: 'pause', stage: '', details: { reason: 'telescope maintenance' } },
+      ]),
+    ).toBe(
+      [
+        '',
+        'ACTION  WHAT    PIPELINE/STAGE  ASKED AT                  BY       DETAIL',
+        '#3      retry   sdoss/run       2026-11-24T18:02:11.000Z  ops@hal  run=2 run 41',
+        '#2      resume  sdoss           2026-11-24T18:02:11.000Z  ops@hal  3 stage(s) lifted',
+        '#1      pause   sdoss           2026-11-24T18:02:11.000Z  ops@hal  telescope maintenance',
+        '',
+      ].join('\n'),
+    );
+    expect(formatActions([])).toBe('');
   });
 });

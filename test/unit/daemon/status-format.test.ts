@@ -40,6 +40,20 @@ describe('nocturne status, for people', () => {
     `);
   });
 
+  it('shows a paused stage with who, when and why, and the stages no live daemon schedules', () => {
+    const paused = { reason: 'telescope maintenance', by: 'ops@hal', since: '2026-11-24T18:02:11.000Z' };
+    const text = formatStatus([{ ...base, paused }, { ...base, stage: 'ingest' }], [], ['sdoss/ingest']);
+    expect(text).toMatchInlineSnapshot(`
+      "PIPELINE/STAGE  HERE  NEXT               NOW                 LAST       LAST SUCCESS  PENDING
+      sdoss/run       yes   2026-11-25 01:30Z  paused (see below)  never ran  -             -
+      sdoss/ingest    yes   2026-11-25 01:30Z  idle                never ran  -             -
+
+      sdoss/run: paused by ops@hal since 2026-11-24T18:02:11Z: telescope maintenance (nocturne resume sdoss --stage run)
+      warning: no live daemon schedules sdoss/ingest: they run only by hand until a host with these stages starts (nocturne hosts)
+      "
+    `);
+  });
+
   it('says so when nothing is configured', () => {
     expect(formatStatus([])).toBe('no pipelines configured\n');
   });

@@ -12,6 +12,8 @@ export interface WorkLoop<T> {
   unit: WorkUnit;
   items: readonly T[];
   keyOf(item: T): string;
+  /** Units (files, sets) the item holds that are not settled yet. @default 1 */
+  size?(item: T): number;
   tally: WorkTally;
   /** Loads one item; returns an error worth reporting, if any. Never throws: the other workers are still running on the source. */
   load(item: T): Promise<NocturneError | undefined>;
@@ -35,6 +37,7 @@ export interface LoopEnd {
  */
 export async function workLoop<T>(loop: WorkLoop<T>): Promise<LoopEnd> {
   const { ctx, unit, items, tally } = loop;
+  const size = (item: T) => loop.size?.(item) ?? 1;
   let stopped: NocturneError | undefined;
   let firstError: NocturneError | undefined;
   let next = 0;
@@ -48,14 +51,14 @@ export async function workLoop<T>(loop: WorkLoop<T>): Promise<LoopEnd> {
       const error = await loop.load(item);
       if (error && isDatabaseUnavailable(error)) {
         stopped ??= error;
-        tally.pending++;
+        tally.pending += size(item);
         ctx.logger.error({ err: error, [unit]: loop.keyOf(item) }, `database unavailable; the remaining ${unit}s stay pending`);
       } else firstError ??= error;
       loop.settled?.(item, error);
     }
   };
   await Promise.all(Array.from({ length: loop.workers ?? loadsInFlight(ctx) }, worker));
-  tally.pending += items.length - next;
+  for (const item of items.slice(next)) tally.pending += size(item);
   return { stopped, firstError };
 }
 

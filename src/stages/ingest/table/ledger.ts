@@ -107,9 +107,7 @@ const quarantineColumns = new pgp.helpers.ColumnSet(['file_id', 'line', 'raw', '
 
 /**
  * Records the load and its set-aside rows, and commits, in one message. `rowsSql` (the
- * rows of a small file, see InlineRows) goes first, inside the savepoint. Values are
- * formatted into the fixed statements only: pg-promise would also replace "$1" found
- * inside the data's own text.
+ * rows of a small file, see InlineRows) goes first, inside the savepoint.
  */
 export async function commitLoaded(
   conn: Connection,
@@ -118,6 +116,15 @@ export async function commitLoaded(
   bad: readonly BadRow[],
   rowsSql: string | null,
 ): Promise<void> {
+  await conn.none([rowsSql, 'RELEASE SAVEPOINT data', loadedSql(fileId, counts, bad), 'COMMIT'].filter((part) => part !== null).join(';\n'));
+}
+
+/**
+ * The statements that record a load and its set-aside rows, to be sent before the
+ * COMMIT. Values are formatted into the fixed statements only: pg-promise would also
+ * replace "$1" found inside the data's own text.
+ */
+export function loadedSql(fileId: number, counts: LoadCounts, bad: readonly BadRow[]): string {
   const quarantine =
     bad.length === 0
       ? null
@@ -131,26 +138,56 @@ export async function commitLoaded(
       WHERE id = $1`,
     [fileId, counts.rows, counts.inserted, counts.updated, counts.conflicting, counts.quarantined],
   );
-  await conn.none([rowsSql, 'RELEASE SAVEPOINT data', quarantine, ledger, 'COMMIT'].filter((part) => part !== null).join(';\n'));
+  return quarantine === null ? ledger : `${quarantine};\n${ledger}`;
 }
 
 /** Undoes everything the file put in the catalogue, records the rejection, and commits. */
-export async function commitRejected(
-  conn: Connection,
-  fileId: number,
-  rows: number,
-  error: string,
-  report: { issues: unknown[]; truncated: boolean },
-): Promise<void> {
+export async function commitRejected(conn: Connection, fileId: number, rows: number, error: string, report: RejectionReport): Promise<void> {
   // Durable before the caller moves the file out of the source directory.
-  await conn.none(
-    `ROLLBACK TO SAVEPOINT data;
-     SET LOCAL synchronous_commit = on;
-     UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
-      WHERE id = $1;
-     COMMIT`,
+  await conn.none(`ROLLBACK TO SAVEPOINT data;\nSET LOCAL synchronous_commit = on;\n${rejectedSql(fileId, rows, error, report)};\nCOMMIT`);
+}
+
+export interface RejectionReport {
+  issues: unknown[];
+  truncated: boolean;
+}
+
+/** The statement that records a rejection (durable only with synchronous_commit on). */
+export function rejectedSql(fileId: number, rows: number, error: string, report: RejectionReport): string {
+  return pgp.as.format(
+    `UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
+      WHERE id = $1`,
     [fileId, rows, storable(error), storableJson(report)],
   );
+}
+
+/**
+ * Opens one transaction for a batch of files (see load-batch.ts) and claims in one
+ * statement those whose content's advisory lock is free and that the ledger does not
+ * hold yet, as claimFile() does one; returns the ledger id of each claimed content. The
+ * others (busy, done, or a content twice in `entries`) are left for claimFile(), once
+ * this transaction is over. The entries share their source, pipeline, run and table.
+ */
+export async function claimBatch(conn: Connection, entries: readonly LedgerEntry[]): Promise<Map<string, number>> {
+  const [first] = entries;
+  if (!first) return new Map();
+  const column = <T>(pick: (e: LedgerEntry) => T) => entries.map(pick);
+  const results = await conn.multi<{ id: string; sha256: string }>(
+    `BEGIN;
+     SET LOCAL TimeZone = 'UTC';
+     SET LOCAL synchronous_commit = off;
+     INSERT INTO ingested_files (source, path, sha256, size_bytes, modified_at, pipeline, code, code_version, run_id,
+                                 target_table, status, host, night)
+     SELECT $1, f.path, f.sha256, f.size, f.modified, $2, $3, $4, $5, $6, 'loading', $7, f.night
+       FROM unnest($8::text[], $9::text[], $10::bigint[], $11::timestamptz[], $12::date[], $13::int[])
+            AS f(path, sha256, size, modified, night, lock_key)
+      WHERE pg_try_advisory_xact_lock($14, f.lock_key)
+     ON CONFLICT (source, sha256) DO NOTHING RETURNING id, sha256`,
+    [first.source, first.pipeline, first.code, first.codeVersion, first.runId, first.table, first.host,
+      column((e) => e.path), column((e) => e.sha256), column((e) => e.sizeBytes), column((e) => e.modifiedAt),
+      column((e) => e.night), column((e) => lockKeys(e.sha256)[1]), INGEST_LOCK_SPACE],
+  );
+  return new Map((results[3] ?? []).map((r) => [r.sha256, Number(r.id)]));
 }
 
 export interface SeenFile {

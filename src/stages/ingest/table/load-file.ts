@@ -2,11 +2,10 @@ import { NocturneError } from '../../../core/errors.js';
 import { databaseError, failureOf, isDatabaseUnavailable, sqlState } from '../../../db/errors.js';
 import { locate } from '../common/issues.js';
 import type { Connection } from '../common/connection.js';
-import { claimFile, commitLoaded, commitRejected, type LedgerEntry } from './ledger.js';
+import { claimFile, commitLoaded, commitRejected, type LedgerEntry, type RejectionReport } from './ledger.js';
 import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
 import { rollback } from '../common/rollback.js';
 import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type Rejected } from './load-paths.js';
-import type { RowIssue } from '../common/issues.js';
 
 /**
  * Loads one file in one transaction on one pooled connection: claim (advisory lock +
@@ -20,11 +19,7 @@ import type { RowIssue } from '../common/issues.js';
  */
 export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<LoadResult> {
   const label = file.entry.path;
-  const conn = await ctx.db.connect().catch((err: unknown) => {
-    throw databaseError(err, `${label}: connecting to the database`);
-  });
-  let destroy = false;
-  try {
+  return onConnection(ctx, label, async (conn) => {
     const claim = await claimFile(conn, file.entry);
     if (claim.kind !== 'claimed') return claim;
     const { fileId } = claim;
@@ -48,8 +43,23 @@ export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<Lo
     if (outcome.kind === 'rejected') return await reject(conn, label, fileId, outcome);
     await commitLoaded(conn, fileId, outcome.counts, outcome.quarantined, null);
     return { kind: 'loaded', fileId, counts: outcome.counts };
+  });
+}
+
+/**
+ * Runs `work` on a pooled connection and gives the connection back. Should it throw, the
+ * transaction is rolled back (the connection discarded if even that fails, or if `work`
+ * says so) and the error thrown as a NocturneError naming `label`.
+ */
+export async function onConnection<T>(ctx: LoaderContext, label: string, work: (conn: Connection, discard: () => void) => Promise<T>): Promise<T> {
+  const conn = await ctx.db.connect().catch((err: unknown) => {
+    throw databaseError(err, `${label}: connecting to the database`);
+  });
+  let destroy = false;
+  try {
+    return await work(conn, () => (destroy = true));
   } catch (err) {
-    destroy = !(await rollback(conn, ctx.logger, label));
+    destroy = !(await rollback(conn, ctx.logger, label)) || destroy;
     if (err instanceof NocturneError) throw err;
     throw databaseError(err, failureOf(err) === 'input' ? `${label}: refused by PostgreSQL` : label);
   } finally {
@@ -82,7 +92,7 @@ export async function rejectFailed(ctx: LoaderContext, entry: LedgerEntry, error
 }
 
 /** In-memory files up to this size are loaded with one INSERT sent with the COMMIT (see InlineRows). */
-const INLINE_BYTES = 256 * 1024;
+export const INLINE_BYTES = 256 * 1024;
 
 async function reject(
   conn: Connection,
@@ -90,16 +100,24 @@ async function reject(
   fileId: number,
   outcome: Rejected,
 ): Promise<LoadResult> {
-  const [first] = outcome.issues;
-  const error = first ? locate(label, first) : `${label}: rejected`;
+  const { error, report } = rejection(label, outcome);
   try {
-    await commitRejected(conn, fileId, outcome.rows, error, { issues: outcome.issues, truncated: outcome.more > 0 });
+    await commitRejected(conn, fileId, outcome.rows, error, report);
   } catch (err) {
     if (failureOf(err) !== 'input') throw err;
     // The report itself refused: the file is still rejected, with its first error (see rejectFailed()).
     throw new NocturneError('DB_FAILED', `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`, { cause: err });
   }
   return { kind: 'rejected', fileId, rows: outcome.rows, error, issues: outcome.issues, more: outcome.more };
+}
+
+/** A rejected file's reason (its first issue, located) and the report the ledger keeps. */
+export function rejection(label: string, outcome: Rejected): { error: string; report: RejectionReport } {
+  const [first] = outcome.issues;
+  return {
+    error: first ? locate(label, first) : `${label}: rejected`,
+    report: { issues: outcome.issues, truncated: outcome.more > 0 },
+  };
 }
 
 /** Back to the savepoint after a refused statement; false when the transaction itself is gone. */

@@ -1,0 +1,117 @@
+import type { RetentionAge } from '../config/types.js';
+
+/**
+ * The ledger rows retention removes, kind by kind. Each kind is one candidates query over
+ * its table (aliased `x`, walked by id, oldest first: the ledgers' ids follow time),
+ * taking the same parameters:
+ *
+ *   $1 cursor (ids above it), $2 batch size, $3 age in ms, $4 ids to keep to (NULL: any),
+ *   $5 pipelines whose files this host can see (kinds that check files only).
+ *
+ * What is never a candidate: the provenance catalogue rows point to (lineage(),
+ * quicklook_url(), archived_files): loads and loaded files (ingested_sets, loaded
+ * ingested_files) are not touched at all; transfers that archived a file (renamed,
+ * checked, deleted, kept) stay, with their `verified` event; a job one of whose completed
+ * tasks published a member of a load (loaded or replaced) stays, with its run.
+ */
+export interface RowKind {
+  /** The retention age that governs it (retention.<age>). */
+  age: RetentionAge;
+  table: string;
+  candidates: string;
+  /** Rows of other tables that go with each candidate (foreign key column → table). */
+  children: ReadonlyArray<{ table: string; column: string }>;
+  /** What a dry run counts, when it differs: a dry run removes nothing that would free more rows. */
+  dryCandidates?: string;
+  /** Candidates carry a local `path`: only those whose file is gone are removed. */
+  whenGone?: true;
+}
+
+const OLDER = (column: string) => `${column} < now() - $3 * interval '1 millisecond'`;
+const PAGE = `x.id > $1 AND ($4::bigint[] IS NULL OR x.id = ANY($4::bigint[]))`;
+const LIMIT = 'ORDER BY x.id LIMIT $2';
+
+/**
+ * Whether job `j` goes: ended long enough ago, and none of its completed tasks published
+ * a member of a load (loaded or replaced), which would make it provenance.
+ */
+const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OLDER(`coalesce(${j}.finished_at, ${j}.created_at)`)}
+  AND NOT EXISTS (
+    SELECT 1 FROM job_tasks t JOIN ingested_sets s
+      ON s.status IN ('loaded', 'replaced') AND member_names(s.members) && ARRAY(SELECT jsonb_array_elements_text(t.outputs))
+     WHERE t.job = ${j}.id AND t.state = 'completed' AND jsonb_typeof(t.outputs) = 'array')`;
+
+function runsWhere(noJobStays: string): string {
+  return `SELECT x.id, NULL::text AS path FROM runs x
+      WHERE ${PAGE} AND x.state <> 'running' AND ${OLDER('coalesce(x.finished_at, x.started_at)')} AND ${noJobStays}
+        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage) ${LIMIT}`;
+}
+
+export const ROW_KINDS = {
+  jobs: {
+    age: 'runs',
+    table: 'jobs',
+    candidates: `SELECT x.id, NULL::text AS path FROM jobs x
+      WHERE ${PAGE} AND ${JOB_GOES('x')} ${LIMIT}`,
+    children: [{ table: 'job_tasks', column: 'job' }],
+  },
+  // After the jobs: a run a job still points to stays (the job's lineage names it). A dry
+  // run, which removes no job, asks whether each such job would go, as the jobs kind does.
+  // The latest run of each stage stays too, whatever its age: status and catch-up start from it.
+  runs: {
+    age: 'runs',
+    table: 'runs',
+    candidates: runsWhere('NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = x.id)'),
+    dryCandidates: runsWhere(`NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = x.id AND NOT (${JOB_GOES('j')}))`),
+    children: [],
+  },
+  // Events of archived files, but their verification (lineage's verified_at). Missing and
+  // quarantined transfers keep theirs until the whole row goes (goneFiles).
+  transferEvents: {
+    age: 'transferEvents',
+    table: 'transfer_events',
+    candidates: `SELECT x.id, NULL::text AS path FROM transfer_events x JOIN transfers t ON t.id = x.transfer_id
+      WHERE ${PAGE} AND ${OLDER('x.at')} AND t.state IN ('deleted', 'kept') AND x.to_state <> 'verified' ${LIMIT}`,
+    children: [],
+  },
+  missingTransfers: {
+    age: 'goneFiles',
+    table: 'transfers',
+    candidates: `SELECT x.id, NULL::text AS path FROM transfers x
+      WHERE ${PAGE} AND x.state = 'missing' AND ${OLDER('x.updated_at')} ${LIMIT}`,
+    children: [{ table: 'transfer_events', column: 'transfer_id' }],
+  },
+  quarantinedTransfers: {
+    age: 'goneFiles',
+    table: 'transfers',
+    candidates: `SELECT x.id, x.quarantine_path AS path FROM transfers x
+      WHERE ${PAGE} AND x.state = 'quarantined' AND ${OLDER('x.updated_at')} AND x.pipeline = ANY($5::text[]) ${LIMIT}`,
+    children: [{ table: 'transfer_events', column: 'transfer_id' }],
+    whenGone: true,
+  },
+  rejectedFiles: {
+    age: 'goneFiles',
+    table: 'ingested_files',
+    candidates: `SELECT x.id, x.path FROM ingested_files x
+      WHERE ${PAGE} AND x.status = 'rejected' AND ${OLDER('x.finished_at')} AND x.source LIKE 'local:%'
+        AND x.pipeline = ANY($5::text[]) ${LIMIT}`,
+    children: [{ table: 'quarantine_rows', column: 'file_id' }],
+    whenGone: true,
+  },
+} as const satisfies Record<string, RowKind>;
+
+export type RowKindName = keyof typeof ROW_KINDS;
+
+/**
+ * One batch removed in one statement (its own short transaction): the candidates are
+ * locked SKIP LOCKED, so a row a stage holds is left for the next prune instead of
+ * making either wait; children go first, in the same statement.
+ */
+export function deleteStatement(kind: RowKind): string {
+  const children = kind.children.map((c, i) => `k${i} AS (DELETE FROM ${c.table} WHERE ${c.column} IN (SELECT id FROM c) RETURNING 1)`);
+  const counts = kind.children.map((c, i) => `, (SELECT count(*) FROM k${i})::int AS "${c.table}"`).join('');
+  return `WITH c AS (${kind.candidates} FOR UPDATE OF x SKIP LOCKED),
+    ${[...children, `d AS (DELETE FROM ${kind.table} WHERE id IN (SELECT id FROM c) RETURNING 1)`].join(',\n    ')}
+    SELECT (SELECT max(id) FROM c)::bigint AS last, (SELECT count(*) FROM c)::int AS seen,
+           (SELECT count(*) FROM d)::int AS "${kind.table}"${counts}`;
+}

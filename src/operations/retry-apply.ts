@@ -1,0 +1,126 @@
+import { copyFile, link, mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { coerceError } from '../core/errors.js';
+import type { Db } from '../db/database.js';
+import { inDatabase } from '../db/errors.js';
+import { recordAction } from './operator.js';
+import type { RetryCandidate, RetrySelection } from './retry-select.js';
+
+export interface RetryApplied {
+  actionId: number;
+  /** Put back in line (their ledger rows changed in the same transaction as the record). */
+  retried: RetryCandidate[];
+  /**
+   * Items whose files could not be moved back (the error says why): ingest items are
+   * then not retried; upload items are recorded, their file still in the quarantine.
+   */
+  unmoved: Array<{ item: RetryCandidate; error: string }>;
+}
+
+/**
+ * Puts the items back in line and records who asked, in one transaction, so a retry
+ * killed at any instant has either done all of its bookkeeping or none:
+ * - run: a failed observation becomes pending again; it keeps its count of failures, so
+ *   its next task is the next attempt, and a failure of that attempt is final;
+ * - ingest: a rejected set or file leaves its ledger (kept whole in retried_items), so
+ *   the next run reads the same content as new;
+ * - upload: a transfer event notes the retry; once committed, the replaced file moves
+ *   from the quarantine back to its outbox path, where the next run finds it as a new file.
+ * A move cut short by a crash leaves the file in the quarantine, where the next retry
+ * finds it again.
+ */
+export async function applyRetry(db: Db, sel: RetrySelection, items: readonly RetryCandidate[], by: string): Promise<RetryApplied> {
+  const unmoved: RetryApplied['unmoved'] = [];
+  // Ingest: the files go back first. Killed before the commit, the next ingest run finds
+  // them still rejected and sets them aside again; the ledger row is never gone while
+  // its files are in the quarantine.
+  const ready: RetryCandidate[] = [];
+  for (const item of items.filter((i) => !i.blocked)) {
+    if (item.stage === 'ingest' && !(await movedBack(item, unmoved))) continue;
+    ready.push(item);
+  }
+  const of = (kind: RetryCandidate['kind']) => ready.filter((i) => i.kind === kind).map((i) => i.key);
+  const counts = Object.fromEntries(sel.stages.map((s) => [s, ready.filter((i) => i.stage === s).length]));
+  const { actionId, retried } = await inDatabase(`retry: putting ${ready.length} item(s) of ${sel.pipeline} back in line`, () =>
+    db.tx('retry', async (tx) => {
+      const id = await recordAction(tx, {
+        action: 'retry',
+        pipeline: sel.pipeline,
+        stage: sel.stages.length === 1 ? sel.stages[0]! : '',
+        askedBy: by,
+        details: { selection: { ...sel, since: sel.since?.toISOString() }, items: counts },
+      });
+      // Each change is guarded by the state it was selected in: what changed meanwhile is left alone.
+      const observations = await tx.map<string>(
+        `UPDATE observations SET state = 'pending', retry_at = NULL, updated_at = now()
+          WHERE pipeline = $1 AND input = ANY($2::text[]) AND state = 'failed' RETURNING input`,
+        [sel.pipeline, of('observation')],
+        (r: { input: string }) => r.input,
+      );
+      const sets = await tx.map<string>(
+        `DELETE FROM ingested_sets WHERE id = ANY($1::bigint[]) AND status = 'rejected' RETURNING id::text`,
+        [of('set')],
+        (r: { id: string }) => r.id,
+      );
+      const files = await tx.map<string>(
+        `DELETE FROM ingested_files WHERE id = ANY($1::bigint[]) AND status = 'rejected' RETURNING id::text`,
+        [of('file')],
+        (r: { id: string }) => r.id,
+      );
+      const transfers = await tx.map<string>(
+        `INSERT INTO transfer_events (transfer_id, from_state, to_state, note)
+         SELECT id, state, state, 'retry #' || $2 || ' asked by ' || $3 || ': moved back to ' || local_path
+           FROM transfers WHERE id = ANY($1::bigint[]) AND state = 'quarantined' RETURNING transfer_id::text`,
+        [of('quarantined'), id, by],
+        (r: { transfer_id: string }) => r.transfer_id,
+      );
+      const changed = new Set([...observations, ...sets, ...files, ...transfers]);
+      const done = ready.filter((i) => changed.has(i.key));
+      if (done.length > 0) {
+        await tx.none(
+          `INSERT INTO retried_items (action_id, pipeline, stage, kind, item, previous)
+           SELECT $1, $2, u.stage, u.kind, u.item, u.previous
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) AS u(stage, kind, item, previous)`,
+          [id, sel.pipeline, done.map((i) => i.stage), done.map((i) => i.kind), done.map((i) => i.item), done.map((i) => JSON.stringify(i.previous))],
+        );
+      }
+      return { actionId: id, retried: done };
+    }),
+  );
+  for (const item of retried.filter((i) => i.stage === 'upload')) await movedBack(item, unmoved);
+  return { actionId, retried, unmoved };
+}
+
+async function movedBack(item: RetryCandidate, unmoved: RetryApplied['unmoved']): Promise<boolean> {
+  try {
+    for (const move of item.moves) await moveBack(move.from, move.to);
+    return true;
+  } catch (err) {
+    unmoved.push({ item, error: coerceError(err).message });
+    return false;
+  }
+}
+
+/**
+ * Moves a quarantined file back to its outbox path, never over a file that is there
+ * (link fails on it), then removes the quarantine's reason file.
+ */
+async function moveBack(quarantined: string, outbox: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(outbox), { recursive: true });
+    await link(quarantined, outbox).catch(async (err: NodeJS.ErrnoException) => {
+      // The quarantine may be on another file system than the outbox: copied under a
+      // hidden name (the upload stage skips dot files), then linked whole into place.
+      if (err.code !== 'EXDEV') throw err;
+      const hidden = path.join(path.dirname(outbox), `.${path.basename(outbox)}.retrying`);
+      await copyFile(quarantined, hidden);
+      await link(hidden, outbox);
+      await unlink(hidden);
+    });
+    await unlink(quarantined);
+    // The note beside it: the upload stage's reason, the ingest stage's report.
+    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`]) await unlink(note).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+  } catch (err) {
+    throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
+  }
+}

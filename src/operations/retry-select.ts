@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { StageName } from '../config/schema.js';
+import type { Db } from '../db/database.js';
+import { inDatabase } from '../db/errors.js';
+import { globToRegex } from './glob.js';
+
+/** What `nocturne retry` was asked to put back in line. */
+export interface RetrySelection {
+  pipeline: string;
+  /** The stages looked at, in pipeline order. */
+  stages: StageName[];
+  /** Globs: observation ids (run), set keys (ingest), file paths or names (ingest, upload). */
+  obs?: string;
+  set?: string;
+  file?: string;
+  /** Only what failed since then. */
+  since?: Date;
+}
+
+export type RetryKind = 'observation' | 'set' | 'file' | 'quarantined';
+
+/** One failed item, and whether it can be retried now. */
+export interface RetryCandidate {
+  stage: StageName;
+  kind: RetryKind;
+  /** Input path, set key, file path or outbox path. */
+  item: string;
+  /** The ledger row's key (observations: the input; other ledgers: the id). */
+  key: string;
+  /** When it failed (the ledger row's last change). */
+  failedAt: Date;
+  /** The ledger row as it is, kept in retried_items. */
+  previous: Record<string, unknown>;
+  /** Set when it cannot be retried now, and why (upload: not replaced yet...). */
+  blocked?: string;
+  /** Files to move back from the quarantine to where the stage looks for them. */
+  moves: FileMove[];
+}
+
+export interface FileMove {
+  from: string;
+  to: string;
+}
+
+/** Where the stages set rejected and quarantined files aside (paths.quarantine). */
+export interface QuarantinePlace {
+  quarantineDir: string;
+}
+
+/**
+ * The failed items a selection covers, oldest first per stage. Items made good since
+ * (a later load of the same set key or file path, a later transfer of the same file)
+ * are left out: retrying them would bring back an older content.
+ */
+export async function findRetryCandidates(db: Db, sel: RetrySelection, place: QuarantinePlace): Promise<RetryCandidate[]> {
+  const re = (glob: string | undefined) => (glob === undefined ? null : globToRegex(glob));
+  const since = sel.since ?? null;
+  const found: RetryCandidate[] = [];
+  await inDatabase(`retry: listing what failed in ${sel.pipeline}`, async () => {
+    if (sel.stages.includes('run') && (sel.obs !== undefined || (sel.set === undefined && sel.file === undefined))) {
+      const rows = await db.any<Record<string, unknown> & { input: string; updated_at: Date }>(
+        `SELECT * FROM observations WHERE pipeline = $1 AND state = 'failed'
+            AND ($2::text IS NULL OR obs ~ $2) AND ($3::timestamptz IS NULL OR updated_at >= $3)
+          ORDER BY updated_at, input`,
+        [sel.pipeline, re(sel.obs), since],
+      );
+      for (const r of rows) found.push({ stage: 'run', kind: 'observation', item: r.input, key: r.input, failedAt: r.updated_at, previous: r, moves: [] });
+    }
+    if (sel.stages.includes('ingest') && sel.obs === undefined) {
+      if (sel.file === undefined) {
+        const sets = await db.any<Record<string, unknown> & { id: string; set_key: string; finished_at: Date }>(
+          `SELECT * FROM ingested_sets s WHERE pipeline = $1 AND status = 'rejected'
+              AND ($2::text IS NULL OR set_key ~ $2) AND ($3::timestamptz IS NULL OR finished_at >= $3)
+              AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
+                                 AND l.status = 'loaded' AND l.first_seen_at > s.first_seen_at)
+            ORDER BY finished_at, id`,
+          [sel.pipeline, re(sel.set), since],
+        );
+        for (const r of sets) {
+          const members = (r['members'] as Array<{ path: string; sha256: string }>).map((m) => ({ path: m.path, sha256: m.sha256 }));
+          const back = await setAsideMoves(String(r['source']), sel.pipeline, members, place);
+          found.push({ stage: 'ingest', kind: 'set', item: r.set_key, key: String(r.id), failedAt: r.finished_at, previous: r, ...back });
+        }
+      }
+      if (sel.set === undefined) {
+        const files = await db.any<Record<string, unknown> & { id: string; path: string; finished_at: Date }>(
+          `SELECT * FROM ingested_files f WHERE pipeline = $1 AND status = 'rejected'
+              AND ($2::text IS NULL OR path ~ $2 OR regexp_replace(path, '^.*/', '') ~ $2)
+              AND ($3::timestamptz IS NULL OR finished_at >= $3)
+              AND NOT EXISTS (SELECT 1 FROM ingested_files l WHERE l.source = f.source AND l.path = f.path
+                                 AND l.status = 'loaded' AND l.started_at > f.started_at)
+            ORDER BY finished_at, id`,
+          [sel.pipeline, re(sel.file), since],
+        );
+        for (const r of files) {
+          const back = await setAsideMoves(String(r['source']), sel.pipeline, [{ path: r.path, sha256: String(r['sha256']) }], place);
+          found.push({ stage: 'ingest', kind: 'file', item: r.path, key: String(r.id), failedAt: r.finished_at, previous: r, ...back });
+        }
+      }
+    }
+    if (sel.stages.includes('upload') && sel.obs === undefined && sel.set === undefined) {
+      // The newest row of each file: an older quarantine of a file that came back is history.
+      const rows = await db.any<Record<string, unknown> & { id: string; local_path: string; quarantine_path: string; size_bytes: string; mtime_ms: number; updated_at: Date }>(
+        `SELECT * FROM transfers t WHERE pipeline = $1 AND state = 'quarantined'
+            AND ($2::text IS NULL OR local_path ~ $2 OR regexp_replace(local_path, '^.*/', '') ~ $2)
+            AND ($3::timestamptz IS NULL OR updated_at >= $3)
+            AND NOT EXISTS (SELECT 1 FROM transfers l WHERE l.pipeline = t.pipeline AND l.local_path = t.local_path AND l.id > t.id)
+          ORDER BY updated_at, id`,
+        [sel.pipeline, re(sel.file), since],
+      );
+      for (const r of rows) {
+        const blocked = await quarantineBlock(r.quarantine_path, r.local_path, Number(r.size_bytes), r.mtime_ms);
+        const moves = [{ from: r.quarantine_path, to: r.local_path }];
+        found.push({ stage: 'upload', kind: 'quarantined', item: r.local_path, key: String(r.id), failedAt: r.updated_at, previous: r, moves, ...(blocked ? { blocked } : {}) });
+      }
+    }
+  });
+  return found;
+}
+
+/**
+ * Why a quarantined file cannot go back to the outbox now, if it cannot: gone from the
+ * quarantine (moved back already, or removed by a person), a file already at its outbox
+ * path, or not replaced since it was quarantined (same size and modification time).
+ */
+async function quarantineBlock(quarantined: string, outbox: string, size: number, mtimeMs: number): Promise<string | undefined> {
+  const there = await stat(quarantined).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+  if (!there) return `no file at ${quarantined} any more (moved back already, or removed)`;
+  if (await exists(outbox)) return `a file is already at ${outbox}: the upload stage takes that one`;
+  if (there.size === size && Math.abs(there.mtimeMs - mtimeMs) < 1) {
+    return `not replaced since it was quarantined: put the corrected file at ${quarantined} (or touch it to send the same bytes again)`;
+  }
+  return undefined;
+}
+
+/**
+ * The moves that bring the files of a rejected set or file of a local source back from
+ * where the ingest stage set them aside (<quarantine>/<pipeline>/<path in the source>,
+ * tagged with the first 12 hex digits of their SHA-256 when the name was taken). A file
+ * already back in the source needs no move; remote sources are never moved.
+ */
+async function setAsideMoves(
+  source: string,
+  pipeline: string,
+  files: ReadonlyArray<{ path: string; sha256: string }>,
+  place: QuarantinePlace,
+): Promise<{ moves: FileMove[]; blocked?: string }> {
+  if (!source.startsWith('local:')) return { moves: [] };
+  const dir = source.slice('local:'.length);
+  const moves: FileMove[] = [];
+  for (const file of files) {
+    if (await exists(file.path)) continue;
+    const plain = path.join(place.quarantineDir, pipeline, path.relative(dir, file.path));
+    const ext = path.extname(plain);
+    const tagged = `${plain.slice(0, plain.length - ext.length)}.${file.sha256.slice(0, 12)}${ext}`;
+    let from: string | undefined;
+    for (const candidate of [plain, tagged]) {
+      if ((await sha256Of(candidate)) === file.sha256) {
+        from = candidate;
+        break;
+      }
+    }
+    if (!from) return { moves, blocked: `${file.path} is neither in the source nor set aside as ${plain}: put it back in ${dir}` };
+    moves.push({ from, to: file.path });
+  }
+  return { moves };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : Promise.reject(err)),
+  );
+}
+
+async function sha256Of(file: string): Promise<string | null> {
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+// `nocturne retry --stage ingest --set KEY`: a set rejected by the catalogue (a constraint
+// since corrected) comes back from the quarantine and is loaded from the same content.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/logger.js';
+import { retry } from '../../../src/operations/retry.js';
+import { DATE, FEAT, FRC_INFO, INIT, OBSERVATORY, feat, init } from './sdoss-files.js';
+import { useSetsWorlds } from './world.js';
+
+const world = useSetsWorlds();
+
+describe('retry of a rejected set', () => {
+  it('moves its members back from the quarantine and loads the same content once the target is corrected', async () => {
+    const w = await world('retry-set');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    await w.write(INIT, init(DATE));
+    await w.write(FEAT, feat(FEAT, 3));
+    await w.db.none('ALTER TABLE $1:name.sunspots ADD CONSTRAINT not_yet CHECK (false) NOT VALID', [w.hfc]);
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, rejected: 1 });
+    const [rejected] = await w.ledger();
+    expect(rejected?.status).toBe('rejected');
+    expect((await readdir(path.join(w.quarantine, 'sdoss'))).sort()).toEqual([FEAT, `${FEAT}.report.txt`, INIT, `${INIT}.report.txt`]);
+
+    await w.db.none('ALTER TABLE $1:name.sunspots DROP CONSTRAINT not_yet', [w.hfc]);
+    const printed: string[] = [];
+    const deps = { config: w.config, db: w.db, logger: createLogger({ level: 'silent' }), print: (l: string) => printed.push(l) };
+    const key = FEAT.replace(/_feat\.csv$/, '');
+    const report = await retry(deps, { selection: { pipeline: w.pipeline, stages: ['ingest'], set: `${key.slice(0, 12)}*` }, by: 'tester@rig', now: true });
+    expect(report.applied?.retried.map((i) => [i.kind, i.item])).toEqual([['set', key]]);
+    expect(report.runs.map((r) => r.result.kind === 'done' && r.result.outcome.stats)).toEqual([expect.objectContaining({ loaded: 1, rejected: 0 })]);
+
+    expect(await readdir(path.join(w.quarantine, 'sdoss'))).toEqual([]);
+    for (const name of [INIT, FEAT]) expect(existsSync(path.join(w.source, name))).toBe(true);
+    // The same content, loaded once; its rejected attempt kept in retried_items.
+    const rows = await w.ledger();
+    expect(rows.map((r) => r.status)).toEqual(['loaded']);
+    expect(rows[0]!.content_sha256).toBe(rejected!.content_sha256);
+    expect(await w.count('sunspots')).toBe(3);
+    const kept = await w.db.one<{ status: string; id: string }>(`SELECT previous->>'status' AS status, previous->>'id' AS id FROM retried_items`);
+    expect(kept).toEqual({ status: 'rejected', id: String(rejected!.id) });
+  });
+});

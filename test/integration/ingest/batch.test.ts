@@ -1,0 +1,42 @@
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { featureCsv } from './feature-csv.js';
+import { useWorlds } from './use-world.js';
+
+const newWorld = useWorlds();
+
+describe('single-CSV mode: small files are loaded many to a transaction', () => {
+  it('commits a batch once, each file with its ledger row, a bad file rejected and set aside inside it', async () => {
+    const world = await newWorld('batch');
+    for (let i = 0; i < 12; i++) await world.write(`f${i}.csv`, featureCsv(`f${i}.csv`, 5));
+    await world.write('bad.csv', featureCsv('bad.csv', 3).replace('\n2;hmi_2;', '\nnot-a-number;hmi_2;'));
+    const outcome = await world.run();
+    expect(outcome.stats).toMatchObject({ loaded: 12, rejected: 1, failed: 0, pending: 0 });
+    expect(await world.count()).toBe(60);
+    // One transaction wrote every ledger row (one xmin), the rejection's among them.
+    const { transactions } = await world.db.one<{ transactions: number }>('SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files');
+    expect(transactions).toBe(1);
+    const bad = (await world.ledger()).find((l) => l.path.endsWith('bad.csv'));
+    expect(bad).toMatchObject({ status: 'rejected', rows_inserted: 0 });
+    expect(bad?.error).toMatch(new RegExp(`^${world.source}/bad.csv:3:`));
+    expect((await readdir(world.source)).includes('bad.csv')).toBe(false);
+    expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 12 });
+  });
+
+  it('loads the files of a batch the database refuses one by one: only the refused file is rejected', async () => {
+    const world = await newWorld('batch_refused');
+    await world.db.none(
+      `CREATE FUNCTION $1:name.refuse() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN IF NEW.feat_filename = 'f3.csv' THEN RAISE EXCEPTION 'f3 is not welcome'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER refuse BEFORE INSERT ON $1:name.sunspots FOR EACH ROW EXECUTE FUNCTION $1:name.refuse()`,
+      [world.hfc],
+    );
+    for (let i = 0; i < 6; i++) await world.write(`f${i}.csv`, featureCsv(`f${i}.csv`, 4));
+    const outcome = await world.run();
+    expect(outcome.stats).toMatchObject({ loaded: 5, rejected: 1, failed: 0 });
+    expect(await world.count()).toBe(20);
+    const ledger = await world.ledger();
+    expect(ledger.filter((l) => l.status === 'loaded')).toHaveLength(5);
+    expect(ledger.find((l) => l.path.endsWith('f3.csv'))?.error).toBe(`${world.source}/f3.csv:2: refused by PostgreSQL: f3 is not welcome`);
+  });
+});
