@@ -20,7 +20,7 @@ export interface RoundTrips {
 export const roundTrips: RoundTrips = { queries: 0, commits: 0 };
 
 type Query = (this: pgTypes.Client, ...args: unknown[]) => unknown;
-const query = pg.Client.prototype.query as unknown as Query;
+const query = Reflect.get(pg.Client.prototype, 'query') as Query;
 (pg.Client.prototype as unknown as { query: Query }).query = function (this: pgTypes.Client, ...args: unknown[]) {
   const first = args[0];
   const text = typeof first === 'string' ? first : ((first as { text?: unknown } | null)?.text ?? '');

@@ -37,7 +37,7 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
   let cursor = '0';
   for (;;) {
     if (options.signal?.aborted) break;
-    let only: string[] | null = null;
+    let only: string[] | null;
     let seen: number;
     if (kind.whenGone || options.dryRun) {
       const batch = await db.any<Candidate>(options.dryRun ? (kind.dryCandidates ?? kind.candidates) : kind.candidates, [cursor, batchSize, ageMs, null, options.pipelines]);

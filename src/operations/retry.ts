@@ -74,7 +74,8 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
 }
 
 function describe(c: RetryCandidate, verb: string): string {
-  const error = String(c.previous['last_error'] ?? c.previous['error'] ?? '').split('\n')[0]!.slice(0, 160);
+  const said = c.previous['last_error'] ?? c.previous['error'];
+  const error = (typeof said === 'string' ? said : '').split('\n')[0]!.slice(0, 160);
   const why = c.blocked ? `: ${c.blocked}` : error ? ` (${error})` : '';
   return `${verb}: ${c.stage} ${c.kind} ${c.item}, failed ${c.failedAt.toISOString().slice(0, 19)}Z${why}`;
 }

@@ -18,7 +18,7 @@ export async function historyCommand(pipeline: string | undefined, options: Hist
 export function formatActions(actions: ActionRow[]): string {
   if (actions.length === 0) return '';
   const what = (a: ActionRow): string => {
-    if (a.action === 'pause') return String(a.details['reason'] ?? '') || '-';
+    if (a.action === 'pause') return typeof a.details['reason'] === 'string' && a.details['reason'] !== '' ? a.details['reason'] : '-';
     if (a.action === 'resume') return `${(a.details['lifted'] as unknown[] | undefined)?.length ?? 0} stage(s) lifted`;
     const items = Object.entries((a.details['items'] as Record<string, number> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
     return `${items}${a.runId === null ? '' : ` run ${a.runId}`}`;

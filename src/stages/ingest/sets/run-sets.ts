@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { coerceError, NocturneError } from '../../../core/errors.js';
+import { coerceError, type NocturneError } from '../../../core/errors.js';
 import type { SetRole } from '../../../config/schema.js';
 import type { SetsIngestConfig } from '../../../config/types.js';
 import { nightZone, observingNight } from '../../nights.js';
