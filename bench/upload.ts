@@ -43,6 +43,8 @@ interface Options {
 interface Measure {
   seconds: number;
   peakMiB?: number;
+  /** CPU time of this process (user + system): under another's load, what the wall time is made of. */
+  cpuMs?: number;
   commits?: number;
   commands?: number;
   data?: number;
@@ -121,15 +123,26 @@ async function ours(world: UploadWorld, files: string[], options: Options, memor
   await Promise.all(files.map((f) => link(f, path.join(world.outbox, path.basename(f)))));
   const ledger: TransferLedger = memory ? new MemoryLedger() : createPgTransferLedger(countingDb(world.db.db), 0);
   resetCounts();
+  let cpu = { user: 0, system: 0 };
   const { result: seconds, peakMiB } = await withPeakRss(() =>
     timed(files, async () => {
+      const start = process.cpuUsage();
       const outcome = await world.run({ ledger, ...(options.lanes === undefined ? {} : { lanes: options.lanes }) });
+      cpu = process.cpuUsage(start);
       if (!outcome.ok) throw new Error(`upload failed: ${outcome.summary}`);
     }),
   );
+  const { user, system } = cpu;
   const perFile = (n: number) => n / files.length;
   await rm(world.remoteLocal, { recursive: true, force: true });
-  return { seconds, peakMiB, commits: perFile(counts.commits), commands: perFile(counts.commands), data: perFile(counts.data) };
+  return {
+    seconds,
+    peakMiB,
+    cpuMs: perFile((user + system) / 1000),
+    commits: perFile(counts.commits),
+    commands: perFile(counts.commands),
+    data: perFile(counts.data),
+  };
 }
 
 async function tool(cmd: string, args: string[], warm: string[], remoteDir: string, input?: string): Promise<Measure> {
@@ -223,14 +236,15 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
   };
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`\nmedian of ${options.runs}, verify ${options.verify} on our side; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
-  out(`${'what'.padEnd(40)} ${'s'.padStart(7)} ${'files/s'.padStart(8)} ${'MB/s'.padStart(7)}  per file: commits, commands (+data), peak RSS`);
+  out(`${'what'.padEnd(40)} ${'s'.padStart(7)} ${'files/s'.padStart(8)} ${'MB/s'.padStart(7)}  per file: commits, commands (+data), CPU; peak RSS`);
   for (const c of chosen) {
     const sec = medianOf(c.key)!;
     const last = measures.get(c.key)!.at(-1)!;
     const cost =
       last.peakMiB === undefined
         ? ''
-        : `  ${last.commits!.toFixed(2)} commits, ${last.commands!.toFixed(1)} commands (+${last.data!.toFixed(1)} data), ${last.peakMiB.toFixed(0)} MiB`;
+        : `  ${last.commits!.toFixed(2)} commits, ${last.commands!.toFixed(1)} commands (+${last.data!.toFixed(1)} data), ` +
+          `${last.cpuMs!.toFixed(2)} ms CPU; ${last.peakMiB.toFixed(0)} MiB`;
     out(`${c.label.padEnd(40)} ${sec.toFixed(2).padStart(7)} ${(c.files / sec).toFixed(1).padStart(8)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(7)}${cost}`);
   }
   out('\nratios (plain tool\'s time / our time; above 1: we are faster):');

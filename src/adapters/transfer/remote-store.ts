@@ -22,6 +22,11 @@ export interface RemoteEntry {
 export interface RemoteSession {
   /** Which verification methods this server offers beyond size (e.g. 'sha256' from FEAT HASH). */
   readonly serverHashes: readonly string[];
+  /**
+   * Operations may overlap (SFTP multiplexes requests on one channel); otherwise callers
+   * sharing the session run them one at a time (FTP: one command at a time).
+   */
+  readonly concurrent?: boolean;
   ensureDir(dir: string): Promise<void>;
   put(localPath: string, remotePath: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;

@@ -83,6 +83,8 @@ export class SftpStore implements RemoteStore {
 
 class SftpSession implements RemoteSession {
   readonly serverHashes: readonly string[] = [];
+  // Requests carry ids, so several files share one channel without waiting for each other.
+  readonly concurrent = true;
   readonly #client: SftpClient;
   readonly #guard: SessionGuard;
   readonly #home: string;

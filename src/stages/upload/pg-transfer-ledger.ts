@@ -67,14 +67,15 @@ const MAX_MOVES_PER_COMMIT = 256;
  * The state changes of one group commit, with their event rows: one statement (hence
  * one commit) for the whole batch, its rows passed as arrays so the statement is
  * prepared once per connection. A row whose state changed meanwhile is not updated and
- * not returned (`ord` says which change each returned row answers).
+ * not returned (`ord` says which change each returned row answers). `events` holds each
+ * change's event rows as JSON: one, or one per state passed through (TransferChange.via).
  */
 const MOVES = `WITH c AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::bigint[], $7::float8[],
                          $8::text[], $9::boolean[], $10::text[], $11::boolean[], $12::text[], $13::boolean[], $14::boolean[],
                          $15::text[], $16::int[])
       AS c(id, from_state, to_state, set_partial, partial_path, size_bytes, mtime_ms, verify_method, set_local, local_sha256,
-           set_remote, remote_sha256, attempt, clear_error, note, ord)),
+           set_remote, remote_sha256, attempt, clear_error, events, ord)),
   t AS (
     UPDATE transfers SET
       state = c.to_state,
@@ -91,9 +92,11 @@ const MOVES = `WITH c AS (
       updated_at = now()
     FROM c
     WHERE transfers.id = c.id AND transfers.state = c.from_state
-    RETURNING ${ROW_COLUMNS.split(',').map((column) => `transfers.${column.trim()}`).join(', ')}, c.ord, c.from_state AS event_from, c.note AS event_note),
+    RETURNING ${ROW_COLUMNS.split(',').map((column) => `transfers.${column.trim()}`).join(', ')}, c.ord, c.events),
   e AS (INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id, note)
-        SELECT id, event_from, state, $17::bigint, event_note FROM t ORDER BY ord)
+        SELECT t.id, x.event->>'from', x.event->>'to', $17::bigint, x.event->>'note'
+          FROM t CROSS JOIN LATERAL jsonb_array_elements(t.events::jsonb) WITH ORDINALITY AS x(event, step)
+         ORDER BY t.ord, x.step)
   SELECT ${ROW_COLUMNS}, ord FROM t`;
 
 function moveValues(batch: readonly Move[], run: number | null): unknown[] {
@@ -113,10 +116,16 @@ function moveValues(batch: readonly Move[], run: number | null): unknown[] {
     column((m) => m.change.remoteSha256 ?? null),
     column((m) => m.change.attempt === true),
     column((m) => m.change.clearError === true),
-    column((m) => m.change.note ?? null),
+    column((m) => JSON.stringify(eventsOf(m))),
     batch.map((_, i) => i),
     run,
   ];
+}
+
+/** The event rows of one change: from its state through `via` to the new one. */
+function eventsOf({ transfer, to, change }: Move): Array<{ from: TransferState; to: TransferState; note: string | null }> {
+  const steps = [...(change.via ?? []), { state: to, note: change.note }];
+  return steps.map((step, i) => ({ from: i === 0 ? transfer.state : steps[i - 1]!.state, to: step.state, note: step.note ?? null }));
 }
 
 /**
