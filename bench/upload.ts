@@ -204,6 +204,7 @@ export async function bench(args: string[]): Promise<void> {
       { key: 'loopback-many', label: 'loopback socket copy, 4 streams', files: small.length, bytes: data.smallBytes,
         time: () => loopback(small, 4) },
       { key: 'ftp-big', label: `ours FTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options) },
+      { key: 'ftp-big-nodb', label: '  same, states in memory (diagnostic)', files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options, true) },
       { key: 'curl-big', label: 'curl -T (FTP)', files: 1, bytes: bigBytes,
         time: () => tool('curl', ['-sS', '-T', data.big, `${ftpUrl}/${path.basename(remote('curl'))}/big.bin`], [data.big], remote('curl')) },
       { key: 'sftp-big', label: `ours SFTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(sftp, [data.big], options) },

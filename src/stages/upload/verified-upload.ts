@@ -89,13 +89,14 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   await session.ensureDir(path.posix.dirname(t.remotePath));
   const partial = partialPathFor(t.remotePath, deps.random);
   await move('uploading', { partialPath: partial, sizeBytes: local.sizeBytes, mtimeMs: local.mtimeMs, attempt: true, note: partial });
-  // The local hash is computed while the bytes travel, off the critical path.
-  const localHash = needsLocalHash(deps.verify) ? deps.files.sha256(t.localPath) : null;
-  await Promise.all([session.put(t.localPath, partial), localHash]);
+  // The local hash is computed from the bytes as they are sent: one local read.
+  const wantHash = needsLocalHash(deps.verify);
+  const sent = await session.put(t.localPath, partial, { sha256: wantHash });
+  const localHash = wantHash ? (sent ?? (await deps.files.sha256(t.localPath))) : null;
   result.uploadedBytes += local.sizeBytes;
   const uploading = { ...t, state: 'uploading' as const, partialPath: partial, ...local };
   await deps.hooks?.beforeVerify?.(uploading);
-  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
+  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: async () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
   if (!check.ok) {
     // As rclone does: a copy that failed verification is removed, the local one stays.
     await session.remove(partial);
@@ -104,7 +105,7 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   }
   await move('verified', {
     verifyMethod: check.method,
-    localSha256: localHash === null ? null : await localHash,
+    localSha256: localHash,
     remoteSha256: check.remoteSha256,
     note: check.method,
   });
