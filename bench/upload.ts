@@ -213,6 +213,8 @@ export async function bench(args: string[]): Promise<void> {
       { key: 'loopback-big', label: 'loopback socket copy, 1 stream', files: 1, bytes: bigBytes, time: () => loopback([data.big], 1) },
     ];
     countProtocolCommands();
+    // What the bench process holds before any upload (tsx, sharp, pg...): the floor under each case's peak.
+    process.stdout.write(`RSS of this process before the cases: ${(process.memoryUsage.rss() / 1024 / 1024).toFixed(0)} MiB\n`);
     const chosen = options.only.length === 0 ? cases : cases.filter((c) => options.only.includes(c.key));
     const measures = new Map<string, Measure[]>();
     for (let round = 1; round <= options.runs; round += 1) {

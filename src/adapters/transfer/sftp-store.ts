@@ -16,6 +16,15 @@ import { SessionGuard } from './session-guard.js';
 export type SftpTargetConfig = Extract<ResolvedTarget, { type: 'sftp' }>;
 
 /**
+ * fastPut's writes: as large as OpenSSH's sftp-server takes in one request (its
+ * limits@openssh.com max-write-length, 256 KiB less the header), 8 in flight: the same
+ * 2 MiB window as ssh2's default 64 × 32 KiB with an eighth of the requests. Measured by
+ * npm run bench -- upload (500 files, 256 MiB): CPU per small file 5.4 → 3.6 ms, for
+ * 256 MiB 1.39 → 0.90 s.
+ */
+const FAST_PUT = { chunkSize: 261_120, concurrency: 8 };
+
+/**
  * SFTP with ssh2-sftp-client over a socket of our own: no-delay set on it (ssh2 leaves
  * Nagle on, so each small request waits for a delayed ACK: put() measured 60× slower)
  * and destroyed directly when a deadline expires, since end() can hang. The host key
@@ -116,7 +125,7 @@ class SftpSession implements RemoteSession {
     // for 150 files of 200 KB where put() takes 0.45-1.4 s, and is ~2× faster on 1 GiB.
     // It reads the file itself, out of order: the SHA-256 takes a read of its own, beside it.
     const [, sha256] = await Promise.all([
-      this.#guard.run('put', abs, (touch) => this.#client.fastPut(localPath, abs, { step: () => touch() })),
+      this.#guard.run('put', abs, (touch) => this.#client.fastPut(localPath, abs, { ...FAST_PUT, step: () => touch() })),
       options.sha256 === true ? sha256OfFile(localPath) : null,
     ]);
     return sha256;
