@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import net from 'node:net';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 
 export async function loopbackCopy(files: readonly string[], streams: number): Promise<void> {
   const server = net.createServer((socket) => {
@@ -19,7 +19,10 @@ export async function loopbackCopy(files: readonly string[], streams: number): P
     const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), socket, { end: false });
+      // Written by hand: a pipeline per file into the same socket leaves listeners on it.
+      for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+        if (!socket.write(chunk as Buffer)) await once(socket, 'drain');
+      }
     }
     await new Promise<void>((resolve) => socket.end(resolve));
   };
