@@ -10,6 +10,8 @@ const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<voi
   daemon: () => import('./daemon.js'),
   monitor: () => import('./monitor.js'),
   prune: () => import('./prune.js'),
+  quicklooks: () => import('./quicklooks.js'),
+  'upload-rss': () => import('./upload-rss.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

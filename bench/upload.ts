@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- upload [--files 2000] [--big-mb 1024] [--scale 0.1] [--verify size] [--runs 3]`
+ * `npm run bench -- upload [--files 2000] [--big-mb 1024] [--scale 0.1] [--verify size] [--runs 3] [--only ftp-many,lftp-many]`
  *
  * Stage upload (verified deletion: temporary name, size check, rename, re-check,
  * local delete, every state in PostgreSQL) against the rig's vsftpd and sshd, beside
  * the plain tools in the same run: `lftp mirror -R --parallel=4` and OpenSSH `sftp -b`
  * for many ~200 KB files, `curl -T` (FTP) and `sftp` for one big file. Prints times
- * and ratios (baseline time / our time: above 1 means we are faster). Needs the rig.
+ * and ratios (baseline time / our time: above 1 means we are faster), with what each
+ * of our files costs (PostgreSQL commits, protocol commands) and a plain loopback socket
+ * copy of the same bytes as the physical limit. Needs the rig.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -18,7 +20,10 @@ import { rig } from '../harness/rig.js';
 import type { TransferLedger } from '../src/stages/upload/transfer-ledger.js';
 import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/upload-world.js';
 import { MemoryLedger } from '../harness/memory-ledger.js';
+import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
+import { loopbackCopy } from './loopback-copy.js';
 import { median } from './timing.js';
+import { countingDb, countProtocolCommands, counts, resetCounts, withPeakRss } from './upload-counters.js';
 
 const run = promisify(execFile);
 
@@ -27,6 +32,22 @@ interface Options {
   bigMb: number;
   verify: string;
   runs: number;
+  /** Case keys to run (all when empty): quicker iterations on one case. */
+  only: string[];
+  /** Connections per target and files in flight per connection, when not the defaults (to choose them). */
+  connections?: number;
+  lanes?: number;
+}
+
+/** One timed run of a case; ours also says what it cost per file, and its peak RSS. */
+interface Measure {
+  seconds: number;
+  peakMiB?: number;
+  /** CPU time of this process (user + system): under another's load, what the wall time is made of. */
+  cpuMs?: number;
+  commits?: number;
+  commands?: number;
+  data?: number;
 }
 
 interface Case {
@@ -34,7 +55,7 @@ interface Case {
   label: string;
   files: number;
   bytes: number;
-  time: () => Promise<number>;
+  time: () => Promise<Measure>;
 }
 
 function parse(args: string[]): Options {
@@ -48,6 +69,9 @@ function parse(args: string[]): Options {
     bigMb: Math.max(1, Math.round(Number(value('big-mb', 1024)) * scale)),
     verify: value('verify', 'size'),
     runs: Math.max(1, Number(value('runs', 3))),
+    only: value('only', '').split(',').filter((k) => k !== ''),
+    ...(args.includes('--connections') ? { connections: Number(value('connections', 0)) } : {}),
+    ...(args.includes('--lanes') ? { lanes: Number(value('lanes', 0)) } : {}),
   };
 }
 
@@ -92,20 +116,36 @@ async function filesIn(dir: string): Promise<string[]> {
 
 /**
  * Our stage: the files hard-linked into the outbox (it deletes what it verified). With
- * `ledger`, the states are kept in memory instead of PostgreSQL: not safe, only to show
- * what the database's commits cost.
+ * `memory`, the states are kept in memory instead of PostgreSQL: not safe, only to show
+ * what the database's commits cost. Otherwise the PostgreSQL ledger's statements are counted.
  */
-async function ours(world: UploadWorld, files: string[], ledger?: TransferLedger): Promise<number> {
+async function ours(world: UploadWorld, files: string[], options: Options, memory = false): Promise<Measure> {
   await Promise.all(files.map((f) => link(f, path.join(world.outbox, path.basename(f)))));
-  const seconds = await timed(files, async () => {
-    const outcome = await world.run(ledger ? { ledger } : {});
-    if (!outcome.ok) throw new Error(`upload failed: ${outcome.summary}`);
-  });
+  const ledger: TransferLedger = memory ? new MemoryLedger() : createPgTransferLedger(countingDb(world.db.db), 0);
+  resetCounts();
+  let cpu = { user: 0, system: 0 };
+  const { result: seconds, peakMiB } = await withPeakRss(() =>
+    timed(files, async () => {
+      const start = process.cpuUsage();
+      const outcome = await world.run({ ledger, ...(options.lanes === undefined ? {} : { lanes: options.lanes }) });
+      cpu = process.cpuUsage(start);
+      if (!outcome.ok) throw new Error(`upload failed: ${outcome.summary}`);
+    }),
+  );
+  const { user, system } = cpu;
+  const perFile = (n: number) => n / files.length;
   await rm(world.remoteLocal, { recursive: true, force: true });
-  return seconds;
+  return {
+    seconds,
+    peakMiB,
+    cpuMs: perFile((user + system) / 1000),
+    commits: perFile(counts.commits),
+    commands: perFile(counts.commands),
+    data: perFile(counts.data),
+  };
 }
 
-async function tool(cmd: string, args: string[], warm: string[], remoteDir: string, input?: string): Promise<number> {
+async function tool(cmd: string, args: string[], warm: string[], remoteDir: string, input?: string): Promise<Measure> {
   await mkdir(remoteDir, { recursive: true });
   const { uid, gid } = rig().ftp;
   await run('chown', [`${uid}:${gid}`, remoteDir]);
@@ -115,7 +155,7 @@ async function tool(cmd: string, args: string[], warm: string[], remoteDir: stri
     await child;
   });
   await rm(remoteDir, { recursive: true, force: true });
-  return seconds;
+  return { seconds };
 }
 
 export async function bench(args: string[]): Promise<void> {
@@ -129,7 +169,11 @@ export async function bench(args: string[]): Promise<void> {
     const small = await filesIn(data.small);
     const bigBytes = (await stat(data.big)).size;
     const world = async (protocol: Protocol) => {
-      const w = await createUploadWorld(`bench-${protocol}`, { protocol, upload: { verify: options.verify, include: ['*'] } });
+      const w = await createUploadWorld(`bench-${protocol}`, {
+        protocol,
+        upload: { verify: options.verify, include: ['*'] },
+        ...(options.connections === undefined ? {} : { target: { connections: options.connections } }),
+      });
       worlds.push(w);
       return w;
     };
@@ -145,50 +189,80 @@ export async function bench(args: string[]): Promise<void> {
 
     const sftpBatch = (remoteDir: string, warm: string[], line: (dir: string) => string) =>
       tool('sftp', [...ssh, '-b', '-', `${r.sftp.user}@${r.sftp.host}`], warm, remoteDir, line(path.basename(remoteDir)));
+    const loopback = async (files: string[], streams: number): Promise<Measure> => ({ seconds: await timed(files, () => loopbackCopy(files, streams)) });
     const cases: Case[] = [
-      { key: 'ftp-many', label: `ours FTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(ftp, small) },
+      { key: 'ftp-many', label: `ours FTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(ftp, small, options) },
       { key: 'ftp-many-nodb', label: '  same, states in memory (diagnostic)', files: small.length, bytes: data.smallBytes,
-        time: () => ours(ftp, small, new MemoryLedger()) },
+        time: () => ours(ftp, small, options, true) },
       { key: 'lftp-many', label: 'lftp mirror -R --parallel=4', files: small.length, bytes: data.smallBytes,
         time: () => tool('lftp', lftp(data.small, path.basename(remote('lftp'))), small, remote('lftp')) },
-      { key: 'sftp-many', label: `ours SFTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(sftp, small) },
+      { key: 'sftp-many', label: `ours SFTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(sftp, small, options) },
       { key: 'sftp-many-nodb', label: '  same, states in memory (diagnostic)', files: small.length, bytes: data.smallBytes,
-        time: () => ours(sftp, small, new MemoryLedger()) },
+        time: () => ours(sftp, small, options, true) },
       { key: 'openssh-many', label: 'OpenSSH sftp -b', files: small.length, bytes: data.smallBytes,
         time: () => sftpBatch(remote('sftp'), small, (dir) => `put ${data.small}/* ${dir}/\n`) },
-      { key: 'ftp-big', label: `ours FTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big]) },
+      { key: 'loopback-many', label: 'loopback socket copy, 4 streams', files: small.length, bytes: data.smallBytes,
+        time: () => loopback(small, 4) },
+      { key: 'ftp-big', label: `ours FTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options) },
+      { key: 'ftp-big-nodb', label: '  same, states in memory (diagnostic)', files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options, true) },
       { key: 'curl-big', label: 'curl -T (FTP)', files: 1, bytes: bigBytes,
         time: () => tool('curl', ['-sS', '-T', data.big, `${ftpUrl}/${path.basename(remote('curl'))}/big.bin`], [data.big], remote('curl')) },
-      { key: 'sftp-big', label: `ours SFTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(sftp, [data.big]) },
+      { key: 'sftp-big', label: `ours SFTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(sftp, [data.big], options) },
       { key: 'openssh-big', label: 'OpenSSH sftp -b', files: 1, bytes: bigBytes,
         time: () => sftpBatch(remote('sftpbig'), [data.big], (dir) => `put ${data.big} ${dir}/big.bin\n`) },
+      { key: 'loopback-big', label: 'loopback socket copy, 1 stream', files: 1, bytes: bigBytes, time: () => loopback([data.big], 1) },
     ];
-    const times = new Map<string, number[]>();
+    countProtocolCommands();
+    // What the bench process holds before any upload (tsx, sharp, pg...): the floor under each case's peak.
+    process.stdout.write(`RSS of this process before the cases: ${(process.memoryUsage.rss() / 1024 / 1024).toFixed(0)} MiB\n`);
+    const chosen = options.only.length === 0 ? cases : cases.filter((c) => options.only.includes(c.key));
+    const measures = new Map<string, Measure[]>();
     for (let round = 1; round <= options.runs; round += 1) {
       // Alternate the order, so neither side always follows the other's writeback.
-      for (const c of round % 2 === 1 ? cases : [...cases].reverse()) {
-        const seconds = await c.time();
-        times.set(c.key, [...(times.get(c.key) ?? []), seconds]);
-        process.stdout.write(`  round ${round}: ${c.label}: ${seconds.toFixed(2)} s\n`);
+      for (const c of round % 2 === 1 ? chosen : [...chosen].reverse()) {
+        const m = await c.time();
+        measures.set(c.key, [...(measures.get(c.key) ?? []), m]);
+        process.stdout.write(`  round ${round}: ${c.label}: ${m.seconds.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(2)})\n`);
       }
     }
-    const medianOf = (key: string) => median(times.get(key)!);
-    process.stdout.write(`\nmedian of ${options.runs}, verify ${options.verify} on our side\n`);
-    process.stdout.write(`${'what'.padEnd(36)} ${'s'.padStart(8)} ${'files/s'.padStart(9)} ${'MB/s'.padStart(8)}\n`);
-    for (const c of cases) {
-      const sec = medianOf(c.key);
-      const line = `${c.label.padEnd(36)} ${sec.toFixed(2).padStart(8)} ${(c.files / sec).toFixed(1).padStart(9)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(8)}`;
-      process.stdout.write(`${line}\n`);
-    }
-    process.stdout.write('\nratios (baseline time / our time; above 1: we are faster):\n');
-    const ratio = (name: string, baseline: string, mine: string, goal: number) =>
-      process.stdout.write(`${name.padEnd(36)} ${(medianOf(baseline) / medianOf(mine)).toFixed(2)}× (goal ≥ ${goal}×)\n`);
-    ratio('FTP many files vs lftp', 'lftp-many', 'ftp-many', 1.0);
-    ratio('FTP big file vs curl -T', 'curl-big', 'ftp-big', 0.9);
-    ratio('SFTP many files vs OpenSSH sftp', 'openssh-many', 'sftp-many', 1.0);
-    ratio('SFTP big file vs OpenSSH sftp', 'openssh-big', 'sftp-big', 0.8);
+    report(chosen, measures, options);
   } finally {
     for (const w of worlds) await w.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]>, options: Options): void {
+  const medianOf = (key: string) => {
+    const all = measures.get(key);
+    return all ? median(all.map((m) => m.seconds)) : undefined;
+  };
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`\nmedian of ${options.runs}, verify ${options.verify} on our side; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  out(`${'what'.padEnd(40)} ${'s'.padStart(7)} ${'files/s'.padStart(8)} ${'MB/s'.padStart(7)}  per file: commits, commands (+data), CPU; peak RSS`);
+  for (const c of chosen) {
+    const sec = medianOf(c.key)!;
+    const last = measures.get(c.key)!.at(-1)!;
+    const cost =
+      last.peakMiB === undefined
+        ? ''
+        : `  ${last.commits!.toFixed(2)} commits, ${last.commands!.toFixed(1)} commands (+${last.data!.toFixed(1)} data), ` +
+          `${last.cpuMs!.toFixed(2)} ms CPU; ${last.peakMiB.toFixed(0)} MiB`;
+    out(`${c.label.padEnd(40)} ${sec.toFixed(2).padStart(7)} ${(c.files / sec).toFixed(1).padStart(8)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(7)}${cost}`);
+  }
+  out('\nratios (plain tool\'s time / our time; above 1: we are faster):');
+  const ratio = (name: string, tool: string, baseline: string, mine: string, goal?: number) => {
+    const [b, m] = [medianOf(baseline), medianOf(mine)];
+    if (b === undefined || m === undefined) return;
+    out(`${name}: ${(b / m).toFixed(2)}× ${tool}${goal === undefined ? '' : ` (goal ≥ ${goal}×)`}`);
+  };
+  ratio('FTP many files', 'lftp', 'lftp-many', 'ftp-many', 1.0);
+  ratio('FTP big file', 'curl', 'curl-big', 'ftp-big', 0.9);
+  ratio('SFTP many files', 'OpenSSH sftp', 'openssh-many', 'sftp-many', 1.0);
+  ratio('SFTP big file', 'OpenSSH sftp', 'openssh-big', 'sftp-big', 0.8);
+  out('against the loopback itself (a plain socket copy of the same bytes, the physical limit):');
+  ratio('FTP many files', 'loopback socket copy', 'loopback-many', 'ftp-many');
+  ratio('SFTP many files', 'loopback socket copy', 'loopback-many', 'sftp-many');
+  ratio('FTP big file', 'loopback socket copy', 'loopback-big', 'ftp-big');
+  ratio('SFTP big file', 'loopback socket copy', 'loopback-big', 'sftp-big');
 }

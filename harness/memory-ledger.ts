@@ -41,7 +41,7 @@ export class MemoryLedger implements TransferLedger {
   async move(transfer: Transfer, to: TransferState, change: TransferChange = {}): Promise<Transfer> {
     const current = this.rows.get(transfer.id);
     if (current?.state !== transfer.state) throw new NocturneError('INTERNAL', `stale move of ${transfer.id}`);
-    const { attempt, clearError, note, ...fields } = change;
+    const { attempt, clearError, note, via = [], ...fields } = change;
     const next: Transfer = {
       ...current,
       ...fields,
@@ -50,7 +50,12 @@ export class MemoryLedger implements TransferLedger {
       ...(clearError ? { errorCode: null, error: null } : {}),
     };
     this.rows.set(next.id, next);
-    this.events.push({ id: next.id, from: transfer.state, to, note });
+    let from = transfer.state;
+    for (const step of via) {
+      this.events.push({ id: next.id, from, to: step.state, note: step.note });
+      from = step.state;
+    }
+    this.events.push({ id: next.id, from, to, note });
     return next;
   }
 

@@ -109,12 +109,14 @@ class MemorySession implements RemoteSession {
     });
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  /** Computes no SHA-256 while sending: the caller reads the local file for it. */
+  async put(localPath: string, remotePath: string): Promise<string | null> {
     checkRemotePath(remotePath);
     await this.#run('put', remotePath, async () => {
       this.#needDir(remotePath);
       this.#write(remotePath, await this.#store.readLocal(localPath));
     });
+    return null;
   }
 
   async rename(from: string, to: string): Promise<void> {

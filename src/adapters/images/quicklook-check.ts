@@ -1,5 +1,7 @@
 import sharp from 'sharp';
+import { NocturneError } from '../../core/errors.js';
 import { minimumDataBytes, readJpegFrame } from './jpeg-frame.js';
+import { thumbnailOf } from './thumbnail.js';
 
 /** What a quicklook must be. */
 export interface QuicklookExpectation {
@@ -12,6 +14,11 @@ export interface QuicklookExpectation {
   decode: boolean;
   width?: number | undefined;
   height?: number | undefined;
+  /**
+   * With `decode`: the decode also writes this thumbnail (one decode for both; a JPEG
+   * that fails leaves none). Without `decode` it is ignored.
+   */
+  thumbnail?: { dest: string; width: number } | undefined;
 }
 
 export type QuicklookVerdict =
@@ -25,7 +32,8 @@ export type QuicklookVerdict =
  * claim 16000 × 16000 px, 768 MB decoded), and so is one whose data is too short to
  * fill what its header claims (libjpeg would fill the rest with grey). The data is then
  * decoded at 1/8 scale (JPEG shrink-on-load: every coefficient is still read, one pixel
- * per 8 × 8 block is made), failing on libjpeg's warnings about corrupt data.
+ * per 8 × 8 block is made), or at the scale of the thumbnail asked for, which it writes,
+ * failing on libjpeg's warnings about corrupt data.
  */
 export async function checkQuicklook(file: string, expected: QuicklookExpectation): Promise<QuicklookVerdict> {
   try {
@@ -50,12 +58,18 @@ export async function checkQuicklook(file: string, expected: QuicklookExpectatio
       expected.height !== undefined && height !== expected.height ? `height ${height} px, expected ${expected.height}` : '',
     ].filter((s) => s !== '');
     if (wrong.length > 0) return { ok: false, reason: `wrong dimensions: ${wrong.join(', ')}` };
-    await sharp(file, { failOn: 'warning', limitInputPixels: expected.maxPixels })
-      .resize({ width: Math.ceil(width / 8), height: Math.ceil(height / 8), fit: 'fill', fastShrinkOnLoad: true })
-      .raw()
-      .toBuffer();
+    if (expected.thumbnail) {
+      await thumbnailOf(file, expected.thumbnail.dest, expected.thumbnail.width, expected.maxPixels, 'warning');
+    } else {
+      await sharp(file, { failOn: 'warning', limitInputPixels: expected.maxPixels })
+        .resize({ width: Math.ceil(width / 8), height: Math.ceil(height / 8), fit: 'fill', fastShrinkOnLoad: true })
+        .raw()
+        .toBuffer();
+    }
     return { ok: true, width, height };
   } catch (err) {
+    // The thumbnail's file system failing is not the JPEG's fault.
+    if (err instanceof NocturneError) throw err;
     // sharp reports unreadable content by throwing; that is the verdict, not a failure.
     return { ok: false, reason: `cannot be decoded: ${await whyUndecodable(file, err)}` };
   }

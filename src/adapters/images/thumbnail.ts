@@ -14,17 +14,42 @@ const THUMBNAIL_QUALITY = 80;
  * quicklook is never held at full size.
  */
 export async function writeThumbnail(source: string, dest: string, width: number, maxPixels: number): Promise<number> {
-  await mkdir(path.dirname(dest), { recursive: true });
-  const temporary = `${dest}.${process.pid}.tmp`;
   try {
-    const info = await sharp(source, { failOn: 'truncated', limitInputPixels: maxPixels })
-      .resize({ width, withoutEnlargement: true, fastShrinkOnLoad: true })
-      .jpeg({ quality: THUMBNAIL_QUALITY })
-      .toFile(temporary);
-    await rename(temporary, dest);
-    return info.size;
+    return await thumbnailOf(source, dest, width, maxPixels, 'truncated');
   } catch (err) {
-    await rm(temporary, { force: true });
     throw coerceError(err, 'QUICKLOOK_INVALID', `thumbnail of ${source}`);
   }
+}
+
+/**
+ * writeThumbnail's work, failing with sharp's own error when the image is at fault and
+ * with a NocturneError when the file system is. With `failOn: 'warning'` it is also a
+ * full check of the data: shrink-on-load still entropy-decodes every coefficient, so
+ * libjpeg warns about corrupt data whatever the scale.
+ */
+export async function thumbnailOf(
+  source: string,
+  dest: string,
+  width: number,
+  maxPixels: number,
+  failOn: 'truncated' | 'warning',
+): Promise<number> {
+  const temporary = `${dest}.${process.pid}.tmp`;
+  await mkdir(path.dirname(dest), { recursive: true }).catch((err: unknown) => {
+    throw coerceError(err, 'INTERNAL', `thumbnail directory of ${dest}`);
+  });
+  let size: number;
+  try {
+    ({ size } = await sharp(source, { failOn, limitInputPixels: maxPixels })
+      .resize({ width, withoutEnlargement: true, fastShrinkOnLoad: true })
+      .jpeg({ quality: THUMBNAIL_QUALITY })
+      .toFile(temporary));
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
+  await rename(temporary, dest).catch((err: unknown) => {
+    throw coerceError(err, 'INTERNAL', `thumbnail ${dest}`);
+  });
+  return size;
 }

@@ -6,7 +6,8 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
 import { FtpClient } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
-import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import { openLocalSource } from './local-source.js';
+import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
@@ -104,18 +105,23 @@ class FtpSession implements RemoteSession {
     this.#dirs.add(abs);
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
-    await this.#guard.run('put', abs, async (touch) => {
+    return this.#guard.run('put', abs, async (touch) => {
+      const source = await openLocalSource(localPath, { sha256: options.sha256 === true });
       this.#client.forgetLateReply();
       this.#client.trackProgress(() => touch());
       try {
-        await this.#client.uploadFrom(localPath, abs);
+        await this.#client.uploadFrom(source.stream, abs);
       } catch (err) {
         throw await this.#failedStore(err, abs);
       } finally {
         this.#client.trackProgress();
+        await source.close();
       }
+      // The partial is left: the next attempt removes it before it uploads again.
+      source.checkComplete();
+      return source.sha256();
     });
   }
 

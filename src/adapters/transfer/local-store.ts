@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ResolvedTarget } from '../../config/types.js';
-import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import { openLocalSource } from './local-source.js';
+import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { checkRemotePath } from './remote-paths.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
@@ -48,12 +49,17 @@ class LocalSession implements RemoteSession {
     await this.#guard.run('mkdir', dir, () => mkdir(local, { recursive: true }));
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const dest = this.#local(remotePath);
-    await this.#guard.run('put', remotePath, async (touch) => {
-      const source = createReadStream(localPath);
-      source.on('data', () => touch());
-      await pipeline(source, createWriteStream(dest));
+    return this.#guard.run('put', remotePath, async (touch) => {
+      const source = await openLocalSource(localPath, { sha256: options.sha256 === true });
+      try {
+        source.stream.on('data', () => touch());
+        await pipeline(source.stream, createWriteStream(dest));
+      } finally {
+        await source.close();
+      }
+      source.checkComplete();
       // Written is not stored: the copy must survive a power cut before the original goes.
       const handle = await open(dest, 'r');
       try {
@@ -61,6 +67,7 @@ class LocalSession implements RemoteSession {
       } finally {
         await handle.close();
       }
+      return source.sha256();
     });
   }
 

@@ -22,8 +22,18 @@ export interface RemoteEntry {
 export interface RemoteSession {
   /** Which verification methods this server offers beyond size (e.g. 'sha256' from FEAT HASH). */
   readonly serverHashes: readonly string[];
+  /**
+   * Operations may overlap (SFTP multiplexes requests on one channel); otherwise callers
+   * sharing the session run them one at a time (FTP: one command at a time).
+   */
+  readonly concurrent?: boolean;
   ensureDir(dir: string): Promise<void>;
-  put(localPath: string, remotePath: string): Promise<void>;
+  /**
+   * Sends a local file. With `sha256`, returns the SHA-256 of the bytes sent (hex),
+   * computed while they were read (one local read for both where the protocol allows);
+   * otherwise null.
+   */
+  put(localPath: string, remotePath: string, options?: PutOptions): Promise<string | null>;
   rename(from: string, to: string): Promise<void>;
   /** null when the path does not exist. */
   size(path: string): Promise<number | null>;
@@ -40,6 +50,10 @@ export interface RemoteSession {
   /** Server-side hash when offered (FTP HASH/XSHA256), else null. */
   serverHash(path: string, algorithm: 'sha256'): Promise<string | null>;
   close(): Promise<void>;
+}
+
+export interface PutOptions {
+  sha256?: boolean;
 }
 
 export interface RemoteStore {

@@ -24,7 +24,7 @@ export function serializeSession(session: RemoteSession): RemoteSession {
       return session.serverHashes;
     },
     ensureDir: (dir) => exclusive(() => session.ensureDir(dir)),
-    put: (localPath, remotePath) => exclusive(() => session.put(localPath, remotePath)),
+    put: (localPath, remotePath, options) => exclusive(() => session.put(localPath, remotePath, options)),
     rename: (from, to) => exclusive(() => session.rename(from, to)),
     size: (path) => exclusive(() => session.size(path)),
     remove: (path) => exclusive(() => session.remove(path)),

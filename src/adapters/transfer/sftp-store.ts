@@ -6,13 +6,23 @@ import { NocturneError } from '../../core/errors.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
 import { pinnedHostKey } from './host-key.js';
-import type { RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import { sha256OfFile } from './local-source.js';
+import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
 export type SftpTargetConfig = Extract<ResolvedTarget, { type: 'sftp' }>;
+
+/**
+ * fastPut's writes: as large as OpenSSH's sftp-server takes in one request (its
+ * limits@openssh.com max-write-length, 256 KiB less the header), 8 in flight: the same
+ * 2 MiB window as ssh2's default 64 × 32 KiB with an eighth of the requests. Measured by
+ * npm run bench -- upload (500 files, 256 MiB): CPU per small file 5.4 → 3.6 ms, for
+ * 256 MiB 1.39 → 0.90 s.
+ */
+const FAST_PUT = { chunkSize: 261_120, concurrency: 8 };
 
 /**
  * SFTP with ssh2-sftp-client over a socket of our own: no-delay set on it (ssh2 leaves
@@ -83,6 +93,8 @@ export class SftpStore implements RemoteStore {
 
 class SftpSession implements RemoteSession {
   readonly serverHashes: readonly string[] = [];
+  // Requests carry ids, so several files share one channel without waiting for each other.
+  readonly concurrent = true;
   readonly #client: SftpClient;
   readonly #guard: SessionGuard;
   readonly #home: string;
@@ -106,12 +118,17 @@ class SftpSession implements RemoteSession {
     this.#dirs.add(abs);
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     // fastPut keeps many writes in flight; put() streams with one, so every write waits
     // for an acknowledgement. Measured here (OpenSSH 9.2, loopback): fastPut takes 0.4 s
     // for 150 files of 200 KB where put() takes 0.45-1.4 s, and is ~2× faster on 1 GiB.
-    await this.#guard.run('put', abs, (touch) => this.#client.fastPut(localPath, abs, { step: () => touch() }));
+    // It reads the file itself, out of order: the SHA-256 takes a read of its own, beside it.
+    const [, sha256] = await Promise.all([
+      this.#guard.run('put', abs, (touch) => this.#client.fastPut(localPath, abs, { ...FAST_PUT, step: () => touch() })),
+      options.sha256 === true ? sha256OfFile(localPath) : null,
+    ]);
+    return sha256;
   }
 
   async rename(from: string, to: string): Promise<void> {

@@ -3,7 +3,8 @@ import { NocturneError } from '../../core/errors.js';
 import { pgp, type Db } from '../../db/database.js';
 import { databaseError } from '../../db/errors.js';
 import { observingNight } from '../nights.js';
-import type { NewTransfer, Transfer, TransferLedger, TransferState } from './transfer-ledger.js';
+import { createGroupCommit } from './group-commit.js';
+import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from './transfer-ledger.js';
 
 interface TransferRow {
   id: string;
@@ -53,9 +54,85 @@ export function publicUrlOf(publicUrl: string, remotePath: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/${segments.join('/')}`;
 }
 
+interface Move {
+  transfer: Transfer;
+  to: TransferState;
+  change: TransferChange;
+}
+
+/** Enough to carry every file in flight (connections × lanes) in one commit. */
+const MAX_MOVES_PER_COMMIT = 256;
+
 /**
- * The TransferLedger in the state schema. Each state change and its event row are one
- * statement, hence one commit: the state is durable before the caller goes on.
+ * The state changes of one group commit, with their event rows: one statement (hence
+ * one commit) for the whole batch, its rows passed as arrays so the statement is
+ * prepared once per connection. A row whose state changed meanwhile is not updated and
+ * not returned (`ord` says which change each returned row answers). `events` holds each
+ * change's event rows as JSON: one, or one per state passed through (TransferChange.via).
+ */
+const MOVES = `WITH c AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::bigint[], $7::float8[],
+                         $8::text[], $9::boolean[], $10::text[], $11::boolean[], $12::text[], $13::boolean[], $14::boolean[],
+                         $15::text[], $16::int[])
+      AS c(id, from_state, to_state, set_partial, partial_path, size_bytes, mtime_ms, verify_method, set_local, local_sha256,
+           set_remote, remote_sha256, attempt, clear_error, events, ord)),
+  t AS (
+    UPDATE transfers SET
+      state = c.to_state,
+      partial_path = CASE WHEN c.set_partial THEN c.partial_path ELSE transfers.partial_path END,
+      size_bytes = COALESCE(c.size_bytes, transfers.size_bytes),
+      mtime_ms = COALESCE(c.mtime_ms, transfers.mtime_ms),
+      verify_method = COALESCE(c.verify_method, transfers.verify_method),
+      local_sha256 = CASE WHEN c.set_local THEN c.local_sha256 ELSE transfers.local_sha256 END,
+      remote_sha256 = CASE WHEN c.set_remote THEN c.remote_sha256 ELSE transfers.remote_sha256 END,
+      attempts = transfers.attempts + CASE WHEN c.attempt THEN 1 ELSE 0 END,
+      error_code = CASE WHEN c.clear_error THEN NULL ELSE transfers.error_code END,
+      error = CASE WHEN c.clear_error THEN NULL ELSE transfers.error END,
+      run_id = COALESCE($17::bigint, transfers.run_id),
+      updated_at = now()
+    FROM c
+    WHERE transfers.id = c.id AND transfers.state = c.from_state
+    RETURNING ${ROW_COLUMNS.split(',').map((column) => `transfers.${column.trim()}`).join(', ')}, c.ord, c.events),
+  e AS (INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id, note)
+        SELECT t.id, x.event->>'from', x.event->>'to', $17::bigint, x.event->>'note'
+          FROM t CROSS JOIN LATERAL jsonb_array_elements(t.events::jsonb) WITH ORDINALITY AS x(event, step)
+         ORDER BY t.ord, x.step)
+  SELECT ${ROW_COLUMNS}, ord FROM t`;
+
+function moveValues(batch: readonly Move[], run: number | null): unknown[] {
+  const column = <T>(of: (m: Move) => T): T[] => batch.map(of);
+  return [
+    column((m) => m.transfer.id),
+    column((m) => m.transfer.state),
+    column((m) => m.to),
+    column((m) => 'partialPath' in m.change),
+    column((m) => m.change.partialPath ?? null),
+    column((m) => m.change.sizeBytes ?? null),
+    column((m) => m.change.mtimeMs ?? null),
+    column((m) => m.change.verifyMethod ?? null),
+    column((m) => 'localSha256' in m.change),
+    column((m) => m.change.localSha256 ?? null),
+    column((m) => 'remoteSha256' in m.change),
+    column((m) => m.change.remoteSha256 ?? null),
+    column((m) => m.change.attempt === true),
+    column((m) => m.change.clearError === true),
+    column((m) => JSON.stringify(eventsOf(m))),
+    batch.map((_, i) => i),
+    run,
+  ];
+}
+
+/** The event rows of one change: from its state through `via` to the new one. */
+function eventsOf({ transfer, to, change }: Move): Array<{ from: TransferState; to: TransferState; note: string | null }> {
+  const steps = [...(change.via ?? []), { state: to, note: change.note }];
+  return steps.map((step, i) => ({ from: i === 0 ? transfer.state : steps[i - 1]!.state, to: step.state, note: step.note ?? null }));
+}
+
+/**
+ * The TransferLedger in the state schema. Each state change and its event row are
+ * committed together, with the changes of the other files in flight (group commit):
+ * a move resolves only once its commit is done, so the state is durable before the
+ * caller goes on.
  */
 export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNaming = { nightZone: 'UTC' }): TransferLedger {
   const run = runId > 0 ? runId : null;
@@ -66,6 +143,23 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
   const failed = (what: string) => (err: unknown): never => {
     throw databaseError(err, `transfers: ${what}`);
   };
+  const moves = createGroupCommit<Move, Transfer>(
+    async (batch) => {
+      const rows = await db
+        .any<TransferRow & { ord: number }>({ name: 'nocturne-transfer-moves', text: MOVES, values: moveValues(batch, run) })
+        .catch(failed(`recording ${batch.length} state changes (${batch[0]!.transfer.localPath}: ${batch[0]!.transfer.state} → ${batch[0]!.to}...)`));
+      const moved = new Map(rows.map((row) => [row.ord, toTransfer(row)]));
+      return batch.map(
+        ({ transfer }, i) =>
+          moved.get(i) ??
+          new NocturneError(
+            'INTERNAL',
+            `transfers: ${transfer.localPath} (id ${transfer.id}) is no longer ${transfer.state}: another process changed it`,
+          ),
+      );
+    },
+    { maxBatch: MAX_MOVES_PER_COMMIT },
+  );
   return {
     async pending(pipeline, target) {
       const rows = await db
@@ -102,57 +196,8 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
       return added.map(toTransfer);
     },
 
-    async move(transfer, to, change = {}) {
-      // The hottest statement of the stage (five per file): prepared once per connection.
-      const row = await db
-        .oneOrNone<TransferRow>({
-          name: 'nocturne-transfer-move',
-          text: `WITH t AS (
-             UPDATE transfers SET
-               state = $3,
-               partial_path = CASE WHEN $4 THEN $5 ELSE partial_path END,
-               size_bytes = COALESCE($6, size_bytes),
-               mtime_ms = COALESCE($7, mtime_ms),
-               verify_method = COALESCE($8, verify_method),
-               local_sha256 = CASE WHEN $9 THEN $10 ELSE local_sha256 END,
-               remote_sha256 = CASE WHEN $11 THEN $12 ELSE remote_sha256 END,
-               attempts = attempts + CASE WHEN $13 THEN 1 ELSE 0 END,
-               error_code = CASE WHEN $14 THEN NULL ELSE error_code END,
-               error = CASE WHEN $14 THEN NULL ELSE error END,
-               run_id = COALESCE($15, run_id),
-               updated_at = now()
-             WHERE id = $1 AND state = $2
-             RETURNING ${ROW_COLUMNS}),
-           e AS (INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id, note)
-                 SELECT id, $2, state, $15, $16 FROM t)
-           SELECT * FROM t`,
-          values: [
-            transfer.id,
-            transfer.state,
-            to,
-            'partialPath' in change,
-            change.partialPath ?? null,
-            change.sizeBytes ?? null,
-            change.mtimeMs ?? null,
-            change.verifyMethod ?? null,
-            'localSha256' in change,
-            change.localSha256 ?? null,
-            'remoteSha256' in change,
-            change.remoteSha256 ?? null,
-            change.attempt === true,
-            change.clearError === true,
-            run,
-            change.note ?? null,
-          ],
-        })
-        .catch(failed(`${transfer.localPath}: ${transfer.state} → ${to}`));
-      if (!row) {
-        throw new NocturneError(
-          'INTERNAL',
-          `transfers: ${transfer.localPath} (id ${transfer.id}) is no longer ${transfer.state}: another process changed it`,
-        );
-      }
-      return toTransfer(row);
+    move(transfer, to, change = {}) {
+      return moves.submit({ transfer, to, change });
     },
 
     async fail(transfer, error) {

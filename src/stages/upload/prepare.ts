@@ -94,6 +94,7 @@ async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResul
   const isJpeg = /\.jpe?g$/i.test(file.path);
   const { quicklooks } = settings.config;
   const thumbnailWidth = isJpeg && !/\.thumb\.jpe?g$/i.test(file.path) ? quicklooks.thumbnailWidth : undefined;
+  const thumbnail = thumbnailWidth === undefined ? null : thumbnailTarget(file, remotePath, deps);
   // A JPEG the stage decodes (to check it or for its thumbnail) must pass the pixel limit first.
   if (isJpeg && (quicklooks.check || thumbnailWidth !== undefined)) {
     const verdict = await deps.quicklooks.check(file.path, {
@@ -101,34 +102,46 @@ async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResul
       decode: quicklooks.check,
       width: quicklooks.width,
       height: quicklooks.height,
+      // One decode for the check and the thumbnail.
+      ...(thumbnail && thumbnailWidth !== undefined ? { thumbnail: { dest: thumbnail.local, width: thumbnailWidth } } : {}),
     });
     if (!verdict.ok) return quarantine(file, { ...row, remotePath }, `quicklook ${verdict.reason}`, deps, result);
   }
   const rows: NewTransfer[] = [{ ...row, remotePath }];
-  if (thumbnailWidth !== undefined) {
-    const thumb = await thumbnailRow(file, remotePath, thumbnailWidth, deps);
-    if (thumb) rows.unshift(thumb);
+  if (thumbnail && thumbnailWidth !== undefined) {
+    // The check made it already when it decoded the data.
+    if (!quicklooks.check) await deps.quicklooks.thumbnail(file.path, thumbnail.local, thumbnailWidth, quicklooks.maxPixels);
+    rows.unshift(await thumbnailRow(file, thumbnail, deps));
   }
   return rows;
 }
 
-async function thumbnailRow(file: OutboxFile, remotePath: string, width: number, deps: PrepareDeps): Promise<NewTransfer | null> {
+interface ThumbnailTarget {
+  local: string;
+  remotePath: string;
+}
+
+/** Where the thumbnail of `file` is made and goes; null when one of an earlier version is still pending. */
+function thumbnailTarget(file: OutboxFile, remotePath: string, deps: PrepareDeps): ThumbnailTarget | null {
   const name = `${path.parse(file.path).name}.thumb.jpg`;
   const local = path.join(deps.settings.thumbnails, path.dirname(file.relative), name);
   if (deps.pendingPaths.has(local)) {
     deps.logger.warn({ file: file.path, thumbnail: local }, 'thumbnail of an earlier version still pending: not remade');
     return null;
   }
-  await deps.quicklooks.thumbnail(file.path, local, width, deps.settings.config.quicklooks.maxPixels);
-  const info = await deps.files.stat(local);
-  if (!info) throw new NocturneError('INTERNAL', `thumbnail ${local} of ${file.path} was not written`);
+  return { local, remotePath: joinRemote(path.posix.dirname(remotePath), name) };
+}
+
+async function thumbnailRow(file: OutboxFile, thumbnail: ThumbnailTarget, deps: PrepareDeps): Promise<NewTransfer> {
+  const info = await deps.files.stat(thumbnail.local);
+  if (!info) throw new NocturneError('INTERNAL', `thumbnail ${thumbnail.local} of ${file.path} was not written`);
   return {
     pipeline: deps.settings.pipeline,
     target: deps.settings.target,
     kind: 'thumbnail',
-    localPath: local,
+    localPath: thumbnail.local,
     ...info,
-    remotePath: joinRemote(path.posix.dirname(remotePath), name),
+    remotePath: thumbnail.remotePath,
   };
 }
 

@@ -31,7 +31,7 @@ export class SharedConnection {
   /** Rejects when no session can be opened (the target is unreachable or refuses us). */
   async acquire(): Promise<Lease> {
     const entry = (this.#current ??= {
-      session: this.#store.open(this.#signal).then(serializeSession),
+      session: this.#store.open(this.#signal).then((s) => (s.concurrent ? s : serializeSession(s))),
       users: 0,
       retired: false,
     });

@@ -67,6 +67,11 @@ export interface TransferChange {
   clearError?: boolean;
   /** Recorded with the event: partial name, verification detail, reason. */
   note?: string;
+  /**
+   * States passed through on the way to the new one, recorded as events of the same
+   * commit (renamed, when the rename and its re-check are recorded together).
+   */
+  via?: ReadonlyArray<{ state: TransferState; note?: string }>;
 }
 
 /**

@@ -47,6 +47,8 @@ export async function driveTransfer(slot: TransferSlot, session: RemoteSession, 
   const move = async (to: TransferState, change: TransferChange = {}) => {
     slot.transfer = await deps.ledger.move(slot.transfer, to, change);
     resumed = false;
+    // States passed through are as durable as the last one, and came before it.
+    for (const step of change.via ?? []) await deps.hooks?.afterState?.({ ...slot.transfer, state: step.state });
     await deps.hooks?.afterState?.(slot.transfer);
   };
 
@@ -65,15 +67,9 @@ export async function driveTransfer(slot: TransferSlot, session: RemoteSession, 
       case 'verified':
         await rename(t, session, deps, move, resumed);
         break;
-      case 'renamed': {
-        const size = await session.size(t.remotePath);
-        if (size !== t.sizeBytes) {
-          await move('discovered', { note: `final name changed after the rename: ${size ?? 'no file'} bytes` });
-          throw mismatch(t, `${t.remotePath}: ${size ?? 'no such file'} after the rename, expected ${t.sizeBytes} bytes`);
-        }
-        await move('checked', { clearError: true, note: `${t.remotePath}: ${size} bytes` });
+      case 'renamed':
+        await recheck(t, session, move);
         break;
-      }
       case 'checked':
         await finish(t, deps, move);
         break;
@@ -93,13 +89,14 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   await session.ensureDir(path.posix.dirname(t.remotePath));
   const partial = partialPathFor(t.remotePath, deps.random);
   await move('uploading', { partialPath: partial, sizeBytes: local.sizeBytes, mtimeMs: local.mtimeMs, attempt: true, note: partial });
-  // The local hash is computed while the bytes travel, off the critical path.
-  const localHash = needsLocalHash(deps.verify) ? deps.files.sha256(t.localPath) : null;
-  await Promise.all([session.put(t.localPath, partial), localHash]);
+  // The local hash is computed from the bytes as they are sent: one local read.
+  const wantHash = needsLocalHash(deps.verify);
+  const sent = await session.put(t.localPath, partial, { sha256: wantHash });
+  const localHash = wantHash ? (sent ?? (await deps.files.sha256(t.localPath))) : null;
   result.uploadedBytes += local.sizeBytes;
   const uploading = { ...t, state: 'uploading' as const, partialPath: partial, ...local };
   await deps.hooks?.beforeVerify?.(uploading);
-  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
+  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: async () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
   if (!check.ok) {
     // As rclone does: a copy that failed verification is removed, the local one stays.
     await session.remove(partial);
@@ -108,7 +105,7 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   }
   await move('verified', {
     verifyMethod: check.method,
-    localSha256: localHash === null ? null : await localHash,
+    localSha256: localHash,
     remoteSha256: check.remoteSha256,
     note: check.method,
   });
@@ -116,16 +113,14 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
 
 async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, move: Move, resumed: boolean): Promise<void> {
   const partial = required(t.partialPath, t);
-  if (!resumed) {
-    await session.rename(partial, t.remotePath);
-    await move('renamed', { partialPath: null, note: t.remotePath });
-    return;
-  }
   // After a crash: the rename may or may not have happened.
-  const partialSize = await session.size(partial);
+  const partialSize = resumed ? await session.size(partial) : t.sizeBytes;
   if (partialSize === t.sizeBytes) {
     await session.rename(partial, t.remotePath);
-    await move('renamed', { partialPath: null, note: t.remotePath });
+    // renamed and checked in one record: the re-check is only a read, and a crash before
+    // the record leaves the row verified, whose resumption finds the partial gone and
+    // verifies the final name again (see docs/operating.md, verified deletion).
+    await recheck(t, session, move, [{ state: 'renamed', note: t.remotePath }]);
     return;
   }
   if (partialSize === null) {
@@ -143,6 +138,16 @@ async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
     await session.remove(partial);
   }
   await move('discovered', { partialPath: null, note: 'verified partial not found after an interruption: uploading again' });
+}
+
+/** The final name re-checked after the rename; `via` records the rename in the same commit. */
+async function recheck(t: Transfer, session: RemoteSession, move: Move, via: TransferChange['via'] = []): Promise<void> {
+  const size = await session.size(t.remotePath);
+  if (size !== t.sizeBytes) {
+    await move('discovered', { via, partialPath: null, note: `final name changed after the rename: ${size ?? 'no file'} bytes` });
+    throw mismatch(t, `${t.remotePath}: ${size ?? 'no such file'} after the rename, expected ${t.sizeBytes} bytes`);
+  }
+  await move('checked', { via, partialPath: null, clearError: true, note: `${t.remotePath}: ${size} bytes` });
 }
 
 async function finish(t: Transfer, deps: MachineDeps, move: Move): Promise<void> {

@@ -76,6 +76,20 @@ describe('driveTransfer: a fresh file', () => {
     expect(seen.slice(0, 2)).toEqual([`uploading:${PARTIAL}:1`, `verified:${PARTIAL}:3`]);
   });
 
+  it('records the rename and its re-check in one commit, after both, with both events', async () => {
+    const w = await setup();
+    const commits: string[] = [];
+    const move = w.ledger.move.bind(w.ledger);
+    w.ledger.move = async (t, to, change) => {
+      commits.push(`${[t.state, ...(change?.via ?? []).map((v) => v.state), to].join('>')}:${w.server.log.length}`);
+      return move(t, to, change);
+    };
+    await w.drive();
+    // ensureDir, put, size, rename, size: the final name re-checked before the record.
+    expect(commits).toEqual(['discovered>uploading:1', 'uploading>verified:3', 'verified>renamed>checked:5', 'checked>deleted:5']);
+    expect(w.ledger.states(1)).toEqual(FULL);
+  });
+
   it('server-hash: uses the server digest when FEAT offers one', async () => {
     const w = await setup({ verify: 'server-hash' });
     w.server.serverHashes = ['sha256'];

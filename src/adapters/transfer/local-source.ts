@@ -1,0 +1,61 @@
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { pipeline, Transform, type Readable } from 'node:stream';
+
+/**
+ * Chunks of 1 MiB: a 1 GiB upload in 64 KiB chunks (Node's default) spends its time in
+ * per-chunk work (callbacks, progress, allocation) rather than in copying.
+ */
+const CHUNK_BYTES = 1024 * 1024;
+
+/** A local file opened for one upload: its bytes, and their SHA-256 once read (one read for both). */
+export interface LocalSource {
+  readonly stream: Readable;
+  /** The SHA-256 of the bytes read (hex), when asked for; call once the stream ended. */
+  sha256(): string | null;
+  /** Fails when fewer or more bytes were read than the file had when opened (changed meanwhile). */
+  checkComplete(): void;
+  close(): Promise<void>;
+}
+
+export async function openLocalSource(localPath: string, options: { sha256: boolean }): Promise<LocalSource> {
+  const handle: FileHandle = await open(localPath, 'r');
+  try {
+    const { size } = await handle.stat();
+    const hash: Hash | null = options.sha256 ? createHash('sha256') : null;
+    let read = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        read += chunk.length;
+        hash?.update(chunk);
+        done(null, chunk);
+      },
+    });
+    // A read error destroys `counted` with it, so the upload reading `counted` fails.
+    const stream = pipeline(handle.createReadStream({ highWaterMark: CHUNK_BYTES, autoClose: false }), counted, () => undefined);
+    return {
+      stream,
+      sha256: () => hash?.digest('hex') ?? null,
+      checkComplete() {
+        if (read !== size) {
+          throw new Error(`local file ${localPath} changed while it was sent: ${size} bytes when opened, ${read} read`);
+        }
+      },
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** The SHA-256 (hex) of a local file, read in the same chunks as an upload. */
+export async function sha256OfFile(localPath: string): Promise<string> {
+  const source = await openLocalSource(localPath, { sha256: true });
+  try {
+    for await (const chunk of source.stream) void chunk;
+  } finally {
+    await source.close();
+  }
+  return source.sha256()!;
+}
