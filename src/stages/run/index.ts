@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createExecutor } from '../../executors/create-executor.js';
 import type { Executor } from '../../executors/types.js';
+import { FairShareGate } from '../../fair-share/gate.js';
 import type { StageContext, StageRunner } from '../types.js';
 import { discoverObservations } from './discover.js';
 import { printDryRun } from './dry-run.js';
@@ -65,6 +66,8 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
       ledger,
       stats,
       setAside,
+      // The caps count SLURM's queue; local tasks have their own limit (executor.local.concurrency).
+      ...(settings.executor === 'slurm' ? { gate: new FairShareGate(ctx.db, settings.pipeline, settings.caps) } : {}),
       ...(deps.random === undefined ? {} : { random: deps.random }),
       ...(deps.markerGraceMs === undefined ? {} : { markerGraceMs: deps.markerGraceMs }),
       ...(deps.stopBudgetMs === undefined ? {} : { stopBudgetMs: deps.stopBudgetMs }),
