@@ -21,6 +21,7 @@ CREATE TABLE campaigns (
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now(),
   holder_host   text,
+  holder_ns     text,
   holder_pid    integer,
   heartbeat_at  timestamptz,
   error         text
@@ -34,7 +35,7 @@ COMMENT ON COLUMN campaigns.max_running IS 'Most tasks of the campaign submitted
 COMMENT ON COLUMN campaigns.nice IS 'sbatch --nice of its jobs: below the nightly runs in SLURM''s queue.';
 COMMENT ON COLUMN campaigns.qos IS 'sbatch --qos of its jobs, when the cluster has one for campaigns.';
 COMMENT ON COLUMN campaigns.code_version IS 'The pipeline''s code.version when the campaign was created (a version bump is a new campaign).';
-COMMENT ON COLUMN campaigns.holder_pid IS 'The process driving the campaign, with its host and heartbeat: another takes over once the heartbeat is stale.';
+COMMENT ON COLUMN campaigns.holder_pid IS 'The process driving the campaign, with its host, pid namespace and heartbeat: another takes over once the heartbeat is stale, or at once when it sees the pid is gone from its own namespace.';
 
 -- Fair share: who is waiting to submit. A ledger (a pipeline, or a campaign) that has
 -- observations to submit says so here at each submission round; the submission cap is

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'CSV_INVALID',
   'ABORTED',
   'ALERT_DELIVERY_FAILED',
+  'CAMPAIGN_INVALID',
+  'CAMPAIGN_HELD',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -21,7 +21,7 @@ export interface RunStageDeps {
   stopBudgetMs?: number;
 }
 
-function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
+export function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
   return createExecutor({
     kind: settings.executor,
     logger: ctx.logger,
