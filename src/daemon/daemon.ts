@@ -1,5 +1,6 @@
 import { startDaemonAlerting, type DaemonAlerting } from '../alerts/daemon-alerting.js';
 import { listIncidents } from '../alerts/incident-rows.js';
+import { CampaignStore } from '../campaigns/store.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
@@ -258,6 +259,10 @@ export class Daemon implements DaemonApi {
 
   async runs(query: { pipeline?: string; limit: number }): Promise<unknown> {
     return listRuns(this.#db(), query);
+  }
+
+  async campaigns(query: { open: boolean }): Promise<unknown> {
+    return new CampaignStore(this.#db()).views(query);
   }
 
   async incidents(query: { open: boolean; limit: number }): Promise<unknown> {

@@ -1,6 +1,8 @@
 import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
 import { KIND_TITLES } from '../../alerts/kinds.js';
 import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
+import { campaignLine } from '../../campaigns/describe.js';
+import { CampaignStore } from '../../campaigns/store.js';
 import { overview } from '../../monitor/data/overview.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
@@ -14,10 +16,16 @@ interface StatusOptions extends CliOptions {
  */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const [report, incidents] = await withDb(config, (db) =>
-    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 })]),
+  const [report, incidents, campaigns] = await withDb(config, (db) =>
+    Promise.all([
+      overview(config, db, { now: new Date() }),
+      listIncidents(db, { open: true, limit: 100 }),
+      new CampaignStore(db).views({ open: true }),
+    ]),
   );
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents));
+  // --json stays /api/overview's answer; campaigns have theirs (/api/campaigns, backfill status --json).
+  const open = campaigns.length > 0 ? `\nreprocessing campaigns (\`nocturne backfill status\`):\n${campaigns.map((c) => `  ${campaignLine(c)}`).join('\n')}\n` : '';
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents) + open);
 }
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { createCampaignWorld, type CampaignWorld } from '../../../harness/campaign-world.js';
 import { slurm } from '../../../harness/run-harness.js';
+import { CampaignStore } from '../../../src/campaigns/store.js';
+import { createRouter } from '../../../src/http/router.js';
+import { openApiProblems } from '../monitor/openapi-check.js';
 
 describe('nocturne backfill on SLURM', () => {
   let w: CampaignWorld;
@@ -87,5 +90,32 @@ describe('nocturne backfill on SLURM', () => {
     expect((await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state IN ('pending', 'running')`, [ledger])).n).toBe(0);
     const resume = await w.cli(['backfill', 'resume', id]);
     expect(resume.stderr).toContain(`campaign ${id} is cancelled: it cannot become running`);
+  }, 90_000);
+
+  it('shows campaigns in status and at /api/campaigns, as the OpenAPI description says', async () => {
+    const created = await w.cli(['backfill', 'bfc', '--from', '2026-08-01', '--to', '2026-08-31', '--detach', '--max-running', '2']);
+    const id = Number(/campaign (\d+) recorded/.exec(created.stdout)![1]);
+    const status = await w.cli(['status']);
+    expect(status.stdout).toContain(`campaign ${id} bfc 2026-08-01..2026-08-31 [run] running: 0/31 nights`);
+    expect(status.stdout).toContain('no driver: `nocturne backfill resume` or the daemon takes it');
+
+    const store = new CampaignStore(w.t.db);
+    const route = createRouter({
+      readiness: async () => ({ ready: true }),
+      metrics: async () => ({ contentType: 'text/plain', body: '' }),
+      pipelines: async () => ({}),
+      runs: async () => [],
+      reload: async () => ({ ok: true, added: [], removed: [], changed: [], restartNeeded: [] }),
+      campaigns: (query) => store.views(query),
+    });
+    for (const url of ['/api/campaigns', '/api/campaigns?open=1']) {
+      const res = await route({ method: 'GET', url, headers: { host: '127.0.0.1:9464' } });
+      const body = JSON.parse(String(res.body)) as Array<{ id: number; state: string }>;
+      expect(openApiProblems('get', url, res.status, body)).toEqual([]);
+      expect(body[0]).toMatchObject({ id, state: 'running', nights: 31, maxRunning: 2 });
+      if (url.endsWith('open=1')) expect(body.every((c) => c.state === 'running' || c.state === 'paused')).toBe(true);
+      else expect(body.map((c) => c.state)).toContain('cancelled');
+    }
+    await w.cli(['backfill', 'cancel', String(id)]);
   }, 90_000);
 });
