@@ -46,7 +46,7 @@ export function campaignLedger(pipeline: string, id: number): string {
 }
 
 // A driver that has not written its heartbeat for this long is gone: another takes over.
-const STALE_SECONDS = 30;
+export const STALE_SECONDS = 30;
 
 const COLUMNS = `id::int AS id, pipeline, to_char(night_from, 'YYYY-MM-DD') AS "from", to_char(night_to, 'YYYY-MM-DD') AS "to",
   stages, state, to_char(next_night, 'YYYY-MM-DD') AS "nextNight", batch_nights AS "batchNights", max_running AS "maxRunning",

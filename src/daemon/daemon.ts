@@ -1,5 +1,6 @@
 import { startDaemonAlerting, type DaemonAlerting } from '../alerts/daemon-alerting.js';
 import { listIncidents } from '../alerts/incident-rows.js';
+import { CampaignService } from '../campaigns/service.js';
 import { CampaignStore } from '../campaigns/store.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -124,11 +125,12 @@ export class Daemon implements DaemonApi {
     const alerting = await startDaemonAlerting({ db: store.db, config, logger, version: this.#deps.version, clock });
     this.#alerting = alerting;
     this.#releasers.add('heartbeat and alerting', () => alerting.stop());
+    const execute = this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event));
     const scheduler = new Scheduler({
       clock,
       sleep: this.#deps.sleep ?? realSleep,
       ledger: store.ledger,
-      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
+      execute,
       logger,
     });
     this.#metrics = new DaemonMetrics(
@@ -144,6 +146,9 @@ export class Daemon implements DaemonApi {
     this.#scheduler = scheduler;
     feedFromScheduler(this.feed, scheduler.events);
     await scheduler.start(config);
+    const campaigns = new CampaignService({ db: store.db, config: () => this.#config, logger, execute });
+    campaigns.start();
+    this.#releasers.add('campaign drivers', () => campaigns.stop());
     const { http } = config.daemon;
     if (http.enabled) {
       const token = await writeLocalToken(config.paths.state);

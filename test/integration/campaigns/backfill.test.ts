@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { createCampaignWorld, type CampaignWorld } from '../../../harness/campaign-world.js';
+import { DaemonProcess } from '../../../harness/daemon-process.js';
+import { slurmEnv } from '../../../harness/rig.js';
 import { slurm } from '../../../harness/run-harness.js';
 import { CampaignStore } from '../../../src/campaigns/store.js';
 import { createRouter } from '../../../src/http/router.js';
@@ -14,7 +16,7 @@ import { openApiProblems } from '../monitor/openapi-check.js';
 describe('nocturne backfill on SLURM', () => {
   let w: CampaignWorld;
   beforeAll(async () => {
-    w = await createCampaignWorld('backfill', { pipelines: ['bf', 'bfc'] });
+    w = await createCampaignWorld('backfill', { pipelines: ['bf', 'bfc', 'bfd'] });
   });
   afterAll(async () => w?.close());
 
@@ -117,5 +119,19 @@ describe('nocturne backfill on SLURM', () => {
       else expect(body.map((c) => c.state)).toContain('cancelled');
     }
     await w.cli(['backfill', 'cancel', String(id)]);
+  }, 90_000);
+
+  it('is taken and driven to its end by the daemon when no process drives it', async () => {
+    const count = await w.writeNights('bfd', '2026-07-01', '2026-07-02', 2);
+    const created = await w.cli(['backfill', 'bfd', '--from', '2026-07-01', '--to', '2026-07-02', '--detach']);
+    const id = Number(/campaign (\d+) recorded/.exec(created.stdout)![1]);
+    const daemon = new DaemonProcess(w.dir, [], slurmEnv());
+    try {
+      const ended = await daemon.waitFor((l) => l.msg === 'campaign driver ended', 60_000, 'the campaign driven by the daemon');
+      expect(ended).toMatchObject({ campaign: id, state: 'done', completed: count });
+    } finally {
+      daemon.kill('SIGTERM');
+      await daemon.exited;
+    }
   }, 90_000);
 });
