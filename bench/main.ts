@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<voi
   'ingest-sets': () => import('./ingest-sets.js'),
   daemon: () => import('./daemon.js'),
   monitor: () => import('./monitor.js'),
+  campaign: () => import('./campaign.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -15,6 +15,7 @@ import { JobTracker } from '../stages/run/job-tracker.js';
 import { emptyStats } from '../stages/run/outcomes.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from '../stages/run/settings.js';
 import type { Progress, StageContext } from '../stages/types.js';
+import { YieldToNightlyGate } from './yield-gate.js';
 import { addNights, campaignLedger, CampaignStore, nightsBetween, type Campaign } from './store.js';
 
 export interface DriveOptions {
@@ -152,7 +153,8 @@ async function driveBatch(
   await mkdir(settings.outbox, { recursive: true });
   const executor = (options.executor ?? defaultExecutor)(settings, ctx);
   const stats = { ...emptyStats(), observations: found.length };
-  const gate = new FairShareGate(options.db, settings.pipeline, settings.caps);
+  const share = new FairShareGate(options.db, settings.pipeline, settings.caps);
+  const gate = options.config.daemon.campaigns.yieldToNightly ? new YieldToNightlyGate(options.db, share) : share;
   const tracker = new JobTracker({ ctx, settings, executor, ledger, stats, setAside: [], gate });
   await tracker.load();
   const outcome = await tracker.run();

@@ -422,8 +422,12 @@ export const daemonConfigSchema = z
         nice: z.number().int().min(0).max(2147483645).default(1000).describe('sbatch --nice of campaign jobs: SLURM starts the nightly runs\' jobs first.'),
         qos: slurmName.optional().describe('sbatch --qos of campaign jobs, when the cluster has a QOS for them (then nice may be 0).'),
         batchNights: z.number().int().min(1).max(366).default(30).describe('Nights submitted together as one batch of job arrays.'),
+        yieldToNightly: z
+          .boolean()
+          .default(true)
+          .describe('Campaigns submit nothing while tasks of a nightly run are in SLURM (they take the CPUs the nights leave).'),
       })
-      .default({ maxRunning: 4, nice: 1000, batchNights: 30 })
+      .default({ maxRunning: 4, nice: 1000, batchNights: 30, yieldToNightly: true })
       .describe('Reprocessing campaigns (nocturne backfill): their throttle and priority.'),
     alerts: alertsSchema.optional(),
   })
