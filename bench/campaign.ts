@@ -5,7 +5,9 @@
  * while a nightly pipeline's run fires every few seconds on a night of its own (4
  * observations). Prints the campaigns' throughput, then each nightly run's time beside the
  * campaigns against the median of the same runs alone, and the mean delay (goal ≤ 10 %).
- * Needs the rig (scripts/rig/up.sh).
+ * The nightly runs go through the run stage as the scheduler's would (not the scheduler
+ * itself); `--every` must exceed a nightly run's time, or campaigns, which yield to the
+ * nightly runs (campaigns.yieldToNightly), never submit. Needs the rig (scripts/rig/up.sh).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -57,14 +59,17 @@ export async function bench(args: string[]): Promise<void> {
         `max ${maxRunning} running each, nightly run of ${NIGHTLY_OBS} observations every ${everyMs / 1000} s; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
 
-    // The nightly run alone, to compare with.
+    // The nightly run alone, to compare with: 5 runs before the campaigns and 5 after, so
+    // that a change of the machine's load meanwhile weighs on both sides.
     let nightly = '2026-01-01';
     const alone: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      alone.push(await nightlyRun(h, nightly));
-      nightly = addNights(nightly, 1);
-    }
-    const aloneMs = median(alone);
+    const aloneRuns = async () => {
+      for (let i = 0; i < 5; i++) {
+        alone.push(await nightlyRun(h, nightly));
+        nightly = addNights(nightly, 1);
+      }
+    };
+    await aloneRuns();
 
     const store = new CampaignStore(h.t.db);
     const stop = new AbortController();
@@ -88,6 +93,8 @@ export async function bench(args: string[]): Promise<void> {
       if (!finished && wait > 0) await Promise.race([new Promise((resolve) => setTimeout(resolve, wait)), done]);
     }
     const { results, ms } = await drives;
+    await aloneRuns();
+    const aloneMs = median(alone);
     const tasks = results.reduce((sum, r) => sum + r.completed, 0);
     const failed = results.reduce((sum, r) => sum + r.failed, 0);
     const delays = beside.map((b) => (b - aloneMs) / aloneMs);
