@@ -28,6 +28,8 @@ export interface Campaign extends NewCampaign {
   nextNight: string;
   createdAt: Date;
   holderHost: string | null;
+  /** The driver's pid namespace (runs/holder.ts): where its pid can be checked. */
+  holderNs: string | null;
   holderPid: number | null;
   heartbeatAt: Date | null;
   error: string | null;
@@ -51,7 +53,7 @@ export const STALE_SECONDS = 30;
 const COLUMNS = `id::int AS id, pipeline, to_char(night_from, 'YYYY-MM-DD') AS "from", to_char(night_to, 'YYYY-MM-DD') AS "to",
   stages, state, to_char(next_night, 'YYYY-MM-DD') AS "nextNight", batch_nights AS "batchNights", max_running AS "maxRunning",
   nice, qos, code_version AS "codeVersion", created_by AS "createdBy", created_at AS "createdAt", holder_host AS "holderHost",
-  holder_pid AS "holderPid", heartbeat_at AS "heartbeatAt", error`;
+  holder_ns AS "holderNs", holder_pid AS "holderPid", heartbeat_at AS "heartbeatAt", error`;
 
 const DAY_MS = 86_400_000;
 
@@ -118,7 +120,7 @@ export class CampaignStore {
   async claim(id: number): Promise<Campaign> {
     const current = await this.get(id);
     const ns = pidNamespace();
-    const gone = current.holderPid !== null && ns !== null && (await this.#holderNs(id)) === ns && !processAlive(current.holderPid);
+    const gone = current.holderPid !== null && ns !== null && current.holderNs === ns && !processAlive(current.holderPid);
     const row = await inDatabase(`campaign ${id}: taking it`, () =>
       this.db.oneOrNone<Campaign>(
         `UPDATE campaigns SET holder_host = $2, holder_ns = $3, holder_pid = $4, heartbeat_at = now()
@@ -135,11 +137,6 @@ export class CampaignStore {
         `stop that process, or wait ${STALE_SECONDS} s after it died`,
       { retryable: true },
     );
-  }
-
-  async #holderNs(id: number): Promise<string | null> {
-    const row = await this.db.one<{ ns: string | null }>('SELECT holder_ns AS ns FROM campaigns WHERE id = $1', [id]);
-    return row.ns;
   }
 
   /** The driver is alive; returns the campaign's state, which a person may have changed. */
