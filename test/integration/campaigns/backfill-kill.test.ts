@@ -75,10 +75,13 @@ describe('a campaign under kill -9', () => {
     expect(await one(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state IN ('lost', 'failed')`)).toBe(0);
     // SLURM ran each recorded job once, and no job nocturne did not record.
     const names = await w.jobNames(ledger);
-    const sacct = await slurm('sacct', ['-X', '-n', '-P', '--starttime=now-1hour', '-o', 'JobName,JobID']);
-    const ours = sacct.trim().split('\n').filter((l) => l.startsWith(`noc-${ledger}-`));
-    expect(new Set(ours.map((l) => l.split('|')[0])).size).toBe(names.length);
-    expect(new Set(ours.map((l) => l.split('|')[0]))).toEqual(new Set(names));
+    // (slurmdbd records the last tasks of an array a few seconds late.)
+    await until('every recorded job, and no other, in SLURM\'s accounting', async () => {
+      const sacct = await slurm('sacct', ['-X', '-n', '-P', '--starttime=now-1hour', '-o', 'JobName,JobID']);
+      const ours = new Set(sacct.trim().split('\n').filter((l) => l.startsWith(`noc-${ledger}-`)).map((l) => l.split('|')[0]));
+      expect([...ours].every((name) => names.includes(name!))).toBe(true);
+      return ours.size === names.length;
+    }, 15_000);
     expect((await readdir(w.outbox(P))).filter((f) => f.endsWith('_init.csv'))).toHaveLength(count);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { createCampaignWorld, type CampaignWorld } from '../../../harness/campaign-world.js';
 import { DaemonProcess } from '../../../harness/daemon-process.js';
 import { slurmEnv } from '../../../harness/rig.js';
-import { slurm } from '../../../harness/run-harness.js';
+import { eventually, slurm } from '../../../harness/run-harness.js';
 import { CampaignStore } from '../../../src/campaigns/store.js';
 import { createRouter } from '../../../src/http/router.js';
 import { openApiProblems } from '../monitor/openapi-check.js';
@@ -44,8 +44,11 @@ describe('nocturne backfill on SLURM', () => {
     expect(argv.every((r) => r.argv.includes('--nice=1000'))).toBe(true);
     const names = await w.jobNames('bf.c1');
     expect(names.every((n) => n.startsWith('noc-bf.c1-'))).toBe(true);
-    const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName']);
-    expect(new Set(sacct.trim().split('\n')).size).toBe(names.length);
+    // Every job reached SLURM once (slurmdbd records the last tasks of an array a few seconds late).
+    await eventually(async () => {
+      const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName']);
+      return new Set(sacct.trim().split('\n')).size === names.length;
+    }, 'every job of the campaign in SLURM\'s accounting', 15_000);
     // The nightly ledger is untouched: the night it did stays its own.
     expect((await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM observations WHERE pipeline = 'bf'`)).n).toBe(3);
     // Outputs reach the pipeline's outbox, for upload and ingest: the same code and version
