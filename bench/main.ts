@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ bench(args: string[]): Promise<voi
   prune: () => import('./prune.js'),
   quicklooks: () => import('./quicklooks.js'),
   'upload-rss': () => import('./upload-rss.js'),
+  campaign: () => import('./campaign.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

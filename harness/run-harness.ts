@@ -57,6 +57,8 @@ export interface HarnessOptions {
   pollInterval?: string;
   lostAfter?: string;
   concurrency?: number;
+  /** executor.slurm.maxSubmitted: the global submission cap. */
+  maxSubmitted?: number;
 }
 
 /** One JSON log line. */
@@ -134,7 +136,11 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
     database: { url: t.url, schema: t.schema },
     executor: {
       type: executor,
-      slurm: { pollInterval: options.pollInterval ?? '1s', lostAfter: options.lostAfter ?? '30s' },
+      slurm: {
+        pollInterval: options.pollInterval ?? '1s',
+        lostAfter: options.lostAfter ?? '30s',
+        ...(options.maxSubmitted === undefined ? {} : { maxSubmitted: options.maxSubmitted }),
+      },
       local: { concurrency: options.concurrency ?? 4 },
     },
     paths: { state: dir },

@@ -81,6 +81,22 @@ function program(): Command {
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/pause.js')).resumeCommand));
   cli
+    .command('backfill')
+    .description('reprocess nights as one campaign (SLURM job arrays, throttled, below the nightly runs); or: status [id], pause|resume|cancel <id>')
+    .argument('<pipeline|action>', 'the pipeline to reprocess, or status, pause, resume, cancel')
+    .argument('[id]', 'the campaign (for an action)')
+    .option('--from <yyyy-mm-dd>', 'first night')
+    .option('--to <yyyy-mm-dd>', 'last night')
+    .option('--stages <list>', 'stages the campaign drives: run, then upload and/or ingest after each batch (default: those the pipeline has)')
+    .option('--max-running <n>', 'most tasks submitted at once (default: campaigns.maxRunning)')
+    .option('--nice <n>', 'sbatch --nice of its jobs (default: campaigns.nice)')
+    .option('--qos <name>', 'sbatch --qos of its jobs (default: campaigns.qos)')
+    .option('--batch-nights <n>', 'nights submitted together (default: campaigns.batchNights)')
+    .option('--detach', 'record the campaign and return: the daemon, or `backfill resume <id>`, drives it')
+    .option('--json', 'status: machine-readable output')
+    .addOption(configOption())
+    .action(lazy(async () => (await import('./commands/backfill.js')).backfillCommand));
+  cli
     .command('history')
     .description('recent runs, newest first')
     .argument('[pipeline]', 'only this pipeline')

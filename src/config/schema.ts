@@ -370,6 +370,14 @@ export const daemonConfigSchema = z
             account: slurmName.optional().describe('Account charged (sbatch --account); default: the user\'s.'),
             pollInterval: duration.default('10s').describe('How often all active jobs are polled (one sacct call).'),
             lostAfter: duration.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
+            maxSubmitted: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe(
+                'Most tasks of all pipelines and campaigns submitted to SLURM and not ended at once, shared fairly among those waiting. @default no cap',
+              ),
           })
           .default({ pollInterval: '10s', lostAfter: '5m' })
           .describe('Settings of the slurm executor.'),
@@ -436,6 +444,19 @@ export const daemonConfigSchema = z
       .strictObject({ grace: duration.default('60s').describe('How long SIGTERM waits for a safe point.') })
       .default({ grace: '60s' })
       .describe('How the daemon stops.'),
+    campaigns: z
+      .strictObject({
+        maxRunning: z.number().int().min(1).max(10000).default(4).describe('Most tasks of one campaign submitted and not ended at once (array %N and submission cap); `backfill --max-running` overrides it.'),
+        nice: z.number().int().min(0).max(2147483645).default(1000).describe('sbatch --nice of campaign jobs: SLURM starts the nightly runs\' jobs first.'),
+        qos: slurmName.optional().describe('sbatch --qos of campaign jobs, when the cluster has a QOS for them (then nice may be 0).'),
+        batchNights: z.number().int().min(1).max(366).default(30).describe('Nights submitted together as one batch of job arrays.'),
+        yieldToNightly: z
+          .boolean()
+          .default(true)
+          .describe('Campaigns submit nothing while tasks of a nightly run are in SLURM (they take the CPUs the nights leave).'),
+      })
+      .default({ maxRunning: 4, nice: 1000, batchNights: 30, yieldToNightly: true })
+      .describe('Reprocessing campaigns (nocturne backfill): their throttle and priority.'),
     alerts: alertsSchema.optional(),
     retention: retentionSchema,
   })
@@ -519,6 +540,12 @@ export const runStageSchema = z.strictObject({
     })
     .optional()
     .describe('Submit one job array per night (one task per observation) with at most `throttle` tasks at once.'),
+  maxRunning: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Most tasks of this pipeline submitted and not ended at once (slurm): its cap under executor.slurm.maxSubmitted. @default no cap'),
   outputs: z
     .strictObject({
       dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),

@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'STAGE_PAUSED',
   'DISK_LOW',
   'PRUNE_FAILED',
+  'CAMPAIGN_INVALID',
+  'CAMPAIGN_HELD',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

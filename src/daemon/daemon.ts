@@ -1,5 +1,7 @@
 import { startDaemonAlerting, type DaemonAlerting } from '../alerts/daemon-alerting.js';
 import { listIncidents } from '../alerts/incident-rows.js';
+import { CampaignService } from '../campaigns/service.js';
+import { CampaignStore } from '../campaigns/store.js';
 import { sleep as realSleep } from '../core/abort.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { coerceError, NocturneError } from '../core/errors.js';
@@ -130,11 +132,12 @@ export class Daemon implements DaemonApi {
     this.#housekeeping = housekeeping;
     housekeeping.start();
     this.#releasers.add('housekeeping', () => housekeeping.stop());
+    const execute = this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event));
     const scheduler = new Scheduler({
       clock,
       sleep: this.#deps.sleep ?? realSleep,
       ledger: store.ledger,
-      execute: this.#deps.execute ?? lazyExecuteStage(store.db, logger, clock, (event) => this.feed.publish(event)),
+      execute,
       logger,
       pausedStages: async () => new Set((await pauseMap(store.db)).keys()),
       // A pause from any host is seen within one heartbeat period (and by each run as it begins).
@@ -153,6 +156,9 @@ export class Daemon implements DaemonApi {
     this.#scheduler = scheduler;
     feedFromScheduler(this.feed, scheduler.events);
     await scheduler.start(config);
+    const campaigns = new CampaignService({ db: store.db, config: () => this.#config, logger, execute });
+    campaigns.start();
+    this.#releasers.add('campaign drivers', () => campaigns.stop());
     const { http } = config.daemon;
     if (http.enabled) {
       const token = await writeLocalToken(config.paths.state);
@@ -269,6 +275,10 @@ export class Daemon implements DaemonApi {
 
   async runs(query: { pipeline?: string; limit: number }): Promise<unknown> {
     return listRuns(this.#db(), query);
+  }
+
+  async campaigns(query: { open: boolean }): Promise<unknown> {
+    return new CampaignStore(this.#db()).views(query);
   }
 
   async incidents(query: { open: boolean; limit: number }): Promise<unknown> {

@@ -19,6 +19,10 @@ export interface JobResources {
   /** SLURM memory per node, e.g. "512M". */
   mem: string;
   cpus: number;
+  /** sbatch --nice: a lower priority than the nightly runs' jobs (reprocessing campaigns). */
+  nice?: number | undefined;
+  /** sbatch --qos (reprocessing campaigns, when the cluster has a QOS for them). */
+  qos?: string | undefined;
 }
 
 /** Everything needed to submit one job. */

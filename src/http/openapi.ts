@@ -66,6 +66,27 @@ const schemas: Record<string, Schema> = {
     text: str,
     link: str,
   }),
+  // A reprocessing campaign (src/campaigns/describe.ts).
+  Campaign: obj({
+    id: int,
+    pipeline: str,
+    from: night,
+    to: night,
+    stages: arr(STAGE),
+    state: { enum: ['running', 'paused', 'cancelled', 'done', 'failed'] },
+    codeVersion: str,
+    maxRunning: int,
+    nice: int,
+    qos: orNull(str),
+    createdBy: str,
+    createdAt: dateTime,
+    nights: int,
+    nightsDone: int,
+    observations: obj({ pending: int, active: int, done: int, failed: int }),
+    driver: orNull(obj({ host: str, pid: int, heartbeatAt: orNull(dateTime) })),
+    error: orNull(str),
+  }),
+  Campaigns: arr(ref('Campaign')),
   Overview: obj({ generatedAt: dateTime, attentionSince: dateTime, stages: arr(ref('OverviewStage')), attention: arr(ref('AttentionItem')) }),
   Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')), incidents: arr(ref('Incident')) }),
   // An incident of alerting (src/alerts/incident-rows.ts).
@@ -325,6 +346,9 @@ export const OPENAPI = {
       q('open', '1: only the open ones.'),
       q('limit', '1 to 1000 (default 50).', int),
     ], { '404': { description: 'This daemon has no alerting.', ...jsonOf(ref('Error')) } }),
+    '/api/campaigns': get('Reprocessing campaigns (nocturne backfill), newest first, with their progress.', 'Campaigns', [
+      q('open', '1: only those running or paused.'),
+    ], { '404': { description: 'This daemon has no state database to read them from.', ...jsonOf(ref('Error')) } }),
     '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [p('id', 'Run id.', int)], {
       '404': { description: 'No such run.', ...jsonOf(ref('Error')) },
     }),

@@ -18,6 +18,8 @@ export interface DaemonApi {
   runs(query: { pipeline?: string; limit: number }): Promise<unknown>;
   /** Incidents of alerting, newest first: the open ones, or the latest `limit`. */
   incidents?(query: { open: boolean; limit: number }): Promise<unknown>;
+  /** Reprocessing campaigns with their progress, newest first: the open ones, or the latest 100. */
+  campaigns?(query: { open: boolean }): Promise<unknown>;
   reload(): Promise<ReloadResult>;
 }
 
@@ -113,6 +115,12 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
         const open = ['1', 'true', ''].includes(query.get('open') ?? 'false');
         if (!api.incidents) return json(404, { error: 'no incidents here: this daemon has no alerting' });
         return json(200, await api.incidents({ open, limit }));
+      },
+    },
+    '/api/campaigns': {
+      GET: async (query) => {
+        if (!api.campaigns) return json(404, { error: 'no campaigns here: this daemon has no state database' });
+        return json(200, await api.campaigns({ open: ['1', 'true', ''].includes(query.get('open') ?? 'false') }));
       },
     },
     '/api/openapi.json': { GET: async () => json(200, OPENAPI) },

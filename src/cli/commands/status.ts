@@ -3,6 +3,8 @@ import { KIND_TITLES } from '../../alerts/kinds.js';
 import type { RunBrief, StageStatus, WaitingTasks } from '../../daemon/status-report.js';
 import { hostListings } from '../../hosts/listing.js';
 import { unscheduled } from '../../hosts/liveness.js';
+import { campaignLine } from '../../campaigns/describe.js';
+import { CampaignStore } from '../../campaigns/store.js';
 import { overview } from '../../monitor/data/overview.js';
 import { pauseText } from '../../operations/pauses.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
@@ -17,11 +19,18 @@ interface StatusOptions extends CliOptions {
  */
 export async function statusCommand(options: StatusOptions): Promise<void> {
   const config = await loadOrExit(options);
-  const [report, incidents, hosts] = await withDb(config, (db) =>
-    Promise.all([overview(config, db, { now: new Date() }), listIncidents(db, { open: true, limit: 100 }), hostListings(db)]),
+  const [report, incidents, hosts, campaigns] = await withDb(config, (db) =>
+    Promise.all([
+      overview(config, db, { now: new Date() }),
+      listIncidents(db, { open: true, limit: 100 }),
+      hostListings(db),
+      new CampaignStore(db).views({ open: true }),
+    ]),
   );
   const orphans = unscheduled(report.stages.map((s) => `${s.pipeline}/${s.stage}`), hosts);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, orphans));
+  // --json stays /api/overview's answer; campaigns have theirs (/api/campaigns, backfill status --json).
+  const open = campaigns.length > 0 ? `\nreprocessing campaigns (\`nocturne backfill status\`):\n${campaigns.map((c) => `  ${campaignLine(c)}`).join('\n')}\n` : '';
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, orphans) + open);
 }
 
 

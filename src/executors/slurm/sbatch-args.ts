@@ -54,6 +54,8 @@ export function sbatchArgs(job: JobSpec): string[] {
   }
   if (r.partition !== undefined) args.push(`--partition=${check(r.partition, PARTITION, 'partition')}`);
   if (r.account !== undefined) args.push(`--account=${check(r.account, PARTITION, 'account')}`);
+  if (r.qos !== undefined) args.push(`--qos=${check(r.qos, PARTITION, 'qos')}`);
+  if (r.nice !== undefined && r.nice !== 0) args.push(`--nice=${check(String(r.nice), /^\d{1,10}$/, 'nice')}`);
   args.push(
     `--time=${check(r.time, TIME, 'time limit')}`,
     `--mem=${check(r.mem, MEM, 'memory')}`,

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { createExecutor } from '../../executors/create-executor.js';
 import type { Executor } from '../../executors/types.js';
 import { checkFreeDisk, statfsDiskSpace, waitingForDisk, type DiskSpace } from '../../housekeeping/disk-guard.js';
+import { FairShareGate } from '../../fair-share/gate.js';
 import type { StageContext, StageRunner } from '../types.js';
 import { discoverObservations } from './discover.js';
 import { printDryRun } from './dry-run.js';
@@ -23,7 +24,7 @@ export interface RunStageDeps {
   diskSpace?: DiskSpace;
 }
 
-function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
+export function defaultExecutor(settings: RunSettings, ctx: StageContext): Executor {
   return createExecutor({
     kind: settings.executor,
     logger: ctx.logger,
@@ -71,6 +72,8 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
       ledger,
       stats,
       setAside,
+      // The caps count SLURM's queue; local tasks have their own limit (executor.local.concurrency).
+      ...(settings.executor === 'slurm' ? { gate: new FairShareGate(ctx.db, settings.pipeline, settings.caps) } : {}),
       ...(deps.random === undefined ? {} : { random: deps.random }),
       ...(deps.markerGraceMs === undefined ? {} : { markerGraceMs: deps.markerGraceMs }),
       ...(deps.stopBudgetMs === undefined ? {} : { stopBudgetMs: deps.stopBudgetMs }),

@@ -3,6 +3,7 @@ import { coerceError, isAbortError, NocturneError } from '../../core/errors.js';
 import { taskDir } from '../../executors/job-files.js';
 import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/states.js';
 import type { Executor, TaskStatus } from '../../executors/types.js';
+import { openGate, type SubmissionGate } from '../../fair-share/gate.js';
 import type { StageContext, StageOutcome } from '../types.js';
 import { buildEnding, describeTask, judge, type EndRequest, type LiveTask } from './endings.js';
 import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
@@ -27,6 +28,8 @@ export interface JobTrackerOptions {
   markerGraceMs?: number;
   /** How long the stage timeout may spend cancelling and seeing SLURM confirm it. @default 15_000 */
   stopBudgetMs?: number;
+  /** How much of the due work may be submitted now (fair share, submission caps). @default everything */
+  gate?: SubmissionGate;
 }
 
 /**
@@ -44,9 +47,11 @@ export class JobTracker {
   /** Observations already lost once before starting, in this run: a second time counts. */
   readonly #lostUnstarted = new Set<string>();
   readonly #waits: WaitWatch;
+  /** Due observations the gate held back: they are offered again at the next poll, not at once. */
+  #held = false;
 
   constructor(options: JobTrackerOptions) {
-    this.#options = { random: Math.random, markerGraceMs: 15_000, stopBudgetMs: 15_000, ...options };
+    this.#options = { random: Math.random, markerGraceMs: 15_000, stopBudgetMs: 15_000, gate: openGate, ...options };
     this.#waits = new WaitWatch(options.settings.pipeline, options.settings.waitWarningMs);
   }
 
@@ -97,13 +102,18 @@ export class JobTracker {
       if (this.#jobs.size > 0) await this.#poll(signal);
       this.#report();
     }
-    return signal.aborted ? this.#stop() : this.#outcome();
+    const outcome = signal.aborted ? await this.#stop() : this.#outcome();
+    // A row left behind is ignored after a minute: a failure here costs nothing but a warning.
+    await this.#options.gate.close().catch((err: unknown) => this.#options.ctx.logger.warn({ err: coerceError(err) }, 'clearing the fair-share demand failed'));
+    return outcome;
   }
 
   /** Until the next poll, or the next retry if that comes first. */
   #waitMs(): number {
     const retries = this.#pending.map((o) => o.retryAt?.getTime() ?? 0);
-    const untilRetry = retries.length === 0 ? Infinity : Math.max(0, Math.min(...retries) - this.#now());
+    const untilRetry = this.#held
+      ? this.#options.settings.pollIntervalMs
+      : retries.length === 0 ? Infinity : Math.max(0, Math.min(...retries) - this.#now());
     return this.#jobs.size === 0 ? untilRetry : Math.min(this.#options.settings.pollIntervalMs, untilRetry);
   }
 
@@ -127,7 +137,10 @@ export class JobTracker {
       await this.#options.ledger.failObservation(o.input, reason);
       this.#fail(reason);
     }
-    for (const plan of planJobs(this.#options.settings, present, this.#options.ctx.date)) {
+    const admitted = await this.#options.gate.admit(present.length);
+    this.#held = admitted < present.length;
+    this.#pending.push(...present.slice(admitted));
+    for (const plan of planJobs(this.#options.settings, present.slice(0, admitted), this.#options.ctx.date)) {
       if (this.#halt) break; // the rest stay pending in the database, for the next run
       await this.#submit(plan);
     }

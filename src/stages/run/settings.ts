@@ -5,6 +5,7 @@ import { formatDuration } from '../../config/durations.js';
 import type { ExecutorKind, JobResources } from '../../executors/types.js';
 import { toBashPattern } from '../../executors/wrapper-script.js';
 import type { StageContext } from '../types.js';
+import type { Caps } from '../../fair-share/shares.js';
 
 /** The run stage's configuration, resolved: absolute paths, milliseconds, merged defaults. */
 export interface RunSettings {
@@ -18,6 +19,8 @@ export interface RunSettings {
   inputGlob: string;
   lookbackDays: number;
   array: { throttle: number } | undefined;
+  /** Submission caps (slurm only): this pipeline's (run.maxRunning) and all pipelines' together (executor.slurm.maxSubmitted). */
+  caps: Caps;
   resources: JobResources;
   outbox: string;
   /** Job directories: <paths.work>/run/<pipeline>. */
@@ -64,7 +67,9 @@ export function resolveRunSettings(ctx: Pick<StageContext, 'config' | 'pipeline'
     command: [resolve(code), ...args],
     inputGlob: resolve(run.inputs.glob),
     lookbackDays: run.inputs.lookbackDays,
-    array: run.array,
+    // The array's %N never lets more tasks run than the pipeline's cap.
+    array: run.array && run.maxRunning !== undefined ? { throttle: Math.min(run.array.throttle, run.maxRunning) } : run.array,
+    caps: { ledger: run.maxRunning ?? null, global: daemon.slurm.maxSubmitted ?? null },
     resources: {
       partition: run.slurm.partition ?? daemon.slurm.partition,
       account: run.slurm.account ?? daemon.slurm.account,

@@ -31,6 +31,13 @@ describe('sbatchArgs', () => {
     ]);
   });
 
+  it('puts a campaign\'s jobs below the nightly ones: --qos and --nice, and no --nice=0', () => {
+    const args = sbatchArgs({ ...job, resources: { ...job.resources, nice: 1000, qos: 'campaign' } });
+    expect(args.slice(5, 7)).toEqual(['--qos=campaign', '--nice=1000']);
+    expect(sbatchArgs({ ...job, resources: { ...job.resources, nice: 0 } })).toEqual(sbatchArgs(job));
+    expect(() => sbatchArgs({ ...job, resources: { ...job.resources, qos: 'a b' } })).toThrow('qos "a b" is not valid for SLURM');
+  });
+
   it('builds a single job: no --array, the task index as last argument, its own log file', () => {
     const args = sbatchArgs({ ...job, taskCount: 1, array: undefined, resources: { time: '30', mem: '512M', cpus: 1 } });
     expect(args).not.toContain('--array=0-0%8');
