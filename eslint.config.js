@@ -12,7 +12,10 @@ export default tseslint.config(
   importX.flatConfigs.typescript,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'examples/*/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'examples/*/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json', noWarnOnMultipleProjects: true })] },
     rules: {

@@ -56,7 +56,10 @@ export async function bench(args: string[]): Promise<void> {
     }
     process.stdout.write(
       `campaign bench: ${nights} nights x ${CODES.length} codes (${args.includes('--fast') ? 'fast bash code' : 'example code'}), ` +
-        `max ${maxRunning} running each, nightly run of ${NIGHTLY_OBS} observations every ${everyMs / 1000} s; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+        `max ${maxRunning} running each, nightly run of ${NIGHTLY_OBS} observations every ${everyMs / 1000} s; load ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}\n`,
     );
 
     // The nightly run alone, to compare with: 5 runs before the campaigns and 5 after, so
@@ -77,7 +80,16 @@ export async function bench(args: string[]): Promise<void> {
     const drives = Promise.all(
       CODES.map(async (code) => {
         const c = await store.create({
-          pipeline: code, from, to, stages: ['run'], batchNights: 30, maxRunning, nice: 1000, qos: null, codeVersion: '1.0.6', createdBy: 'bench',
+          pipeline: code,
+          from,
+          to,
+          stages: ['run'],
+          batchNights: 30,
+          maxRunning,
+          nice: 1000,
+          qos: null,
+          codeVersion: '1.0.6',
+          createdBy: 'bench',
         });
         return driveCampaign(c.id, { config: h.config, db: h.t.db, logger: h.logger, signal: stop.signal, heartbeatMs: 2_000 });
       }),
@@ -105,7 +117,10 @@ export async function bench(args: string[]): Promise<void> {
         `nightly run alone: median ${(aloneMs / 1000).toFixed(2)} s (${alone.map((a) => (a / 1000).toFixed(2)).join(', ')})`,
         `nightly runs beside the campaigns: ${beside.map((b) => (b / 1000).toFixed(2)).join(', ')} s`,
         `delay the campaigns add to each nightly run: ${delays.map((d) => `${(d * 100).toFixed(0)}%`).join(', ')}`,
-        `mean delay the campaigns add to a nightly run: ${(mean * 100).toFixed(1)} % (goal <= 10 %); load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+        `mean delay the campaigns add to a nightly run: ${(mean * 100).toFixed(1)} % (goal <= 10 %); load ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
       ].join('\n') + '\n',
     );
   } finally {

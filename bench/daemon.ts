@@ -62,7 +62,6 @@ async function memory(pid: number): Promise<{ rssMiB: number; peakMiB: number }>
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
-
 async function startOnce(dir: string, nodeArgs: string[] = []): Promise<{ ms: number; cpuMs: number; daemon: DaemonProcess }> {
   const t0 = performance.now();
   const daemon = new DaemonProcess(dir, nodeArgs);
@@ -117,7 +116,10 @@ export async function bench(args: string[]): Promise<void> {
       `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n` +
         `  const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r;\n}\n`,
     );
-    await writeFile(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    await writeFile(
+      path.join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
     const traced = await startOnce(dir, ['--import', path.join(dir, 'register.mjs')]);
     await stop(traced.daemon);
     const urls = new Set((await readFile(trace, 'utf8')).split('\n').filter(Boolean));
@@ -136,7 +138,10 @@ export async function bench(args: string[]): Promise<void> {
 
     const rows: [string, string][] = [
       ['pipelines loaded (3 stages each)', String(pipelines)],
-      [`start-up, spawn → "ready" (median of ${starts})`, `${median(startMs).toFixed(0)} ms (min ${Math.min(...startMs).toFixed(0)}, max ${Math.max(...startMs).toFixed(0)}; goal ≤ 300 ms)`],
+      [
+        `start-up, spawn → "ready" (median of ${starts})`,
+        `${median(startMs).toFixed(0)} ms (min ${Math.min(...startMs).toFixed(0)}, max ${Math.max(...startMs).toFixed(0)}; goal ≤ 300 ms)`,
+      ],
       [`CPU until "ready", user + system (median of ${starts})`, `${median(startCpuMs).toFixed(0)} ms`],
       [`node -e 0 (median of ${starts})`, `${median(bare).toFixed(0)} ms`],
       ['modules resolved at start (ESM)', `${urls.size}, from ${packages.size} packages: ${[...packages].sort().join(' ')}`],

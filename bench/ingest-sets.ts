@@ -67,7 +67,16 @@ export async function bench(args: string[]): Promise<void> {
       if (failed.length > 0) throw new Error(failed.map((o) => o.error?.message ?? o.summary).join('\n'));
       const sum = (key: string) => outcomes.reduce((n, o) => n + (o.stats[key] ?? 0), 0);
       const cpuSeconds = (used.user + used.system) / 1e6;
-      return { seconds, cpuSeconds, trips: since(trips), rss: process.memoryUsage().rss / 2 ** 20, loaded: sum('loaded'), skipped: sum('skipped'), rows: sum('rows'), rejected: sum('rejected') };
+      return {
+        seconds,
+        cpuSeconds,
+        trips: since(trips),
+        rss: process.memoryUsage().rss / 2 ** 20,
+        loaded: sum('loaded'),
+        skipped: sum('skipped'),
+        rows: sum('rows'),
+        rejected: sum('rejected'),
+      };
     };
     const first = await ingestAll();
     const again = await ingestAll();
@@ -75,13 +84,24 @@ export async function bench(args: string[]): Promise<void> {
     const line = (what: string, seconds: number, rate: string) => `  ${what.padEnd(44)} ${seconds.toFixed(2).padStart(8)} s  ${rate}`;
     process.stdout.write(
       [
-        `ingest-sets bench (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+        `ingest-sets bench (load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})`,
         `a night of ${CODES.length} codes x ${sets} sets (${files} files: init, feat when features were found, ${tracks} SPoCA track files), ${first.rows} catalogue rows`,
         line('psql \\copy, no remapping (1 session per code)', psqlSeconds, `${Math.round(units / psqlSeconds)} sets/s`),
-        line('nocturne ingest, 1 transaction per set', first.seconds, `${Math.round(units / first.seconds)} sets/s (goal >= 300 sets/s; ${first.loaded} loads incl. tracks, ${first.rejected} rejected)`),
+        line(
+          'nocturne ingest, 1 transaction per set',
+          first.seconds,
+          `${Math.round(units / first.seconds)} sets/s (goal >= 300 sets/s; ${first.loaded} loads incl. tracks, ${first.rejected} rejected)`,
+        ),
         `  ratio nocturne/psql: ${(psqlSeconds / first.seconds).toFixed(2)}x; CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's); RSS after: ${first.rss.toFixed(0)} MiB`,
         `  per set: ${(first.trips.queries / units).toFixed(2)} round trips, ${(first.trips.commits / units).toFixed(2)} commits`,
-        line('nocturne ingest again (all skipped)', again.seconds, `${Math.round(units / again.seconds)} sets/s (${again.skipped} skipped, ${again.loaded} loaded)`),
+        line(
+          'nocturne ingest again (all skipped)',
+          again.seconds,
+          `${Math.round(units / again.seconds)} sets/s (${again.skipped} skipped, ${again.loaded} loaded)`,
+        ),
         '',
       ].join('\n'),
     );
@@ -137,7 +157,9 @@ async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string,
       // The header that is not the column's name: the long form of a reference, or an alias.
       const renames = new Map<string, string>([
         ...Object.entries(sets.aliases).map(([from, to]) => [from, to.toLowerCase()] as [string, string]),
-        ...Object.entries(member.references).flatMap(([header, ref]) => (typeof ref === 'string' ? [] : [[header, ref.column] as [string, string]])),
+        ...Object.entries(member.references).flatMap(([header, ref]) =>
+          typeof ref === 'string' ? [] : [[header, ref.column] as [string, string]],
+        ),
       ]);
       const raw = `raw_${code.replace('-', '_')}_${table}`;
       await db.none(`CREATE TABLE $1:name.$2:name (LIKE $1:name.$3:name INCLUDING DEFAULTS)`, [catalogue, raw, table]);

@@ -35,14 +35,27 @@ const CLI = fileURLToPath(new URL('../bin/nocturne.js', import.meta.url));
 const COUNTER = new URL('./round-trips.ts', import.meta.url).href;
 const TS = '%Y-%m-%dT%H:%M:%S';
 const COLUMNS: Record<string, [string, string, boolean?]> = {
-  id_feat: ['ID_FEAT', 'int'], obs_id: ['OBS_ID', 'text'], date_obs: ['DATE_OBS', 'timestamp'], instrume: ['INSTRUME', 'text'],
-  feat_x_arcsec: ['FEAT_X_ARCSEC', 'float'], feat_y_arcsec: ['FEAT_Y_ARCSEC', 'float'], feat_hg_long_deg: ['FEAT_HG_LONG_DEG', 'float'],
-  feat_hg_lat_deg: ['FEAT_HG_LAT_DEG', 'float'], feat_carr_long_deg: ['FEAT_CARR_LONG_DEG', 'float', true],
-  feat_carr_lat_deg: ['FEAT_CARR_LAT_DEG', 'float', true], feat_area_deg2: ['FEAT_AREA_DEG2', 'float'], feat_mean_int: ['FEAT_MEAN_INT', 'float'],
-  feat_max_int: ['FEAT_MAX_INT', 'float', true], cc: ['CC', 'text', true], cc_length: ['CC_LENGTH', 'int', true],
-  feat_filename: ['FEAT_FILENAME', 'text'], run_date: ['RUN_DATE', 'timestamp'],
+  id_feat: ['ID_FEAT', 'int'],
+  obs_id: ['OBS_ID', 'text'],
+  date_obs: ['DATE_OBS', 'timestamp'],
+  instrume: ['INSTRUME', 'text'],
+  feat_x_arcsec: ['FEAT_X_ARCSEC', 'float'],
+  feat_y_arcsec: ['FEAT_Y_ARCSEC', 'float'],
+  feat_hg_long_deg: ['FEAT_HG_LONG_DEG', 'float'],
+  feat_hg_lat_deg: ['FEAT_HG_LAT_DEG', 'float'],
+  feat_carr_long_deg: ['FEAT_CARR_LONG_DEG', 'float', true],
+  feat_carr_lat_deg: ['FEAT_CARR_LAT_DEG', 'float', true],
+  feat_area_deg2: ['FEAT_AREA_DEG2', 'float'],
+  feat_mean_int: ['FEAT_MEAN_INT', 'float'],
+  feat_max_int: ['FEAT_MAX_INT', 'float', true],
+  cc: ['CC', 'text', true],
+  cc_length: ['CC_LENGTH', 'int', true],
+  feat_filename: ['FEAT_FILENAME', 'text'],
+  run_date: ['RUN_DATE', 'timestamp'],
 };
-const HEADER = Object.values(COLUMNS).map(([from]) => from).join(';');
+const HEADER = Object.values(COLUMNS)
+  .map(([from]) => from)
+  .join(';');
 
 export async function bench(args: string[]): Promise<void> {
   const opt = (name: string, fallback: number) => {
@@ -88,7 +101,9 @@ export async function bench(args: string[]): Promise<void> {
     const manyCase = { psql: [] as number[], ours: [] as number[], rss: [] as number[], trips: { queries: 0, commits: 0 } };
     for (let r = 0; r < repeat; r++) {
       await reset();
-      bigCase.psql.push(await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', psqlCopy(path.join(big, 'features.csv'))])));
+      bigCase.psql.push(
+        await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', psqlCopy(path.join(big, 'features.csv'))])),
+      );
       await reset();
       const loaded = await cli(tmp, 'big');
       bigCase.ours.push(loaded.seconds);
@@ -112,14 +127,23 @@ export async function bench(args: string[]): Promise<void> {
     const line = (what: string, seconds: number, rate: string) => `  ${what.padEnd(34)} ${seconds.toFixed(2).padStart(8)} s  ${rate}`;
     process.stdout.write(
       [
-        `ingest bench (median of ${repeat}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`,
+        `ingest bench (median of ${repeat}; load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})`,
         `1) ${rows} rows, ${(rows === 0 ? 0 : (await stat(path.join(big, 'features.csv'))).size / rows).toFixed(0)} B/row, into ${table} (PK + UNIQUE)`,
         line('psql \\copy', bp, `${Math.round(rows / bp)} rows/s`),
         line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
         `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= 0.70x, RSS < 150 MiB)`,
         `2) ${files} files x ${fileRows} rows`,
-        Number.isNaN(mp) ? '  shell loop of psql \\copy: left out (--no-loop)' : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
-        line('nocturne run --stage ingest', mo, `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`),
+        Number.isNaN(mp)
+          ? '  shell loop of psql \\copy: left out (--no-loop)'
+          : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
+        line(
+          'nocturne run --stage ingest',
+          mo,
+          `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`,
+        ),
         `  ratio nocturne/psql: ${Number.isNaN(mp) ? '-' : `${(mp / mo).toFixed(2)}x`}; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
         '',
       ].join('\n'),
@@ -138,12 +162,25 @@ async function writeCsv(file: string, name: string, rows: number, seed: number):
   const cc = '0123456701234567'.repeat(14);
   for (let id = 1; id <= rows; id++) {
     const x = ((id * 7919 + seed) % 200_000) / 100 - 1000;
-    const time = `2026-11-20T00:${String((id / 60) % 60 | 0).padStart(2, '0')}:${String(id % 60).padStart(2, '0')}`;
+    const time = `2026-11-20T00:${String(((id / 60) % 60) | 0).padStart(2, '0')}:${String(id % 60).padStart(2, '0')}`;
     const fields = [
-      id, `hmi_${id % 97}`, time, 'HMI', x.toFixed(3), (-x / 2).toFixed(3), (x / 20).toFixed(4), (x / 40).toFixed(4),
-      id % 11 === 0 ? 'NULL' : (x / 10 + 180).toFixed(4), (x / 40).toFixed(4), (Math.abs(x) / 30).toFixed(3),
-      (500 + x / 10).toFixed(2), id % 7 === 0 ? 'NULL' : (900 + x / 10).toFixed(2), cc.slice(id % 16), cc.length - (id % 16),
-      name, '2026-11-21T02:00:00',
+      id,
+      `hmi_${id % 97}`,
+      time,
+      'HMI',
+      x.toFixed(3),
+      (-x / 2).toFixed(3),
+      (x / 20).toFixed(4),
+      (x / 40).toFixed(4),
+      id % 11 === 0 ? 'NULL' : (x / 10 + 180).toFixed(4),
+      (x / 40).toFixed(4),
+      (Math.abs(x) / 30).toFixed(3),
+      (500 + x / 10).toFixed(2),
+      id % 7 === 0 ? 'NULL' : (900 + x / 10).toFixed(2),
+      cc.slice(id % 16),
+      cc.length - (id % 16),
+      name,
+      '2026-11-21T02:00:00',
     ];
     block += `${fields.join(';')}\n`;
     if (block.length > 1 << 16) {

@@ -63,7 +63,10 @@ export async function bench(args: string[]): Promise<void> {
   const db = openDb({ url, schema, poolSize: 8, applicationName: 'nocturne-bench-monitor' });
   const loaded = await loadConfig(REPO);
   if (!loaded.ok) throw new Error(`the repository's configuration does not load: ${JSON.stringify(loaded.issues[0])}`);
-  const config: NocturneConfig = { ...loaded.config, daemon: { ...loaded.config.daemon, database: { ...loaded.config.daemon.database, url, schema } } };
+  const config: NocturneConfig = {
+    ...loaded.config,
+    daemon: { ...loaded.config.daemon, database: { ...loaded.config.daemon.database, url, schema } },
+  };
   const pipelines = [...config.pipelines.keys()];
   try {
     await migrate(db, schema);
@@ -73,7 +76,11 @@ export async function bench(args: string[]): Promise<void> {
       `SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM job_tasks) AS tasks, (SELECT count(*) FROM transfers) AS transfers,
               (SELECT count(*) FROM transfer_events) AS transfer_events, (SELECT count(*) FROM ingested_sets) AS loads`,
     );
-    console.log(`history: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `history: ${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
 
     const queries: string[] = [];
     let recorder: Db = db;
@@ -125,7 +132,9 @@ export async function bench(args: string[]): Promise<void> {
         if (i >= 3) times.push(ms);
       }
       times.sort((a, b) => a - b);
-      console.log(`${endpoint.slice(0, 44).padEnd(44)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)} ${String(bytes).padStart(8)}`);
+      console.log(
+        `${endpoint.slice(0, 44).padEnd(44)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)} ${String(bytes).padStart(8)}`,
+      );
     }
 
     for (const endpoint of ['/api/overview', '/api/nights']) {
@@ -135,10 +144,14 @@ export async function bench(args: string[]): Promise<void> {
       recorder = db;
       console.log(`\nplans of ${endpoint} (${queries.length} queries)`);
       for (const query of [...new Set(queries)]) {
-        const plan = (await db.any<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${query}`)).map((r) => r['QUERY PLAN']);
+        const plan = (await db.any<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${query}`)).map(
+          (r) => r['QUERY PLAN'],
+        );
         const seqScans = plan.filter((line) => HISTORY.some((table) => new RegExp(`Seq Scan on ${table}\\b`).test(line)));
         console.log(`\n-- ${query.replace(/\s+/g, ' ').slice(0, 160)}${query.length > 160 ? '…' : ''}`);
-        console.log(`-- ${seqScans.length === 0 ? 'index-backed: no sequential scan of a history table' : `SEQUENTIAL SCAN: ${seqScans.join('; ').trim()}`}`);
+        console.log(
+          `-- ${seqScans.length === 0 ? 'index-backed: no sequential scan of a history table' : `SEQUENTIAL SCAN: ${seqScans.join('; ').trim()}`}`,
+        );
         for (const line of plan) console.log(`   ${line}`);
       }
     }

@@ -54,8 +54,18 @@ function startWriter(db: Db, pipeline: string): { stop(): Promise<{ statements: 
          VALUES ($1, 'archive', 'output', '/bench/' || gen_random_uuid(), 1000, 0, '/hfc/bench', $2) RETURNING id`,
         [pipeline, run!.id],
       );
-      for (const [from, to] of [[null, 'discovered'], ['discovered', 'uploading'], ['uploading', 'verified'], ['verified', 'deleted']] as const) {
-        await timedStatement(`INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id) VALUES ($1, $2, $3, $4)`, [transfer!.id, from, to, run!.id]);
+      for (const [from, to] of [
+        [null, 'discovered'],
+        ['discovered', 'uploading'],
+        ['uploading', 'verified'],
+        ['verified', 'deleted'],
+      ] as const) {
+        await timedStatement(`INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id) VALUES ($1, $2, $3, $4)`, [
+          transfer!.id,
+          from,
+          to,
+          run!.id,
+        ]);
       }
       await timedStatement(`UPDATE transfers SET state = 'deleted', partial_path = NULL, updated_at = now() WHERE id = $1`, [transfer!.id]);
       await timedStatement(`UPDATE runs SET state = 'succeeded', finished_at = now() WHERE id = $1`, [run!.id]);
@@ -84,7 +94,13 @@ export async function bench(args: string[]): Promise<void> {
   const daemon = loaded.config.daemon;
   const config: NocturneConfig = {
     ...loaded.config,
-    paths: { state, outbox: path.join(state, 'outbox'), quarantine: path.join(state, 'quarantine'), logs: path.join(state, 'logs'), work: path.join(state, 'work') },
+    paths: {
+      state,
+      outbox: path.join(state, 'outbox'),
+      quarantine: path.join(state, 'quarantine'),
+      logs: path.join(state, 'logs'),
+      work: path.join(state, 'work'),
+    },
     daemon: { ...daemon, database: { ...daemon.database, url, schema }, retention: { ...daemon.retention, batchSize: batch } },
   };
   const pipelines = [...config.pipelines.keys()];
@@ -120,10 +136,14 @@ export async function bench(args: string[]): Promise<void> {
     const removed = totalRows(report);
     const tables = new Map<string, number>();
     for (const kind of Object.values(report.kinds)) for (const [t, n] of Object.entries(kind.rows)) tables.set(t, (tables.get(t) ?? 0) + n);
-    console.log(`pruned ${removed} rows in ${pruneS.toFixed(1)} s, ${batches} batches of at most ${batch}: ${[...tables].map(([t, n]) => `${t} ${n}`).join(', ')}`);
+    console.log(
+      `pruned ${removed} rows in ${pruneS.toFixed(1)} s, ${batches} batches of at most ${batch}: ${[...tables].map(([t, n]) => `${t} ${n}`).join(', ')}`,
+    );
     console.log(`time per million rows pruned: ${((pruneS * 1e6) / Math.max(removed, 1)).toFixed(1)} s`);
     console.log(`longest batch: ${longestBatchMs.toFixed(0)} ms`);
-    console.log(`writer's longest stall: ${during.maxMs.toFixed(0)} ms (${during.statements} statements during the prune; longest before it: ${baseline.maxMs.toFixed(0)} ms over ${baseline.statements})`);
+    console.log(
+      `writer's longest stall: ${during.maxMs.toFixed(0)} ms (${during.statements} statements during the prune; longest before it: ${baseline.maxMs.toFixed(0)} ms over ${baseline.statements})`,
+    );
   } finally {
     if (!args.includes('--keep')) await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [schema]);
     await closeDb(writerDb);

@@ -46,8 +46,16 @@ function parse(args: string[]): Options {
 async function makeJpegs(dir: string, options: Options): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const { size } = options;
-  const base = await sharp({ create: { width: size, height: size, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 100, sigma: 50 } } })
-    .composite([{ input: Buffer.from(`<svg width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size * 0.45}" fill="#e8a030" fill-opacity="0.6"/></svg>`) }])
+  const base = await sharp({
+    create: { width: size, height: size, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 100, sigma: 50 } },
+  })
+    .composite([
+      {
+        input: Buffer.from(
+          `<svg width="${size}" height="${size}"><circle cx="${size / 2}" cy="${size / 2}" r="${size * 0.45}" fill="#e8a030" fill-opacity="0.6"/></svg>`,
+        ),
+      },
+    ])
     .raw()
     .toBuffer();
   const files: string[] = [];
@@ -55,7 +63,12 @@ async function makeJpegs(dir: string, options: Options): Promise<string[]> {
     // Each image a little different, so no two decode alike.
     base[(i * 7919) % base.length] = i % 256;
     const file = path.join(dir, `sdoss_106_20140221T${String(i).padStart(6, '0')}_ql.jpg`);
-    await writeFile(file, await sharp(base, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    await writeFile(
+      file,
+      await sharp(base, { raw: { width: size, height: size, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
     files.push(file);
   }
   return files;
@@ -138,14 +151,25 @@ export async function bench(args: string[]): Promise<void> {
         const { result: seconds, peakMiB } = await withPeakRss(step);
         if (key === 'ours') peak = Math.max(peak, peakMiB);
         times[key].push(seconds);
-        process.stdout.write(`  round ${round}: ${key === 'ours' ? 'ours (check + thumbnail)' : 'vipsthumbnail × 2'}: ${seconds.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(2)})\n`);
+        process.stdout.write(
+          `  round ${round}: ${key === 'ours' ? 'ours (check + thumbnail)' : 'vipsthumbnail × 2'}: ${seconds.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(2)})\n`,
+        );
       }
     }
     const [ourTime, vipsTime] = [median(times.ours), median(times.vips)];
     const out = (line: string) => process.stdout.write(`${line}\n`);
-    out(`\nmedian of ${options.runs}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
-    out(`ours, check + ${options.thumbnail} px thumbnail      ${ourTime.toFixed(2).padStart(7)} s ${(options.files / ourTime).toFixed(1).padStart(7)} files/s, peak RSS ${peak.toFixed(0)} MiB`);
-    out(`vipsthumbnail --size ${options.thumbnail}, 2 processes   ${vipsTime.toFixed(2).padStart(7)} s ${(options.files / vipsTime).toFixed(1).padStart(7)} files/s`);
+    out(
+      `\nmedian of ${options.runs}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${os.cpus().length} cores`,
+    );
+    out(
+      `ours, check + ${options.thumbnail} px thumbnail      ${ourTime.toFixed(2).padStart(7)} s ${(options.files / ourTime).toFixed(1).padStart(7)} files/s, peak RSS ${peak.toFixed(0)} MiB`,
+    );
+    out(
+      `vipsthumbnail --size ${options.thumbnail}, 2 processes   ${vipsTime.toFixed(2).padStart(7)} s ${(options.files / vipsTime).toFixed(1).padStart(7)} files/s`,
+    );
     out(`\nQuicklooks: ${(vipsTime / ourTime).toFixed(2)}× vipsthumbnail (goal ≥ 1.1×)`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -70,7 +70,15 @@ async function plainSbatch(dir: string, size: number, throttle: number): Promise
   const started = Date.now();
   for (let first = 0; first < size; first += 1000) {
     const last = Math.min(size, first + 1000) - 1;
-    const args = ['--wait', '--parsable', `--array=${first}-${last}%${throttle}`, '--time=5', '--mem=100M', `--output=${out}/%a.log`, script];
+    const args = [
+      '--wait',
+      '--parsable',
+      `--array=${first}-${last}%${throttle}`,
+      '--time=5',
+      '--mem=100M',
+      `--output=${out}/%a.log`,
+      script,
+    ];
     await execFileAsync('sbatch', args, { env: slurmEnv() });
   }
   return Date.now() - started;

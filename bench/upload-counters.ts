@@ -52,8 +52,25 @@ export function countProtocolCommands(): void {
   };
   const require = createRequire(import.meta.url);
   const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: { prototype: Record<string, unknown> } };
-  const requests = ['open', 'close', 'read', 'fstat', 'stat', 'lstat', 'unlink', 'rename', 'mkdir', 'rmdir', 'opendir',
-    'readdir', 'setstat', 'fsetstat', 'realpath', 'ext_openssh_rename', 'ext_openssh_fsync'];
+  const requests = [
+    'open',
+    'close',
+    'read',
+    'fstat',
+    'stat',
+    'lstat',
+    'unlink',
+    'rename',
+    'mkdir',
+    'rmdir',
+    'opendir',
+    'readdir',
+    'setstat',
+    'fsetstat',
+    'realpath',
+    'ext_openssh_rename',
+    'ext_openssh_fsync',
+  ];
   for (const name of [...requests, 'write']) {
     const original = SFTP.prototype[name] as (...a: unknown[]) => unknown;
     SFTP.prototype[name] = function (this: unknown, ...args: unknown[]) {

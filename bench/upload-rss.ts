@@ -56,14 +56,19 @@ export async function bench(args: string[]): Promise<void> {
       try {
         if (what === 'many') {
           for (let i = 0; i < files; i += 1) {
-            await world.file(`sdoss_106_20140221T${String(i).padStart(6, '0')}_sdo_feat.csv`, 100 * 1024 + Math.floor(Math.random() * 200 * 1024));
+            await world.file(
+              `sdoss_106_20140221T${String(i).padStart(6, '0')}_sdo_feat.csv`,
+              100 * 1024 + Math.floor(Math.random() * 200 * 1024),
+            );
           }
         } else {
           await bigFile(path.join(world.outbox, 'sdoss_106_20140221T000000_big.bin'), bigMb);
         }
         const peak = await peakRss(world);
         const label = what === 'many' ? `${files} files` : `${bigMb} MiB`;
-        process.stdout.write(`${protocol.toUpperCase()} ${label}: peak RSS ${peak.toFixed(0)} MiB (goal ≤ 150 MiB; load ${os.loadavg()[0]!.toFixed(2)})\n`);
+        process.stdout.write(
+          `${protocol.toUpperCase()} ${label}: peak RSS ${peak.toFixed(0)} MiB (goal ≤ 150 MiB; load ${os.loadavg()[0]!.toFixed(2)})\n`,
+        );
       } finally {
         await world.close();
       }

@@ -69,7 +69,9 @@ function parse(args: string[]): Options {
     bigMb: Math.max(1, Math.round(Number(value('big-mb', 1024)) * scale)),
     verify: value('verify', 'size'),
     runs: Math.max(1, Number(value('runs', 3))),
-    only: value('only', '').split(',').filter((k) => k !== ''),
+    only: value('only', '')
+      .split(',')
+      .filter((k) => k !== ''),
     ...(args.includes('--connections') ? { connections: Number(value('connections', 0)) } : {}),
     ...(args.includes('--lanes') ? { lanes: Number(value('lanes', 0)) } : {}),
   };
@@ -181,35 +183,105 @@ export async function bench(args: string[]): Promise<void> {
     const sftp = await world('sftp');
     const remote = (name: string) => path.join(r.ftp.root, `bench-${process.pid}-${name}`);
     const ftpUrl = `ftp://${r.ftp.user}:${r.ftp.password}@${r.ftp.host}:${r.ftp.port}`;
-    const ssh = ['-q', '-i', r.sftp.privateKeyPath, '-P', String(r.sftp.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+    const ssh = [
+      '-q',
+      '-i',
+      r.sftp.privateKeyPath,
+      '-P',
+      String(r.sftp.port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+    ];
     const lftp = (local: string, target: string) => [
-      '-u', `${r.ftp.user},${r.ftp.password}`, '-p', String(r.ftp.port),
-      '-e', `set ftp:ssl-allow no; mirror -R --parallel=4 --no-perms ${local} ${target}; quit`, r.ftp.host,
+      '-u',
+      `${r.ftp.user},${r.ftp.password}`,
+      '-p',
+      String(r.ftp.port),
+      '-e',
+      `set ftp:ssl-allow no; mirror -R --parallel=4 --no-perms ${local} ${target}; quit`,
+      r.ftp.host,
     ];
 
     const sftpBatch = (remoteDir: string, warm: string[], line: (dir: string) => string) =>
       tool('sftp', [...ssh, '-b', '-', `${r.sftp.user}@${r.sftp.host}`], warm, remoteDir, line(path.basename(remoteDir)));
-    const loopback = async (files: string[], streams: number): Promise<Measure> => ({ seconds: await timed(files, () => loopbackCopy(files, streams)) });
+    const loopback = async (files: string[], streams: number): Promise<Measure> => ({
+      seconds: await timed(files, () => loopbackCopy(files, streams)),
+    });
     const cases: Case[] = [
-      { key: 'ftp-many', label: `ours FTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(ftp, small, options) },
-      { key: 'ftp-many-nodb', label: '  same, states in memory (diagnostic)', files: small.length, bytes: data.smallBytes,
-        time: () => ours(ftp, small, options, true) },
-      { key: 'lftp-many', label: 'lftp mirror -R --parallel=4', files: small.length, bytes: data.smallBytes,
-        time: () => tool('lftp', lftp(data.small, path.basename(remote('lftp'))), small, remote('lftp')) },
-      { key: 'sftp-many', label: `ours SFTP, ${small.length} files`, files: small.length, bytes: data.smallBytes, time: () => ours(sftp, small, options) },
-      { key: 'sftp-many-nodb', label: '  same, states in memory (diagnostic)', files: small.length, bytes: data.smallBytes,
-        time: () => ours(sftp, small, options, true) },
-      { key: 'openssh-many', label: 'OpenSSH sftp -b', files: small.length, bytes: data.smallBytes,
-        time: () => sftpBatch(remote('sftp'), small, (dir) => `put ${data.small}/* ${dir}/\n`) },
-      { key: 'loopback-many', label: 'loopback socket copy, 4 streams', files: small.length, bytes: data.smallBytes,
-        time: () => loopback(small, 4) },
+      {
+        key: 'ftp-many',
+        label: `ours FTP, ${small.length} files`,
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => ours(ftp, small, options),
+      },
+      {
+        key: 'ftp-many-nodb',
+        label: '  same, states in memory (diagnostic)',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => ours(ftp, small, options, true),
+      },
+      {
+        key: 'lftp-many',
+        label: 'lftp mirror -R --parallel=4',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => tool('lftp', lftp(data.small, path.basename(remote('lftp'))), small, remote('lftp')),
+      },
+      {
+        key: 'sftp-many',
+        label: `ours SFTP, ${small.length} files`,
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => ours(sftp, small, options),
+      },
+      {
+        key: 'sftp-many-nodb',
+        label: '  same, states in memory (diagnostic)',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => ours(sftp, small, options, true),
+      },
+      {
+        key: 'openssh-many',
+        label: 'OpenSSH sftp -b',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => sftpBatch(remote('sftp'), small, (dir) => `put ${data.small}/* ${dir}/\n`),
+      },
+      {
+        key: 'loopback-many',
+        label: 'loopback socket copy, 4 streams',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => loopback(small, 4),
+      },
       { key: 'ftp-big', label: `ours FTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options) },
-      { key: 'ftp-big-nodb', label: '  same, states in memory (diagnostic)', files: 1, bytes: bigBytes, time: () => ours(ftp, [data.big], options, true) },
-      { key: 'curl-big', label: 'curl -T (FTP)', files: 1, bytes: bigBytes,
-        time: () => tool('curl', ['-sS', '-T', data.big, `${ftpUrl}/${path.basename(remote('curl'))}/big.bin`], [data.big], remote('curl')) },
+      {
+        key: 'ftp-big-nodb',
+        label: '  same, states in memory (diagnostic)',
+        files: 1,
+        bytes: bigBytes,
+        time: () => ours(ftp, [data.big], options, true),
+      },
+      {
+        key: 'curl-big',
+        label: 'curl -T (FTP)',
+        files: 1,
+        bytes: bigBytes,
+        time: () => tool('curl', ['-sS', '-T', data.big, `${ftpUrl}/${path.basename(remote('curl'))}/big.bin`], [data.big], remote('curl')),
+      },
       { key: 'sftp-big', label: `ours SFTP, ${options.bigMb} MiB`, files: 1, bytes: bigBytes, time: () => ours(sftp, [data.big], options) },
-      { key: 'openssh-big', label: 'OpenSSH sftp -b', files: 1, bytes: bigBytes,
-        time: () => sftpBatch(remote('sftpbig'), [data.big], (dir) => `put ${data.big} ${dir}/big.bin\n`) },
+      {
+        key: 'openssh-big',
+        label: 'OpenSSH sftp -b',
+        files: 1,
+        bytes: bigBytes,
+        time: () => sftpBatch(remote('sftpbig'), [data.big], (dir) => `put ${data.big} ${dir}/big.bin\n`),
+      },
       { key: 'loopback-big', label: 'loopback socket copy, 1 stream', files: 1, bytes: bigBytes, time: () => loopback([data.big], 1) },
     ];
     countProtocolCommands();
@@ -238,8 +310,15 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
     return all ? median(all.map((m) => m.seconds)) : undefined;
   };
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`\nmedian of ${options.runs}, verify ${options.verify} on our side; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
-  out(`${'what'.padEnd(40)} ${'s'.padStart(7)} ${'files/s'.padStart(8)} ${'MB/s'.padStart(7)}  per file: commits, commands (+data), CPU; peak RSS`);
+  out(
+    `\nmedian of ${options.runs}, verify ${options.verify} on our side; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
+  out(
+    `${'what'.padEnd(40)} ${'s'.padStart(7)} ${'files/s'.padStart(8)} ${'MB/s'.padStart(7)}  per file: commits, commands (+data), CPU; peak RSS`,
+  );
   for (const c of chosen) {
     const sec = medianOf(c.key)!;
     const last = measures.get(c.key)!.at(-1)!;
@@ -248,9 +327,11 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
         ? ''
         : `  ${last.commits!.toFixed(2)} commits, ${last.commands!.toFixed(1)} commands (+${last.data!.toFixed(1)} data), ` +
           `${last.cpuMs!.toFixed(2)} ms CPU; ${last.peakMiB.toFixed(0)} MiB`;
-    out(`${c.label.padEnd(40)} ${sec.toFixed(2).padStart(7)} ${(c.files / sec).toFixed(1).padStart(8)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(7)}${cost}`);
+    out(
+      `${c.label.padEnd(40)} ${sec.toFixed(2).padStart(7)} ${(c.files / sec).toFixed(1).padStart(8)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(7)}${cost}`,
+    );
   }
-  out('\nratios (plain tool\'s time / our time; above 1: we are faster):');
+  out("\nratios (plain tool's time / our time; above 1: we are faster):");
   const ratio = (name: string, tool: string, baseline: string, mine: string, goal?: number) => {
     const [b, m] = [medianOf(baseline), medianOf(mine)];
     if (b === undefined || m === undefined) return;

@@ -88,7 +88,12 @@ export async function createCampaignWorld(label: string, options: WorldOptions):
         for (let i = 0; i < perNight; i++, n++) {
           const body = { instrument: 'HMI', date_obs: `${night}T00:00:${String(10 + i).padStart(2, '0')}`, seed: n, ...fields };
           const name = `${yyyy}${mm}${dd}_0000${String(10 + i).padStart(2, '0')}.obs`;
-          await writeFile(path.join(obsDir, name), Object.entries(body).map(([k, v]) => `${k}=${v}\n`).join(''));
+          await writeFile(
+            path.join(obsDir, name),
+            Object.entries(body)
+              .map(([k, v]) => `${k}=${v}\n`)
+              .join(''),
+          );
         }
       }
       return n;

@@ -55,7 +55,14 @@ export async function writeHfcSets(dir: string, options: HfcSetsOptions): Promis
   const sets: GeneratedSet[] = [];
   for (let i = 0; i < options.sets; i++) {
     const dateObs = new Date(start + i * cadence).toISOString().slice(0, 19);
-    const { files } = observationSet({ code: options.code, version, obs, dateObs, seed: (options.seed ?? 1) * 100_003 + i, features: options.features });
+    const { files } = observationSet({
+      code: options.code,
+      version,
+      obs,
+      dateObs,
+      seed: (options.seed ?? 1) * 100_003 + i,
+      features: options.features,
+    });
     const set: GeneratedSet = { setKey: '', files: {}, observations: 0, features: 0 };
     for (const file of files) {
       await writeFile(path.join(dir, file.name), file.text, file.encoding ?? 'utf8');
@@ -71,4 +78,3 @@ export async function writeHfcSets(dir: string, options: HfcSetsOptions): Promis
   }
   return { metadata: metadata.map((f) => f.name), sets };
 }
-

@@ -11,7 +11,9 @@ export async function inflatedJpeg(width: number, height: number): Promise<Buffe
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535) {
     throw new RangeError(`a JPEG header holds 1 to 65535 px per side, not ${width} × ${height}`);
   }
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg({ quality: 50 }).toBuffer();
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .jpeg({ quality: 50 })
+    .toBuffer();
   // After SOI (FFD8), segments are FF <marker> <16-bit length> <payload>; SOF's payload
   // starts with the sample precision (1 byte), then height and width (16 bits each).
   for (let at = 2; at + 9 <= jpeg.length; at += 2 + jpeg.readUInt16BE(at + 2)) {

@@ -94,10 +94,7 @@ export function parseEnvFile(text: string): Map<string, string> {
     const key = m[1];
     let value = m[2] ?? '';
     if (key === undefined) continue;
-    if (
-      value.length >= 2 &&
-      ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))
-    ) {
+    if (value.length >= 2 && ((value.startsWith("'") && value.endsWith("'")) || (value.startsWith('"') && value.endsWith('"')))) {
       value = value.slice(1, -1);
     }
     out.set(key, value);
@@ -216,10 +213,9 @@ async function runRigScript(script: 'up.sh' | 'down.sh', name: RigService): Prom
     });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message?: string };
-    throw new Error(
-      `bash ${path} ${name} failed: ${e.message ?? String(err)}\n${e.stdout ?? ''}${e.stderr ?? ''}`.trimEnd(),
-      { cause: err },
-    );
+    throw new Error(`bash ${path} ${name} failed: ${e.message ?? String(err)}\n${e.stdout ?? ''}${e.stderr ?? ''}`.trimEnd(), {
+      cause: err,
+    });
   }
 }
 

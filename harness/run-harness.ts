@@ -132,19 +132,21 @@ export interface Harness {
 export async function createHarness(label: string, executor: 'slurm' | 'local', options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), `noc-run-${label}-`));
   const t = await createTestDb(label);
-  const daemon = compileDaemon(daemonConfigSchema.parse({
-    database: { url: t.url, schema: t.schema },
-    executor: {
-      type: executor,
-      slurm: {
-        pollInterval: options.pollInterval ?? '1s',
-        lostAfter: options.lostAfter ?? '30s',
-        ...(options.maxSubmitted === undefined ? {} : { maxSubmitted: options.maxSubmitted }),
+  const daemon = compileDaemon(
+    daemonConfigSchema.parse({
+      database: { url: t.url, schema: t.schema },
+      executor: {
+        type: executor,
+        slurm: {
+          pollInterval: options.pollInterval ?? '1s',
+          lostAfter: options.lostAfter ?? '30s',
+          ...(options.maxSubmitted === undefined ? {} : { maxSubmitted: options.maxSubmitted }),
+        },
+        local: { concurrency: options.concurrency ?? 4 },
       },
-      local: { concurrency: options.concurrency ?? 4 },
-    },
-    paths: { state: dir },
-  }));
+      paths: { state: dir },
+    }),
+  );
   const p = (name: string) => path.join(dir, name);
   const pipelines = new Map<string, LoadedPipeline>();
   const config: NocturneConfig = {
@@ -185,7 +187,12 @@ export async function createHarness(label: string, executor: 'slurm' | 'local', 
       await mkdir(obsDir, { recursive: true });
       const file = path.join(obsDir, `${name}.obs`);
       const body = { instrument: 'HMI', date_obs: `${night}T00:00:45`, seed: 7, ...fields };
-      await writeFile(file, Object.entries(body).map(([k, v]) => `${k}=${v}\n`).join(''));
+      await writeFile(
+        file,
+        Object.entries(body)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
       return file;
     },
     async writeCode(name, body) {
@@ -275,9 +282,10 @@ export async function recordingCommands(
   const record = (name: string) => `echo "${name} $*" >> ${bashQuote(callsFile)}`;
   for (const name of names) {
     const real = (await execFileAsync('bash', ['-c', `command -v ${name}`])).stdout.trim();
-    const body = fakes.sacct === 'disabled' && name === 'sacct'
-      ? `${record(name)}\necho "sacct: error: Slurm accounting storage is disabled" >&2\nexit 1\n`
-      : `${record(name)}\nexec ${bashQuote(real)} "$@"\n`;
+    const body =
+      fakes.sacct === 'disabled' && name === 'sacct'
+        ? `${record(name)}\necho "sacct: error: Slurm accounting storage is disabled" >&2\nexit 1\n`
+        : `${record(name)}\nexec ${bashQuote(real)} "$@"\n`;
     commands[name] = path.join(bin, name);
     await writeFile(commands[name], `#!/bin/bash\n${body}`, { mode: 0o755 });
   }

@@ -78,7 +78,9 @@ async function quicklook(spots, file) {
       }
     }
   }
-  await sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 1 } }).jpeg({ quality: 80 }).toFile(file);
+  await sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 1 } })
+    .jpeg({ quality: 80 })
+    .toFile(file);
 }
 
 async function main() {
@@ -126,7 +128,9 @@ async function main() {
   if (fields.exit) die(Number(fields.exit), `exiting with status ${fields.exit} as the observation asks`);
   for (const { name, spots } of set.quicklooks) await quicklook(spots, path.join(values.outdir, name));
   const feat = set.files.find((f) => f.name.endsWith('_feat.csv'));
-  console.log(`detect: ${feat ? `${feat.text.trimEnd().split('\n').length - 1} feature(s) -> ${feat.name}` : `no feature -> ${set.files[0].name} only`}`);
+  console.log(
+    `detect: ${feat ? `${feat.text.trimEnd().split('\n').length - 1} feature(s) -> ${feat.name}` : `no feature -> ${set.files[0].name} only`}`,
+  );
 }
 
 await main();

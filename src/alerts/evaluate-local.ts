@@ -28,7 +28,11 @@ export interface LocalState {
 /** Incidents of this host's own view: unreachable database or targets, low disks. */
 export function localVerdicts(local: LocalState, open: readonly IncidentKey[], settings: AlertSettings): Verdicts {
   const verdicts = noVerdicts();
-  const mine = open.filter((o) => (o.kind === 'unreachable' && o.subject.endsWith(`@${settings.host}`)) || (o.kind === 'disk_low' && o.subject.startsWith(`${settings.host}:`)));
+  const mine = open.filter(
+    (o) =>
+      (o.kind === 'unreachable' && o.subject.endsWith(`@${settings.host}`)) ||
+      (o.kind === 'disk_low' && o.subject.startsWith(`${settings.host}:`)),
+  );
   const settled = new Set<string>();
   const raise = (key: IncidentKey, summary: string, details: Record<string, unknown>) => {
     settled.add(key.subject);
@@ -69,7 +73,12 @@ export function localVerdicts(local: LocalState, open: readonly IncidentKey[], s
     const th = thresholdsFor(settings, low[0]!.pipeline ?? '').diskLow;
     const pipelines = [...new Set(disks.map((d) => d.pipeline))];
     raise(
-      { kind: 'disk_low', pipeline: pipelines.length === 1 ? (pipelines[0] ?? '') : '', stage: '', subject: `${settings.host}:${first.path}` },
+      {
+        kind: 'disk_low',
+        pipeline: pipelines.length === 1 ? (pipelines[0] ?? '') : '',
+        stage: '',
+        subject: `${settings.host}:${first.path}`,
+      },
       `${settings.host}: ${formatBytes(first.freeBytes)} free of ${formatBytes(first.totalBytes)} (${percent(first)}) on the disk of ${disks.map((d) => d.path).join(', ')}; the threshold is ${th.text}`,
       { freeBytes: first.freeBytes, totalBytes: first.totalBytes, paths: disks.map((d) => d.path), minFree: th.text },
     );

@@ -68,7 +68,10 @@ export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): V
     const text = keyText(incident);
     if (settled.has(text) || !judged(incident.pipeline)) continue;
     if (incident.kind === 'work_failed') {
-      verdicts.resolve.push({ ...incident, resolution: 'every item of the digest was made good since (loaded, archived or no longer failed)' });
+      verdicts.resolve.push({
+        ...incident,
+        resolution: 'every item of the digest was made good since (loaded, archived or no longer failed)',
+      });
     } else if (incident.kind === 'work_stuck') {
       verdicts.resolve.push({ ...incident, resolution: 'nothing waits longer than the threshold any more' });
     }

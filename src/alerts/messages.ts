@@ -75,7 +75,9 @@ export function renderMessage(incident: IncidentView, event: MessageEvent, ctx: 
   const facts = [
     `Opened:   ${localText(incident.openedAt, tz)}, noticed by ${incident.openedBy}`,
     ...(incident.resolvedAt
-      ? [`Resolved: ${localText(incident.resolvedAt, tz)} after ${spanText(incident.resolvedAt.getTime() - incident.openedAt.getTime())}: ${incident.resolution ?? ''}`]
+      ? [
+          `Resolved: ${localText(incident.resolvedAt, tz)} after ${spanText(incident.resolvedAt.getTime() - incident.openedAt.getTime())}: ${incident.resolution ?? ''}`,
+        ]
       : []),
     ...runLine(incident),
     `Incident: ${incident.id ?? '(not yet recorded: the state database was unreachable)'}; \`nocturne incidents\` lists them`,

@@ -113,7 +113,19 @@ export async function readSnapshot(db: Db, query: SnapshotQuery): Promise<StateS
     const open = await tx.map(
       `SELECT id, kind, pipeline, stage, subject, opened_at, summary, details, size FROM incidents WHERE resolved_at IS NULL ORDER BY id`,
       [],
-      (r: Raw<{ id: number; kind: string; pipeline: string; stage: string; subject: string; opened_at: Date; summary: string; details: Record<string, unknown>; size: number }>) =>
+      (
+        r: Raw<{
+          id: number;
+          kind: string;
+          pipeline: string;
+          stage: string;
+          subject: string;
+          opened_at: Date;
+          summary: string;
+          details: Record<string, unknown>;
+          size: number;
+        }>,
+      ) =>
         ({
           id: Number(r.id),
           kind: r.kind,
@@ -206,7 +218,15 @@ export async function readStages(tx: Tx | Db, stages: SnapshotQuery['stages']): 
 
 /** Failed work not since made good (FAILED_ITEMS), by pipeline, stage and night, the first items listed. */
 async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Promise<FailedNight[]> {
-  const rows = await tx.any<{ pipeline: string; stage: StageName; night: string; type: FailedItem['type']; name: string; reason: string | null; n: string }>(
+  const rows = await tx.any<{
+    pipeline: string;
+    stage: StageName;
+    night: string;
+    type: FailedItem['type'];
+    name: string;
+    reason: string | null;
+    n: string;
+  }>(
     `WITH ${FAILED_ITEMS}, numbered AS (
        SELECT *, row_number() OVER w AS i, count(*) OVER (PARTITION BY pipeline, stage, night) AS n
          FROM items WINDOW w AS (PARTITION BY pipeline, stage, night ORDER BY at, name)
@@ -225,7 +245,10 @@ async function readFailed(tx: Tx, q: SnapshotQuery & { sinceNight: string }): Pr
 }
 
 /** Failed work not since made good, of the last FAILED_LOOKBACK_DAYS nights, counted by pipeline, stage and kind of item. */
-export async function countFailed(db: Db, q: Omit<SnapshotQuery, 'stages'>): Promise<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }[]> {
+export async function countFailed(
+  db: Db,
+  q: Omit<SnapshotQuery, 'stages'>,
+): Promise<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }[]> {
   const sinceNight = new Date(Date.now() - FAILED_LOOKBACK_DAYS * 86_400_000).toISOString().slice(0, 10);
   const rows = await db.any<{ pipeline: string; stage: StageName; type: FailedItem['type']; n: number }>(
     `WITH ${FAILED_ITEMS} SELECT pipeline, stage, type, count(*)::int AS n FROM items GROUP BY pipeline, stage, type ORDER BY pipeline, stage, type`,

@@ -169,7 +169,10 @@ export class Spool {
             delivery.failed = !error.retryable || delivery.attempts >= settings.retry.attempts;
             const wait = backoffMs(delivery.attempts, settings.retry.firstMs, settings.retry.maxMs);
             delivery.notBefore = new Date(now.getTime() + wait).toISOString();
-            this.#logger[delivery.failed ? 'error' : 'warn']({ err: error, destination, event }, 'alert message from the spool not delivered');
+            this.#logger[delivery.failed ? 'error' : 'warn'](
+              { err: error, destination, event },
+              'alert message from the spool not delivered',
+            );
           }
           await this.#save(entry);
         }
@@ -190,13 +193,18 @@ export class Spool {
         const k = entry.key;
         const keyArgs = [k.kind, k.pipeline, k.stage, k.subject];
         const same = 'kind = $1 AND pipeline = $2 AND stage = $3 AND subject = $4';
-        let id = (await tx.oneOrNone<{ id: string }>(`SELECT id FROM incidents WHERE ${same} AND opened_at = $5 AND opened_by = $6`, [
-          ...keyArgs,
-          entry.openedAt,
-          entry.openedBy,
-        ]))?.id;
+        let id = (
+          await tx.oneOrNone<{ id: string }>(`SELECT id FROM incidents WHERE ${same} AND opened_at = $5 AND opened_by = $6`, [
+            ...keyArgs,
+            entry.openedAt,
+            entry.openedBy,
+          ])
+        )?.id;
         if (id === undefined) {
-          const open = await tx.oneOrNone<{ id: string }>(`SELECT id FROM incidents WHERE ${same} AND resolved_at IS NULL FOR UPDATE`, keyArgs);
+          const open = await tx.oneOrNone<{ id: string }>(
+            `SELECT id FROM incidents WHERE ${same} AND resolved_at IS NULL FOR UPDATE`,
+            keyArgs,
+          );
           id =
             open?.id ??
             (

@@ -29,7 +29,10 @@ export async function cancelCampaign(db: Db, id: number, executor: Executor): Pr
           WHERE pipeline = $1 AND state IN ('pending', 'running')`,
         [ledgerName],
       );
-      await tx.none(`UPDATE jobs SET state = 'finished', finished_at = now() WHERE pipeline = $1 AND state IN ('submitting', 'submitted')`, [ledgerName]);
+      await tx.none(
+        `UPDATE jobs SET state = 'finished', finished_at = now() WHERE pipeline = $1 AND state IN ('submitting', 'submitted')`,
+        [ledgerName],
+      );
       await tx.none(`UPDATE observations SET state = 'pending', updated_at = now() WHERE pipeline = $1 AND state = 'active'`, [ledgerName]);
     }),
   );

@@ -39,7 +39,8 @@ export function campaignView(c: Campaign, p: CampaignProgress): CampaignView {
     nights: p.nights,
     nightsDone: p.nightsDone,
     observations: p.observations,
-    driver: c.holderPid === null ? null : { host: c.holderHost ?? '?', pid: c.holderPid, heartbeatAt: c.heartbeatAt?.toISOString() ?? null },
+    driver:
+      c.holderPid === null ? null : { host: c.holderHost ?? '?', pid: c.holderPid, heartbeatAt: c.heartbeatAt?.toISOString() ?? null },
     error: c.error,
   };
 }
@@ -47,7 +48,11 @@ export function campaignView(c: Campaign, p: CampaignProgress): CampaignView {
 /** "campaign 3 sdoss 2025-01-01..2025-12-31 running: 120/365 nights, 2400 done, 3 failed, 8 in SLURM (v1.0.6, pid 4242 on vm)" */
 export function campaignLine(v: CampaignView): string {
   const o = v.observations;
-  const driver = v.driver ? `, driven by pid ${v.driver.pid} on ${v.driver.host}` : v.state === 'running' ? ', no driver: `nocturne backfill resume` or the daemon takes it' : '';
+  const driver = v.driver
+    ? `, driven by pid ${v.driver.pid} on ${v.driver.host}`
+    : v.state === 'running'
+      ? ', no driver: `nocturne backfill resume` or the daemon takes it'
+      : '';
   const error = v.error ? `: ${v.error}` : '';
   return (
     `campaign ${v.id} ${v.pipeline} ${v.from}..${v.to} [${v.stages.join(',')}] ${v.state}${error}: ` +

@@ -32,7 +32,9 @@ export class CampaignService {
 
   start(): void {
     const tick = () => {
-      this.#look().catch((err: unknown) => this.#deps.logger.warn({ err: coerceError(err) }, 'campaigns: looking for campaigns to drive failed; trying again'));
+      this.#look().catch((err: unknown) =>
+        this.#deps.logger.warn({ err: coerceError(err) }, 'campaigns: looking for campaigns to drive failed; trying again'),
+      );
       this.#timer = setTimeout(tick, this.#deps.intervalMs ?? 10_000);
     };
     tick();
@@ -72,7 +74,10 @@ export class CampaignService {
           await execute(config, { pipeline, stage, slot: new Date(), trigger: 'manual' }, signal);
         },
       });
-      logger.info({ campaign: id, state: result.campaign.state, submitted: result.submitted, completed: result.completed, failed: result.failed }, 'campaign driver ended');
+      logger.info(
+        { campaign: id, state: result.campaign.state, submitted: result.submitted, completed: result.completed, failed: result.failed },
+        'campaign driver ended',
+      );
     } catch (err) {
       const error = coerceError(err);
       // Another process took it first: it is driven, which is all that matters.

@@ -109,7 +109,10 @@ export class CampaignStore {
     );
     if (row) return row;
     const now = await this.get(id);
-    throw new NocturneError('CAMPAIGN_INVALID', `campaign ${id} is ${now.state}: it cannot become ${to} (only a campaign ${from.join(' or ')} can)`);
+    throw new NocturneError(
+      'CAMPAIGN_INVALID',
+      `campaign ${id} is ${now.state}: it cannot become ${to} (only a campaign ${from.join(' or ')} can)`,
+    );
   }
 
   /**
@@ -152,7 +155,10 @@ export class CampaignStore {
 
   async release(id: number): Promise<void> {
     await inDatabase(`campaign ${id}: releasing it`, () =>
-      this.db.none('UPDATE campaigns SET holder_host = NULL, holder_ns = NULL, holder_pid = NULL WHERE id = $1 AND holder_pid = $2', [id, process.pid]),
+      this.db.none('UPDATE campaigns SET holder_host = NULL, holder_ns = NULL, holder_pid = NULL WHERE id = $1 AND holder_pid = $2', [
+        id,
+        process.pid,
+      ]),
     );
   }
 

@@ -37,7 +37,7 @@ function program(): Command {
     .action(lazy(async () => (await import('./commands/migrate.js')).migrateCommand));
   db.command('grant-reader')
     .description("let a database role read the HFC catalogue (tables, views, lineage), and nothing of nocturne's state")
-    .argument('<role>', 'an existing PostgreSQL role, e.g. the analysts\' login')
+    .argument('<role>', "an existing PostgreSQL role, e.g. the analysts' login")
     .option('--catalogue <schema>', 'catalogue schema (default: those the pipelines load sets into)')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/db-grant-reader.js')).grantReaderCommand));
@@ -61,7 +61,7 @@ function program(): Command {
     .option('--file <glob>', 'ingest: rejected CSV files; upload: quarantined files (path or name)')
     .option('--failed', 'everything that failed (of --stage, else of every stage)')
     .option('--since <date>', 'only what failed since then (YYYY-MM-DD in UTC, or ISO 8601)')
-    .option('--now', "run each stage concerned at once instead of at its next slot")
+    .option('--now', 'run each stage concerned at once instead of at its next slot')
     .option('-n, --dry-run', 'list what would be retried, change nothing')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/retry.js')).retryCommand));
@@ -82,12 +82,17 @@ function program(): Command {
     .action(lazy(async () => (await import('./commands/pause.js')).resumeCommand));
   cli
     .command('backfill')
-    .description('reprocess nights as one campaign (SLURM job arrays, throttled, below the nightly runs); or: status [id], pause|resume|cancel <id>')
+    .description(
+      'reprocess nights as one campaign (SLURM job arrays, throttled, below the nightly runs); or: status [id], pause|resume|cancel <id>',
+    )
     .argument('<pipeline|action>', 'the pipeline to reprocess, or status, pause, resume, cancel')
     .argument('[id]', 'the campaign (for an action)')
     .option('--from <yyyy-mm-dd>', 'first night')
     .option('--to <yyyy-mm-dd>', 'last night')
-    .option('--stages <list>', 'stages the campaign drives: run, then upload and/or ingest after each batch (default: those the pipeline has)')
+    .option(
+      '--stages <list>',
+      'stages the campaign drives: run, then upload and/or ingest after each batch (default: those the pipeline has)',
+    )
     .option('--max-running <n>', 'most tasks submitted at once (default: campaigns.maxRunning)')
     .option('--nice <n>', 'sbatch --nice of its jobs (default: campaigns.nice)')
     .option('--qos <name>', 'sbatch --qos of its jobs (default: campaigns.qos)')
@@ -107,10 +112,12 @@ function program(): Command {
     .command('daemon')
     .description('run the schedules until SIGTERM (systemd: nocturne.service); logs JSON to stdout')
     .addOption(configOption())
-    .action(lazy(async () => {
-      const { daemonCommand } = await import('./commands/daemon.js');
-      return (options: { config?: string }) => daemonCommand(options, version);
-    }));
+    .action(
+      lazy(async () => {
+        const { daemonCommand } = await import('./commands/daemon.js');
+        return (options: { config?: string }) => daemonCommand(options, version);
+      }),
+    );
   cli
     .command('status')
     .description('each pipeline and stage: next slot, what runs now, last result, pending work')
@@ -138,7 +145,9 @@ function program(): Command {
     .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand));
   cli
     .command('prune')
-    .description('remove what retention allows: old job directories and logs, run history, transfer events, ledger rows of files long gone, thumbnails, quarantine')
+    .description(
+      'remove what retention allows: old job directories and logs, run history, transfer events, ledger rows of files long gone, thumbnails, quarantine',
+    )
     .option('-n, --dry-run', 'print what would be removed (counts per kind, bytes for files), remove nothing')
     .addOption(configOption())
     .action(lazy(async () => (await import('./commands/prune.js')).pruneCommand));
@@ -148,10 +157,12 @@ function program(): Command {
     .description('send a test message to every destination of a route (default: of every route); exit 1 if one fails')
     .argument('[route]', 'route name (alerts.routes of config/nocturne.yaml)')
     .addOption(configOption())
-    .action(lazy(async () => {
-      const { alertsTestCommand } = await import('./commands/alerts.js');
-      return (route: string | undefined, options: { config?: string }) => alertsTestCommand(route, options, version);
-    }));
+    .action(
+      lazy(async () => {
+        const { alertsTestCommand } = await import('./commands/alerts.js');
+        return (route: string | undefined, options: { config?: string }) => alertsTestCommand(route, options, version);
+      }),
+    );
   cli
     .command('incidents')
     .description('incidents of alerting, newest first, with their messages')
@@ -166,10 +177,12 @@ function program(): Command {
     .option('-d, --date <yyyy-mm-dd>', 'the night of the bundled sample observations', '2026-11-21')
     .option('-k, --keep', 'stay up afterwards as a daemon with HTTP status and metrics, until Ctrl-C')
     .addOption(configOption())
-    .action(lazy(async () => {
-      const { demoCommand } = await import('./commands/demo.js');
-      return (options: { date: string; keep?: boolean; config?: string }) => demoCommand(options, version);
-    }));
+    .action(
+      lazy(async () => {
+        const { demoCommand } = await import('./commands/demo.js');
+        return (options: { date: string; keep?: boolean; config?: string }) => demoCommand(options, version);
+      }),
+    );
   return cli;
 }
 

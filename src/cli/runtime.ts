@@ -18,7 +18,10 @@ export function configDir(options: CliOptions): string {
 }
 
 export class CliExit extends Error {
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }

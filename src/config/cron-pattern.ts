@@ -63,7 +63,9 @@ export function parseCron(text: string): CronPattern {
     throw new CronSyntaxError('7 fields: a year field is not accepted; write 5 fields (minute hour day-of-month month day-of-week)');
   }
   if (fields.length !== 5 && fields.length !== 6) {
-    throw new CronSyntaxError(`${fields.length} field${fields.length === 1 ? '' : 's'}: write 5 (minute hour day-of-month month day-of-week)`);
+    throw new CronSyntaxError(
+      `${fields.length} field${fields.length === 1 ? '' : 's'}: write 5 (minute hour day-of-month month day-of-week)`,
+    );
   }
   const withSeconds = fields.length === 6;
   const specs = withSeconds ? [SECOND, ...FIELDS] : FIELDS;

@@ -33,9 +33,7 @@ function targetProblems(targets: unknown): Problem[] {
   return Object.entries(targets).flatMap(([name, target]): Problem[] => {
     if (!isMapping(target)) return [];
     if (target['type'] === 'ftp' && target['insecure'] !== true) {
-      return [
-        problem(['targets', name, 'type'], 'value', 'plain FTP sends the password in clear: use type ftps, or set insecure: true'),
-      ];
+      return [problem(['targets', name, 'type'], 'value', 'plain FTP sends the password in clear: use type ftps, or set insecure: true')];
     }
     if (target['type'] === 'sftp' && target['privateKey'] === undefined && target['password'] === undefined) {
       return [problem(['targets', name, 'privateKey'], 'missing', 'an SFTP target needs privateKey (preferred) or password')];
@@ -59,16 +57,13 @@ export interface PipelineContext {
   targets: readonly string[] | undefined;
 }
 
-
 /** Problems of one pipelines/*.yaml that its own schema cannot see. */
 export function pipelineProblems(pipeline: unknown, context: PipelineContext): Problem[] {
   if (!isMapping(pipeline)) return [];
   const problems: Problem[] = [];
   const name = pipeline['name'];
   if (typeof name === 'string' && name !== context.fileName) {
-    problems.push(
-      problem(['name'], 'value', `pipeline name "${name}" differs from its file name (expected "${context.fileName}")`),
-    );
+    problems.push(problem(['name'], 'value', `pipeline name "${name}" differs from its file name (expected "${context.fileName}")`));
   }
   for (const stage of STAGES) {
     const config = pipeline[stage];

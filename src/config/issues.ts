@@ -46,9 +46,7 @@ export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
     seen.add(line);
     return true;
   });
-  return unique.sort(
-    (a, b) => compare(a.file, b.file) || a.line - b.line || a.col - b.col || compare(a.message, b.message),
-  );
+  return unique.sort((a, b) => compare(a.file, b.file) || a.line - b.line || a.col - b.col || compare(a.message, b.message));
 }
 
 function compare(a: string, b: string): number {
@@ -69,6 +67,9 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const warnings = sorted.filter((issue) => issue.warning).length;
   const problems = sorted.length - warnings;
-  const counted = [...(problems > 0 || warnings === 0 ? [plural(problems, 'problem')] : []), ...(warnings > 0 ? [plural(warnings, 'warning')] : [])];
+  const counted = [
+    ...(problems > 0 || warnings === 0 ? [plural(problems, 'problem')] : []),
+    ...(warnings > 0 ? [plural(warnings, 'warning')] : []),
+  ];
   return [...sorted.map(formatIssue), `${counted.join(', ')} in ${plural(files, 'file')}`].join('\n');
 }

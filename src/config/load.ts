@@ -34,8 +34,7 @@ interface PipelineFile {
 export async function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
   const root = path.resolve(dir);
   const issues: ConfigIssue[] = [];
-  const report = (source: YamlSource, problems: readonly Problem[]) =>
-    issues.push(...problems.map((found) => locate(source, found)));
+  const report = (source: YamlSource, problems: readonly Problem[]) => issues.push(...problems.map((found) => locate(source, found)));
 
   const daemonFile = path.join(root, 'config', 'nocturne.yaml');
   const daemonSource = await readYaml(daemonFile, issues);
@@ -138,7 +137,10 @@ function duplicateNames(pipelines: readonly PipelineFile[]): [YamlSource, Proble
     const earlier = first.get(name);
     if (earlier === undefined) first.set(name, pipeline);
     else {
-      duplicates.push([pipeline.source, problem(['name'], 'value', `pipeline name "${name}" is already used by ${earlier.source.display}`)]);
+      duplicates.push([
+        pipeline.source,
+        problem(['name'], 'value', `pipeline name "${name}" is already used by ${earlier.source.display}`),
+      ]);
     }
   }
   return duplicates;

@@ -33,9 +33,7 @@ interface Facts {
 /** Problems of each pipeline (by name) caused by another one; `shown` names a file in messages. */
 export function overlapProblems(config: NocturneConfig, shown: (file: string) => string): Map<string, Problem[]> {
   const found = new Map<string, Problem[]>();
-  const facts = [...config.pipelines.values()]
-    .map((p) => factsOf(config, p, shown(p.file)))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const facts = [...config.pipelines.values()].map((p) => factsOf(config, p, shown(p.file))).sort((a, b) => (a.name < b.name ? -1 : 1));
   facts.forEach((later, i) => {
     const problems = facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later));
     if (problems.length > 0) found.set(later.name, problems);
@@ -48,7 +46,8 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
   // The defaults the run and upload stages apply (stages/run/settings.ts, stages/upload/upload-settings.ts).
   const defaultOutbox = path.join(config.paths.outbox, name);
   const outboxes: Place[] = [];
-  if (run) outboxes.push({ where: 'local', dir: run.outputs.dir ?? defaultOutbox, at: run.outputs.dir ? ['run', 'outputs', 'dir'] : ['run'] });
+  if (run)
+    outboxes.push({ where: 'local', dir: run.outputs.dir ?? defaultOutbox, at: run.outputs.dir ? ['run', 'outputs', 'dir'] : ['run'] });
   if (upload) {
     const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
     if (!outboxes.some((o) => o.dir === dir)) outboxes.push({ where: 'local', dir, at: upload.from ? ['upload', 'from'] : ['upload'] });
@@ -103,7 +102,11 @@ function pairProblems(earlier: Facts, later: Facts): Problem[] {
     const at = ['run', 'inputs', 'glob'];
     problems.push(
       a.code.name === b.code.name && a.code.version === b.code.version
-        ? problem(at, 'value', `the same observations and code (${b.code.name} ${b.code.version}) as ${other}: both would process them, then upload and load the results twice`)
+        ? problem(
+            at,
+            'value',
+            `the same observations and code (${b.code.name} ${b.code.version}) as ${other}: both would process them, then upload and load the results twice`,
+          )
         : warning(at, 'value', `the same observations as ${other}, with another code: fine if meant`),
     );
   }
@@ -111,7 +114,13 @@ function pairProblems(earlier: Facts, later: Facts): Problem[] {
     const theirs = earlier.outboxes.find((o) => nested(o, mine));
     if (theirs) {
       const anchor = mine.at.length === 1 ? 'key' : 'value';
-      problems.push(problem(mine.at, anchor, `outbox ${mine.dir} overlaps the outbox of ${other}, ${theirs.dir}: each upload would take and delete the other's files`));
+      problems.push(
+        problem(
+          mine.at,
+          anchor,
+          `outbox ${mine.dir} overlaps the outbox of ${other}, ${theirs.dir}: each upload would take and delete the other's files`,
+        ),
+      );
     }
   }
   const [up, upBefore] = [later.uploadsTo, earlier.uploadsTo];
@@ -123,10 +132,22 @@ function pairProblems(earlier: Facts, later: Facts): Problem[] {
     problems.push(problem(source.at, 'value', `overlaps the source of ${other}, ${sourceBefore.dir}: both would load the same files`));
   } else {
     if (source && upBefore && nested(source, upBefore)) {
-      problems.push(warning(source.at, 'value', `holds what ${other} uploads, to ${upBefore.dir}: this ingest would load those files too, unless its include patterns leave them out`));
+      problems.push(
+        warning(
+          source.at,
+          'value',
+          `holds what ${other} uploads, to ${upBefore.dir}: this ingest would load those files too, unless its include patterns leave them out`,
+        ),
+      );
     }
     if (up && sourceBefore && nested(up, sourceBefore)) {
-      problems.push(warning(up.at, 'value', `inside the ingest source of ${other}, ${sourceBefore.dir}: that ingest would load these files too, unless its include patterns leave them out`));
+      problems.push(
+        warning(
+          up.at,
+          'value',
+          `inside the ingest source of ${other}, ${sourceBefore.dir}: that ingest would load these files too, unless its include patterns leave them out`,
+        ),
+      );
     }
   }
   return problems;

@@ -79,7 +79,8 @@ export function decodeUtf8(bytes: Buffer): Decoded {
     return {
       ok: false,
       ...position(bytes, nul),
-      message: 'a NUL byte: the file is not UTF-8 text (UTF-16 without a byte order mark puts one beside every ASCII letter); save it as UTF-8',
+      message:
+        'a NUL byte: the file is not UTF-8 text (UTF-16 without a byte order mark puts one beside every ASCII letter); save it as UTF-8',
     };
   }
   if (!isUtf8(bytes)) {

@@ -125,7 +125,9 @@ function compileIngest(pipeline: string, ingest: IngestSection): ResolvedIngestS
 /** Whether compilePipeline can take this pipeline: its ingest stage, if any, is in a mode. */
 export function compilable(pipeline: PipelineConfig): boolean {
   const ingest = pipeline.ingest;
-  return !ingest || ingest.sets !== undefined || (ingest.table !== undefined && ingest.columns !== undefined && ingest.naturalKey !== undefined);
+  return (
+    !ingest || ingest.sets !== undefined || (ingest.table !== undefined && ingest.columns !== undefined && ingest.naturalKey !== undefined)
+  );
 }
 
 /**

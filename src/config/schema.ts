@@ -10,9 +10,7 @@ import { z } from 'zod';
 export const STAGES = ['run', 'upload', 'ingest'] as const;
 export type StageName = (typeof STAGES)[number];
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
+const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
 /** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
 export const duration = z
@@ -25,7 +23,7 @@ export const secretRef = z
     z.strictObject({ env: z.string().min(1).describe('Name of an environment variable holding the secret.') }),
     z.strictObject({ file: z.string().min(1).describe('Path of a file holding the secret (not readable by group/other).') }),
     z.strictObject({
-      credential: z.string().min(1).describe("Name of a systemd credential, read from $CREDENTIALS_DIRECTORY."),
+      credential: z.string().min(1).describe('Name of a systemd credential, read from $CREDENTIALS_DIRECTORY.'),
     }),
   ])
   .describe('A reference to a secret: {env: NAME}, {file: PATH} or {credential: NAME}. Never the secret itself.');
@@ -141,14 +139,16 @@ const alertThresholds = {
       enabled: enabled.optional(),
       grace: duration.optional().describe('How long after its slot a stage may take to succeed. @default 1h'),
     })
-    .describe('No successful run of a stage within `grace` after its slot (a dead man\'s switch).'),
+    .describe("No successful run of a stage within `grace` after its slot (a dead man's switch)."),
   workFailed: z
     .strictObject({
       enabled: enabled.optional(),
-      digestDelay: duration.optional().describe('How long a night\'s digest collects items before its first message. @default 10m'),
+      digestDelay: duration.optional().describe("How long a night's digest collects items before its first message. @default 10m"),
       updateEvery: duration
         .optional()
-        .describe('The least time between two messages of one digest: items added after its first message are told at most this often. @default 1h'),
+        .describe(
+          'The least time between two messages of one digest: items added after its first message are told at most this often. @default 1h',
+        ),
     })
     .describe('Failed observations, rejected sets, files and rows, and quarantined quicklooks: one digest per pipeline, stage and night.'),
   workStuck: z
@@ -179,7 +179,9 @@ const alertRoute = z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe('Pipelines (names or globs such as "spoca-*") whose incidents this route receives; with it, incidents of no pipeline (hosts, database) are not sent here. @default every pipeline, and incidents of none'),
+      .describe(
+        'Pipelines (names or globs such as "spoca-*") whose incidents this route receives; with it, incidents of no pipeline (hosts, database) are not sent here. @default every pipeline, and incidents of none',
+      ),
     email: z.array(emailAddress).min(1).optional().describe('Addresses that get one e-mail each per message (alerts.email is the server).'),
     webhooks: z.array(name).min(1).optional().describe('Names of alerts.webhooks that get each message.'),
     quietHours: quietHours.optional(),
@@ -188,7 +190,7 @@ const alertRoute = z
 
 const alertEmail = z
   .strictObject({
-    host: z.string().min(1).describe('SMTP server (the submission service of the site\'s mail relay).'),
+    host: z.string().min(1).describe("SMTP server (the submission service of the site's mail relay)."),
     port: port.default(587).describe('SMTP port: 587 (STARTTLS) or 465 (security: tls).'),
     security: z
       .enum(['starttls', 'tls'])
@@ -204,7 +206,10 @@ const alertEmail = z
 
 const alertWebhook = z
   .strictObject({
-    url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').describe('Where each message is POSTed as JSON.'),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+      .describe('Where each message is POSTed as JSON.'),
     secret: secretRef.optional().describe('Key of the HMAC-SHA256 signature sent in the X-Nocturne-Signature header.'),
     timeout: duration.default('10s').describe('Deadline for one POST.'),
   })
@@ -216,12 +221,16 @@ export const alertsSchema = z
     timezone: z.string().default('UTC').describe('IANA time zone of quiet hours, nightStartsAt and the times in messages.'),
     nightStartsAt: clockTime
       .default('00:00')
-      .describe('Work failed between this time and the same time the next day belongs to one night\'s digest; by default the calendar day, as the run stage names a night by its slot\'s date.'),
+      .describe(
+        "Work failed between this time and the same time the next day belongs to one night's digest; by default the calendar day, as the run stage names a night by its slot's date.",
+      ),
     baseUrl: z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
       .optional()
-      .describe("Address of nocturne's HTTP interface (the monitor) as people reach it; messages then link to the run, night or page concerned."),
+      .describe(
+        "Address of nocturne's HTTP interface (the monitor) as people reach it; messages then link to the run, night or page concerned.",
+      ),
     remindEvery: duration.optional().describe('Remind of every open incident this often. @default never'),
     retry: z
       .strictObject({
@@ -250,7 +259,9 @@ export const alertsSchema = z
     hostStopped: z
       .strictObject({
         enabled: enabled.optional(),
-        after: duration.optional().describe('How long a host may go without a heartbeat (host.heartbeat) before another reports it. @default 5m'),
+        after: duration
+          .optional()
+          .describe('How long a host may go without a heartbeat (host.heartbeat) before another reports it. @default 5m'),
       })
       .default({})
       .describe('A host whose daemon stopped writing its heartbeat, reported by the other hosts.'),
@@ -285,7 +296,11 @@ export const alertsSchema = z
         try {
           new Intl.DateTimeFormat('en', { timeZone: timezone });
         } catch {
-          ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${timezone}" (an IANA name such as Europe/Paris)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['timezone'],
+            message: `unknown time zone "${timezone}" (an IANA name such as Europe/Paris)`,
+          });
         }
       }
     },
@@ -322,16 +337,38 @@ export const retentionSchema = z
     jobs: keepFor('job directories (<paths.work>/run) and task logs (<paths.logs>) of ended jobs', '30d'),
     runs: keepFor('runs of the history, with their jobs and tasks (never those a catalogue load comes from)', '400d'),
     transferEvents: keepFor('events of closed transfers (never the verification of an archived file)', '90d'),
-    goneFiles: keepFor('ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)', '180d'),
+    goneFiles: keepFor(
+      'ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)',
+      '180d',
+    ),
     thumbnails: keepFor('thumbnails left in <paths.work>/<pipeline>/thumbnails', '30d'),
     quarantine: keepFor('quarantined files (and their .reason.txt) under paths.quarantine', '90d'),
-    batchSize: z.number().int().min(10).max(100_000).default(1000).describe('Rows removed per statement (each its own short transaction). @default 1000'),
+    batchSize: z
+      .number()
+      .int()
+      .min(10)
+      .max(100_000)
+      .default(1000)
+      .describe('Rows removed per statement (each its own short transaction). @default 1000'),
     minFreeDisk: freeSpace
       .default('2%')
-      .describe('The run stage submits nothing while the outbox\'s disk has less free space than this ("10GB", "500MiB" or "2%"). @default "2%"'),
+      .describe(
+        'The run stage submits nothing while the outbox\'s disk has less free space than this ("10GB", "500MiB" or "2%"). @default "2%"',
+      ),
   })
-  .default({ schedule: '30 12 * * *', timezone: 'UTC', jobs: '30d', runs: '400d', transferEvents: '90d', goneFiles: '180d', thumbnails: '30d', quarantine: '90d', batchSize: 1000, minFreeDisk: '2%' })
-  .describe('Retention of history and files, the housekeeping slot, and the run stage\'s disk guard.');
+  .default({
+    schedule: '30 12 * * *',
+    timezone: 'UTC',
+    jobs: '30d',
+    runs: '400d',
+    transferEvents: '90d',
+    goneFiles: '180d',
+    thumbnails: '30d',
+    quarantine: '90d',
+    batchSize: 1000,
+    minFreeDisk: '2%',
+  })
+  .describe("Retention of history and files, the housekeeping slot, and the run stage's disk guard.");
 export type RetentionConfig = z.infer<typeof retentionSchema>;
 
 export const daemonConfigSchema = z
@@ -347,16 +384,17 @@ export const daemonConfigSchema = z
       })
       .default({ stages: [...STAGES], heartbeat: '30s' })
       .describe('This host: its name in the run history, the stages it runs, and its heartbeat.'),
-    database: z.strictObject({
-      url: z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .describe('Connection URL without password; put the password in `password`.'),
-      password: secretRef.optional(),
-      poolSize: z.number().int().min(2).max(100).default(10).describe('Most connections the daemon opens to the database.'),
-      schema: name.default('nocturne').describe('Schema holding nocturne\'s own state (runs, jobs, transfers, ledger).'),
-    })
-    .describe('The PostgreSQL database holding the state (and, usually, the catalogue); the same one for every host.'),
+    database: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .describe('Connection URL without password; put the password in `password`.'),
+        password: secretRef.optional(),
+        poolSize: z.number().int().min(2).max(100).default(10).describe('Most connections the daemon opens to the database.'),
+        schema: name.default('nocturne').describe("Schema holding nocturne's own state (runs, jobs, transfers, ledger)."),
+      })
+      .describe('The PostgreSQL database holding the state (and, usually, the catalogue); the same one for every host.'),
     targets: z.record(name, targetSchema).default({}).describe('Named transfer targets, referenced by pipelines.'),
     executor: z
       .strictObject({
@@ -366,8 +404,8 @@ export const daemonConfigSchema = z
           .describe('slurm: submit the detection jobs with sbatch; local: run them as processes of this host.'),
         slurm: z
           .strictObject({
-            partition: slurmName.optional().describe('Partition to submit to (sbatch --partition); default: the cluster\'s.'),
-            account: slurmName.optional().describe('Account charged (sbatch --account); default: the user\'s.'),
+            partition: slurmName.optional().describe("Partition to submit to (sbatch --partition); default: the cluster's."),
+            account: slurmName.optional().describe("Account charged (sbatch --account); default: the user's."),
             pollInterval: duration.default('10s').describe('How often all active jobs are polled (one sacct call).'),
             lostAfter: duration.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
             maxSubmitted: z
@@ -411,7 +449,9 @@ export const daemonConfigSchema = z
         publicNames: z
           .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be a host name, with :port when not the default one'))
           .default([])
-          .describe('Host names the monitor is reached by besides loopback (e.g. behind a proxy); other Host headers are refused (DNS rebinding).'),
+          .describe(
+            'Host names the monitor is reached by besides loopback (e.g. behind a proxy); other Host headers are refused (DNS rebinding).',
+          ),
         auth: httpAuth.optional().describe('Who may read the monitor and use the API; required when listen is not loopback.'),
         monitor: z
           .strictObject({
@@ -430,7 +470,7 @@ export const daemonConfigSchema = z
           });
         }
       })
-      .describe('The daemon\'s HTTP interface: the monitor pages, /api/, /healthz, /readyz, /metrics.'),
+      .describe("The daemon's HTTP interface: the monitor pages, /api/, /healthz, /readyz, /metrics."),
     log: z
       .strictObject({
         level: z
@@ -446,8 +486,22 @@ export const daemonConfigSchema = z
       .describe('How the daemon stops.'),
     campaigns: z
       .strictObject({
-        maxRunning: z.number().int().min(1).max(10000).default(4).describe('Most tasks of one campaign submitted and not ended at once (array %N and submission cap); `backfill --max-running` overrides it.'),
-        nice: z.number().int().min(0).max(2147483645).default(1000).describe('sbatch --nice of campaign jobs: SLURM starts the nightly runs\' jobs first.'),
+        maxRunning: z
+          .number()
+          .int()
+          .min(1)
+          .max(10000)
+          .default(4)
+          .describe(
+            'Most tasks of one campaign submitted and not ended at once (array %N and submission cap); `backfill --max-running` overrides it.',
+          ),
+        nice: z
+          .number()
+          .int()
+          .min(0)
+          .max(2147483645)
+          .default(1000)
+          .describe("sbatch --nice of campaign jobs: SLURM starts the nightly runs' jobs first."),
         qos: slurmName.optional().describe('sbatch --qos of campaign jobs, when the cluster has a QOS for them (then nice may be 0).'),
         batchNights: z.number().int().min(1).max(366).default(30).describe('Nights submitted together as one batch of job arrays.'),
         yieldToNightly: z
@@ -470,15 +524,19 @@ const stageCommon = {
   schedule: z
     .string()
     .min(1)
-    .describe(
-      'Cron expression evaluated in `timezone`: minute hour day-of-month month day-of-week (docs/operating.md, "Schedules").',
-    ),
+    .describe('Cron expression evaluated in `timezone`: minute hour day-of-month month day-of-week (docs/operating.md, "Schedules").'),
   timezone: z.string().default('UTC').describe('IANA time zone of the schedule, e.g. Europe/Paris.'),
   catchUp: z
     .enum(['none', 'latest', 'all'])
     .default('latest')
     .describe('Slots missed while the daemon was down: run none, only the latest, or all (up to maxCatchUp).'),
-  maxCatchUp: z.number().int().min(1).max(1000).default(24).describe('Most missed slots run with catchUp: all, and most slots waiting behind an overrun.'),
+  maxCatchUp: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(24)
+    .describe('Most missed slots run with catchUp: all, and most slots waiting behind an overrun.'),
   overrun: z
     .enum(['wait', 'skip'])
     .default('wait')
@@ -499,9 +557,7 @@ export const runStageSchema = z.strictObject({
   command: z
     .array(z.string())
     .min(1)
-    .describe(
-      'The detection code: an absolute script path, then its arguments. Placeholders: {input}, {obs}, {date}, {outdir}.',
-    ),
+    .describe('The detection code: an absolute script path, then its arguments. Placeholders: {input}, {obs}, {date}, {outdir}.'),
   slurm: z
     .strictObject({
       partition: slurmName.optional().describe('Overrides executor.slurm.partition of config/nocturne.yaml.'),
@@ -545,16 +601,20 @@ export const runStageSchema = z.strictObject({
     .int()
     .min(1)
     .optional()
-    .describe('Most tasks of this pipeline submitted and not ended at once (slurm): its cap under executor.slurm.maxSubmitted. @default no cap'),
+    .describe(
+      'Most tasks of this pipeline submitted and not ended at once (slurm): its cap under executor.slurm.maxSubmitted. @default no cap',
+    ),
   outputs: z
     .strictObject({
-      dir: z.string().optional().describe("Outbox for this pipeline (default: <paths.outbox>/<pipeline>)."),
+      dir: z.string().optional().describe('Outbox for this pipeline (default: <paths.outbox>/<pipeline>).'),
       csv: globPattern.default('*.csv').describe('Which files the code writes are CSV outputs.'),
       quicklooks: globPattern.default('*.jpg').describe('Which files the code writes are JPEG quicklooks.'),
       rowsRequired: z
         .array(globPattern)
         .default(['*_init.csv'])
-        .describe('CSV outputs (file-name globs) that must hold a row under their header, or the task fails. Any empty (0-byte) output always fails it.'),
+        .describe(
+          'CSV outputs (file-name globs) that must hold a row under their header, or the task fails. Any empty (0-byte) output always fails it.',
+        ),
     })
     .default({ csv: '*.csv', quicklooks: '*.jpg', rowsRequired: ['*_init.csv'] })
     .describe('Where and which outputs of each job are kept for upload.'),
@@ -611,10 +671,7 @@ export type ColumnType = (typeof columnTypes)[number];
 const columnSchema = z.strictObject({
   from: z.string().min(1).describe('CSV header of the source column.'),
   type: z.enum(columnTypes).describe('How the CSV text is read: int, bigint, float, text, bool or timestamp.'),
-  format: z
-    .string()
-    .optional()
-    .describe('For timestamps: strptime-style format, e.g. "%Y-%m-%dT%H:%M:%S" (%f fraction, %z zone allowed).'),
+  format: z.string().optional().describe('For timestamps: strptime-style format, e.g. "%Y-%m-%dT%H:%M:%S" (%f fraction, %z zone allowed).'),
   nullable: z.boolean().default(false).describe('Whether an empty or null value is allowed (else the row is bad).'),
 });
 export type ColumnConfig = z.infer<typeof columnSchema>;
@@ -638,7 +695,7 @@ const reference = z
       column: sqlColumn.describe('Table column receiving the database id (default: the header in lower case).'),
     }),
   ])
-  .describe('What the column\'s value is a local id of: frcInfo, observatory, observations or features.');
+  .describe("What the column's value is a local id of: frcInfo, observatory, observations or features.");
 
 const references = z.record(csvHeader, reference).default({}).describe('CSV header → what its value is a local id of.');
 
@@ -654,21 +711,27 @@ export const writerSchema = z
     trim: z
       .boolean()
       .optional()
-      .describe('Read unquoted fields without the blanks around them (the IDL writer under GDL ends each data row with a blank). Quoted fields are kept as written.'),
+      .describe(
+        'Read unquoted fields without the blanks around them (the IDL writer under GDL ends each data row with a blank). Quoted fields are kept as written.',
+      ),
     trailingEmptyFields: z
       .number()
       .int()
       .min(0)
       .max(100)
       .optional()
-      .describe('A record may have up to this many fields beyond the header when they are empty (RABAT3 metadata ends its rows with ";;").'),
+      .describe(
+        'A record may have up to this many fields beyond the header when they are empty (RABAT3 metadata ends its rows with ";;").',
+      ),
     encoding: z
       .enum(['utf8', 'latin1', 'ascii'])
       .optional()
       .describe('Encoding of the files (replaces csv.encoding), checked: a byte that is not text in it is refused at file:line:column.'),
     overflow: csvHeader
       .optional()
-      .describe('The header of the one column whose unquoted value may hold the delimiter (the older IDL writer never quotes a URL): a record with more fields than the header gives the extra ones back to it.'),
+      .describe(
+        'The header of the one column whose unquoted value may hold the delimiter (the older IDL writer never quotes a URL): a record with more fields than the header gives the extra ones back to it.',
+      ),
   })
   .describe("How the code's writer writes its files (null markers, blanks, trailing fields, encoding).");
 export type WriterDialect = z.infer<typeof writerSchema>;
@@ -676,10 +739,7 @@ export type WriterDialect = z.infer<typeof writerSchema>;
 /** What each member (and metadata file) may add to the pipeline's writer dialect and header matching. */
 const memberReading = {
   writer: writerSchema.optional().describe("This member's writer dialect, over ingest.sets.writer."),
-  ignore: z
-    .array(csvHeader)
-    .default([])
-    .describe('Headers of this member that are read and dropped (the table has no column for them).'),
+  ignore: z.array(csvHeader).default([]).describe('Headers of this member that are read and dropped (the table has no column for them).'),
   extra: z
     .array(csvHeader)
     .default([])
@@ -688,7 +748,7 @@ const memberReading = {
 
 const fileNames = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
-  .describe('File name, or names tried in order; placeholders {code}, {version} and {obs} (the set\'s own, for per-set metadata).');
+  .describe("File name, or names tried in order; placeholders {code}, {version} and {obs} (the set's own, for per-set metadata).");
 
 const metadataFile = (table: string) =>
   z.strictObject({
@@ -741,7 +801,9 @@ export const setsSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('File name pattern of track files when the tracker names them otherwise than the sets (default: files), e.g. "{code}_{version}_{date}_{obs}_{role}.csv".'),
+          .describe(
+            'File name pattern of track files when the tracker names them otherwise than the sets (default: files), e.g. "{code}_{version}_{date}_{obs}_{role}.csv".',
+          ),
         code: z
           .string()
           .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a code name of letters, digits, "-" or "_"')
@@ -750,7 +812,9 @@ export const setsSchema = z
         featureId: z
           .enum(['rowOrdinal', 'localId'])
           .default('rowOrdinal')
-          .describe('What a features reference holds: the feature\'s row ordinal in its feat file, or the local id the feat file wrote for it (SPoCA: ID_AR).'),
+          .describe(
+            "What a features reference holds: the feature's row ordinal in its feat file, or the local id the feat file wrote for it (SPoCA: ID_AR).",
+          ),
         ...memberReading,
       })
       .optional()
@@ -768,7 +832,9 @@ export const setsSchema = z
           integer: z
             .enum(['round', 'truncate'])
             .optional()
-            .describe('Into an integer column, a number with a fraction is rounded (halves away from zero) or truncated toward zero instead of refused.'),
+            .describe(
+              'Into an integer column, a number with a fraction is rounded (halves away from zero) or truncated toward zero instead of refused.',
+            ),
         }),
       )
       .default({})
@@ -788,10 +854,13 @@ export const ingestStageSchema = z.strictObject({
   ...stageCommon,
   source: z
     .union([
-      z.strictObject({ target: name.describe('Read from this target...'), dir: z.string().min(1).describe('...in this remote directory (recursively).') }),
+      z.strictObject({
+        target: name.describe('Read from this target...'),
+        dir: z.string().min(1).describe('...in this remote directory (recursively).'),
+      }),
       z.strictObject({ dir: z.string().min(1).describe('A local directory (recursively).') }),
     ])
-    .describe('Where the CSVs are listed: a target\'s remote directory, or a local one.'),
+    .describe("Where the CSVs are listed: a target's remote directory, or a local one."),
   include: z.array(globPattern).min(1).default(['*.csv']).describe('Files of the source to load.'),
   csv: z
     .strictObject({

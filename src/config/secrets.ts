@@ -19,8 +19,7 @@ export function describeSecret(ref: SecretRef): string {
  * without a restart and the value never sits in the configuration object.
  */
 export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const fail = (why: string) =>
-    new NocturneError('SECRET_UNAVAILABLE', `secret from ${describeSecret(ref)} is unavailable: ${why}`);
+  const fail = (why: string) => new NocturneError('SECRET_UNAVAILABLE', `secret from ${describeSecret(ref)} is unavailable: ${why}`);
   if ('env' in ref) {
     const value = env[ref.env];
     if (value === undefined || value === '') throw fail('not set');

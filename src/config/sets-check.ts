@@ -46,13 +46,22 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
   const at = (...path: (string | number)[]) => ['ingest', 'sets', ...path];
   const problems: Problem[] = [];
   const tracking = sets['tracking'];
-  const patterns: [(string | number)[], unknown][] = [[at('files'), sets['files']], [at('tracking', 'files'), isMapping(tracking) ? tracking['files'] : undefined]];
+  const patterns: [(string | number)[], unknown][] = [
+    [at('files'), sets['files']],
+    [at('tracking', 'files'), isMapping(tracking) ? tracking['files'] : undefined],
+  ];
   for (const [path, files] of patterns) {
     if (typeof files !== 'string') continue;
     problems.push(...placeholderProblems(path, files, SET_FILE_PLACEHOLDERS));
     for (const needed of ['{date}', '_{role}']) {
       if (!files.includes(needed)) {
-        problems.push(problem(path, 'value', `must contain ${needed}: members of one set differ only by {role}, e.g. "{code}_{version}_{date}_{obs}_{role}.csv"`));
+        problems.push(
+          problem(
+            path,
+            'value',
+            `must contain ${needed}: members of one set differ only by {role}, e.g. "{code}_{version}_{date}_{obs}_{role}.csv"`,
+          ),
+        );
       }
     }
   }
@@ -60,7 +69,10 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
     const file = isMapping(sets[part]) ? sets[part]['file'] : undefined;
     const names = typeof file === 'string' ? [file] : Array.isArray(file) ? file : [];
     names.forEach((name, i) => {
-      if (typeof name === 'string') problems.push(...placeholderProblems(typeof file === 'string' ? at(part, 'file') : at(part, 'file', i), name, METADATA_FILE_PLACEHOLDERS));
+      if (typeof name === 'string')
+        problems.push(
+          ...placeholderProblems(typeof file === 'string' ? at(part, 'file') : at(part, 'file', i), name, METADATA_FILE_PLACEHOLDERS),
+        );
     });
   }
   const roles = sets['roles'];
@@ -90,7 +102,13 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
       problems.push(problem(path, 'value', message));
     }
     if (member === 'tracking' && !Object.values(refs).some((ref) => (isMapping(ref) ? ref['of'] : ref) === 'features')) {
-      problems.push(problem(at('tracking', 'references'), 'value', 'must name the header holding the feature of each row, e.g. {ID_SUNSPOT: {of: features, column: sunspot_id}}'));
+      problems.push(
+        problem(
+          at('tracking', 'references'),
+          'value',
+          'must name the header holding the feature of each row, e.g. {ID_SUNSPOT: {of: features, column: sunspot_id}}',
+        ),
+      );
     }
   }
   return problems;

@@ -76,7 +76,11 @@ function strayKeys(root: z.ZodType, data: unknown, path: DocPath, strays: readon
     return [problem(path, 'value', NOT_A_SECRET_REF)];
   }
   return strays.map((stray) =>
-    problem([...path, stray], 'key', `unknown key "${stray}"${suggestion(stray, candidates, 'allowed here', 'no other key is allowed here')}`),
+    problem(
+      [...path, stray],
+      'key',
+      `unknown key "${stray}"${suggestion(stray, candidates, 'allowed here', 'no other key is allowed here')}`,
+    ),
   );
 }
 

@@ -21,12 +21,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * end() or on a dead socket, so no remote operation is trusted to return by itself.
  * `onTimeout` gets the chance to destroy the underlying connection.
  */
-export async function withDeadline<T>(
-  work: Promise<T>,
-  ms: number,
-  what: string,
-  onTimeout?: () => void,
-): Promise<T> {
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -59,8 +59,5 @@ export function coerceError(err: unknown, code: ErrorCode = 'INTERNAL', context?
 }
 
 export function isAbortError(err: unknown): boolean {
-  return (
-    (err instanceof NocturneError && err.code === 'ABORTED') ||
-    (err instanceof Error && err.name === 'AbortError')
-  );
+  return (err instanceof NocturneError && err.code === 'ABORTED') || (err instanceof Error && err.name === 'AbortError');
 }

@@ -87,7 +87,15 @@ export function compileTimestampFormat(format: string): TimestampParser {
       if (scan(text) !== null) return undefined;
       const fraction = parts[7]! > parts[6]! ? `.${text.slice(parts[6], parts[7])}` : '';
       if (hasZone && parts[8] !== 0) toUtc(parts);
-      return utcText({ year: parts[0]!, month: parts[1]!, day: parts[2]!, hour: parts[3]!, minute: parts[4]!, second: parts[5]!, fraction });
+      return utcText({
+        year: parts[0]!,
+        month: parts[1]!,
+        day: parts[2]!,
+        hour: parts[3]!,
+        minute: parts[4]!,
+        second: parts[5]!,
+        fraction,
+      });
     },
     reason(text) {
       const why = scan(text);
@@ -154,7 +162,13 @@ function checkRanges(parts: Int32Array): string | null {
   return `day ${day} is out of range for ${year}-${PAD2[month]}`;
 }
 
-const RANGE_CHECKS = [[0, 'Y'], [1, 'm'], [3, 'H'], [4, 'M'], [5, 'S']] as const;
+const RANGE_CHECKS = [
+  [0, 'Y'],
+  [1, 'm'],
+  [3, 'H'],
+  [4, 'M'],
+  [5, 'S'],
+] as const;
 
 /**
  * Moves the fields by the zone offset (parts[8], minutes east of UTC), so that a

@@ -60,7 +60,10 @@ export class AlertMetrics implements MetricsExtension {
     try {
       const db = this.#sources.db();
       const [histories, failed, incidents, hosts, messages] = await Promise.all([
-        readStages(db, specs.map(({ pipeline, stage }) => ({ pipeline, stage }))),
+        readStages(
+          db,
+          specs.map(({ pipeline, stage }) => ({ pipeline, stage })),
+        ),
         countFailed(db, { timezone: settings?.timezone ?? 'UTC', nightStartsAt: settings?.nightStartsAt ?? minutesOf('12:00') }),
         db.any<{ kind: string; n: number }>(`SELECT kind, count(*)::int AS n FROM incidents WHERE resolved_at IS NULL GROUP BY kind`),
         db.any<{ name: string; at: Date }>('SELECT name, heartbeat_at AS at FROM hosts'),
@@ -88,16 +91,32 @@ function makeGauges(registry: Registry, GaugeClass: typeof Gauge) {
   const registers = [registry];
   const stage = (name: string, help: string) => new GaugeClass({ name, help, labelNames: ['pipeline', 'stage'], registers });
   return {
-    dueSlot: stage('nocturne_stage_last_due_slot_timestamp_seconds', 'The newest slot of the stage\'s schedule that has come (any host runs it or not).'),
-    endedSlot: stage('nocturne_stage_last_ended_slot_timestamp_seconds', 'The slot of the newest run of the stage that succeeded or failed (any host).'),
+    dueSlot: stage(
+      'nocturne_stage_last_due_slot_timestamp_seconds',
+      "The newest slot of the stage's schedule that has come (any host runs it or not).",
+    ),
+    endedSlot: stage(
+      'nocturne_stage_last_ended_slot_timestamp_seconds',
+      'The slot of the newest run of the stage that succeeded or failed (any host).',
+    ),
     rejected: new GaugeClass({
       name: 'nocturne_rejected_items',
       help: 'Items failed for good in the last 7 nights and not made good since (what the work_failed digests list), by type: observation, file, set, rows, quicklook.',
       labelNames: ['pipeline', 'stage', 'type'],
       registers,
     }),
-    incidents: new GaugeClass({ name: 'nocturne_incidents_open', help: 'Open incidents of alerting, by kind.', labelNames: ['kind'], registers }),
-    heartbeat: new GaugeClass({ name: 'nocturne_host_heartbeat_timestamp_seconds', help: 'When each host last wrote its heartbeat (hosts table).', labelNames: ['host'], registers }),
+    incidents: new GaugeClass({
+      name: 'nocturne_incidents_open',
+      help: 'Open incidents of alerting, by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    heartbeat: new GaugeClass({
+      name: 'nocturne_host_heartbeat_timestamp_seconds',
+      help: 'When each host last wrote its heartbeat (hosts table).',
+      labelNames: ['host'],
+      registers,
+    }),
     messages: new GaugeClass({
       name: 'nocturne_alert_messages',
       help: 'Alert messages of the last 7 days by state: due, sending, sent, failed (given up: people were not told), cancelled.',

@@ -162,12 +162,23 @@ export class Daemon implements DaemonApi {
     const { http } = config.daemon;
     if (http.enabled) {
       const token = await writeLocalToken(config.paths.state);
-      const routes = monitorRoutes({ config: () => this.#config, db: () => this.#db(), now: () => clock.now(), nextSlots: () => this.#nextSlots(), feed: this.feed });
+      const routes = monitorRoutes({
+        config: () => this.#config,
+        db: () => this.#db(),
+        now: () => clock.now(),
+        nextSlots: () => this.#nextSlots(),
+        feed: this.feed,
+      });
       const auth = createAuthenticator(http.auth, token);
       const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
       this.#httpAddress = server.address;
       this.#releasers.add('http server', () => server.close());
-      const unwatch = watchRuns(this.feed, () => this.#db(), RUNS_WATCH_MS, (err) => logger.warn({ err }, 'monitor: reading the run history failed'));
+      const unwatch = watchRuns(
+        this.feed,
+        () => this.#db(),
+        RUNS_WATCH_MS,
+        (err) => logger.warn({ err }, 'monitor: reading the run history failed'),
+      );
       this.#releasers.add('run history watch', async () => unwatch());
     }
     if (this.#state !== 'starting') return;
@@ -234,9 +245,9 @@ export class Daemon implements DaemonApi {
       return { ok: false, message, issues: loaded.issues };
     }
     const next = loaded.config;
-    const restartNeeded = RESTART_ONLY.filter(
-      (key) => JSON.stringify(next.daemon[key]) !== JSON.stringify(this.#config.daemon[key]),
-    ).map((key) => `${key}: changed, applies at the next restart`);
+    const restartNeeded = RESTART_ONLY.filter((key) => JSON.stringify(next.daemon[key]) !== JSON.stringify(this.#config.daemon[key])).map(
+      (key) => `${key}: changed, applies at the next restart`,
+    );
     const summary = this.#scheduler.reload(next);
     this.#alerting?.reload(next);
     this.#housekeeping?.reload(next);
@@ -268,7 +279,10 @@ export class Daemon implements DaemonApi {
   }
 
   async pipelines(): Promise<unknown> {
-    const stages = await stageStatuses(this.#config, this.#db(), { now: (this.#deps.clock ?? systemClock).now(), nextSlots: this.#nextSlots() });
+    const stages = await stageStatuses(this.#config, this.#db(), {
+      now: (this.#deps.clock ?? systemClock).now(),
+      nextSlots: this.#nextSlots(),
+    });
     const incidents = await listIncidents(this.#db(), { open: true, limit: 100 });
     return { state: this.#state, host: this.#config.daemon.host, stages, incidents };
   }

@@ -106,7 +106,12 @@ export class DaemonMetrics {
       lastOk: stageGauge('nocturne_stage_last_run_success', '1 if the last ended run of the stage succeeded, else 0.'),
       running: stageGauge('nocturne_stage_running', '1 while a run of the stage is live (any host).'),
       pending: stageGauge('nocturne_stage_pending', 'Work waiting for the stage, by kind (see `nocturne status`).', ['kind']),
-      jobs: new Gauge({ name: 'nocturne_jobs', help: 'Tasks of unfinished jobs of the run stage, by state.', labelNames: ['pipeline', 'state'], registers }),
+      jobs: new Gauge({
+        name: 'nocturne_jobs',
+        help: 'Tasks of unfinished jobs of the run stage, by state.',
+        labelNames: ['pipeline', 'state'],
+        registers,
+      }),
       waiting: new Gauge({
         name: 'nocturne_run_tasks_waiting',
         help: 'Tasks of the run stage waiting in SLURM, by kind: person (held, node drained or down) or queue (their turn).',
@@ -196,7 +201,8 @@ export class DaemonMetrics {
       this.#logger.warn({ err: coerceError(err, 'DB_FAILED', 'metrics') }, 'metrics: state database unreadable');
       return;
     }
-    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait]) gauge.reset();
+    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait])
+      gauge.reset();
     g.dbUp.set(1);
     for (const [key, runs] of summary) {
       const [pipeline = '', stage = ''] = key.split('/');

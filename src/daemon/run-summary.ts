@@ -57,10 +57,14 @@ export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
                                ORDER BY x.started_at DESC LIMIT 1) r`,
         [pipelines, stages],
       ),
-      running: await t.map(`SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`, [], (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
-        run: toRunRow(raw),
-        leaseExpired: raw.lease_expired,
-      })),
+      running: await t.map(
+        `SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`,
+        [],
+        (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
+          run: toRunRow(raw),
+          leaseExpired: raw.lease_expired,
+        }),
+      ),
       waiting: await waitingSummary(t),
     };
   });

@@ -99,7 +99,11 @@ export async function stageStatuses(config: NocturneConfig, db: Db, options: Sta
       }
       if (stage === 'run') {
         try {
-          status.waiting = (await waitingTasks(db, name)).map((w) => ({ ...w, explained: explainWait(w.reason), since: w.since.toISOString() }));
+          status.waiting = (await waitingTasks(db, name)).map((w) => ({
+            ...w,
+            explained: explainWait(w.reason),
+            since: w.since.toISOString(),
+          }));
         } catch (err) {
           status.waitingError = coerceError(err, 'DB_FAILED', `reading why the tasks of ${key} wait`).message;
         }

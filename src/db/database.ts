@@ -48,11 +48,7 @@ export function openDb(options: DbOptions): Db {
   return db;
 }
 
-export async function openDbFromConfig(
-  database: DaemonConfig['database'],
-  applicationName?: string,
-  logger?: Logger,
-): Promise<Db> {
+export async function openDbFromConfig(database: DaemonConfig['database'], applicationName?: string, logger?: Logger): Promise<Db> {
   const password = database.password ? await resolveSecret(database.password) : undefined;
   return openDb({
     url: database.url,

@@ -44,7 +44,33 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 export type Failure = 'unavailable' | 'transient' | 'input';
 
 /** SQLSTATE classes that are not the input's fault (see Failure), and the states of an unreachable server. */
-const NOT_THE_INPUT = new Set(['08', '0A', '0B', '0L', '0P', '24', '25', '26', '28', '2B', '2D', '34', '3B', '3D', '3F', '40', '42', '53', '55', '57', '58', '72', 'F0', 'HV', 'XX']);
+const NOT_THE_INPUT = new Set([
+  '08',
+  '0A',
+  '0B',
+  '0L',
+  '0P',
+  '24',
+  '25',
+  '26',
+  '28',
+  '2B',
+  '2D',
+  '34',
+  '3B',
+  '3D',
+  '3F',
+  '40',
+  '42',
+  '53',
+  '55',
+  '57',
+  '58',
+  '72',
+  'F0',
+  'HV',
+  'XX',
+]);
 const UNREACHABLE = new Set(['57P01', '57P02', '57P03', '57P05']);
 
 export function failureOf(err: unknown): Failure {
@@ -110,5 +136,7 @@ export async function unlessUnreachable(db: Db, err: NocturneError, context: str
     () => true,
     () => false,
   );
-  return answers ? err : new NocturneError('DB_FAILED', `${context}: database unavailable: ${err.message}`, { retryable: true, cause: err });
+  return answers
+    ? err
+    : new NocturneError('DB_FAILED', `${context}: database unavailable: ${err.message}`, { retryable: true, cause: err });
 }

@@ -29,9 +29,7 @@ export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR
       version integer PRIMARY KEY,
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set(
-      (await tx.any<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
-    );
+    const done = new Set((await tx.any<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
     const applied: string[] = [];
     for (const file of files) {
       const version = Number(file.slice(0, 4));

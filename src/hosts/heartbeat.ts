@@ -29,7 +29,10 @@ export class Heartbeat {
       await registerHost(this.#db, this.#info);
     } catch (err) {
       this.#failing = true;
-      this.#logger.warn({ err: coerceError(err, 'DB_FAILED', 'registering this host') }, 'host not registered: trying again at the next heartbeat');
+      this.#logger.warn(
+        { err: coerceError(err, 'DB_FAILED', 'registering this host') },
+        'host not registered: trying again at the next heartbeat',
+      );
     }
     this.#schedule();
   }

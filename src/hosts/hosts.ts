@@ -56,10 +56,11 @@ export async function beat(db: Db, name: string, schedules?: readonly string[]):
 
 /** Records a clean stop, if the row is still ours. */
 export async function markStopped(db: Db, name: string): Promise<void> {
-  await db.none(
-    `UPDATE hosts SET stopped_at = now() WHERE name = $1 AND pid = $2 AND holder IS NOT DISTINCT FROM $3`,
-    [name, process.pid, pidNamespace()],
-  );
+  await db.none(`UPDATE hosts SET stopped_at = now() WHERE name = $1 AND pid = $2 AND holder IS NOT DISTINCT FROM $3`, [
+    name,
+    process.pid,
+    pidNamespace(),
+  ]);
 }
 
 export async function listHosts(db: Db): Promise<HostRow[]> {

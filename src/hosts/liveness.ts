@@ -28,7 +28,10 @@ export function liveness(host: Beat, now: Date): Liveness {
  * The configured `pipeline/stage` pairs that no live (alive or late) host schedules, in
  * the order given: work that will wait until a daemon takes it up.
  */
-export function unscheduled(wanted: readonly string[], hosts: ReadonlyArray<{ liveness: Liveness; schedules: readonly string[] }>): string[] {
+export function unscheduled(
+  wanted: readonly string[],
+  hosts: ReadonlyArray<{ liveness: Liveness; schedules: readonly string[] }>,
+): string[] {
   const live = hosts.filter((h) => h.liveness !== 'gone');
   return wanted.filter((key) => !live.some((h) => h.schedules.includes(key)));
 }

@@ -38,5 +38,11 @@ export async function checkFreeDisk(space: DiskSpace, dir: string, minFree: stri
 
 /** The run's outcome while the disk is low: skipped, not failed; what was found waits as pending. */
 export function waitingForDisk(error: NocturneError, pending: number): StageOutcome {
-  return { ok: false, skipped: true, stats: { waitingForDisk: 1, pending }, summary: `${error.message} (${pending} observation(s) pending)`, error };
+  return {
+    ok: false,
+    skipped: true,
+    stats: { waitingForDisk: 1, pending },
+    summary: `${error.message} (${pending} observation(s) pending)`,
+    error,
+  };
 }

@@ -71,8 +71,14 @@ export class Housekeeping {
       if (!(await this.#sleepUntil(slot))) continue;
       try {
         const prune = this.#deps.prune ?? realPrune;
-        const report = await prune({ db: this.#deps.db, config: this.#config, clock: this.#deps.clock, signal: this.#stop.signal }, { dryRun: false });
-        log.info({ slot: slot.toISOString(), ...reportFields(report) }, report.busy ? 'prune skipped: another process is pruning' : 'pruned');
+        const report = await prune(
+          { db: this.#deps.db, config: this.#config, clock: this.#deps.clock, signal: this.#stop.signal },
+          { dryRun: false },
+        );
+        log.info(
+          { slot: slot.toISOString(), ...reportFields(report) },
+          report.busy ? 'prune skipped: another process is pruning' : 'pruned',
+        );
         this.events.emit('pruned', { slot, report });
       } catch (err) {
         const error = coerceError(err, 'PRUNE_FAILED', 'housekeeping');

@@ -40,7 +40,13 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
     let only: string[] | null;
     let seen: number;
     if (kind.whenGone || options.dryRun) {
-      const batch = await db.any<Candidate>(options.dryRun ? (kind.dryCandidates ?? kind.candidates) : kind.candidates, [cursor, batchSize, ageMs, null, options.pipelines]);
+      const batch = await db.any<Candidate>(options.dryRun ? (kind.dryCandidates ?? kind.candidates) : kind.candidates, [
+        cursor,
+        batchSize,
+        ageMs,
+        null,
+        options.pipelines,
+      ]);
       seen = batch.length;
       if (seen === 0) break;
       cursor = batch.at(-1)!.id;
@@ -48,11 +54,23 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
       if (options.dryRun) {
         add(counts, await countWithChildren(db, kind, only));
       } else if (only.length > 0) {
-        const done = await db.one<{ last: string | null; seen: number } & RowCounts>(deleteStatement(kind), ['0', only.length, ageMs, only, options.pipelines]);
+        const done = await db.one<{ last: string | null; seen: number } & RowCounts>(deleteStatement(kind), [
+          '0',
+          only.length,
+          ageMs,
+          only,
+          options.pipelines,
+        ]);
         add(counts, done);
       }
     } else {
-      const done = await db.one<{ last: string | null; seen: number } & RowCounts>(deleteStatement(kind), [cursor, batchSize, ageMs, null, options.pipelines]);
+      const done = await db.one<{ last: string | null; seen: number } & RowCounts>(deleteStatement(kind), [
+        cursor,
+        batchSize,
+        ageMs,
+        null,
+        options.pipelines,
+      ]);
       seen = done.seen;
       if (done.last !== null) cursor = done.last;
       add(counts, done);
@@ -70,7 +88,11 @@ function add(counts: RowCounts, more: Record<string, unknown>): void {
 async function countWithChildren(db: Queries, kind: RowKind, ids: string[]): Promise<RowCounts> {
   const counts: RowCounts = { [kind.table]: ids.length };
   for (const child of kind.children) {
-    const row = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE $2:name = ANY($3::bigint[])', [child.table, child.column, ids]);
+    const row = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name WHERE $2:name = ANY($3::bigint[])', [
+      child.table,
+      child.column,
+      ids,
+    ]);
     counts[child.table] = row.n;
   }
   return counts;

@@ -55,10 +55,15 @@ const PRUNE_LOCK = 0x6e6f7072;
  * this host's directories one by one. A dry run counts the same things and removes none.
  */
 export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Promise<PruneReport> {
-  const kinds = Object.fromEntries(PRUNE_KINDS.map((k) => [k, { rows: {}, files: { files: 0, bytes: 0 } }])) as Record<PruneKind, KindReport>;
+  const kinds = Object.fromEntries(PRUNE_KINDS.map((k) => [k, { rows: {}, files: { files: 0, bytes: 0 } }])) as Record<
+    PruneKind,
+    KindReport
+  >;
   const report: PruneReport = { dryRun: options.dryRun, kinds };
   return deps.db.task('prune', async (session) => {
-    const { locked } = await session.one<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked', [PRUNE_LOCK]);
+    const { locked } = await session.one<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked', [
+      PRUNE_LOCK,
+    ]);
     if (!locked) return { ...report, busy: true as const };
     try {
       const { retention } = deps.config.daemon;
@@ -106,12 +111,26 @@ async function pruneFilesOf(
     switch (kind) {
       case 'jobs': {
         // A job still submitted keeps its directory and logs, however long it has been waiting.
-        const live = await db.any<{ token: string; name: string }>(`SELECT token, name FROM jobs WHERE state IN ('submitting', 'submitted')`);
+        const live = await db.any<{ token: string; name: string }>(
+          `SELECT token, name FROM jobs WHERE state IN ('submitting', 'submitted')`,
+        );
         const tokens = new Set(live.map((j) => j.token));
         const names = new Set(live.map((j) => j.name));
         const cutoffMs = now - retention.jobsMs;
-        const dirs = await sweepFiles({ ...common, roots: [path.join(paths.work, 'run')], depth: 1, cutoffMs, keep: (e) => tokens.has(path.basename(e)) });
-        const logs = await sweepFiles({ ...common, roots: [paths.logs], depth: Infinity, cutoffMs, keep: (e) => names.has(path.basename(e).replace(/\.\d+\.log$/, '')) });
+        const dirs = await sweepFiles({
+          ...common,
+          roots: [path.join(paths.work, 'run')],
+          depth: 1,
+          cutoffMs,
+          keep: (e) => tokens.has(path.basename(e)),
+        });
+        const logs = await sweepFiles({
+          ...common,
+          roots: [paths.logs],
+          depth: Infinity,
+          cutoffMs,
+          keep: (e) => names.has(path.basename(e).replace(/\.\d+\.log$/, '')),
+        });
         return { files: dirs.files + logs.files, bytes: dirs.bytes + logs.bytes };
       }
       case 'thumbnails': {

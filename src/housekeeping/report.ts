@@ -30,14 +30,16 @@ export function reportFields(report: PruneReport): Record<string, unknown> {
 
 /** What `nocturne prune` prints: one line per kind, with its age, then the totals. */
 export function formatPruneReport(report: PruneReport, retention: ResolvedRetention): string {
-  if (report.busy) return 'another process is pruning this state database now (the daemon\'s housekeeping slot?): nothing done; try again later\n';
+  if (report.busy)
+    return "another process is pruning this state database now (the daemon's housekeeping slot?): nothing done; try again later\n";
   const lines = [report.dryRun ? 'would remove (dry run: nothing removed):' : 'removed:'];
   for (const kind of PRUNE_KINDS) {
     const { rows, files } = report.kinds[kind];
     const parts: string[] = [];
     const tables = Object.entries(rows);
     if (tables.length > 0) parts.push(`${kindRows(report.kinds[kind])} row(s) (${tables.map(([t, n]) => `${t} ${n}`).join(', ')})`);
-    if (kind === 'jobs' || kind === 'thumbnails' || kind === 'quarantine') parts.push(`${files.files} file(s), ${formatBytes(files.bytes)}`);
+    if (kind === 'jobs' || kind === 'thumbnails' || kind === 'quarantine')
+      parts.push(`${files.files} file(s), ${formatBytes(files.bytes)}`);
     const age = formatDuration(retention[`${kind}Ms`]);
     lines.push(`  ${kind.padEnd(15)} ${parts.join('; ')}  — ${KIND_WORDS[kind]} older than ${age}`);
   }
@@ -45,4 +47,3 @@ export function formatPruneReport(report: PruneReport, retention: ResolvedRetent
   lines.push(`total: ${String(fields['rows'])} row(s), ${String(fields['files'])} file(s), ${formatBytes(Number(fields['bytes']))}`);
   return lines.join('\n') + '\n';
 }
-

@@ -44,7 +44,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.trim().split(':');
   const [kind, n, r, p, salt, hash] = parts;
   const [N, R, P] = [Number(n), Number(r), Number(p)];
-  if (parts.length !== 6 || kind !== 'scrypt' || !salt || !hash || !(N >= 2 && N <= MAX_SCRYPT_N) || !(R >= 1 && R <= 32) || !(P >= 1 && P <= 16)) {
+  if (
+    parts.length !== 6 ||
+    kind !== 'scrypt' ||
+    !salt ||
+    !hash ||
+    !(N >= 2 && N <= MAX_SCRYPT_N) ||
+    !(R >= 1 && R <= 32) ||
+    !(P >= 1 && P <= 16)
+  ) {
     throw new NocturneError('CONFIG_INVALID', 'http.auth.passwordHash is not of the form scrypt:N:r:p:salt:hash (docs/operating.md)');
   }
   const expected = Buffer.from(hash, 'base64');

@@ -32,7 +32,16 @@ const RUN_STATE: Schema = { enum: ['running', 'succeeded', 'failed', 'skipped', 
 
 const schemas: Record<string, Schema> = {
   Error: obj({ error: str, code: str }, ['code']),
-  RunBrief: obj({ id: int, slot: dateTime, trigger: str, state: RUN_STATE, host: str, startedAt: dateTime, finishedAt: orNull(dateTime), detail: str }),
+  RunBrief: obj({
+    id: int,
+    slot: dateTime,
+    trigger: str,
+    state: RUN_STATE,
+    host: str,
+    startedAt: dateTime,
+    finishedAt: orNull(dateTime),
+    detail: str,
+  }),
   // Open: other stages add their own fields to the status (status-report.ts).
   StageStatus: obj(
     {
@@ -61,7 +70,17 @@ const schemas: Record<string, Schema> = {
   },
   AttentionItem: obj({
     pipeline: str,
-    kind: { enum: ['failed-runs', 'failed-observations', 'quarantined-quicklooks', 'rejected-files', 'quarantined-rows', 'rejected-sets', 'files-waiting'] },
+    kind: {
+      enum: [
+        'failed-runs',
+        'failed-observations',
+        'quarantined-quicklooks',
+        'rejected-files',
+        'quarantined-rows',
+        'rejected-sets',
+        'files-waiting',
+      ],
+    },
     count: int,
     text: str,
     link: str,
@@ -87,7 +106,12 @@ const schemas: Record<string, Schema> = {
     error: orNull(str),
   }),
   Campaigns: arr(ref('Campaign')),
-  Overview: obj({ generatedAt: dateTime, attentionSince: dateTime, stages: arr(ref('OverviewStage')), attention: arr(ref('AttentionItem')) }),
+  Overview: obj({
+    generatedAt: dateTime,
+    attentionSince: dateTime,
+    stages: arr(ref('OverviewStage')),
+    attention: arr(ref('AttentionItem')),
+  }),
   Pipelines: obj({ state: str, host: { type: 'object' }, stages: arr(ref('StageStatus')), incidents: arr(ref('Incident')) }),
   // An incident of alerting (src/alerts/incident-rows.ts).
   Incident: obj({
@@ -138,7 +162,17 @@ const schemas: Record<string, Schema> = {
     nights: arr(night),
     pipelines: arr(obj({ pipeline: str, nights: arr(obj({ night, stages: arr(ref('NightCell')) })) })),
   }),
-  NightRun: obj({ id: int, pipeline: str, stage: STAGE, slot: dateTime, trigger: str, state: RUN_STATE, startedAt: dateTime, finishedAt: orNull(dateTime), summary: str }),
+  NightRun: obj({
+    id: int,
+    pipeline: str,
+    stage: STAGE,
+    slot: dateTime,
+    trigger: str,
+    state: RUN_STATE,
+    startedAt: dateTime,
+    finishedAt: orNull(dateTime),
+    summary: str,
+  }),
   Night: obj({ night, runs: arr(ref('NightRun')) }),
   Task: obj({
     index: int,
@@ -230,7 +264,10 @@ const schemas: Record<string, Schema> = {
   Quicklooks: obj({
     night,
     pipelines: arr(
-      obj({ pipeline: str, quicklooks: arr(obj({ pipeline: str, name: str, remotePath: str, state: str, runId: orNull(int), thumbnail: str })) }),
+      obj({
+        pipeline: str,
+        quicklooks: arr(obj({ pipeline: str, name: str, remotePath: str, state: str, runId: orNull(int), thumbnail: str })),
+      }),
     ),
   }),
   // The chain is the catalogue's lineage() (sql/catalogue/README.md), with the operators' details.
@@ -300,8 +337,22 @@ const schemas: Record<string, Schema> = {
   }),
   ReloadResult: {
     oneOf: [
-      obj({ ok: { const: true }, added: arr(str), removed: arr(str), changed: arr(str), restartNeeded: arr(str), warnings: arr({ type: 'object' }) }, ['warnings']),
-      obj({ ok: { const: false }, message: str, issues: arr(obj({ file: str, line: int, col: int, message: str, warning: bool }, ['warning'])) }),
+      obj(
+        {
+          ok: { const: true },
+          added: arr(str),
+          removed: arr(str),
+          changed: arr(str),
+          restartNeeded: arr(str),
+          warnings: arr({ type: 'object' }),
+        },
+        ['warnings'],
+      ),
+      obj({
+        ok: { const: false },
+        message: str,
+        issues: arr(obj({ file: str, line: int, col: int, message: str, warning: bool }, ['warning'])),
+      }),
     ],
   },
 };
@@ -328,7 +379,7 @@ export const OPENAPI = {
     description:
       'What the web monitor shows, as JSON. Every request must name the daemon in Host (loopback, or http.publicNames). ' +
       'With http.auth configured, every endpoint needs authentication (HTTP Basic, or a trusted proxy). ' +
-      'POST endpoints always need it (or the daemon\'s local token as a Bearer token) and refuse cross-origin requests.',
+      "POST endpoints always need it (or the daemon's local token as a Bearer token) and refuse cross-origin requests.",
   },
   servers: [{ url: '/' }],
   components: {
@@ -342,13 +393,18 @@ export const OPENAPI = {
     '/api/overview': get('Every pipeline × stage: schedule, last run, what runs now, what needs attention.', 'Overview'),
     '/api/pipelines': get('Every pipeline × stage, as `nocturne status` shows it.', 'Pipelines'),
     '/api/runs': get('The newest runs.', 'RunRows', [pipelineQ, q('limit', '1 to 1000 (default 50).', int)]),
-    '/api/incidents': get('Incidents of alerting, newest first, with their messages by state.', 'Incidents', [
-      q('open', '1: only the open ones.'),
-      q('limit', '1 to 1000 (default 50).', int),
-    ], { '404': { description: 'This daemon has no alerting.', ...jsonOf(ref('Error')) } }),
-    '/api/campaigns': get('Reprocessing campaigns (nocturne backfill), newest first, with their progress.', 'Campaigns', [
-      q('open', '1: only those running or paused.'),
-    ], { '404': { description: 'This daemon has no state database to read them from.', ...jsonOf(ref('Error')) } }),
+    '/api/incidents': get(
+      'Incidents of alerting, newest first, with their messages by state.',
+      'Incidents',
+      [q('open', '1: only the open ones.'), q('limit', '1 to 1000 (default 50).', int)],
+      { '404': { description: 'This daemon has no alerting.', ...jsonOf(ref('Error')) } },
+    ),
+    '/api/campaigns': get(
+      'Reprocessing campaigns (nocturne backfill), newest first, with their progress.',
+      'Campaigns',
+      [q('open', '1: only those running or paused.')],
+      { '404': { description: 'This daemon has no state database to read them from.', ...jsonOf(ref('Error')) } },
+    ),
     '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [p('id', 'Run id.', int)], {
       '404': { description: 'No such run.', ...jsonOf(ref('Error')) },
     }),
@@ -357,13 +413,16 @@ export const OPENAPI = {
       q('nights', 'How many nights (default http.monitor.nights).', int),
     ]),
     '/api/nights/{night}': get('Every run of one night.', 'Night', [p('night', 'YYYY-MM-DD', night), pipelineQ]),
-    '/api/quarantine': get('What every stage set aside, by pipeline and night (default: the last 30 days).', 'Quarantine', [pipelineQ, nightQ]),
-    '/api/quicklooks': get("The thumbnails a night's upload runs made, per pipeline.", 'Quicklooks', [pipelineQ, nightQ]),
-    '/api/lineage': get('From a load, a set key or an archive path: the catalogue\'s lineage() (the load, its files, their transfers, the tasks that made them, where they ran and the code version), with log tails and local paths.', 'Lineage', [
-      q('load', 'A load_id of the catalogue.', int),
-      q('set', 'A set key.'),
-      q('path', 'An archive path of a member file.'),
+    '/api/quarantine': get('What every stage set aside, by pipeline and night (default: the last 30 days).', 'Quarantine', [
+      pipelineQ,
+      nightQ,
     ]),
+    '/api/quicklooks': get("The thumbnails a night's upload runs made, per pipeline.", 'Quicklooks', [pipelineQ, nightQ]),
+    '/api/lineage': get(
+      "From a load, a set key or an archive path: the catalogue's lineage() (the load, its files, their transfers, the tasks that made them, where they ran and the code version), with log tails and local paths.",
+      'Lineage',
+      [q('load', 'A load_id of the catalogue.', int), q('set', 'A set key.'), q('path', 'An archive path of a member file.')],
+    ),
     '/api/thumbnails/{id}': {
       get: {
         summary: 'A thumbnail made safely from a quicklook (transfer id); a redirect to a placeholder when none can be made.',
@@ -393,6 +452,8 @@ export const OPENAPI = {
         },
       },
     },
-    '/api/openapi.json': { get: { summary: 'This description.', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } } },
+    '/api/openapi.json': {
+      get: { summary: 'This description.', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+    },
   },
 } as const;

@@ -44,7 +44,9 @@ export class LiveFeed {
 
 /** The scheduler's decisions that leave a trace in the run history without a run of ours starting. */
 export function feedFromScheduler(feed: LiveFeed, events: EventEmitter<SchedulerEvents>): void {
-  events.on('skipped', (e) => feed.publish({ type: 'slot-skipped', pipeline: e.pipeline, stage: e.stage, slot: e.slot.toISOString(), reason: e.reason }));
+  events.on('skipped', (e) =>
+    feed.publish({ type: 'slot-skipped', pipeline: e.pipeline, stage: e.stage, slot: e.slot.toISOString(), reason: e.reason }),
+  );
   events.on('errored', (e) =>
     feed.publish({ type: 'slot-errored', pipeline: e.pipeline, stage: e.stage, slot: e.slot.toISOString(), reason: e.error.message }),
   );

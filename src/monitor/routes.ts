@@ -121,28 +121,43 @@ export function monitorRoutes(source: MonitorSource): Routes {
     } satisfies View<LineageView>,
   };
 
-  const api = <T>(view: View<T>, what: string): Route => async (query, params) => {
-    try {
-      const data = await view.data(query, params);
-      return data === null ? json(404, { error: `no such ${what}` }) : json(200, data);
-    } catch (err) {
-      if (err instanceof BadQuery) return json(400, { error: err.message });
-      throw err;
-    }
-  };
-  const page = <T>(view: View<T>, what: string, path: (params: Readonly<Record<string, string>>) => string): Route => async (query, params) => {
-    const now = source.now();
-    const answer = (status: number, p: Page): HttpResponse => ({ status, contentType: 'text/html; charset=utf-8', body: layout(p, path(params), now) });
-    try {
-      const data = await view.data(query, params);
-      if (data === null) return answer(404, { title: `No such ${what}`, api: '/api/overview', main: html`<p>Nothing here.</p>`, live: false });
-      return answer(200, view.page(data, query));
-    } catch (err) {
-      if (err instanceof BadQuery) return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
-      const error = coerceError(err, 'INTERNAL', `the ${what} page`);
-      return answer(503, { title: 'Not available', api: '/api/overview', main: html`<p class="o o-failed">${error.message}</p><p>The page reloads by itself when the daemon can answer again.</p>` });
-    }
-  };
+  const api =
+    <T>(view: View<T>, what: string): Route =>
+    async (query, params) => {
+      try {
+        const data = await view.data(query, params);
+        return data === null ? json(404, { error: `no such ${what}` }) : json(200, data);
+      } catch (err) {
+        if (err instanceof BadQuery) return json(400, { error: err.message });
+        throw err;
+      }
+    };
+  const page =
+    <T>(view: View<T>, what: string, path: (params: Readonly<Record<string, string>>) => string): Route =>
+    async (query, params) => {
+      const now = source.now();
+      const answer = (status: number, p: Page): HttpResponse => ({
+        status,
+        contentType: 'text/html; charset=utf-8',
+        body: layout(p, path(params), now),
+      });
+      try {
+        const data = await view.data(query, params);
+        if (data === null)
+          return answer(404, { title: `No such ${what}`, api: '/api/overview', main: html`<p>Nothing here.</p>`, live: false });
+        return answer(200, view.page(data, query));
+      } catch (err) {
+        if (err instanceof BadQuery)
+          return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
+        const error = coerceError(err, 'INTERNAL', `the ${what} page`);
+        return answer(503, {
+          title: 'Not available',
+          api: '/api/overview',
+          main: html`<p class="o o-failed">${error.message}</p>
+            <p>The page reloads by itself when the daemon can answer again.</p>`,
+        });
+      }
+    };
 
   return {
     '/': { GET: page(views.overview, 'overview', () => '/') },

@@ -53,7 +53,16 @@ export async function listActions(db: Db, filter: { pipeline?: string; limit: nu
   return db.map(
     `SELECT * FROM operator_actions WHERE ($1::text IS NULL OR pipeline = $1) ORDER BY asked_at DESC, id DESC LIMIT $2`,
     [filter.pipeline ?? null, filter.limit],
-    (r: { id: string; action: OperatorAction; pipeline: string; stage: string; asked_by: string; asked_at: Date; details: Record<string, unknown>; run_id: string | null }) => ({
+    (r: {
+      id: string;
+      action: OperatorAction;
+      pipeline: string;
+      stage: string;
+      asked_by: string;
+      asked_at: Date;
+      details: Record<string, unknown>;
+      run_id: string | null;
+    }) => ({
       id: Number(r.id),
       action: r.action,
       pipeline: r.pipeline,

@@ -20,7 +20,13 @@ interface PauseRow {
   paused_at: Date;
 }
 
-const toPause = (r: PauseRow): Pause => ({ pipeline: r.pipeline, stage: r.stage, reason: r.reason, pausedBy: r.paused_by, pausedAt: r.paused_at });
+const toPause = (r: PauseRow): Pause => ({
+  pipeline: r.pipeline,
+  stage: r.stage,
+  reason: r.reason,
+  pausedBy: r.paused_by,
+  pausedAt: r.paused_at,
+});
 
 /** `pipeline/stage` → its pause, as the daemon's scheduler and `status` read them. */
 export type PauseMap = ReadonlyMap<string, Pause>;
@@ -28,9 +34,7 @@ export type PauseMap = ReadonlyMap<string, Pause>;
 const pauseKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
 
 async function listPauses(db: Db): Promise<Pause[]> {
-  return inDatabase('pauses: listing paused stages', () =>
-    db.map<Pause>('SELECT * FROM pauses ORDER BY pipeline, stage', [], toPause),
-  );
+  return inDatabase('pauses: listing paused stages', () => db.map<Pause>('SELECT * FROM pauses ORDER BY pipeline, stage', [], toPause));
 }
 
 export async function pauseMap(db: Db): Promise<PauseMap> {
@@ -40,7 +44,9 @@ export async function pauseMap(db: Db): Promise<PauseMap> {
 /** The pause of one stage, or null: what a run checks just before it begins. */
 export async function findPause(db: Db, pipeline: string, stage: StageName): Promise<Pause | null> {
   return inDatabase(`pauses: looking up ${pipeline}/${stage}`, async () =>
-    db.oneOrNone<Pause | null>('SELECT * FROM pauses WHERE pipeline = $1 AND stage = $2', [pipeline, stage], (r: PauseRow | null) => (r ? toPause(r) : null)),
+    db.oneOrNone<Pause | null>('SELECT * FROM pauses WHERE pipeline = $1 AND stage = $2', [pipeline, stage], (r: PauseRow | null) =>
+      r ? toPause(r) : null,
+    ),
   );
 }
 
@@ -60,7 +66,13 @@ export async function pauseStages(db: Db, req: PauseRequest): Promise<Pause[]> {
   const stages = req.stage ? [req.stage] : [...STAGES];
   return inDatabase(`pauses: pausing ${req.pipeline}${req.stage ? `/${req.stage}` : ''}`, () =>
     db.tx('pause', async (tx) => {
-      await recordAction(tx, { action: 'pause', pipeline: req.pipeline, stage: req.stage ?? '', askedBy: req.by, details: { reason: req.reason } });
+      await recordAction(tx, {
+        action: 'pause',
+        pipeline: req.pipeline,
+        stage: req.stage ?? '',
+        askedBy: req.by,
+        details: { reason: req.reason },
+      });
       return tx.map<Pause>(
         `INSERT INTO pauses (pipeline, stage, reason, paused_by)
          SELECT $1, s, $3, $4 FROM unnest($2::text[]) AS s
@@ -89,7 +101,9 @@ export async function resumeStages(db: Db, req: Omit<PauseRequest, 'reason'>): P
         pipeline: req.pipeline,
         stage: req.stage ?? '',
         askedBy: req.by,
-        details: { lifted: lifted.map((p) => ({ stage: p.stage, pausedBy: p.pausedBy, pausedAt: p.pausedAt.toISOString(), reason: p.reason })) },
+        details: {
+          lifted: lifted.map((p) => ({ stage: p.stage, pausedBy: p.pausedBy, pausedAt: p.pausedAt.toISOString(), reason: p.reason })),
+        },
       });
       return lifted;
     }),

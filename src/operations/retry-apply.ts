@@ -81,7 +81,14 @@ export async function applyRetry(db: Db, sel: RetrySelection, items: readonly Re
           `INSERT INTO retried_items (action_id, pipeline, stage, kind, item, previous)
            SELECT $1, $2, u.stage, u.kind, u.item, u.previous
              FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) AS u(stage, kind, item, previous)`,
-          [id, sel.pipeline, done.map((i) => i.stage), done.map((i) => i.kind), done.map((i) => i.item), done.map((i) => JSON.stringify(i.previous))],
+          [
+            id,
+            sel.pipeline,
+            done.map((i) => i.stage),
+            done.map((i) => i.kind),
+            done.map((i) => i.item),
+            done.map((i) => JSON.stringify(i.previous)),
+          ],
         );
       }
       return { actionId: id, retried: done };
@@ -119,7 +126,8 @@ async function moveBack(quarantined: string, outbox: string): Promise<void> {
     });
     await unlink(quarantined);
     // The note beside it: the upload stage's reason, the ingest stage's report.
-    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`]) await unlink(note).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`])
+      await unlink(note).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
   }

@@ -67,7 +67,8 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
           ORDER BY updated_at, input`,
         [sel.pipeline, re(sel.obs), since],
       );
-      for (const r of rows) found.push({ stage: 'run', kind: 'observation', item: r.input, key: r.input, failedAt: r.updated_at, previous: r, moves: [] });
+      for (const r of rows)
+        found.push({ stage: 'run', kind: 'observation', item: r.input, key: r.input, failedAt: r.updated_at, previous: r, moves: [] });
     }
     if (sel.stages.includes('ingest') && sel.obs === undefined) {
       if (sel.file === undefined) {
@@ -103,7 +104,16 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
     }
     if (sel.stages.includes('upload') && sel.obs === undefined && sel.set === undefined) {
       // The newest row of each file: an older quarantine of a file that came back is history.
-      const rows = await db.any<Record<string, unknown> & { id: string; local_path: string; quarantine_path: string; size_bytes: string; mtime_ms: number; updated_at: Date }>(
+      const rows = await db.any<
+        Record<string, unknown> & {
+          id: string;
+          local_path: string;
+          quarantine_path: string;
+          size_bytes: string;
+          mtime_ms: number;
+          updated_at: Date;
+        }
+      >(
         `SELECT * FROM transfers t WHERE pipeline = $1 AND state = 'quarantined'
             AND ($2::text IS NULL OR local_path ~ $2 OR regexp_replace(local_path, '^.*/', '') ~ $2)
             AND ($3::timestamptz IS NULL OR updated_at >= $3)
@@ -114,7 +124,16 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
       for (const r of rows) {
         const blocked = await quarantineBlock(r.quarantine_path, r.local_path, Number(r.size_bytes), r.mtime_ms);
         const moves = [{ from: r.quarantine_path, to: r.local_path }];
-        found.push({ stage: 'upload', kind: 'quarantined', item: r.local_path, key: String(r.id), failedAt: r.updated_at, previous: r, moves, ...(blocked ? { blocked } : {}) });
+        found.push({
+          stage: 'upload',
+          kind: 'quarantined',
+          item: r.local_path,
+          key: String(r.id),
+          failedAt: r.updated_at,
+          previous: r,
+          moves,
+          ...(blocked ? { blocked } : {}),
+        });
       }
     }
   });

@@ -41,7 +41,9 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
   const verb = req.dryRun ? 'would retry' : 'retrying';
   for (const c of candidates) deps.print(describe(c, c.blocked ? 'not now' : verb));
   const ready = candidates.filter((c) => !c.blocked);
-  deps.print(`${req.selection.pipeline}: ${ready.length} item(s) to retry${candidates.length > ready.length ? `, ${candidates.length - ready.length} not now` : ''}${req.dryRun ? ' (dry run: nothing changed)' : ''}`);
+  deps.print(
+    `${req.selection.pipeline}: ${ready.length} item(s) to retry${candidates.length > ready.length ? `, ${candidates.length - ready.length} not now` : ''}${req.dryRun ? ' (dry run: nothing changed)' : ''}`,
+  );
   if (req.dryRun || ready.length === 0) return { candidates, applied: null, runs: [] };
 
   const applied = await applyRetry(deps.db, req.selection, candidates, req.by);
@@ -60,8 +62,12 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
       { pipeline, stage, slot: new Date(), trigger: 'manual' },
     );
     runs.push({ stage, result });
-    if (result.kind === 'not-run') deps.print(`${req.selection.pipeline}/${stage}: not run now: ${result.reason}; the items wait for its next run`);
-    else deps.print(`${req.selection.pipeline}/${stage}: run ${result.runId}: ${result.outcome.ok ? 'ok' : 'FAILED'}: ${result.outcome.summary}`);
+    if (result.kind === 'not-run')
+      deps.print(`${req.selection.pipeline}/${stage}: not run now: ${result.reason}; the items wait for its next run`);
+    else
+      deps.print(
+        `${req.selection.pipeline}/${stage}: run ${result.runId}: ${result.outcome.ok ? 'ok' : 'FAILED'}: ${result.outcome.summary}`,
+      );
   }
   const first = runs.find((r) => r.result.kind === 'done');
   if (first?.result.kind === 'done') {

@@ -75,68 +75,72 @@ export function holderGone(live: RunRow): boolean {
 export async function beginRun(db: Db, req: BeginRun): Promise<BeginResult> {
   const host = req.host ?? os.hostname();
   const what = `run history: beginning ${req.pipeline}/${req.stage} slot ${req.slot.toISOString()}`;
-  return inDatabase(what, () => db.tx('begin-run', async (tx) => {
-    await tx.none(
-      `UPDATE runs SET state = 'interrupted', finished_at = now(),
+  return inDatabase(what, () =>
+    db.tx('begin-run', async (tx) => {
+      await tx.none(
+        `UPDATE runs SET state = 'interrupted', finished_at = now(),
               error_code = 'INTERRUPTED', error = 'holder stopped renewing its lease'
         WHERE pipeline = $1 AND stage = $2 AND state = 'running' AND lease_until < now()`,
-      [req.pipeline, req.stage],
-    );
-    const live = await tx.oneOrNone(
-      `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
-      [req.pipeline, req.stage],
-      toRunRowOrNull,
-    );
-    if (live) {
-      // Our pid namespace decides for sure; else the hosts table, for a run held by a daemon.
-      const gone = holderGone(live) ? `holder (pid ${live.pid} on ${live.host}) is gone` : await goneByHeartbeat(tx, live);
-      // Only the holder we saw: another process may have taken the run over meanwhile.
-      const taken =
-        gone !== null &&
-        (await tx.result(
-          `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
+        [req.pipeline, req.stage],
+      );
+      const live = await tx.oneOrNone(
+        `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND state = 'running'`,
+        [req.pipeline, req.stage],
+        toRunRowOrNull,
+      );
+      if (live) {
+        // Our pid namespace decides for sure; else the hosts table, for a run held by a daemon.
+        const gone = holderGone(live) ? `holder (pid ${live.pid} on ${live.host}) is gone` : await goneByHeartbeat(tx, live);
+        // Only the holder we saw: another process may have taken the run over meanwhile.
+        const taken =
+          gone !== null &&
+          (
+            await tx.result(
+              `UPDATE runs SET state = 'interrupted', finished_at = now(), error_code = 'INTERRUPTED', error = $2
             WHERE id = $1 AND state = 'running' AND pid = $3 AND holder IS NOT DISTINCT FROM $4`,
-          [live.id, gone, live.pid, live.holder],
-        )).rowCount === 1;
-      if (!taken) return { kind: 'busy', run: live };
-    }
-    const previous = await tx.oneOrNone(
-      'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
-      [req.pipeline, req.stage, req.slot],
-      toRunRowOrNull,
-    );
-    // An interrupted run of the same slot is taken over, as the next attempt.
-    if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
-    const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs, pidNamespace()];
-    const run = previous
-      ? await tx.one(
-          `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, holder = $8, attempt = attempt + 1,
+              [live.id, gone, live.pid, live.holder],
+            )
+          ).rowCount === 1;
+        if (!taken) return { kind: 'busy', run: live };
+      }
+      const previous = await tx.oneOrNone(
+        'SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
+        [req.pipeline, req.stage, req.slot],
+        toRunRowOrNull,
+      );
+      // An interrupted run of the same slot is taken over, as the next attempt.
+      if (previous && previous.state !== 'interrupted') return { kind: 'slot-taken', run: previous };
+      const values = [req.pipeline, req.stage, req.slot, req.trigger, host, process.pid, req.leaseMs, pidNamespace()];
+      const run = previous
+        ? await tx.one(
+            `UPDATE runs SET state = 'running', trigger = $4, host = $5, pid = $6, holder = $8, attempt = attempt + 1,
                   lease_until = now() + $7 * interval '1 millisecond', started_at = now(),
                   finished_at = NULL, error_code = NULL, error = NULL, stats = '{}'::jsonb
             WHERE id = $9 RETURNING *`,
-          [...values, previous.id],
-          toRunRow,
-        )
-      : await tx.oneOrNone(
-          `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until, holder)
+            [...values, previous.id],
+            toRunRow,
+          )
+        : await tx.oneOrNone(
+            `INSERT INTO runs (pipeline, stage, slot, trigger, host, pid, lease_until, holder)
            VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond', $8)
            ON CONFLICT DO NOTHING RETURNING *`,
-          values,
-          toRunRowOrNull,
-        );
-    if (run) {
-      heldHere.add(run.id);
-      return { kind: 'started', run };
-    }
-    // Lost a race with another process between the checks and the insert.
-    const winner = await tx.one(
-      `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND (slot = $3 OR state = 'running')
+            values,
+            toRunRowOrNull,
+          );
+      if (run) {
+        heldHere.add(run.id);
+        return { kind: 'started', run };
+      }
+      // Lost a race with another process between the checks and the insert.
+      const winner = await tx.one(
+        `SELECT * FROM runs WHERE pipeline = $1 AND stage = $2 AND (slot = $3 OR state = 'running')
         ORDER BY (slot = $3) DESC LIMIT 1`,
-      [req.pipeline, req.stage, req.slot],
-      toRunRow,
-    );
-    return { kind: winner.state === 'running' && winner.slot.getTime() !== req.slot.getTime() ? 'busy' : 'slot-taken', run: winner };
-  }));
+        [req.pipeline, req.stage, req.slot],
+        toRunRow,
+      );
+      return { kind: winner.state === 'running' && winner.slot.getTime() !== req.slot.getTime() ? 'busy' : 'slot-taken', run: winner };
+    }),
+  );
 }
 
 export async function renewLease(db: Db, runId: number, leaseMs: number): Promise<void> {

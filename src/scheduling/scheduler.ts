@@ -70,7 +70,16 @@ export class Scheduler {
   #pausesUnread = false;
 
   constructor(deps: SchedulerDeps) {
-    this.#deps = { maxSleepMs: 30_000, retryBaseMs: 30_000, retryMaxMs: 600_000, busyPollMs: 30_000, pausedStages: async () => new Set(), pausePollMs: 30_000, random: Math.random, ...deps };
+    this.#deps = {
+      maxSleepMs: 30_000,
+      retryBaseMs: 30_000,
+      retryMaxMs: 600_000,
+      busyPollMs: 30_000,
+      pausedStages: async () => new Set(),
+      pausePollMs: 30_000,
+      random: Math.random,
+      ...deps,
+    };
   }
 
   /** Queues the catch-up slots of every stage, then starts the loop. */

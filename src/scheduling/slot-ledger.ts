@@ -48,10 +48,11 @@ export function createPgSlotLedger(db: Db): SlotLedger {
       }),
     slotState: (pipeline, stage, slot) =>
       guarded(`looking up ${pipeline}/${stage} slot ${slot.toISOString()}`, async () => {
-        const row = await db.oneOrNone<{ state: RunState }>(
-          'SELECT state FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3',
-          [pipeline, stage, slot],
-        );
+        const row = await db.oneOrNone<{ state: RunState }>('SELECT state FROM runs WHERE pipeline = $1 AND stage = $2 AND slot = $3', [
+          pipeline,
+          stage,
+          slot,
+        ]);
         return row?.state ?? null;
       }),
     recordSkipped: (skip) =>

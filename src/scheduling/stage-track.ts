@@ -81,7 +81,18 @@ export function desiredStages(config: NocturneConfig): Map<string, { pipeline: s
 
 export function createTrack(pipeline: string, stage: StageName, policy: StagePolicy, now: Date): StageTrack {
   const schedule = new Schedule(policy.schedule, policy.timezone);
-  return { pipeline, stage, policy, schedule, cursor: now, next: schedule.next(now), queue: [], running: null, removed: false, paused: false };
+  return {
+    pipeline,
+    stage,
+    policy,
+    schedule,
+    cursor: now,
+    next: schedule.next(now),
+    queue: [],
+    running: null,
+    removed: false,
+    paused: false,
+  };
 }
 
 /** Applies a reloaded policy; a changed schedule starts afresh from now (past slots are not replayed). */

@@ -131,7 +131,10 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
   });
   emit({ type: 'run-finished', runId, pipeline: req.pipeline, stage: req.stage, state, summary: outcome.summary });
   const level = outcome.ok ? 'info' : outcome.skipped ? 'warn' : 'error';
-  runLogger[level]({ stats: outcome.stats, err: outcome.error }, `stage ${outcome.ok ? 'succeeded' : outcome.skipped ? 'skipped' : 'failed'}: ${outcome.summary}`);
+  runLogger[level](
+    { stats: outcome.stats, err: outcome.error },
+    `stage ${outcome.ok ? 'succeeded' : outcome.skipped ? 'skipped' : 'failed'}: ${outcome.summary}`,
+  );
   return { kind: 'done', runId, outcome };
 }
 

@@ -33,9 +33,7 @@ export interface StageEventSink {
 
 /** A stage event, or the start and end of its run, with the run it belongs to. */
 export type RunEvent = { runId: number; pipeline: string; stage: StageName } & (
-  | StageEvent
-  | { type: 'run-started'; slot: string; trigger: string }
-  | { type: 'run-finished'; state: string; summary: string }
+  StageEvent | { type: 'run-started'; slot: string; trigger: string } | { type: 'run-finished'; state: string; summary: string }
 );
 
 export interface StageContext {

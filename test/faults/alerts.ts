@@ -20,14 +20,16 @@ export async function alertsSettled(world: World): Promise<string | null> {
               (SELECT count(*)::int FROM notifications WHERE state IN ('due', 'sending')) AS unsent`,
     );
     if (unannounced === 0 && unsent === 0) return null;
-    if (Date.now() > deadline) return `alerts: ${unannounced} incident(s) not yet announced, ${unsent} message(s) not yet sent ${SETTLE_MS / 1000} s after the night`;
+    if (Date.now() > deadline)
+      return `alerts: ${unannounced} incident(s) not yet announced, ${unsent} message(s) not yet sent ${SETTLE_MS / 1000} s after the night`;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 /** The failure classes of the night: the bad inputs of each pipeline, and the outages of the servers it uses. */
 function failureClasses(world: World, outages: readonly Outage[]): FailureClass[] {
-  const digest = (pipeline: string, stage: string) => (i: CensusIncident) => i.kind === 'work_failed' && i.pipeline === pipeline && i.stage === stage;
+  const digest = (pipeline: string, stage: string) => (i: CensusIncident) =>
+    i.kind === 'work_failed' && i.pipeline === pipeline && i.stage === stage;
   const down = (service: string) => outages.filter((o) => o.service === service).length;
   return [
     ...world.pipelines.flatMap((p) => [
@@ -42,12 +44,21 @@ function failureClasses(world: World, outages: readonly Outage[]): FailureClass[
         atMost: down(p.protocol === 'sftp' ? 'sshd' : 'vsftpd'),
       },
     ]),
-    { label: 'postgres outage', match: (i) => i.kind === 'unreachable' && i.subject === 'database@faults', atLeast: 0, atMost: down('postgres') },
+    {
+      label: 'postgres outage',
+      match: (i) => i.kind === 'unreachable' && i.subject === 'database@faults',
+      atLeast: 0,
+      atMost: down('postgres'),
+    },
   ];
 }
 
 /** Counts the night's messages once postfix has delivered every one the database recorded as sent. */
-export async function auditAlerts(world: World, outages: readonly Outage[], kills: number): Promise<{ line: string; violations: string[] }> {
+export async function auditAlerts(
+  world: World,
+  outages: readonly Outage[],
+  kills: number,
+): Promise<{ line: string; violations: string[] }> {
   const rig = mailRig();
   const { sent } = await world.t.db.one<{ sent: number }>(`SELECT count(*)::int AS sent FROM notifications WHERE state = 'sent'`);
   const deadline = Date.now() + 10_000;
@@ -63,6 +74,7 @@ export async function auditAlerts(world: World, outages: readonly Outage[], kill
     (r: CensusIncident) => r,
   );
   const census = alertCensus(messages, incidents, kills, failureClasses(world, outages));
-  const undelivered = new Set(messages.map((m) => m.messageId)).size < sent ? [`alerts: ${sent} messages recorded as sent, fewer reached the Maildir`] : [];
+  const undelivered =
+    new Set(messages.map((m) => m.messageId)).size < sent ? [`alerts: ${sent} messages recorded as sent, fewer reached the Maildir`] : [];
   return { line: formatCensus(census, kills), violations: [...undelivered, ...census.violations] };
 }

@@ -22,7 +22,15 @@ interface Submitted {
 /** A real job of a second's work, named as nocturne names a job of the pipeline: noc-<pipeline>-<token>. */
 async function submit(world: World, pipeline: number): Promise<Submitted> {
   const name = `noc-${world.pipelines[pipeline]!.name}-${randomBytes(5).toString('hex')}`;
-  const args = ['--parsable', `--job-name=${name}`, `--partition=${world.rig.slurm.partition}`, '--time=1', '--mem=10M', '--output=/dev/null', '--wrap=true'];
+  const args = [
+    '--parsable',
+    `--job-name=${name}`,
+    `--partition=${world.rig.slurm.partition}`,
+    '--time=1',
+    '--mem=10M',
+    '--output=/dev/null',
+    '--wrap=true',
+  ];
   const { stdout } = await execFileAsync('sbatch', args, { env: slurmEnv(), timeout: 30_000 });
   return { world, name, id: stdout.trim().split(';')[0]! };
 }
@@ -37,7 +45,8 @@ async function accounted(jobs: readonly Submitted[]): Promise<void> {
   for (;;) {
     const listed = await Promise.all(jobs.map(async (j) => (await nightJobsInSacct(j.world)).get(j.name)?.has(j.id) === true));
     if (listed.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`sacct did not list jobs ${jobs.map((j) => j.id).join(', ')} within ${SACCT_DEADLINE_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`sacct did not list jobs ${jobs.map((j) => j.id).join(', ')} within ${SACCT_DEADLINE_MS} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -57,8 +57,12 @@ function expectedRows(o: NightObs, p: NightPipeline): number {
  */
 function quicklookReason(o: NightObs): RegExp {
   const [w, h] = o.kind === 'hugejpeg' ? INFLATED.hugejpeg : INFLATED.thinjpeg;
-  if (o.kind === 'hugejpeg') return new RegExp(`^quicklook header claims ${w} × ${h} px, more than quicklooks\\.maxPixels \\(67108864\\): not decoded$`);
-  if (o.kind === 'thinjpeg') return new RegExp(`^quicklook image data shorter than its header claims: \\d+ bytes for ${w} × ${h} px, which need at least \\d+: not decoded$`);
+  if (o.kind === 'hugejpeg')
+    return new RegExp(`^quicklook header claims ${w} × ${h} px, more than quicklooks\\.maxPixels \\(67108864\\): not decoded$`);
+  if (o.kind === 'thinjpeg')
+    return new RegExp(
+      `^quicklook image data shorter than its header claims: \\d+ bytes for ${w} × ${h} px, which need at least \\d+: not decoded$`,
+    );
   // A truncated one: too short for its header, or libjpeg's words, which depend on where the cut falls.
   return /^quicklook (image data shorter than its header claims|cannot be decoded): ./;
 }
@@ -118,9 +122,12 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
   for (const t of rows) {
     if (t.state === 'deleted') uploads.set(t.local_path, (uploads.get(t.local_path) ?? 0) + 1);
     if (t.state === 'deleted' && t.before_deleted !== 'checked') {
-      v.push(`transfer ${t.id} (${t.local_path}): local copy deleted after state ${t.before_deleted}, not after the final remote name was checked`);
+      v.push(
+        `transfer ${t.id} (${t.local_path}): local copy deleted after state ${t.before_deleted}, not after the final remote name was checked`,
+      );
     }
-    if (!['deleted', 'quarantined'].includes(t.state)) v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
+    if (!['deleted', 'quarantined'].includes(t.state))
+      v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
   }
   for (const [local, n] of uploads) if (n > 1) v.push(`${local} was archived ${n} times`);
   for (const o of obs.filter(quarantinedJpeg)) {
@@ -145,9 +152,11 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
 async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v: string[], c: Counts): Promise<void> {
   const db = world.t.db;
   const perObs = new Map(
-    (await db.any<{ obs: string; n: number; distinct: number }>(
-      `SELECT obs, count(*)::int AS n, count(DISTINCT feature_id)::int AS distinct FROM ${p.table} GROUP BY obs`,
-    )).map((r) => [r.obs, r]),
+    (
+      await db.any<{ obs: string; n: number; distinct: number }>(
+        `SELECT obs, count(*)::int AS n, count(DISTINCT feature_id)::int AS distinct FROM ${p.table} GROUP BY obs`,
+      )
+    ).map((r) => [r.obs, r]),
   );
   for (const o of obs) {
     const want = expectedRows(o, p);
@@ -169,10 +178,14 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
   const wantTotal = obs.reduce((sum, o) => sum + expectedRows(o, p), 0);
   if (total !== wantTotal) v.push(`${p.table}: ${total} rows, expected ${wantTotal}`);
 
-  const files = await db.any<{ id: number; path: string; status: string; error: string | null; rows_inserted: number; rows_quarantined: number }>(
-    'SELECT id, path, status, error, rows_inserted, rows_quarantined FROM ingested_files WHERE pipeline = $1',
-    [p.name],
-  );
+  const files = await db.any<{
+    id: number;
+    path: string;
+    status: string;
+    error: string | null;
+    rows_inserted: number;
+    rows_quarantined: number;
+  }>('SELECT id, path, status, error, rows_inserted, rows_quarantined FROM ingested_files WHERE pipeline = $1', [p.name]);
   const byName = new Map<string, typeof files>();
   for (const f of files) byName.set(path.posix.basename(f.path), [...(byName.get(path.posix.basename(f.path)) ?? []), f]);
   for (const o of obs.filter((x) => x.kind !== 'fail')) {
@@ -192,7 +205,9 @@ async function auditCatalogue(world: World, p: NightPipeline, obs: NightObs[], v
       const line = o.rows + 2;
       // A NUL byte: its exact place and reason, in the ledger (jsonb cannot hold it).
       const located =
-        o.kind === 'nulcsv' ? entry.error === world.nulRow(o).error(entry.path) : new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '');
+        o.kind === 'nulcsv'
+          ? entry.error === world.nulRow(o).error(entry.path)
+          : new RegExp(`${name}:${line}(:[\\w-]+)?: `).test(entry.error ?? '');
       if (!located) {
         const want = o.kind === 'nulcsv' ? world.nulRow(o).error(entry.path) : `${name}:${line}`;
         v.push(`ingest ledger: rejected ${name} (${o.kind}) does not name its bad row as ${want}: ${entry.error ?? '(no error)'}`);
@@ -231,7 +246,14 @@ const OUTAGE_MARGIN_MS = 15_000;
  * "unsupported Unicode escape sequence", for one such file).
  */
 async function auditStageFailures(world: World, outages: readonly Outage[], v: string[], c: Counts): Promise<void> {
-  const failed = await world.t.db.any<{ id: number; pipeline: string; stage: string; started_at: Date; finished_at: Date | null; error: string | null }>(
+  const failed = await world.t.db.any<{
+    id: number;
+    pipeline: string;
+    stage: string;
+    started_at: Date;
+    finished_at: Date | null;
+    error: string | null;
+  }>(
     `SELECT id, pipeline, stage, started_at, finished_at, concat_ws(': ', error_code, error) AS error
        FROM runs WHERE stage IN ('upload', 'ingest') AND state = 'failed' ORDER BY id`,
   );
@@ -239,10 +261,16 @@ async function auditStageFailures(world: World, outages: readonly Outage[], v: s
     const archive = world.pipelines.find((p) => p.name === r.pipeline)?.protocol === 'sftp' ? 'sshd' : 'vsftpd';
     const end = (r.finished_at ?? r.started_at).getTime();
     const down = outages.some(
-      (o) => (o.service === 'postgres' || o.service === archive) && r.started_at.getTime() <= o.to.getTime() + OUTAGE_MARGIN_MS && end >= o.from.getTime(),
+      (o) =>
+        (o.service === 'postgres' || o.service === archive) &&
+        r.started_at.getTime() <= o.to.getTime() + OUTAGE_MARGIN_MS &&
+        end >= o.from.getTime(),
     );
     const nul = r.error !== null && (r.error.includes('unsupported Unicode escape sequence') || r.error.includes(NUL_REASON));
-    if (!down || nul) v.push(`runs: ${r.stage} run ${r.id} of ${r.pipeline} failed ${nul ? 'because of a NUL byte' : 'while the servers it needs were up'}: ${r.error ?? ''}`);
+    if (!down || nul)
+      v.push(
+        `runs: ${r.stage} run ${r.id} of ${r.pipeline} failed ${nul ? 'because of a NUL byte' : 'while the servers it needs were up'}: ${r.error ?? ''}`,
+      );
     else c.outageFailures++;
   }
 }
@@ -292,7 +320,10 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
   );
   c.tasks += tasks.length;
   const states = new Map(
-    (await db.any<{ obs: string; state: string }>('SELECT obs, state FROM observations WHERE pipeline = $1', [p.name])).map((r) => [r.obs, r.state]),
+    (await db.any<{ obs: string; state: string }>('SELECT obs, state FROM observations WHERE pipeline = $1', [p.name])).map((r) => [
+      r.obs,
+      r.state,
+    ]),
   );
   for (const o of obs) {
     const mine = tasks.filter((t) => t.obs === o.obs);
@@ -300,7 +331,9 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
       c.retriedTasks++;
       const before = mine[i - 1]!;
       if (!retryableEnd(before)) {
-        v.push(`${o.obs}: submitted again (job ${mine[i]!.job}) after a non-retryable end: ${before.state} ${before.scheduler_state ?? ''} exit ${before.exit_code ?? '-'} ${before.reason ?? ''}`);
+        v.push(
+          `${o.obs}: submitted again (job ${mine[i]!.job}) after a non-retryable end: ${before.state} ${before.scheduler_state ?? ''} exit ${before.exit_code ?? '-'} ${before.reason ?? ''}`,
+        );
       }
     }
     const last = mine.at(-1);
@@ -310,15 +343,26 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
     // before it started did not run the code to an end, and is not held against it.
     const ran = mine.filter((t) => !RETRYABLE_TASK_STATES.has(t.state));
     if (o.kind === 'tempfail' && !(ran.length === 2 && ran[0]!.exit_code === 75 && ran[0]!.retryable === true)) {
-      v.push(`${o.obs}: exit 75 at the first attempt should be retried once: ${JSON.stringify(mine.map((t) => [t.state, t.exit_code, t.retryable]))}`);
+      v.push(
+        `${o.obs}: exit 75 at the first attempt should be retried once: ${JSON.stringify(mine.map((t) => [t.state, t.exit_code, t.retryable]))}`,
+      );
     }
     if (o.kind !== 'fail') {
       if (mine.filter((t) => t.state === 'completed').length !== 1) v.push(`${o.obs}: ${mine.length} task(s), not exactly one completed`);
       continue;
     }
-    if (ran.length !== 1) v.push(`${o.obs}: its detection code failed for good (exit 3), yet it ran ${ran.length} times: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`);
+    if (ran.length !== 1)
+      v.push(
+        `${o.obs}: its detection code failed for good (exit 3), yet it ran ${ran.length} times: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`,
+      );
     const logged = last ? await readFile(last.log_path, 'utf8').catch(() => '') : '';
-    if (!last || last.exit_code !== 3 || !last.reason?.includes(o.obs) || !last.reason.includes(last.log_path) || !logged.includes('no usable frame')) {
+    if (
+      !last ||
+      last.exit_code !== 3 ||
+      !last.reason?.includes(o.obs) ||
+      !last.reason.includes(last.log_path) ||
+      !logged.includes('no usable frame')
+    ) {
       v.push(`${o.obs}: failing detection code not recorded with its exit code, reason and log: ${JSON.stringify(last ?? null)}`);
     } else c.failedObservations++;
   }
@@ -345,11 +389,10 @@ const SACCT_MARGIN_MS = 3_600_000;
  */
 export async function nightJobsInSacct(world: Pick<World, 'pipelines' | 'startedAt'>): Promise<Map<string, Set<string>>> {
   const since = new Date(world.startedAt.getTime() - SACCT_MARGIN_MS);
-  const { stdout } = await execFileAsync(
-    'sacct',
-    ['-X', '-n', '-P', '-a', `--starttime=${localIso(since)}`, '-o', 'JobID,JobName'],
-    { env: slurmEnv(), maxBuffer: 16 * 1024 * 1024 },
-  );
+  const { stdout } = await execFileAsync('sacct', ['-X', '-n', '-P', '-a', `--starttime=${localIso(since)}`, '-o', 'JobID,JobName'], {
+    env: slurmEnv(),
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const seen = new Map<string, Set<string>>();
   const prefixes = world.pipelines.map((p) => `noc-${p.name}-`);
   for (const line of stdout.split('\n')) {
@@ -367,11 +410,13 @@ export async function auditSacct(world: Pick<World, 'pipelines' | 'startedAt'>, 
     const mine = known.get(name);
     if (mine === GHOST) continue; // reported below
     if (mine === undefined) v.push(`sacct: job ${name} (${[...ids].join(', ')}) is unknown to the jobs table`);
-    else if (ids.size !== 1 || !ids.has(mine)) v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
+    else if (ids.size !== 1 || !ids.has(mine))
+      v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
   }
   for (const [name, id] of known) {
     if (id === GHOST) {
-      if (seen.has(name)) v.push(`sacct: job ${name} ran as ${[...seen.get(name)!].join(', ')}, yet the jobs table declared it LOST, never submitted`);
+      if (seen.has(name))
+        v.push(`sacct: job ${name} ran as ${[...seen.get(name)!].join(', ')}, yet the jobs table declared it LOST, never submitted`);
     } else if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
   }
 }
@@ -426,13 +471,20 @@ export async function auditDrain(world: World, drain: Outage | undefined): Promi
   const rows = await world.t.db.any<{ obs: string; state: string; finished_at: Date; reason: string }>(
     `SELECT obs, state, finished_at, reason FROM job_tasks WHERE reason LIKE '%cancelled by nocturne at the stage timeout%'`,
   );
-  const violations = rows.filter((r) => r.state !== 'interrupted').map((r) => `${r.obs}: cancelled at the stage timeout, yet ${r.state}: ${r.reason}`);
+  const violations = rows
+    .filter((r) => r.state !== 'interrupted')
+    .map((r) => `${r.obs}: cancelled at the stage timeout, yet ${r.state}: ${r.reason}`);
   if (!drain) return { cancelled: rows.length, inWindow: 0, violations: [...violations, 'the drained-node window was not played'] };
   const inWindow = rows.filter(
-    (r) => r.reason.includes('before it started') && r.finished_at >= drain.from && r.finished_at.getTime() <= drain.to.getTime() + RECORD_MARGIN_MS,
+    (r) =>
+      r.reason.includes('before it started') &&
+      r.finished_at >= drain.from &&
+      r.finished_at.getTime() <= drain.to.getTime() + RECORD_MARGIN_MS,
   ).length;
   if (inWindow === 0) {
-    violations.push(`the drained-node window (${((drain.to.getTime() - drain.from.getTime()) / 1000).toFixed(1)} s) outlasted no run stage timeout: no task was cancelled before it could start`);
+    violations.push(
+      `the drained-node window (${((drain.to.getTime() - drain.from.getTime()) / 1000).toFixed(1)} s) outlasted no run stage timeout: no task was cancelled before it could start`,
+    );
   }
   return { cancelled: rows.length, inWindow, violations };
 }
@@ -446,7 +498,8 @@ export async function nightProgress(world: World): Promise<{ done: boolean; line
             (SELECT count(*) FROM ingested_files WHERE status IN ('loaded', 'rejected'))::int AS loaded`,
   );
   let waiting = 0;
-  for (const p of world.pipelines) waiting += (await readdir(p.outbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).length;
+  for (const p of world.pipelines)
+    waiting += (await readdir(p.outbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).length;
   const csvs = world.observations.filter((o) => o.kind !== 'fail').length;
   const total = world.observations.length;
   return {

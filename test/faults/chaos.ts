@@ -108,14 +108,16 @@ async function brokenReload(s: Supervisor, p: NightPipeline): Promise<ReloadRepo
     const refused = await daemon.waitFor((l) => l.msg.startsWith('reload refused'), 15_000, 'the refused reload', from);
     report.issues = (refused['issues'] as ReloadReport['issues'] | undefined) ?? [];
     from = daemon.lines.length;
-    await daemon.waitFor((l) => l.msg === 'stage started' && l['pipeline'] === p.name, 15_000, `a stage of ${p.name} after the refusal`, from)
+    await daemon
+      .waitFor((l) => l.msg === 'stage started' && l['pipeline'] === p.name, 15_000, `a stage of ${p.name} after the refusal`, from)
       .then(() => (report.keptRunning = true), problem);
   } finally {
     await writeFile(p.file, p.yaml);
   }
   const from = daemon.lines.length;
   daemon.kill('SIGHUP');
-  await daemon.waitFor((l) => l.msg === 'configuration reloaded', 15_000, 'the fixed reload', from)
+  await daemon
+    .waitFor((l) => l.msg === 'configuration reloaded', 15_000, 'the fixed reload', from)
     .then(() => (report.applied = true), problem);
   return report;
 }
@@ -124,7 +126,12 @@ async function brokenReload(s: Supervisor, p: NightPipeline): Promise<ReloadRepo
 export type NightProbe = () => Promise<{ done: boolean; line: string }>;
 
 /** Plays the steps in order; `reloadPipeline` is the one whose file the reload breaks. */
-export async function playFaults(steps: readonly FaultStep[], s: Supervisor, reloadPipeline: NightPipeline, night: NightProbe): Promise<ChaosReport> {
+export async function playFaults(
+  steps: readonly FaultStep[],
+  s: Supervisor,
+  reloadPipeline: NightPipeline,
+  night: NightProbe,
+): Promise<ChaosReport> {
   const report: ChaosReport = { steps: [...steps], outages: [], reload: null };
   for (const step of steps) {
     if (step.kind === 'kill') {

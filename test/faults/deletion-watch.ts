@@ -29,7 +29,11 @@ async function fileHash(file: string): Promise<string | null> {
   return readFile(file).then(sha256, () => null);
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 export async function watchDeletions(world: World): Promise<DeletionWatch> {
   const expected = new Map<string, { obs: NightObs; hash: string }>();
@@ -109,7 +113,9 @@ export async function watchDeletions(world: World): Promise<DeletionWatch> {
         [outboxes],
       ));
       if (checked.size < MIN_COVERAGE * left) {
-        violations.push(`deletion watch: only ${checked.size} of the ${left} outputs that left the outboxes were checked (at least ${MIN_COVERAGE * 100}% needed)`);
+        violations.push(
+          `deletion watch: only ${checked.size} of the ${left} outputs that left the outboxes were checked (at least ${MIN_COVERAGE * 100}% needed)`,
+        );
       }
     },
   };

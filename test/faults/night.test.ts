@@ -58,17 +58,23 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
   const v: string[] = [];
   for (const exit of s.unexpected) {
     if (!refusedStart(exit, chaos)) {
-      v.push(`daemon exited by itself (code ${exit.code}, signal ${exit.signal}, ${exit.wasReady ? 'after' : 'before'} "ready"):\n${exit.tail}`);
+      v.push(
+        `daemon exited by itself (code ${exit.code}, signal ${exit.signal}, ${exit.wasReady ? 'after' : 'before'} "ready"):\n${exit.tail}`,
+      );
     }
   }
   if (s.kills < MIN_KILLS) v.push(`only ${s.kills} kills were played`);
-  if (s.killsMidStage < MIN_KILLS_MID_STAGE) v.push(`only ${s.killsMidStage} kills found a stage in flight (at least ${MIN_KILLS_MID_STAGE} needed)`);
-  for (const o of chaos.outages) if (o.nightDoneAt !== null) v.push(`the ${o.service} outage began after the night was over: ${o.nightDoneAt}`);
+  if (s.killsMidStage < MIN_KILLS_MID_STAGE)
+    v.push(`only ${s.killsMidStage} kills found a stage in flight (at least ${MIN_KILLS_MID_STAGE} needed)`);
+  for (const o of chaos.outages)
+    if (o.nightDoneAt !== null) v.push(`the ${o.service} outage began after the night was over: ${o.nightDoneAt}`);
   const reload = chaos.reload;
   if (!reload) v.push('the broken reload was not played');
   else {
     // A warning does not refuse anything (the night's schedules draw one: "fires 30 times a minute").
-    const located = reload.issues.some((i) => !i.warning && i.file.endsWith(pipelineFile) && i.line > 0 && i.col > 0 && i.message.includes('schedul'));
+    const located = reload.issues.some(
+      (i) => !i.warning && i.file.endsWith(pipelineFile) && i.line > 0 && i.col > 0 && i.message.includes('schedul'),
+    );
     if (!located) v.push(`the broken pipeline file was not refused with its location: ${JSON.stringify(reload.issues)}`);
     if (!reload.keptRunning) v.push(`the old configuration did not keep running after the refusal: ${reload.problems.join('; ')}`);
     if (!reload.applied) v.push(`the fixed pipeline file was not applied: ${reload.problems.join('; ')}`);
@@ -76,9 +82,11 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
   // Above MemoryHigh the kernel throttles the daemon: the night's inflated quicklooks must not take it there.
   const high = unitMemoryLimit('MemoryHigh');
   if (s.measured === 0) v.push('the peak RSS of no daemon process could be read');
-  else if (s.peakRssBytes >= high) v.push(`a daemon process peaked at ${mib(s.peakRssBytes)} RSS, over the unit's MemoryHigh (${mib(high)})`);
+  else if (s.peakRssBytes >= high)
+    v.push(`a daemon process peaked at ${mib(s.peakRssBytes)} RSS, over the unit's MemoryHigh (${mib(high)})`);
   if (stop.killed) v.push('SIGTERM at the end: the daemon did not exit within its grace + 10 s and was SIGKILLed');
-  else if (stop.code !== 0 || stop.last?.msg !== 'shutdown complete') v.push(`SIGTERM at the end: exit ${stop.code}, last line "${stop.last?.msg ?? ''}"`);
+  else if (stop.code !== 0 || stop.last?.msg !== 'shutdown complete')
+    v.push(`SIGTERM at the end: exit ${stop.code}, last line "${stop.last?.msg ?? ''}"`);
   return v;
 }
 
@@ -105,7 +113,9 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       supervisor.start();
       await supervisor.ready(30_000);
       const chaos = await playFaults(steps, supervisor, reloaded, () => nightProgress(world));
-      console.log(`[faults] ${supervisor.kills} kills and ${chaos.outages.length} outages played in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `[faults] ${supervisor.kills} kills and ${chaos.outages.length} outages played in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       const late = await waitForNight(world, started + NIGHT_BUDGET_MS);
       const seconds = (Date.now() - started) / 1000;
       // The digests of the night's last failures are told after their delay.
@@ -118,7 +128,10 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       const stop = await supervisor.stop(world.graceMs);
       await watch.stop();
       const audit = await auditNight(world, chaos.outages);
-      const drain = await auditDrain(world, chaos.outages.find((o) => o.service === 'slurm-node'));
+      const drain = await auditDrain(
+        world,
+        chaos.outages.find((o) => o.service === 'slurm-node'),
+      );
       const alerts = await auditAlerts(world, chaos.outages, supervisor.kills);
       const violations = [
         ...(late ? [late] : []),
@@ -135,7 +148,20 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       const deletions = { checked: watch.checked, left: watch.left };
       const memory = { peakRssBytes: supervisor.peakRssBytes, measured: supervisor.measured, highBytes: unitMemoryLimit('MemoryHigh') };
       console.log(
-        formatSummary({ seed, seconds, kills, killsMidStage, refusedStarts, deletions, chaos, counts: audit.counts, drain, memory, alerts: alerts.line, violations }),
+        formatSummary({
+          seed,
+          seconds,
+          kills,
+          killsMidStage,
+          refusedStarts,
+          deletions,
+          chaos,
+          counts: audit.counts,
+          drain,
+          memory,
+          alerts: alerts.line,
+          violations,
+        }),
       );
       expect(violations).toEqual([]);
       passed = true;

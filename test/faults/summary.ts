@@ -33,13 +33,18 @@ export function formatSummary(s: SummaryInput): string {
       `${s.chaos.outages.length} (${s.chaos.outages.map((o) => `${o.service} ${((o.to.getTime() - o.from.getTime()) / 1000).toFixed(1)}s`).join(', ')}; ${s.chaos.outages.filter((o) => o.nightDoneAt === null).length} while the night was in progress; ${s.refusedStarts} start(s) refused without the database; ` +
         `${s.counts.outageFailures} upload/ingest run(s) failed while a server they need was down)`,
     ],
-    ['deletions checked', `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`],
+    [
+      'deletions checked',
+      `${s.deletions.checked} of the ${s.deletions.left} files that left the outboxes, each as it left (inotify; "left" by the transfer ledger)`,
+    ],
     ['files archived', `${c.archivedCsv + c.archivedJpeg} (${c.archivedCsv} CSV, ${c.archivedJpeg} JPEG), each exactly once`],
     ['rows', `${c.rows} in the catalogue, each exactly once`],
     [
       'jobs',
       `${c.sbatch} sbatch (job arrays), ${c.tasks} tasks, ${c.retriedTasks} retried` +
-        (c.ghostJobs > 0 ? `; ${c.ghostJobs} job(s) cut off by a kill before sbatch, unknown to SLURM, their tasks LOST and run again` : ''),
+        (c.ghostJobs > 0
+          ? `; ${c.ghostJobs} job(s) cut off by a kill before sbatch, unknown to SLURM, their tasks LOST and run again`
+          : ''),
     ],
     [
       'stage timeouts',
@@ -51,8 +56,16 @@ export function formatSummary(s: SummaryInput): string {
         `${c.inflatedJpeg} inflated JPEG refused undecoded, ${c.rejectedCsv} CSV refused, ${c.quarantinedRows} CSV rows, ` +
         `${c.nulCsv} of those CSVs for a NUL byte at its line and column, ${c.failedObservations} failed codes)`,
     ],
-    ['daemon memory', `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`],
-    ['broken reload', reload ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}` : 'not played'],
+    [
+      'daemon memory',
+      `peak RSS ${mib(s.memory.peakRssBytes)}, the highest of ${s.memory.measured} processes (the unit's MemoryHigh: ${mib(s.memory.highBytes)})`,
+    ],
+    [
+      'broken reload',
+      reload
+        ? `refused at ${where ? `${where.file}:${where.line}:${where.col}` : '(no location)'}; ${reload.applied ? 'fixed and applied' : 'NOT applied'}`
+        : 'not played',
+    ],
     ['alert messages', s.alerts],
     ['violations', String(s.violations.length)],
   ];

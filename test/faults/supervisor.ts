@@ -135,7 +135,9 @@ export class Supervisor {
   /** Every process's log lines and stderr, one process after another, into `file`. */
   async saveLogs(file: string): Promise<void> {
     const text = this.processes
-      .map((p, i) => [`# daemon ${i + 1}, pid ${p.pid}`, ...p.lines.map((l) => JSON.stringify(l)), ...p.stderr.map((l) => `stderr: ${l}`)].join('\n'))
+      .map((p, i) =>
+        [`# daemon ${i + 1}, pid ${p.pid}`, ...p.lines.map((l) => JSON.stringify(l)), ...p.stderr.map((l) => `stderr: ${l}`)].join('\n'),
+      )
       .join('\n');
     await writeFile(file, `${text}\n`);
   }

@@ -188,7 +188,9 @@ export async function createWorld(): Promise<World> {
   // A gradient, so that most of the file is entropy-coded data a truncation cuts into.
   const [width, height] = [64, 48];
   const pixels = Buffer.alloc(width * height * 3, 0).map((_, i) => (i * 7 + Math.floor(i / (width * 3)) * 13) % 256);
-  const quicklook = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  const quicklook = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   await writeFile(path.join(dir, 'quicklook.jpg'), quicklook);
   const inflated = {
     hugejpeg: await inflatedJpeg(...INFLATED.hugejpeg),

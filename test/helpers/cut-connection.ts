@@ -15,10 +15,7 @@ export async function cutNextWrite(db: Db, table: string, timeoutMs = 30_000): P
     try {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const waiting = await db.any<{ pid: number }>(
-          'SELECT pid FROM pg_locks WHERE NOT granted AND relation = $1::regclass',
-          [table],
-        );
+        const waiting = await db.any<{ pid: number }>('SELECT pid FROM pg_locks WHERE NOT granted AND relation = $1::regclass', [table]);
         if (waiting[0]) {
           await db.one('SELECT pg_terminate_backend($1)', [waiting[0].pid]);
           return;

@@ -38,7 +38,9 @@ function env(key: string): string {
     }
     if (value) return value;
   }
-  throw new Error(`test rig: ${key} is not set (in the environment or ${files.join(', ')}): run \`bash scripts/rig/up.sh postfix promtool\` (as root)`);
+  throw new Error(
+    `test rig: ${key} is not set (in the environment or ${files.join(', ')}): run \`bash scripts/rig/up.sh postfix promtool\` (as root)`,
+  );
 }
 
 export function mailRig(): MailRig {

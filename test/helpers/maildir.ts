@@ -52,7 +52,9 @@ export async function waitForMail(maildirRoot: string, address: string, count: n
     const messages = await mailTo(maildirRoot, address);
     if (messages.length >= count) return messages;
     if (Date.now() > deadline) {
-      throw new Error(`${messages.length} of ${count} message(s) reached ${address} within ${timeoutMs} ms: ${messages.map((m) => m.subject).join(' | ')}`);
+      throw new Error(
+        `${messages.length} of ${count} message(s) reached ${address} within ${timeoutMs} ms: ${messages.map((m) => m.subject).join(' | ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -104,8 +106,6 @@ function decodeWords(text: string): string {
   return text
     .replace(/\?=\s+=\?/g, '?==?')
     .replace(/=\?([^?]+)\?([QB])\?([^?]*)\?=/gi, (_, _charset: string, kind: string, data: string) =>
-      kind.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64').toString('utf8')
-        : decodeQuotedPrintable(data.replace(/_/g, ' ')),
+      kind.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')),
     );
 }

@@ -72,11 +72,17 @@ export class MemoryStore implements RemoteStore {
     const listed = new Map<string, ListedName>();
     for (const [file, body] of this.files) {
       if (path.posix.dirname(file) === dir) {
-        listed.set(file, { name: path.posix.basename(file), sizeBytes: body.length, isDirectory: false, modifiedAt: this.times.get(file) ?? null });
+        listed.set(file, {
+          name: path.posix.basename(file),
+          sizeBytes: body.length,
+          isDirectory: false,
+          modifiedAt: this.times.get(file) ?? null,
+        });
       }
     }
     for (const sub of new Set([...this.dirs, ...[...this.files.keys()].flatMap(parents)])) {
-      if (sub !== dir && path.posix.dirname(sub) === dir) listed.set(sub, { name: path.posix.basename(sub), sizeBytes: 0, isDirectory: true, modifiedAt: null });
+      if (sub !== dir && path.posix.dirname(sub) === dir)
+        listed.set(sub, { name: path.posix.basename(sub), sizeBytes: 0, isDirectory: true, modifiedAt: null });
     }
     return [...listed.values()];
   }
@@ -155,7 +161,9 @@ class MemorySession implements RemoteSession {
     return this.#guard.stream('read', remotePath, async (sink: Writable) => {
       const body = this.#store.files.get(remotePath);
       if (!body) throw new Error('no such file');
-      const chunks = Array.from({ length: Math.ceil(body.length / CHUNK_BYTES) }, (_, i) => body.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+      const chunks = Array.from({ length: Math.ceil(body.length / CHUNK_BYTES) }, (_, i) =>
+        body.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+      );
       await pipeline(Readable.from(chunks), sink);
     });
   }

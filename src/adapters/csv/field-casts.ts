@@ -19,30 +19,56 @@ const INT32 = { min: -2147483648, max: 2147483647 };
 const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
 const FLOAT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const FLOAT_SPECIAL: ReadonlyMap<string, string> = new Map([
-  ['nan', 'NaN'], ['+nan', 'NaN'], ['-nan', 'NaN'],
-  ['inf', 'Infinity'], ['+inf', 'Infinity'], ['infinity', 'Infinity'], ['+infinity', 'Infinity'],
-  ['-inf', '-Infinity'], ['-infinity', '-Infinity'],
+  ['nan', 'NaN'],
+  ['+nan', 'NaN'],
+  ['-nan', 'NaN'],
+  ['inf', 'Infinity'],
+  ['+inf', 'Infinity'],
+  ['infinity', 'Infinity'],
+  ['+infinity', 'Infinity'],
+  ['-inf', '-Infinity'],
+  ['-infinity', '-Infinity'],
 ]);
 const BOOL: ReadonlyMap<string, string> = new Map([
-  ['t', 't'], ['true', 't'], ['y', 't'], ['yes', 't'], ['on', 't'], ['1', 't'],
-  ['f', 'f'], ['false', 'f'], ['n', 'f'], ['no', 'f'], ['off', 'f'], ['0', 'f'],
+  ['t', 't'],
+  ['true', 't'],
+  ['y', 't'],
+  ['yes', 't'],
+  ['on', 't'],
+  ['1', 't'],
+  ['f', 'f'],
+  ['false', 'f'],
+  ['n', 'f'],
+  ['no', 'f'],
+  ['off', 'f'],
+  ['0', 'f'],
 ]);
 const COPY_SPECIAL = /[\\\t\n\r\0]/;
 
 export function createCaster(type: ColumnType, format?: string): FieldCaster {
   switch (type) {
     case 'int':
-      return integerCaster('int', 32, (v) => {
-        const n = Number(v);
-        return n >= INT32.min && n <= INT32.max;
-      }, `${INT32.min}..${INT32.max}`);
+      return integerCaster(
+        'int',
+        32,
+        (v) => {
+          const n = Number(v);
+          return n >= INT32.min && n <= INT32.max;
+        },
+        `${INT32.min}..${INT32.max}`,
+      );
     case 'bigint':
       // Up to 18 digits always fit; only 19-digit values need the exact comparison.
-      return integerCaster('bigint', 32, (v) => {
-        if (v.length < 19) return true;
-        const n = BigInt(v);
-        return n >= INT64.min && n <= INT64.max;
-      }, `${INT64.min}..${INT64.max}`);
+      return integerCaster(
+        'bigint',
+        32,
+        (v) => {
+          if (v.length < 19) return true;
+          const n = BigInt(v);
+          return n >= INT64.min && n <= INT64.max;
+        },
+        `${INT64.min}..${INT64.max}`,
+      );
     case 'float':
       return floatCaster;
     case 'bool':
@@ -75,8 +101,7 @@ function integerCaster(label: string, maxLength: number, inRange: (v: string) =>
   };
   return {
     cast: (v) => (digitsOnly(v) && inRange(v) ? v : undefined),
-    reason: (v) =>
-      /^[+-]?\d+$/.test(v) ? `${v} is out of range for ${label} (${range})` : `"${v}" is not an integer`,
+    reason: (v) => (/^[+-]?\d+$/.test(v) ? `${v} is out of range for ${label} (${range})` : `"${v}" is not an integer`),
   };
 }
 
@@ -88,8 +113,7 @@ const floatCaster: FieldCaster = {
     if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(v.split(/[eE]/)[0]!))) return undefined;
     return v;
   },
-  reason: (v) =>
-    FLOAT.test(v) ? `${v} is out of range for a double precision float` : `"${v}" is not a number`,
+  reason: (v) => (FLOAT.test(v) ? `${v} is out of range for a double precision float` : `"${v}" is not a number`),
 };
 
 const textCaster: FieldCaster = {

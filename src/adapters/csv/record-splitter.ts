@@ -127,7 +127,10 @@ export class CsvRecordSplitter {
 
   /** Fails the file at the first line of the record being read. */
   #tooLong(): never {
-    this.#fail(this.#quoted?.line ?? this.#line + 1, `record longer than ${sizeText(this.#maxBytes)}, the most a CSV record may hold (its line end not counted)`);
+    this.#fail(
+      this.#quoted?.line ?? this.#line + 1,
+      `record longer than ${sizeText(this.#maxBytes)}, the most a CSV record may hold (its line end not counted)`,
+    );
   }
 
   /** Flushes the last line; throws if a quoted field is still open. */
@@ -142,7 +145,7 @@ export class CsvRecordSplitter {
    */
   #decode(bytes: Buffer): void {
     if (bytes.length - 1 <= this.#maxBytes) return this.#decodeBlock(bytes);
-    for (let start = 0; start < bytes.length; ) {
+    for (let start = 0; start < bytes.length;) {
       const newline = bytes.indexOf(LF, start);
       const end = newline < 0 ? bytes.length : newline;
       if (end - start - (end > start && bytes[end - 1] === CR ? 1 : 0) > this.#maxBytes) {
@@ -170,7 +173,7 @@ export class CsvRecordSplitter {
   /** Decodes line by line, a line with a byte `invalid` finds refused as a whole. */
   #byLine(bytes: Buffer, invalid: (line: Buffer) => Invalid | undefined): void {
     const latin1 = this.#dialect.encoding !== 'utf8';
-    for (let start = 0; start < bytes.length; ) {
+    for (let start = 0; start < bytes.length;) {
       const newline = bytes.indexOf(LF, start);
       const end = newline < 0 ? bytes.length : newline + 1;
       const line = bytes.subarray(start, end);
@@ -186,16 +189,26 @@ export class CsvRecordSplitter {
     const at = line.findIndex((b) => b > 0x7f);
     if (at < 0) return undefined;
     const byte = `byte 0x${line[at]!.toString(16)}`;
-    if (this.#dialect.encoding === 'ascii') return { at, reason: `${byte} is not ASCII (declare the encoding the code writes: utf8 or latin1)` };
-    if (isUtf8(line)) return { at, reason: `${byte} starts a UTF-8 character (${JSON.stringify(line.subarray(at).toString('utf8')[0])}): the file is UTF-8, not Latin-1 (declare encoding utf8)` };
+    if (this.#dialect.encoding === 'ascii')
+      return { at, reason: `${byte} is not ASCII (declare the encoding the code writes: utf8 or latin1)` };
+    if (isUtf8(line))
+      return {
+        at,
+        reason: `${byte} starts a UTF-8 character (${JSON.stringify(line.subarray(at).toString('utf8')[0])}): the file is UTF-8, not Latin-1 (declare encoding utf8)`,
+      };
     const c1 = line.findIndex((b) => b >= 0x80 && b <= 0x9f);
-    return c1 < 0 ? undefined : { at: c1, reason: `byte 0x${line[c1]!.toString(16)} is a control character in Latin-1, not text (is the file in another encoding?)` };
+    return c1 < 0
+      ? undefined
+      : {
+          at: c1,
+          reason: `byte 0x${line[c1]!.toString(16)} is a control character in Latin-1, not text (is the file in another encoding?)`,
+        };
   }
 
   #text(text: string): void {
     const { delimiter, quote, trim } = this.#dialect;
     const sink = this.#sink;
-    for (let start = 0, n = text.length; start < n; ) {
+    for (let start = 0, n = text.length; start < n;) {
       const newline = text.indexOf('\n', start);
       const end = newline < 0 ? n : newline;
       const line = text.slice(start, end);
@@ -205,7 +218,8 @@ export class CsvRecordSplitter {
       else if (line.indexOf(quote) >= 0) this.#openQuoted(line);
       else {
         const record = line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
-        if (record.length > 0) sink.record(trim ? record.split(delimiter).map((f) => f.trim()) : record.split(delimiter), this.#line, record);
+        if (record.length > 0)
+          sink.record(trim ? record.split(delimiter).map((f) => f.trim()) : record.split(delimiter), this.#line, record);
       }
     }
   }

@@ -33,7 +33,7 @@ export async function readJpegFrame(file: string): Promise<JpegFrame | 'not a JP
     const read = async (at: number, length: number) => (await handle.read(head, 0, length, at)).bytesRead === length;
     if (!(await read(0, 2)) || head[0] !== 0xff || head[1] !== 0xd8) return 'not a JPEG';
     let frame: Omit<JpegFrame, 'dataBytes'> | null = null;
-    for (let at = 2; await read(at, 4); ) {
+    for (let at = 2; await read(at, 4);) {
       if (head.readUInt8(0) !== 0xff) return 'incomplete';
       const marker = head.readUInt8(1);
       if (marker === 0xff) {

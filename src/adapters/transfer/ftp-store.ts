@@ -92,13 +92,14 @@ class FtpSession implements RemoteSession {
     if (this.#dirs.has(abs)) return;
     await this.#guard.run('mkdir', abs, () =>
       makeRemoteDirs(abs, {
-        isDir: (dir) => this.#client.cd(dir).then(
-          () => true,
-          (err: unknown) => {
-            if (err instanceof FTPError && err.code === NOT_FOUND) return false;
-            throw err;
-          },
-        ),
+        isDir: (dir) =>
+          this.#client.cd(dir).then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof FTPError && err.code === NOT_FOUND) return false;
+              throw err;
+            },
+          ),
         mkdir: (dir) => this.#client.send(`MKD ${dir}`),
       }),
     );
@@ -171,10 +172,12 @@ class FtpSession implements RemoteSession {
           throw err;
         }),
       );
-      return infos
-        .filter((info) => info.isDirectory || info.isFile)
-        // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust: see modifiedAt().
-        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }));
+      return (
+        infos
+          .filter((info) => info.isDirectory || info.isFile)
+          // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust: see modifiedAt().
+          .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }))
+      );
     });
   }
 

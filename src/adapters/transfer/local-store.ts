@@ -79,9 +79,7 @@ class LocalSession implements RemoteSession {
   async size(remotePath: string): Promise<number | null> {
     const local = this.#local(remotePath);
     return this.#guard.run('size', remotePath, async () => {
-      const info = await stat(local).catch((err: NodeJS.ErrnoException) =>
-        err.code === 'ENOENT' ? null : Promise.reject(err),
-      );
+      const info = await stat(local).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
       return info?.isFile() ? info.size : null;
     });
   }

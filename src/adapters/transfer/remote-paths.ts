@@ -12,8 +12,7 @@ const MAX_PATH = 4096;
  * no control character. Returns it unchanged so callers can write `remotePath(x)`.
  */
 export function checkRemotePath(remote: string, what = 'remote path'): string {
-  const fail = (why: string) =>
-    new NocturneError('PATH_UNSAFE', `${what} ${JSON.stringify(remote)} is refused: ${why}`);
+  const fail = (why: string) => new NocturneError('PATH_UNSAFE', `${what} ${JSON.stringify(remote)} is refused: ${why}`);
   if (remote === '' || remote.length > MAX_PATH) throw fail(`length must be 1 to ${MAX_PATH}`);
   if (hasControl(remote)) throw fail('it contains a control character (NUL, CR, LF...)');
   if (remote.includes('\\')) throw fail('it contains a backslash');
@@ -55,5 +54,8 @@ export function partialPathFor(remote: string, random: () => string = randomToke
 }
 
 function randomToken(): string {
-  return randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+  return randomBytes(6)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
 }

@@ -5,7 +5,17 @@ import type { EmailServer } from '../settings.js';
 import { deliveryError, type Channel, type OutgoingMessage } from './channel.js';
 
 /** Connection-level failures, worth another try later. */
-const TRANSIENT = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TRANSIENT = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const CERTIFICATE = /certificate|CERT_|self.signed/i;
 
 /**
@@ -74,10 +84,12 @@ function classify(destination: string, server: EmailServer, err: unknown): Error
   const where = `SMTP ${server.host}:${server.port}`;
   if (typeof e.responseCode === 'number') {
     // 4xx: try again later (RFC 5321); 5xx: refused for good (a bad address, a bad password).
-    const why = e.code === 'EAUTH' ? `${where} refused the login (${text}): check alerts.email.user and password` : `${where} replied ${text}`;
+    const why =
+      e.code === 'EAUTH' ? `${where} refused the login (${text}): check alerts.email.user and password` : `${where} replied ${text}`;
     return deliveryError(destination, why, e.responseCode < 500, err);
   }
-  if (CERTIFICATE.test(text)) return deliveryError(destination, `${where}: TLS certificate refused (${text}): check alerts.email.ca`, false, err);
+  if (CERTIFICATE.test(text))
+    return deliveryError(destination, `${where}: TLS certificate refused (${text}): check alerts.email.ca`, false, err);
   if (e.code === 'ETLS' || /STARTTLS/i.test(text)) {
     return deliveryError(destination, `${where} did not offer STARTTLS (${text}): nocturne sends no mail in clear`, false, err);
   }

@@ -52,14 +52,21 @@ export class WebhookChannel implements Channel {
       response = await fetch(receiver.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(receiver.timeoutMs) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${receiver.timeoutMs} ms` : (cause?.message ?? coerceError(err).message);
+      const why =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? `no answer within ${receiver.timeoutMs} ms`
+          : (cause?.message ?? coerceError(err).message);
       throw deliveryError(destination, `POST ${origin(receiver.url)}: ${why}${cause?.code ? ` (${cause.code})` : ''}`, true, err);
     }
     // Read to the end, so the connection can be reused; a little of it says why it was refused.
     const answer = (await response.text().catch(() => '')).slice(0, 300);
     if (response.ok) return;
     const retryable = [408, 425, 429].includes(response.status) || response.status >= 500;
-    throw deliveryError(destination, `POST ${origin(receiver.url)} answered ${response.status} ${response.statusText}${answer ? `: ${answer}` : ''}`, retryable);
+    throw deliveryError(
+      destination,
+      `POST ${origin(receiver.url)} answered ${response.status} ${response.statusText}${answer ? `: ${answer}` : ''}`,
+      retryable,
+    );
   }
 }
 

@@ -18,7 +18,10 @@ export async function alertsTestCommand(route: string | undefined, options: CliO
   if (!settings) throw new CliExit(EXIT.config, `${config.dir}/config/nocturne.yaml has no alerts section: nothing to test`);
   const names = settings.routes.map((r) => r.name);
   if (route !== undefined && !names.includes(route)) {
-    throw new CliExit(EXIT.usage, `no route "${route}"${suggestion(route, names, 'routes of alerts.routes', 'alerts.routes defines none')}`);
+    throw new CliExit(
+      EXIT.usage,
+      `no route "${route}"${suggestion(route, names, 'routes of alerts.routes', 'alerts.routes defines none')}`,
+    );
   }
   const routes = settings.routes.filter((r) => route === undefined || r.name === route);
   if (routes.length === 0) throw new CliExit(EXIT.config, 'alerts.routes defines no route: nothing to test');

@@ -39,13 +39,16 @@ export async function backfillCommand(first: string, id: string | undefined, opt
   const action = (ACTIONS as readonly string[]).includes(first) ? (first as (typeof ACTIONS)[number]) : null;
   if (action === null) return create(first, options, config, logger);
   if (action === 'status') return status(id === undefined ? undefined : campaignId(id), options, config);
-  if (id === undefined) throw new CliExit(EXIT.usage, `backfill ${action} needs the campaign's number (\`nocturne backfill status\` lists them)`);
+  if (id === undefined)
+    throw new CliExit(EXIT.usage, `backfill ${action} needs the campaign's number (\`nocturne backfill status\` lists them)`);
   const n = campaignId(id);
   await withDb(config, async (db) => {
     const store = new CampaignStore(db);
     if (action === 'pause') {
       const c = await store.transition(n, ['running'], 'paused');
-      say(`campaign ${c.id} paused: it submits nothing more; tasks in SLURM end on their own and are recorded at \`nocturne backfill resume ${c.id}\``);
+      say(
+        `campaign ${c.id} paused: it submits nothing more; tasks in SLURM end on their own and are recorded at \`nocturne backfill resume ${c.id}\``,
+      );
     } else if (action === 'cancel') {
       const c = await store.get(n);
       const executor = createExecutor({
@@ -76,13 +79,18 @@ function say(line: string): void {
 
 function positive(text: string | undefined, option: string, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new CliExit(EXIT.usage, `${option} must be a whole number of at least ${min}, not "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new CliExit(EXIT.usage, `${option} must be a whole number of at least ${min}, not "${text}"`);
   return Number(text);
 }
 
 async function create(pipelineName: string, options: BackfillOptions, config: NocturneConfig, logger: Logger): Promise<void> {
   const pipeline = config.pipelines.get(pipelineName);
-  if (!pipeline) throw new CliExit(EXIT.usage, `no pipeline "${pipelineName}" (pipelines/${pipelineName}.yaml); configured: ${[...config.pipelines.keys()].join(', ') || 'none'}`);
+  if (!pipeline)
+    throw new CliExit(
+      EXIT.usage,
+      `no pipeline "${pipelineName}" (pipelines/${pipelineName}.yaml); configured: ${[...config.pipelines.keys()].join(', ') || 'none'}`,
+    );
   if (!pipeline.config.run) throw new CliExit(EXIT.usage, `${pipeline.file} has no run stage: a campaign reprocesses observations with it`);
   const { from, to } = options;
   if (from === undefined || to === undefined || !DATE.test(from) || !DATE.test(to) || nightsBetween(from, to) < 1) {
@@ -93,7 +101,10 @@ async function create(pipelineName: string, options: BackfillOptions, config: No
   const stages = options.stages === undefined ? configured : options.stages.split(',').map((s) => s.trim());
   const unknown = stages.filter((s) => !(configured as readonly string[]).includes(s));
   if (unknown.length > 0 || !stages.includes('run')) {
-    throw new CliExit(EXIT.usage, `--stages must list run, then upload and/or ingest among the stages of ${pipeline.file} (${configured.join(', ')}); given "${options.stages}"`);
+    throw new CliExit(
+      EXIT.usage,
+      `--stages must list run, then upload and/or ingest among the stages of ${pipeline.file} (${configured.join(', ')}); given "${options.stages}"`,
+    );
   }
   const defaults = config.daemon.campaigns;
   await withDb(config, async (db) => {
@@ -143,12 +154,18 @@ async function drive(id: number, config: NocturneConfig, db: Db, logger: Logger)
       signal: controller.signal,
       progress,
       runStage: async (pipeline: string, stage: StageName) => {
-        const r = await executeStage({ config, db, logger, signal: controller.signal }, { pipeline, stage, slot: new Date(), trigger: 'manual' });
-        if (r.kind === 'not-run') logger.info({ pipeline, stage, reason: r.reason }, 'campaign: stage not run now; its next slot takes the outputs');
+        const r = await executeStage(
+          { config, db, logger, signal: controller.signal },
+          { pipeline, stage, slot: new Date(), trigger: 'manual' },
+        );
+        if (r.kind === 'not-run')
+          logger.info({ pipeline, stage, reason: r.reason }, 'campaign: stage not run now; its next slot takes the outputs');
       },
     });
     progress.done();
-    say(`${ending(result.campaign)}: this process submitted ${result.submitted} task(s), ${result.completed} completed, ${result.failed} failed`);
+    say(
+      `${ending(result.campaign)}: this process submitted ${result.submitted} task(s), ${result.completed} completed, ${result.failed} failed`,
+    );
     if (result.campaign.state === 'failed') process.exitCode = EXIT.failure;
   } finally {
     process.off('SIGINT', stop);

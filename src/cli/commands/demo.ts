@@ -62,7 +62,7 @@ function summary(result: DemoResult): string {
     '',
     'query the catalogue (it stays up with --keep):',
     `  psql '${result.connection}'`,
-    "  SELECT set_key, status, rows FROM hfc.set_loads ORDER BY load_id;",
+    '  SELECT set_key, status, rows FROM hfc.set_loads ORDER BY load_id;',
     '  SELECT code, date_obs, feat_hg_lat_deg, feat_hg_long_deg, snapshot FROM hfc.view_sunspots_hqi LIMIT 5;',
   );
   return lines.join('\n');

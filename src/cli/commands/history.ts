@@ -20,10 +20,19 @@ export function formatActions(actions: ActionRow[]): string {
   const what = (a: ActionRow): string => {
     if (a.action === 'pause') return typeof a.details['reason'] === 'string' && a.details['reason'] !== '' ? a.details['reason'] : '-';
     if (a.action === 'resume') return `${(a.details['lifted'] as unknown[] | undefined)?.length ?? 0} stage(s) lifted`;
-    const items = Object.entries((a.details['items'] as Record<string, number> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+    const items = Object.entries((a.details['items'] as Record<string, number> | undefined) ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     return `${items}${a.runId === null ? '' : ` run ${a.runId}`}`;
   };
-  const rows = actions.map((a) => [`#${a.id}`, a.action, a.stage ? `${a.pipeline}/${a.stage}` : a.pipeline, a.askedAt.toISOString(), a.askedBy, what(a)]);
+  const rows = actions.map((a) => [
+    `#${a.id}`,
+    a.action,
+    a.stage ? `${a.pipeline}/${a.stage}` : a.pipeline,
+    a.askedAt.toISOString(),
+    a.askedBy,
+    what(a),
+  ]);
   const header = ['ACTION', 'WHAT', 'PIPELINE/STAGE', 'ASKED AT', 'BY', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
@@ -39,7 +48,11 @@ export function formatHistory(runs: RunRow[]): string {
     r.trigger,
     r.state,
     r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : '-',
-    r.error ? oneLine(r.id, r.error) : Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    r.error
+      ? oneLine(r.id, r.error)
+      : Object.entries(r.stats)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
   ]);
   const header = ['RUN', 'PIPELINE/STAGE', 'SLOT', 'TRIGGER', 'STATE', 'TOOK', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -53,6 +66,9 @@ export function formatHistory(runs: RunRow[]): string {
  * `nocturne logs <run>`.
  */
 function oneLine(run: number, text: string): string {
-  const [first = '', ...rest] = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const [first = '', ...rest] = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return rest.length === 0 ? first : `${first} (${rest.length} more line${rest.length === 1 ? '' : 's'}: nocturne logs ${run})`;
 }

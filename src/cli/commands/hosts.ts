@@ -26,6 +26,10 @@ export function formatHosts(hosts: HostListing[]): string {
     h.lastRun ? `run ${h.lastRun.id} ${h.lastRun.pipeline}/${h.lastRun.stage} ${h.lastRun.state} ${minute(h.lastRun.startedAt)}` : '-',
   ]);
   const widths = header.map((head, i) => Math.max(head.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }

@@ -33,7 +33,8 @@ const TAIL_BYTES = 64 * 1024;
 /** `nocturne logs <run>`: the run's record, then the end of each job log recorded for it. */
 export async function logsCommand(runArg: string, options: LogsOptions): Promise<void> {
   const id = Number(runArg);
-  if (!Number.isSafeInteger(id) || id < 1) throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
   const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
   const config = await loadOrExit(options);
   const text = await withDb(config, (db) => runLogs(db, id, lines));
@@ -63,7 +64,12 @@ export function formatRun(run: RunRow): string {
     ['host', `${run.host} (pid ${run.pid})`],
     ['started', run.started_at.toISOString()],
     ['finished', run.finished_at ? `${run.finished_at.toISOString()} (${took})` : took],
-    ['stats', Object.entries(run.stats).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
+    [
+      'stats',
+      Object.entries(run.stats)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '-',
+    ],
   ];
   if (run.error) fields.push(['error', `${run.error_code ?? ''}${run.error_code ? ': ' : ''}${run.error}`]);
   return fields.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n');
@@ -84,10 +90,9 @@ async function taskLogs(db: Db, runId: number): Promise<TaskLog[]> {
 
 async function formatTask(task: TaskLog, lines: number): Promise<string[]> {
   const id = task.scheduler_id ? `${task.executor} job ${task.scheduler_id}` : `${task.executor} job (not submitted)`;
-  const waiting = task.wait_reason
-    ? `, waiting since ${task.waiting_since?.toISOString() ?? '?'}: ${explainWait(task.wait_reason)}`
-    : '';
-  const head = `== ${task.job_name} (${id})${task.task_index === null ? '' : ` task ${task.task_index}`}` +
+  const waiting = task.wait_reason ? `, waiting since ${task.waiting_since?.toISOString() ?? '?'}: ${explainWait(task.wait_reason)}` : '';
+  const head =
+    `== ${task.job_name} (${id})${task.task_index === null ? '' : ` task ${task.task_index}`}` +
     `${task.obs ? `, observation ${task.obs}` : ''}: ${task.state ?? 'no task'}${waiting}` +
     `${task.exit_code === null ? '' : `, exit ${task.exit_code}`}${task.reason ? `, ${task.reason}` : ''}`;
   const left = task.left_files?.length ? [`-- files it wrote and did not publish (kept): ${task.left_files.join(', ')}`] : [];

@@ -35,9 +35,7 @@ export async function reloadCommand(options: ReloadOptions): Promise<void> {
     const issues = result.issues.length > 0 ? `\n${formatIssues(result.issues)}` : '';
     throw new CliExit(EXIT.config, `reload refused: ${result.message}${issues}`);
   }
-  const changes = (['added', 'removed', 'changed'] as const)
-    .filter((k) => result[k].length > 0)
-    .map((k) => `${k} ${result[k].join(', ')}`);
+  const changes = (['added', 'removed', 'changed'] as const).filter((k) => result[k].length > 0).map((k) => `${k} ${result[k].join(', ')}`);
   process.stdout.write(`configuration reloaded${changes.length > 0 ? `: ${changes.join('; ')}` : ' (no schedule changes)'}\n`);
   for (const note of result.restartNeeded) process.stdout.write(`note: ${note}\n`);
   if (result.warnings?.length) process.stderr.write(`${formatIssues(result.warnings)}\n`);

@@ -27,13 +27,17 @@ export async function statusCommand(options: StatusOptions): Promise<void> {
       new CampaignStore(db).views({ open: true }),
     ]),
   );
-  const orphans = unscheduled(report.stages.map((s) => `${s.pipeline}/${s.stage}`), hosts);
+  const orphans = unscheduled(
+    report.stages.map((s) => `${s.pipeline}/${s.stage}`),
+    hosts,
+  );
   // --json stays /api/overview's answer; campaigns have theirs (/api/campaigns, backfill status --json).
-  const open = campaigns.length > 0 ? `\nreprocessing campaigns (\`nocturne backfill status\`):\n${campaigns.map((c) => `  ${campaignLine(c)}`).join('\n')}\n` : '';
+  const open =
+    campaigns.length > 0
+      ? `\nreprocessing campaigns (\`nocturne backfill status\`):\n${campaigns.map((c) => `  ${campaignLine(c)}`).join('\n')}\n`
+      : '';
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report.stages, incidents, orphans) + open);
 }
-
-
 
 /** "2026-11-24T01:30:00.000Z" → "2026-11-24 01:30Z". */
 const minute = (iso: string | null) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z` : '-');
@@ -57,7 +61,9 @@ export function formatStatus(
       ? `running on ${s.running.host} (run ${s.running.id})`
       : s.paused
         ? 'paused (see below)'
-        : s.stale ? `not running (run ${s.stale.run.id}, see below)` : 'idle',
+        : s.stale
+          ? `not running (run ${s.stale.run.id}, see below)`
+          : 'idle',
     s.last ? runText(s.last) : 'never ran',
     minute(s.lastSuccessAt),
     s.pendingError
@@ -76,17 +82,25 @@ export function formatStatus(
     const key = `${s.pipeline}/${s.stage}`;
     const { paused } = s;
     return [
-      ...(paused ? [`${key}: ${pauseText({ reason: paused.reason, pausedBy: paused.by, pausedAt: new Date(paused.since) })} (nocturne resume ${s.pipeline} --stage ${s.stage})`] : []),
+      ...(paused
+        ? [
+            `${key}: ${pauseText({ reason: paused.reason, pausedBy: paused.by, pausedAt: new Date(paused.since) })} (nocturne resume ${s.pipeline} --stage ${s.stage})`,
+          ]
+        : []),
       ...(s.last && s.last.state !== 'succeeded' && s.last.detail ? [`${key}: ${runText(s.last)}: ${firstLine(s.last.detail)}`] : []),
       ...(s.stale
-        ? [`${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`]
+        ? [
+            `${key}: run ${s.stale.run.id} is recorded as running, but ${s.stale.why}: it is not running; the next run of the stage takes it over`,
+          ]
         : []),
       ...(s.waiting ?? []).map((w) => `${key}: ${waitText(w)}`),
       ...(s.waitingError ? [`${key}: ? (${s.waitingError})`] : []),
     ];
   });
   if (unscheduled.length > 0) {
-    problems.push(`warning: no live daemon schedules ${unscheduled.join(', ')}: they run only by hand until a host with these stages starts (nocturne hosts)`);
+    problems.push(
+      `warning: no live daemon schedules ${unscheduled.join(', ')}: they run only by hand until a host with these stages starts (nocturne hosts)`,
+    );
   }
   return [line(header), ...rows.map(line), ...(problems.length > 0 ? ['', ...problems] : []), ...told].join('\n') + '\n';
 }

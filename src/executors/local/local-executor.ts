@@ -109,7 +109,11 @@ export class LocalExecutor implements Executor {
     return stopped;
   }
 
-  async #status(job: TrackedJob, index: number, orphans: Map<string, number>): Promise<Omit<TaskStatus, 'name' | 'schedulerId' | 'index'> | null> {
+  async #status(
+    job: TrackedJob,
+    index: number,
+    orphans: Map<string, number>,
+  ): Promise<Omit<TaskStatus, 'name' | 'schedulerId' | 'index'> | null> {
     const k = key(job.jobDir, index);
     const none = { reason: null, exitCode: null, signal: null };
     if (this.#queued.has(k)) return { state: 'PENDING', ...none };
@@ -139,7 +143,11 @@ export class LocalExecutor implements Executor {
 
   async #stop(jobDir: string, index: number, pid: number | undefined): Promise<void> {
     const k = key(jobDir, index);
-    if (this.#queued.delete(k)) this.#queue.splice(this.#queue.findIndex((q) => key(q.job.jobDir, q.index) === k), 1);
+    if (this.#queued.delete(k))
+      this.#queue.splice(
+        this.#queue.findIndex((q) => key(q.job.jobDir, q.index) === k),
+        1,
+      );
     this.#cancelled.add(k);
     if (pid === undefined) return;
     if (!this.#options.launcher.killGroup(pid, 'SIGTERM')) return;
@@ -156,7 +164,11 @@ export class LocalExecutor implements Executor {
       this.#queued.delete(k);
       let child: LaunchedProcess;
       try {
-        child = this.#options.launcher.launch(['bash', job.scriptPath, job.jobDir, String(index)], taskLogPath(job.logPattern, index), this.#options.env);
+        child = this.#options.launcher.launch(
+          ['bash', job.scriptPath, job.jobDir, String(index)],
+          taskLogPath(job.logPattern, index),
+          this.#options.env,
+        );
       } catch (err) {
         const reason = `could not start ${job.scriptPath}: ${err instanceof Error ? err.message : String(err)}`;
         this.#exited.set(k, { code: 126, signal: null, cancelled: false, reason });

@@ -94,7 +94,15 @@ export function parseSacct(stdout: string): SchedulerRow[] {
     const [jobId, , name, state, exit, reason, node] = line.split('|');
     const id = parseJobId(jobId ?? '');
     if (!id || name === undefined || state === undefined) continue;
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(reason), ...exitPair(exit), cancelledBy: cancelledBy(state), node: nodeOf(node) });
+    rows.push({
+      name,
+      ...id,
+      state: normaliseState(state),
+      reason: reasonOf(reason),
+      ...exitPair(exit),
+      cancelledBy: cancelledBy(state),
+      node: nodeOf(node),
+    });
   }
   return rows;
 }
@@ -163,7 +171,15 @@ export function parseScontrol(stdout: string): SchedulerRow[] {
         ? { schedulerId: arrayId, indices: expandIndices(taskIds) }
         : { schedulerId: jobId, indices: null };
     const node = nodeOf(field('NodeList'));
-    rows.push({ name, ...id, state: normaliseState(state), reason: reasonOf(field('Reason')), ...exitPair(field('ExitCode')), cancelledBy: null, node });
+    rows.push({
+      name,
+      ...id,
+      state: normaliseState(state),
+      reason: reasonOf(field('Reason')),
+      ...exitPair(field('ExitCode')),
+      cancelledBy: null,
+      node,
+    });
   }
   return rows;
 }

@@ -113,7 +113,12 @@ export class SlurmExecutor implements Executor {
     const [live, accounting] = await Promise.allSettled([this.#squeue(names, signal), this.#accountingRows(names, since, signal)]);
     if (!signal?.aborted) {
       this.#outage('controller', live, 'SLURM controller unreachable, waiting for it', 'SLURM controller reachable again');
-      this.#outage('accounting', accounting, 'accounting unavailable, following with squeue', 'accounting available again, following with sacct');
+      this.#outage(
+        'accounting',
+        accounting,
+        'accounting unavailable, following with squeue',
+        'accounting available again, following with sacct',
+      );
     }
     const statuses = mergeStatuses(
       jobs,
@@ -171,7 +176,11 @@ export class SlurmExecutor implements Executor {
   async peakMemory({ job, index }: TaskRef, signal?: AbortSignal): Promise<number | null> {
     if (job.schedulerId === null) return null;
     const id = job.isArray ? `${job.schedulerId}_${index}` : job.schedulerId;
-    const out = await this.#check(this.#cmd.sacct, ['--parsable2', '--noheader', `--jobs=${id}`, `--format=${SACCT_MEMORY_FIELDS}`], signal);
+    const out = await this.#check(
+      this.#cmd.sacct,
+      ['--parsable2', '--noheader', `--jobs=${id}`, `--format=${SACCT_MEMORY_FIELDS}`],
+      signal,
+    );
     return parsePeakMemory(out);
   }
 

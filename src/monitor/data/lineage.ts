@@ -137,8 +137,13 @@ type Row = {
  * row counts, local paths, the task's log. Every catalogue's lineage() reads the same
  * state ledger: the first one installed answers.
  */
-async function lineageRows(db: Db, catalogues: readonly string[], query: LineageQuery): Promise<{ catalogue: string; rows: Row[] } | string> {
-  if (catalogues.length === 0) return 'no pipeline loads file sets into a catalogue (ingest.sets.catalogue): lineage starts from a catalogue load';
+async function lineageRows(
+  db: Db,
+  catalogues: readonly string[],
+  query: LineageQuery,
+): Promise<{ catalogue: string; rows: Row[] } | string> {
+  if (catalogues.length === 0)
+    return 'no pipeline loads file sets into a catalogue (ingest.sets.catalogue): lineage starts from a catalogue load';
   const installed = await db.oneOrNone<{ schema: string }>(
     `SELECT c.schema FROM unnest($1::text[]) WITH ORDINALITY AS c(schema, n)
       WHERE to_regprocedure(format('%I.lineage(bigint)', c.schema)) IS NOT NULL ORDER BY c.n LIMIT 1`,

@@ -64,7 +64,9 @@ export async function nightsGrid(config: NocturneConfig, db: Db, now: Date, coun
         night,
         stages: tracks
           .filter((t) => t.name === pipeline)
-          .map((t) => cells.get(`${pipeline}/${night}/${t.stage}`) ?? { stage: t.stage, outcome: 'none' as const, runs: {}, lastRunId: null }),
+          .map(
+            (t) => cells.get(`${pipeline}/${night}/${t.stage}`) ?? { stage: t.stage, outcome: 'none' as const, runs: {}, lastRunId: null },
+          ),
       })),
     })),
   };
@@ -86,13 +88,31 @@ export interface NightRun {
 export async function nightRuns(config: NocturneConfig, db: Db, night: string, only?: readonly string[]): Promise<NightRun[]> {
   const tracks = stageTracks(config, only);
   const day = Date.parse(`${night}T00:00:00Z`);
-  const rows = await db.any<{ id: string; pipeline: string; stage: StageName; slot: Date; trigger: string; state: string; started_at: Date; finished_at: Date | null; error: string | null; stats: Record<string, number> }>(
+  const rows = await db.any<{
+    id: string;
+    pipeline: string;
+    stage: StageName;
+    slot: Date;
+    trigger: string;
+    state: string;
+    started_at: Date;
+    finished_at: Date | null;
+    error: string | null;
+    stats: Record<string, number>;
+  }>(
     `SELECT x.id, x.pipeline, x.stage, x.slot, x.trigger, x.state, x.started_at, x.finished_at, x.error, x.stats
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(pipeline, stage, tz)
        JOIN LATERAL (SELECT * FROM runs r WHERE r.pipeline = t.pipeline AND r.stage = t.stage AND r.slot >= $4 AND r.slot < $5
                         AND to_char(r.slot AT TIME ZONE t.tz, 'YYYY-MM-DD') = $6) x ON true
       ORDER BY x.pipeline, x.slot, x.id`,
-    [tracks.map((t) => t.name), tracks.map((t) => t.stage), tracks.map((t) => t.tz), new Date(day - 86_400_000), new Date(day + 2 * 86_400_000), night],
+    [
+      tracks.map((t) => t.name),
+      tracks.map((t) => t.stage),
+      tracks.map((t) => t.tz),
+      new Date(day - 86_400_000),
+      new Date(day + 2 * 86_400_000),
+      night,
+    ],
   );
   return rows.map((r) => ({
     id: Number(r.id),
@@ -103,6 +123,10 @@ export async function nightRuns(config: NocturneConfig, db: Db, night: string, o
     state: r.state,
     startedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at?.toISOString() ?? null,
-    summary: r.error ?? Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' '),
+    summary:
+      r.error ??
+      Object.entries(r.stats)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
   }));
 }

@@ -83,9 +83,18 @@ type Count = { pipeline: string; kind: AttentionKind; n: string };
 
 /** What each pipeline has set aside since $3, counted from the indexes of 0013 (p.pipeline is the pipeline). */
 const PER_PIPELINE: [AttentionKind, string][] = [
-  ['failed-observations', `SELECT count(*) FROM observations o WHERE o.pipeline = p.pipeline AND o.state = 'failed' AND o.updated_at >= $3`],
-  ['quarantined-quicklooks', `SELECT count(*) FROM transfers x WHERE x.pipeline = p.pipeline AND x.state = 'quarantined' AND x.updated_at >= $3`],
-  ['rejected-files', `SELECT count(*) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.status = 'rejected' AND f.finished_at >= $3`],
+  [
+    'failed-observations',
+    `SELECT count(*) FROM observations o WHERE o.pipeline = p.pipeline AND o.state = 'failed' AND o.updated_at >= $3`,
+  ],
+  [
+    'quarantined-quicklooks',
+    `SELECT count(*) FROM transfers x WHERE x.pipeline = p.pipeline AND x.state = 'quarantined' AND x.updated_at >= $3`,
+  ],
+  [
+    'rejected-files',
+    `SELECT count(*) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.status = 'rejected' AND f.finished_at >= $3`,
+  ],
   [
     'quarantined-rows',
     `SELECT coalesce(sum(f.rows_quarantined), 0) FROM ingested_files f WHERE f.pipeline = p.pipeline AND f.rows_quarantined > 0 AND f.finished_at >= $3`,
@@ -109,7 +118,9 @@ async function attentionItems(config: NocturneConfig, db: Db, now: Date, since: 
     return first && second ? [{ name, before: new Date(now.getTime() - (second.getTime() - first.getTime())) }] : [];
   });
   // Each count is a range scan of an index on (pipeline, time), per pipeline (sql/state/0013).
-  const perPipeline = PER_PIPELINE.map(([kind, count]) => `SELECT p.pipeline, '${kind}', (${count}) FROM unnest($4::text[]) AS p(pipeline)`);
+  const perPipeline = PER_PIPELINE.map(
+    ([kind, count]) => `SELECT p.pipeline, '${kind}', (${count}) FROM unnest($4::text[]) AS p(pipeline)`,
+  );
   const counts = await db.any<Count>(
     [
       `SELECT t.pipeline, 'failed-runs' AS kind,
@@ -128,7 +139,10 @@ async function attentionItems(config: NocturneConfig, db: Db, now: Date, since: 
     .map((c) => {
       const count = Number(c.n);
       const [one, many] = WORDS[c.kind];
-      const link = c.kind === 'failed-runs' ? `/nights?pipeline=${encodeURIComponent(c.pipeline)}` : `/quarantine?pipeline=${encodeURIComponent(c.pipeline)}`;
+      const link =
+        c.kind === 'failed-runs'
+          ? `/nights?pipeline=${encodeURIComponent(c.pipeline)}`
+          : `/quarantine?pipeline=${encodeURIComponent(c.pipeline)}`;
       return { pipeline: c.pipeline, kind: c.kind, count, text: `${count} ${count === 1 ? one : many}`, link };
     });
 }

@@ -66,11 +66,31 @@ export async function quarantine(config: NocturneConfig, db: Db, now: Date, filt
       [pipelines, runIds, since],
     );
   const [quicklooks, files, rows, sets, observations] = await Promise.all([
-    setAside<{ id: string; local_path: string; quarantine_path: string | null; error: string | null }>('transfers', 'x.id, x.local_path, x.quarantine_path, x.error', "x.state = 'quarantined'", 'updated_at'),
-    setAside<{ id: string; source: string; path: string; error: string | null }>('ingested_files', 'x.id, x.source, x.path, x.error', "x.status = 'rejected'", 'finished_at'),
-    setAside<{ path: string; line: number; reason: string }>('ingested_files', 'x.path, q.line, q.reason', 'x.rows_quarantined > 0', 'finished_at', 'JOIN quarantine_rows q ON q.file_id = x.id'),
+    setAside<{ id: string; local_path: string; quarantine_path: string | null; error: string | null }>(
+      'transfers',
+      'x.id, x.local_path, x.quarantine_path, x.error',
+      "x.state = 'quarantined'",
+      'updated_at',
+    ),
+    setAside<{ id: string; source: string; path: string; error: string | null }>(
+      'ingested_files',
+      'x.id, x.source, x.path, x.error',
+      "x.status = 'rejected'",
+      'finished_at',
+    ),
+    setAside<{ path: string; line: number; reason: string }>(
+      'ingested_files',
+      'x.path, q.line, q.reason',
+      'x.rows_quarantined > 0',
+      'finished_at',
+      'JOIN quarantine_rows q ON q.file_id = x.id',
+    ),
     setAside<{ id: string; source: string; set_key: string; status: string; error: string | null; members: { path: string }[] }>(
-      'ingested_sets', 'x.id, x.source, x.set_key, x.status, x.error, x.members', "x.status IN ('rejected', 'refused')", 'finished_at'),
+      'ingested_sets',
+      'x.id, x.source, x.set_key, x.status, x.error, x.members',
+      "x.status IN ('rejected', 'refused')",
+      'finished_at',
+    ),
     db.any<{
       pipeline: string;
       at: Date;

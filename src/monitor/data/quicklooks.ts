@@ -48,7 +48,10 @@ export async function quicklooks(config: NocturneConfig, db: Db, night: string, 
     pipelines: pipelines.map((pipeline) => ({
       pipeline,
       quicklooks: rows
-        .filter((r, _, all) => r.pipeline === pipeline && (r.kind === 'thumbnail' || !all.some((o) => o.pipeline === pipeline && o.kind === 'thumbnail')))
+        .filter(
+          (r, _, all) =>
+            r.pipeline === pipeline && (r.kind === 'thumbnail' || !all.some((o) => o.pipeline === pipeline && o.kind === 'thumbnail')),
+        )
         .map((r) => ({
           pipeline,
           name: path.basename(r.local_path).replace(/\.thumb(\.jpe?g)$/i, '$1'),

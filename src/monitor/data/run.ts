@@ -193,10 +193,9 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   // Each list is found by run_id through an index (sql/state/0013).
   const [jobs, tasks, files, sets, csvFiles, rows] = await Promise.all([
     db.any<JobRowRead>('SELECT * FROM jobs WHERE run_id = $1 ORDER BY id', [id]),
-    db.any<TaskRowRead>(
-      `SELECT t.* FROM job_tasks t WHERE t.job IN (SELECT id FROM jobs WHERE run_id = $1) ORDER BY t.job, t.task_index`,
-      [id],
-    ),
+    db.any<TaskRowRead>(`SELECT t.* FROM job_tasks t WHERE t.job IN (SELECT id FROM jobs WHERE run_id = $1) ORDER BY t.job, t.task_index`, [
+      id,
+    ]),
     db.any<TransferRowRead>('SELECT * FROM transfers WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
     db.any<SetRowRead>('SELECT * FROM ingested_sets WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),
     db.any<CsvFileRowRead>('SELECT * FROM ingested_files WHERE run_id = $1 ORDER BY id LIMIT 5000', [id]),

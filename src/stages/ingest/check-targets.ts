@@ -51,7 +51,10 @@ async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStag
 
   for (const [name, spec] of Object.entries(stage.columns)) {
     if (spec.type !== 'timestamp' && spec.format !== undefined) {
-      issue(['columns', name, 'format'], `ingest.columns.${name} (table ${table}): format applies to timestamp columns only, not ${spec.type}`);
+      issue(
+        ['columns', name, 'format'],
+        `ingest.columns.${name} (table ${table}): format applies to timestamp columns only, not ${spec.type}`,
+      );
     } else if (spec.type === 'timestamp') {
       try {
         createCaster(spec.type, spec.format);
@@ -80,7 +83,10 @@ async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStag
     const column = byName.get(name);
     if (!column) issue(['columns', name], `ingest.columns.${name}: table ${table} has no column ${name}`);
     else if (!COMPATIBLE[spec.type].includes(column.typname)) {
-      issue(['columns', name, 'type'], `ingest.columns.${name}: column ${table}.${name} is ${column.type}, which cannot take type ${spec.type}`);
+      issue(
+        ['columns', name, 'type'],
+        `ingest.columns.${name}: column ${table}.${name} is ${column.type}, which cannot take type ${spec.type}`,
+      );
     } else if (spec.nullable && column.not_null) {
       issue(['columns', name, 'nullable'], `ingest.columns.${name}: nullable is true but column ${table}.${name} is NOT NULL`);
     }
@@ -104,7 +110,10 @@ async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStag
   );
   const key = [...stage.naturalKey].sort().join(',');
   if (!unique.some((u) => [...u.columns].sort().join(',') === key)) {
-    issue(['naturalKey'], `ingest.naturalKey: table ${table} has no unique index or constraint on exactly (${stage.naturalKey.join(', ')})`);
+    issue(
+      ['naturalKey'],
+      `ingest.naturalKey: table ${table} has no unique index or constraint on exactly (${stage.naturalKey.join(', ')})`,
+    );
   }
   return issues;
 }

@@ -75,17 +75,22 @@ function fromExitStatus(rc: number, signal: number | null, fromMarker: boolean):
 function fromOutputs(input: ClassifyInput, marker: ExitMarker): Verdict {
   const check = input.outputs ?? { kind: 'ok', files: [...marker.quicklooks, ...marker.csv] };
   if (check.kind === 'missing') {
-    return input.overdue ? failed(false, `its exit marker lists ${check.names.join(', ')}, not found in its output directory`, 0) : { kind: 'wait' };
+    return input.overdue
+      ? failed(false, `its exit marker lists ${check.names.join(', ')}, not found in its output directory`, 0)
+      : { kind: 'wait' };
   }
   if (check.kind === 'bad') return failed(false, check.reason, 0);
-  if (marker.csv.length === 0) return failed(false, `the detection code exited 0 but wrote no file matching ${input.csvGlob} in its output directory`, 0);
+  if (marker.csv.length === 0)
+    return failed(false, `the detection code exited 0 but wrote no file matching ${input.csvGlob} in its output directory`, 0);
   return { kind: 'completed', outputs: check.files };
 }
 
 function cancelled(input: ClassifyInput): Verdict {
   const { status } = input;
   if (input.cancelledByUs !== null) {
-    const when = input.neverStarted ? `before it started${input.neverStarted.reason ? ` (it was waiting: ${input.neverStarted.reason})` : ''}` : 'while it ran';
+    const when = input.neverStarted
+      ? `before it started${input.neverStarted.reason ? ` (it was waiting: ${input.neverStarted.reason})` : ''}`
+      : 'while it ran';
     return { kind: 'interrupted', reason: `cancelled by nocturne ${input.cancelledByUs}, ${when}` };
   }
   if (input.cancelledBy === null && !input.overdue) return { kind: 'wait' };

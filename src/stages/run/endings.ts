@@ -143,7 +143,10 @@ function consequence(step: Step, mode: EndMode, request: EndRequest, retryable: 
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Turns a request into the row updates, the retry decision and the messages. */
@@ -183,12 +186,30 @@ export async function buildEnding(request: EndRequest, settings: RunSettings, no
     observation: decision.observation,
   };
   // Retried in this run: a retryable failure, or a task lost before it ever started.
-  const again = (decision.step === 'retry' && mode === 'normal') || (decision.step === 'requeue' && state === 'lost' && mode === 'uncounted');
+  const again =
+    (decision.step === 'retry' && mode === 'normal') || (decision.step === 'requeue' && state === 'lost' && mode === 'uncounted');
   const requeue = again
-    ? { input: task.input, obs: task.obs, night: task.night, failures: decision.observation.failures, retryAt: decision.observation.retryAt }
+    ? {
+        input: task.input,
+        obs: task.obs,
+        night: task.night,
+        failures: decision.observation.failures,
+        retryAt: decision.observation.retryAt,
+      }
     : null;
-  const publish = verdict.kind === 'completed' && marker?.outputsIn === 'task' ? { fromDir: taskOutDir(job.jobDir, task.index), files: verdict.outputs } : null;
-  return { end, step: decision.step, reason, failed: decision.step === 'give-up', requeue, publish, removeDir: marker !== null && kept.length === 0 };
+  const publish =
+    verdict.kind === 'completed' && marker?.outputsIn === 'task'
+      ? { fromDir: taskOutDir(job.jobDir, task.index), files: verdict.outputs }
+      : null;
+  return {
+    end,
+    step: decision.step,
+    reason,
+    failed: decision.step === 'give-up',
+    requeue,
+    publish,
+    removeDir: marker !== null && kept.length === 0,
+  };
 }
 
 const userNames = new Map<number, string>();

@@ -55,7 +55,13 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
       const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
       const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
       const reattach = (await ledger.activeJobs()).length;
-      printDryRun(ctx.print, settings, executor, ctx.date, plans, { found: found.length, skipped, setAside: setAside.length, earlier: earlier.length, reattach });
+      printDryRun(ctx.print, settings, executor, ctx.date, plans, {
+        found: found.length,
+        skipped,
+        setAside: setAside.length,
+        earlier: earlier.length,
+        reattach,
+      });
       return { ok: true, stats: {}, summary: `dry run: ${plans.length} job(s) would be submitted` };
     }
 

@@ -173,14 +173,33 @@ export class JobLedger {
         const { id } = await tx.one<{ id: number }>(
           `INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, job_dir, script_path, submit_argv, code_version)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10) RETURNING id::int AS id`,
-          [job.token, job.name, job.pipeline, job.runId, job.executor, job.isArray, job.jobDir, job.scriptPath, JSON.stringify(job.argv), job.codeVersion],
+          [
+            job.token,
+            job.name,
+            job.pipeline,
+            job.runId,
+            job.executor,
+            job.isArray,
+            job.jobDir,
+            job.scriptPath,
+            JSON.stringify(job.argv),
+            job.codeVersion,
+          ],
         );
         const t = job.tasks;
         await tx.none(
           `INSERT INTO job_tasks (job, task_index, pipeline, input, obs, attempt, log_path)
            SELECT $1, u.i, $2, u.input, u.obs, u.attempt, u.log FROM unnest($3::int[], $4::text[], $5::text[], $6::int[], $7::text[])
                AS u(i, input, obs, attempt, log)`,
-          [id, job.pipeline, t.map((x) => x.index), t.map((x) => x.input), t.map((x) => x.obs), t.map((x) => x.attempt), t.map((x) => x.logPath)],
+          [
+            id,
+            job.pipeline,
+            t.map((x) => x.index),
+            t.map((x) => x.input),
+            t.map((x) => x.obs),
+            t.map((x) => x.attempt),
+            t.map((x) => x.logPath),
+          ],
         );
         const claimed = await tx.result(
           `UPDATE observations SET state = 'active', retry_at = NULL, updated_at = now()
@@ -283,8 +302,15 @@ export class JobLedger {
                AS u(job, i, state, ss, code, sig, reason, retryable, tail, outputs, leftover, node)
             WHERE t.job = u.job AND t.task_index = u.i`,
           [
-            col((e) => e.job), col((e) => e.index), col((e) => e.state), col((e) => e.schedulerState), col((e) => e.exitCode),
-            col((e) => e.signal), col((e) => e.reason), col((e) => e.retryable), col((e) => e.logTail),
+            col((e) => e.job),
+            col((e) => e.index),
+            col((e) => e.state),
+            col((e) => e.schedulerState),
+            col((e) => e.exitCode),
+            col((e) => e.signal),
+            col((e) => e.reason),
+            col((e) => e.retryable),
+            col((e) => e.logTail),
             col((e) => (e.outputs === null ? null : JSON.stringify(e.outputs))),
             col((e) => (e.leftFiles === null ? null : JSON.stringify(e.leftFiles))),
             col((e) => e.node),
@@ -296,8 +322,12 @@ export class JobLedger {
              FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[]) AS u(input, state, failures, retry_at, error)
             WHERE o.pipeline = $1 AND o.input = u.input`,
           [
-            this.pipeline, col((e) => e.input), col((e) => e.observation.state), col((e) => e.observation.failures),
-            col((e) => e.observation.retryAt), col((e) => e.reason),
+            this.pipeline,
+            col((e) => e.input),
+            col((e) => e.observation.state),
+            col((e) => e.observation.failures),
+            col((e) => e.observation.retryAt),
+            col((e) => e.reason),
           ],
         );
         await tx.none(

@@ -104,7 +104,9 @@ export class JobTracker {
     }
     const outcome = signal.aborted ? await this.#stop() : this.#outcome();
     // A row left behind is ignored after a minute: a failure here costs nothing but a warning.
-    await this.#options.gate.close().catch((err: unknown) => this.#options.ctx.logger.warn({ err: coerceError(err) }, 'clearing the fair-share demand failed'));
+    await this.#options.gate
+      .close()
+      .catch((err: unknown) => this.#options.ctx.logger.warn({ err: coerceError(err) }, 'clearing the fair-share demand failed'));
     return outcome;
   }
 
@@ -113,7 +115,9 @@ export class JobTracker {
     const retries = this.#pending.map((o) => o.retryAt?.getTime() ?? 0);
     const untilRetry = this.#held
       ? this.#options.settings.pollIntervalMs
-      : retries.length === 0 ? Infinity : Math.max(0, Math.min(...retries) - this.#now());
+      : retries.length === 0
+        ? Infinity
+        : Math.max(0, Math.min(...retries) - this.#now());
     return this.#jobs.size === 0 ? untilRetry : Math.min(this.#options.settings.pollIntervalMs, untilRetry);
   }
 
@@ -152,12 +156,29 @@ export class JobTracker {
     await writeJobFiles(plan);
     const argv = executor.describe(spec);
     const isArray = spec.array !== undefined;
-    const common = { token: plan.token, name: spec.name, executor: executor.kind, isArray, jobDir: spec.jobDir, scriptPath: spec.scriptPath };
+    const common = {
+      token: plan.token,
+      name: spec.name,
+      executor: executor.kind,
+      isArray,
+      jobDir: spec.jobDir,
+      scriptPath: spec.scriptPath,
+    };
     // The token is saved before submitting: whatever happens next, the job can be found.
     const codeVersion = ctx.pipeline.config.code.version;
-    const id = await ledger.createJob({ ...common, pipeline: settings.pipeline, runId: ctx.runId || null, argv, codeVersion, tasks: plan.tasks });
+    const id = await ledger.createJob({
+      ...common,
+      pipeline: settings.pipeline,
+      runId: ctx.runId || null,
+      argv,
+      codeVersion,
+      tasks: plan.tasks,
+    });
     const record: JobRecord = { ...common, id, schedulerId: null, createdAt: new Date(this.#now()), taskCount: plan.tasks.length };
-    this.#live(record, plan.tasks.map((t) => ({ ...t, state: 'pending' })));
+    this.#live(
+      record,
+      plan.tasks.map((t) => ({ ...t, state: 'pending' })),
+    );
     stats.jobs++;
     stats.submitted += plan.tasks.length;
     const log = ctx.logger.child({ job: spec.name });
@@ -185,7 +206,9 @@ export class JobTracker {
       });
       const verdict = { kind: 'interrupted' as const, reason: `not submitted: ${error.message}` };
       const job = this.#jobs.get(spec.name);
-      await this.#end([...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'interrupted', mode: 'uncounted' })));
+      await this.#end(
+        [...(job?.tasks.values() ?? [])].map((task) => ({ job: record, task, verdict, state: 'interrupted', mode: 'uncounted' })),
+      );
       await ledger.rejectJob(id, error.message);
       return;
     }
@@ -223,12 +246,25 @@ export class JobTracker {
       }
       if (isTerminal(status.state)) {
         const judged = await judge(job.record, tracked(job), task, status, {
-          settings, executor, now, graceMs: this.#options.markerGraceMs, signal,
+          settings,
+          executor,
+          now,
+          graceMs: this.#options.markerGraceMs,
+          signal,
         });
         const { verdict } = judged;
         if (verdict.kind === 'wait') continue;
         const state = verdict.kind === 'completed' ? 'completed' : verdict.kind === 'interrupted' ? 'interrupted' : 'failed';
-        ends.push({ job: job.record, task, verdict, state, mode: 'normal', status, marker: judged.marker, ...(judged.logTail === undefined ? {} : { logTail: judged.logTail }) });
+        ends.push({
+          job: job.record,
+          task,
+          verdict,
+          state,
+          mode: 'normal',
+          status,
+          marker: judged.marker,
+          ...(judged.logTail === undefined ? {} : { logTail: judged.logTail }),
+        });
       } else if (RUNNING_STATES.has(status.state)) {
         if (task.state === 'pending') {
           task.state = 'running';
@@ -241,7 +277,12 @@ export class JobTracker {
       }
     }
     for (const [job, list] of started) {
-      await ledger.markRunning(job.record.id, list.map((s) => s.index), list.map((s) => s.state), list.map((s) => s.node ?? null));
+      await ledger.markRunning(
+        job.record.id,
+        list.map((s) => s.index),
+        list.map((s) => s.state),
+        list.map((s) => s.node ?? null),
+      );
     }
     for (const [job, waits] of this.#waits.takeChanges()) await ledger.markWaiting(job.id, waits);
     this.#waits.flush(ctx.logger, now);
@@ -267,11 +308,17 @@ export class JobTracker {
     const keys = entries.map(({ job, task }) => ({ job: job.record.id, index: task.index }));
     await ledger.markCancelRequested(keys, new Date(this.#now()));
     try {
-      await executor.cancel(entries.map(({ job, task }) => ({ job: tracked(job), index: task.index })), signal);
+      await executor.cancel(
+        entries.map(({ job, task }) => ({ job: tracked(job), index: task.index })),
+        signal,
+      );
     } catch (err) {
       const error = coerceError(err);
       await ledger.markCancelRequested(keys, null);
-      ctx.logger.error({ err: error }, `${this.#options.settings.pipeline}: cancelling ${entries.length} task(s) ${cause} failed: they stay followed`);
+      ctx.logger.error(
+        { err: error },
+        `${this.#options.settings.pipeline}: cancelling ${entries.length} task(s) ${cause} failed: they stay followed`,
+      );
       return error;
     }
     for (const { task } of entries) task.cancelCause = cause;
@@ -287,10 +334,16 @@ export class JobTracker {
     // Marked in a copy, kept only if these tasks are declared LOST now.
     const lostUnstarted = new Set(this.#lostUnstarted);
     const lost = lostRequests(this.#jobs.values(), seen, now, this.#options.executor, lostUnstarted);
-    const unconfirmed = lost.filter((r) => r.job.schedulerId === null).map((r) => ({ job: tracked(this.#jobs.get(r.job.name)!), index: r.task.index }));
-    const refused = unconfirmed.length === 0 ? null : await this.#options.executor.cancel(unconfirmed, signal).then(() => null, coerceError);
+    const unconfirmed = lost
+      .filter((r) => r.job.schedulerId === null)
+      .map((r) => ({ job: tracked(this.#jobs.get(r.job.name)!), index: r.task.index }));
+    const refused =
+      unconfirmed.length === 0 ? null : await this.#options.executor.cancel(unconfirmed, signal).then(() => null, coerceError);
     if (refused) {
-      this.#options.ctx.logger.warn({ err: refused }, `${this.#options.settings.pipeline}: cancelling ${unconfirmed.length} unconfirmed task(s) before they are LOST failed: trying again at the next poll`);
+      this.#options.ctx.logger.warn(
+        { err: refused },
+        `${this.#options.settings.pipeline}: cancelling ${unconfirmed.length} unconfirmed task(s) before they are LOST failed: trying again at the next poll`,
+      );
       return [];
     }
     for (const input of lostUnstarted) this.#lostUnstarted.add(input);
@@ -325,7 +378,10 @@ export class JobTracker {
       const left = ending.end.leftFiles ?? [];
       if (left.length > 0) {
         stats.leftFiles += left.length;
-        ctx.logger.warn({ job: job.name, index: task.index, left }, leftMessage(describeTask(settings.pipeline, job, task), taskDir(job.jobDir, task.index), left));
+        ctx.logger.warn(
+          { job: job.name, index: task.index, left },
+          leftMessage(describeTask(settings.pipeline, job, task), taskDir(job.jobDir, task.index), left),
+        );
       }
       if (ending.removeDir) await rm(taskDir(job.jobDir, task.index), { recursive: true, force: true });
       const live = this.#jobs.get(job.name);

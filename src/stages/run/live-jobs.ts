@@ -21,7 +21,15 @@ export function liveEntries(jobs: Iterable<LiveJob>): LiveEntry[] {
 export function tracked(job: LiveJob): TrackedJob {
   const r = job.record;
   const live = [...job.tasks.keys()];
-  return { name: r.name, schedulerId: r.schedulerId, jobDir: r.jobDir, isArray: r.isArray, taskCount: r.taskCount, live, createdAt: r.createdAt };
+  return {
+    name: r.name,
+    schedulerId: r.schedulerId,
+    jobDir: r.jobDir,
+    isArray: r.isArray,
+    taskCount: r.taskCount,
+    live,
+    createdAt: r.createdAt,
+  };
 }
 
 /**

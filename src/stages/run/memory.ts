@@ -21,7 +21,12 @@ export function mayBeMemory(status: TaskStatus): boolean {
  * the kill message in the log (OverMemoryKill), or a peak use (MaxRSS) that reached the
  * request. `requested` is run.slurm.mem ("100M", SLURM's binary units).
  */
-export function memoryOverrun(status: TaskStatus, logTail: string | null, peakBytes: number | null, requested: string): MemoryOverrun | null {
+export function memoryOverrun(
+  status: TaskStatus,
+  logTail: string | null,
+  peakBytes: number | null,
+  requested: string,
+): MemoryOverrun | null {
   const limit = parseMemory(/^\d+$/.test(requested) ? `${requested}M` : requested);
   const killed = logTail === null ? null : KILL_MESSAGE.exec(logTail);
   const fromLog = killed ? Number(killed[1]) : null;

@@ -27,7 +27,17 @@ export interface RunStats {
 
 export function emptyStats(): RunStats {
   return {
-    observations: 0, skipped: 0, setAside: 0, jobs: 0, submitted: 0, completed: 0, failed: 0, retried: 0, lost: 0, interrupted: 0, leftFiles: 0,
+    observations: 0,
+    skipped: 0,
+    setAside: 0,
+    jobs: 0,
+    submitted: 0,
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    lost: 0,
+    interrupted: 0,
+    leftFiles: 0,
   };
 }
 
@@ -82,10 +92,16 @@ export function summarise(stats: RunStats): string {
  * that leaves failed observations is not a success. The first line counts them and
  * names the first; the next lines (for `nocturne logs`) name up to five.
  */
-export function failureError(thisRun: readonly string[], earlier: ReadonlyArray<{ obs: string; error: string | null }>): NocturneError | undefined {
+export function failureError(
+  thisRun: readonly string[],
+  earlier: ReadonlyArray<{ obs: string; error: string | null }>,
+): NocturneError | undefined {
   const all = [...thisRun, ...earlier.map((e) => e.error ?? `observation ${e.obs} failed`)];
   if (all.length === 0) return undefined;
-  const parts = [...(thisRun.length > 0 ? [`${thisRun.length} in this run`] : []), ...(earlier.length > 0 ? [`${earlier.length} set aside earlier`] : [])];
+  const parts = [
+    ...(thisRun.length > 0 ? [`${thisRun.length} in this run`] : []),
+    ...(earlier.length > 0 ? [`${earlier.length} set aside earlier`] : []),
+  ];
   const head = `${plural(all.length, 'observation')} failed for good (${parts.join(', ')}); first: ${all[0]}`;
   const more = all.length > 5 ? [`... and ${all.length - 5} more`] : [];
   return new NocturneError('JOB_FAILED', [head, ...all.slice(0, 5), ...more].join('\n'));

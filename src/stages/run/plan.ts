@@ -96,9 +96,7 @@ export async function writeJobFiles(job: PlannedJob): Promise<void> {
   // In slices: a thousand files opened at once could exhaust the descriptors.
   for (let i = 0; i < job.tasks.length; i += 64) {
     await Promise.all(
-      job.tasks
-        .slice(i, i + 64)
-        .map((t) => writeFile(taskArgvPath(job.spec.jobDir, t.index), encodeTaskArgv(t.obs, t.attempt, t.argv))),
+      job.tasks.slice(i, i + 64).map((t) => writeFile(taskArgvPath(job.spec.jobDir, t.index), encodeTaskArgv(t.obs, t.attempt, t.argv))),
     );
   }
 }

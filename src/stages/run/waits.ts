@@ -21,7 +21,13 @@ type Queryable = IBaseProtocol<unknown>;
 
 /** Why the tasks of a pipeline's unfinished jobs wait, longest wait first. */
 export async function waitingTasks(db: Queryable, pipeline: string): Promise<WaitingGroup[]> {
-  const rows = await db.any<{ reason: string; tasks: number; since: Date; obs: string[]; jobs: Array<{ name: string; schedulerId: string | null }> }>(
+  const rows = await db.any<{
+    reason: string;
+    tasks: number;
+    since: Date;
+    obs: string[];
+    jobs: Array<{ name: string; schedulerId: string | null }>;
+  }>(
     `SELECT t.wait_reason AS reason, count(*)::int AS tasks, min(t.waiting_since) AS since,
             (array_agg(t.obs ORDER BY t.obs))[1:20] AS obs,
             jsonb_agg(DISTINCT jsonb_build_object('name', j.name, 'schedulerId', j.scheduler_id)) AS jobs
@@ -34,7 +40,9 @@ export async function waitingTasks(db: Queryable, pipeline: string): Promise<Wai
 }
 
 /** Every pipeline's waiting tasks by kind, with the longest wait: for the metrics. */
-export async function waitingSummary(db: Queryable): Promise<Array<{ pipeline: string; kind: WaitKind; tasks: number; longestSeconds: number }>> {
+export async function waitingSummary(
+  db: Queryable,
+): Promise<Array<{ pipeline: string; kind: WaitKind; tasks: number; longestSeconds: number }>> {
   const rows = await db.any<{ pipeline: string; reason: string; tasks: number; longest: number }>(
     `SELECT j.pipeline, t.wait_reason AS reason, count(*)::int AS tasks,
             extract(epoch FROM now() - min(t.waiting_since))::float8 AS longest

@@ -50,7 +50,10 @@ export interface ArchiveNaming {
 
 /** `<publicUrl>/<remote path>`, each path segment URL-encoded. */
 export function publicUrlOf(publicUrl: string, remotePath: string): string {
-  const segments = remotePath.split('/').filter((s) => s !== '').map(encodeURIComponent);
+  const segments = remotePath
+    .split('/')
+    .filter((s) => s !== '')
+    .map(encodeURIComponent);
   return `${publicUrl.replace(/\/+$/, '')}/${segments.join('/')}`;
 }
 
@@ -92,7 +95,9 @@ const MOVES = `WITH c AS (
       updated_at = now()
     FROM c
     WHERE transfers.id = c.id AND transfers.state = c.from_state
-    RETURNING ${ROW_COLUMNS.split(',').map((column) => `transfers.${column.trim()}`).join(', ')}, c.ord, c.events),
+    RETURNING ${ROW_COLUMNS.split(',')
+      .map((column) => `transfers.${column.trim()}`)
+      .join(', ')}, c.ord, c.events),
   e AS (INSERT INTO transfer_events (transfer_id, from_state, to_state, run_id, note)
         SELECT t.id, x.event->>'from', x.event->>'to', $17::bigint, x.event->>'note'
           FROM t CROSS JOIN LATERAL jsonb_array_elements(t.events::jsonb) WITH ORDINALITY AS x(event, step)
@@ -140,14 +145,20 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
     night: observingNight(path.basename(r.localPath), naming.nightZone),
     public_url: naming.publicUrl === undefined || r.remotePath === '' ? null : publicUrlOf(naming.publicUrl, r.remotePath),
   });
-  const failed = (what: string) => (err: unknown): never => {
-    throw databaseError(err, `transfers: ${what}`);
-  };
+  const failed =
+    (what: string) =>
+    (err: unknown): never => {
+      throw databaseError(err, `transfers: ${what}`);
+    };
   const moves = createGroupCommit<Move, Transfer>(
     async (batch) => {
       const rows = await db
         .any<TransferRow & { ord: number }>({ name: 'nocturne-transfer-moves', text: MOVES, values: moveValues(batch, run) })
-        .catch(failed(`recording ${batch.length} state changes (${batch[0]!.transfer.localPath}: ${batch[0]!.transfer.state} → ${batch[0]!.to}...)`));
+        .catch(
+          failed(
+            `recording ${batch.length} state changes (${batch[0]!.transfer.localPath}: ${batch[0]!.transfer.state} → ${batch[0]!.to}...)`,
+          ),
+        );
       const moved = new Map(rows.map((row) => [row.ord, toTransfer(row)]));
       return batch.map(
         ({ transfer }, i) =>
@@ -163,10 +174,10 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
   return {
     async pending(pipeline, target) {
       const rows = await db
-        .any<TransferRow>(
-          `SELECT * FROM transfers WHERE pipeline = $1 AND target = $2 AND state NOT IN ${CLOSED} ORDER BY id`,
-          [pipeline, target],
-        )
+        .any<TransferRow>(`SELECT * FROM transfers WHERE pipeline = $1 AND target = $2 AND state NOT IN ${CLOSED} ORDER BY id`, [
+          pipeline,
+          target,
+        ])
         .catch(failed(`listing pending files of ${pipeline} → ${target}`));
       return rows.map(toTransfer);
     },
@@ -225,7 +236,19 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
            e AS (INSERT INTO transfer_events (transfer_id, to_state, run_id, note)
                  SELECT id, state, run_id, $9 FROM t)
            SELECT * FROM t`,
-          [r.pipeline, r.target, r.kind, r.localPath, r.sizeBytes, r.mtimeMs, r.remotePath, quarantinePath, reason, run, described(r).night],
+          [
+            r.pipeline,
+            r.target,
+            r.kind,
+            r.localPath,
+            r.sizeBytes,
+            r.mtimeMs,
+            r.remotePath,
+            quarantinePath,
+            reason,
+            run,
+            described(r).night,
+          ],
         )
         .catch(failed(`recording the quarantine of ${r.localPath}`));
       return toTransfer(row);

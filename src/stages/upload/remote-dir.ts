@@ -47,11 +47,7 @@ export function renderRemoteDir(template: string, values: TemplateValues, date: 
 }
 
 /** Where a file of the outbox goes: the rendered directory, then its path below the outbox. */
-export function remotePathFor(
-  template: string,
-  values: TemplateValues,
-  file: { path: string; relative: string; mtimeMs: number },
-): string {
+export function remotePathFor(template: string, values: TemplateValues, file: { path: string; relative: string; mtimeMs: number }): string {
   const dir = renderRemoteDir(template, values, fileDate(path.basename(file.path), file.mtimeMs));
   return joinRemote(dir, file.relative);
 }

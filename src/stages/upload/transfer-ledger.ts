@@ -6,15 +6,7 @@ import type { NocturneError } from '../../core/errors.js';
  * discovered → uploading (partial name recorded) → verified → renamed → checked → deleted | kept.
  */
 export type TransferState =
-  | 'discovered'
-  | 'uploading'
-  | 'verified'
-  | 'renamed'
-  | 'checked'
-  | 'deleted'
-  | 'kept'
-  | 'quarantined'
-  | 'missing';
+  'discovered' | 'uploading' | 'verified' | 'renamed' | 'checked' | 'deleted' | 'kept' | 'quarantined' | 'missing';
 
 /** States after which there is nothing left to do for the row. */
 export const FINISHED_STATES: ReadonlySet<TransferState> = new Set(['deleted', 'kept', 'quarantined', 'missing']);

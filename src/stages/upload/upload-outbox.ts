@@ -116,8 +116,7 @@ function outcome(
   const left = notDone > 0 ? `; ${notDone} left in place for the next run` : '';
   if (stats['failed'] === 0 && notDone === 0) return { ok: true, stats, summary: `${counts} → target "${target}"` };
   const error =
-    firstError ??
-    new NocturneError('ABORTED', `upload to target "${target}" ${stopped ? 'stopped on request' : 'did not finish'}${left}`);
+    firstError ?? new NocturneError('ABORTED', `upload to target "${target}" ${stopped ? 'stopped on request' : 'did not finish'}${left}`);
   return { ok: false, stats, summary: `${counts}${left}: ${error.message}`, error };
 }
 

@@ -66,7 +66,10 @@ export async function runPool<T>(
 ): Promise<PoolReport> {
   const queue = [...items];
   // Each connection listens on the stage's signal while an operation runs.
-  setMaxListeners(Math.max(getMaxListeners(options.signal), options.connections * (options.lanes ?? DEFAULT_LANES) * 2 + 10), options.signal);
+  setMaxListeners(
+    Math.max(getMaxListeners(options.signal), options.connections * (options.lanes ?? DEFAULT_LANES) * 2 + 10),
+    options.signal,
+  );
   const report: PoolReport = { fatal: null, failed: 0, notDone: 0 };
   // Wakes workers sleeping in a backoff once the target is given up.
   const halt = new AbortController();

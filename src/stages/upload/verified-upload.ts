@@ -96,7 +96,12 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   result.uploadedBytes += local.sizeBytes;
   const uploading = { ...t, state: 'uploading' as const, partialPath: partial, ...local };
   await deps.hooks?.beforeVerify?.(uploading);
-  const check = await verifyRemote(session, partial, { sizeBytes: local.sizeBytes, sha256: async () => localHash ?? deps.files.sha256(t.localPath) }, deps.verify);
+  const check = await verifyRemote(
+    session,
+    partial,
+    { sizeBytes: local.sizeBytes, sha256: async () => localHash ?? deps.files.sha256(t.localPath) },
+    deps.verify,
+  );
   if (!check.ok) {
     // As rclone does: a copy that failed verification is removed, the local one stays.
     await session.remove(partial);

@@ -6,8 +6,7 @@ import type { VerifyMethod } from './transfer-ledger.js';
 export type VerifyConfig = UploadStageConfig['verify'];
 
 export type Verification =
-  | { ok: true; method: VerifyMethod; remoteSha256: string | null }
-  | { ok: false; method: VerifyMethod; detail: string };
+  { ok: true; method: VerifyMethod; remoteSha256: string | null } | { ok: false; method: VerifyMethod; detail: string };
 
 /** Whether `config` compares content, so the local SHA-256 is needed. */
 export function needsLocalHash(config: VerifyConfig): boolean {

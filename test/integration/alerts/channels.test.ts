@@ -26,7 +26,7 @@ async function failure(work: Promise<unknown>): Promise<NocturneError> {
   return err as NocturneError;
 }
 
-describe('e-mail through the rig\'s postfix', () => {
+describe("e-mail through the rig's postfix", () => {
   const rig = mailRig();
   const server = (extra: Partial<EmailServer> = {}): EmailServer => ({
     host: rig.host,
@@ -38,7 +38,7 @@ describe('e-mail through the rig\'s postfix', () => {
     ...extra,
   });
 
-  it('is delivered over STARTTLS, plain text, with a Message-ID fixed by the delivery and nocturne\'s headers', async () => {
+  it("is delivered over STARTTLS, plain text, with a Message-ID fixed by the delivery and nocturne's headers", async () => {
     const to = uniqueAddress('starttls');
     await new EmailChannel(server()).send(to, message('17'));
     const [mail] = await waitForMail(rig.maildir, to, 1);
@@ -63,10 +63,15 @@ describe('e-mail through the rig\'s postfix', () => {
     const to = uniqueAddress('refused');
     process.env['NOCTURNE_TEST_ALERT_SMTP_WRONG'] = 'not-the-password';
     const wrong = await failure(
-      new EmailChannel(server({ port: rig.authPort, user: rig.user, password: { env: 'NOCTURNE_TEST_ALERT_SMTP_WRONG' } })).send(to, message('19')),
+      new EmailChannel(server({ port: rig.authPort, user: rig.user, password: { env: 'NOCTURNE_TEST_ALERT_SMTP_WRONG' } })).send(
+        to,
+        message('19'),
+      ),
     );
     expect(wrong).toMatchObject({ code: 'ALERT_DELIVERY_FAILED', retryable: false });
-    expect(wrong.message).toMatch(new RegExp(`^email:${to}: SMTP 127.0.0.1:${rig.authPort} refused the login \\(.*535.*\\): check alerts.email.user and password$`));
+    expect(wrong.message).toMatch(
+      new RegExp(`^email:${to}: SMTP 127.0.0.1:${rig.authPort} refused the login \\(.*535.*\\): check alerts.email.user and password$`),
+    );
     const anonymous = await failure(new EmailChannel(server({ port: rig.authPort })).send(to, message('20')));
     expect(anonymous).toMatchObject({ retryable: false });
     expect(anonymous.message).toContain('554 5.7.1');
@@ -90,7 +95,8 @@ describe('webhooks to a real HTTP receiver', () => {
     process.env['NOCTURNE_TEST_HOOK_SECRET'] = 'the-shared-secret';
   });
   afterAll(() => receiver.close());
-  const channel = () => new WebhookChannel(new Map([['chat', { url: receiver.url, secret: { env: 'NOCTURNE_TEST_HOOK_SECRET' }, timeoutMs: 5_000 }]]), '0.1.0');
+  const channel = () =>
+    new WebhookChannel(new Map([['chat', { url: receiver.url, secret: { env: 'NOCTURNE_TEST_HOOK_SECRET' }, timeoutMs: 5_000 }]]), '0.1.0');
 
   it('POSTs the documented JSON with text, signed with HMAC-SHA256 over timestamp and body', async () => {
     receiver.answer = () => 204;
@@ -106,12 +112,19 @@ describe('webhooks to a real HTTP receiver', () => {
   it('a receiver with another secret sees a signature that does not match', async () => {
     process.env['NOCTURNE_TEST_HOOK_OTHER'] = 'another-secret';
     receiver.answer = () => 200;
-    await new WebhookChannel(new Map([['chat', { url: receiver.url, secret: { env: 'NOCTURNE_TEST_HOOK_OTHER' }, timeoutMs: 5_000 }]]), '0.1.0').send('chat', message('32'));
+    await new WebhookChannel(
+      new Map([['chat', { url: receiver.url, secret: { env: 'NOCTURNE_TEST_HOOK_OTHER' }, timeoutMs: 5_000 }]]),
+      '0.1.0',
+    ).send('chat', message('32'));
     expect(receiver.received.at(-1)!.signed).toBe(false);
   });
 
-  it('503 and 429 are tried again later; 400 is refused for good; the URL\'s path (a chat token) is never in the message', async () => {
-    for (const [status, retryable] of [[503, true], [429, true], [400, false]] as const) {
+  it("503 and 429 are tried again later; 400 is refused for good; the URL's path (a chat token) is never in the message", async () => {
+    for (const [status, retryable] of [
+      [503, true],
+      [429, true],
+      [400, false],
+    ] as const) {
       receiver.answer = () => status;
       const error = await failure(channel().send('chat', message('33')));
       expect(error.retryable, String(status)).toBe(retryable);

@@ -76,7 +76,9 @@ describe('alerting in two daemons on one database', () => {
   const subjects = async () => (await mailTo(rig.maildir, to)).map((m) => m.subject);
 
   it('registered both hosts with their heartbeat', async () => {
-    const hosts = await t.db.any<{ name: string; schedules: string[]; heartbeat_ms: number }>('SELECT name, schedules, heartbeat_ms FROM hosts ORDER BY name');
+    const hosts = await t.db.any<{ name: string; schedules: string[]; heartbeat_ms: number }>(
+      'SELECT name, schedules, heartbeat_ms FROM hosts ORDER BY name',
+    );
     expect(hosts).toEqual([
       { name: 'alpha', schedules: ['eit/ingest'], heartbeat_ms: 1000 },
       { name: 'beta', schedules: ['eit/ingest'], heartbeat_ms: 1000 },
@@ -84,7 +86,14 @@ describe('alerting in two daemons on one database', () => {
   });
 
   it('a stage that failed is told once, by e-mail and webhook, though both daemons see it', async () => {
-    await insertRun(t, { pipeline: 'eit', stage: 'ingest', slot: '2026-01-01T00:00:00Z', state: 'failed', error: 'the catalogue refused a row', endedSecondsAgo: 10 });
+    await insertRun(t, {
+      pipeline: 'eit',
+      stage: 'ingest',
+      slot: '2026-01-01T00:00:00Z',
+      state: 'failed',
+      error: 'the catalogue refused a row',
+      endedSecondsAgo: 10,
+    });
     await waitForMail(rig.maildir, to, 1, 20_000);
     await hook.waitFor(1);
     expect(await subjects()).toEqual(['[nocturne] stage failed: eit/ingest']);
@@ -98,7 +107,9 @@ describe('alerting in two daemons on one database', () => {
     await beta.exited;
     const mails = await waitForMail(rig.maildir, to, 2, 20_000);
     expect(mails[1]!.subject).toBe('[nocturne] host stopped: beta');
-    expect(mails[1]!.body).toMatch(/^host beta has written no heartbeat for \d+ s \(limit 3 s\): its daemon died or lost the database without stopping/);
+    expect(mails[1]!.body).toMatch(
+      /^host beta has written no heartbeat for \d+ s \(limit 3 s\): its daemon died or lost the database without stopping/,
+    );
     expect(mails[1]!.body).toContain('noticed by alpha');
     await start('beta');
     const all = await waitForMail(rig.maildir, to, 3, 20_000);
@@ -131,13 +142,17 @@ describe('alerting in two daemons on one database', () => {
     const listed = await nocturne(['incidents', '--open', '--config', dirs.get('alpha')!]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^ID\s+KIND\s+ABOUT\s+OPENED\s+RESOLVED\s+MESSAGES\s+SUMMARY$/m);
-    expect(listed.stdout).toMatch(/^\d+\s+stage failed\s+eit\/ingest\s+\S+ \S+ (alpha|beta)\s+open\s+sent=2\s+eit\/ingest failed: the catalogue refused a row$/m);
+    expect(listed.stdout).toMatch(
+      /^\d+\s+stage failed\s+eit\/ingest\s+\S+ \S+ (alpha|beta)\s+open\s+sent=2\s+eit\/ingest failed: the catalogue refused a row$/m,
+    );
     expect(listed.stdout).not.toContain('host stopped');
     const all = await nocturne(['incidents', '--config', dirs.get('alpha')!]);
     expect(all.stdout).toMatch(/host stopped\s+beta .* beta writes its heartbeat again$/m);
     const status = await nocturne(['status', '--config', dirs.get('alpha')!]);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/^open incidents \(1; `nocturne incidents --open`\):\n {2}#\d+ stage failed since .*: eit\/ingest failed: the catalogue refused a row$/m);
+    expect(status.stdout).toMatch(
+      /^open incidents \(1; `nocturne incidents --open`\):\n {2}#\d+ stage failed since .*: eit\/ingest failed: the catalogue refused a row$/m,
+    );
     const url = `http://127.0.0.1:${ports.get('alpha')}/api/incidents?open=1`;
     const api = (await (await fetch(url)).json()) as { kind: string; messages: Record<string, number> }[];
     expect(api.map((i) => [i.kind, i.messages])).toEqual([['stage_failed', { sent: 2 }]]);

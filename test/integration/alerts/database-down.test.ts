@@ -34,7 +34,14 @@ describe('alerting while the state database is down', () => {
       extra: {
         host: { name: 'tycho', heartbeat: '1s' },
         shutdown: { grace: '2s' },
-        alerts: { ...ALL_OFF, evaluateEvery: '1s', unreachable: { databaseAfter: '2s' }, diskLow, email: rigEmail(), routes: { ops: { email: [to] } } },
+        alerts: {
+          ...ALL_OFF,
+          evaluateEvery: '1s',
+          unreachable: { databaseAfter: '2s' },
+          diskLow,
+          email: rigEmail(),
+          routes: { ops: { email: [to] } },
+        },
       },
     });
   }

@@ -36,7 +36,17 @@ describe('delivery of alert messages', () => {
       routes: { science: { pipelines: [p], email: [to], webhooks: ['chat'] } },
       ...extra,
     };
-    const pipelines = { [p]: { ingest: { schedule: '0 4 * * *', source: { dir: '/csv' }, table: 'hfc.t', columns: { id: { from: 'ID', type: 'int' } }, naturalKey: ['id'] } } };
+    const pipelines = {
+      [p]: {
+        ingest: {
+          schedule: '0 4 * * *',
+          source: { dir: '/csv' },
+          table: 'hfc.t',
+          columns: { id: { from: 'ID', type: 'int' } },
+          naturalKey: ['id'],
+        },
+      },
+    };
     return { to, config: w.config({ pipelines, alerts }), pipelines };
   }
 
@@ -66,7 +76,7 @@ describe('delivery of alert messages', () => {
     expect(await mailTo(rig.maildir, to)).toHaveLength(1);
   });
 
-  it('a digest waits digestDelay for the night\'s items, then tells a growth once per updateEvery', async () => {
+  it("a digest waits digestDelay for the night's items, then tells a growth once per updateEvery", async () => {
     const { to, config } = digests('grow', { workFailed: { enabled: true, digestDelay: '1h', updateEvery: '90m' } });
     const alerting = w.alerting(config);
     await reject('grow', 1, 3);
@@ -83,7 +93,10 @@ describe('delivery of alert messages', () => {
     await reject('grow', 6, 8);
     expect((await alerting.tick()).sent).toBe(0);
     const lastMessage = (ago: string) =>
-      w.t.db.none(`UPDATE notifications SET created_at = now() - $1::interval FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'grow'`, [ago]);
+      w.t.db.none(
+        `UPDATE notifications SET created_at = now() - $1::interval FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'grow'`,
+        [ago],
+      );
     await lastMessage('70 minutes'); // past digestDelay, not yet updateEvery
     expect((await alerting.tick()).sent).toBe(0);
     await lastMessage('2 hours');
@@ -96,7 +109,11 @@ describe('delivery of alert messages', () => {
 
   it('a webhook refused for now is tried again after a backoff, with the same delivery id, and delivered once', async () => {
     const { config, pipelines } = digests('retry');
-    const alerts = { ...config.daemon.alerts!, routes: { science: { pipelines: ['retry'], webhooks: ['chat'] } }, retry: { attempts: 3, first: '1m', max: '1h' } };
+    const alerts = {
+      ...config.daemon.alerts!,
+      routes: { science: { pipelines: ['retry'], webhooks: ['chat'] } },
+      retry: { attempts: 3, first: '1m', max: '1h' },
+    };
     const alerting = w.alerting(w.config({ pipelines, alerts }));
     const before = hook.received.length;
     hook.answer = (n) => (n === before ? 503 : 200);
@@ -127,13 +144,19 @@ describe('delivery of alert messages', () => {
     const alerting = w.alerting(config);
     await reject('remind', 1, 1);
     expect((await alerting.tick()).sent).toBe(2);
-    await w.t.db.none(`UPDATE incidents SET opened_at = now() - interval '2 hours 15 minutes', announced_at = now() - interval '2 hours 15 minutes' WHERE pipeline = 'remind'`);
+    await w.t.db.none(
+      `UPDATE incidents SET opened_at = now() - interval '2 hours 15 minutes', announced_at = now() - interval '2 hours 15 minutes' WHERE pipeline = 'remind'`,
+    );
     expect((await alerting.tick()).sent).toBe(2);
     expect((await alerting.tick()).sent).toBe(0);
     const mails = await waitForMail(rig.maildir, to, 2);
     expect(mails[1]!.subject).toMatch(/^\[nocturne\] REMINDER work failed: remind\/ingest/);
     expect(mails[1]!.body).toMatch(/^Still open after 2 h 15 min: /);
-    const seqs = await w.t.db.map(`SELECT n.seq FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.pipeline = 'remind' AND n.event = 'reminder' AND n.destination LIKE 'email:%'`, [], (r: { seq: number }) => r.seq);
+    const seqs = await w.t.db.map(
+      `SELECT n.seq FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.pipeline = 'remind' AND n.event = 'reminder' AND n.destination LIKE 'email:%'`,
+      [],
+      (r: { seq: number }) => r.seq,
+    );
     expect(seqs).toEqual([2]);
   });
 
@@ -184,7 +207,11 @@ describe('delivery of alert messages', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
     expect(Date.now() - t0).toBeLessThan(2_000);
     // The claim stays, as after a kill: the next sender of another process takes it over.
-    const states = await w.t.db.map(`SELECT n.state FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.pipeline = 'hang'`, [], (r: { state: string }) => r.state);
+    const states = await w.t.db.map(
+      `SELECT n.state FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.pipeline = 'hang'`,
+      [],
+      (r: { state: string }) => r.state,
+    );
     expect(states).toContain('sending');
     await w.t.db.none(`UPDATE notifications SET state = 'cancelled' FROM incidents i WHERE i.id = incident_id AND i.pipeline = 'hang'`);
   });
@@ -207,7 +234,14 @@ describe('delivery of alert messages', () => {
   });
 
   describe('a sender killed with SIGKILL', () => {
-    const server = { host: rig.host, port: rig.port, security: 'starttls' as const, ca: rig.ca, from: `nocturne@${rig.domain}`, timeoutMs: 10_000 };
+    const server = {
+      host: rig.host,
+      port: rig.port,
+      security: 'starttls' as const,
+      ca: rig.ca,
+      from: `nocturne@${rig.domain}`,
+      timeoutMs: 10_000,
+    };
 
     /** A due message about a fresh incident, to a fresh address. */
     async function dueMessage(label: string): Promise<{ to: string; id: string }> {
@@ -225,7 +259,11 @@ describe('delivery of alert messages', () => {
     }
 
     async function dies(kill: string): Promise<void> {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ url: w.t.url, schema: w.t.schema, server, kill })], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', CHILD, JSON.stringify({ url: w.t.url, schema: w.t.schema, server, kill })],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
@@ -233,13 +271,22 @@ describe('delivery of alert messages', () => {
       expect(code).toBeNull();
     }
 
-    const sender = () => new MessageSender(w.t.db, { host: 'tycho', retry: { attempts: 8, firstMs: 30_000, maxMs: 1_800_000 } } as never, { email: new EmailChannel(server) }, createLogger({ level: 'silent' }));
+    const sender = () =>
+      new MessageSender(
+        w.t.db,
+        { host: 'tycho', retry: { attempts: 8, firstMs: 30_000, maxMs: 1_800_000 } } as never,
+        { email: new EmailChannel(server) },
+        createLogger({ level: 'silent' }),
+      );
 
     it('between sending and recording: the message is sent once more, and only once (the bound: one duplicate)', async () => {
       const { to, id } = await dueMessage('killed-after-send');
       await dies('after-send');
       await waitForMail(rig.maildir, to, 1);
-      expect(await w.t.db.one('SELECT state, claimed_by FROM notifications WHERE id = $1', [id])).toEqual({ state: 'sending', claimed_by: 'dying-host' });
+      expect(await w.t.db.one('SELECT state, claimed_by FROM notifications WHERE id = $1', [id])).toEqual({
+        state: 'sending',
+        claimed_by: 'dying-host',
+      });
       expect(await sender().sendDue()).toEqual({ sent: 1, failed: 0 });
       expect(await sender().sendDue()).toEqual({ sent: 0, failed: 0 });
       const mails = await waitForMail(rig.maildir, to, 2);
@@ -256,14 +303,19 @@ describe('delivery of alert messages', () => {
       expect(await w.t.db.one('SELECT state FROM notifications WHERE id = $1', [id])).toEqual({ state: 'sent' });
     });
 
-    it('a message another sender of this process is still sending is not taken for a dead one\'s', async () => {
+    it("a message another sender of this process is still sending is not taken for a dead one's", async () => {
       const { to, id } = await dueMessage('in-flight');
       let release = () => {};
       const gate = new Promise<void>((resolve) => (release = resolve));
       const email = new EmailChannel(server);
-      const slow = new MessageSender(w.t.db, { host: 'tycho', retry: { attempts: 8, firstMs: 30_000, maxMs: 1_800_000 } } as never, {
-        email: { send: async (address, message) => gate.then(() => email.send(address, message)) },
-      }, createLogger({ level: 'silent' }));
+      const slow = new MessageSender(
+        w.t.db,
+        { host: 'tycho', retry: { attempts: 8, firstMs: 30_000, maxMs: 1_800_000 } } as never,
+        {
+          email: { send: async (address, message) => gate.then(() => email.send(address, message)) },
+        },
+        createLogger({ level: 'silent' }),
+      );
       const sending = slow.sendDue();
       while ((await w.t.db.one<{ state: string }>('SELECT state FROM notifications WHERE id = $1', [id])).state !== 'sending') {
         await new Promise((r) => setTimeout(r, 10));
@@ -277,7 +329,10 @@ describe('delivery of alert messages', () => {
 
     it('a claim of a live process elsewhere is left alone until it is older than the claim timeout', async () => {
       const { to, id } = await dueMessage('claimed-elsewhere');
-      await w.t.db.none(`UPDATE notifications SET state = 'sending', claimed_by = 'brahe', claimed_pid = 1, claimed_holder = 'other-machine/pid:[1]', claimed_at = now() WHERE id = $1`, [id]);
+      await w.t.db.none(
+        `UPDATE notifications SET state = 'sending', claimed_by = 'brahe', claimed_pid = 1, claimed_holder = 'other-machine/pid:[1]', claimed_at = now() WHERE id = $1`,
+        [id],
+      );
       expect(await sender().sendDue()).toEqual({ sent: 0, failed: 0 });
       await w.t.db.none(`UPDATE notifications SET claimed_at = now() - interval '6 minutes' WHERE id = $1`, [id]);
       expect(await sender().sendDue()).toEqual({ sent: 1, failed: 0 });

@@ -16,14 +16,26 @@ describe('the hosts table and the heartbeat', () => {
   it('registers a daemon with what issue 18 needs to judge it: stages, schedules, pid and pid namespace', async () => {
     await registerHost(t.db, info);
     const [row] = await listHosts(t.db);
-    expect(row).toMatchObject({ name: 'tycho', version: '0.1.0', stages: ['run', 'upload'], schedules: ['sdoss/run'], pid: process.pid, holder: pidNamespace(), heartbeat_ms: 50, stopped_at: null });
+    expect(row).toMatchObject({
+      name: 'tycho',
+      version: '0.1.0',
+      stages: ['run', 'upload'],
+      schedules: ['sdoss/run'],
+      pid: process.pid,
+      holder: pidNamespace(),
+      heartbeat_ms: 50,
+      stopped_at: null,
+    });
     expect(await beat(t.db, 'tycho', ['sdoss/run', 'sdoss/upload'])).toBe(true);
     expect((await listHosts(t.db))[0]!.schedules).toEqual(['sdoss/run', 'sdoss/upload']);
   });
 
-  it('beats every heartbeatMs with the database\'s clock, takes its name back from another daemon (saying so), and records a clean stop', async () => {
+  it("beats every heartbeatMs with the database's clock, takes its name back from another daemon (saying so), and records a clean stop", async () => {
     const lines: { msg: string; level: number }[] = [];
-    const logger = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(JSON.parse(l) as { msg: string; level: number }) } });
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (l: string) => lines.push(JSON.parse(l) as { msg: string; level: number }) },
+    });
     const heartbeat = new Heartbeat(t.db, info, logger);
     await heartbeat.start();
     const first = (await listHosts(t.db))[0]!.heartbeat_at;

@@ -22,7 +22,12 @@ describe('each kind of incident opens once and resolves once', () => {
   afterAll(() => w.close());
 
   /** Alerting with only `kind` on, every message of it to a fresh address. */
-  function only(kind: AlertKind, section: string, thresholds: Record<string, unknown>, pipelines: Record<string, Record<string, unknown>> = {}) {
+  function only(
+    kind: AlertKind,
+    section: string,
+    thresholds: Record<string, unknown>,
+    pipelines: Record<string, Record<string, unknown>> = {},
+  ) {
     const to = uniqueAddress(kind.replace('_', '-'));
     const alerts = { ...ALL_OFF, [section]: { enabled: true, ...thresholds }, email: rigEmail(), routes: { ops: { email: [to] } } };
     return { to, config: w.config({ pipelines, alerts }), alerts };
@@ -56,7 +61,15 @@ describe('each kind of incident opens once and resolves once', () => {
   it('stage_failed: opens on a run failed for good, resolves when the stage succeeds', async () => {
     const { to, config } = only('stage_failed', 'stageFailed', {}, { kf: runStage() });
     const alerting = w.alerting(config);
-    await insertRun(w.t, { pipeline: 'kf', stage: 'run', slot: '2026-11-20T02:00:00Z', state: 'failed', attempt: 4, error: '3 of 200 observations failed', endedSecondsAgo: 30 });
+    await insertRun(w.t, {
+      pipeline: 'kf',
+      stage: 'run',
+      slot: '2026-11-20T02:00:00Z',
+      state: 'failed',
+      attempt: 4,
+      error: '3 of 200 observations failed',
+      endedSecondsAgo: 30,
+    });
     const opened = await opensOnce(alerting, to, 'stage_failed kf/run');
     expect(opened.subject).toBe('[nocturne] stage failed: kf/run');
     expect(opened.body).toContain('kf/run failed after 4 attempts: 3 of 200 observations failed');
@@ -71,14 +84,16 @@ describe('each kind of incident opens once and resolves once', () => {
     // Watching for two days: the last slot counts (a stage that never starts is caught).
     const alerting = w.alerting(config, { clock: { now: () => new Date(Date.now() - 2 * 86_400_000) } });
     const opened = await opensOnce(alerting, to, 'slot_missed km/run');
-    expect(opened.body).toMatch(/^km\/run: no run has ended within 10 min of its slot of \d{4}-\d\d-\d\d \d\d:\d\d UTC; last success: never/);
+    expect(opened.body).toMatch(
+      /^km\/run: no run has ended within 10 min of its slot of \d{4}-\d\d-\d\d \d\d:\d\d UTC; last success: never/,
+    );
     const slot = latestSlot({ schedule: '*/5 * * * *', timezone: 'UTC' }, new Date());
     await insertRun(w.t, { pipeline: 'km', stage: 'run', slot: slot!, state: 'succeeded' });
     const resolved = await resolvesOnce(alerting, to, 'slot_missed km/run');
     expect(resolved.subject).toBe('[nocturne] RESOLVED slot missed: km/run');
   });
 
-  it('work_failed: one digest of the night\'s rejected files, resolved once they are loaded again', async () => {
+  it("work_failed: one digest of the night's rejected files, resolved once they are loaded again", async () => {
     const { to, config } = only('work_failed', 'workFailed', { digestDelay: '0s' }, { kw: runStage() });
     const alerting = w.alerting(config);
     await w.t.db.none(
@@ -121,12 +136,22 @@ describe('each kind of incident opens once and resolves once', () => {
       socket.on('data', () => socket.write('530 Login incorrect.\r\n'));
     });
     const port = await freePort();
-    const ftp = { type: 'ftp', host: '127.0.0.1', port, user: 'nobody', password: { env: 'NOCTURNE_TEST_NO_SECRET' }, insecure: true, timeout: '5s' };
+    const ftp = {
+      type: 'ftp',
+      host: '127.0.0.1',
+      port,
+      user: 'nobody',
+      password: { env: 'NOCTURNE_TEST_NO_SECRET' },
+      insecure: true,
+      timeout: '5s',
+    };
     process.env['NOCTURNE_TEST_NO_SECRET'] = 'x';
     const pipelines = { ku: { upload: { schedule: '0 3 * * *', target: 'gone', remoteDir: '/hfc' } } };
     const to = uniqueAddress('unreachable');
     const alerts = { ...ALL_OFF, unreachable: { enabled: true, after: '0s' }, email: rigEmail(), routes: { ops: { email: [to] } } };
-    const alerting = w.alerting(w.config({ pipelines, alerts, daemon: { host: { name: 'tycho', stages: ['upload'] }, targets: { gone: ftp } } }));
+    const alerting = w.alerting(
+      w.config({ pipelines, alerts, daemon: { host: { name: 'tycho', stages: ['upload'] }, targets: { gone: ftp } } }),
+    );
     // Probes run beside the evaluation: the tick that starts one may already see it end.
     const until = async (which: 'opened' | 'resolved') => {
       let report = await alerting.tick();
@@ -145,13 +170,16 @@ describe('each kind of incident opens once and resolves once', () => {
     try {
       await until('resolved');
       const mails = await waitForMail(rig.maildir, to, 2);
-      expect(mails.map((m) => m.subject)).toEqual(['[nocturne] unreachable: target:gone@tycho', '[nocturne] RESOLVED unreachable: target:gone@tycho']);
+      expect(mails.map((m) => m.subject)).toEqual([
+        '[nocturne] unreachable: target:gone@tycho',
+        '[nocturne] RESOLVED unreachable: target:gone@tycho',
+      ]);
     } finally {
       server.close();
     }
   });
 
-  it('disk_low: under the threshold on the state directory\'s disk, then above it after a reload', async () => {
+  it("disk_low: under the threshold on the state directory's disk, then above it after a reload", async () => {
     const { to, config, alerts } = only('disk_low', 'diskLow', { minFree: '100%' });
     const alerting = w.alerting(config);
     const opened = await opensOnce(alerting, to, `disk_low tycho:${config.paths.state}`);
@@ -160,7 +188,7 @@ describe('each kind of incident opens once and resolves once', () => {
     await resolvesOnce(alerting, to, `disk_low tycho:${config.paths.state}`);
   });
 
-  it('host_stopped: another host\'s heartbeat too old, until it beats again', async () => {
+  it("host_stopped: another host's heartbeat too old, until it beats again", async () => {
     const { to, config } = only('host_stopped', 'hostStopped', { after: '1m' });
     const alerting = w.alerting(config);
     await w.t.db.none(

@@ -40,8 +40,21 @@ describe('the Prometheus rules of monitoring/ (promtool from the rig)', () => {
     const rules = await readFile(path.join(MONITORING, 'nocturne-rules.yml'), 'utf8');
     const used = new Set([...rules.matchAll(/\bnocturne_[a-z_]+/g)].map((m) => m[0]));
     const logger = createLogger({ level: 'silent' });
-    const extension = new AlertMetrics({ config: () => { throw new Error('not scraped'); }, db: () => { throw new Error('not scraped'); } }, logger);
-    const metrics = new DaemonMetrics({ version: '0', summary: async () => new Map(), pending: async () => [], extensions: [extension] }, logger);
+    const extension = new AlertMetrics(
+      {
+        config: () => {
+          throw new Error('not scraped');
+        },
+        db: () => {
+          throw new Error('not scraped');
+        },
+      },
+      logger,
+    );
+    const metrics = new DaemonMetrics(
+      { version: '0', summary: async () => new Map(), pending: async () => [], extensions: [extension] },
+      logger,
+    );
     const exported = new Set((await metrics.registry()).getMetricsAsArray().map((m) => m.name));
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThanOrEqual(8);

@@ -10,18 +10,31 @@ describe('recording incidents', () => {
   let settings: AlertSettings;
   beforeAll(async () => {
     w = await alertWorld('alert_store');
-    settings = alertSettings(w.config({ alerts: { ...ALL_OFF, webhooks: { chat: { url: 'http://127.0.0.1:1/x' } }, routes: { ops: { webhooks: ['chat'] } } } }))!;
+    settings = alertSettings(
+      w.config({ alerts: { ...ALL_OFF, webhooks: { chat: { url: 'http://127.0.0.1:1/x' } }, routes: { ops: { webhooks: ['chat'] } } } }),
+    )!;
   });
   afterAll(() => w.close());
 
   const now = async () => (await w.t.db.one<{ now: Date }>('SELECT clock_timestamp() AS now')).now;
   const key = (subject: string): IncidentKey => ({ kind: 'host_stopped', pipeline: '', stage: '', subject });
-  const open = (k: IncidentKey, notifyDelayMs = 0) => ({ open: [{ ...k, summary: 's', details: {}, size: 1, notifyDelayMs }], resolve: [] });
+  const open = (k: IncidentKey, notifyDelayMs = 0) => ({
+    open: [{ ...k, summary: 's', details: {}, size: 1, notifyDelayMs }],
+    resolve: [],
+  });
   const resolve = (k: IncidentKey) => ({ open: [], resolve: [{ ...k, resolution: 'over' }] });
   const events = (subject: string) =>
-    w.t.db.map(`SELECT n.event FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.subject = $1 ORDER BY n.id`, [subject], (r: { event: string }) => r.event);
+    w.t.db.map(
+      `SELECT n.event FROM notifications n JOIN incidents i ON i.id = n.incident_id WHERE i.subject = $1 ORDER BY n.id`,
+      [subject],
+      (r: { event: string }) => r.event,
+    );
   const rows = (subject: string) =>
-    w.t.db.map('SELECT resolved_at IS NULL AS open FROM incidents WHERE subject = $1 ORDER BY id', [subject], (r: { open: boolean }) => r.open);
+    w.t.db.map(
+      'SELECT resolved_at IS NULL AS open FROM incidents WHERE subject = $1 ORDER BY id',
+      [subject],
+      (r: { open: boolean }) => r.open,
+    );
 
   it('does not open again what a host with a newer view resolved, nor resolve what a newer view opened', async () => {
     const k = key('stale');
@@ -42,9 +55,18 @@ describe('recording incidents', () => {
   it('refreshes what an open incident says without opening it again', async () => {
     const k = key('refresh');
     await applyVerdicts(w.t.db, open(k), await now(), settings);
-    const again = await applyVerdicts(w.t.db, { open: [{ ...k, summary: 'later', details: { n: 2 }, size: 3, notifyDelayMs: 0 }], resolve: [] }, await now(), settings);
+    const again = await applyVerdicts(
+      w.t.db,
+      { open: [{ ...k, summary: 'later', details: { n: 2 }, size: 3, notifyDelayMs: 0 }], resolve: [] },
+      await now(),
+      settings,
+    );
     expect(again.opened).toEqual([]);
-    expect(await w.t.db.one(`SELECT summary, details, size FROM incidents WHERE subject = 'refresh'`)).toEqual({ summary: 'later', details: { n: 2 }, size: 3 });
+    expect(await w.t.db.one(`SELECT summary, details, size FROM incidents WHERE subject = 'refresh'`)).toEqual({
+      summary: 'later',
+      details: { n: 2 },
+      size: 3,
+    });
   });
 
   it('an incident over before its first message was due is never told', async () => {

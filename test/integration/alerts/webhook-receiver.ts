@@ -32,7 +32,13 @@ export class WebhookReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const status = this.answer(this.received.length);
-        this.received.push({ headers: req.headers, body, json: JSON.parse(body) as Record<string, unknown>, signed: this.#verify(req.headers, body), status });
+        this.received.push({
+          headers: req.headers,
+          body,
+          json: JSON.parse(body) as Record<string, unknown>,
+          signed: this.#verify(req.headers, body),
+          status,
+        });
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
       });
     });

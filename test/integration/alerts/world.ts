@@ -34,7 +34,11 @@ export function rigEmail(): Record<string, unknown> {
 export interface AlertWorld {
   t: TestDb;
   dir: string;
-  config(spec: { pipelines?: Record<string, Record<string, unknown>>; alerts: Record<string, unknown>; daemon?: Record<string, unknown> }): NocturneConfig;
+  config(spec: {
+    pipelines?: Record<string, Record<string, unknown>>;
+    alerts: Record<string, unknown>;
+    daemon?: Record<string, unknown>;
+  }): NocturneConfig;
   alerting(config: NocturneConfig, deps?: Partial<AlertingDeps>): Alerting;
   close(): Promise<void>;
 }

@@ -14,7 +14,10 @@ import { documentedLineageColumns, recipes } from './readme.js';
 
 const BEFORE = '2026-11-20';
 
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 /** The date in Paris (the pipelines' time zone) of the YYYYMMDDTHHMMSS stamp (UTC) in a name. */
 const stampDate = (name: string) => {
   const [, y, m, d, hh, mi, ss] = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})/.exec(name)!;
@@ -31,7 +34,11 @@ beforeAll(async () => {
   await night.db.none('CREATE ROLE $1:name LOGIN', [role]);
   const granted = await nocturne(['db', 'grant-reader', role, '--config', night.configDir]);
   expect(granted.stderr).toBe('');
-  expect(granted.stdout).toMatch(new RegExp(`^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, first_located_issue, lineage, nk, quicklook_url; nothing of schema ${night.state}\\n$`));
+  expect(granted.stdout).toMatch(
+    new RegExp(
+      `^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, first_located_issue, lineage, nk, quicklook_url; nothing of schema ${night.state}\\n$`,
+    ),
+  );
   const url = new URL(night.test.url);
   url.username = role;
   reader = openDb({ url: url.toString(), schema: night.hfc, poolSize: 2, applicationName: 'nocturne-test-reader' });
@@ -44,13 +51,16 @@ afterAll(async () => {
 });
 
 describe('observing nights', () => {
-  it('every load knows the observing night of its set: the date in its names, in the run stage\'s time zone', async () => {
+  it("every load knows the observing night of its set: the date in its names, in the run stage's time zone", async () => {
     const loads = await night.db.any<{ set_key: string; night: string }>(`SELECT set_key, night::text FROM $1:name.set_loads`, [night.hfc]);
     expect(loads.length).toBeGreaterThanOrEqual(19);
     for (const load of loads) expect(load).toEqual({ set_key: load.set_key, night: stampDate(load.set_key) });
     expect(loads).toContainEqual({ set_key: LATE_OBSERVATION.setKey, night: NIGHT });
     // So does every archived file whose name has a date.
-    const files = await night.db.any<{ file_name: string; night: string | null }>(`SELECT file_name, night::text FROM $1:name.archived_files`, [night.hfc]);
+    const files = await night.db.any<{ file_name: string; night: string | null }>(
+      `SELECT file_name, night::text FROM $1:name.archived_files`,
+      [night.hfc],
+    );
     for (const file of files) expect(file.night).toBe(/\d{8}T\d{6}/.test(file.file_name) ? stampDate(file.file_name) : null);
   });
 
@@ -70,7 +80,7 @@ describe('observing nights', () => {
 });
 
 describe('quicklook URLs', () => {
-  it('the HQI views carry where nocturne archived and verified each quicklook, under the target\'s publicUrl', async () => {
+  it("the HQI views carry where nocturne archived and verified each quicklook, under the target's publicUrl", async () => {
     for (const view of ['view_sunspots_hqi', 'view_ar_hqi', 'view_type_iii_hqi']) {
       const rows = await night.db.any<{ qclk_fname: string; quicklook_url: string | null; snapshot: string | null }>(
         'SELECT qclk_fname, quicklook_url, snapshot FROM $1:name.$2:name',
@@ -121,19 +131,36 @@ describe('night_problems', () => {
     );
     expect(problems).toEqual([
       {
-        night: NIGHT, pipeline: 'sdoss', stage: 'upload', problem: 'quarantined quicklook',
-        retry_name: `sdoss_106_${SPOILED.truncatedQuicklook}.jpg`, location: null,
-        reason: expect.stringMatching(/^quicklook cannot be decoded: the JPEG breaks off before its image data \(libvips: /), exit_code: null,
+        night: NIGHT,
+        pipeline: 'sdoss',
+        stage: 'upload',
+        problem: 'quarantined quicklook',
+        retry_name: `sdoss_106_${SPOILED.truncatedQuicklook}.jpg`,
+        location: null,
+        reason: expect.stringMatching(/^quicklook cannot be decoded: the JPEG breaks off before its image data \(libvips: /),
+        exit_code: null,
       },
       {
-        night: NIGHT, pipeline: 'sdoss', stage: 'run', problem: 'failed observation', retry_name: SPOILED.failedObservation, location: null,
-        reason: expect.stringMatching(new RegExp(`^sdoss: observation ${SPOILED.failedObservation} \\(job noc-sdoss-\\w+, attempt 1\\).* exited with status 3`)),
+        night: NIGHT,
+        pipeline: 'sdoss',
+        stage: 'run',
+        problem: 'failed observation',
+        retry_name: SPOILED.failedObservation,
+        location: null,
+        reason: expect.stringMatching(
+          new RegExp(`^sdoss: observation ${SPOILED.failedObservation} \\(job noc-sdoss-\\w+, attempt 1\\).* exited with status 3`),
+        ),
         exit_code: 3,
       },
       {
-        night: NIGHT, pipeline: 'spoca-ar', stage: 'ingest', problem: 'rejected set', retry_name: `spoca-ar_301_${SPOILED.spoiledFeat}`,
+        night: NIGHT,
+        pipeline: 'spoca-ar',
+        stage: 'ingest',
+        problem: 'rejected set',
+        retry_name: `spoca-ar_301_${SPOILED.spoiledFeat}`,
         location: `/hfc/spoca-ar/2026/11/spoca-ar_301_${SPOILED.spoiledFeat}_feat.csv:3:FEAT_X_PIX`,
-        reason: '"12.3.4" is not a number ["12.3.4"]', exit_code: null,
+        reason: '"12.3.4" is not a number ["12.3.4"]',
+        exit_code: null,
       },
     ]);
   });
@@ -165,13 +192,31 @@ describe('lineage', () => {
     for (const [i, row] of rows.entries()) {
       const member = load.members[i]!;
       expect(row).toMatchObject({
-        load_id: load.load_id, load_status: 'loaded', pipeline: 'sdoss', code: 'sdoss', code_version: '1.06', set_key: load.set_key, kind: 'set',
-        source: 'archive:/hfc/sdoss', file_name: path.posix.basename(member.path), file_path: member.path,
+        load_id: load.load_id,
+        load_status: 'loaded',
+        pipeline: 'sdoss',
+        code: 'sdoss',
+        code_version: '1.06',
+        set_key: load.set_key,
+        kind: 'set',
+        source: 'archive:/hfc/sdoss',
+        file_name: path.posix.basename(member.path),
+        file_path: member.path,
         sha256: await sha256(path.join(night.archive, member.path)),
-        target: 'archive', remote_path: member.path, transfer_state: 'deleted', verify_method: 'size',
+        target: 'archive',
+        remote_path: member.path,
+        transfer_state: 'deleted',
+        verify_method: 'size',
         archive_url: `${PUBLIC_URL}${member.path}`,
-        executor: 'local', task_index: 0, node: os.hostname(), attempt: 1, task_state: 'completed', exit_code: 0,
-        observation: 'hmi_080045', observation_night: new Date(`${NIGHT}T00:00:00`), job_code_version: '1.06',
+        executor: 'local',
+        task_index: 0,
+        node: os.hostname(),
+        attempt: 1,
+        task_state: 'completed',
+        exit_code: 0,
+        observation: 'hmi_080045',
+        observation_night: new Date(`${NIGHT}T00:00:00`),
+        job_code_version: '1.06',
       });
       expect(row.sha256).toBe(member.sha256);
       expect(row.night).toEqual(new Date(`${NIGHT}T00:00:00`));
@@ -207,14 +252,20 @@ describe('lineage', () => {
     // lineage_row as an install before job_code_version left it.
     await night.db.none('ALTER TYPE $1:name.lineage_row DROP ATTRIBUTE job_code_version', [night.hfc]);
     await installCatalogue(night.db, { schema: night.hfc, stateSchema: night.state });
-    const rows = await night.db.any('SELECT job_code_version FROM $1:name.lineage((SELECT min(load_id) FROM $1:name.set_loads))', [night.hfc]);
+    const rows = await night.db.any('SELECT job_code_version FROM $1:name.lineage((SELECT min(load_id) FROM $1:name.set_loads))', [
+      night.hfc,
+    ]);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row).toEqual({ job_code_version: expect.stringMatching(/^\d/) });
   });
 });
 
 describe('a read-only role (nocturne db grant-reader)', () => {
-  const denied = (sql: string, values?: unknown[]) => reader.none(sql, values).then(() => 'allowed', (err: Error) => err.message);
+  const denied = (sql: string, values?: unknown[]) =>
+    reader.none(sql, values).then(
+      () => 'allowed',
+      (err: Error) => err.message,
+    );
 
   it('reads every table and view of the catalogue, and calls lineage()', async () => {
     const relations = await night.db.map(
@@ -225,7 +276,9 @@ describe('a read-only role (nocturne db grant-reader)', () => {
     expect(relations).toEqual(expect.arrayContaining(['sunspots', 'night_problems', 'archived_files', 'set_loads', 'view_sunspots_hqi']));
     for (const relation of relations) {
       const owner = await night.db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name.$2:name', [night.hfc, relation]);
-      expect(await reader.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name.$2:name', [night.hfc, relation]), relation).toEqual(owner);
+      expect(await reader.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name.$2:name', [night.hfc, relation]), relation).toEqual(
+        owner,
+      );
     }
     const quicklooks = await reader.one<{ n: number }>('SELECT count(quicklook_url)::int AS n FROM $1:name.view_sunspots_hqi', [night.hfc]);
     expect(quicklooks.n).toBeGreaterThan(0);
@@ -233,7 +286,16 @@ describe('a read-only role (nocturne db grant-reader)', () => {
   });
 
   it('reads nothing of the state schema, and writes nothing', async () => {
-    for (const table of ['transfers', 'ingested_sets', 'jobs', 'job_tasks', 'runs', 'observations', 'run_observations', 'schema_migrations']) {
+    for (const table of [
+      'transfers',
+      'ingested_sets',
+      'jobs',
+      'job_tasks',
+      'runs',
+      'observations',
+      'run_observations',
+      'schema_migrations',
+    ]) {
       expect(await denied('SELECT 1 FROM $1:name.$2:name LIMIT 1', [night.state, table]), table).toMatch(/permission denied for schema/);
     }
     const writes = [
@@ -292,7 +354,7 @@ describe('a read-only role (nocturne db grant-reader)', () => {
   });
 });
 
-describe('the README\'s recipes, run as the reader on the demo night', () => {
+describe("the README's recipes, run as the reader on the demo night", () => {
   const run = async <Row>(name: string) => {
     const sql = (await recipes(night.hfc)).get(name);
     expect(sql, `recipe ${name} in sql/catalogue/README.md`).toBeDefined();
@@ -300,10 +362,15 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   };
 
   it('are the four the issue asks for', async () => {
-    expect([...(await recipes(night.hfc)).keys()]).toEqual(['last-night-sunspots', 'region-over-days', 'what-failed-last-night', 'where-a-row-comes-from']);
+    expect([...(await recipes(night.hfc)).keys()]).toEqual([
+      'last-night-sunspots',
+      'region-over-days',
+      'what-failed-last-night',
+      'where-a-row-comes-from',
+    ]);
   });
 
-  it('last night\'s sunspots, biggest first, with their quicklooks', async () => {
+  it("last night's sunspots, biggest first, with their quicklooks", async () => {
     const rows = await run<{ area_deg2: string; quicklook_url: string | null; night: Date; date_obs: Date }>('last-night-sunspots');
     const expected = await night.db.any<{ area: number; quicklook: string | null }>(
       `SELECT s.feat_area_deg2 AS area, v.quicklook_url AS quicklook FROM $1:name.sunspots s JOIN $1:name.view_sunspots_hqi v USING (id_sunspot)
@@ -334,9 +401,14 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('what failed last night', async () => {
-    const rows = await run<{ pipeline: string; stage: string; problem: string; retry_name: string; exit_code: number | null; location: string | null }>(
-      'what-failed-last-night',
-    );
+    const rows = await run<{
+      pipeline: string;
+      stage: string;
+      problem: string;
+      retry_name: string;
+      exit_code: number | null;
+      location: string | null;
+    }>('what-failed-last-night');
     expect(rows.map((r) => [r.pipeline, r.stage, r.problem, r.retry_name])).toEqual([
       ['sdoss', 'run', 'failed observation', SPOILED.failedObservation],
       ['sdoss', 'upload', 'quarantined quicklook', `sdoss_106_${SPOILED.truncatedQuicklook}.jpg`],
@@ -347,7 +419,9 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
   });
 
   it('where a row comes from', async () => {
-    const rows = await run<{ role: string; file_name: string; sha256: string; archive_url: string; exit_code: number }>('where-a-row-comes-from');
+    const rows = await run<{ role: string; file_name: string; sha256: string; archive_url: string; exit_code: number }>(
+      'where-a-row-comes-from',
+    );
     const biggest = await night.db.one<{ set_key: string; members: { role: string; path: string; sha256: string }[] }>(
       `SELECT l.set_key, l.members FROM $1:name.sunspots s JOIN $1:name.set_loads l USING (load_id)
         WHERE l.night = $2 ORDER BY s.feat_area_deg2 DESC LIMIT 1`,
@@ -358,6 +432,7 @@ describe('the README\'s recipes, run as the reader on the demo night', () => {
       members.map((m) => [m.role, path.posix.basename(m.path), m.sha256.slice(0, 12), `${PUBLIC_URL}${m.path}`, 0]),
     );
     const observation = biggest.set_key.replace(/^.*_(hmi)-(\d+)$/, '$1_$2');
-    for (const row of rows) expect(row).toMatchObject({ verify_method: 'size', slurm_job: 'local', node: os.hostname(), job_code_version: '1.06', observation });
+    for (const row of rows)
+      expect(row).toMatchObject({ verify_method: 'size', slurm_job: 'local', node: os.hostname(), job_code_version: '1.06', observation });
   });
 });

@@ -68,10 +68,20 @@ export async function loadDemoNight(label: string, options: { publicUrl?: string
       path.join(observations, 'sdoss/2026/11/21', `${SPOILED.failedObservation}.obs`),
       'instrument=HMI\ndate_obs=2026-11-21T12:00:45\nseed=1104\nexit=3\n',
     );
-    await writeFile(path.join(observations, 'sdoss/2026/11/20', `${LATE_OBSERVATION.obs}.obs`), 'instrument=HMI\ndate_obs=2026-11-20T23:30:45\nseed=1005\nfeatures=2\n');
+    await writeFile(
+      path.join(observations, 'sdoss/2026/11/20', `${LATE_OBSERVATION.obs}.obs`),
+      'instrument=HMI\ndate_obs=2026-11-20T23:30:45\nseed=1005\nfeatures=2\n',
+    );
     const archive = path.join(dir, 'archive');
     const configDir = path.join(dir, 'etc');
-    await writeDemoConfig(configDir, { state: path.join(dir, 'var'), archive, observations, hfc, test, publicUrl: options.publicUrl === undefined ? PUBLIC_URL : options.publicUrl });
+    await writeDemoConfig(configDir, {
+      state: path.join(dir, 'var'),
+      archive,
+      observations,
+      hfc,
+      test,
+      publicUrl: options.publicUrl === undefined ? PUBLIC_URL : options.publicUrl,
+    });
     const loaded = await loadConfig(configDir);
     if (!loaded.ok) throw new Error(`demo night configuration: ${JSON.stringify(loaded.issues)}`);
     const config = loaded.config;

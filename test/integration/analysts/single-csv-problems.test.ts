@@ -23,18 +23,37 @@ describe('night_problems of single-CSV pipelines', () => {
     await world.fixture('good.csv', 'sdoss_106_20261120T080045_sdo_feat.csv');
     await world.run();
 
-    expect(await world.db.any(`SELECT night::text, pipeline, stage, problem, retry_name, location, reason FROM $1:name.night_problems ORDER BY problem`, [schema])).toEqual([
+    expect(
+      await world.db.any(
+        `SELECT night::text, pipeline, stage, problem, retry_name, location, reason FROM $1:name.night_problems ORDER BY problem`,
+        [schema],
+      ),
+    ).toEqual([
       {
-        night: '2026-11-21', pipeline: 'sdoss', stage: 'ingest', problem: 'quarantined row', retry_name: loaded,
-        location: `${loaded}:4`, reason: 'FEAT_X_ARCSEC: "12.3.4" is not a number',
+        night: '2026-11-21',
+        pipeline: 'sdoss',
+        stage: 'ingest',
+        problem: 'quarantined row',
+        retry_name: loaded,
+        location: `${loaded}:4`,
+        reason: 'FEAT_X_ARCSEC: "12.3.4" is not a number',
       },
       {
-        night: '2026-11-21', pipeline: 'sdoss', stage: 'ingest', problem: 'rejected file', retry_name: rejected,
-        location: expect.stringMatching(new RegExp(`^${rejected}:1(:|$)`)), reason: expect.any(String),
+        night: '2026-11-21',
+        pipeline: 'sdoss',
+        stage: 'ingest',
+        problem: 'rejected file',
+        retry_name: rejected,
+        location: expect.stringMatching(new RegExp(`^${rejected}:1(:|$)`)),
+        reason: expect.any(String),
       },
     ]);
     // The loaded files count under their own nights.
-    expect(await world.db.any(`SELECT night::text, files_loaded::int, files_rejected::int FROM $1:name.ingestion_stats ORDER BY night`, [schema])).toEqual([
+    expect(
+      await world.db.any(`SELECT night::text, files_loaded::int, files_rejected::int FROM $1:name.ingestion_stats ORDER BY night`, [
+        schema,
+      ]),
+    ).toEqual([
       { night: '2026-11-20', files_loaded: 1, files_rejected: 0 },
       { night: '2026-11-21', files_loaded: 1, files_rejected: 1 },
     ]);

@@ -76,12 +76,22 @@ describe('a campaign under kill -9', () => {
     // SLURM ran each recorded job once, and no job nocturne did not record.
     const names = await w.jobNames(ledger);
     // (slurmdbd records the last tasks of an array a few seconds late.)
-    await until('every recorded job, and no other, in SLURM\'s accounting', async () => {
-      const sacct = await slurm('sacct', ['-X', '-n', '-P', '--starttime=now-1hour', '-o', 'JobName,JobID']);
-      const ours = new Set(sacct.trim().split('\n').filter((l) => l.startsWith(`noc-${ledger}-`)).map((l) => l.split('|')[0]));
-      expect([...ours].every((name) => names.includes(name!))).toBe(true);
-      return ours.size === names.length;
-    }, 15_000);
+    await until(
+      "every recorded job, and no other, in SLURM's accounting",
+      async () => {
+        const sacct = await slurm('sacct', ['-X', '-n', '-P', '--starttime=now-1hour', '-o', 'JobName,JobID']);
+        const ours = new Set(
+          sacct
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith(`noc-${ledger}-`))
+            .map((l) => l.split('|')[0]),
+        );
+        expect([...ours].every((name) => names.includes(name!))).toBe(true);
+        return ours.size === names.length;
+      },
+      15_000,
+    );
     expect((await readdir(w.outbox(P))).filter((f) => f.endsWith('_init.csv'))).toHaveLength(count);
   }, 120_000);
 });

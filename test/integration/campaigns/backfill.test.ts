@@ -31,9 +31,13 @@ describe('nocturne backfill on SLURM', () => {
     expect(created.stdout).toContain('campaign 1 recorded: bf 2026-11-01..2026-11-03 (3 nights), code 1.0.6');
     expect(created.stdout).toContain('campaign 1 done: this process submitted 9 task(s), 9 completed, 0 failed');
 
-    const ledger = await w.t.db.any<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM observations WHERE pipeline = 'bf.c1' GROUP BY state`);
+    const ledger = await w.t.db.any<{ state: string; n: number }>(
+      `SELECT state, count(*)::int AS n FROM observations WHERE pipeline = 'bf.c1' GROUP BY state`,
+    );
     expect(ledger).toEqual([{ state: 'done', n: count }]);
-    const tasks = await w.t.db.one<{ n: number; inputs: number }>(`SELECT count(*)::int AS n, count(DISTINCT input)::int AS inputs FROM job_tasks WHERE pipeline = 'bf.c1' AND state = 'completed'`);
+    const tasks = await w.t.db.one<{ n: number; inputs: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT input)::int AS inputs FROM job_tasks WHERE pipeline = 'bf.c1' AND state = 'completed'`,
+    );
     expect(tasks).toEqual({ n: count, inputs: count });
     // Batches of 2 nights (campaigns.batchNights), as job arrays, niced below the nightly runs.
     const argv = await w.t.db.any<{ argv: string[] }>(`SELECT submit_argv AS argv FROM jobs WHERE pipeline = 'bf.c1' ORDER BY id`);
@@ -45,10 +49,14 @@ describe('nocturne backfill on SLURM', () => {
     const names = await w.jobNames('bf.c1');
     expect(names.every((n) => n.startsWith('noc-bf.c1-'))).toBe(true);
     // Every job reached SLURM once (slurmdbd records the last tasks of an array a few seconds late).
-    await eventually(async () => {
-      const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName']);
-      return new Set(sacct.trim().split('\n')).size === names.length;
-    }, 'every job of the campaign in SLURM\'s accounting', 15_000);
+    await eventually(
+      async () => {
+        const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName']);
+        return new Set(sacct.trim().split('\n')).size === names.length;
+      },
+      "every job of the campaign in SLURM's accounting",
+      15_000,
+    );
     // The nightly ledger is untouched: the night it did stays its own.
     expect((await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM observations WHERE pipeline = 'bf'`)).n).toBe(3);
     // Outputs reach the pipeline's outbox, for upload and ingest: the same code and version
@@ -77,7 +85,9 @@ describe('nocturne backfill on SLURM', () => {
     const driver = w.spawn(['backfill', 'resume', id]);
     const ledger = `bfc.c${id}`;
     for (let i = 0; i < 150; i++) {
-      const r = await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'running'`, [ledger]);
+      const r = await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'running'`, [
+        ledger,
+      ]);
       if (r.n > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -91,8 +101,20 @@ describe('nocturne backfill on SLURM', () => {
     expect(code).toBe(0);
     const names = await w.jobNames(ledger);
     const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'State']);
-    expect(sacct.trim().split('\n').every((s) => s.startsWith('CANCELLED'))).toBe(true);
-    expect((await w.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state IN ('pending', 'running')`, [ledger])).n).toBe(0);
+    expect(
+      sacct
+        .trim()
+        .split('\n')
+        .every((s) => s.startsWith('CANCELLED')),
+    ).toBe(true);
+    expect(
+      (
+        await w.t.db.one<{ n: number }>(
+          `SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state IN ('pending', 'running')`,
+          [ledger],
+        )
+      ).n,
+    ).toBe(0);
     const resume = await w.cli(['backfill', 'resume', id]);
     expect(resume.stderr).toContain(`campaign ${id} is cancelled: it cannot become running`);
   }, 90_000);

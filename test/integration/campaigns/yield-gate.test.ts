@@ -19,13 +19,21 @@ describe('YieldToNightlyGate', () => {
     const input = `/obs/${token}.obs`;
     await ledger.register([{ input, obs: token, night: '2026-11-20' }]);
     await ledger.createJob({
-      token, name: `noc-${ledgerName}-${token}`, pipeline: ledgerName, runId: null, executor: 'slurm', isArray: true,
-      jobDir: `/work/${token}`, scriptPath: `/work/${token}/job.sh`, argv: ['sbatch'], codeVersion: '1',
+      token,
+      name: `noc-${ledgerName}-${token}`,
+      pipeline: ledgerName,
+      runId: null,
+      executor: 'slurm',
+      isArray: true,
+      jobDir: `/work/${token}`,
+      scriptPath: `/work/${token}/job.sh`,
+      argv: ['sbatch'],
+      codeVersion: '1',
       tasks: [{ index: 0, input, obs: token, night: '2026-11-20', attempt: 1, logPath: `/logs/${token}.log` }],
     });
   }
 
-  it('admits nothing while a pipeline has a task in SLURM, and ignores campaigns\' own tasks', async () => {
+  it("admits nothing while a pipeline has a task in SLURM, and ignores campaigns' own tasks", async () => {
     const inner = { admit: async (want: number) => want, close: async () => undefined };
     const gate = new YieldToNightlyGate(t.db, inner);
     expect(await gate.admit(5)).toBe(5);

@@ -43,7 +43,8 @@ beforeAll(async () => {
   // The state schema as the nocturne before issue 22 left it: every migration before 0014.
   const before = path.join(dir, 'state-before');
   await mkdir(before);
-  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0014')) await cp(path.join(STATE_MIGRATIONS_DIR, file), path.join(before, file));
+  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0014'))
+    await cp(path.join(STATE_MIGRATIONS_DIR, file), path.join(before, file));
   expect((await migrate(db, schema, before)).current).toBeLessThan(14);
   // Its catalogue: the tables, and the views in their earlier shape.
   await db.tx(async (tx) => {
@@ -82,8 +83,12 @@ beforeAll(async () => {
   });
   // The configuration at hand when nocturne is upgraded: the repository's pipelines (run.timezone Europe/Paris).
   await writeDemoConfig(path.join(dir, 'etc'), {
-    state: path.join(dir, 'var'), archive: path.join(dir, 'archive'), observations: path.join(dir, 'observations'),
-    hfc, test: { url: rig().pgUrl, schema }, publicUrl: null,
+    state: path.join(dir, 'var'),
+    archive: path.join(dir, 'archive'),
+    observations: path.join(dir, 'observations'),
+    hfc,
+    test: { url: rig().pgUrl, schema },
+    publicUrl: null,
   });
 }, 60_000);
 
@@ -98,7 +103,9 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
     const migrated = await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')]);
     expect(migrated).toMatchObject({ code: 0, stderr: '' });
     expect(migrated.stdout).toMatch(
-      new RegExp(`^schema ${schema}: applied (\\S+, )*0014_observing_nights\\.sql(, \\S+)* \\(version \\d+\\)\\nobserving night filled in for 4 ledger rows recorded before it was kept\\n$`),
+      new RegExp(
+        `^schema ${schema}: applied (\\S+, )*0014_observing_nights\\.sql(, \\S+)* \\(version \\d+\\)\\nobserving night filled in for 4 ledger rows recorded before it was kept\\n$`,
+      ),
     );
     const nights = await db.any<{ name: string; night: string }>(
       `SELECT set_key AS name, night::text FROM ingested_sets
@@ -112,10 +119,12 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
       { name: 'sdoss_106_20261121T040045_sdo_feat.csv', night: '2026-11-21' },
     ]);
     // Once filled, nothing is left to fill.
-    expect((await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')])).stdout).toMatch(new RegExp(`^schema ${schema}: already up to date \\(version \\d+\\)\\n$`));
+    expect((await nocturne(['db', 'migrate', '--config', path.join(dir, 'etc')])).stdout).toMatch(
+      new RegExp(`^schema ${schema}: already up to date \\(version \\d+\\)\\n$`),
+    );
   });
 
-  it('the catalogue install upgrades the views: earlier rows get their quicklook\'s archive location', async () => {
+  it("the catalogue install upgrades the views: earlier rows get their quicklook's archive location", async () => {
     await installCatalogue(db, { schema: hfc, stateSchema: schema });
     const row = await db.one('SELECT night::text, snapshot, quicklook_url FROM $1:name.view_sunspots_hqi', [hfc]);
     expect(row).toEqual({
@@ -137,14 +146,28 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
     const before = await shape();
     await installCatalogue(db, { schema: hfc, stateSchema: schema });
     expect(await shape()).toEqual(before);
-    await promisify(execFile)('psql', [rig().pgUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `catalogue=${hfc}`, '-v', `state=${schema}`,
-      '-f', path.join(CATALOGUE_SQL_DIR, 'install.psql')]);
+    await promisify(execFile)('psql', [
+      rig().pgUrl,
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-v',
+      `catalogue=${hfc}`,
+      '-v',
+      `state=${schema}`,
+      '-f',
+      path.join(CATALOGUE_SQL_DIR, 'install.psql'),
+    ]);
     expect(await shape()).toEqual(before);
   });
 
-  it('a view of the analysts\' own on an HQI view stops the upgrade that must re-create it, naming it; nothing is lost', async () => {
-    await db.none(`DROP VIEW $1:name.view_sunspots_hqi; CREATE VIEW $1:name.view_sunspots_hqi AS SELECT f.* FROM $1:name.sunspots f;
-                   CREATE VIEW $1:name.my_spots AS SELECT id_sunspot FROM $1:name.view_sunspots_hqi`, [hfc]);
+  it("a view of the analysts' own on an HQI view stops the upgrade that must re-create it, naming it; nothing is lost", async () => {
+    await db.none(
+      `DROP VIEW $1:name.view_sunspots_hqi; CREATE VIEW $1:name.view_sunspots_hqi AS SELECT f.* FROM $1:name.sunspots f;
+                   CREATE VIEW $1:name.my_spots AS SELECT id_sunspot FROM $1:name.view_sunspots_hqi`,
+      [hfc],
+    );
     await expect(installCatalogue(db, { schema: hfc, stateSchema: schema })).rejects.toMatchObject({
       message: expect.stringMatching(/^cannot drop view .*view_sunspots_hqi because other objects depend on it$/),
       detail: expect.stringMatching(/view .*my_spots depends on view .*view_sunspots_hqi/),

@@ -34,7 +34,11 @@ const SHAPES: Record<string, Shape> = {
     references: { ID_AR: 'ar_id' },
     aliases: { TRACK_FNAME: 'TRACK_FILENAME' },
   },
-  rabat3: { features: 'type_iii', localIds: { init: 'ID_OBSERVATIONS', feat: 'ID_TYPE_III' }, aliases: { ID_OBSERVAT: 'ID_OBSERVATORY', SPECTRAL_NAME: 'SPECTRAL_DOMAIN' } },
+  rabat3: {
+    features: 'type_iii',
+    localIds: { init: 'ID_OBSERVATIONS', feat: 'ID_TYPE_III' },
+    aliases: { ID_OBSERVAT: 'ID_OBSERVATORY', SPECTRAL_NAME: 'SPECTRAL_DOMAIN' },
+  },
   smart: {
     features: 'activeregions',
     localIds: { init: 'ID_FRC_INFO', feat: 'ID_FRC_INFO' },
@@ -65,7 +69,8 @@ describe('HFC file shapes against the catalogue', () => {
       [schema],
     );
     tables = new Map();
-    for (const r of rows) tables.set(r.table_name, [...(tables.get(r.table_name) ?? []), { name: r.column_name, notNull: r.is_nullable === 'NO' }]);
+    for (const r of rows)
+      tables.set(r.table_name, [...(tables.get(r.table_name) ?? []), { name: r.column_name, notNull: r.is_nullable === 'NO' }]);
     await t.db.none('DROP SCHEMA $1:name CASCADE', [schema]);
     generated = await mkdtemp(path.join(os.tmpdir(), 'nocturne-hfc-sets-'));
   });
@@ -83,15 +88,25 @@ describe('HFC file shapes against the catalogue', () => {
   /** Problems of one file's header: "<file>: <column>: <reason>". */
   function check(name: string, header: string[], shape: Shape): string[] {
     const role = /_([A-Za-z]+)\.csv$/.exec(name)![1]!;
-    const part = name.endsWith('_frc_info.csv') ? 'frc_info' : name.endsWith('_observatory.csv') ? 'observatory' : (shape.roles?.[role] ?? role);
-    const table = { frc_info: 'frc_info', observatory: 'observatory', init: 'observations', feat: shape.features, track: shape.tracking ?? '' }[part] ?? '';
+    const part = name.endsWith('_frc_info.csv')
+      ? 'frc_info'
+      : name.endsWith('_observatory.csv')
+        ? 'observatory'
+        : (shape.roles?.[role] ?? role);
+    const table =
+      { frc_info: 'frc_info', observatory: 'observatory', init: 'observations', feat: shape.features, track: shape.tracking ?? '' }[part] ??
+      '';
     const columns = tables.get(table);
     if (!columns) return [`${name}: no table for ${part}`];
     const localId = { frc_info: 'ID_FRC_INFO', observatory: 'ID_OBSERVATORY', init: shape.localIds.init, feat: shape.localIds.feat }[part];
-    const named = header.map((h) => canonical(h, shape)).filter((h) => h !== localId).map((h) => shape.references?.[h] ?? h.toLowerCase());
+    const named = header
+      .map((h) => canonical(h, shape))
+      .filter((h) => h !== localId)
+      .map((h) => shape.references?.[h] ?? h.toLowerCase());
     const issues = named.filter((c) => !columns.some((col) => col.name === c)).map((c) => `${name}: ${c}: no such column in ${table}`);
     for (const col of columns) {
-      if (col.notNull && !FILLED.test(col.name) && !named.includes(col.name)) issues.push(`${name}: ${col.name}: NOT NULL column without a header`);
+      if (col.notNull && !FILLED.test(col.name) && !named.includes(col.name))
+        issues.push(`${name}: ${col.name}: NOT NULL column without a header`);
     }
     return issues;
   }

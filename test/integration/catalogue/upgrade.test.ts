@@ -40,7 +40,10 @@ describe('catalogue install over an earlier one', () => {
     );
     await installCatalogue(test.db, { schema: s, stateSchema: test.schema });
     await installCatalogue(test.db, { schema: s, stateSchema: test.schema });
-    const observatory = await test.db.any<{ id: string; observat: string }>(`SELECT id_observatory AS id, observat FROM $1:name.observatory`, [s]);
+    const observatory = await test.db.any<{ id: string; observat: string }>(
+      `SELECT id_observatory AS id, observat FROM $1:name.observatory`,
+      [s],
+    );
     expect(observatory.map((r) => r.observat)).toEqual(['Wind']);
     const observation = await test.db.one<{ observatory_id: string }>(`SELECT observatory_id FROM $1:name.observations`, [s]);
     expect(observation.observatory_id).toBe(observatory[0]!.id);
@@ -49,9 +52,21 @@ describe('catalogue install over an earlier one', () => {
         WHERE table_schema = $1 AND column_name IN ('multiple', 'snapshot_fn', 'extra', 'local_id', 'time_origin') ORDER BY 1`,
       [s],
     );
-    expect(columns.map((r) => r.c)).toEqual(expect.arrayContaining(['observations.extra', 'observations.time_origin', 'type_iii.extra', 'type_iii.local_id', 'type_iii.multiple', 'type_iii.snapshot_fn']));
+    expect(columns.map((r) => r.c)).toEqual(
+      expect.arrayContaining([
+        'observations.extra',
+        'observations.time_origin',
+        'type_iii.extra',
+        'type_iii.local_id',
+        'type_iii.multiple',
+        'type_iii.snapshot_fn',
+      ]),
+    );
     await expect(
-      test.db.none(`INSERT INTO $1:name.observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('wind', 'waves', 'rad2', 1.075, 13.825)`, [s]),
+      test.db.none(
+        `INSERT INTO $1:name.observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('wind', 'waves', 'rad2', 1.075, 13.825)`,
+        [s],
+      ),
     ).rejects.toThrow(/observatory_natural_key/);
   });
 

@@ -81,7 +81,12 @@ describe('nocturne validate --db', () => {
     await run('sdoss', '2026-11-17T01:00:00Z', 4);
     for (const day of ['18', '19', '20']) await run('sdoss', `2026-11-${day}T01:00:00Z`, 0);
     // rabat3 found nothing twice, then something: no warning.
-    for (const [day, found] of [['18', 0], ['19', 0], ['20', 2]] as const) await run('rabat3', `2026-11-${day}T01:00:00Z`, found);
+    for (const [day, found] of [
+      ['18', 0],
+      ['19', 0],
+      ['20', 2],
+    ] as const)
+      await run('rabat3', `2026-11-${day}T01:00:00Z`, found);
     const ran = await validateDb(dir);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stderr.split('\n')).toEqual([

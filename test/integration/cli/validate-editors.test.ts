@@ -124,7 +124,10 @@ async function installedLayout(root: string): Promise<string> {
   await cp(path.join(REPO, 'pipelines'), at('/etc/nocturne/pipelines'), { recursive: true });
   const guide = await readFile(path.join(REPO, 'docs/operating.md'), 'utf8');
   const links = [...guide.matchAll(/^\s*ln -s (\/\S+) (\/etc\/nocturne\/\S*)$/gm)];
-  expect(links.map((m) => m[2]), 'docs/operating.md links the schemas into /etc/nocturne').toEqual(['/etc/nocturne/schema']);
+  expect(
+    links.map((m) => m[2]),
+    'docs/operating.md links the schemas into /etc/nocturne',
+  ).toEqual(['/etc/nocturne/schema']);
   for (const [, target, link] of links) await symlink(at(target as string), at(link as string));
   return at('/etc/nocturne');
 }

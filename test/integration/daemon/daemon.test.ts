@@ -85,7 +85,9 @@ describe('nocturne daemon, as a real process (needs npm run build)', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('== noc-eit-tok (slurm job 4242) task 0, observation a: failed, exit 3, exit code 3');
     expect(stdout).toContain(`-- ${log} (last 3 lines)\nline 98\nline 99\nline 100\n`);
-    expect(stdout).toContain('-- /nonexistent/task-1.log: not readable here (ENOENT)\n-- last lines saved when the task ended:\nsaved tail');
+    expect(stdout).toContain(
+      '-- /nonexistent/task-1.log: not readable here (ENOENT)\n-- last lines saved when the task ended:\nsaved tail',
+    );
   });
 
   it('SIGHUP with a broken pipeline file keeps the old configuration and logs every problem', async () => {

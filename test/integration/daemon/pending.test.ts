@@ -13,9 +13,12 @@ const sha = 'a'.repeat(64);
 
 describe('pending work and status, from the stages’ state tables', () => {
   let t: TestDb;
-  const config = testConfig({
-    eit: { run: { schedule: '0 2 * * *' }, upload: { schedule: '0 3 * * *' }, ingest: { schedule: '0 4 * * *' } },
-  }, { host: { stages: ['run', 'upload'] } });
+  const config = testConfig(
+    {
+      eit: { run: { schedule: '0 2 * * *' }, upload: { schedule: '0 3 * * *' }, ingest: { schedule: '0 4 * * *' } },
+    },
+    { host: { stages: ['run', 'upload'] } },
+  );
   const eit = config.pipelines.get('eit')!;
 
   beforeAll(async () => {

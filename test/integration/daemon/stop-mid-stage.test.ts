@@ -141,7 +141,7 @@ describe('SIGTERM in the middle of a stage, then a restart (needs npm run build)
     await interruptAndResume(pipeline, CSV_FILES, loaded, rowsMatchLedger);
 
     await rowsMatchLedger();
-    const ledger = await t.db.any<{ path: string; rows_inserted: number }>("SELECT path, rows_inserted FROM ingested_files");
+    const ledger = await t.db.any<{ path: string; rows_inserted: number }>('SELECT path, rows_inserted FROM ingested_files');
     expect(ledger).toHaveLength(CSV_FILES);
     expect(ledger.every((f) => f.rows_inserted === CSV_ROWS)).toBe(true);
     const { n, distinct } = await t.db.one<{ n: string; distinct: string }>(

@@ -42,7 +42,10 @@ describe('beginRun after the holder of a run died', () => {
     // Whatever the host name: the namespace is what tells.
     const next = await beginRun(t.db, { ...base, slot: at(6), host: 'helio' });
     expect(next.kind).toBe('started');
-    expect(await holderOf(first.run.id)).toMatchObject({ state: 'interrupted', error: expect.stringMatching(/^holder \(pid \d+ on tycho\) is gone$/) });
+    expect(await holderOf(first.run.id)).toMatchObject({
+      state: 'interrupted',
+      error: expect.stringMatching(/^holder \(pid \d+ on tycho\) is gone$/),
+    });
     await finishRun(t.db, next.run.id, { state: 'succeeded', stats: {} });
 
     // The interrupted slot itself is taken over as its next attempt.
@@ -52,7 +55,10 @@ describe('beginRun after the holder of a run died', () => {
   });
 
   it('waits for the lease when the holder ran in another namespace, or in an unknown one', async () => {
-    for (const [pipeline, holder] of [['elsewhere', '00000000-0000-0000-0000-000000000000/pid:[1]'], ['unknown', null]] as const) {
+    for (const [pipeline, holder] of [
+      ['elsewhere', '00000000-0000-0000-0000-000000000000/pid:[1]'],
+      ['unknown', null],
+    ] as const) {
       const first = await beginRun(t.db, { ...base, pipeline, slot: at(0) });
       await t.db.none('UPDATE runs SET pid = $2, holder = $3 WHERE id = $1', [first.run.id, deadPid(), holder]);
       expect((await beginRun(t.db, { ...base, pipeline, slot: at(2) })).kind).toBe('busy');

@@ -23,7 +23,7 @@ async function files(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
-describe('npm run demo (the README\'s first command), as root from a checkout in a mode-700 directory', () => {
+describe("npm run demo (the README's first command), as root from a checkout in a mode-700 directory", () => {
   it('runs a night end to end on embedded servers, stays up with --keep, and stops cleanly', async () => {
     const child = spawn(process.execPath, ['bin/nocturne.js', 'demo', '--keep'], {
       cwd: repo,
@@ -35,9 +35,7 @@ describe('npm run demo (the README\'s first command), as root from a checkout in
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await expect
-        .poll(() => out, { timeout: 150_000, interval: 500 })
-        .toMatch(/daemon running: http:\/\/127\.0\.0\.1:9464/);
+      await expect.poll(() => out, { timeout: 150_000, interval: 500 }).toMatch(/daemon running: http:\/\/127\.0\.0\.1:9464/);
 
       expect(out).toMatch(/jobs +18 completed, 0 failed/);
       const uploaded = /uploaded +(\d+) files verified on the archive, (\d+) local copies deleted/.exec(out);

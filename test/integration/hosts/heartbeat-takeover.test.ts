@@ -39,7 +39,10 @@ describe('takeover of a run held on another host, by its heartbeat', () => {
     const id = await farRun('silent', { pid: 4242, silentS: 10 });
     const next = await beginRun(t.db, { ...base, pipeline: 'silent', slot: at(5) });
     expect(next.kind).toBe('started');
-    expect(await stateOf(id)).toEqual({ state: 'interrupted', error: expect.stringMatching(/^holder \(pid 4242 on far\) is gone: its daemon's heartbeat is \d+s old$/) });
+    expect(await stateOf(id)).toEqual({
+      state: 'interrupted',
+      error: expect.stringMatching(/^holder \(pid 4242 on far\) is gone: its daemon's heartbeat is \d+s old$/),
+    });
     if (next.kind === 'started') await finishRun(t.db, next.run.id, { state: 'succeeded', stats: {} });
   });
 

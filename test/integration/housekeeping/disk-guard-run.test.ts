@@ -29,18 +29,26 @@ describe('the run stage below retention.minFreeDisk', () => {
     const full = withMinFree(h.config, '100%');
     const config = { ...full, pipelines: new Map([...h.config.pipelines, [P, pipeline]]) };
 
-    const result = await executeStage({ config, db: h.t.db, logger: h.logger }, { pipeline: P, stage: 'run', slot: new Date('2026-11-21T02:00:00Z'), trigger: 'schedule', date: NIGHT });
+    const result = await executeStage(
+      { config, db: h.t.db, logger: h.logger },
+      { pipeline: P, stage: 'run', slot: new Date('2026-11-21T02:00:00Z'), trigger: 'schedule', date: NIGHT },
+    );
     expect(result).toMatchObject({ kind: 'done', outcome: { ok: false, skipped: true, stats: { waitingForDisk: 1, pending: 2 } } });
     const [run] = await listRuns(h.t.db, { pipeline: P, limit: 1 });
     expect(run).toMatchObject({ state: 'skipped', error_code: 'DISK_LOW' });
-    expect(run!.error).toMatch(new RegExp(`^waiting for disk: .* free under ${h.outbox(P)}, below retention.minFreeDisk \\(100% = .*\\); nothing new is submitted`));
+    expect(run!.error).toMatch(
+      new RegExp(`^waiting for disk: .* free under ${h.outbox(P)}, below retention.minFreeDisk \\(100% = .*\\); nothing new is submitted`),
+    );
     expect(await observationStates(h.t, P)).toEqual({ a: 'pending', b: 'pending' });
     expect(await h.t.db.one('SELECT count(*)::int AS n FROM jobs WHERE pipeline = $1', [P])).toEqual({ n: 0 });
     const status = (await stageStatuses(config, h.t.db, { now: new Date() })).find((s) => s.pipeline === P && s.stage === 'run');
     expect(status?.last).toMatchObject({ state: 'skipped', detail: run!.error });
 
     const room = { ...config, daemon: h.config.daemon };
-    const next = await executeStage({ config: room, db: h.t.db, logger: h.logger }, { pipeline: P, stage: 'run', slot: new Date('2026-11-22T02:00:00Z'), trigger: 'schedule', date: NIGHT });
+    const next = await executeStage(
+      { config: room, db: h.t.db, logger: h.logger },
+      { pipeline: P, stage: 'run', slot: new Date('2026-11-22T02:00:00Z'), trigger: 'schedule', date: NIGHT },
+    );
     expect(next).toMatchObject({ kind: 'done', outcome: { ok: true } });
     expect(await observationStates(h.t, P)).toEqual({ a: 'done', b: 'done' });
   }, 120_000);

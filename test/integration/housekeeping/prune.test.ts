@@ -29,7 +29,9 @@ async function snapshot(): Promise<Record<string, number>> {
 }
 
 async function allLineage(): Promise<unknown[]> {
-  const loads = await t.db.map<number>(`SELECT id FROM ingested_sets WHERE status = 'loaded' ORDER BY id`, [], (r: { id: string }) => Number(r.id));
+  const loads = await t.db.map<number>(`SELECT id FROM ingested_sets WHERE status = 'loaded' ORDER BY id`, [], (r: { id: string }) =>
+    Number(r.id),
+  );
   return Promise.all(loads.map((id) => t.db.any('SELECT * FROM $1:name.lineage($2::bigint)', [catalogue, id])));
 }
 
@@ -46,11 +48,14 @@ beforeAll(async () => {
   catalogue = `${t.schema}_hfc`;
   await installCatalogue(t.db, { schema: catalogue, stateSchema: t.schema });
   state = await mkdtemp(path.join(tmpdir(), 'nocturne-prune-'));
-  config = testConfig({ sdoss: { run: { schedule: '0 2 * * *' }, upload: { schedule: '0 6 * * *' }, ingest: { schedule: '0 8 * * *' } } }, {
-    paths: { state },
-    targets: { archive: { type: 'local', path: path.join(state, 'archive') } },
-    retention: { batchSize: 50 },
-  });
+  config = testConfig(
+    { sdoss: { run: { schedule: '0 2 * * *' }, upload: { schedule: '0 6 * * *' }, ingest: { schedule: '0 8 * * *' } } },
+    {
+      paths: { state },
+      targets: { archive: { type: 'local', path: path.join(state, 'archive') } },
+      retention: { batchSize: 50 },
+    },
+  );
   // Two years of nights ending 100 days ago, then 10 recent nights: 3 observations a
   // night, one in seven loaded into the catalogue.
   await seedHistory(t.db, { pipeline: 'sdoss', nights: 630, endDaysAgo: 100, perNight: 3, loadedEvery: 7 });
@@ -58,11 +63,14 @@ beforeAll(async () => {
   // A quarantined file still in quarantine, one long gone, and a rejected local CSV gone too.
   const kept = path.join(state, 'quarantine', 'sdoss', 'kept.jpg');
   await touch(kept);
-  await t.db.none(`INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path, state, quarantine_path, updated_at)
+  await t.db.none(
+    `INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path, state, quarantine_path, updated_at)
     VALUES ('sdoss', 'archive', 'output', '/o/kept.jpg', 1, 0, '/hfc/kept.jpg', 'quarantined', $1, now() - interval '1 year'),
            ('sdoss', 'archive', 'output', '/o/gone.jpg', 1, 0, '/hfc/gone.jpg', 'quarantined', $2, now() - interval '1 year')`,
-    [kept, path.join(state, 'quarantine', 'sdoss', 'gone.jpg')]);
-  await t.db.none(`INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, host, finished_at)
+    [kept, path.join(state, 'quarantine', 'sdoss', 'gone.jpg')],
+  );
+  await t.db
+    .none(`INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, host, finished_at)
     VALUES ('local:/data/csv', '/data/csv/gone.csv', repeat('a', 64), 1, 'sdoss', 'sdoss', '1', 'hfc.features', 'rejected', 'h', now() - interval '1 year')`);
 }, 120_000);
 
@@ -81,7 +89,10 @@ describe('nocturne prune', () => {
     const dir = path.join(state, 'cli');
     await mkdir(path.join(dir, 'pipelines'), { recursive: true });
     await mkdir(path.join(dir, 'config'), { recursive: true });
-    await writeFile(path.join(dir, 'config', 'nocturne.yaml'), `database: {url: "${t.url}", schema: ${t.schema}}\npaths: {state: ${state}}\n`);
+    await writeFile(
+      path.join(dir, 'config', 'nocturne.yaml'),
+      `database: {url: "${t.url}", schema: ${t.schema}}\npaths: {state: ${state}}\n`,
+    );
     const counts = await snapshot();
     const bin = path.resolve(import.meta.dirname, '../../../bin/nocturne.js');
     const { stdout } = await promisify(execFile)(process.execPath, [bin, 'prune', '--dry-run', '--config', dir]);
@@ -103,7 +114,12 @@ describe('nocturne prune', () => {
       `SELECT count(*)::int AS missing FROM transfers WHERE state = 'missing' AND updated_at < now() - interval '180 days'`,
     );
     expect(missing).toBeGreaterThan(100);
-    expect(dry.kinds.goneFiles.rows).toEqual({ transfers: missing + 1, transfer_events: missing * 6, ingested_files: 1, quarantine_rows: 0 });
+    expect(dry.kinds.goneFiles.rows).toEqual({
+      transfers: missing + 1,
+      transfer_events: missing * 6,
+      ingested_files: 1,
+      quarantine_rows: 0,
+    });
   });
 
   it('removes in batches exactly what the dry run counted, and lineage() answers the same for every loaded row', async () => {
@@ -135,7 +151,9 @@ describe('nocturne prune', () => {
       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM transfer_events e WHERE e.transfer_id = t.id AND e.to_state = 'verified'))::int AS verified
       FROM transfers t WHERE state = 'deleted'`);
     expect(archived.verified).toBe(archived.n);
-    expect(await t.db.map(`SELECT local_path FROM transfers WHERE state = 'quarantined'`, [], (r: { local_path: string }) => r.local_path)).toEqual(['/o/kept.jpg']);
+    expect(
+      await t.db.map(`SELECT local_path FROM transfers WHERE state = 'quarantined'`, [], (r: { local_path: string }) => r.local_path),
+    ).toEqual(['/o/kept.jpg']);
   });
 
   it('does nothing the second time', async () => {
@@ -152,8 +170,11 @@ describe('nocturne prune', () => {
     await touch(path.join(work, 'sdoss', 'thumbnails', 'b.jpg'));
     await t.db.none(`INSERT INTO jobs (token, name, pipeline, executor, is_array, state, job_dir, script_path, submit_argv)
       VALUES ('livetoken', 'nocturne-live', 'sdoss', 'slurm', true, 'submitted', '/x', '/x/job.sh', '[]')`);
-    await t.db.none(`INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path)
-      VALUES ('sdoss', 'archive', 'thumbnail', $1, 100, 0, '/hfc/b.jpg')`, [path.join(work, 'sdoss', 'thumbnails', 'b.jpg')]);
+    await t.db.none(
+      `INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path)
+      VALUES ('sdoss', 'archive', 'thumbnail', $1, 100, 0, '/hfc/b.jpg')`,
+      [path.join(work, 'sdoss', 'thumbnails', 'b.jpg')],
+    );
 
     // 60 days on: past jobs' and thumbnails' 30 days, within quarantine's 90.
     const later = Date.now() + 60 * DAY;

@@ -51,7 +51,9 @@ describe('natural keys of the metadata tables', () => {
     const outcome = await w.run();
     expect(outcome.stats).toMatchObject({ rejected: 1, loaded: 0 });
     const [row] = await w.ledger();
-    expect(row!.error).toMatch(new RegExp(`^${KEY}: refused by the database: duplicate key value violates unique constraint "observatory_one_per_observat"$`));
+    expect(row!.error).toMatch(
+      new RegExp(`^${KEY}: refused by the database: duplicate key value violates unique constraint "observatory_one_per_observat"$`),
+    );
     expect(await w.count('observations')).toBe(0);
   });
 });

@@ -20,7 +20,12 @@ async function failInserts(w: SetsWorld, schema: string, table: string, code: st
        $$ BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = TG_ARGV[0]; END $$`,
     [w.test.schema],
   );
-  await w.db.none(`CREATE TRIGGER fail BEFORE INSERT ON $1:name.$2:name FOR EACH ROW EXECUTE FUNCTION $3:name.fail_with($4)`, [schema, table, w.test.schema, code]);
+  await w.db.none(`CREATE TRIGGER fail BEFORE INSERT ON $1:name.$2:name FOR EACH ROW EXECUTE FUNCTION $3:name.fail_with($4)`, [
+    schema,
+    table,
+    w.test.schema,
+    code,
+  ]);
   return async () => {
     await w.db.none('DROP TRIGGER fail ON $1:name.$2:name', [schema, table]);
   };
@@ -106,11 +111,11 @@ describe('ingest sets mode: a failure of the database is not bad data', () => {
     const refusing = openDb({ url: url.toString(), schema: w.test.schema, poolSize: 1, applicationName: 'no-connection' });
     let first = true;
     const db = Object.create(w.db) as Db;
-    db.connect = ((...args: Parameters<Db['connect']>) => {
+    db.connect = (...args: Parameters<Db['connect']>) => {
       if (!first) return w.db.connect(...args);
       first = false;
       return refusing.connect(...args);
-    });
+    };
     try {
       const outcome = await w.direct(db);
       expect(outcome.stats).toMatchObject({ loaded: 1, failed: 1, rejected: 0 });

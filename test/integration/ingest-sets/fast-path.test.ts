@@ -31,7 +31,10 @@ async function runHeldUp(w: SetsWorld, meanwhile: (source: string) => Promise<vo
   try {
     const pid = await backendPid(holder);
     // An uncommitted frc_info row of the same natural key: A's INSERT ... ON CONFLICT waits for it.
-    await holder.none(`BEGIN; INSERT INTO $1:name.frc_info (institut, code, version, feature_name) VALUES ('MSSL', 'SDOSS', '1.06', 'SUNSPOTS')`, [w.hfc]);
+    await holder.none(
+      `BEGIN; INSERT INTO $1:name.frc_info (institut, code, version, feature_name) VALUES ('MSSL', 'SDOSS', '1.06', 'SUNSPOTS')`,
+      [w.hfc],
+    );
     const run = w.direct(single);
     await untilBlockedBy(w.db, pid);
     await meanwhile(`local:${w.source}`);
@@ -77,7 +80,10 @@ describe('ingest sets mode: the one-message load of a new set', () => {
     ]);
     const outcome = await runHeldUp(w, (source) => ledgerRow(w, source, content).then(() => undefined));
     expect(outcome.stats).toMatchObject({ loaded: 1, skipped: 1, rejected: 0 });
-    expect((await w.ledger()).map((r) => [r.set_key, r.host]).sort()).toEqual([[A!.key, 'test-host'], [B!.key, 'other']]);
+    expect((await w.ledger()).map((r) => [r.set_key, r.host]).sort()).toEqual([
+      [A!.key, 'test-host'],
+      [B!.key, 'other'],
+    ]);
   });
 
   it('takes the long way and replaces a load of other content committed meanwhile (live)', async () => {
@@ -85,7 +91,10 @@ describe('ingest sets mode: the one-message load of a new set', () => {
     const outcome = await runHeldUp(w, (source) => ledgerRow(w, source, 'b'.repeat(64)).then(() => undefined));
     expect(outcome.stats).toMatchObject({ loaded: 2, replaced: 1, rejected: 0 });
     const mine = (await w.ledger()).filter((r) => r.set_key === B!.key).sort((a, b) => a.status.localeCompare(b.status));
-    expect(mine.map((r) => [r.status, r.host])).toEqual([['loaded', 'test-host'], ['replaced', 'other']]);
+    expect(mine.map((r) => [r.status, r.host])).toEqual([
+      ['loaded', 'test-host'],
+      ['replaced', 'other'],
+    ]);
     expect(mine[1]!.replaced_by).toBe(mine[0]!.id);
   });
 });

@@ -50,7 +50,13 @@ describe('ingest sets mode: incomplete sets and track files', () => {
     await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
-    await w.write(`spoca_301_${other}_sdo_track.csv`, SPOCA.track([[DATE, 3, 41], [other, 1, 42]]));
+    await w.write(
+      `spoca_301_${other}_sdo_track.csv`,
+      SPOCA.track([
+        [DATE, 3, 41],
+        [other, 1, 42],
+      ]),
+    );
     const first = await w.run();
     expect(first.stats).toMatchObject({ loaded: 1, waiting: 1 });
     expect(await w.count('activeregions_tracking')).toBe(0);
@@ -83,7 +89,13 @@ describe('ingest sets mode: incomplete sets and track files', () => {
     await w.write('spoca-ar_301_observatory.csv', SPOCA.observatory);
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2));
-    const track = await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 1, 1], [DATE, 5, 2]]));
+    const track = await w.write(
+      `spoca_301_${DATE}_sdo_track.csv`,
+      SPOCA.track([
+        [DATE, 1, 1],
+        [DATE, 5, 2],
+      ]),
+    );
     const outcome = await w.run();
     expect(outcome.stats).toMatchObject({ loaded: 1, rejected: 1 });
     const rejected = (await w.ledger()).find((r) => r.status === 'rejected');

@@ -23,7 +23,10 @@ describe('ingest sets mode: kill -9 in the middle of a night', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(w.spec), '7'], { stdio: 'ignore' });
     const exited = once(child, 'exit');
     await expect
-      .poll(async () => Number((await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM ingested_sets`)).n), { timeout: 60_000, interval: 20 })
+      .poll(async () => Number((await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM ingested_sets`)).n), {
+        timeout: 60_000,
+        interval: 20,
+      })
       .toBeGreaterThan(5);
     child.kill('SIGKILL');
     const [code, signal] = await exited;

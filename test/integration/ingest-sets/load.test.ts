@@ -26,7 +26,13 @@ describe('ingest sets mode: one set in one transaction', () => {
       [w.hfc],
     );
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatchObject({ row_ordinal: 1, ic: `hmi.ic_45s.${DATE}_TAI.fits`, m: `hmi.m_45s.${DATE}_TAI.fits`, load_id: load!.id, code: 'SDOSS' });
+    expect(rows[0]).toMatchObject({
+      row_ordinal: 1,
+      ic: `hmi.ic_45s.${DATE}_TAI.fits`,
+      m: `hmi.m_45s.${DATE}_TAI.fits`,
+      load_id: load!.id,
+      code: 'SDOSS',
+    });
     const again = await w.run();
     expect(again.summary).toMatch(/0 loaded.*1 skipped/);
     expect(await w.count('sunspots')).toBe(3);

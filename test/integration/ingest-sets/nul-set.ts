@@ -12,7 +12,13 @@ const CC = 11;
  * in the _feat.csv, and the error its ledger row must record once its files are read from
  * the directory `dir`.
  */
-export function nulSdossSet(date: string): { files: Map<string, Buffer>; setKey: string; line: number; at: number; error(dir: string): string } {
+export function nulSdossSet(date: string): {
+  files: Map<string, Buffer>;
+  setKey: string;
+  line: number;
+  at: number;
+  error(dir: string): string;
+} {
   const setKey = `sdoss_106_${date}_sdo`;
   const featName = `${setKey}_feat.csv`;
   const nul = withNulByte(feat(featName, 3), 3, CC);

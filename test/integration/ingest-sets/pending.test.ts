@@ -18,7 +18,9 @@ describe('ingest sets mode: a member the set does not contain', () => {
     await sleep(1100);
     expect((await w.run()).stats).toMatchObject({ rejected: 1 });
     const rejected = await w.db.one<{ error: string }>(`SELECT error FROM $1:name.rejected_sets`, [w.hfc]);
-    expect(rejected.error).toBe(`${featPath}: its metadata file ${path.join(w.source, 'sdoss_106_frc_info.csv')} has not arrived (waited 1s)`);
+    expect(rejected.error).toBe(
+      `${featPath}: its metadata file ${path.join(w.source, 'sdoss_106_frc_info.csv')} has not arrived (waited 1s)`,
+    );
     // Put back with the metadata file: the same content loads.
     await w.write(INIT, init(DATE));
     await w.write(FEAT, feat(FEAT, 3));

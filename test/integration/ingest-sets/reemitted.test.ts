@@ -30,7 +30,10 @@ describe('ingest sets mode: re-emitted sets', () => {
     const w = await world('replace');
     await sdoss(w);
     await w.run();
-    const before = await w.db.any<{ id: string; set_key: string }>(`SELECT id_sunspot::text AS id, feat_filename AS set_key FROM $1:name.sunspots ORDER BY 1`, [w.hfc]);
+    const before = await w.db.any<{ id: string; set_key: string }>(
+      `SELECT id_sunspot::text AS id, feat_filename AS set_key FROM $1:name.sunspots ORDER BY 1`,
+      [w.hfc],
+    );
     const loadedAt = (await w.ledger()).find((r) => r.set_key === KEY)!.finished_at;
     await w.write(FEAT, feat(FEAT, 4, 1000));
     const outcome = await w.run();
@@ -52,9 +55,15 @@ describe('ingest sets mode: re-emitted sets', () => {
     );
     // The other set's rows are untouched: same ids.
     const untouched = before.filter((r) => r.set_key !== FEAT).map((r) => r.id);
-    const after = await w.db.any<{ id: string }>(`SELECT id_sunspot::text AS id FROM $1:name.sunspots WHERE feat_filename <> $2 ORDER BY 1`, [w.hfc, FEAT]);
+    const after = await w.db.any<{ id: string }>(
+      `SELECT id_sunspot::text AS id FROM $1:name.sunspots WHERE feat_filename <> $2 ORDER BY 1`,
+      [w.hfc, FEAT],
+    );
     expect(after.map((r) => r.id)).toEqual(untouched);
-    const orphans = await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM $1:name.observations WHERE load_id = $2`, [w.hfc, mine[0]!.id]);
+    const orphans = await w.db.one<{ n: string }>(`SELECT count(*) AS n FROM $1:name.observations WHERE load_id = $2`, [
+      w.hfc,
+      mine[0]!.id,
+    ]);
     expect(orphans.n).toBe('0');
   });
 
@@ -69,7 +78,10 @@ describe('ingest sets mode: re-emitted sets', () => {
     const mine = (await w.ledger()).filter((r) => r.set_key === KEY);
     expect(mine.map((r) => r.status)).toEqual(['replaced', 'replaced', 'loaded']);
     expect(mine[0]!.content_sha256).toBe(mine[2]!.content_sha256);
-    const live = await w.db.any<{ load_id: string }>(`SELECT DISTINCT load_id::text FROM $1:name.sunspots WHERE feat_filename = $2`, [w.hfc, FEAT]);
+    const live = await w.db.any<{ load_id: string }>(`SELECT DISTINCT load_id::text FROM $1:name.sunspots WHERE feat_filename = $2`, [
+      w.hfc,
+      FEAT,
+    ]);
     expect(live).toEqual([{ load_id: mine[2]!.id }]);
     expect(await w.count('sunspots')).toBe(5);
     expect((await w.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });
@@ -96,7 +108,13 @@ describe('ingest sets mode: re-emitted sets', () => {
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
-    await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 2, 7], [DATE, 3, 8]]));
+    await w.write(
+      `spoca_301_${DATE}_sdo_track.csv`,
+      SPOCA.track([
+        [DATE, 2, 7],
+        [DATE, 3, 8],
+      ]),
+    );
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
     const track = (await w.ledger()).find((r) => r.kind === 'track')!;
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 2, 50));

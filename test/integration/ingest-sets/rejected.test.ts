@@ -17,7 +17,9 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     expect(outcome.stats).toMatchObject({ loaded: 0, rejected: 1 });
     const [row] = await w.ledger();
     expect(row?.status).toBe('rejected');
-    expect(row?.error).toBe(`${featPath}:3:FEAT_X_PIX: "1.231e3" is a float, not an integer: an integer column takes digits only, even though it is a whole number`);
+    expect(row?.error).toBe(
+      `${featPath}:3:FEAT_X_PIX: "1.231e3" is a float, not an integer: an integer column takes digits only, even though it is a whole number`,
+    );
     expect(row?.report?.issues[0]).toMatchObject({ line: 3, column: 'FEAT_X_PIX', value: '1.231e3' });
     expect(await w.count('observations')).toBe(0);
     expect(await w.count('sunspots')).toBe(0);
@@ -32,7 +34,10 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     const w = await world('bad-header');
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);
     await w.write('sdoss_106_observatory.csv', OBSERVATORY);
-    const initPath = await w.write(INIT, init(DATE).replace('QCLK_FNAME', 'QCLK_FNAM').replace('DATA_TYPE', 'DATA_TYP').replace('COMMENT', 'COMENT'));
+    const initPath = await w.write(
+      INIT,
+      init(DATE).replace('QCLK_FNAME', 'QCLK_FNAM').replace('DATA_TYPE', 'DATA_TYP').replace('COMMENT', 'COMENT'),
+    );
     await w.run();
     const [row] = await w.ledger();
     expect(row?.error).toBe(
@@ -63,7 +68,9 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     expect((await w.run()).stats).toMatchObject({ rejected: 1, loaded: 0 });
     const [row] = await w.ledger();
     expect(row?.error).toBe(`${featPath}:4:ID_SUNSPOT: local id 2 already used on line 3`);
-    expect(row?.report?.issues).toEqual([{ file: featPath, line: 4, column: 'ID_SUNSPOT', value: '2', reason: 'local id 2 already used on line 3' }]);
+    expect(row?.report?.issues).toEqual([
+      { file: featPath, line: 4, column: 'ID_SUNSPOT', value: '2', reason: 'local id 2 already used on line 3' },
+    ]);
     expect(await w.count('observations')).toBe(0);
     expect(await w.count('sunspots')).toBe(0);
   });
@@ -71,7 +78,14 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
   it('refuses a track file that tracks one feature twice', async () => {
     const w = await world('track-twice', { code: 'spoca-ar' });
     await writeSpoca(w, 3);
-    const trackPath = await w.write(`spoca_301_${DATE}_sdo_track.csv`, SPOCA.track([[DATE, 1, 7], [DATE, 2, 8], [DATE, 2, 8]]));
+    const trackPath = await w.write(
+      `spoca_301_${DATE}_sdo_track.csv`,
+      SPOCA.track([
+        [DATE, 1, 7],
+        [DATE, 2, 8],
+        [DATE, 2, 8],
+      ]),
+    );
     expect((await w.run()).stats).toMatchObject({ loaded: 1, rejected: 1 });
     const track = (await w.ledger()).find((r) => r.kind === 'track');
     expect(track?.error).toBe(`${trackPath}:4:ID_AR: feature 2 of set ${SPOCA.key(DATE)} already tracked on line 3`);

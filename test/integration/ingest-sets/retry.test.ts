@@ -28,9 +28,15 @@ describe('retry of a rejected set', () => {
     const printed: string[] = [];
     const deps = { config: w.config, db: w.db, logger: createLogger({ level: 'silent' }), print: (l: string) => printed.push(l) };
     const key = FEAT.replace(/_feat\.csv$/, '');
-    const report = await retry(deps, { selection: { pipeline: w.pipeline, stages: ['ingest'], set: `${key.slice(0, 12)}*` }, by: 'tester@rig', now: true });
+    const report = await retry(deps, {
+      selection: { pipeline: w.pipeline, stages: ['ingest'], set: `${key.slice(0, 12)}*` },
+      by: 'tester@rig',
+      now: true,
+    });
     expect(report.applied?.retried.map((i) => [i.kind, i.item])).toEqual([['set', key]]);
-    expect(report.runs.map((r) => r.result.kind === 'done' && r.result.outcome.stats)).toEqual([expect.objectContaining({ loaded: 1, rejected: 0 })]);
+    expect(report.runs.map((r) => r.result.kind === 'done' && r.result.outcome.stats)).toEqual([
+      expect.objectContaining({ loaded: 1, rejected: 0 }),
+    ]);
 
     expect(await readdir(path.join(w.quarantine, 'sdoss'))).toEqual([]);
     for (const name of [INIT, FEAT]) expect(existsSync(path.join(w.source, name))).toBe(true);
@@ -39,7 +45,9 @@ describe('retry of a rejected set', () => {
     expect(rows.map((r) => r.status)).toEqual(['loaded']);
     expect(rows[0]!.content_sha256).toBe(rejected!.content_sha256);
     expect(await w.count('sunspots')).toBe(3);
-    const kept = await w.db.one<{ status: string; id: string }>(`SELECT previous->>'status' AS status, previous->>'id' AS id FROM retried_items`);
+    const kept = await w.db.one<{ status: string; id: string }>(
+      `SELECT previous->>'status' AS status, previous->>'id' AS id FROM retried_items`,
+    );
     expect(kept).toEqual({ status: 'rejected', id: String(rejected!.id) });
   });
 });

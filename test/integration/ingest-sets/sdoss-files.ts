@@ -25,8 +25,10 @@ const FEAT_HEADER =
 
 /** `n` sunspots; `x` shifts the values (a changed re-emission). */
 export function feat(name: string, n: number, x = 0): string {
-  const rows = Array.from({ length: n }, (_, i) =>
-    `${i + 1};1;1;2;${-412.318 + i + x};-187.552;${1230 + i};1676;-26.4412;-12.0871;1.23544e+1;4445454444343444566666700700011122;34;0,0,5,1,3,2;6;NULL;${i};${name};2014-02-22T03:12:09`,
+  const rows = Array.from(
+    { length: n },
+    (_, i) =>
+      `${i + 1};1;1;2;${-412.318 + i + x};-187.552;${1230 + i};1676;-26.4412;-12.0871;1.23544e+1;4445454444343444566666700700011122;34;0,0,5,1,3,2;6;NULL;${i};${name};2014-02-22T03:12:09`,
   );
   return `${FEAT_HEADER}\n${rows.join('\n')}\n`;
 }
@@ -59,7 +61,8 @@ export const SPOCA = {
   /** One tracking row per (file date, ordinal). */
   track(rows: [string, number, number][]): string {
     const lines = rows.map(
-      ([date, ordinal, trackId]) => `${ordinal};${trackId};2014-02-21T00:00:00;10;20;1;0;0.9;spoca-ar_301_track.csv;spoca-ar_301_${date}_sdo_feat.csv;2014-02-23T00:00:00`,
+      ([date, ordinal, trackId]) =>
+        `${ordinal};${trackId};2014-02-21T00:00:00;10;20;1;0;0.9;spoca-ar_301_track.csv;spoca-ar_301_${date}_sdo_feat.csv;2014-02-23T00:00:00`,
     );
     return `ID_AR;TRACK_ID;DATE_OBS;FEAT_X_PIX;FEAT_Y_PIX;PHENOM;REF_FEAT;LVL_TRUST;TRACK_FNAME;FEAT_FILENAME;RUN_DATE\n${lines.join('\n')}\n`;
   },

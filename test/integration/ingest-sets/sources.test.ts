@@ -23,11 +23,7 @@ describe('ingest sets mode: sources and dry run', () => {
     expect(rows.map((r) => r.status).sort()).toEqual(['loaded', 'rejected']);
     expect(await w.db.one('SELECT DISTINCT source FROM ingested_sets')).toEqual({ source: 'archive:/hfc/sdoss' });
     // A rejected remote set stays in the archive (the ledger keeps it from being retried).
-    expect((await readdir(`${w.source}/2014/02`)).sort()).toEqual([
-      FEAT,
-      INIT,
-      'sdoss_106_20140221T060045_sdo_init.csv',
-    ]);
+    expect((await readdir(`${w.source}/2014/02`)).sort()).toEqual([FEAT, INIT, 'sdoss_106_20140221T060045_sdo_init.csv']);
     expect((await w.run()).stats).toMatchObject({ loaded: 0, skipped: 2, rejected: 0 });
   });
 

@@ -43,7 +43,9 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
     const bad = nulSdossSet(DATE);
     const { featPath } = await sets(w, bad.files.get(INIT)!, bad.files.get(FEAT)!);
     await expectRejected(w, bad.error(w.source));
-    expect((await w.ledger()).find((r) => r.set_key === bad.setKey)?.report?.issues).toEqual([{ file: featPath, line: bad.line, at: bad.at, reason: NUL_REASON }]);
+    expect((await w.ledger()).find((r) => r.set_key === bad.setKey)?.report?.issues).toEqual([
+      { file: featPath, line: bad.line, at: bad.at, reason: NUL_REASON },
+    ]);
   });
 
   it('rejects a NUL byte in an _init.csv at file:line:column', async () => {
@@ -60,7 +62,9 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
     const first = await w.run();
     expect(first.stats).toMatchObject({ loaded: 1, rejected: 1, failed: 0 });
     expect((await w.ledger()).find((r) => r.set_key === KEY)?.error).toMatch(
-      new RegExp(`^${featPath}: refused by the database: index row size \\d+ exceeds btree version 4 maximum 2704 for index "sunspots_natural_key"`),
+      new RegExp(
+        `^${featPath}: refused by the database: index row size \\d+ exceeds btree version 4 maximum 2704 for index "sunspots_natural_key"`,
+      ),
     );
     expect((await w.run()).stats).toMatchObject({ rejected: 0, failed: 0 });
   });
@@ -75,7 +79,9 @@ describe('ingest sets mode: no single set keeps the stage failing', () => {
     const first = await w.run();
     expect(first.stats).toMatchObject({ rejected: 1, failed: 0 });
     expect(first.ok).toBe(true);
-    expect((await w.ledger())[0]?.error).toBe(`${KEY}: refused by the database: ON CONFLICT DO UPDATE command cannot affect row a second time`);
+    expect((await w.ledger())[0]?.error).toBe(
+      `${KEY}: refused by the database: ON CONFLICT DO UPDATE command cannot affect row a second time`,
+    );
     expect((await w.run()).stats).toMatchObject({ rejected: 0, failed: 0 });
   });
 

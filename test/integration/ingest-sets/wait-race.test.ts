@@ -13,7 +13,9 @@ describe('ingest sets mode: initWait expiring while another process loads the se
     await w.write('sdoss_106_observatory.csv', OBSERVATORY);
     await w.write(FEAT, feat(FEAT, 3));
     expect((await w.run()).stats).toMatchObject({ waiting: 1 });
-    const { source } = await w.db.one<{ source: string }>(`UPDATE ingested_sets SET first_seen_at = first_seen_at - interval '1 hour' RETURNING source`);
+    const { source } = await w.db.one<{ source: string }>(
+      `UPDATE ingested_sets SET first_seen_at = first_seen_at - interval '1 hour' RETURNING source`,
+    );
     // Another process loading the complete set (init + feat) this process has not listed yet.
     const other = await w.db.connect();
     try {

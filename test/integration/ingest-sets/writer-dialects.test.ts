@@ -18,7 +18,8 @@ async function sdossMetadata(w: SetsWorld): Promise<void> {
 }
 
 async function rabat3Win(w: SetsWorld, init?: Buffer): Promise<string> {
-  for (const name of ['rabat3_203_win_frc_info.csv', 'rabat3_203_win_observatory.csv', `${WIN}_feat.csv`]) await w.copy(path.join(HFC, 'rabat3', name));
+  for (const name of ['rabat3_203_win_frc_info.csv', 'rabat3_203_win_observatory.csv', `${WIN}_feat.csv`])
+    await w.copy(path.join(HFC, 'rabat3', name));
   if (init) return w.write(`${WIN}_init.csv`, init);
   return w.copy(path.join(HFC, 'rabat3', `${WIN}_init.csv`));
 }
@@ -72,7 +73,9 @@ describe('writer dialects', () => {
     const unquoted = init(DATE).replace(/"([^"]*)"/g, '$1');
     const initPath = await w.write(INIT, unquoted);
     expect((await w.run()).stats).toMatchObject({ rejected: 1 });
-    expect((await w.ledger())[0]!.error).toBe(`${initPath}:2: expected 29 fields, found 30 (a truncated or broken record; field 30 is "NULL")`);
+    expect((await w.ledger())[0]!.error).toBe(
+      `${initPath}:2: expected 29 fields, found 30 (a truncated or broken record; field 30 is "NULL")`,
+    );
     await w.write(INIT, unquoted);
     await w.reconfigure({ writer: { nullValues: ['NULL'], trim: true, overflow: 'URL' } });
     expect((await w.run()).stats).toMatchObject({ loaded: 1 });
@@ -118,7 +121,9 @@ describe('shared metadata rows', () => {
     await w.write(INIT, init(DATE));
     expect((await w.run()).stats).toMatchObject({ rejected: 1, loaded: 0 });
     const rejected = await w.db.one<{ error: string }>(`SELECT error FROM $1:name.rejected_sets`, [w.hfc]);
-    expect(rejected.error).toBe(`${observatory}:3:ID_OBSERVATORY: local id 1 already used on line 2: the sets' references to it are ambiguous`);
+    expect(rejected.error).toBe(
+      `${observatory}:3:ID_OBSERVATORY: local id 1 already used on line 2: the sets' references to it are ambiguous`,
+    );
     expect(await w.count('observatory')).toBe(0);
   });
 });

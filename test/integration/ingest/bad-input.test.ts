@@ -36,7 +36,11 @@ describe('bad input', () => {
     expect(outcome.stats).toMatchObject({ files: bad + 2, loaded: 2, rejected: bad, inserted: 5, failed: 0 });
 
     // Nothing of any rejected file reached the catalogue.
-    const files = await world.db.map('SELECT DISTINCT feat_filename FROM $1:name.sunspots', [world.hfc], (r: { feat_filename: string }) => r.feat_filename);
+    const files = await world.db.map(
+      'SELECT DISTINCT feat_filename FROM $1:name.sunspots',
+      [world.hfc],
+      (r: { feat_filename: string }) => r.feat_filename,
+    );
     expect(files).toEqual(['good.csv']);
 
     const ledger = await world.ledger();
@@ -117,7 +121,11 @@ describe('bad input', () => {
     await world.fixture('quarantine-mixed.csv');
     const outcome = await world.run();
     expect(outcome.stats).toMatchObject({ loaded: 1, rows: 7, inserted: 4, quarantined: 3, rejected: 0 });
-    const ids = await world.db.map('SELECT id_feat FROM $1:name.sunspots ORDER BY id_feat', [world.hfc], (r: { id_feat: number }) => r.id_feat);
+    const ids = await world.db.map(
+      'SELECT id_feat FROM $1:name.sunspots ORDER BY id_feat',
+      [world.hfc],
+      (r: { id_feat: number }) => r.id_feat,
+    );
     expect(ids).toEqual([1, 3, 5, 6]);
     const [file] = await world.ledger();
     expect(file).toMatchObject({ status: 'loaded', rows_read: 7, rows_inserted: 4, rows_quarantined: 3 });
@@ -153,7 +161,9 @@ describe('bad input', () => {
     const outcome = await world.run();
     expect(outcome.stats).toMatchObject({ rejected: 1, loaded: 0 });
     const [file] = await world.ledger();
-    expect(file?.error).toMatch(new RegExp(`^${world.source}/good.csv:4: refused by PostgreSQL: new row for relation "sunspots" violates check constraint "small"`));
+    expect(file?.error).toMatch(
+      new RegExp(`^${world.source}/good.csv:4: refused by PostgreSQL: new row for relation "sunspots" violates check constraint "small"`),
+    );
     expect(await world.count()).toBe(0);
   });
 });

@@ -14,7 +14,9 @@ describe('single-CSV mode: small files are loaded many to a transaction', () => 
     expect(outcome.stats).toMatchObject({ loaded: 12, rejected: 1, failed: 0, pending: 0 });
     expect(await world.count()).toBe(60);
     // One transaction wrote every ledger row (one xmin), the rejection's among them.
-    const { transactions } = await world.db.one<{ transactions: number }>('SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files');
+    const { transactions } = await world.db.one<{ transactions: number }>(
+      'SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files',
+    );
     expect(transactions).toBe(1);
     const bad = (await world.ledger()).find((l) => l.path.endsWith('bad.csv'));
     expect(bad).toMatchObject({ status: 'rejected', rows_inserted: 0 });

@@ -33,7 +33,13 @@ async function catalogueOf(world: IngestWorld): Promise<string> {
 }
 
 /** A set load in the state's ledger; returns its id. */
-async function ledgerRow(db: Db, setKey: string, status: string, rows: Record<string, number>, error: string | null = null): Promise<string> {
+async function ledgerRow(
+  db: Db,
+  setKey: string,
+  status: string,
+  rows: Record<string, number>,
+  error: string | null = null,
+): Promise<string> {
   const { id } = await db.one<{ id: string }>(
     `INSERT INTO ingested_sets (source, pipeline, code, code_version, set_key, kind, content_sha256, members, status, rows, error, host, finished_at)
      VALUES ('local:/hfc', 'sdoss', 'sdoss', '1.06', $1, 'set', repeat(md5($1 || $2), 2), '[]', $2, $3, $4, 'test-host', '2026-11-21T03:00:00Z')
@@ -50,7 +56,19 @@ describe('the HFC catalogue (sql/catalogue)', () => {
     await installCatalogue(world.db, { schema: hfc, stateSchema: world.spec.schema });
     // psql installs the same thing (install.psql), here into a second schema.
     const second = `${world.spec.schema}_cat2`;
-    await run('psql', [world.spec.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', `catalogue=${second}`, '-v', `state=${world.spec.schema}`, '-f', path.join(CATALOGUE_SQL_DIR, 'install.psql')]);
+    await run('psql', [
+      world.spec.url,
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-v',
+      `catalogue=${second}`,
+      '-v',
+      `state=${world.spec.schema}`,
+      '-f',
+      path.join(CATALOGUE_SQL_DIR, 'install.psql'),
+    ]);
     try {
       for (const schema of [hfc, second]) {
         const relations = await world.db.map(
@@ -60,10 +78,24 @@ describe('the HFC catalogue (sql/catalogue)', () => {
           (r: { r: string }) => r.r,
         );
         expect(relations).toEqual([
-          'activeregions:r', 'activeregions_tracking:r', 'archived_files:v', 'frc_info:r', 'ingestion_stats:v', 'metadata_history:r',
-          'night_problems:v', 'observations:r', 'observatory:r',
-          'quarantined_rows:v', 'rejected_files:v', 'rejected_sets:v', 'set_loads:v', 'sunspots:r', 'type_iii:r',
-          'view_ar_hqi:v', 'view_sunspots_hqi:v', 'view_type_iii_hqi:v',
+          'activeregions:r',
+          'activeregions_tracking:r',
+          'archived_files:v',
+          'frc_info:r',
+          'ingestion_stats:v',
+          'metadata_history:r',
+          'night_problems:v',
+          'observations:r',
+          'observatory:r',
+          'quarantined_rows:v',
+          'rejected_files:v',
+          'rejected_sets:v',
+          'set_loads:v',
+          'sunspots:r',
+          'type_iii:r',
+          'view_ar_hqi:v',
+          'view_sunspots_hqi:v',
+          'view_type_iii_hqi:v',
         ]);
         const uncommented = await world.db.any(
           `SELECT c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -81,7 +113,16 @@ describe('the HFC catalogue (sql/catalogue)', () => {
         (r: { attname: string }) => r.attname,
       );
       expect(columns).toHaveLength(85 + 4);
-      expect(columns.slice(12, 20)).toEqual(['br_x0_pix', 'br_y0_pix', 'br_x1_pix', 'br_y1_pix', 'br_x2_pix', 'br_y2_pix', 'br_x3_pix', 'br_y3_pix']);
+      expect(columns.slice(12, 20)).toEqual([
+        'br_x0_pix',
+        'br_y0_pix',
+        'br_x1_pix',
+        'br_y1_pix',
+        'br_x2_pix',
+        'br_y2_pix',
+        'br_x3_pix',
+        'br_y3_pix',
+      ]);
     } finally {
       await world.db.none('DROP SCHEMA $1:name CASCADE', [second]);
     }
@@ -107,24 +148,45 @@ describe('the HFC catalogue (sql/catalogue)', () => {
         [load],
       );
     });
-    const violation = (sql: string) => world.db.none(`SET search_path TO ${hfc}; ${sql}`).then(() => 'inserted', (e: Error) => e.message);
+    const violation = (sql: string) =>
+      world.db.none(`SET search_path TO ${hfc}; ${sql}`).then(
+        () => 'inserted',
+        (e: Error) => e.message,
+      );
     // NULLS NOT DISTINCT: the same code without an institut is the same row.
-    expect(await violation(`INSERT INTO frc_info (institut, code, version, feature_name) VALUES (NULL, 'SPOCA', '3.01', 'ACTIVE REGIONS')`)).toMatch(/frc_info_natural_key/);
-    expect(await violation(`INSERT INTO observations (observatory_id, date_obs, date_end, filename, loc_filename, load_id)
-      SELECT observatory_id, date_obs, date_end, filename, 'elsewhere', load_id FROM observations`)).toMatch(/observations_natural_key/);
-    expect(await violation(`INSERT INTO activeregions (frc_info_id, observations_id, feat_filename, row_ordinal, load_id)
-      SELECT frc_info_id, observations_id, feat_filename, 2, load_id FROM activeregions LIMIT 1`)).toMatch(/activeregions_natural_key/);
+    expect(
+      await violation(`INSERT INTO frc_info (institut, code, version, feature_name) VALUES (NULL, 'SPOCA', '3.01', 'ACTIVE REGIONS')`),
+    ).toMatch(/frc_info_natural_key/);
+    expect(
+      await violation(`INSERT INTO observations (observatory_id, date_obs, date_end, filename, loc_filename, load_id)
+      SELECT observatory_id, date_obs, date_end, filename, 'elsewhere', load_id FROM observations`),
+    ).toMatch(/observations_natural_key/);
+    expect(
+      await violation(`INSERT INTO activeregions (frc_info_id, observations_id, feat_filename, row_ordinal, load_id)
+      SELECT frc_info_id, observations_id, feat_filename, 2, load_id FROM activeregions LIMIT 1`),
+    ).toMatch(/activeregions_natural_key/);
 
     const track = await ledgerRow(world.db, 'spoca-ar_301_20140222T000000_sdo_track.csv', 'loaded', { activeregions_tracking: 2 });
     await world.db.none(
       `INSERT INTO $1:name.activeregions_tracking (track_id, ar_id, feat_filename, load_id) SELECT 7, id_ar, feat_filename, $2 FROM $1:name.activeregions`,
       [hfc, track],
     );
-    const view = await world.db.one('SELECT code, observat, filename, snapshot, br_pix, row_ordinal FROM $1:name.view_ar_hqi ORDER BY row_ordinal LIMIT 1', [hfc]);
-    expect(view).toEqual({ code: 'SPOCA', observat: 'SDO', filename: 'aia.fits', snapshot: null, br_pix: [163, 1, 970, 81], row_ordinal: 1 });
+    const view = await world.db.one(
+      'SELECT code, observat, filename, snapshot, br_pix, row_ordinal FROM $1:name.view_ar_hqi ORDER BY row_ordinal LIMIT 1',
+      [hfc],
+    );
+    expect(view).toEqual({
+      code: 'SPOCA',
+      observat: 'SDO',
+      filename: 'aia.fits',
+      snapshot: null,
+      br_pix: [163, 1, 970, 81],
+      row_ordinal: 1,
+    });
 
     await world.db.tx(async (tx) => {
-      for (const table of ['activeregions', 'observations']) await tx.none('DELETE FROM $1:name.$2:name WHERE load_id = $3', [hfc, table, load]);
+      for (const table of ['activeregions', 'observations'])
+        await tx.none('DELETE FROM $1:name.$2:name WHERE load_id = $3', [hfc, table, load]);
     });
     const left = await world.db.one(
       `SELECT (SELECT count(*) FROM $1:name.activeregions_tracking)::int AS tracking, (SELECT count(*) FROM $1:name.frc_info)::int AS frc_info`,
@@ -133,18 +195,26 @@ describe('the HFC catalogue (sql/catalogue)', () => {
     expect(left).toEqual({ tracking: 0, frc_info: 1 });
   });
 
-  it('answers the analysts\' views: HQI rows with their snapshot, statistics of files and sets, rejected sets', async () => {
+  it("answers the analysts' views: HQI rows with their snapshot, statistics of files and sets, rejected sets", async () => {
     const world = await newWorld('catalogue_views');
     const hfc = await catalogueOf(world);
     await world.fixture('good.csv');
     await world.fixture('bad-number.csv');
     await world.run();
     const load = await ledgerRow(world.db, 'sdoss_106_20140221T000045_sdo', 'loaded', { observations: 2, sunspots: 1 });
-    await ledgerRow(world.db, 'sdoss_106_20140222T000045_sdo', 'rejected', {}, 'sdoss_106_20140222T000045_sdo_feat.csv:3:FEAT_X_PIX: "1.2e3" is not an integer');
+    await ledgerRow(
+      world.db,
+      'sdoss_106_20140222T000045_sdo',
+      'rejected',
+      {},
+      'sdoss_106_20140222T000045_sdo_feat.csv:3:FEAT_X_PIX: "1.2e3" is not an integer',
+    );
     await world.db.tx(async (tx) => {
       await tx.none('SET LOCAL search_path TO $1:name', [hfc]);
       await tx.none(`INSERT INTO frc_info (institut, code, version, feature_name) VALUES ('MSSL', 'SDOSS', '1.06', 'SUNSPOTS')`);
-      await tx.none(`INSERT INTO observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('SDO', 'HMI', 'Continuum', 617.133, 617.133), ('SDO', 'HMI', 'Magnetogram', 617.133, 617.133)`);
+      await tx.none(
+        `INSERT INTO observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('SDO', 'HMI', 'Continuum', 617.133, 617.133), ('SDO', 'HMI', 'Magnetogram', 617.133, 617.133)`,
+      );
       await tx.none(
         `INSERT INTO observations (observatory_id, date_obs, date_end, filename, loc_filename, qclk_url, qclk_fname, load_id)
          SELECT id_observatory, '2014-02-21T00:00:45Z', '2014-02-21T00:00:45Z', 'hmi.' || telescop || '.fits', '/data/' || telescop,
@@ -160,11 +230,21 @@ describe('the HFC catalogue (sql/catalogue)', () => {
       );
     });
 
-    const sunspots = await world.db.any('SELECT code, version, telescop, filename, filename_m, snapshot, cc, rs, load_id FROM $1:name.view_sunspots_hqi', [hfc]);
+    const sunspots = await world.db.any(
+      'SELECT code, version, telescop, filename, filename_m, snapshot, cc, rs, load_id FROM $1:name.view_sunspots_hqi',
+      [hfc],
+    );
     expect(sunspots).toEqual([
       {
-        code: 'SDOSS', version: '1.06', telescop: 'Continuum', filename: 'hmi.Continuum.fits', filename_m: 'hmi.Magnetogram.fits',
-        snapshot: 'ftp://archive.example.org/hfc/sdoss/ic.jpg', cc: '0123', rs: '0,0,5,1', load_id: load,
+        code: 'SDOSS',
+        version: '1.06',
+        telescop: 'Continuum',
+        filename: 'hmi.Continuum.fits',
+        filename_m: 'hmi.Magnetogram.fits',
+        snapshot: 'ftp://archive.example.org/hfc/sdoss/ic.jpg',
+        cc: '0123',
+        rs: '0,0,5,1',
+        load_id: load,
       },
     ]);
 
@@ -181,7 +261,11 @@ describe('the HFC catalogue (sql/catalogue)', () => {
     const rejectedFile = await world.db.one<{ path: string; error: string }>('SELECT path, error FROM $1:name.rejected_files', [hfc]);
     expect(rejectedFile.error).toBe(`${rejectedFile.path}:4:FEAT_X_ARCSEC: "12.3.4" is not a number`);
     expect(await world.db.any('SELECT set_key, status, error FROM $1:name.rejected_sets', [hfc])).toEqual([
-      { set_key: 'sdoss_106_20140222T000045_sdo', status: 'rejected', error: 'sdoss_106_20140222T000045_sdo_feat.csv:3:FEAT_X_PIX: "1.2e3" is not an integer' },
+      {
+        set_key: 'sdoss_106_20140222T000045_sdo',
+        status: 'rejected',
+        error: 'sdoss_106_20140222T000045_sdo_feat.csv:3:FEAT_X_PIX: "1.2e3" is not an integer',
+      },
     ]);
   });
 });

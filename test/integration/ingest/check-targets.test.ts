@@ -23,7 +23,12 @@ ${mapping}`;
 }
 
 /** The world's configuration with one more pipeline (see pipelineYaml), written to `<dir>/pipelines/<name>.yaml`. */
-async function withPipeline(base: IngestWorld, name: string, table: string, mapping: string): Promise<{ config: NocturneConfig; file: string }> {
+async function withPipeline(
+  base: IngestWorld,
+  name: string,
+  table: string,
+  mapping: string,
+): Promise<{ config: NocturneConfig; file: string }> {
   const text = pipelineYaml(name, table, mapping);
   const file = path.join(base.dir, 'pipelines', `${name}.yaml`);
   await writeFile(file, text);
@@ -78,7 +83,11 @@ describe('checkIngestTargets', () => {
     const issues = await checkIngestTargets(world.db, plain.config);
     expect(issues.map((i) => [path.basename(i.file), i.line, i.message])).toEqual([
       ['missing.yaml', 6, `ingest.table: table ${world.hfc}.nowhere does not exist (or has no columns)`],
-      ['plain.yaml', 6, `ingest.table: table ${world.hfc}.plain needs a column ingested_file_id bigint (provenance: the ledger row of each row)`],
+      [
+        'plain.yaml',
+        6,
+        `ingest.table: table ${world.hfc}.plain needs a column ingested_file_id bigint (provenance: the ledger row of each row)`,
+      ],
     ]);
   });
 });

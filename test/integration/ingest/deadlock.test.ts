@@ -5,7 +5,7 @@ import { useWorlds } from './use-world.js';
 
 const newWorld = useWorlds();
 
-describe('single-CSV mode: a deadlock is one file\'s failure, not the database out of reach', () => {
+describe("single-CSV mode: a deadlock is one file's failure, not the database out of reach", () => {
   const pools: ReturnType<typeof openDb>[] = [];
   afterAll(async () => {
     for (const pool of pools) await closeDb(pool);

@@ -20,7 +20,16 @@ describe('ingest from a local directory', () => {
     expect(world.progress.at(-1)).toEqual({ files: '3/3', rows: 8 });
 
     // Every row points at the ledger row of its file, which names source, content, code and run.
-    const rows = await world.db.any<{ feat_filename: string; path: string; sha256: string; pipeline: string; code: string; code_version: string; run_id: string; source: string }>(
+    const rows = await world.db.any<{
+      feat_filename: string;
+      path: string;
+      sha256: string;
+      pipeline: string;
+      code: string;
+      code_version: string;
+      run_id: string;
+      source: string;
+    }>(
       `SELECT s.feat_filename, f.path, f.sha256, f.pipeline, f.code, f.code_version, f.run_id, f.source
          FROM $1:name.sunspots s JOIN ingested_files f ON f.id = s.ingested_file_id`,
       [world.hfc],
@@ -77,8 +86,18 @@ describe('ingest from a local directory', () => {
       'SELECT id_feat, feat_x_arcsec FROM $1:name.sunspots ORDER BY id_feat',
       [world.hfc],
     );
-    expect(x.map((r) => [r.id_feat, r.feat_x_arcsec])).toEqual([[1, -411.318], [2, -410.318], [3, -409.318], [4, -408.318], [5, -410], [6, 99.5]]);
-    expect((await world.ledger()).map((l) => [l.rows_inserted, l.rows_conflicting])).toEqual([[5, 0], [1, 5]]);
+    expect(x.map((r) => [r.id_feat, r.feat_x_arcsec])).toEqual([
+      [1, -411.318],
+      [2, -410.318],
+      [3, -409.318],
+      [4, -408.318],
+      [5, -410],
+      [6, 99.5],
+    ]);
+    expect((await world.ledger()).map((l) => [l.rows_inserted, l.rows_conflicting])).toEqual([
+      [5, 0],
+      [1, 5],
+    ]);
   });
 
   it('updates changed rows and re-tags them with the new file (onConflict: update)', async () => {
@@ -94,7 +113,13 @@ describe('ingest from a local directory', () => {
       'SELECT id_feat, feat_x_arcsec, ingested_file_id FROM $1:name.sunspots ORDER BY id_feat',
       [world.hfc],
     );
-    expect(tagged.map((r) => [r.id_feat, r.feat_x_arcsec, r.ingested_file_id === second!.id ? 'new' : r.ingested_file_id === first!.id ? 'old' : '?'])).toEqual([
+    expect(
+      tagged.map((r) => [
+        r.id_feat,
+        r.feat_x_arcsec,
+        r.ingested_file_id === second!.id ? 'new' : r.ingested_file_id === first!.id ? 'old' : '?',
+      ]),
+    ).toEqual([
       [1, -411.318, 'old'],
       [2, 1.5, 'new'],
       [3, -409.318, 'old'],
@@ -126,7 +151,11 @@ describe('ingest from a local directory', () => {
     const world = await newWorld('latin1', { ingest: { csv: { delimiter: ';', nullValues: ['NULL'], encoding: 'latin1' } } });
     await world.fixture('latin1.csv');
     expect((await world.run()).stats).toMatchObject({ loaded: 1, inserted: 2 });
-    const names = await world.db.map('SELECT instrume FROM $1:name.sunspots ORDER BY id_feat', [world.hfc], (r: { instrume: string }) => r.instrume);
+    const names = await world.db.map(
+      'SELECT instrume FROM $1:name.sunspots ORDER BY id_feat',
+      [world.hfc],
+      (r: { instrume: string }) => r.instrume,
+    );
     expect(names).toEqual(['Renié', 'HMI']);
   });
 

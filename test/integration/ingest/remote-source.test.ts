@@ -10,7 +10,10 @@ import { FIXTURES } from './world.js';
 
 const newWorld = useWorlds();
 
-const remote = { ingest: { source: { target: 'archive', dir: '/hfc/sdoss' } }, targets: { archive: { type: 'local', path: '/nonexistent' } } };
+const remote = {
+  ingest: { source: { target: 'archive', dir: '/hfc/sdoss' } },
+  targets: { archive: { type: 'local', path: '/nonexistent' } },
+};
 
 describe('ingest from a remote target', () => {
   it('loads from the archive, never changes it, and never retries a rejected file until it changes', async () => {
@@ -44,7 +47,10 @@ describe('ingest from a remote target', () => {
     expect(second.stats).toMatchObject({ loaded: 0, rejected: 0, skipped: 3 });
     expect(await world.ledger()).toHaveLength(3);
 
-    store.files.set('/hfc/sdoss/2026/11/bad-number.csv', Buffer.from((await fixture('bad-number.csv')).toString().replace('12.3.4', '12.3')));
+    store.files.set(
+      '/hfc/sdoss/2026/11/bad-number.csv',
+      Buffer.from((await fixture('bad-number.csv')).toString().replace('12.3.4', '12.3')),
+    );
     const third = await world.direct({ deps });
     expect(third.stats).toMatchObject({ loaded: 1, inserted: 4, skipped: 2 });
   });
@@ -57,11 +63,17 @@ describe('ingest from a remote target', () => {
       try {
         await copyFile(path.join(FIXTURES, 'good.csv'), path.join(local, 'good.csv'));
         await copyFile(path.join(FIXTURES, 'crlf-bom.csv'), path.join(local, 'crlf-bom.csv'));
-        const world = await newWorld(protocol, { ingest: { source: { target: 'archive', dir } }, targets: { archive: rigTarget(protocol) } });
+        const world = await newWorld(protocol, {
+          ingest: { source: { target: 'archive', dir } },
+          targets: { archive: rigTarget(protocol) },
+        });
         const outcome = await world.run();
         expect(outcome.stats).toMatchObject({ files: 2, loaded: 2, inserted: 8 });
         // Paths as the server reports them: the relative directory resolved against the login directory.
-        expect((await world.ledger()).map((l) => l.path).sort()).toEqual([`${rigRoot()}/${dir}/2026/crlf-bom.csv`, `${rigRoot()}/${dir}/2026/good.csv`]);
+        expect((await world.ledger()).map((l) => l.path).sort()).toEqual([
+          `${rigRoot()}/${dir}/2026/crlf-bom.csv`,
+          `${rigRoot()}/${dir}/2026/good.csv`,
+        ]);
         // Files recorded without their time (by an older version) get it when read again...
         await world.db.none('UPDATE ingested_files SET modified_at = NULL');
         expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 2 });

@@ -20,7 +20,9 @@ async function expectSetAside(world: IngestWorld, name: string, error: string): 
   expect(first.ok).toBe(true);
   const entry = (await world.ledger()).find((l) => l.path.endsWith(name));
   expect(entry).toMatchObject({ status: 'rejected', error: `${world.source}/${error}` });
-  expect(await readFile(path.join(world.quarantine, 'sdoss', `${name}.report.txt`), 'utf8')).toContain(`reason:   ${world.source}/${error}`);
+  expect(await readFile(path.join(world.quarantine, 'sdoss', `${name}.report.txt`), 'utf8')).toContain(
+    `reason:   ${world.source}/${error}`,
+  );
   expect(await readdir(world.source)).toEqual(['good.csv']);
   const second = await world.run();
   expect(second.ok).toBe(true);
@@ -59,11 +61,19 @@ describe('ingest: no single file keeps the stage failing', () => {
     await world.fixture('good.csv');
     // Incompressible: the index entry stays over btree's 2704 bytes once compressed.
     const long = randomBytes(4500).toString('base64');
-    await world.write('long-key.csv', featureCsv('long-key.csv', 3).replace('2.5;NULL;3.5;4.5;512.25;NULL;44;2;long-key.csv;', `2.5;NULL;3.5;4.5;512.25;NULL;44;2;${long};`));
+    await world.write(
+      'long-key.csv',
+      featureCsv('long-key.csv', 3).replace(
+        '2.5;NULL;3.5;4.5;512.25;NULL;44;2;long-key.csv;',
+        `2.5;NULL;3.5;4.5;512.25;NULL;44;2;${long};`,
+      ),
+    );
     const first = await world.run();
     expect(first.stats).toMatchObject({ loaded: 1, rejected: 1, failed: 0 });
     const entry = (await world.ledger()).find((l) => l.path.endsWith('long-key.csv'));
-    expect(entry?.error).toMatch(new RegExp(`^${world.source}/long-key.csv:3: refused by PostgreSQL: index row size \\d+ exceeds btree version 4 maximum 2704`));
+    expect(entry?.error).toMatch(
+      new RegExp(`^${world.source}/long-key.csv:3: refused by PostgreSQL: index row size \\d+ exceeds btree version 4 maximum 2704`),
+    );
     expect(await readdir(world.source)).toEqual(['good.csv']);
   });
 

@@ -49,9 +49,7 @@ describe('the journal as systemd-journald receives it (needs npm run build)', ()
       expect(record.PRIORITY).toBe(String(line.level >= 50 ? 3 : line.level >= 40 ? 4 : 6));
     }
     const errors = await journal.read(['-u', 'nocturne', '-p', 'err', `_PID=${pid}`]);
-    expect(errors.map((r) => message(r).msg)).toEqual([
-      'reload refused: the configuration is invalid; the previous one stays',
-    ]);
+    expect(errors.map((r) => message(r).msg)).toEqual(['reload refused: the configuration is invalid; the previous one stays']);
     expect(message(errors[0]!)).toMatchObject({ service: 'nocturne', issues: expect.any(Array) });
     expect(all.filter((r) => r.PRIORITY === '6').map((r) => message(r).msg)).toEqual(
       expect.arrayContaining(['starting', 'ready', 'stopping', 'shutdown complete']),

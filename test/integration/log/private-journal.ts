@@ -81,26 +81,39 @@ export class PrivateJournal {
   /** journalctl --namespace=nocturne -o json with `args`, as records. */
   async read(args: string[]): Promise<JournalRecord[]> {
     const { stdout } = await run('nsenter', [
-      '-t', String(this.#journald.pid), '-m',
-      'journalctl', `--namespace=${NAMESPACE}`, '--no-pager', '-o', 'json', ...args,
+      '-t',
+      String(this.#journald.pid),
+      '-m',
+      'journalctl',
+      `--namespace=${NAMESPACE}`,
+      '--no-pager',
+      '-o',
+      'json',
+      ...args,
     ]);
-    return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalRecord);
+    return stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as JournalRecord);
   }
 
   /** The records of `pid` read with `args`, once one matches `until` (journald reads streams asynchronously). */
   async until(pid: number, args: string[], until: (message: LogRecord) => boolean): Promise<JournalRecord[]> {
     let records: JournalRecord[] = [];
     await expect
-      .poll(async () => {
-        records = await this.read([...args, `_PID=${pid}`]);
-        return records.some((r) => {
-          try {
-            return until(message(r));
-          } catch {
-            return false; // not a JSON line
-          }
-        });
-      }, { timeout: 20_000, interval: 100 })
+      .poll(
+        async () => {
+          records = await this.read([...args, `_PID=${pid}`]);
+          return records.some((r) => {
+            try {
+              return until(message(r));
+            } catch {
+              return false; // not a JSON line
+            }
+          });
+        },
+        { timeout: 20_000, interval: 100 },
+      )
       .toBe(true);
     return records;
   }

@@ -28,9 +28,15 @@ afterAll(async () => {
 
 const pipelines = () => ({ eit: ingestPipeline('eit', '0 0 1 1 *', path.join(dir, 'csv')) });
 
-describe('the daemon\'s HTTP interface, as a real process', () => {
+describe("the daemon's HTTP interface, as a real process", () => {
   it('refuses to start on a non-loopback address without http.auth, naming the line', async () => {
-    await writeDaemonConfig(dir, { pgUrl: t.url, schema: t.schema, port, pipelines: pipelines(), extra: { http: { listen: `0.0.0.0:${port}` } } });
+    await writeDaemonConfig(dir, {
+      pgUrl: t.url,
+      schema: t.schema,
+      port,
+      pipelines: pipelines(),
+      extra: { http: { listen: `0.0.0.0:${port}` } },
+    });
     const daemon = new DaemonProcess(dir);
     const exited = await daemon.exited;
     expect(exited.code).toBe(78);
@@ -53,7 +59,10 @@ describe('the daemon\'s HTTP interface, as a real process', () => {
       const forged = await fetch(`${base}/api/reload`, { method: 'POST', headers: { authorization: 'Bearer 00' } });
       expect(forged.status).toBe(401);
       const secret = (await readFile(token, 'utf8')).trim();
-      const crossSite = await fetch(`${base}/api/reload`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, origin: 'http://evil.example' } });
+      const crossSite = await fetch(`${base}/api/reload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, origin: 'http://evil.example' },
+      });
       expect(crossSite.status).toBe(403);
       const reload = await nocturne(['reload', '--config', dir]);
       expect(reload.code, reload.stderr).toBe(0);
@@ -63,7 +72,12 @@ describe('the daemon\'s HTTP interface, as a real process', () => {
       const fromCli = JSON.parse(status.stdout) as Record<string, unknown>;
       expect(openApiProblems('get', '/api/overview', 200, fromCli)).toEqual([]);
       const fromApi = (await (await fetch(`${base}/api/overview`)).json()) as Record<string, unknown>;
-      const shape = (o: Record<string, unknown>) => ({ ...o, generatedAt: '', attentionSince: '', stages: (o['stages'] as object[]).map((s) => Object.keys(s).sort()) });
+      const shape = (o: Record<string, unknown>) => ({
+        ...o,
+        generatedAt: '',
+        attentionSince: '',
+        stages: (o['stages'] as object[]).map((s) => Object.keys(s).sort()),
+      });
       expect(shape(fromCli)).toEqual(shape(fromApi));
     } finally {
       daemon.kill('SIGTERM');
@@ -95,7 +109,9 @@ describe('the daemon\'s HTTP interface, as a real process', () => {
       })().catch(() => undefined);
       await expect.poll(() => events.find((e) => e.type === 'run-started'), { timeout: 15_000 }).toMatchObject({ trigger: 'schedule' });
       const started = events.find((e) => e.type === 'run-started')!;
-      await expect.poll(() => events.find((e) => e.type === 'run-finished' && e.runId === started.runId), { timeout: 15_000 }).toMatchObject({ state: 'succeeded' });
+      await expect
+        .poll(() => events.find((e) => e.type === 'run-finished' && e.runId === started.runId), { timeout: 15_000 })
+        .toMatchObject({ state: 'succeeded' });
     } finally {
       controller.abort();
       daemon.kill('SIGTERM');
@@ -103,4 +119,3 @@ describe('the daemon\'s HTTP interface, as a real process', () => {
     }
   });
 });
-

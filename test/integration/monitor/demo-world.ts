@@ -59,7 +59,12 @@ export async function shownPlace(dir: string, name: string): Promise<ShownPlace>
     throw err.code === 'EINVAL' ? new Error(`${link} exists and is not a symbolic link: screenshots need that name`) : err;
   });
   if (taken !== null) {
-    if (await access(taken).then(() => true, () => false)) {
+    if (
+      await access(taken).then(
+        () => true,
+        () => false,
+      )
+    ) {
       throw new Error(`${link} is in use by another screenshot run (it leads to ${taken}): wait for it to end, or remove the link`);
     }
     await rm(link);
@@ -107,7 +112,10 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
   });
   const demoConfig = await started;
   // The daemon on a free port: the demo's own 9464 may be taken by another checkout's demo.
-  const listening = (listen: string): NocturneConfig => ({ ...demoConfig, daemon: { ...demoConfig.daemon, http: { ...demoConfig.daemon.http, listen } } });
+  const listening = (listen: string): NocturneConfig => ({
+    ...demoConfig,
+    daemon: { ...demoConfig.daemon, http: { ...demoConfig.daemon.http, listen } },
+  });
   const config = listening('127.0.0.1:0');
   const startDaemon = async (at: NocturneConfig) => {
     const started = new Daemon({
@@ -147,7 +155,12 @@ export async function startDemoMonitor(): Promise<DemoMonitor> {
       const dir = path.join(checkout.dir, 'examples/observations', pipeline, yyyy!, mm!, dd!);
       await mkdir(dir, { recursive: true });
       const file = path.join(dir, name);
-      await writeFile(file, Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join(''));
+      await writeFile(
+        file,
+        Object.entries(fields)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
       return file;
     },
     async close() {
@@ -174,7 +187,9 @@ export async function watchedPage(browser: Browser, colorScheme: 'dark' | 'light
   page.on('requestfailed', (request) => {
     // An event stream is cut when the page is left, and Chromium drops a favicon fetch still
     // under way when the page it was for is replaced: neither is a failure of the page.
-    const left = request.url().endsWith('/api/events') || (request.url().endsWith('/assets/icon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED');
+    const left =
+      request.url().endsWith('/api/events') ||
+      (request.url().endsWith('/assets/icon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED');
     if (!left) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'no reason given'})`);
   });
   page.on('dialog', (dialog) => {
@@ -188,6 +203,8 @@ export async function watchedPage(browser: Browser, colorScheme: 'dark' | 'light
 export async function archived(monitor: DemoMonitor, pipeline: string): Promise<string[]> {
   const dir = path.join(monitor.checkout.dir, 'var/demo/archive/hfc', pipeline);
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
 }
-

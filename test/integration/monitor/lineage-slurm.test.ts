@@ -155,7 +155,9 @@ describe('lineage, on the real SLURM', () => {
 
     // The API gives what the catalogue's lineage() gives analysts, for the same load.
     const answer = await fetch(`${base}/api/lineage?load=${row.load_id}`);
-    const lineage = (await answer.json()) as { chain: { members: { path: string; task: { slurmJob: string; node: string; codeVersion: string } | null }[] } };
+    const lineage = (await answer.json()) as {
+      chain: { members: { path: string; task: { slurmJob: string; node: string; codeVersion: string } | null }[] };
+    };
     expect(openApiProblems('get', '/api/lineage', answer.status, lineage)).toEqual([]);
     const analysts = await db.any<{ file_path: string; slurm_job: string; node: string; job_code_version: string }>(
       'SELECT file_path, slurm_job, node, job_code_version FROM $1:name.lineage($2::bigint)',

@@ -21,7 +21,7 @@ afterAll(async () => {
 const ask = (catalogues: string[], query: string) => lineageView(t.db, catalogues, new URLSearchParams(query));
 
 describe('the lineage view', () => {
-  it('names the catalogue to install when none of the pipelines\' catalogues has lineage()', async () => {
+  it("names the catalogue to install when none of the pipelines' catalogues has lineage()", async () => {
     expect(await ask([`${t.schema}_none`], 'load=1')).toEqual({
       query: { load: 1 },
       chain: null,

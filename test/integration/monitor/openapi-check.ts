@@ -26,5 +26,7 @@ export function openApiProblems(method: 'get' | 'post', url: string, status: num
   if (!schema) return [`${method.toUpperCase()} ${pathname} ${status} has no JSON schema`];
   const validator = new Validator({ ...schema, components: OPENAPI.components }, '2020-12', false);
   const result = validator.validate(body);
-  return result.errors.filter((e) => e.keyword !== 'properties' && e.keyword !== '$ref' && e.keyword !== 'items' && e.keyword !== 'allOf').map((e) => `${e.instanceLocation}: ${e.error}`);
+  return result.errors
+    .filter((e) => e.keyword !== 'properties' && e.keyword !== '$ref' && e.keyword !== 'items' && e.keyword !== 'allOf')
+    .map((e) => `${e.instanceLocation}: ${e.error}`);
 }

@@ -34,10 +34,12 @@ async function open(page: Page, url: string): Promise<void> {
 /** A GET with a Host header of our choosing (fetch does not let one set it). */
 function getWithHost(url: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get(url, { headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -59,7 +61,8 @@ async function eventStream(url: string): Promise<{ events: Record<string, unknow
       opened ||= text.includes(': connected');
       const messages = text.split('\n\n');
       text = messages.pop()!;
-      for (const m of messages) for (const line of m.split('\n')) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)) as Record<string, unknown>);
+      for (const m of messages)
+        for (const line of m.split('\n')) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)) as Record<string, unknown>);
     }
   })().catch(() => undefined);
   await expect.poll(() => opened).toBe(true);
@@ -104,7 +107,12 @@ describe('the web monitor in Chromium, after a demo night', () => {
     // The stream is open on the server's side too before anything is pushed.
     await expect.poll(() => world.daemon.feed.watchers).toBeGreaterThan(0);
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
-    await world.observation('sdoss', LIVE_NIGHT, 'hmi_slow.obs', { instrument: 'HMI', date_obs: `${LIVE_NIGHT}T01:00:45`, seed: '7', sleep: '3' });
+    await world.observation('sdoss', LIVE_NIGHT, 'hmi_slow.obs', {
+      instrument: 'HMI',
+      date_obs: `${LIVE_NIGHT}T01:00:45`,
+      seed: '7',
+      sleep: '3',
+    });
 
     const run = world.execute('sdoss', 'run', LIVE_NIGHT);
     const now = page.locator('tr[data-pipeline="sdoss"][data-stage="run"] td.now');
@@ -137,14 +145,27 @@ describe('the web monitor in Chromium, after a demo night', () => {
     expect(await row.locator('td.reason').textContent()).toMatch(/cannot be decoded/);
     expect(await row.textContent()).toMatch(/quarantine/);
     const thumbnail = row.locator('img.thumb');
-    await expect.poll(() => thumbnail.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await expect
+      .poll(() =>
+        thumbnail.evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth,
+        ),
+      )
+      .toBeGreaterThan(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
 
-  it('renders hostile names as text and runs no script of theirs; streams the runs\' events', async () => {
+  it("renders hostile names as text and runs no script of theirs; streams the runs' events", async () => {
     const stream = await eventStream(`${world.base}/api/events`);
-    await world.observation('sdoss', HOSTILE_NIGHT, `${HOSTILE_OBS}.obs`, { instrument: 'HMI', date_obs: `${HOSTILE_NIGHT}T01:00:45`, seed: '9', exit: '3' });
+    await world.observation('sdoss', HOSTILE_NIGHT, `${HOSTILE_OBS}.obs`, {
+      instrument: 'HMI',
+      date_obs: `${HOSTILE_NIGHT}T01:00:45`,
+      seed: '9',
+      exit: '3',
+    });
     const run = await world.execute('sdoss', 'run', HOSTILE_NIGHT);
     expect(run.kind === 'done' && run.outcome.stats['failed']).toBe(1);
     // A real file set of the demo, renamed to a new observation, one field of its features replaced.
@@ -167,9 +188,16 @@ describe('the web monitor in Chromium, after a demo night', () => {
     const events = stream.stop();
     expect(events.filter((e) => e['type'] === 'run-started').map((e) => e['stage'])).toEqual(['run', 'upload', 'ingest']);
     expect(events.filter((e) => e['type'] === 'run-finished').map((e) => e['state'])).toEqual(['failed', 'succeeded', 'succeeded']);
-    expect(events.filter((e) => e['type'] === 'file').map((e) => path.basename(String(e['path']))).sort()).toEqual([`${key}_feat.csv`, `${key}_init.csv`]);
+    expect(
+      events
+        .filter((e) => e['type'] === 'file')
+        .map((e) => path.basename(String(e['path'])))
+        .sort(),
+    ).toEqual([`${key}_feat.csv`, `${key}_init.csv`]);
     // Processed (its rejection is in the ledger, which the page reads when the event comes).
-    expect(events.filter((e) => e['type'] === 'set' && e['key'] === key)).toEqual([{ type: 'set', key, runId: runIds[1], pipeline: 'sdoss', stage: 'ingest' }]);
+    expect(events.filter((e) => e['type'] === 'set' && e['key'] === key)).toEqual([
+      { type: 'set', key, runId: runIds[1], pipeline: 'sdoss', stage: 'ingest' },
+    ]);
     expect(events.some((e) => e['type'] === 'progress' && e['runId'] === runIds[0])).toBe(true);
 
     const { page, problems } = await watchedPage(world.browser);
@@ -215,9 +243,13 @@ describe('the web monitor in Chromium, after a demo night', () => {
     // Where the demo's tasks ran (the local executor: this host) and the code version their jobs ran.
     const all = (texts: string[], check: (text: string) => boolean) => texts.length > 0 && texts.every(check);
     const shows: Record<string, (page: Page) => Promise<boolean>> = {
-      run: async (page) => all(await page.locator('section table tbody tr td:nth-of-type(4)').allTextContents(), (node) => node === hostname()),
+      run: async (page) =>
+        all(await page.locator('section table tbody tr td:nth-of-type(4)').allTextContents(), (node) => node === hostname()),
       lineage: async (page) =>
-        all(await page.locator('td.task').allTextContents(), (task) => task.includes(` task 0 on ${hostname()}`) && task.includes('code version 1.06')),
+        all(
+          await page.locator('td.task').allTextContents(),
+          (task) => task.includes(` task 0 on ${hostname()}`) && task.includes('code version 1.06'),
+        ),
     };
     const weights: Record<string, number> = {};
     for (const [name, url, api] of views) {
@@ -256,11 +288,19 @@ describe('the web monitor in Chromium, after a demo night', () => {
 
   it('can be used from the keyboard, with text at WCAG AA contrast in both colour schemes', async () => {
     // Dark unless the reader's system asks for light (browsers report no preference as light).
-    for (const [scheme, dark] of [['dark', true], ['light', false]] as const) {
+    for (const [scheme, dark] of [
+      ['dark', true],
+      ['light', false],
+    ] as const) {
       const context = await world.browser.newContext({ colorScheme: scheme });
       const page = await context.newPage();
       await page.goto(`${world.base}/`);
-      const background = await page.locator('body').evaluate((body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+      const background = await page
+        .locator('body')
+        .evaluate(
+          (body) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor,
+        );
       const [r = 0, g = 0, b = 0] = (background.match(/\d+/g) ?? []).map(Number);
       expect(r + g + b < 150, `${scheme}: ${background}`).toBe(dark);
       await context.close();
@@ -269,11 +309,21 @@ describe('the web monitor in Chromium, after a demo night', () => {
       const { page, problems } = await watchedPage(world.browser, scheme);
       await open(page, '/');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe('Skip to content');
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent,
+        ),
+      ).toBe('Skip to content');
       await page.keyboard.press('Enter');
-      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe('main');
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id),
+      ).toBe('main');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } } }).document.activeElement.tagName)).toBe('A');
+      expect(
+        await page.evaluate(
+          () => (globalThis as unknown as { document: { activeElement: { tagName: string } } }).document.activeElement.tagName,
+        ),
+      ).toBe('A');
       for (const url of ['/', '/nights', '/quarantine', `/runs/${await lastRun('sdoss', 'run')}`]) {
         await open(page, url);
         const low = await page.locator('main, header, footer').evaluateAll(contrastProblems);
@@ -286,7 +336,9 @@ describe('the web monitor in Chromium, after a demo night', () => {
 });
 
 async function lastRun(pipeline: string, stage: string): Promise<number> {
-  return Number((await world.db.one<{ id: string }>('SELECT max(id) AS id FROM runs WHERE pipeline = $1 AND stage = $2', [pipeline, stage])).id);
+  return Number(
+    (await world.db.one<{ id: string }>('SELECT max(id) AS id FROM runs WHERE pipeline = $1 AND stage = $2', [pipeline, stage])).id,
+  );
 }
 
 /**
@@ -294,11 +346,22 @@ async function lastRun(pipeline: string, stage: string): Promise<number> {
  * behind it is under 4.5:1 (WCAG 2 AA for normal text). Runs in the browser.
  */
 function contrastProblems(roots: unknown[]): string[] {
-  type El = { tagName: string; className: string; textContent: string | null; parentElement: El | null; childNodes: { nodeType: number; textContent: string | null }[]; querySelectorAll(s: string): El[] };
-  const view = globalThis as unknown as { getComputedStyle(e: El): { color: string; backgroundColor: string; visibility: string; display: string } };
+  type El = {
+    tagName: string;
+    className: string;
+    textContent: string | null;
+    parentElement: El | null;
+    childNodes: { nodeType: number; textContent: string | null }[];
+    querySelectorAll(s: string): El[];
+  };
+  const view = globalThis as unknown as {
+    getComputedStyle(e: El): { color: string; backgroundColor: string; visibility: string; display: string };
+  };
   const rgb = (text: string) => (text.match(/[\d.]+/g) ?? []).map(Number);
   const luminance = ([r = 0, g = 0, b = 0]: number[]) =>
-    [r, g, b].map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+    [r, g, b]
+      .map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+      .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
   const background = (element: El | null): number[] => {
     for (let e = element; e; e = e.parentElement) {
       const [r, g, b, a = 1] = rgb(view.getComputedStyle(e).backgroundColor);
@@ -314,9 +377,9 @@ function contrastProblems(roots: unknown[]): string[] {
       if (!ownText || style.visibility === 'hidden' || style.display === 'none' || element.className.includes('vh')) continue;
       const [l1, l2] = [luminance(rgb(style.color)), luminance(background(element))];
       const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-      if (ratio < 4.5) problems.push(`${element.tagName}.${element.className} "${(element.textContent ?? '').trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+      if (ratio < 4.5)
+        problems.push(`${element.tagName}.${element.className} "${(element.textContent ?? '').trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
     }
   }
   return problems;
 }
-

@@ -23,7 +23,9 @@ describe('nocturne pause / resume / hosts with a running daemon (needs npm run b
   it('status warns of a stage no live daemon schedules; hosts lists none yet', async () => {
     const status = await w.cli('status');
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toContain('warning: no live daemon schedules eit/ingest: they run only by hand until a host with these stages starts (nocturne hosts)');
+    expect(status.stdout).toContain(
+      'warning: no live daemon schedules eit/ingest: they run only by hand until a host with these stages starts (nocturne hosts)',
+    );
     expect((await w.cli('hosts')).stdout).toBe('no daemon has registered yet (each `nocturne daemon` registers at start)\n');
   });
 
@@ -34,7 +36,9 @@ describe('nocturne pause / resume / hosts with a running daemon (needs npm run b
     await eventually('a scheduled run', 10_000, async () => ((await scheduledSince(started)) > 0 ? true : undefined));
 
     const hosts = await w.cli('hosts');
-    expect(hosts.stdout).toMatch(/^ops-host\s+alive\s+\S+\s+run,upload,ingest\s+\d+s ago \(every 1s\)\s+run \d+ eit\/ingest \w+ \d{4}-\d\d-\d\d \d\d:\d\dZ$/m);
+    expect(hosts.stdout).toMatch(
+      /^ops-host\s+alive\s+\S+\s+run,upload,ingest\s+\d+s ago \(every 1s\)\s+run \d+ eit\/ingest \w+ \d{4}-\d\d-\d\d \d\d:\d\dZ$/m,
+    );
     expect((await w.cli('status')).stdout).not.toContain('warning: no live daemon');
 
     const paused = await w.cli('pause', 'eit', '--reason', 'telescope maintenance');
@@ -49,14 +53,22 @@ describe('nocturne pause / resume / hosts with a running daemon (needs npm run b
 
     const status = await w.cli('status');
     expect(status.stdout).toMatch(/^eit\/ingest\s+yes\s+\S+ \S+\s+paused \(see below\)/m);
-    expect(status.stdout).toMatch(/^eit\/ingest: paused by \S+@\S+ since \S+Z: telescope maintenance \(nocturne resume eit --stage ingest\)$/m);
+    expect(status.stdout).toMatch(
+      /^eit\/ingest: paused by \S+@\S+ since \S+Z: telescope maintenance \(nocturne resume eit --stage ingest\)$/m,
+    );
 
     const json = JSON.parse((await w.cli('status', '--json')).stdout) as { stages: Array<{ paused?: unknown }> };
-    expect(json.stages[0]!.paused).toEqual({ reason: 'telescope maintenance', by: expect.stringMatching(/@/), since: expect.stringMatching(/Z$/) });
+    expect(json.stages[0]!.paused).toEqual({
+      reason: 'telescope maintenance',
+      by: expect.stringMatching(/@/),
+      since: expect.stringMatching(/Z$/),
+    });
 
     const refused = await w.cli('run', 'eit', '--stage', 'ingest');
     expect(refused.code).toBe(69);
-    expect(refused.stderr).toMatch(/STAGE_PAUSED: eit\/ingest is paused by \S+ since \S+: telescope maintenance \(nocturne resume eit --stage ingest\); or run it anyway with --force/);
+    expect(refused.stderr).toMatch(
+      /STAGE_PAUSED: eit\/ingest is paused by \S+ since \S+: telescope maintenance \(nocturne resume eit --stage ingest\); or run it anyway with --force/,
+    );
     expect((await w.cli('run', 'eit', '--stage', 'ingest', '--force')).code).toBe(0);
 
     const resumed = await w.cli('resume', 'eit');

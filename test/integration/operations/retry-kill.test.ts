@@ -24,8 +24,26 @@ const INSTANTS: Instant[] = [
   { name: 'at once', reached: async () => true, expect: { recorded: false } },
   { name: 'once the retry is recorded', reached: async (w) => (await recorded(w)) > 0, expect: { recorded: true } },
   { name: 'while its run loads the file', reached: async (w) => (await runsLeft(w)) > 0, expect: { recorded: true, runLeft: true } },
-  { name: 'after 400 ms', reached: (() => { const t0 = { at: 0 }; return async () => { t0.at ||= Date.now(); return Date.now() - t0.at >= 400; }; })() },
-  { name: 'after 1200 ms', reached: (() => { const t0 = { at: 0 }; return async () => { t0.at ||= Date.now(); return Date.now() - t0.at >= 1200; }; })() },
+  {
+    name: 'after 400 ms',
+    reached: (() => {
+      const t0 = { at: 0 };
+      return async () => {
+        t0.at ||= Date.now();
+        return Date.now() - t0.at >= 400;
+      };
+    })(),
+  },
+  {
+    name: 'after 1200 ms',
+    reached: (() => {
+      const t0 = { at: 0 };
+      return async () => {
+        t0.at ||= Date.now();
+        return Date.now() - t0.at >= 1200;
+      };
+    })(),
+  },
 ];
 
 describe('nocturne retry --now killed with SIGKILL (needs npm run build)', () => {
@@ -40,37 +58,49 @@ describe('nocturne retry --now killed with SIGKILL (needs npm run build)', () =>
   }, 120_000);
   afterAll(async () => w?.close());
 
-  it.each(INSTANTS.map((instant, i) => [instant.name, i, instant] as const))('killed %s: nothing doubled or lost after the next run', async (_name, i, instant) => {
-    await w.t.db.none('DELETE FROM operator_actions');
-    const file = `f${i}.csv`;
-    const child = spawn(process.execPath, [BIN, 'retry', 'eit', '--stage', 'ingest', '--file', file, '--now', '--config', w.dir], { stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    let ended = false;
-    void exited.then(() => (ended = true));
-    while (!ended && !(await instant.reached(w))) await sleep(5);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    if (instant.expect?.recorded !== undefined) expect((await recorded(w)) > 0).toBe(instant.expect.recorded);
-    if (instant.expect?.runLeft !== undefined) expect((await runsLeft(w)) > 0).toBe(instant.expect.runLeft);
+  it.each(INSTANTS.map((instant, i) => [instant.name, i, instant] as const))(
+    'killed %s: nothing doubled or lost after the next run',
+    async (_name, i, instant) => {
+      await w.t.db.none('DELETE FROM operator_actions');
+      const file = `f${i}.csv`;
+      const child = spawn(process.execPath, [BIN, 'retry', 'eit', '--stage', 'ingest', '--file', file, '--now', '--config', w.dir], {
+        stdio: 'ignore',
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      let ended = false;
+      void exited.then(() => (ended = true));
+      while (!ended && !(await instant.reached(w))) await sleep(5);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      if (instant.expect?.recorded !== undefined) expect((await recorded(w)) > 0).toBe(instant.expect.recorded);
+      if (instant.expect?.runLeft !== undefined) expect((await runsLeft(w)) > 0).toBe(instant.expect.runLeft);
 
-    // The next run: the retry asked again if it was not recorded, then the stage.
-    const again = await w.cli('retry', 'eit', '--stage', 'ingest', '--file', file);
-    expect(again.code, again.stderr).toBe(0);
-    const run = await w.cli('run', 'eit', '--stage', 'ingest');
-    expect(run.code, run.stderr).toBe(0);
+      // The next run: the retry asked again if it was not recorded, then the stage.
+      const again = await w.cli('retry', 'eit', '--stage', 'ingest', '--file', file);
+      expect(again.code, again.stderr).toBe(0);
+      const run = await w.cli('run', 'eit', '--stage', 'ingest');
+      expect(run.code, run.stderr).toBe(0);
 
-    const rows = await w.t.db.any<{ status: string; rows_inserted: number }>(
-      `SELECT status, rows_inserted FROM ingested_files WHERE path LIKE '%/' || $1 ORDER BY id`,
-      [file],
-    );
-    expect(rows).toEqual([{ status: 'loaded', rows_inserted: ROWS + 1 }]);
-    const first = 1 + i * ROWS;
-    expect(await count(w, `SELECT count(*)::int AS n FROM ${w.table} WHERE feature_id BETWEEN $1 AND $2 OR feature_id = $3`, [first, first + ROWS - 1, 5_000_000 + i])).toBe(ROWS + 1);
-    expect(await count(w, `SELECT count(*)::int AS n FROM retried_items WHERE item LIKE '%/' || $1`, [file])).toBe(1);
-    expect(existsSync(path.join(w.dir, 'state/quarantine/eit', file))).toBe(false);
-    expect(existsSync(path.join(w.csv, file))).toBe(true);
-    expect(await runsLeft(w)).toBe(0);
-    // The other files are untouched: still rejected, waiting for their own retry.
-    expect(await count(w, `SELECT count(*)::int AS n FROM ingested_files WHERE status = 'rejected'`)).toBe(INSTANTS.length - i - 1);
-  }, 120_000);
+      const rows = await w.t.db.any<{ status: string; rows_inserted: number }>(
+        `SELECT status, rows_inserted FROM ingested_files WHERE path LIKE '%/' || $1 ORDER BY id`,
+        [file],
+      );
+      expect(rows).toEqual([{ status: 'loaded', rows_inserted: ROWS + 1 }]);
+      const first = 1 + i * ROWS;
+      expect(
+        await count(w, `SELECT count(*)::int AS n FROM ${w.table} WHERE feature_id BETWEEN $1 AND $2 OR feature_id = $3`, [
+          first,
+          first + ROWS - 1,
+          5_000_000 + i,
+        ]),
+      ).toBe(ROWS + 1);
+      expect(await count(w, `SELECT count(*)::int AS n FROM retried_items WHERE item LIKE '%/' || $1`, [file])).toBe(1);
+      expect(existsSync(path.join(w.dir, 'state/quarantine/eit', file))).toBe(false);
+      expect(existsSync(path.join(w.csv, file))).toBe(true);
+      expect(await runsLeft(w)).toBe(0);
+      // The other files are untouched: still rejected, waiting for their own retry.
+      expect(await count(w, `SELECT count(*)::int AS n FROM ingested_files WHERE status = 'rejected'`)).toBe(INSTANTS.length - i - 1);
+    },
+    120_000,
+  );
 });

@@ -52,7 +52,13 @@ export async function opsWorld(label: string, options: OpsWorldOptions = {}): Pr
     '  naturalKey: [feature_id]',
     '',
   ].join('\n');
-  await writeDaemonConfig(dir, { pgUrl: t.url, schema: t.schema, port: 1, pipelines: { eit: pipeline }, extra: { http: { enabled: false }, ...(options.host ? { host: options.host } : {}) } });
+  await writeDaemonConfig(dir, {
+    pgUrl: t.url,
+    schema: t.schema,
+    port: 1,
+    pipelines: { eit: pipeline },
+    extra: { http: { enabled: false }, ...(options.host ? { host: options.host } : {}) },
+  });
   return {
     t,
     dir,
@@ -64,7 +70,8 @@ export async function opsWorld(label: string, options: OpsWorldOptions = {}): Pr
       await writeFile(path.join(csv, name), `id\n${ids.join('\n')}\n`);
     },
     fixTable: async () => void (await t.db.none('ALTER TABLE $1:name.features DROP CONSTRAINT small_ids', [t.schema])),
-    breakTable: async () => void (await t.db.none('ALTER TABLE $1:name.features ADD CONSTRAINT small_ids CHECK (feature_id < 1000000) NOT VALID', [t.schema])),
+    breakTable: async () =>
+      void (await t.db.none('ALTER TABLE $1:name.features ADD CONSTRAINT small_ids CHECK (feature_id < 1000000) NOT VALID', [t.schema])),
     async close() {
       await t.drop();
       await rm(dir, { recursive: true, force: true });

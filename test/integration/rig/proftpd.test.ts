@@ -57,7 +57,10 @@ describe('rig: proftpd', () => {
       expect((await client.send('OPTS HASH SHA-256')).message).toBe('200 SHA-256');
       const hash = await client.send(`HASH ${name}`);
       expect(hash.code).toBe(213);
-      expect(hash.message.split('\n')).toEqual(['213-Computing SHA-256 digest', expect.stringMatching(new RegExp(`^213 SHA-256 0-\\d+ ${hex} ${name}$`))]);
+      expect(hash.message.split('\n')).toEqual([
+        '213-Computing SHA-256 digest',
+        expect.stringMatching(new RegExp(`^213 SHA-256 0-\\d+ ${hex} ${name}$`)),
+      ]);
       const x = await client.send(`XSHA256 ${name}`);
       expect(x.code).toBe(250);
       expect(x.message.split('\n').at(-1)).toBe(`250 ${hex.toUpperCase()}`);

@@ -33,11 +33,16 @@ describe('rig: SLURM', () => {
     const outPattern = join(r.slurm.outDir, 'rig-smoke-%j.out');
     const submitted = await run('sbatch', [
       '--parsable',
-      '-p', r.slurm.partition,
-      '-J', 'rig-smoke',
-      '-o', outPattern,
-      '--chdir', r.slurm.outDir,
-      '--wrap', `echo ${marker}`,
+      '-p',
+      r.slurm.partition,
+      '-J',
+      'rig-smoke',
+      '-o',
+      outPattern,
+      '--chdir',
+      r.slurm.outDir,
+      '--wrap',
+      `echo ${marker}`,
     ]);
     const id = submitted.trim().split(';')[0] ?? '';
     expect(id).toMatch(/^\d+$/);

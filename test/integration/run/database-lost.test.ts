@@ -31,7 +31,10 @@ describe('run stage: the database connection lost while a job is recorded', () =
     await cut;
     expect(result).toMatchObject({
       kind: 'done',
-      outcome: { ok: false, error: { code: 'DB_FAILED', retryable: true, message: expect.stringMatching(/^lost: recording job .*database unavailable/) } },
+      outcome: {
+        ok: false,
+        error: { code: 'DB_FAILED', retryable: true, message: expect.stringMatching(/^lost: recording job .*database unavailable/) },
+      },
     });
     expect(await observationStates(h.t, 'lost')).toEqual({ only: 'pending' });
     expect(await tasksOf(h.t, 'lost')).toEqual([]);

@@ -57,9 +57,9 @@ describe.concurrent('run stage with the local executor', () => {
     ]);
     expect(tasks.find((t) => t.obs === 'exit4')!.log_tail).toContain('exiting with status 4');
     // Where each ran (this host, killed or not) and the code version of its job.
-    expect(await h.t.db.any('SELECT DISTINCT t.node, j.code_version FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1', [P])).toEqual([
-      { node: hostname(), code_version: '1.0.6' },
-    ]);
+    expect(
+      await h.t.db.any('SELECT DISTINCT t.node, j.code_version FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1', [P]),
+    ).toEqual([{ node: hostname(), code_version: '1.0.6' }]);
     expect(await outboxFiles(h.outbox(P))).toEqual([
       'localnight_106_20261120T000045_flaky.jpg',
       'localnight_106_20261120T000045_flaky_feat.csv',
@@ -87,7 +87,9 @@ describe.concurrent('run stage with the local executor', () => {
     );
     const [task] = await tasksOf(h.t, P);
     expect(task).toMatchObject({ state: 'interrupted', retryable: null });
-    expect(task!.reason).toMatch(/^localtimeout: observation slow \(job noc-localtimeout-\w+, attempt 1\): cancelled by nocturne at the stage timeout \(4s\), while it ran; pending again, for the next run; log /);
+    expect(task!.reason).toMatch(
+      /^localtimeout: observation slow \(job noc-localtimeout-\w+, attempt 1\): cancelled by nocturne at the stage timeout \(4s\), while it ran; pending again, for the next run; log /,
+    );
     expect(await observationStates(h.t, P)).toEqual({ slow: 'pending' });
     await eventually(async () => (await wrappersUnder(path.join(h.dir, 'work/run', P))) === 0, 'the task to be killed', 10_000);
   });
@@ -133,7 +135,7 @@ describe.concurrent('run stage with the local executor', () => {
     expect(await lines(trace)).toEqual(['stopped 1', 'stopped 1']);
   });
 
-  it("quotes what it generates: an outbox and observation names with spaces, quotes and $", async () => {
+  it('quotes what it generates: an outbox and observation names with spaces, quotes and $', async () => {
     const P = 'localquotes';
     const outbox = path.join(h.dir, "out box/it's $HOME");
     const pipeline = h.pipeline(P, { outputs: { dir: outbox, csv: '*_feat.csv', quicklooks: '*.{jpg,png}', rowsRequired: [] } });

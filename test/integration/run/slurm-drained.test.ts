@@ -30,12 +30,18 @@ describe('run stage on SLURM: a drained night', () => {
     await h.writeObs(P, NIGHT, 'first', { seed: 1 });
     await h.writeObs(P, NIGHT, 'second', { seed: 2 });
     const execute = () =>
-      executeStage({ config: h.config, db: h.t.db, logger: h.logger }, { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT });
+      executeStage(
+        { config: h.config, db: h.t.db, logger: h.logger },
+        { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT },
+      );
     const status = async () => (await stageStatuses(h.config, h.t.db, { now: new Date() })).filter((s) => s.pipeline === P);
     await setNodeState(rig().slurm.node, 'drain');
 
     const running = execute();
-    const waiting = await eventually(async () => (await status()).find((s) => s.stage === 'run')?.waiting?.find((w) => w.tasks === 2), 'the tasks to wait');
+    const waiting = await eventually(
+      async () => (await status()).find((s) => s.stage === 'run')?.waiting?.find((w) => w.tasks === 2),
+      'the tasks to wait',
+    );
     expect(waiting.reason).toMatch(/^(Nodes required for job are DOWN, DRAINED|ReqNodeNotAvail)/);
     expect(waiting.obs).toEqual(['first', 'second']);
     expect(formatStatus(await status())).toMatch(
@@ -44,7 +50,9 @@ describe('run stage on SLURM: a drained night', () => {
     const first = await running;
     expect(first.kind).toBe('done');
     if (first.kind !== 'done') return;
-    expect(first.outcome.error?.message).toBe('drained/run reached its stage timeout (4s); 2 task(s) cancelled, their observations pending again for the next run');
+    expect(first.outcome.error?.message).toBe(
+      'drained/run reached its stage timeout (4s); 2 task(s) cancelled, their observations pending again for the next run',
+    );
     expect(first.outcome.stats).toMatchObject({ failed: 0, interrupted: 2, completed: 0 });
 
     const tasks = await tasksOf(h.t, P);
@@ -61,7 +69,9 @@ describe('run stage on SLURM: a drained night', () => {
     const logs = await runLogs(h.t.db, first.runId, 40);
     expect(logs!.match(/-- no log: the task never started/g)).toHaveLength(2);
     expect(logs).not.toContain('ENOENT');
-    const history = formatHistory(await listRuns(h.t.db, { pipeline: P, limit: 5 })).trimEnd().split('\n');
+    const history = formatHistory(await listRuns(h.t.db, { pipeline: P, limit: 5 }))
+      .trimEnd()
+      .split('\n');
     expect(history).toHaveLength(2);
     expect(history[1]).toMatch(/ failed +\d+\.\ds +drained\/run reached its stage timeout \(4s\); 2 task\(s\) cancelled/);
 

@@ -22,7 +22,9 @@ const BIG_CAP = 6;
 async function writeNight(h: Harness, pipeline: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 100) {
     await Promise.all(
-      Array.from({ length: Math.min(100, count - i) }, (_, k) => h.writeObs(pipeline, NIGHT, `o${String(i + k).padStart(4, '0')}`, { seed: i + k, sleep: 1 })),
+      Array.from({ length: Math.min(100, count - i) }, (_, k) =>
+        h.writeObs(pipeline, NIGHT, `o${String(i + k).padStart(4, '0')}`, { seed: i + k, sleep: 1 }),
+      ),
     );
   }
 }
@@ -34,7 +36,9 @@ describe('fair share on SLURM', () => {
   });
   afterAll(async () => {
     // The big pipeline is stopped before its end: its jobs are cancelled, by name, and only they.
-    const names = (await h.t.db.any<{ name: string }>(`SELECT name FROM jobs WHERE state IN ('submitting', 'submitted')`)).map((r) => r.name);
+    const names = (await h.t.db.any<{ name: string }>(`SELECT name FROM jobs WHERE state IN ('submitting', 'submitted')`)).map(
+      (r) => r.name,
+    );
     if (names.length > 0) await slurm('scancel', [`--name=${names.join(',')}`]);
     await h?.close();
   });
@@ -55,9 +59,10 @@ describe('fair share on SLURM', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     let most = 0;
     const sampling = setInterval(() => {
-      void h.t.db
-        .one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE state IN ('pending', 'running')`)
-        .then((r) => (most = Math.max(most, r.n)), () => undefined);
+      void h.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE state IN ('pending', 'running')`).then(
+        (r) => (most = Math.max(most, r.n)),
+        () => undefined,
+      );
     }, 100);
     start = Date.now();
     const small = await h.run(h.pipeline('fs-small', { array }));
@@ -66,7 +71,9 @@ describe('fair share on SLURM', () => {
     stopBig.abort(new Error('test over'));
     const bigOutcome = await big;
 
-    console.log(`fair share: small pipeline alone ${aloneMs} ms, beside 1,000 observations ${togetherMs} ms (${(togetherMs / aloneMs).toFixed(2)}x); most tasks submitted at once ${most} (cap ${CAP})`);
+    console.log(
+      `fair share: small pipeline alone ${aloneMs} ms, beside 1,000 observations ${togetherMs} ms (${(togetherMs / aloneMs).toFixed(2)}x); most tasks submitted at once ${most} (cap ${CAP})`,
+    );
     expect(small).toMatchObject({ ok: true, stats: { completed: 10 } });
     expect(togetherMs).toBeLessThanOrEqual(2 * aloneMs);
     // The big one did run meanwhile, within the cap (two ledgers deciding at the same instant may pass it by one round of the other).

@@ -36,7 +36,8 @@ describe('run stage on SLURM: a task over its memory', () => {
     const { outcome, task } = await runHog('overmemorykill');
     expect(outcome).toMatchObject({ ok: false, stats: { failed: 1 } });
     expect(task).toMatchObject({ state: 'failed', scheduler_state: 'FAILED', signal: 9, retryable: false });
-    const [, used] = /it exceeded its memory \(mem=100M, used (\d+)M\): raise run\.slurm\.mem; set aside, not retried; log /.exec(task.reason ?? '') ?? [];
+    const [, used] =
+      /it exceeded its memory \(mem=100M, used (\d+)M\): raise run\.slurm\.mem; set aside, not retried; log /.exec(task.reason ?? '') ?? [];
     expect(Number(used)).toBeGreaterThan(100);
     expect(await observationStates(h.t, 'overmemorykill')).toEqual({ big: 'failed' });
   });
@@ -45,6 +46,8 @@ describe('run stage on SLURM: a task over its memory', () => {
     await setMemoryEnforcement('cgroup');
     const { task } = await runHog('cgroup');
     expect(task).toMatchObject({ state: 'failed', scheduler_state: 'OUT_OF_MEMORY', retryable: false });
-    expect(task.reason).toMatch(/^cgroup: observation big \(job noc-cgroup-\w+, SLURM \d+, attempt 1\): it exceeded its memory \(mem=100M(, used \d+M)?\): raise run\.slurm\.mem; set aside, not retried; log /);
+    expect(task.reason).toMatch(
+      /^cgroup: observation big \(job noc-cgroup-\w+, SLURM \d+, attempt 1\): it exceeded its memory \(mem=100M(, used \d+M)?\): raise run\.slurm\.mem; set aside, not retried; log /,
+    );
   });
 });

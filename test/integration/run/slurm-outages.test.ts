@@ -77,7 +77,9 @@ describe('run stage on SLURM: outages of its daemons', () => {
     );
     const [task] = await tasksOf(h.t, P);
     expect(task).toMatchObject({ state: 'interrupted' });
-    expect(task!.reason).toMatch(/^unreachable: observation waits \(job noc-unreachable-\w+, attempt 1\): not submitted: job noc-unreachable-\w+ not submitted: SLURM controller unreachable \(.*\); pending again, for the next run$/);
+    expect(task!.reason).toMatch(
+      /^unreachable: observation waits \(job noc-unreachable-\w+, attempt 1\): not submitted: job noc-unreachable-\w+ not submitted: SLURM controller unreachable \(.*\); pending again, for the next run$/,
+    );
     expect(await observationStates(h.t, P)).toEqual({ waits: 'pending' });
 
     await restoreSlurm();
@@ -113,7 +115,10 @@ describe('run stage on SLURM: outages of its daemons', () => {
     const controller = new AbortController();
 
     const stage = h.run(pipeline, { commands: { sacct }, extra: { signal: controller.signal } });
-    const hung = await eventually(async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map(Number)[0], 'sacct to hang');
+    const hung = await eventually(
+      async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map(Number)[0],
+      'sacct to hang',
+    );
     const stopped = Date.now();
     controller.abort(new Error('SIGTERM'));
     const outcome = await stage;

@@ -167,8 +167,12 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
     });
     const again = await h.run(h.pipeline(P, { array: { throttle: 8 } }));
     expect(again).toMatchObject({ ok: false, stats: { observations: 7, skipped: 3, setAside: 4, jobs: 0, submitted: 0 } });
-    expect(again.summary).toBe('7 observations (3 done earlier, 4 failed earlier and set aside); 0 tasks in 0 jobs: 0 completed, 0 failed, 0 retried');
-    expect(again.error?.message.split('\n')[0]).toMatch(/^4 observations failed for good \(4 set aside earlier\); first: outcomes: observation c-exit3 /);
+    expect(again.summary).toBe(
+      '7 observations (3 done earlier, 4 failed earlier and set aside); 0 tasks in 0 jobs: 0 completed, 0 failed, 0 retried',
+    );
+    expect(again.error?.message.split('\n')[0]).toMatch(
+      /^4 observations failed for good \(4 set aside earlier\); first: outcomes: observation c-exit3 /,
+    );
 
     // The same night through the command a person runs: it fails, and so it is in the history, status and metrics.
     await writeDaemonConfig(h.dir, {
@@ -180,7 +184,10 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
     });
     const cli = await execFileAsync(process.execPath, [path.join(REPO, 'bin/nocturne.js'), 'run', P, '--stage', 'run', '--date', NIGHT], {
       env: { ...slurmEnv(), NOCTURNE_CONFIG_DIR: h.dir, NOCTURNE_LOG_LEVEL: 'error' },
-    }).then(() => ({ code: 0, stdout: '' }), (err: { code: number; stdout: string }) => err);
+    }).then(
+      () => ({ code: 0, stdout: '' }),
+      (err: { code: number; stdout: string }) => err,
+    );
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain('outcomes/run: FAILED: 7 observations (3 done earlier, 4 failed earlier and set aside)');
     const [run] = await listRuns(h.t.db, { pipeline: P, limit: 1 });

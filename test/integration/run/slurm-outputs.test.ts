@@ -8,7 +8,17 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageOutcome } from '../../../src/stages/types.js';
-import { capturedLogger, createHarness, NIGHT, observationStates, outboxFiles, tasksOf, type Harness, type LogLine, type TaskRow } from '../../../harness/run-harness.js';
+import {
+  capturedLogger,
+  createHarness,
+  NIGHT,
+  observationStates,
+  outboxFiles,
+  tasksOf,
+  type Harness,
+  type LogLine,
+  type TaskRow,
+} from '../../../harness/run-harness.js';
 
 const P = 'outputs';
 
@@ -72,7 +82,9 @@ describe('run stage on SLURM: what reaches the outbox', () => {
   it('reports the files a task wrote and did not publish, with the task, and keeps them', async () => {
     const escape = task('escape');
     expect(escape).toMatchObject({ state: 'completed' });
-    const left = (await h.t.db.one<{ left_files: string[] }>(`SELECT left_files FROM job_tasks WHERE pipeline = $1 AND obs = 'escape'`, [P])).left_files;
+    const left = (
+      await h.t.db.one<{ left_files: string[] }>(`SELECT left_files FROM job_tasks WHERE pipeline = $1 AND obs = 'escape'`, [P])
+    ).left_files;
     expect(left).toEqual(['beside_init.csv', 'out/sub/nested_init.csv']);
     const warning = lines.find((l) => l.level === 40 && l.msg.includes('observation escape') && l.msg.includes('did not publish'));
     expect(warning?.msg).toMatch(
@@ -89,7 +101,9 @@ describe('run stage on SLURM: what reaches the outbox', () => {
 
   it('fails a task whose output is empty, or whose _init.csv has no row, naming the file', () => {
     expect(task('empty')).toMatchObject({ state: 'failed', exit_code: 0, retryable: false });
-    expect(task('empty').reason).toMatch(/^outputs: observation empty \(job noc-outputs-\w+, SLURM \d+_\d, attempt 1\): the detection code wrote an empty file empty_init\.csv \(0 bytes\); set aside, not retried; its files stay in \S+; log /);
+    expect(task('empty').reason).toMatch(
+      /^outputs: observation empty \(job noc-outputs-\w+, SLURM \d+_\d, attempt 1\): the detection code wrote an empty file empty_init\.csv \(0 bytes\); set aside, not retried; its files stay in \S+; log /,
+    );
     expect(task('header').reason).toContain('the detection code wrote header_init.csv with a header and no rows; set aside, not retried');
     // A _feat.csv with its header alone is a night without features: good and escape completed with one.
     expect(task('good').outputs).toContain('good_feat.csv');
@@ -97,7 +111,9 @@ describe('run stage on SLURM: what reaches the outbox', () => {
 
   it('ships nothing of a failed task, and keeps what it wrote for a person', () => {
     expect(task('failing')).toMatchObject({ state: 'failed', exit_code: 3 });
-    expect(task('failing').reason).toMatch(/the detection code exited with status 3; set aside, not retried; its files stay in \S+\/task-\d; log /);
+    expect(task('failing').reason).toMatch(
+      /the detection code exited with status 3; set aside, not retried; its files stay in \S+\/task-\d; log /,
+    );
     expect(outcome).toMatchObject({ ok: false, stats: { completed: 2, failed: 3 } });
   });
 

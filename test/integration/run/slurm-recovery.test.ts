@@ -27,9 +27,17 @@ async function ghostJob(h: Harness, P: string): Promise<number> {
   const store = new JobLedger(h.t.db, P);
   await store.register([{ input, obs: 'ghost', night: NIGHT }]);
   return store.createJob({
-    token: '00deadbeef', name: `noc-${P}-00deadbeef`, pipeline: P, runId: null, executor: 'slurm', isArray: false,
-    jobDir: path.join(h.dir, `work/run/${P}/00deadbeef`), scriptPath: path.join(h.dir, `work/run/${P}/00deadbeef/job.sh`),
-    argv: ['sbatch'], codeVersion: '1', tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
+    token: '00deadbeef',
+    name: `noc-${P}-00deadbeef`,
+    pipeline: P,
+    runId: null,
+    executor: 'slurm',
+    isArray: false,
+    jobDir: path.join(h.dir, `work/run/${P}/00deadbeef`),
+    scriptPath: path.join(h.dir, `work/run/${P}/00deadbeef/job.sh`),
+    argv: ['sbatch'],
+    codeVersion: '1',
+    tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
   });
 }
 
@@ -52,7 +60,10 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     const child = await h.spawn(pipeline, options);
     const exited = once(child, 'exit');
     await eventually(async () => {
-      const running = await h.t.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'running'`, [P]);
+      const running = await h.t.db.one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'running'`,
+        [P],
+      );
       return running.n === 2;
     }, 'both tasks to run');
     child.kill('SIGKILL');
@@ -138,7 +149,9 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     const outcome = await h.run(pipeline, { extra: { dryRun: true, print: (line) => printed.push(line) } });
     expect(outcome).toMatchObject({ ok: true, summary: 'dry run: 1 job(s) would be submitted' });
     expect(printed[0]).toContain('2 observations found, 0 done earlier, 0 failed earlier and set aside');
-    expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(/^ {2}submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /);
+    expect(printed.find((l) => l.startsWith('  submit: '))).toMatch(
+      /^ {2}submit: sbatch --parsable --job-name=noc-dryrun-[0-9a-f]{10} --array=0-1%2 /,
+    );
     expect(printed.filter((l) => l.startsWith('  task '))).toHaveLength(2);
     const rows = await h.t.db.one<{ n: number }>(
       `SELECT (SELECT count(*) FROM observations WHERE pipeline = $1) + (SELECT count(*) FROM jobs WHERE pipeline = $1) AS n`,

@@ -21,7 +21,10 @@ describe('retry --stage run --now on SLURM', () => {
     await h.writeObs(P, NIGHT, 'a-ok', { seed: 1 });
     await h.writeObs(P, NIGHT, 'b-flaky', { seed: 2, fail_attempts: 1 });
     await h.writeObs(P, NIGHT, 'c-broken', { seed: 3, exit: 3 });
-    const first = await executeStage({ config: h.config, db: h.t.db, logger: h.logger }, { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT });
+    const first = await executeStage(
+      { config: h.config, db: h.t.db, logger: h.logger },
+      { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT },
+    );
     expect(first.kind).toBe('done');
     expect(await observationStates(h.t, P)).toEqual({ 'a-ok': 'done', 'b-flaky': 'failed', 'c-broken': 'failed' });
   }, 180_000);

@@ -30,7 +30,12 @@ import { restoreSlurm, setNodeState } from './slurm-control.js';
 describe('run stage on SLURM: why tasks wait', () => {
   let h: Harness;
   const waitReason = async (P: string) =>
-    (await h.t.db.oneOrNone<{ wait_reason: string | null }>(`SELECT wait_reason FROM job_tasks WHERE pipeline = $1 ORDER BY attempt DESC LIMIT 1`, [P]))?.wait_reason;
+    (
+      await h.t.db.oneOrNone<{ wait_reason: string | null }>(
+        `SELECT wait_reason FROM job_tasks WHERE pipeline = $1 ORDER BY attempt DESC LIMIT 1`,
+        [P],
+      )
+    )?.wait_reason;
   const status = async (P: string) => (await stageStatuses(h.config, h.t.db, { now: new Date() })).filter((s) => s.pipeline === P);
   beforeAll(async () => {
     h = await createHarness('waiting', 'slurm');
@@ -54,12 +59,18 @@ describe('run stage on SLURM: why tasks wait', () => {
 
     const text = formatStatus(await status(P));
     expect(text).toMatch(
-      new RegExp(`\\nheld/run: 1 task waiting since \\S+ \\S+: JobHeldAdmin: held by an administrator \\(scontrol release\\) \\(job noc-held-\\w+, SLURM ${id}; observation kept\\)\\n`),
+      new RegExp(
+        `\\nheld/run: 1 task waiting since \\S+ \\S+: JobHeldAdmin: held by an administrator \\(scontrol release\\) \\(job noc-held-\\w+, SLURM ${id}; observation kept\\)\\n`,
+      ),
     );
     const metrics = new DaemonMetrics({ version: 'test', summary: () => summarizeRuns(h.t.db), pending: async () => [] }, logger);
     expect((await metrics.render()).body).toMatch(/\nnocturne_run_tasks_waiting\{pipeline="held",kind="person"\} 1\n/);
     const warning = await eventually(async () => lines.find((l) => l.level === 40 && l.msg.includes('JobHeldAdmin')), 'the warning');
-    expect(warning.msg).toMatch(new RegExp(`^held: job noc-held-\\w+ \\(SLURM ${id}\\): 1 task waiting for [23] s: JobHeldAdmin: held by an administrator \\(scontrol release\\)$`));
+    expect(warning.msg).toMatch(
+      new RegExp(
+        `^held: job noc-held-\\w+ \\(SLURM ${id}\\): 1 task waiting for [23] s: JobHeldAdmin: held by an administrator \\(scontrol release\\)$`,
+      ),
+    );
 
     await slurm('scontrol', ['release', id]);
     expect(await stage).toMatchObject({ ok: true, stats: { completed: 1 } });
@@ -83,7 +94,9 @@ describe('run stage on SLURM: why tasks wait', () => {
     expect((await tasksOf(h.t, P))[0]).toMatchObject({ state: 'pending' });
     expect(formatStatus(await status(P))).toContain('requeued/run: 1 task waiting since');
     expect(lines.find((l) => l.msg.includes('requeued by SLURM'))?.msg).toMatch(
-      new RegExp(`^requeued: job noc-requeued-\\w+ \\(SLURM ${id}\\): 1 task requeued by SLURM, waiting again: BeginTime: requeued, or not allowed to start yet$`),
+      new RegExp(
+        `^requeued: job noc-requeued-\\w+ \\(SLURM ${id}\\): 1 task requeued by SLURM, waiting again: BeginTime: requeued, or not allowed to start yet$`,
+      ),
     );
     await slurm('scontrol', ['update', `jobid=${id}`, 'StartTime=now']);
     expect(await stage).toMatchObject({ ok: true, stats: { submitted: 1, completed: 1 } });

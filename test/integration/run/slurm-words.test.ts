@@ -55,7 +55,10 @@ describe('run stage on SLURM: endings in words', () => {
     await h.writeObs(P, NIGHT, 'stopped-too', {});
     // executeStage builds the real executor, which reads SLURM_CONF from the environment.
     process.env['SLURM_CONF'] = rig().slurm.conf;
-    const stage = executeStage({ config: h.config, db: h.t.db, logger: h.logger }, { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT });
+    const stage = executeStage(
+      { config: h.config, db: h.t.db, logger: h.logger },
+      { pipeline: P, stage: 'run', slot: new Date(), trigger: 'manual', date: NIGHT },
+    );
     await eventually(async () => (await tasksOf(h.t, P)).filter((t) => t.state === 'running').length === 2, 'the tasks to run');
     await slurm('scancel', [`--name=${(await h.t.db.one<{ name: string }>('SELECT name FROM jobs WHERE pipeline = $1', [P])).name}`]);
 
@@ -66,8 +69,12 @@ describe('run stage on SLURM: endings in words', () => {
       /^cancelled: observation stopped \(job noc-cancelled-\w+, SLURM \d+_\d, attempt 1\): it was cancelled by root \(uid 0\) \(CANCELLED\); set aside, not retried; log \S+$/,
     );
     expect(await observationStates(h.t, P)).toEqual({ stopped: 'failed', 'stopped-too': 'failed' });
-    const history = formatHistory(await listRuns(h.t.db, { pipeline: P, limit: 5 })).trimEnd().split('\n');
+    const history = formatHistory(await listRuns(h.t.db, { pipeline: P, limit: 5 }))
+      .trimEnd()
+      .split('\n');
     expect(history).toHaveLength(2);
-    expect(history[1]).toMatch(/ failed +\d+\.\ds +2 observations failed for good \(2 in this run\); first: cancelled: observation stopped/);
+    expect(history[1]).toMatch(
+      / failed +\d+\.\ds +2 observations failed for good \(2 in this run\); first: cancelled: observation stopped/,
+    );
   });
 });

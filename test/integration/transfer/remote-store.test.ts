@@ -53,7 +53,14 @@ const subjects: Array<[string, Subject]> = [
   ['proftpd-ftp', onDisk('proftpd-ftp', () => rigTarget('proftpd-ftp'), rigRoot)],
   ['proftpd-ftps', onDisk('proftpd-ftps', () => rigTarget('proftpd-ftps'), rigRoot)],
   ['sftp', onDisk('sftp', () => rigTarget('sftp'), rigRoot)],
-  ['local', onDisk('local', () => targetSchema.parse({ type: 'local', path: localRoot }), () => localRoot)],
+  [
+    'local',
+    onDisk(
+      'local',
+      () => targetSchema.parse({ type: 'local', path: localRoot }),
+      () => localRoot,
+    ),
+  ],
   ['memory', { store: () => memory, exists: (remotePath) => memory.hasDir(remotePath) }],
 ];
 

@@ -56,7 +56,9 @@ describe('a full disk on the server', () => {
     const outcome = await w.run({ lanes: 1 });
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatchObject({ code: 'TRANSFER_STORAGE_FULL', retryable: true });
-    expect(outcome.error?.message).toMatch(/^target "archive": put .*\.partial: storage full on the server \(452 .*No space left on device\)/);
+    expect(outcome.error?.message).toMatch(
+      /^target "archive": put .*\.partial: storage full on the server \(452 .*No space left on device\)/,
+    );
     // The two files in flight on the two connections failed; the three others wait.
     expect(outcome.stats).toMatchObject({ files: 5, failed: 2, deleted: 0 });
     expect(outcome.summary).toMatch(/, 2 failed; 3 left in place for the next run: /);
@@ -89,7 +91,9 @@ describe('a directory the FTP user may not write to', () => {
     const outcome = await w.run();
     expect(outcome.error).toMatchObject({ code: 'TRANSFER_FAILED', retryable: false });
     // proftpd: "550 <name>: Permission denied"; vsftpd: "553 Could not create file."
-    expect(outcome.error?.message).toMatch(protocol === 'ftp' ? /server replied 553 Could not create file\./ : /server replied 550 .*: Permission denied/);
+    expect(outcome.error?.message).toMatch(
+      protocol === 'ftp' ? /server replied 553 Could not create file\./ : /server replied 550 .*: Permission denied/,
+    );
     expect(outcome.stats).toMatchObject({ files: 1, failed: 1 });
     expect(existsSync(file)).toBe(true);
   });

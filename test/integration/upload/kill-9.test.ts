@@ -70,9 +70,7 @@ describe('upload killed with SIGKILL', () => {
       expect(readFileSync(path.join(world.remoteLocal, 'sdoss/2014/02', path.basename(file))).equals(body)).toBe(true);
     }
     expect(await world.remoteFiles()).toHaveLength(FILES);
-    const states = await world.db.db.any<{ state: string; n: number }>(
-      'SELECT state, count(*)::int AS n FROM transfers GROUP BY state',
-    );
+    const states = await world.db.db.any<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM transfers GROUP BY state');
     expect(states).toEqual([{ state: 'deleted', n: FILES }]);
   });
 });

@@ -20,7 +20,7 @@ const LIMIT_BYTES = 250 * 2 ** 20;
 function unitBytes(text: string, key: string): number {
   const match = new RegExp(`^${key}=(\\d+)([KMG])$`, 'm').exec(text);
   if (!match) throw new Error(`systemd/nocturne.service has no ${key}=<n>K|M|G`);
-  return Number(match[1]) * 1024 ** (' KMG'.indexOf(match[2]!));
+  return Number(match[1]) * 1024 ** ' KMG'.indexOf(match[2]!);
 }
 
 describe('upload stage memory', () => {

@@ -62,13 +62,13 @@ describe('quicklook checks', () => {
 
   it('gives one reason for a JPEG cut inside its headers, however many are decoded at once', async () => {
     // libvips shares one error buffer between threads: its words alone came out cut short.
-    const whole = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#345' } }).jpeg().toBuffer();
+    const whole = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#345' } })
+      .jpeg()
+      .toBuffer();
     const dir = await mkdtemp(path.join(tmpdir(), 'nocturne-cut-'));
     const cut = path.join(dir, 'cut.jpg');
     await writeFile(cut, whole.subarray(0, 200));
-    const verdicts = await Promise.all(
-      Array.from({ length: 8 }, () => checkQuicklook(cut, { maxPixels: 8192 * 8192, decode: true })),
-    );
+    const verdicts = await Promise.all(Array.from({ length: 8 }, () => checkQuicklook(cut, { maxPixels: 8192 * 8192, decode: true })));
     await rm(dir, { recursive: true });
     const reasons = new Set(verdicts.map((v) => (v.ok ? 'ok' : v.reason.replace(/ \(libvips: .*$/, ''))));
     expect([...reasons]).toEqual(['cannot be decoded: the JPEG breaks off before its image data']);
@@ -99,7 +99,9 @@ describe('quicklook checks', () => {
     ]);
     expect(rows[0]!.error).toBe('quicklook header claims 16000 × 16000 px, more than quicklooks.maxPixels (67108864): not decoded');
     expect(readFileSync(`${rows[0]!.quarantine_path}.reason.txt`, 'utf8')).toContain(`file: ${huge}`);
-    expect(rows[1]!.error).toMatch(/^quicklook image data shorter than its header claims: \d+ bytes for 320 × 240 px, which need at least 150: not decoded$/);
+    expect(rows[1]!.error).toMatch(
+      /^quicklook image data shorter than its header claims: \d+ bytes for 320 × 240 px, which need at least 150: not decoded$/,
+    );
     expect(await world.remoteFiles()).not.toContainEqual(expect.stringMatching(/huge|thin/));
   });
 });

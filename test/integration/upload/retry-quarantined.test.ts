@@ -13,7 +13,10 @@ import { createUploadWorld, type UploadWorld } from '../../../harness/upload-wor
 describe('retry of quarantined quicklooks', () => {
   let world: UploadWorld;
   beforeAll(async () => {
-    world = await createUploadWorld('retryquarantine', { protocol: 'ftp', upload: { quicklooks: { check: true, width: 320, height: 240, thumbnailWidth: 80 } } });
+    world = await createUploadWorld('retryquarantine', {
+      protocol: 'ftp',
+      upload: { quicklooks: { check: true, width: 320, height: 240, thumbnailWidth: 80 } },
+    });
   });
   afterAll(async () => world?.close());
 
@@ -22,7 +25,12 @@ describe('retry of quarantined quicklooks', () => {
     await world.jpeg('bad_20140221T000045.jpg', 100, 240);
     expect(await world.run()).toMatchObject({ ok: true, stats: { quarantined: 2 } });
     const printed: string[] = [];
-    const deps = { config: world.config, db: world.db.db, logger: createLogger({ level: 'silent' }), print: (l: string) => printed.push(l) };
+    const deps = {
+      config: world.config,
+      db: world.db.db,
+      logger: createLogger({ level: 'silent' }),
+      print: (l: string) => printed.push(l),
+    };
     const selection = { pipeline: 'sdoss', stages: ['upload' as const] };
     const q = (name: string) => path.join(world.quarantine, name);
 
@@ -33,11 +41,19 @@ describe('retry of quarantined quicklooks', () => {
     expect(printed.at(-1)).toBe('sdoss: 0 item(s) to retry, 2 not now');
 
     // One replaced by a good quicklook; the other touched (the same bad bytes, sent again).
-    await writeFile(q('fixed_20140221T000045.jpg'), await sharp({ create: { width: 320, height: 240, channels: 3, background: '#222' } }).jpeg().toBuffer());
+    await writeFile(
+      q('fixed_20140221T000045.jpg'),
+      await sharp({ create: { width: 320, height: 240, channels: 3, background: '#222' } })
+        .jpeg()
+        .toBuffer(),
+    );
     const later = new Date(Date.now() + 5_000);
     await utimes(q('bad_20140221T000045.jpg'), later, later);
     const report = await retry(deps, { selection, by: 'tester@rig' });
-    expect(report.applied?.retried.map((i) => path.basename(i.item)).sort()).toEqual(['bad_20140221T000045.jpg', 'fixed_20140221T000045.jpg']);
+    expect(report.applied?.retried.map((i) => path.basename(i.item)).sort()).toEqual([
+      'bad_20140221T000045.jpg',
+      'fixed_20140221T000045.jpg',
+    ]);
     expect(report.applied?.unmoved).toEqual([]);
     for (const name of ['fixed_20140221T000045.jpg', 'bad_20140221T000045.jpg']) {
       expect(existsSync(path.join(world.outbox, name))).toBe(true);
@@ -48,7 +64,8 @@ describe('retry of quarantined quicklooks', () => {
     expect(await world.run()).toMatchObject({ ok: true, stats: { quarantined: 1, deleted: 2 } });
     expect(await world.remoteFiles()).toEqual(['sdoss/2014/02/fixed_20140221T000045.jpg', 'sdoss/2014/02/fixed_20140221T000045.thumb.jpg']);
     // Each attempt is a row of its own, in order.
-    const attempts = (name: string) => world.transfers().then((all) => all.filter((r) => r.kind === 'output' && path.basename(r.local_path) === name).map((r) => r.state));
+    const attempts = (name: string) =>
+      world.transfers().then((all) => all.filter((r) => r.kind === 'output' && path.basename(r.local_path) === name).map((r) => r.state));
     expect(await attempts('fixed_20140221T000045.jpg')).toEqual(['quarantined', 'deleted']);
     expect(await attempts('bad_20140221T000045.jpg')).toEqual(['quarantined', 'quarantined']);
     const note = await world.db.db.one<{ note: string }>(
@@ -60,7 +77,9 @@ describe('retry of quarantined quicklooks', () => {
     printed.length = 0;
     await retry(deps, { selection, by: 'tester@rig', dryRun: true });
     expect(printed).toEqual([
-      expect.stringMatching(/^not now: upload quarantined \S+\/bad_20140221T000045\.jpg, failed \S+Z: not replaced since it was quarantined: put the corrected file at /),
+      expect.stringMatching(
+        /^not now: upload quarantined \S+\/bad_20140221T000045\.jpg, failed \S+Z: not replaced since it was quarantined: put the corrected file at /,
+      ),
       'sdoss: 0 item(s) to retry, 1 not now (dry run: nothing changed)',
     ]);
   });

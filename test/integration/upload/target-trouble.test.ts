@@ -13,37 +13,42 @@ const world = worlds.create;
 afterAll(worlds.closeAll);
 
 describe('remote copy altered between upload and verification', () => {
-  it.each(['size', 'sha256-readback'] as const)('verify %s: local copy kept, error recorded, partial removed; the next run succeeds', async (verify) => {
-    const w = await world(`alter-${verify}`, { protocol: 'ftp', upload: { verify } });
-    const file = await w.file('sdoss_106_20140221T000045_sdo_feat.csv', 50_000);
-    const body = readFileSync(file);
-    const root = rig().ftp.root;
-    const outcome = await w.run({
-      hooks: {
-        async beforeVerify(t) {
-          const partial = path.join(root, t.partialPath!);
-          // Same size, other bytes for the hash check; a shorter file for the size check.
-          if (verify === 'size') await truncate(partial, 1000);
-          else await writeFile(partial, Buffer.alloc(body.length, 7));
+  it.each(['size', 'sha256-readback'] as const)(
+    'verify %s: local copy kept, error recorded, partial removed; the next run succeeds',
+    async (verify) => {
+      const w = await world(`alter-${verify}`, { protocol: 'ftp', upload: { verify } });
+      const file = await w.file('sdoss_106_20140221T000045_sdo_feat.csv', 50_000);
+      const body = readFileSync(file);
+      const root = rig().ftp.root;
+      const outcome = await w.run({
+        hooks: {
+          async beforeVerify(t) {
+            const partial = path.join(root, t.partialPath!);
+            // Same size, other bytes for the hash check; a shorter file for the size check.
+            if (verify === 'size') await truncate(partial, 1000);
+            else await writeFile(partial, Buffer.alloc(body.length, 7));
+          },
         },
-      },
-    });
-    expect(outcome.ok).toBe(false);
-    expect(outcome.error).toMatchObject({ code: 'TRANSFER_VERIFY_MISMATCH' });
-    expect(outcome.error?.message).toContain(file);
-    expect(outcome.error?.message).toContain('target "archive"');
-    expect(outcome.stats).toMatchObject({ failed: 1, deleted: 0 });
-    expect(existsSync(file)).toBe(true);
-    const [row] = await w.transfers();
-    expect(row).toMatchObject({ state: 'discovered', error_code: 'TRANSFER_VERIFY_MISMATCH', partial_path: null });
-    expect(row!.error).toMatch(verify === 'size' ? /1000 bytes on the server, 50000 bytes locally/ : /SHA-256 [0-9a-f]{64} on the server/);
-    expect(await w.remoteFiles()).toEqual([]);
+      });
+      expect(outcome.ok).toBe(false);
+      expect(outcome.error).toMatchObject({ code: 'TRANSFER_VERIFY_MISMATCH' });
+      expect(outcome.error?.message).toContain(file);
+      expect(outcome.error?.message).toContain('target "archive"');
+      expect(outcome.stats).toMatchObject({ failed: 1, deleted: 0 });
+      expect(existsSync(file)).toBe(true);
+      const [row] = await w.transfers();
+      expect(row).toMatchObject({ state: 'discovered', error_code: 'TRANSFER_VERIFY_MISMATCH', partial_path: null });
+      expect(row!.error).toMatch(
+        verify === 'size' ? /1000 bytes on the server, 50000 bytes locally/ : /SHA-256 [0-9a-f]{64} on the server/,
+      );
+      expect(await w.remoteFiles()).toEqual([]);
 
-    const again = await w.run();
-    expect(again).toMatchObject({ ok: true, stats: { deleted: 1 } });
-    expect(readFileSync(path.join(w.remoteLocal, 'sdoss/2014/02/sdoss_106_20140221T000045_sdo_feat.csv')).equals(body)).toBe(true);
-    expect((await w.transfers())[0]).toMatchObject({ state: 'deleted', error_code: null, attempts: 2 });
-  });
+      const again = await w.run();
+      expect(again).toMatchObject({ ok: true, stats: { deleted: 1 } });
+      expect(readFileSync(path.join(w.remoteLocal, 'sdoss/2014/02/sdoss_106_20140221T000045_sdo_feat.csv')).equals(body)).toBe(true);
+      expect((await w.transfers())[0]).toMatchObject({ state: 'deleted', error_code: null, attempts: 2 });
+    },
+  );
 });
 
 describe('vsftpd stopped in the middle of a batch', () => {

@@ -14,11 +14,19 @@ describe('the transfer ledger in PostgreSQL', () => {
     const ledger = createPgTransferLedger(t.db, 0);
     const rows = await ledger.add(
       Array.from({ length: 8 }, (_, i) => ({
-        pipeline: 'p', target: 'archive', kind: 'output' as const, localPath: `/out/${i}.csv`, sizeBytes: 3, mtimeMs: 1.5, remotePath: `/hfc/${i}.csv`,
+        pipeline: 'p',
+        target: 'archive',
+        kind: 'output' as const,
+        localPath: `/out/${i}.csv`,
+        sizeBytes: 3,
+        mtimeMs: 1.5,
+        remotePath: `/hfc/${i}.csv`,
       })),
     );
     // Several connections of the pool prepare it, then the table changes under them.
-    const uploading = await Promise.all(rows.map((r) => ledger.move(r, 'uploading', { partialPath: `${r.remotePath}.x.partial`, attempt: true })));
+    const uploading = await Promise.all(
+      rows.map((r) => ledger.move(r, 'uploading', { partialPath: `${r.remotePath}.x.partial`, attempt: true })),
+    );
     await t.db.none('ALTER TABLE transfers ADD COLUMN added_later integer');
     const verified = await Promise.all(uploading.map((r) => ledger.move(r, 'verified', { verifyMethod: 'size' })));
     expect(verified.map((r) => r.state)).toEqual(Array(8).fill('verified'));

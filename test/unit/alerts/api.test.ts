@@ -24,7 +24,10 @@ describe('GET /api/incidents', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(String(res.body))).toEqual([{ id: 1, kind: 'stage_failed' }]);
     await route(get('/api/incidents'));
-    expect(a.asked).toEqual([{ open: true, limit: 5 }, { open: false, limit: 50 }]);
+    expect(a.asked).toEqual([
+      { open: true, limit: 5 },
+      { open: false, limit: 50 },
+    ]);
   });
 
   it('refuses a bad limit, and says so when the daemon has no incidents to give', async () => {

@@ -2,14 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { alertCensus, type FailureClass } from '../../helpers/alert-census.js';
 import type { MailMessage } from '../../helpers/maildir.js';
 
-const mail = (subject: string, id: string): MailMessage => ({ file: id, headers: new Map(), to: 'x@nocturne.test', subject, messageId: `<${id}>`, body: '' });
+const mail = (subject: string, id: string): MailMessage => ({
+  file: id,
+  headers: new Map(),
+  to: 'x@nocturne.test',
+  subject,
+  messageId: `<${id}>`,
+  body: '',
+});
 const digest = { kind: 'work_failed', pipeline: 'fault-ftp', stage: 'run', subject: '2026-11-21' };
 const db = { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@faults' };
-const failedCodes: FailureClass = { label: 'failed codes', match: (i) => i.kind === 'work_failed' && i.stage === 'run', atLeast: 1, atMost: 1 };
+const failedCodes: FailureClass = {
+  label: 'failed codes',
+  match: (i) => i.kind === 'work_failed' && i.stage === 'run',
+  atLeast: 1,
+  atMost: 1,
+};
 const postgres: FailureClass = { label: 'postgres outage', match: (i) => i.subject.startsWith('database@'), atLeast: 0, atMost: 1 };
-const jpegs: FailureClass = { label: 'truncated JPEGs', match: (i) => i.kind === 'work_failed' && i.stage === 'upload', atLeast: 1, atMost: 1 };
+const jpegs: FailureClass = {
+  label: 'truncated JPEGs',
+  match: (i) => i.kind === 'work_failed' && i.stage === 'upload',
+  atLeast: 1,
+  atMost: 1,
+};
 
-describe('the census of a night\'s alert messages', () => {
+describe("the census of a night's alert messages", () => {
   it('counts distinct messages per incident and repeated copies apart', () => {
     const messages = [
       mail('[nocturne] work failed: fault-ftp/run, night of 2026-11-21 (5 items)', 'a'),
@@ -18,7 +35,15 @@ describe('the census of a night\'s alert messages', () => {
       mail('[nocturne] UPDATE work failed: fault-ftp/run, night of 2026-11-21 (8 items)', 'c'),
       mail('[nocturne] RESOLVED unreachable: database@faults', 'd'),
     ];
-    const census = alertCensus(messages, [{ ...digest, resolved: false }, { ...db, resolved: true }], 1, [failedCodes, postgres]);
+    const census = alertCensus(
+      messages,
+      [
+        { ...digest, resolved: false },
+        { ...db, resolved: true },
+      ],
+      1,
+      [failedCodes, postgres],
+    );
     expect(census.violations).toEqual([]);
     expect(census.classes).toEqual([
       { label: 'failed codes', incidents: 1 },
@@ -39,7 +64,15 @@ describe('the census of a night\'s alert messages', () => {
       mail('[nocturne] unreachable: database@faults', 'c'),
       mail('[nocturne] host stopped: brahe', 'e'),
     ];
-    const census = alertCensus(messages, [{ ...digest, resolved: false }, { ...db, resolved: true }], 0, [failedCodes, jpegs]);
+    const census = alertCensus(
+      messages,
+      [
+        { ...digest, resolved: false },
+        { ...db, resolved: true },
+      ],
+      0,
+      [failedCodes, jpegs],
+    );
     expect(census.violations).toEqual([
       'alerts: work failed: fault-ftp/run, night of 2026-11-21: 2 opening message(s) for 1 incident(s)',
       'alerts: unreachable: database@faults: 0 "resolved" message(s) for 1 resolved incident(s)',

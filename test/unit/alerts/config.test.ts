@@ -73,8 +73,12 @@ alerts:
   email: {host: smtp.example.org, from: n@example.org, password: {env: SMTP_PASSWORD}}
 `;
     const without = text.replace(/ {2}email: \{host.*\n/, '');
-    expect(problems(without)).toEqual(['config/nocturne.yaml:4:18: alerts.routes.ops.email: e-mail routes need alerts.email (the SMTP server)']);
-    expect(problems(text)).toEqual(['config/nocturne.yaml:5:66: alerts.email.password: a password needs alerts.email.user, the name it goes with']);
+    expect(problems(without)).toEqual([
+      'config/nocturne.yaml:4:18: alerts.routes.ops.email: e-mail routes need alerts.email (the SMTP server)',
+    ]);
+    expect(problems(text)).toEqual([
+      'config/nocturne.yaml:5:66: alerts.email.password: a password needs alerts.email.user, the name it goes with',
+    ]);
   });
 
   it('lets a pipeline override thresholds, and locates its mistakes', () => {

@@ -32,7 +32,9 @@ describe('host_stopped', () => {
   it('resolves when the heartbeat is back, or when the host is no longer registered', () => {
     const open = [openIncident({ kind: 'host_stopped', subject: 'brahe' }), openIncident({ kind: 'host_stopped', subject: 'gone' })];
     const hosts = [host('brahe', '2026-11-22T02:09:30Z')];
-    expect(hostVerdicts(snapshot('2026-11-22T02:10:00Z', { hosts, open }), contextOf(config)).resolve.map((r) => [r.subject, r.resolution])).toEqual([
+    expect(
+      hostVerdicts(snapshot('2026-11-22T02:10:00Z', { hosts, open }), contextOf(config)).resolve.map((r) => [r.subject, r.resolution]),
+    ).toEqual([
       ['brahe', 'brahe writes its heartbeat again'],
       ['gone', 'gone is no longer registered'],
     ]);
@@ -40,6 +42,8 @@ describe('host_stopped', () => {
 
   it('is off when hostStopped.enabled is false', () => {
     const off = alertConfig({}, { hostStopped: { enabled: false } });
-    expect(hostVerdicts(snapshot('2026-11-22T02:10:00Z', { hosts: [host('brahe', '2026-11-21T00:00:00Z')] }), contextOf(off)).open).toEqual([]);
+    expect(hostVerdicts(snapshot('2026-11-22T02:10:00Z', { hosts: [host('brahe', '2026-11-21T00:00:00Z')] }), contextOf(off)).open).toEqual(
+      [],
+    );
   });
 });

@@ -16,7 +16,8 @@ function local(parts: Partial<LocalState> = {}): LocalState {
 
 describe('local incidents (what only this host sees)', () => {
   it('the state database unreachable longer than databaseAfter', () => {
-    const down = (since: string) => localVerdicts(local({ databaseDownSince: at(since), databaseError: 'ECONNREFUSED' }), [], settings).open;
+    const down = (since: string) =>
+      localVerdicts(local({ databaseDownSince: at(since), databaseError: 'ECONNREFUSED' }), [], settings).open;
     expect(down('2026-11-22T01:58:01Z')).toEqual([]);
     expect(down('2026-11-22T01:58:00Z')).toEqual([
       expect.objectContaining({
@@ -48,7 +49,7 @@ describe('local incidents (what only this host sees)', () => {
     );
   });
 
-  it('resolves this host\'s own incidents when they are over, and no other host\'s', () => {
+  it("resolves this host's own incidents when they are over, and no other host's", () => {
     const open: IncidentKey[] = [
       { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@tycho' },
       { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@brahe' },

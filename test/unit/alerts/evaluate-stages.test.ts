@@ -13,13 +13,20 @@ const config = alertConfig(
 
 describe('stage_failed', () => {
   const failed = (finishedAt: string, extra = {}) =>
-    history('sdoss', 'run', { last: run({ state: 'failed', finishedAt: at(finishedAt), attempt: 4, error: 'exit code 3\nmore', ...extra }) });
+    history('sdoss', 'run', {
+      last: run({ state: 'failed', finishedAt: at(finishedAt), attempt: 4, error: 'exit code 3\nmore', ...extra }),
+    });
 
   it('opens once a failed run has stayed failed (no retry took it over), naming the attempts and the error', () => {
     const verdicts = stageVerdicts(snapshot('2026-11-22T02:10:00Z', { stages: [failed('2026-11-22T02:09:00Z')] }), contextOf(config));
     const opened = verdicts.open.filter((o) => o.kind === 'stage_failed');
     expect(opened).toHaveLength(1);
-    expect(opened[0]).toMatchObject({ pipeline: 'sdoss', stage: 'run', subject: '', summary: 'sdoss/run failed after 4 attempts: exit code 3' });
+    expect(opened[0]).toMatchObject({
+      pipeline: 'sdoss',
+      stage: 'run',
+      subject: '',
+      summary: 'sdoss/run failed after 4 attempts: exit code 3',
+    });
     expect(opened[0]!.details).toMatchObject({ run: 7, attempt: 4, error: 'exit code 3\nmore' });
   });
 
@@ -49,15 +56,20 @@ describe('stage_failed', () => {
       last: run({ state: 'failed', finishedAt: at('2026-11-22T02:35:00Z'), errorCode: 'TRANSFER_FAILED', error: 'connect ECONNREFUSED' }),
     });
     const snap = snapshot('2026-11-22T02:40:00Z', { stages: [upload] });
-    expect(stageVerdicts(snap, contextOf(config, { unreachableTargets: new Set(['archive']) })).open.filter((o) => o.kind === 'stage_failed')).toEqual([]);
+    expect(
+      stageVerdicts(snap, contextOf(config, { unreachableTargets: new Set(['archive']) })).open.filter((o) => o.kind === 'stage_failed'),
+    ).toEqual([]);
     // Reachable again (or another cause): the failure is the stage's own.
     expect(stageVerdicts(snap, contextOf(config)).open.filter((o) => o.kind === 'stage_failed')).toHaveLength(1);
   });
 });
 
-describe('slot_missed (the dead man\'s switch)', () => {
+describe("slot_missed (the dead man's switch)", () => {
   const ctx = contextOf(config, { watchingSince: at('2026-11-20T00:00:00Z') });
-  const missed = (s: ReturnType<typeof snapshot>) => stageVerdicts(s, ctx).open.filter((o) => o.kind === 'slot_missed').map((o) => `${o.pipeline}/${o.stage}`);
+  const missed = (s: ReturnType<typeof snapshot>) =>
+    stageVerdicts(s, ctx)
+      .open.filter((o) => o.kind === 'slot_missed')
+      .map((o) => `${o.pipeline}/${o.stage}`);
 
   // Each stage's run of the day before ended.
   const yesterday = [
@@ -73,7 +85,10 @@ describe('slot_missed (the dead man\'s switch)', () => {
   });
 
   it('is quiet for a paused stage (nocturne pause)', () => {
-    expect(missed(snapshot('2026-11-22T05:00:00Z', { stages: yesterday, paused: ['sdoss/upload'] }))).toEqual(['sdoss/run', 'sdoss/ingest']);
+    expect(missed(snapshot('2026-11-22T05:00:00Z', { stages: yesterday, paused: ['sdoss/upload'] }))).toEqual([
+      'sdoss/run',
+      'sdoss/ingest',
+    ]);
   });
 
   it('says which slot and when the last success was', () => {
@@ -95,7 +110,10 @@ describe('slot_missed (the dead man\'s switch)', () => {
   });
 
   it('takes a custom grace per pipeline', () => {
-    const strict = alertConfig({ eit: { stages: { run: { schedule: '0 2 * * *' } }, alerts: { slotMissed: { grace: '10m' } } } }, { slotMissed: { grace: '3h' } });
+    const strict = alertConfig(
+      { eit: { stages: { run: { schedule: '0 2 * * *' } }, alerts: { slotMissed: { grace: '10m' } } } },
+      { slotMissed: { grace: '3h' } },
+    );
     const c = contextOf(strict, { watchingSince: at('2026-11-22T00:00:00Z') });
     expect(stageVerdicts(snapshot('2026-11-22T02:09:00Z'), c).open).toEqual([]);
     expect(stageVerdicts(snapshot('2026-11-22T02:10:00Z'), c).open.map((o) => o.kind)).toEqual(['slot_missed']);
@@ -111,8 +129,11 @@ describe('slot_missed (the dead man\'s switch)', () => {
     ]);
   });
 
-  it('leaves a stage whose every scheduling host has stopped to that host\'s incident', () => {
-    const hosts = [host('tycho', '2026-11-22T01:00:00Z', { schedules: ['sdoss/run'] }), host('brahe', '2026-11-22T04:59:00Z', { schedules: ['sdoss/upload'] })];
+  it("leaves a stage whose every scheduling host has stopped to that host's incident", () => {
+    const hosts = [
+      host('tycho', '2026-11-22T01:00:00Z', { schedules: ['sdoss/run'] }),
+      host('brahe', '2026-11-22T04:59:00Z', { schedules: ['sdoss/upload'] }),
+    ];
     expect(missed(snapshot('2026-11-22T05:00:00Z', { hosts, stages: yesterday }))).toEqual(['sdoss/upload', 'sdoss/ingest']);
   });
 
@@ -120,11 +141,16 @@ describe('slot_missed (the dead man\'s switch)', () => {
     const open = [openIncident({ kind: 'slot_missed', pipeline: 'sdoss', stage: 'run' })];
     const stages = [history('sdoss', 'run', { lastDecisiveSlot: at('2026-11-22T02:00:00Z') })];
     expect(stageVerdicts(snapshot('2026-11-22T05:00:00Z', { stages, open }), ctx).resolve).toEqual([
-      expect.objectContaining({ kind: 'slot_missed', pipeline: 'sdoss', stage: 'run', resolution: 'a run of sdoss/run for the slot of 2026-11-22 02:00 UTC has ended' }),
+      expect.objectContaining({
+        kind: 'slot_missed',
+        pipeline: 'sdoss',
+        stage: 'run',
+        resolution: 'a run of sdoss/run for the slot of 2026-11-22 02:00 UTC has ended',
+      }),
     ]);
   });
 
-  it('finds the newest slot at or before an instant, in the stage\'s time zone', () => {
+  it("finds the newest slot at or before an instant, in the stage's time zone", () => {
     const paris = { schedule: '0 2 * * *', timezone: 'Europe/Paris' };
     expect(latestSlot(paris, at('2026-11-22T01:00:00Z'))).toEqual(at('2026-11-22T01:00:00Z'));
     expect(latestSlot(paris, at('2026-11-22T00:59:59Z'))).toEqual(at('2026-11-21T01:00:00Z'));

@@ -76,7 +76,12 @@ describe('messages', () => {
     expect(m.body).toContain('  - file /csv/f29.csv: f29.csv:2:3: not a number\n');
     expect(m.payload.text.split('\n')).toHaveLength(2 + 20 + 1 + 1);
     expect(m.payload.text).toContain('… and 10 more');
-    const update = renderMessage({ ...digest, size: 35 }, 'update', { settings, now: at('2026-11-22T06:00:00Z'), routes: ['science'], previousSize: 30 });
+    const update = renderMessage({ ...digest, size: 35 }, 'update', {
+      settings,
+      now: at('2026-11-22T06:00:00Z'),
+      routes: ['science'],
+      previousSize: 30,
+    });
     expect(update.body.split('\n')[0]).toBe('sdoss/ingest, night of 2026-11-21: 30 rejected files (5 more since the last message)');
   });
 

@@ -24,7 +24,7 @@ const config = alertConfig(
 const settings = settingsOf(config);
 
 describe('alert settings', () => {
-  it('take a pipeline\'s own thresholds over the defaults, key by key', () => {
+  it("take a pipeline's own thresholds over the defaults, key by key", () => {
     expect(thresholdsFor(settings, 'sdoss').slotMissed).toEqual({ enabled: true, graceMs: 20 * 60_000 });
     expect(thresholdsFor(settings, 'sdoss').workStuck).toEqual({ enabled: false, afterMs: 2 * 3_600_000 });
     expect(thresholdsFor(settings, 'spoca-ar').slotMissed).toEqual({ enabled: true, graceMs: 2 * 3_600_000 });
@@ -82,6 +82,11 @@ describe('local time', () => {
 
   it('writes times and spans for people', () => {
     expect(localText(at('2026-11-22T01:14:00Z'), 'Europe/Paris')).toBe('2026-11-22 02:14 Europe/Paris');
-    expect([spanText(40_000), spanText(5 * 60_000), spanText(86 * 60_000), spanText(52 * 3_600_000)]).toEqual(['40 s', '5 min', '1 h 26 min', '2 d 4 h']);
+    expect([spanText(40_000), spanText(5 * 60_000), spanText(86 * 60_000), spanText(52 * 3_600_000)]).toEqual([
+      '40 s',
+      '5 min',
+      '1 h 26 min',
+      '2 d 4 h',
+    ]);
   });
 });

@@ -7,7 +7,6 @@ import type { DecisiveRun, HostBeat, OpenIncident, StageHistory, StateSnapshot }
 import { stageSpecs } from '../../../src/alerts/stage-specs.js';
 import { MINIMAL } from '../scheduling/test-config.js';
 
-
 export interface PipelineSpec {
   /** Stage → its keys beyond the minimal ones (schedule is required). */
   stages: Partial<Record<StageName, Record<string, unknown>>>;
@@ -80,7 +79,17 @@ export function run(parts: Partial<DecisiveRun> & Pick<DecisiveRun, 'state' | 'f
 }
 
 export function openIncident(parts: Partial<OpenIncident> & Pick<OpenIncident, 'kind'>): OpenIncident {
-  return { id: 1, pipeline: '', stage: '', subject: '', openedAt: new Date('2026-01-01T00:00:00Z'), summary: 's', details: {}, size: 1, ...parts };
+  return {
+    id: 1,
+    pipeline: '',
+    stage: '',
+    subject: '',
+    openedAt: new Date('2026-01-01T00:00:00Z'),
+    summary: 's',
+    details: {},
+    size: 1,
+    ...parts,
+  };
 }
 
 export function host(name: string, heartbeatAt: string, parts: Partial<HostBeat> = {}): HostBeat {

@@ -20,11 +20,14 @@ describe('nocturne history', () => {
       finished_at: new Date('2026-11-21T02:00:03Z'),
       stats: {},
       error_code: 'JOB_FAILED',
-      error: '2 observations failed for good (2 in this run); first: /d/a.fits: exit code 3\n/d/a.fits: exit code 3\n/d/b.fits: exit code 3\n',
+      error:
+        '2 observations failed for good (2 in this run); first: /d/a.fits: exit code 3\n/d/a.fits: exit code 3\n/d/b.fits: exit code 3\n',
     };
     const lines = formatHistory([run]).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/ 3\.0s {2}2 observations failed for good \(2 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/);
+    expect(lines[1]).toMatch(
+      / 3\.0s {2}2 observations failed for good \(2 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/,
+    );
   });
 
   it('lists pauses, resumes and retries after the runs, with who asked and when', () => {

@@ -5,11 +5,15 @@ const stages = ['run', 'upload', 'ingest'] as const;
 
 describe('nocturne retry: the options as a selection', () => {
   it('needs a stage with its selector, or --failed', () => {
-    expect(() => retrySelection('sdoss', {}, stages)).toThrow(/say what to retry: --stage run\|ingest\|upload with its selector, or --failed/);
+    expect(() => retrySelection('sdoss', {}, stages)).toThrow(
+      /say what to retry: --stage run\|ingest\|upload with its selector, or --failed/,
+    );
     expect(() => retrySelection('sdoss', { stage: 'run' }, stages)).toThrow(/--stage run needs --obs GLOB/);
     expect(() => retrySelection('sdoss', { stage: 'ingest' }, stages)).toThrow(/--stage ingest needs --set KEY or --file PATH/);
     expect(() => retrySelection('sdoss', { stage: 'upload', obs: 'x' }, stages)).toThrow(/--obs selects observations of --stage run/);
-    expect(() => retrySelection('sdoss', { stage: 'run', obs: 'x', set: 'y' }, stages)).toThrow(/--set selects file sets of --stage ingest/);
+    expect(() => retrySelection('sdoss', { stage: 'run', obs: 'x', set: 'y' }, stages)).toThrow(
+      /--set selects file sets of --stage ingest/,
+    );
     expect(() => retrySelection('sdoss', { failed: true, since: 'yesterday' }, stages)).toThrow(/--since must be a date/);
   });
 

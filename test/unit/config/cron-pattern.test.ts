@@ -12,13 +12,18 @@ const refusal = (pattern: string) => {
 };
 
 const days = (pattern: string) =>
-  new Schedule(pattern, 'UTC')
-    .between(new Date('2026-06-01T00:00:00Z'), new Date('2026-06-30T23:59:59Z'), 100)
-    .map((d) => d.getUTCDate());
+  new Schedule(pattern, 'UTC').between(new Date('2026-06-01T00:00:00Z'), new Date('2026-06-30T23:59:59Z'), 100).map((d) => d.getUTCDate());
 
 describe('the accepted cron syntax (docs/operating.md, "Schedules")', () => {
   it('takes 5 fields of *, */n, values, ranges, stepped ranges and lists, with month and day names', () => {
-    for (const pattern of ['0 2 * * *', '*/15 * * * *', '0-59/20 1-3 * * *', '5,35 2,14 1-15 jan-mar,dec mon-fri', '0 2 * * SUN', '0 2 * * 7']) {
+    for (const pattern of [
+      '0 2 * * *',
+      '*/15 * * * *',
+      '0-59/20 1-3 * * *',
+      '5,35 2,14 1-15 jan-mar,dec mon-fri',
+      '0 2 * * SUN',
+      '0 2 * * 7',
+    ]) {
       expect(() => parseCron(pattern), pattern).not.toThrow();
     }
   });

@@ -86,9 +86,7 @@ const CASES: Record<string, { env?: NodeJS.ProcessEnv; lines: string[] }> = {
   },
   'plain-ftp': {
     env: { NOCTURNE_FIXTURE_FTP_PASSWORD: 'not-checked-here' },
-    lines: [
-      'config/nocturne.yaml:5:11: targets.archive.type: plain FTP sends the password in clear: use type ftps, or set insecure: true',
-    ],
+    lines: ['config/nocturne.yaml:5:11: targets.archive.type: plain FTP sends the password in clear: use type ftps, or set insecure: true'],
   },
   'sftp-no-auth': {
     lines: ['config/nocturne.yaml:4:3: targets.archive: an SFTP target needs privateKey (preferred) or password'],

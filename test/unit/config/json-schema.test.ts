@@ -48,7 +48,9 @@ describe('schema/*.schema.json', () => {
   it('describe every property, for hover and completion', () => {
     for (const { file, text } of generateSchemas()) {
       const undescribed = [...subschemas(JSON.parse(text))]
-        .flatMap(([at, node]) => Object.entries((node['properties'] ?? {}) as Record<string, Node>).map(([key, p]) => [`${at}.${key}`, p] as const))
+        .flatMap(([at, node]) =>
+          Object.entries((node['properties'] ?? {}) as Record<string, Node>).map(([key, p]) => [`${at}.${key}`, p] as const),
+        )
         .filter(([, property]) => typeof property['description'] !== 'string')
         .map(([at]) => at);
       expect(undescribed, file).toEqual([]);
@@ -57,8 +59,13 @@ describe('schema/*.schema.json', () => {
 
   it('say what each pattern means instead of showing the regex (patternErrorMessage)', () => {
     for (const { file, text } of generateSchemas()) {
-      const raw = [...subschemas(JSON.parse(text))].filter(([, node]) => 'pattern' in node && typeof node['patternErrorMessage'] !== 'string');
-      expect(raw.map(([at, node]) => `${at} ${String(node['pattern'])}`), file).toEqual([]);
+      const raw = [...subschemas(JSON.parse(text))].filter(
+        ([, node]) => 'pattern' in node && typeof node['patternErrorMessage'] !== 'string',
+      );
+      expect(
+        raw.map(([at, node]) => `${at} ${String(node['pattern'])}`),
+        file,
+      ).toEqual([]);
     }
   });
 

@@ -60,7 +60,9 @@ describe('loadConfig on a valid configuration', () => {
     expect(config.daemon.targets['archive']).toMatchObject({ type: 'sftp', timeoutMs: 30_000 });
     expect(config.daemon.targets['archive']).not.toHaveProperty('timeout');
     const { run, upload, ingest } = config.pipelines.get('sdoss')?.config ?? {};
-    expect([run?.timeoutMs, run?.waitWarningMs, upload?.timeoutMs, ingest?.timeoutMs]).toEqual([21_600_000, 1_800_000, 21_600_000, 21_600_000]);
+    expect([run?.timeoutMs, run?.waitWarningMs, upload?.timeoutMs, ingest?.timeoutMs]).toEqual([
+      21_600_000, 1_800_000, 21_600_000, 21_600_000,
+    ]);
     expect(run).not.toHaveProperty('timeout');
     expect(ingest?.mode).toBe('table');
   });

@@ -60,9 +60,7 @@ describe('parseYaml', () => {
     expect(problems('a: 1\nb:\n  c: 2\n  c: 3\n')).toEqual({ data: undefined, issues: ['p.yaml:4:3: duplicate key "c"'] });
     expect(problems('a:\n\tb: 1\n').issues).toContain('p.yaml:2:1: Tabs are not allowed as indentation');
     expect(problems('a: "open\n').issues).toEqual(['p.yaml:2:1: Missing closing "quote']);
-    expect(problems('a: 1\n---\na: 2\n').issues).toEqual([
-      'p.yaml:2:1: more than one YAML document in the file (remove the "---" line)',
-    ]);
+    expect(problems('a: 1\n---\na: 2\n').issues).toEqual(['p.yaml:2:1: more than one YAML document in the file (remove the "---" line)']);
   });
 
   it('locates an alias without an anchor', () => {

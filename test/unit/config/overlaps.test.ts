@@ -84,9 +84,18 @@ describe('pipelines that would fight over the same files', () => {
 
   it('refuses one remote directory for two uploads, and nested ingest sources, on the same server only', async () => {
     const dir = await configDir({
-      a: pipeline('a', 'x', { upload: '  target: archive\n  remoteDir: /hfc/{code}/{yyyy}', ingest: '  source: {target: mirror, dir: /hfc}' }),
-      b: pipeline('b', 'x', { upload: '  target: archive\n  remoteDir: /hfc/x/{yyyy}', ingest: '  source: {target: mirror, dir: /hfc/x/}' }),
-      c: pipeline('c', 'x', { upload: '  target: mirror\n  remoteDir: /hfc/{code}/{yyyy}', ingest: '  source: {target: archive, dir: /elsewhere}' }),
+      a: pipeline('a', 'x', {
+        upload: '  target: archive\n  remoteDir: /hfc/{code}/{yyyy}',
+        ingest: '  source: {target: mirror, dir: /hfc}',
+      }),
+      b: pipeline('b', 'x', {
+        upload: '  target: archive\n  remoteDir: /hfc/x/{yyyy}',
+        ingest: '  source: {target: mirror, dir: /hfc/x/}',
+      }),
+      c: pipeline('c', 'x', {
+        upload: '  target: mirror\n  remoteDir: /hfc/{code}/{yyyy}',
+        ingest: '  source: {target: archive, dir: /elsewhere}',
+      }),
     });
     expect(await reported(dir)).toEqual([
       "<dir>/pipelines/b.yaml:6:14: upload.remoteDir: the same remote directory as pipeline a (<dir>/pipelines/a.yaml): files of one would replace the other's",

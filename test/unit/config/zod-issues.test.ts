@@ -77,7 +77,9 @@ describe('zodProblems on secret references', () => {
   });
 
   it('names a misspelt key of the reference', () => {
-    expect(password({ credentail: 'db' })).toEqual(['database.password.credentail (key): unknown key "credentail"; did you mean "credential"?']);
+    expect(password({ credentail: 'db' })).toEqual([
+      'database.password.credentail (key): unknown key "credentail"; did you mean "credential"?',
+    ]);
   });
 
   it('wants exactly one way', () => {

@@ -5,7 +5,12 @@ describe('createCaster', () => {
   it('int: digits with an optional sign, within 32 bits', () => {
     const int = createCaster('int');
     expect(['0', '-17', '+5', '007', '2147483647', '-2147483648'].map((v) => int.cast(v))).toEqual([
-      '0', '-17', '+5', '007', '2147483647', '-2147483648',
+      '0',
+      '-17',
+      '+5',
+      '007',
+      '2147483647',
+      '-2147483648',
     ]);
     for (const bad of ['', '-', '1.0', '1e3', ' 1', '0x10', '١']) expect(int.cast(bad)).toBeUndefined();
     expect(int.cast('2147483648')).toBeUndefined();
@@ -24,9 +29,7 @@ describe('createCaster', () => {
 
   it('float: decimal and exponent forms, NaN and infinities, nothing PostgreSQL would refuse', () => {
     const float = createCaster('float');
-    expect(['1', '-4.1e2', '.5', '5.', '+1E-3', '1e308'].map((v) => float.cast(v))).toEqual([
-      '1', '-4.1e2', '.5', '5.', '+1E-3', '1e308',
-    ]);
+    expect(['1', '-4.1e2', '.5', '5.', '+1E-3', '1e308'].map((v) => float.cast(v))).toEqual(['1', '-4.1e2', '.5', '5.', '+1E-3', '1e308']);
     expect(['nan', 'NaN', 'inf', '-Infinity'].map((v) => float.cast(v))).toEqual(['NaN', 'NaN', 'Infinity', '-Infinity']);
     for (const bad of ['', '.', 'e5', '1,5', '12.3.4', '0x1p3', 'north']) expect(float.cast(bad)).toBeUndefined();
     expect(float.cast('1e309')).toBeUndefined();

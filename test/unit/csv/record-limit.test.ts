@@ -42,7 +42,9 @@ function everyChunking(length: number): number[][] {
 }
 
 const LIMIT = 16;
-const TOO_LONG = (line: number) => ({ error: `f.csv:${line}: record longer than 16 bytes, the most a CSV record may hold (its line end not counted)` });
+const TOO_LONG = (line: number) => ({
+  error: `f.csv:${line}: record longer than 16 bytes, the most a CSV record may hold (its line end not counted)`,
+});
 
 /** Records of `size` bytes, as each writer might end or quote them; `fields` is what the record must read as. */
 const SHAPES: { name: string; make(size: number): { bytes: Buffer; fields: string[]; line: number }; dialect?: Partial<CsvDialect> }[] = [
@@ -50,16 +52,27 @@ const SHAPES: { name: string; make(size: number): { bytes: Buffer; fields: strin
   { name: 'CRLF', make: (n) => ({ bytes: Buffer.from(`H\r\n${'x'.repeat(n)}\r\nok\r\n`), fields: ['x'.repeat(n)], line: 2 }) },
   { name: 'last line, no line end', make: (n) => ({ bytes: Buffer.from(`H\n${'x'.repeat(n)}`), fields: ['x'.repeat(n)], line: 2 }) },
   { name: 'last line ending in CR', make: (n) => ({ bytes: Buffer.from(`H\n${'x'.repeat(n)}\r`), fields: ['x'.repeat(n)], line: 2 }) },
-  { name: 'the header, after a BOM', make: (n) => ({ bytes: Buffer.from(`\uFEFF${'x'.repeat(n)}\nok\n`), fields: ['x'.repeat(n)], line: 1 }) },
+  {
+    name: 'the header, after a BOM',
+    make: (n) => ({ bytes: Buffer.from(`\uFEFF${'x'.repeat(n)}\nok\n`), fields: ['x'.repeat(n)], line: 1 }),
+  },
   { name: 'quoted', make: (n) => ({ bytes: Buffer.from(`H\n"${'x'.repeat(n - 2)}"\r\nok\n`), fields: ['x'.repeat(n - 2)], line: 2 }) },
   {
     name: 'quoted over three lines (CRLF inside the field)',
-    make: (n) => ({ bytes: Buffer.from(`H\n"ab\r\n${'x'.repeat(n - 10)}\r\ncd"\r\nok\n`), fields: [`ab\r\n${'x'.repeat(n - 10)}\r\ncd`], line: 2 }),
+    make: (n) => ({
+      bytes: Buffer.from(`H\n"ab\r\n${'x'.repeat(n - 10)}\r\ncd"\r\nok\n`),
+      fields: [`ab\r\n${'x'.repeat(n - 10)}\r\ncd`],
+      line: 2,
+    }),
   },
   {
     // 2-byte characters: the limit counts bytes, and may fall inside a character.
     name: 'UTF-8 characters',
-    make: (n) => ({ bytes: Buffer.from(`H\n${'x'.repeat(n % 2)}${'é'.repeat(n >> 1)}\nok\n`), fields: [`${'x'.repeat(n % 2)}${'é'.repeat(n >> 1)}`], line: 2 }),
+    make: (n) => ({
+      bytes: Buffer.from(`H\n${'x'.repeat(n % 2)}${'é'.repeat(n >> 1)}\nok\n`),
+      fields: [`${'x'.repeat(n % 2)}${'é'.repeat(n >> 1)}`],
+      line: 2,
+    }),
   },
   {
     name: 'quoted over two lines of UTF-8 characters',
@@ -69,11 +82,19 @@ const SHAPES: { name: string; make(size: number): { bytes: Buffer; fields: strin
       return { bytes: Buffer.from(`H\n"${inner}"\nok\n`), fields: [inner], line: 2 };
     },
   },
-  { name: 'Latin-1, checked', make: (n) => ({ bytes: Buffer.from(`H\n${'é'.repeat(n)}\nok\n`, 'latin1'), fields: ['é'.repeat(n)], line: 2 }), dialect: { encoding: 'latin1', checked: true } },
+  {
+    name: 'Latin-1, checked',
+    make: (n) => ({ bytes: Buffer.from(`H\n${'é'.repeat(n)}\nok\n`, 'latin1'), fields: ['é'.repeat(n)], line: 2 }),
+    dialect: { encoding: 'latin1', checked: true },
+  },
   {
     // A line refused for its bytes is still a line over the limit: the limit comes first.
     name: 'invalid UTF-8',
-    make: (n) => ({ bytes: Buffer.concat([Buffer.from('H\n'), Buffer.alloc(n - 1, 0x78), Buffer.from([0xff, 0x0a])]), fields: [`malformed: invalid UTF-8: byte 0xff at byte ${n} of the line`], line: 2 }),
+    make: (n) => ({
+      bytes: Buffer.concat([Buffer.from('H\n'), Buffer.alloc(n - 1, 0x78), Buffer.from([0xff, 0x0a])]),
+      fields: [`malformed: invalid UTF-8: byte 0xff at byte ${n} of the line`],
+      line: 2,
+    }),
   },
 ];
 
@@ -85,14 +106,20 @@ describe('the record limit', () => {
         for (const cuts of everyChunking(bytes.length)) {
           const outcome = split(bytes, cuts, LIMIT, shape.dialect);
           if (size > LIMIT) expect(outcome, `size ${size}, cuts ${cuts.join(',')}`).toEqual(TOO_LONG(line));
-          else expect(outcome, `size ${size}, cuts ${cuts.join(',')}`).toMatchObject({ records: expect.arrayContaining([{ line, fields }]) });
+          else
+            expect(outcome, `size ${size}, cuts ${cuts.join(',')}`).toMatchObject({ records: expect.arrayContaining([{ line, fields }]) });
         }
       }
     });
   }
 
   it('refuses a record as soon as it is over the limit, holding no more of it than a chunk beyond', () => {
-    const splitter = new CsvRecordSplitter('f.csv', { delimiter: ';', quote: '"', encoding: 'utf8' }, { record: () => undefined, malformed: () => undefined }, LIMIT);
+    const splitter = new CsvRecordSplitter(
+      'f.csv',
+      { delimiter: ';', quote: '"', encoding: 'utf8' },
+      { record: () => undefined, malformed: () => undefined },
+      LIMIT,
+    );
     splitter.write(Buffer.from('H\n'));
     for (let i = 0; i < LIMIT; i++) splitter.write(Buffer.from('x'));
     expect(() => splitter.write(Buffer.from('x'))).toThrow('f.csv:2: record longer than 16 bytes');
@@ -115,7 +142,9 @@ describe('the record limit', () => {
       for (const [name, cuts] of Object.entries(placings)) {
         const outcome = split(bytes, cuts, MAX_RECORD_BYTES);
         if (size > MAX_RECORD_BYTES) {
-          expect(outcome, `${size} bytes, ${name}`).toEqual({ error: 'f.csv:2: record longer than 8 MiB (8388608 bytes), the most a CSV record may hold (its line end not counted)' });
+          expect(outcome, `${size} bytes, ${name}`).toEqual({
+            error: 'f.csv:2: record longer than 8 MiB (8388608 bytes), the most a CSV record may hold (its line end not counted)',
+          });
         } else {
           expect('records' in outcome && outcome.records.map((r) => r.fields[0]!.length), `${size} bytes, ${name}`).toEqual([1, size, 2]);
         }

@@ -9,10 +9,14 @@ type Event = { line: number; fields?: string[]; raw: string; reason?: string; at
  */
 function split(bytes: Buffer | string, dialect: Partial<CsvDialect> = {}, step = 1): Event[] {
   const events: Event[] = [];
-  const splitter = new CsvRecordSplitter('f.csv', { delimiter: ';', quote: '"', encoding: 'utf8', ...dialect }, {
-    record: (fields, line, raw) => events.push({ line, fields, raw }),
-    malformed: (line, raw, reason, at) => events.push({ line, raw, reason, ...(at === undefined ? {} : { at }) }),
-  });
+  const splitter = new CsvRecordSplitter(
+    'f.csv',
+    { delimiter: ';', quote: '"', encoding: 'utf8', ...dialect },
+    {
+      record: (fields, line, raw) => events.push({ line, fields, raw }),
+      malformed: (line, raw, reason, at) => events.push({ line, raw, reason, ...(at === undefined ? {} : { at }) }),
+    },
+  );
   const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   const scratch = Buffer.alloc(step);
   for (let i = 0; i < buffer.length; i += step) {
@@ -73,10 +77,18 @@ describe('CsvRecordSplitter', () => {
       }
     }
     // The first of a NUL and a byte that is not UTF-8 is the one reported.
-    expect(split(Buffer.from([0x41, 0x0a, 0xff, 0x00, 0x0a]))[1]).toMatchObject({ line: 2, at: 1, reason: 'invalid UTF-8: byte 0xff at byte 1 of the line' });
+    expect(split(Buffer.from([0x41, 0x0a, 0xff, 0x00, 0x0a]))[1]).toMatchObject({
+      line: 2,
+      at: 1,
+      reason: 'invalid UTF-8: byte 0xff at byte 1 of the line',
+    });
     expect(split(Buffer.from([0x41, 0x0a, 0x00, 0xff, 0x0a]))[1]).toMatchObject({ line: 2, at: 1, reason: nul });
     // Inside a quoted field, the record is refused from its first line.
-    expect(split(Buffer.from('A;B\n1;"x\ny\0"\n2;ok\n'))[1]).toEqual({ line: 2, raw: '1;"x\ny\0"', reason: `${nul} (inside a quoted field)` });
+    expect(split(Buffer.from('A;B\n1;"x\ny\0"\n2;ok\n'))[1]).toEqual({
+      line: 2,
+      raw: '1;"x\ny\0"',
+      reason: `${nul} (inside a quoted field)`,
+    });
   });
 
   it('reads Latin-1 when told to', () => {

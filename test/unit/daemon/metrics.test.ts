@@ -76,7 +76,12 @@ describe('Prometheus metrics', () => {
     events.emit('finished', { ...ref, result: { kind: 'not-run', reason: 'taken' } });
     events.emit('skipped', { pipeline: 'eit', stage: 'upload', slot: new Date(), trigger: 'schedule', reason: 'overrun' });
     const { body } = await metrics.render();
-    for (const [result, n] of [['succeeded', 2], ['failed', 1], ['not_run', 1], ['skipped', 1]] as const) {
+    for (const [result, n] of [
+      ['succeeded', 2],
+      ['failed', 1],
+      ['not_run', 1],
+      ['skipped', 1],
+    ] as const) {
       expect(body).toContain(`nocturne_stage_runs_total{pipeline="eit",stage="upload",result="${result}"} ${n}`);
     }
     expect(body).toContain('nocturne_stage_files_total{pipeline="eit",stage="upload"} 6');

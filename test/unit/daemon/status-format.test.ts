@@ -20,13 +20,24 @@ const run = { slot: '2026-11-24T01:30:00.000Z', trigger: 'schedule', host: 'tych
 describe('nocturne status, for people', () => {
   it('shows one line per stage, then what went wrong', () => {
     const text = formatStatus([
-      { ...base, last: { ...run, id: 41, state: 'succeeded', finishedAt: '2026-11-24T01:42:00.000Z', detail: 'jobs=3' }, lastSuccessAt: '2026-11-24T01:42:00.000Z', pending: { observations_pending: 3 } },
+      {
+        ...base,
+        last: { ...run, id: 41, state: 'succeeded', finishedAt: '2026-11-24T01:42:00.000Z', detail: 'jobs=3' },
+        lastSuccessAt: '2026-11-24T01:42:00.000Z',
+        pending: { observations_pending: 3 },
+      },
       {
         ...base,
         stage: 'upload',
         onThisHost: false,
         running: { ...run, id: 43, state: 'running', finishedAt: null, detail: '' },
-        last: { ...run, id: 42, state: 'failed', finishedAt: '2026-11-24T02:00:00.000Z', detail: 'archive.example.org:21: connection refused' },
+        last: {
+          ...run,
+          id: 42,
+          state: 'failed',
+          finishedAt: '2026-11-24T02:00:00.000Z',
+          detail: 'archive.example.org:21: connection refused',
+        },
         pendingError: 'counting pending work of sdoss/upload: timeout',
       },
     ]);
@@ -42,7 +53,14 @@ describe('nocturne status, for people', () => {
 
   it('shows a paused stage with who, when and why, and the stages no live daemon schedules', () => {
     const paused = { reason: 'telescope maintenance', by: 'ops@hal', since: '2026-11-24T18:02:11.000Z' };
-    const text = formatStatus([{ ...base, paused }, { ...base, stage: 'ingest' }], [], ['sdoss/ingest']);
+    const text = formatStatus(
+      [
+        { ...base, paused },
+        { ...base, stage: 'ingest' },
+      ],
+      [],
+      ['sdoss/ingest'],
+    );
     expect(text).toMatchInlineSnapshot(`
       "PIPELINE/STAGE  HERE  NEXT               NOW                 LAST       LAST SUCCESS  PENDING
       sdoss/run       yes   2026-11-25 01:30Z  paused (see below)  never ran  -             -

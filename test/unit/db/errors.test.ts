@@ -30,7 +30,12 @@ describe('the one rule for database failures', () => {
 
   it('tells what a failure says of the input: out of reach, not its fault, or its own', () => {
     expect(['08006', '57P01'].map((c) => failureOf(pgError(c)))).toEqual(['unavailable', 'unavailable']);
-    expect(['40P01', '53100', '25006', '42P01'].map((c) => failureOf(pgError(c)))).toEqual(['transient', 'transient', 'transient', 'transient']);
+    expect(['40P01', '53100', '25006', '42P01'].map((c) => failureOf(pgError(c)))).toEqual([
+      'transient',
+      'transient',
+      'transient',
+      'transient',
+    ]);
     expect(['22P02', '23505', '21000', 'P0001'].map((c) => failureOf(pgError(c)))).toEqual(['input', 'input', 'input', 'input']);
     expect(failureOf(databaseError(pgError('40P01'), 'x'))).toBe('transient');
   });

@@ -38,7 +38,10 @@ describe('job files', () => {
   });
 
   it('hands a job only a few harmless environment variables', () => {
-    expect(jobEnvironment({ PATH: '/bin', HOME: '/root', PGPASSWORD: 'x', NOCTURNE_FTP_PASSWORD: 'y' })).toEqual({ PATH: '/bin', HOME: '/root' });
+    expect(jobEnvironment({ PATH: '/bin', HOME: '/root', PGPASSWORD: 'x', NOCTURNE_FTP_PASSWORD: 'y' })).toEqual({
+      PATH: '/bin',
+      HOME: '/root',
+    });
   });
 });
 

@@ -32,13 +32,26 @@ describe('mergeStatuses', () => {
 
   it('uses squeue alone for array tasks not yet in sacct', () => {
     expect(mergeStatuses([job], [], [row({ indices: [2], state: 'FAILED', exitCode: 3, node: 'vm' })])).toEqual([
-      { name: 'noc-a', schedulerId: '7', index: 2, state: 'FAILED', reason: null, exitCode: 3, signal: null, cancelledBy: null, node: 'vm' },
+      {
+        name: 'noc-a',
+        schedulerId: '7',
+        index: 2,
+        state: 'FAILED',
+        reason: null,
+        exitCode: 3,
+        signal: null,
+        cancelledBy: null,
+        node: 'vm',
+      },
     ]);
   });
 
   it('reads the bare id of an array cancelled before any task was split off as every task not named otherwise', () => {
     const array = trackedJob('noc-a', { schedulerId: '917', taskCount: 3, live: [0, 1, 2] });
-    const accounting = [row({ schedulerId: '917', indices: null, state: 'CANCELLED', cancelledBy: 0 }), row({ schedulerId: '917', indices: [2], state: 'COMPLETED' })];
+    const accounting = [
+      row({ schedulerId: '917', indices: null, state: 'CANCELLED', cancelledBy: 0 }),
+      row({ schedulerId: '917', indices: [2], state: 'COMPLETED' }),
+    ];
     const live = [row({ schedulerId: '917', indices: null, state: 'CANCELLED' })];
     expect(mergeStatuses([array], accounting, live).map((s) => [s.index, s.state, s.cancelledBy])).toEqual([
       [2, 'COMPLETED', null],

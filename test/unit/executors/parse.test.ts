@@ -47,20 +47,104 @@ describe('SLURM output parsing', () => {
       '',
     ].join('\n');
     expect(parseSacct(out)).toEqual([
-      { name: 'noc-a', schedulerId: '12', indices: [0], state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null, node: 'vm' },
-      { name: 'noc-a', schedulerId: '12', indices: [1], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null, node: 'node02' },
-      { name: 'noc-a', schedulerId: '12', indices: [2, 3], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null, cancelledBy: null, node: null },
-      { name: 'noc-b', schedulerId: '20', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: null, cancelledBy: 0, node: null },
-      { name: 'noc-c', schedulerId: '21', indices: null, state: 'FAILED', reason: 'JobLaunchFailure', exitCode: 0, signal: 9, cancelledBy: null, node: 'vm' },
+      {
+        name: 'noc-a',
+        schedulerId: '12',
+        indices: [0],
+        state: 'COMPLETED',
+        reason: null,
+        exitCode: 0,
+        signal: null,
+        cancelledBy: null,
+        node: 'vm',
+      },
+      {
+        name: 'noc-a',
+        schedulerId: '12',
+        indices: [1],
+        state: 'FAILED',
+        reason: 'NonZeroExitCode',
+        exitCode: 3,
+        signal: null,
+        cancelledBy: null,
+        node: 'node02',
+      },
+      {
+        name: 'noc-a',
+        schedulerId: '12',
+        indices: [2, 3],
+        state: 'PENDING',
+        reason: 'JobArrayTaskLimit',
+        exitCode: 0,
+        signal: null,
+        cancelledBy: null,
+        node: null,
+      },
+      {
+        name: 'noc-b',
+        schedulerId: '20',
+        indices: null,
+        state: 'CANCELLED',
+        reason: null,
+        exitCode: 0,
+        signal: null,
+        cancelledBy: 0,
+        node: null,
+      },
+      {
+        name: 'noc-c',
+        schedulerId: '21',
+        indices: null,
+        state: 'FAILED',
+        reason: 'JobLaunchFailure',
+        exitCode: 0,
+        signal: 9,
+        cancelledBy: null,
+        node: 'vm',
+      },
     ]);
   });
 
   it('parses squeue rows, whose exit_code is a raw wait status', () => {
-    const out = ['4_3|FAILED|NonZeroExitCode|768|vm|noc-a', '4_4|PENDING|ReqNodeNotAvail, UnavailableNodes:vm|0||noc-a', '9|FAILED|None|9|node02|noc-b|x'].join('\n');
+    const out = [
+      '4_3|FAILED|NonZeroExitCode|768|vm|noc-a',
+      '4_4|PENDING|ReqNodeNotAvail, UnavailableNodes:vm|0||noc-a',
+      '9|FAILED|None|9|node02|noc-b|x',
+    ].join('\n');
     expect(parseSqueue(out)).toEqual([
-      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null, node: 'vm' },
-      { name: 'noc-a', schedulerId: '4', indices: [4], state: 'PENDING', reason: 'ReqNodeNotAvail, UnavailableNodes:vm', exitCode: null, signal: null, cancelledBy: null, node: null },
-      { name: 'noc-b|x', schedulerId: '9', indices: null, state: 'FAILED', reason: null, exitCode: 0, signal: 9, cancelledBy: null, node: 'node02' },
+      {
+        name: 'noc-a',
+        schedulerId: '4',
+        indices: [3],
+        state: 'FAILED',
+        reason: 'NonZeroExitCode',
+        exitCode: 3,
+        signal: null,
+        cancelledBy: null,
+        node: 'vm',
+      },
+      {
+        name: 'noc-a',
+        schedulerId: '4',
+        indices: [4],
+        state: 'PENDING',
+        reason: 'ReqNodeNotAvail, UnavailableNodes:vm',
+        exitCode: null,
+        signal: null,
+        cancelledBy: null,
+        node: null,
+      },
+      {
+        name: 'noc-b|x',
+        schedulerId: '9',
+        indices: null,
+        state: 'FAILED',
+        reason: null,
+        exitCode: 0,
+        signal: 9,
+        cancelledBy: null,
+        node: 'node02',
+      },
     ]);
   });
 
@@ -71,9 +155,39 @@ describe('SLURM output parsing', () => {
       'JobId=10 JobName=noc-b JobState=CANCELLED Reason=None ExitCode=0:15 NodeList=',
     ].join('\n');
     expect(parseScontrol(out)).toEqual([
-      { name: 'noc-a', schedulerId: '4', indices: [3], state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3, signal: null, cancelledBy: null, node: 'vm' },
-      { name: 'noc-a', schedulerId: '4', indices: [5, 6], state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: 0, signal: null, cancelledBy: null, node: null },
-      { name: 'noc-b', schedulerId: '10', indices: null, state: 'CANCELLED', reason: null, exitCode: 0, signal: 15, cancelledBy: null, node: null },
+      {
+        name: 'noc-a',
+        schedulerId: '4',
+        indices: [3],
+        state: 'FAILED',
+        reason: 'NonZeroExitCode',
+        exitCode: 3,
+        signal: null,
+        cancelledBy: null,
+        node: 'vm',
+      },
+      {
+        name: 'noc-a',
+        schedulerId: '4',
+        indices: [5, 6],
+        state: 'PENDING',
+        reason: 'JobArrayTaskLimit',
+        exitCode: 0,
+        signal: null,
+        cancelledBy: null,
+        node: null,
+      },
+      {
+        name: 'noc-b',
+        schedulerId: '10',
+        indices: null,
+        state: 'CANCELLED',
+        reason: null,
+        exitCode: 0,
+        signal: 15,
+        cancelledBy: null,
+        node: null,
+      },
     ]);
   });
 

@@ -31,7 +31,7 @@ describe('sbatchArgs', () => {
     ]);
   });
 
-  it('puts a campaign\'s jobs below the nightly ones: --qos and --nice, and no --nice=0', () => {
+  it("puts a campaign's jobs below the nightly ones: --qos and --nice, and no --nice=0", () => {
     const args = sbatchArgs({ ...job, resources: { ...job.resources, nice: 1000, qos: 'campaign' } });
     expect(args.slice(5, 7)).toEqual(['--qos=campaign', '--nice=1000']);
     expect(sbatchArgs({ ...job, resources: { ...job.resources, nice: 0 } })).toEqual(sbatchArgs(job));

@@ -72,8 +72,28 @@ describe('SlurmExecutor', () => {
     expect(result).toEqual({
       complete: true,
       statuses: [
-        { name: 'noc-p-3', schedulerId: '5', index: 0, state: 'COMPLETED', reason: null, exitCode: 0, signal: null, cancelledBy: null, node: 'node07' },
-        { name: 'noc-p-3', schedulerId: '5', index: 1, state: 'RUNNING', reason: null, exitCode: null, signal: null, cancelledBy: null, node: 'node08' },
+        {
+          name: 'noc-p-3',
+          schedulerId: '5',
+          index: 0,
+          state: 'COMPLETED',
+          reason: null,
+          exitCode: 0,
+          signal: null,
+          cancelledBy: null,
+          node: 'node07',
+        },
+        {
+          name: 'noc-p-3',
+          schedulerId: '5',
+          index: 1,
+          state: 'RUNNING',
+          reason: null,
+          exitCode: null,
+          signal: null,
+          cancelledBy: null,
+          node: 'node08',
+        },
       ],
     });
   });
@@ -94,7 +114,9 @@ describe('SlurmExecutor', () => {
   });
 
   it('reports an incomplete poll when a query fails, so that nothing is declared lost', async () => {
-    const { slurm } = executor(({ command }) => (command === 'squeue' ? { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller' } : {}));
+    const { slurm } = executor(({ command }) =>
+      command === 'squeue' ? { code: 1, stderr: 'slurm_load_jobs error: Unable to contact slurm controller' } : {},
+    );
     await expect(slurm.poll([trackedJob('noc-a')])).resolves.toEqual({ statuses: [], complete: false });
   });
 

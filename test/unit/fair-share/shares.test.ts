@@ -3,12 +3,26 @@ import { admissible, fairShares } from '../../../src/fair-share/shares.js';
 
 describe('fairShares', () => {
   it('gives a small demand all it wants and shares the rest among the others', () => {
-    const shares = fairShares(10, new Map([['big', 1000], ['small', 2], ['mid', 1000]]));
+    const shares = fairShares(
+      10,
+      new Map([
+        ['big', 1000],
+        ['small', 2],
+        ['mid', 1000],
+      ]),
+    );
     expect(Object.fromEntries(shares)).toEqual({ small: 2, big: 4, mid: 4 });
   });
 
   it('hands the remainder of a division out, never more than the capacity', () => {
-    const shares = fairShares(8, new Map([['a', 100], ['b', 100], ['c', 100]]));
+    const shares = fairShares(
+      8,
+      new Map([
+        ['a', 100],
+        ['b', 100],
+        ['c', 100],
+      ]),
+    );
     expect([...shares.values()].reduce((a, b) => a + b, 0)).toBe(8);
     expect(Math.max(...shares.values()) - Math.min(...shares.values())).toBeLessThanOrEqual(1);
   });
@@ -28,7 +42,10 @@ describe('admissible', () => {
     ];
     expect(admissible('big', 992, loads, caps)).toBe(0);
     // Two of big's tasks ended: small takes both free slots, big none.
-    const after = [{ ledger: 'big', live: 6, waiting: 992 }, { ledger: 'small', live: 0, waiting: 10 }];
+    const after = [
+      { ledger: 'big', live: 6, waiting: 992 },
+      { ledger: 'small', live: 0, waiting: 10 },
+    ];
     expect(admissible('small', 10, after, caps)).toBe(2);
     expect(admissible('big', 992, after, caps)).toBe(0);
   });

@@ -21,8 +21,14 @@ describe('liveness from the heartbeat', () => {
   });
 
   it('lists the stages no live host schedules, in the order given', () => {
-    const hosts = [host(10, ['sdoss/run', 'sdoss/upload']), host(100, ['sdoss/ingest']), host(500, ['spoca/run'])].map((h) => ({ ...h, liveness: liveness(h, now) }));
-    expect(unscheduled(['sdoss/run', 'sdoss/upload', 'sdoss/ingest', 'spoca/run', 'spoca/ingest'], hosts)).toEqual(['spoca/run', 'spoca/ingest']);
+    const hosts = [host(10, ['sdoss/run', 'sdoss/upload']), host(100, ['sdoss/ingest']), host(500, ['spoca/run'])].map((h) => ({
+      ...h,
+      liveness: liveness(h, now),
+    }));
+    expect(unscheduled(['sdoss/run', 'sdoss/upload', 'sdoss/ingest', 'spoca/run', 'spoca/ingest'], hosts)).toEqual([
+      'spoca/run',
+      'spoca/ingest',
+    ]);
     expect(unscheduled(['sdoss/run'], [])).toEqual(['sdoss/run']);
   });
 });

@@ -27,7 +27,9 @@ describe('the disk guard', () => {
     expect(error?.message).toBe(
       'waiting for disk: 4.7 GiB free under /srv/outbox, below retention.minFreeDisk (2% = 18.6 GiB); nothing new is submitted until the upload stage (or a person) frees space',
     );
-    expect((await checkFreeDisk(disk(499 * 2 ** 20), '/o', '500MiB'))?.message).toMatch(/^waiting for disk: 499.0 MiB free under \/o, below retention.minFreeDisk \(500MiB\)/);
+    expect((await checkFreeDisk(disk(499 * 2 ** 20), '/o', '500MiB'))?.message).toMatch(
+      /^waiting for disk: 499.0 MiB free under \/o, below retention.minFreeDisk \(500MiB\)/,
+    );
   });
 
   it('makes the run a skipped one, not a failure, with the pending observations in its summary', async () => {

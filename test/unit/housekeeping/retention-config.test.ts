@@ -7,7 +7,9 @@ const DAY = 86_400_000;
 
 describe('the retention section', () => {
   it('compiles its ages to milliseconds, with the documented defaults', () => {
-    const daemon = compileDaemon(daemonConfigSchema.parse({ database: { url: 'postgres://db/n' }, retention: { runs: '2d', minFreeDisk: '10GB' } }));
+    const daemon = compileDaemon(
+      daemonConfigSchema.parse({ database: { url: 'postgres://db/n' }, retention: { runs: '2d', minFreeDisk: '10GB' } }),
+    );
     expect(daemon.retention).toEqual({
       schedule: '30 12 * * *',
       timezone: 'UTC',
@@ -22,8 +24,11 @@ describe('the retention section', () => {
     });
   });
 
-  it('checks the housekeeping schedule and its time zone like a stage\'s', () => {
-    const problems = daemonProblems({ database: { url: 'postgres://db/n' }, retention: { schedule: '61 * * * *', timezone: 'Europe/Pari' } });
+  it("checks the housekeeping schedule and its time zone like a stage's", () => {
+    const problems = daemonProblems({
+      database: { url: 'postgres://db/n' },
+      retention: { schedule: '61 * * * *', timezone: 'Europe/Pari' },
+    });
     expect(problems.map((p) => [p.path.join('.'), p.message])).toEqual([
       ['retention.timezone', 'unknown IANA time zone "Europe/Pari"; did you mean "Europe/Paris"?'],
       ['retention.schedule', expect.stringMatching(/^invalid cron expression "61 \* \* \* \*"/)],

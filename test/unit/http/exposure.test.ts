@@ -5,19 +5,29 @@ const base = { database: { url: 'postgres://nocturne@db/nocturne' } };
 
 describe('the HTTP interface is exposed only with authentication', () => {
   it('tells loopback addresses from the others', () => {
-    for (const listen of ['127.0.0.1:9464', '127.3.2.1:80', 'localhost:9464', '[::1]:9464']) expect(isLoopbackListen(listen), listen).toBe(true);
-    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80']) expect(isLoopbackListen(listen), listen).toBe(false);
+    for (const listen of ['127.0.0.1:9464', '127.3.2.1:80', 'localhost:9464', '[::1]:9464'])
+      expect(isLoopbackListen(listen), listen).toBe(true);
+    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80'])
+      expect(isLoopbackListen(listen), listen).toBe(false);
   });
 
   it('binds 127.0.0.1 by default', () => {
-    expect(daemonConfigSchema.parse(base).http).toEqual({ listen: '127.0.0.1:9464', enabled: true, publicNames: [], monitor: { nights: 30 } });
+    expect(daemonConfigSchema.parse(base).http).toEqual({
+      listen: '127.0.0.1:9464',
+      enabled: true,
+      publicNames: [],
+      monitor: { nights: 30 },
+    });
   });
 
   it('refuses a non-loopback listen without http.auth, at http.listen', () => {
     const result = daemonConfigSchema.safeParse({ ...base, http: { listen: '0.0.0.0:9464' } });
     expect(result.success).toBe(false);
     expect(result.error?.issues).toEqual([
-      expect.objectContaining({ path: ['http', 'listen'], message: expect.stringMatching(/^0\.0\.0\.0:9464 is not a loopback address: configure http\.auth/) }),
+      expect.objectContaining({
+        path: ['http', 'listen'],
+        message: expect.stringMatching(/^0\.0\.0\.0:9464 is not a loopback address: configure http\.auth/),
+      }),
     ]);
   });
 

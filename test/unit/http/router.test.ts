@@ -28,7 +28,11 @@ function api(overrides: Partial<DaemonApi> = {}): DaemonApi & { queries: unknown
 const TOKEN = 'a'.repeat(64);
 const local = { host: '127.0.0.1:9464' };
 const get = (url: string, headers: Record<string, string> = local): HttpRequest => ({ method: 'GET', url, headers });
-const post = (url: string, headers: Record<string, string> = {}): HttpRequest => ({ method: 'POST', url, headers: { ...local, ...headers } });
+const post = (url: string, headers: Record<string, string> = {}): HttpRequest => ({
+  method: 'POST',
+  url,
+  headers: { ...local, ...headers },
+});
 const bearer = { authorization: `Bearer ${TOKEN}` };
 const body = (answer: { body: string | Buffer }) => JSON.parse(String(answer.body)) as unknown;
 
@@ -70,7 +74,9 @@ describe('HTTP routes', () => {
   });
 
   it('404 for unknown paths; 503 naming the cause when the database fails', async () => {
-    const route = createRouter(api({ pipelines: async () => Promise.reject(new NocturneError('DB_FAILED', 'run history: connection refused')) }));
+    const route = createRouter(
+      api({ pipelines: async () => Promise.reject(new NocturneError('DB_FAILED', 'run history: connection refused')) }),
+    );
     expect((await route(get('/nope'))).status).toBe(404);
     const failed = await route(get('/api/pipelines'));
     expect([failed.status, body(failed)]).toEqual([503, { error: 'run history: connection refused', code: 'DB_FAILED' }]);
@@ -80,7 +86,9 @@ describe('HTTP routes', () => {
   it('routes path parameters, decoded', async () => {
     const seen: unknown[] = [];
     const route = createRouter(api(), {
-      routes: { '/api/things/:id': { GET: async (_q, params) => (seen.push(params), { status: 200, contentType: 'text/plain', body: '' }) } },
+      routes: {
+        '/api/things/:id': { GET: async (_q, params) => (seen.push(params), { status: 200, contentType: 'text/plain', body: '' }) },
+      },
     });
     await route(get('/api/things/a%20b'));
     expect(seen).toEqual([{ id: 'a b' }]);
@@ -129,7 +137,9 @@ describe('who may ask what', () => {
     expect(openApiProblems('post', '/api/reload', 403, body(crossSite))).toEqual([]);
     expect((await route(post('/api/reload', { ...bearer, 'sec-fetch-site': 'cross-site' }))).status).toBe(403);
     expect(fake.reloads).toBe(0);
-    expect((await route(post('/api/reload', { ...bearer, origin: 'http://127.0.0.1:9464', 'sec-fetch-site': 'same-origin' }))).status).toBe(200);
+    expect((await route(post('/api/reload', { ...bearer, origin: 'http://127.0.0.1:9464', 'sec-fetch-site': 'same-origin' }))).status).toBe(
+      200,
+    );
     expect(fake.reloads).toBe(1);
   });
 
@@ -148,12 +158,18 @@ describe('who may ask what', () => {
   });
 
   it('with a trusted proxy, believes its user header only beside the shared secret', async () => {
-    const auth = createAuthenticator({ trustedProxy: { userHeader: 'X-Remote-User', secret: { env: 'X' } } }, null, async () => 'proxy-secret');
+    const auth = createAuthenticator(
+      { trustedProxy: { userHeader: 'X-Remote-User', secret: { env: 'X' } } },
+      null,
+      async () => 'proxy-secret',
+    );
     const route = createRouter(api(), { auth, publicNames: ['monitor.obs.example'] });
     const host = { host: 'monitor.obs.example' };
     expect((await route(get('/api/pipelines', { ...host, 'x-remote-user': 'ana' }))).status).toBe(401);
     expect((await route(get('/api/pipelines', { ...host, 'x-remote-user': 'ana', [PROXY_SECRET_HEADER]: 'guess' }))).status).toBe(401);
-    expect((await route(get('/api/pipelines', { ...host, 'x-remote-user': 'ana', [PROXY_SECRET_HEADER]: 'proxy-secret' }))).status).toBe(200);
+    expect((await route(get('/api/pipelines', { ...host, 'x-remote-user': 'ana', [PROXY_SECRET_HEADER]: 'proxy-secret' }))).status).toBe(
+      200,
+    );
   });
 
   it('checks scrypt hashes and refuses malformed ones with the fix', async () => {

@@ -6,12 +6,26 @@ const meta = { frcInfo: { file: '{code}_{version}_frc_info.csv' }, observatory: 
 describe('set file name grammar', () => {
   it('groups SDOSS members by set key, and recognises the metadata files', () => {
     const grammar = compileGrammar(
-      { files: '{code}_{version}_{date}_{obs}_{role}.csv', roles: { init: 'init', feat: 'feat', track: 'track' }, tracking: { table: 't', references: {} }, ...meta } as never,
+      {
+        files: '{code}_{version}_{date}_{obs}_{role}.csv',
+        roles: { init: 'init', feat: 'feat', track: 'track' },
+        tracking: { table: 't', references: {} },
+        ...meta,
+      } as never,
       { name: 'sdoss', version: '1.06' },
     );
-    expect(grammar.read('sdoss_106_20140221T000045_sdo_feat.csv')).toEqual({ kind: 'member', role: 'feat', word: 'feat', key: 'sdoss_106_20140221T000045_sdo', obs: 'sdo' });
+    expect(grammar.read('sdoss_106_20140221T000045_sdo_feat.csv')).toEqual({
+      kind: 'member',
+      role: 'feat',
+      word: 'feat',
+      key: 'sdoss_106_20140221T000045_sdo',
+      obs: 'sdo',
+    });
     expect(grammar.read('sdoss_106_20140221T000045_sdo_init.csv')).toMatchObject({ role: 'init', key: 'sdoss_106_20140221T000045_sdo' });
-    expect(grammar.read('sdoss_106_20140221T000045_sdo_track.csv')).toMatchObject({ role: 'track', key: 'sdoss_106_20140221T000045_sdo_track' });
+    expect(grammar.read('sdoss_106_20140221T000045_sdo_track.csv')).toMatchObject({
+      role: 'track',
+      key: 'sdoss_106_20140221T000045_sdo_track',
+    });
     expect(grammar.read('sdoss_106_frc_info.csv')).toEqual({ kind: 'metadata', part: 'frcInfo' });
     expect(grammar.read('sdoss_105_20140221T000045_sdo_feat.csv')).toBeUndefined();
     expect(grammar.read('sdoss_106_2014-02-21_sdo_feat.csv')).toBeUndefined();
@@ -19,15 +33,30 @@ describe('set file name grammar', () => {
   });
 
   it('reads RABAT3 (observatory before the date) and SoSoFT (_obs for init, any case of the code)', () => {
-    const rabat3 = compileGrammar({ files: '{code}_{version}_{obs}_{date}_{role}.csv', roles: { init: 'init', feat: 'feat' }, ...meta } as never, { name: 'rabat3', version: '2.03' });
+    const rabat3 = compileGrammar(
+      { files: '{code}_{version}_{obs}_{date}_{role}.csv', roles: { init: 'init', feat: 'feat' }, ...meta } as never,
+      { name: 'rabat3', version: '2.03' },
+    );
     expect(rabat3.read('rabat3_203_nda_20140101T120000_init.csv')).toMatchObject({ role: 'init', key: 'rabat3_203_nda_20140101T120000' });
-    const sosoft = compileGrammar({ files: '{code}_{version}_{date}_{obs}_{role}.csv', roles: { obs: 'init', feat: 'feat' }, ...meta } as never, { name: 'sosoft', version: '1.0' });
-    expect(sosoft.read('SoSoFT_10_20140118T120056_meu2_obs.csv')).toEqual({ kind: 'member', role: 'init', word: 'obs', key: 'SoSoFT_10_20140118T120056_meu2', obs: 'meu2' });
+    const sosoft = compileGrammar(
+      { files: '{code}_{version}_{date}_{obs}_{role}.csv', roles: { obs: 'init', feat: 'feat' }, ...meta } as never,
+      { name: 'sosoft', version: '1.0' },
+    );
+    expect(sosoft.read('SoSoFT_10_20140118T120056_meu2_obs.csv')).toEqual({
+      kind: 'member',
+      role: 'init',
+      word: 'obs',
+      key: 'SoSoFT_10_20140118T120056_meu2',
+      obs: 'meu2',
+    });
     expect(sosoft.read('SoSoFT_10_20140118T120056_meu2_feat.csv')).toMatchObject({ key: 'SoSoFT_10_20140118T120056_meu2' });
   });
 
   it('leaves track files out when no tracking is declared', () => {
-    const grammar = compileGrammar({ files: '{code}_{version}_{date}_{obs}_{role}.csv', roles: { init: 'init', feat: 'feat', track: 'track' }, ...meta } as never, { name: 'sdoss', version: '1.06' });
+    const grammar = compileGrammar(
+      { files: '{code}_{version}_{date}_{obs}_{role}.csv', roles: { init: 'init', feat: 'feat', track: 'track' }, ...meta } as never,
+      { name: 'sdoss', version: '1.06' },
+    );
     expect(grammar.read('sdoss_106_20140221T000045_sdo_track.csv')).toBeUndefined();
   });
 
@@ -41,7 +70,13 @@ describe('set file name grammar', () => {
       } as never,
       { name: 'spoca-ar', version: '3.01' },
     );
-    expect(grammar.read('spoca_301_20140221T000009_sdo_track.csv')).toEqual({ kind: 'member', role: 'track', word: 'track', key: 'spoca_301_20140221T000009_sdo_track', obs: 'sdo' });
+    expect(grammar.read('spoca_301_20140221T000009_sdo_track.csv')).toEqual({
+      kind: 'member',
+      role: 'track',
+      word: 'track',
+      key: 'spoca_301_20140221T000009_sdo_track',
+      obs: 'sdo',
+    });
     expect(grammar.read('spoca-ar_301_20140221T000009_sdo_track.csv')).toBeUndefined();
     expect(grammar.read('spoca_301_20140221T000009_sdo_feat.csv')).toBeUndefined();
     expect(grammar.featureSetKey('/obs/maps/spoca-ar_301_20140221T000009_sdo.armap.fits')).toBe('spoca-ar_301_20140221T000009_sdo');

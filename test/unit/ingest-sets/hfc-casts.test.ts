@@ -3,7 +3,17 @@ import { casterFor, type LiteralCaster } from '../../../src/stages/ingest/sets/h
 import type { TableColumn } from '../../../src/stages/ingest/sets/table-columns.js';
 
 function caster(type: string, options: Partial<TableColumn> = {}): LiteralCaster {
-  const found = casterFor({ name: 'c', type, elementType: null, maxChars: null, notNull: false, hasDefault: false, identity: false, display: type, ...options });
+  const found = casterFor({
+    name: 'c',
+    type,
+    elementType: null,
+    maxChars: null,
+    notNull: false,
+    hasDefault: false,
+    identity: false,
+    display: type,
+    ...options,
+  });
   if (typeof found === 'string') throw new Error(found);
   return found;
 }
@@ -13,7 +23,9 @@ describe('HFC casts by column type', () => {
     const int = caster('int4');
     expect(int.cast('-32')).toBe("'-32'");
     expect(int.cast('1.0e3')).toBeUndefined();
-    expect(int.reason('1.0e3')).toBe('"1.0e3" is a float, not an integer: an integer column takes digits only, even though it is a whole number');
+    expect(int.reason('1.0e3')).toBe(
+      '"1.0e3" is a float, not an integer: an integer column takes digits only, even though it is a whole number',
+    );
     expect(int.reason('1.5')).toBe('"1.5" is a float, not an integer: an integer column takes digits only');
     expect(caster('int8').reason('13578.9')).toBe('"13578.9" is a float, not an integer: a bigint column takes digits only');
     expect(caster('int2').reason('2.5')).toBe('"2.5" is a float, not an integer: a smallint column takes digits only');
@@ -52,8 +64,17 @@ describe('HFC casts by column type', () => {
   });
 
   it('names a type it cannot load', () => {
-    expect(casterFor({ name: 'shape', type: 'polygon', elementType: null, maxChars: null, notNull: false, hasDefault: false, identity: false, display: 'polygon' })).toMatch(
-      /column shape is of type polygon, which sets mode cannot load/,
-    );
+    expect(
+      casterFor({
+        name: 'shape',
+        type: 'polygon',
+        elementType: null,
+        maxChars: null,
+        notNull: false,
+        hasDefault: false,
+        identity: false,
+        display: 'polygon',
+      }),
+    ).toMatch(/column shape is of type polygon, which sets mode cannot load/);
   });
 });

@@ -24,7 +24,8 @@ describe('HFC lenient timestamps', () => {
     expect(parseHfcTimestamp(text)).toBe(expected);
   });
 
-  const NOT_A_TIMESTAMP = 'is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)';
+  const NOT_A_TIMESTAMP =
+    'is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)';
   const OUT_OF_RANGE = 'is not a valid date or time (month, day, hour, minute or second out of range)';
   it.each([
     ['2014-02-30T00:00:00', `"2014-02-30T00:00:00" ${OUT_OF_RANGE}`],
@@ -32,8 +33,14 @@ describe('HFC lenient timestamps', () => {
     ['2014-02-21', `"2014-02-21" ${NOT_A_TIMESTAMP}`],
     ['21/02/2014 00:00:00', `"21/02/2014 00:00:00" ${NOT_A_TIMESTAMP}`],
     ['2014-02-21T00:00:45+01:00', `"2014-02-21T00:00:45+01:00" ${NOT_A_TIMESTAMP}`],
-    ['2014.02.21_00:00:45', '"2014.02.21_00:00:45": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)'],
-    ['2014.02.21T00:00:45Z', '"2014.02.21T00:00:45Z": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)'],
+    [
+      '2014.02.21_00:00:45',
+      '"2014.02.21_00:00:45": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)',
+    ],
+    [
+      '2014.02.21T00:00:45Z',
+      '"2014.02.21T00:00:45Z": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)',
+    ],
     ['0000-01-01T00:00:00', '"0000-01-01T00:00:00": there is no year 0000'],
     ['0000-01-01T00:00:00Z', '"0000-01-01T00:00:00Z": there is no year 0000'],
   ])('refuses %s, saying why', (text, reason) => {

@@ -11,7 +11,11 @@ describe('batchesOf', () => {
   it('puts up to 50 small files in a batch, in listing order', () => {
     const files = Array.from({ length: 120 }, (_, i) => work(`f${i}`, 1000));
     const batches = batchesOf(files);
-    expect(batches.map((b) => [b.works.length, b.unsettled])).toEqual([[50, 50], [50, 50], [20, 20]]);
+    expect(batches.map((b) => [b.works.length, b.unsettled])).toEqual([
+      [50, 50],
+      [50, 50],
+      [20, 20],
+    ]);
     expect(batches.flatMap((b) => b.works)).toEqual(files);
   });
 

@@ -14,7 +14,9 @@ describe('issue formatting', () => {
   });
 
   it('locates a record that cannot be read at its character, and a field at its header', () => {
-    expect(locate('/in/a.csv', { line: 3, at: 12, reason: 'byte 0x00 (NUL) is not text' })).toBe('/in/a.csv:3:12: byte 0x00 (NUL) is not text');
+    expect(locate('/in/a.csv', { line: 3, at: 12, reason: 'byte 0x00 (NUL) is not text' })).toBe(
+      '/in/a.csv:3:12: byte 0x00 (NUL) is not text',
+    );
     expect(formatIssue({ line: 3, at: 12, reason: 'byte 0x00 (NUL) is not text' })).toBe('byte 0x00 (NUL) is not text');
   });
 

@@ -37,8 +37,6 @@ describe('compileRowEncoder', () => {
     expect(() => compileRowEncoder(config, ['ID_FEAT', 'CC'], 'f.csv')).toThrow(
       'f.csv:1:RUN_DATE: header has no column RUN_DATE (mapped to run_date)',
     );
-    expect(() => compileRowEncoder(config, ['ID_FEAT', 'RUN_DATE', 'CC', 'CC'], 'f.csv')).toThrow(
-      'f.csv:1:CC: header has column CC twice',
-    );
+    expect(() => compileRowEncoder(config, ['ID_FEAT', 'RUN_DATE', 'CC', 'CC'], 'f.csv')).toThrow('f.csv:1:CC: header has column CC twice');
   });
 });

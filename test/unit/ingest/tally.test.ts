@@ -13,7 +13,17 @@ describe('Tally', () => {
     const outcome = tally.outcome(undefined, undefined);
     expect(outcome.ok).toBe(true);
     expect(outcome.stats).toEqual({
-      files: 4, loaded: 2, rows: 15, inserted: 13, updated: 0, conflicting: 1, skipped: 1, rejected: 1, quarantined: 1, failed: 0, pending: 0,
+      files: 4,
+      loaded: 2,
+      rows: 15,
+      inserted: 13,
+      updated: 0,
+      conflicting: 1,
+      skipped: 1,
+      rejected: 1,
+      quarantined: 1,
+      failed: 0,
+      pending: 0,
     });
     expect(outcome.summary).toBe('4 files: 2 loaded (15 rows, 13 inserted, 1 already present), 1 skipped, 1 rejected, 1 rows quarantined');
   });

@@ -17,10 +17,7 @@ describe('createLogger', () => {
   it('writes JSON and never a secret, however deep it travels', () => {
     const { lines, destination } = capture();
     const logger = createLogger({ destination });
-    logger.info(
-      { password: 'p1', target: { password: 'p2', host: 'ftp' }, sftp: { options: { privateKey: 'k' } } },
-      'connecting',
-    );
+    logger.info({ password: 'p1', target: { password: 'p2', host: 'ftp' }, sftp: { options: { privateKey: 'k' } } }, 'connecting');
     const text = lines.join('');
     expect(text).not.toMatch(/p1|p2|"k"/);
     const record = JSON.parse(text) as { msg: string; target: { host: string; password: string } };

@@ -19,7 +19,11 @@ describe('html', () => {
 describe('progress', () => {
   it('reads the counters each stage reports', () => {
     expect(runProgress('run', { pending: 3, running: 2, done: 4, failed: 1 })).toMatchObject({ unit: 'tasks', done: 5, total: 10 });
-    expect(runProgress('upload', { files: '[#####...............] 3/12', MB: '1.0/4.0' })).toMatchObject({ unit: 'files', done: 3, total: 12 });
+    expect(runProgress('upload', { files: '[#####...............] 3/12', MB: '1.0/4.0' })).toMatchObject({
+      unit: 'files',
+      done: 3,
+      total: 12,
+    });
     expect(runProgress('ingest', { sets: '7/9', rows: 40 })).toMatchObject({ unit: 'sets', done: 7, total: 9 });
     expect(runProgress('ingest', { files: '0/0', rows: 0 })).toMatchObject({ unit: 'files', done: 0, total: 0 });
     expect(runProgress('upload', {})).toBeNull();

@@ -18,21 +18,39 @@ const input = (state: string, over: Partial<ClassifyInput> = {}, status = {}): C
   time: '00:30:00',
   ...over,
 });
-const marker = (rc: number, over: Partial<ExitMarker> = {}): ExitMarker => ({ rc, outputsIn: 'task', csv: [], quicklooks: [], left: [], ...over });
+const marker = (rc: number, over: Partial<ExitMarker> = {}): ExitMarker => ({
+  rc,
+  outputsIn: 'task',
+  csv: [],
+  quicklooks: [],
+  left: [],
+  ...over,
+});
 const ok = marker(0, { csv: ['a_feat.csv'], quicklooks: ['a.jpg'] });
 const checked: OutputCheck = { kind: 'ok', files: ['a.jpg', 'a_feat.csv'] };
 
 describe('classifyEnd', () => {
   it('needs an exit marker saying 0 and whole outputs, a CSV among them, for success', () => {
-    expect(classifyEnd(input('COMPLETED', { marker: ok, outputs: checked }))).toEqual({ kind: 'completed', outputs: ['a.jpg', 'a_feat.csv'] });
+    expect(classifyEnd(input('COMPLETED', { marker: ok, outputs: checked }))).toEqual({
+      kind: 'completed',
+      outputs: ['a.jpg', 'a_feat.csv'],
+    });
     expect(classifyEnd(input('COMPLETED'))).toEqual({ kind: 'wait' });
-    expect(classifyEnd(input('COMPLETED', { overdue: true }))).toMatchObject({ kind: 'failed', retryable: false, reason: 'it ended COMPLETED without writing its exit marker' });
+    expect(classifyEnd(input('COMPLETED', { overdue: true }))).toMatchObject({
+      kind: 'failed',
+      retryable: false,
+      reason: 'it ended COMPLETED without writing its exit marker',
+    });
     expect(classifyEnd(input('COMPLETED', { marker: marker(0), outputs: { kind: 'ok', files: [] } }))).toMatchObject({
       kind: 'failed',
       reason: 'the detection code exited 0 but wrote no file matching *.csv in its output directory',
     });
     const bad = { kind: 'bad' as const, reason: 'the detection code wrote an empty file a_feat.csv (0 bytes)' };
-    expect(classifyEnd(input('COMPLETED', { marker: ok, outputs: bad }))).toMatchObject({ kind: 'failed', retryable: false, reason: bad.reason });
+    expect(classifyEnd(input('COMPLETED', { marker: ok, outputs: bad }))).toMatchObject({
+      kind: 'failed',
+      retryable: false,
+      reason: bad.reason,
+    });
   });
 
   it('waits for listed outputs a shared filesystem has not shown yet, then fails', () => {
@@ -55,7 +73,13 @@ describe('classifyEnd', () => {
     ['FAILED', { marker: marker(137) }, {}, false, 'the detection code was killed by signal 9 (SIGKILL)'],
     ['FAILED', {}, { exitCode: 0, signal: 9 }, false, 'the task was killed by signal 9 (SIGKILL)'],
     ['FAILED', {}, { exitCode: 2, signal: null }, false, 'the detection code exited with status 2'],
-    ['FAILED', { memory: { usedBytes: 424361984 } }, { exitCode: 0, signal: 9 }, false, 'it exceeded its memory (mem=100M, used 405M): raise run.slurm.mem'],
+    [
+      'FAILED',
+      { memory: { usedBytes: 424361984 } },
+      { exitCode: 0, signal: 9 },
+      false,
+      'it exceeded its memory (mem=100M, used 405M): raise run.slurm.mem',
+    ],
     ['OUT_OF_MEMORY', { memory: { usedBytes: null } }, {}, false, 'it exceeded its memory (mem=100M): raise run.slurm.mem'],
     ['TIMEOUT', {}, {}, false, 'it reached its time limit of 00:30:00 (TIMEOUT): raise run.slurm.time'],
     ['TIMEOUT', { retryTimeout: true }, {}, true, 'it reached its time limit of 00:30:00 (TIMEOUT): raise run.slurm.time'],
@@ -71,11 +95,16 @@ describe('classifyEnd', () => {
 
   it('waits to learn who cancelled a task; one nocturne cancelled is interrupted, not failed', () => {
     expect(classifyEnd(input('CANCELLED'))).toEqual({ kind: 'wait' });
-    expect(classifyEnd(input('CANCELLED', { cancelledByUs: 'at the stage timeout (20s)', neverStarted: { reason: 'ReqNodeNotAvail' } }))).toEqual({
+    expect(
+      classifyEnd(input('CANCELLED', { cancelledByUs: 'at the stage timeout (20s)', neverStarted: { reason: 'ReqNodeNotAvail' } })),
+    ).toEqual({
       kind: 'interrupted',
       reason: 'cancelled by nocturne at the stage timeout (20s), before it started (it was waiting: ReqNodeNotAvail)',
     });
-    expect(classifyEnd(input('CANCELLED', { cancelledByUs: 'at the stage timeout (20s)' }))).toMatchObject({ kind: 'interrupted', reason: 'cancelled by nocturne at the stage timeout (20s), while it ran' });
+    expect(classifyEnd(input('CANCELLED', { cancelledByUs: 'at the stage timeout (20s)' }))).toMatchObject({
+      kind: 'interrupted',
+      reason: 'cancelled by nocturne at the stage timeout (20s), while it ran',
+    });
   });
 
   it('retries retryable failures up to `retries` attempts after the first', () => {

@@ -17,7 +17,13 @@ describe('dry run', () => {
     ];
     const plans = planJobs(settings, observations, '2026-11-20', () => 'abcdef0123');
     const lines: string[] = [];
-    printDryRun((l) => lines.push(l), settings, executor, '2026-11-20', plans, { found: 3, skipped: 1, setAside: 0, earlier: 0, reattach: 1 });
+    printDryRun((l) => lines.push(l), settings, executor, '2026-11-20', plans, {
+      found: 3,
+      skipped: 1,
+      setAside: 0,
+      earlier: 0,
+      reattach: 1,
+    });
     expect(runner.calls).toEqual([]);
     expect(lines.join('\n')).toBe(
       [

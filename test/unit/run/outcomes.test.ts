@@ -13,8 +13,14 @@ describe('decideObservation', () => {
   });
 
   it('retries after a backoff in this run, or in the next run when the stage is stopping', () => {
-    expect(decideObservation(retryable, 1, 3, 'normal', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: at }, step: 'retry' });
-    expect(decideObservation(retryable, 1, 3, 'final', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: null }, step: 'retry' });
+    expect(decideObservation(retryable, 1, 3, 'normal', () => at)).toEqual({
+      observation: { state: 'pending', failures: 1, retryAt: at },
+      step: 'retry',
+    });
+    expect(decideObservation(retryable, 1, 3, 'final', () => at)).toEqual({
+      observation: { state: 'pending', failures: 1, retryAt: null },
+      step: 'retry',
+    });
   });
 
   it('sets the observation aside when retries are spent or the failure is permanent', () => {
@@ -23,8 +29,14 @@ describe('decideObservation', () => {
   });
 
   it('does not hold an uncounted or interrupted ending against the observation', () => {
-    expect(decideObservation(retryable, 2, 3, 'uncounted', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: null }, step: 'requeue' });
-    expect(decideObservation({ kind: 'interrupted', reason: 'x' }, 2, 3, 'final', () => at)).toEqual({ observation: { state: 'pending', failures: 1, retryAt: null }, step: 'requeue' });
+    expect(decideObservation(retryable, 2, 3, 'uncounted', () => at)).toEqual({
+      observation: { state: 'pending', failures: 1, retryAt: null },
+      step: 'requeue',
+    });
+    expect(decideObservation({ kind: 'interrupted', reason: 'x' }, 2, 3, 'final', () => at)).toEqual({
+      observation: { state: 'pending', failures: 1, retryAt: null },
+      step: 'requeue',
+    });
   });
 });
 
@@ -37,15 +49,27 @@ describe('run summary', () => {
     );
   });
 
-  it('fails a run that leaves failed observations, this run\'s or earlier ones', () => {
+  it("fails a run that leaves failed observations, this run's or earlier ones", () => {
     expect(failureError([], [])).toBeUndefined();
-    const error = failureError(Array.from({ length: 5 }, (_, i) => `f${i}`), [{ obs: 'old', error: 'sdoss: observation old: exited 3' }, { obs: 'older', error: null }]);
+    const error = failureError(
+      Array.from({ length: 5 }, (_, i) => `f${i}`),
+      [
+        { obs: 'old', error: 'sdoss: observation old: exited 3' },
+        { obs: 'older', error: null },
+      ],
+    );
     expect(error).toMatchObject({ code: 'JOB_FAILED' });
     expect(error!.message.split('\n')).toEqual([
       '7 observations failed for good (5 in this run, 2 set aside earlier); first: f0',
-      'f0', 'f1', 'f2', 'f3', 'f4',
+      'f0',
+      'f1',
+      'f2',
+      'f3',
+      'f4',
       '... and 2 more',
     ]);
-    expect(failureError([], [{ obs: 'old', error: 'x' }])!.message).toBe('1 observation failed for good (1 set aside earlier); first: x\nx');
+    expect(failureError([], [{ obs: 'old', error: 'x' }])!.message).toBe(
+      '1 observation failed for good (1 set aside earlier); first: x\nx',
+    );
   });
 });

@@ -6,7 +6,13 @@ import type { PendingObservation } from '../../../src/stages/run/job-ledger.js';
 import { testConfig } from './config.js';
 
 const observations = (n: number): PendingObservation[] =>
-  Array.from({ length: n }, (_, i) => ({ input: `/data/hmi/o${i}.obs`, obs: `o${i}`, night: '2026-11-20', failures: i % 2, retryAt: null }));
+  Array.from({ length: n }, (_, i) => ({
+    input: `/data/hmi/o${i}.obs`,
+    obs: `o${i}`,
+    night: '2026-11-20',
+    failures: i % 2,
+    retryAt: null,
+  }));
 const tokens = () => {
   let n = 0;
   return () => `tok${String(++n).padStart(7, '0')}`;
@@ -44,8 +50,15 @@ describe('planJobs', () => {
         night: '2026-11-20',
         attempt: 2,
         argv: [
-          '/etc/nocturne/bin/detect', '--input', '/data/hmi/o1.obs', '--obs=o1', '--night', '2026-11-20',
-          '--outdir', '/var/lib/nocturne/work/run/sdoss/tok0000002/task-0/out', '{other}',
+          '/etc/nocturne/bin/detect',
+          '--input',
+          '/data/hmi/o1.obs',
+          '--obs=o1',
+          '--night',
+          '2026-11-20',
+          '--outdir',
+          '/var/lib/nocturne/work/run/sdoss/tok0000002/task-0/out',
+          '{other}',
         ],
         logPath: '/var/log/nocturne/sdoss/2026-11-21/noc-sdoss-tok0000002.0.log',
       },

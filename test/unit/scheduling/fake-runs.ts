@@ -44,7 +44,15 @@ export class FakeRuns implements SlotLedger {
     if (row && row.state !== 'interrupted') return { kind: 'not-run', reason: `slot already has run ${row.id}` };
     if (row) Object.assign(row, { state: 'running', attempt: row.attempt + 1, trigger: req.trigger });
     else {
-      row = { id: this.rows.length + 1, pipeline: req.pipeline, stage: req.stage, slot: req.slot, trigger: req.trigger, state: 'running', attempt: 1 };
+      row = {
+        id: this.rows.length + 1,
+        pipeline: req.pipeline,
+        stage: req.stage,
+        slot: req.slot,
+        trigger: req.trigger,
+        state: 'running',
+        attempt: 1,
+      };
       this.rows.push(row);
     }
     const { durationMs, result } = this.behaviour(req, row.attempt);

@@ -67,7 +67,11 @@ describe('a paused stage', () => {
 
   it('is held at once when a run finds its stage paused (another host paused it), without a retry or a recorded slot', async () => {
     // The scheduler's own look at the pauses comes only once a day here.
-    const { time, runs, paused, refused, lines, scheduler } = await withPauses('2026-11-20T00:30:00Z', { ...hourly('latest'), retries: 3 }, 24 * 60 * MIN);
+    const { time, runs, paused, refused, lines, scheduler } = await withPauses(
+      '2026-11-20T00:30:00Z',
+      { ...hourly('latest'), retries: 3 },
+      24 * 60 * MIN,
+    );
     paused.add('eit/run');
     await time.advanceTo(at('2026-11-20T03:30:00Z'));
     // The 01:00 slot found it paused; 02:00 and 03:00 were not even tried.

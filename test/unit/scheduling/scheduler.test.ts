@@ -59,7 +59,11 @@ describe('a night of slots in Europe/Paris', () => {
 describe('only the stages this host runs', () => {
   it('schedules nothing for stages outside host.stages', async () => {
     const hourly = { schedule: '0 * * * *' };
-    const { time, runs, scheduler } = await started('2026-11-20T00:30:00Z', { run: hourly, ingest: hourly }, { host: { stages: ['ingest'] } });
+    const { time, runs, scheduler } = await started(
+      '2026-11-20T00:30:00Z',
+      { run: hourly, ingest: hourly },
+      { host: { stages: ['ingest'] } },
+    );
     await time.advanceTo(at('2026-11-20T02:30:00Z'));
     expect(scheduler.snapshot().map((s) => s.stage)).toEqual(['ingest']);
     expect(new Set(runs.calls.map((c) => c.stage))).toEqual(new Set(['ingest']));
@@ -166,7 +170,9 @@ describe('retries of retryable failures', () => {
     let lost = 1;
     runs.reopenForRetry = async (runId) => {
       if (lost-- > 0) {
-        throw new NocturneError('DB_FAILED', 'run history: reopening run 1: database unavailable: Connection terminated', { retryable: true });
+        throw new NocturneError('DB_FAILED', 'run history: reopening run 1: database unavailable: Connection terminated', {
+          retryable: true,
+        });
       }
       return reopen(runId);
     };

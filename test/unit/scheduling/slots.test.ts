@@ -72,8 +72,6 @@ describe('missedSlots resuming an unfinished last slot', () => {
   });
 
   it('resumes the unfinished slot alone when nothing was missed after it', () => {
-    expect(iso(missedSlots(hourly, last, new Date('2026-11-20T14:20:00Z'), 'latest', 10, true))).toEqual([
-      '2026-11-20T14:00:00.000Z',
-    ]);
+    expect(iso(missedSlots(hourly, last, new Date('2026-11-20T14:20:00Z'), 'latest', 10, true))).toEqual(['2026-11-20T14:00:00.000Z']);
   });
 });

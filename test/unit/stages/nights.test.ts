@@ -25,7 +25,7 @@ describe('observing nights', () => {
     expect(localDate(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris')).toBe('2026-11-22');
   });
 
-  it('takes the run stage\'s time zone, else the asking stage\'s', () => {
+  it("takes the run stage's time zone, else the asking stage's", () => {
     expect(nightZone({ run: { timezone: 'Europe/Paris' } }, 'Asia/Tokyo')).toBe('Europe/Paris');
     expect(nightZone({}, 'Asia/Tokyo')).toBe('Asia/Tokyo');
   });

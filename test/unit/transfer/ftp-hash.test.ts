@@ -36,7 +36,14 @@ describe('parseSha256Reply', () => {
 
 describe('sha256CommandFrom', () => {
   it('prefers HASH when FEAT lists SHA-256 among its algorithms, even when another is selected', () => {
-    expect(sha256CommandFrom(new Map([['HASH', 'CRC32;MD5;SHA-1*;SHA-256;SHA-512;'], ['XSHA256', '']]))).toEqual(HASH);
+    expect(
+      sha256CommandFrom(
+        new Map([
+          ['HASH', 'CRC32;MD5;SHA-1*;SHA-256;SHA-512;'],
+          ['XSHA256', ''],
+        ]),
+      ),
+    ).toEqual(HASH);
   });
 
   it('takes HASH whichever algorithm is selected, and not without SHA-256', () => {
@@ -45,7 +52,14 @@ describe('sha256CommandFrom', () => {
   });
 
   it('falls back to XSHA256, and to none', () => {
-    expect(sha256CommandFrom(new Map([['HASH', 'SHA-1*;MD5'], ['XSHA256', '']]))).toEqual(XSHA256);
+    expect(
+      sha256CommandFrom(
+        new Map([
+          ['HASH', 'SHA-1*;MD5'],
+          ['XSHA256', ''],
+        ]),
+      ),
+    ).toEqual(XSHA256);
     expect(sha256CommandFrom(new Map([['MDTM', '']]))).toBeNull();
   });
 });

@@ -31,7 +31,10 @@ describe('group commit', () => {
     ends[0]!();
     expect(await Promise.all(first)).toEqual([10, 20, 30]);
     await turn();
-    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     // Each caller waits for the commit that carries its own change.
     expect(settled).toBe(false);
     ends[1]!();

@@ -74,15 +74,9 @@ export function formatReport(report: RejectionReport): string {
     `reason:   ${report.summary}`,
     '',
     'issues (file:line[:column]: reason [value]):',
-    ...report.issues.map(
-      (issue) => `${locate(report.file, issue)}${issue.value === undefined ? '' : ` [${JSON.stringify(issue.value)}]`}`,
-    ),
+    ...report.issues.map((issue) => `${locate(report.file, issue)}${issue.value === undefined ? '' : ` [${JSON.stringify(issue.value)}]`}`),
   ];
   if (report.more > 0) lines.push(`... and ${report.more} more`);
-  lines.push(
-    '',
-    'Fix the file and put it back in the source directory: a changed file (new content) is loaded on the next run.',
-    '',
-  );
+  lines.push('', 'Fix the file and put it back in the source directory: a changed file (new content) is loaded on the next run.', '');
   return lines.join('\n');
 }

@@ -107,12 +107,7 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
  * changed or deleted: the archive keeps them, and the ledger keeps them from being
  * loaded twice.
  */
-export function remoteSource(
-  store: RemoteStore,
-  dir: string,
-  stage: Pick<IngestStageConfig, 'include'>,
-  workDir: string,
-): IngestSource {
+export function remoteSource(store: RemoteStore, dir: string, stage: Pick<IngestStageConfig, 'include'>, workDir: string): IngestSource {
   const root = path.posix.normalize(dir);
   const matches = includeMatcher(stage.include);
   let session: RemoteSession | null = null;

@@ -97,7 +97,10 @@ export async function fetchFiles(
     await releaseAll(fetched);
     if (source.local && (err as NodeJS.ErrnoException).code === 'ENOENT') {
       tally.skipped++;
-      ctx.logger.info({ [unit]: key }, unit === 'file' ? 'file no longer there; skipped' : 'a file of the set is no longer there; set skipped');
+      ctx.logger.info(
+        { [unit]: key },
+        unit === 'file' ? 'file no longer there; skipped' : 'a file of the set is no longer there; set skipped',
+      );
       return { kind: 'not fetched', error: undefined };
     }
     const error = coerceError(err, 'TRANSFER_FAILED');

@@ -42,9 +42,7 @@ export async function installCatalogue(db: Db, options: CatalogueOptions = {}): 
   });
 }
 
-export type ReaderGrant =
-  | { kind: 'granted'; relations: number; functions: string[] }
-  | { kind: 'refused'; reason: string };
+export type ReaderGrant = { kind: 'granted'; relations: number; functions: string[] } | { kind: 'refused'; reason: string };
 
 /**
  * Makes `role` a reader of the catalogue `schema`: SELECT on its tables and views,
@@ -65,7 +63,9 @@ export async function grantReader(db: Db, role: string, options: Required<Catalo
     );
     if (!found) return refused(`role "${role}" does not exist: create it first, e.g. CREATE ROLE "${role}" LOGIN PASSWORD '...'`);
     if (!found.installed) {
-      return refused(`catalogue "${options.schema}" is not installed, or predates readers: install it (psql -f sql/catalogue/install.psql -v catalogue=${options.schema})`);
+      return refused(
+        `catalogue "${options.schema}" is not installed, or predates readers: install it (psql -f sql/catalogue/install.psql -v catalogue=${options.schema})`,
+      );
     }
     if (found.super) return refused(`role "${role}" is a superuser: it reads everything; a reader must be an ordinary role`);
     if (found.state) {

@@ -48,11 +48,13 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   };
   for (const [part, name] of parts) {
     const table = catalogue.get(name)!;
-    if (part !== 'tracking' && !table.identity) issue([part, 'table'], `ingest.sets.${part}: table ${table.name} has no identity column (its own id)`);
+    if (part !== 'tracking' && !table.identity)
+      issue([part, 'table'], `ingest.sets.${part}: table ${table.name} has no identity column (its own id)`);
     if (part === 'observations' || part === 'features' || part === 'tracking') need(part, table, LOAD_ID, 'the load id of each row');
     for (const column of table.columns.values()) {
       const caster = casterFor(column);
-      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA) issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
+      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA)
+        issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
     }
   }
   const features = catalogue.get(sets.features.table)!;
@@ -60,7 +62,10 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   need('features', features, FEAT_FILENAME, 'how track files find their features');
   const aliases = new Map(Object.entries(sets.aliases).map(([from, to]) => [normaliseHeader(from), normaliseHeader(to)]));
   type Member = { table: string; references: SetsIngestConfig['sets']['features']['references'] };
-  const members: [string, Member][] = [['observations', sets.observations], ['features', sets.features]];
+  const members: [string, Member][] = [
+    ['observations', sets.observations],
+    ['features', sets.features],
+  ];
   if (sets.tracking) members.push(['tracking', sets.tracking]);
   for (const [part, spec] of members) {
     const table = catalogue.get(spec.table)!;
@@ -75,18 +80,26 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   }
   for (const [part, table] of parts) {
     const declared = part === 'tracking' ? sets.tracking! : sets[part as 'frcInfo' | 'observatory' | 'observations' | 'features'];
-    if (declared.extra.length > 0) need(part, catalogue.get(table)!, EXTRA, 'the jsonb column of the headers declared extra', [part, 'extra']);
+    if (declared.extra.length > 0)
+      need(part, catalogue.get(table)!, EXTRA, 'the jsonb column of the headers declared extra', [part, 'extra']);
   }
-  if (sets.tracking?.featureId === 'localId') need('features', features, LOCAL_ID, 'tracking.featureId localId: the local id of each feature', ['tracking', 'featureId']);
+  if (sets.tracking?.featureId === 'localId')
+    need('features', features, LOCAL_ID, 'tracking.featureId localId: the local id of each feature', ['tracking', 'featureId']);
   for (const [column, rules] of Object.entries(sets.columns)) {
     const found = [...catalogue.values()].map((t) => t.columns.get(column)).filter((c) => c !== undefined);
     if (found.length === 0) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);
     const numeric = ['int2', 'int4', 'int8', 'float4', 'float8', 'numeric'];
     if (rules.scale !== undefined && found.some((c) => !numeric.includes(c.type))) {
-      issue(['columns', column, 'scale'], `ingest.sets.columns.${column}.scale: column ${column} is not a number (${found.map((c) => c.display).join(', ')})`);
+      issue(
+        ['columns', column, 'scale'],
+        `ingest.sets.columns.${column}.scale: column ${column} is not a number (${found.map((c) => c.display).join(', ')})`,
+      );
     }
     if (rules.integer !== undefined && found.some((c) => !['int2', 'int4', 'int8'].includes(c.type))) {
-      issue(['columns', column, 'integer'], `ingest.sets.columns.${column}.integer: column ${column} is not an integer column (${found.map((c) => c.display).join(', ')})`);
+      issue(
+        ['columns', column, 'integer'],
+        `ingest.sets.columns.${column}.integer: column ${column} is not an integer column (${found.map((c) => c.display).join(', ')})`,
+      );
     }
   }
   return issues;

@@ -4,8 +4,7 @@ import type { MetadataPart } from './metadata.js';
 
 /** What a file name says about the file. */
 export type NamedFile =
-  | { kind: 'member'; role: SetRole; word: string; key: string; obs: string | undefined }
-  | { kind: 'metadata'; part: MetadataPart };
+  { kind: 'member'; role: SetRole; word: string; key: string; obs: string | undefined } | { kind: 'metadata'; part: MetadataPart };
 
 export interface FileNameGrammar {
   /** Reads a base name; undefined for a name that belongs to no set and is no metadata file. */
@@ -49,7 +48,10 @@ export function compileGrammar(
     ? compile(sets.tracking.files ?? sets.files, { code: sets.tracking.code ?? code.name, version, words: wordsOf(true) })
     : undefined;
   const fill = (template: string, obs: string | undefined) =>
-    template.replaceAll('{code}', code.name).replaceAll('{version}', version).replaceAll('{obs}', obs ?? '{obs}');
+    template
+      .replaceAll('{code}', code.name)
+      .replaceAll('{version}', version)
+      .replaceAll('{obs}', obs ?? '{obs}');
   const metadataTemplates = (part: MetadataPart) => {
     const file = sets[part].file;
     return typeof file === 'string' ? [file] : file;
@@ -76,7 +78,10 @@ export function compileGrammar(
       }
       return undefined;
     },
-    metadataNames: (part, obs) => metadataTemplates(part).filter((t) => obs !== undefined || !t.includes('{obs}')).map((t) => fill(t, obs)),
+    metadataNames: (part, obs) =>
+      metadataTemplates(part)
+        .filter((t) => obs !== undefined || !t.includes('{obs}'))
+        .map((t) => fill(t, obs)),
     featureSetKey(featFilename) {
       const name = path.posix.basename(featFilename.replaceAll('\\', '/'));
       const named = grammar.read(name);

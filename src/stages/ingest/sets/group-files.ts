@@ -36,7 +36,13 @@ export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGr
     if (!named) strays.push(candidate);
     else if (named.kind === 'metadata') metadata.set(name, [...(metadata.get(name) ?? []), candidate]);
     else if (named.role === 'track') {
-      tracks.push({ key: named.key, kind: 'track', members: new Map([['track', [candidate]]]), words: new Map([['track', named.word]]), obs: named.obs });
+      tracks.push({
+        key: named.key,
+        kind: 'track',
+        members: new Map([['track', [candidate]]]),
+        words: new Map([['track', named.word]]),
+        obs: named.obs,
+      });
     } else {
       let set = sets.get(named.key);
       if (!set) sets.set(named.key, (set = { key: named.key, kind: 'set', members: new Map(), words: new Map(), obs: named.obs }));
@@ -52,7 +58,13 @@ export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGr
  * pipeline declares for it that is listed, in the set's own directory first, else
  * anywhere in the source. Undefined when none is.
  */
-export function metadataFor(listing: Listing, grammar: FileNameGrammar, part: MetadataPart, set: ListedSet, near: Candidate): Candidate | undefined {
+export function metadataFor(
+  listing: Listing,
+  grammar: FileNameGrammar,
+  part: MetadataPart,
+  set: ListedSet,
+  near: Candidate,
+): Candidate | undefined {
   const dir = path.posix.dirname(near.relPath);
   for (const name of grammar.metadataNames(part, set.obs)) {
     const found = listing.metadata.get(name);

@@ -90,7 +90,12 @@ export interface HeaderMap {
 
 /** "#Id", " name code " → "ID", "NAME_CODE": how headers are compared. */
 export function normaliseHeader(header: string): string {
-  return header.replace(/^\uFEFF/, '').replace(/^#/, '').trim().toUpperCase().replace(/\s+/g, '_');
+  return header
+    .replace(/^\uFEFF/, '')
+    .replace(/^#/, '')
+    .trim()
+    .toUpperCase()
+    .replace(/\s+/g, '_');
 }
 
 /** The references of a member by canonical header; the parts they name were checked with the configuration. */
@@ -186,14 +191,22 @@ export function mapHeader(label: string, header: readonly string[], spec: Member
     );
   }
   if (extras.length > 0 && !table.columns.has(EXTRA)) {
-    headerProblem(label, extras[0]!.header, `table ${table.name} has no jsonb column ${EXTRA} for the headers declared in ingest.sets.${spec.part}.extra`);
+    headerProblem(
+      label,
+      extras[0]!.header,
+      `table ${table.name} has no jsonb column ${EXTRA} for the headers declared in ingest.sets.${spec.part}.extra`,
+    );
   }
   if (spec.localId !== undefined && localId < 0) {
     headerProblem(label, spec.localId, `header has no column ${spec.localId} (the local id of each row)`);
   }
   for (const col of table.columns.values()) {
     if (col.notNull && !col.hasDefault && !seen.has(col.name) && !spec.generated.includes(col.name) && !spec.fileNamed.includes(col.name)) {
-      headerProblem(label, col.name.toUpperCase(), `column ${col.name} of ${table.name} is NOT NULL but the header has no ${col.name.toUpperCase()}`);
+      headerProblem(
+        label,
+        col.name.toUpperCase(),
+        `column ${col.name} of ${table.name} is NOT NULL but the header has no ${col.name.toUpperCase()}`,
+      );
     }
   }
   return {

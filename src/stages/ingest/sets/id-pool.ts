@@ -35,7 +35,10 @@ export class IdPool {
 
   async #draw(count: number): Promise<void> {
     try {
-      const rows = await this.#db.any<{ id: string }>('SELECT nextval($1::regclass)::text AS id FROM generate_series(1, $2)', [this.#sequence, count]);
+      const rows = await this.#db.any<{ id: string }>('SELECT nextval($1::regclass)::text AS id FROM generate_series(1, $2)', [
+        this.#sequence,
+        count,
+      ]);
       this.#ids.push(...rows.map((r) => r.id));
     } catch (err) {
       throw databaseError(err, `drawing ids from ${this.#sequence}`);

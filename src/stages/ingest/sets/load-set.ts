@@ -4,7 +4,15 @@ import { isDatabaseUnavailable } from '../../../db/errors.js';
 import type { Connection } from '../common/connection.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
-import { idKey, planMetadata, takeResolved, type MetadataCache, type MetadataFile, type MetadataPart, type ResolvedRow } from './metadata.js';
+import {
+  idKey,
+  planMetadata,
+  takeResolved,
+  type MetadataCache,
+  type MetadataFile,
+  type MetadataPart,
+  type ResolvedRow,
+} from './metadata.js';
 import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
@@ -108,7 +116,10 @@ export async function loadSet(
       ...(old && tables.tracking ? [repoint(tables, loadId), untrack(tables, set.entry.setKey, loadId)] : []),
     ];
   };
-  const refusal = (err: Error): SetResult => ({ kind: 'rejected', error: `${refusedIn(err, tables, set)}: refused by the database: ${err.message}` });
+  const refusal = (err: Error): SetResult => ({
+    kind: 'rejected',
+    error: `${refusedIn(err, tables, set)}: refused by the database: ${err.message}`,
+  });
 
   // The usual case, a set never seen with its metadata known: one message, one round trip.
   if (!set.ledger.live && metadata.statements.length === 0) {
@@ -141,14 +152,18 @@ export async function loadSet(
   return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
 }
 
-function collectMetadata(member: ParsedMember, wanted: Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>): void {
+function collectMetadata(
+  member: ParsedMember,
+  wanted: Map<MetadataPart, Map<string, { file: string; line: number; column: string }>>,
+): void {
   for (const ref of member.map.references) {
     if (ref.of !== 'frcInfo' && ref.of !== 'observatory') continue;
     let ids = wanted.get(ref.of);
     if (!ids) wanted.set(ref.of, (ids = new Map<string, { file: string; line: number; column: string }>()));
     for (const row of member.rows) {
       const local = row.fields[ref.index]!.trim();
-      if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local)) ids.set(local, { file: member.label, line: row.line, column: ref.header });
+      if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local))
+        ids.set(local, { file: member.label, line: row.line, column: ref.header });
     }
   }
 }
@@ -159,7 +174,13 @@ function checkObservationRefs(feat: ParsedMember, localIds: ReadonlyMap<string, 
     for (const row of feat.rows) {
       const raw = row.fields[ref.index]!;
       if (ref.nulls.has(raw) || localIds.has(raw.trim())) continue;
-      issues.add({ file: feat.label, line: row.line, column: ref.header, value: raw, reason: `no observation with local id ${raw.trim()} in ${initLabel}` });
+      issues.add({
+        file: feat.label,
+        line: row.line,
+        column: ref.header,
+        value: raw,
+        reason: `no observation with local id ${raw.trim()} in ${initLabel}`,
+      });
     }
   }
 }
@@ -195,7 +216,9 @@ export function rowValues(member: ParsedMember, row: ParsedRow, references: stri
 
 function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: readonly string[], loadId: string, ids: IdOf): string {
   const identity = table.identity?.name ?? 'id';
-  const rows = init.rows.map((row, i) => `(${[drawn[i]!, loadId, ...rowValues(init, row, referenceValues(init.map.references, row, ids))].join(', ')})`);
+  const rows = init.rows.map(
+    (row, i) => `(${[drawn[i]!, loadId, ...rowValues(init, row, referenceValues(init.map.references, row, ids))].join(', ')})`,
+  );
   return `INSERT INTO ${table.sql} (${columnList(init, [identity, LOAD_ID])}) OVERRIDING SYSTEM VALUE VALUES ${rows.join(',\n')}`;
 }
 
@@ -213,7 +236,12 @@ function insertFeatures(table: CatalogueTable, feat: ParsedMember, featName: str
   const statements: string[] = [];
   for (let start = 0; start < feat.rows.length; start += ROWS_PER_INSERT) {
     const rows = feat.rows.slice(start, start + ROWS_PER_INSERT).map((row, i) => {
-      const fixed = [loadId, String(start + i + 1), ...(localId ? [literal(row.fields[feat.map.localId]!.trim())] : []), ...(fillName ? [name] : [])];
+      const fixed = [
+        loadId,
+        String(start + i + 1),
+        ...(localId ? [literal(row.fields[feat.map.localId]!.trim())] : []),
+        ...(fillName ? [name] : []),
+      ];
       return `(${[...fixed, ...rowValues(feat, row, referenceValues(feat.map.references, row, ids))].join(', ')})`;
     });
     statements.push(head + rows.join(',\n'));

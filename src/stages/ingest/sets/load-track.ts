@@ -56,7 +56,12 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   const features = tables.features;
   const nameAt = track.map.indexOf(FEAT_FILENAME);
   if (nameAt < 0) {
-    issues.add({ file: track.label, line: 1, column: 'FEAT_FILENAME', reason: 'a track file needs FEAT_FILENAME: the file of the features its rows reference' });
+    issues.add({
+      file: track.label,
+      line: 1,
+      column: 'FEAT_FILENAME',
+      reason: 'a track file needs FEAT_FILENAME: the file of the features its rows reference',
+    });
     return { kind: 'rejected' };
   }
   const setOf = (row: ParsedRow) => grammar.featureSetKey(row.fields[nameAt]!.trim());
@@ -118,7 +123,13 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
         skip = true;
         absent.push(`${row.line} (${ref.header} ${raw.trim()})`);
       } else {
-        issues.add({ file: track.label, line: row.line, column: ref.header, value: raw, reason: `${raw.trim()} is not a row of the feat file of set ${key} (it has ${ids.size} features)` });
+        issues.add({
+          file: track.label,
+          line: row.line,
+          column: ref.header,
+          value: raw,
+          reason: `${raw.trim()} is not a row of the feat file of set ${key} (it has ${ids.size} features)`,
+        });
       }
       return 'NULL';
     });
@@ -140,7 +151,8 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   if (swap) statements.push(swap.before);
   statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows), ...(note ? { error: note } : {}) }));
   if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
-  if (values.length > 0) statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${values.join(',\n')}`);
+  if (values.length > 0)
+    statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${values.join(',\n')}`);
   const committed = await commitRows(conn, statements, logger, entry.setKey);
   if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
   if (note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${note}`);
@@ -165,7 +177,13 @@ function trackedOnce(track: ParsedMember, setOf: (row: ParsedRow) => string, iss
     if (earlier === undefined) first.set(key, row.line);
     else {
       once = false;
-      issues.add({ file: track.label, line: row.line, column: refs[0]!.header, value: ids[0]!, reason: `feature ${ids.join(', ')} of set ${set} already tracked on line ${earlier}` });
+      issues.add({
+        file: track.label,
+        line: row.line,
+        column: refs[0]!.header,
+        value: ids[0]!,
+        reason: `feature ${ids.join(', ')} of set ${set} already tracked on line ${earlier}`,
+      });
     }
   }
   return once;

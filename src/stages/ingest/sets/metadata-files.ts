@@ -34,7 +34,14 @@ export async function metadataOf(state: SetsIngestState, set: ListedSet, near: C
   const absent = found.filter(([, candidate]) => !candidate);
   if (absent.length > 0) {
     const where = path.dirname(near.path);
-    const names = absent.map(([part]) => plan.grammar.metadataNames(part, set.obs).map((name) => path.join(where, name)).join(' or ')).join(', and ');
+    const names = absent
+      .map(([part]) =>
+        plan.grammar
+          .metadataNames(part, set.obs)
+          .map((name) => path.join(where, name))
+          .join(' or '),
+      )
+      .join(', and ');
     return { kind: 'missing', names: `its metadata file ${names} has not arrived` };
   }
   const files = new Map<MetadataPart, MetadataFile>();
@@ -67,10 +74,14 @@ async function readMetadata(state: SetsIngestState, part: MetadataPart, candidat
   } catch (err) {
     const error = coerceError(err, 'TRANSFER_FAILED');
     ctx.logger.error({ err: error, file: candidate.path }, 'metadata file could not be fetched');
-    throw new NocturneError(error.code, `${candidate.path}: ${error.message}; the sets of ${ctx.pipeline.config.code.name} that need it stay pending`, {
-      retryable: error.retryable,
-      cause: err,
-    });
+    throw new NocturneError(
+      error.code,
+      `${candidate.path}: ${error.message}; the sets of ${ctx.pipeline.config.code.name} that need it stay pending`,
+      {
+        retryable: error.retryable,
+        cause: err,
+      },
+    );
   } finally {
     await fetched?.release();
   }

@@ -19,7 +19,13 @@ export interface MetadataFile {
  * A parsed metadata file, its rows by local id; a local id listed twice makes the file
  * unusable (a set's reference to it could not be resolved unambiguously): an issue.
  */
-export function metadataFile(part: MetadataPart, table: CatalogueTable, naturalKey: NaturalKey, parsed: ParsedMember, issues: SetIssues): MetadataFile {
+export function metadataFile(
+  part: MetadataPart,
+  table: CatalogueTable,
+  naturalKey: NaturalKey,
+  parsed: ParsedMember,
+  issues: SetIssues,
+): MetadataFile {
   return { part, table, naturalKey, parsed, byLocalId: byLocalId(parsed, issues, ": the sets' references to it are ambiguous") };
 }
 
@@ -117,7 +123,9 @@ function resolveStatements(file: MetadataFile, localIds: readonly string[]): str
       ? `ON CONFLICT (${target}) DO NOTHING`
       : `ON CONFLICT (${target}) DO UPDATE SET ${updated.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
           WHERE (${updated.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${updated.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-  const on = naturalKey.columns.map((name, k) => `${naturalKey.compare[k]!(`t."${name}"`)} IS NOT DISTINCT FROM ${naturalKey.compare[k]!(`v.k${k}`)}`).join(' AND ');
+  const on = naturalKey.columns
+    .map((name, k) => `${naturalKey.compare[k]!(`t."${name}"`)} IS NOT DISTINCT FROM ${naturalKey.compare[k]!(`v.k${k}`)}`)
+    .join(' AND ');
   const identity = table.identity?.name ?? 'id';
   return [
     `INSERT INTO ${table.sql} AS t (${columns.join(', ')}) VALUES ${rows.join(', ')} ${onConflict}`,
@@ -133,7 +141,11 @@ export interface ResolvedRow {
 }
 
 /** Takes the rows of the SELECTs of resolveStatements() into `resolved`. */
-export function takeResolved(resolved: ResolvedMetadata, files: ReadonlyMap<MetadataPart, MetadataFile>, rows: readonly ResolvedRow[]): void {
+export function takeResolved(
+  resolved: ResolvedMetadata,
+  files: ReadonlyMap<MetadataPart, MetadataFile>,
+  rows: readonly ResolvedRow[],
+): void {
   for (const row of rows) {
     resolved.ids.set(idKey(row.part, row.local_id), row.id);
     const file = files.get(row.part);

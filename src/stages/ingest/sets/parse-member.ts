@@ -98,14 +98,18 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
       if (ok) rows.push({ line, fields, values, extra: extraOf(map, fields, rules.nullValues) });
     },
     malformed(line, _raw, reason, at) {
-      if (!map) throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
+      if (!map)
+        throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
       issues.add({ file: label, line, reason, ...(at === undefined ? {} : { at }) });
     },
   });
   try {
     for await (const chunk of chunksOf(body)) splitter.write(chunk);
     splitter.end();
-    if (!map) throw new NocturneError('CSV_INVALID', `${label}:1: empty file: no header line`, { details: { line: 1, reason: 'empty file: no header line' } });
+    if (!map)
+      throw new NocturneError('CSV_INVALID', `${label}:1: empty file: no header line`, {
+        details: { line: 1, reason: 'empty file: no header line' },
+      });
   } catch (err) {
     if (!(err instanceof NocturneError) || err.code !== 'CSV_INVALID') throw err;
     const details = err.details ?? {};
@@ -153,7 +157,13 @@ export function byLocalId(member: ParsedMember, issues: SetIssues, why = ''): Ma
     const id = row.fields[member.map.localId]!.trim();
     const earlier = ids.get(id);
     if (earlier) {
-      issues.add({ file: member.label, line: row.line, column: member.map.localIdHeader, value: id, reason: `local id ${id} already used on line ${earlier.line}${why}` });
+      issues.add({
+        file: member.label,
+        line: row.line,
+        column: member.map.localIdHeader,
+        value: id,
+        reason: `local id ${id} already used on line ${earlier.line}${why}`,
+      });
     } else ids.set(id, row);
   }
   return ids;

@@ -47,12 +47,19 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   tally.unmatched = listing.strays.length;
   for (const stray of listing.strays) {
     if (firstSighting(ctx.pipeline.config.name, stray.path)) {
-      ctx.logger.warn({ file: stray.path }, 'file name matches no pattern of the pipeline (no set member, track or metadata file): ignored');
+      ctx.logger.warn(
+        { file: stray.path },
+        'file name matches no pattern of the pipeline (no set member, track or metadata file): ignored',
+      );
     }
   }
   let known: SetsIngestState['known'];
   try {
-    known = await knownContents(ctx.db, source.key, [...listing.sets, ...listing.tracks].map((s) => s.key));
+    known = await knownContents(
+      ctx.db,
+      source.key,
+      [...listing.sets, ...listing.tracks].map((s) => s.key),
+    );
   } catch (err) {
     if (!isDatabaseUnavailable(err)) throw err;
     tally.pending = tally.sets;
@@ -104,7 +111,12 @@ async function processSet(state: SetsIngestState, set: ListedSet): Promise<Noctu
     return skip();
   }
   const roles = [...set.members].flatMap(([role, candidates]) => candidates.map((candidate) => ({ role, candidate })));
-  const got = await fetchFiles(ctx, state.source, roles.map((r) => r.candidate), { unit: 'set', key: set.key, tally });
+  const got = await fetchFiles(
+    ctx,
+    state.source,
+    roles.map((r) => r.candidate),
+    { unit: 'set', key: set.key, tally },
+  );
   if (got.kind === 'not fetched') return got.error;
   const members: Member[] = roles.map((r, i) => ({ ...r, fetched: got.fetched[i]! }));
   try {
@@ -124,10 +136,20 @@ async function readingContext(state: SetsIngestState, set: ListedSet, near: Cand
   const metadata = set.kind === 'set' ? await metadataOf(state, set, near) : undefined;
   const used = metadata && metadata.kind !== 'missing' ? metadata.used : [];
   const lines = used.map((m) => `${m.role}:${m.sha256}\n`).sort();
-  return { metadata, fingerprint: createHash('sha256').update(`${state.plan.fingerprint}\n${lines.join('')}`).digest('hex') };
+  return {
+    metadata,
+    fingerprint: createHash('sha256')
+      .update(`${state.plan.fingerprint}\n${lines.join('')}`)
+      .digest('hex'),
+  };
 }
 
-async function decide(state: SetsIngestState, set: ListedSet, members: Member[], context: ReadingContext): Promise<NocturneError | undefined> {
+async function decide(
+  state: SetsIngestState,
+  set: ListedSet,
+  members: Member[],
+  context: ReadingContext,
+): Promise<NocturneError | undefined> {
   const { ctx, tally, source } = state;
   const { config } = ctx.pipeline;
   const records = members.map((m) => ({
@@ -167,7 +189,11 @@ async function decide(state: SetsIngestState, set: ListedSet, members: Member[],
   const issues = new SetIssues();
   const doubled = [...set.members].filter(([, files]) => files.length > 1);
   for (const [role, files] of doubled) {
-    issues.add({ file: files[0]!.path, line: 0, reason: `${files.length} files have the role ${role} in set ${set.key}: ${files.map((f) => f.path).join(', ')}` });
+    issues.add({
+      file: files[0]!.path,
+      line: 0,
+      reason: `${files.length} files have the role ${role} in set ${set.key}: ${files.map((f) => f.path).join(', ')}`,
+    });
   }
   if (!issues.empty) return reject(state, entry, members, issues);
 
@@ -209,7 +235,14 @@ async function decide(state: SetsIngestState, set: ListedSet, members: Member[],
         : await loadSet(
             conn,
             tables,
-            { entry, init: parsed.get('init')!, feat: parsed.get('feat'), featName: featName(members), metadata: metadata?.kind === 'ready' ? metadata.files : new Map(), ledger: ledgerHints(recorded, retrying) },
+            {
+              entry,
+              init: parsed.get('init')!,
+              feat: parsed.get('feat'),
+              featName: featName(members),
+              metadata: metadata?.kind === 'ready' ? metadata.files : new Map(),
+              ledger: ledgerHints(recorded, retrying),
+            },
             state.cache,
             issues,
             ctx.logger,
@@ -239,7 +272,12 @@ function firstSighting(pipeline: string, file: string): boolean {
 const STRAYS_WARNED = new Set<string>();
 
 /** A content the ledger settled before: skipped (a local rejected one that is still there is set aside). */
-async function settledEarlier(state: SetsIngestState, setKey: string, status: LedgerStatus, members: Member[]): Promise<NocturneError | undefined> {
+async function settledEarlier(
+  state: SetsIngestState,
+  setKey: string,
+  status: LedgerStatus,
+  members: Member[],
+): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   tally.skipped++;
   if (ctx.dryRun) ctx.print(`skip  ${setKey} (same content ${status} earlier)`);
@@ -275,4 +313,3 @@ function featName(members: readonly Member[]): string | undefined {
   const feat = members.find((m) => m.role === 'feat');
   return feat && path.posix.basename(feat.candidate.relPath);
 }
-

@@ -17,7 +17,8 @@ export interface Member {
 }
 
 /** A metadata file read for a run: usable, or refused with its located issues. */
-export type ReadMetadata = { file: MetadataFile; sha256: string; path: string } | { issues: SetIssue[]; more: number; sha256: string; path: string };
+export type ReadMetadata =
+  { file: MetadataFile; sha256: string; path: string } | { issues: SetIssue[]; more: number; sha256: string; path: string };
 
 /** What one sets-mode run shares between the sets it loads. */
 export interface SetsIngestState {

@@ -40,7 +40,14 @@ export async function setAsideSet(ctx: StageContext, set: RejectedSet): Promise<
   const report = formatSetReport(pipeline, set);
   for (const { candidate, sha256 } of set.members) {
     try {
-      const where = await setAside({ file: candidate.path, relPath: candidate.relPath, quarantineDir: ctx.config.paths.quarantine, pipeline, sha256, report });
+      const where = await setAside({
+        file: candidate.path,
+        relPath: candidate.relPath,
+        quarantineDir: ctx.config.paths.quarantine,
+        pipeline,
+        sha256,
+        report,
+      });
       ctx.logger.warn({ file: candidate.path, quarantinedAs: where, set: set.setKey }, 'member of a rejected set set aside');
     } catch (err) {
       const error = coerceError(err);

@@ -66,7 +66,13 @@ export interface KnownSets {
 export async function knownContents(db: Db, source: string, keys: readonly string[]): Promise<KnownSets> {
   const known: KnownSets = { contents: new Map(), settled: new Map(), rejectedUnder: new Map() };
   if (keys.length === 0) return known;
-  const rows = await db.any<{ set_key: string; content_sha256: string; status: LedgerStatus; members: MemberRecord[]; rejected_under: string | null }>(
+  const rows = await db.any<{
+    set_key: string;
+    content_sha256: string;
+    status: LedgerStatus;
+    members: MemberRecord[];
+    rejected_under: string | null;
+  }>(
     `SELECT set_key, content_sha256, CASE WHEN status = 'rejected' AND incomplete THEN 'incomplete' ELSE status END AS status, members, rejected_under
        FROM ingested_sets WHERE source = $1 AND set_key = ANY($2::text[]) ORDER BY id`,
     [source, keys],
@@ -92,7 +98,10 @@ export async function knownContents(db: Db, source: string, keys: readonly strin
  * the files of its latest settled record: then they need not be read again. Never true
  * when the source gives no modification times.
  */
-export function listedUnchanged(settled: readonly MemberRecord[], listed: ReadonlyArray<{ path: string; sizeBytes: number; modifiedAt: Date | null }>): boolean {
+export function listedUnchanged(
+  settled: readonly MemberRecord[],
+  listed: ReadonlyArray<{ path: string; sizeBytes: number; modifiedAt: Date | null }>,
+): boolean {
   if (settled.length !== listed.length) return false;
   const recorded = new Map(settled.map((m) => [m.path, m]));
   return listed.every((c) => {
@@ -109,8 +118,21 @@ export function insertEntry(entry: SetEntry, status: string, extra: Record<strin
   return pgp.as.format(
     `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${13 + i}`).join('')})`,
-    [entry.source, entry.pipeline, entry.code, entry.codeVersion, entry.setKey, entry.kind, entry.contentSha256,
-      storableJson(entry.members), entry.runId, entry.host, entry.night, status, ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v))],
+    [
+      entry.source,
+      entry.pipeline,
+      entry.code,
+      entry.codeVersion,
+      entry.setKey,
+      entry.kind,
+      entry.contentSha256,
+      storableJson(entry.members),
+      entry.runId,
+      entry.host,
+      entry.night,
+      status,
+      ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v)),
+    ],
   );
 }
 
@@ -164,7 +186,13 @@ function lockSet(entry: SetEntry): string {
  * set was first seen waiting (or since `listedFrom`, the database time before the
  * source was listed), the listing is stale: 'loaded', and nothing is recorded.
  */
-export async function recordWaiting(db: Db, entry: SetEntry, initWaitMs: number, error: string, listedFrom: string): Promise<'waiting' | 'expired' | 'loaded'> {
+export async function recordWaiting(
+  db: Db,
+  entry: SetEntry,
+  initWaitMs: number,
+  error: string,
+  listedFrom: string,
+): Promise<'waiting' | 'expired' | 'loaded'> {
   return db.tx('set-waiting', async (tx) => {
     await tx.one(lockSet(entry));
     const { loaded } = await tx.one<{ loaded: boolean }>(

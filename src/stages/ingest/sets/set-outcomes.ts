@@ -11,7 +11,13 @@ import { setAsideSet } from './set-aside-set.js';
 import { recordRejected, recordWaiting, type SetEntry } from './set-ledger.js';
 
 /** Counts and records what became of one set; returns an error worth reporting, if any. */
-export async function outcome(state: SetsIngestState, entry: SetEntry, members: Member[], issues: SetIssues, result: SetResult | TrackResult): Promise<NocturneError | undefined> {
+export async function outcome(
+  state: SetsIngestState,
+  entry: SetEntry,
+  members: Member[],
+  issues: SetIssues,
+  result: SetResult | TrackResult,
+): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   switch (result.kind) {
     case 'busy':
@@ -44,10 +50,19 @@ export async function outcome(state: SetsIngestState, entry: SetEntry, members: 
 }
 
 /** Records a rejected set (durably) and sets its local files aside. */
-export async function reject(state: SetsIngestState, entry: SetEntry, members: Member[], issues: SetIssues): Promise<NocturneError | undefined> {
+export async function reject(
+  state: SetsIngestState,
+  entry: SetEntry,
+  members: Member[],
+  issues: SetIssues,
+): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const first = issues.list[0];
-  let error = first ? (first.line === 0 && first.file === entry.setKey ? first.reason : locate(first.file, first)) : `${entry.setKey}: rejected`;
+  let error = first
+    ? first.line === 0 && first.file === entry.setKey
+      ? first.reason
+      : locate(first.file, first)
+    : `${entry.setKey}: rejected`;
   if (ctx.dryRun) {
     tally.rejected++;
     ctx.print(`reject ${entry.setKey}: ${error}`);
@@ -72,7 +87,12 @@ export async function reject(state: SetsIngestState, entry: SetEntry, members: M
 }
 
 /** Records an incomplete set as waiting, or as rejected (incomplete) once initWait is over. */
-export async function wait(state: SetsIngestState, entry: SetEntry, members: Member[], missing: string): Promise<NocturneError | undefined> {
+export async function wait(
+  state: SetsIngestState,
+  entry: SetEntry,
+  members: Member[],
+  missing: string,
+): Promise<NocturneError | undefined> {
   const { ctx, tally } = state;
   const label = members[0]?.candidate.path ?? entry.setKey;
   const error = `${label}: ${missing} (waited ${formatDuration(state.plan.initWaitMs)})`;

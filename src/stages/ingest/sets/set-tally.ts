@@ -28,9 +28,26 @@ export class SetTally extends WorkTally {
   }
 
   stats(): Record<string, number> {
-    const { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, skipped, waiting, refused, rejected, failed, pending } = this;
+    const { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, skipped, waiting, refused, rejected, failed, pending } =
+      this;
     // "inserted" as in single-CSV mode: what dashboards and the demo summary read.
-    return { files, unmatched, sets, loaded, replaced, untracked, untrackable, rows, inserted: rows, skipped, waiting, refused, rejected, failed, pending };
+    return {
+      files,
+      unmatched,
+      sets,
+      loaded,
+      replaced,
+      untracked,
+      untrackable,
+      rows,
+      inserted: rows,
+      skipped,
+      waiting,
+      refused,
+      rejected,
+      failed,
+      pending,
+    };
   }
 
   protected parts(): string[] {

@@ -6,7 +6,17 @@ import type { Db } from '../../../db/database.js';
 import { databaseError } from '../../../db/errors.js';
 import { IdPool } from './id-pool.js';
 import { compileGrammar, type FileNameGrammar } from './file-names.js';
-import { canonical, EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, normaliseHeader, referenceMap, ROW_ORDINAL, type MemberSpec } from './header-map.js';
+import {
+  canonical,
+  EXTRA,
+  FEAT_FILENAME,
+  LOAD_ID,
+  LOCAL_ID,
+  normaliseHeader,
+  referenceMap,
+  ROW_ORDINAL,
+  type MemberSpec,
+} from './header-map.js';
 import type { SetTables } from './load-set.js';
 import type { MetadataPart } from './metadata.js';
 import { naturalKeyIndex, readCatalogue, type CatalogueTable, type NaturalKey } from './table-columns.js';
@@ -29,7 +39,13 @@ export interface SetsPlan {
 
 /** The catalogue tables a sets declaration names. */
 export function setTableNames(sets: ResolvedSets): string[] {
-  return [sets.frcInfo.table, sets.observatory.table, sets.observations.table, sets.features.table, ...(sets.tracking ? [sets.tracking.table] : [])];
+  return [
+    sets.frcInfo.table,
+    sets.observatory.table,
+    sets.observations.table,
+    sets.features.table,
+    ...(sets.tracking ? [sets.tracking.table] : []),
+  ];
 }
 
 export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name: string; version: string }): Promise<SetsPlan> {
@@ -40,7 +56,11 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
   const columns = new Map(
     Object.entries(sets.columns).map(([column, o]) => [
       column,
-      { ...(o.nullValues ? { nullValues: new Set(o.nullValues) } : {}), ...(o.scale ? { scale: o.scale } : {}), ...(o.integer ? { integer: o.integer } : {}) },
+      {
+        ...(o.nullValues ? { nullValues: new Set(o.nullValues) } : {}),
+        ...(o.scale ? { scale: o.scale } : {}),
+        ...(o.integer ? { integer: o.integer } : {}),
+      },
     ]),
   );
   const headers = (list: readonly string[]) => new Set(list.map((h) => canonical(h, aliases)));
@@ -55,7 +75,13 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     return {
       part,
       table: t,
-      dialect: { delimiter: stage.csv.delimiter, quote: stage.csv.quote, encoding: writer.encoding ?? stage.csv.encoding, trim: writer.trim ?? false, checked: true },
+      dialect: {
+        delimiter: stage.csv.delimiter,
+        quote: stage.csv.quote,
+        encoding: writer.encoding ?? stage.csv.encoding,
+        trim: writer.trim ?? false,
+        checked: true,
+      },
       aliases,
       rules: {
         nullValues: new Set(writer.nullValues ?? stage.csv.nullValues),
@@ -71,30 +97,49 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
   };
   const metadataSpec = (part: MetadataPart): MemberSpec => {
     const t = table(sets[part].table);
-    return member(part, t, sets[part], { localId: t.identity?.name.toUpperCase(), references: new Map(), generated: [EXTRA], fileNamed: [] });
+    return member(part, t, sets[part], {
+      localId: t.identity?.name.toUpperCase(),
+      references: new Map(),
+      generated: [EXTRA],
+      fileNamed: [],
+    });
   };
   const specs = new Map<SpecName, MemberSpec>([
     ['frcInfo', metadataSpec('frcInfo')],
     ['observatory', metadataSpec('observatory')],
-    ['observations', member('observations', table(sets.observations.table), sets.observations, {
-      localId: canonical(sets.observations.localId, aliases),
-      references: referenceMap(sets.observations.references, aliases),
-      generated: [LOAD_ID, EXTRA],
-      fileNamed: [],
-    })],
-    ['features', member('features', table(sets.features.table), sets.features, {
-      localId: canonical(sets.features.localId, aliases),
-      references: referenceMap(sets.features.references, aliases),
-      generated: [LOAD_ID, ROW_ORDINAL, LOCAL_ID, EXTRA],
-      fileNamed: [FEAT_FILENAME],
-    })],
+    [
+      'observations',
+      member('observations', table(sets.observations.table), sets.observations, {
+        localId: canonical(sets.observations.localId, aliases),
+        references: referenceMap(sets.observations.references, aliases),
+        generated: [LOAD_ID, EXTRA],
+        fileNamed: [],
+      }),
+    ],
+    [
+      'features',
+      member('features', table(sets.features.table), sets.features, {
+        localId: canonical(sets.features.localId, aliases),
+        references: referenceMap(sets.features.references, aliases),
+        generated: [LOAD_ID, ROW_ORDINAL, LOCAL_ID, EXTRA],
+        fileNamed: [FEAT_FILENAME],
+      }),
+    ],
   ]);
   let tracking: SetTables['tracking'];
   if (sets.tracking) {
     const references = referenceMap(sets.tracking.references, aliases);
     const featureColumn = [...references.values()].find((ref) => ref.of === 'features')?.column;
     if (featureColumn === undefined) throw new NocturneError('CONFIG_INVALID', 'ingest.sets.tracking.references names no features column');
-    specs.set('tracking', member('tracking', table(sets.tracking.table), sets.tracking, { localId: undefined, references, generated: [LOAD_ID, EXTRA], fileNamed: [] }));
+    specs.set(
+      'tracking',
+      member('tracking', table(sets.tracking.table), sets.tracking, {
+        localId: undefined,
+        references,
+        generated: [LOAD_ID, EXTRA],
+        fileNamed: [],
+      }),
+    );
     tracking = { table: table(sets.tracking.table), featureColumn, featureId: sets.tracking.featureId };
   }
   const naturalKeys = {} as Record<MetadataPart, NaturalKey>;
@@ -141,5 +186,7 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
  */
 export function configFingerprint(stage: SetsIngestConfig, code: { name: string; version: string }): string {
   const { initWaitMs: _wait, reemitted: _reemitted, ...sets } = stage.sets;
-  return createHash('sha256').update(JSON.stringify({ code, csv: stage.csv, sets })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ code, csv: stage.csv, sets }))
+    .digest('hex');
 }

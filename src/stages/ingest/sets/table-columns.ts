@@ -65,7 +65,13 @@ export async function readCatalogue(db: Db, schema: string, tables: readonly str
   for (const row of rows) {
     let table = found.get(row.table);
     if (!table) {
-      table = { sql: `"${schema}"."${row.table}"`, name: `${schema}.${row.table}`, relname: row.table, columns: new Map(), identity: undefined };
+      table = {
+        sql: `"${schema}"."${row.table}"`,
+        name: `${schema}.${row.table}`,
+        relname: row.table,
+        columns: new Map(),
+        identity: undefined,
+      };
       found.set(row.table, table);
     }
     const column: TableColumn = {
@@ -83,7 +89,10 @@ export async function readCatalogue(db: Db, schema: string, tables: readonly str
   }
   const missing = tables.filter((t) => !found.has(t));
   if (missing.length > 0) {
-    throw new NocturneError('CONFIG_INVALID', `catalogue ${schema} has no table ${missing.join(', ')} (install it: sql/catalogue/install.psql)`);
+    throw new NocturneError(
+      'CONFIG_INVALID',
+      `catalogue ${schema} has no table ${missing.join(', ')} (install it: sql/catalogue/install.psql)`,
+    );
   }
   return found;
 }
@@ -120,15 +129,26 @@ export async function naturalKeyIndex(db: Db, table: CatalogueTable, key: readon
   const wanted = [...key].sort().join(',');
   const exact = indexes
     .map((index) => ({ ...index, parts: index.definitions.map(indexPart) }))
-    .filter((index) => index.parts.every((p) => p !== undefined) && index.parts.map((p) => p.column).sort().join(',') === wanted);
-  if (exact.length === 0) return `table ${table.name} has no unique index on exactly (${key.join(', ')}) (each column as itself or as nk(column))`;
+    .filter(
+      (index) =>
+        index.parts.every((p) => p !== undefined) &&
+        index.parts
+          .map((p) => p.column)
+          .sort()
+          .join(',') === wanted,
+    );
+  if (exact.length === 0)
+    return `table ${table.name} has no unique index on exactly (${key.join(', ')}) (each column as itself or as nk(column))`;
   const nullable = key.filter((column) => !table.columns.get(column)!.notNull);
   const usable = nullable.length === 0 ? exact[0]! : exact.find((index) => index.nulls_not_distinct);
   if (!usable) {
     return `unique index ${exact[0]!.name} on (${key.join(', ')}) treats NULLs as distinct, and ${nullable.join(', ')} may be NULL: declare it UNIQUE NULLS NOT DISTINCT`;
   }
   const byColumn = new Map(usable.parts.map((p) => [p!.column, p!.normalised]));
-  return { columns: key, compare: key.map((column) => (byColumn.get(column) ? (sql: string) => `${schema}.nk(${sql})` : (sql: string) => sql)) };
+  return {
+    columns: key,
+    compare: key.map((column) => (byColumn.get(column) ? (sql: string) => `${schema}.nk(${sql})` : (sql: string) => sql)),
+  };
 }
 
 /** An index column as pg_get_indexdef() writes it: a column, or nk(column) (possibly schema-qualified). */

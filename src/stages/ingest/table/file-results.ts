@@ -19,7 +19,10 @@ export interface FileResult {
 }
 
 /** Counts one file's result and logs it; returns an error worth reporting, if any. */
-export async function record(ctx: StageContext, { stage, source, candidate, fetched, result, tally }: FileResult): Promise<NocturneError | undefined> {
+export async function record(
+  ctx: StageContext,
+  { stage, source, candidate, fetched, result, tally }: FileResult,
+): Promise<NocturneError | undefined> {
   const file = candidate.path;
   switch (result.kind) {
     case 'busy':
@@ -31,7 +34,13 @@ export async function record(ctx: StageContext, { stage, source, candidate, fetc
       ctx.logger.debug({ file, rejected: result.rejected !== null }, 'file content already ingested or rejected; skipped');
       // The same bad content put back in the source: set it aside again, with the first report.
       if (!result.rejected || !source.local) return undefined;
-      return setAsideQuietly(ctx, stage, { candidate, sha256: fetched.sha256, summary: result.rejected.error, issues: result.rejected.issues as RowIssue[], more: 0 });
+      return setAsideQuietly(ctx, stage, {
+        candidate,
+        sha256: fetched.sha256,
+        summary: result.rejected.error,
+        issues: result.rejected.issues as RowIssue[],
+        more: 0,
+      });
     case 'loaded':
       tally.add(result.counts);
       ctx.logger.debug({ file, fileId: result.fileId, ...result.counts }, 'file loaded');
@@ -41,7 +50,13 @@ export async function record(ctx: StageContext, { stage, source, candidate, fetc
       tally.rows += result.rows;
       ctx.logger.error({ file, fileId: result.fileId, error: result.error }, 'file rejected');
       if (!source.local) return undefined;
-      return setAsideQuietly(ctx, stage, { candidate, sha256: fetched.sha256, summary: result.error, issues: result.issues, more: result.more });
+      return setAsideQuietly(ctx, stage, {
+        candidate,
+        sha256: fetched.sha256,
+        summary: result.error,
+        issues: result.issues,
+        more: result.more,
+      });
   }
 }
 

@@ -79,8 +79,22 @@ export async function claimFile(conn: Connection, entry: LedgerEntry): Promise<C
      SELECT pg_try_advisory_xact_lock($12, $13) AS locked, f.status, f.error, f.report
        FROM (SELECT 1) one LEFT JOIN ingested_files f ON f.source = $1 AND f.sha256 = $3 AND f.status <> 'loading';
      SAVEPOINT data`,
-    [entry.source, entry.path, entry.sha256, entry.sizeBytes, entry.modifiedAt, entry.pipeline, entry.code, entry.codeVersion,
-      entry.runId, entry.table, entry.host, space, key, entry.night],
+    [
+      entry.source,
+      entry.path,
+      entry.sha256,
+      entry.sizeBytes,
+      entry.modifiedAt,
+      entry.pipeline,
+      entry.code,
+      entry.codeVersion,
+      entry.runId,
+      entry.table,
+      entry.host,
+      space,
+      key,
+      entry.night,
+    ],
   );
   const inserted = results[3]?.[0];
   if (inserted?.id !== undefined) return { kind: 'claimed', fileId: Number(inserted.id) };
@@ -116,7 +130,9 @@ export async function commitLoaded(
   bad: readonly BadRow[],
   rowsSql: string | null,
 ): Promise<void> {
-  await conn.none([rowsSql, 'RELEASE SAVEPOINT data', loadedSql(fileId, counts, bad), 'COMMIT'].filter((part) => part !== null).join(';\n'));
+  await conn.none(
+    [rowsSql, 'RELEASE SAVEPOINT data', loadedSql(fileId, counts, bad), 'COMMIT'].filter((part) => part !== null).join(';\n'),
+  );
 }
 
 /**
@@ -142,7 +158,13 @@ export function loadedSql(fileId: number, counts: LoadCounts, bad: readonly BadR
 }
 
 /** Undoes everything the file put in the catalogue, records the rejection, and commits. */
-export async function commitRejected(conn: Connection, fileId: number, rows: number, error: string, report: RejectionReport): Promise<void> {
+export async function commitRejected(
+  conn: Connection,
+  fileId: number,
+  rows: number,
+  error: string,
+  report: RejectionReport,
+): Promise<void> {
   // Durable before the caller moves the file out of the source directory.
   await conn.none(`ROLLBACK TO SAVEPOINT data;\nSET LOCAL synchronous_commit = on;\n${rejectedSql(fileId, rows, error, report)};\nCOMMIT`);
 }
@@ -183,9 +205,22 @@ export async function claimBatch(conn: Connection, entries: readonly LedgerEntry
             AS f(path, sha256, size, modified, night, lock_key)
       WHERE pg_try_advisory_xact_lock($14, f.lock_key)
      ON CONFLICT (source, sha256) DO NOTHING RETURNING id, sha256`,
-    [first.source, first.pipeline, first.code, first.codeVersion, first.runId, first.table, first.host,
-      column((e) => e.path), column((e) => e.sha256), column((e) => e.sizeBytes), column((e) => e.modifiedAt),
-      column((e) => e.night), column((e) => lockKeys(e.sha256)[1]), INGEST_LOCK_SPACE],
+    [
+      first.source,
+      first.pipeline,
+      first.code,
+      first.codeVersion,
+      first.runId,
+      first.table,
+      first.host,
+      column((e) => e.path),
+      column((e) => e.sha256),
+      column((e) => e.sizeBytes),
+      column((e) => e.modifiedAt),
+      column((e) => e.night),
+      column((e) => lockKeys(e.sha256)[1]),
+      INGEST_LOCK_SPACE,
+    ],
   );
   return new Map((results[3] ?? []).map((r) => [r.sha256, Number(r.id)]));
 }

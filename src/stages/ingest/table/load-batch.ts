@@ -38,7 +38,10 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
     }
   }
   return onConnection(ctx, label, async (conn, discard) => {
-    const claimed = await claimBatch(conn, batch.map((f) => f.entry));
+    const claimed = await claimBatch(
+      conn,
+      batch.map((f) => f.entry),
+    );
     const statements: string[] = [];
     const settled: BatchOutcome['settled'] = [];
     let durable = false;

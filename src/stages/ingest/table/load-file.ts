@@ -51,7 +51,11 @@ export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<Lo
  * transaction is rolled back (the connection discarded if even that fails, or if `work`
  * says so) and the error thrown as a NocturneError naming `label`.
  */
-export async function onConnection<T>(ctx: LoaderContext, label: string, work: (conn: Connection, discard: () => void) => Promise<T>): Promise<T> {
+export async function onConnection<T>(
+  ctx: LoaderContext,
+  label: string,
+  work: (conn: Connection, discard: () => void) => Promise<T>,
+): Promise<T> {
   const conn = await ctx.db.connect().catch((err: unknown) => {
     throw databaseError(err, `${label}: connecting to the database`);
   });
@@ -94,19 +98,16 @@ export async function rejectFailed(ctx: LoaderContext, entry: LedgerEntry, error
 /** In-memory files up to this size are loaded with one INSERT sent with the COMMIT (see InlineRows). */
 export const INLINE_BYTES = 256 * 1024;
 
-async function reject(
-  conn: Connection,
-  label: string,
-  fileId: number,
-  outcome: Rejected,
-): Promise<LoadResult> {
+async function reject(conn: Connection, label: string, fileId: number, outcome: Rejected): Promise<LoadResult> {
   const { error, report } = rejection(label, outcome);
   try {
     await commitRejected(conn, fileId, outcome.rows, error, report);
   } catch (err) {
     if (failureOf(err) !== 'input') throw err;
     // The report itself refused: the file is still rejected, with its first error (see rejectFailed()).
-    throw new NocturneError('DB_FAILED', `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`, { cause: err });
+    throw new NocturneError('DB_FAILED', `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`, {
+      cause: err,
+    });
   }
   return { kind: 'rejected', fileId, rows: outcome.rows, error, issues: outcome.issues, more: outcome.more };
 }

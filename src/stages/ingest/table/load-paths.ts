@@ -16,8 +16,7 @@ import { findDuplicates, stageTableSql, STAGING_TABLE, upsertFromStaging } from 
 // throws; none commits.
 
 export type DataOutcome =
-  | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[] }
-  | { kind: 'rejected'; rows: number; issues: RowIssue[]; more: number };
+  { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[] } | { kind: 'rejected'; rows: number; issues: RowIssue[]; more: number };
 
 /** The direct COPY's outcome: or a natural key already present, for the staging path. */
 export type DirectOutcome = DataOutcome | { kind: 'conflict' };

@@ -167,7 +167,12 @@ export class LineMap {
 }
 
 /** The raw text of the records starting on `wanted` lines (to quarantine rows found bad after loading). */
-export async function rawRecords(body: FileBody, label: string, dialect: CsvDialect, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
+export async function rawRecords(
+  body: FileBody,
+  label: string,
+  dialect: CsvDialect,
+  wanted: ReadonlySet<number>,
+): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   const keep = (line: number, raw: string): void => {
     if (wanted.has(line)) found.set(line, raw);

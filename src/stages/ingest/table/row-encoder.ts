@@ -29,7 +29,11 @@ interface Slot {
  * Builds the encoder for a file whose header is `header`. A mapped column absent from
  * the header (or present twice) is a file-level error: no row could be loaded right.
  */
-export function compileRowEncoder(config: Pick<IngestStageConfig, 'columns' | 'csv'>, header: readonly string[], label: string): RowEncoder {
+export function compileRowEncoder(
+  config: Pick<IngestStageConfig, 'columns' | 'csv'>,
+  header: readonly string[],
+  label: string,
+): RowEncoder {
   const names = header.map((h) => h.trim());
   const slots: Slot[] = Object.entries(config.columns).map(([column, spec]) => {
     const index = names.indexOf(spec.from);

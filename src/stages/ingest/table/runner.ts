@@ -23,7 +23,11 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
   tally.files = candidates.length;
   let seen: Map<string, SeenFile>;
   try {
-    seen = await seenFiles(ctx.db, source.key, candidates.map((c) => c.path));
+    seen = await seenFiles(
+      ctx.db,
+      source.key,
+      candidates.map((c) => c.path),
+    );
   } catch (err) {
     if (!isDatabaseUnavailable(err)) throw err;
     tally.pending = candidates.length;
@@ -42,7 +46,13 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
     else if (known.status === 'rejected' && source.local) {
       // Rejected by a run that died before moving it away: finish the job.
       const issues = (known.report?.issues ?? []) as RowIssue[];
-      firstError ??= await setAsideQuietly(ctx, stage, { candidate, sha256: known.sha256, summary: known.error ?? 'rejected', issues, more: 0 });
+      firstError ??= await setAsideQuietly(ctx, stage, {
+        candidate,
+        sha256: known.sha256,
+        summary: known.error ?? 'rejected',
+        issues,
+        more: 0,
+      });
     }
   }
   if (ctx.dryRun) return dryRun(ctx, source, work, tally);
