@@ -196,8 +196,9 @@ export class Alerting {
       this.#databaseError = null;
     } catch (err) {
       const error = coerceError(err, 'DB_FAILED', 'alerts: reading the state database');
-      if (!this.#databaseDownSince)
+      if (!this.#databaseDownSince) {
         this.#logger.warn({ err: error }, 'state database unreadable: only what this host sees itself is judged');
+      }
       this.#databaseDownSince ??= now;
       this.#databaseError = error.message;
     }

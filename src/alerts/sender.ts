@@ -150,8 +150,9 @@ export class MessageSender {
     try {
       const [kind, address] = splitDestination(row.destination);
       const channel = this.#channels[kind];
-      if (!channel)
+      if (!channel) {
         throw coerceError(`no ${kind} channel is configured (alerts.${kind === 'email' ? 'email' : 'webhooks'})`, 'ALERT_DELIVERY_FAILED');
+      }
       const message: OutgoingMessage = {
         delivery: String(id),
         event: row.event,

@@ -46,8 +46,9 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
   // The defaults the run and upload stages apply (stages/run/settings.ts, stages/upload/upload-settings.ts).
   const defaultOutbox = path.join(config.paths.outbox, name);
   const outboxes: Place[] = [];
-  if (run)
+  if (run) {
     outboxes.push({ where: 'local', dir: run.outputs.dir ?? defaultOutbox, at: run.outputs.dir ? ['run', 'outputs', 'dir'] : ['run'] });
+  }
   if (upload) {
     const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
     if (!outboxes.some((o) => o.dir === dir)) outboxes.push({ where: 'local', dir, at: upload.from ? ['upload', 'from'] : ['upload'] });

@@ -69,10 +69,11 @@ function setsProblems(sets: Record<string, unknown>): Problem[] {
     const file = isMapping(sets[part]) ? sets[part]['file'] : undefined;
     const names = typeof file === 'string' ? [file] : Array.isArray(file) ? file : [];
     names.forEach((name, i) => {
-      if (typeof name === 'string')
+      if (typeof name === 'string') {
         problems.push(
           ...placeholderProblems(typeof file === 'string' ? at(part, 'file') : at(part, 'file', i), name, METADATA_FILE_PLACEHOLDERS),
         );
+      }
     });
   }
   const roles = sets['roles'];

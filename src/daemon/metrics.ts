@@ -201,8 +201,9 @@ export class DaemonMetrics {
       this.#logger.warn({ err: coerceError(err, 'DB_FAILED', 'metrics') }, 'metrics: state database unreadable');
       return;
     }
-    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait])
+    for (const gauge of [g.lastSuccess, g.lastRun, g.lastDuration, g.lastOk, g.running, g.pending, g.jobs, g.waiting, g.longestWait]) {
       gauge.reset();
+    }
     g.dbUp.set(1);
     for (const [key, runs] of summary) {
       const [pipeline = '', stage = ''] = key.split('/');

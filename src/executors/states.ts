@@ -54,7 +54,8 @@ export function explainWait(reason: string): string {
   if (/^JobHeldAdmin/.test(reason)) return `${reason}: held by an administrator (scontrol release)`;
   if (/^JobHeldUser/.test(reason)) return `${reason}: held by its user (scontrol release)`;
   if (/^BeginTime/.test(reason)) return `${reason}: requeued, or not allowed to start yet`;
-  if (/^(ReqNodeNotAvail|Nodes required for job are DOWN)/.test(reason))
+  if (/^(ReqNodeNotAvail|Nodes required for job are DOWN)/.test(reason)) {
     return `${reason} (the node is drained or down: scontrol update nodename=... state=resume)`;
+  }
   return reason;
 }

@@ -45,8 +45,9 @@ async function visit(dir: string, level: number, sweep: FileSweep, counts: FileC
     if (info.isDirectory() && level < sweep.depth) {
       await visit(entry, level + 1, sweep, counts);
       // Judged by its age before this sweep emptied it.
-      if (!sweep.dryRun && touchedMs(info) < sweep.cutoffMs && (await listDir(entry)).length === 0)
+      if (!sweep.dryRun && touchedMs(info) < sweep.cutoffMs && (await listDir(entry)).length === 0) {
         await rmdir(entry).catch(ignoreNotEmpty);
+      }
       continue;
     }
     if (level < sweep.depth && sweep.depth !== Infinity) continue; // a file above the level judged: not one of ours

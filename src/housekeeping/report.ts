@@ -30,16 +30,18 @@ export function reportFields(report: PruneReport): Record<string, unknown> {
 
 /** What `nocturne prune` prints: one line per kind, with its age, then the totals. */
 export function formatPruneReport(report: PruneReport, retention: ResolvedRetention): string {
-  if (report.busy)
+  if (report.busy) {
     return "another process is pruning this state database now (the daemon's housekeeping slot?): nothing done; try again later\n";
+  }
   const lines = [report.dryRun ? 'would remove (dry run: nothing removed):' : 'removed:'];
   for (const kind of PRUNE_KINDS) {
     const { rows, files } = report.kinds[kind];
     const parts: string[] = [];
     const tables = Object.entries(rows);
     if (tables.length > 0) parts.push(`${kindRows(report.kinds[kind])} row(s) (${tables.map(([t, n]) => `${t} ${n}`).join(', ')})`);
-    if (kind === 'jobs' || kind === 'thumbnails' || kind === 'quarantine')
+    if (kind === 'jobs' || kind === 'thumbnails' || kind === 'quarantine') {
       parts.push(`${files.files} file(s), ${formatBytes(files.bytes)}`);
+    }
     const age = formatDuration(retention[`${kind}Ms`]);
     lines.push(`  ${kind.padEnd(15)} ${parts.join('; ')}  — ${KIND_WORDS[kind]} older than ${age}`);
   }

@@ -140,11 +140,12 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     if (exact) return { methods: exact, params: {} };
     for (const { key, regex } of patterns) {
       const match = regex.exec(pathname);
-      if (match)
+      if (match) {
         return {
           methods: routes[key]!,
           params: Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])),
         };
+      }
     }
     return undefined;
   };

@@ -143,12 +143,14 @@ export function monitorRoutes(source: MonitorSource): Routes {
       });
       try {
         const data = await view.data(query, params);
-        if (data === null)
+        if (data === null) {
           return answer(404, { title: `No such ${what}`, api: '/api/overview', main: html`<p>Nothing here.</p>`, live: false });
+        }
         return answer(200, view.page(data, query));
       } catch (err) {
-        if (err instanceof BadQuery)
+        if (err instanceof BadQuery) {
           return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
+        }
         const error = coerceError(err, 'INTERNAL', `the ${what} page`);
         return answer(503, {
           title: 'Not available',

@@ -21,11 +21,12 @@ export function scheduleInWords(pattern: string): string {
     if (isNumber(minute) && isNumber(hour)) return `every day at ${two(hour)}:${two(minute)}`;
     const hourStep = step.exec(hour);
     if (isNumber(minute) && hourStep) return `every ${hourStep[1]} hours at minute ${minute}`;
-    if (isNumber(minute) && /^\d+(,\d+)+$/.test(hour))
+    if (isNumber(minute) && /^\d+(,\d+)+$/.test(hour)) {
       return `every day at ${hour
         .split(',')
         .map((h) => `${two(h)}:${two(minute)}`)
         .join(', ')}`;
+    }
   }
   if (everyDay && isNumber(minute) && isNumber(hour) && /^[0-7]$/.test(dow)) {
     return `every ${DAYS[Number(dow) % 7]} at ${two(hour)}:${two(minute)}`;

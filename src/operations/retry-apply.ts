@@ -126,8 +126,9 @@ async function moveBack(quarantined: string, outbox: string): Promise<void> {
     });
     await unlink(quarantined);
     // The note beside it: the upload stage's reason, the ingest stage's report.
-    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`])
+    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`]) {
       await unlink(note).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    }
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
   }

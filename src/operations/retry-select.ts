@@ -67,8 +67,9 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
           ORDER BY updated_at, input`,
         [sel.pipeline, re(sel.obs), since],
       );
-      for (const r of rows)
+      for (const r of rows) {
         found.push({ stage: 'run', kind: 'observation', item: r.input, key: r.input, failedAt: r.updated_at, previous: r, moves: [] });
+      }
     }
     if (sel.stages.includes('ingest') && sel.obs === undefined) {
       if (sel.file === undefined) {

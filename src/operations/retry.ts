@@ -62,12 +62,13 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
       { pipeline, stage, slot: new Date(), trigger: 'manual' },
     );
     runs.push({ stage, result });
-    if (result.kind === 'not-run')
+    if (result.kind === 'not-run') {
       deps.print(`${req.selection.pipeline}/${stage}: not run now: ${result.reason}; the items wait for its next run`);
-    else
+    } else {
       deps.print(
         `${req.selection.pipeline}/${stage}: run ${result.runId}: ${result.outcome.ok ? 'ok' : 'FAILED'}: ${result.outcome.summary}`,
       );
+    }
   }
   const first = runs.find((r) => r.result.kind === 'done');
   if (first?.result.kind === 'done') {

@@ -20,8 +20,9 @@ export async function alertsSettled(world: World): Promise<string | null> {
               (SELECT count(*)::int FROM notifications WHERE state IN ('due', 'sending')) AS unsent`,
     );
     if (unannounced === 0 && unsent === 0) return null;
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
       return `alerts: ${unannounced} incident(s) not yet announced, ${unsent} message(s) not yet sent ${SETTLE_MS / 1000} s after the night`;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }

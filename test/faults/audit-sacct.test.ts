@@ -45,8 +45,9 @@ async function accounted(jobs: readonly Submitted[]): Promise<void> {
   for (;;) {
     const listed = await Promise.all(jobs.map(async (j) => (await nightJobsInSacct(j.world)).get(j.name)?.has(j.id) === true));
     if (listed.every(Boolean)) return;
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
       throw new Error(`sacct did not list jobs ${jobs.map((j) => j.id).join(', ')} within ${SACCT_DEADLINE_MS} ms`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }

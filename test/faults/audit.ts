@@ -57,12 +57,14 @@ function expectedRows(o: NightObs, p: NightPipeline): number {
  */
 function quicklookReason(o: NightObs): RegExp {
   const [w, h] = o.kind === 'hugejpeg' ? INFLATED.hugejpeg : INFLATED.thinjpeg;
-  if (o.kind === 'hugejpeg')
+  if (o.kind === 'hugejpeg') {
     return new RegExp(`^quicklook header claims ${w} × ${h} px, more than quicklooks\\.maxPixels \\(67108864\\): not decoded$`);
-  if (o.kind === 'thinjpeg')
+  }
+  if (o.kind === 'thinjpeg') {
     return new RegExp(
       `^quicklook image data shorter than its header claims: \\d+ bytes for ${w} × ${h} px, which need at least \\d+: not decoded$`,
     );
+  }
   // A truncated one: too short for its header, or libjpeg's words, which depend on where the cut falls.
   return /^quicklook (image data shorter than its header claims|cannot be decoded): ./;
 }
@@ -126,8 +128,9 @@ async function auditTransfers(world: World, p: NightPipeline, obs: NightObs[], v
         `transfer ${t.id} (${t.local_path}): local copy deleted after state ${t.before_deleted}, not after the final remote name was checked`,
       );
     }
-    if (!['deleted', 'quarantined'].includes(t.state))
+    if (!['deleted', 'quarantined'].includes(t.state)) {
       v.push(`transfer ${t.id} (${t.local_path}) ended in state ${t.state}: ${t.error ?? ''}`);
+    }
   }
   for (const [local, n] of uploads) if (n > 1) v.push(`${local} was archived ${n} times`);
   for (const o of obs.filter(quarantinedJpeg)) {
@@ -267,11 +270,11 @@ async function auditStageFailures(world: World, outages: readonly Outage[], v: s
         end >= o.from.getTime(),
     );
     const nul = r.error !== null && (r.error.includes('unsupported Unicode escape sequence') || r.error.includes(NUL_REASON));
-    if (!down || nul)
+    if (!down || nul) {
       v.push(
         `runs: ${r.stage} run ${r.id} of ${r.pipeline} failed ${nul ? 'because of a NUL byte' : 'while the servers it needs were up'}: ${r.error ?? ''}`,
       );
-    else c.outageFailures++;
+    } else c.outageFailures++;
   }
 }
 
@@ -351,10 +354,11 @@ async function auditJobs(world: World, p: NightPipeline, obs: NightObs[], v: str
       if (mine.filter((t) => t.state === 'completed').length !== 1) v.push(`${o.obs}: ${mine.length} task(s), not exactly one completed`);
       continue;
     }
-    if (ran.length !== 1)
+    if (ran.length !== 1) {
       v.push(
         `${o.obs}: its detection code failed for good (exit 3), yet it ran ${ran.length} times: ${JSON.stringify(mine.map((t) => [t.job, t.state, t.exit_code]))}`,
       );
+    }
     const logged = last ? await readFile(last.log_path, 'utf8').catch(() => '') : '';
     if (
       !last ||
@@ -410,13 +414,15 @@ export async function auditSacct(world: Pick<World, 'pipelines' | 'startedAt'>, 
     const mine = known.get(name);
     if (mine === GHOST) continue; // reported below
     if (mine === undefined) v.push(`sacct: job ${name} (${[...ids].join(', ')}) is unknown to the jobs table`);
-    else if (ids.size !== 1 || !ids.has(mine))
+    else if (ids.size !== 1 || !ids.has(mine)) {
       v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
+    }
   }
   for (const [name, id] of known) {
     if (id === GHOST) {
-      if (seen.has(name))
+      if (seen.has(name)) {
         v.push(`sacct: job ${name} ran as ${[...seen.get(name)!].join(', ')}, yet the jobs table declared it LOST, never submitted`);
+      }
     } else if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
   }
 }
@@ -498,8 +504,9 @@ export async function nightProgress(world: World): Promise<{ done: boolean; line
             (SELECT count(*) FROM ingested_files WHERE status IN ('loaded', 'rejected'))::int AS loaded`,
   );
   let waiting = 0;
-  for (const p of world.pipelines)
+  for (const p of world.pipelines) {
     waiting += (await readdir(p.outbox).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).length;
+  }
   const csvs = world.observations.filter((o) => o.kind !== 'fail').length;
   const total = world.observations.length;
   return {

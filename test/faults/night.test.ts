@@ -64,10 +64,12 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
     }
   }
   if (s.kills < MIN_KILLS) v.push(`only ${s.kills} kills were played`);
-  if (s.killsMidStage < MIN_KILLS_MID_STAGE)
+  if (s.killsMidStage < MIN_KILLS_MID_STAGE) {
     v.push(`only ${s.killsMidStage} kills found a stage in flight (at least ${MIN_KILLS_MID_STAGE} needed)`);
-  for (const o of chaos.outages)
+  }
+  for (const o of chaos.outages) {
     if (o.nightDoneAt !== null) v.push(`the ${o.service} outage began after the night was over: ${o.nightDoneAt}`);
+  }
   const reload = chaos.reload;
   if (!reload) v.push('the broken reload was not played');
   else {
@@ -82,11 +84,13 @@ function daemonViolations(s: Supervisor, chaos: ChaosReport, stop: StopResult, p
   // Above MemoryHigh the kernel throttles the daemon: the night's inflated quicklooks must not take it there.
   const high = unitMemoryLimit('MemoryHigh');
   if (s.measured === 0) v.push('the peak RSS of no daemon process could be read');
-  else if (s.peakRssBytes >= high)
+  else if (s.peakRssBytes >= high) {
     v.push(`a daemon process peaked at ${mib(s.peakRssBytes)} RSS, over the unit's MemoryHigh (${mib(high)})`);
+  }
   if (stop.killed) v.push('SIGTERM at the end: the daemon did not exit within its grace + 10 s and was SIGKILLed');
-  else if (stop.code !== 0 || stop.last?.msg !== 'shutdown complete')
+  else if (stop.code !== 0 || stop.last?.msg !== 'shutdown complete') {
     v.push(`SIGTERM at the end: exit ${stop.code}, last line "${stop.last?.msg ?? ''}"`);
+  }
   return v;
 }
 

@@ -94,27 +94,33 @@ export function alertCensus(
   for (const [title, recorded] of byTitle) {
     const c = counts.get(title);
     const resolved = recorded.filter((i) => i.resolved).length;
-    if ((c?.opened ?? 0) !== recorded.length)
+    if ((c?.opened ?? 0) !== recorded.length) {
       violations.push(`alerts: ${title}: ${c?.opened ?? 0} opening message(s) for ${recorded.length} incident(s)`);
-    if ((c?.resolved ?? 0) !== resolved)
+    }
+    if ((c?.resolved ?? 0) !== resolved) {
       violations.push(`alerts: ${title}: ${c?.resolved ?? 0} "resolved" message(s) for ${resolved} resolved incident(s)`);
+    }
   }
-  for (const title of counts.keys())
+  for (const title of counts.keys()) {
     if (!byTitle.has(title)) violations.push(`alerts: a message about "${title}", which no incident records`);
+  }
   const classes = failureClasses.map((c) => ({ label: c.label, incidents: incidents.filter(c.match).length }));
   failureClasses.forEach((c, i) => {
     const n = classes[i]!.incidents;
-    if (n < c.atLeast || n > c.atMost)
+    if (n < c.atLeast || n > c.atMost) {
       violations.push(
         `alerts: ${c.label}: ${n} incident(s), expected ${c.atLeast === c.atMost ? c.atLeast : `${c.atLeast} to ${c.atMost}`}`,
       );
+    }
   });
   for (const i of incidents) {
-    if (failureClasses.length > 0 && !failureClasses.some((c) => c.match(i)))
+    if (failureClasses.length > 0 && !failureClasses.some((c) => c.match(i))) {
       violations.push(`alerts: incident "${titleOf(i)}" is of no injected failure class`);
+    }
   }
-  if (duplicates > duplicateBound)
+  if (duplicates > duplicateBound) {
     violations.push(`alerts: ${duplicates} duplicate message(s), more than the bound of ${duplicateBound} (one per kill)`);
+  }
   return {
     incidents: [...counts.values()].sort((a, b) => a.title.localeCompare(b.title)),
     classes,

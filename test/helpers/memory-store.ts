@@ -81,8 +81,9 @@ export class MemoryStore implements RemoteStore {
       }
     }
     for (const sub of new Set([...this.dirs, ...[...this.files.keys()].flatMap(parents)])) {
-      if (sub !== dir && path.posix.dirname(sub) === dir)
+      if (sub !== dir && path.posix.dirname(sub) === dir) {
         listed.set(sub, { name: path.posix.basename(sub), sizeBytes: 0, isDirectory: true, modifiedAt: null });
+      }
     }
     return [...listed.values()];
   }

@@ -58,12 +58,14 @@ export function hfcTimestampReason(text: string): string {
 /** The timestamp as PostgreSQL input text in UTC, or why it is not one. */
 function scan(text: string): { value: string } | string {
   const m = HFC.exec(text);
-  if (!m)
+  if (!m) {
     return `"${text}" is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z], with a space instead of T, or a _TAI suffix, or YYYY.MM.DD_HH:MM:SS_TAI)`;
+  }
   const [, y, sep, mo, d, h, mi, s, fraction, zone] = m;
   // The JSOC form (dots) always carries _TAI; the HFC form never mixes dots with a zone-less reading.
-  if (sep === '.' && zone !== '_TAI')
+  if (sep === '.' && zone !== '_TAI') {
     return `"${text}": the JSOC form YYYY.MM.DD_HH:MM:SS is TAI and needs its _TAI suffix (or write YYYY-MM-DD for UTC)`;
+  }
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
   // There is no year 0 (PostgreSQL refuses it): 1 BC is followed by AD 1.
   if (year === 0) return `"${text}": there is no year 0000`;

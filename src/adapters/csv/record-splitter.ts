@@ -189,13 +189,15 @@ export class CsvRecordSplitter {
     const at = line.findIndex((b) => b > 0x7f);
     if (at < 0) return undefined;
     const byte = `byte 0x${line[at]!.toString(16)}`;
-    if (this.#dialect.encoding === 'ascii')
+    if (this.#dialect.encoding === 'ascii') {
       return { at, reason: `${byte} is not ASCII (declare the encoding the code writes: utf8 or latin1)` };
-    if (isUtf8(line))
+    }
+    if (isUtf8(line)) {
       return {
         at,
         reason: `${byte} starts a UTF-8 character (${JSON.stringify(line.subarray(at).toString('utf8')[0])}): the file is UTF-8, not Latin-1 (declare encoding utf8)`,
       };
+    }
     const c1 = line.findIndex((b) => b >= 0x80 && b <= 0x9f);
     return c1 < 0
       ? undefined
@@ -218,8 +220,9 @@ export class CsvRecordSplitter {
       else if (line.indexOf(quote) >= 0) this.#openQuoted(line);
       else {
         const record = line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
-        if (record.length > 0)
+        if (record.length > 0) {
           sink.record(trim ? record.split(delimiter).map((f) => f.trim()) : record.split(delimiter), this.#line, record);
+        }
       }
     }
   }

@@ -88,8 +88,9 @@ function classify(destination: string, server: EmailServer, err: unknown): Error
       e.code === 'EAUTH' ? `${where} refused the login (${text}): check alerts.email.user and password` : `${where} replied ${text}`;
     return deliveryError(destination, why, e.responseCode < 500, err);
   }
-  if (CERTIFICATE.test(text))
+  if (CERTIFICATE.test(text)) {
     return deliveryError(destination, `${where}: TLS certificate refused (${text}): check alerts.email.ca`, false, err);
+  }
   if (e.code === 'ETLS' || /STARTTLS/i.test(text)) {
     return deliveryError(destination, `${where} did not offer STARTTLS (${text}): nocturne sends no mail in clear`, false, err);
   }

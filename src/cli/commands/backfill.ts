@@ -39,8 +39,9 @@ export async function backfillCommand(first: string, id: string | undefined, opt
   const action = (ACTIONS as readonly string[]).includes(first) ? (first as (typeof ACTIONS)[number]) : null;
   if (action === null) return create(first, options, config, logger);
   if (action === 'status') return status(id === undefined ? undefined : campaignId(id), options, config);
-  if (id === undefined)
+  if (id === undefined) {
     throw new CliExit(EXIT.usage, `backfill ${action} needs the campaign's number (\`nocturne backfill status\` lists them)`);
+  }
   const n = campaignId(id);
   await withDb(config, async (db) => {
     const store = new CampaignStore(db);
@@ -79,18 +80,20 @@ function say(line: string): void {
 
 function positive(text: string | undefined, option: string, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min)
+  if (!/^\d+$/.test(text) || Number(text) < min) {
     throw new CliExit(EXIT.usage, `${option} must be a whole number of at least ${min}, not "${text}"`);
+  }
   return Number(text);
 }
 
 async function create(pipelineName: string, options: BackfillOptions, config: NocturneConfig, logger: Logger): Promise<void> {
   const pipeline = config.pipelines.get(pipelineName);
-  if (!pipeline)
+  if (!pipeline) {
     throw new CliExit(
       EXIT.usage,
       `no pipeline "${pipelineName}" (pipelines/${pipelineName}.yaml); configured: ${[...config.pipelines.keys()].join(', ') || 'none'}`,
     );
+  }
   if (!pipeline.config.run) throw new CliExit(EXIT.usage, `${pipeline.file} has no run stage: a campaign reprocesses observations with it`);
   const { from, to } = options;
   if (from === undefined || to === undefined || !DATE.test(from) || !DATE.test(to) || nightsBetween(from, to) < 1) {
@@ -158,8 +161,9 @@ async function drive(id: number, config: NocturneConfig, db: Db, logger: Logger)
           { config, db, logger, signal: controller.signal },
           { pipeline, stage, slot: new Date(), trigger: 'manual' },
         );
-        if (r.kind === 'not-run')
+        if (r.kind === 'not-run') {
           logger.info({ pipeline, stage, reason: r.reason }, 'campaign: stage not run now; its next slot takes the outputs');
+        }
       },
     });
     progress.done();

@@ -33,8 +33,9 @@ const TAIL_BYTES = 64 * 1024;
 /** `nocturne logs <run>`: the run's record, then the end of each job log recorded for it. */
 export async function logsCommand(runArg: string, options: LogsOptions): Promise<void> {
   const id = Number(runArg);
-  if (!Number.isSafeInteger(id) || id < 1)
+  if (!Number.isSafeInteger(id) || id < 1) {
     throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
+  }
   const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
   const config = await loadOrExit(options);
   const text = await withDb(config, (db) => runLogs(db, id, lines));

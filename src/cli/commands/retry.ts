@@ -41,11 +41,13 @@ export function retrySelection(pipeline: string, o: RetryOptions, configured: re
   if (!o.failed && !o.stage) throw usage('say what to retry: --stage run|ingest|upload with its selector, or --failed [--since DATE]');
   if (o.obs !== undefined && o.stage !== 'run') throw usage('--obs selects observations of --stage run');
   if (o.set !== undefined && o.stage !== 'ingest') throw usage('--set selects file sets of --stage ingest');
-  if (o.file !== undefined && o.stage !== 'ingest' && o.stage !== 'upload')
+  if (o.file !== undefined && o.stage !== 'ingest' && o.stage !== 'upload') {
     throw usage('--file selects files of --stage ingest or --stage upload');
+  }
   if (!o.failed && o.stage === 'run' && o.obs === undefined) throw usage('--stage run needs --obs GLOB (or --failed)');
-  if (!o.failed && o.stage === 'ingest' && o.set === undefined && o.file === undefined)
+  if (!o.failed && o.stage === 'ingest' && o.set === undefined && o.file === undefined) {
     throw usage('--stage ingest needs --set KEY or --file PATH (or --failed)');
+  }
   let since: Date | undefined;
   if (o.since !== undefined) {
     since = new Date(/^\d{4}-\d{2}-\d{2}$/.test(o.since) ? `${o.since}T00:00:00Z` : o.since);

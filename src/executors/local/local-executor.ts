@@ -143,11 +143,12 @@ export class LocalExecutor implements Executor {
 
   async #stop(jobDir: string, index: number, pid: number | undefined): Promise<void> {
     const k = key(jobDir, index);
-    if (this.#queued.delete(k))
+    if (this.#queued.delete(k)) {
       this.#queue.splice(
         this.#queue.findIndex((q) => key(q.job.jobDir, q.index) === k),
         1,
       );
+    }
     this.#cancelled.add(k);
     if (pid === undefined) return;
     if (!this.#options.launcher.killGroup(pid, 'SIGTERM')) return;

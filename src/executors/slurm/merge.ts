@@ -52,13 +52,15 @@ export function mergeStatuses(
   for (const s of expand(
     accounting.filter((r) => !bare(r)),
     false,
-  ))
+  )) {
     put(s, (old) => !isTerminal(old.state) && isTerminal(s.state));
+  }
   for (const s of expand(
     live.filter((r) => !bare(r)),
     false,
-  ))
+  )) {
     put(s, (old) => !isTerminal(old.state));
+  }
   const named = new Set(merged.keys());
   const fill = (rows: readonly SchedulerRow[], replace: (old: TaskStatus) => boolean) => {
     for (const s of expand(rows.filter(bare), true)) if (!named.has(`${s.name}\0${s.index}`)) put(s, replace);

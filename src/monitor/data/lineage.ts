@@ -142,8 +142,9 @@ async function lineageRows(
   catalogues: readonly string[],
   query: LineageQuery,
 ): Promise<{ catalogue: string; rows: Row[] } | string> {
-  if (catalogues.length === 0)
+  if (catalogues.length === 0) {
     return 'no pipeline loads file sets into a catalogue (ingest.sets.catalogue): lineage starts from a catalogue load';
+  }
   const installed = await db.oneOrNone<{ schema: string }>(
     `SELECT c.schema FROM unnest($1::text[]) WITH ORDINALITY AS c(schema, n)
       WHERE to_regprocedure(format('%I.lineage(bigint)', c.schema)) IS NOT NULL ORDER BY c.n LIMIT 1`,

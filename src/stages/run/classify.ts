@@ -80,8 +80,9 @@ function fromOutputs(input: ClassifyInput, marker: ExitMarker): Verdict {
       : { kind: 'wait' };
   }
   if (check.kind === 'bad') return failed(false, check.reason, 0);
-  if (marker.csv.length === 0)
+  if (marker.csv.length === 0) {
     return failed(false, `the detection code exited 0 but wrote no file matching ${input.csvGlob} in its output directory`, 0);
+  }
   return { kind: 'completed', outputs: check.files };
 }
 

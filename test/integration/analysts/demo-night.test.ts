@@ -432,7 +432,8 @@ describe("the README's recipes, run as the reader on the demo night", () => {
       members.map((m) => [m.role, path.posix.basename(m.path), m.sha256.slice(0, 12), `${PUBLIC_URL}${m.path}`, 0]),
     );
     const observation = biggest.set_key.replace(/^.*_(hmi)-(\d+)$/, '$1_$2');
-    for (const row of rows)
+    for (const row of rows) {
       expect(row).toMatchObject({ verify_method: 'size', slurm_job: 'local', node: os.hostname(), job_code_version: '1.06', observation });
+    }
   });
 });

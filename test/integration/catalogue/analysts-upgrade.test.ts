@@ -43,8 +43,9 @@ beforeAll(async () => {
   // The state schema as the nocturne before issue 22 left it: every migration before 0014.
   const before = path.join(dir, 'state-before');
   await mkdir(before);
-  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0014'))
+  for (const file of (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f < '0014')) {
     await cp(path.join(STATE_MIGRATIONS_DIR, file), path.join(before, file));
+  }
   expect((await migrate(db, schema, before)).current).toBeLessThan(14);
   // Its catalogue: the tables, and the views in their earlier shape.
   await db.tx(async (tx) => {

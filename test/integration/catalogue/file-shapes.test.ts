@@ -69,8 +69,9 @@ describe('HFC file shapes against the catalogue', () => {
       [schema],
     );
     tables = new Map();
-    for (const r of rows)
+    for (const r of rows) {
       tables.set(r.table_name, [...(tables.get(r.table_name) ?? []), { name: r.column_name, notNull: r.is_nullable === 'NO' }]);
+    }
     await t.db.none('DROP SCHEMA $1:name CASCADE', [schema]);
     generated = await mkdtemp(path.join(os.tmpdir(), 'nocturne-hfc-sets-'));
   });
@@ -105,8 +106,9 @@ describe('HFC file shapes against the catalogue', () => {
       .map((h) => shape.references?.[h] ?? h.toLowerCase());
     const issues = named.filter((c) => !columns.some((col) => col.name === c)).map((c) => `${name}: ${c}: no such column in ${table}`);
     for (const col of columns) {
-      if (col.notNull && !FILLED.test(col.name) && !named.includes(col.name))
+      if (col.notNull && !FILLED.test(col.name) && !named.includes(col.name)) {
         issues.push(`${name}: ${col.name}: NOT NULL column without a header`);
+      }
     }
     return issues;
   }

@@ -85,8 +85,9 @@ describe('nocturne validate --db', () => {
       ['18', 0],
       ['19', 0],
       ['20', 2],
-    ] as const)
+    ] as const) {
       await run('rabat3', `2026-11-${day}T01:00:00Z`, found);
+    }
     const ran = await validateDb(dir);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stderr.split('\n')).toEqual([

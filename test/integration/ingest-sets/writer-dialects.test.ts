@@ -18,8 +18,9 @@ async function sdossMetadata(w: SetsWorld): Promise<void> {
 }
 
 async function rabat3Win(w: SetsWorld, init?: Buffer): Promise<string> {
-  for (const name of ['rabat3_203_win_frc_info.csv', 'rabat3_203_win_observatory.csv', `${WIN}_feat.csv`])
+  for (const name of ['rabat3_203_win_frc_info.csv', 'rabat3_203_win_observatory.csv', `${WIN}_feat.csv`]) {
     await w.copy(path.join(HFC, 'rabat3', name));
+  }
   if (init) return w.write(`${WIN}_init.csv`, init);
   return w.copy(path.join(HFC, 'rabat3', `${WIN}_init.csv`));
 }

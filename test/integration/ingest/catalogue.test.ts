@@ -185,8 +185,9 @@ describe('the HFC catalogue (sql/catalogue)', () => {
     });
 
     await world.db.tx(async (tx) => {
-      for (const table of ['activeregions', 'observations'])
+      for (const table of ['activeregions', 'observations']) {
         await tx.none('DELETE FROM $1:name.$2:name WHERE load_id = $3', [hfc, table, load]);
+      }
     });
     const left = await world.db.one(
       `SELECT (SELECT count(*) FROM $1:name.activeregions_tracking)::int AS tracking, (SELECT count(*) FROM $1:name.frc_info)::int AS frc_info`,

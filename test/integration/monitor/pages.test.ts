@@ -61,8 +61,9 @@ async function eventStream(url: string): Promise<{ events: Record<string, unknow
       opened ||= text.includes(': connected');
       const messages = text.split('\n\n');
       text = messages.pop()!;
-      for (const m of messages)
+      for (const m of messages) {
         for (const line of m.split('\n')) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)) as Record<string, unknown>);
+      }
     }
   })().catch(() => undefined);
   await expect.poll(() => opened).toBe(true);
@@ -377,8 +378,9 @@ function contrastProblems(roots: unknown[]): string[] {
       if (!ownText || style.visibility === 'hidden' || style.display === 'none' || element.className.includes('vh')) continue;
       const [l1, l2] = [luminance(rgb(style.color)), luminance(background(element))];
       const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-      if (ratio < 4.5)
+      if (ratio < 4.5) {
         problems.push(`${element.tagName}.${element.className} "${(element.textContent ?? '').trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+      }
     }
   }
   return problems;

@@ -106,8 +106,9 @@ describe('the record limit', () => {
         for (const cuts of everyChunking(bytes.length)) {
           const outcome = split(bytes, cuts, LIMIT, shape.dialect);
           if (size > LIMIT) expect(outcome, `size ${size}, cuts ${cuts.join(',')}`).toEqual(TOO_LONG(line));
-          else
+          else {
             expect(outcome, `size ${size}, cuts ${cuts.join(',')}`).toMatchObject({ records: expect.arrayContaining([{ line, fields }]) });
+          }
         }
       }
     });

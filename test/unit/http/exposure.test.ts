@@ -5,10 +5,12 @@ const base = { database: { url: 'postgres://nocturne@db/nocturne' } };
 
 describe('the HTTP interface is exposed only with authentication', () => {
   it('tells loopback addresses from the others', () => {
-    for (const listen of ['127.0.0.1:9464', '127.3.2.1:80', 'localhost:9464', '[::1]:9464'])
+    for (const listen of ['127.0.0.1:9464', '127.3.2.1:80', 'localhost:9464', '[::1]:9464']) {
       expect(isLoopbackListen(listen), listen).toBe(true);
-    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80'])
+    }
+    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80']) {
       expect(isLoopbackListen(listen), listen).toBe(false);
+    }
   });
 
   it('binds 127.0.0.1 by default', () => {

@@ -48,13 +48,15 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   };
   for (const [part, name] of parts) {
     const table = catalogue.get(name)!;
-    if (part !== 'tracking' && !table.identity)
+    if (part !== 'tracking' && !table.identity) {
       issue([part, 'table'], `ingest.sets.${part}: table ${table.name} has no identity column (its own id)`);
+    }
     if (part === 'observations' || part === 'features' || part === 'tracking') need(part, table, LOAD_ID, 'the load id of each row');
     for (const column of table.columns.values()) {
       const caster = casterFor(column);
-      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA)
+      if (typeof caster === 'string' && !column.identity && column.name !== LOAD_ID && column.name !== EXTRA) {
         issue([part, 'table'], `ingest.sets.${part}: ${caster}`);
+      }
     }
   }
   const features = catalogue.get(sets.features.table)!;
@@ -80,11 +82,13 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
   }
   for (const [part, table] of parts) {
     const declared = part === 'tracking' ? sets.tracking! : sets[part as 'frcInfo' | 'observatory' | 'observations' | 'features'];
-    if (declared.extra.length > 0)
+    if (declared.extra.length > 0) {
       need(part, catalogue.get(table)!, EXTRA, 'the jsonb column of the headers declared extra', [part, 'extra']);
+    }
   }
-  if (sets.tracking?.featureId === 'localId')
+  if (sets.tracking?.featureId === 'localId') {
     need('features', features, LOCAL_ID, 'tracking.featureId localId: the local id of each feature', ['tracking', 'featureId']);
+  }
   for (const [column, rules] of Object.entries(sets.columns)) {
     const found = [...catalogue.values()].map((t) => t.columns.get(column)).filter((c) => c !== undefined);
     if (found.length === 0) issue(['columns', column], `ingest.sets.columns.${column}: no table of the set has a column ${column}`);

@@ -162,8 +162,9 @@ function collectMetadata(
     if (!ids) wanted.set(ref.of, (ids = new Map<string, { file: string; line: number; column: string }>()));
     for (const row of member.rows) {
       const local = row.fields[ref.index]!.trim();
-      if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local))
+      if (!ref.nulls.has(row.fields[ref.index]!) && !ids.has(local)) {
         ids.set(local, { file: member.label, line: row.line, column: ref.header });
+      }
     }
   }
 }

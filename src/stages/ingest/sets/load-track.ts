@@ -151,8 +151,9 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   if (swap) statements.push(swap.before);
   statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows), ...(note ? { error: note } : {}) }));
   if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
-  if (values.length > 0)
+  if (values.length > 0) {
     statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${values.join(',\n')}`);
+  }
   const committed = await commitRows(conn, statements, logger, entry.setKey);
   if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
   if (note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${note}`);

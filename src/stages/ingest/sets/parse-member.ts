@@ -98,18 +98,20 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
       if (ok) rows.push({ line, fields, values, extra: extraOf(map, fields, rules.nullValues) });
     },
     malformed(line, _raw, reason, at) {
-      if (!map)
+      if (!map) {
         throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
+      }
       issues.add({ file: label, line, reason, ...(at === undefined ? {} : { at }) });
     },
   });
   try {
     for await (const chunk of chunksOf(body)) splitter.write(chunk);
     splitter.end();
-    if (!map)
+    if (!map) {
       throw new NocturneError('CSV_INVALID', `${label}:1: empty file: no header line`, {
         details: { line: 1, reason: 'empty file: no header line' },
       });
+    }
   } catch (err) {
     if (!(err instanceof NocturneError) || err.code !== 'CSV_INVALID') throw err;
     const details = err.details ?? {};

@@ -137,8 +137,9 @@ export async function naturalKeyIndex(db: Db, table: CatalogueTable, key: readon
           .sort()
           .join(',') === wanted,
     );
-  if (exact.length === 0)
+  if (exact.length === 0) {
     return `table ${table.name} has no unique index on exactly (${key.join(', ')}) (each column as itself or as nk(column))`;
+  }
   const nullable = key.filter((column) => !table.columns.get(column)!.notNull);
   const usable = nullable.length === 0 ? exact[0]! : exact.find((index) => index.nulls_not_distinct);
   if (!usable) {
