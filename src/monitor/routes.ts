@@ -155,8 +155,7 @@ export function monitorRoutes(source: MonitorSource): Routes {
         return answer(503, {
           title: 'Not available',
           api: '/api/overview',
-          main: html`<p class="o o-failed">${error.message}</p>
-            <p>The page reloads by itself when the daemon can answer again.</p>`,
+          main: html`<p class="o o-failed">${error.message}</p><p>The page reloads by itself when the daemon can answer again.</p>`,
         });
       }
     };
