@@ -76,6 +76,9 @@ describe('run stage on SLURM: a drained night', () => {
     expect(history[1]).toMatch(/ failed +\d+\.\ds +drained\/run reached its stage timeout \(4s\); 2 task\(s\) cancelled/);
 
     await setNodeState(rig().slurm.node, 'resume');
+    // The next slot's run has the time a run needs: 4 s was only there to end the drained one,
+    // and a loaded machine can take longer than that to run two tasks.
+    h.pipeline(P, { timeout: '60s', array: { throttle: 2 } });
     const second = await execute();
     expect(second.kind === 'done' && second.outcome).toMatchObject({
       ok: true,
