@@ -20,8 +20,11 @@ export interface LocalState {
   /** Since when the database has not answered, or null. */
   databaseDownSince: Date | null;
   databaseError: string | null;
-  /** The targets the stages of this host use, as its probes last found them. */
-  targets: { name: string; downSince: Date | null; error: string | null; stages: string[] }[];
+  /**
+   * The targets the stages of this host use, as its probes last found them; `probed` false
+   * while no probe has ended yet (a daemon just started knows nothing of them).
+   */
+  targets: { name: string; probed: boolean; downSince: Date | null; error: string | null; stages: string[] }[];
   disks: DiskReading[];
 }
 
@@ -43,6 +46,8 @@ export function localVerdicts(local: LocalState, open: readonly IncidentKey[], s
 
   if (settings.unreachable.enabled) {
     const since = local.databaseDownSince;
+    // Down, even for less than the threshold: an incident already open stays open.
+    if (since) settled.add(`database@${settings.host}`);
     if (since && now.getTime() - since.getTime() >= settings.unreachable.databaseAfterMs) {
       raise(
         { kind: 'unreachable', pipeline: '', stage: '', subject: `database@${settings.host}` },
@@ -52,6 +57,9 @@ export function localVerdicts(local: LocalState, open: readonly IncidentKey[], s
     }
     for (const target of local.targets) {
       const down = target.downSince;
+      // Not probed yet, or down for less than the threshold (a restarted daemon counts anew):
+      // an open incident is neither resolved nor raised again.
+      if (!target.probed || down) settled.add(`target:${target.name}@${settings.host}`);
       if (!down || now.getTime() - down.getTime() < settings.unreachable.afterMs) continue;
       raise(
         { kind: 'unreachable', pipeline: '', stage: '', subject: `target:${target.name}@${settings.host}` },

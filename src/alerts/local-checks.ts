@@ -39,6 +39,8 @@ interface TargetWatch {
   downSince: Date | null;
   error: string | null;
   lastProbe: number;
+  /** A probe has ended: until then the target's state is unknown. */
+  probed: boolean;
   probing: Promise<void> | null;
 }
 
@@ -71,19 +73,21 @@ export class TargetProbes {
       const target = config.daemon.targets[name];
       if (!target) continue;
       let watch = this.#watches.get(name);
-      if (!watch) this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probing: null }));
+      if (!watch)
+        this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probed: false, probing: null }));
       watch.stages = stages;
       if (watch.probing || nowMs - watch.lastProbe < interval) continue;
       watch.lastProbe = nowMs;
       const w = watch;
       w.probing = this.#run(name, target, w, nowMs).finally(() => {
+        w.probed = true;
         w.probing = null;
       });
     }
   }
 
   states(): LocalState['targets'] {
-    return [...this.#watches].map(([name, w]) => ({ name, downSince: w.downSince, error: w.error, stages: w.stages }));
+    return [...this.#watches].map(([name, w]) => ({ name, probed: w.probed, downSince: w.downSince, error: w.error, stages: w.stages }));
   }
 
   /** Waits for the probes in flight (tests, stop). */

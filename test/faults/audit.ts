@@ -418,13 +418,33 @@ export async function auditSacct(world: Pick<World, 'pipelines' | 'startedAt'>, 
       v.push(`sacct: job ${name} was submitted as ${[...ids].join(', ')}, the jobs table says ${mine}`);
     }
   }
+  const unseen = [...known].filter(([name, id]) => id !== GHOST && !seen.has(name));
+  const byId = await jobsInSacctById(unseen.map(([, id]) => id));
   for (const [name, id] of known) {
     if (id === GHOST) {
       if (seen.has(name)) {
         v.push(`sacct: job ${name} ran as ${[...seen.get(name)!].join(', ')}, yet the jobs table declared it LOST, never submitted`);
       }
-    } else if (!seen.has(name)) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
+    } else if (!seen.has(name) && byId.get(id) !== name) v.push(`sacct: job ${name} (${id}) of the jobs table is unknown to SLURM`);
   }
+}
+
+/**
+ * Names of jobs asked by id. A job cancelled in the second it was submitted never became
+ * eligible ("Eligible: Unknown"), and sacct's time window leaves such jobs out.
+ */
+async function jobsInSacctById(ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { stdout } = await execFileAsync('sacct', ['-X', '-n', '-P', '-a', '-j', ids.join(','), '-o', 'JobID,JobName'], {
+    env: slurmEnv(),
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const names = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const [id = '', name = ''] = line.split('|');
+    if (name !== '') names.set(id.split('_')[0]!, name);
+  }
+  return names;
 }
 
 export async function auditNight(world: World, outages: readonly Outage[]): Promise<Audit> {

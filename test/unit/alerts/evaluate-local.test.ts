@@ -29,7 +29,9 @@ describe('local incidents (what only this host sees)', () => {
   });
 
   it('a target unreachable longer than after, naming the stages that use it', () => {
-    const targets = [{ name: 'archive', downSince: at('2026-11-22T01:45:00Z'), error: 'ECONNREFUSED', stages: ['sdoss/upload'] }];
+    const targets = [
+      { name: 'archive', probed: true, downSince: at('2026-11-22T01:45:00Z'), error: 'ECONNREFUSED', stages: ['sdoss/upload'] },
+    ];
     const [opened] = localVerdicts(local({ targets }), [], settings).open;
     expect(opened).toMatchObject({ kind: 'unreachable', subject: 'target:archive@tycho' });
     expect(opened!.summary).toContain('used by sdoss/upload');
@@ -61,6 +63,28 @@ describe('local incidents (what only this host sees)', () => {
       ['database@tycho', 'the state database answers again'],
       ['tycho:/var/lib/nocturne', 'free space is back above the threshold'],
       ['target:old@tycho', 'tycho no longer watches it (configuration changed)'],
+    ]);
+  });
+
+  it('keeps an open incident while the target is not probed yet or down for less than after: a restarted daemon knows nothing yet', () => {
+    const open: IncidentKey[] = [
+      { kind: 'unreachable', pipeline: '', stage: '', subject: 'target:archive@tycho' },
+      { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@tycho' },
+    ];
+    const target = (probed: boolean, downSince: Date | null) => [
+      { name: 'archive', probed, downSince, error: null, stages: ['sdoss/upload'] },
+    ];
+    const verdicts = (targets: LocalState['targets'], databaseDownSince: Date | null = null) =>
+      localVerdicts(local({ targets, databaseDownSince }), open, settings);
+    // Just started: no probe has ended yet.
+    expect(verdicts(target(false, null)).resolve.map((r) => r.subject)).toEqual(['database@tycho']);
+    // Its first probes failed a moment ago: down, for less than the 15 min of after.
+    const justNow = at('2026-11-22T01:59:50Z');
+    expect(verdicts(target(true, justNow), justNow)).toMatchObject({ open: [], resolve: [] });
+    // Answered: resolved.
+    expect(verdicts(target(true, null)).resolve.map((r) => [r.subject, r.resolution])).toEqual([
+      ['target:archive@tycho', 'the target answers again'],
+      ['database@tycho', 'the state database answers again'],
     ]);
   });
 
