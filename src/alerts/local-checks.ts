@@ -74,7 +74,7 @@ export class TargetProbes {
       if (!target) continue;
       let watch = this.#watches.get(name);
       if (!watch)
-        this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probed: false, probing: null }));
+        {this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probed: false, probing: null }));}
       watch.stages = stages;
       if (watch.probing || nowMs - watch.lastProbe < interval) continue;
       watch.lastProbe = nowMs;
