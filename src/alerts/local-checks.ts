@@ -73,8 +73,9 @@ export class TargetProbes {
       const target = config.daemon.targets[name];
       if (!target) continue;
       let watch = this.#watches.get(name);
-      if (!watch)
-        {this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probed: false, probing: null }));}
+      if (!watch) {
+        this.#watches.set(name, (watch = { stages, downSince: null, error: null, lastProbe: -Infinity, probed: false, probing: null }));
+      }
       watch.stages = stages;
       if (watch.probing || nowMs - watch.lastProbe < interval) continue;
       watch.lastProbe = nowMs;
