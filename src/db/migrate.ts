@@ -6,7 +6,9 @@ import type { Db } from './database.js';
 /** sql/state/NNNN_name.sql, shipped beside dist/ in the package. */
 export const STATE_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/state/', import.meta.url));
 
-// Any fixed number: every nocturne process serialises its migrations on it.
+// Any fixed number: with the schema's hash, the lock on which nocturne processes migrating
+// one schema wait for each other. Other schemas of the database (another installation,
+// parallel tests) migrate meanwhile: nothing a state migration does reaches beyond its schema.
 const MIGRATION_LOCK = 0x6e6f6374;
 
 export interface MigrationResult {
@@ -16,13 +18,13 @@ export interface MigrationResult {
 
 /**
  * Applies the state migrations not yet recorded, in order, each in its own transaction,
- * all under one transaction-scoped advisory lock, so that two daemons starting together
+ * all under one transaction-scoped advisory lock per schema, so that two daemons starting together
  * neither fail nor apply a migration twice.
  */
 export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR): Promise<MigrationResult> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
   return db.tx('migrate', async (tx) => {
-    await tx.one('SELECT pg_advisory_xact_lock($1) IS NULL AS locked', [MIGRATION_LOCK]);
+    await tx.one('SELECT pg_advisory_xact_lock($1, hashtext($2)) IS NULL AS locked', [MIGRATION_LOCK, schema]);
     await tx.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);
     await tx.none('SET LOCAL search_path TO $1:name, public', [schema]);
     await tx.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
