@@ -3,7 +3,7 @@
  * in messages. Pure: instants in, instants or text out.
  */
 
-interface WallClock {
+export interface WallClock {
   year: number;
   month: number;
   day: number;
@@ -13,7 +13,8 @@ interface WallClock {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function wallClock(at: Date, timezone: string): WallClock {
+/** The wall clock of `timezone` at the instant `at` (one formatter per zone: making one costs far more than using it). */
+export function wallClock(at: Date, timezone: string): WallClock {
   let format = formatters.get(timezone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {

@@ -1,30 +1,14 @@
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
+import { wallClock } from '../../../src/alerts/local-time.js';
 import { Schedule } from '../../../src/scheduling/slots.js';
 
 const MINUTE = 60_000;
 
-// One formatter per zone: making one costs far more than using it, minute after minute.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** Local wall-clock time of `instant` in `zone`, as milliseconds of a UTC date. */
 function wallMs(instant: number, zone: string): number {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
-    formatters.set(zone, format);
-  }
-  const parts = format.formatToParts(new Date(instant));
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'));
+  const { year, month, day, minutes } = wallClock(new Date(instant), zone);
+  return Date.UTC(year, month - 1, day) + minutes * MINUTE;
 }
 
 /**
