@@ -7,8 +7,12 @@ import { recordAction } from './operator.js';
 import type { RetryCandidate, RetrySelection } from './retry-select.js';
 
 export interface RetryApplied {
-  actionId: number;
-  /** Put back in line (their ledger rows changed in the same transaction as the record). */
+  /** The retry recorded; null when every item's retry was recorded before (RetryCandidate.recordedBy). */
+  actionId: number | null;
+  /**
+   * Put back in line: their ledger rows changed in the same transaction as the record, or,
+   * recorded before, their move back finished now.
+   */
   retried: RetryCandidate[];
   /**
    * Items whose files could not be moved back (the error says why): ingest items are
@@ -27,7 +31,7 @@ export interface RetryApplied {
  * - upload: a transfer event notes the retry; once committed, the replaced file moves
  *   from the quarantine back to its outbox path, where the next run finds it as a new file.
  * A move cut short by a crash leaves the file in the quarantine, where the next retry
- * finds it again.
+ * finds it and finishes the move, without recording the retry a second time.
  */
 export async function applyRetry(db: Db, sel: RetrySelection, items: readonly RetryCandidate[], by: string): Promise<RetryApplied> {
   const unmoved: RetryApplied['unmoved'] = [];
@@ -39,9 +43,23 @@ export async function applyRetry(db: Db, sel: RetrySelection, items: readonly Re
     if (item.stage === 'ingest' && !(await movedBack(item, unmoved))) continue;
     ready.push(item);
   }
+  const recorded = ready.filter((i) => i.recordedBy !== undefined);
+  const fresh = ready.filter((i) => i.recordedBy === undefined);
+  const { actionId, retried } = fresh.length === 0 ? { actionId: null, retried: [] } : await record(db, sel, fresh, by);
+  for (const item of [...retried, ...recorded].filter((i) => i.stage === 'upload')) await movedBack(item, unmoved);
+  return { actionId, retried: [...retried, ...recorded], unmoved };
+}
+
+/** The retry's record and its ledger changes, in one transaction. */
+async function record(
+  db: Db,
+  sel: RetrySelection,
+  ready: readonly RetryCandidate[],
+  by: string,
+): Promise<{ actionId: number; retried: RetryCandidate[] }> {
   const of = (kind: RetryCandidate['kind']) => ready.filter((i) => i.kind === kind).map((i) => i.key);
   const counts = Object.fromEntries(sel.stages.map((s) => [s, ready.filter((i) => i.stage === s).length]));
-  const { actionId, retried } = await inDatabase(`retry: putting ${ready.length} item(s) of ${sel.pipeline} back in line`, () =>
+  return inDatabase(`retry: putting ${ready.length} item(s) of ${sel.pipeline} back in line`, () =>
     db.tx('retry', async (tx) => {
       const id = await recordAction(tx, {
         action: 'retry',
@@ -94,8 +112,6 @@ export async function applyRetry(db: Db, sel: RetrySelection, items: readonly Re
       return { actionId: id, retried: done };
     }),
   );
-  for (const item of retried.filter((i) => i.stage === 'upload')) await movedBack(item, unmoved);
-  return { actionId, retried, unmoved };
 }
 
 async function movedBack(item: RetryCandidate, unmoved: RetryApplied['unmoved']): Promise<boolean> {

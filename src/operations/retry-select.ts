@@ -38,6 +38,12 @@ export interface RetryCandidate {
   blocked?: string;
   /** Files to move back from the quarantine to where the stage looks for them. */
   moves: FileMove[];
+  /**
+   * upload: the retry recorded already for this quarantined file, whose move back was cut
+   * short (a kill after its commit, a failed move): retrying finishes the move, and records
+   * nothing twice.
+   */
+  recordedBy?: number;
 }
 
 export interface FileMove {
@@ -113,16 +119,20 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
           size_bytes: string;
           mtime_ms: number;
           updated_at: Date;
+          retried_by: string | null;
         }
       >(
-        `SELECT * FROM transfers t WHERE pipeline = $1 AND state = 'quarantined'
+        `SELECT t.*, (SELECT max(r.action_id) FROM retried_items r
+                        WHERE r.pipeline = t.pipeline AND r.stage = 'upload' AND r.item = t.local_path
+                          AND r.previous ->> 'id' = t.id::text) AS retried_by
+           FROM transfers t WHERE pipeline = $1 AND state = 'quarantined'
             AND ($2::text IS NULL OR local_path ~ $2 OR regexp_replace(local_path, '^.*/', '') ~ $2)
             AND ($3::timestamptz IS NULL OR updated_at >= $3)
             AND NOT EXISTS (SELECT 1 FROM transfers l WHERE l.pipeline = t.pipeline AND l.local_path = t.local_path AND l.id > t.id)
           ORDER BY updated_at, id`,
         [sel.pipeline, re(sel.file), since],
       );
-      for (const r of rows) {
+      for (const { retried_by, ...r } of rows) {
         const blocked = await quarantineBlock(r.quarantine_path, r.local_path, Number(r.size_bytes), r.mtime_ms);
         const moves = [{ from: r.quarantine_path, to: r.local_path }];
         found.push({
@@ -134,6 +144,7 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
           previous: r,
           moves,
           ...(blocked ? { blocked } : {}),
+          ...(retried_by === null ? {} : { recordedBy: Number(retried_by) }),
         });
       }
     }

@@ -50,7 +50,8 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
   for (const { item, error } of applied.unmoved) {
     deps.print(`${item.item}: ${item.stage === 'ingest' ? 'not retried' : 'recorded as retried, but left in the quarantine'}: ${error}`);
   }
-  deps.print(`retry #${applied.actionId}: ${applied.retried.length} item(s) back in line${req.now ? '' : " for each stage's next run"}`);
+  const ids = applied.actionId === null ? [...new Set(applied.retried.map((i) => i.recordedBy))] : [applied.actionId];
+  deps.print(`retry #${ids.join(', #')}: ${applied.retried.length} item(s) back in line${req.now ? '' : " for each stage's next run"}`);
   const runs: RetryReport['runs'] = [];
   if (!req.now) return { candidates, applied, runs };
 
@@ -71,10 +72,11 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
     }
   }
   const first = runs.find((r) => r.result.kind === 'done');
-  if (first?.result.kind === 'done') {
+  const { actionId } = applied;
+  if (first?.result.kind === 'done' && actionId !== null) {
     const runId = first.result.runId;
-    await inDatabase(`retry #${applied.actionId}: recording its run`, () =>
-      deps.db.none('UPDATE operator_actions SET run_id = $2 WHERE id = $1', [applied.actionId, runId]),
+    await inDatabase(`retry #${actionId}: recording its run`, () =>
+      deps.db.none('UPDATE operator_actions SET run_id = $2 WHERE id = $1', [actionId, runId]),
     );
   }
   return { candidates, applied, runs };
@@ -83,6 +85,12 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
 function describe(c: RetryCandidate, verb: string): string {
   const said = c.previous['last_error'] ?? c.previous['error'];
   const error = (typeof said === 'string' ? said : '').split('\n')[0]!.slice(0, 160);
-  const why = c.blocked ? `: ${c.blocked}` : error ? ` (${error})` : '';
+  const why = c.blocked
+    ? `: ${c.blocked}`
+    : c.recordedBy !== undefined
+      ? ` (retry #${c.recordedBy} recorded, its move back cut short)`
+      : error
+        ? ` (${error})`
+        : '';
   return `${verb}: ${c.stage} ${c.kind} ${c.item}, failed ${c.failedAt.toISOString().slice(0, 19)}Z${why}`;
 }

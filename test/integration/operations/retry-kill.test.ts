@@ -3,16 +3,13 @@
 // the next run (the retry asked again, as a person would, then `nocturne run`), every
 // retried file is loaded exactly once, its earlier attempt is on record exactly once, no
 // copy is left in the quarantine and no run is left running.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../../src/core/abort.js';
-import { REPO } from '../../../harness/daemon-process.js';
+import { killWhen } from './kill.js';
 import { opsWorld, type OpsWorld } from './world.js';
 
 const ROWS = 150_000;
-const BIN = path.join(REPO, 'bin/nocturne.js');
 
 /** `expect`: what the kill must have left behind, so that each instant is the one named. */
 type Instant = { name: string; reached: (w: OpsWorld) => Promise<boolean>; expect?: { recorded?: boolean; runLeft?: boolean } };
@@ -66,15 +63,7 @@ describe('nocturne retry --now killed with SIGKILL (needs npm run build)', () =>
     async (_name, i, instant) => {
       await w.t.db.none('DELETE FROM operator_actions');
       const file = `f${i}.csv`;
-      const child = spawn(process.execPath, [BIN, 'retry', 'eit', '--stage', 'ingest', '--file', file, '--now', '--config', w.dir], {
-        stdio: 'ignore',
-      });
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-      let ended = false;
-      void exited.then(() => (ended = true));
-      while (!ended && !(await instant.reached(w))) await sleep(5);
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
+      await killWhen(['retry', 'eit', '--stage', 'ingest', '--file', file, '--now', '--config', w.dir], () => instant.reached(w));
       if (instant.expect?.recorded !== undefined) expect((await recorded(w)) > 0).toBe(instant.expect.recorded);
       if (instant.expect?.runLeft !== undefined) expect((await runsLeft(w)) > 0).toBe(instant.expect.runLeft);
 
