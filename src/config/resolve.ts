@@ -71,13 +71,14 @@ export function compileDaemon(daemon: DaemonConfig): ResolvedDaemonConfig {
 }
 
 function compileRetention(retention: RetentionConfig): ResolvedRetention {
-  const { jobs, runs, transferEvents, goneFiles, thumbnails, quarantine, ...rest } = retention;
+  const { jobs, runs, transferEvents, goneFiles, operatorActions, thumbnails, quarantine, ...rest } = retention;
   return {
     ...rest,
     jobsMs: durationMs(jobs),
     runsMs: durationMs(runs),
     transferEventsMs: durationMs(transferEvents),
     goneFilesMs: durationMs(goneFiles),
+    operatorActionsMs: durationMs(operatorActions),
     thumbnailsMs: durationMs(thumbnails),
     quarantineMs: durationMs(quarantine),
   };

@@ -341,6 +341,10 @@ export const retentionSchema = z
       'ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)',
       '180d',
     ),
+    operatorActions: keepFor(
+      "records of pauses, resumes and retries (nocturne history), with each retried item's earlier attempt (never those of a pause still in effect)",
+      '400d',
+    ),
     thumbnails: keepFor('thumbnails left in <paths.work>/<pipeline>/thumbnails', '30d'),
     quarantine: keepFor('quarantined files (and their .reason.txt) under paths.quarantine', '90d'),
     batchSize: z
@@ -363,6 +367,7 @@ export const retentionSchema = z
     runs: '400d',
     transferEvents: '90d',
     goneFiles: '180d',
+    operatorActions: '400d',
     thumbnails: '30d',
     quarantine: '90d',
     batchSize: 1000,

@@ -26,7 +26,7 @@ type Executor = DaemonConfig['executor'];
 /** config/nocturne.yaml, resolved: targets and durations compiled, paths absolute. */
 /** The retention ages in milliseconds (`jobs` → `jobsMs`). */
 export type ResolvedRetention = WithMs<RetentionConfig, RetentionAge>;
-export type RetentionAge = 'jobs' | 'runs' | 'transferEvents' | 'goneFiles' | 'thumbnails' | 'quarantine';
+export type RetentionAge = 'jobs' | 'runs' | 'transferEvents' | 'goneFiles' | 'operatorActions' | 'thumbnails' | 'quarantine';
 
 export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown' | 'retention'> & {
   host: WithMs<DaemonConfig['host'], 'heartbeat'>;

@@ -9,7 +9,7 @@ import { pruneRows, type Queries, type RowCounts } from './prune-rows.js';
 import { ROW_KINDS, type RowKindName } from './row-kinds.js';
 
 /** What retention removes, each under its own age (retention.<kind>). */
-export const PRUNE_KINDS = ['jobs', 'runs', 'transferEvents', 'goneFiles', 'thumbnails', 'quarantine'] as const;
+export const PRUNE_KINDS = ['jobs', 'runs', 'transferEvents', 'goneFiles', 'operatorActions', 'thumbnails', 'quarantine'] as const;
 export type PruneKind = (typeof PRUNE_KINDS)[number];
 
 export interface KindReport {
@@ -41,6 +41,7 @@ const ROWS_OF: Record<PruneKind, RowKindName[]> = {
   runs: ['jobs', 'runs'],
   transferEvents: ['transferEvents'],
   goneFiles: ['missingTransfers', 'quarantinedTransfers', 'rejectedFiles'],
+  operatorActions: ['operatorActions'],
   thumbnails: [],
   quarantine: [],
 };

@@ -9,6 +9,7 @@ const KIND_WORDS: Record<PruneKind, string> = {
   runs: 'run history (runs, their jobs and tasks)',
   transferEvents: 'events of closed transfers',
   goneFiles: 'ledger rows of files long gone',
+  operatorActions: 'records of pauses, resumes and retries',
   thumbnails: 'thumbnails',
   quarantine: 'quarantined files',
 };

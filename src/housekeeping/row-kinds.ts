@@ -12,7 +12,9 @@ import type { RetentionAge } from '../config/types.js';
  * quicklook_url(), archived_files): loads and loaded files (ingested_sets, loaded
  * ingested_files) are not touched at all; transfers that archived a file (renamed,
  * checked, deleted, kept) stay, with their `verified` event; a job one of whose completed
- * tasks published a member of a load (loaded or replaced) stays, with its run.
+ * tasks published a member of a load (loaded or replaced) stays, with its run. The
+ * operators' records are no provenance (lineage() reads none of them; a retried item's
+ * earlier attempt is a rejected or failed one, which no catalogue row comes from).
  */
 export interface RowKind {
   /** The retention age that governs it (retention.<age>). */
@@ -97,6 +99,18 @@ export const ROW_KINDS = {
         AND x.pipeline = ANY($5::text[]) ${LIMIT}`,
     children: [{ table: 'quarantine_rows', column: 'file_id' }],
     whenGone: true,
+  },
+  // Who paused, resumed or retried what, with the retried items' earlier attempts. The
+  // record of a pause still in effect stays, however old: the history says who stopped
+  // a stage that is still stopped.
+  operatorActions: {
+    age: 'operatorActions',
+    table: 'operator_actions',
+    candidates: `SELECT x.id, NULL::text AS path FROM operator_actions x
+      WHERE ${PAGE} AND ${OLDER('x.asked_at')}
+        AND NOT (x.action = 'pause' AND EXISTS (SELECT 1 FROM pauses p WHERE p.pipeline = x.pipeline
+                   AND (x.stage = '' OR p.stage = x.stage) AND p.paused_at <= x.asked_at)) ${LIMIT}`,
+    children: [{ table: 'retried_items', column: 'action_id' }],
   },
 } as const satisfies Record<string, RowKind>;
 

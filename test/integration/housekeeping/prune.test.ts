@@ -22,7 +22,18 @@ let config: NocturneConfig;
 
 /** Every table prune may touch, row by row: what a dry run must leave exactly as it was. */
 async function snapshot(): Promise<Record<string, number>> {
-  const tables = ['runs', 'jobs', 'job_tasks', 'transfers', 'transfer_events', 'ingested_files', 'ingested_sets', 'observations'];
+  const tables = [
+    'runs',
+    'jobs',
+    'job_tasks',
+    'transfers',
+    'transfer_events',
+    'ingested_files',
+    'ingested_sets',
+    'observations',
+    'operator_actions',
+    'retried_items',
+  ];
   const counts: Record<string, number> = {};
   for (const table of tables) counts[table] = (await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name', [table])).n;
   return counts;
@@ -72,6 +83,19 @@ beforeAll(async () => {
   await t.db
     .none(`INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, host, finished_at)
     VALUES ('local:/data/csv', '/data/csv/gone.csv', repeat('a', 64), 1, 'sdoss', 'sdoss', '1', 'hfc.features', 'rejected', 'h', now() - interval '1 year')`);
+  // Operators' records: a retry of two items and a lifted pause, both long ago; a pause
+  // asked long ago and still in effect; a recent retry.
+  await t.db.none(`INSERT INTO pauses (pipeline, stage, reason, paused_by, paused_at)
+    VALUES ('sdoss', 'upload', 'archive moved', 'ops@hal', now() - interval '2 years')`);
+  await t.db.none(`INSERT INTO operator_actions (action, pipeline, stage, asked_by, asked_at) VALUES
+    ('retry', 'sdoss', 'ingest', 'ops@hal', now() - interval '2 years'),
+    ('pause', 'sdoss', 'run', 'ops@hal', now() - interval '3 years'),
+    ('resume', 'sdoss', 'run', 'ops@hal', now() - interval '3 years'),
+    ('pause', 'sdoss', '', 'ops@hal', now() - interval '2 years'),
+    ('retry', 'sdoss', 'upload', 'ops@hal', now() - interval '1 day')`);
+  await t.db.none(`INSERT INTO retried_items (action_id, pipeline, stage, kind, item, previous)
+    SELECT a.id, 'sdoss', a.stage, 'file', '/data/csv/' || n || '.csv', '{}' FROM operator_actions a, generate_series(1, 2) AS n
+     WHERE a.action = 'retry'`);
 }, 120_000);
 
 afterAll(async () => {
@@ -100,6 +124,9 @@ describe('nocturne prune', () => {
     expect(stdout).toMatch(/^would remove \(dry run: nothing removed\):\n/);
     expect(stdout).toMatch(/^ {2}transferEvents +\d+ row\(s\) \(transfer_events \d+\) {2}— events of closed transfers older than 90d$/m);
     expect(stdout).toMatch(/^ {2}quarantine +0 file\(s\), 0 B {2}— quarantined files older than 90d$/m);
+    expect(stdout).toMatch(
+      /^ {2}operatorActions +5 row\(s\) \(operator_actions 3, retried_items 2\) {2}— records of pauses, resumes and retries older than 400d$/m,
+    );
     expect(stdout).toMatch(/^total: [1-9]\d* row\(s\), 0 file\(s\), 0 B$/m);
   }, 60_000);
 
@@ -132,6 +159,7 @@ describe('nocturne prune', () => {
     const after = await snapshot();
     expect(before['runs']! - after['runs']!).toBe(done.kinds.runs.rows['runs']);
     expect(after['ingested_sets']).toBe(before['ingested_sets']);
+    expect(done.kinds.operatorActions.rows).toEqual({ operator_actions: 3, retried_items: 2 });
     expect(after['observations']).toBe(before['observations']);
   });
 
@@ -154,6 +182,14 @@ describe('nocturne prune', () => {
     expect(
       await t.db.map(`SELECT local_path FROM transfers WHERE state = 'quarantined'`, [], (r: { local_path: string }) => r.local_path),
     ).toEqual(['/o/kept.jpg']);
+    // Operators' records: the pause still in effect stays, whatever its age, and the recent retry with its items.
+    expect(
+      await t.db.any(`SELECT a.action, a.stage, count(i.id)::int AS items FROM operator_actions a
+        LEFT JOIN retried_items i ON i.action_id = a.id GROUP BY a.id ORDER BY a.id`),
+    ).toEqual([
+      { action: 'pause', stage: '', items: 0 },
+      { action: 'retry', stage: 'upload', items: 2 },
+    ]);
   });
 
   it('does nothing the second time', async () => {

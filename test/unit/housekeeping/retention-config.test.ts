@@ -17,6 +17,7 @@ describe('the retention section', () => {
       runsMs: 2 * DAY,
       transferEventsMs: 90 * DAY,
       goneFilesMs: 180 * DAY,
+      operatorActionsMs: 400 * DAY,
       thumbnailsMs: 30 * DAY,
       quarantineMs: 90 * DAY,
       batchSize: 1000,
