@@ -1,3 +1,4 @@
+import { CampaignStore } from '../campaigns/store.js';
 import type { NocturneConfig } from '../config/types.js';
 import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
@@ -13,6 +14,7 @@ import { lineageView, type LineageView } from './data/lineage.js';
 import { html } from './html.js';
 import type { LiveFeed } from './live-feed.js';
 import { lastNights, NIGHT_PATTERN } from './nights.js';
+import { campaignsPage } from './pages/campaigns.js';
 import { layout, type Page } from './pages/layout.js';
 import { lineagePage } from './pages/lineage.js';
 import { nightPage, nightsPage } from './pages/nights.js';
@@ -119,6 +121,11 @@ export function monitorRoutes(source: MonitorSource): Routes {
       data: async (q) => lineageView(db(), setCatalogues(config()), q),
       page: lineagePage,
     } satisfies View<LineageView>,
+    // The data of /api/campaigns (the daemon's API), whose shape the page shows.
+    campaigns: {
+      data: async () => new CampaignStore(db()).views(),
+      page: campaignsPage,
+    } satisfies View<Awaited<ReturnType<CampaignStore['views']>>>,
   };
 
   const api =
@@ -175,6 +182,7 @@ export function monitorRoutes(source: MonitorSource): Routes {
     '/api/quicklooks': { GET: api(views.quicklooks, 'quicklooks') },
     '/lineage': { GET: page(views.lineage, 'lineage', () => '/lineage') },
     '/api/lineage': { GET: api(views.lineage, 'lineage') },
+    '/campaigns': { GET: page(views.campaigns, 'campaigns', () => '/campaigns') },
     '/api/thumbnails/:id': {
       GET: async (_q, params): Promise<HttpResponse> => {
         const made = await thumbnailOf(config(), db(), Number(params['id']));

@@ -15,6 +15,7 @@ const NAV: [string, string][] = [
   ['/quarantine', 'Quarantine'],
   ['/quicklooks', 'Quicklooks'],
   ['/lineage', 'Lineage'],
+  ['/campaigns', 'Campaigns'],
 ];
 
 /**
