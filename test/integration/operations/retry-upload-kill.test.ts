@@ -171,6 +171,9 @@ describe('nocturne retry --stage upload --now killed with SIGKILL (needs npm run
       expect(existsSync(path.join(quarantine, name))).toBe(false);
       expect(existsSync(path.join(outbox, name))).toBe(false);
       expect(await runsLeft(w)).toBe(0);
+      expect(
+        await count(w, `SELECT count(*)::int AS n FROM transfers WHERE state NOT IN ('deleted', 'kept', 'quarantined', 'missing')`),
+      ).toBe(0);
       // The other quicklooks are untouched: still quarantined, waiting for their own retry.
       expect(
         await count(
