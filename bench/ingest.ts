@@ -115,11 +115,13 @@ export async function bench(args: string[]): Promise<void> {
         manyCase.psql.push(await timed(() => run('bash', ['-c', loop, 'bash', url], { maxBuffer: 1 << 24 })));
       }
       await reset();
-      const manyRun = await cli(tmp, 'many', true);
+      const manyRun = await cli(tmp, 'many');
       manyCase.ours.push(manyRun.seconds);
       manyCase.rss.push(manyRun.peakMiB);
-      manyCase.trips = manyRun.trips;
     }
+    // Counted apart: the counter needs tsx in the CLI, whose start-up the timed runs must not carry.
+    await reset();
+    manyCase.trips = (await cli(tmp, 'many', true)).trips;
 
     const [bp, bo] = [median(bigCase.psql), median(bigCase.ours)];
     const [mp, mo] = [manyCase.psql.length > 0 ? median(manyCase.psql) : Number.NaN, median(manyCase.ours)];
@@ -134,7 +136,7 @@ export async function bench(args: string[]): Promise<void> {
         `1) ${rows} rows, ${(rows === 0 ? 0 : (await stat(path.join(big, 'features.csv'))).size / rows).toFixed(0)} B/row, into ${table} (PK + UNIQUE)`,
         line('psql \\copy', bp, `${Math.round(rows / bp)} rows/s`),
         line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
-        `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= 0.70x, RSS < 150 MiB)`,
+        `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= ${rows >= 1_000_000 ? '0.90' : '0.70'}x, RSS < 150 MiB)`,
         `2) ${files} files x ${fileRows} rows`,
         Number.isNaN(mp)
           ? '  shell loop of psql \\copy: left out (--no-loop)'
@@ -223,7 +225,7 @@ async function writeConfig(dir: string, url: string, state: string, table: strin
 /**
  * `nocturne run <pipeline> --stage ingest`, timed, with its peak RSS (VmHWM, sampled every
  * 20 ms); with `count`, its round trips to PostgreSQL too (bench/round-trips.ts preloaded,
- * with tsx: some start-up added, which the many-files case can afford).
+ * with tsx, whose start-up and loader hooks make it a run to count, not to time).
  */
 async function cli(configDir: string, pipeline: string, count = false): Promise<{ seconds: number; peakMiB: number; trips: RoundTrips }> {
   const started = performance.now();

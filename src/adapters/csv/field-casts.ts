@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import type { ColumnType } from '../../config/schema.js';
-import { compileTimestampFormat } from '../../core/timestamp-format.js';
+import { compileTimestampFormat, type TimestampParser } from '../../core/timestamp-format.js';
 
 /**
  * Validates one CSV field against a declared type and returns it in PostgreSQL COPY
@@ -44,6 +44,8 @@ const BOOL: ReadonlyMap<string, string> = new Map([
   ['0', 'f'],
 ]);
 const COPY_SPECIAL = /[\\\t\n\r\0]/;
+/** Compiled once per format, not once per file: a parser is synchronous, so one scratch space serves every caller. */
+const timestampParsers = new Map<string, TimestampParser>();
 
 export function createCaster(type: ColumnType, format?: string): FieldCaster {
   switch (type) {
@@ -82,7 +84,7 @@ export function createCaster(type: ColumnType, format?: string): FieldCaster {
       if (format === undefined) {
         throw new NocturneError('CONFIG_INVALID', 'a timestamp column needs a format, e.g. "%Y-%m-%dT%H:%M:%S"');
       }
-      const parser = compileTimestampFormat(format);
+      const parser = timestampParsers.get(format) ?? timestampParsers.set(format, compileTimestampFormat(format)).get(format)!;
       return { cast: (v) => parser.parse(v), reason: (v) => parser.reason(v) };
     }
   }

@@ -25,6 +25,32 @@ describe('single-CSV mode: small files are loaded many to a transaction', () => 
     expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 12 });
   });
 
+  it('sends the rows of files whose headers order the columns differently each to its own columns, in the one transaction', async () => {
+    const world = await newWorld('batch_orders');
+    const reordered = (csv: string) =>
+      csv
+        .trimEnd()
+        .split('\n')
+        .map((line) => {
+          const fields = line.split(';');
+          return [...fields.slice(1), fields[0]].join(';');
+        })
+        .join('\n') + '\n';
+    for (let i = 0; i < 4; i++) await world.write(`f${i}.csv`, featureCsv(`f${i}.csv`, 3));
+    for (let i = 4; i < 8; i++) await world.write(`f${i}.csv`, reordered(featureCsv(`f${i}.csv`, 3)));
+    expect((await world.run()).stats).toMatchObject({ loaded: 8, rejected: 0, failed: 0 });
+    const rows = await world.db.any<{ id_feat: number; feat_x_arcsec: number; feat_filename: string }>(
+      'SELECT id_feat, feat_x_arcsec, feat_filename FROM $1:name.sunspots ORDER BY feat_filename, id_feat',
+      [world.hfc],
+    );
+    expect(rows).toHaveLength(24);
+    for (const row of rows) expect(Number(row.feat_x_arcsec)).toBe(Number(row.id_feat) + 0.5);
+    const { transactions } = await world.db.one<{ transactions: number }>(
+      'SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files',
+    );
+    expect(transactions).toBe(1);
+  });
+
   it('loads the files of a batch the database refuses one by one: only the refused file is rejected', async () => {
     const world = await newWorld('batch_refused');
     await world.db.none(

@@ -31,8 +31,8 @@ export class CopyWriter {
     this.#settled.catch(() => undefined);
   }
 
-  /** Sends `text` (whole rows, newline-terminated), waiting while the socket is full. */
-  async write(text: string): Promise<void> {
+  /** Sends `text` (whole rows, newline-terminated; UTF-8 if bytes), waiting while the socket is full. */
+  async write(text: string | Buffer): Promise<void> {
     if (this.#error) throw this.#error;
     if (!this.#stream.write(text)) await once(this.#stream, 'drain');
   }

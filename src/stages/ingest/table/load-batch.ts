@@ -5,6 +5,10 @@ import { claimBatch, loadedSql, rejectedSql } from './ledger.js';
 import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
 import { onConnection, rejection } from './load-file.js';
 import { inlineLoad } from './load-paths.js';
+import { CopyWriter } from './copy-writer.js';
+import type { Connection } from '../common/connection.js';
+import type { InlineRows } from './inline-rows.js';
+import { names, qualifiedName } from './sql-names.js';
 
 /** What a batch settled, by file (in the order given), and the files left to load alone. */
 export interface BatchOutcome {
@@ -13,10 +17,11 @@ export interface BatchOutcome {
 }
 
 /**
- * Loads small new files (in memory, each sent as one INSERT) in ONE transaction: one
- * statement claims them all (advisory lock and ledger row, as claimFile() does one),
- * then one message carries every file's rows, its ledger update (loaded, or rejected
- * with its report) and the COMMIT. A file's rows and its ledger row still commit
+ * Loads small new files (in memory) in ONE transaction: one statement claims them all
+ * (advisory lock and ledger row, as claimFile() does one), one COPY carries the rows of
+ * every file (one per column order, should the files' headers differ), then one message
+ * carries every file's ledger update (loaded, or rejected with its report) and the
+ * COMMIT. A file's rows and its ledger row still commit
  * together, so exactly-once holds; a crash loses the whole batch, which the next run
  * loads again. What the batch does not claim (busy, already in the ledger, a content
  * twice) is left to load alone afterwards, as is every file of a batch the database
@@ -43,6 +48,7 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
       batch.map((f) => f.entry),
     );
     const statements: string[] = [];
+    const copies = new Map<string, { columns: readonly string[]; rows: InlineRows[] }>();
     const settled: BatchOutcome['settled'] = [];
     let durable = false;
     for (const file of batch) {
@@ -63,7 +69,9 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
         settled.push({ file, result: { kind: 'rejected', fileId, rows: outcome.rows, error, issues: outcome.issues, more: outcome.more } });
         durable = true;
       } else {
-        if (outcome.sql !== null) statements.push(outcome.sql);
+        const order = outcome.columns.join('\t');
+        const copy = copies.get(order) ?? copies.set(order, { columns: outcome.columns, rows: [] }).get(order)!;
+        copy.rows.push(outcome.rows);
         statements.push(loadedSql(fileId, outcome.counts, outcome.quarantined));
         settled.push({ file, result: { kind: 'loaded', fileId, counts: outcome.counts } });
       }
@@ -71,6 +79,8 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
     // Durable before the caller moves a rejected file out of the source directory.
     if (durable) statements.push('SET LOCAL synchronous_commit = on');
     try {
+      const table = qualifiedName(ctx.stage.table);
+      for (const { columns, rows } of copies.values()) await copyRows(conn, `COPY ${table} (${names(columns)}) FROM STDIN`, rows);
       await conn.none([...statements, 'COMMIT'].join(';\n'));
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
@@ -80,4 +90,28 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
     }
     return { settled, alone };
   });
+}
+
+/** Rows are coalesced into socket writes of about this many bytes (see CopyWriter). */
+const WRITE_BYTES = 256 * 1024;
+
+/** One COPY of the rows of many files. */
+async function copyRows(conn: Connection, sql: string, files: readonly InlineRows[]): Promise<void> {
+  const writer = new CopyWriter(conn.client, sql);
+  let pending: Buffer[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    await writer.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
+    pending = [];
+    bytes = 0;
+  };
+  for (const file of files) {
+    for (const chunk of file.chunks) {
+      pending.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= WRITE_BYTES) await flush();
+    }
+  }
+  if (bytes > 0) await flush();
+  await writer.finish();
 }

@@ -5,6 +5,7 @@ import type { Connection } from '../common/connection.js';
 import { claimFile, commitLoaded, commitRejected, type LedgerEntry, type RejectionReport } from './ledger.js';
 import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
 import { rollback } from '../common/rollback.js';
+import { qualifiedName } from './sql-names.js';
 import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type Rejected } from './load-paths.js';
 
 /**
@@ -28,7 +29,8 @@ export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<Lo
       const inline = await inlineLoad(ctx, file, fileId);
       if (inline.kind === 'rejected') return await reject(conn, label, fileId, inline);
       try {
-        await commitLoaded(conn, fileId, inline.counts, inline.quarantined, inline.sql);
+        const rowsSql = inline.rows.insertSql(qualifiedName(ctx.stage.table), inline.columns);
+        await commitLoaded(conn, fileId, inline.counts, inline.quarantined, rowsSql);
         return { kind: 'loaded', fileId, counts: inline.counts };
       } catch (err) {
         // Refused by the database: roll back and let COPY locate the problem, or the

@@ -23,10 +23,11 @@ export type DirectOutcome = DataOutcome | { kind: 'conflict' };
 
 export type Rejected = Extract<DataOutcome, { kind: 'rejected' }>;
 
-/** The rows of a small in-memory file, as one INSERT for commitLoaded to send with the COMMIT. */
-export type InlineOutcome = Rejected | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[]; sql: string | null };
+/** The rows of a small in-memory file, kept to be sent later (see InlineRows), with the table columns they fill. */
+export type InlineOutcome =
+  Rejected | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[]; rows: InlineRows; columns: readonly string[] };
 
-/** Parses the file into an INSERT (no database work yet); a conflict shows only when it is sent. */
+/** Parses the file into rows kept in memory (no database work yet); a conflict shows only when they are sent. */
 export async function inlineLoad(ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<InlineOutcome> {
   const rows = new InlineRows();
   let columns: readonly string[] = [];
@@ -43,7 +44,7 @@ export async function inlineLoad(ctx: LoaderContext, file: FileToLoad, fileId: n
     checkHash(pass, file);
     if (pass.refused) return refusal(pass);
     const counts = { rows: pass.rows, inserted: pass.copied, updated: 0, conflicting: 0, quarantined: pass.quarantined.length };
-    return { kind: 'loaded', counts, quarantined: pass.quarantined, sql: rows.insertSql(qualifiedName(ctx.stage.table), columns) };
+    return { kind: 'loaded', counts, quarantined: pass.quarantined, rows, columns };
   } catch (err) {
     return rejectionOf(err, lines);
   }
