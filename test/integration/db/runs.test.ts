@@ -29,10 +29,14 @@ describe('state migrations', () => {
     // Another process holds the schema's migration lock, as one migrating would.
     await t.db.task(async (other) => {
       await other.one('SELECT pg_advisory_lock($1, hashtext($2)) IS NULL AS locked', [MIGRATION_LOCK, t.schema]);
+      const migrating = migrate(t.db, t.schema);
       try {
-        await expect(withDeadline(migrate(t.db, t.schema), 3_000, 'migrate')).resolves.toEqual({ applied: [], current });
+        await expect(withDeadline(migrating, 3_000, 'migrate')).resolves.toEqual({ applied: [], current });
       } finally {
         await other.one('SELECT pg_advisory_unlock($1, hashtext($2)) AS unlocked', [MIGRATION_LOCK, t.schema]);
+        // A migrate left waiting must end before the schema is dropped: one that went on
+        // after it would find no schema and create its tables in public (search_path).
+        await migrating.catch(() => undefined);
       }
     });
   });
