@@ -62,8 +62,8 @@ describe('the daemon start path (needs npm run build)', () => {
     expect(loaded.builtins.filter((m) => m.includes('undici'))).toEqual([]);
   });
 
-  it("has not loaded the monitor's views, nor alerting when config/nocturne.yaml has no alerts section", () => {
-    expect(loaded.esm.filter((u) => /\/dist\/monitor\/(views|pages\/|data\/)/.test(u))).toEqual([]);
+  it("has not loaded the monitor's views, the OpenAPI description, nor alerting when config/nocturne.yaml has no alerts section", () => {
+    expect(loaded.esm.filter((u) => /\/dist\/(monitor\/(views|pages\/|data\/)|http\/openapi)/.test(u))).toEqual([]);
     expect(loaded.esm.filter((u) => /\/dist\/alerts\/(alerting|sender|spool|channels\/)/.test(u))).toEqual([]);
   });
 });
