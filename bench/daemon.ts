@@ -6,13 +6,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { closeDb, openDb } from '../src/db/database.js';
 import { rig } from '../harness/rig.js';
-import { DaemonProcess, freePort, writeDaemonConfig } from '../harness/daemon-process.js';
+import { DaemonProcess, freePort, writeDaemonConfig, type LogLine } from '../harness/daemon-process.js';
+import { startTraced } from '../harness/start-trace.js';
 import { median } from './timing.js';
 
 const HEAVY = ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp', 'csv-parse', 'csv-stringify', 'pg-copy-streams'];
@@ -62,14 +62,31 @@ async function memory(pid: number): Promise<{ rssMiB: number; peakMiB: number }>
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
-async function startOnce(dir: string, nodeArgs: string[] = []): Promise<{ ms: number; cpuMs: number; daemon: DaemonProcess }> {
+/** Where the time to "ready" went, from the daemon's own log lines (ms since the spawn). */
+interface Phases {
+  /** Node's start, loading the modules, reading and validating the configuration. */
+  toStarting: number;
+  /** Connecting to the state database, the migrations check, the observing nights. */
+  database: number;
+  /** Heartbeat, housekeeping, scheduler (each stage's next slot), campaigns, HTTP server. */
+  rest: number;
+}
+
+function phases(lines: readonly LogLine[], spawnedAt: number): Phases {
+  const at = (msg: string) => lines.find((l) => l.msg === msg)?.time ?? NaN;
+  const [starting, schema, ready] = [at('starting'), at('state schema ready'), at('ready')];
+  return { toStarting: starting - spawnedAt, database: schema - starting, rest: ready - schema };
+}
+
+async function startOnce(dir: string): Promise<{ ms: number; cpuMs: number; phases: Phases; daemon: DaemonProcess }> {
+  const spawnedAt = Date.now();
   const t0 = performance.now();
-  const daemon = new DaemonProcess(dir, nodeArgs);
+  const daemon = new DaemonProcess(dir);
   await daemon.waitFor((l) => l.msg === 'ready', 30_000, '"ready"');
   const ms = performance.now() - t0;
   // CPU the start cost (user + system): less swayed than wall time by whatever else the machine runs.
   const cpuMs = ((await procStat(daemon.pid)).ticks * 1000) / CLK_TCK;
-  return { ms, cpuMs, daemon };
+  return { ms, cpuMs, phases: phases(daemon.lines, spawnedAt), daemon };
 }
 
 async function stop(daemon: DaemonProcess): Promise<void> {
@@ -101,30 +118,21 @@ export async function bench(args: string[]): Promise<void> {
     await stop((await startOnce(dir)).daemon);
     const startMs: number[] = [];
     const startCpuMs: number[] = [];
+    const split: Phases[] = [];
     for (let i = 0; i < starts; i++) {
-      const { ms, cpuMs, daemon } = await startOnce(dir);
+      const { ms, cpuMs, phases: p, daemon } = await startOnce(dir);
       startMs.push(ms);
       startCpuMs.push(cpuMs);
+      split.push(p);
       await stop(daemon);
     }
 
-    // Which modules the daemon resolved by the time it was ready (ESM resolution hook).
-    const trace = path.join(dir, 'resolved.txt');
-    const hooks = path.join(dir, 'hooks.mjs');
-    await writeFile(
-      hooks,
-      `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) {\n` +
-        `  const r = await next(s, c); appendFileSync(${JSON.stringify(trace)}, r.url + '\\n'); return r;\n}\n`,
-    );
-    await writeFile(
-      path.join(dir, 'register.mjs'),
-      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
-    );
-    const traced = await startOnce(dir, ['--import', path.join(dir, 'register.mjs')]);
+    // What the daemon loaded by the time it was ready.
+    const traced = await startTraced(dir, dir);
+    const loaded = await traced.loaded();
     await stop(traced.daemon);
-    const urls = new Set((await readFile(trace, 'utf8')).split('\n').filter(Boolean));
-    const packages = new Set([...urls].flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []));
-    const heavyLoaded = HEAVY.filter((p) => packages.has(p));
+    const heavyLoaded = HEAVY.filter((p) => loaded.packages.includes(p));
+    const undici = loaded.builtins.some((m) => m.includes('undici'));
 
     const { daemon } = await startOnce(dir);
     await new Promise((r) => setTimeout(r, 5_000));
@@ -143,8 +151,19 @@ export async function bench(args: string[]): Promise<void> {
         `${median(startMs).toFixed(0)} ms (min ${Math.min(...startMs).toFixed(0)}, max ${Math.max(...startMs).toFixed(0)}; goal ≤ 300 ms)`,
       ],
       [`CPU until "ready", user + system (median of ${starts})`, `${median(startCpuMs).toFixed(0)} ms`],
+      [
+        '  of the wall time (medians): to "starting"',
+        `${median(split.map((p) => p.toStarting)).toFixed(0)} ms (node, modules, configuration)`,
+      ],
+      ['  "starting" → "state schema ready"', `${median(split.map((p) => p.database)).toFixed(0)} ms (connect, migrations check, nights)`],
+      ['  "state schema ready" → "ready"', `${median(split.map((p) => p.rest)).toFixed(0)} ms (heartbeat, scheduler, HTTP...)`],
       [`node -e 0 (median of ${starts})`, `${median(bare).toFixed(0)} ms`],
-      ['modules resolved at start (ESM)', `${urls.size}, from ${packages.size} packages: ${[...packages].sort().join(' ')}`],
+      [
+        'modules loaded at start',
+        `${loaded.esm.length} ESM resolved, ${loaded.cjs.length} CommonJS required, ${loaded.builtins.length} of Node's own`,
+      ],
+      ['packages loaded at start', `${loaded.packages.length}: ${loaded.packages.join(' ')}`],
+      ["Node's fetch (undici) loaded at start", undici ? 'yes' : 'no'],
       ['heavy modules loaded at start', heavyLoaded.length === 0 ? 'none' : heavyLoaded.join(', ')],
       [`idle CPU over ${idleSeconds} s`, `${cpuPercent.toFixed(3)} % (goal ≤ 0.5 %)`],
       ['idle RSS (VmRSS)', `${idle.rssMiB.toFixed(1)} MiB (goal ≤ 80 MiB)`],

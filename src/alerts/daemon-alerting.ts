@@ -3,7 +3,7 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import { Heartbeat } from '../hosts/heartbeat.js';
 import type { Logger } from '../log/logger.js';
-import { Alerting } from './alerting.js';
+import type { Alerting } from './alerting.js';
 import { hostName } from './settings.js';
 import { scheduledHere } from './stage-specs.js';
 
@@ -38,8 +38,9 @@ export async function startDaemonAlerting(deps: {
     logger,
   );
   await heartbeat.start();
+  // Imported only when configured: the evaluation, the channels and the spool are a dozen modules.
   const alerting = config.daemon.alerts
-    ? new Alerting({ db, config, logger, version, ...(deps.clock ? { clock: deps.clock } : {}) })
+    ? new (await import('./alerting.js')).Alerting({ db, config, logger, version, ...(deps.clock ? { clock: deps.clock } : {}) })
     : null;
   alerting?.start();
   return {

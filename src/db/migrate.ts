@@ -9,7 +9,7 @@ export const STATE_MIGRATIONS_DIR = fileURLToPath(new URL('../../sql/state/', im
 // Any fixed number: with the schema's hash, the lock on which nocturne processes migrating
 // one schema wait for each other. Other schemas of the database (another installation,
 // parallel tests) migrate meanwhile: nothing a state migration does reaches beyond its schema.
-const MIGRATION_LOCK = 0x6e6f6374;
+export const MIGRATION_LOCK = 0x6e6f6374;
 
 export interface MigrationResult {
   applied: string[];
@@ -23,6 +23,12 @@ export interface MigrationResult {
  */
 export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR): Promise<MigrationResult> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  const current = files.length === 0 ? 0 : Number(files[files.length - 1]!.slice(0, 4));
+  // Every start of the daemon and of most commands comes here: when each migration is on
+  // record already, one query says so, without the transaction and the lock. Anything
+  // else (no schema yet, a migration missing) goes the locked way, which checks again.
+  const recorded = await recordedVersions(db, schema);
+  if (recorded && files.every((file) => recorded.has(Number(file.slice(0, 4))))) return { applied: [], current };
   return db.tx('migrate', async (tx) => {
     await tx.one('SELECT pg_advisory_xact_lock($1, hashtext($2)) IS NULL AS locked', [MIGRATION_LOCK, schema]);
     await tx.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);
@@ -41,7 +47,19 @@ export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR
       await tx.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [version, file]);
       applied.push(file);
     }
-    const current = files.length === 0 ? 0 : Number(files[files.length - 1]!.slice(0, 4));
     return { applied, current };
   });
+}
+
+/** The versions recorded in the schema's schema_migrations; undefined when the schema or the table does not exist yet. */
+async function recordedVersions(db: Db, schema: string): Promise<Set<number> | undefined> {
+  try {
+    const rows = await db.any<{ version: number }>('SELECT version FROM $1:name.schema_migrations', [schema]);
+    return new Set(rows.map((r) => r.version));
+  } catch (err) {
+    // undefined_table, invalid_schema_name: a schema never migrated.
+    const code = (err as { code?: unknown }).code;
+    if (code === '42P01' || code === '3F000') return undefined;
+    throw err;
+  }
 }

@@ -1,7 +1,6 @@
 import { coerceError } from '../core/errors.js';
 import type { ConfigIssue } from '../config/types.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
-import { OPENAPI } from './openapi.js';
 import { crossOriginReason, header, hostAllowed, type Headers } from './security.js';
 
 /** The result of a reload, as `nocturne reload` prints it. */
@@ -123,7 +122,8 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
         return json(200, await api.campaigns({ open: ['1', 'true', ''].includes(query.get('open') ?? 'false') }));
       },
     },
-    '/api/openapi.json': { GET: async () => json(200, OPENAPI) },
+    // Imported when asked for: a large description nothing else at start needs.
+    '/api/openapi.json': { GET: async () => json(200, (await import('./openapi.js')).OPENAPI) },
     '/api/reload': {
       POST: async () => {
         const result = await api.reload();

@@ -1,28 +1,9 @@
-import { CampaignStore } from '../campaigns/store.js';
 import type { NocturneConfig } from '../config/types.js';
-import { coerceError } from '../core/errors.js';
 import type { Db } from '../db/database.js';
-import { json, type HttpResponse, type Route, type Routes } from '../http/router.js';
-import { setCatalogues } from '../stages/ingest/sets/catalogue.js';
+import type { HttpResponse, Route, Routes } from '../http/router.js';
 import { ASSETS } from './assets.js';
-import { nightRuns, nightsGrid } from './data/nights.js';
-import { overview } from './data/overview.js';
-import { quarantine, QUARANTINE_DAYS, type QuarantineFilter } from './data/quarantine.js';
-import { quicklooks } from './data/quicklooks.js';
-import { runDetail } from './data/run.js';
-import { lineageView, type LineageView } from './data/lineage.js';
-import { html } from './html.js';
 import type { LiveFeed } from './live-feed.js';
-import { lastNights, NIGHT_PATTERN } from './nights.js';
-import { campaignsPage } from './pages/campaigns.js';
-import { layout, type Page } from './pages/layout.js';
-import { lineagePage } from './pages/lineage.js';
-import { nightPage, nightsPage } from './pages/nights.js';
-import { overviewPage } from './pages/overview.js';
-import { quarantinePage } from './pages/quarantine.js';
-import { quicklooksPage } from './pages/quicklooks.js';
-import { runPage } from './pages/run.js';
-import { thumbnailOf } from './thumbnails.js';
+import type { monitorViews } from './views.js';
 
 /** What the monitor reads: the daemon's current configuration, its database, its clock and its events. */
 export interface MonitorSource {
@@ -34,163 +15,43 @@ export interface MonitorSource {
   feed: LiveFeed;
 }
 
-/** A query the caller got wrong: 400 with the reason, on the page or in JSON. */
-class BadQuery extends Error {}
+/** The paths of the monitor's pages and JSON endpoints (views.ts answers each). */
+const VIEW_PATHS = [
+  '/',
+  '/api/overview',
+  '/nights',
+  '/api/nights',
+  '/nights/:night',
+  '/api/nights/:night',
+  '/runs/:id',
+  '/api/runs/:id',
+  '/quarantine',
+  '/api/quarantine',
+  '/quicklooks',
+  '/api/quicklooks',
+  '/lineage',
+  '/api/lineage',
+  '/campaigns',
+  '/api/thumbnails/:id',
+] as const;
 
-function pipelineParam(source: MonitorSource, query: URLSearchParams): string | undefined {
-  const name = query.get('pipeline') || undefined;
-  if (name !== undefined && !source.config().pipelines.has(name)) throw new BadQuery(`no pipeline named "${name}"`);
-  return name;
-}
+export type MonitorPath = (typeof VIEW_PATHS)[number];
 
-function nightParam(value: string | null | undefined): string | undefined {
-  if (!value) return undefined;
-  if (!NIGHT_PATTERN.test(value) || Number.isNaN(Date.parse(value))) throw new BadQuery(`night must be a date YYYY-MM-DD, not "${value}"`);
-  return value;
-}
-
-function intParam(value: string | null, name: string, fallback: number, max: number): number {
-  if (value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadQuery(`${name} must be an integer from 1 to ${max}, not "${value}"`);
-  return n;
-}
-
-const notFound = (what: string) => new BadQuery(what);
-
-/** Each view: its data (one function, for the API and the page) and how it is rendered. */
-interface View<T> {
-  data: (query: URLSearchParams, params: Readonly<Record<string, string>>) => Promise<T | null>;
-  page: (data: T, query: URLSearchParams) => Page;
-}
-
-/** The monitor's pages, their JSON endpoints, the event stream and the static files. */
+/**
+ * The monitor's pages, their JSON endpoints, the event stream and the static files. The
+ * views (their queries and HTML, some twenty modules) are imported with the first request
+ * for one: the daemon's start does not wait for what a browser may never ask.
+ */
 export function monitorRoutes(source: MonitorSource): Routes {
-  const config = () => source.config();
-  const db = () => source.db();
-  const pipelines = () => [...config().pipelines.keys()];
-
-  const views = {
-    overview: {
-      data: async () =>
-        overview(config(), db(), { now: source.now(), nextSlots: source.nextSlots(), progressOf: (id) => source.feed.progressOf(id) }),
-      page: overviewPage,
-    } satisfies View<Awaited<ReturnType<typeof overview>>>,
-    nights: {
-      data: async (q) => {
-        const count = intParam(q.get('nights'), 'nights', config().daemon.http.monitor.nights, 366);
-        return nightsGrid(config(), db(), source.now(), count, pipelineParam(source, q));
-      },
-      page: (grid, q) => nightsPage(grid, q.get('pipeline') || undefined),
-    } satisfies View<Awaited<ReturnType<typeof nightsGrid>>>,
-    night: {
-      data: async (q, p) => {
-        const night = nightParam(p['night'])!;
-        const only = pipelineParam(source, q);
-        return { night, runs: await nightRuns(config(), db(), night, only ? [only] : undefined) };
-      },
-      page: (d, q) => nightPage(d.night, d.runs, q.get('pipeline') || undefined),
-    } satisfies View<{ night: string; runs: Awaited<ReturnType<typeof nightRuns>> }>,
-    run: {
-      data: async (_q, p) => {
-        const id = Number(p['id']);
-        if (!Number.isSafeInteger(id) || id < 1) throw notFound(`run id must be a positive integer, not "${p['id']}"`);
-        return runDetail(config(), db(), id);
-      },
-      page: runPage,
-    } satisfies View<NonNullable<Awaited<ReturnType<typeof runDetail>>>>,
-    quarantine: {
-      data: async (q) => {
-        const filter: QuarantineFilter = {};
-        const pipeline = pipelineParam(source, q);
-        const night = nightParam(q.get('night'));
-        if (pipeline) filter.pipeline = pipeline;
-        if (night) filter.night = night;
-        return { filter, entries: await quarantine(config(), db(), source.now(), filter) };
-      },
-      page: (d) => quarantinePage(d.entries, pipelines(), d.filter, QUARANTINE_DAYS),
-    } satisfies View<{ filter: QuarantineFilter; entries: Awaited<ReturnType<typeof quarantine>> }>,
-    quicklooks: {
-      data: async (q) => {
-        const night = nightParam(q.get('night')) ?? lastNights(source.now(), 'UTC', 1)[0]!;
-        return quicklooks(config(), db(), night, pipelineParam(source, q));
-      },
-      page: (g, q) => quicklooksPage(g, pipelines(), q.get('pipeline') || undefined),
-    } satisfies View<Awaited<ReturnType<typeof quicklooks>>>,
-    lineage: {
-      data: async (q) => lineageView(db(), setCatalogues(config()), q),
-      page: lineagePage,
-    } satisfies View<LineageView>,
-    // The data of /api/campaigns (the daemon's API), whose shape the page shows.
-    campaigns: {
-      data: async () => new CampaignStore(db()).views(),
-      page: campaignsPage,
-    } satisfies View<Awaited<ReturnType<CampaignStore['views']>>>,
-  };
-
-  const api =
-    <T>(view: View<T>, what: string): Route =>
+  let views: Promise<ReturnType<typeof monitorViews>> | undefined;
+  const view =
+    (path: MonitorPath): Route =>
     async (query, params) => {
-      try {
-        const data = await view.data(query, params);
-        return data === null ? json(404, { error: `no such ${what}` }) : json(200, data);
-      } catch (err) {
-        if (err instanceof BadQuery) return json(400, { error: err.message });
-        throw err;
-      }
+      views ??= import('./views.js').then((m) => m.monitorViews(source));
+      return (await views)[path].GET(query, params);
     };
-  const page =
-    <T>(view: View<T>, what: string, path: (params: Readonly<Record<string, string>>) => string): Route =>
-    async (query, params) => {
-      const now = source.now();
-      const answer = (status: number, p: Page): HttpResponse => ({
-        status,
-        contentType: 'text/html; charset=utf-8',
-        body: layout(p, path(params), now),
-      });
-      try {
-        const data = await view.data(query, params);
-        if (data === null) {
-          return answer(404, { title: `No such ${what}`, api: '/api/overview', main: html`<p>Nothing here.</p>`, live: false });
-        }
-        return answer(200, view.page(data, query));
-      } catch (err) {
-        if (err instanceof BadQuery) {
-          return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
-        }
-        const error = coerceError(err, 'INTERNAL', `the ${what} page`);
-        return answer(503, {
-          title: 'Not available',
-          api: '/api/overview',
-          main: html`<p class="o o-failed">${error.message}</p><p>The page reloads by itself when the daemon can answer again.</p>`,
-        });
-      }
-    };
-
   return {
-    '/': { GET: page(views.overview, 'overview', () => '/') },
-    '/api/overview': { GET: api(views.overview, 'overview') },
-    '/nights': { GET: page(views.nights, 'nights', () => '/nights') },
-    '/api/nights': { GET: api(views.nights, 'nights') },
-    '/nights/:night': { GET: page(views.night, 'night', () => '/nights') },
-    '/api/nights/:night': { GET: api(views.night, 'night') },
-    '/runs/:id': { GET: page(views.run, 'run', () => '/runs') },
-    '/api/runs/:id': { GET: api(views.run, 'run') },
-    '/quarantine': { GET: page(views.quarantine, 'quarantine', () => '/quarantine') },
-    '/api/quarantine': { GET: api(views.quarantine, 'quarantine') },
-    '/quicklooks': { GET: page(views.quicklooks, 'quicklooks', () => '/quicklooks') },
-    '/api/quicklooks': { GET: api(views.quicklooks, 'quicklooks') },
-    '/lineage': { GET: page(views.lineage, 'lineage', () => '/lineage') },
-    '/api/lineage': { GET: api(views.lineage, 'lineage') },
-    '/campaigns': { GET: page(views.campaigns, 'campaigns', () => '/campaigns') },
-    '/api/thumbnails/:id': {
-      GET: async (_q, params): Promise<HttpResponse> => {
-        const made = await thumbnailOf(config(), db(), Number(params['id']));
-        // An <img> that fails logs an error in the browser: a placeholder says it instead.
-        if (!made) return { status: 302, contentType: 'text/plain', body: '', headers: { location: '/assets/no-thumbnail.svg' } };
-        return { status: 200, contentType: 'image/jpeg', body: made, headers: { 'cache-control': 'max-age=3600' } };
-      },
-    },
+    ...Object.fromEntries(VIEW_PATHS.map((path) => [path, { GET: view(path) }])),
     '/api/events': { GET: async () => eventStream(source.feed) },
     ...Object.fromEntries(Object.entries(ASSETS).map(([path, get]) => [path, { GET: get }])),
   };

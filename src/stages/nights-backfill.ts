@@ -18,9 +18,15 @@ const BATCH = 5_000;
  * Returns how many rows were filled.
  */
 export async function fillObservingNights(db: Db, pipelines: Iterable<LoadedPipeline>): Promise<number> {
+  const configs = [...pipelines].map((p) => p.config);
+  const left = await ledgersToFill(
+    db,
+    configs.map((c) => c.name),
+  );
   let filled = 0;
-  for (const { config } of pipelines) {
+  for (const config of configs) {
     for (const ledger of LEDGERS) {
+      if (!left.has(`${ledger.table}\0${config.name}`)) continue;
       const zone = nightZone(config, ledger.zone(config) ?? 'UTC');
       let after = '0';
       for (;;) {
@@ -44,4 +50,19 @@ export async function fillObservingNights(db: Db, pipelines: Iterable<LoadedPipe
     }
   }
   return filled;
+}
+
+/**
+ * `table\0pipeline` of each ledger and pipeline with rows to fill, in one query (each start
+ * comes here, and there is mostly nothing to fill), through the same partial indexes.
+ */
+async function ledgersToFill(db: Db, names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  // The tables and columns are LEDGERS' constants, not input.
+  const selects = LEDGERS.map(
+    ({ table, name }) =>
+      `SELECT DISTINCT '${table}' AS ledger, pipeline FROM ${table} WHERE night IS NULL AND ${name} ~ '\\d{8}T\\d{6}' AND pipeline = ANY($1)`,
+  );
+  const rows = await db.any<{ ledger: string; pipeline: string }>(selects.join(' UNION ALL '), [names]);
+  return new Set(rows.map((r) => `${r.ledger}\0${r.pipeline}`));
 }

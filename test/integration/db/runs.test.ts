@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
-import { migrate, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
+import { withDeadline } from '../../../src/core/abort.js';
+import { migrate, MIGRATION_LOCK, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
 import { beginRun, finishRun, listRuns } from '../../../src/runs/runs.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 
@@ -21,6 +22,23 @@ describe('state migrations', () => {
     const files = (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
     expect(versions).toHaveLength(files.length);
     expect(versions.at(-1)?.version).toBe(results[0].current);
+  });
+
+  it('on a schema already up to date, neither wait for the lock nor change anything (each start of the daemon comes here)', async () => {
+    const { current } = await migrate(t.db, t.schema);
+    // Another process holds the schema's migration lock, as one migrating would.
+    await t.db.task(async (other) => {
+      await other.one('SELECT pg_advisory_lock($1, hashtext($2)) IS NULL AS locked', [MIGRATION_LOCK, t.schema]);
+      const migrating = migrate(t.db, t.schema);
+      try {
+        await expect(withDeadline(migrating, 3_000, 'migrate')).resolves.toEqual({ applied: [], current });
+      } finally {
+        await other.one('SELECT pg_advisory_unlock($1, hashtext($2)) AS unlocked', [MIGRATION_LOCK, t.schema]);
+        // A migrate left waiting must end before the schema is dropped: one that went on
+        // after it would find no schema and create its tables in public (search_path).
+        await migrating.catch(() => undefined);
+      }
+    });
   });
 });
 

@@ -1,0 +1,69 @@
+// What `nocturne daemon` loads before "ready" (issue 16): every module loaded costs start-up
+// time and idle memory, so what only a slot, a request or an alert needs waits for it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { freePort, type DaemonProcess, writeDaemonConfig } from '../../../harness/daemon-process.js';
+import { startTraced, type LoadedModules } from '../../../harness/start-trace.js';
+
+describe('the daemon start path (needs npm run build)', () => {
+  let t: TestDb;
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+  let loaded: LoadedModules;
+
+  beforeAll(async () => {
+    t = await createTestDb('start_path');
+    dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-start-path-'));
+    const csv = path.join(dir, 'csv');
+    await writeDaemonConfig(dir, {
+      pgUrl: t.url,
+      schema: t.schema,
+      port: await freePort(),
+      pipelines: {
+        eit: [
+          'name: eit',
+          'code: {name: eit, version: "1.0"}',
+          'upload: {schedule: "0 0 1 1 *", target: archive, remoteDir: /hfc/eit}',
+          'ingest:',
+          '  schedule: "0 0 1 1 *"',
+          `  source: {dir: "${csv}"}`,
+          '  table: public.eit_features',
+          '  columns: {feature_id: {from: id, type: bigint}}',
+          '  naturalKey: [feature_id]',
+          '',
+        ].join('\n'),
+      },
+    });
+    const traced = await startTraced(dir, dir);
+    daemon = traced.daemon;
+    loaded = await traced.loaded();
+  });
+
+  afterAll(async () => {
+    if (daemon) {
+      daemon.kill('SIGTERM');
+      await daemon.exited;
+    }
+    await t?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has not loaded the stages or their libraries (sharp, ssh2, FTP, CSV, COPY)', () => {
+    const heavy = ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp', 'csv-parse', 'csv-stringify', 'pg-copy-streams'];
+    expect(loaded.packages.filter((p) => heavy.includes(p))).toEqual([]);
+    expect(loaded.esm.filter((u) => /\/dist\/stages\/(upload|ingest\/table|execute)/.test(u))).toEqual([]);
+  });
+
+  it("has not loaded Node's fetch (undici), which only a webhook or `nocturne reload` uses", () => {
+    expect(loaded.packages).toContain('pg');
+    expect(loaded.builtins.filter((m) => m.includes('undici'))).toEqual([]);
+  });
+
+  it("has not loaded the monitor's views, the OpenAPI description, nor alerting when config/nocturne.yaml has no alerts section", () => {
+    expect(loaded.esm.filter((u) => /\/dist\/(monitor\/(views|pages\/|data\/)|http\/openapi)/.test(u))).toEqual([]);
+    expect(loaded.esm.filter((u) => /\/dist\/alerts\/(alerting|sender|spool|channels\/)/.test(u))).toEqual([]);
+  });
+});
