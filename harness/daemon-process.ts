@@ -151,9 +151,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs the built `nocturne` command line; never throws on a non-zero exit. */
-export function nocturne(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function nocturne(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

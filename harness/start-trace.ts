@@ -20,16 +20,14 @@ export interface LoadedModules {
   packages: string[];
 }
 
-/** Starts `nocturne daemon` on configDir with the hooks; resolves once it logged "ready". */
-export async function startTraced(
-  configDir: string,
-  workDir: string,
-  timeoutMs = 30_000,
-): Promise<{ daemon: DaemonProcess; loaded: () => Promise<LoadedModules> }> {
+/**
+ * Node options that record every ESM module a process resolves into workDir, and the
+ * reader of that record: for a command that exits, which cannot be asked with SIGUSR2.
+ */
+export async function esmTracer(workDir: string): Promise<{ nodeArgs: string[]; resolved: () => Promise<string[]> }> {
   const resolved = path.join(workDir, 'esm-resolved.txt');
-  const snapshot = path.join(workDir, 'loaded.json');
   const hooks = path.join(workDir, 'trace-hooks.mjs');
-  const preload = path.join(workDir, 'trace-preload.mjs');
+  const preload = path.join(workDir, 'trace-register.mjs');
   await writeFile(resolved, '');
   await writeFile(
     hooks,
@@ -37,16 +35,36 @@ export async function startTraced(
       `export async function resolve(s, c, next) {\n` +
       `  const r = await next(s, c); appendFileSync(${JSON.stringify(resolved)}, r.url + '\\n'); return r;\n}\n`,
   );
+  await writeFile(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  return {
+    nodeArgs: ['--import', preload],
+    resolved: async () => [...new Set((await readFile(resolved, 'utf8')).split('\n').filter(Boolean))],
+  };
+}
+
+/** The packages of node_modules among module URLs or paths. */
+export function packagesOf(modules: readonly string[]): string[] {
+  return [...new Set(modules.flatMap((u) => /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []))].sort();
+}
+
+/** Starts `nocturne daemon` on configDir with the hooks; resolves once it logged "ready". */
+export async function startTraced(
+  configDir: string,
+  workDir: string,
+  timeoutMs = 30_000,
+): Promise<{ daemon: DaemonProcess; loaded: () => Promise<LoadedModules> }> {
+  const esm = await esmTracer(workDir);
+  const snapshot = path.join(workDir, 'loaded.json');
+  const preload = path.join(workDir, 'trace-preload.mjs');
   await writeFile(
     preload,
-    `import { register, createRequire } from 'node:module';\nimport { renameSync, writeFileSync } from 'node:fs';\n` +
-      `register(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+    `import { createRequire } from 'node:module';\nimport { renameSync, writeFileSync } from 'node:fs';\n` +
       `const require = createRequire(import.meta.url);\n` +
       `process.on('SIGUSR2', () => {\n` +
       `  writeFileSync(${JSON.stringify(`${snapshot}.part`)}, JSON.stringify({ cjs: Object.keys(require.cache), builtins: process.moduleLoadList }));\n` +
       `  renameSync(${JSON.stringify(`${snapshot}.part`)}, ${JSON.stringify(snapshot)});\n});\n`,
   );
-  const daemon = new DaemonProcess(configDir, ['--import', preload]);
+  const daemon = new DaemonProcess(configDir, [...esm.nodeArgs, '--import', preload]);
   await daemon.waitFor((l) => l.msg === 'ready', timeoutMs, '"ready"');
   return {
     daemon,
@@ -60,9 +78,8 @@ export async function startTraced(
         if (text === undefined) await new Promise((r) => setTimeout(r, 50));
       }
       const { cjs, builtins } = JSON.parse(text) as { cjs: string[]; builtins: string[] };
-      const esm = [...new Set((await readFile(resolved, 'utf8')).split('\n').filter(Boolean))];
-      const packages = new Set([...esm, ...cjs].flatMap((u) => /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []));
-      return { esm, cjs, builtins, packages: [...packages].sort() };
+      const resolved = await esm.resolved();
+      return { esm: resolved, cjs, builtins, packages: packagesOf([...resolved, ...cjs]) };
     },
   };
 }

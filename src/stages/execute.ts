@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { beginRun, finishRun, renewLease, type RunTrigger } from '../runs/runs.js';
 import { findPause, pauseText, type Pause } from '../operations/pauses.js';
 import { localDate } from './nights.js';
-import { STAGE_RUNNERS } from './registry.js';
+import { stageRunner } from './registry.js';
 import type { Progress, RunEvent, StageEvent, StageOutcome } from './types.js';
 
 export interface ExecuteRequest {
@@ -80,7 +80,7 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
     events,
   };
   if (context.dryRun) {
-    const outcome = await STAGE_RUNNERS[req.stage]({ ...context, logger, runId: 0 });
+    const outcome = await (await stageRunner(req.stage))({ ...context, logger, runId: 0 });
     return { kind: 'done', runId: 0, outcome };
   }
 
@@ -112,7 +112,8 @@ export async function executeStage(deps: ExecuteDeps, req: ExecuteRequest): Prom
   const signal = AbortSignal.any([context.signal, timeout]);
   let outcome: StageOutcome;
   try {
-    outcome = await STAGE_RUNNERS[req.stage]({ ...context, signal, logger: runLogger, runId });
+    // A stage whose module cannot load (a broken native library) is a failed run, recorded as such.
+    outcome = await (await stageRunner(req.stage))({ ...context, signal, logger: runLogger, runId });
   } catch (err) {
     const error = timeout.aborted
       ? new NocturneError('TIMEOUT', `${req.pipeline}/${req.stage} exceeded its timeout of ${formatDuration(stageConfig.timeoutMs)}`)
