@@ -10,7 +10,8 @@
  * Both sides are whole commands timed from start to exit: psql, and the real CLI
  * (`node bin/nocturne.js run <pipeline> --stage ingest`, compiled: `npm run bench` builds
  * first) with a generated configuration; the CLI's peak RSS is sampled from /proc.
- * $BENCH_NODE_FLAGS (e.g. "--max-semi-space-size=4") are passed to the CLI's node.
+ * The CLI's node gets the options of bin/nocturne.js's first line, as when installed, then
+ * $BENCH_NODE_FLAGS (e.g. "--max-semi-space-size=16", V8's default).
  * Inputs are generated into a temporary directory and deleted afterwards. The database
  * is --db, $NOCTURNE_BENCH_DB or the test rig's. Prints figures, does not judge them.
  */
@@ -27,6 +28,7 @@ import { closeDb, openDb } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { installFeatureTables } from '../harness/feature-tables.js';
 import { rig } from '../harness/rig.js';
+import { BIN_NODE_ARGS } from '../harness/daemon-process.js';
 import type { RoundTrips } from './round-trips.js';
 import { median, timed } from './timing.js';
 
@@ -232,10 +234,14 @@ async function cli(configDir: string, pipeline: string, count = false): Promise<
   const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
   const tripsFile = path.join(configDir, `trips-${pipeline}.json`);
   const counter = count ? ['--import', 'tsx', '--import', COUNTER] : [];
-  const child = spawn(process.execPath, [...flags, ...counter, CLI, 'run', pipeline, '--stage', 'ingest', '--config', configDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_ROUND_TRIPS: tripsFile },
-  });
+  const child = spawn(
+    process.execPath,
+    [...BIN_NODE_ARGS, ...flags, ...counter, CLI, 'run', pipeline, '--stage', 'ingest', '--config', configDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BENCH_ROUND_TRIPS: tripsFile },
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

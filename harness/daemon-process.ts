@@ -3,6 +3,7 @@
  * configuration directory: for the integration tests and for bench/daemon.ts.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import { stringify } from 'yaml';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin/nocturne.js');
+
+/** Node's options on bin/nocturne.js's first line: a test or bench runs the command as installed. */
+export const BIN_NODE_ARGS = readFileSync(BIN, 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(3);
 
 export interface LogLine {
   level: number;
@@ -76,7 +80,7 @@ export class DaemonProcess {
   #waiters: (() => void)[] = [];
 
   constructor(configDir: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env) {
-    this.#child = spawn(process.execPath, [...nodeArgs, BIN, 'daemon', '--config', configDir], {
+    this.#child = spawn(process.execPath, [...BIN_NODE_ARGS, ...nodeArgs, BIN, 'daemon', '--config', configDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     });
@@ -153,7 +157,7 @@ export async function freePort(): Promise<number> {
 /** Runs the built `nocturne` command line; never throws on a non-zero exit. */
 export function nocturne(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...BIN_NODE_ARGS, ...nodeArgs, BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
