@@ -141,20 +141,38 @@ export async function commitLoaded(
  * replace "$1" found inside the data's own text.
  */
 export function loadedSql(fileId: number, counts: LoadCounts, bad: readonly BadRow[]): string {
-  const quarantine =
-    bad.length === 0
-      ? null
-      : pgp.helpers.insert(
-          bad.map((b) => ({ file_id: fileId, line: b.line, raw: storable(b.raw), reason: storable(b.reason) })),
-          quarantineColumns,
-        );
-  const ledger = pgp.as.format(
-    `UPDATE ingested_files SET status = 'loaded', rows_read = $2, rows_inserted = $3, rows_updated = $4,
-            rows_conflicting = $5, rows_quarantined = $6, finished_at = clock_timestamp()
-      WHERE id = $1`,
-    [fileId, counts.rows, counts.inserted, counts.updated, counts.conflicting, counts.quarantined],
-  );
+  const quarantine = quarantineSql(fileId, bad);
+  const ledger = loadsSql([{ fileId, counts }]);
   return quarantine === null ? ledger : `${quarantine};\n${ledger}`;
+}
+
+/** The rows a file set aside (badRows.policy = quarantine), or null if none. */
+export function quarantineSql(fileId: number, bad: readonly BadRow[]): string | null {
+  if (bad.length === 0) return null;
+  return pgp.helpers.insert(
+    bad.map((b) => ({ file_id: fileId, line: b.line, raw: storable(b.raw), reason: storable(b.reason) })),
+    quarantineColumns,
+  );
+}
+
+/** One statement that records the loads of many files: a batch's ledger costs the server one parse and plan, not one per file. */
+export function loadsSql(loads: readonly { fileId: number; counts: LoadCounts }[]): string {
+  const column = (pick: (l: (typeof loads)[number]) => number) => loads.map(pick);
+  return pgp.as.format(
+    `UPDATE ingested_files f SET status = 'loaded', rows_read = l.rows, rows_inserted = l.inserted, rows_updated = l.updated,
+            rows_conflicting = l.conflicting, rows_quarantined = l.quarantined, finished_at = clock_timestamp()
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+            AS l(id, rows, inserted, updated, conflicting, quarantined)
+      WHERE f.id = l.id`,
+    [
+      column((l) => l.fileId),
+      column((l) => l.counts.rows),
+      column((l) => l.counts.inserted),
+      column((l) => l.counts.updated),
+      column((l) => l.counts.conflicting),
+      column((l) => l.counts.quarantined),
+    ],
+  );
 }
 
 /** Undoes everything the file put in the catalogue, records the rejection, and commits. */

@@ -1,7 +1,7 @@
 import { pgp } from '../../../db/database.js';
 import { isDatabaseUnavailable } from '../../../db/errors.js';
 import { rollback } from '../common/rollback.js';
-import { claimBatch, loadedSql, rejectedSql } from './ledger.js';
+import { claimBatch, loadsSql, quarantineSql, rejectedSql, type LoadCounts } from './ledger.js';
 import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
 import { onConnection, rejection } from './load-file.js';
 import { inlineLoad } from './load-paths.js';
@@ -50,6 +50,7 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
     const statements: string[] = [];
     const copies = new Map<string, { columns: readonly string[]; rows: InlineRows[] }>();
     const settled: BatchOutcome['settled'] = [];
+    const loads: { fileId: number; counts: LoadCounts }[] = [];
     let durable = false;
     for (const file of batch) {
       const fileId = claimed.get(file.entry.sha256);
@@ -72,10 +73,13 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
         const order = outcome.columns.join('\t');
         const copy = copies.get(order) ?? copies.set(order, { columns: outcome.columns, rows: [] }).get(order)!;
         copy.rows.push(outcome.rows);
-        statements.push(loadedSql(fileId, outcome.counts, outcome.quarantined));
+        const quarantine = quarantineSql(fileId, outcome.quarantined);
+        if (quarantine !== null) statements.push(quarantine);
+        loads.push({ fileId, counts: outcome.counts });
         settled.push({ file, result: { kind: 'loaded', fileId, counts: outcome.counts } });
       }
     }
+    if (loads.length > 0) statements.push(loadsSql(loads));
     // Durable before the caller moves a rejected file out of the source directory.
     if (durable) statements.push('SET LOCAL synchronous_commit = on');
     try {
