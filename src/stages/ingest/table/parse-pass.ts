@@ -34,7 +34,8 @@ export interface PassInput {
 }
 
 export interface PassResult {
-  sha256: string;
+  /** The hash of the bytes read; null for a body held in memory, hashed once when it was read. */
+  sha256: string | null;
   /** Data records read (header excluded). */
   rows: number;
   /** Rows the sink stored. */
@@ -49,7 +50,7 @@ export interface PassResult {
 }
 
 /**
- * One pass over a file: hash every byte, split, validate and encode every record, and
+ * One pass over a file: hash every byte read from disk, split, validate and encode every record, and
  * stream the good ones into the sink (a COPY). A row refused by the policy stops the
  * COPY (aborted, so the server discards it) but not the reading: the rest is still
  * checked for the report, up to REPORT_LIMIT issues, and hashed to the last byte.
@@ -58,7 +59,8 @@ export interface PassResult {
 export async function parsePass(input: PassInput): Promise<PassResult> {
   const { stage, label } = input;
   const quarantineMax = stage.badRows.policy === 'quarantine' ? stage.badRows.maxQuarantined : 0;
-  const hash = createHash('sha256');
+  // A body in memory is the very bytes fetch() hashed: only a file read again can have changed.
+  const hash = 'bytes' in input.body ? null : createHash('sha256');
   const { lines } = input;
   const issues: RowIssue[] = [];
   const quarantined: BadRow[] = [];
@@ -102,7 +104,7 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
 
   try {
     for await (const chunk of chunksOf(input.body)) {
-      hash.update(chunk);
+      hash?.update(chunk);
       if (refused && issues.length >= REPORT_LIMIT) continue;
       splitter.write(chunk);
       if (encoder && !writer && !refused) writer = input.openSink(encoder.columns);
@@ -130,7 +132,7 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
     copied = await writer.finish();
   }
   input.onRows?.(rows);
-  return { sha256: hash.digest('hex'), rows, copied, refused, badRows, issues, quarantined };
+  return { sha256: hash?.digest('hex') ?? null, rows, copied, refused, badRows, issues, quarantined };
 }
 
 /**
