@@ -7,6 +7,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
  * per-chunk work (callbacks, progress, allocation) rather than in copying.
  */
 const CHUNK_BYTES = 1024 * 1024;
+const MIN_CHUNK_BYTES = 64 * 1024;
 
 /** A local file opened for one upload: its bytes, and their SHA-256 once read (one read for both). */
 export interface LocalSource {
@@ -31,8 +32,12 @@ export async function openLocalSource(localPath: string, options: { sha256: bool
         done(null, chunk);
       },
     });
+    // Each read allocates a buffer of highWaterMark bytes and copies a short read into one
+    // of its length: a file smaller than a chunk is read in one buffer of its own size
+    // (200 KB files each cost 2 MiB of allocation and a copy in 1 MiB chunks).
+    const highWaterMark = Math.min(CHUNK_BYTES, Math.max(size, MIN_CHUNK_BYTES));
     // A read error destroys `counted` with it, so the upload reading `counted` fails.
-    const stream = pipeline(handle.createReadStream({ highWaterMark: CHUNK_BYTES, autoClose: false }), counted, () => undefined);
+    const stream = pipeline(handle.createReadStream({ highWaterMark, autoClose: false }), counted, () => undefined);
     return {
       stream,
       sha256: () => hash?.digest('hex') ?? null,
