@@ -143,7 +143,7 @@ class FtpSession implements RemoteSession {
 
   async rename(from: string, to: string): Promise<void> {
     const [absFrom, absTo] = [this.#abs(from), this.#abs(to)];
-    await this.#guard.run('rename', `${absFrom} -> ${absTo}`, () => this.#client.rename(absFrom, absTo));
+    await this.#guard.run('rename', `${absFrom} -> ${absTo}`, () => this.#client.renameAtOnce(absFrom, absTo));
   }
 
   async size(remotePath: string): Promise<number | null> {
