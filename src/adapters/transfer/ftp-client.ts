@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FTPResponse } from 'basic-ftp';
 
 /**
@@ -81,6 +82,11 @@ export class FtpClient extends Client {
       socket.uncork();
     }
     return replies;
+  }
+
+  /** The data connection of the transfer under way, if any. */
+  get dataSocket(): Writable | undefined {
+    return this.ftp.dataSocket;
   }
 
   /** Forgets a reply left over from an earlier command, before a transfer starts. */

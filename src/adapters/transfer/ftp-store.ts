@@ -109,7 +109,7 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     return this.#guard.run('put', abs, async (touch) => {
-      const source = await openLocalSource(localPath, { sha256: options.sha256 === true });
+      const source = await openLocalSource(localPath, { sha256: options.sha256 === true, sink: () => this.#client.dataSocket });
       this.#client.forgetLateReply();
       this.#client.trackProgress(() => touch());
       try {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
+import { RecycledFileReader } from './recycled-reader.js';
 
 /**
  * Chunks of 1 MiB: a 1 GiB upload in 64 KiB chunks (Node's default) spends its time in
@@ -19,25 +20,42 @@ export interface LocalSource {
   close(): Promise<void>;
 }
 
-export async function openLocalSource(localPath: string, options: { sha256: boolean }): Promise<LocalSource> {
+export interface SourceOptions {
+  sha256: boolean;
+  /**
+   * Where the stream is piped straight into, when the caller can say (an FTP data
+   * socket): a file of several chunks is then read into a few recycled buffers.
+   */
+  sink?: () => Writable | undefined;
+}
+
+export async function openLocalSource(localPath: string, options: SourceOptions): Promise<LocalSource> {
   const handle: FileHandle = await open(localPath, 'r');
   try {
     const { size } = await handle.stat();
     const hash: Hash | null = options.sha256 ? createHash('sha256') : null;
     let read = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        read += chunk.length;
-        hash?.update(chunk);
-        done(null, chunk);
-      },
-    });
-    // Each read allocates a buffer of highWaterMark bytes and copies a short read into one
-    // of its length: a file smaller than a chunk is read in one buffer of its own size
-    // (200 KB files each cost 2 MiB of allocation and a copy in 1 MiB chunks).
-    const highWaterMark = Math.min(CHUNK_BYTES, Math.max(size, MIN_CHUNK_BYTES));
-    // A read error destroys `counted` with it, so the upload reading `counted` fails.
-    const stream = pipeline(handle.createReadStream({ highWaterMark, autoClose: false }), counted, () => undefined);
+    const seen = (chunk: Buffer) => {
+      read += chunk.length;
+      hash?.update(chunk);
+    };
+    let stream: Readable;
+    if (options.sink !== undefined && size > CHUNK_BYTES) {
+      stream = new RecycledFileReader(handle, CHUNK_BYTES, options.sink, seen);
+    } else {
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          seen(chunk);
+          done(null, chunk);
+        },
+      });
+      // Each read allocates a buffer of highWaterMark bytes and copies a short read into one
+      // of its length: a file smaller than a chunk is read in one buffer of its own size
+      // (200 KB files each cost 2 MiB of allocation and a copy in 1 MiB chunks).
+      const highWaterMark = Math.min(CHUNK_BYTES, Math.max(size, MIN_CHUNK_BYTES));
+      // A read error destroys `counted` with it, so the upload reading `counted` fails.
+      stream = pipeline(handle.createReadStream({ highWaterMark, autoClose: false }), counted, () => undefined);
+    }
     return {
       stream,
       sha256: () => hash?.digest('hex') ?? null,
