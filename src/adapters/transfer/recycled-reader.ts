@@ -3,6 +3,8 @@ import { Readable, type Writable } from 'node:stream';
 
 /** Buffers one reader reads into, in turn. */
 const BUFFERS = 3;
+/** What the read past the expected end is made with: it finds the end, or bytes appended meanwhile. */
+const PROBE_BYTES = 1024;
 
 /**
  * A file read in chunks into a few buffers of its own, used again and again, for a
@@ -18,32 +20,56 @@ const BUFFERS = 3;
 export class RecycledFileReader extends Readable {
   readonly #handle: FileHandle;
   readonly #chunkBytes: number;
+  readonly #expectedBytes: number;
   readonly #sink: () => Writable | undefined;
   readonly #onChunk: (chunk: Buffer) => void;
   readonly #buffers: Buffer[] = [];
   #turn = 0;
+  #readFailure: Error | null = null;
   #position = 0;
 
-  constructor(handle: FileHandle, chunkBytes: number, sink: () => Writable | undefined, onChunk: (chunk: Buffer) => void) {
-    super({ highWaterMark: chunkBytes });
+  /** `expectedBytes`: the file's size when opened; the read beyond it takes a small buffer. */
+  constructor(
+    handle: FileHandle,
+    sizes: { chunkBytes: number; expectedBytes: number },
+    sink: () => Writable | undefined,
+    onChunk: (chunk: Buffer) => void,
+  ) {
+    super({ highWaterMark: sizes.chunkBytes });
     this.#handle = handle;
-    this.#chunkBytes = chunkBytes;
+    this.#chunkBytes = sizes.chunkBytes;
+    this.#expectedBytes = sizes.expectedBytes;
     this.#sink = sink;
     this.#onChunk = onChunk;
   }
 
   override _read(): void {
-    this.#next().catch((err: unknown) => this.destroy(err as Error));
+    this.#next().catch((err: unknown) => {
+      if (this.destroyed) return;
+      this.#readFailure = err as Error;
+      this.destroy(this.#readFailure);
+    });
+  }
+
+  /**
+   * Only a failure to read the file is this stream's error. Destroyed by a pipeline for
+   * the sink's failure, it closes without one: the sink reports that failure, and
+   * basic-ftp closes the control connection on an error of the source, which would lose
+   * the server's reply (e.g. "451 Failure writing to local file").
+   */
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    done(err !== null && err === this.#readFailure ? err : null);
   }
 
   async #next(): Promise<void> {
-    const buffer = await this.#freeBuffer();
+    const buffer = this.#position >= this.#expectedBytes ? Buffer.allocUnsafe(PROBE_BYTES) : await this.#freeBuffer();
     if (this.destroyed) return;
     const { bytesRead } = await this.#handle.read(buffer, 0, buffer.length, this.#position);
     if (bytesRead === 0) {
       this.push(null);
       return;
     }
+    if (this.destroyed) return;
     this.#position += bytesRead;
     const chunk = buffer.subarray(0, bytesRead);
     this.#onChunk(chunk);

@@ -9,6 +9,7 @@ import { RecycledFileReader } from '../../../src/adapters/transfer/recycled-read
 
 const CHUNK = 1024;
 const BODY = randomBytes(40 * CHUNK + 17);
+const SIZES = { chunkBytes: CHUNK, expectedBytes: BODY.length };
 let dir: string;
 let file: string;
 
@@ -50,7 +51,7 @@ describe('RecycledFileReader', () => {
       const seen: Buffer[] = [];
       const reader = new RecycledFileReader(
         handle,
-        CHUNK,
+        SIZES,
         () => sink,
         (chunk) => seen.push(Buffer.from(chunk)),
       );
@@ -63,6 +64,42 @@ describe('RecycledFileReader', () => {
     }
   });
 
+  it("a sink that fails: the failure is the sink's, the reader closes without an error of its own", async () => {
+    const handle = await open(file, 'r');
+    try {
+      const sink = new Writable({ write: (_chunk, _encoding, done) => done(new Error('451 Failure writing to local file.')) });
+      const reader = new RecycledFileReader(
+        handle,
+        SIZES,
+        () => sink,
+        () => {},
+      );
+      const errors: Error[] = [];
+      reader.on('error', (err) => errors.push(err));
+      await expect(pipeline(reader, sink)).rejects.toThrow(/451/);
+      expect(errors).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a file that cannot be read: the reader fails', async () => {
+    const handle = await open(file, 'r');
+    await handle.close();
+    const { sink } = slowSink(1);
+    await expect(
+      pipeline(
+        new RecycledFileReader(
+          handle,
+          SIZES,
+          () => sink,
+          () => {},
+        ),
+        sink,
+      ),
+    ).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
   it('without a sink to ask, reads into fresh buffers', async () => {
     const handle = await open(file, 'r');
     try {
@@ -70,7 +107,7 @@ describe('RecycledFileReader', () => {
       await pipeline(
         new RecycledFileReader(
           handle,
-          CHUNK,
+          SIZES,
           () => undefined,
           () => {},
         ),
