@@ -114,6 +114,8 @@ class FtpSession implements RemoteSession {
       this.#client.trackProgress(() => touch());
       try {
         await this.#client.uploadFrom(source.stream, abs);
+        // The server confirmed it and the data connection wrote every chunk.
+        source.recycle();
       } catch (err) {
         throw await this.#failedStore(err, abs);
       } finally {

@@ -17,6 +17,8 @@ export interface LocalSource {
   sha256(): string | null;
   /** Fails when fewer or more bytes were read than the file had when opened (changed meanwhile). */
   checkComplete(): void;
+  /** Hands the read buffers on to later files: only once every chunk was consumed and let go (the upload succeeded). */
+  recycle(): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openLocalSource(localPath: string, options: SourceOptions)
           throw new Error(`local file ${localPath} changed while it was sent: ${size} bytes when opened, ${read} read`);
         }
       },
+      recycle: () => stream.recycle(),
       close: () => handle.close(),
     };
   } catch (err) {
@@ -64,6 +67,7 @@ export async function sha256OfFile(localPath: string): Promise<string> {
   const source = await openLocalSource(localPath, { sha256: true });
   try {
     for await (const chunk of source.stream) void chunk;
+    source.recycle();
   } finally {
     await source.close();
   }

@@ -100,6 +100,35 @@ describe('RecycledFileReader', () => {
     ).rejects.toMatchObject({ code: 'EBADF' });
   });
 
+  it('recycled buffers serve the next reader, which still reads every byte', async () => {
+    const handle = await open(file, 'r');
+    try {
+      const first = slowSink(1);
+      const reader = new RecycledFileReader(
+        handle,
+        SIZES,
+        () => first.sink,
+        () => {},
+      );
+      await pipeline(reader, first.sink);
+      reader.recycle();
+      const second = slowSink(1);
+      await pipeline(
+        new RecycledFileReader(
+          handle,
+          SIZES,
+          () => second.sink,
+          () => {},
+        ),
+        second.sink,
+      );
+      expect(Buffer.concat(second.written).equals(BODY)).toBe(true);
+      expect([...second.memories].filter((m) => first.memories.has(m))).toHaveLength(3);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('without a sink to ask, reads into fresh buffers', async () => {
     const handle = await open(file, 'r');
     try {
