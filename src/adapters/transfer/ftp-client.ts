@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FTPResponse } from 'basic-ftp';
 
 /**
@@ -52,6 +53,40 @@ export class FtpClient extends Client {
     this.#context = new ReplyKeepingContext(timeoutMs);
     // basic-ftp makes its context in its constructor and takes none from outside.
     (this as { ftp: FTPContext }).ftp = this.#context;
+  }
+
+  /**
+   * RNFR and RNTO in one write: one round trip instead of two. A server reads commands in
+   * order and answers each (RFC 959); when RNFR fails, RNTO is refused ("503 RNFR required
+   * first") and nothing is renamed, so the first failure is the one reported.
+   */
+  async renameAtOnce(from: string, to: string): Promise<FTPResponse> {
+    const commands = [`RNFR ${from}`, `RNTO ${to}`];
+    // Checked before the task starts: basic-ftp's send throws on these, which would leave the task waiting.
+    if (commands.some((c) => /[\r\n\0]/.test(c))) throw new Error(`rename ${from} -> ${to}: control character in a path`);
+    let first: FTPResponse | FTPError | undefined;
+    const replies = this.ftp
+      .handle(undefined, (res, task) => {
+        if (res instanceof Error && !(res instanceof FTPError)) task.reject(res);
+        else if (first === undefined) first = res;
+        else if (first instanceof FTPError) task.reject(first);
+        else if (res instanceof FTPError) task.reject(res);
+        else task.resolve(res);
+      })
+      .then((res: FTPResponse) => res);
+    // A closed client has already failed the task.
+    if (!this.closed) {
+      const socket = this.ftp.socket;
+      socket.cork();
+      for (const command of commands) this.ftp.send(command);
+      socket.uncork();
+    }
+    return replies;
+  }
+
+  /** The data connection of the transfer under way, if any. */
+  get dataSocket(): Writable | undefined {
+    return this.ftp.dataSocket;
   }
 
   /** Forgets a reply left over from an earlier command, before a transfer starts. */

@@ -109,11 +109,13 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     return this.#guard.run('put', abs, async (touch) => {
-      const source = await openLocalSource(localPath, { sha256: options.sha256 === true });
+      const source = await openLocalSource(localPath, { sha256: options.sha256 === true, sink: () => this.#client.dataSocket });
       this.#client.forgetLateReply();
       this.#client.trackProgress(() => touch());
       try {
         await this.#client.uploadFrom(source.stream, abs);
+        // The server confirmed it and the data connection wrote every chunk.
+        source.recycle();
       } catch (err) {
         throw await this.#failedStore(err, abs);
       } finally {
@@ -143,7 +145,7 @@ class FtpSession implements RemoteSession {
 
   async rename(from: string, to: string): Promise<void> {
     const [absFrom, absTo] = [this.#abs(from), this.#abs(to)];
-    await this.#guard.run('rename', `${absFrom} -> ${absTo}`, () => this.#client.rename(absFrom, absTo));
+    await this.#guard.run('rename', `${absFrom} -> ${absTo}`, () => this.#client.renameAtOnce(absFrom, absTo));
   }
 
   async size(remotePath: string): Promise<number | null> {

@@ -56,6 +56,7 @@ class LocalSession implements RemoteSession {
       try {
         source.stream.on('data', () => touch());
         await pipeline(source.stream, createWriteStream(dest));
+        source.recycle();
       } finally {
         await source.close();
       }

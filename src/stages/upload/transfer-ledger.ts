@@ -61,7 +61,7 @@ export interface TransferChange {
   note?: string;
   /**
    * States passed through on the way to the new one, recorded as events of the same
-   * commit (renamed, when the rename and its re-check are recorded together).
+   * commit (renamed, when the rename and the check are recorded together).
    */
   via?: ReadonlyArray<{ state: TransferState; note?: string }>;
 }

@@ -122,10 +122,16 @@ async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   const partialSize = resumed ? await session.size(partial) : t.sizeBytes;
   if (partialSize === t.sizeBytes) {
     await session.rename(partial, t.remotePath);
-    // renamed and checked in one record: the re-check is only a read, and a crash before
-    // the record leaves the row verified, whose resumption finds the partial gone and
-    // verifies the final name again (see docs/operating.md, verified deletion).
-    await recheck(t, session, move, [{ state: 'renamed', note: t.remotePath }]);
+    // renamed and checked in one record, without asking the size again: the bytes were
+    // verified under the partial name, and a rename in one directory moves the name,
+    // not the bytes. A crash before the record leaves the row verified, whose resumption
+    // finds the partial gone and verifies the final name (see docs/operating.md).
+    await move('checked', {
+      via: [{ state: 'renamed', note: t.remotePath }],
+      partialPath: null,
+      clearError: true,
+      note: `${t.remotePath}: renamed after verification of ${t.sizeBytes} bytes`,
+    });
     return;
   }
   if (partialSize === null) {
@@ -145,14 +151,14 @@ async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   await move('discovered', { partialPath: null, note: 'verified partial not found after an interruption: uploading again' });
 }
 
-/** The final name re-checked after the rename; `via` records the rename in the same commit. */
-async function recheck(t: Transfer, session: RemoteSession, move: Move, via: TransferChange['via'] = []): Promise<void> {
+/** The final name of a row recorded as renamed (after a crash, or by an earlier version) checked again. */
+async function recheck(t: Transfer, session: RemoteSession, move: Move): Promise<void> {
   const size = await session.size(t.remotePath);
   if (size !== t.sizeBytes) {
-    await move('discovered', { via, partialPath: null, note: `final name changed after the rename: ${size ?? 'no file'} bytes` });
+    await move('discovered', { partialPath: null, note: `final name changed after the rename: ${size ?? 'no file'} bytes` });
     throw mismatch(t, `${t.remotePath}: ${size ?? 'no such file'} after the rename, expected ${t.sizeBytes} bytes`);
   }
-  await move('checked', { via, partialPath: null, clearError: true, note: `${t.remotePath}: ${size} bytes` });
+  await move('checked', { partialPath: null, clearError: true, note: `${t.remotePath}: ${size} bytes` });
 }
 
 async function finish(t: Transfer, deps: MachineDeps, move: Move): Promise<void> {

@@ -136,6 +136,16 @@ describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
     expect(subject.exists(dir)).toBe(true);
   });
 
+  // FTP sends RNFR and RNTO in one write: the refusal of RNFR must end the rename (RNTO's
+  // "503" answered too), not leave it waiting for a reply.
+  it('renaming a file that is not there fails at once with the server refusal; nothing appears', async () => {
+    await withSession(async (s) => {
+      await s.ensureDir(dir);
+      await expect(s.rename(`${dir}/absent.partial`, `${dir}/absent.bin`)).rejects.toThrow(/absent\.partial/);
+    });
+    expect(await withSession((s) => s.size(`${dir}/absent.bin`))).toBeNull();
+  });
+
   it('a reader that stops early neither hangs nor leaks, and a new session works', async () => {
     const local = path.join(scratch, `${kind}-early.bin`);
     await writeFile(local, randomBytes(2 * 1024 * 1024));

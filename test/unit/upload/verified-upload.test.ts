@@ -43,7 +43,7 @@ describe('driveTransfer: a fresh file', () => {
   it.each([
     ['size', 'size', ['size']],
     ['sha256-readback', 'size+sha256-readback', ['size', 'read']],
-  ] as const)('verify %s: uploads to a partial name, verifies, renames, re-checks, then deletes', async (verify, method, checks) => {
+  ] as const)('verify %s: uploads to a partial name, verifies it, renames, then deletes', async (verify, method, checks) => {
     const w = await setup({ verify });
     expect(await w.drive()).toEqual({ uploadedBytes: BODY.length });
     expect(w.ledger.states(1)).toEqual(FULL);
@@ -51,8 +51,8 @@ describe('driveTransfer: a fresh file', () => {
       'ensureDir hfc/sdoss/2014/02',
       `put ${PARTIAL}`,
       ...checks.map((op) => `${op} ${PARTIAL}`),
+      // One size check per file: the partial's, before the rename (docs/operating.md).
       `rename ${PARTIAL} -> ${FINAL}`,
-      `size ${FINAL}`,
     ]);
     expect(w.server.files.get(FINAL)).toEqual(BODY);
     expect(w.files.files.has(LOCAL)).toBe(false);
@@ -76,7 +76,7 @@ describe('driveTransfer: a fresh file', () => {
     expect(seen.slice(0, 2)).toEqual([`uploading:${PARTIAL}:1`, `verified:${PARTIAL}:3`]);
   });
 
-  it('records the rename and its re-check in one commit, after both, with both events', async () => {
+  it('records the rename and the check in one commit, after the rename, with both events', async () => {
     const w = await setup();
     const commits: string[] = [];
     const move = w.ledger.move.bind(w.ledger);
@@ -85,8 +85,8 @@ describe('driveTransfer: a fresh file', () => {
       return move(t, to, change);
     };
     await w.drive();
-    // ensureDir, put, size, rename, size: the final name re-checked before the record.
-    expect(commits).toEqual(['discovered>uploading:1', 'uploading>verified:3', 'verified>renamed>checked:5', 'checked>deleted:5']);
+    // ensureDir, put, size, rename: the record follows the rename, no second size.
+    expect(commits).toEqual(['discovered>uploading:1', 'uploading>verified:3', 'verified>renamed>checked:4', 'checked>deleted:4']);
     expect(w.ledger.states(1)).toEqual(FULL);
   });
 
@@ -165,11 +165,11 @@ describe('driveTransfer: resuming after an interruption', () => {
     expect(w.slot.transfer.state).toBe('deleted');
   });
 
-  it('verified, partial still there: renamed, re-checked, deleted', async () => {
+  it('verified, partial still there: its size checked again, renamed, deleted', async () => {
     const w = await setup({ state: 'verified' });
     w.server.files.set(PARTIAL, BODY);
     await w.drive();
-    expect(w.server.log).toEqual([`size ${PARTIAL}`, `rename ${PARTIAL} -> ${FINAL}`, `size ${FINAL}`]);
+    expect(w.server.log).toEqual([`size ${PARTIAL}`, `rename ${PARTIAL} -> ${FINAL}`]);
     expect(w.slot.transfer.state).toBe('deleted');
   });
 
