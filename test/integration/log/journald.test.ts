@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { freePort, ingestPipeline, REPO, writeDaemonConfig } from '../../../harness/daemon-process.js';
 import { message, PrivateJournal } from './private-journal.js';
@@ -30,6 +30,10 @@ describe('the journal as systemd-journald receives it (needs npm run build)', ()
     const pipelines = { eit: ingestPipeline('eit', '0 0 1 1 *', path.join(dir, 'csv')) };
     await writeDaemonConfig(dir, { pgUrl: t.url, schema: t.schema, port, pipelines });
     const daemon = await journal.spawn([process.execPath, BIN, 'daemon', '--config', dir]);
+    // A daemon left running after a failure would outlive its schema and disturb the next tests.
+    onTestFinished(() => {
+      if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+    });
     const pid = daemon.pid!;
     await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg === 'ready');
     // A reload that the configuration refuses: an error, with every problem in its fields.

@@ -100,6 +100,9 @@ export class PrivateJournal {
   /** The records of `pid` read with `args`, once one matches `until` (journald reads streams asynchronously). */
   async until(pid: number, args: string[], until: (message: LogRecord) => boolean): Promise<JournalRecord[]> {
     let records: JournalRecord[] = [];
+    // On a timeout, what the journal holds for `args` whatever the pid says where it stood.
+    const holding = async () =>
+      (await this.read(args).catch(() => [])).map((r) => `${r._PID ?? '?'}: ${r.MESSAGE ?? ''}`.slice(0, 200)).join('\n') || '(nothing)';
     await expect
       .poll(
         async () => {
@@ -114,7 +117,12 @@ export class PrivateJournal {
         },
         { timeout: 20_000, interval: 100 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(async (err: unknown) => {
+        throw new Error(`no record of pid ${pid} matched within 20 s; the journal holds, for ${args.join(' ')}:\n${await holding()}`, {
+          cause: err,
+        });
+      });
     return records;
   }
 
