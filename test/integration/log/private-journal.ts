@@ -48,11 +48,32 @@ export class PrivateJournal {
         },
         { timeout: 15_000, interval: 50 },
       );
+      // The socket is there before journald reads from it: a first stream can wait
+      // unread for longer than a test's patience (seen in CI). Ready once a line sent
+      // as another unit is in the journal.
+      await journal.#probe();
     } catch (err) {
       await journal.stop();
       throw err;
     }
     return journal;
+  }
+
+  async #probe(): Promise<void> {
+    const stream = connect(this.#socket);
+    await once(stream, 'connect');
+    await new Promise<void>((resolve, reject) =>
+      stream.end('probe\nprobe.service\n6\n1\n0\n0\n0\njournald is reading\n', (err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+    await vi.waitFor(
+      async () => {
+        const records = await this.read(['-u', 'probe']);
+        if (!records.some((r) => r.MESSAGE === 'journald is reading')) {
+          throw new Error(`systemd-journald took no line from a stream within 40 s: ${this.#stderr}`);
+        }
+      },
+      { timeout: 40_000, interval: 100 },
+    );
   }
 
   get #socket(): string {
