@@ -72,7 +72,13 @@ describe('a campaign under kill -9', () => {
     );
     expect(completed).toHaveLength(count);
     expect(completed.every((r) => r.n === 1)).toBe(true);
-    expect(await one(`SELECT count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state IN ('lost', 'failed')`)).toBe(0);
+    // Soft: should a task be declared lost, the accounting check below still runs and says
+    // whether its job ever reached SLURM (a kill inside sbatch) or went unreported (slurmdbd late).
+    const ended = await w.t.db.any<{ name: string; state: string; reason: string | null }>(
+      `SELECT j.name, t.state, t.reason FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1 AND t.state IN ('lost', 'failed')`,
+      [ledger],
+    );
+    expect.soft(ended, 'tasks declared lost or failed').toEqual([]);
     // SLURM ran each recorded job once, and no job nocturne did not record.
     const names = await w.jobNames(ledger);
     // (slurmdbd records the last tasks of an array a few seconds late.)
