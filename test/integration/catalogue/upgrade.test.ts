@@ -1,6 +1,6 @@
 // Installing the catalogue over one installed by an earlier nocturne: the columns added
 // since appear, natural keys become normalised (rows equal under nk() merged, their
-// references re-pointed), a corrected metadata row keeps its old values in
+// references re-pointed), observations are keyed per load, a corrected metadata row keeps its old values in
 // metadata_history, and installing again changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCatalogue } from '../../../src/stages/ingest/sets/catalogue.js';
@@ -29,7 +29,8 @@ describe('catalogue install over an earlier one', () => {
        ALTER TABLE $1:name.observatory ADD CONSTRAINT observatory_natural_key UNIQUE NULLS NOT DISTINCT (observat, instrume, telescop, wavemin, wavemax);
        DROP VIEW $1:name.view_type_iii_hqi;
        ALTER TABLE $1:name.type_iii DROP COLUMN multiple, DROP COLUMN snapshot_fn, DROP COLUMN extra, DROP COLUMN local_id;
-       ALTER TABLE $1:name.observations DROP COLUMN time_origin, DROP COLUMN extra;
+       ALTER TABLE $1:name.observations DROP COLUMN time_origin, DROP COLUMN extra,
+         DROP CONSTRAINT observations_natural_key, ADD CONSTRAINT observations_natural_key UNIQUE (observatory_id, date_obs, filename);
        INSERT INTO $1:name.observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('Wind', 'Waves', 'Rad2', 1.075, 13.825);
        INSERT INTO $1:name.observatory (observat, instrume, telescop, wavemin, wavemax) VALUES ('WIND', ' WAVES ', 'RAD2', 1.075, 13.825);
        INSERT INTO ingested_sets (source, pipeline, code, code_version, set_key, kind, content_sha256, members, status, host)
@@ -68,6 +69,12 @@ describe('catalogue install over an earlier one', () => {
         [s],
       ),
     ).rejects.toThrow(/observatory_natural_key/);
+    // Observations are keyed per load: another load of the same image goes in beside it.
+    const key = await test.db.one<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND conname = 'observations_natural_key'`,
+      [`${s}.observations`],
+    );
+    expect(key.def).toBe('UNIQUE (observatory_id, date_obs, filename, load_id)');
   });
 
   it('keeps the old values of a corrected metadata row in metadata_history', async () => {

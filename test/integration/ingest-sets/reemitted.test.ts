@@ -101,6 +101,46 @@ describe('ingest sets mode: re-emitted sets', () => {
     expect((await w.run()).stats).toMatchObject({ refused: 0, skipped: 2 });
   });
 
+  it("loads a new code version's set for a night the old version loaded beside it, each load with its own observations", async () => {
+    const w = await world('version');
+    await sdoss(w);
+    expect((await w.run()).stats).toMatchObject({ loaded: 2 });
+    // SDOSS 1.07 processes the same images: same observatory, DATE_OBS and file names.
+    await w.reconfigure({}, '1.07');
+    const v107 = KEY.replace('_106_', '_107_');
+    await w.write('sdoss_107_frc_info.csv', FRC_INFO.replace(';1.06;', ';1.07;'));
+    await w.write('sdoss_107_observatory.csv', OBSERVATORY);
+    await w.write(`${v107}_init.csv`, init(DATE));
+    await w.write(`${v107}_feat.csv`, feat(`${v107}_feat.csv`, 4));
+    const outcome = await w.run();
+    expect(outcome.stats).toMatchObject({ loaded: 1, rejected: 0 });
+    expect((await w.ledger()).map((r) => [r.set_key, r.status])).toEqual([
+      [KEY, 'loaded'],
+      [`sdoss_106_${OTHER}_sdo`, 'loaded'],
+      [v107, 'loaded'],
+    ]);
+    const perVersion = await w.db.any<{ version: string; observations: number; sunspots: number }>(
+      `SELECT i.version, count(DISTINCT s.observations_id_ic)::int + count(DISTINCT s.observations_id_m)::int AS observations, count(*)::int AS sunspots
+         FROM $1:name.sunspots s JOIN $1:name.frc_info i ON i.id_frc_info = s.frc_info_id
+        WHERE s.feat_filename IN ($2, $3) GROUP BY i.version ORDER BY 1`,
+      [w.hfc, FEAT, `${v107}_feat.csv`],
+    );
+    // Each version's features point to its own load's observations, never to the other's.
+    expect(perVersion).toEqual([
+      { version: '1.06', observations: 2, sunspots: 3 },
+      { version: '1.07', observations: 2, sunspots: 4 },
+    ]);
+    const mixed = await w.db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM $1:name.sunspots s JOIN $1:name.observations o ON o.id_observations IN (s.observations_id_ic, s.observations_id_m)
+        WHERE o.load_id <> s.load_id`,
+      [w.hfc],
+    );
+    expect(mixed.n).toBe(0);
+    expect(await w.count('observations')).toBe(6);
+    // Emitted again unchanged, nothing is loaded twice.
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, skipped: 1 });
+  });
+
   it('re-points the tracking rows of replaced features to the new features', async () => {
     const w = await world('retrack', { code: 'spoca-ar' });
     await w.write('spoca-ar_301_frc_info.csv', SPOCA.frcInfo);

@@ -87,8 +87,11 @@ export interface SetsWorld {
   readonly config: NocturneConfig;
   readonly pipeline: string;
   run(options?: { dryRun?: boolean; printed?: string[] }): Promise<StageOutcome>;
-  /** Rewrites the pipeline file with `sets` merged over its declaration, and reloads it (as a daemon reload does). */
-  reconfigure(sets: Record<string, unknown>): Promise<void>;
+  /**
+   * Rewrites the pipeline file with `sets` merged over its declaration, and the code's
+   * version if given, and reloads it (as a daemon reload does).
+   */
+  reconfigure(sets: Record<string, unknown>, version?: string): Promise<void>;
   /** The stage called directly (no run history, so two can run at once), optionally on another pool. */
   direct(db?: Db): Promise<StageOutcome>;
   write(name: string, content: string | Buffer): Promise<string>;
@@ -147,8 +150,9 @@ export async function createSetsWorld(label: string, options: SetsWorldOptions =
   await writeFile(pipelineFile, stringify(raw));
   const spec: SetsWorldSpec = { url: test.url, schema: test.schema, dir, pipelineFile, code };
   const config = await loadSetsConfig(spec);
-  const reconfigure = async (sets: Record<string, unknown>) => {
+  const reconfigure = async (sets: Record<string, unknown>, version?: string) => {
     raw.ingest.sets = { ...raw.ingest.sets, ...sets };
+    if (version) raw.code = { ...raw.code, version };
     await writeFile(pipelineFile, stringify(raw));
     (config.pipelines as Map<string, LoadedPipeline>).set(code, (await loadSetsConfig(spec)).pipelines.get(code)!);
   };

@@ -132,6 +132,7 @@ describe('the HFC catalogue (sql/catalogue)', () => {
     const world = await newWorld('catalogue_keys');
     const hfc = await catalogueOf(world);
     const load = await ledgerRow(world.db, 'spoca-ar_301_20140221T000000_sdo', 'loaded', { observations: 1, activeregions: 2 });
+    const other = await ledgerRow(world.db, 'spoca-ar_302_20140221T000000_sdo', 'loaded', { observations: 1 });
     await world.db.tx(async (tx) => {
       await tx.none('SET LOCAL search_path TO $1:name', [hfc]);
       await tx.none(`INSERT INTO frc_info (institut, code, version, feature_name) VALUES (NULL, 'SPOCA', '3.01', 'ACTIVE REGIONS')`);
@@ -148,11 +149,14 @@ describe('the HFC catalogue (sql/catalogue)', () => {
         [load],
       );
     });
+    // SET LOCAL: a plain SET would stay on the pooled connection and hide the state schema from later queries.
     const violation = (sql: string) =>
-      world.db.none(`SET search_path TO ${hfc}; ${sql}`).then(
-        () => 'inserted',
-        (e: Error) => e.message,
-      );
+      world.db
+        .tx((tx) => tx.none(`SET LOCAL search_path TO ${hfc}; ${sql}`))
+        .then(
+          () => 'inserted',
+          (e: Error) => e.message,
+        );
     // NULLS NOT DISTINCT: the same code without an institut is the same row.
     expect(
       await violation(`INSERT INTO frc_info (institut, code, version, feature_name) VALUES (NULL, 'SPOCA', '3.01', 'ACTIVE REGIONS')`),
@@ -161,6 +165,12 @@ describe('the HFC catalogue (sql/catalogue)', () => {
       await violation(`INSERT INTO observations (observatory_id, date_obs, date_end, filename, loc_filename, load_id)
       SELECT observatory_id, date_obs, date_end, filename, 'elsewhere', load_id FROM observations`),
     ).toMatch(/observations_natural_key/);
+    // Another load (a new code version) of the same image has its own row.
+    expect(
+      await violation(`INSERT INTO observations (observatory_id, date_obs, date_end, filename, loc_filename, load_id)
+      SELECT observatory_id, date_obs, date_end, filename, loc_filename, ${other} FROM observations`),
+    ).toBe('inserted');
+    await world.db.none('DELETE FROM $1:name.observations WHERE load_id = $2', [hfc, other]);
     expect(
       await violation(`INSERT INTO activeregions (frc_info_id, observations_id, feat_filename, row_ordinal, load_id)
       SELECT frc_info_id, observations_id, feat_filename, 2, load_id FROM activeregions LIMIT 1`),
