@@ -65,25 +65,28 @@ describe('a campaign under kill -9', () => {
     expect(last.code).toBe(0);
 
     expect(await one(`SELECT count(*)::int AS n FROM observations WHERE pipeline = $1 AND state = 'done'`)).toBe(count);
-    // Each observation completed once; no task was declared lost or run twice to completion.
+    // Each observation completed once; none ran twice to completion.
     const completed = await w.t.db.any<{ input: string; n: number }>(
       `SELECT input, count(*)::int AS n FROM job_tasks WHERE pipeline = $1 AND state = 'completed' GROUP BY input`,
       [ledger],
     );
     expect(completed).toHaveLength(count);
     expect(completed.every((r) => r.n === 1)).toBe(true);
-    // Soft: should a task be declared lost, the accounting check below still runs and says
-    // whether its job ever reached SLURM (a kill inside sbatch) or went unreported (slurmdbd late).
+    // A kill between recording a job and its sbatch leaves a job that never reached SLURM:
+    // after lostAfter its tasks are LOST, not held against their observations, and
+    // submitted again under a new job (the designed path, live-jobs.ts). That is the only
+    // loss allowed: none failed, and a job whose tasks were lost must be unknown to SLURM.
     const ended = await w.t.db.any<{ name: string; state: string; reason: string | null }>(
       `SELECT j.name, t.state, t.reason FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1 AND t.state IN ('lost', 'failed')`,
       [ledger],
     );
-    expect.soft(ended, 'tasks declared lost or failed').toEqual([]);
-    // SLURM ran each recorded job once, and no job nocturne did not record.
+    expect(ended.filter((r) => r.state !== 'lost' || !/unknown to the slurm executor/.test(r.reason ?? ''))).toEqual([]);
+    const neverSubmitted = new Set(ended.map((r) => r.name));
+    // SLURM ran each recorded job once, but those, and no job nocturne did not record.
     const names = await w.jobNames(ledger);
     // (slurmdbd records the last tasks of an array a few seconds late.)
     await until(
-      "every recorded job, and no other, in SLURM's accounting",
+      "every recorded job but the never-submitted, and no other, in SLURM's accounting",
       async () => {
         const sacct = await slurm('sacct', ['-X', '-n', '-P', '--starttime=now-1hour', '-o', 'JobName,JobID']);
         const ours = new Set(
@@ -91,10 +94,10 @@ describe('a campaign under kill -9', () => {
             .trim()
             .split('\n')
             .filter((l) => l.startsWith(`noc-${ledger}-`))
-            .map((l) => l.split('|')[0]),
+            .map((l) => l.split('|')[0]!),
         );
-        expect([...ours].every((name) => names.includes(name!))).toBe(true);
-        return ours.size === names.length;
+        expect([...ours].filter((name) => !names.includes(name) || neverSubmitted.has(name))).toEqual([]);
+        return names.every((name) => ours.has(name) !== neverSubmitted.has(name));
       },
       15_000,
     );
