@@ -69,12 +69,20 @@ describe('two schedulers on one database', () => {
     const started: string[] = [];
     const refused: string[] = [];
     const errored: string[] = [];
-    for (const s of schedulers) {
+    // What each scheduler did and when (ms since the start), for the message of a failure.
+    const t0 = Date.now();
+    const timeline: string[] = [];
+    schedulers.forEach((s, i) => {
+      const at = (what: string, e: { pipeline: string; slot: Date }) =>
+        timeline.push(`+${Date.now() - t0} ${i === 0 ? 'a' : 'b'} ${what} ${e.pipeline} ${e.slot.toISOString().slice(11, 19)}`);
+      s.events.on('started', (e) => at('fires', e));
+      s.events.on('missed', (e) => timeline.push(`+${Date.now() - t0} ${i === 0 ? 'a' : 'b'} missed ${e.pipeline} ${e.slots.length}`));
       s.events.on('errored', (e) => errored.push(`${e.pipeline} ${e.slot.toISOString()}: ${e.error.message}`));
       s.events.on('finished', (e) => {
+        at(e.result.kind, e);
         (e.result.kind === 'done' ? started : refused).push(`${e.pipeline} ${e.slot.toISOString()}`);
       });
-    }
+    });
     await Promise.all(schedulers.map((s) => s.start(config)));
     await sleep(5_500);
     expect(await Promise.all(schedulers.map((s) => s.stop(5_000, 1_000)))).toEqual([0, 0]);
@@ -95,7 +103,7 @@ describe('two schedulers on one database', () => {
       expect(ran[i]!.started_at.getTime()).toBeGreaterThanOrEqual(ran[i - 1]!.finished_at!.getTime());
     }
     // Both schedulers went for the fast slots: the database turned one of each pair away.
-    const seen = `started ${started.join(', ')}; refused ${refused.join(', ')}; errored ${errored.join(', ') || 'none'}`;
+    const seen = `started ${started.join(', ')}; refused ${refused.join(', ')}; errored ${errored.join(', ') || 'none'}\n${timeline.join('\n')}`;
     expect(refused.filter((r) => r.startsWith('fast')).length, seen).toBeGreaterThanOrEqual(fast.length - 1);
   });
 });

@@ -23,7 +23,9 @@ import { directContext as stageContext, quietLogger } from '../../../harness/sta
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The example codes' pipelines/<code>.yaml, at the versions of the fixtures (HFC_CODES). */
-async function repoPipeline(code: HfcCode): Promise<{ code: unknown; csv: Record<string, unknown>; sets: Record<string, unknown> }> {
+async function repoPipeline(
+  code: HfcCode,
+): Promise<{ code: Record<string, unknown>; csv: Record<string, unknown>; sets: Record<string, unknown> }> {
   const raw = parse(await readFile(path.join(REPO, 'pipelines', `${code}.yaml`), 'utf8')) as {
     code: unknown;
     ingest: { csv: Record<string, unknown>; sets: Record<string, unknown> };

@@ -35,11 +35,11 @@ describe('the journal as systemd-journald receives it (needs npm run build)', ()
       if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
     });
     const pid = daemon.pid!;
-    await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg === 'ready');
+    await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg === 'ready', daemon);
     // A reload that the configuration refuses: an error, with every problem in its fields.
     await writeFile(path.join(dir, 'pipelines/eit.yaml'), 'name: eit\ncode: {name: eit}\nnonsense: [\n');
     daemon.kill('SIGHUP');
-    await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg.startsWith('reload refused'));
+    await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg.startsWith('reload refused'), daemon);
     daemon.kill('SIGTERM');
     await once(daemon, 'exit');
     const all = await journal.until(pid, ['-u', 'nocturne'], (r) => r.msg === 'shutdown complete');

@@ -118,12 +118,31 @@ export class PrivateJournal {
       .map((line) => JSON.parse(line) as JournalRecord);
   }
 
-  /** The records of `pid` read with `args`, once one matches `until` (journald reads streams asynchronously). */
-  async until(pid: number, args: string[], until: (message: LogRecord) => boolean): Promise<JournalRecord[]> {
+  /**
+   * The records of `pid` read with `args`, once one matches `until` (journald reads streams
+   * asynchronously). `writer` describes the process that should have written them, for the
+   * message of a timeout.
+   */
+  async until(pid: number, args: string[], until: (message: LogRecord) => boolean, writer?: ChildProcess): Promise<JournalRecord[]> {
     let records: JournalRecord[] = [];
-    // On a timeout, what the journal holds for `args` whatever the pid says where it stood.
+    // On a timeout, what the journal holds for `args` whatever the pid, the journal's last
+    // lines whatever the unit, and whether the writer and journald still run, say where it stood.
+    const lines = async (selection: string[]) =>
+      (await this.read(selection).catch((err: Error) => [{ _PID: 'journalctl', MESSAGE: err.message } as JournalRecord]))
+        .map((r) => `${r._PID ?? '?'} ${r._SYSTEMD_UNIT ?? '-'}: ${r.MESSAGE ?? ''}`.slice(0, 200))
+        .join('\n') || '(nothing)';
+    const state = (child: ChildProcess | undefined, name: string) =>
+      child === undefined
+        ? ''
+        : `${name} pid ${child.pid}: ${child.exitCode === null && child.signalCode === null ? 'running' : `exited (code ${child.exitCode}, signal ${child.signalCode})`}`;
     const holding = async () =>
-      (await this.read(args).catch(() => [])).map((r) => `${r._PID ?? '?'}: ${r.MESSAGE ?? ''}`.slice(0, 200)).join('\n') || '(nothing)';
+      [
+        await lines(args),
+        `the last 20 lines of the journal:\n${await lines(['-n', '20'])}`,
+        state(writer, 'writer'),
+        state(this.#journald, 'journald'),
+        `journald stderr: ${this.#stderr || '(nothing)'}`,
+      ].join('\n');
     await expect
       .poll(
         async () => {
