@@ -1,6 +1,7 @@
-import { copyFile, link, mkdir, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
+import { sha256OfFile } from '../adapters/transfer/local-source.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { recordAction } from './operator.js';
@@ -125,19 +126,25 @@ async function movedBack(item: RetryCandidate, unmoved: RetryApplied['unmoved'])
 }
 
 /**
- * Moves a quarantined file back to its outbox path, never over a file that is there
- * (link fails on it), then removes the quarantine's reason file.
+ * Moves a quarantined file back to its outbox path, never over another file that is
+ * there (link fails on it), then removes the quarantine's reason file. A move cut short
+ * between the link and the unlink of the quarantined name is finished: the outbox file
+ * is then the quarantined one (same inode, or, across file systems, same bytes).
  */
-async function moveBack(quarantined: string, outbox: string): Promise<void> {
+export async function moveBack(quarantined: string, outbox: string): Promise<void> {
+  const linked = async (from: string) =>
+    link(from, outbox).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST' || !(await sameFile(quarantined, outbox))) throw err;
+    });
   try {
     await mkdir(path.dirname(outbox), { recursive: true });
-    await link(quarantined, outbox).catch(async (err: NodeJS.ErrnoException) => {
+    await linked(quarantined).catch(async (err: NodeJS.ErrnoException) => {
       // The quarantine may be on another file system than the outbox: copied under a
       // hidden name (the upload stage skips dot files), then linked whole into place.
       if (err.code !== 'EXDEV') throw err;
       const hidden = path.join(path.dirname(outbox), `.${path.basename(outbox)}.retrying`);
       await copyFile(quarantined, hidden);
-      await link(hidden, outbox);
+      await linked(hidden);
       await unlink(hidden);
     });
     await unlink(quarantined);
@@ -148,4 +155,13 @@ async function moveBack(quarantined: string, outbox: string): Promise<void> {
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
   }
+}
+
+/** Whether two paths hold the same file: one inode, or the same size and SHA-256. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (sa.size !== sb.size) return false;
+  const [ha, hb] = await Promise.all([sha256OfFile(a), sha256OfFile(b)]);
+  return ha === hb;
 }
