@@ -340,10 +340,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS frc_info_natural_key ON frc_info (nk(institut)
 CREATE UNIQUE INDEX IF NOT EXISTS observatory_natural_key
   ON observatory (nk(observat), nk(instrume), nk(telescop), wavemin, wavemax) NULLS NOT DISTINCT;
 
--- An observation row is its load's own: a new code version's set for a night the old version
--- loaded lists the same images, and loads beside the old load instead of being refused; one
--- load still lists an image once. The ledger (one loaded set per set key) is what keeps a
--- set from being loaded twice. A catalogue installed before keyed images across loads.
+-- An observation row is its load's own: two codes that process one image each load it,
+-- and a new code version's set, which replaces the old version's load, is not refused by
+-- the old rows before they go; one load still lists an image once. The ledger (one live
+-- load per re-emission key) keeps a set from being loaded twice. A catalogue installed
+-- before keyed images across loads.
 DO $$
 BEGIN
   IF (SELECT array_length(conkey, 1) FROM pg_constraint
@@ -380,7 +381,7 @@ CREATE OR REPLACE TRIGGER observatory_history BEFORE UPDATE ON observatory
 
 COMMENT ON TABLE frc_info IS 'Feature recognition codes (FRC_INFO): one row per code, version and feature family, shared by all loads. Natural key (institut, code, version, feature_name).';
 COMMENT ON TABLE observatory IS 'Observatories and instruments (OBSERVATORY), shared by all loads. Natural key (observat, instrume, telescop, wavemin, wavemax).';
-COMMENT ON TABLE observations IS 'Observations the codes processed (OBSERVATIONS, from the _init.csv files); one row per image or spectrum and load (a new code version''s load of the same images has its own rows), two per SDOSS set (continuum and magnetogram). Natural key (observatory_id, date_obs, filename, load_id).';
+COMMENT ON TABLE observations IS 'Observations the codes processed (OBSERVATIONS, from the _init.csv files); one row per image or spectrum and load (two codes processing one image each have theirs), two per SDOSS set (continuum and magnetogram). Natural key (observatory_id, date_obs, filename, load_id).';
 COMMENT ON TABLE sunspots IS 'Sunspots detected by SDOSS on SDO/HMI images (SUNSPOTS, from sdoss _feat.csv files), one row per feature per detection.';
 COMMENT ON TABLE activeregions IS 'Active regions detected by SPoCA on EUV images (ACTIVEREGIONS, from spoca-ar _feat.csv files), one row per feature per detection.';
 COMMENT ON TABLE activeregions_tracking IS 'Tracking of active regions across observations (ACTIVEREGIONS_TRACKING, from spoca-ar _track.csv files); deleted with the feature it tracks.';

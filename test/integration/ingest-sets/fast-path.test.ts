@@ -62,10 +62,13 @@ describe('ingest sets mode: the one-message load of a new set', () => {
     const other = await w.db.connect();
     try {
       const outcome = await runHeldUp(w, async (source) => {
-        await other.one('SELECT pg_advisory_lock($1, $2)', setLockKeys(source, B!.key));
+        await other.one('SELECT pg_advisory_lock($1, $2)', setLockKeys({ source, reemissionKey: B!.key.replace('_106_', '_*_') }));
       });
       expect(outcome.stats).toMatchObject({ loaded: 1, skipped: 1, rejected: 0, failed: 0 });
-      await other.one('SELECT pg_advisory_unlock($1, $2)', setLockKeys(`local:${w.source}`, B!.key));
+      await other.one(
+        'SELECT pg_advisory_unlock($1, $2)',
+        setLockKeys({ source: `local:${w.source}`, reemissionKey: B!.key.replace('_106_', '_*_') }),
+      );
     } finally {
       await other.done();
     }

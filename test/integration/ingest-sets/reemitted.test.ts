@@ -15,6 +15,16 @@ async function sdoss(w: SetsWorld): Promise<void> {
   await w.write(other, feat(other, 2));
 }
 
+/** SDOSS 1.07's set of the night's first observation, and its metadata files; its set key. */
+async function version107(w: SetsWorld): Promise<string> {
+  const key = KEY.replace('_106_', '_107_');
+  await w.write('sdoss_107_frc_info.csv', FRC_INFO.replace(';1.06;', ';1.07;'));
+  await w.write('sdoss_107_observatory.csv', OBSERVATORY);
+  await w.write(`${key}_init.csv`, init(DATE));
+  await w.write(`${key}_feat.csv`, feat(`${key}_feat.csv`, 4));
+  return key;
+}
+
 describe('ingest sets mode: re-emitted sets', () => {
   it('skips a set emitted again unchanged', async () => {
     const w = await world('same');
@@ -101,44 +111,51 @@ describe('ingest sets mode: re-emitted sets', () => {
     expect((await w.run()).stats).toMatchObject({ refused: 0, skipped: 2 });
   });
 
-  it("loads a new code version's set for a night the old version loaded beside it, each load with its own observations", async () => {
+  it("replaces the old version's load of an observation with the new version's set, and keeps the other sets", async () => {
     const w = await world('version');
     await sdoss(w);
     expect((await w.run()).stats).toMatchObject({ loaded: 2 });
     // SDOSS 1.07 processes the same images: same observatory, DATE_OBS and file names.
     await w.reconfigure({}, '1.07');
-    const v107 = KEY.replace('_106_', '_107_');
-    await w.write('sdoss_107_frc_info.csv', FRC_INFO.replace(';1.06;', ';1.07;'));
-    await w.write('sdoss_107_observatory.csv', OBSERVATORY);
-    await w.write(`${v107}_init.csv`, init(DATE));
-    await w.write(`${v107}_feat.csv`, feat(`${v107}_feat.csv`, 4));
+    const v107 = await version107(w);
     const outcome = await w.run();
-    expect(outcome.stats).toMatchObject({ loaded: 1, rejected: 0 });
-    expect((await w.ledger()).map((r) => [r.set_key, r.status])).toEqual([
-      [KEY, 'loaded'],
+    expect(outcome.stats).toMatchObject({ loaded: 1, replaced: 1, rejected: 0 });
+    const ledger = await w.ledger();
+    expect(ledger.map((r) => [r.set_key, r.status])).toEqual([
+      [KEY, 'replaced'],
       [`sdoss_106_${OTHER}_sdo`, 'loaded'],
       [v107, 'loaded'],
     ]);
-    const perVersion = await w.db.any<{ version: string; observations: number; sunspots: number }>(
-      `SELECT i.version, count(DISTINCT s.observations_id_ic)::int + count(DISTINCT s.observations_id_m)::int AS observations, count(*)::int AS sunspots
-         FROM $1:name.sunspots s JOIN $1:name.frc_info i ON i.id_frc_info = s.frc_info_id
-        WHERE s.feat_filename IN ($2, $3) GROUP BY i.version ORDER BY 1`,
-      [w.hfc, FEAT, `${v107}_feat.csv`],
-    );
-    // Each version's features point to its own load's observations, never to the other's.
-    expect(perVersion).toEqual([
-      { version: '1.06', observations: 2, sunspots: 3 },
-      { version: '1.07', observations: 2, sunspots: 4 },
-    ]);
-    const mixed = await w.db.one<{ n: number }>(
-      `SELECT count(*)::int AS n FROM $1:name.sunspots s JOIN $1:name.observations o ON o.id_observations IN (s.observations_id_ic, s.observations_id_m)
-        WHERE o.load_id <> s.load_id`,
+    expect(ledger[0]!.replaced_by).toBe(ledger[2]!.id);
+    const perVersion = await w.db.any<{ version: string; feat: string; sunspots: number }>(
+      `SELECT i.version, s.feat_filename AS feat, count(*)::int AS sunspots
+         FROM $1:name.sunspots s JOIN $1:name.frc_info i ON i.id_frc_info = s.frc_info_id GROUP BY 1, 2 ORDER BY 1, 2`,
       [w.hfc],
     );
-    expect(mixed.n).toBe(0);
-    expect(await w.count('observations')).toBe(6);
+    // The night's 1.06 features are gone with their observations; the other set's stay.
+    expect(perVersion).toEqual([
+      { version: '1.06', feat: `sdoss_106_${OTHER}_sdo_feat.csv`, sunspots: 2 },
+      { version: '1.07', feat: `${v107}_feat.csv`, sunspots: 4 },
+    ]);
+    expect(await w.count('observations')).toBe(4);
     // Emitted again unchanged, nothing is loaded twice.
     expect((await w.run()).stats).toMatchObject({ loaded: 0, skipped: 1 });
+  });
+
+  it("with reemitted: keep, keeps the old version's load and records the new version's set as refused", async () => {
+    const w = await world('version-keep', { sets: { reemitted: 'keep' } });
+    await sdoss(w);
+    await w.run();
+    await w.reconfigure({}, '1.07');
+    const v107 = await version107(w);
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, refused: 1 });
+    const mine = (await w.ledger()).filter((r) => r.set_key === KEY || r.set_key === v107);
+    expect(mine.map((r) => [r.set_key, r.status])).toEqual([
+      [KEY, 'loaded'],
+      [v107, 'refused'],
+    ]);
+    expect(mine[1]!.error).toBe(`${v107}: re-emitted with other content; reemitted: keep keeps load ${mine[0]!.id}`);
+    expect(await w.count('sunspots')).toBe(5);
   });
 
   it('re-points the tracking rows of replaced features to the new features', async () => {

@@ -21,7 +21,7 @@ describe('ingest sets mode: initWait expiring while another process loads the se
     try {
       const holder = await backendPid(other);
       await other.none('BEGIN');
-      await other.one('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys(source, KEY));
+      await other.one('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys({ source, reemissionKey: KEY.replace('_106_', '_*_') }));
       const run = w.run();
       // Its initWait over, the run waits for the set key's lock (recordWaiting).
       await untilBlockedBy(w.db, holder);

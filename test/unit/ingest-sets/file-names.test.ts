@@ -19,6 +19,7 @@ describe('set file name grammar', () => {
       role: 'feat',
       word: 'feat',
       key: 'sdoss_106_20140221T000045_sdo',
+      reemissionKey: 'sdoss_*_20140221T000045_sdo',
       obs: 'sdo',
     });
     expect(grammar.read('sdoss_106_20140221T000045_sdo_init.csv')).toMatchObject({ role: 'init', key: 'sdoss_106_20140221T000045_sdo' });
@@ -47,9 +48,21 @@ describe('set file name grammar', () => {
       role: 'init',
       word: 'obs',
       key: 'SoSoFT_10_20140118T120056_meu2',
+      reemissionKey: 'SoSoFT_*_20140118T120056_meu2',
       obs: 'meu2',
     });
     expect(sosoft.read('SoSoFT_10_20140118T120056_meu2_feat.csv')).toMatchObject({ key: 'SoSoFT_10_20140118T120056_meu2' });
+  });
+
+  it('gives a set whose names carry no version a re-emission key equal to its key', () => {
+    const grammar = compileGrammar({ files: '{code}_{date}_{obs}_{role}.csv', roles: { init: 'init', feat: 'feat' }, ...meta } as never, {
+      name: 'sdoss',
+      version: '1.06',
+    });
+    expect(grammar.read('sdoss_20140221T000045_sdo_feat.csv')).toMatchObject({
+      key: 'sdoss_20140221T000045_sdo',
+      reemissionKey: 'sdoss_20140221T000045_sdo',
+    });
   });
 
   it('leaves track files out when no tracking is declared', () => {
@@ -75,6 +88,7 @@ describe('set file name grammar', () => {
       role: 'track',
       word: 'track',
       key: 'spoca_301_20140221T000009_sdo_track',
+      reemissionKey: 'spoca_*_20140221T000009_sdo_track',
       obs: 'sdo',
     });
     expect(grammar.read('spoca-ar_301_20140221T000009_sdo_track.csv')).toBeUndefined();

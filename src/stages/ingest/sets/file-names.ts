@@ -4,7 +4,8 @@ import type { MetadataPart } from './metadata.js';
 
 /** What a file name says about the file. */
 export type NamedFile =
-  { kind: 'member'; role: SetRole; word: string; key: string; obs: string | undefined } | { kind: 'metadata'; part: MetadataPart };
+  | { kind: 'member'; role: SetRole; word: string; key: string; reemissionKey: string; obs: string | undefined }
+  | { kind: 'metadata'; part: MetadataPart };
 
 export interface FileNameGrammar {
   /** Reads a base name; undefined for a name that belongs to no set and is no metadata file. */
@@ -34,7 +35,9 @@ interface Pattern {
  * for track files, with the tracker's own code name): {code} is the code name (any
  * case: SoSoFT), {version} the version without dots (1.06 → 106). The set key is the
  * name with "_{role}" and the extension removed, so every member of one observation
- * shares it; a track file is a set of its own, keyed by its whole name.
+ * shares it; a track file is a set of its own, keyed by its whole name. The re-emission
+ * key is the set key with the version as "*": another version's set of the same
+ * observation is a re-emission of it (the sets' `reemitted` rule), never a load beside it.
  */
 export function compileGrammar(
   sets: Pick<SetsConfig, 'files' | 'roles' | 'frcInfo' | 'observatory' | 'tracking'>,
@@ -73,8 +76,12 @@ export function compileGrammar(
         const role = sets.roles[word]!;
         const obsAt = pattern.order.indexOf('obs');
         const obs = obsAt < 0 ? undefined : m[obsAt + 1];
-        if (role === 'track') return { kind: 'member', role, word, key: name.replace(EXTENSION, ''), obs };
-        return { kind: 'member', role, word, key: setKey(pattern, m), obs };
+        if (role === 'track') {
+          const version = m.indices![pattern.order.indexOf('version') + 1];
+          const reemission = version ? `${name.slice(0, version[0])}*${name.slice(version[1])}` : name;
+          return { kind: 'member', role, word, key: name.replace(EXTENSION, ''), reemissionKey: reemission.replace(EXTENSION, ''), obs };
+        }
+        return { kind: 'member', role, word, key: setKey(pattern, m), reemissionKey: setKey(pattern, m, '*'), obs };
       }
       return undefined;
     },
@@ -106,16 +113,17 @@ function compile(files: string, { code, version, words }: { code: string; versio
     if (name === 'obs') return OBS;
     return roleGroup;
   });
-  return { regex: new RegExp(`^${source}$`), order, template: files.replace('_{role}', '').replace(EXTENSION, '') };
+  // d: the indices of the version in a track file's name (its re-emission key).
+  return { regex: new RegExp(`^${source}$`, 'd'), order, template: files.replace('_{role}', '').replace(EXTENSION, '') };
 }
 
-/** The set key of a matched init or feat name: the pattern without "_{role}" and the extension, filled. */
-function setKey(pattern: Pattern, m: RegExpExecArray): string {
+/** The set key of a matched init or feat name: the pattern without "_{role}" and the extension, filled (the version as `version` if given). */
+function setKey(pattern: Pattern, m: RegExpExecArray, version?: string): string {
   let i = 0;
   return pattern.template.replace(/\{(\w+)\}/g, (_all, placeholder: string) => {
     const at = pattern.order.indexOf(placeholder, i);
     i = at + 1;
-    return m[at + 1] ?? '';
+    return placeholder === 'version' && version !== undefined ? version : (m[at + 1] ?? '');
   });
 }
 

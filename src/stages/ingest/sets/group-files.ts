@@ -6,6 +6,8 @@ import type { MetadataPart } from './metadata.js';
 
 export interface ListedSet {
   key: string;
+  /** The key with the code version as "*": what another version's re-emission of the set shares. */
+  reemissionKey: string;
   kind: 'set' | 'track';
   /** Files by role; more than one file for a role is an error the set is rejected for. */
   members: Map<SetRole, Candidate[]>;
@@ -38,6 +40,7 @@ export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGr
     else if (named.role === 'track') {
       tracks.push({
         key: named.key,
+        reemissionKey: named.reemissionKey,
         kind: 'track',
         members: new Map([['track', [candidate]]]),
         words: new Map([['track', named.word]]),
@@ -45,7 +48,10 @@ export function groupFiles(candidates: readonly Candidate[], grammar: FileNameGr
       });
     } else {
       let set = sets.get(named.key);
-      if (!set) sets.set(named.key, (set = { key: named.key, kind: 'set', members: new Map(), words: new Map(), obs: named.obs }));
+      if (!set) {
+        set = { key: named.key, reemissionKey: named.reemissionKey, kind: 'set', members: new Map(), words: new Map(), obs: named.obs };
+        sets.set(named.key, set);
+      }
       set.members.set(named.role, [...(set.members.get(named.role) ?? []), candidate]);
       set.words.set(named.role, named.word);
     }

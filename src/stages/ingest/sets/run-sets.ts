@@ -170,6 +170,7 @@ async function decide(
     code: config.code.name,
     codeVersion: config.code.version,
     setKey: set.key,
+    reemissionKey: set.reemissionKey,
     kind: set.kind,
     contentSha256,
     members: records,

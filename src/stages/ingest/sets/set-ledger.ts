@@ -20,6 +20,8 @@ export interface SetEntry {
   code: string;
   codeVersion: string;
   setKey: string;
+  /** setKey with the code version as "*": one live load per re-emission key, whatever the version. */
+  reemissionKey: string;
   kind: 'set' | 'track';
   contentSha256: string;
   members: MemberRecord[];
@@ -44,9 +46,9 @@ export function contentHash(members: readonly MemberRecord[]): string {
 // First key of the two-int4 advisory lock of a set: apart from the file ledger's (0x696e6773).
 const SETS_LOCK_SPACE = 0x68666373;
 
-/** The transaction-scoped advisory lock of a set key of a source. */
-export function setLockKeys(source: string, setKey: string): [number, number] {
-  const digest = createHash('sha256').update(`${source}\0${setKey}`).digest();
+/** The transaction-scoped advisory lock of a set of a source, by its re-emission key: every version of it takes the same. */
+export function setLockKeys({ source, reemissionKey }: Pick<SetEntry, 'source' | 'reemissionKey'>): [number, number] {
+  const digest = createHash('sha256').update(`${source}\0${reemissionKey}`).digest();
   return [SETS_LOCK_SPACE, digest.readInt32BE(0)];
 }
 
@@ -110,20 +112,21 @@ export function listedUnchanged(
   });
 }
 
-const COLUMNS = 'source, pipeline, code, code_version, set_key, kind, content_sha256, members, run_id, host, night';
+const COLUMNS = 'source, pipeline, code, code_version, set_key, reemission_key, kind, content_sha256, members, run_id, host, night';
 
 /** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storable(). */
 export function insertEntry(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): string {
   const names = Object.keys(extra);
   return pgp.as.format(
     `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${13 + i}`).join('')})`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${14 + i}`).join('')})`,
     [
       entry.source,
       entry.pipeline,
       entry.code,
       entry.codeVersion,
       entry.setKey,
+      entry.reemissionKey,
       entry.kind,
       entry.contentSha256,
       storableJson(entry.members),
@@ -176,7 +179,7 @@ export async function recordRejected(db: Db, entry: SetEntry, error: string, iss
 
 /** Waits for the set key's advisory lock, held to the end of the transaction. */
 function lockSet(entry: SetEntry): string {
-  return pgp.as.format('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys(entry.source, entry.setKey));
+  return pgp.as.format('SELECT pg_advisory_xact_lock($1, $2)', setLockKeys(entry));
 }
 
 /**

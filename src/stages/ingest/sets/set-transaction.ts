@@ -18,9 +18,10 @@ interface LedgerRow {
 }
 
 /**
- * Opens a set's transaction in one round trip: the set key's advisory lock (another
- * process loading the same set → busy), then, in a statement of its own so that it sees
- * what a previous holder of the lock committed, the set's ledger rows; `statements`
+ * Opens a set's transaction in one round trip: the set's advisory lock (another process
+ * loading the same set, or another version of it → busy), then, in a statement of its own
+ * so that it sees what a previous holder of the lock committed, the set's ledger rows (the
+ * live load of any version, and records of this very content); `statements`
  * (metadata resolution, feature look-ups) run too, their rows coming back in `results`.
  * A rejection of this content that the run retries (entry.retrying) does not count as done.
  * On 'open' the transaction stays open: commitRows() or roll it back.
@@ -30,7 +31,7 @@ interface LedgerRow {
  * them again from their files.
  */
 export async function openSet(conn: Connection, entry: SetEntry, statements: readonly string[]): Promise<Opened> {
-  const [space, key] = setLockKeys(entry.source, entry.setKey);
+  const [space, key] = setLockKeys(entry);
   const results = await conn.multi(
     [
       'BEGIN',
@@ -38,10 +39,10 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
       pgp.as.format('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [space, key]),
       pgp.as.format(
         `SELECT id, status, content_sha256 FROM ingested_sets
-          WHERE source = $1 AND set_key = $2
-            AND (status = 'loaded' OR (content_sha256 = $3 AND status NOT IN ('waiting', 'replaced') AND NOT incomplete
-                                       AND NOT ($4 AND status = 'rejected')))`,
-        [entry.source, entry.setKey, entry.contentSha256, entry.retrying],
+          WHERE source = $1 AND ((reemission_key = $5 AND status = 'loaded')
+             OR (set_key = $2 AND content_sha256 = $3 AND status NOT IN ('waiting', 'replaced') AND NOT incomplete
+                 AND NOT ($4 AND status = 'rejected')))`,
+        [entry.source, entry.setKey, entry.contentSha256, entry.retrying, entry.reemissionKey],
       ),
       ...statements,
     ].join(';\n'),
@@ -64,7 +65,7 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
  * unique keys. See fastPathRefusal().
  */
 export function fastOpening(entry: SetEntry): string[] {
-  const [space, key] = setLockKeys(entry.source, entry.setKey);
+  const [space, key] = setLockKeys(entry);
   return ['BEGIN', 'SET LOCAL synchronous_commit = off', pgp.as.format('SELECT 1 / pg_try_advisory_xact_lock($1, $2)::int', [space, key])];
 }
 
