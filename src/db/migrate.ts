@@ -32,7 +32,9 @@ export async function migrate(db: Db, schema: string, dir = STATE_MIGRATIONS_DIR
   return db.tx('migrate', async (tx) => {
     await tx.one('SELECT pg_advisory_xact_lock($1, hashtext($2)) IS NULL AS locked', [MIGRATION_LOCK, schema]);
     await tx.none('CREATE SCHEMA IF NOT EXISTS $1:name', [schema]);
-    await tx.none('SET LOCAL search_path TO $1:name, public', [schema]);
+    // The schema alone: were it dropped meanwhile, the migrations fail ("no schema has been
+    // selected") instead of creating the state tables in public.
+    await tx.none('SET LOCAL search_path TO $1:name', [schema]);
     await tx.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
