@@ -3,12 +3,14 @@
  *
  * A night of 3 codes × --sets (500) HFC file sets (harness/hfc-sets.ts: SDOSS with
  * two observations per set, SPoCA with a track file per set, RABAT3 in Latin-1) loaded by
- * the ingest stage in sets mode, one transaction per set (and per track file), into the
- * catalogue of sql/catalogue; beside it, psql `\copy` of the same files into plain copies
- * of the same tables (no id remapping, no ledger, one psql session per code), timed in
- * the same run; then the stage again over the same files (everything skipped). The stage
- * runs in this process (no CLI start-up), on a pool of 5 (4 sets in flight, as the
- * daemon's default pool allows). Prints figures, does not judge them.
+ * the ingest stage in sets mode (a transaction per set, or per group of new sets loading
+ * at once: see SetGroups; one per track file), into the catalogue of sql/catalogue;
+ * beside it, psql `\copy` of the same files into plain copies of the same tables (no id
+ * remapping, no ledger, one psql session per code), timed in the same run; then the
+ * stage again over the same files (everything skipped). The stage runs in this process
+ * (no CLI start-up), on a pool of 5 (4 sets in flight, as the daemon's default pool
+ * allows). Prints figures, does not judge them, with the CPU of this process and of its
+ * PostgreSQL backends (a local server only, read from /proc).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -52,17 +54,19 @@ export async function bench(args: string[]): Promise<void> {
       files += generated.sets.reduce((n, s) => n + Object.keys(s.files).length, 0);
       tracks += generated.sets.filter((s) => s.files.track !== undefined).length;
     }
-    const psqlSeconds = await psqlBaseline(db, url, tmp, catalogue, config);
+    const { seconds: psqlSeconds, serverSeconds: psqlServer } = await psqlBaseline(db, url, tmp, catalogue, config);
 
     const stage = createIngestStage();
     const ingestAll = async () => {
       const outcomes: StageOutcome[] = [];
       const cpu = process.cpuUsage();
+      const server = await serverCpu(db, 'pool');
       const trips = { ...roundTrips };
       const seconds = await timed(async () => {
         for (const code of CODES) outcomes.push(await stage(context(config, db, code)));
       });
       const used = process.cpuUsage(cpu);
+      const serverSeconds = serverSince(server, await serverCpu(db, 'pool'));
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length > 0) throw new Error(failed.map((o) => o.error?.message ?? o.summary).join('\n'));
       const sum = (key: string) => outcomes.reduce((n, o) => n + (o.stats[key] ?? 0), 0);
@@ -70,6 +74,9 @@ export async function bench(args: string[]): Promise<void> {
       return {
         seconds,
         cpuSeconds,
+        user: used.user / 1e6,
+        system: used.system / 1e6,
+        serverSeconds,
         trips: since(trips),
         rss: process.memoryUsage().rss / 2 ** 20,
         loaded: sum('loaded'),
@@ -91,11 +98,12 @@ export async function bench(args: string[]): Promise<void> {
         `a night of ${CODES.length} codes x ${sets} sets (${files} files: init, feat when features were found, ${tracks} SPoCA track files), ${first.rows} catalogue rows`,
         line('psql \\copy, no remapping (1 session per code)', psqlSeconds, `${Math.round(units / psqlSeconds)} sets/s`),
         line(
-          'nocturne ingest, 1 transaction per set',
+          'nocturne ingest (sets alone or grouped)',
           first.seconds,
           `${Math.round(units / first.seconds)} sets/s (goal >= 300 sets/s; ${first.loaded} loads incl. tracks, ${first.rejected} rejected)`,
         ),
         `  ratio nocturne/psql: ${(psqlSeconds / first.seconds).toFixed(2)}x; CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's); RSS after: ${first.rss.toFixed(0)} MiB`,
+        `  CPU: this process ${first.user.toFixed(2)} s user + ${first.system.toFixed(2)} s system; its PostgreSQL backends ${first.serverSeconds.toFixed(2)} s; psql's ${psqlServer.toFixed(2)} s (with any other session that ended meanwhile)`,
         `  per set: ${(first.trips.queries / units).toFixed(2)} round trips, ${(first.trips.commits / units).toFixed(2)} commits`,
         line(
           'nocturne ingest again (all skipped)',
@@ -133,6 +141,42 @@ async function benchConfig(dir: string, url: string, state: string, catalogue: s
   };
 }
 
+/** CPU ticks (1/100 s) of local process `pid` and of the children it has reaped, 0 when it is gone or not local. */
+async function ticksOf(pid: string): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat === '' ? 0 : Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+}
+
+/**
+ * CPU ticks so far of the local server's processes: `pool`, the backends of this
+ * process's pool (application name nocturne-bench-sets), by pid; or the postmaster with
+ * the backends it has reaped (psql's sessions, and those of any other client that ended).
+ */
+async function serverCpu(db: Db, which: 'pool' | 'ended'): Promise<Map<string, number>> {
+  let pids: string[];
+  if (which === 'pool') {
+    pids = await db.map(
+      `SELECT pid::text FROM pg_stat_activity WHERE application_name = 'nocturne-bench-sets'`,
+      [],
+      (r: { pid: string }) => r.pid,
+    );
+  } else {
+    const dataDir = (await db.one<{ dir: string }>('SELECT current_setting($1) AS dir', ['data_directory'])).dir;
+    pids = [(await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n', 1)[0]!];
+  }
+  const ticks = new Map<string, number>();
+  for (const pid of pids) ticks.set(pid, await ticksOf(pid));
+  return ticks;
+}
+
+/** Seconds of server CPU between two serverCpu() readings (a backend started between them counts from zero). */
+function serverSince(before: Map<string, number>, after: Map<string, number>): number {
+  let ticks = 0;
+  for (const [pid, n] of after) ticks += n - (before.get(pid) ?? 0);
+  return ticks / 100;
+}
+
 let runId = 1;
 
 function context(config: NocturneConfig, db: Db, code: HfcCode) {
@@ -143,8 +187,15 @@ function context(config: NocturneConfig, db: Db, code: HfcCode) {
  * psql `\copy` of every member file into unconstrained copies of its table (the CSV's
  * local ids stored as they are), one psql session per code running one script.
  */
-async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string, config: NocturneConfig): Promise<number> {
+async function psqlBaseline(
+  db: Db,
+  url: string,
+  dir: string,
+  catalogue: string,
+  config: NocturneConfig,
+): Promise<{ seconds: number; serverSeconds: number }> {
   let seconds = 0;
+  let serverSeconds = 0;
   for (const code of CODES) {
     const ingest = config.pipelines.get(code)!.config.ingest;
     if (ingest?.mode !== 'sets') throw new Error(`${code}: not in sets mode`);
@@ -189,7 +240,9 @@ async function psqlBaseline(db: Db, url: string, dir: string, catalogue: string,
     }
     const scriptFile = path.join(dir, `${code}.psql`);
     await writeFile(scriptFile, `${script.join('\n')}\n`);
+    const server = await serverCpu(db, 'ended');
     seconds += await timed(() => run('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', scriptFile], { maxBuffer: 1 << 24 }));
+    serverSeconds += serverSince(server, await serverCpu(db, 'ended'));
   }
-  return seconds;
+  return { seconds, serverSeconds };
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { NocturneError } from '../../core/errors.js';
+import { plainQuotedFields } from './quoted-fields.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
 export interface CsvDialect {
@@ -39,7 +40,8 @@ const CR = 13;
  * Splits a byte stream into CSV records. Records without a quote character (nearly
  * all HFC rows) are split with String#split, which is several times faster than
  * csv-parse; a record holding a quote is gathered until its quotes balance (a quoted
- * field may span lines) and handed to csv-parse, so quoting follows csv-parse's rules.
+ * field may span lines) and, unless plainly quoted (plainQuotedFields()), handed to
+ * csv-parse, so quoting follows csv-parse's rules.
  * Bytes are decoded per block of whole lines: a newline byte never occurs inside a
  * multi-byte UTF-8 sequence, so no character is ever cut in two. The record limit is
  * counted in bytes, so that where the chunks of a file end never changes what is read.
@@ -247,6 +249,9 @@ export class CsvRecordSplitter {
 
   #parseQuoted(text: string, line: number): void {
     const record = text.charCodeAt(text.length - 1) === CR ? text.slice(0, -1) : text;
+    const { delimiter, quote, trim } = this.#dialect;
+    const plain = plainQuotedFields(record, delimiter, quote, trim ?? false);
+    if (plain) return this.#sink.record(plain, line, record);
     let rows: string[][];
     try {
       rows = parse(record, {

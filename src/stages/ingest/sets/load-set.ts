@@ -17,7 +17,8 @@ import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
 import { rollback } from '../common/rollback.js';
-import { commitRefused, commitRows, fastOpening, fastPathRefusal, openSet, replaceLedger } from './set-transaction.js';
+import { commitRefused, commitRows, fastLock, fastPathRefusal, OPENING, openSet, replaceLedger } from './set-transaction.js';
+import type { SetGroups } from './set-groups.js';
 import type { CatalogueTable } from './table-columns.js';
 
 /** What a run knows of its pipeline's catalogue, for every set it loads. */
@@ -82,6 +83,7 @@ export async function loadSet(
   cache: MetadataCache,
   issues: SetIssues,
   logger: Logger,
+  groups: SetGroups<SetResult | undefined>,
 ): Promise<SetResult> {
   const { init, feat } = set;
   if (init.rows.length === 0 && issues.empty) {
@@ -121,19 +123,27 @@ export async function loadSet(
     error: `${refusedIn(err, tables, set)}: refused by the database: ${err.message}`,
   });
 
-  // The usual case, a set never seen with its metadata known: one message, one round trip.
+  // The usual case, a set never seen with its metadata known: one message, one round trip,
+  // shared with the sets loading meanwhile (see SetGroups).
   if (!set.ledger.live && metadata.statements.length === 0) {
-    const provisional = set.ledger.provisional ? [clearProvisional(set.entry)] : [];
-    try {
-      await conn.none([...fastOpening(set.entry), ...provisional, ...load(undefined), 'COMMIT'].join(';\n'));
-      return { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
-    } catch (err) {
-      if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, set.entry.setKey))) throw err;
-      const why = fastPathRefusal(err as Error);
-      if (why === 'busy' || why === 'done') return { kind: why };
-      if (why === 'data') return refusal(err as Error);
-      if (why === 'other') throw err;
-    }
+    const loaded: SetResult = { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
+    const statements = [fastLock(set.entry), ...(set.ledger.provisional ? [clearProvisional(set.entry)] : []), ...load(undefined)];
+    const alone = async (): Promise<SetResult | undefined> => {
+      try {
+        await conn.none([...OPENING, ...statements, 'COMMIT'].join(';\n'));
+        return loaded;
+      } catch (err) {
+        if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, set.entry.setKey))) throw err;
+        const why = fastPathRefusal(err as Error);
+        if (why === 'busy' || why === 'done') return { kind: why };
+        if (why === 'data') return refusal(err as Error);
+        if (why === 'other') throw err;
+        return undefined;
+      }
+    };
+    const done = await groups.load(conn, statements, set.entry.setKey, alone);
+    if (done.grouped) return loaded;
+    if (done.result) return done.result;
   }
 
   const opened = await openSet(conn, set.entry, metadata.statements);

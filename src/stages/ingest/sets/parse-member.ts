@@ -61,7 +61,7 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
   const splitter = new CsvRecordSplitter(label, dialect, {
     record(read, line) {
       if (!map) {
-        map = mapHeader(label, read, spec);
+        map = headerMapOf(label, read, spec);
         return;
       }
       const fields = fit(read, map, rules, dialect.delimiter);
@@ -125,6 +125,22 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
   }
   return { label, map, rows };
 }
+
+/**
+ * The map of a header, made once per spec and header: the members of a night's sets
+ * share their header, and mapping it (a caster per column) costs more than reading a
+ * small file's rows. Only maps are kept: a header refused is refused again, naming its
+ * own file. Specs are made per run, so is this cache.
+ */
+function headerMapOf(label: string, header: readonly string[], spec: MemberSpec): HeaderMap {
+  let maps = HEADER_MAPS.get(spec);
+  if (!maps) HEADER_MAPS.set(spec, (maps = new Map<string, HeaderMap>()));
+  const key = header.join('\0');
+  let map = maps.get(key);
+  if (!map) maps.set(key, (map = mapHeader(label, header, spec)));
+  return map;
+}
+const HEADER_MAPS = new WeakMap<MemberSpec, Map<string, HeaderMap>>();
 
 /**
  * The fields of a record as the header lays them out: up to `trailingEmptyFields` empty

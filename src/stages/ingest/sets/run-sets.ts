@@ -21,6 +21,7 @@ import { setAsideSet } from './set-aside-set.js';
 import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type SetEntry } from './set-ledger.js';
 import { asidePairs, asNocturne, notLoaded, outcome, reject, wait } from './set-outcomes.js';
 import { SetTally } from './set-tally.js';
+import { SetGroups } from './set-groups.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
 
 /**
@@ -65,7 +66,19 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     tally.pending = tally.sets;
     return tally.outcome(databaseError(err, `${ctx.pipeline.config.name}: reading the sets ledger`), undefined);
   }
-  const state: SetsIngestState = { ctx, stage, source, host, plan, listing, known, tally, cache: new MetadataCache(), metadata: new Map() };
+  const state: SetsIngestState = {
+    ctx,
+    stage,
+    source,
+    host,
+    plan,
+    listing,
+    known,
+    tally,
+    cache: new MetadataCache(),
+    metadata: new Map(),
+    groups: new SetGroups(ctx.logger),
+  };
   let firstError: NocturneError | undefined;
   // Track files after the sets: they point at features.
   for (const batch of [listing.sets, listing.tracks]) {
@@ -247,6 +260,7 @@ async function decide(
             state.cache,
             issues,
             ctx.logger,
+            state.groups,
           );
   } catch (err) {
     destroy = !(await rollback(conn, ctx.logger, set.key));

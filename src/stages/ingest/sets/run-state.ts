@@ -8,6 +8,8 @@ import type { SetIssue } from './parse-member.js';
 import type { KnownSets } from './set-ledger.js';
 import type { SetTally } from './set-tally.js';
 import type { SetsPlan } from './sets-plan.js';
+import type { SetGroups } from './set-groups.js';
+import type { SetResult } from './load-set.js';
 
 /** A fetched member file of a set. */
 export interface Member {
@@ -33,4 +35,6 @@ export interface SetsIngestState {
   cache: MetadataCache;
   /** Metadata files read this run, by path. */
   metadata: Map<string, Promise<ReadMetadata>>;
+  /** The run's group commit of new sets (see SetGroups). */
+  groups: SetGroups<SetResult | undefined>;
 }

@@ -18,6 +18,14 @@ interface LedgerRow {
 }
 
 /**
+ * The opening of a set's transaction, alone or in a group (see SetGroups). Like the file
+ * ledger, the commit does not wait for the WAL flush: a server crash may forget the last
+ * loads whole (rows and ledger row together), and the next run loads them again from
+ * their files.
+ */
+export const OPENING: readonly string[] = ['BEGIN', 'SET LOCAL synchronous_commit = off'];
+
+/**
  * Opens a set's transaction in one round trip: the set's advisory lock (another process
  * loading the same set, or another version of it → busy), then, in a statement of its own
  * so that it sees what a previous holder of the lock committed, the set's ledger rows (the
@@ -25,17 +33,12 @@ interface LedgerRow {
  * (metadata resolution, feature look-ups) run too, their rows coming back in `results`.
  * A rejection of this content that the run retries (entry.retrying) does not count as done.
  * On 'open' the transaction stays open: commitRows() or roll it back.
- *
- * Like the file ledger, the commit does not wait for the WAL flush: a server crash may
- * forget the last loads whole (rows and ledger row together), and the next run loads
- * them again from their files.
  */
 export async function openSet(conn: Connection, entry: SetEntry, statements: readonly string[]): Promise<Opened> {
   const [space, key] = setLockKeys(entry);
   const results = await conn.multi(
     [
-      'BEGIN',
-      'SET LOCAL synchronous_commit = off',
+      ...OPENING,
       pgp.as.format('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [space, key]),
       pgp.as.format(
         `SELECT id, status, content_sha256 FROM ingested_sets
@@ -58,15 +61,14 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
 }
 
 /**
- * The opening of a set's transaction when the ledger (read at the start of the run)
- * knows no earlier load of it: sent with the rows and the COMMIT in one message. The
- * lock taken, or the statement fails (division by zero: another process has the set);
- * a load committed by another process meanwhile makes the ledger INSERT fail on its
- * unique keys. See fastPathRefusal().
+ * The first statement of a set's one-message load, when the ledger (read at the start
+ * of the run) knows no earlier load of it: the set's lock taken, or the statement
+ * fails (division by zero: another process has the set); a load committed by another
+ * process meanwhile makes the ledger INSERT fail on its unique keys. See
+ * fastPathRefusal().
  */
-export function fastOpening(entry: SetEntry): string[] {
-  const [space, key] = setLockKeys(entry);
-  return ['BEGIN', 'SET LOCAL synchronous_commit = off', pgp.as.format('SELECT 1 / pg_try_advisory_xact_lock($1, $2)::int', [space, key])];
+export function fastLock(entry: SetEntry): string {
+  return pgp.as.format('SELECT 1 / pg_try_advisory_xact_lock($1, $2)::int', setLockKeys(entry));
 }
 
 /**

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../../../src/stages/ingest/common/connection.js';
+import { SetGroups, type Grouped } from '../../../src/stages/ingest/sets/set-groups.js';
+import { quietLogger } from '../../../harness/stage-context.js';
+
+/** A connection that records the messages sent on it, refusing those holding 'refused', each answered after `ms`. */
+function connection(name: string, sent: string[], ms = 5): Connection {
+  const none = async (text: string) => {
+    sent.push(`${name}: ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (text.includes('refused') && text !== 'ROLLBACK') throw new Error('refused by the database');
+    return null;
+  };
+  return { none } as unknown as Connection;
+}
+
+/** Loads set `key` (one statement) through `groups`; alone, it sends its own message. */
+function load(groups: SetGroups<string>, conn: Connection, key: string): Promise<Grouped<string>> {
+  return groups.load(conn, [`load ${key}`], key, async () => {
+    await conn.none(`alone ${key}`);
+    return `${key} alone`;
+  });
+}
+
+describe('SetGroups', () => {
+  it('loads a set alone when no other is waiting, and the sets that came meanwhile in one transaction', async () => {
+    const sent: string[] = [];
+    const groups = new SetGroups<string>(quietLogger);
+    const first = load(groups, connection('a', sent), 's1');
+    const others = [load(groups, connection('b', sent), 's2'), load(groups, connection('c', sent), 's3')];
+    expect(await first).toEqual({ grouped: false, result: 's1 alone' });
+    expect(await Promise.all(others)).toEqual([{ grouped: true }, { grouped: true }]);
+    expect(sent).toEqual(['a: alone s1', 'b: BEGIN;\nSET LOCAL synchronous_commit = off;\nload s2;\nload s3;\nCOMMIT']);
+  });
+
+  it('rolls back a group the database refuses, then loads each of its sets alone', async () => {
+    const sent: string[] = [];
+    const groups = new SetGroups<string>(quietLogger);
+    const first = load(groups, connection('a', sent), 's1');
+    const others = [load(groups, connection('b', sent), 'refused'), load(groups, connection('c', sent), 's3')];
+    await first;
+    const outcomes = await Promise.allSettled(others);
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: { message: 'refused by the database' } });
+    expect(outcomes[1]).toEqual({ status: 'fulfilled', value: { grouped: false, result: 's3 alone' } });
+    expect(sent.slice(1).map((m) => m.replace(/;\n/g, '; '))).toEqual([
+      'b: BEGIN; SET LOCAL synchronous_commit = off; load refused; load s3; COMMIT',
+      'b: ROLLBACK',
+      'b: alone refused',
+      'c: alone s3',
+    ]);
+  });
+});
