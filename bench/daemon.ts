@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { closeDb, openDb } from '../src/db/database.js';
 import { rig } from '../harness/rig.js';
-import { DaemonProcess, freePort, writeDaemonConfig, type LogLine } from '../harness/daemon-process.js';
+import { BIN_NODE_ARGS, DaemonProcess, freePort, REPO, writeDaemonConfig, type LogLine } from '../harness/daemon-process.js';
 import { startTraced } from '../harness/start-trace.js';
 import { median } from './timing.js';
 
@@ -76,6 +76,16 @@ function phases(lines: readonly LogLine[], spawnedAt: number): Phases {
   const at = (msg: string) => lines.find((l) => l.msg === msg)?.time ?? NaN;
   const [starting, schema, ready] = [at('starting'), at('state schema ready'), at('ready')];
   return { toStarting: starting - spawnedAt, database: schema - starting, rest: ready - schema };
+}
+
+/** Whether V8 takes dist/nocturne.cjs.cache as bin/nocturne.js hands it over (same node options): else ~60 ms more a start. */
+function codeCache(): string {
+  const check = `const fs = require('fs'), vm = require('vm'), b = ${JSON.stringify(path.join(REPO, 'dist/nocturne.cjs'))};
+    const s = fs.readFileSync(b, 'utf8'), line = Buffer.from(s.slice(0, s.indexOf('\\n') + 1)), c = fs.readFileSync(b + '.cache');
+    if (!c.subarray(0, line.length).equals(line)) console.log('of another build');
+    else console.log(new vm.Script(require('module').wrap(s), { filename: b, cachedData: c.subarray(line.length) }).cachedDataRejected ? 'rejected by V8' : 'used');`;
+  const run = spawnSync(process.execPath, [...BIN_NODE_ARGS, '-e', check], { encoding: 'utf8' });
+  return run.status === 0 ? run.stdout.trim() : `none (${run.stderr.split('\n').find((l) => l.startsWith('Error')) ?? run.status})`;
 }
 
 async function startOnce(dir: string): Promise<{ ms: number; cpuMs: number; phases: Phases; daemon: DaemonProcess }> {
@@ -160,8 +170,9 @@ export async function bench(args: string[]): Promise<void> {
       [`node -e 0 (median of ${starts})`, `${median(bare).toFixed(0)} ms`],
       [
         'modules loaded at start',
-        `${loaded.esm.length} ESM resolved, ${loaded.cjs.length} CommonJS required, ${loaded.builtins.length} of Node's own`,
+        `${loaded.evaluated.length} of src/ evaluated lazily, ${loaded.cjs.length} CommonJS required, ${loaded.builtins.length} of Node's own`,
       ],
+      ['V8 code cache of dist/nocturne.cjs', codeCache()],
       ['packages loaded at start', `${loaded.packages.length}: ${loaded.packages.join(' ')}`],
       ["Node's fetch (undici) loaded at start", undici ? 'yes' : 'no'],
       ['heavy modules loaded at start', heavyLoaded.length === 0 ? 'none' : heavyLoaded.join(', ')],

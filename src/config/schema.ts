@@ -7,6 +7,11 @@
  */
 import { z } from 'zod';
 
+// Without jitless, zod writes and compiles a parser for each object schema at its first
+// parse (new Function), code that no cache keeps, for a configuration parsed once a
+// start: `nocturne validate` of ten pipelines took 104 ms of CPU with it, 93 without.
+z.config({ jitless: true });
+
 export const STAGES = ['run', 'upload', 'ingest'] as const;
 export type StageName = (typeof STAGES)[number];
 

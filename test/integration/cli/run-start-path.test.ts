@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 import { ingestPipeline, nocturne, writeDaemonConfig } from '../../../harness/daemon-process.js';
-import { esmTracer, packagesOf } from '../../../harness/start-trace.js';
+import { moduleTracer } from '../../../harness/start-trace.js';
 
 describe('nocturne run, as a real process (needs npm run build)', () => {
   let t: TestDb;
@@ -30,12 +30,12 @@ describe('nocturne run, as a real process (needs npm run build)', () => {
   });
 
   it('--stage ingest loads the ingest stage and none of the upload and run stages (sharp, ssh2, FTP)', async () => {
-    const tracer = await esmTracer(dir);
+    const tracer = await moduleTracer(dir);
     const run = await nocturne(['run', 'eit', '--stage', 'ingest', '--config', dir], tracer.nodeArgs);
     expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('eit/ingest: ok') as unknown });
-    const resolved = await tracer.resolved();
-    expect(resolved.some((u) => u.endsWith('/dist/stages/ingest/index.js'))).toBe(true);
-    expect(resolved.filter((u) => /\/dist\/stages\/(upload|run)\//.test(u))).toEqual([]);
-    expect(packagesOf(resolved).filter((p) => ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp'].includes(p))).toEqual([]);
+    const loaded = await tracer.loaded();
+    expect(loaded.evaluated).toContain('src/stages/ingest/index.ts');
+    expect(loaded.evaluated.filter((m) => /^src\/stages\/(upload|run)\//.test(m))).toEqual([]);
+    expect(loaded.packages.filter((p) => ['sharp', 'ssh2', 'ssh2-sftp-client', 'basic-ftp'].includes(p))).toEqual([]);
   });
 });
