@@ -15,6 +15,7 @@ import { JobTracker } from '../stages/run/job-tracker.js';
 import { emptyStats } from '../stages/run/outcomes.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from '../stages/run/settings.js';
 import type { Progress, StageContext } from '../stages/types.js';
+import { Schedule } from '../scheduling/slots.js';
 import { YieldToNightlyGate } from './yield-gate.js';
 import { addNights, campaignLedger, CampaignStore, nightsBetween, type Campaign } from './store.js';
 
@@ -154,7 +155,10 @@ async function driveBatch(
   const executor = (options.executor ?? defaultExecutor)(settings, ctx);
   const stats = { ...emptyStats(), observations: found.length };
   const share = new FairShareGate(options.db, settings.pipeline, settings.caps);
-  const gate = options.config.daemon.campaigns.yieldToNightly ? new YieldToNightlyGate(options.db, share) : share;
+  const { yieldToNightly, yieldBeforeMs } = options.config.daemon.campaigns;
+  const gate = yieldToNightly
+    ? new YieldToNightlyGate(options.db, share, { schedules: nightlySchedules(options.config), clock: ctx.clock, beforeMs: yieldBeforeMs })
+    : share;
   const tracker = new JobTracker({ ctx, settings, executor, ledger, stats, setAside: [], gate });
   await tracker.load();
   const outcome = await tracker.run();
@@ -173,4 +177,9 @@ async function driveBatch(
     );
   }
   return true;
+}
+
+/** The run stages' schedules of the configuration's pipelines: the nightly runs a campaign yields to. */
+function nightlySchedules(config: NocturneConfig): Schedule[] {
+  return [...config.pipelines.values()].flatMap(({ config: p }) => (p.run ? [new Schedule(p.run.schedule, p.run.timezone)] : []));
 }

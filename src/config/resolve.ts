@@ -60,6 +60,7 @@ export function resolveConfig(
 export function compileDaemon(daemon: DaemonConfig): ResolvedDaemonConfig {
   const { pollInterval, lostAfter, ...slurm } = daemon.executor.slurm;
   const { heartbeat, ...host } = daemon.host;
+  const { yieldBefore, ...campaigns } = daemon.campaigns;
   return {
     ...daemon,
     host: { ...host, heartbeatMs: durationMs(heartbeat) },
@@ -67,6 +68,7 @@ export function compileDaemon(daemon: DaemonConfig): ResolvedDaemonConfig {
     executor: { ...daemon.executor, slurm: { ...slurm, pollIntervalMs: durationMs(pollInterval), lostAfterMs: durationMs(lostAfter) } },
     shutdown: { graceMs: durationMs(daemon.shutdown.grace) },
     retention: compileRetention(daemon.retention),
+    campaigns: { ...campaigns, yieldBeforeMs: durationMs(yieldBefore) },
   };
 }
 

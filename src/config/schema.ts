@@ -518,8 +518,13 @@ export const daemonConfigSchema = z
           .boolean()
           .default(true)
           .describe('Campaigns submit nothing while tasks of a nightly run are in SLURM (they take the CPUs the nights leave).'),
+        yieldBefore: duration
+          .default('10m')
+          .describe(
+            "With yieldToNightly, campaigns also submit nothing this long before a pipeline's run slot, so that the CPUs their tasks hold are free when it starts: about one campaign task's length.",
+          ),
       })
-      .default({ maxRunning: 4, nice: 1000, batchNights: 30, yieldToNightly: true })
+      .default({ maxRunning: 4, nice: 1000, batchNights: 30, yieldToNightly: true, yieldBefore: '10m' })
       .describe('Reprocessing campaigns (nocturne backfill): their throttle and priority.'),
     alerts: alertsSchema.optional(),
     retention: retentionSchema,

@@ -28,12 +28,13 @@ type Executor = DaemonConfig['executor'];
 export type ResolvedRetention = WithMs<RetentionConfig, RetentionAge>;
 export type RetentionAge = 'jobs' | 'runs' | 'transferEvents' | 'goneFiles' | 'operatorActions' | 'thumbnails' | 'quarantine';
 
-export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown' | 'retention'> & {
+export type ResolvedDaemonConfig = Omit<DaemonConfig, 'host' | 'targets' | 'executor' | 'shutdown' | 'retention' | 'campaigns'> & {
   host: WithMs<DaemonConfig['host'], 'heartbeat'>;
   targets: Record<string, ResolvedTarget>;
   executor: Omit<Executor, 'slurm'> & { slurm: WithMs<Executor['slurm'], 'pollInterval' | 'lostAfter'> };
   shutdown: WithMs<DaemonConfig['shutdown'], 'grace'>;
   retention: ResolvedRetention;
+  campaigns: WithMs<DaemonConfig['campaigns'], 'yieldBefore'>;
 };
 
 export type ResolvedRunStage = WithMs<RunStageConfig, 'timeout' | 'waitWarning'>;

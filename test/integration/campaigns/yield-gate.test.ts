@@ -1,9 +1,11 @@
 /**
- * A campaign submits nothing while a nightly run's tasks are in SLURM, and what its own
- * gate allows otherwise (the job ledgers on the rig's PostgreSQL).
+ * A campaign submits nothing while a nightly run's tasks are in SLURM or its slot is near,
+ * and what its own gate allows otherwise (the job ledgers on the rig's PostgreSQL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YieldToNightlyGate } from '../../../src/campaigns/yield-gate.js';
+import { systemClock } from '../../../src/core/clock.js';
+import { Schedule } from '../../../src/scheduling/slots.js';
 import { JobLedger } from '../../../src/stages/run/job-ledger.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
 
@@ -35,7 +37,7 @@ describe('YieldToNightlyGate', () => {
 
   it("admits nothing while a pipeline has a task in SLURM, and ignores campaigns' own tasks", async () => {
     const inner = { admit: async (want: number) => want, close: async () => undefined };
-    const gate = new YieldToNightlyGate(t.db, inner);
+    const gate = new YieldToNightlyGate(t.db, inner, { schedules: [], clock: systemClock, beforeMs: 0 });
     expect(await gate.admit(5)).toBe(5);
     await liveTask('sdoss.c1', 'aaaa000001');
     expect(await gate.admit(5)).toBe(5);
@@ -43,5 +45,23 @@ describe('YieldToNightlyGate', () => {
     expect(await gate.admit(5)).toBe(0);
     await t.db.none(`UPDATE jobs SET state = 'finished' WHERE pipeline = 'sdoss'`);
     expect(await gate.admit(5)).toBe(5);
+  });
+
+  it("admits nothing in the last beforeMs before a pipeline's run slot, so that the campaign's tasks end first", async () => {
+    const inner = { admit: async (want: number) => want, close: async () => undefined };
+    let now = new Date('2026-11-20T01:59:50Z');
+    const gate = new YieldToNightlyGate(t.db, inner, {
+      schedules: [new Schedule('0 2 * * *', 'UTC'), new Schedule('0 12 * * *', 'UTC')],
+      clock: { now: () => now },
+      beforeMs: 5_000,
+    });
+    await t.db.none(`UPDATE jobs SET state = 'finished'`);
+    expect(await gate.admit(5)).toBe(5);
+    now = new Date('2026-11-20T01:59:55Z');
+    expect(await gate.admit(5)).toBe(0);
+    now = new Date('2026-11-20T02:00:00Z');
+    expect(await gate.admit(5)).toBe(5);
+    now = new Date('2026-11-20T11:59:58Z');
+    expect(await gate.admit(5)).toBe(0);
   });
 });
