@@ -54,7 +54,7 @@ describe('set file name grammar', () => {
     expect(sosoft.read('SoSoFT_10_20140118T120056_meu2_feat.csv')).toMatchObject({ key: 'SoSoFT_10_20140118T120056_meu2' });
   });
 
-  it('gives a set whose names carry no version a re-emission key equal to its key', () => {
+  it('gives a set or track file whose names carry no version a re-emission key equal to its key', () => {
     const grammar = compileGrammar({ files: '{code}_{date}_{obs}_{role}.csv', roles: { init: 'init', feat: 'feat' }, ...meta } as never, {
       name: 'sdoss',
       version: '1.06',
@@ -62,6 +62,19 @@ describe('set file name grammar', () => {
     expect(grammar.read('sdoss_20140221T000045_sdo_feat.csv')).toMatchObject({
       key: 'sdoss_20140221T000045_sdo',
       reemissionKey: 'sdoss_20140221T000045_sdo',
+    });
+    const tracks = compileGrammar(
+      {
+        files: '{code}_{date}_{obs}_{role}.csv',
+        roles: { init: 'init', feat: 'feat', track: 'track' },
+        tracking: { table: 't', references: {}, files: '{code}_{date}_{obs}_{role}.csv', code: 'spoca' },
+        ...meta,
+      } as never,
+      { name: 'spoca-ar', version: '3.01' },
+    );
+    expect(tracks.read('spoca_20140221T000009_sdo_track.csv')).toMatchObject({
+      key: 'spoca_20140221T000009_sdo_track',
+      reemissionKey: 'spoca_20140221T000009_sdo_track',
     });
   });
 

@@ -77,7 +77,8 @@ export function compileGrammar(
         const obsAt = pattern.order.indexOf('obs');
         const obs = obsAt < 0 ? undefined : m[obsAt + 1];
         if (role === 'track') {
-          const version = m.indices![pattern.order.indexOf('version') + 1];
+          const at = pattern.order.indexOf('version');
+          const version = at < 0 ? undefined : m.indices![at + 1];
           const reemission = version ? `${name.slice(0, version[0])}*${name.slice(version[1])}` : name;
           return { kind: 'member', role, word, key: name.replace(EXTENSION, ''), reemissionKey: reemission.replace(EXTENSION, ''), obs };
         }
