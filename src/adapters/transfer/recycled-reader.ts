@@ -7,7 +7,7 @@ const BUFFERS = 3;
 const PROBE_BYTES = 1024;
 /** Size of every buffer made (the largest chunk), so that any reader can take any buffer handed back. */
 const BUFFER_BYTES = 1024 * 1024;
-/** Most buffers kept between files: the files in flight of the default 4 connections × 4 lanes. */
+/** Most buffers kept between files: the default 4 FTP connections each send one file at a time (their sessions are serialized), in up to BUFFERS buffers. */
 const MAX_KEPT = 16;
 
 /**
