@@ -20,17 +20,27 @@ function isFrameMarker(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
+/** Bytes read at once from a file's start: the headers of a quicklook (EXIF and ICC included) fit in them. */
+const HEAD_BYTES = 64 * 1024;
+
 /**
- * Walks the segments of a JPEG up to its first scan (a few small reads: segments are
- * skipped by their length). 'not a JPEG' without the JPEG signature; 'incomplete' when
- * the file ends, or its segments break off, before a frame and a scan header.
+ * Walks the segments of a JPEG up to its first scan (segments are skipped by their
+ * length; one read of the file's start, and more only for headers beyond it). 'not a
+ * JPEG' without the JPEG signature; 'incomplete' when the file ends, or its segments
+ * break off, before a frame and a scan header.
  */
 export async function readJpegFrame(file: string): Promise<JpegFrame | 'not a JPEG' | 'incomplete'> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
+    const start = Buffer.allocUnsafe(Math.min(size, HEAD_BYTES));
+    const { bytesRead } = await handle.read(start, 0, start.length, 0);
     const head = Buffer.alloc(10);
-    const read = async (at: number, length: number) => (await handle.read(head, 0, length, at)).bytesRead === length;
+    // `length` bytes at `at` into `head`, from the start read or else from the file.
+    const read = async (at: number, length: number) => {
+      if (at + length <= bytesRead) return start.copy(head, 0, at, at + length) === length;
+      return (await handle.read(head, 0, length, at)).bytesRead === length;
+    };
     if (!(await read(0, 2)) || head[0] !== 0xff || head[1] !== 0xd8) return 'not a JPEG';
     let frame: Omit<JpegFrame, 'dataBytes'> | null = null;
     for (let at = 2; await read(at, 4);) {

@@ -37,15 +37,17 @@ export type QuicklookVerdict =
  */
 export async function checkQuicklook(file: string, expected: QuicklookExpectation): Promise<QuicklookVerdict> {
   try {
-    const meta = await sharp(file, { limitInputPixels: false }).metadata();
-    if (meta.format !== 'jpeg') return { ok: false, reason: `not a JPEG (the content is ${meta.format})` };
-    const { width, height } = meta;
+    // A JPEG's own headers give its size without asking libvips; what they do not show
+    // (another format, headers cut short) libvips names, in its own words.
+    const frame = await readJpegFrame(file);
+    const header = typeof frame === 'string' ? await headerOf(file) : frame;
+    if ('reason' in header) return { ok: false, reason: header.reason };
+    const { width, height } = header;
     const claimed = `${width} × ${height} px`;
     if (width * height > expected.maxPixels) {
       return { ok: false, reason: `header claims ${claimed}, more than quicklooks.maxPixels (${expected.maxPixels}): not decoded` };
     }
     if (!expected.decode) return { ok: true, width, height };
-    const frame = await readJpegFrame(file);
     const needed = typeof frame === 'string' || frame.arithmetic ? 0 : minimumDataBytes(frame.width, frame.height);
     if (typeof frame !== 'string' && frame.dataBytes < needed) {
       return {
@@ -73,6 +75,12 @@ export async function checkQuicklook(file: string, expected: QuicklookExpectatio
     // sharp reports unreadable content by throwing; that is the verdict, not a failure.
     return { ok: false, reason: `cannot be decoded: ${await whyUndecodable(file, err)}` };
   }
+}
+
+/** What libvips reads of a file's header: its size, or why it is no quicklook (throws when it cannot read it at all). */
+async function headerOf(file: string): Promise<{ width: number; height: number } | { reason: string }> {
+  const meta = await sharp(file, { limitInputPixels: false }).metadata();
+  return meta.format === 'jpeg' ? meta : { reason: `not a JPEG (the content is ${meta.format})` };
 }
 
 /**
