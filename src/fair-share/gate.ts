@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
-import { admissible, type Caps, type LedgerLoad } from './shares.js';
+import { admissible, waitingDemand, type Caps, type LedgerLoad } from './shares.js';
 
 /** Decides how much of a run's due work it submits now; the run stage asks before each submission round. */
 export interface SubmissionGate {
@@ -31,7 +31,8 @@ export class FairShareGate implements SubmissionGate {
       await this.db.none(
         `INSERT INTO share_demand (ledger, waiting, seen_at) VALUES ($1, $2, now())
          ON CONFLICT (ledger) DO UPDATE SET waiting = EXCLUDED.waiting, seen_at = now()`,
-        [this.ledger, want],
+        // Until the count below, its own cap bounds what it can take.
+        [this.ledger, this.caps.ledger === null ? want : Math.min(want, this.caps.ledger)],
       );
       const loads = await this.db.any<LedgerLoad>(
         `WITH live AS (
@@ -43,7 +44,11 @@ export class FairShareGate implements SubmissionGate {
         [DEMAND_FRESH],
       );
       const admitted = admissible(this.ledger, want, loads, this.caps);
-      await this.db.none('UPDATE share_demand SET waiting = $2 WHERE ledger = $1', [this.ledger, want - admitted]);
+      const live = loads.find((l) => l.ledger === this.ledger)?.live ?? 0;
+      await this.db.none('UPDATE share_demand SET waiting = $2 WHERE ledger = $1', [
+        this.ledger,
+        waitingDemand(want, admitted, live, this.caps.ledger),
+      ]);
       return admitted;
     });
   }

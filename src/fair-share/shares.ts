@@ -58,3 +58,14 @@ export function admissible(me: string, want: number, loads: readonly LedgerLoad[
   }
   return Math.max(0, allowed);
 }
+
+/**
+ * What a ledger tells the others it waits for, after a submission round: the rest of
+ * `want`, but no more than its own cap lets it submit. The others count its demand as
+ * live + waiting; a pipeline at its own cap wants nothing more of the global cap, and
+ * counting its whole backlog would take from a small pipeline slots it can never use.
+ */
+export function waitingDemand(want: number, admitted: number, live: number, cap: number | null): number {
+  const waiting = want - admitted;
+  return cap === null ? waiting : Math.min(waiting, Math.max(0, cap - live - admitted));
+}

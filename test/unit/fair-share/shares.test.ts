@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admissible, fairShares } from '../../../src/fair-share/shares.js';
+import { admissible, fairShares, waitingDemand } from '../../../src/fair-share/shares.js';
 
 describe('fairShares', () => {
   it('gives a small demand all it wants and shares the rest among the others', () => {
@@ -58,5 +58,27 @@ describe('admissible', () => {
   it('gives what a small ledger leaves unused to the big one (no idle slot)', () => {
     const loads = [{ ledger: 'small', live: 2, waiting: 0 }];
     expect(admissible('big', 1000, loads, caps)).toBe(6);
+  });
+});
+
+describe('waitingDemand', () => {
+  it('says a ledger at its own cap waits for nothing more, so a small one beside it gets every free slot', () => {
+    // The rig test's case: the big pipeline holds its cap of 6 with 994 observations left.
+    const big = waitingDemand(994, 0, 6, 6);
+    expect(big).toBe(0);
+    const loads = [
+      { ledger: 'big', live: 6, waiting: big },
+      { ledger: 'small', live: 0, waiting: 0 },
+    ];
+    expect(admissible('small', 10, loads, { ledger: null, global: 16 })).toBe(10);
+    // Counting the big one's whole backlog instead gave the small one only an equal part.
+    expect(admissible('small', 10, [{ ledger: 'big', live: 6, waiting: 994 }], { ledger: null, global: 16 })).toBe(8);
+  });
+
+  it('is what is left of the demand, within the room under the own cap', () => {
+    expect(waitingDemand(50, 10, 0, null)).toBe(40);
+    expect(waitingDemand(50, 2, 3, 6)).toBe(1);
+    expect(waitingDemand(5, 0, 0, 100)).toBe(5);
+    expect(waitingDemand(5, 0, 9, 6)).toBe(0);
   });
 });
