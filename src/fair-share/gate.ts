@@ -31,8 +31,8 @@ export class FairShareGate implements SubmissionGate {
       await this.db.none(
         `INSERT INTO share_demand (ledger, waiting, seen_at) VALUES ($1, $2, now())
          ON CONFLICT (ledger) DO UPDATE SET waiting = EXCLUDED.waiting, seen_at = now()`,
-        // Until the count below, its own cap bounds what it can take.
-        [this.ledger, this.caps.ledger === null ? want : Math.min(want, this.caps.ledger)],
+        // Before the count below, as if nothing of it were live: its cap still bounds what it can take.
+        [this.ledger, waitingDemand(want, 0, 0, this.caps.ledger)],
       );
       const loads = await this.db.any<LedgerLoad>(
         `WITH live AS (

@@ -3,6 +3,19 @@ import { compileGrammar } from '../../../src/stages/ingest/sets/file-names.js';
 
 const meta = { frcInfo: { file: '{code}_{version}_frc_info.csv' }, observatory: { file: '{code}_{version}_observatory.csv' } };
 
+/** SPoCA-AR's grammar, its sets and its track files named by `files`. */
+function spocaTracks(files: string) {
+  return compileGrammar(
+    {
+      files,
+      roles: { init: 'init', feat: 'feat', track: 'track' },
+      tracking: { table: 't', references: {}, files, code: 'spoca' },
+      ...meta,
+    } as never,
+    { name: 'spoca-ar', version: '3.01' },
+  );
+}
+
 describe('set file name grammar', () => {
   it('groups SDOSS members by set key, and recognises the metadata files', () => {
     const grammar = compileGrammar(
@@ -63,15 +76,7 @@ describe('set file name grammar', () => {
       key: 'sdoss_20140221T000045_sdo',
       reemissionKey: 'sdoss_20140221T000045_sdo',
     });
-    const tracks = compileGrammar(
-      {
-        files: '{code}_{date}_{obs}_{role}.csv',
-        roles: { init: 'init', feat: 'feat', track: 'track' },
-        tracking: { table: 't', references: {}, files: '{code}_{date}_{obs}_{role}.csv', code: 'spoca' },
-        ...meta,
-      } as never,
-      { name: 'spoca-ar', version: '3.01' },
-    );
+    const tracks = spocaTracks('{code}_{date}_{obs}_{role}.csv');
     expect(tracks.read('spoca_20140221T000009_sdo_track.csv')).toMatchObject({
       key: 'spoca_20140221T000009_sdo_track',
       reemissionKey: 'spoca_20140221T000009_sdo_track',
@@ -87,15 +92,7 @@ describe('set file name grammar', () => {
   });
 
   it('reads track files by their own pattern and code name, and names the feature set of a track row', () => {
-    const grammar = compileGrammar(
-      {
-        files: '{code}_{version}_{date}_{obs}_{role}.csv',
-        roles: { init: 'init', feat: 'feat', track: 'track' },
-        tracking: { table: 't', references: {}, files: '{code}_{version}_{date}_{obs}_{role}.csv', code: 'spoca' },
-        ...meta,
-      } as never,
-      { name: 'spoca-ar', version: '3.01' },
-    );
+    const grammar = spocaTracks('{code}_{version}_{date}_{obs}_{role}.csv');
     expect(grammar.read('spoca_301_20140221T000009_sdo_track.csv')).toEqual({
       kind: 'member',
       role: 'track',
