@@ -15,6 +15,7 @@ import {
   settlesWithin,
   snapshotOf,
   takeDueSlots,
+  takeStartable,
   updateTrack,
   type QueuedSlot,
   type StageTrack,
@@ -270,11 +271,10 @@ export class Scheduler {
   }
 
   #pump(track: StageTrack): void {
-    const head = track.queue[0];
-    if (this.#stopping || track.running || track.paused || !head) return;
+    if (this.#stopping || track.running || track.paused) return;
     const now = this.#deps.clock.now();
-    if (head.notBefore.getTime() > now.getTime()) return;
-    track.queue.shift();
+    const head = takeStartable(track, now);
+    if (!head) return;
     const running = { ref: head, since: now, done: Promise.resolve() };
     track.running = running;
     running.done = this.#launch(track, head);

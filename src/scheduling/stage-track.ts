@@ -116,12 +116,30 @@ export function takeDueSlots(track: StageTrack, now: Date): Date[] {
   return due;
 }
 
+/**
+ * The queued slots that may be next to start, in order: the first, and past it those after
+ * a caught-up slot that waits on a run of that very slot elsewhere (another host running
+ * it, or a crashed holder's lease). That run is not ours to wait for: the database keeps
+ * two runs of a stage from overlapping, and holding the later slots back behind the poll
+ * (busyPollMs) would make this host miss them.
+ */
+function candidates(track: StageTrack, now: Date): QueuedSlot[] {
+  const end = track.queue.findIndex((item) => !(item.trigger === 'catchup' && item.busySince && item.notBefore > now));
+  return track.queue.slice(0, end < 0 ? track.queue.length : end + 1);
+}
+
+/** The queued slot to start now, taken off the queue; undefined when none may start yet. */
+export function takeStartable(track: StageTrack, now: Date): QueuedSlot | undefined {
+  const item = candidates(track, now).find((c) => c.notBefore.getTime() <= now.getTime());
+  if (item) track.queue.splice(track.queue.indexOf(item), 1);
+  return item;
+}
+
 /** When this track next needs the loop's attention, in ms from now (Infinity: never by itself). */
 export function msUntilAttention(track: StageTrack, now: Date): number {
   const times: number[] = [];
   if (track.next) times.push(track.next.getTime());
-  const head = track.queue[0];
-  if (head && !track.running) times.push(head.notBefore.getTime());
+  if (!track.running) times.push(...candidates(track, now).map((c) => c.notBefore.getTime()));
   return Math.max(0, Math.min(Infinity, ...times) - now.getTime());
 }
 

@@ -140,6 +140,30 @@ describe('catch-up at start', () => {
     expect(await caughtUp('all')).toEqual(['2026-11-18 catchup', '2026-11-19 catchup', '2026-11-20 catchup']);
   });
 
+  it('does not hold the later slots back while a caught-up slot waits on its run by another host', async () => {
+    // Another host runs the 00:00:00 slot when this one starts; it ends a second later.
+    const h = harness('2026-11-20T00:00:05Z');
+    h.runs.seed({ pipeline: 'eit', stage: 'run', slot: at('2026-11-20T00:00:00Z'), state: 'running' });
+    h.runs.behaviour = () => ({ durationMs: 1_000, result: 'ok' });
+    await h.scheduler.start(testConfig({ eit: { run: { schedule: '*/10 * * * * *', catchUp: 'latest' } } }));
+    await h.time.advanceTo(at('2026-11-20T00:00:06Z'));
+    h.runs.rows[0]!.state = 'succeeded';
+    await h.time.advanceTo(at('2026-11-20T00:00:35Z'));
+    const stopping = h.scheduler.stop(MIN, MIN);
+    await h.time.advance(MIN);
+    await stopping;
+    // Each later slot at its own time, not after the caught-up slot's next poll (30 s),
+    // which then finds that slot done elsewhere.
+    expect(h.runs.calls.map((c) => [c.slot.toISOString().slice(11, 19), c.at.toISOString().slice(11, 19)])).toEqual([
+      ['00:00:00', '00:00:05'],
+      ['00:00:10', '00:00:10'],
+      ['00:00:20', '00:00:20'],
+      ['00:00:30', '00:00:30'],
+      ['00:00:00', '00:00:35'],
+    ]);
+    expect(h.runs.table()).toHaveLength(4);
+  });
+
   it('resumes a slot that a crash left interrupted, before the missed ones', async () => {
     expect(await caughtUp('all', 'interrupted', '2026-11-19')).toEqual(['2026-11-19 catchup', '2026-11-20 catchup']);
     expect(await caughtUp('latest', 'interrupted', '2026-11-19')).toEqual(['2026-11-20 catchup']);
