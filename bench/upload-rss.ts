@@ -4,9 +4,10 @@
  * Peak RSS of the upload stage, each case in a process of its own (the bench process
  * itself holds more than the stage: tsx, the generated data, the other worlds): many
  * ~200 KB files, then one big file, over FTP and SFTP, with the PostgreSQL ledger. The
- * child is test/integration/upload/upload-child.ts (run with tsx, as kill-9 and memory
- * tests run it), with the node options of bin/nocturne.js's first line, as installed.
- * tsx itself adds some 30 MiB that the compiled command does not hold. Goal: ≤ 150 MiB.
+ * child is test/integration/upload/upload-child.ts (as kill-9 and memory tests run it),
+ * compiled first as the command is (one bundle, no tsx, no source maps: tsx alone adds
+ * some 30 MiB that the installed command does not hold), with the node options of
+ * bin/nocturne.js's first line, as installed. Goal: ≤ 150 MiB.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,15 +16,37 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { BIN_NODE_ARGS } from '../harness/daemon-process.js';
 import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/upload-world.js';
 
-const CHILD = fileURLToPath(new URL('../test/integration/upload/upload-child.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CHILD = path.join(REPO, 'test/integration/upload/upload-child.ts');
 
-async function peakRss(world: UploadWorld): Promise<number> {
+/**
+ * The child bundled like dist/nocturne.cjs (npm packages left in node_modules), into
+ * dist/ so that they resolve from there; `npm run bench` has just rebuilt dist/.
+ */
+async function compiledChild(): Promise<string> {
+  const outfile = path.join(REPO, 'dist/bench/upload-child.mjs');
+  await build({
+    entryPoints: [CHILD],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    minifyWhitespace: true,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+async function peakRss(script: string, world: UploadWorld): Promise<number> {
   const specFile = path.join(world.config.dir, 'spec.json');
   await writeFile(specFile, JSON.stringify(world.spec));
-  const child = spawn(process.execPath, [...BIN_NODE_ARGS, '--import', 'tsx', CHILD, specFile, world.db.url, world.db.schema], {
+  const child = spawn(process.execPath, [...BIN_NODE_ARGS, script, specFile, world.db.url, world.db.schema], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
@@ -52,6 +75,7 @@ export async function bench(args: string[]): Promise<void> {
   const scale = value('scale', 1);
   const files = Math.max(1, Math.round(value('files', 2000) * scale));
   const bigMb = Math.max(1, Math.round(value('big-mb', 1024) * scale));
+  const child = await compiledChild();
   for (const protocol of ['ftp', 'sftp'] as Protocol[]) {
     for (const what of ['many', 'big'] as const) {
       const world = await createUploadWorld(`rss-${protocol}`, { protocol, upload: { include: ['*'] } });
@@ -66,7 +90,7 @@ export async function bench(args: string[]): Promise<void> {
         } else {
           await bigFile(path.join(world.outbox, 'sdoss_106_20140221T000000_big.bin'), bigMb);
         }
-        const peak = await peakRss(world);
+        const peak = await peakRss(child, world);
         const label = what === 'many' ? `${files} files` : `${bigMb} MiB`;
         process.stdout.write(
           `${protocol.toUpperCase()} ${label}: peak RSS ${peak.toFixed(0)} MiB (goal ≤ 150 MiB; load ${os.loadavg()[0]!.toFixed(2)})\n`,
