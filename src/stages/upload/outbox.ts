@@ -2,9 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { coerceError } from '../../core/errors.js';
+import { inBatches, STAT_BATCH } from '../../core/in-batches.js';
 import type { LocalFileInfo, LocalFiles } from './local-files.js';
-
-const STAT_BATCH = 64;
 
 export interface OutboxFile extends LocalFileInfo {
   /** Absolute path. */
@@ -32,15 +31,11 @@ export async function listOutbox(outbox: string, include: readonly string[], fil
     .sort()
     .map((name) => ({ name, relative: name.split(path.sep).join('/') }))
     .filter(({ relative }) => !relative.split('/').some((part) => part.startsWith('.')) && matches(relative));
+  const infos = await inBatches(wanted, STAT_BATCH, ({ name }) => files.stat(path.join(outbox, name)));
   const found: OutboxFile[] = [];
-  // Stat in batches: thousands of files a night, one at a time would take seconds.
-  for (let i = 0; i < wanted.length; i += STAT_BATCH) {
-    const batch = wanted.slice(i, i + STAT_BATCH);
-    const infos = await Promise.all(batch.map(({ name }) => files.stat(path.join(outbox, name))));
-    batch.forEach(({ name, relative }, j) => {
-      const info = infos[j];
-      if (info) found.push({ path: path.join(outbox, name), relative, ...info });
-    });
-  }
+  wanted.forEach(({ name, relative }, i) => {
+    const info = infos[i];
+    if (info) found.push({ path: path.join(outbox, name), relative, ...info });
+  });
   return found;
 }

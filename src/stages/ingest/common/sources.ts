@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../../core/errors.js';
+import { inBatches, STAT_BATCH } from '../../../core/in-batches.js';
 import type { IngestStageConfig, ResolvedTarget } from '../../../config/types.js';
 import { chunksOf, IN_MEMORY_BYTES, type FileBody } from './file-body.js';
 
@@ -65,20 +66,23 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
         if (err.code === 'ENOENT') return [];
         throw new NocturneError('CONFIG_INVALID', `ingest source ${root} cannot be listed: ${err.message}`, { cause: err });
       });
-      const found: Candidate[] = [];
-      for (const name of names.sort()) {
-        const relPath = name.split(path.sep).join('/');
-        if (!matches(relPath)) continue;
-        const full = path.join(root, name);
-        if (excluded.some((d) => full.startsWith(d))) continue;
+      const wanted = names
+        .sort()
+        .map((name) => ({ full: path.join(root, name), relPath: name.split(path.sep).join('/') }))
+        .filter(({ full, relPath }) => matches(relPath) && !excluded.some((d) => full.startsWith(d)));
+      const infos = await inBatches(wanted, STAT_BATCH, ({ full }) =>
         // A file removed since the listing is simply no longer offered.
-        const info = await lstat(full).catch((err: NodeJS.ErrnoException) => {
+        lstat(full).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return null;
           throw coerceError(err, 'INTERNAL', `ingest source ${full}`);
-        });
+        }),
+      );
+      const found: Candidate[] = [];
+      wanted.forEach(({ full, relPath }, i) => {
+        const info = infos[i];
         // Symbolic links are not followed: they could lead outside the source directory.
         if (info?.isFile()) found.push({ path: full, relPath, sizeBytes: info.size, modifiedAt: info.mtime });
-      }
+      });
       return found;
     },
     async fetch(candidate) {
