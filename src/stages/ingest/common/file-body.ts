@@ -10,8 +10,10 @@ export type FileBody = { path: string } | { bytes: Buffer };
 /** Files up to this size are read whole into memory. */
 export const IN_MEMORY_BYTES = 1024 * 1024;
 
-/** Reads 64 KiB at a time: V8 allocates strings over 128 KiB one by one, expensively. */
+/** Yields 64 KiB at a time: V8 allocates strings over 128 KiB one by one, expensively. */
 const CHUNK_BYTES = 64 * 1024;
+/** Reads 1 MiB at a time: each read is a round through the threadpool (~0.1 ms here), 16 times fewer. */
+const READ_BYTES = 16 * CHUNK_BYTES;
 
 /**
  * The file's bytes in chunks. A chunk read from disk is only valid until the next one
@@ -20,18 +22,22 @@ const CHUNK_BYTES = 64 * 1024;
  */
 export async function* chunksOf(body: FileBody): AsyncIterable<Buffer> {
   if ('bytes' in body) {
-    for (let at = 0; at < body.bytes.length; at += CHUNK_BYTES) yield body.bytes.subarray(at, at + CHUNK_BYTES);
+    yield* chunksIn(body.bytes);
     return;
   }
   const handle = await open(body.path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+      const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);
       if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
+      yield* chunksIn(buffer.subarray(0, bytesRead));
     }
   } finally {
     await handle.close();
   }
+}
+
+function* chunksIn(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
 }
