@@ -25,10 +25,11 @@ const CHILD = path.join(REPO, 'test/integration/upload/upload-child.ts');
 
 /**
  * The child bundled like dist/nocturne.cjs (npm packages left in node_modules), into
- * dist/ so that they resolve from there; `npm run bench` has just rebuilt dist/.
+ * node_modules/.cache/: the packages resolve from there, and dist/ (which is shipped)
+ * holds nothing of the bench.
  */
 async function compiledChild(): Promise<string> {
-  const outfile = path.join(REPO, 'dist/bench/upload-child.mjs');
+  const outfile = path.join(REPO, 'node_modules/.cache/nocturne-bench/upload-child.mjs');
   await build({
     entryPoints: [CHILD],
     outfile,
