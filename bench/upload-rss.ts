@@ -24,9 +24,10 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = path.join(REPO, 'test/integration/upload/upload-child.ts');
 
 /**
- * The child bundled like dist/nocturne.cjs (npm packages left in node_modules), into
- * node_modules/.cache/: the packages resolve from there, and dist/ (which is shipped)
- * holds nothing of the bench.
+ * The child's code in one bundle, as dist/nocturne.cjs holds the command's (its npm
+ * packages loaded from node_modules, where the shipped bundle inlines five small ones),
+ * written to node_modules/.cache/: the packages resolve from there, and dist/ (which is
+ * shipped) holds nothing of the bench.
  */
 async function compiledChild(): Promise<string> {
   const outfile = path.join(REPO, 'node_modules/.cache/nocturne-bench/upload-child.mjs');
