@@ -27,14 +27,14 @@ import { withPeakRss } from './upload-counters.js';
 
 const run = promisify(execFile);
 
-interface Options {
+export interface QuicklookOptions {
   files: number;
   size: number;
   thumbnail: number;
   runs: number;
 }
 
-function parse(args: string[]): Options {
+function parse(args: string[]): QuicklookOptions {
   const value = (name: string, fallback: number) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
@@ -43,7 +43,7 @@ function parse(args: string[]): Options {
 }
 
 /** Quicklooks as the codes write them: a textured disc on black, JPEG quality 90. */
-async function makeJpegs(dir: string, options: Options): Promise<string[]> {
+export async function makeJpegs(dir: string, options: Pick<QuicklookOptions, 'files' | 'size'>): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const { size } = options;
   const base = await sharp({
@@ -74,7 +74,7 @@ async function makeJpegs(dir: string, options: Options): Promise<string[]> {
   return files;
 }
 
-function settingsFor(dir: string, options: Options): UploadSettings {
+function settingsFor(dir: string, options: QuicklookOptions): UploadSettings {
   const pipeline = compilePipeline(
     pipelineSchema.parse({
       name: 'sdoss',
@@ -100,7 +100,7 @@ function settingsFor(dir: string, options: Options): UploadSettings {
   };
 }
 
-async function ours(dir: string, options: Options): Promise<number> {
+async function ours(dir: string, options: QuicklookOptions): Promise<number> {
   const settings = settingsFor(dir, options);
   await rm(settings.thumbnails, { recursive: true, force: true });
   return timed(async () => {
@@ -121,7 +121,7 @@ async function ours(dir: string, options: Options): Promise<number> {
   });
 }
 
-async function vipsthumbnail(files: string[], out: string, options: Options): Promise<number> {
+async function vipsthumbnail(files: string[], out: string, options: QuicklookOptions): Promise<number> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const half = Math.ceil(files.length / 2);

@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- upload-rss [--files 2000] [--big-mb 1024] [--scale 0.1]`
+ * `npm run bench -- upload-rss [--files 2000] [--big-mb 1024] [--jpegs 500] [--scale 0.1]`
  *
  * Peak RSS of the upload stage, each case in a process of its own (the bench process
  * itself holds more than the stage: tsx, the generated data, the other worlds): many
- * ~200 KB files, then one big file, over FTP and SFTP, with the PostgreSQL ledger. The
+ * ~200 KB files, then one big file, over FTP and SFTP, then --jpegs quicklooks checked
+ * and thumbnailed before their upload by FTP, with the PostgreSQL ledger. The
  * child is test/integration/upload/upload-child.ts (as kill-9 and memory tests run it),
  * compiled first as the command is (one bundle, no tsx, no source maps: tsx alone adds
  * some 30 MiB that the installed command does not hold), with the node options of
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { BIN_NODE_ARGS } from '../harness/daemon-process.js';
 import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/upload-world.js';
+import { makeJpegs } from './quicklooks.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = path.join(REPO, 'test/integration/upload/upload-child.ts');
@@ -94,12 +96,26 @@ export async function bench(args: string[]): Promise<void> {
         }
         const peak = await peakRss(child, world);
         const label = what === 'many' ? `${files} files` : `${bigMb} MiB`;
-        process.stdout.write(
-          `${protocol.toUpperCase()} ${label}: peak RSS ${peak.toFixed(0)} MiB (goal ≤ 150 MiB; load ${os.loadavg()[0]!.toFixed(2)})\n`,
-        );
+        report(`${protocol.toUpperCase()} ${label}`, peak);
       } finally {
         await world.close();
       }
     }
   }
+  // The quicklook work too: every JPEG decoded (check) and a thumbnail made and uploaded.
+  const jpegs = Math.max(1, Math.round(value('jpegs', 500) * scale));
+  const world = await createUploadWorld('rss-quicklooks', {
+    protocol: 'ftp',
+    upload: { include: ['*'], quicklooks: { check: true, width: 1024, height: 1024, thumbnailWidth: 256 } },
+  });
+  try {
+    await makeJpegs(world.outbox, { files: jpegs, size: 1024 });
+    report(`FTP ${jpegs} quicklooks of 1024 × 1024, checked, with 256 px thumbnails`, await peakRss(child, world));
+  } finally {
+    await world.close();
+  }
+}
+
+function report(what: string, peakMiB: number): void {
+  process.stdout.write(`${what}: peak RSS ${peakMiB.toFixed(0)} MiB (goal ≤ 150 MiB; load ${os.loadavg()[0]!.toFixed(2)})\n`);
 }
