@@ -12,7 +12,7 @@
  * measure the scheduling, not the load of the box.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, NIGHT, slurm, type Harness } from '../../../harness/run-harness.js';
+import { createHarness, eventually, NIGHT, slurm, type Harness } from '../../../harness/run-harness.js';
 
 // Twice the rig node's 8 CPUs: SLURM's queue holds enough that a CPU freed never waits
 // for nocturne's next poll; the big pipeline's own cap keeps CPUs for the others.
@@ -39,7 +39,14 @@ describe('fair share on SLURM', () => {
     const names = (await h.t.db.any<{ name: string }>(`SELECT name FROM jobs WHERE state IN ('submitting', 'submitted')`)).map(
       (r) => r.name,
     );
-    if (names.length > 0) await slurm('scancel', [`--name=${names.join(',')}`]);
+    if (names.length > 0) {
+      await slurm('scancel', [`--name=${names.join(',')}`]);
+      // scancel returns at once, while the cancelled tasks are still ending and writing in
+      // their job directories: removing the directories then failed once with ENOTEMPTY.
+      // They have stopped when squeue no longer lists them (running or completing).
+      const left = async () => (await slurm('squeue', ['-h', `--name=${names.join(',')}`, '-o', '%i'])).trim() === '';
+      await eventually(left, 'the cancelled jobs to end');
+    }
     await h?.close();
   });
 
