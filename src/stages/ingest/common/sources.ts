@@ -68,8 +68,10 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
       });
       const wanted = names
         .sort()
-        .map((name) => ({ full: path.join(root, name), relPath: name.split(path.sep).join('/') }))
-        .filter(({ full, relPath }) => matches(relPath) && !excluded.some((d) => full.startsWith(d)));
+        .map((name) => ({ name, relPath: name.split(path.sep).join('/') }))
+        .filter(({ relPath }) => matches(relPath))
+        .map(({ name, relPath }) => ({ full: path.join(root, name), relPath }))
+        .filter(({ full }) => !excluded.some((d) => full.startsWith(d)));
       const infos = await inBatches(wanted, STAT_BATCH, ({ full }) =>
         // A file removed since the listing is simply no longer offered.
         lstat(full).catch((err: NodeJS.ErrnoException) => {
