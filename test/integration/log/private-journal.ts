@@ -1,13 +1,36 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { expect, vi } from 'vitest';
 
 const run = promisify(execFile);
 const JOURNALD = '/usr/lib/systemd/systemd-journald';
 const NAMESPACE = 'nocturne';
+
+/**
+ * perl (Debian's perl-base, always there) connects to journald's stdout socket, writes the
+ * stream header, puts the socket on stdout and stderr and execs argv, so the header and
+ * every line come from the one pid. SO_PASSCRED on its own socket makes the kernel attach
+ * credentials to every write: without it a write made after journald's accept4() and
+ * before journald's own SO_PASSCRED carries none, journald reads the header as uid 65534,
+ * ignores the unit name, and the records have no _SYSTEMD_UNIT (seen in CI). Node cannot
+ * set SO_PASSCRED.
+ */
+const STREAM_LAUNCHER = `
+use Socket;
+my ($path, $header) = splice(@ARGV, 0, 2);
+socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+setsockopt($s, SOL_SOCKET, SO_PASSCRED, 1) or die "SO_PASSCRED: $!";
+connect($s, pack_sockaddr_un($path)) or die "connect $path: $!";
+shutdown($s, 0);
+syswrite($s, $header) == length($header) or die "header: $!";
+my @st = stat($s);
+$ENV{JOURNAL_STREAM} = "$st[0]:$st[1]";
+open(STDOUT, '>&', $s) or die "stdout: $!";
+open(STDERR, '>&', $s) or die "stderr: $!";
+exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!";
+`;
 
 /**
  * A real systemd-journald (Debian's `systemd` package) with no systemd as PID 1: a
@@ -60,11 +83,8 @@ export class PrivateJournal {
   }
 
   async #probe(): Promise<void> {
-    const stream = connect(this.#socket);
-    await once(stream, 'connect');
-    await new Promise<void>((resolve, reject) =>
-      stream.end('probe\nprobe.service\n6\n1\n0\n0\n0\njournald is reading\n', (err?: Error | null) => (err ? reject(err) : resolve())),
-    );
+    const probe = await this.spawn(['printf', 'journald is reading\\n'], 'probe');
+    await once(probe, 'exit');
     await vi.waitFor(
       async () => {
         const records = await this.read(['-u', 'probe']);
@@ -86,16 +106,10 @@ export class PrivateJournal {
    * unit name, priority info and SyslogLevelPrefix=yes, and JOURNAL_STREAM set to the
    * stream's device and inode.
    */
-  async spawn(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-    const stream = connect(this.#socket);
-    await once(stream, 'connect');
-    await new Promise<void>((resolve, reject) =>
-      stream.write('nocturne\nnocturne.service\n6\n1\n0\n0\n0\n', (err) => (err ? reject(err) : resolve())),
-    );
-    const setStream = 'JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) exec "$@"';
-    const child = spawn('sh', ['-c', setStream, 'sh', ...argv], { stdio: ['ignore', stream, stream], env });
+  async spawn(argv: string[], unit = 'nocturne'): Promise<ChildProcess> {
+    const header = `${unit}\n${unit}.service\n6\n1\n0\n0\n0\n`;
+    const child = spawn('perl', ['-e', STREAM_LAUNCHER, this.#socket, header, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
     await once(child, 'spawn');
-    stream.destroy();
     return child;
   }
 
