@@ -5,6 +5,14 @@ import { useWorlds } from './use-world.js';
 
 const newWorld = useWorlds();
 
+/** How many transactions wrote the ledger's rows (one xmin each). */
+async function ledgerTransactions(world: Awaited<ReturnType<typeof newWorld>>): Promise<number> {
+  const { transactions } = await world.db.one<{ transactions: number }>(
+    'SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files',
+  );
+  return transactions;
+}
+
 describe('single-CSV mode: small files are loaded many to a transaction', () => {
   it('commits a batch once, each file with its ledger row, a bad file rejected and set aside inside it', async () => {
     const world = await newWorld('batch');
@@ -13,16 +21,28 @@ describe('single-CSV mode: small files are loaded many to a transaction', () => 
     const outcome = await world.run();
     expect(outcome.stats).toMatchObject({ loaded: 12, rejected: 1, failed: 0, pending: 0 });
     expect(await world.count()).toBe(60);
-    // One transaction wrote every ledger row (one xmin), the rejection's among them.
-    const { transactions } = await world.db.one<{ transactions: number }>(
-      'SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files',
-    );
-    expect(transactions).toBe(1);
+    // One transaction wrote every ledger row, the rejection's among them.
+    expect(await ledgerTransactions(world)).toBe(1);
     const bad = (await world.ledger()).find((l) => l.path.endsWith('bad.csv'));
     expect(bad).toMatchObject({ status: 'rejected', rows_inserted: 0 });
     expect(bad?.error).toMatch(new RegExp(`^${world.source}/bad.csv:3:`));
     expect((await readdir(world.source)).includes('bad.csv')).toBe(false);
     expect((await world.run()).stats).toMatchObject({ loaded: 0, skipped: 12 });
+  });
+
+  it('leaves out of the COPY every row of a file refused after some of its rows were kept for it', async () => {
+    const world = await newWorld('batch_late_refusal');
+    // 800 rows (~120 KiB, still small enough to be batched): the rows before the bad one are
+    // kept for the batch's COPY in several writes before the bad one refuses the file.
+    const late = featureCsv('mid.csv', 800).replace('\n780;hmi_3;', '\nnot-a-number;hmi_3;');
+    await world.write('a.csv', featureCsv('a.csv', 5));
+    await world.write('mid.csv', late);
+    await world.write('z.csv', featureCsv('z.csv', 5));
+    const outcome = await world.run();
+    expect(outcome.stats).toMatchObject({ loaded: 2, rejected: 1, failed: 0, pending: 0 });
+    expect(await world.count()).toBe(10);
+    expect(await ledgerTransactions(world)).toBe(1);
+    expect((await world.ledger()).find((l) => l.path.endsWith('mid.csv'))?.error).toMatch(new RegExp(`^${world.source}/mid.csv:781:`));
   });
 
   it('sends the rows of files whose headers order the columns differently each to its own columns, in the one transaction', async () => {
@@ -45,10 +65,7 @@ describe('single-CSV mode: small files are loaded many to a transaction', () => 
     );
     expect(rows).toHaveLength(24);
     for (const row of rows) expect(Number(row.feat_x_arcsec)).toBe(Number(row.id_feat) + 0.5);
-    const { transactions } = await world.db.one<{ transactions: number }>(
-      'SELECT count(DISTINCT xmin::text)::int AS transactions FROM ingested_files',
-    );
-    expect(transactions).toBe(1);
+    expect(await ledgerTransactions(world)).toBe(1);
   });
 
   it('loads the files of a batch the database refuses one by one: only the refused file is rejected', async () => {

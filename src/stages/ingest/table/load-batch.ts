@@ -7,7 +7,7 @@ import { onConnection, rejection } from './load-file.js';
 import { inlineLoad } from './load-paths.js';
 import { CopyWriter } from './copy-writer.js';
 import type { Connection } from '../common/connection.js';
-import type { InlineRows } from './inline-rows.js';
+import { giveBack, takeArena, type RowArena } from './inline-rows.js';
 import { names, qualifiedName } from './sql-names.js';
 
 /** What a batch settled, by file (in the order given), and the files left to load alone. */
@@ -48,7 +48,12 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
       batch.map((f) => f.entry),
     );
     const statements: string[] = [];
-    const copies = new Map<string, { columns: readonly string[]; rows: InlineRows[] }>();
+    // One arena per column order (the files' headers may differ): each becomes one COPY.
+    const copies = new Map<string, { columns: readonly string[]; arena: RowArena }>();
+    const arenaFor = (columns: readonly string[]): RowArena => {
+      const order = columns.join('\t');
+      return (copies.get(order) ?? copies.set(order, { columns, arena: takeArena() }).get(order)!).arena;
+    };
     const settled: BatchOutcome['settled'] = [];
     const loads: { fileId: number; counts: LoadCounts }[] = [];
     let durable = false;
@@ -58,7 +63,7 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
         alone.push(file);
         continue;
       }
-      const outcome = await inlineLoad(ctx, file, fileId).catch(() => undefined);
+      const outcome = await inlineLoad(ctx, file, fileId, arenaFor).catch(() => undefined);
       if (outcome === undefined) {
         // Not the file's fault, or not yet known to be (e.g. changed while read): alone,
         // it meets the same failure and is handled as any file. Its claim is withdrawn.
@@ -70,9 +75,6 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
         settled.push({ file, result: { kind: 'rejected', fileId, rows: outcome.rows, error, issues: outcome.issues, more: outcome.more } });
         durable = true;
       } else {
-        const order = outcome.columns.join('\t');
-        const copy = copies.get(order) ?? copies.set(order, { columns: outcome.columns, rows: [] }).get(order)!;
-        copy.rows.push(outcome.rows);
         const quarantine = quarantineSql(fileId, outcome.quarantined);
         if (quarantine !== null) statements.push(quarantine);
         loads.push({ fileId, counts: outcome.counts });
@@ -84,8 +86,9 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
     if (durable) statements.push('SET LOCAL synchronous_commit = on');
     try {
       const table = qualifiedName(ctx.stage.table);
-      for (const { columns, rows } of copies.values()) await copyRows(conn, `COPY ${table} (${names(columns)}) FROM STDIN`, rows);
+      for (const { columns, arena } of copies.values()) await copyRows(conn, `COPY ${table} (${names(columns)}) FROM STDIN`, arena);
       await conn.none([...statements, 'COMMIT'].join(';\n'));
+      for (const { arena } of copies.values()) giveBack(arena);
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
       if (!(await rollback(conn, ctx.logger, label))) discard();
@@ -96,26 +99,13 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
   });
 }
 
-/** Rows are coalesced into socket writes of about this many bytes (see CopyWriter). */
+/** The rows are sent in socket writes of about this many bytes (see CopyWriter). */
 const WRITE_BYTES = 256 * 1024;
 
-/** One COPY of the rows of many files. */
-async function copyRows(conn: Connection, sql: string, files: readonly InlineRows[]): Promise<void> {
+/** One COPY of the rows of many files, in slices of the arena that holds them. */
+async function copyRows(conn: Connection, sql: string, arena: RowArena): Promise<void> {
+  if (arena.length === 0) return;
   const writer = new CopyWriter(conn.client, sql);
-  let pending: Buffer[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    await writer.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
-    pending = [];
-    bytes = 0;
-  };
-  for (const file of files) {
-    for (const chunk of file.chunks) {
-      pending.push(chunk);
-      bytes += chunk.length;
-      if (bytes >= WRITE_BYTES) await flush();
-    }
-  }
-  if (bytes > 0) await flush();
+  for (let at = 0; at < arena.length; at += WRITE_BYTES) await writer.write(arena.bytes(at, Math.min(at + WRITE_BYTES, arena.length)));
   await writer.finish();
 }

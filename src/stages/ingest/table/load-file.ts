@@ -6,7 +6,8 @@ import { claimFile, commitLoaded, commitRejected, type LedgerEntry, type Rejecti
 import type { FileToLoad, LoaderContext, LoadResult } from './load-contract.js';
 import { rollback } from '../common/rollback.js';
 import { qualifiedName } from './sql-names.js';
-import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type Rejected } from './load-paths.js';
+import { directLoad, inlineLoad, stagedLoad, type DirectOutcome, type InlineOutcome, type Rejected } from './load-paths.js';
+import { giveBack, takeArena } from './inline-rows.js';
 
 /**
  * Loads one file in one transaction on one pooled connection: claim (advisory lock +
@@ -26,10 +27,18 @@ export async function loadFile(ctx: LoaderContext, file: FileToLoad): Promise<Lo
     const { fileId } = claim;
     let staging = file.preferStaging;
     if (!staging && 'bytes' in file.body && file.body.bytes.length <= INLINE_BYTES) {
-      const inline = await inlineLoad(ctx, file, fileId);
+      // The rows become the text of an INSERT; the arena is free again once it is made.
+      const arena = takeArena();
+      let inline: InlineOutcome;
+      let rowsSql: string | null = null;
+      try {
+        inline = await inlineLoad(ctx, file, fileId, () => arena);
+        if (inline.kind === 'loaded') rowsSql = inline.rows.insertSql(qualifiedName(ctx.stage.table), inline.columns);
+      } finally {
+        giveBack(arena);
+      }
       if (inline.kind === 'rejected') return await reject(conn, label, fileId, inline);
       try {
-        const rowsSql = inline.rows.insertSql(qualifiedName(ctx.stage.table), inline.columns);
         await commitLoaded(conn, fileId, inline.counts, inline.quarantined, rowsSql);
         return { kind: 'loaded', fileId, counts: inline.counts };
       } catch (err) {

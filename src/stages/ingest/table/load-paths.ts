@@ -1,7 +1,7 @@
 import { NocturneError } from '../../../core/errors.js';
 import { CopyWriter } from './copy-writer.js';
 import { failureOf, sqlState } from '../../../db/errors.js';
-import { InlineRows } from './inline-rows.js';
+import { InlineRows, type RowArena } from './inline-rows.js';
 import type { BadRow } from '../common/issues.js';
 import type { Connection } from '../common/connection.js';
 import type { LoadCounts } from './ledger.js';
@@ -27,9 +27,18 @@ export type Rejected = Extract<DataOutcome, { kind: 'rejected' }>;
 export type InlineOutcome =
   Rejected | { kind: 'loaded'; counts: LoadCounts; quarantined: BadRow[]; rows: InlineRows; columns: readonly string[] };
 
-/** Parses the file into rows kept in memory (no database work yet); a conflict shows only when they are sent. */
-export async function inlineLoad(ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<InlineOutcome> {
-  const rows = new InlineRows();
+/**
+ * Parses the file into rows kept in memory (no database work yet), appended to the
+ * arena `arenaFor` gives for its columns; a conflict shows only when they are sent.
+ * Whatever the outcome but 'loaded', the file's rows are taken back out of the arena.
+ */
+export async function inlineLoad(
+  ctx: LoaderContext,
+  file: FileToLoad,
+  fileId: number,
+  arenaFor: (columns: readonly string[]) => RowArena,
+): Promise<InlineOutcome> {
+  let rows: InlineRows | undefined;
   let columns: readonly string[] = [];
   const lines = new LineMap();
   try {
@@ -38,14 +47,20 @@ export async function inlineLoad(ctx: LoaderContext, file: FileToLoad, fileId: n
       suffix: { kind: 'constant', text: String(fileId) },
       openSink: (mapped) => {
         columns = [...mapped, 'ingested_file_id'];
+        rows = new InlineRows(arenaFor(columns));
         return rows;
       },
     });
     checkHash(pass, file);
-    if (pass.refused) return refusal(pass);
+    if (pass.refused) {
+      await rows?.abort();
+      return refusal(pass);
+    }
     const counts = { rows: pass.rows, inserted: pass.copied, updated: 0, conflicting: 0, quarantined: pass.quarantined.length };
-    return { kind: 'loaded', counts, quarantined: pass.quarantined, rows, columns };
+    // parsePass opens its sink before it returns.
+    return { kind: 'loaded', counts, quarantined: pass.quarantined, rows: rows!, columns };
   } catch (err) {
+    await rows?.abort();
     return rejectionOf(err, lines);
   }
 }
