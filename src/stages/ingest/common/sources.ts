@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { coerceError, NocturneError } from '../../../core/errors.js';
 import { inBatches, STAT_BATCH } from '../../../core/in-batches.js';
 import type { IngestStageConfig, ResolvedTarget } from '../../../config/types.js';
 import { chunksOf, IN_MEMORY_BYTES, type FileBody } from './file-body.js';
+import { readIntoSlab } from './read-slabs.js';
 
 /** A file offered for ingestion. */
 export interface Candidate {
@@ -91,8 +92,9 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
       if (candidate.sizeBytes <= IN_MEMORY_BYTES) {
         // Synchronous on purpose: a small read blocks the loop for well under a
         // millisecond, and costs a quarter of the asynchronous round through the threadpool.
-        const bytes = readFileSync(candidate.path);
-        return { body: { bytes }, sha256: sha256(bytes), sizeBytes: bytes.length, release: async () => undefined };
+        const read = readIntoSlab(candidate.path);
+        const { bytes } = read;
+        return { body: { bytes }, sha256: sha256(bytes), sizeBytes: bytes.length, release: async () => read.release() };
       }
       const hash = createHash('sha256');
       let sizeBytes = 0;
