@@ -39,11 +39,14 @@ describe('InlineRows', () => {
     expect(first.insertSql('t', ['a', 'b', 'c'])).toBe(`INSERT INTO t ("a", "b", "c") VALUES (E'1', E'ée', E'7')`);
   });
 
-  it('refuses rows of a file written after another file has started writing to the arena', async () => {
+  it('refuses rows, or their withdrawal, of a file once another file has written to the arena after it', async () => {
     const arena = new RowArena();
     const first = new InlineRows(arena);
     await first.write('1\n');
     await new InlineRows(arena).write('2\n');
     await expect(first.write('3\n')).rejects.toThrow('rows of two files written to one arena at once');
+    // Nor may it take its rows back: the other file's would go with them.
+    await expect(first.abort()).rejects.toThrow('rows of two files written to one arena at once');
+    expect(arena.bytes(0).toString()).toBe('1\n2\n');
   });
 });

@@ -24,7 +24,7 @@ export class InlineRows implements RowSink {
   }
 
   async write(text: string): Promise<void> {
-    if (this.#arena.length !== this.#end) throw new NocturneError('INTERNAL', 'rows of two files written to one arena at once');
+    this.#lastInArena();
     this.#arena.append(text);
     const bytes = this.#arena.bytes(this.#end);
     for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, at + 1)) this.#rows++;
@@ -37,9 +37,16 @@ export class InlineRows implements RowSink {
 
   /** Takes this file's rows back out of the arena: nothing of a file refused may reach its batch's COPY. */
   async abort(): Promise<void> {
+    // Cutting back past another file's rows would drop them silently.
+    this.#lastInArena();
     this.#arena.truncate(this.#start);
     this.#end = this.#start;
     this.#rows = 0;
+  }
+
+  /** This file's rows must be the arena's last: files of one arena are written one after another. */
+  #lastInArena(): void {
+    if (this.#arena.length !== this.#end) throw new NocturneError('INTERNAL', 'rows of two files written to one arena at once');
   }
 
   /** INSERT INTO `table` (`columns`) VALUES ..., or null when there is no row. */

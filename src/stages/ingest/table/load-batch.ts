@@ -102,7 +102,11 @@ export async function loadBatch(ctx: LoaderContext, files: readonly FileToLoad[]
 /** The rows are sent in socket writes of about this many bytes (see CopyWriter). */
 const WRITE_BYTES = 256 * 1024;
 
-/** One COPY of the rows of many files, in slices of the arena that holds them. */
+/**
+ * One COPY of the rows of many files, in slices of the arena that holds them. A slice may
+ * end inside a row, even inside a character: COPY data is one stream to the server,
+ * whatever its messages.
+ */
 async function copyRows(conn: Connection, sql: string, arena: RowArena): Promise<void> {
   if (arena.length === 0) return;
   const writer = new CopyWriter(conn.client, sql);
