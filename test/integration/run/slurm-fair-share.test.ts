@@ -40,11 +40,12 @@ describe('fair share on SLURM', () => {
       (r) => r.name,
     );
     if (names.length > 0) {
-      await slurm('scancel', [`--name=${names.join(',')}`]);
+      const byName = `--name=${names.join(',')}`;
+      await slurm('scancel', [byName]);
       // scancel returns at once, while the cancelled tasks are still ending and writing in
       // their job directories: removing the directories then failed once with ENOTEMPTY.
       // They have stopped when squeue no longer lists them (running or completing).
-      const left = async () => (await slurm('squeue', ['-h', `--name=${names.join(',')}`, '-o', '%i'])).trim() === '';
+      const left = async () => (await slurm('squeue', ['-h', byName, '-o', '%i'])).trim() === '';
       await eventually(left, 'the cancelled jobs to end');
     }
     await h?.close();
