@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import type prettyFactory from 'pino-pretty';
 import { isJournalStream, withPriorityPrefix } from './journal.js';
 
 export type { Logger } from 'pino';
@@ -41,7 +43,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const fd = options.fd ?? 1;
   const pretty = options.pretty ?? isatty(fd);
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } } });
+    // Formatted in this thread and written synchronously, as the JSON lines are (no worker
+    // thread of pino's transports); loaded only for a terminal.
+    const build = createRequire(import.meta.url)('pino-pretty') as typeof prettyFactory;
+    return pino(base, build({ colorize: true, destination: fd, sync: true }));
   }
   // Each line keeps one record (JSON escapes the newlines of a message or a stack); on
   // the journal, its `<N>` prefix gives the record the priority of its level.

@@ -1,3 +1,7 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
@@ -23,5 +27,25 @@ describe('createLogger', () => {
     const record = JSON.parse(text) as { msg: string; target: { host: string; password: string } };
     expect(record.msg).toBe('connecting');
     expect(record.target).toEqual({ host: 'ftp', password: '[redacted]' });
+  });
+});
+
+describe('createLogger for a terminal (pretty)', () => {
+  it('writes readable lines to its own descriptor at once, in this thread, and never a secret', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-pretty-'));
+    const file = path.join(dir, 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      createLogger({ pretty: true, fd }).info({ target: { password: 'p1', host: 'ftp' } }, 'connecting');
+      // No worker thread, no flush to wait for: the line is in the file when info() returns.
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(/INFO.*connecting/);
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain('p1');
+      expect(() => JSON.parse(text) as unknown).toThrow();
+    } finally {
+      closeSync(fd);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
