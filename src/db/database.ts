@@ -1,11 +1,10 @@
-import { createRequire } from 'node:module';
-import type pgPromiseModule from 'pg-promise';
 import type { IDatabase, IMain } from 'pg-promise';
 import type { IConnectionParameters } from 'pg-promise/typescript/pg-subset.js';
 import { resolveSecret } from '../config/secrets.js';
 import type { DaemonConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { withDeadline } from '../core/abort.js';
+import pgPromise from './pg-promise.js';
 
 export type Db = IDatabase<unknown>;
 
@@ -14,26 +13,7 @@ export type Db = IDatabase<unknown>;
  * one Db per (url, schema). Every connection of a Db has search_path set to the state
  * schema, so state SQL is written unqualified and tests can use a schema of their own.
  */
-export const pgp: IMain = loadPgPromise()({ capSQL: true });
-
-/**
- * pg-promise, required with the global Response hidden. Where there is no `navigator`
- * (Node 20), pg probes for Cloudflare Workers when it loads by constructing a Response,
- * which loads Node's whole fetch implementation (undici): ~40 ms of CPU and a few MiB
- * at every start of every command, for an answer that is always no here. fetch itself is
- * left alone: it loads when first called (a webhook alert, `nocturne reload`).
- */
-function loadPgPromise(): typeof pgPromiseModule {
-  const require = createRequire(import.meta.url);
-  const response = Object.getOwnPropertyDescriptor(globalThis, 'Response');
-  if ('navigator' in globalThis || !response?.configurable) return require('pg-promise') as typeof pgPromiseModule;
-  Object.defineProperty(globalThis, 'Response', { value: undefined, configurable: true, writable: true });
-  try {
-    return require('pg-promise') as typeof pgPromiseModule;
-  } finally {
-    Object.defineProperty(globalThis, 'Response', response);
-  }
-}
+export const pgp: IMain = pgPromise({ capSQL: true });
 
 export interface DbOptions {
   url: string;
