@@ -13,8 +13,8 @@ export interface CliOptions {
 }
 
 /** The directory holding config/ and pipelines/: --config, $NOCTURNE_CONFIG_DIR, or the current one. */
-export function configDir(options: CliOptions): string {
-  return path.resolve(options.config ?? process.env['NOCTURNE_CONFIG_DIR'] ?? '.');
+export function configDir(options: CliOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(options.config ?? env['NOCTURNE_CONFIG_DIR'] ?? '.');
 }
 
 export class CliExit extends Error {

@@ -17,6 +17,8 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 export interface DemoOptions {
   /** The directory holding config/ and pipelines/ (the repository's examples). */
   configDir: string;
+  /** Where the night's files live (outbox, jobs, archive): wiped at each start. Default: var/demo below configDir. */
+  stateDir?: string;
   /** The night the bundled sample observations belong to. */
   date: string;
   logger: Logger;
@@ -44,11 +46,11 @@ const STAGE_ORDER: StageName[] = ['run', 'upload', 'ingest'];
  * One night through run → upload → ingest on embedded defaults: a real PostgreSQL from
  * an npm package, a real FTP server on loopback and the local executor. The pipelines
  * are the repository's own; only the database and the archive target are swapped for
- * the embedded ones. The state lives below var/demo, wiped at each start; the database
+ * the embedded ones. The state lives in stateDir, wiped at each start; the database
  * lives in a temporary directory of its own, removed when the demo ends.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const base = path.join(options.configDir, 'var', 'demo');
+  const base = options.stateDir ?? path.join(options.configDir, 'var', 'demo');
   await rm(base, { recursive: true, force: true });
   const pg = await startEmbeddedPostgres(PG_PORT);
   const stops: Array<() => Promise<void>> = [() => pg.stop()];

@@ -2,7 +2,8 @@ import type { NocturneConfig } from '../../config/types.js';
 import { runDemo, type DemoResult } from '../../demo/demo.js';
 import { createProgress } from '../progress.js';
 import { DemoCannotStart } from '../../demo/cannot-start.js';
-import { CliExit, cliLogger, configDir, type CliOptions } from '../runtime.js';
+import { CliExit, cliLogger, type CliOptions } from '../runtime.js';
+import { demoDirs } from '../../demo/config-dir.js';
 import { EXIT } from '../../core/exit-codes.js';
 
 interface DemoCommandOptions extends CliOptions {
@@ -15,9 +16,12 @@ export async function demoCommand(options: DemoCommandOptions, version: string):
   const logger = cliLogger();
   logger.level = 'warn';
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  print(`nocturne ${version} demo: one night (${options.date}) through run → upload → ingest\n`);
+  const dirs = demoDirs(options);
+  print(`nocturne ${version} demo: one night (${options.date}) through run → upload → ingest`);
+  print(`configuration: ${dirs.config}${dirs.state ? `; its files in ${dirs.state}` : ''}\n`);
   const result = await runDemo({
-    configDir: configDir(options),
+    configDir: dirs.config,
+    ...(dirs.state ? { stateDir: dirs.state } : {}),
     date: options.date,
     logger,
     print,
