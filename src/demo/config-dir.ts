@@ -25,5 +25,6 @@ export function demoDirs(options: CliOptions, env: NodeJS.ProcessEnv = process.e
     return { config: configDir(options, env), state: undefined };
   }
   if (existsSync(path.join(cwd, 'config', 'nocturne.yaml'))) return { config: path.resolve(cwd), state: undefined };
-  return { config: SHIPPED_CONFIG_DIR, state: path.join(os.tmpdir(), `nocturne-demo-${os.userInfo().username}`) };
+  // By uid, not name: a uid without a passwd entry (a container's) has no name.
+  return { config: SHIPPED_CONFIG_DIR, state: path.join(os.tmpdir(), `nocturne-demo-${process.getuid?.() ?? 'user'}`) };
 }

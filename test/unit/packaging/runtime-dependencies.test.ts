@@ -22,10 +22,10 @@ function packageOf(specifier: string): string | null {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-/** Packages a file loads when it runs: value imports, import() and require(), createRequire's too (type-only imports are erased). */
+/** Packages a file loads when it runs: value imports and re-exports, import() and require(), createRequire's too (type-only ones are erased). */
 function runtimePackages(source: string): string[] {
   const specifiers = [
-    ...[...source.matchAll(/^import\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]!),
+    ...[...source.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]!),
     ...[...source.matchAll(/^import\s+'([^']+)'/gm)].map((m) => m[1]!),
     ...[...source.matchAll(/\b(?:import|require)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
     ...[...source.matchAll(/\bcreateRequire\([^)]*\)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
@@ -45,15 +45,17 @@ describe('runtime dependencies', () => {
     expect(missing).toEqual([]);
   });
 
-  it('sees the loads it checks: value imports, import() and require(), and not type-only imports', () => {
+  it('sees the loads it checks: value imports and re-exports, import() and require(), and not type-only ones', () => {
     const source = [
       "import pino from 'pino';",
       "import type { X } from 'vitest';",
+      "export type { Y } from 'typescript';",
+      "export { z } from 'zod';",
       "import '@scope/side-effect/register.js';",
       "const sharp = await import('sharp');",
       "const pretty = createRequire(import.meta.url)('pino-pretty');",
       "const cp = require('node:child_process');",
     ].join('\n');
-    expect(runtimePackages(source).sort()).toEqual(['@scope/side-effect', 'pino', 'pino-pretty', 'sharp']);
+    expect(runtimePackages(source).sort()).toEqual(['@scope/side-effect', 'pino', 'pino-pretty', 'sharp', 'zod']);
   });
 });
