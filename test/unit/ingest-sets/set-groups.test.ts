@@ -15,7 +15,7 @@ function connection(name: string, sent: string[], ms = 5): Connection {
 }
 
 /** Loads set `key` (one statement) through `groups`; alone, it sends its own message. */
-function load(groups: SetGroups<string>, conn: Connection, key: string): Promise<Grouped<string>> {
+function load(groups: SetGroups, conn: Connection, key: string): Promise<Grouped<string>> {
   return groups.load(conn, [`load ${key}`], key, async () => {
     await conn.none(`alone ${key}`);
     return `${key} alone`;
@@ -25,7 +25,7 @@ function load(groups: SetGroups<string>, conn: Connection, key: string): Promise
 describe('SetGroups', () => {
   it('loads a set alone when no other is waiting, and the sets that came meanwhile in one transaction', async () => {
     const sent: string[] = [];
-    const groups = new SetGroups<string>(quietLogger);
+    const groups = new SetGroups(quietLogger);
     const first = load(groups, connection('a', sent), 's1');
     const others = [load(groups, connection('b', sent), 's2'), load(groups, connection('c', sent), 's3')];
     expect(await first).toEqual({ grouped: false, result: 's1 alone' });
@@ -35,7 +35,7 @@ describe('SetGroups', () => {
 
   it('rolls back a group the database refuses, then loads each of its sets alone', async () => {
     const sent: string[] = [];
-    const groups = new SetGroups<string>(quietLogger);
+    const groups = new SetGroups(quietLogger);
     const first = load(groups, connection('a', sent), 's1');
     const others = [load(groups, connection('b', sent), 'refused'), load(groups, connection('c', sent), 's3')];
     await first;

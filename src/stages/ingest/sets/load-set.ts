@@ -1,6 +1,5 @@
 import type { Logger } from '../../../log/logger.js';
 import { pgp } from '../../../db/database.js';
-import { isDatabaseUnavailable } from '../../../db/errors.js';
 import type { Connection } from '../common/connection.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
@@ -16,8 +15,8 @@ import {
 import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import type { IdPool } from './id-pool.js';
-import { rollback } from '../common/rollback.js';
-import { commitRefused, commitRows, fastLock, fastPathRefusal, OPENING, openSet, replaceLedger } from './set-transaction.js';
+import type { LoadedFeatures } from './loaded-features.js';
+import { commitRefused, commitRows, fastLock, fastPathRefusal, oneMessage, openSet, replaceLedger } from './set-transaction.js';
 import type { SetGroups } from './set-groups.js';
 import type { CatalogueTable } from './table-columns.js';
 
@@ -28,8 +27,10 @@ export interface SetTables {
   /** The tracking table, its column holding the feature's id, and what a track row's reference holds. */
   tracking: { table: CatalogueTable; featureColumn: string; featureId: 'rowOrdinal' | 'localId' } | undefined;
   reemitted: 'replace' | 'keep';
-  /** Ids drawn ahead: load ids (the ledger's) and observation ids. */
-  ids: { ledger: IdPool; observations: IdPool };
+  /** Ids drawn ahead: load ids (the ledger's), observation ids, and feature ids when track files refer to features. */
+  ids: { ledger: IdPool; observations: IdPool; features: IdPool | undefined };
+  /** The features this run loaded, for its track files. */
+  loadedFeatures: LoadedFeatures;
 }
 
 export interface CompleteSet {
@@ -83,7 +84,7 @@ export async function loadSet(
   cache: MetadataCache,
   issues: SetIssues,
   logger: Logger,
-  groups: SetGroups<SetResult | undefined>,
+  groups: SetGroups,
 ): Promise<SetResult> {
   const { init, feat } = set;
   if (init.rows.length === 0 && issues.empty) {
@@ -102,6 +103,7 @@ export async function loadSet(
 
   const loadId = await tables.ids.ledger.one();
   const obsIds = await tables.ids.observations.take(init.rows.length);
+  const featIds = feat && tables.ids.features ? await tables.ids.features.take(feat.rows.length) : undefined;
   const byLocal = new Map([...localIds.keys()].map((local, i) => [local, obsIds[i]!]));
   const ids = (part: MetadataPart | 'observations', local: string) =>
     part === 'observations' ? byLocal.get(local) : metadata.ids.get(idKey(part, local));
@@ -114,9 +116,16 @@ export async function loadSet(
       insertEntry(set.entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) }),
       ...(swap && old ? [swap.after, ...retire(tables, old)] : []),
       insertObservations(tables.observations, init, obsIds, loadId, ids),
-      ...(feat && feat.rows.length > 0 ? insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids) : []),
+      ...(feat && feat.rows.length > 0 ? insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids, featIds) : []),
       ...(old && tables.tracking ? [repoint(tables, loadId), untrack(tables, set.entry.setKey, loadId)] : []),
     ];
+  };
+  // Once committed, the features' ids are kept for the track files of this run.
+  const remember = (result: SetResult): SetResult => {
+    if (result.kind === 'loaded' && feat && featIds) {
+      tables.loadedFeatures.keep(set.entry.setKey, { loadId, ids: featureIds(tables, feat, featIds) });
+    }
+    return result;
   };
   const refusal = (err: Error): SetResult => ({
     kind: 'rejected',
@@ -129,21 +138,17 @@ export async function loadSet(
     const loaded: SetResult = { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
     const statements = [fastLock(set.entry), ...(set.ledger.provisional ? [clearProvisional(set.entry)] : []), ...load(undefined)];
     const alone = async (): Promise<SetResult | undefined> => {
-      try {
-        await conn.none([...OPENING, ...statements, 'COMMIT'].join(';\n'));
-        return loaded;
-      } catch (err) {
-        if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, set.entry.setKey))) throw err;
-        const why = fastPathRefusal(err as Error);
-        if (why === 'busy' || why === 'done') return { kind: why };
-        if (why === 'data') return refusal(err as Error);
-        if (why === 'other') throw err;
-        return undefined;
-      }
+      const err = await oneMessage(conn, statements, logger, set.entry.setKey);
+      if (!err) return loaded;
+      const why = fastPathRefusal(err);
+      if (why === 'busy' || why === 'done') return { kind: why };
+      if (why === 'data') return refusal(err);
+      if (why === 'other') throw err;
+      return undefined;
     };
     const done = await groups.load(conn, statements, set.entry.setKey, alone);
-    if (done.grouped) return loaded;
-    if (done.result) return done.result;
+    if (done.grouped) return remember(loaded);
+    if (done.result) return remember(done.result);
   }
 
   const opened = await openSet(conn, set.entry, metadata.statements);
@@ -159,7 +164,7 @@ export async function loadSet(
   if ('refused' in committed) return refusal(committed.refused);
   cache.keep(metadata);
   const untracked = opened.live && tables.tracking ? (committed.results[statements.length - 1] as Untracked[]) : [];
-  return { kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) };
+  return remember({ kind: 'loaded', loadId: loadId, rows, replaced: opened.live?.id, ...(untracked.length > 0 ? { untracked } : {}) });
 }
 
 function collectMetadata(
@@ -238,16 +243,30 @@ function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: re
  * file wrote it, and feat_filename from the file's name when the file has no
  * FEAT_FILENAME (when it holds a null marker, parseMember() fills it).
  */
-function insertFeatures(table: CatalogueTable, feat: ParsedMember, featName: string, loadId: string, ids: IdOf): string[] {
+function insertFeatures(
+  table: CatalogueTable,
+  feat: ParsedMember,
+  featName: string,
+  loadId: string,
+  ids: IdOf,
+  drawn: readonly string[] | undefined,
+): string[] {
   const fillName = feat.map.indexOf(FEAT_FILENAME) < 0 && table.columns.has(FEAT_FILENAME);
-  const localId = table.columns.has(LOCAL_ID) && feat.map.localId >= 0;
-  const generated = [LOAD_ID, ROW_ORDINAL, ...(localId ? [LOCAL_ID] : []), ...(fillName ? [FEAT_FILENAME] : [])];
-  const head = `INSERT INTO ${table.sql} (${columnList(feat, generated)}) VALUES `;
+  const localId = storesLocalId(table, feat);
+  const generated = [
+    ...(drawn ? [table.identity?.name ?? 'id'] : []),
+    LOAD_ID,
+    ROW_ORDINAL,
+    ...(localId ? [LOCAL_ID] : []),
+    ...(fillName ? [FEAT_FILENAME] : []),
+  ];
+  const head = `INSERT INTO ${table.sql} (${columnList(feat, generated)}) ${drawn ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES `;
   const name = literal(featName);
   const statements: string[] = [];
   for (let start = 0; start < feat.rows.length; start += ROWS_PER_INSERT) {
     const rows = feat.rows.slice(start, start + ROWS_PER_INSERT).map((row, i) => {
       const fixed = [
+        ...(drawn ? [drawn[start + i]!] : []),
         loadId,
         String(start + i + 1),
         ...(localId ? [literal(row.fields[feat.map.localId]!.trim())] : []),
@@ -258,6 +277,22 @@ function insertFeatures(table: CatalogueTable, feat: ParsedMember, featName: str
     statements.push(head + rows.join(',\n'));
   }
   return statements;
+}
+
+/** Whether the features' table keeps the local id the feat file wrote. */
+function storesLocalId(table: CatalogueTable, feat: ParsedMember): boolean {
+  return table.columns.has(LOCAL_ID) && feat.map.localId >= 0;
+}
+
+/** The ids drawn for a feat file's features, by what a track file names them with (see featureKey()). */
+function featureIds(tables: SetTables, feat: ParsedMember, drawn: readonly string[]): Map<string, string> {
+  const byKey = new Map<string, string>();
+  const localId = storesLocalId(tables.features, feat);
+  feat.rows.forEach((row, i) => {
+    if (tables.tracking?.featureId === 'rowOrdinal') byKey.set(String(i + 1), drawn[i]!);
+    else if (localId) byKey.set(row.fields[feat.map.localId]!.trim(), drawn[i]!);
+  });
+  return byKey;
 }
 
 const RETRACK = 'nocturne_retrack';
@@ -294,7 +329,7 @@ function retire(tables: SetTables, oldId: string): string[] {
 }
 
 /** How a replace finds a tracked feature again in the new content of its set: by row ordinal, or by local id (tracking.featureId). */
-function featureKey(tracking: NonNullable<SetTables['tracking']>, alias: string): string {
+export function featureKey(tracking: NonNullable<SetTables['tracking']>, alias: string): string {
   return tracking.featureId === 'localId' ? `${alias}.${LOCAL_ID}` : `${alias}.${ROW_ORDINAL}::text`;
 }
 

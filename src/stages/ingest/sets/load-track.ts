@@ -3,10 +3,12 @@ import type { Logger } from '../../../log/logger.js';
 import type { Connection } from '../common/connection.js';
 import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
-import { columnList, rowValues, type SetTables } from './load-set.js';
-import type { ParsedMember, ParsedRow, SetIssues } from './parse-member.js';
+import { columnList, featureKey, rowValues, type SetTables } from './load-set.js';
+import { SetIssues, type ParsedMember, type ParsedRow } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
-import { commitRows, openSet, replaceLedger, commitRefused } from './set-transaction.js';
+import { commitRefused, commitRows, fastLock, oneMessage, openSet, replaceLedger } from './set-transaction.js';
+import type { CatalogueTable } from './table-columns.js';
+import type { SetGroups } from './set-groups.js';
 
 export type TrackResult =
   | { kind: 'busy' | 'done' }
@@ -31,6 +33,10 @@ export interface TrackToLoad {
   grammar: FileNameGrammar;
   issues: SetIssues;
   logger: Logger;
+  /** What the ledger said of the track file when the run began (see loadSet()'s). */
+  ledger: { live: boolean; provisional: boolean };
+  /** The run's group commit, which a new track file's one-message load joins. */
+  groups: SetGroups;
 }
 
 interface FeatureRow {
@@ -51,7 +57,8 @@ interface FeatureRow {
  * end of its file is a located issue; a local id the feat file does not list is a region
  * its writer left out: the row is not loaded, and the ledger row says so.
  */
-export async function loadTrack(conn: Connection, { tables, entry, track, grammar, issues, logger }: TrackToLoad): Promise<TrackResult> {
+export async function loadTrack(conn: Connection, load: TrackToLoad): Promise<TrackResult> {
+  const { tables, entry, track, grammar, issues, logger } = load;
   const tracking = tables.tracking!;
   const features = tables.features;
   const nameAt = track.map.indexOf(FEAT_FILENAME);
@@ -92,8 +99,15 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
        FROM (${live}) s JOIN ${features.sql} f ON f.load_id = s.id
       ORDER BY f."${fid}" FOR KEY SHARE OF f`,
     // Not formatted again: what `live` holds is already in it as literals.
-    `SELECT s.set_key, coalesce((s.rows ->> ${pgp.as.text(features.relname)})::int, 0) AS features FROM (${live}) s WHERE s.kind = 'set'`,
+    `SELECT s.set_key, ${recordedFeatures(features)} AS features FROM (${live}) s WHERE s.kind = 'set'`,
   ];
+  const loadId = await tables.ids.ledger.one();
+  const quick = load.ledger.live ? undefined : oneMessageLoad(load, setOf, keys, live, loadId);
+  if (quick) {
+    const alone = async () => (await oneMessage(conn, quick.statements, logger, entry.setKey)) === undefined;
+    const done = await load.groups.load(conn, quick.statements, entry.setKey, alone);
+    if (done.grouped || done.result) return loaded(quick.mapped, loadId, undefined, load);
+  }
   const opened = await openSet(conn, entry, lookup);
   if (opened.kind !== 'open') return opened;
   const bySet = new Map<string, Map<string, string>>();
@@ -111,7 +125,40 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
   }
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, entry, opened.live.id) };
 
-  const loadId = await tables.ids.ledger.one();
+  const mapped = trackRows(load, setOf, bySet, loadId, issues);
+  if (!issues.empty) {
+    await conn.none('ROLLBACK');
+    return { kind: 'rejected' };
+  }
+  const old = opened.live?.id;
+  // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
+  const committed = await commitRows(conn, [clearProvisional(entry), ...trackStatements(load, mapped, loadId, old)], logger, entry.setKey);
+  if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
+  return loaded(mapped, loadId, old, load);
+}
+
+/** A track file's rows, ready to insert, and those not loaded (see loadTrack()). */
+interface TrackRows {
+  values: string[];
+  /** Rows whose features their feat file does not list (featureId localId): "line (header id)". */
+  absent: string[];
+  rows: Record<string, number>;
+  note: string | undefined;
+}
+
+/**
+ * Each row of the track file with its references written as the ids of its features:
+ * `bySet` holds, per feature set, the ids by ordinal or local id. A reference not found
+ * is an issue (featureId rowOrdinal) or leaves its row out (localId).
+ */
+function trackRows(
+  { tables, track }: TrackToLoad,
+  setOf: (row: ParsedRow) => string,
+  bySet: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  loadId: string,
+  issues: SetIssues,
+): TrackRows {
+  const tracking = tables.tracking!;
   const absent: string[] = [];
   const values: string[] = [];
   for (const row of track.rows) {
@@ -139,29 +186,84 @@ export async function loadTrack(conn: Connection, { tables, entry, track, gramma
     });
     if (!skip) values.push(`(${[loadId, ...rowValues(track, row, refs)].join(', ')})`);
   }
-  if (!issues.empty) {
-    await conn.none('ROLLBACK');
-    return { kind: 'rejected' };
-  }
-  const rows = { [tracking.table.relname]: values.length };
   const note =
     absent.length > 0
       ? `${absent.length} rows not loaded: they name features their feat file does not list (its writer leaves out limb and oversized regions): line ${absent.slice(0, 20).join(', line ')}${absent.length > 20 ? ', ...' : ''}`
       : undefined;
-  // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
-  const statements: string[] = [clearProvisional(entry)];
-  const old = opened.live?.id;
+  return { values, absent, rows: { [tracking.table.relname]: values.length }, note };
+}
+
+/** The ledger row and the rows of a track file's load (replacing the live load `old`, if any). */
+function trackStatements({ tables, entry, track }: TrackToLoad, mapped: TrackRows, loadId: string, old: string | undefined): string[] {
+  const tracking = tables.tracking!;
+  const statements: string[] = [];
   const swap = old === undefined ? undefined : replaceLedger(old, loadId);
   if (swap) statements.push(swap.before);
-  statements.push(insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(rows), ...(note ? { error: note } : {}) }));
+  statements.push(
+    insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(mapped.rows), ...(mapped.note ? { error: mapped.note } : {}) }),
+  );
   if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
-  if (values.length > 0) {
-    statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${values.join(',\n')}`);
+  if (mapped.values.length > 0) {
+    statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${mapped.values.join(',\n')}`);
   }
-  const committed = await commitRows(conn, statements, logger, entry.setKey);
-  if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
-  if (note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${note}`);
-  return { kind: 'loaded', loadId, rows, replaced: old, ...(absent.length > 0 ? { untrackable: absent.length } : {}) };
+  return statements;
+}
+
+/** A committed load's result; rows left out are logged. */
+function loaded(mapped: TrackRows, loadId: string, replaced: string | undefined, { entry, track, logger }: TrackToLoad): TrackResult {
+  if (mapped.note) logger.warn({ set: entry.setKey, loadId }, `${track.label}: ${mapped.note}`);
+  return {
+    kind: 'loaded',
+    loadId,
+    rows: mapped.rows,
+    replaced,
+    ...(mapped.absent.length > 0 ? { untrackable: mapped.absent.length } : {}),
+  };
+}
+
+/**
+ * A new track file's load in one message, when this run loaded every feature set it
+ * names (see LoadedFeatures): its references are written from the ids the run drew for
+ * those features. The message takes the file's lock, locks the features as the long
+ * way's look-up does, then checks, in a statement of its own, that each set's live load
+ * is still the one this run committed, with all its features (else a division by zero:
+ * the long way finds out why). So it commits exactly what the long way would have.
+ * Undefined when a set is not known, or a reference is not found (the long way reports it).
+ */
+function oneMessageLoad(
+  load: TrackToLoad,
+  setOf: (row: ParsedRow) => string,
+  keys: readonly string[],
+  live: string,
+  loadId: string,
+): { statements: string[]; mapped: TrackRows } | undefined {
+  const { tables, entry, ledger } = load;
+  const known = keys.map((key) => tables.loadedFeatures.get(key));
+  if (keys.length === 0 || known.some((set) => set === undefined)) return undefined;
+  const sets = known as NonNullable<(typeof known)[number]>[];
+  const scratch = new SetIssues();
+  const mapped = trackRows(load, setOf, new Map(keys.map((key, i) => [key, sets[i]!.ids])), loadId, scratch);
+  if (!scratch.empty) return undefined;
+  const { features } = tables;
+  const fid = features.identity?.name ?? 'id';
+  const expected = keys.map((key, i) => pgp.as.format('(s.set_key = $1 AND s.id = $2)', [key, sets[i]!.loadId])).join(' OR ');
+  return {
+    mapped,
+    statements: [
+      fastLock(entry),
+      ...(ledger.provisional ? [clearProvisional(entry)] : []),
+      `SELECT 1 FROM (${live}) s JOIN ${features.sql} f ON f.load_id = s.id ORDER BY f."${fid}" FOR KEY SHARE OF f`,
+      `SELECT 1 / (count(*) = ${keys.length} AND coalesce(bool_and(${recordedFeatures(features)} = (
+                SELECT count(DISTINCT ${featureKey(tables.tracking!, 'f')}) FROM ${features.sql} f WHERE f.load_id = s.id)), false))::int
+         FROM (${live}) s WHERE s.kind = 'set' AND (${expected})`,
+      ...trackStatements(load, mapped, loadId, undefined),
+    ],
+  };
+}
+
+/** How many features the ledger row of a set's live load `s` recorded. */
+function recordedFeatures(features: CatalogueTable): string {
+  return `coalesce((s.rows ->> ${pgp.as.text(features.relname)})::int, 0)`;
 }
 
 /**

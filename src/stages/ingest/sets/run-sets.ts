@@ -245,7 +245,16 @@ async function decide(
     const tables = state.plan.tables;
     result =
       set.kind === 'track'
-        ? await loadTrack(conn, { tables, entry, track: parsed.get('track')!, grammar: state.plan.grammar, issues, logger: ctx.logger })
+        ? await loadTrack(conn, {
+            tables,
+            entry,
+            track: parsed.get('track')!,
+            grammar: state.plan.grammar,
+            issues,
+            logger: ctx.logger,
+            ledger: ledgerHints(recorded, retrying),
+            groups: state.groups,
+          })
         : await loadSet(
             conn,
             tables,

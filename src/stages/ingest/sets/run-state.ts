@@ -9,7 +9,6 @@ import type { KnownSets } from './set-ledger.js';
 import type { SetTally } from './set-tally.js';
 import type { SetsPlan } from './sets-plan.js';
 import type { SetGroups } from './set-groups.js';
-import type { SetResult } from './load-set.js';
 
 /** A fetched member file of a set. */
 export interface Member {
@@ -36,5 +35,5 @@ export interface SetsIngestState {
   /** Metadata files read this run, by path. */
   metadata: Map<string, Promise<ReadMetadata>>;
   /** The run's group commit of new sets (see SetGroups). */
-  groups: SetGroups<SetResult | undefined>;
+  groups: SetGroups;
 }

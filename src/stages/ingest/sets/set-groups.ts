@@ -6,12 +6,12 @@ import { OPENING } from './set-transaction.js';
 /** What became of a set handed to SetGroups.load(): committed with others, or loaded alone (the result of its own load). */
 export type Grouped<T> = { grouped: true } | { grouped: false; result: T };
 
-interface Waiting<T> {
+interface Waiting {
   conn: Connection;
   statements: readonly string[];
   label: string;
-  alone: () => Promise<T>;
-  resolve: (outcome: Grouped<T>) => void;
+  alone: () => Promise<unknown>;
+  resolve: (outcome: Grouped<unknown>) => void;
   reject: (err: unknown) => void;
 }
 
@@ -33,9 +33,9 @@ const MOST_SETS = 32;
  * next run). Per-set round trips and commits, which bound a night of small sets, are
  * divided by the group's size.
  */
-export class SetGroups<T> {
+export class SetGroups {
   readonly #logger: Logger;
-  readonly #waiting: Waiting<T>[] = [];
+  readonly #waiting: Waiting[] = [];
   #flying = false;
 
   constructor(logger: Logger) {
@@ -47,9 +47,10 @@ export class SetGroups<T> {
    * waiting set's connection, with others; or `alone()`, the set's own one-message load
    * on `conn`. `conn` is left with no transaction open either way.
    */
-  load(conn: Connection, statements: readonly string[], label: string, alone: () => Promise<T>): Promise<Grouped<T>> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ conn, statements, label, alone, resolve, reject });
+  load<T>(conn: Connection, statements: readonly string[], label: string, alone: () => Promise<T>): Promise<Grouped<T>> {
+    return new Promise<Grouped<T>>((resolve, reject) => {
+      // Each waiting set's outcome is what its own alone() returns.
+      this.#waiting.push({ conn, statements, label, alone, resolve: resolve as (outcome: Grouped<unknown>) => void, reject });
       this.#launch();
     });
   }
@@ -64,7 +65,7 @@ export class SetGroups<T> {
     });
   }
 
-  async #fly(group: Waiting<T>[]): Promise<void> {
+  async #fly(group: Waiting[]): Promise<void> {
     if (group.length > 1) {
       const first = group[0]!;
       try {

@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import { failureOf } from '../../../db/errors.js';
+import { failureOf, isDatabaseUnavailable } from '../../../db/errors.js';
 import type { Connection } from '../common/connection.js';
 import { rollback } from '../common/rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
@@ -58,6 +58,27 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
   }
   const live = ledger.find((row) => row.status === 'loaded');
   return { kind: 'open', live: live && { id: live.id }, results: results.slice(4) };
+}
+
+/**
+ * Sends a set's one-message load: `statements` (its lock first) in a transaction of
+ * their own, committed. Resolves to undefined once committed, or to the database's
+ * refusal once rolled back; throws when the database is unavailable or the connection
+ * cannot even roll back.
+ */
+export async function oneMessage(
+  conn: Connection,
+  statements: readonly string[],
+  logger: Logger,
+  label: string,
+): Promise<Error | undefined> {
+  try {
+    await conn.none([...OPENING, ...statements, 'COMMIT'].join(';\n'));
+    return undefined;
+  } catch (err) {
+    if (isDatabaseUnavailable(err) || !(await rollback(conn, logger, label))) throw err;
+    return err as Error;
+  }
 }
 
 /**

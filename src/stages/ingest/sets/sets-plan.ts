@@ -5,6 +5,7 @@ import type { ResolvedSets, SetsIngestConfig } from '../../../config/types.js';
 import type { Db } from '../../../db/database.js';
 import { databaseError } from '../../../db/errors.js';
 import { IdPool } from './id-pool.js';
+import { LoadedFeatures } from './loaded-features.js';
 import { compileGrammar, type FileNameGrammar } from './file-names.js';
 import {
   canonical,
@@ -149,11 +150,13 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     naturalKeys[part] = key;
   }
   const observations = table(sets.observations.table);
-  let sequences: { ledger: string | null; observations: string | null; now: string };
+  const features = table(sets.features.table);
+  let sequences: { ledger: string | null; observations: string | null; features: string | null; now: string };
   try {
     sequences = await db.one(
-      `SELECT pg_get_serial_sequence('ingested_sets', 'id') AS ledger, pg_get_serial_sequence($1, $2) AS observations, clock_timestamp()::text AS now`,
-      [observations.sql, observations.identity?.name ?? 'id'],
+      `SELECT pg_get_serial_sequence('ingested_sets', 'id') AS ledger, pg_get_serial_sequence($1, $2) AS observations,
+              pg_get_serial_sequence($3, $4) AS features, clock_timestamp()::text AS now`,
+      [observations.sql, observations.identity?.name ?? 'id', features.sql, features.identity?.name ?? 'id'],
     );
   } catch (err) {
     throw databaseError(err, 'reading the sequences of the ledger and of observations');
@@ -165,10 +168,16 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
     grammar: compileGrammar(sets, code),
     tables: {
       observations,
-      features: table(sets.features.table),
+      features,
       tracking,
       reemitted: sets.reemitted,
-      ids: { ledger: new IdPool(db, sequences.ledger), observations: new IdPool(db, sequences.observations) },
+      ids: {
+        ledger: new IdPool(db, sequences.ledger),
+        observations: new IdPool(db, sequences.observations),
+        // Without a sequence the features' ids are the table's own, and track files look them up.
+        features: tracking && sequences.features ? new IdPool(db, sequences.features) : undefined,
+      },
+      loadedFeatures: new LoadedFeatures(),
     },
     specs,
     naturalKeys,
