@@ -4,7 +4,8 @@
  * A night of 3 codes × --sets (500) HFC file sets (harness/hfc-sets.ts: SDOSS with
  * two observations per set, SPoCA with a track file per set, RABAT3 in Latin-1) loaded by
  * the ingest stage in sets mode (a transaction per set, or per group of new sets loading
- * at once: see SetGroups; one per track file), into the catalogue of sql/catalogue;
+ * at once, track files among them when the run loaded their sets: see SetGroups), into
+ * the catalogue of sql/catalogue;
  * beside it, psql `\copy` of the same files into plain copies of the same tables (no id
  * remapping, no ledger, one psql session per code), timed in the same run; then the
  * stage again over the same files (everything skipped). --runs (3) rounds, each in new
@@ -12,14 +13,16 @@
  * is printed whole. The stage runs in this process (no CLI start-up), on a pool of 5
  * (4 sets in flight, as the daemon's default pool allows). Prints figures, does not
  * judge them, with the CPU of this process and of its PostgreSQL backends (a local
- * server only, read from /proc).
+ * server only, read from /proc). Last, the compiled CLI (`nocturne run <code> --stage
+ * ingest`, built by `npm run bench`) loads the night once more in schemas of its own,
+ * for its peak RSS.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { compileDaemon, compilePipeline } from '../src/config/resolve.js';
 import { daemonConfigSchema, pipelineSchema } from '../src/config/schema.js';
 import type { LoadedPipeline, NocturneConfig } from '../src/config/types.js';
@@ -31,6 +34,7 @@ import { HFC_CODES, writeHfcSets, type HfcCode } from '../harness/hfc-sets.js';
 import { rig } from '../harness/rig.js';
 import { roundTrips, since, type RoundTrips } from './round-trips.js';
 import { timed } from './timing.js';
+import { cli } from './ingest-cli.js';
 import { directContext } from '../harness/stage-context.js';
 
 const run = promisify(execFile);
@@ -61,6 +65,7 @@ export async function bench(args: string[]): Promise<void> {
         `  round ${i}: psql ${round.psql.seconds.toFixed(2)} s, nocturne ${round.first.seconds.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(2)})\n`,
       );
     }
+    const peakRss = await cliPeakRss(url, tmp);
     // The round whose ratio is the median: its figures are printed whole.
     const byRatio = [...rounds].sort((a, b) => a.psql.seconds / a.first.seconds - b.psql.seconds / b.first.seconds);
     const { psql, first, again } = byRatio[Math.floor(byRatio.length / 2)]!;
@@ -78,7 +83,8 @@ export async function bench(args: string[]): Promise<void> {
           first.seconds,
           `${Math.round(units / first.seconds)} sets/s (${first.loaded} loads incl. tracks, ${first.rejected} rejected)`,
         ),
-        `  CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's); RSS after: ${first.rss.toFixed(0)} MiB`,
+        `  CPU of this process while loading: ${first.cpuSeconds.toFixed(2)} s (the rest is the server's)`,
+        `  peak RSS of nocturne run <code> --stage ingest, in a process of its own: ${peakRss.toFixed(0)} MiB (goal < 150 MiB)`,
         `  CPU: this process ${first.user.toFixed(2)} s user + ${first.system.toFixed(2)} s system; its PostgreSQL backends ${first.serverSeconds.toFixed(2)} s; psql's ${psql.serverSeconds.toFixed(2)} s (with any other session that ended meanwhile)`,
         `  per set: ${(first.trips.queries / units).toFixed(2)} round trips, ${(first.trips.commits / units).toFixed(2)} commits`,
         line(
@@ -103,7 +109,6 @@ interface Load {
   system: number;
   serverSeconds: number;
   trips: RoundTrips;
-  rss: number;
   loaded: number;
   skipped: number;
   rows: number;
@@ -146,7 +151,6 @@ async function benchRound(url: string, tmp: string, state: string, psqlFirst: bo
         system: used.system / 1e6,
         serverSeconds,
         trips: since(trips),
-        rss: process.memoryUsage().rss / 2 ** 20,
         loaded: sum('loaded'),
         skipped: sum('skipped'),
         rows: sum('rows'),
@@ -168,13 +172,7 @@ async function benchConfig(dir: string, url: string, state: string, catalogue: s
   const pipelines = new Map<string, LoadedPipeline>();
   for (const code of CODES) {
     const file = path.join(REPO, 'pipelines', `${code}.yaml`);
-    const raw = parse(await readFile(file, 'utf8')) as { ingest: { sets: Record<string, unknown> } };
-    const pipeline = {
-      name: code,
-      code: { name: code, version: HFC_CODES[code].version },
-      ingest: { ...raw.ingest, source: { dir: path.join(dir, code) }, sets: { ...raw.ingest.sets, catalogue } },
-    };
-    pipelines.set(code, { config: compilePipeline(pipelineSchema.parse(pipeline)), file });
+    pipelines.set(code, { config: compilePipeline(pipelineSchema.parse(await benchPipeline(code, dir, catalogue))), file });
   }
   return {
     dir,
@@ -182,6 +180,47 @@ async function benchConfig(dir: string, url: string, state: string, catalogue: s
     paths: { state: dir, outbox: dir, quarantine: path.join(dir, 'quarantine'), logs: dir, work: path.join(dir, 'work') },
     pipelines,
   };
+}
+
+/** The repository's pipeline of `code`, its ingest stage alone, reading the generated directory into `catalogue`. */
+async function benchPipeline(code: HfcCode, dir: string, catalogue: string): Promise<Record<string, unknown>> {
+  const raw = parse(await readFile(path.join(REPO, 'pipelines', `${code}.yaml`), 'utf8')) as { ingest: { sets: Record<string, unknown> } };
+  return {
+    name: code,
+    code: { name: code, version: HFC_CODES[code].version },
+    ingest: { ...raw.ingest, source: { dir: path.join(dir, code) }, sets: { ...raw.ingest.sets, catalogue } },
+  };
+}
+
+/**
+ * The peak RSS of `nocturne run <code> --stage ingest` (the compiled CLI, in a process of
+ * its own) over each code's night, in schemas of its own: this process's RSS is mostly
+ * the bench's (tsx, the generated night).
+ */
+async function cliPeakRss(url: string, tmp: string): Promise<number> {
+  const state = `bench_sets_${process.pid}_cli`;
+  const catalogue = `${state}_hfc`;
+  const configDir = path.join(tmp, 'cli');
+  const db = openDb({ url, schema: state, poolSize: 1, applicationName: 'nocturne-bench-sets' });
+  try {
+    await migrate(db, state);
+    await installCatalogue(db, { schema: catalogue, stateSchema: state });
+    await mkdir(path.join(configDir, 'config'), { recursive: true });
+    await mkdir(path.join(configDir, 'pipelines'), { recursive: true });
+    await writeFile(
+      path.join(configDir, 'config', 'nocturne.yaml'),
+      stringify({ database: { url, schema: state }, paths: { state: path.join(configDir, 'state') }, http: { enabled: false } }),
+    );
+    let peak = 0;
+    for (const code of CODES) {
+      await writeFile(path.join(configDir, 'pipelines', `${code}.yaml`), stringify(await benchPipeline(code, tmp, catalogue)));
+      peak = Math.max(peak, (await cli(configDir, code)).peakMiB);
+    }
+    return peak;
+  } finally {
+    await db.none('DROP SCHEMA IF EXISTS $1:name CASCADE; DROP SCHEMA IF EXISTS $2:name CASCADE', [catalogue, state]);
+    await closeDb(db);
+  }
 }
 
 /** CPU ticks (1/100 s) of local process `pid` and of the children it has reaped, 0 when it is gone or not local. */
