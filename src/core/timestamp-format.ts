@@ -13,6 +13,11 @@ export interface TimestampParser {
   readonly format: string;
   /** PostgreSQL input text in UTC ("2014-02-21 00:00:45.5+00"), or undefined if `text` does not match. */
   parse(text: string): string | undefined;
+  /**
+   * The instant in microseconds from 2000-01-01 UTC (PostgreSQL's binary form), or
+   * undefined as parse(); a bigint beyond 2^53 (some 285 years away from 2000).
+   */
+  micros(text: string): number | bigint | undefined;
   /** Why parse() refused `text`. */
   reason(text: string): string;
 }
@@ -97,6 +102,16 @@ export function compileTimestampFormat(format: string): TimestampParser {
         fraction,
       });
     },
+    micros(text) {
+      if (scan(text) !== null) return undefined;
+      let fraction = 0;
+      for (let i = parts[6]!, scale = 100_000; i < parts[7]!; i++, scale /= 10) fraction += (text.charCodeAt(i) - 48) * scale;
+      const days = daysFromCivil(parts[0]!, parts[1]!, parts[2]!) - PG_EPOCH_DAYS;
+      // The zone's offset (minutes east of UTC) taken off; second 60 rolls over, as in PostgreSQL.
+      const seconds = days * 86_400 + parts[3]! * 3600 + (parts[4]! - (hasZone ? parts[8]! : 0)) * 60 + parts[5]!;
+      const micros = seconds * 1_000_000 + fraction;
+      return Number.isSafeInteger(micros) ? micros : BigInt(seconds) * 1_000_000n + BigInt(fraction);
+    },
     reason(text) {
       const why = scan(text);
       return `"${text}" is not a timestamp in the format ${format}${why === null ? '' : `: ${why}`}`;
@@ -179,6 +194,18 @@ function toUtc(parts: Int32Array): void {
   utc.setUTCFullYear(parts[0]!, parts[1]! - 1, parts[2]);
   utc.setUTCHours(parts[3]!, parts[4]! - parts[8]!, parts[5]);
   parts.set([utc.getUTCFullYear(), utc.getUTCMonth() + 1, utc.getUTCDate(), utc.getUTCHours(), utc.getUTCMinutes(), utc.getUTCSeconds()]);
+}
+
+/** 2000-01-01, PostgreSQL's epoch, in days from 1970-01-01. */
+const PG_EPOCH_DAYS = 10_957;
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  return era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
 }
 
 /** A UTC instant as its calendar fields; `fraction` with its dot ('.5'), or ''. */

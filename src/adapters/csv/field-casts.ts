@@ -84,10 +84,15 @@ export function createCaster(type: ColumnType, format?: string): FieldCaster {
       if (format === undefined) {
         throw new NocturneError('CONFIG_INVALID', 'a timestamp column needs a format, e.g. "%Y-%m-%dT%H:%M:%S"');
       }
-      const parser = timestampParsers.get(format) ?? timestampParsers.set(format, compileTimestampFormat(format)).get(format)!;
+      const parser = timestampParser(format);
       return { cast: (v) => parser.parse(v), reason: (v) => parser.reason(v) };
     }
   }
+}
+
+/** The parser of a timestamp format, compiled once. */
+export function timestampParser(format: string): TimestampParser {
+  return timestampParsers.get(format) ?? timestampParsers.set(format, compileTimestampFormat(format)).get(format)!;
 }
 
 function integerCaster(label: string, maxLength: number, inRange: (v: string) => boolean, range: string): FieldCaster {

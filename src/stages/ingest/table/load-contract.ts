@@ -22,6 +22,8 @@ export interface LoaderContext {
   db: Db;
   stage: IngestStageConfig;
   logger: Logger;
+  /** The pg_type name of each column of the target table, read once per run (see columnTypes()). */
+  targetTypes: () => Promise<ReadonlyMap<string, string>>;
   onRows?: (rows: number) => void;
 }
 

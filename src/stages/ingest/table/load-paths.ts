@@ -68,11 +68,18 @@ export async function inlineLoad(
 export async function directLoad(conn: Connection, ctx: LoaderContext, file: FileToLoad, fileId: number): Promise<DirectOutcome> {
   const table = qualifiedName(ctx.stage.table);
   const lines = new LineMap();
+  // Binary COPY when every mapped column's type has a plain binary form (see binary-rows.ts), else text.
+  const types = await ctx.targetTypes();
   try {
     const pass = await parsePass({
       ...passInput(ctx, file, lines),
       suffix: { kind: 'constant', text: String(fileId) },
-      openSink: (columns) => new CopyWriter(conn.client, `COPY ${table} (${names([...columns, 'ingested_file_id'])}) FROM STDIN`),
+      binary: { types, fileId },
+      openSink: (columns, binary) =>
+        new CopyWriter(
+          conn.client,
+          `COPY ${table} (${names([...columns, 'ingested_file_id'])}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`,
+        ),
     });
     checkHash(pass, file);
     if (pass.refused) return refusal(pass);

@@ -9,7 +9,7 @@ import { fetchFiles, releaseAll } from '../common/work-loop.js';
 import { record } from './file-results.js';
 import type { LedgerEntry } from './ledger.js';
 import { loadBatch, type BatchOutcome } from './load-batch.js';
-import type { FileToLoad } from './load-contract.js';
+import type { FileToLoad, LoaderContext } from './load-contract.js';
 import { INLINE_BYTES, loadFile, rejectFailed } from './load-file.js';
 import type { Tally } from './tally.js';
 
@@ -65,6 +65,7 @@ export function batchesOf(work: readonly Work[]): WorkBatch[] {
 /** What loading a batch needs, and where its counts go. */
 export interface LoadWork {
   stage: IngestStageConfig;
+  targetTypes: LoaderContext['targetTypes'];
   source: IngestSource;
   host: string;
   tally: Tally;
@@ -97,7 +98,7 @@ export async function loadWork(ctx: StageContext, batch: WorkBatch, load: LoadWo
     if (small.length > 1) {
       const label = `${small[0]!.entry.path} and ${small.length - 1} more files`;
       try {
-        together = await loadBatch({ db: ctx.db, stage: load.stage, logger: ctx.logger }, small);
+        together = await loadBatch({ db: ctx.db, stage: load.stage, logger: ctx.logger, targetTypes: load.targetTypes }, small);
       } catch (err) {
         const error = await unlessUnreachable(ctx.db, coerceError(err), label);
         if (isDatabaseUnavailable(error)) return error;
@@ -125,10 +126,10 @@ async function loadAlone(
   ctx: StageContext,
   file: FileToLoad,
   { candidate, fetched }: { candidate: Candidate; fetched: Fetched },
-  { stage, source, tally, onRows }: LoadWork,
+  { stage, source, tally, onRows, targetTypes }: LoadWork,
 ): Promise<NocturneError | undefined> {
   try {
-    const loader = { db: ctx.db, stage, logger: ctx.logger, onRows };
+    const loader = { db: ctx.db, stage, logger: ctx.logger, targetTypes, onRows };
     const result = await loadFile(loader, file).catch((err: unknown) => {
       // The file's own fault, found once its transaction was lost: rejected all the same.
       if (failureOf(err) !== 'input') throw err;

@@ -5,18 +5,19 @@ import type { IngestStageConfig } from '../../../config/types.js';
 import { chunksOf, type FileBody } from '../common/file-body.js';
 import { badRow, REPORT_LIMIT, shown, type BadRow } from '../common/issues.js';
 import type { RowIssue } from '../common/issues.js';
+import { BinaryRows } from './binary-rows.js';
 import { compileRowEncoder, type RowEncoder } from './row-encoder.js';
 
 /** Where the encoded rows go: a COPY (CopyWriter), or an INSERT sent later (InlineRows). */
 export interface RowSink {
-  /** Whole rows of COPY text, newline-terminated. */
-  write(text: string): Promise<void>;
+  /** Whole rows of COPY text, newline-terminated (or binary COPY data: see PassInput.binary). */
+  write(data: string | Buffer): Promise<void>;
   /** Resolves with the number of rows stored. */
   finish(): Promise<number>;
   abort(reason: string): Promise<void>;
 }
 
-/** Rows are coalesced into writes of at least this many characters. */
+/** Rows are coalesced into writes of at least this many characters (or bytes, binary). */
 const WRITE_CHARS = 64 * 1024;
 
 export interface PassInput {
@@ -26,8 +27,13 @@ export interface PassInput {
   stage: Pick<IngestStageConfig, 'columns' | 'csv' | 'badRows'>;
   /** Appended to each COPY row after a tab: the ledger id (direct load) or the line (staging). */
   suffix: { kind: 'constant'; text: string } | { kind: 'line' };
-  /** Starts the sink (e.g. the COPY) once the header is known, with the table columns in encoder order. */
-  openSink(columns: readonly string[]): RowSink;
+  /**
+   * Rows in binary COPY format when every mapped column's target type (pg_type name by
+   * column) has one, with the constant suffix `fileId` as an int8; else text.
+   */
+  binary?: { types: ReadonlyMap<string, string>; fileId: number };
+  /** Starts the sink (e.g. the COPY) once the header is known, with the table columns in encoder order, for binary rows or text. */
+  openSink(columns: readonly string[], binary: boolean): RowSink;
   /** Filled with the file line of each row sent: maps "COPY ..., line N" back to the file. */
   lines: LineMap;
   onRows?(rows: number): void;
@@ -67,7 +73,11 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   const suffix = input.suffix.kind === 'constant' ? input.suffix.text : null;
   let encoder: RowEncoder | undefined;
   let writer: RowSink | undefined;
+  // Rows encoded and not sent yet: text, or binary tuples.
   let pending = '';
+  let tuples: BinaryRows | undefined;
+  const waiting = () => tuples?.length ?? pending.length;
+  const fileId = input.binary?.fileId ?? 0;
   let rows = 0;
   let badRows = 0;
   let refused = false;
@@ -82,10 +92,16 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   const splitter = new CsvRecordSplitter(label, stage.csv, {
     record(fields, line, raw) {
       if (!encoder) {
-        encoder = compileRowEncoder(stage, fields, label);
+        encoder = compileRowEncoder(stage, fields, label, input.binary?.types);
+        if (encoder.binary) tuples = new BinaryRows();
         return;
       }
       rows++;
+      if (tuples && !refused) {
+        if (!encoder.encodeBinary(fields, fileId, tuples)) return bad({ ...encoder.issue, line }, raw);
+        lines.push(line);
+        return;
+      }
       const text = encoder.encode(fields);
       if (text === undefined) return bad({ ...encoder.issue, line }, raw);
       if (refused) return;
@@ -107,10 +123,12 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
       hash?.update(chunk);
       if (refused && issues.length >= REPORT_LIMIT) continue;
       splitter.write(chunk);
-      if (encoder && !writer && !refused) writer = input.openSink(encoder.columns);
-      if (refused) pending = '';
-      else if (writer && pending.length >= WRITE_CHARS) {
-        await writer.write(pending);
+      if (encoder && !writer && !refused) writer = input.openSink(encoder.columns, tuples !== undefined);
+      if (refused) {
+        pending = '';
+        tuples?.take();
+      } else if (writer && waiting() >= WRITE_CHARS) {
+        await writer.write(tuples ? tuples.take() : pending);
         pending = '';
         input.onRows?.(rows);
       }
@@ -127,8 +145,9 @@ export async function parsePass(input: PassInput): Promise<PassResult> {
   let copied = 0;
   if (refused) await writer?.abort(`${label}: refused by the badRows policy`);
   else {
-    writer ??= input.openSink(encoder.columns);
-    if (pending.length > 0) await writer.write(pending);
+    writer ??= input.openSink(encoder.columns, tuples !== undefined);
+    if (tuples) await writer.write(tuples.take(true));
+    else if (pending.length > 0) await writer.write(pending);
     copied = await writer.finish();
   }
   input.onRows?.(rows);

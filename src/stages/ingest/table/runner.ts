@@ -10,6 +10,7 @@ import { setAsideQuietly } from './file-results.js';
 import { seenFiles, type SeenFile } from './ledger.js';
 import { batchesOf, loadWork, type Work } from './load-work.js';
 import { Tally } from './tally.js';
+import { columnTypes } from './column-types.js';
 
 /**
  * One ingest run over one source: list, drop what the ledger shows as already seen
@@ -57,6 +58,7 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
   }
   if (ctx.dryRun) return dryRun(ctx, source, work, tally);
 
+  const targetTypes = columnTypes(ctx.db, stage.table);
   let done = 0;
   // Rows read so far by the files in flight, for the progress line of a long file.
   let inFlightRows = 0;
@@ -75,7 +77,7 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
         rows = read;
         report();
       };
-      const error = await loadWork(ctx, batch, { stage, source, host, tally, onRows });
+      const error = await loadWork(ctx, batch, { stage, targetTypes, source, host, tally, onRows });
       inFlightRows -= rows;
       return error;
     },
