@@ -70,8 +70,11 @@ export async function createCampaignWorld(label: string, options: WorldOptions):
     extra: {
       http: { enabled: false },
       executor: { type: 'slurm', slurm: { pollInterval: '1s', lostAfter: '30s' } },
-      campaigns: { maxRunning: 4, nice: 1000, batchNights: 2 },
       ...options.extra,
+      // Not yielding to the nightly slot (02:00): a run in the 10 minutes before it would
+      // wait for it, the tests with it (they failed in CI at 01:55). The yield is tested
+      // with a clock of its own (yield-gate.test.ts).
+      campaigns: { maxRunning: 4, nice: 1000, batchNights: 2, yieldToNightly: false, ...(options.extra?.['campaigns'] as object) },
     },
   });
   const env = slurmEnv({ NOCTURNE_CONFIG_DIR: dir });
