@@ -5,8 +5,8 @@ import type { RowIssue } from '../common/issues.js';
 import { fieldWriter, type BinaryRows, type FieldWriter } from './binary-rows.js';
 
 /**
- * Turns the fields of one CSV record into one line of COPY text (without the newline),
- * casting every mapped column to its declared type. Compiled once per file from the
+ * Turns the fields of one CSV record into one line of COPY text (without the newline), or
+ * one binary COPY tuple, casting every mapped column to its declared type. Compiled once per file from the
  * header, so the per-row work is an index lookup and a cast per column.
  */
 export interface RowEncoder {
