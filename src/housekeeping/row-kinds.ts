@@ -40,7 +40,7 @@ const LIMIT = 'ORDER BY x.id LIMIT $2';
 const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OLDER(`coalesce(${j}.finished_at, ${j}.created_at)`)}
   AND NOT EXISTS (
     SELECT 1 FROM job_tasks t JOIN ingested_sets s
-      ON s.status IN ('loaded', 'replaced') AND member_names(s.members) && ARRAY(SELECT jsonb_array_elements_text(t.outputs))
+      ON s.status IN ('loaded', 'replaced') AND s.member_names && ARRAY(SELECT jsonb_array_elements_text(t.outputs))
      WHERE t.job = ${j}.id AND t.state = 'completed' AND jsonb_typeof(t.outputs) = 'array')`;
 
 function runsWhere(noJobStays: string): string {

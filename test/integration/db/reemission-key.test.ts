@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
 import { createTestDb, type TestDb } from '../../../harness/db.js';
+import { UNDO_0019 } from './undo-migrations.js';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -22,8 +23,9 @@ const insert = (setKey: string, version: string, status: string, content: string
 describe('state migration 0018: re-emission keys', () => {
   it('keys the sets of a ledger written before it, and the rows inserted without the key', async () => {
     const last = (await readdir(STATE_MIGRATIONS_DIR)).sort().at(-1)!;
-    expect(last).toBe('0018_reemission_key.sql');
-    // The ledger as 0017 left it.
+    expect(last).toBe('0019_member_names_column.sql');
+    // The ledger as 0017 left it (0019 undone first: see member-names.test.ts).
+    await t.db.none(UNDO_0019);
     await t.db
       .none(`DROP TRIGGER ingested_sets_reemission_key ON ingested_sets; DROP FUNCTION fill_reemission_key(), reemission_key_of(text, text);
                      DROP INDEX ingested_sets_live; ALTER TABLE ingested_sets DROP COLUMN reemission_key;
@@ -37,7 +39,7 @@ describe('state migration 0018: re-emission keys', () => {
     await insert('spoca_3+1_20140221T000009_sdo_track', '3.+1', 'loaded', 'e');
     await insert('sdoss_20140223T000045_sdo', '1.06', 'loaded', 'f');
 
-    expect((await migrate(t.db, t.schema)).applied).toEqual(['0018_reemission_key.sql']);
+    expect((await migrate(t.db, t.schema)).applied).toEqual(['0018_reemission_key.sql', '0019_member_names_column.sql']);
     await insert('sdoss_106_20140224T000045_sdo', '1.06', 'loaded', '1');
     const keys = await t.db.map(
       'SELECT set_key, reemission_key FROM ingested_sets ORDER BY id',

@@ -69,6 +69,12 @@ describe('ingest sets mode: a track file whose sets this run loaded', () => {
     }
     expect((await runOneAtATime(w)).stats).toMatchObject({ loaded: 6, rejected: 0, waiting: 0, failed: 0 });
     expect(ways()).toEqual({ lookedUp: 0, oneMessage: 3 });
+    // The member names the loader writes are those the database computes (retention reads them).
+    const names = await w.db.any<{ names: string[]; same: boolean }>(
+      'SELECT member_names AS names, member_names IS NOT DISTINCT FROM member_names(members) AS same FROM ingested_sets ORDER BY id',
+    );
+    expect(names.map((r) => r.same)).toEqual(names.map(() => true));
+    expect(names.map((r) => r.names.length).sort()).toEqual([1, 1, 1, 2, 2, 2]);
 
     // The same files, the track files in a run of their own: the long way.
     sent.length = 0;

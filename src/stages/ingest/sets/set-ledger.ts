@@ -112,14 +112,15 @@ export function listedUnchanged(
   });
 }
 
-const COLUMNS = 'source, pipeline, code, code_version, set_key, reemission_key, kind, content_sha256, members, run_id, host, night';
+const COLUMNS =
+  'source, pipeline, code, code_version, set_key, reemission_key, kind, content_sha256, members, member_names, run_id, host, night';
 
 /** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storable(). */
 export function insertEntry(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): string {
   const names = Object.keys(extra);
   return pgp.as.format(
     `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${14 + i}`).join('')})`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::text[], $11, $12, $13, $14, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${15 + i}`).join('')})`,
     [
       entry.source,
       entry.pipeline,
@@ -130,6 +131,8 @@ export function insertEntry(entry: SetEntry, status: string, extra: Record<strin
       entry.kind,
       entry.contentSha256,
       storableJson(entry.members),
+      // As member_names(members) computes them: the path's last element.
+      entry.members.map((m) => storable(m.path).replace(/^.*\//s, '')),
       entry.runId,
       entry.host,
       entry.night,
