@@ -6,6 +6,7 @@ import type { Db } from '../../db/database.js';
 import { checkSetTargets } from './sets/check-set-targets.js';
 import type { DocPath } from '../../config/issues.js';
 import { yamlLocator } from '../../config/locate.js';
+import { targetColumns } from './table/target-columns.js';
 
 /** PostgreSQL types (pg_type.typname) a declared column type may be loaded into without loss. */
 const COMPATIBLE: Record<ColumnType, readonly string[]> = {
@@ -16,14 +17,6 @@ const COMPATIBLE: Record<ColumnType, readonly string[]> = {
   bool: ['bool'],
   timestamp: ['timestamptz', 'timestamp'],
 };
-
-interface TableColumn {
-  name: string;
-  typname: string;
-  type: string;
-  not_null: boolean;
-  has_default: boolean;
-}
 
 /**
  * For `nocturne validate`: checks, for every pipeline with an ingest stage, that its
@@ -67,13 +60,7 @@ async function checkPipeline(db: Db, pipeline: LoadedPipeline, stage: IngestStag
     if (!(key in stage.columns)) issue(['naturalKey'], `ingest.naturalKey: ${key} is not one of the mapped columns of ${table}`);
   }
 
-  const columns = await db.any<TableColumn>(
-    `SELECT a.attname AS name, t.typname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-            (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default
-       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
-    [table],
-  );
+  const columns = await targetColumns(db, table);
   if (columns.length === 0) {
     issue(['table'], `ingest.table: table ${table} does not exist (or has no columns)`);
     return issues;

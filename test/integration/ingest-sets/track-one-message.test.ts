@@ -1,7 +1,7 @@
-import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../../src/db/database.js';
 import { DATE, SPOCA, writeSpoca } from './sdoss-files.js';
+import { recordQueries } from '../../../harness/sent-queries.js';
 import { backendPid, untilBlockedBy, useSetsWorlds, type SetsWorld } from './world.js';
 
 const world = useSetsWorlds();
@@ -15,20 +15,11 @@ const trackOf = (date: string, n: number) =>
     [date, 9, 10 * n + 9],
   ]);
 
-/**
- * The texts of the Query messages this process sends PostgreSQL, read off the sockets'
- * writes (pg writes each message in a write of its own): which way a track file took.
- */
+/** The statements this process sends: which way a track file took. */
 const sent: string[] = [];
-const write = Reflect.get(Socket.prototype, 'write') as (this: Socket, ...args: unknown[]) => boolean;
-beforeAll(() => {
-  Reflect.set(Socket.prototype, 'write', function (this: Socket, ...args: unknown[]) {
-    const chunk = args[0];
-    if (Buffer.isBuffer(chunk) && chunk[0] === 0x51) sent.push(chunk.toString('utf8', 5));
-    return write.apply(this, args);
-  });
-});
-afterAll(() => Reflect.set(Socket.prototype, 'write', write));
+let stopRecording: () => void;
+beforeAll(() => (stopRecording = recordQueries(sent)));
+afterAll(() => stopRecording());
 
 /** Track files that took the long way (their features looked up first), and those loaded in one message. */
 function ways(): { lookedUp: number; oneMessage: number } {

@@ -1,9 +1,9 @@
-import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStageConfig } from '../../../src/config/types.js';
 import { CopyWriter } from '../../../src/stages/ingest/table/copy-writer.js';
 import { INLINE_BYTES } from '../../../src/stages/ingest/table/load-file.js';
 import { compileRowEncoder } from '../../../src/stages/ingest/table/row-encoder.js';
+import { recordQueries } from '../../../harness/sent-queries.js';
 import { useWorlds } from './use-world.js';
 
 const newWorld = useWorlds();
@@ -53,17 +53,12 @@ const COUNT = Math.ceil(INLINE_BYTES / 60);
 
 const TABLE = `(i4 int PRIMARY KEY, i8 bigint, f8 float8, t text, vc varchar(30), b bool, tz timestamptz, ts timestamp, ingested_file_id bigint)`;
 
-/** The COPY statements this process sends, read off the sockets' writes. */
-const copies: string[] = [];
-const write = Reflect.get(Socket.prototype, 'write') as (this: Socket, ...args: unknown[]) => boolean;
-beforeAll(() => {
-  Reflect.set(Socket.prototype, 'write', function (this: Socket, ...args: unknown[]) {
-    const chunk = args[0];
-    if (Buffer.isBuffer(chunk) && chunk[0] === 0x51 && chunk.includes('COPY ')) copies.push(chunk.toString('utf8', 5));
-    return write.apply(this, args);
-  });
-});
-afterAll(() => Reflect.set(Socket.prototype, 'write', write));
+/** The statements this process sends; its COPY statements. */
+const sent: string[] = [];
+const copies = () => sent.filter((text) => text.includes('COPY '));
+let stopRecording: () => void;
+beforeAll(() => (stopRecording = recordQueries(sent)));
+afterAll(() => stopRecording());
 
 describe('binary COPY', () => {
   it('stores every value exactly as the text COPY of the same rows does', async () => {
@@ -73,9 +68,9 @@ describe('binary COPY', () => {
     await world.db.none(`CREATE TABLE $1:name.kinds ${TABLE}; CREATE TABLE $1:name.kinds_text ${TABLE}`, [world.hfc]);
     const csv = rows(COUNT);
     await world.write('kinds.csv', csv);
-    copies.length = 0;
+    sent.length = 0;
     expect((await world.run()).stats).toMatchObject({ loaded: 1, inserted: COUNT, rejected: 0 });
-    expect(copies).toEqual([expect.stringMatching(/^COPY .*kinds.* FROM STDIN \(FORMAT binary\)/)]);
+    expect(copies()).toEqual([expect.stringMatching(/^COPY .*kinds.* FROM STDIN \(FORMAT binary\)/)]);
 
     // The same rows as the text path encodes them, by text COPY into a twin table.
     const stage = world.config.pipelines.get('sdoss')!.config.ingest as IngestStageConfig;
@@ -114,9 +109,9 @@ describe('binary COPY', () => {
     });
     await world.db.none(`CREATE TABLE $1:name.kinds ${TABLE.replace('f8 float8', 'f8 numeric')}`, [world.hfc]);
     await world.write('kinds.csv', rows(COUNT).replaceAll(/;(NaN|inf|-Infinity|1e308|1\.7976931348623157e308|5e-324);/g, ';NULL;'));
-    copies.length = 0;
+    sent.length = 0;
     expect((await world.run()).stats).toMatchObject({ loaded: 1, inserted: COUNT });
-    expect(copies).toEqual([expect.stringMatching(/^COPY .*kinds.* FROM STDIN\0$/)]);
+    expect(copies()).toEqual([expect.stringMatching(/^COPY .*kinds.* FROM STDIN\0$/)]);
   });
 
   it('refuses a bad value, and a value the database refuses, at its line and column', async () => {

@@ -10,7 +10,7 @@ import { setAsideQuietly } from './file-results.js';
 import { seenFiles, type SeenFile } from './ledger.js';
 import { batchesOf, loadWork, type Work } from './load-work.js';
 import { Tally } from './tally.js';
-import { columnTypes } from './column-types.js';
+import { columnTypes } from './target-columns.js';
 
 /**
  * One ingest run over one source: list, drop what the ledger shows as already seen
