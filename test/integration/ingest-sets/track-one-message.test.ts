@@ -98,36 +98,64 @@ describe('ingest sets mode: a track file whose sets this run loaded', () => {
     });
   });
 
-  it('takes the long way, and waits, when a set it knows is replaced before its message runs', async () => {
-    const w = await world('track-stale', { code: 'spoca-ar' });
-    // Without the foreign key, only the message's own check stands between it and rows pointing at nothing.
+  /**
+   * A world whose set and track file load in a run started here, the track file held on
+   * its waiting row (which its message deletes first) by another process, `holder`.
+   * Without the foreign key, only the message's own check stands between it and rows
+   * pointing at nothing.
+   */
+  async function heldTrack(label: string) {
+    const w = await world(label, { code: 'spoca-ar' });
     await w.db.none('ALTER TABLE $1:name.activeregions_tracking DROP CONSTRAINT activeregions_tracking_ar_id_fkey', [w.hfc]);
     await writeSpoca(w);
     await w.write(trackName(DATE), trackOf(DATE, 0));
     expect((await w.run()).stats).toMatchObject({ waiting: 1 });
     await w.write(`${SPOCA.key(DATE)}_init.csv`, SPOCA.init(DATE));
     await w.write(`${SPOCA.key(DATE)}_feat.csv`, SPOCA.feat(DATE, 3));
-    // Another process: holds the track file's waiting row, which the message deletes first.
-    const other = await w.db.connect();
-    try {
-      const pid = await backendPid(other);
-      await other.none('BEGIN');
-      await other.any(`SELECT 1 FROM ingested_sets WHERE kind = 'track' FOR UPDATE`);
-      sent.length = 0;
-      const run = runOneAtATime(w);
-      await untilBlockedBy(w.db, pid);
-      // The set loaded by the run meanwhile is replaced: its features gone, its load no longer live.
-      await other.none(
-        `DELETE FROM $1:name.activeregions WHERE load_id = (SELECT id FROM ingested_sets WHERE kind = 'set' AND status = 'loaded');
-         UPDATE ingested_sets SET status = 'replaced' WHERE kind = 'set' AND status = 'loaded'; COMMIT`,
-        [w.hfc],
-      );
-      expect((await run).stats).toMatchObject({ loaded: 1, waiting: 1, rejected: 0, failed: 0 });
-    } finally {
-      await other.done();
-    }
+    const holder = await w.db.connect();
+    await holder.none('BEGIN');
+    await holder.any(`SELECT 1 FROM ingested_sets WHERE kind = 'track' FOR UPDATE`);
+    sent.length = 0;
+    const run = runOneAtATime(w);
+    await untilBlockedBy(w.db, await backendPid(holder));
+    return { w, run, holder };
+  }
+
+  /** What another process's replace of the set does: its load no longer live, its features gone. */
+  const REPLACE = `UPDATE ingested_sets SET status = 'replaced' WHERE kind = 'set' AND status = 'loaded' RETURNING id;
+     DELETE FROM $1:name.activeregions WHERE load_id IN (SELECT id FROM ingested_sets WHERE kind = 'set' AND status = 'replaced')`;
+
+  async function expectWaiting(w: SetsWorld, run: ReturnType<typeof runOneAtATime>): Promise<void> {
+    expect((await run).stats).toMatchObject({ loaded: 1, waiting: 1, rejected: 0, failed: 0 });
     expect(ways()).toEqual({ lookedUp: 1, oneMessage: 1 });
     expect(await w.count('activeregions_tracking')).toBe(0);
     expect((await w.ledger()).filter((r) => r.kind === 'track').map((r) => r.status)).toEqual(['waiting']);
+  }
+
+  it('takes the long way, and waits, when a set it knows is replaced before its message runs', async () => {
+    const { w, run, holder } = await heldTrack('track-stale');
+    try {
+      await holder.none(`${REPLACE}; COMMIT`, [w.hfc]);
+      await expectWaiting(w, run);
+    } finally {
+      await holder.done();
+    }
+  });
+
+  it('waits for a replace under way at the ledger row of the set, then takes the long way', async () => {
+    const { w, run, holder } = await heldTrack('track-replacing');
+    const replacer = await w.db.connect();
+    try {
+      // The replace begins (not committed) while the message waits; then the message goes on, to the set's ledger row.
+      await replacer.none('BEGIN');
+      await replacer.any(REPLACE, [w.hfc]);
+      await holder.none('COMMIT');
+      await untilBlockedBy(w.db, await backendPid(replacer));
+      await replacer.none('COMMIT');
+      await expectWaiting(w, run);
+    } finally {
+      await holder.done();
+      await replacer.done();
+    }
   });
 });

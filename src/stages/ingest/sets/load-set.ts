@@ -329,7 +329,7 @@ function retire(tables: SetTables, oldId: string): string[] {
 }
 
 /** How a replace finds a tracked feature again in the new content of its set: by row ordinal, or by local id (tracking.featureId). */
-export function featureKey(tracking: NonNullable<SetTables['tracking']>, alias: string): string {
+function featureKey(tracking: NonNullable<SetTables['tracking']>, alias: string): string {
   return tracking.featureId === 'localId' ? `${alias}.${LOCAL_ID}` : `${alias}.${ROW_ORDINAL}::text`;
 }
 

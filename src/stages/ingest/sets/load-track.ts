@@ -3,7 +3,7 @@ import type { Logger } from '../../../log/logger.js';
 import type { Connection } from '../common/connection.js';
 import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
-import { columnList, featureKey, rowValues, type SetTables } from './load-set.js';
+import { columnList, rowValues, type SetTables } from './load-set.js';
 import { SetIssues, type ParsedMember, type ParsedRow } from './parse-member.js';
 import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
 import { commitRefused, commitRows, fastLock, oneMessage, openSet, replaceLedger } from './set-transaction.js';
@@ -102,7 +102,7 @@ export async function loadTrack(conn: Connection, load: TrackToLoad): Promise<Tr
     `SELECT s.set_key, ${recordedFeatures(features)} AS features FROM (${live}) s WHERE s.kind = 'set'`,
   ];
   const loadId = await tables.ids.ledger.one();
-  const quick = load.ledger.live ? undefined : oneMessageLoad(load, setOf, keys, live, loadId);
+  const quick = load.ledger.live ? undefined : oneMessageLoad(load, setOf, keys, loadId);
   if (quick) {
     const alone = async () => (await oneMessage(conn, quick.statements, logger, entry.setKey)) === undefined;
     const done = await load.groups.load(conn, quick.statements, entry.setKey, alone);
@@ -224,17 +224,20 @@ function loaded(mapped: TrackRows, loadId: string, replaced: string | undefined,
 /**
  * A new track file's load in one message, when this run loaded every feature set it
  * names (see LoadedFeatures): its references are written from the ids the run drew for
- * those features. The message takes the file's lock, locks the features as the long
- * way's look-up does, then checks, in a statement of its own, that each set's live load
- * is still the one this run committed, with all its features (else a division by zero:
- * the long way finds out why). So it commits exactly what the long way would have.
- * Undefined when a set is not known, or a reference is not found (the long way reports it).
+ * those features. The message takes the file's lock, then, in a statement of its own,
+ * locks the ledger rows of the loads this run committed FOR SHARE and checks that each
+ * is still live (else a division by zero: the long way finds out why). A replace of one
+ * of those sets begins by updating that row (replaceLedger()): it waits for this load to
+ * commit, then finds its tracking rows and re-points them; a replace that came first
+ * makes the check fail once it commits. While the row is live, its features are those
+ * the run inserted: so it commits exactly what the long way would have, without looking
+ * the features up. Undefined when a set is not known, or a reference is not found (the
+ * long way reports it).
  */
 function oneMessageLoad(
   load: TrackToLoad,
   setOf: (row: ParsedRow) => string,
   keys: readonly string[],
-  live: string,
   loadId: string,
 ): { statements: string[]; mapped: TrackRows } | undefined {
   const { tables, entry, ledger } = load;
@@ -244,18 +247,16 @@ function oneMessageLoad(
   const scratch = new SetIssues();
   const mapped = trackRows(load, setOf, new Map(keys.map((key, i) => [key, sets[i]!.ids])), loadId, scratch);
   if (!scratch.empty) return undefined;
-  const { features } = tables;
-  const fid = features.identity?.name ?? 'id';
-  const expected = keys.map((key, i) => pgp.as.format('(s.set_key = $1 AND s.id = $2)', [key, sets[i]!.loadId])).join(' OR ');
   return {
     mapped,
     statements: [
       fastLock(entry),
       ...(ledger.provisional ? [clearProvisional(entry)] : []),
-      `SELECT 1 FROM (${live}) s JOIN ${features.sql} f ON f.load_id = s.id ORDER BY f."${fid}" FOR KEY SHARE OF f`,
-      `SELECT 1 / (count(*) = ${keys.length} AND coalesce(bool_and(${recordedFeatures(features)} = (
-                SELECT count(DISTINCT ${featureKey(tables.tracking!, 'f')}) FROM ${features.sql} f WHERE f.load_id = s.id)), false))::int
-         FROM (${live}) s WHERE s.kind = 'set' AND (${expected})`,
+      pgp.as.format(
+        `SELECT 1 / (count(*) = $2)::int
+           FROM (SELECT id FROM ingested_sets WHERE id = ANY($1::bigint[]) AND status = 'loaded' ORDER BY id FOR SHARE) s`,
+        [sets.map((set) => set.loadId), keys.length],
+      ),
       ...trackStatements(load, mapped, loadId, undefined),
     ],
   };
