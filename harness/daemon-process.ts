@@ -54,6 +54,16 @@ export async function writeDaemonConfig(dir: string, s: DaemonSettings): Promise
   for (const [name, text] of Object.entries(s.pipelines)) await writeFile(path.join(dir, 'pipelines', `${name}.yaml`), text);
 }
 
+/**
+ * A daily schedule (UTC) whose slot is 12 hours after `now`: for a stage that a test's
+ * daemon must not run by itself. Any fixed time, even "0 0 1 1 *" (New Year), comes due
+ * for a test that runs across it; this one cannot during a test, whenever it starts.
+ */
+export function quietSchedule(now = new Date()): string {
+  const slot = new Date(now.getTime() + 12 * 3_600_000);
+  return `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`;
+}
+
 /** A pipeline whose ingest stage reads an (empty) local directory on `schedule`. */
 export function ingestPipeline(name: string, schedule: string, sourceDir: string, extra = ''): string {
   return [

@@ -50,12 +50,13 @@ describe('delivery of alert messages', () => {
     return { to, config: w.config({ pipelines, alerts }), pipelines };
   }
 
-  const reject = (p: string, from: number, to: number) =>
+  /** Rejects files `from`..`to` of pipeline `p`, at `at` (default: now). */
+  const reject = (p: string, from: number, to: number, at?: Date) =>
     w.t.db.none(
       `INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, error, host, finished_at)
        SELECT 'local:/csv', '/csv/' || $1 || '/f' || i || '.csv', encode(sha256(($1 || i)::bytea), 'hex'), 10, $1, $1, '1.0', 'hfc.t',
-              'rejected', 'f' || i || '.csv:2:3: not a number', 'tycho', now() FROM generate_series($2::int, $3::int) i`,
-      [p, from, to],
+              'rejected', 'f' || i || '.csv:2:3: not a number', 'tycho', coalesce($4::timestamptz, now()) FROM generate_series($2::int, $3::int) i`,
+      [p, from, to, at ?? null],
     );
 
   it('a flood of 500 rejected files gives one message, listing them all, and one webhook POST', async () => {
@@ -79,18 +80,21 @@ describe('delivery of alert messages', () => {
   it("a digest waits digestDelay for the night's items, then tells a growth once per updateEvery", async () => {
     const { to, config } = digests('grow', { workFailed: { enabled: true, digestDelay: '1h', updateEvery: '90m' } });
     const alerting = w.alerting(config);
-    await reject('grow', 1, 3);
+    // All of one night, the night of the first rejection: rejected at their own moments, the
+    // later ones would open a digest of the next night for a test run across midnight.
+    const rejectedAt = new Date();
+    await reject('grow', 1, 3, rejectedAt);
     const first = await alerting.tick();
     expect(first.opened).toHaveLength(1);
     expect(first.sent).toBe(0);
-    await reject('grow', 4, 5);
+    await reject('grow', 4, 5, rejectedAt);
     expect((await alerting.tick()).sent).toBe(0);
     // The hour has passed (the database's clock decides: notify_after).
     await w.t.db.none(`UPDATE incidents SET notify_after = now() WHERE pipeline = 'grow'`);
     expect((await alerting.tick()).sent).toBe(2);
     const [opened] = await waitForMail(rig.maildir, to, 1);
     expect(opened!.body.split('\n')[0]).toMatch(/: 5 rejected files$/);
-    await reject('grow', 6, 8);
+    await reject('grow', 6, 8, rejectedAt);
     expect((await alerting.tick()).sent).toBe(0);
     const lastMessage = (ago: string) =>
       w.t.db.none(

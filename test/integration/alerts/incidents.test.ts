@@ -96,19 +96,23 @@ describe('each kind of incident opens once and resolves once', () => {
   it("work_failed: one digest of the night's rejected files, resolved once they are loaded again", async () => {
     const { to, config } = only('work_failed', 'workFailed', { digestDelay: '0s' }, { kw: runStage() });
     const alerting = w.alerting(config);
-    await w.t.db.none(
+    const [rejected] = await w.t.db.many<{ at: Date }>(
       `INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, error, host, finished_at)
        SELECT 'local:/csv', '/csv/f' || i || '.csv', md5(i::text) || md5(i::text), 10, 'kw', 'kw', '1.0', 'hfc.t', 'rejected',
-              'f' || i || '.csv:2:3: not a number', 'tycho', now() FROM generate_series(1, 3) i`,
+              'f' || i || '.csv:2:3: not a number', 'tycho', now() FROM generate_series(1, 3) i
+       RETURNING finished_at AS at`,
     );
-    const opened = await opensOnce(alerting, to, `work_failed kw/ingest ${today()}`);
+    // The night of their rejection, with the default night start (midnight, UTC): the calendar
+    // day they were rejected on (a Date taken later is the next day for a test run across midnight).
+    const night = rejected!.at.toISOString().slice(0, 10);
+    const opened = await opensOnce(alerting, to, `work_failed kw/ingest ${night}`);
     expect(opened.body).toContain('  - file /csv/f2.csv: f2.csv:2:3: not a number');
     await w.t.db.none(
       `INSERT INTO ingested_files (source, path, sha256, size_bytes, pipeline, code, code_version, target_table, status, host, finished_at)
        SELECT 'local:/csv', '/csv/f' || i || '.csv', md5((i + 100)::text) || md5(i::text), 10, 'kw', 'kw', '1.0', 'hfc.t', 'loaded',
               'tycho', now() FROM generate_series(1, 3) i`,
     );
-    const resolved = await resolvesOnce(alerting, to, `work_failed kw/ingest ${today()}`);
+    const resolved = await resolvesOnce(alerting, to, `work_failed kw/ingest ${night}`);
     expect(resolved.body).toContain('every item of the digest was made good since');
   });
 
@@ -213,8 +217,3 @@ describe('each kind of incident opens once and resolves once', () => {
     );
   });
 });
-
-/** The night of now, with the default night start (midnight, UTC): the calendar day. */
-function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}

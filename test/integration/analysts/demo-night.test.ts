@@ -70,11 +70,16 @@ describe('observing nights', () => {
          FROM $1:name.ingestion_stats WHERE code = 'sdoss' AND target_table = 'observations' GROUP BY 1, 2 ORDER BY 1`,
       [night.hfc],
     );
-    // Both nights were loaded today: the load date alone would have counted them as one.
-    const today = new Date().toISOString().slice(0, 10);
+    // Both nights were loaded by one run, on the (UTC) day it ran: the load date alone would
+    // have counted them as one. That day, not a later Date's, for a test run across midnight.
+    const { at } = await night.db.one<{ at: Date }>(
+      `SELECT started_at AS at FROM $1:name.runs WHERE pipeline = 'sdoss' AND stage = 'ingest'`,
+      [night.state],
+    );
+    const loaded = at.toISOString().slice(0, 10);
     expect(stats).toEqual([
-      { night: BEFORE, load_date: today, files_loaded: 3, rows_inserted: 6 },
-      { night: NIGHT, load_date: today, files_loaded: 4, rows_inserted: 8 },
+      { night: BEFORE, load_date: loaded, files_loaded: 3, rows_inserted: 6 },
+      { night: NIGHT, load_date: loaded, files_loaded: 4, rows_inserted: 8 },
     ]);
   });
 });

@@ -203,12 +203,14 @@ describe('the web monitor in Chromium, after a demo night', () => {
 
     const { page, problems } = await watchedPage(world.browser);
     // An observation belongs to its night; a manual run's items to the night it was asked in
-    // (runs keep no --date): today's, in the pipeline's zone.
-    const today = localDate(new Date(), 'Europe/Paris');
+    // (runs keep no --date): its slot's date in the pipeline's zone, not that of a later Date
+    // (the next day for a test run across midnight in Paris).
+    const { slot } = await world.db.one<{ slot: Date }>('SELECT slot FROM runs WHERE id = $1', [runIds[1]]);
+    const asked = localDate(slot, 'Europe/Paris');
     const expected: [string, string[]][] = [
       ['/quarantine?pipeline=sdoss', [HOSTILE_OBS, HOSTILE_FIELD]],
       [`/quarantine?night=${HOSTILE_NIGHT}`, [HOSTILE_OBS]],
-      [`/quarantine?night=${today}`, [HOSTILE_FIELD]],
+      [`/quarantine?night=${asked}`, [HOSTILE_FIELD]],
       [`/runs/${runIds[0]}`, [HOSTILE_OBS]],
       [`/runs/${runIds[1]}`, [HOSTILE_FIELD]],
       ['/', []],

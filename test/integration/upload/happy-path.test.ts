@@ -1,7 +1,7 @@
 // Stage upload end to end against each real target: files land at their final remote
 // names with the right bytes, thumbnails beside their quicklooks, every local copy is
 // deleted only after the full sequence of recorded states, and a second run has nothing to do.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,9 @@ describe.each(cases)('upload over %s (verify: %s)', (protocol, verify, method) =
     const big = await world.file('sdoss_106_20140221T000045_sdo_init.csv', 3 * 1024 * 1024 + 11);
     const nested = await world.file('obs/sdoss_106_20131231T235959_sdo_feat.csv', 777);
     const jpg = await world.jpeg('hmi.ic_45s.20140221_000045_TAI.continuum.jpg', 320, 240);
+    // Its name has no YYYYMMDDTHHMMSS stamp: it goes under its mtime's month (UTC), which a
+    // Date taken after the run is not for a test run across the turn of a month.
+    const { mtime } = statSync(path.join(world.outbox, 'hmi.ic_45s.20140221_000045_TAI.continuum.jpg'));
     await world.file('.tmp-run-123/partial.csv', 'the run stage is still writing this');
     await world.file('notes.txt', 'not included');
     const bodies = new Map([csv, big, nested].map((f) => [f, readFileSync(f)]));
@@ -40,8 +43,7 @@ describe.each(cases)('upload over %s (verify: %s)', (protocol, verify, method) =
     });
     expect(outcome.stats['bytes']).toBeGreaterThan(3 * 1024 * 1024);
 
-    const now = new Date();
-    const quicklookDir = `sdoss/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const quicklookDir = `sdoss/${mtime.getUTCFullYear()}/${String(mtime.getUTCMonth() + 1).padStart(2, '0')}`;
     expect(await world.remoteFiles()).toEqual(
       [
         'sdoss/2013/12/obs/sdoss_106_20131231T235959_sdo_feat.csv',
