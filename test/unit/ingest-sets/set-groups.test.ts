@@ -23,30 +23,33 @@ function load(groups: SetGroups, conn: Connection, key: string): Promise<Grouped
 }
 
 describe('SetGroups', () => {
-  it('loads a set alone when no other is waiting, and the sets that came meanwhile in one transaction', async () => {
+  it('loads sets alone while fewer than two loads are in flight, and the sets that came meanwhile in one transaction', async () => {
     const sent: string[] = [];
     const groups = new SetGroups(quietLogger);
-    const first = load(groups, connection('a', sent), 's1');
-    const others = [load(groups, connection('b', sent), 's2'), load(groups, connection('c', sent), 's3')];
-    expect(await first).toEqual({ grouped: false, result: 's1 alone' });
+    const first = [load(groups, connection('a', sent), 's1'), load(groups, connection('b', sent), 's2')];
+    const others = [load(groups, connection('c', sent), 's3'), load(groups, connection('d', sent), 's4')];
+    expect(await Promise.all(first)).toEqual([
+      { grouped: false, result: 's1 alone' },
+      { grouped: false, result: 's2 alone' },
+    ]);
     expect(await Promise.all(others)).toEqual([{ grouped: true }, { grouped: true }]);
-    expect(sent).toEqual(['a: alone s1', 'b: BEGIN;\nSET LOCAL synchronous_commit = off;\nload s2;\nload s3;\nCOMMIT']);
+    expect(sent).toEqual(['a: alone s1', 'b: alone s2', 'c: BEGIN;\nSET LOCAL synchronous_commit = off;\nload s3;\nload s4;\nCOMMIT']);
   });
 
   it('rolls back a group the database refuses, then loads each of its sets alone', async () => {
     const sent: string[] = [];
     const groups = new SetGroups(quietLogger);
-    const first = load(groups, connection('a', sent), 's1');
-    const others = [load(groups, connection('b', sent), 'refused'), load(groups, connection('c', sent), 's3')];
-    await first;
+    const first = [load(groups, connection('a', sent), 's1'), load(groups, connection('b', sent), 's2')];
+    const others = [load(groups, connection('c', sent), 'refused'), load(groups, connection('d', sent), 's4')];
+    await Promise.all(first);
     const outcomes = await Promise.allSettled(others);
     expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: { message: 'refused by the database' } });
-    expect(outcomes[1]).toEqual({ status: 'fulfilled', value: { grouped: false, result: 's3 alone' } });
-    expect(sent.slice(1).map((m) => m.replace(/;\n/g, '; '))).toEqual([
-      'b: BEGIN; SET LOCAL synchronous_commit = off; load refused; load s3; COMMIT',
-      'b: ROLLBACK',
-      'b: alone refused',
-      'c: alone s3',
+    expect(outcomes[1]).toEqual({ status: 'fulfilled', value: { grouped: false, result: 's4 alone' } });
+    expect(sent.slice(2).map((m) => m.replace(/;\n/g, '; '))).toEqual([
+      'c: BEGIN; SET LOCAL synchronous_commit = off; load refused; load s4; COMMIT',
+      'c: ROLLBACK',
+      'c: alone refused',
+      'd: alone s4',
     ]);
   });
 });

@@ -1,9 +1,9 @@
 import { coerceError } from '../../../core/errors.js';
 import type { Logger } from '../../../log/logger.js';
-import type { Connection } from './connection.js';
+import type { Session } from './connection.js';
 
 /** Rolls back the connection's transaction; false when even that failed (the connection is then to be discarded). */
-export async function rollback(conn: Connection, logger: Logger, label: string): Promise<boolean> {
+export async function rollback(conn: Session, logger: Logger, label: string): Promise<boolean> {
   try {
     await conn.none('ROLLBACK');
     return true;

@@ -69,7 +69,7 @@ export async function workLoop<T>(loop: WorkLoop<T>): Promise<LoopEnd> {
  */
 const LOADS_IN_FLIGHT = 4;
 
-function loadsInFlight(ctx: StageContext): number {
+export function loadsInFlight(ctx: StageContext): number {
   const poolSize = Number(ctx.db.$pool.options['max'] ?? 2);
   return Math.max(1, Math.min(LOADS_IN_FLIGHT, poolSize - 1));
 }

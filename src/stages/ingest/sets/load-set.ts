@@ -1,6 +1,6 @@
 import type { Logger } from '../../../log/logger.js';
 import { pgp } from '../../../db/database.js';
-import type { Connection } from '../common/connection.js';
+import type { Session } from '../common/connection.js';
 import { EXTRA, FEAT_FILENAME, LOAD_ID, LOCAL_ID, ROW_ORDINAL, type ReferenceSlot } from './header-map.js';
 import { literal } from './hfc-casts.js';
 import {
@@ -78,7 +78,7 @@ const ROWS_PER_INSERT = 500;
  * re-pointed to the new features) and inserts the new ones.
  */
 export async function loadSet(
-  conn: Connection,
+  conn: Session,
   tables: SetTables,
   set: CompleteSet,
   cache: MetadataCache,

@@ -1,6 +1,6 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
-import type { Connection } from '../common/connection.js';
+import type { Session } from '../common/connection.js';
 import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
 import { columnList, rowValues, type SetTables } from './load-set.js';
@@ -57,7 +57,7 @@ interface FeatureRow {
  * end of its file is a located issue; a local id the feat file does not list is a region
  * its writer left out: the row is not loaded, and the ledger row says so.
  */
-export async function loadTrack(conn: Connection, load: TrackToLoad): Promise<TrackResult> {
+export async function loadTrack(conn: Session, load: TrackToLoad): Promise<TrackResult> {
   const { tables, entry, track, grammar, issues, logger } = load;
   const tracking = tables.tracking!;
   const features = tables.features;

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { coerceError, type NocturneError } from '../../../core/errors.js';
+import { Permits } from '../../../core/permits.js';
 import type { SetRole } from '../../../config/schema.js';
 import type { SetsIngestConfig } from '../../../config/types.js';
 import { nightZone, observingNight } from '../../nights.js';
 import type { StageContext, StageOutcome } from '../../types.js';
 import { databaseError, failureOf, isDatabaseUnavailable, sqlState, unlessUnreachable } from '../../../db/errors.js';
-import type { Connection } from '../common/connection.js';
 import { rollback } from '../common/rollback.js';
-import { fetchFiles, releaseAll, workLoop } from '../common/work-loop.js';
+import { fetchFiles, loadsInFlight, releaseAll, workLoop } from '../common/work-loop.js';
 import type { Candidate, IngestSource } from '../common/sources.js';
 import { groupFiles, type ListedSet } from './group-files.js';
 import { loadSet, type SetResult } from './load-set.js';
@@ -22,6 +22,7 @@ import { contentHash, knownContents, listedUnchanged, type LedgerStatus, type Se
 import { asidePairs, asNocturne, notLoaded, outcome, reject, wait } from './set-outcomes.js';
 import { SetTally } from './set-tally.js';
 import { SetGroups } from './set-groups.js';
+import { SetConnection } from './set-connection.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
 
 /**
@@ -78,6 +79,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     cache: new MetadataCache(),
     metadata: new Map(),
     groups: new SetGroups(ctx.logger),
+    connections: new Permits(loadsInFlight(ctx)),
   };
   let firstError: NocturneError | undefined;
   // Track files after the sets: they point at features.
@@ -93,7 +95,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
         ctx.events?.emit(error ? { type: 'set', key: set.key, error: error.message } : { type: 'set', key: set.key });
         ctx.progress.update({ sets: `${tally.loaded + tally.skipped + tally.rejected + tally.waiting}/${tally.sets}`, rows: tally.rows });
       },
-      ...(ctx.dryRun ? { workers: 1 } : {}),
+      workers: ctx.dryRun ? 1 : SETS_IN_FLIGHT,
     });
     firstError ??= end.firstError;
     if (end.stopped) {
@@ -234,12 +236,7 @@ async function decide(
   if (!issues.empty) return reject(state, entry, members, issues);
 
   let result: SetResult | TrackResult;
-  let conn: Connection;
-  try {
-    conn = await ctx.db.connect();
-  } catch (err) {
-    return notLoaded(state, set.key, databaseError(err, `${set.key}: connecting to the database`));
-  }
+  const conn = new SetConnection(ctx.db, state.connections, set.key);
   let destroy = false;
   try {
     const tables = state.plan.tables;
@@ -285,6 +282,13 @@ async function decide(
   if (result.kind === 'waiting' && status === 'incomplete') return settledEarlier(state, set.key, status, members);
   return outcome(state, entry, members, issues, result);
 }
+
+/**
+ * Sets read and waiting to load at once: more than the connections they may hold (see
+ * SetConnection), so that those waiting while a group commits go together in the next
+ * one. Small: a set is held parsed, in memory, until it loads.
+ */
+const SETS_IN_FLIGHT = 16;
 
 /** Whether this process has not warned of `file` of `pipeline` yet (a stray is logged once, counted every run). */
 function firstSighting(pipeline: string, file: string): boolean {

@@ -1,5 +1,6 @@
 import type { SetRole } from '../../../config/schema.js';
 import type { SetsIngestConfig } from '../../../config/types.js';
+import type { Permits } from '../../../core/permits.js';
 import type { StageContext } from '../../types.js';
 import type { Candidate, Fetched, IngestSource } from '../common/sources.js';
 import type { Listing } from './group-files.js';
@@ -36,4 +37,6 @@ export interface SetsIngestState {
   metadata: Map<string, Promise<ReadMetadata>>;
   /** The run's group commit of new sets (see SetGroups). */
   groups: SetGroups;
+  /** Connections the sets may hold at once (see SetConnection). */
+  connections: Permits;
 }

@@ -1,7 +1,7 @@
 import { pgp } from '../../../db/database.js';
 import type { Logger } from '../../../log/logger.js';
 import { failureOf, isDatabaseUnavailable } from '../../../db/errors.js';
-import type { Connection } from '../common/connection.js';
+import type { Session } from '../common/connection.js';
 import { rollback } from '../common/rollback.js';
 import { insertEntry, setLockKeys, type SetEntry } from './set-ledger.js';
 
@@ -34,7 +34,7 @@ export const OPENING: readonly string[] = ['BEGIN', 'SET LOCAL synchronous_commi
  * A rejection of this content that the run retries (entry.retrying) does not count as done.
  * On 'open' the transaction stays open: commitRows() or roll it back.
  */
-export async function openSet(conn: Connection, entry: SetEntry, statements: readonly string[]): Promise<Opened> {
+export async function openSet(conn: Session, entry: SetEntry, statements: readonly string[]): Promise<Opened> {
   const [space, key] = setLockKeys(entry);
   const results = await conn.multi(
     [
@@ -66,12 +66,7 @@ export async function openSet(conn: Connection, entry: SetEntry, statements: rea
  * refusal once rolled back; throws when the database is unavailable or the connection
  * cannot even roll back.
  */
-export async function oneMessage(
-  conn: Connection,
-  statements: readonly string[],
-  logger: Logger,
-  label: string,
-): Promise<Error | undefined> {
+export async function oneMessage(conn: Session, statements: readonly string[], logger: Logger, label: string): Promise<Error | undefined> {
   try {
     await conn.none([...OPENING, ...statements, 'COMMIT'].join(';\n'));
     return undefined;
@@ -109,7 +104,7 @@ const LEDGER_CONTENT_KEY = 'ingested_sets_content';
 const LEDGER_LIVE_KEY = 'ingested_sets_live';
 
 /** Records the re-emitted content as refused (reemitted: keep), and commits. */
-export async function commitRefused(conn: Connection, entry: SetEntry, liveId: string): Promise<string> {
+export async function commitRefused(conn: Session, entry: SetEntry, liveId: string): Promise<string> {
   const error = `${entry.setKey}: re-emitted with other content; reemitted: keep keeps load ${liveId}`;
   await conn.none(`${insertEntry(entry, 'refused', { error })};\nCOMMIT`);
   return error;
@@ -137,7 +132,7 @@ export function replaceLedger(oldId: string, loadId: string): { before: string; 
  * thrown (the set stays pending).
  */
 export async function commitRows(
-  conn: Connection,
+  conn: Session,
   statements: readonly string[],
   logger: Logger,
   label: string,

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { Permits } from '../../../src/core/permits.js';
+
+describe('Permits', () => {
+  it('lets `count` holders in at once, and the others in order as permits come back', async () => {
+    const permits = new Permits(2);
+    const order: string[] = [];
+    const enter = (name: string) => permits.take().then(() => order.push(name));
+    await Promise.all([enter('a'), enter('b')]);
+    const waiting = [enter('c'), enter('d')];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['a', 'b']);
+    permits.release();
+    await waiting[0];
+    expect(order).toEqual(['a', 'b', 'c']);
+    permits.release();
+    await waiting[1];
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    // Both given back: two can enter again without waiting.
+    permits.release();
+    permits.release();
+    await Promise.all([enter('e'), enter('f')]);
+    expect(order.slice(4)).toEqual(['e', 'f']);
+  });
+});
