@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/stages/ingest/common/connection.js';
 import { SetGroups, type Grouped } from '../../../src/stages/ingest/sets/set-groups.js';
+import { Phase } from '../../../src/stages/ingest/sets/set-statements.js';
 import { quietLogger } from '../../../harness/stage-context.js';
 
 /** A connection that records the messages sent on it, refusing those holding 'refused', each answered after `ms`. */
@@ -16,7 +17,7 @@ function connection(name: string, sent: string[], ms = 5): Connection {
 
 /** Loads set `key` (one statement) through `groups`; alone, it sends its own message. */
 function load(groups: SetGroups, conn: Connection, key: string): Promise<Grouped<string>> {
-  return groups.load(conn, [`load ${key}`], key, async () => {
+  return groups.load(conn, [{ phase: Phase.locks, sql: `load ${key}` }], key, async () => {
     await conn.none(`alone ${key}`);
     return `${key} alone`;
   });

@@ -13,7 +13,8 @@ import {
   type ResolvedRow,
 } from './metadata.js';
 import { byLocalId, type ParsedMember, type ParsedRow, type SetIssues } from './parse-member.js';
-import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
+import { clearProvisional, ledgerRow, type SetEntry } from './set-ledger.js';
+import { inOrder, Phase, type SetStatement } from './set-statements.js';
 import type { IdPool } from './id-pool.js';
 import type { LoadedFeatures } from './loaded-features.js';
 import { commitRefused, commitRows, fastLock, fastPathRefusal, oneMessage, openSet, replaceLedger } from './set-transaction.js';
@@ -64,9 +65,6 @@ export interface Untracked {
   rows: number;
 }
 
-/** Features per INSERT statement: a few hundred KB of SQL at most. */
-const ROWS_PER_INSERT = 500;
-
 /**
  * Loads one complete set (init, and feat when features were detected) in ONE
  * transaction: metadata resolved by natural key, observations inserted under ids drawn
@@ -109,15 +107,19 @@ export async function loadSet(
     part === 'observations' ? byLocal.get(local) : metadata.ids.get(idKey(part, local));
   const rows: Record<string, number> = { [tables.observations.relname]: init.rows.length };
   if (feat) rows[tables.features.relname] = feat.rows.length;
-  const load = (old: string | undefined): string[] => {
+  // A replace (old) is never grouped: its statements go in their order, their phases unused.
+  const load = (old: string | undefined): SetStatement[] => {
     const swap = old === undefined ? undefined : replaceLedger(old, loadId);
+    const ledger = ledgerRow(set.entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) });
     return [
-      ...(swap ? [swap.before] : []),
-      insertEntry(set.entry, 'loaded', { id: loadId, rows: JSON.stringify(rows) }),
-      ...(swap && old ? [swap.after, ...retire(tables, old)] : []),
+      ...(swap ? [{ phase: Phase.ledger, sql: swap.before }] : []),
+      { phase: Phase.ledger, head: ledger.head, rows: [ledger.row] },
+      ...(swap && old ? [swap.after, ...retire(tables, old)].map((sql) => ({ phase: Phase.ledger, sql })) : []),
       insertObservations(tables.observations, init, obsIds, loadId, ids),
-      ...(feat && feat.rows.length > 0 ? insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids, featIds) : []),
-      ...(old && tables.tracking ? [repoint(tables, loadId), untrack(tables, set.entry.setKey, loadId)] : []),
+      ...(feat && feat.rows.length > 0 ? [insertFeatures(tables.features, feat, set.featName ?? '', loadId, ids, featIds)] : []),
+      ...(old && tables.tracking
+        ? [repoint(tables, loadId), untrack(tables, set.entry.setKey, loadId)].map((sql) => ({ phase: Phase.tracking, sql }))
+        : []),
     ];
   };
   // Once committed, the features' ids are kept for the track files of this run.
@@ -136,9 +138,13 @@ export async function loadSet(
   // shared with the sets loading meanwhile (see SetGroups).
   if (!set.ledger.live && metadata.statements.length === 0) {
     const loaded: SetResult = { kind: 'loaded', loadId: loadId, rows, replaced: undefined };
-    const statements = [fastLock(set.entry), ...(set.ledger.provisional ? [clearProvisional(set.entry)] : []), ...load(undefined)];
+    const statements: SetStatement[] = [
+      { phase: Phase.locks, sql: fastLock(set.entry) },
+      ...(set.ledger.provisional ? [{ phase: Phase.locks, sql: clearProvisional(set.entry) }] : []),
+      ...load(undefined),
+    ];
     const alone = async (): Promise<SetResult | undefined> => {
-      const err = await oneMessage(conn, statements, logger, set.entry.setKey);
+      const err = await oneMessage(conn, inOrder(statements), logger, set.entry.setKey);
       if (!err) return loaded;
       const why = fastPathRefusal(err);
       if (why === 'busy' || why === 'done') return { kind: why };
@@ -159,7 +165,7 @@ export async function loadSet(
   takeResolved(metadata, set.metadata, opened.results.filter((_, i) => i % 2 === 1).flat() as ResolvedRow[]);
   if (opened.live && tables.reemitted === 'keep') return { kind: 'refused', error: await commitRefused(conn, set.entry, opened.live.id) };
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
-  const statements = [clearProvisional(set.entry), ...load(opened.live?.id)];
+  const statements = [clearProvisional(set.entry), ...inOrder(load(opened.live?.id))];
   const committed = await commitRows(conn, statements, logger, set.entry.setKey);
   if ('refused' in committed) return refusal(committed.refused);
   cache.keep(metadata);
@@ -230,12 +236,15 @@ export function rowValues(member: ParsedMember, row: ParsedRow, references: stri
   return [...references, ...row.values, ...(member.map.extras.length > 0 ? [row.extra] : [])];
 }
 
-function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: readonly string[], loadId: string, ids: IdOf): string {
+function insertObservations(table: CatalogueTable, init: ParsedMember, drawn: readonly string[], loadId: string, ids: IdOf): SetStatement {
   const identity = table.identity?.name ?? 'id';
-  const rows = init.rows.map(
-    (row, i) => `(${[drawn[i]!, loadId, ...rowValues(init, row, referenceValues(init.map.references, row, ids))].join(', ')})`,
-  );
-  return `INSERT INTO ${table.sql} (${columnList(init, [identity, LOAD_ID])}) OVERRIDING SYSTEM VALUE VALUES ${rows.join(',\n')}`;
+  return {
+    phase: Phase.observations,
+    head: `INSERT INTO ${table.sql} (${columnList(init, [identity, LOAD_ID])}) OVERRIDING SYSTEM VALUE VALUES `,
+    rows: init.rows.map(
+      (row, i) => `(${[drawn[i]!, loadId, ...rowValues(init, row, referenceValues(init.map.references, row, ids))].join(', ')})`,
+    ),
+  };
 }
 
 /**
@@ -250,7 +259,7 @@ function insertFeatures(
   loadId: string,
   ids: IdOf,
   drawn: readonly string[] | undefined,
-): string[] {
+): SetStatement {
   const fillName = feat.map.indexOf(FEAT_FILENAME) < 0 && table.columns.has(FEAT_FILENAME);
   const localId = storesLocalId(table, feat);
   const generated = [
@@ -260,23 +269,21 @@ function insertFeatures(
     ...(localId ? [LOCAL_ID] : []),
     ...(fillName ? [FEAT_FILENAME] : []),
   ];
-  const head = `INSERT INTO ${table.sql} (${columnList(feat, generated)}) ${drawn ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES `;
   const name = literal(featName);
-  const statements: string[] = [];
-  for (let start = 0; start < feat.rows.length; start += ROWS_PER_INSERT) {
-    const rows = feat.rows.slice(start, start + ROWS_PER_INSERT).map((row, i) => {
+  return {
+    phase: Phase.features,
+    head: `INSERT INTO ${table.sql} (${columnList(feat, generated)}) ${drawn ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES `,
+    rows: feat.rows.map((row, i) => {
       const fixed = [
-        ...(drawn ? [drawn[start + i]!] : []),
+        ...(drawn ? [drawn[i]!] : []),
         loadId,
-        String(start + i + 1),
+        String(i + 1),
         ...(localId ? [literal(row.fields[feat.map.localId]!.trim())] : []),
         ...(fillName ? [name] : []),
       ];
       return `(${[...fixed, ...rowValues(feat, row, referenceValues(feat.map.references, row, ids))].join(', ')})`;
-    });
-    statements.push(head + rows.join(',\n'));
-  }
-  return statements;
+    }),
+  };
 }
 
 /** Whether the features' table keeps the local id the feat file wrote. */

@@ -5,7 +5,8 @@ import type { FileNameGrammar } from './file-names.js';
 import { FEAT_FILENAME, LOAD_ID, LOCAL_ID } from './header-map.js';
 import { columnList, rowValues, type SetTables } from './load-set.js';
 import { SetIssues, type ParsedMember, type ParsedRow } from './parse-member.js';
-import { clearProvisional, insertEntry, type SetEntry } from './set-ledger.js';
+import { clearProvisional, ledgerRow, type SetEntry } from './set-ledger.js';
+import { inOrder, Phase, type SetStatement } from './set-statements.js';
 import { commitRefused, commitRows, fastLock, oneMessage, openSet, replaceLedger } from './set-transaction.js';
 import type { CatalogueTable } from './table-columns.js';
 import type { SetGroups } from './set-groups.js';
@@ -104,7 +105,7 @@ export async function loadTrack(conn: Session, load: TrackToLoad): Promise<Track
   const loadId = await tables.ids.ledger.one();
   const quick = load.ledger.live ? undefined : oneMessageLoad(load, setOf, keys, loadId);
   if (quick) {
-    const alone = async () => (await oneMessage(conn, quick.statements, logger, entry.setKey)) === undefined;
+    const alone = async () => (await oneMessage(conn, inOrder(quick.statements), logger, entry.setKey)) === undefined;
     const done = await load.groups.load(conn, quick.statements, entry.setKey, alone);
     if (done.grouped || done.result) return loaded(quick.mapped, loadId, undefined, load);
   }
@@ -132,7 +133,12 @@ export async function loadTrack(conn: Session, load: TrackToLoad): Promise<Track
   }
   const old = opened.live?.id;
   // A waiting row (or a rejection for incompleteness) of this very content would collide with the loaded one: it goes first.
-  const committed = await commitRows(conn, [clearProvisional(entry), ...trackStatements(load, mapped, loadId, old)], logger, entry.setKey);
+  const committed = await commitRows(
+    conn,
+    [clearProvisional(entry), ...inOrder(trackStatements(load, mapped, loadId, old))],
+    logger,
+    entry.setKey,
+  );
   if ('refused' in committed) return { kind: 'rejected', error: `${track.label}: refused by the database: ${committed.refused.message}` };
   return loaded(mapped, loadId, old, load);
 }
@@ -193,18 +199,38 @@ function trackRows(
   return { values, absent, rows: { [tracking.table.relname]: values.length }, note };
 }
 
-/** The ledger row and the rows of a track file's load (replacing the live load `old`, if any). */
-function trackStatements({ tables, entry, track }: TrackToLoad, mapped: TrackRows, loadId: string, old: string | undefined): string[] {
+/**
+ * The ledger row and the rows of a track file's load (replacing the live load `old`, if
+ * any: never grouped, its statements go in their order).
+ */
+function trackStatements(
+  { tables, entry, track }: TrackToLoad,
+  mapped: TrackRows,
+  loadId: string,
+  old: string | undefined,
+): SetStatement[] {
   const tracking = tables.tracking!;
-  const statements: string[] = [];
+  const statements: SetStatement[] = [];
   const swap = old === undefined ? undefined : replaceLedger(old, loadId);
-  if (swap) statements.push(swap.before);
-  statements.push(
-    insertEntry(entry, 'loaded', { id: loadId, rows: JSON.stringify(mapped.rows), ...(mapped.note ? { error: mapped.note } : {}) }),
-  );
-  if (swap && old) statements.push(swap.after, `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}`);
+  if (swap) statements.push({ phase: Phase.ledger, sql: swap.before });
+  const ledger = ledgerRow(entry, 'loaded', {
+    id: loadId,
+    rows: JSON.stringify(mapped.rows),
+    ...(mapped.note ? { error: mapped.note } : {}),
+  });
+  statements.push({ phase: Phase.ledger, head: ledger.head, rows: [ledger.row] });
+  if (swap && old) {
+    statements.push(
+      { phase: Phase.ledger, sql: swap.after },
+      { phase: Phase.tracking, sql: `DELETE FROM ${tracking.table.sql} WHERE load_id = ${old}` },
+    );
+  }
   if (mapped.values.length > 0) {
-    statements.push(`INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES ${mapped.values.join(',\n')}`);
+    statements.push({
+      phase: Phase.tracking,
+      head: `INSERT INTO ${tracking.table.sql} (${columnList(track, [LOAD_ID])}) VALUES `,
+      rows: mapped.values,
+    });
   }
   return statements;
 }
@@ -239,7 +265,7 @@ function oneMessageLoad(
   setOf: (row: ParsedRow) => string,
   keys: readonly string[],
   loadId: string,
-): { statements: string[]; mapped: TrackRows } | undefined {
+): { statements: SetStatement[]; mapped: TrackRows } | undefined {
   const { tables, entry, ledger } = load;
   const known = keys.map((key) => tables.loadedFeatures.get(key));
   if (keys.length === 0 || known.some((set) => set === undefined)) return undefined;
@@ -250,13 +276,15 @@ function oneMessageLoad(
   return {
     mapped,
     statements: [
-      fastLock(entry),
-      ...(ledger.provisional ? [clearProvisional(entry)] : []),
-      pgp.as.format(
-        `SELECT 1 / (count(*) = $2)::int
-           FROM (SELECT id FROM ingested_sets WHERE id = ANY($1::bigint[]) AND status = 'loaded' ORDER BY id FOR SHARE) s`,
-        [sets.map((set) => set.loadId), keys.length],
-      ),
+      ...[
+        fastLock(entry),
+        ...(ledger.provisional ? [clearProvisional(entry)] : []),
+        pgp.as.format(
+          `SELECT 1 / (count(*) = $2)::int
+             FROM (SELECT id FROM ingested_sets WHERE id = ANY($1::bigint[]) AND status = 'loaded' ORDER BY id FOR SHARE) s`,
+          [sets.map((set) => set.loadId), keys.length],
+        ),
+      ].map((sql) => ({ phase: Phase.locks, sql })),
       ...trackStatements(load, mapped, loadId, undefined),
     ],
   };

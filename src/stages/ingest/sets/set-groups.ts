@@ -2,13 +2,14 @@ import type { Logger } from '../../../log/logger.js';
 import type { Session } from '../common/connection.js';
 import { rollback } from '../common/rollback.js';
 import { OPENING } from './set-transaction.js';
+import { merged, type SetStatement } from './set-statements.js';
 
 /** What became of a set handed to SetGroups.load(): committed with others, or loaded alone (the result of its own load). */
 export type Grouped<T> = { grouped: true } | { grouped: false; result: T };
 
 interface Waiting {
   conn: Session;
-  statements: readonly string[];
+  statements: readonly SetStatement[];
   label: string;
   alone: () => Promise<unknown>;
   resolve: (outcome: Grouped<unknown>) => void;
@@ -29,8 +30,8 @@ const IN_FLIGHT = 2;
  * Group commit of new sets' one-message loads. While IN_FLIGHT loads are in flight
  * (alone or groups), the sets that come to load wait; when one ends, those waiting go
  * together in ONE transaction, sent in one message on the connection of the first of
- * them: each set's statements (its lock, its ledger row, its rows) as it would send them
- * alone, then one COMMIT. A set that finds no other waiting loads alone, as it always did.
+ * them: the sets' statements (each its lock, its ledger row, its rows), the rows of
+ * the same table in one INSERT (see merged()), then one COMMIT. A set that finds no other waiting loads alone, as it always did.
  *
  * A group the database refuses in any part (a set held by another process, loaded
  * meanwhile, a row refused...) is rolled back whole, and each of its sets is then
@@ -54,7 +55,7 @@ export class SetGroups {
    * waiting set's connection, with others; or `alone()`, the set's own one-message load
    * on `conn`. `conn` is left with no transaction open either way.
    */
-  load<T>(conn: Session, statements: readonly string[], label: string, alone: () => Promise<T>): Promise<Grouped<T>> {
+  load<T>(conn: Session, statements: readonly SetStatement[], label: string, alone: () => Promise<T>): Promise<Grouped<T>> {
     return new Promise<Grouped<T>>((resolve, reject) => {
       // Each waiting set's outcome is what its own alone() returns.
       this.#waiting.push({ conn, statements, label, alone, resolve: resolve as (outcome: Grouped<unknown>) => void, reject });
@@ -76,7 +77,7 @@ export class SetGroups {
     if (group.length > 1) {
       const first = group[0]!;
       try {
-        await first.conn.none([...OPENING, ...group.flatMap((set) => set.statements), 'COMMIT'].join(';\n'));
+        await first.conn.none([...OPENING, ...merged(group.map((set) => set.statements)), 'COMMIT'].join(';\n'));
         for (const set of group) set.resolve({ grouped: true });
         return;
       } catch (err) {

@@ -117,29 +117,37 @@ const COLUMNS =
 
 /** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storable(). */
 export function insertEntry(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): string {
+  const { head, row } = ledgerRow(entry, status, extra);
+  return head + row;
+}
+
+/** insertEntry() as the INSERT's head (up to VALUES: the same for every entry with the same extra columns) and its row. */
+export function ledgerRow(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): { head: string; row: string } {
   const names = Object.keys(extra);
-  return pgp.as.format(
-    `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::text[], $11, $12, $13, $14, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${15 + i}`).join('')})`,
-    [
-      entry.source,
-      entry.pipeline,
-      entry.code,
-      entry.codeVersion,
-      entry.setKey,
-      entry.reemissionKey,
-      entry.kind,
-      entry.contentSha256,
-      storableJson(entry.members),
-      // As member_names(members) computes them: the path's last element.
-      entry.members.map((m) => storable(m.path).replace(/^.*\//s, '')),
-      entry.runId,
-      entry.host,
-      entry.night,
-      status,
-      ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v)),
-    ],
-  );
+  return {
+    head: `INSERT INTO ingested_sets (${COLUMNS}, status, finished_at${names.map((n) => `, ${n}`).join('')}) VALUES `,
+    row: pgp.as.format(
+      `($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::text[], $11, $12, $13, $14, ${status === 'waiting' ? 'NULL' : 'clock_timestamp()'}${names.map((_, i) => `, $${15 + i}`).join('')})`,
+      [
+        entry.source,
+        entry.pipeline,
+        entry.code,
+        entry.codeVersion,
+        entry.setKey,
+        entry.reemissionKey,
+        entry.kind,
+        entry.contentSha256,
+        storableJson(entry.members),
+        // As member_names(members) computes them: the path's last element.
+        entry.members.map((m) => storable(m.path).replace(/^.*\//s, '')),
+        entry.runId,
+        entry.host,
+        entry.night,
+        status,
+        ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v)),
+      ],
+    ),
+  };
 }
 
 /** The report kept with a rejected set. */
