@@ -113,6 +113,7 @@ export async function bench(args: string[]): Promise<void> {
       bigCase.ours.push(loaded.seconds);
       bigCase.rss.push(loaded.peakMiB);
 
+      if (files === 0) continue;
       await reset();
       if (!args.includes('--no-loop')) {
         const loop = `for f in "${many}"/*.csv; do psql "$1" -X -q -v ON_ERROR_STOP=1 -c "${psqlCopy('$f')}" || exit 1; done`;
@@ -129,8 +130,10 @@ export async function bench(args: string[]): Promise<void> {
       manyCase.rss.push(manyRun.peakMiB);
     }
     // Counted apart: the counter needs tsx in the CLI, whose start-up the timed runs must not carry.
-    await reset();
-    manyCase.trips = (await cli(tmp, 'many', true)).trips;
+    if (files > 0) {
+      await reset();
+      manyCase.trips = (await cli(tmp, 'many', true)).trips;
+    }
 
     const [bp, bo] = [median(bigCase.psql), median(bigCase.ours)];
     const [mp, mo] = [manyCase.psql.length > 0 ? median(manyCase.psql) : Number.NaN, median(manyCase.ours)];
@@ -146,17 +149,21 @@ export async function bench(args: string[]): Promise<void> {
         line('psql \\copy', bp, `${Math.round(rows / bp)} rows/s`),
         line('nocturne run --stage ingest', bo, `${Math.round(rows / bo)} rows/s, peak RSS ${Math.max(...bigCase.rss).toFixed(0)} MiB`),
         `  ratio nocturne/psql: ${(bp / bo).toFixed(2)}x (goal >= ${rows >= 1_000_000 ? '0.90' : '0.70'}x, RSS < 150 MiB)`,
-        `2) ${files} files x ${fileRows} rows`,
-        Number.isNaN(mp)
-          ? '  shell loop of psql \\copy: left out (--no-loop)'
-          : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
-        line(
-          'nocturne run --stage ingest',
-          mo,
-          `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`,
-        ),
-        line('  the stage alone (its run record)', median(manyCase.stage), `${Math.round(files / median(manyCase.stage))} files/s`),
-        `  ratio nocturne/psql: ${Number.isNaN(mp) ? '-' : `${(mp / mo).toFixed(2)}x`}; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
+        ...(files === 0
+          ? ['2) left out (--files 0)']
+          : [
+              `2) ${files} files x ${fileRows} rows`,
+              Number.isNaN(mp)
+                ? '  shell loop of psql \\copy: left out (--no-loop)'
+                : line('shell loop of psql \\copy', mp, `${Math.round(files / mp)} files/s`),
+              line(
+                'nocturne run --stage ingest',
+                mo,
+                `${Math.round(files / mo)} files/s, peak RSS ${Math.max(...manyCase.rss).toFixed(0)} MiB (goal >= 1000 files/s)`,
+              ),
+              line('  the stage alone (its run record)', median(manyCase.stage), `${Math.round(files / median(manyCase.stage))} files/s`),
+              `  ratio nocturne/psql: ${Number.isNaN(mp) ? '-' : `${(mp / mo).toFixed(2)}x`}; per file: ${perFile(manyCase.trips.queries)} round trips, ${perFile(manyCase.trips.commits)} commits`,
+            ]),
         '',
       ].join('\n'),
     );
