@@ -16,6 +16,16 @@ export class Permits {
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 
+  /** Runs `fn` holding a permit. */
+  async with<T>(fn: () => Promise<T>): Promise<T> {
+    await this.take();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
   /** Gives a permit back: to the first waiting, if any. */
   release(): void {
     const next = this.#waiting.shift();

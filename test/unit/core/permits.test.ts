@@ -22,4 +22,12 @@ describe('Permits', () => {
     await Promise.all([enter('e'), enter('f')]);
     expect(order.slice(4)).toEqual(['e', 'f']);
   });
+
+  it('holds a permit for the run of a function, and gives it back when the function fails', async () => {
+    const permits = new Permits(1);
+    await expect(permits.with(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    let inside = 0;
+    const both = [permits.with(async () => (inside += 1)), permits.with(async () => (inside += 1))];
+    expect(await Promise.all(both)).toEqual([1, 2]);
+  });
 });

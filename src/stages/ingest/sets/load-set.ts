@@ -309,7 +309,9 @@ const RETRACK = 'nocturne_retrack';
  * loads of their own) that point at its features are kept aside first, with the
  * (feat_filename, row_ordinal) of their feature, to be re-pointed by repoint(). The
  * features are locked first: a track load holding them (FOR KEY SHARE, by its lookup
- * or its foreign keys) commits before its rows are kept aside, none starts after. Then
+ * or its foreign keys) commits before its rows are kept aside, none starts after; a
+ * track load in one message holds the ledger row of this load instead (FOR SHARE), which
+ * the replace updated first (replaceLedger()), so it committed before as well. Then
  * the ledger rows of the track loads pointing at them, in id order: a replace of such a
  * track file (which locks its old ledger row before deleting its rows) either commits
  * first, its rows gone before they are kept aside, or waits for this one; never both

@@ -37,6 +37,6 @@ export interface SetsIngestState {
   metadata: Map<string, Promise<ReadMetadata>>;
   /** The run's group commit of new sets (see SetGroups). */
   groups: SetGroups;
-  /** Connections the sets may hold at once (see SetConnection). */
+  /** Connections the sets may hold at once, to load (see SetConnection) or to record a rejection or a wait. */
   connections: Permits;
 }

@@ -31,7 +31,8 @@ const IN_FLIGHT = 2;
  * (alone or groups), the sets that come to load wait; when one ends, those waiting go
  * together in ONE transaction, sent in one message on the connection of the first of
  * them: the sets' statements (each its lock, its ledger row, its rows), the rows of
- * the same table in one INSERT (see merged()), then one COMMIT. A set that finds no other waiting loads alone, as it always did.
+ * the same table in one INSERT (see merged()), then one COMMIT. A set that finds no
+ * other waiting loads alone, as it always did.
  *
  * A group the database refuses in any part (a set held by another process, loaded
  * meanwhile, a row refused...) is rolled back whole, and each of its sets is then

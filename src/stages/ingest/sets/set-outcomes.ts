@@ -69,13 +69,13 @@ export async function reject(
     return undefined;
   }
   try {
-    await recordRejected(ctx.db, entry, error, issues.list, issues.more);
+    await state.connections.with(() => recordRejected(ctx.db, entry, error, issues.list, issues.more));
   } catch (err) {
     if (failureOf(err) !== 'input') return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording its rejection`));
     // The report itself refused: the set is still rejected, with its first error, lest it be tried and fail every run.
     error = `${error} (PostgreSQL refused the report of its rejection: ${(err as Error).message})`;
     try {
-      await recordRejected(ctx.db, entry, error, [], 0);
+      await state.connections.with(() => recordRejected(ctx.db, entry, error, [], 0));
     } catch (again) {
       return notLoaded(state, entry.setKey, databaseError(again, `${entry.setKey}: recording its rejection`));
     }
@@ -98,7 +98,7 @@ export async function wait(
   const error = `${label}: ${missing} (waited ${formatDuration(state.plan.initWaitMs)})`;
   let result: 'waiting' | 'expired' | 'loaded';
   try {
-    result = await recordWaiting(ctx.db, entry, state.plan.initWaitMs, error, state.plan.listedFrom);
+    result = await state.connections.with(() => recordWaiting(ctx.db, entry, state.plan.initWaitMs, error, state.plan.listedFrom));
   } catch (err) {
     return notLoaded(state, entry.setKey, databaseError(err, `${entry.setKey}: recording it as waiting`));
   }

@@ -7,7 +7,10 @@
 export const Phase = { locks: 0, ledger: 1, observations: 2, features: 3, tracking: 4 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-/** A statement of a set's load: plain SQL, or an INSERT as its head (up to VALUES) and its rows, which merge with others of the same head. */
+/**
+ * A statement of a set's load: plain SQL, or an INSERT as its head (up to VALUES) and its
+ * rows, which merge with others of the same head.
+ */
 export type SetStatement = { phase: Phase; sql: string } | { phase: Phase; head: string; rows: readonly string[] };
 
 /** Rows per INSERT statement: a few hundred KB of SQL at most. */
@@ -40,7 +43,8 @@ export function merged(loads: readonly (readonly SetStatement[])[]): string[] {
         byHead.set(key, (insert = { head: s.head, rows: [] }));
         phase.push(insert);
       }
-      insert.rows.push(...s.rows);
+      // One by one: a spread of a large feat file's rows would pass the engine's limit on arguments.
+      for (const row of s.rows) insert.rows.push(row);
     }
   }
   return phases.flat().flatMap((s) => (typeof s === 'string' ? [s] : inserts(s.head, s.rows)));
