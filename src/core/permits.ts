@@ -1,35 +1,48 @@
-/** At most `count` holders at once; the others wait their turn, first come, first served. */
+/**
+ * At most `count` units held at once (connections, bytes...); the others wait their
+ * turn, first come, first served. An amount larger than `count` is let in once nothing
+ * else is held, so that nothing waits forever.
+ */
 export class Permits {
+  readonly #count: number;
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { amount: number; enter: () => void }[] = [];
 
   constructor(count: number) {
+    this.#count = count;
     this.#free = count;
   }
 
-  /** Resolves once a permit is held; give it back with release(). */
-  async take(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free -= 1;
+  /** Resolves once `amount` is held; give it back with release(). */
+  async take(amount = 1): Promise<void> {
+    if (this.#waiting.length === 0 && this.#fits(amount)) {
+      this.#free -= amount;
       return;
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    await new Promise<void>((enter) => this.#waiting.push({ amount, enter }));
   }
 
-  /** Runs `fn` holding a permit. */
-  async with<T>(fn: () => Promise<T>): Promise<T> {
-    await this.take();
+  /** Runs `fn` holding `amount`. */
+  async with<T>(fn: () => Promise<T>, amount = 1): Promise<T> {
+    await this.take(amount);
     try {
       return await fn();
     } finally {
-      this.release();
+      this.release(amount);
     }
   }
 
-  /** Gives a permit back: to the first waiting, if any. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free += 1;
+  /** Gives `amount` back, and lets in those waiting first that now fit. */
+  release(amount = 1): void {
+    this.#free += amount;
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.amount)) {
+      const next = this.#waiting.shift()!;
+      this.#free -= next.amount;
+      next.enter();
+    }
+  }
+
+  #fits(amount: number): boolean {
+    return amount <= this.#free || this.#free === this.#count;
   }
 }

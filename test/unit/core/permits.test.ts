@@ -31,3 +31,22 @@ describe('Permits', () => {
     expect(await Promise.all(both)).toEqual([1, 2]);
   });
 });
+
+describe('Permits with amounts (bytes in flight)', () => {
+  it('lets in what fits, in order, and something larger than the whole once nothing else is held', async () => {
+    const budget = new Permits(10);
+    const order: string[] = [];
+    const enter = (name: string, amount: number) => budget.take(amount).then(() => order.push(name));
+    await enter('a', 6);
+    const later = [enter('big', 25), enter('b', 1)];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // b would fit, but waits behind big: first come, first served.
+    expect(order).toEqual(['a']);
+    budget.release(6);
+    await later[0];
+    expect(order).toEqual(['a', 'big']);
+    budget.release(25);
+    await later[1];
+    expect(order).toEqual(['a', 'big', 'b']);
+  });
+});

@@ -80,6 +80,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     metadata: new Map(),
     groups: new SetGroups(ctx.logger),
     connections: new Permits(loadsInFlight(ctx)),
+    readAhead: new Permits(READ_AHEAD_BYTES),
   };
   let firstError: NocturneError | undefined;
   // Track files after the sets: they point at features.
@@ -126,19 +127,22 @@ async function processSet(state: SetsIngestState, set: ListedSet): Promise<Noctu
     return skip();
   }
   const roles = [...set.members].flatMap(([role, candidates]) => candidates.map((candidate) => ({ role, candidate })));
-  const got = await fetchFiles(
-    ctx,
-    state.source,
-    roles.map((r) => r.candidate),
-    { unit: 'set', key: set.key, tally },
-  );
-  if (got.kind === 'not fetched') return got.error;
-  const members: Member[] = roles.map((r, i) => ({ ...r, fetched: got.fetched[i]! }));
-  try {
-    return await decide(state, set, members, context);
-  } finally {
-    await releaseAll(got.fetched);
-  }
+  const bytes = listed.reduce((n, candidate) => n + candidate.sizeBytes, 0);
+  return state.readAhead.with(async () => {
+    const got = await fetchFiles(
+      ctx,
+      state.source,
+      roles.map((r) => r.candidate),
+      { unit: 'set', key: set.key, tally },
+    );
+    if (got.kind === 'not fetched') return got.error;
+    const members: Member[] = roles.map((r, i) => ({ ...r, fetched: got.fetched[i]! }));
+    try {
+      return await decide(state, set, members, context);
+    } finally {
+      await releaseAll(got.fetched);
+    }
+  }, bytes);
 }
 
 /** What a set is read under: its metadata files (a set, not a track file) and the fingerprint of them with the pipeline's. */
@@ -286,9 +290,11 @@ async function decide(
 /**
  * Sets read and waiting to load at once: more than the connections they may hold (see
  * SetConnection), so that those waiting while a group commits go together in the next
- * one. Small: a set is held parsed, in memory, until it loads.
+ * one. A set is held parsed, in memory, until it loads: so the files of the sets in
+ * flight are also bounded in bytes (a set larger than that goes alone).
  */
 const SETS_IN_FLIGHT = 16;
+const READ_AHEAD_BYTES = 32 * 1024 * 1024;
 
 /** Whether this process has not warned of `file` of `pipeline` yet (a stray is logged once, counted every run). */
 function firstSighting(pipeline: string, file: string): boolean {

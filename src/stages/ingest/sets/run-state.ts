@@ -39,4 +39,6 @@ export interface SetsIngestState {
   groups: SetGroups;
   /** Connections the sets may hold at once, to load (see SetConnection) or to record a rejection or a wait. */
   connections: Permits;
+  /** Bytes of the files of the sets read at once (fetched, parsed, loading). */
+  readAhead: Permits;
 }
