@@ -96,10 +96,8 @@ export class BinaryRows {
   }
 
   int4(value: number): void {
-    this.#room(8);
-    this.#view.setInt32(this.#length, 4);
-    this.#view.setInt32(this.#length + 4, value);
-    this.#length += 8;
+    const at = this.#field(4);
+    this.#view.setInt32(at, value);
   }
 
   /** An int8 from its decimal text (up to 19 digits, checked in range by the caster). */
@@ -110,29 +108,23 @@ export class BinaryRows {
 
   /** An int8 from a safe integer or a bigint. */
   int8Exact(value: number | bigint): void {
-    this.#room(12);
-    this.#view.setInt32(this.#length, 8);
+    const at = this.#field(8);
     if (typeof value === 'number') {
       // Two halves: setBigInt64 would need a BigInt per value.
       const high = Math.floor(value / 2 ** 32);
-      this.#view.setInt32(this.#length + 4, high);
-      this.#view.setUint32(this.#length + 8, value - high * 2 ** 32);
-    } else this.#view.setBigInt64(this.#length + 4, value);
-    this.#length += 12;
+      this.#view.setInt32(at, high);
+      this.#view.setUint32(at + 4, value - high * 2 ** 32);
+    } else this.#view.setBigInt64(at, value);
   }
 
   float8(value: number): void {
-    this.#room(12);
-    this.#view.setInt32(this.#length, 8);
-    this.#view.setFloat64(this.#length + 4, value);
-    this.#length += 12;
+    const at = this.#field(8);
+    this.#view.setFloat64(at, value);
   }
 
   bool(value: boolean): void {
-    this.#room(5);
-    this.#view.setInt32(this.#length, 1);
-    this.#buffer[this.#length + 4] = value ? 1 : 0;
-    this.#length += 5;
+    const at = this.#field(1);
+    this.#buffer[at] = value ? 1 : 0;
   }
 
   text(value: string): void {
@@ -163,6 +155,18 @@ export class BinaryRows {
     this.#length = 0;
     this.#tuple = 0;
     return out;
+  }
+
+  /**
+   * Reserves a field of `bytes` bytes after its length word; returns where its value goes
+   * (read the buffer and view after: the room may have moved them).
+   */
+  #field(bytes: number): number {
+    this.#room(4 + bytes);
+    this.#view.setInt32(this.#length, bytes);
+    const at = this.#length + 4;
+    this.#length = at + bytes;
+    return at;
   }
 
   #header(): void {
