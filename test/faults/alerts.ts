@@ -70,7 +70,12 @@ export async function auditAlerts(
     messages = await mailTo(rig.maildir, world.alertsTo);
   }
   const incidents = await world.t.db.map(
-    'SELECT kind, pipeline, stage, subject, resolved_at IS NOT NULL AS resolved FROM incidents ORDER BY id',
+    `SELECT kind, pipeline, stage, subject, resolved_at IS NOT NULL AS resolved,
+            CASE WHEN EXISTS (SELECT 1 FROM notifications n WHERE n.incident_id = i.id AND n.event = 'opened' AND n.state <> 'cancelled')
+                 THEN 'written'
+                 WHEN EXISTS (SELECT 1 FROM notifications n WHERE n.incident_id = i.id AND n.event = 'opened') THEN 'cancelled'
+                 ELSE 'none' END AS opening
+       FROM incidents i ORDER BY id`,
     [],
     (r: CensusIncident) => r,
   );

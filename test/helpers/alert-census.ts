@@ -14,6 +14,13 @@ export interface CensusIncident {
   stage: string;
   subject: string;
   resolved: boolean;
+  /**
+   * Its opening message: written (sent, or still to send), cancelled unsent because the
+   * incident was resolved first (the resolved message, saying when it opened, is then its
+   * only one: docs/operating.md, "Quiet hours"), or never written (resolved before it was
+   * due: no message at all).
+   */
+  opening: 'written' | 'cancelled' | 'none';
 }
 
 export interface IncidentCount {
@@ -54,8 +61,9 @@ export function titleOf(i: Omit<CensusIncident, 'resolved'>): string {
 
 /**
  * Counts the messages per incident and checks them against the recorded incidents: each
- * incident announced by exactly one distinct message, each resolved one closed by
- * exactly one, none closed that is open, and at most `duplicateBound` repeated copies.
+ * incident announced by exactly one distinct message (unless resolved before its opening
+ * went out), each resolved one that was told closed by exactly one, none closed that is
+ * open, and at most `duplicateBound` repeated copies.
  * Each failure class must have raised between its atLeast and atMost incidents.
  */
 export function alertCensus(
@@ -93,13 +101,16 @@ export function alertCensus(
   for (const i of incidents) byTitle.set(titleOf(i), [...(byTitle.get(titleOf(i)) ?? []), i]);
   for (const [title, recorded] of byTitle) {
     const c = counts.get(title);
-    const resolved = recorded.filter((i) => i.resolved).length;
-    if ((c?.opened ?? 0) !== recorded.length) {
-      violations.push(`alerts: ${title}: ${c?.opened ?? 0} opening message(s) for ${recorded.length} incident(s)`);
+    const opened = recorded.filter((i) => i.opening === 'written').length;
+    const resolved = recorded.filter((i) => i.resolved && i.opening !== 'none').length;
+    const overtaken = recorded.filter((i) => !i.resolved && i.opening !== 'written').length;
+    if ((c?.opened ?? 0) !== opened) {
+      violations.push(`alerts: ${title}: ${c?.opened ?? 0} opening message(s) for ${opened} incident(s)`);
     }
     if ((c?.resolved ?? 0) !== resolved) {
       violations.push(`alerts: ${title}: ${c?.resolved ?? 0} "resolved" message(s) for ${resolved} resolved incident(s)`);
     }
+    if (overtaken > 0) violations.push(`alerts: ${title}: ${overtaken} open incident(s) with no opening message written`);
   }
   for (const title of counts.keys()) {
     if (!byTitle.has(title)) violations.push(`alerts: a message about "${title}", which no incident records`);

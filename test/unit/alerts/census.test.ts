@@ -10,8 +10,8 @@ const mail = (subject: string, id: string): MailMessage => ({
   messageId: `<${id}>`,
   body: '',
 });
-const digest = { kind: 'work_failed', pipeline: 'fault-ftp', stage: 'run', subject: '2026-11-21' };
-const db = { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@faults' };
+const digest = { kind: 'work_failed', pipeline: 'fault-ftp', stage: 'run', subject: '2026-11-21', opening: 'written' } as const;
+const db = { kind: 'unreachable', pipeline: '', stage: '', subject: 'database@faults', opening: 'written' } as const;
 const failedCodes: FailureClass = {
   label: 'failed codes',
   match: (i) => i.kind === 'work_failed' && i.stage === 'run',
@@ -80,6 +80,33 @@ describe("the census of a night's alert messages", () => {
       'alerts: truncated JPEGs: 0 incident(s), expected 1',
       'alerts: incident "unreachable: database@faults" is of no injected failure class',
       'alerts: 1 duplicate message(s), more than the bound of 0 (one per kill)',
+    ]);
+  });
+
+  it('counts an incident resolved before its opening went out as told by its resolved message alone, and one never due as told nothing', () => {
+    const sftp = { kind: 'unreachable', pipeline: '', stage: '', subject: 'target:fault-sftp@faults' };
+    const messages = [mail('[nocturne] RESOLVED unreachable: database@faults', 'a')];
+    const told = alertCensus(
+      messages,
+      [
+        { ...db, resolved: true, opening: 'cancelled' },
+        { ...sftp, resolved: true, opening: 'none' },
+      ],
+      0,
+    );
+    expect(told.violations).toEqual([]);
+    // Open, it must have been announced; a cancelled opening's resolved message must be there.
+    const untold = alertCensus(
+      [],
+      [
+        { ...db, resolved: true, opening: 'cancelled' },
+        { ...sftp, resolved: false, opening: 'none' },
+      ],
+      0,
+    );
+    expect(untold.violations).toEqual([
+      'alerts: unreachable: database@faults: 0 "resolved" message(s) for 1 resolved incident(s)',
+      'alerts: unreachable: target:fault-sftp@faults: 1 open incident(s) with no opening message written',
     ]);
   });
 });
