@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { Client, FTPContext, FTPError, type FTPResponse } from 'basic-ftp';
+import { Client, FTPContext, FTPError, type FTPResponse, type ResponseHandler } from 'basic-ftp';
 
 /**
  * basic-ftp's context with two changes, so that a transfer that fails keeps the server's
@@ -10,6 +10,11 @@ import { Client, FTPContext, FTPError, type FTPResponse } from 'basic-ftp';
  * reached the user as EPIPE, ECONNRESET or "Premature close".
  * - An error of the data connection fails the transfer and leaves the control connection open.
  * - A reply that arrives while no command waits is kept for {@link FtpClient.finalReply}.
+ *
+ * And one for speed: basic-ftp takes the call stack of every command (`new Error().stack`),
+ * only to name it should a second command start while one runs, which a session never
+ * does (SerializedSession). On 2,000 small files that was 5–10% of the upload's CPU. The
+ * errors keep their messages.
  */
 class ReplyKeepingContext extends FTPContext {
   #late: FTPResponse | undefined;
@@ -19,6 +24,16 @@ class ReplyKeepingContext extends FTPContext {
     const late = this.#late;
     this.#late = undefined;
     return late;
+  }
+
+  override handle(command: string | undefined, responseHandler: ResponseHandler): Promise<unknown> {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return super.handle(command, responseHandler);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   protected override _setupDefaultErrorHandlers(socket: Socket, identifier: string): void {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { NocturneError } from '../../core/errors.js';
 
 // NUL, C0 controls (CR/LF: FTP command injection) and DEL.
-const hasControl = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const hasControl = (s: string) => CONTROL.test(s);
 const MAX_PATH = 4096;
 
 /**
