@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FTPResponse, type ResponseHandler } from 'basic-ftp';
 
@@ -16,6 +17,9 @@ import { Client, FTPContext, FTPError, type FTPResponse, type ResponseHandler } 
  * does (SerializedSession). On 2,000 small files that was 5–10% of the upload's CPU. The
  * errors keep their messages.
  */
+/** Writes of an in-memory upload: each one's completion counts as progress. */
+const SLICE_BYTES = 256 * 1024;
+
 class ReplyKeepingContext extends FTPContext {
   #late: FTPResponse | undefined;
 
@@ -97,6 +101,66 @@ export class FtpClient extends Client {
       socket.uncork();
     }
     return replies;
+  }
+
+  /**
+   * STOR of bytes held in memory (a small file, read at once), with basic-ftp's choice
+   * of passive mode and its TLS data connections, but without what its uploadFrom sets
+   * up for a stream: a pipeline, a progress poll and a stall watchdog per file. Settles
+   * once the server confirmed the transfer and the data connection wrote every byte;
+   * fails with the server's reply (FTPError) or the data connection's error, as
+   * uploadFrom does. `onProgress` is called as each slice is written.
+   */
+  async storeBytes(remotePath: string, bytes: Uint8Array, onProgress: () => void): Promise<FTPResponse> {
+    await this.prepareTransfer(this.ftp);
+    const data = this.ftp.dataSocket;
+    if (data === undefined) throw new Error(`STOR ${remotePath}: no data connection after passive mode`);
+    const control = this.ftp.socket;
+    let started = false;
+    let written = false;
+    let reply: FTPResponse | undefined;
+    const settle = () => {
+      // As basic-ftp's transfers: the data connection is closed, the control one watched again.
+      control.setTimeout(this.ftp.timeout);
+      this.ftp.dataSocket = undefined;
+    };
+    return this.ftp.handle(`STOR ${remotePath}`, (res, task) => {
+      if (res instanceof Error) {
+        settle();
+        task.reject(res);
+      } else if ((res.code === 150 || res.code === 125) && !started) {
+        // Only the first of them: a second would send the bytes twice.
+        started = true;
+        const send = () => {
+          // The control connection is silent while the bytes go; the data one is watched
+          // instead, its idle time reset by every slice written.
+          control.setTimeout(0);
+          data.setTimeout(this.ftp.timeout);
+          for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+            data.write(bytes.subarray(at, at + SLICE_BYTES), (err) => {
+              if (!err) onProgress();
+            });
+          }
+          data.end((err?: Error | null) => {
+            if (err) return; // the data connection's error reaches this handler
+            written = true;
+            if (reply === undefined) return;
+            settle();
+            task.resolve(reply);
+          });
+        };
+        // Over TLS, the bytes wait for the data connection's handshake.
+        if (data instanceof TLSSocket && data.getCipher() === undefined) data.once('secureConnect', send);
+        else send();
+      } else if (res.code >= 200 && res.code < 300) {
+        reply = res;
+        if (!written) return;
+        settle();
+        task.resolve(reply);
+      } else if (res.code >= 300 && res.code < 400) {
+        this.ftp.closeWithError(new Error(`STOR ${remotePath}: unexpected reply ${res.code} ${res.message}`));
+      }
+    }) as Promise<FTPResponse>;
   }
 
   /** The data connection of the transfer under way, if any. */

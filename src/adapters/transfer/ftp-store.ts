@@ -6,7 +6,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
 import { FtpClient } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
-import { openLocalSource } from './local-source.js';
+import { openLocalSource, readLocalBytes } from './local-source.js';
 import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
@@ -109,6 +109,17 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     return this.#guard.run('put', abs, async (touch) => {
+      const small = await readLocalBytes(localPath, { sha256: options.sha256 === true });
+      if (small !== null) {
+        this.#client.forgetLateReply();
+        try {
+          await this.#client.storeBytes(abs, small.bytes, touch);
+        } catch (err) {
+          throw await this.#failedStore(err, abs);
+        }
+        small.recycle();
+        return small.sha256;
+      }
       const source = await openLocalSource(localPath, { sha256: options.sha256 === true, sink: () => this.#client.dataSocket });
       this.#client.forgetLateReply();
       this.#client.trackProgress(() => touch());

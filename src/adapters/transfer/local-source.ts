@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { RecycledFileReader } from './recycled-reader.js';
+import { BUFFER_BYTES, keepBuffer, RecycledFileReader, takeBuffer } from './recycled-reader.js';
 
 /**
  * Chunks of 1 MiB: a 1 GiB upload in 64 KiB chunks (Node's default) spends its time in
@@ -59,6 +59,44 @@ export async function openLocalSource(localPath: string, options: SourceOptions)
   } catch (err) {
     await handle.close();
     throw err;
+  }
+}
+
+/** A small local file read whole, for an upload from memory. */
+export interface LocalBytes {
+  readonly bytes: Buffer;
+  /** The SHA-256 of the bytes (hex), when asked for. */
+  readonly sha256: string | null;
+  /** Hands the buffer on to later files: only once the bytes were sent and let go (the upload succeeded). */
+  recycle(): void;
+}
+
+/**
+ * A file smaller than one read buffer (1 MiB), read with one call into a recycled
+ * buffer; null for a larger one, which is streamed (openLocalSource). Fails when the
+ * file changed meanwhile: it is read one byte past the size it had when opened.
+ */
+export async function readLocalBytes(localPath: string, options: { sha256: boolean }): Promise<LocalBytes | null> {
+  const handle = await open(localPath, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size >= BUFFER_BYTES) return null;
+    const buffer = takeBuffer();
+    let read = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, read, size + 1 - read, read);
+      read += bytesRead;
+      if (bytesRead === 0 || read > size) break;
+    }
+    if (read !== size) throw new Error(`local file ${localPath} changed while it was read: ${size} bytes when opened, ${read} read`);
+    const bytes = buffer.subarray(0, size);
+    return {
+      bytes,
+      sha256: options.sha256 ? createHash('sha256').update(bytes).digest('hex') : null,
+      recycle: () => keepBuffer(buffer),
+    };
+  } finally {
+    await handle.close();
   }
 }
 

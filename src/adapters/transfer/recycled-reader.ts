@@ -6,7 +6,7 @@ const BUFFERS = 3;
 /** What the read past the expected end is made with: it finds the end, or bytes appended meanwhile. */
 const PROBE_BYTES = 1024;
 /** Size of every buffer made (the largest chunk), so that any reader can take any buffer handed back. */
-const BUFFER_BYTES = 1024 * 1024;
+export const BUFFER_BYTES = 1024 * 1024;
 /** Most buffers kept between files: the default 4 FTP connections each send one file at a time (their sessions are serialized), in up to BUFFERS buffers. */
 const MAX_KEPT = 16;
 
@@ -15,6 +15,16 @@ const MAX_KEPT = 16;
  * buffers allocate 400 MB outside the heap, which V8 frees only in full collections.
  */
 const kept: Buffer[] = [];
+
+/** A buffer of BUFFER_BYTES: a kept one, or a new one. */
+export function takeBuffer(): Buffer {
+  return kept.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES);
+}
+
+/** Hands a buffer from takeBuffer on to later files, once nothing holds it any more. */
+export function keepBuffer(buffer: Buffer): void {
+  if (kept.length < MAX_KEPT) kept.push(buffer);
+}
 
 /**
  * A file read in chunks into a few buffers of its own, used again and again, for a
@@ -93,12 +103,12 @@ export class RecycledFileReader extends Readable {
    * confirmed): the next reader writes into them.
    */
   recycle(): void {
-    for (const buffer of this.#buffers.splice(0)) if (kept.length < MAX_KEPT) kept.push(buffer);
+    for (const buffer of this.#buffers.splice(0)) keepBuffer(buffer);
   }
 
   /** A buffer of this reader's own: a kept one, or a new one. */
   #own(): Buffer {
-    const buffer = kept.pop() ?? Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, this.#chunkBytes));
+    const buffer = takeBuffer();
     this.#buffers.push(buffer);
     return buffer.subarray(0, this.#chunkBytes);
   }

@@ -76,19 +76,25 @@ describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
     }
   }
 
-  it('put with sha256: the SHA-256 of the bytes sent (the memory store leaves it to the caller: null)', async () => {
-    const body = randomBytes(3 * 1024 * 1024 + 11);
-    const local = path.join(scratch, `${kind}-hashed.bin`);
-    await writeFile(local, body);
-    await withSession(async (s) => {
-      await s.ensureDir(dir);
-      const sent = await s.put(local, `${dir}/hashed.bin`, { sha256: true });
-      expect(sent).toBe(kind === 'memory' ? null : createHash('sha256').update(body).digest('hex'));
-      expect(await s.put(local, `${dir}/hashed.bin`)).toBeNull();
-      expect(await s.size(`${dir}/hashed.bin`)).toBe(body.length);
-      await s.remove(`${dir}/hashed.bin`);
-    });
-  });
+  // FTP sends a file under 1 MiB from memory, a larger one as a stream.
+  it.each([300 * 1024 + 7, 3 * 1024 * 1024 + 11])(
+    'put with sha256, %i bytes: the SHA-256 of the bytes sent (the memory store leaves it to the caller: null)',
+    async (bytes) => {
+      const body = randomBytes(bytes);
+      const local = path.join(scratch, `${kind}-hashed-${bytes}.bin`);
+      await writeFile(local, body);
+      await withSession(async (s) => {
+        await s.ensureDir(dir);
+        const sent = await s.put(local, `${dir}/hashed.bin`, { sha256: true });
+        expect(sent).toBe(kind === 'memory' ? null : createHash('sha256').update(body).digest('hex'));
+        expect(await s.put(local, `${dir}/hashed.bin`)).toBeNull();
+        expect(await s.size(`${dir}/hashed.bin`)).toBe(body.length);
+        if (kind !== 'memory')
+          expect(readFileSync(path.join(kind === 'local' ? localRoot : rigRoot(), dir, 'hashed.bin')).equals(body)).toBe(true);
+        await s.remove(`${dir}/hashed.bin`);
+      });
+    },
+  );
 
   it('creates directories, puts, sizes, renames over an existing file, reads back, lists and removes', async () => {
     const body = randomBytes(300 * 1024 + 7);
