@@ -7,7 +7,8 @@
  * for many ~200 KB files, `curl -T` (FTP) and `sftp` for one big file. Prints times
  * and ratios (baseline time / our time: above 1 means we are faster), with what each
  * of our files costs (PostgreSQL commits, protocol commands) and a plain loopback socket
- * copy of the same bytes as the physical limit. Needs the rig.
+ * copy of the same bytes as the physical limit, and where the machine's CPU went during
+ * each case (bench/machine-cpu.ts). Needs the rig.
  *
  * The archive is another machine's disk. Here the servers write on this machine, and on
  * the disk of PostgreSQL's WAL: on ext4 (data=ordered) a commit's fsync then waits for the
@@ -29,6 +30,7 @@ import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/u
 import { MemoryLedger } from '../harness/memory-ledger.js';
 import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
 import { loopbackCopy } from './loopback-copy.js';
+import { withCpuSplit, type CpuSplit } from './machine-cpu.js';
 import { median } from './timing.js';
 import { countingDb, countProtocolCommands, counts, resetCounts, withPeakRss } from './upload-counters.js';
 
@@ -50,6 +52,8 @@ interface Options {
 /** One timed run of a case; ours also says what it cost per file, and its peak RSS. */
 interface Measure {
   seconds: number;
+  /** Where the machine's CPU went during the case. */
+  cpu: CpuSplit;
   peakMiB?: number;
   /** CPU time of this process (user + system): under another's load, what the wall time is made of. */
   cpuMs?: number;
@@ -110,15 +114,19 @@ async function makeData(dir: string, options: Options): Promise<{ small: string;
 }
 
 /**
- * Wall time of `work` in seconds, with the page cache warmed for `warm` first and the
- * dirty pages of earlier runs written out (as the reference measurements did).
+ * Wall time of `work` in seconds, and where the machine's CPU went, with the page cache
+ * warmed for `warm` first and the dirty pages of earlier runs written out (as the
+ * reference measurements did).
  */
-async function timed(warm: string[], work: () => Promise<unknown>): Promise<number> {
+async function timed(warm: string[], work: () => Promise<unknown>): Promise<{ seconds: number; cpu: CpuSplit }> {
   for (const file of warm) for await (const chunk of createReadStream(file)) void chunk;
   await run('sync', []);
-  const started = performance.now();
-  await work();
-  return (performance.now() - started) / 1000;
+  const { result: seconds, cpu } = await withCpuSplit(async () => {
+    const started = performance.now();
+    await work();
+    return (performance.now() - started) / 1000;
+  });
+  return { seconds, cpu };
 }
 
 async function filesIn(dir: string): Promise<string[]> {
@@ -135,7 +143,7 @@ async function ours(world: UploadWorld, files: string[], options: Options, memor
   const ledger: TransferLedger = memory ? new MemoryLedger() : createPgTransferLedger(countingDb(world.db.db), 0);
   resetCounts();
   let cpu = { user: 0, system: 0 };
-  const { result: seconds, peakMiB } = await withPeakRss(() =>
+  const { result: timing, peakMiB } = await withPeakRss(() =>
     timed(files, async () => {
       const start = process.cpuUsage();
       const outcome = await world.run({ ledger, ...(options.lanes === undefined ? {} : { lanes: options.lanes }) });
@@ -147,7 +155,7 @@ async function ours(world: UploadWorld, files: string[], options: Options, memor
   const perFile = (n: number) => n / files.length;
   await rm(world.remoteLocal, { recursive: true, force: true });
   return {
-    seconds,
+    ...timing,
     peakMiB,
     cpuMs: perFile((user + system) / 1000),
     commits: perFile(counts.commits),
@@ -160,13 +168,13 @@ async function tool(cmd: string, args: string[], warm: string[], remoteDir: stri
   await mkdir(remoteDir, { recursive: true });
   const { uid, gid } = rig().ftp;
   await run('chown', [`${uid}:${gid}`, remoteDir]);
-  const seconds = await timed(warm, async () => {
+  const timing = await timed(warm, async () => {
     const child = run(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
     if (input !== undefined) child.child.stdin?.end(input);
     await child;
   });
   await rm(remoteDir, { recursive: true, force: true });
-  return { seconds };
+  return timing;
 }
 
 export async function bench(args: string[]): Promise<void> {
@@ -217,9 +225,7 @@ export async function bench(args: string[]): Promise<void> {
 
     const sftpBatch = (remoteDir: string, warm: string[], line: (dir: string) => string) =>
       tool('sftp', [...ssh, '-b', '-', `${r.sftp.user}@${r.sftp.host}`], warm, remoteDir, line(path.basename(remoteDir)));
-    const loopback = async (files: string[], streams: number): Promise<Measure> => ({
-      seconds: await timed(files, () => loopbackCopy(files, streams)),
-    });
+    const loopback = (files: string[], streams: number): Promise<Measure> => timed(files, () => loopbackCopy(files, streams));
     const cases: Case[] = [
       {
         key: 'ftp-many',
@@ -355,6 +361,21 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
       `${c.label.padEnd(40)} ${sec.toFixed(2).padStart(7)} ${(c.files / sec).toFixed(1).padStart(8)} ${(c.bytes / 1e6 / sec).toFixed(1).padStart(7)}${cost}`,
     );
   }
+  out(
+    `\nwhere the machine's CPU went, core-seconds (the run of median time; on ${os.cpus().length} cores the wall time is at least the total / ${os.cpus().length}):`,
+  );
+  out(
+    `${'what'.padEnd(40)} ${'client'.padStart(7)} ${'server'.padStart(7)} ${'pg'.padStart(7)} ${'rest'.padStart(7)} ${'total'.padStart(7)}`,
+  );
+  for (const c of chosen) {
+    const sec = medianOf(c.key)!;
+    const { cpu } = measures.get(c.key)!.reduce((a, b) => (Math.abs(b.seconds - sec) < Math.abs(a.seconds - sec) ? b : a));
+    const rest = cpu.total - cpu.client - cpu.server - cpu.postgres;
+    const cells = [cpu.client, cpu.server, cpu.postgres, rest, cpu.total].map((v) => v.toFixed(2).padStart(7)).join(' ');
+    out(`${c.label.padEnd(40)} ${cells}`);
+  }
+  out('client: this process (our stage) or the plain tool it ran; server: vsftpd, proftpd or sshd; pg: PostgreSQL');
+
   out("\nratios (plain tool's time / our time; above 1: we are faster):");
   const ratio = (name: string, tool: string, baseline: string, mine: string, goal?: number) => {
     const [b, m] = [medianOf(baseline), medianOf(mine)];
