@@ -1,35 +1,31 @@
 /**
- * Where a case's CPU time went on this machine, for `npm run bench -- upload`: the CPU
- * times of every process, read from /proc before and after the case, grouped by who
- * spent them. On 2 cores shared by the client, the server and PostgreSQL, a case's wall
- * time is bounded below by all of it divided by 2: the table shows what a plain tool
- * does not pay. Linux only; a diagnostic, not code the daemon runs.
+ * Where a case's CPU time went on this machine, for `npm run bench -- upload`: the whole
+ * machine's (/proc/stat), this process's and its reaped children's, and PostgreSQL's
+ * (its processes live on), read before and after the case. The rest is the file server,
+ * the kernel and whatever else ran: the servers' sessions come and go, and a session's
+ * time reaches its server's account only when reaped, if ever, so it is not told apart.
+ * On 2 cores shared by all of them, a case's wall time is at least its total divided by
+ * 2: the table shows what a plain tool does not pay. Linux only; a diagnostic.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** CPU seconds by group, over one case. */
+/** CPU seconds over one case. */
 export interface CpuSplit {
   /** This process (our stage) and the children it ran and reaped (a plain tool). */
   client: number;
-  /** The file servers (vsftpd, proftpd, sshd), their finished sessions included. */
-  server: number;
   postgres: number;
-  /** The whole machine (/proc/stat): the groups above, the kernel's own threads, everything else. */
+  /** The whole machine: the above, the file server, the kernel, everything else. */
   total: number;
 }
 
-type Group = 'client' | 'server' | 'postgres';
-
-const SERVERS = new Set(['vsftpd', 'proftpd', 'sshd']);
 /** USER_HZ: the unit of /proc's CPU times on Linux. */
 const TICKS_PER_SECOND = 100;
-/** A session that ended with the case is reaped by its server within this: then its time counts in the server's. */
-const SETTLE_MS = 200;
 
 interface Sample {
   busy: number;
-  groups: Record<Group, number>;
+  client: number;
+  postgres: number;
 }
 
 /** CPU seconds the whole machine spent busy since boot (all cores). */
@@ -53,27 +49,48 @@ function times(stat: string): { comm: string; own: number; children: number } {
 
 async function sample(): Promise<Sample> {
   const busy = await machineBusy();
-  const groups: Record<Group, number> = { client: 0, server: 0, postgres: 0 };
+  const own = times(await readFile('/proc/self/stat', 'utf8'));
+  let postgres = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    // A process may end between the listing and the read: it is counted in its parent's children.
+    // A process may end between the listing and the read.
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
     if (stat === null) continue;
     const t = times(stat);
-    if (Number(pid) === process.pid) groups.client += t.own + t.children;
-    else if (SERVERS.has(t.comm)) groups.server += t.own + t.children;
-    else if (t.comm === 'postgres') groups.postgres += t.own + t.children;
+    if (t.comm === 'postgres') postgres += t.own + t.children;
   }
-  return { busy, groups };
+  return { busy, client: own.own + own.children, postgres };
+}
+
+/** Below this share of one core, the machine counts as quiet. */
+const QUIET_CORES = 0.15;
+const QUIET_WINDOW_MS = 300;
+const QUIET_WAIT_MS = 15_000;
+
+/**
+ * Waits until the machine is quiet: what a case leaves behind (the server's sessions
+ * ending, the kernel freeing a tmpfs's pages) would otherwise be counted in the next
+ * case, and slow it. False when it did not quiet down within 15 s.
+ */
+export async function quiet(): Promise<boolean> {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  let before = await machineBusy();
+  while (Date.now() < deadline) {
+    await sleep(QUIET_WINDOW_MS);
+    const now = await machineBusy();
+    if (now - before < (QUIET_CORES * QUIET_WINDOW_MS) / 1000) return true;
+    before = now;
+  }
+  return false;
 }
 
 /** Runs `work` and says where the machine's CPU went meanwhile. */
 export async function withCpuSplit<T>(work: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
   const before = await sample();
   const result = await work();
-  const busy = await machineBusy();
-  await sleep(SETTLE_MS);
   const after = await sample();
-  const spent = (group: Group) => after.groups[group] - before.groups[group];
-  return { result, cpu: { client: spent('client'), server: spent('server'), postgres: spent('postgres'), total: busy - before.busy } };
+  return {
+    result,
+    cpu: { client: after.client - before.client, postgres: after.postgres - before.postgres, total: after.busy - before.busy },
+  };
 }

@@ -30,7 +30,7 @@ import { createUploadWorld, type Protocol, type UploadWorld } from '../harness/u
 import { MemoryLedger } from '../harness/memory-ledger.js';
 import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
 import { loopbackCopy } from './loopback-copy.js';
-import { withCpuSplit, type CpuSplit } from './machine-cpu.js';
+import { quiet, withCpuSplit, type CpuSplit } from './machine-cpu.js';
 import { median } from './timing.js';
 import { countingDb, countProtocolCommands, counts, resetCounts, withPeakRss } from './upload-counters.js';
 
@@ -115,12 +115,13 @@ async function makeData(dir: string, options: Options): Promise<{ small: string;
 
 /**
  * Wall time of `work` in seconds, and where the machine's CPU went, with the page cache
- * warmed for `warm` first and the dirty pages of earlier runs written out (as the
- * reference measurements did).
+ * warmed for `warm` first, the dirty pages of earlier runs written out (as the reference
+ * measurements did) and the machine quiet.
  */
 async function timed(warm: string[], work: () => Promise<unknown>): Promise<{ seconds: number; cpu: CpuSplit }> {
   for (const file of warm) for await (const chunk of createReadStream(file)) void chunk;
   await run('sync', []);
+  if (!(await quiet())) process.stdout.write('  (the machine did not quiet down within 15 s before this case)\n');
   const { result: seconds, cpu } = await withCpuSplit(async () => {
     const started = performance.now();
     await work();
@@ -364,17 +365,14 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
   out(
     `\nwhere the machine's CPU went, core-seconds (the run of median time; on ${os.cpus().length} cores the wall time is at least the total / ${os.cpus().length}):`,
   );
-  out(
-    `${'what'.padEnd(40)} ${'client'.padStart(7)} ${'server'.padStart(7)} ${'pg'.padStart(7)} ${'rest'.padStart(7)} ${'total'.padStart(7)}`,
-  );
+  out(`${'what'.padEnd(40)} ${'client'.padStart(7)} ${'pg'.padStart(7)} ${'rest'.padStart(7)} ${'total'.padStart(7)}`);
   for (const c of chosen) {
     const sec = medianOf(c.key)!;
     const { cpu } = measures.get(c.key)!.reduce((a, b) => (Math.abs(b.seconds - sec) < Math.abs(a.seconds - sec) ? b : a));
-    const rest = cpu.total - cpu.client - cpu.server - cpu.postgres;
-    const cells = [cpu.client, cpu.server, cpu.postgres, rest, cpu.total].map((v) => v.toFixed(2).padStart(7)).join(' ');
-    out(`${c.label.padEnd(40)} ${cells}`);
+    const cells = [cpu.client, cpu.postgres, cpu.total - cpu.client - cpu.postgres, cpu.total].map((v) => v.toFixed(2).padStart(7));
+    out(`${c.label.padEnd(40)} ${cells.join(' ')}`);
   }
-  out('client: this process (our stage) or the plain tool it ran; server: vsftpd, proftpd or sshd; pg: PostgreSQL');
+  out('client: this process (our stage) or the plain tool it ran; pg: PostgreSQL; rest: the file server, the kernel, the rest');
 
   out("\nratios (plain tool's time / our time; above 1: we are faster):");
   const ratio = (name: string, tool: string, baseline: string, mine: string, goal?: number) => {

@@ -3,6 +3,9 @@ import { TLSSocket } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FTPResponse, type ResponseHandler } from 'basic-ftp';
 
+/** Writes of an in-memory upload (FtpClient.storeBytes): each one's completion counts as progress. */
+const SLICE_BYTES = 256 * 1024;
+
 /**
  * basic-ftp's context with two changes, so that a transfer that fails keeps the server's
  * word on why. basic-ftp closes the control connection when the data connection fails,
@@ -17,9 +20,6 @@ import { Client, FTPContext, FTPError, type FTPResponse, type ResponseHandler } 
  * does (SerializedSession). On 2,000 small files that was 5–10% of the upload's CPU. The
  * errors keep their messages.
  */
-/** Writes of an in-memory upload: each one's completion counts as progress. */
-const SLICE_BYTES = 256 * 1024;
-
 class ReplyKeepingContext extends FTPContext {
   #late: FTPResponse | undefined;
 
