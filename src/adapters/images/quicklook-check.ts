@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from './sharp.js';
 import { NocturneError } from '../../core/errors.js';
 import { minimumDataBytes, readJpegFrame } from './jpeg-frame.js';
 import { thumbnailOf } from './thumbnail.js';

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp from './sharp.js';
 import { coerceError } from '../../core/errors.js';
 
 /** JPEG quality of thumbnails: small files, artefacts invisible at this size. */
