@@ -120,7 +120,6 @@ export class FtpClient extends Client {
     let written = false;
     let reply: FTPResponse | undefined;
     const settle = () => {
-      // As basic-ftp's transfers: the data connection is closed, the control one watched again.
       control.setTimeout(this.ftp.timeout);
       this.ftp.dataSocket = undefined;
     };
@@ -132,8 +131,8 @@ export class FtpClient extends Client {
         // Only the first of them: a second would send the bytes twice.
         started = true;
         const send = () => {
-          // The control connection is silent while the bytes go; the data one is watched
-          // instead, its idle time reset by every slice written.
+          // The control connection is silent while the bytes go: the data connection's idle
+          // timeout watches them instead, reset by every slice written.
           control.setTimeout(0);
           data.setTimeout(this.ftp.timeout);
           for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
@@ -144,6 +143,8 @@ export class FtpClient extends Client {
           data.end((err?: Error | null) => {
             if (err) return; // the data connection's error reaches this handler
             written = true;
+            // Every byte is written: the server's reply is awaited on the control connection, under its timeout.
+            control.setTimeout(this.ftp.timeout);
             if (reply === undefined) return;
             settle();
             task.resolve(reply);
