@@ -4,10 +4,11 @@ import type { Readable, Writable } from 'node:stream';
 import { BUFFER_BYTES, keepBuffer, RecycledFileReader, takeBuffer } from './recycled-reader.js';
 
 /**
- * Chunks of 1 MiB: a 1 GiB upload in 64 KiB chunks (Node's default) spends its time in
- * per-chunk work (callbacks, progress, allocation) rather than in copying.
+ * Chunks of a whole recycled buffer, 1 MiB: a 1 GiB upload in 64 KiB chunks (Node's
+ * default) spends its time in per-chunk work (callbacks, progress, allocation) rather
+ * than in copying.
  */
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = BUFFER_BYTES;
 const MIN_CHUNK_BYTES = 64 * 1024;
 
 /** A local file opened for one upload: its bytes, and their SHA-256 once read (one read for both). */
