@@ -1,9 +1,10 @@
 import type { NocturneError } from '../../core/errors.js';
 
 /**
- * The states of one file's verified deletion (sql/state/0003_transfers.sql). Each is
- * written before the side effect that follows it:
+ * The states of one file's verified deletion (sql/state/0003_transfers.sql):
  * discovered → uploading (partial name recorded) → verified → renamed → checked → deleted | kept.
+ * uploading is written before the upload, checked before the local delete; verified,
+ * renamed and checked are written by one commit after the rename (docs/operating.md).
  */
 export type TransferState =
   'discovered' | 'uploading' | 'verified' | 'renamed' | 'checked' | 'deleted' | 'kept' | 'quarantined' | 'missing';

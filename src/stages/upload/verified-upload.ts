@@ -42,11 +42,8 @@ export interface DriveResult {
  */
 export async function driveTransfer(slot: TransferSlot, session: RemoteSession, deps: MachineDeps): Promise<DriveResult> {
   const result: DriveResult = { uploadedBytes: 0 };
-  // Rows read from the database may stem from a crash: trust only what is re-checked.
-  let resumed = true;
   const move = async (to: TransferState, change: TransferChange = {}) => {
     slot.transfer = await deps.ledger.move(slot.transfer, to, change);
-    resumed = false;
     // States passed through are as durable as the last one, and came before it.
     for (const step of change.via ?? []) await deps.hooks?.afterState?.({ ...slot.transfer, state: step.state });
     await deps.hooks?.afterState?.(slot.transfer);
@@ -65,7 +62,7 @@ export async function driveTransfer(slot: TransferSlot, session: RemoteSession, 
         await upload(t, session, deps, move, result);
         break;
       case 'verified':
-        await rename(t, session, deps, move, resumed);
+        await rename(t, session, deps, move);
         break;
       case 'renamed':
         await recheck(t, session, move);
@@ -108,18 +105,33 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
     await move('discovered', { partialPath: null, note: `verification failed (${check.method}): ${check.detail}` });
     throw mismatch(t, check.detail);
   }
-  await move('verified', {
+  // verified, renamed and checked in one record, after the rename: a crash before it
+  // leaves the row uploading, whose resumption removes the partial (gone if renamed) and
+  // uploads again; the final name holds verified bytes either way (docs/operating.md).
+  await session.rename(partial, t.remotePath);
+  await move('checked', {
+    via: [
+      { state: 'verified', note: check.method },
+      { state: 'renamed', note: t.remotePath },
+    ],
     verifyMethod: check.method,
     localSha256: localHash,
     remoteSha256: check.remoteSha256,
-    note: check.method,
+    partialPath: null,
+    clearError: true,
+    note: renamedNote(t.remotePath, local.sizeBytes),
   });
 }
 
-async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, move: Move, resumed: boolean): Promise<void> {
+function renamedNote(remotePath: string, sizeBytes: number): string {
+  return `${remotePath}: renamed after verification of ${sizeBytes} bytes`;
+}
+
+/** A row recorded as verified (by an earlier version, which recorded it before the rename): renamed, or found renamed. */
+async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, move: Move): Promise<void> {
   const partial = required(t.partialPath, t);
-  // After a crash: the rename may or may not have happened.
-  const partialSize = resumed ? await session.size(partial) : t.sizeBytes;
+  // The rename may or may not have happened before the interruption.
+  const partialSize = await session.size(partial);
   if (partialSize === t.sizeBytes) {
     await session.rename(partial, t.remotePath);
     // renamed and checked in one record, without asking the size again: the bytes were
@@ -130,7 +142,7 @@ async function rename(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
       via: [{ state: 'renamed', note: t.remotePath }],
       partialPath: null,
       clearError: true,
-      note: `${t.remotePath}: renamed after verification of ${t.sizeBytes} bytes`,
+      note: renamedNote(t.remotePath, t.sizeBytes),
     });
     return;
   }

@@ -1,11 +1,11 @@
 // `nocturne retry --stage upload --now` killed with SIGKILL at several instants: before it
 // does anything, once the retry is recorded, between that record and the move of the
 // quicklook back to its outbox, while its run is running, and inside the upload: the copy
-// on the server under its partial name, renamed, and the local copy removed, each not yet
-// recorded. After the next run (the retry asked again, as a person would, then
-// `nocturne run`), each quicklook is archived exactly once with its thumbnail, its two
-// attempts are in its history, its retry is on record once, and nothing is left in the
-// quarantine, the outbox or the server's partials, and no run is left running.
+// verified and renamed on the server, and the local copy removed, each not yet recorded.
+// After the next run (the retry asked again, as a person would, then `nocturne run`), each
+// quicklook is archived exactly once with its thumbnail, its two attempts are in its
+// history, its retry is on record once, and nothing is left in the quarantine, the outbox
+// or the server's partials, and no run is left running.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -51,14 +51,10 @@ const INSTANTS: Instant[] = [
   },
   { name: 'while its run is running', reached: async (w) => (await runsLeft(w)) > 0, left: { recorded: true, runLeft: true } },
   {
-    name: 'with the copy uploaded under its partial name',
-    gate: { name: 'transfers:verified', then: 'abort' },
-    left: { runLeft: true, transfer: 'uploading' },
-  },
-  {
+    // Verified and renamed on the server, recorded by one commit (docs/operating.md).
     name: 'with the copy renamed on the server',
     gate: { name: 'transfers:checked', then: 'abort' },
-    left: { runLeft: true, transfer: 'verified' },
+    left: { runLeft: true, transfer: 'uploading' },
   },
   {
     name: 'with the local copy removed',

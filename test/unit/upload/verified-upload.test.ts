@@ -65,18 +65,18 @@ describe('driveTransfer: a fresh file', () => {
     });
   });
 
-  it('records the partial name before the upload starts and the verification before the rename', async () => {
+  it('records the partial name before the upload starts, and the verification once the rename is done', async () => {
     const w = await setup();
     const seen: string[] = [];
     w.deps.hooks = {
       afterState: (t) => void seen.push(`${t.state}:${t.partialPath}:${w.server.log.length}`),
     };
     await w.drive();
-    // uploading is recorded after ensureDir only; verified after put+size, before rename.
-    expect(seen.slice(0, 2)).toEqual([`uploading:${PARTIAL}:1`, `verified:${PARTIAL}:3`]);
+    // uploading is recorded after ensureDir only; verified, renamed and checked after put, size and rename.
+    expect(seen.slice(0, 4)).toEqual([`uploading:${PARTIAL}:1`, 'verified:null:4', 'renamed:null:4', 'checked:null:4']);
   });
 
-  it('records the rename and the check in one commit, after the rename, with both events', async () => {
+  it('records the verification, the rename and the check in one commit, after the rename, with all three events', async () => {
     const w = await setup();
     const commits: string[] = [];
     const move = w.ledger.move.bind(w.ledger);
@@ -86,7 +86,7 @@ describe('driveTransfer: a fresh file', () => {
     };
     await w.drive();
     // ensureDir, put, size, rename: the record follows the rename, no second size.
-    expect(commits).toEqual(['discovered>uploading:1', 'uploading>verified:3', 'verified>renamed>checked:4', 'checked>deleted:4']);
+    expect(commits).toEqual(['discovered>uploading:1', 'uploading>verified>renamed>checked:4', 'checked>deleted:4']);
     expect(w.ledger.states(1)).toEqual(FULL);
   });
 
@@ -146,10 +146,10 @@ describe('driveTransfer: a fresh file', () => {
     const w = await setup();
     const controller = new AbortController();
     w.deps.signal = controller.signal;
-    w.deps.hooks = { afterState: (t) => (t.state === 'verified' ? controller.abort() : undefined) };
+    w.deps.hooks = { afterState: (t) => (t.state === 'checked' ? controller.abort() : undefined) };
     await expect(w.drive()).rejects.toMatchObject({ code: 'ABORTED' });
-    expect(w.slot.transfer.state).toBe('verified');
-    expect(w.server.log.some((l) => l.startsWith('rename'))).toBe(false);
+    expect(w.slot.transfer.state).toBe('checked');
+    expect(w.files.files.has(LOCAL)).toBe(true);
   });
 });
 
@@ -165,7 +165,17 @@ describe('driveTransfer: resuming after an interruption', () => {
     expect(w.slot.transfer.state).toBe('deleted');
   });
 
-  it('verified, partial still there: its size checked again, renamed, deleted', async () => {
+  it('uploading, but renamed just before the interruption: uploaded again and renamed over the verified copy', async () => {
+    const w = await setup({ state: 'uploading' });
+    w.server.files.set(FINAL, BODY);
+    await w.drive();
+    expect(w.server.log.slice(0, 3)).toEqual([`remove ${PARTIAL}`, 'ensureDir hfc/sdoss/2014/02', `put ${PARTIAL}`]);
+    expect([...w.server.files.keys()]).toEqual([FINAL]);
+    expect(w.server.files.get(FINAL)).toEqual(BODY);
+    expect(w.ledger.states(1)).toEqual(FULL);
+  });
+
+  it('verified (recorded so by an earlier version), partial still there: its size checked again, renamed, deleted', async () => {
     const w = await setup({ state: 'verified' });
     w.server.files.set(PARTIAL, BODY);
     await w.drive();
@@ -173,7 +183,7 @@ describe('driveTransfer: resuming after an interruption', () => {
     expect(w.slot.transfer.state).toBe('deleted');
   });
 
-  it('verified, the rename had happened: the final copy is verified again, then the local one deleted', async () => {
+  it('verified (an earlier version), the rename had happened: the final copy is verified again, then the local one deleted', async () => {
     const w = await setup({ state: 'verified', verify: 'sha256-readback' });
     w.server.files.set(FINAL, BODY);
     await w.drive();
@@ -181,7 +191,7 @@ describe('driveTransfer: resuming after an interruption', () => {
     expect(w.slot.transfer.state).toBe('deleted');
   });
 
-  it('verified, but neither partial nor a matching final copy: uploaded again', async () => {
+  it('verified (an earlier version), but neither partial nor a matching final copy: uploaded again', async () => {
     const w = await setup({ state: 'verified', verify: 'sha256-readback' });
     w.server.files.set(FINAL, Buffer.alloc(BODY.length, 9));
     await w.drive();
