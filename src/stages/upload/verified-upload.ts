@@ -12,6 +12,8 @@ export interface UploadHooks {
   afterState?(transfer: Transfer): void | Promise<void>;
   /** Between the upload and its verification (a test alters the remote copy here). */
   beforeVerify?(transfer: Transfer): void | Promise<void>;
+  /** Between the rename and its record (crash injection: the row is still uploading). */
+  afterRename?(transfer: Transfer): void | Promise<void>;
 }
 
 export interface MachineDeps {
@@ -109,6 +111,7 @@ async function upload(t: Transfer, session: RemoteSession, deps: MachineDeps, mo
   // leaves the row uploading, whose resumption removes the partial (gone if renamed) and
   // uploads again; the final name holds verified bytes either way (docs/operating.md).
   await session.rename(partial, t.remotePath);
+  await deps.hooks?.afterRename?.(uploading);
   await move('checked', {
     via: [
       { state: 'verified', note: check.method },

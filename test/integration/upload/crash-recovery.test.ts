@@ -1,6 +1,7 @@
 // A crash right after each recorded state (and between the upload and its
-// verification), then a fresh run: nothing is lost, nothing is left half-done on the
-// server, and no local copy disappears before its remote copy was verified.
+// verification, and between the rename and its record), then a fresh run: nothing is
+// lost, nothing is left half-done on the server, and no local copy disappears before its
+// remote copy was verified.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +9,10 @@ import type { Transfer } from '../../../src/stages/upload/transfer-ledger.js';
 import type { UploadHooks } from '../../../src/stages/upload/verified-upload.js';
 import { createUploadWorld, type UploadWorld } from '../../../harness/upload-world.js';
 
-type CrashPoint = 'discovered' | 'uploading' | 'after-put' | 'verified' | 'renamed' | 'checked' | 'deleted';
-const POINTS: CrashPoint[] = ['discovered', 'uploading', 'after-put', 'verified', 'renamed', 'checked', 'deleted'];
+type CrashPoint = 'discovered' | 'uploading' | 'after-put' | 'after-rename' | 'verified' | 'renamed' | 'checked' | 'deleted';
+const POINTS: CrashPoint[] = ['discovered', 'uploading', 'after-put', 'after-rename', 'verified', 'renamed', 'checked', 'deleted'];
+/** Crashes inside a step, before its record: the row is still uploading. */
+const INSIDE: Partial<Record<CrashPoint, keyof UploadHooks>> = { 'after-put': 'beforeVerify', 'after-rename': 'afterRename' };
 
 /** Hooks that "crash" the run (stop everything, at once) the first time any file reaches `point`. */
 function crashAt(point: CrashPoint, controller: AbortController): { hooks: UploadHooks; crashed: () => Transfer | null } {
@@ -22,8 +25,8 @@ function crashAt(point: CrashPoint, controller: AbortController): { hooks: Uploa
   };
   return {
     hooks:
-      point === 'after-put'
-        ? { beforeVerify: crash }
+      INSIDE[point] !== undefined
+        ? { [INSIDE[point]]: crash }
         : { afterState: (t) => (t.state === point && t.kind === 'output' ? crash(t) : undefined) },
     crashed: () => crashed,
   };
@@ -48,17 +51,21 @@ describe.each(['ftp', 'sftp'] as const)('crash recovery over %s', (protocol) => 
     const first = await world.run({ hooks, signal: controller.signal }).catch(() => ({ ok: false }));
     expect(first.ok).toBe(false);
     const victim = crashed();
-    expect(victim?.state ?? 'none').toBe(point === 'after-put' ? 'uploading' : point);
+    expect(victim?.state ?? 'none').toBe(INSIDE[point] !== undefined ? 'uploading' : point);
 
     // After the crash: every local copy that is gone has a complete remote copy.
     for (const [i, file] of files.entries()) {
       if (!existsSync(file)) expect(readFileSync(remoteOf(names[i]!)).equals(bodies[i]!)).toBe(true);
     }
-    if (point === 'after-put') {
-      // The interrupted upload left its partial behind, under the name recorded for it.
+    if (INSIDE[point] !== undefined) {
+      // The interrupted upload left its partial behind under the name recorded for it, or
+      // had renamed it: then the final name holds the verified bytes.
       const row = (await world.transfers()).find((r) => r.local_path === victim!.localPath)!;
-      expect(row.partial_path).toMatch(/\.partial$/);
-      expect(existsSync(path.join(world.remoteLocal, path.relative(world.remoteBase, row.partial_path!)))).toBe(true);
+      expect(row).toMatchObject({ state: 'uploading', partial_path: expect.stringMatching(/\.partial$/) });
+      const partialLeft = existsSync(path.join(world.remoteLocal, path.relative(world.remoteBase, row.partial_path!)));
+      expect(partialLeft).toBe(point === 'after-put');
+      const i = files.indexOf(victim!.localPath);
+      if (point === 'after-rename') expect(readFileSync(remoteOf(names[i]!)).equals(bodies[i]!)).toBe(true);
     }
 
     const second = await world.run();
@@ -74,6 +81,6 @@ describe.each(['ftp', 'sftp'] as const)('crash recovery over %s', (protocol) => 
     const history = await world.history(victim!.localPath);
     // Never deleted without the final name having been re-checked just before.
     expect(history.slice(-2)).toEqual(['checked', 'deleted']);
-    if (point === 'after-put') expect(history.filter((s) => s === 'uploading')).toHaveLength(2);
+    if (INSIDE[point] !== undefined) expect(history.filter((s) => s === 'uploading')).toHaveLength(2);
   });
 });
