@@ -1,7 +1,9 @@
 -- Verified deletion (stage upload): one row per local file on its way to an archive
--- target, moved through its states one durable step at a time. Each state is recorded
--- BEFORE the side effect that follows it, so a run killed at any point is resumed by
--- the next one from what is written here, and nothing is lost or uploaded twice.
+-- target, moved through its states one durable step at a time. Each state a side effect
+-- depends on is recorded BEFORE it (the partial name before the upload, checked before
+-- the local delete; verified, renamed and checked are recorded together after the
+-- rename, see docs/operating.md), so a run killed at any point is resumed by the next
+-- one from what is written here, and nothing is lost.
 --
 --   discovered → uploading (to partial_path) → verified → renamed → checked → deleted
 --                                                                          ↘ kept

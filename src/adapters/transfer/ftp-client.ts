@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { Client, enterPassiveModeIPv6, FTPContext, FTPError, type FTPResponse, type ResponseHandler } from 'basic-ftp';
-// Not re-exported by basic-ftp's index: its passive-mode connection (TLS session reuse included), for EPSV sent with STOR.
+// Not re-exported by basic-ftp's index: its passive-mode connection (TLS session reuse included), for EPSV sent
+// with STOR. basic-ftp is pinned (package.json): an upgrade must check this import and the
+// prepareTransfer === enterPassiveModeIPv6 test in storeBytes still hold.
 import { connectForPassiveTransfer, parseEpsvResponse } from 'basic-ftp/dist/transfer.js';
 
 /** Writes of an in-memory upload (FtpClient.storeBytes): each one's completion counts as progress. */
@@ -65,12 +67,20 @@ class ReplyKeepingContext extends FTPContext {
   }
 }
 
+/** What a server was found to take, kept across its sessions (FtpStore). */
+export interface ServerHabits {
+  /** EPSV and STOR in one write: false once the server answered such a STOR before the data connection was open. */
+  epsvWithStor: boolean;
+}
+
 /** basic-ftp's Client on a {@link ReplyKeepingContext}. */
 export class FtpClient extends Client {
   readonly #context: ReplyKeepingContext;
+  readonly #habits: ServerHabits;
 
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, habits: ServerHabits = { epsvWithStor: true }) {
     super(timeoutMs);
+    this.#habits = habits;
     this.#context = new ReplyKeepingContext(timeoutMs);
     // basic-ftp makes its context in its constructor and takes none from outside.
     (this as { ftp: FTPContext }).ftp = this.#context;
@@ -118,12 +128,14 @@ export class FtpClient extends Client {
    * Once the session's first transfer found that the server takes EPSV, EPSV and STOR go
    * in one write: each command written costs the client and the server a system call and
    * a wake-up, and the pair one round trip less. The server answers EPSV, then waits for
-   * the data connection that its answer lets us open, then answers STOR.
+   * the data connection that its answer lets us open, then answers STOR. A server that
+   * answers such a STOR with 425 (no data connection yet) fails that file, and is sent
+   * EPSV and STOR apart from then on.
    */
   async storeBytes(remotePath: string, bytes: Uint8Array, onProgress: () => void): Promise<FTPResponse> {
     const store = `STOR ${remotePath}`;
     checkCommands([store], store);
-    const pipelined = this.prepareTransfer === enterPassiveModeIPv6;
+    const pipelined = this.#habits.epsvWithStor && this.prepareTransfer === enterPassiveModeIPv6;
     if (!pipelined) await this.prepareTransfer(this.ftp);
     const control = this.ftp.socket;
     let data = pipelined ? undefined : this.ftp.dataSocket;
@@ -181,18 +193,26 @@ export class FtpClient extends Client {
           const opened = this.#openDataConnection(res.message);
           opened.then(
             (socket) => {
-              if (settled) socket.destroy();
-              else {
+              if (!settled) {
                 data = socket;
                 send(task);
+              } else if (this.ftp.dataSocket === socket) {
+                // STOR was answered meanwhile: the context's setter closes the connection.
+                this.ftp.dataSocket = undefined;
+              } else {
+                socket.destroy();
               }
             },
-            (err: unknown) => this.ftp.closeWithError(err instanceof Error ? err : new Error(String(err))),
+            (err: unknown) => {
+              // Once STOR was answered (refused), the server waits for no connection: the session goes on.
+              if (!settled) this.ftp.closeWithError(err instanceof Error ? err : new Error(String(err)));
+            },
           );
           return;
         }
       }
       if (res instanceof Error) {
+        if (pipelined && refusedEpsv === undefined && res instanceof FTPError && res.code === 425) this.#habits.epsvWithStor = false;
         settle();
         task.reject(refusedEpsv ?? res);
       } else if (refusedEpsv !== undefined) {

@@ -4,7 +4,7 @@ import { FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
-import { FtpClient } from './ftp-client.js';
+import { FtpClient, type ServerHabits } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import { openLocalSource, readLocalBytes } from './local-source.js';
 import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
@@ -23,6 +23,7 @@ export type FtpTargetConfig = Extract<ResolvedTarget, { type: 'ftp' | 'ftps' }>;
 export class FtpStore implements RemoteStore {
   readonly name: string;
   readonly #config: FtpTargetConfig;
+  readonly #habits: ServerHabits = { epsvWithStor: true };
 
   constructor(name: string, config: FtpTargetConfig) {
     if (config.type === 'ftp' && !config.insecure) {
@@ -40,7 +41,7 @@ export class FtpStore implements RemoteStore {
     const { timeoutMs } = config;
     const password = await resolveSecret(config.password);
     const ca = config.type === 'ftps' && config.ca !== undefined ? await readCa(this.name, config.ca) : undefined;
-    const client = new FtpClient(timeoutMs);
+    const client = new FtpClient(timeoutMs, this.#habits);
     const guard = new SessionGuard({ target: this.name, timeoutMs, signal, destroy: () => client.close() });
     await guard.run('connect', `${config.host}:${config.port}`, () =>
       client.access({

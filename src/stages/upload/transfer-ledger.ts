@@ -62,7 +62,7 @@ export interface TransferChange {
   note?: string;
   /**
    * States passed through on the way to the new one, recorded as events of the same
-   * commit (renamed, when the rename and the check are recorded together).
+   * commit (verified and renamed, when they are recorded with checked after the rename).
    */
   via?: ReadonlyArray<{ state: TransferState; note?: string }>;
 }

@@ -153,6 +153,15 @@ describe('driveTransfer: a fresh file', () => {
   });
 });
 
+/** A row left uploading, driven again: its partial removed, then a fresh upload (the same partial name: `random` is fixed). */
+const UPLOADED_AGAIN = [
+  `remove ${PARTIAL}`,
+  'ensureDir hfc/sdoss/2014/02',
+  `put ${PARTIAL}`,
+  `size ${PARTIAL}`,
+  `rename ${PARTIAL} -> ${FINAL}`,
+];
+
 describe('driveTransfer: resuming after an interruption', () => {
   it('uploading: the recorded partial is removed and the file uploaded again under a new name', async () => {
     const w = await setup({ state: 'uploading' });
@@ -169,10 +178,25 @@ describe('driveTransfer: resuming after an interruption', () => {
     const w = await setup({ state: 'uploading' });
     w.server.files.set(FINAL, BODY);
     await w.drive();
-    expect(w.server.log.slice(0, 3)).toEqual([`remove ${PARTIAL}`, 'ensureDir hfc/sdoss/2014/02', `put ${PARTIAL}`]);
+    expect(w.server.log).toEqual(UPLOADED_AGAIN);
     expect([...w.server.files.keys()]).toEqual([FINAL]);
     expect(w.server.files.get(FINAL)).toEqual(BODY);
     expect(w.ledger.states(1)).toEqual(FULL);
+  });
+
+  it('a rename that fails leaves the row uploading and the local copy; the next attempt uploads again', async () => {
+    const w = await setup();
+    const rename = w.session.rename.bind(w.session);
+    w.session.rename = () => Promise.reject(new Error('550 Permission denied'));
+    await expect(w.drive()).rejects.toThrow('550 Permission denied');
+    expect(w.slot.transfer).toMatchObject({ state: 'uploading', partialPath: PARTIAL });
+    expect(w.files.files.has(LOCAL)).toBe(true);
+    expect([...w.server.files.keys()]).toEqual([PARTIAL]);
+    w.session.rename = rename;
+    await w.drive();
+    expect(w.server.log.slice(-UPLOADED_AGAIN.length)).toEqual(UPLOADED_AGAIN);
+    expect([...w.server.files.keys()]).toEqual([FINAL]);
+    expect(w.slot.transfer).toMatchObject({ state: 'deleted', attempts: 2 });
   });
 
   it('verified (recorded so by an earlier version), partial still there: its size checked again, renamed, deleted', async () => {
