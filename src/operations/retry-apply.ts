@@ -158,7 +158,7 @@ export async function moveBack(quarantined: string, outbox: string): Promise<voi
 }
 
 /** Whether two paths hold the same file: one inode, or the same size and SHA-256. */
-async function sameFile(a: string, b: string): Promise<boolean> {
+export async function sameFile(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a), stat(b)]);
   if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
   if (sa.size !== sb.size) return false;

@@ -6,6 +6,7 @@ import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { globToRegex } from './glob.js';
+import { sameFile } from './retry-apply.js';
 
 /** What `nocturne retry` was asked to put back in line. */
 export interface RetrySelection {
@@ -154,13 +155,16 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
 
 /**
  * Why a quarantined file cannot go back to the outbox now, if it cannot: gone from the
- * quarantine (moved back already, or removed by a person), a file already at its outbox
- * path, or not replaced since it was quarantined (same size and modification time).
+ * quarantine (moved back already, or removed by a person), another file already at its
+ * outbox path, or not replaced since it was quarantined (same size and modification time).
  */
 async function quarantineBlock(quarantined: string, outbox: string, size: number, mtimeMs: number): Promise<string | undefined> {
   const there = await stat(quarantined).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
   if (!there) return `no file at ${quarantined} any more (moved back already, or removed)`;
-  if (await exists(outbox)) return `a file is already at ${outbox}: the upload stage takes that one`;
+  // The quarantined file itself at its outbox path is a move back cut short: the retry finishes it.
+  if ((await exists(outbox)) && !(await sameFile(quarantined, outbox))) {
+    return `a file is already at ${outbox}: the upload stage takes that one`;
+  }
   if (there.size === size && Math.abs(there.mtimeMs - mtimeMs) < 1) {
     return `not replaced since it was quarantined: put the corrected file at ${quarantined} (or touch it to send the same bytes again)`;
   }

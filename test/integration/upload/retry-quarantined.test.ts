@@ -2,7 +2,7 @@
 // it is replaced, and the next upload run sends it; one replaced by the same bad bytes
 // (touched) is quarantined again, both attempts in its history.
 import { existsSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { link, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,18 +19,19 @@ describe('retry of quarantined quicklooks', () => {
     });
   });
   afterAll(async () => world?.close());
+  const retryDeps = (printed: string[]) => ({
+    config: world.config,
+    db: world.db.db,
+    logger: createLogger({ level: 'silent' }),
+    print: (l: string) => printed.push(l),
+  });
 
   it('moves a replaced quicklook back for the next run, and leaves one not replaced where it is', async () => {
     await world.jpeg('fixed_20140221T000045.jpg', 100, 240);
     await world.jpeg('bad_20140221T000045.jpg', 100, 240);
     expect(await world.run()).toMatchObject({ ok: true, stats: { quarantined: 2 } });
     const printed: string[] = [];
-    const deps = {
-      config: world.config,
-      db: world.db.db,
-      logger: createLogger({ level: 'silent' }),
-      print: (l: string) => printed.push(l),
-    };
+    const deps = retryDeps(printed);
     const selection = { pipeline: 'sdoss', stages: ['upload' as const] };
     const q = (name: string) => path.join(world.quarantine, name);
 
@@ -82,5 +83,38 @@ describe('retry of quarantined quicklooks', () => {
       ),
       'sdoss: 0 item(s) to retry, 1 not now (dry run: nothing changed)',
     ]);
+  });
+
+  it('finishes a move back cut short after its link, asked again with the file at its outbox path', async () => {
+    const name = 'cut_20140221T000045.jpg';
+    await world.jpeg(name, 100, 240);
+    expect(await world.run()).toMatchObject({ ok: true, stats: { quarantined: 1 } });
+    const printed: string[] = [];
+    const deps = retryDeps(printed);
+    const selection = { pipeline: 'sdoss', stages: ['upload' as const], file: name };
+    const q = path.join(world.quarantine, name);
+    await writeFile(
+      q,
+      await sharp({ create: { width: 320, height: 240, channels: 3, background: '#333' } })
+        .jpeg()
+        .toBuffer(),
+    );
+    expect((await retry(deps, { selection, by: 'tester@rig' })).applied?.retried).toHaveLength(1);
+    // What a kill between the link and the unlink leaves: the retry recorded, the file
+    // under both names, its reason note still beside it.
+    await link(path.join(world.outbox, name), q);
+    await writeFile(`${q}.reason.txt`, 'quicklook too small');
+
+    printed.length = 0;
+    const again = await retry(deps, { selection, by: 'tester@rig' });
+    expect(printed[0]).toMatch(
+      /^retrying: upload quarantined \S+\/cut_20140221T000045\.jpg, failed \S+ \(retry #\d+ recorded, its move back cut short\)$/,
+    );
+    expect(again.applied).toMatchObject({ actionId: null, unmoved: [] });
+    expect(again.applied?.retried.map((i) => path.basename(i.item))).toEqual([name]);
+    expect(existsSync(q)).toBe(false);
+    expect(existsSync(`${q}.reason.txt`)).toBe(false);
+    expect(await world.run()).toMatchObject({ ok: true, stats: { deleted: 2 } });
+    expect(existsSync(path.join(world.outbox, name))).toBe(false);
   });
 });
