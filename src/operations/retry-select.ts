@@ -175,7 +175,8 @@ async function quarantineBlock(quarantined: string, outbox: string, size: number
  * The moves that bring the files of a rejected set or file of a local source back from
  * where the ingest stage set them aside (<quarantine>/<pipeline>/<path in the source>,
  * tagged with the first 12 hex digits of their SHA-256 when the name was taken). A file
- * already back in the source needs no move; remote sources are never moved.
+ * already back in the source needs no move, unless its set-aside copy is still there;
+ * remote sources are never moved.
  */
 async function setAsideMoves(
   source: string,
@@ -187,7 +188,6 @@ async function setAsideMoves(
   const dir = source.slice('local:'.length);
   const moves: FileMove[] = [];
   for (const file of files) {
-    if (await exists(file.path)) continue;
     const plain = path.join(place.quarantineDir, pipeline, path.relative(dir, file.path));
     const ext = path.extname(plain);
     const tagged = `${plain.slice(0, plain.length - ext.length)}.${file.sha256.slice(0, 12)}${ext}`;
@@ -197,6 +197,12 @@ async function setAsideMoves(
         from = candidate;
         break;
       }
+    }
+    // Back in the source and still set aside: a move cut short between its link and its
+    // unlink, finished by moving again (moveBack accepts the same file in place).
+    if (await exists(file.path)) {
+      if (from) moves.push({ from, to: file.path });
+      continue;
     }
     if (!from) return { moves, blocked: `${file.path} is neither in the source nor set aside as ${plain}: put it back in ${dir}` };
     moves.push({ from, to: file.path });

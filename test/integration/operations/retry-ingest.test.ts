@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { link } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsWorld, type OpsWorld } from './world.js';
 
@@ -63,6 +66,24 @@ describe('nocturne retry --stage ingest, as the real command line (needs npm run
     expect(earlier[0]!.asked_by).toMatch(/^\S+@\S+$/);
     const history = await w.cli('history', 'eit');
     expect(history.stdout.match(/^#\d+\s+retry\s+eit\/ingest\s+\S+\s+\S+@\S+\s+ingest=1 run \d+$/gm)).toHaveLength(2);
+  });
+
+  it('finishes a move back cut short between its link and its unlink: the file back in the source and still set aside', async () => {
+    // The constraint is still there from the test above: c is rejected.
+    await w.writeCsv('c.csv', 200, 10, [7_000_000]);
+    expect((await w.cli('run', 'eit', '--stage', 'ingest')).code).toBe(0);
+    const source = path.join(w.csv, 'c.csv');
+    const setAside = path.join(w.dir, 'state/quarantine/eit/c.csv');
+    expect(existsSync(source)).toBe(false);
+    // What a retry killed after linking the file back leaves: both names, nothing recorded.
+    await link(setAside, source);
+    await w.fixTable();
+    const retried = await w.cli('retry', 'eit', '--stage', 'ingest', '--file', 'c.csv', '--now');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(/^eit\/ingest: run \d+: ok: /m);
+    expect(existsSync(setAside)).toBe(false);
+    // The rejected row left the ledger for retried_items; the file loaded once.
+    expect((await ledger()).filter((r) => r.path === 'c.csv')).toEqual([{ path: 'c.csv', status: 'loaded' }]);
   });
 
   it('refuses an incomplete request with a usage error', async () => {
