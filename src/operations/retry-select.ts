@@ -175,8 +175,8 @@ async function quarantineBlock(quarantined: string, outbox: string, size: number
  * The moves that bring the files of a rejected set or file of a local source back from
  * where the ingest stage set them aside (<quarantine>/<pipeline>/<path in the source>,
  * tagged with the first 12 hex digits of their SHA-256 when the name was taken). A file
- * already back in the source needs no move, unless its set-aside copy is still there;
- * remote sources are never moved.
+ * already back in the source needs no move, unless it is the set-aside copy under both
+ * names; remote sources are never moved.
  */
 async function setAsideMoves(
   source: string,
@@ -198,10 +198,11 @@ async function setAsideMoves(
         break;
       }
     }
-    // Back in the source and still set aside: a move cut short between its link and its
-    // unlink, finished by moving again (moveBack accepts the same file in place).
     if (await exists(file.path)) {
-      if (from) moves.push({ from, to: file.path });
+      // The same file back in the source and still set aside: a move cut short between
+      // its link and its unlink, finished by moving again (moveBack accepts it in place).
+      // A corrected file put back by a person leaves the set-aside copy alone.
+      if (from && (await sameFile(from, file.path))) moves.push({ from, to: file.path });
       continue;
     }
     if (!from) return { moves, blocked: `${file.path} is neither in the source nor set aside as ${plain}: put it back in ${dir}` };

@@ -86,6 +86,20 @@ describe('nocturne retry --stage ingest, as the real command line (needs npm run
     expect((await ledger()).filter((r) => r.path === 'c.csv')).toEqual([{ path: 'c.csv', status: 'loaded' }]);
   });
 
+  it('retries a corrected file put back in the source by a person, and leaves its set-aside copy alone', async () => {
+    await w.breakTable();
+    await w.writeCsv('d.csv', 300, 10, [8_000_000]);
+    expect((await w.cli('run', 'eit', '--stage', 'ingest')).code).toBe(0);
+    const setAside = path.join(w.dir, 'state/quarantine/eit/d.csv');
+    expect(existsSync(setAside)).toBe(true);
+    await w.writeCsv('d.csv', 300, 10);
+    const retried = await w.cli('retry', 'eit', '--stage', 'ingest', '--file', 'd.csv', '--now');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(/^eit\/ingest: run \d+: ok: /m);
+    expect((await ledger()).filter((r) => r.path === 'd.csv')).toEqual([{ path: 'd.csv', status: 'loaded' }]);
+    expect(existsSync(setAside)).toBe(true);
+  });
+
   it('refuses an incomplete request with a usage error', async () => {
     const r = await w.cli('retry', 'eit', '--stage', 'ingest');
     expect(r.code).toBe(64);
