@@ -119,8 +119,14 @@ export async function wait(
   return setAsideSet(ctx, { setKey: entry.setKey, members: asidePairs(members), summary: error, issues: [issue], more: 0 });
 }
 
+/**
+ * A rejected set's members in the order they are set aside, its init first: a run killed
+ * between two moves then leaves features waiting for their init (reported, then rejected
+ * as incomplete), never an init file alone that the next run would load without them.
+ */
 export function asidePairs(members: readonly Member[]): { candidate: Candidate; sha256: string }[] {
-  return members.map((m) => ({ candidate: m.candidate, sha256: m.fetched.sha256 }));
+  const initFirst = [...members].sort((a, b) => Number(b.role === 'init') - Number(a.role === 'init'));
+  return initFirst.map((m) => ({ candidate: m.candidate, sha256: m.fetched.sha256 }));
 }
 
 /**
