@@ -127,31 +127,32 @@ async function movedBack(item: RetryCandidate, unmoved: RetryApplied['unmoved'])
 
 /**
  * Moves a quarantined file back to its outbox path, never over another file that is
- * there (link fails on it), then removes the quarantine's reason file. A move cut short
- * between the link and the unlink of the quarantined name is finished: the outbox file
- * is then the quarantined one (same inode, or, across file systems, same bytes).
+ * there (link fails on it), then removes the quarantined name and its note. A move cut
+ * short between the link and the unlink of the quarantined name is finished: the outbox
+ * file is then the quarantined one (same inode, or, across file systems, same bytes).
  */
 export async function moveBack(quarantined: string, outbox: string): Promise<void> {
   const linked = async (from: string) =>
     link(from, outbox).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST' || !(await sameFile(quarantined, outbox))) throw err;
     });
+  const hidden = path.join(path.dirname(outbox), `.${path.basename(outbox)}.retrying`);
   try {
     await mkdir(path.dirname(outbox), { recursive: true });
     await linked(quarantined).catch(async (err: NodeJS.ErrnoException) => {
       // The quarantine may be on another file system than the outbox: copied under a
       // hidden name (the upload stage skips dot files), then linked whole into place.
       if (err.code !== 'EXDEV') throw err;
-      const hidden = path.join(path.dirname(outbox), `.${path.basename(outbox)}.retrying`);
       await copyFile(quarantined, hidden);
       await linked(hidden);
-      await unlink(hidden);
     });
-    await unlink(quarantined);
-    // The note beside it: the upload stage's reason, the ingest stage's report.
-    for (const note of [`${quarantined}.reason.txt`, `${quarantined}.report.txt`]) {
-      await unlink(note).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    // The hidden copy (one left by a move cut short too), then the note beside the file
+    // (the upload stage's reason, the ingest stage's report), then the file: each step
+    // cut short leaves the file in the quarantine, where the next retry finishes the move.
+    for (const leftover of [hidden, `${quarantined}.reason.txt`, `${quarantined}.report.txt`]) {
+      await unlink(leftover).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     }
+    await unlink(quarantined);
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
   }

@@ -36,6 +36,18 @@ describe("a retried file's move back from the quarantine", () => {
     expect(existsSync(quarantined)).toBe(false);
   });
 
+  it('removes the hidden copy a move across file systems left when it was cut short', async () => {
+    // Copied under the hidden name and linked into place, then killed before the unlink.
+    const hidden = path.join(path.dirname(outbox), '.ql.jpg.retrying');
+    await mkdir(path.dirname(outbox), { recursive: true });
+    await writeFile(hidden, 'good');
+    await link(hidden, outbox);
+    await moveBack(quarantined, outbox);
+    expect(await readFile(outbox, 'utf8')).toBe('good');
+    expect(existsSync(hidden)).toBe(false);
+    expect(existsSync(quarantined)).toBe(false);
+  });
+
   it('never replaces another file at the outbox path', async () => {
     await mkdir(path.dirname(outbox), { recursive: true });
     await writeFile(outbox, 'other');
