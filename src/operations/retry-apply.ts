@@ -1,7 +1,7 @@
-import { copyFile, link, mkdir, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
-import { sha256OfFile } from '../adapters/transfer/local-source.js';
+import { sameFile } from '../adapters/transfer/local-source.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { recordAction } from './operator.js';
@@ -156,13 +156,4 @@ export async function moveBack(quarantined: string, outbox: string): Promise<voi
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${quarantined} back to ${outbox}`);
   }
-}
-
-/** Whether two paths hold the same file: one inode, or the same size and SHA-256. */
-export async function sameFile(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
-  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
-  if (sa.size !== sb.size) return false;
-  const [ha, hb] = await Promise.all([sha256OfFile(a), sha256OfFile(b)]);
-  return ha === hb;
 }

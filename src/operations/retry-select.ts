@@ -6,7 +6,7 @@ import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { globToRegex } from './glob.js';
-import { sameFile } from './retry-apply.js';
+import { sameFile } from '../adapters/transfer/local-source.js';
 
 /** What `nocturne retry` was asked to put back in line. */
 export interface RetrySelection {

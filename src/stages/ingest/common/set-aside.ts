@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../../../core/errors.js';
+import { sameFile } from '../../../adapters/transfer/local-source.js';
 
 export interface SetAsideRequest {
   /** The rejected local file. */
@@ -26,19 +27,29 @@ export async function setAside(request: SetAsideRequest): Promise<string> {
   let target = path.join(base, ...request.relPath.split('/'));
   try {
     await mkdir(path.dirname(target), { recursive: true });
-    // Another rejected file had the same name: keep both, this one tagged with its hash.
     if (await exists(target)) {
+      if (await sameFile(request.file, target)) {
+        // Set aside there already (a retry's move back cut short, then this run): the
+        // source name goes; the first report stays, or this one takes its place.
+        if (!(await exists(`${target}.report.txt`))) await writeReport(`${target}.report.txt`, request.report);
+        await unlink(request.file);
+        return target;
+      }
+      // Another rejected file had the same name: keep both, this one tagged with its hash.
       const ext = path.extname(target);
       target = `${target.slice(0, target.length - ext.length)}.${request.sha256.slice(0, 12)}${ext}`;
     }
-    const report = `${target}.report.txt`;
-    await writeFile(`${report}.tmp`, request.report);
-    await rename(`${report}.tmp`, report);
+    await writeReport(`${target}.report.txt`, request.report);
     await move(request.file, target);
     return target;
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `${request.file}: could not be set aside in ${base}`);
   }
+}
+
+async function writeReport(report: string, text: string): Promise<void> {
+  await writeFile(`${report}.tmp`, text);
+  await rename(`${report}.tmp`, report);
 }
 
 async function exists(file: string): Promise<boolean> {
