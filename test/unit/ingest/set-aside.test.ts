@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,5 +48,22 @@ describe('a rejected local file set aside', () => {
     expect(existsSync(path.join(source, 'a.csv'))).toBe(false);
     expect((await readdir(aside)).sort()).toEqual(['a.csv', 'a.csv.report.txt']);
     expect(await readFile(path.join(aside, 'a.csv.report.txt'), 'utf8')).toBe('bad id on line 2');
+  });
+
+  it('sets a file aside on another file system whole, replacing the part of a copy cut short', async () => {
+    const other = await mkdtemp('/dev/shm/nocturne-set-aside-');
+    try {
+      // Else this would test the rename, not the copy.
+      expect(statSync(other).dev).not.toBe(statSync(source).dev);
+      const there = path.join(other, 'eit');
+      await mkdir(there, { recursive: true });
+      await writeFile(path.join(there, 'a.csv.part'), 'id\n');
+      expect(await setAside({ ...request('bad id'), quarantineDir: other })).toBe(path.join(there, 'a.csv'));
+      expect(existsSync(path.join(source, 'a.csv'))).toBe(false);
+      expect((await readdir(there)).sort()).toEqual(['a.csv', 'a.csv.report.txt']);
+      expect(await readFile(path.join(there, 'a.csv'), 'utf8')).toBe('id\n1\n');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });

@@ -64,8 +64,10 @@ async function move(from: string, to: string): Promise<void> {
     await rename(from, to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    // The quarantine directory is on another file system: copy, then remove.
-    await copyFile(from, to);
+    // The quarantine directory is on another file system: copied under a temporary name,
+    // so that the quarantine's name never holds part of a file, then removed.
+    await copyFile(from, `${to}.part`);
+    await rename(`${to}.part`, to);
     await unlink(from);
   }
 }
