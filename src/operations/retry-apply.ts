@@ -1,7 +1,7 @@
 import { copyFile, link, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
-import { sameFile } from '../adapters/transfer/local-source.js';
+import { sameContent } from '../adapters/files/move-file.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { recordAction } from './operator.js';
@@ -134,7 +134,7 @@ async function movedBack(item: RetryCandidate, unmoved: RetryApplied['unmoved'])
 export async function moveBack(quarantined: string, outbox: string): Promise<void> {
   const linked = async (from: string) =>
     link(from, outbox).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST' || !(await sameFile(quarantined, outbox))) throw err;
+      if (err.code !== 'EEXIST' || !(await sameContent(quarantined, outbox))) throw err;
     });
   const hidden = path.join(path.dirname(outbox), `.${path.basename(outbox)}.retrying`);
   try {

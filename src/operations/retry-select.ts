@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { globToRegex } from './glob.js';
-import { sameFile } from '../adapters/transfer/local-source.js';
+import { sameContent } from '../adapters/files/move-file.js';
+import { sha256OfFile } from '../adapters/transfer/local-source.js';
 
 /** What `nocturne retry` was asked to put back in line. */
 export interface RetrySelection {
@@ -162,7 +161,7 @@ async function quarantineBlock(quarantined: string, outbox: string, size: number
   const there = await stat(quarantined).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
   if (!there) return `no file at ${quarantined} any more (moved back already, or removed)`;
   // The quarantined file itself at its outbox path is a move back cut short: the retry finishes it.
-  if ((await exists(outbox)) && !(await sameFile(quarantined, outbox))) {
+  if ((await exists(outbox)) && !(await sameContent(quarantined, outbox))) {
     return `a file is already at ${outbox}: the upload stage takes that one`;
   }
   if (there.size === size && Math.abs(there.mtimeMs - mtimeMs) < 1) {
@@ -193,7 +192,7 @@ async function setAsideMoves(
     const tagged = `${plain.slice(0, plain.length - ext.length)}.${file.sha256.slice(0, 12)}${ext}`;
     let from: string | undefined;
     for (const candidate of [plain, tagged]) {
-      if ((await sha256Of(candidate)) === file.sha256) {
+      if ((await sha256OfFile(candidate).catch(orNullIfGone)) === file.sha256) {
         from = candidate;
         break;
       }
@@ -202,7 +201,7 @@ async function setAsideMoves(
       // The same file back in the source and still set aside: a move cut short between
       // its link and its unlink, finished by moving again (moveBack accepts it in place).
       // A corrected file put back by a person leaves the set-aside copy alone.
-      if (from && (await sameFile(from, file.path))) moves.push({ from, to: file.path });
+      if (from && (await sameContent(from, file.path))) moves.push({ from, to: file.path });
       continue;
     }
     if (!from) return { moves, blocked: `${file.path} is neither in the source nor set aside as ${plain}: put it back in ${dir}` };
@@ -218,13 +217,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function sha256Of(file: string): Promise<string | null> {
-  try {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+function orNullIfGone(err: NodeJS.ErrnoException): null {
+  if (err.code === 'ENOENT') return null;
+  throw err;
 }

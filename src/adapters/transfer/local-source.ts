@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { BUFFER_BYTES, keepBuffer, RecycledFileReader, takeBuffer } from './recycled-reader.js';
 
@@ -111,13 +111,4 @@ export async function sha256OfFile(localPath: string): Promise<string> {
     await source.close();
   }
   return source.sha256()!;
-}
-
-/** Whether two paths hold the same file: one inode, or the same size and SHA-256. */
-export async function sameFile(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
-  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
-  if (sa.size !== sb.size) return false;
-  const [ha, hb] = await Promise.all([sha256OfFile(a), sha256OfFile(b)]);
-  return ha === hb;
 }

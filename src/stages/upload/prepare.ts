@@ -153,7 +153,7 @@ async function quarantine(
   result: PrepareResult,
 ): Promise<NewTransfer[]> {
   const now = deps.clock.now();
-  const dest = await quarantinePathFor(deps.settings.quarantine, file.relative, file.path, now);
+  const dest = await quarantinePathFor(deps.settings.quarantine, file.relative, now);
   // Recorded first: a crash before the move leaves the file in the outbox, checked again next run.
   await deps.ledger.quarantine(row, dest, reason);
   await moveToQuarantine(file.path, dest, reason, now);

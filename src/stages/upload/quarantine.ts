@@ -1,17 +1,15 @@
-import { copyFile, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../../core/errors.js';
-import { sameFile } from '../../adapters/transfer/local-source.js';
+import { moveFile } from '../../adapters/files/move-file.js';
 
 /**
  * A free name for `relative` below the quarantine directory: the same name, or, when
- * an earlier file of that name is already there, one stamped with `now`. The same file
- * there already (copied across file systems by a run killed before it removed the
- * outbox's copy) keeps its name.
+ * an earlier file of that name is already there, one stamped with `now`.
  */
-export async function quarantinePathFor(dir: string, relative: string, file: string, now: Date): Promise<string> {
+export async function quarantinePathFor(dir: string, relative: string, now: Date): Promise<string> {
   const wanted = path.join(dir, relative);
-  if (!(await exists(wanted)) || (await sameFile(file, wanted))) return wanted;
+  if (!(await exists(wanted))) return wanted;
   const { dir: parent, name, ext } = path.parse(wanted);
   return path.join(parent, `${name}.${now.toISOString().replace(/[-:.]/g, '')}${ext}`);
 }
@@ -24,17 +22,8 @@ export async function moveToQuarantine(file: string, dest: string, reason: strin
   try {
     await mkdir(path.dirname(dest), { recursive: true });
     await writeFile(`${dest}.reason.txt`, `file: ${file}\nquarantined: ${now.toISOString()}\nreason: ${reason}\n`);
-    // There already (quarantinePathFor): the outbox's name goes. A rename between two
-    // names of one file would do nothing and leave it in the outbox.
-    if ((await exists(dest)) && (await sameFile(file, dest))) return await unlink(file);
-    await rename(file, dest).catch(async (err: NodeJS.ErrnoException) => {
-      // The quarantine may be on another file system than the outbox: copied under a
-      // temporary name, so the quarantine's name never holds part of a file.
-      if (err.code !== 'EXDEV') throw err;
-      await copyFile(file, `${dest}.part`);
-      await rename(`${dest}.part`, dest);
-      await unlink(file);
-    });
+    // The quarantine may be on another file system than the outbox.
+    await moveFile(file, dest);
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `moving ${file} to quarantine ${dest}`);
   }

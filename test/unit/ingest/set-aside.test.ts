@@ -39,15 +39,13 @@ describe('a rejected local file set aside', () => {
     expect(await readFile(path.join(aside, 'a.csv'), 'utf8')).toBe('id\n2\n');
   });
 
-  it('only removes the source name of a file already set aside there, keeping its first report', async () => {
-    // What a retry killed between its link into the source and its unlink leaves.
+  it('moves a file already set aside under its name (a retry cut short) to its tagged name, never removing it', async () => {
+    // That retry asked again may remove the quarantine's name at any instant.
     await mkdir(aside, { recursive: true });
     await link(path.join(source, 'a.csv'), path.join(aside, 'a.csv'));
-    await writeFile(path.join(aside, 'a.csv.report.txt'), 'bad id on line 2');
-    expect(await setAside(request('rejected earlier (see the ledger)'))).toBe(path.join(aside, 'a.csv'));
+    expect(await setAside(request('rejected earlier (see the ledger)'))).toBe(path.join(aside, 'a.abcdef012345.csv'));
     expect(existsSync(path.join(source, 'a.csv'))).toBe(false);
-    expect((await readdir(aside)).sort()).toEqual(['a.csv', 'a.csv.report.txt']);
-    expect(await readFile(path.join(aside, 'a.csv.report.txt'), 'utf8')).toBe('bad id on line 2');
+    expect(await readFile(path.join(aside, 'a.abcdef012345.csv'), 'utf8')).toBe('id\n1\n');
   });
 
   it('sets a file aside on another file system whole, replacing the part of a copy cut short', async () => {

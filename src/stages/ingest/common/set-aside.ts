@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { coerceError } from '../../../core/errors.js';
-import { sameFile } from '../../../adapters/transfer/local-source.js';
+import { moveFile } from '../../../adapters/files/move-file.js';
 
 export interface SetAsideRequest {
   /** The rejected local file. */
@@ -27,29 +27,20 @@ export async function setAside(request: SetAsideRequest): Promise<string> {
   let target = path.join(base, ...request.relPath.split('/'));
   try {
     await mkdir(path.dirname(target), { recursive: true });
+    // Another rejected file had the same name: keep both, this one tagged with its hash.
     if (await exists(target)) {
-      if (await sameFile(request.file, target)) {
-        // Set aside there already (a retry's move back cut short, then this run): the
-        // source name goes; the first report stays, or this one takes its place.
-        if (!(await exists(`${target}.report.txt`))) await writeReport(`${target}.report.txt`, request.report);
-        await unlink(request.file);
-        return target;
-      }
-      // Another rejected file had the same name: keep both, this one tagged with its hash.
       const ext = path.extname(target);
       target = `${target.slice(0, target.length - ext.length)}.${request.sha256.slice(0, 12)}${ext}`;
     }
-    await writeReport(`${target}.report.txt`, request.report);
-    await move(request.file, target);
+    const report = `${target}.report.txt`;
+    await writeFile(`${report}.tmp`, request.report);
+    await rename(`${report}.tmp`, report);
+    // The quarantine directory may be on another file system than the source.
+    await moveFile(request.file, target);
     return target;
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `${request.file}: could not be set aside in ${base}`);
   }
-}
-
-async function writeReport(report: string, text: string): Promise<void> {
-  await writeFile(`${report}.tmp`, text);
-  await rename(`${report}.tmp`, report);
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -57,17 +48,4 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function move(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    // The quarantine directory is on another file system: copied under a temporary name,
-    // so that the quarantine's name never holds part of a file, then removed.
-    await copyFile(from, `${to}.part`);
-    await rename(`${to}.part`, to);
-    await unlink(from);
-  }
 }
