@@ -300,6 +300,26 @@ export async function slurm(command: string, args: string[]): Promise<string> {
   return stdout;
 }
 
+/** A job state sacct gives before the job's end is recorded. */
+const NOT_ENDED = /^(PENDING|RUNNING|COMPLETING|CONFIGURING|REQUEUED|RESIZING|SUSPENDED|STAGE_OUT)/;
+
+/**
+ * sacct's `JobName|State` lines (one per job, or per array task) for the jobs named, sorted,
+ * once slurmdbd has recorded the end of each: it records it a moment after squeue
+ * stopped listing the job, which is when the run stage may have ended its task.
+ */
+export async function endedInAccounting(names: readonly string[]): Promise<string[]> {
+  return eventually(
+    async () => {
+      const out = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName,State']);
+      const lines = out.trim().split('\n').filter(Boolean).sort();
+      const ended = lines.every((l) => !NOT_ENDED.test(l.split('|')[1] ?? ''));
+      return ended && names.every((n) => lines.some((l) => l.startsWith(`${n}|`))) && lines;
+    },
+    `the accounting to record the end of ${names.join(', ')}`,
+  );
+}
+
 /** `<id>_<index>` (or `<id>`) of the latest task of an observation, once submitted. */
 export async function slurmTaskId(t: TestDb, pipeline: string, obs: string): Promise<string | null> {
   const row = await t.db.oneOrNone<{ scheduler_id: string; task_index: number; is_array: boolean }>(

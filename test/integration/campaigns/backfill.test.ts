@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { createCampaignWorld, type CampaignWorld } from '../../../harness/campaign-world.js';
 import { DaemonProcess } from '../../../harness/daemon-process.js';
 import { slurmEnv } from '../../../harness/rig.js';
-import { eventually, slurm } from '../../../harness/run-harness.js';
+import { endedInAccounting, eventually, slurm } from '../../../harness/run-harness.js';
 import { CampaignStore } from '../../../src/campaigns/store.js';
 import { createRouter } from '../../../src/http/router.js';
 import { openApiProblems } from '../monitor/openapi-check.js';
@@ -100,13 +100,7 @@ describe('nocturne backfill on SLURM', () => {
     expect(said).toContain(`campaign ${id} cancelled`);
     expect(code).toBe(0);
     const names = await w.jobNames(ledger);
-    const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'State']);
-    expect(
-      sacct
-        .trim()
-        .split('\n')
-        .every((s) => s.startsWith('CANCELLED')),
-    ).toBe(true);
+    expect((await endedInAccounting(names)).every((l) => l.split('|')[1]!.startsWith('CANCELLED'))).toBe(true);
     expect(
       (
         await w.t.db.one<{ n: number }>(

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobLedger } from '../../../src/stages/run/job-ledger.js';
 import {
   createHarness,
+  endedInAccounting,
   eventually,
   NIGHT,
   observationStates,
@@ -75,8 +76,7 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     expect(await calls('sbatch')).toHaveLength(2);
     const names = (await h.t.db.any<{ name: string }>('SELECT name FROM jobs WHERE pipeline = $1 ORDER BY name', [P])).map((r) => r.name);
     expect(names).toHaveLength(2);
-    const sacct = await slurm('sacct', ['-X', '-n', '-P', `--name=${names.join(',')}`, '--starttime=now-1hour', '-o', 'JobName,State']);
-    expect(sacct.trim().split('\n').sort()).toEqual(names.map((n) => `${n}|COMPLETED`));
+    expect(await endedInAccounting(names)).toEqual(names.map((n) => `${n}|COMPLETED`));
     // Every poll is one squeue and one sacct call for all live jobs, never one per job.
     const sacctCalls = await calls('sacct');
     expect(sacctCalls.length).toBe((await calls('squeue')).length);
