@@ -19,6 +19,9 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // expect.poll waits for what must happen (a page drawn, a stream open, a row): on a
+          // loaded 2-core machine that can take longer than its default second.
+          expect: { poll: { timeout: 20_000 } },
         },
       },
     ],
