@@ -7,8 +7,9 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     fileParallelism: false,
-    // The night's budget (night.test.ts) plus setup, stop, audit and teardown, with a margin.
-    testTimeout: 240_000,
+    // The faults (about 150 s in CI), the rest of the night's budget (night.test.ts), setup,
+    // stop, audit and teardown, with a margin for a slower machine.
+    testTimeout: 360_000,
     hookTimeout: 60_000,
   },
 });

@@ -17,11 +17,11 @@ import { Supervisor, type StopResult, type UnexpectedExit } from './supervisor.j
 import { createWorld, type World } from './world.js';
 
 /**
- * From the first daemon start: the faults, then the rest of the night, must fit in this
- * (a night takes about 100 s here). With the setup, the stop (grace + 10 s at most), the
- * audit and the teardown, it stays well under the test's timeout (vitest.faults.config.ts).
+ * After the last fault, the rest of the night must complete in this. The faults take as
+ * long as the daemon takes to start 20-26 times (148-155 s in CI): a deadline counted from
+ * the first start failed a slower machine for its speed, not for the night.
  */
-const NIGHT_BUDGET_MS = 180_000;
+const REST_OF_NIGHT_MS = 80_000;
 /** How long a night may wait for another night on the rig (its whole test, teardown included). */
 const NIGHT_LOCK_WAIT_MS = 420_000;
 /** PostgreSQL answers a little after its restart returns: a start refused just then is expected too. */
@@ -120,7 +120,7 @@ describe('fault suite: a full night under kill -9, server outages and bad input'
       console.log(
         `[faults] ${supervisor.kills} kills and ${chaos.outages.length} outages played in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
-      const late = await waitForNight(world, started + NIGHT_BUDGET_MS);
+      const late = await waitForNight(world, Date.now() + REST_OF_NIGHT_MS);
       const seconds = (Date.now() - started) / 1000;
       // The digests of the night's last failures are told after their delay.
       const untold = await alertsSettled(world);
