@@ -185,11 +185,13 @@ export async function watchedPage(browser: Browser, colorScheme: 'dark' | 'light
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('requestfailed', (request) => {
-    // An event stream is cut when the page is left, and Chromium drops a favicon fetch still
-    // under way when the page it was for is replaced: neither is a failure of the page.
+    // An event stream is cut when the page is left, and Chromium drops a favicon fetch, or
+    // live.js's refresh of the page (an event came just before), still under way when the
+    // page it was for is replaced: none is a failure of the page. live.js aborts nothing itself.
+    const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
     const left =
       request.url().endsWith('/api/events') ||
-      (request.url().endsWith('/assets/icon.svg') && request.failure()?.errorText === 'net::ERR_ABORTED');
+      (aborted && (request.url().endsWith('/assets/icon.svg') || request.resourceType() === 'fetch'));
     if (!left) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'no reason given'})`);
   });
   page.on('dialog', (dialog) => {
