@@ -110,7 +110,7 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     return this.#guard.run('put', abs, async (touch) => {
-      const small = await readLocalBytes(localPath, { sha256: options.sha256 === true });
+      const small = readLocalBytes(localPath, { sha256: options.sha256 === true });
       if (small !== null) {
         this.#client.forgetLateReply();
         try {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, unlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, unlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { coerceError } from '../../core/errors.js';
 
@@ -18,11 +17,15 @@ export interface LocalFiles {
   sha256(path: string): Promise<string>;
 }
 
+/**
+ * stat and remove make blocking calls, for the reason readLocalBytes gives: a round trip
+ * to libuv's thread pool costs more than an lstat or an unlink on a local disk.
+ */
 export const nodeLocalFiles: LocalFiles = {
   async stat(path) {
     try {
       // lstat: a symlink in the outbox could point anywhere; it is not ours to upload.
-      const info = await lstat(path);
+      const info = lstatSync(path);
       return info.isFile() ? { sizeBytes: info.size, mtimeMs: info.mtimeMs } : null;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -31,7 +34,7 @@ export const nodeLocalFiles: LocalFiles = {
   },
   async remove(path) {
     try {
-      await unlink(path);
+      unlinkSync(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw coerceError(err, 'INTERNAL', `delete ${path}`);
     }
