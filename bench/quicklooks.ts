@@ -17,7 +17,7 @@ import { compilePipeline } from '../src/config/resolve.js';
 import { pipelineSchema } from '../src/config/schema.js';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/log/logger.js';
-import { nodeLocalFiles } from '../src/stages/upload/local-files.js';
+import { createLocalFiles } from '../src/stages/upload/local-files.js';
 import { listOutbox } from '../src/stages/upload/outbox.js';
 import { prepareNewFiles, sharpQuicklooks } from '../src/stages/upload/prepare.js';
 import type { UploadSettings } from '../src/stages/upload/upload-settings.js';
@@ -104,11 +104,12 @@ async function ours(dir: string, options: QuicklookOptions): Promise<number> {
   const settings = settingsFor(dir, options);
   await rm(settings.thumbnails, { recursive: true, force: true });
   return timed(async () => {
-    const found = await listOutbox(settings.outbox, settings.config.include, nodeLocalFiles);
+    const files = createLocalFiles();
+    const found = await listOutbox(settings.outbox, settings.config.include, files);
     const prepared = await prepareNewFiles(found, {
       settings,
       ledger: new MemoryLedger(),
-      files: nodeLocalFiles,
+      files,
       quicklooks: sharpQuicklooks,
       clock: systemClock,
       logger: createLogger({ level: 'silent' }),

@@ -20,7 +20,7 @@ import type { Db } from '../src/db/database.js';
 import type { NocturneConfig } from '../src/config/types.js';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/log/logger.js';
-import { nodeLocalFiles } from '../src/stages/upload/local-files.js';
+import { createLocalFiles } from '../src/stages/upload/local-files.js';
 import { createPgTransferLedger } from '../src/stages/upload/pg-transfer-ledger.js';
 import { sharpQuicklooks } from '../src/stages/upload/prepare.js';
 import { uploadOutbox } from '../src/stages/upload/upload-outbox.js';
@@ -132,7 +132,7 @@ export function runWorldUpload(spec: WorldSpec, db: Db, runId: number, run: RunO
   return uploadOutbox(ctx, {
     store: createRemoteStore('archive', target),
     ledger: run.ledger ?? createPgTransferLedger(db, runId),
-    files: nodeLocalFiles,
+    files: createLocalFiles(),
     quicklooks: sharpQuicklooks,
     connections: connectionsOf(target),
     retry: run.retry ?? { attempts: 2, baseMs: 20, maxMs: 100 },

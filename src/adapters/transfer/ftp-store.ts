@@ -4,6 +4,7 @@ import { FTPError, type FileInfo } from 'basic-ftp';
 import { NocturneError } from '../../core/errors.js';
 import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
+import { fileCallsByDirectory } from '../files/file-calls.js';
 import { FtpClient, type ServerHabits } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import { openLocalSource, readLocalBytes } from './local-source.js';
@@ -77,6 +78,8 @@ class FtpSession implements RemoteSession {
   readonly #hash: FtpHashCommand | null;
   readonly #dirs = new Set<string>();
   readonly #mdtm: boolean;
+  /** A session lives within one run (FileCalls). */
+  readonly #callsFor = fileCallsByDirectory();
   #hashSelected = false;
 
   constructor(client: FtpClient, guard: SessionGuard, home: string, hash: FtpHashCommand | null, mdtm: boolean) {
@@ -110,7 +113,7 @@ class FtpSession implements RemoteSession {
   async put(localPath: string, remotePath: string, options: PutOptions = {}): Promise<string | null> {
     const abs = this.#abs(remotePath);
     return this.#guard.run('put', abs, async (touch) => {
-      const small = readLocalBytes(localPath, { sha256: options.sha256 === true });
+      const small = await readLocalBytes(localPath, { sha256: options.sha256 === true, calls: await this.#callsFor(localPath) });
       if (small !== null) {
         this.#client.forgetLateReply();
         try {

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import type { FileCalls } from '../files/file-calls.js';
 import { BUFFER_BYTES, keepBuffer, RecycledFileReader, takeBuffer } from './recycled-reader.js';
 
 /**
@@ -76,27 +77,23 @@ export interface LocalBytes {
 /**
  * A file smaller than one read buffer (1 MiB), read with one call into a recycled
  * buffer; null for a larger one, which is streamed (openLocalSource). Fails when the
- * file changed meanwhile: it is read one byte past the size it had when opened.
- *
- * Blocking calls, on purpose: each call of node:fs/promises is a round trip to libuv's
- * thread pool, and on the 2-core bench machine those round trips, not the calls, were a
- * fifth of the time of 2,000 small files over FTP (docs/operating.md, "What verified
- * deletion costs"). A call here lasts microseconds on a local disk; the price is that an
- * outbox on a mount that hangs stalls the daemon, not only this upload. The file is
- * opened non-blocking and without following a link, and checked on the descriptor: a
- * FIFO or a link put in its place after the outbox was listed is refused, never waited on.
+ * file changed meanwhile: it is read one byte past the size it had when opened. `calls`
+ * says how (FileCalls: blocking ones on a local file system). The file is opened
+ * non-blocking and without following a link, and checked on the descriptor: a FIFO or a
+ * link put in its place after the outbox was listed is refused, never waited on.
  */
-export function readLocalBytes(localPath: string, options: { sha256: boolean }): LocalBytes | null {
-  const fd = openSync(localPath, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+export async function readLocalBytes(localPath: string, options: { sha256: boolean; calls: FileCalls }): Promise<LocalBytes | null> {
+  const { calls } = options;
+  const fd = await calls.open(localPath, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
   try {
-    const info = fstatSync(fd);
+    const info = await calls.fstat(fd);
     if (!info.isFile()) throw new Error(`local file ${localPath} is no longer a regular file`);
     const { size } = info;
     if (size >= BUFFER_BYTES) return null;
     const buffer = takeBuffer();
     let read = 0;
     for (;;) {
-      const bytesRead = readSync(fd, buffer, read, size + 1 - read, read);
+      const bytesRead = await calls.read(fd, buffer, read, size + 1 - read, read);
       read += bytesRead;
       if (bytesRead === 0 || read > size) break;
     }
@@ -111,7 +108,7 @@ export function readLocalBytes(localPath: string, options: { sha256: boolean }):
       recycle: () => keepBuffer(buffer),
     };
   } finally {
-    closeSync(fd);
+    await calls.close(fd);
   }
 }
 

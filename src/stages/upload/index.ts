@@ -1,7 +1,7 @@
 import { connectionsOf, createRemoteStore } from '../../adapters/transfer/create-remote-store.js';
 import { nightZone } from '../nights.js';
 import type { StageRunner } from '../types.js';
-import { nodeLocalFiles } from './local-files.js';
+import { createLocalFiles } from './local-files.js';
 import { createPgTransferLedger } from './pg-transfer-ledger.js';
 import { sharpQuicklooks } from './prepare.js';
 import { uploadOutbox } from './upload-outbox.js';
@@ -14,7 +14,7 @@ export const uploadStage: StageRunner = async (ctx) => {
   return uploadOutbox(ctx, {
     store: createRemoteStore(target, targetConfig),
     ledger: createPgTransferLedger(ctx.db, ctx.runId, naming),
-    files: nodeLocalFiles,
+    files: createLocalFiles(),
     quicklooks: sharpQuicklooks,
     connections: connectionsOf(targetConfig),
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, unlinkSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { fileCallsByDirectory } from '../../adapters/files/file-calls.js';
 import { coerceError } from '../../core/errors.js';
 
 export interface LocalFileInfo {
@@ -18,35 +19,39 @@ export interface LocalFiles {
 }
 
 /**
- * stat and remove make blocking calls, for the reason readLocalBytes gives: a round trip
- * to libuv's thread pool costs more than an lstat or an unlink on a local disk.
+ * The local files of one run, each reached with the calls its file system calls for
+ * (FileCalls: blocking ones on a local file system).
  */
-export const nodeLocalFiles: LocalFiles = {
-  async stat(path) {
-    try {
-      // lstat: a symlink in the outbox could point anywhere; it is not ours to upload.
-      const info = lstatSync(path);
-      return info.isFile() ? { sizeBytes: info.size, mtimeMs: info.mtimeMs } : null;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw coerceError(err, 'INTERNAL', `stat ${path}`);
-    }
-  },
-  async remove(path) {
-    try {
-      unlinkSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw coerceError(err, 'INTERNAL', `delete ${path}`);
-    }
-  },
-  async sha256(path) {
-    try {
-      return await sha256Of(createReadStream(path));
-    } catch (err) {
-      throw coerceError(err, 'INTERNAL', `sha256 of ${path}`);
-    }
-  },
-};
+export function createLocalFiles(callsFor = fileCallsByDirectory()): LocalFiles {
+  return {
+    async stat(path) {
+      try {
+        // lstat: a symlink in the outbox could point anywhere; it is not ours to upload.
+        const info = await (await callsFor(path)).lstat(path);
+        return info.isFile() ? { sizeBytes: info.size, mtimeMs: info.mtimeMs } : null;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw coerceError(err, 'INTERNAL', `stat ${path}`);
+      }
+    },
+    async remove(path) {
+      try {
+        await (await callsFor(path)).unlink(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw coerceError(err, 'INTERNAL', `delete ${path}`);
+      }
+    },
+    sha256,
+  };
+}
+
+async function sha256(path: string): Promise<string> {
+  try {
+    return await sha256Of(createReadStream(path));
+  } catch (err) {
+    throw coerceError(err, 'INTERNAL', `sha256 of ${path}`);
+  }
+}
 
 /** Hex SHA-256 of everything a stream yields. */
 export async function sha256Of(stream: Readable): Promise<string> {
