@@ -25,8 +25,8 @@ import { promisify } from 'node:util';
  *   than the calls (a fifth of the time of 2,000 small files over FTP), while a call on a
  *   local disk lasts microseconds;
  * - on a network file system, or one not known, the asynchronous calls: a mount that hangs
- *   then holds a thread of the pool, and the upload fails on its deadline, instead of
- *   stalling the whole daemon (its monitor, its heartbeat, its other stages).
+ *   then holds up the upload alone (a read under a session's deadline fails on it), not
+ *   the whole daemon (its monitor, its heartbeat, its other stages).
  * Their results are awaited either way.
  */
 export interface FileCalls {
