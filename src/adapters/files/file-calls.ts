@@ -63,9 +63,10 @@ export const threadPoolCalls: FileCalls = {
 };
 
 /**
- * Local file systems, by statfs(2)'s f_type (linux/magic.h): ext2/3/4, XFS, Btrfs, tmpfs,
- * ZFS, F2FS, overlayfs (a container's root). NFS, CIFS, Lustre, GPFS, FUSE and the rest
- * are not in it.
+ * Local file systems, by statfs(2)'s f_type (linux/magic.h; ZFS's from OpenZFS): ext2/3/4,
+ * XFS, Btrfs, tmpfs, ZFS, F2FS, overlayfs (a container's root). NFS, CIFS, Lustre, GPFS,
+ * FUSE and the rest are not in it. The type says nothing of the device below: ext4 on
+ * iSCSI or RBD is taken as local, and a hang there stalls the daemon.
  */
 const LOCAL_FILE_SYSTEMS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1, 0xf2f52010, 0x794c7630]);
 
@@ -84,8 +85,9 @@ export function fileCallsByDirectory(): (file: string) => Promise<FileCalls> {
     let calls = known.get(dir);
     if (calls === undefined) {
       // A directory that cannot be asked gets the calls that cannot stall the daemon; the file's own calls will say what is wrong.
-      calls = statfs(dir).then(
-        (info) => callsForFileSystem(info.type),
+      calls = statfs(dir, { bigint: true }).then(
+        // f_type is a C long: on a 32-bit build, a magic of 0x80000000 or more comes back negative.
+        (info) => callsForFileSystem(Number(BigInt.asUintN(32, info.type))),
         () => threadPoolCalls,
       );
       known.set(dir, calls);

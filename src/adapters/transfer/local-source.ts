@@ -34,10 +34,22 @@ export interface SourceOptions {
   sink?: () => Writable | undefined;
 }
 
+/**
+ * Opened non-blocking and checked on the descriptor: a FIFO (a writer awaited forever) or
+ * a device put in a file's place is refused, never waited on.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+function notRegular(localPath: string): Error {
+  return new Error(`local file ${localPath} is not a regular file`);
+}
+
 export async function openLocalSource(localPath: string, options: SourceOptions): Promise<LocalSource> {
-  const handle: FileHandle = await open(localPath, 'r');
+  const handle: FileHandle = await open(localPath, READ_FLAGS);
   try {
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    if (!info.isFile()) throw notRegular(localPath);
+    const { size } = info;
     const hash: Hash | null = options.sha256 ? createHash('sha256') : null;
     let read = 0;
     // A file smaller than a chunk is read in one buffer of its own size (in 1 MiB chunks,
@@ -78,28 +90,29 @@ export interface LocalBytes {
  * A file smaller than one read buffer (1 MiB), read with one call into a recycled
  * buffer; null for a larger one, which is streamed (openLocalSource). Fails when the
  * file changed meanwhile: it is read one byte past the size it had when opened. `calls`
- * says how (FileCalls: blocking ones on a local file system). The file is opened
- * non-blocking and without following a link, and checked on the descriptor: a FIFO or a
- * link put in its place after the outbox was listed is refused, never waited on.
+ * says how (FileCalls: blocking ones on a local file system). A link put in the file's
+ * place after the outbox was listed is refused too (the listing skips links).
  */
 export async function readLocalBytes(localPath: string, options: { sha256: boolean; calls: FileCalls }): Promise<LocalBytes | null> {
   const { calls } = options;
-  const fd = await calls.open(localPath, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+  const fd = await calls.open(localPath, READ_FLAGS | constants.O_NOFOLLOW);
   try {
     const info = await calls.fstat(fd);
-    if (!info.isFile()) throw new Error(`local file ${localPath} is no longer a regular file`);
+    if (!info.isFile()) throw notRegular(localPath);
     const { size } = info;
     if (size >= BUFFER_BYTES) return null;
     const buffer = takeBuffer();
-    let read = 0;
-    for (;;) {
-      const bytesRead = await calls.read(fd, buffer, read, size + 1 - read, read);
-      read += bytesRead;
-      if (bytesRead === 0 || read > size) break;
-    }
-    if (read !== size) {
+    try {
+      let read = 0;
+      for (;;) {
+        const bytesRead = await calls.read(fd, buffer, read, size + 1 - read, read);
+        read += bytesRead;
+        if (bytesRead === 0 || read > size) break;
+      }
+      if (read !== size) throw new Error(`local file ${localPath} changed while it was read: ${size} bytes when opened, ${read} read`);
+    } catch (err) {
       keepBuffer(buffer);
-      throw new Error(`local file ${localPath} changed while it was read: ${size} bytes when opened, ${read} read`);
+      throw err;
     }
     const bytes = buffer.subarray(0, size);
     return {

@@ -3,13 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { blockingCalls, callsForFileSystem, fileCallsByDirectory, threadPoolCalls } from '../../../src/adapters/files/file-calls.js';
 
 describe('callsForFileSystem', () => {
-  it('blocks on local file systems only', () => {
-    expect(callsForFileSystem(0xef53)).toBe(blockingCalls); // ext4
-    expect(callsForFileSystem(0x01021994)).toBe(blockingCalls); // tmpfs
-    expect(callsForFileSystem(0x6969)).toBe(threadPoolCalls); // NFS
-    expect(callsForFileSystem(0xff534d42)).toBe(threadPoolCalls); // CIFS
-    expect(callsForFileSystem(0x65735546)).toBe(threadPoolCalls); // FUSE
-    expect(callsForFileSystem(0x0bd00bd0)).toBe(threadPoolCalls); // Lustre
+  it.each([
+    ['ext2/3/4', 0xef53],
+    ['XFS', 0x58465342],
+    ['Btrfs', 0x9123683e],
+    ['tmpfs', 0x01021994],
+    ['ZFS', 0x2fc12fc1],
+    ['F2FS', 0xf2f52010],
+    ['overlayfs', 0x794c7630],
+  ])('blocks on %s, a local file system', (_, type) => {
+    expect(callsForFileSystem(type)).toBe(blockingCalls);
+  });
+
+  it.each([
+    ['NFS', 0x6969],
+    ['CIFS', 0xff534d42],
+    ['SMB2', 0xfe534d42],
+    ['FUSE', 0x65735546],
+    ['Lustre', 0x0bd00bd0],
+    ['GPFS', 0x47504653],
+    ['an unknown one', 0x12345678],
+  ])('leaves %s to the thread pool', (_, type) => {
+    expect(callsForFileSystem(type)).toBe(threadPoolCalls);
   });
 });
 

@@ -4,8 +4,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockingCalls, threadPoolCalls } from '../../../src/adapters/files/file-calls.js';
-import { readLocalBytes } from '../../../src/adapters/transfer/local-source.js';
+import { blockingCalls, threadPoolCalls, type FileCalls } from '../../../src/adapters/files/file-calls.js';
+import { openLocalSource, readLocalBytes } from '../../../src/adapters/transfer/local-source.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -54,15 +54,36 @@ describe.each([
     expect(second.bytes.equals(b)).toBe(true);
   });
 
-  // Opened for reading, a FIFO waits for a writer: blocking calls would stall the daemon, the others a pool thread.
-  it('refuses a FIFO put in place of a file, without waiting for a writer', async () => {
-    execFileSync('mkfifo', [file('fifo.csv')]);
-    await expect(read(file('fifo.csv'))).rejects.toThrow(`local file ${file('fifo.csv')} is no longer a regular file`);
-  });
-
   it('refuses a symbolic link put in place of a file (the outbox listing skips links)', async () => {
     await writeFile(file('target.csv'), 'a,b\n');
     await symlink(file('target.csv'), file('link.csv'));
     await expect(read(file('link.csv'))).rejects.toThrow(/ELOOP/);
+  });
+
+  it('makes its calls with the calls it is given', async () => {
+    const made: string[] = [];
+    const counted: FileCalls = {
+      ...calls,
+      open: (at, flags) => (made.push('open'), calls.open(at, flags)),
+      fstat: (fd) => (made.push('fstat'), calls.fstat(fd)),
+      read: (...args) => (made.push('read'), calls.read(...args)),
+      close: (fd) => (made.push('close'), calls.close(fd)),
+    };
+    await writeFile(file('c.bin'), 'abc');
+    expect((await readLocalBytes(file('c.bin'), { sha256: false, calls: counted }))?.bytes.toString()).toBe('abc');
+    expect(made).toEqual(['open', 'fstat', 'read', 'read', 'close']);
+  });
+});
+
+// Opened for reading, a FIFO waits for a writer. Tried with the thread pool's calls: with
+// blocking ones, a missing O_NONBLOCK would hang the test run rather than fail this test.
+describe('a FIFO put in place of a file', () => {
+  it('is refused by readLocalBytes and openLocalSource, without waiting for a writer', async () => {
+    const fifo = path.join(dir, 'fifo.csv');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readLocalBytes(fifo, { sha256: false, calls: threadPoolCalls })).rejects.toThrow(
+      `local file ${fifo} is not a regular file`,
+    );
+    await expect(openLocalSource(fifo, { sha256: false })).rejects.toThrow(`local file ${fifo} is not a regular file`);
   });
 });

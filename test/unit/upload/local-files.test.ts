@@ -34,4 +34,20 @@ describe.each([
     await files.remove(file('b.csv'));
     await expect(files.remove(dir)).rejects.toThrow(`delete ${dir}`);
   });
+
+  it("reaches each file with the calls its directory's file system gets", async () => {
+    const asked: string[] = [];
+    const made: string[] = [];
+    const counted = {
+      ...calls,
+      lstat: (at: string) => (made.push('lstat'), calls.lstat(at)),
+      unlink: (at: string) => (made.push('unlink'), calls.unlink(at)),
+    };
+    const spied = createLocalFiles((at) => (asked.push(at), Promise.resolve(counted)));
+    await writeFile(file('c.csv'), 'x');
+    await spied.stat(file('c.csv'));
+    await spied.remove(file('c.csv'));
+    expect(asked).toEqual([file('c.csv'), file('c.csv')]);
+    expect(made).toEqual(['lstat', 'unlink']);
+  });
 });
