@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:fs';
+import type { FileCalls } from '../../../adapters/files/file-calls.js';
 
 /**
  * Small files read into slabs of memory that serve file after file, as RowArena does for
@@ -28,46 +29,55 @@ export interface SlabBytes {
 }
 
 /**
- * Reads the whole of `file` (the size it has when opened). A file larger than a slab gets
- * a buffer of its own, as a caller that expected a small file may meet a file grown since.
+ * Reads the whole of `file` (the size it has when opened), with `calls` (FileCalls:
+ * blocking ones on a local file system). A file larger than a slab gets a buffer of its
+ * own, as a caller that expected a small file may meet a file grown since. The file is
+ * opened non-blocking and without following a link, and checked on the descriptor: a
+ * FIFO or a link put in its place after the listing is refused, never waited on.
  */
-export function readIntoSlab(file: string): SlabBytes {
-  const fd = openSync(file, 'r');
+export async function readIntoSlab(file: string, calls: FileCalls): Promise<SlabBytes> {
+  const fd = await calls.open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
   try {
-    const size = fstatSync(fd).size;
-    if (size > SLAB_BYTES) return { bytes: readFully(fd, Buffer.allocUnsafe(size)), release: () => undefined };
+    const info = await calls.fstat(fd);
+    if (!info.isFile()) throw new Error(`${file} is not a regular file`);
+    const { size } = info;
+    if (size > SLAB_BYTES) return { bytes: await readFully(calls, fd, Buffer.allocUnsafe(size)), release: () => undefined };
+    // Its place is taken before the first wait, so that files read meanwhile go elsewhere.
     if (current === null || current.used + size > SLAB_BYTES) {
       // The full slab is left to its holders; the last one to release it returns it to the pool.
       current = idle.pop() ?? new Slab();
     }
     const slab = current;
-    const bytes = readFully(fd, slab.buffer.subarray(slab.used, slab.used + size));
-    slab.used += bytes.length;
+    const start = slab.used;
+    slab.used += size;
     slab.holders++;
     let released = false;
-    return {
-      bytes,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (--slab.holders > 0) return;
-        if (slab === current) slab.used = 0;
-        else if (idle.length < KEPT_SLABS) {
-          slab.used = 0;
-          idle.push(slab);
-        }
-      },
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--slab.holders > 0) return;
+      if (slab === current) slab.used = 0;
+      else if (idle.length < KEPT_SLABS) {
+        slab.used = 0;
+        idle.push(slab);
+      }
     };
+    try {
+      return { bytes: await readFully(calls, fd, slab.buffer.subarray(start, start + size)), release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   } finally {
-    closeSync(fd);
+    await calls.close(fd);
   }
 }
 
 /** Fills `into` from the file's start; the part filled (shorter if the file shrank). */
-function readFully(fd: number, into: Buffer): Buffer {
+async function readFully(calls: FileCalls, fd: number, into: Buffer): Promise<Buffer> {
   let filled = 0;
   while (filled < into.length) {
-    const n = readSync(fd, into, filled, into.length - filled, filled);
+    const n = await calls.read(fd, into, filled, into.length - filled, filled);
     if (n === 0) break;
     filled += n;
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
+import { fileCallsByDirectory } from '../../../adapters/files/file-calls.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import { inBatches, STAT_BATCH } from '../../../core/in-batches.js';
@@ -59,6 +60,8 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
   const root = path.resolve(dir);
   const matches = includeMatcher(stage.include);
   const excluded = exclude.map((d) => path.resolve(d) + path.sep);
+  // A source serves one run (FileCalls).
+  const callsFor = fileCallsByDirectory();
   return {
     key: `local:${root}`,
     local: true,
@@ -90,9 +93,9 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
     },
     async fetch(candidate) {
       if (candidate.sizeBytes <= IN_MEMORY_BYTES) {
-        // Synchronous on purpose: a small read blocks the loop for well under a
-        // millisecond, and costs a quarter of the asynchronous round through the threadpool.
-        const read = readIntoSlab(candidate.path);
+        // Blocking calls on a local file system: a small read blocks the loop for well under
+        // a millisecond, and costs a quarter of the asynchronous round through the threadpool.
+        const read = await readIntoSlab(candidate.path, await callsFor(candidate.path));
         const { bytes } = read;
         return { body: { bytes }, sha256: sha256(bytes), sizeBytes: bytes.length, release: async () => read.release() };
       }
