@@ -1,6 +1,7 @@
 import {
   close,
   closeSync,
+  constants,
   fstat,
   fstatSync,
   lstat,
@@ -38,6 +39,17 @@ export interface FileCalls {
   close(fd: number): void | Promise<void>;
   lstat(file: string): Stats | Promise<Stats>;
   unlink(file: string): void | Promise<void>;
+}
+
+/**
+ * How a stage opens a file that its listing found to be a regular file: non-blocking, so
+ * that a FIFO put in its place since is not waited on for a writer (the descriptor is then
+ * checked: notRegularFile), and without following a link, as the listings skip links.
+ */
+export const OPEN_LISTED_FILE = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
+
+export function notRegularFile(file: string): Error {
+  return new Error(`local file ${file} is not a regular file`);
 }
 
 export const blockingCalls: FileCalls = {

@@ -1,8 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { FileCalls } from '../files/file-calls.js';
+import { notRegularFile, OPEN_LISTED_FILE, type FileCalls } from '../files/file-calls.js';
 import { BUFFER_BYTES, keepBuffer, RecycledFileReader, takeBuffer } from './recycled-reader.js';
 
 /**
@@ -34,21 +33,11 @@ export interface SourceOptions {
   sink?: () => Writable | undefined;
 }
 
-/**
- * Opened non-blocking and checked on the descriptor: a FIFO (a writer awaited forever) or
- * a device put in a file's place is refused, never waited on.
- */
-const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-
-function notRegular(localPath: string): Error {
-  return new Error(`local file ${localPath} is not a regular file`);
-}
-
 export async function openLocalSource(localPath: string, options: SourceOptions): Promise<LocalSource> {
-  const handle: FileHandle = await open(localPath, READ_FLAGS);
+  const handle: FileHandle = await open(localPath, OPEN_LISTED_FILE);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw notRegular(localPath);
+    if (!info.isFile()) throw notRegularFile(localPath);
     const { size } = info;
     const hash: Hash | null = options.sha256 ? createHash('sha256') : null;
     let read = 0;
@@ -90,15 +79,14 @@ export interface LocalBytes {
  * A file smaller than one read buffer (1 MiB), read with one call into a recycled
  * buffer; null for a larger one, which is streamed (openLocalSource). Fails when the
  * file changed meanwhile: it is read one byte past the size it had when opened. `calls`
- * says how (FileCalls: blocking ones on a local file system). A link put in the file's
- * place after the outbox was listed is refused too (the listing skips links).
+ * says how (FileCalls: blocking ones on a local file system).
  */
 export async function readLocalBytes(localPath: string, options: { sha256: boolean; calls: FileCalls }): Promise<LocalBytes | null> {
   const { calls } = options;
-  const fd = await calls.open(localPath, READ_FLAGS | constants.O_NOFOLLOW);
+  const fd = await calls.open(localPath, OPEN_LISTED_FILE);
   try {
     const info = await calls.fstat(fd);
-    if (!info.isFile()) throw notRegular(localPath);
+    if (!info.isFile()) throw notRegularFile(localPath);
     const { size } = info;
     if (size >= BUFFER_BYTES) return null;
     const buffer = takeBuffer();

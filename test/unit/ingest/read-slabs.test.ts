@@ -50,7 +50,12 @@ describe.each([
     for (let i = 0; i < 3; i++) more.push(await readIntoSlab(await file(`g${i}`, QUARTER, 0x40 + i)));
     expect(more.every((m) => m.bytes.buffer === b0.bytes.buffer)).toBe(true);
     expect(a3.bytes.every((byte) => byte === 4)).toBe(true);
-    // The second slab is full; with the first free again, the next file goes there.
+    // The second slab is full: a file that fills a slab takes a new one, not the first one,
+    // which a3 holds (a2 released twice would have let it go, and this file overwrite a3).
+    const whole = await readIntoSlab(await file('whole', readModule.SLAB_BYTES, 0x33));
+    expect(whole.bytes.buffer === a0.bytes.buffer).toBe(false);
+    expect(a3.bytes.every((byte) => byte === 4)).toBe(true);
+    // With the first free again, the next file goes there.
     a3.release();
     const reused = await readIntoSlab(await file('h', 1000, 0x7e));
     expect(reused.bytes.buffer === a0.bytes.buffer).toBe(true);
@@ -88,7 +93,7 @@ it('readIntoSlab refuses a FIFO or a link put in place of a file, without waitin
   try {
     const [fifo, link] = [path.join(dir, 'fifo.csv'), path.join(dir, 'link.csv')];
     execFileSync('mkfifo', [fifo]);
-    await expect(readModule.readIntoSlab(fifo, threadPoolCalls)).rejects.toThrow(`${fifo} is not a regular file`);
+    await expect(readModule.readIntoSlab(fifo, threadPoolCalls)).rejects.toThrow(`local file ${fifo} is not a regular file`);
     await writeFile(path.join(dir, 'a.csv'), 'a');
     execFileSync('ln', ['-s', path.join(dir, 'a.csv'), link]);
     await expect(readModule.readIntoSlab(link, threadPoolCalls)).rejects.toThrow(/ELOOP/);

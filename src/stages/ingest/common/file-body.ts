@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { notRegularFile, OPEN_LISTED_FILE } from '../../../adapters/files/file-calls.js';
 
 /**
  * The bytes of a file being ingested: a small file is held in memory (read once, hashed
@@ -25,8 +26,9 @@ export async function* chunksOf(body: FileBody): AsyncIterable<Buffer> {
     yield* chunksIn(body.bytes);
     return;
   }
-  const handle = await open(body.path, 'r');
+  const handle = await open(body.path, OPEN_LISTED_FILE);
   try {
+    if (!(await handle.stat()).isFile()) throw notRegularFile(body.path);
     const buffer = Buffer.allocUnsafe(READ_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);

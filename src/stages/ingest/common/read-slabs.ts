@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import type { FileCalls } from '../../../adapters/files/file-calls.js';
+import { notRegularFile, OPEN_LISTED_FILE, type FileCalls } from '../../../adapters/files/file-calls.js';
 
 /**
  * Small files read into slabs of memory that serve file after file, as RowArena does for
@@ -31,15 +30,14 @@ export interface SlabBytes {
 /**
  * Reads the whole of `file` (the size it has when opened), with `calls` (FileCalls:
  * blocking ones on a local file system). A file larger than a slab gets a buffer of its
- * own, as a caller that expected a small file may meet a file grown since. The file is
- * opened non-blocking and without following a link, and checked on the descriptor: a
- * FIFO or a link put in its place after the listing is refused, never waited on.
+ * own, as a caller that expected a small file may meet a file grown since. A FIFO or a
+ * link put in its place since the listing is refused (OPEN_LISTED_FILE).
  */
 export async function readIntoSlab(file: string, calls: FileCalls): Promise<SlabBytes> {
-  const fd = await calls.open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+  const fd = await calls.open(file, OPEN_LISTED_FILE);
   try {
     const info = await calls.fstat(fd);
-    if (!info.isFile()) throw new Error(`${file} is not a regular file`);
+    if (!info.isFile()) throw notRegularFile(file);
     const { size } = info;
     if (size > SLAB_BYTES) return { bytes: await readFully(calls, fd, Buffer.allocUnsafe(size)), release: () => undefined };
     // Its place is taken before the first wait, so that files read meanwhile go elsewhere.
