@@ -19,19 +19,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * The file system calls of an upload's work on each file, of one of two kinds, chosen by
- * the file system the file is on (fileCallsByDirectory):
+ * The file system calls a stage makes on each file it listed (the upload's reads, checks
+ * and deletes, the ingest's reads of small files), of one of two kinds, chosen by the file
+ * system the file is on (fileCallsByDirectory):
  * - on a local one, blocking calls. Each call of node:fs's asynchronous API is a round trip
  *   through libuv's thread pool; on the 2-core bench machine those round trips cost more
  *   than the calls (a fifth of the time of 2,000 small files over FTP), while a call on a
  *   local disk lasts microseconds;
  * - on a network file system, or one not known, the asynchronous calls: a mount that hangs
- *   then holds up the upload alone (a read under a session's deadline fails on it), not
- *   the whole daemon (its monitor, its heartbeat, its other stages).
+ *   then holds up the stage that reads it, not the whole daemon (its monitor, its
+ *   heartbeat, its other stages).
  * Their results are awaited either way.
  */
 export interface FileCalls {
-  readonly blocking: boolean;
   open(file: string, flags: number): number | Promise<number>;
   fstat(fd: number): Stats | Promise<Stats>;
   /** Bytes read into `buffer` at `offset`, from the file at `position`. */
@@ -53,7 +53,6 @@ export function notRegularFile(file: string): Error {
 }
 
 export const blockingCalls: FileCalls = {
-  blocking: true,
   open: (file, flags) => openSync(file, flags),
   fstat: (fd) => fstatSync(fd),
   read: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
@@ -65,7 +64,6 @@ export const blockingCalls: FileCalls = {
 const readAsync = promisify(read);
 
 export const threadPoolCalls: FileCalls = {
-  blocking: false,
   open: promisify(open),
   fstat: promisify(fstat),
   read: async (fd, buffer, offset, length, position) => (await readAsync(fd, buffer, offset, length, position)).bytesRead,
