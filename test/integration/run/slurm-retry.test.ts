@@ -40,14 +40,15 @@ describe('retry --stage run --now on SLURM', () => {
     const selection = { pipeline: P, stages: ['run' as const], obs: '[bc]-*' };
     const dry = await retry(deps, { selection, by: 'tester@rig', dryRun: true });
     expect(dry.applied).toBeNull();
-    expect(printed.filter((l) => l.startsWith('would retry: '))).toEqual([
+    // Listed oldest failure first: which of the two jobs ended first is SLURM's to say, so sorted here.
+    expect(printed.filter((l) => l.startsWith('would retry: ')).sort()).toEqual([
       expect.stringMatching(/^would retry: run observation \S+\/b-flaky\.obs, failed \S+Z \(.*\)$/),
       expect.stringMatching(/^would retry: run observation \S+\/c-broken\.obs, failed \S+Z \(.*exit.*3.*\)$/),
     ]);
     expect(await observationStates(h.t, P)).toEqual({ 'a-ok': 'done', 'b-flaky': 'failed', 'c-broken': 'failed' });
 
     const report = await retry(deps, { selection, by: 'tester@rig', now: true });
-    expect(report.applied?.retried.map((i) => i.item.replace(/^.*\//, ''))).toEqual(['b-flaky.obs', 'c-broken.obs']);
+    expect(report.applied?.retried.map((i) => i.item.replace(/^.*\//, '')).sort()).toEqual(['b-flaky.obs', 'c-broken.obs']);
     expect(report.runs).toHaveLength(1);
     const result = report.runs[0]!.result;
     if (result.kind !== 'done') throw new Error(`the retry's run did not run: ${result.reason}`);
