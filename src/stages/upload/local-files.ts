@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileCallsByDirectory } from '../../adapters/files/file-calls.js';
+import { sha256OfFile } from '../../adapters/transfer/local-source.js';
 import { coerceError } from '../../core/errors.js';
 
 export interface LocalFileInfo {
@@ -47,7 +47,8 @@ export function createLocalFiles(callsFor = fileCallsByDirectory()): LocalFiles 
 
 async function sha256(path: string): Promise<string> {
   try {
-    return await sha256Of(createReadStream(path));
+    // Opened as the upload's reads open it (OPEN_LISTED_FILE), in its recycled chunks.
+    return await sha256OfFile(path);
   } catch (err) {
     throw coerceError(err, 'INTERNAL', `sha256 of ${path}`);
   }
