@@ -40,6 +40,8 @@ export async function readIntoSlab(file: string, calls: FileCalls): Promise<Slab
     if (!info.isFile()) throw notRegularFile(file);
     const { size } = info;
     if (size > SLAB_BYTES) return { bytes: await readFully(calls, fd, Buffer.allocUnsafe(size)), release: () => undefined };
+    // Nothing to hold: an empty file neither takes a slab nor keeps one from going back.
+    if (size === 0) return { bytes: Buffer.alloc(0), release: () => undefined };
     // Its place is taken before the first wait, so that files read meanwhile go elsewhere.
     if (current === null || current.used + size > SLAB_BYTES) {
       // The full slab is left to its holders; the last one to release it returns it to the pool.
