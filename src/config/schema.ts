@@ -738,6 +738,12 @@ export const writerSchema = z
       .describe(
         'A record may have up to this many fields beyond the header when they are empty (RABAT3 metadata ends its rows with ";;").',
       ),
+    finalLineEnd: z
+      .boolean()
+      .optional()
+      .describe(
+        "The last record of a file ends with a line end, as the writer ends every record: a file without one was cut short and is refused. Default true, false for frcInfo and observatory (the repositories' own files lack it).",
+      ),
     encoding: z
       .enum(['utf8', 'latin1', 'ascii'])
       .optional()

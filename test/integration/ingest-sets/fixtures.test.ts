@@ -1,5 +1,6 @@
 // The edge cases of hfc-formats.md §6, on the fixtures of test/fixtures/hfc (its README
 // says what loading each must give).
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -332,7 +333,11 @@ describe('HFC fixtures: SPoCA, RABAT3 as their Python writers write them, legacy
     const w = await world('fx-rabat3-repo', {
       code: 'rabat3',
       sets: {
-        frcInfo: { file: '{code}_{version}_frc_info.csv', naturalKey: ['institut', 'code', 'version', 'feature_name'] },
+        frcInfo: {
+          file: '{code}_{version}_frc_info.csv',
+          naturalKey: ['institut', 'code', 'version', 'feature_name'],
+          writer: { trailingEmptyFields: 1 },
+        },
         observatory: { file: '{code}_{version}_observatory.csv', naturalKey: ['observat', 'instrume', 'telescop', 'wavemin', 'wavemax'] },
       },
     });
@@ -351,6 +356,19 @@ describe('HFC fixtures: SPoCA, RABAT3 as their Python writers write them, legacy
     expect(await w.db.any(`SELECT observat, instrume, telescop FROM $1:name.observatory`, [w.hfc])).toEqual([
       { observat: 'WIND', instrume: 'WAVES', telescop: 'RAD2' },
     ]);
+  });
+
+  it('RABAT3: an empty field too many in an init file is refused, not taken for a trailing one (only frc_info has those)', async () => {
+    const w = await world('fx-rabat3-extra', { code: 'rabat3' });
+    const name = 'rabat3_203_win_20140221T000000_init.csv';
+    for (const file of ['rabat3_203_win_frc_info.csv', 'rabat3_203_win_observatory.csv', 'rabat3_203_win_20140221T000000_feat.csv']) {
+      await w.copy(path.join(HFC, 'rabat3', file));
+    }
+    const text = await readFile(path.join(HFC, 'rabat3', name), 'latin1');
+    const initPath = await w.write(name, Buffer.from(text.replace('.dat;;Wind/Waves', '.dat;;;Wind/Waves'), 'latin1'));
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, rejected: 1 });
+    const [row] = await w.ledger();
+    expect(row?.error).toBe(`${initPath}:2: expected 26 fields, found 27 (a truncated or broken record; field 27 is "")`);
   });
 
   it('SMART (legacy): "#" headers, aliases, _obs role, " " NULLs, exponents, packed integer list, long chain code', async () => {

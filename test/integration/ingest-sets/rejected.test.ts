@@ -30,6 +30,35 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     expect((await w.run()).stats).toMatchObject({ sets: 0, rejected: 0 });
   });
 
+  // FILE_SIZE is scaled exactly (file_size: {scale: 1000}): its number written out in full.
+  it('refuses a scaled number too long to write out, naming its file, line and column', async () => {
+    const w = await world('huge-exponent');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    const initPath = await w.write(INIT, init(DATE).replace(';FITS;NULL;', ';FITS;1e999999999;'));
+    await w.write(FEAT, feat(FEAT, 3));
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, rejected: 1 });
+    const [row] = await w.ledger();
+    expect(row?.status).toBe('rejected');
+    expect(row?.error).toBe(`${initPath}:2:FILE_SIZE: "1e999999999" has more than 1000 digits written plainly`);
+  });
+
+  // SDOSS's writer ends every row: a file without its last line end was cut short,
+  // here inside the last field (QCLK_FNAME), which would otherwise load shortened.
+  it('refuses an init file whose last record has no line end, at that line', async () => {
+    const w = await world('cut-short');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    const initPath = await w.write(INIT, init(DATE).slice(0, -4));
+    await w.write(FEAT, feat(FEAT, 3));
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, rejected: 1 });
+    const [row] = await w.ledger();
+    expect(row?.error).toBe(
+      `${initPath}:3: the last record has no line end: the file was cut short (its writer ends every record with one)`,
+    );
+    expect(await w.count('observations')).toBe(0);
+  });
+
   it('rejects headers with no column in the table at line 1, all of them in one report', async () => {
     const w = await world('bad-header');
     await w.write('sdoss_106_frc_info.csv', FRC_INFO);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shiftDecimal, wholeNumber } from '../../../src/stages/ingest/sets/decimal.js';
+import { isNumberText, MAX_PLAIN_DIGITS, shiftDecimal, wholeNumber } from '../../../src/stages/ingest/sets/decimal.js';
 
 describe('exact decimal coercions', () => {
   it('shifts the decimal point without binary floating point', () => {
@@ -11,6 +11,17 @@ describe('exact decimal coercions', () => {
     expect(shiftDecimal('0.0', 3)).toBe('0');
     expect(shiftDecimal('abc', 3)).toBeUndefined();
     expect(shiftDecimal('.', 3)).toBeUndefined();
+  });
+
+  it('refuses a number of more than MAX_PLAIN_DIGITS digits written plainly, without writing it out', () => {
+    expect(shiftDecimal(`1e${MAX_PLAIN_DIGITS - 4}`, 3)).toBe(`1${'0'.repeat(MAX_PLAIN_DIGITS - 1)}`);
+    expect(shiftDecimal(`1e${MAX_PLAIN_DIGITS - 3}`, 3)).toBeUndefined();
+    expect(shiftDecimal('1e999999999', 3)).toBeUndefined();
+    expect(shiftDecimal('-1e-999999999', 3)).toBeUndefined();
+    expect(shiftDecimal(`1e${'9'.repeat(400)}`, 3)).toBeUndefined();
+    expect(shiftDecimal('7'.repeat(MAX_PLAIN_DIGITS + 1), 0)).toBeUndefined();
+    expect(isNumberText('1e999999999')).toBe(true);
+    expect(isNumberText('12.3.4')).toBe(false);
   });
 
   it('makes a decimal whole by the declared rule', () => {

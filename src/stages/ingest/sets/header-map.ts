@@ -1,7 +1,7 @@
 import type { CsvDialect } from '../../../adapters/csv/record-splitter.js';
 import { NocturneError } from '../../../core/errors.js';
 import type { SetPart } from '../../../config/schema.js';
-import { shiftDecimal, wholeNumber } from './decimal.js';
+import { isNumberText, MAX_PLAIN_DIGITS, shiftDecimal, wholeNumber } from './decimal.js';
 import { casterFor, type LiteralCaster } from './hfc-casts.js';
 import type { CatalogueTable, TableColumn } from './table-columns.js';
 
@@ -22,6 +22,8 @@ export interface RecordRules {
   trailingEmptyFields: number;
   /** Normalised header of the column that takes back the extra fields of a record, if any. */
   overflow: string | undefined;
+  /** The last record ends with a line end, as the writer ends every record: a file without one was cut short. */
+  finalLineEnd: boolean;
 }
 
 /** Per-column rules of ingest.sets.columns. */
@@ -238,7 +240,8 @@ function coerced(caster: LiteralCaster, rules: ColumnRules): LiteralCaster {
     },
     reason: (v) => {
       const out = coerce(v);
-      return out === undefined ? `"${v}" is not a number` : `${caster.reason(out)} (read as ${out})`;
+      if (out !== undefined) return `${caster.reason(out)} (read as ${out})`;
+      return isNumberText(v) ? `"${v}" has more than ${MAX_PLAIN_DIGITS} digits written plainly` : `"${v}" is not a number`;
     },
   };
 }

@@ -7,6 +7,8 @@ import type { RowIssue } from '../common/issues.js';
 import { mapHeader, type HeaderMap, type MemberSpec } from './header-map.js';
 import { literal } from './hfc-casts.js';
 
+const LF = 0x0a;
+
 /** A refused field or record of a set, located in its file. */
 export interface SetIssue extends RowIssue {
   file: string;
@@ -58,8 +60,12 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
     issues.add({ file: label, line, reason, ...(slot ? { column: slot.header } : {}), ...(value === undefined ? {} : { value }) });
   const { rules } = spec;
   const fileName = literal(path.basename(label));
+  /** Line of the last record read, and the file's last byte. */
+  let lastLine = 1;
+  let lastByte: number | undefined;
   const splitter = new CsvRecordSplitter(label, dialect, {
     record(read, line) {
+      lastLine = line;
       if (!map) {
         map = headerMapOf(label, read, spec);
         return;
@@ -98,6 +104,7 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
       if (ok) rows.push({ line, fields, values, extra: extraOf(map, fields, rules.nullValues) });
     },
     malformed(line, _raw, reason, at) {
+      lastLine = line;
       if (!map) {
         throw new NocturneError('CSV_INVALID', `${label}:${line}: header line unreadable: ${reason}`, { details: { line, reason } });
       }
@@ -105,12 +112,19 @@ export async function parseMember(label: string, body: FileBody, spec: MemberSpe
     },
   });
   try {
-    for await (const chunk of chunksOf(body)) splitter.write(chunk);
+    for await (const chunk of chunksOf(body)) {
+      if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
+      splitter.write(chunk);
+    }
     splitter.end();
     if (!map) {
       throw new NocturneError('CSV_INVALID', `${label}:1: empty file: no header line`, {
         details: { line: 1, reason: 'empty file: no header line' },
       });
+    }
+    // Said once: a record cut short is refused for its fields already.
+    if (rules.finalLineEnd && lastByte !== LF && !issues.list.some((i) => i.file === label && i.line === lastLine)) {
+      issue(lastLine, 'the last record has no line end: the file was cut short (its writer ends every record with one)');
     }
   } catch (err) {
     if (!(err instanceof NocturneError) || err.code !== 'CSV_INVALID') throw err;

@@ -140,7 +140,7 @@ export function notLoaded(state: SetsIngestState, setKey: string, error: Nocturn
   return error;
 }
 
-/** A thrown error as a NocturneError: a database one naming the set, else as it is. */
+/** A thrown error as a NocturneError: a database one or an unexpected one (a defect) naming the set, ours as it is. */
 export function asNocturne(err: unknown, setKey: string): NocturneError {
-  return isDatabaseUnavailable(err) || sqlState(err) !== undefined ? databaseError(err, setKey) : coerceError(err);
+  return isDatabaseUnavailable(err) || sqlState(err) !== undefined ? databaseError(err, setKey) : coerceError(err, 'INTERNAL', setKey);
 }

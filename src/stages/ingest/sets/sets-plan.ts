@@ -89,6 +89,8 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
         trim: writer.trim ?? false,
         trailingEmptyFields: writer.trailingEmptyFields ?? 0,
         overflow: writer.overflow === undefined ? undefined : canonical(writer.overflow, aliases),
+        // The codes' writers end every row; the repositories' metadata files lack the last line end.
+        finalLineEnd: writer.finalLineEnd ?? !(part === 'frcInfo' || part === 'observatory'),
       },
       columns,
       ignore: headers(reading.ignore),
