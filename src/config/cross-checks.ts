@@ -23,9 +23,20 @@ export function daemonProblems(daemon: unknown): Problem[] {
   ];
 }
 
+/** The messages never quote the URL: it may hold the very password they are about. */
 function databaseProblems(url: unknown): Problem[] {
-  if (typeof url !== 'string' || !URL.canParse(url) || new URL(url).password === '') return [];
-  return [problem(['database', 'url'], 'value', 'holds a password: remove it, and reference it in database.password')];
+  if (typeof url !== 'string') return [];
+  const at = ['database', 'url'];
+  if (!URL.canParse(url)) {
+    return [problem(at, 'value', 'is not a valid URL: a port above 65535, or a character to write %-encoded ("#" as %23, "@" as %40)?')];
+  }
+  const { password, searchParams, hash } = new URL(url);
+  // The PostgreSQL client takes a password from the user part and from ?password= alike.
+  if (password !== '' || searchParams.has('password')) {
+    return [problem(at, 'value', 'holds a password: remove it, and reference it in database.password')];
+  }
+  if (hash !== '') return [problem(at, 'value', 'has a "#" part, which no PostgreSQL client reads: write "#" as %23')];
+  return [];
 }
 
 function targetProblems(targets: unknown): Problem[] {

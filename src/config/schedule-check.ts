@@ -37,7 +37,8 @@ export function scheduleProblems(stage: Record<string, unknown>, at: DocPath): P
     } else {
       const match = closest(zone, Intl.supportedValuesOf('timeZone'));
       const hint = match === undefined ? ' (an IANA name such as Europe/Paris or UTC)' : `; did you mean "${match}"?`;
-      problems.push(problem([...at, 'timezone'], 'value', `unknown IANA time zone "${zone}"${hint}`));
+      const shown = zone.length > 64 ? `${zone.slice(0, 60)}…` : zone;
+      problems.push(problem([...at, 'timezone'], 'value', `unknown IANA time zone "${shown}"${hint}`));
     }
   }
   const pattern = stage['schedule'];

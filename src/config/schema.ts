@@ -6,6 +6,7 @@
  * secrets are never written inline, only referenced ({env}, {file} or {credential}).
  */
 import { z } from 'zod';
+import { durationMs } from './durations.js';
 
 // Without jitless, zod writes and compiles a parser for each object schema at its first
 // parse (new Function), code that no cache keeps, for a configuration parsed once a
@@ -17,22 +18,49 @@ export type StageName = (typeof STAGES)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
+const durationText = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"');
+const isDurationText = (text: string) => /^\d+(ms|s|m|h|d)$/.test(text);
+
+/** Node's timers take at most 2^31 - 1 ms: a longer one fires at once (with a warning) or throws. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
 /** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
-export const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"')
-  .describe('A duration: a whole number followed by ms, s, m, h or d.');
+export const duration = durationText
+  .refine((text) => !isDurationText(text) || durationMs(text) <= MAX_WAIT_MS, 'must be at most 24d (no timer waits longer)')
+  .describe('A duration: a whole number followed by ms, s, m, h or d, at most 24d.');
+
+/** A duration that sets a pace or a deadline: zero would make a loop that never waits, or a deadline already past. */
+const period = duration.refine((text) => !isDurationText(text) || durationMs(text) > 0, 'must be longer than 0');
 
 export const secretRef = z
   .union([
     z.strictObject({ env: z.string().min(1).describe('Name of an environment variable holding the secret.') }),
     z.strictObject({ file: z.string().min(1).describe('Path of a file holding the secret (not readable by group/other).') }),
     z.strictObject({
-      credential: z.string().min(1).describe('Name of a systemd credential, read from $CREDENTIALS_DIRECTORY.'),
+      credential: z
+        .string()
+        .regex(/^(?!\.\.?$)[^/\0]+$/, 'must be a credential name, without "/" (a file of $CREDENTIALS_DIRECTORY itself)')
+        .describe('Name of a systemd credential, read from $CREDENTIALS_DIRECTORY.'),
     }),
   ])
   .describe('A reference to a secret: {env: NAME}, {file: PATH} or {credential: NAME}. Never the secret itself.');
 export type SecretRef = z.infer<typeof secretRef>;
+
+// zod's describe() makes a new schema: the secret references described in place are
+// kept here, so that the checks that find secrets through the schema find them too.
+const describedSecretRefs = new Set<z.ZodType>([secretRef]);
+
+/** secretRef with a description of its own, still found as a secret reference (isSecretRefSchema). */
+function secretRefDescribed(description: string): typeof secretRef {
+  const described = secretRef.describe(description);
+  describedSecretRefs.add(described);
+  return described;
+}
+
+/** Whether `schema` is a secret reference: its value is never echoed, and is resolved at start (secret-check.ts). */
+export function isSecretRefSchema(schema: z.ZodType): boolean {
+  return describedSecretRefs.has(schema);
+}
 
 const port = z.number().int().min(1).max(65535);
 
@@ -58,7 +86,7 @@ const ftpTarget = z.strictObject({
   ca: z.string().optional().describe('PEM file of the CA (or self-signed certificate) to trust for FTPS.'),
   insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
-  timeout: duration.default('30s').describe('Deadline for any single FTP operation.'),
+  timeout: period.default('30s').describe('Deadline for any single FTP operation.'),
   publicUrl,
 });
 
@@ -75,7 +103,7 @@ const sftpTarget = z.strictObject({
     .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH fingerprint such as "SHA256:..." (ssh-keygen -lf)')
     .describe('Pinned host key fingerprint; connections to any other key are refused.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
-  timeout: duration.default('30s').describe('Deadline for any single SFTP operation.'),
+  timeout: period.default('30s').describe('Deadline for any single SFTP operation.'),
   publicUrl,
 });
 
@@ -95,7 +123,7 @@ const httpAuth = z
   .union([
     z.strictObject({
       user: z.string().min(1).describe('User name the browser logs in with (HTTP Basic over TLS, e.g. behind nginx).'),
-      passwordHash: secretRef.describe(
+      passwordHash: secretRefDescribed(
         'Reference to the scrypt hash of the password, "scrypt:N:r:p:salt:hash" (docs/operating.md, "The web monitor").',
       ),
     }),
@@ -106,7 +134,7 @@ const httpAuth = z
             .string()
             .regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as X-Remote-User')
             .describe('Header in which the proxy names the user it authenticated.'),
-          secret: secretRef.describe('Shared secret the proxy sends in X-Nocturne-Proxy-Secret: without it the user header is ignored.'),
+          secret: secretRefDescribed('Shared secret the proxy sends in X-Nocturne-Proxy-Secret: without it the user header is ignored.'),
         })
         .describe('A reverse proxy (nginx) authenticates; nocturne believes its user header when it carries the shared secret.'),
     }),
@@ -149,7 +177,7 @@ const alertThresholds = {
     .strictObject({
       enabled: enabled.optional(),
       digestDelay: duration.optional().describe("How long a night's digest collects items before its first message. @default 10m"),
-      updateEvery: duration
+      updateEvery: period
         .optional()
         .describe(
           'The least time between two messages of one digest: items added after its first message are told at most this often. @default 1h',
@@ -205,7 +233,7 @@ const alertEmail = z
     user: z.string().min(1).optional().describe('SMTP AUTH user name; no authentication without it.'),
     password: secretRef.optional().describe('SMTP AUTH password, with `user`.'),
     from: emailAddress.describe('Sender address of the messages.'),
-    timeout: duration.default('30s').describe('Deadline for one message: connect, TLS, authenticate and send.'),
+    timeout: period.default('30s').describe('Deadline for one message: connect, TLS, authenticate and send.'),
   })
   .describe('The SMTP server that alert e-mails go through.');
 
@@ -216,13 +244,13 @@ const alertWebhook = z
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
       .describe('Where each message is POSTed as JSON.'),
     secret: secretRef.optional().describe('Key of the HMAC-SHA256 signature sent in the X-Nocturne-Signature header.'),
-    timeout: duration.default('10s').describe('Deadline for one POST.'),
+    timeout: period.default('10s').describe('Deadline for one POST.'),
   })
   .describe('A receiver of JSON POSTs (Slack, Mattermost, or a script of the site).');
 
 export const alertsSchema = z
   .strictObject({
-    evaluateEvery: duration.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
+    evaluateEvery: period.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
     timezone: z.string().default('UTC').describe('IANA time zone of quiet hours, nightStartsAt and the times in messages.'),
     nightStartsAt: clockTime
       .default('00:00')
@@ -236,12 +264,12 @@ export const alertsSchema = z
       .describe(
         "Address of nocturne's HTTP interface (the monitor) as people reach it; messages then link to the run, night or page concerned.",
       ),
-    remindEvery: duration.optional().describe('Remind of every open incident this often. @default never'),
+    remindEvery: period.optional().describe('Remind of every open incident this often. @default never'),
     retry: z
       .strictObject({
         attempts: z.number().int().min(1).max(100).default(8).describe('Tries of one message before it is given up (logged as an error).'),
-        first: duration.default('30s').describe('Wait before the second try; it doubles each time, with jitter.'),
-        max: duration.default('30m').describe('Longest wait between two tries.'),
+        first: period.default('30s').describe('Wait before the second try; it doubles each time, with jitter.'),
+        max: period.default('30m').describe('Longest wait between two tries.'),
       })
       .default({ attempts: 8, first: '30s', max: '30m' })
       .describe('Tries of a message that could not be delivered (server down, refused for now).'),
@@ -328,8 +356,12 @@ export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
 
 // ---------------------------------------------------------------- retention (config/nocturne.yaml)
 
+// Compared with ages, never waited for: no timer's limit, but at least a day (0d would prune everything).
 const keepFor = (what: string, fallback: string) =>
-  duration.default(fallback).describe(`How long ${what} are kept. @default "${fallback}"`);
+  durationText
+    .refine((text) => !isDurationText(text) || durationMs(text) >= 86_400_000, 'must be at least 1d')
+    .default(fallback)
+    .describe(`How long ${what} are kept. @default "${fallback}"`);
 
 /** What `nocturne prune` and the daemon's housekeeping slot remove, and the run stage's disk guard (docs/operating.md, Retention). */
 export const retentionSchema = z
@@ -390,7 +422,7 @@ export const daemonConfigSchema = z
           .array(z.enum(STAGES))
           .default([...STAGES])
           .describe('Stages this host runs: e.g. [run, upload] on the compute host, [ingest] on the database host.'),
-        heartbeat: duration.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
+        heartbeat: period.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
       })
       .default({ stages: [...STAGES], heartbeat: '30s' })
       .describe('This host: its name in the run history, the stages it runs, and its heartbeat.'),
@@ -416,8 +448,8 @@ export const daemonConfigSchema = z
           .strictObject({
             partition: slurmName.optional().describe("Partition to submit to (sbatch --partition); default: the cluster's."),
             account: slurmName.optional().describe("Account charged (sbatch --account); default: the user's."),
-            pollInterval: duration.default('10s').describe('How often all active jobs are polled (one sacct call).'),
-            lostAfter: duration.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
+            pollInterval: period.default('10s').describe('How often all active jobs are polled (one sacct call).'),
+            lostAfter: period.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
             maxSubmitted: z
               .number()
               .int()
@@ -557,7 +589,7 @@ const stageCommon = {
     .default('wait')
     .describe('When a slot comes while the previous run is still going: wait for it, or skip the slot.'),
   retries: z.number().int().min(0).max(100).default(3).describe('Attempts after the first, for retryable failures.'),
-  timeout: duration.default('6h').describe('A run that takes longer is stopped and recorded as failed (TIMEOUT).'),
+  timeout: period.default('6h').describe('A run that takes longer is stopped and recorded as failed (TIMEOUT).'),
 };
 
 const globPattern = z.string().min(1);

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
 import { problem, type DocPath, type Problem } from './issues.js';
-import { daemonConfigSchema, secretRef, type SecretRef } from './schema.js';
+import { daemonConfigSchema, isSecretRefSchema, secretRef, type SecretRef } from './schema.js';
 import { resolveSecret } from './secrets.js';
 import { findPaths, valueAt } from './schema-walk.js';
 
 /** Where the secret references of config/nocturne.yaml are, found through the schema. */
 export function secretPaths(daemon: unknown): DocPath[] {
-  return findPaths(daemonConfigSchema, daemon, (schema) => schema === secretRef);
+  return findPaths(daemonConfigSchema, daemon, isSecretRefSchema);
 }
 
 /** A `file` reference made absolute: relative ones are relative to the configuration directory. */

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { closest, suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
-import { secretRef } from './schema.js';
+import { isSecretRefSchema } from './schema.js';
 import { allowedKeys, isMapping, schemaAt, unionShapes, unwrap, valueAt } from './schema-walk.js';
 
 type ZodIssue = z.core.$ZodIssue;
@@ -66,7 +66,7 @@ function translate(root: z.ZodType, data: unknown, issue: ZodIssue): Problem[] {
 }
 
 function isSecretRef(schema: z.ZodType | undefined): boolean {
-  return schema !== undefined && unwrap(schema) === secretRef;
+  return schema !== undefined && isSecretRefSchema(unwrap(schema));
 }
 
 /** Keys that nothing allows at `path`, each with the key it probably stands for. */

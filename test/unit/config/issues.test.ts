@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closest, levenshtein, suggestion } from '../../../src/config/did-you-mean.js';
 import { formatIssues, formatPath } from '../../../src/config/issues.js';
+import { scheduleProblems } from '../../../src/config/schedule-check.js';
 
 describe('did you mean', () => {
   it('measures edit distance', () => {
@@ -14,6 +15,14 @@ describe('did you mean', () => {
     expect(closest('remotedir', ['remoteDir', 'target'])).toBe('remoteDir');
     expect(closest('colour', ['schedule', 'timezone'])).toBeUndefined();
     expect(closest('ab', ['xy'])).toBeUndefined();
+  });
+
+  it('compares no candidate whose length alone puts it out of reach (a 1 MB time zone took 30 s)', () => {
+    const zones = Intl.supportedValuesOf('timeZone');
+    expect(closest('Europe/Pari', zones)).toBe('Europe/Paris');
+    expect(closest('x'.repeat(1_000_000), zones)).toBeUndefined();
+    const [unknown] = scheduleProblems({ timezone: `Europe/${'x'.repeat(1_000_000)}` }, ['run']);
+    expect(unknown?.message).toBe(`unknown IANA time zone "Europe/${'x'.repeat(53)}…" (an IANA name such as Europe/Paris or UTC)`);
   });
 
   it('lists what is allowed when nothing is close', () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { formatPath } from '../../../src/config/issues.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
+import { daemonProblems } from '../../../src/config/cross-checks.js';
+import { secretPaths } from '../../../src/config/secret-check.js';
 import { zodProblems } from '../../../src/config/zod-issues.js';
 
 /** `path (anchor): message` for each problem zod finds in `data`. */
@@ -85,5 +87,68 @@ describe('zodProblems on secret references', () => {
   it('wants exactly one way', () => {
     expect(password({ env: 'PGPASSWORD', file: '/etc/nocturne/db' })).toEqual([NOT_A_REF]);
     expect(password({})).toEqual([NOT_A_REF]);
+  });
+
+  it('refuses a credential name that would leave $CREDENTIALS_DIRECTORY', () => {
+    for (const name of ['../../etc/hostname', 'a/b', '..', '.']) {
+      expect(password({ credential: name })).toEqual([
+        'database.password.credential (value): must be a credential name, without "/" (a file of $CREDENTIALS_DIRECTORY itself)',
+      ]);
+    }
+    expect(password({ credential: 'nocturne-db.password' })).toEqual([]);
+  });
+
+  // Described in place (zod's describe() makes a new schema): once missed by every check.
+  it('knows the secret references of http.auth, and finds them to resolve at start', () => {
+    const http = (auth: unknown) => problems(daemonConfigSchema, { database: DATABASE, http: { auth } });
+    expect(http({ user: 'bob', passwordHash: 'scrypt:16384:8:1:c2FsdA==:aGFzaA==' })).toEqual([
+      'http.auth.passwordHash (value): must be a secret reference: exactly one of {env: NAME}, {file: PATH} or {credential: NAME}, never the secret itself',
+    ]);
+    expect(secretPaths({ http: { auth: { user: 'bob', passwordHash: { env: 'HASH' } } } })).toEqual([['http', 'auth', 'passwordHash']]);
+    expect(secretPaths({ http: { auth: { trustedProxy: { userHeader: 'X-User', secret: { file: 'proxy.secret' } } } } })).toEqual([
+      ['http', 'auth', 'trustedProxy', 'secret'],
+    ]);
+  });
+});
+
+describe('database.url', () => {
+  const urlProblems = (url: string) => daemonProblems({ database: { url } }).map((p) => p.message);
+  const HOLDS = 'holds a password: remove it, and reference it in database.password';
+
+  it('finds a password wherever the PostgreSQL client would read one, never quoting it', () => {
+    expect(urlProblems('postgres://nocturne:Hunter2@127.0.0.1/nocturne')).toEqual([HOLDS]);
+    expect(urlProblems('postgres://nocturne@127.0.0.1/nocturne?password=Hunter2')).toEqual([HOLDS]);
+    const unreadable = [
+      ...urlProblems('postgres://nocturne:Hunt#er2@127.0.0.1/nocturne'),
+      ...urlProblems('postgres://n@127.0.0.1:99999/x'),
+    ];
+    expect(unreadable).toHaveLength(2);
+    for (const message of unreadable) expect(message).toMatch(/^is not a valid URL/);
+    expect(urlProblems('postgres://nocturne@127.0.0.1/nocturne#x')).toEqual([
+      'has a "#" part, which no PostgreSQL client reads: write "#" as %23',
+    ]);
+  });
+
+  it('takes a URL without a password, a Unix socket one included', () => {
+    expect(urlProblems('postgres://nocturne@127.0.0.1:5432/nocturne?sslmode=require')).toEqual([]);
+    expect(urlProblems('postgres:///nocturne?host=/var/run/postgresql')).toEqual([]);
+  });
+});
+
+describe('durations', () => {
+  it("refuses a wait longer than a timer's 24 days, a pace or deadline of 0, a retention under a day", () => {
+    expect(problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, timeout: '30d' } })).toEqual([
+      'ingest.timeout (value): must be at most 24d (no timer waits longer)',
+    ]);
+    expect(problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, timeout: '0s' } })).toEqual([
+      'ingest.timeout (value): must be longer than 0',
+    ]);
+    expect(problems(daemonConfigSchema, { database: DATABASE, host: { heartbeat: '0s' } })).toEqual([
+      'host.heartbeat (value): must be longer than 0',
+    ]);
+    expect(problems(daemonConfigSchema, { database: DATABASE, retention: { runs: '0d' } })).toEqual([
+      'retention.runs (value): must be at least 1d',
+    ]);
+    expect(problems(daemonConfigSchema, { database: DATABASE, retention: { runs: '400d' }, host: { heartbeat: '24d' } })).toEqual([]);
   });
 });
