@@ -4,6 +4,7 @@
  * even when the schema found other problems in the same file (one pass reports all);
  * a value of the wrong type is left to the schema's message.
  */
+import { checkRemotePath } from '../adapters/transfer/remote-paths.js';
 import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
@@ -84,7 +85,10 @@ export function pipelineProblems(pipeline: unknown, context: PipelineContext): P
   problems.push(
     ...placeholderProblems(at(['run', 'inputs', 'glob']), INPUT_GLOB_PLACEHOLDERS),
     ...placeholderProblems(at(['upload', 'remoteDir']), REMOTE_DIR_PLACEHOLDERS),
+    ...remotePathProblems(at(['upload', 'remoteDir'])),
   );
+  const source = valueAt(pipeline, ['ingest', 'source']);
+  if (isMapping(source) && source['target'] !== undefined) problems.push(...remotePathProblems(at(['ingest', 'source', 'dir'])));
   if (context.targets !== undefined) {
     problems.push(
       ...targetReference(at(['upload', 'target']), context.targets),
@@ -114,6 +118,26 @@ function placeholderProblems({ path, value }: Found, allowed: readonly string[])
   return unknown.map((name) =>
     problem(path, 'value', `unknown placeholder {${name}} (allowed: ${allowed.map((a) => `{${a}}`).join(' ')})`),
   );
+}
+
+/**
+ * A remote directory the stage would refuse at each file (checkRemotePath: no "..", ".",
+ * empty segment or control character), with its placeholders filled as a stage fills them.
+ */
+function remotePathProblems({ path, value }: Found): Problem[] {
+  if (typeof value !== 'string') return [];
+  const filled = value.replace(/\{([A-Za-z_]\w*)\}/g, (whole, name: string) =>
+    (REMOTE_DIR_PLACEHOLDERS as readonly string[]).includes(name) ? 'x' : whole,
+  );
+  const dir = filled.length > 1 ? filled.replace(/\/+$/, '') : filled;
+  try {
+    checkRemotePath(dir, 'remote directory');
+    return [];
+  } catch (err) {
+    // Named as written, not as filled in here.
+    const message = (err instanceof Error ? err.message : String(err)).replace(JSON.stringify(dir), JSON.stringify(value));
+    return [problem(path, 'value', message)];
+  }
 }
 
 function columnProblems(ingest: Record<string, unknown>): Problem[] {

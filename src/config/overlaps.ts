@@ -2,7 +2,8 @@
  * Pipelines that would fight over the same files: a copied pipeline file passes every
  * check of its own, then moves or loads the original's files. Refused: overlaps that lose
  * or double data (the same code on the same observations, outboxes one inside the other,
- * uploads into one remote directory, ingest sources one inside the other). Warned: the
+ * uploads into one remote directory, ingest sources one inside the other, an upload that
+ * deletes from a directory holding observations). Warned: the
  * others (two codes on the same observations, an upload landing in another pipeline's
  * ingest source). The problems are reported on the later pipeline in name order, naming
  * the earlier one, so that the copy is the one pointed at.
@@ -28,6 +29,10 @@ interface Facts {
   /** The upload's remote directory, up to its first date placeholder. */
   uploadsTo?: Place & { template: string };
   ingestsFrom?: Place;
+  /** The directory the upload deletes files from once archived (deleteAfterVerify). */
+  deletesFrom?: Place;
+  /** The run's observations: the directory of inputs.glob up to its first placeholder or wildcard. */
+  observations?: Place;
 }
 
 /** Problems of each pipeline (by name) caused by another one; `shown` names a file in messages. */
@@ -35,10 +40,47 @@ export function overlapProblems(config: NocturneConfig, shown: (file: string) =>
   const found = new Map<string, Problem[]>();
   const facts = [...config.pipelines.values()].map((p) => factsOf(config, p, shown(p.file))).sort((a, b) => (a.name < b.name ? -1 : 1));
   facts.forEach((later, i) => {
-    const problems = facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later));
+    const problems = [...facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later)), ...deletedObservations(later, facts)];
     if (problems.length > 0) found.set(later.name, problems);
   });
   return found;
+}
+
+/**
+ * An upload that would delete observations, its own pipeline's or another's, once it
+ * archived them: refused when the observations' directory lies in the upload's, warned
+ * when the upload's lies among the observations (the glob may never match there).
+ */
+function deletedObservations(mine: Facts, all: readonly Facts[]): Problem[] {
+  const from = mine.deletesFrom;
+  if (!from) return [];
+  return all.flatMap((other) => {
+    const inputs = other.observations;
+    if (!inputs || !nested(inputs, from)) return [];
+    const whose = other === mine ? 'run.inputs.glob' : `the run.inputs.glob of pipeline ${other.name} (${other.file})`;
+    const anchor = from.at.length === 1 ? 'key' : 'value';
+    const fix = '(upload.from, or deleteAfterVerify: false)';
+    return inside(inputs, from)
+      ? [
+          problem(
+            from.at,
+            anchor,
+            `the upload takes its files from ${from.dir}, which holds the observations of ${whose}: it would delete them once archived ${fix}`,
+          ),
+        ]
+      : [
+          warning(
+            from.at,
+            anchor,
+            `the upload takes its files from ${from.dir}, among the observations of ${whose} (${inputs.dir}): it would delete those it matches once archived ${fix}`,
+          ),
+        ];
+  });
+}
+
+/** Whether `a` is `b` or lies inside it. */
+function inside(a: Place, b: Place): boolean {
+  return a.where === b.where && (a.dir === b.dir || a.dir.startsWith(b.dir === '/' ? b.dir : `${b.dir}/`));
 }
 
 function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, file: string): Facts {
@@ -54,6 +96,16 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
     if (!outboxes.some((o) => o.dir === dir)) outboxes.push({ where: 'local', dir, at: upload.from ? ['upload', 'from'] : ['upload'] });
   }
   const facts: Facts = { name, file, config: pipeline, outboxes };
+  if (upload?.deleteAfterVerify) {
+    const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
+    facts.deletesFrom = { where: 'local', dir: withoutSlash(dir), at: upload.from ? ['upload', 'from'] : ['upload'] };
+  }
+  if (run) {
+    const glob = run.inputs.glob;
+    const wild = glob.search(/[{*?[]/);
+    const base = wild < 0 ? path.dirname(glob) : glob.slice(0, glob.lastIndexOf('/', wild) + 1);
+    facts.observations = { where: 'local', dir: withoutSlash(base === '' ? '.' : base), at: ['run', 'inputs', 'glob'] };
+  }
   if (upload) {
     const template = upload.remoteDir
       .replaceAll('{pipeline}', name)
@@ -89,9 +141,7 @@ function withoutSlash(dir: string): string {
 
 /** Whether one directory is the other or lies inside it. */
 function nested(a: Place, b: Place): boolean {
-  if (a.where !== b.where) return false;
-  const [x, y] = [a.dir, b.dir];
-  return x === y || x.startsWith(y === '/' ? y : `${y}/`) || y.startsWith(x === '/' ? x : `${x}/`);
+  return inside(a, b) || inside(b, a);
 }
 
 function pairProblems(earlier: Facts, later: Facts): Problem[] {

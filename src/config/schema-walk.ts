@@ -101,12 +101,34 @@ export function allowedKeys(schema: Schema | undefined, data: unknown): string[]
   return Object.keys(shapeOf(plain) ?? {});
 }
 
-/** The union's members as the keys each one takes: `{target, dir}`, `{dir}`. */
+/** The union's members as the keys each one takes: `{target, dir}`, `{dir}`; none unless every member is a mapping. */
 export function unionShapes(schema: Schema | undefined): string[] {
-  if (schema === undefined) return [];
-  const plain = unwrap(schema);
-  if (!(plain instanceof z.ZodUnion)) return [];
-  return (plain.options as readonly Schema[]).map((option) => `{${Object.keys(shapeOf(option) ?? {}).join(', ')}}`);
+  const options = unionOptions(schema);
+  if (options.some((option) => shapeOf(option) === undefined)) return [];
+  return options.map((option) => `{${Object.keys(shapeOf(option) ?? {}).join(', ')}}`);
+}
+
+/** The values of a union of literals (`scale`: 10, 100, 1000, 1000000); none for any other union. */
+export function unionLiterals(schema: Schema | undefined): unknown[] {
+  const options = unionOptions(schema).map(unwrap);
+  if (options.length === 0 || !options.every((option) => option instanceof z.ZodLiteral)) return [];
+  return options.flatMap((option) => [...option.values]);
+}
+
+/** Which member of a union a mapping means: the one member whose keys hold all of its keys, if only one does. */
+export function unionMemberMeant(schema: Schema | undefined, data: Record<string, unknown>): number | undefined {
+  const keys = Object.keys(data);
+  if (keys.length === 0) return undefined;
+  const fitting = unionOptions(schema).flatMap((option, index) => {
+    const shape = shapeOf(option);
+    return shape !== undefined && keys.every((key) => key in shape) ? [index] : [];
+  });
+  return fitting.length === 1 ? fitting[0] : undefined;
+}
+
+function unionOptions(schema: Schema | undefined): readonly Schema[] {
+  const plain = schema === undefined ? undefined : unwrap(schema);
+  return plain instanceof z.ZodUnion ? (plain.options as readonly Schema[]) : [];
 }
 
 /** Every path of `data` whose schema satisfies `wanted` (e.g. is the secret reference schema). */

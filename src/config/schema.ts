@@ -5,6 +5,7 @@
  * Conventions: keys are camelCase; durations are strings such as "90s", "15m", "6h";
  * secrets are never written inline, only referenced ({env}, {file} or {credential}).
  */
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { durationMs } from './durations.js';
 
@@ -116,7 +117,7 @@ const localTarget = z.strictObject({
 /** A host:port whose host is a loopback address or name: reachable from this machine only. */
 export function isLoopbackListen(listen: string): boolean {
   const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
 const httpAuth = z
@@ -484,7 +485,8 @@ export const daemonConfigSchema = z
       .strictObject({
         listen: z
           .string()
-          .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+          .regex(/^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
+          .refine((listen) => Number(listen.slice(listen.lastIndexOf(':') + 1)) <= 65_535, 'has a port above 65535')
           .default('127.0.0.1:9464')
           .describe('Address of the monitor pages and the API; an address other than loopback needs http.auth.'),
         enabled: z.boolean().default(true).describe('Without it, nocturne reload cannot be used: send SIGHUP instead.'),

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { closest, suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
 import { isSecretRefSchema } from './schema.js';
-import { allowedKeys, isMapping, schemaAt, unionShapes, unwrap, valueAt } from './schema-walk.js';
+import { allowedKeys, isMapping, schemaAt, unionLiterals, unionMemberMeant, unionShapes, unwrap, valueAt } from './schema-walk.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -161,16 +161,33 @@ function union(
     const known = allowedKeys(schema, undefined);
     const strays = Object.keys(value).filter((k) => !known.includes(k));
     if (strays.length > 0) return strayKeys(root, data, path, strays, known);
+    // Its keys say which member it means: that member's complaints are the ones that help.
+    const meant = unionMemberMeant(schema, value);
+    if (meant !== undefined && !isSecretRef(schema)) return memberProblems(root, data, issue.errors[meant] ?? [], path);
   }
   // One member fits better than all others: its complaints are the ones that help.
   const counts = issue.errors.map((errors) => errors.length);
   const fewest = Math.min(...counts);
   const best = counts.indexOf(fewest);
-  if (counts.filter((n) => n === fewest).length === 1 && best >= 0) {
-    const prefixed = (issue.errors[best] ?? []).map((inner) => ({ ...inner, path: [...path, ...inner.path] }));
-    return zodProblems(root, data, prefixed);
-  }
+  if (counts.filter((n) => n === fewest).length === 1 && best >= 0) return memberProblems(root, data, issue.errors[best] ?? [], path);
   if (isSecretRef(schema)) return [problem(path, 'value', NOT_A_SECRET_REF)];
+  const literals = unionLiterals(schema);
+  if (literals.length > 0) return [problem(path, 'value', `${got(value)} is not one of ${literals.join(', ')}`)];
   const shapes = unionShapes(schema);
-  return [problem(path, 'value', shapes.length > 0 ? `must be a mapping with the keys ${shapes.join(' or ')}` : issue.message)];
+  if (shapes.length > 0) return [problem(path, 'value', `must be a mapping with the keys ${shapes.join(' or ')}`)];
+  const what = schema?.description;
+  return [problem(path, 'value', what === undefined ? issue.message : `${got(value)} does not fit: ${lowerFirst(what)}`)];
+}
+
+/** The problems of one union member's validation, at the union's place. */
+function memberProblems(root: z.ZodType, data: unknown, errors: readonly ZodIssue[], path: DocPath): Problem[] {
+  return zodProblems(
+    root,
+    data,
+    errors.map((inner) => ({ ...inner, path: [...path, ...inner.path] })),
+  );
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -11,10 +11,10 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** "127.0.0.1:9464" → host and port (the schema has checked the shape). */
+/** "127.0.0.1:9464" or "[::1]:9464" → host and port (the schema has checked the shape). */
 export function parseListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at), port: Number(listen.slice(at + 1)) };
+  return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
 }
 
 /** Server-Sent Events streams: a comment this often keeps proxies from closing an idle one. */

@@ -24,10 +24,12 @@ describe('ingest sets mode in pipelines/*.yaml', () => {
       'pipelines/sets.yaml:8:31: ingest.sets.roles.feat: "feature" is not one of init, feat, track',
       'pipelines/sets.yaml:9:21: ingest.sets.frcInfo.file: unknown placeholder {date} (allowed: code, version, obs)',
       'pipelines/sets.yaml:10:74: ingest.sets.observatory.naturalKey[0]: must be a lower-case SQL column name',
+      "pipelines/sets.yaml:11:94: ingest.sets.observations.references.X_ID: number 5 does not fit: what the column's value is a local id of: frcInfo, observatory, observations or features.",
       'pipelines/sets.yaml:12:80: ingest.sets.features.references.FRC_INFO_ID: unknown part "frcinfo"; did you mean "frcInfo"?',
       'pipelines/sets.yaml:13:59: ingest.sets.tracking.references: must name the header holding the feature of each row, e.g. {ID_SUNSPOT: {of: features, column: sunspot_id}}',
       'pipelines/sets.yaml:13:72: ingest.sets.tracking.references.ID_AR.of: tracking cannot reference observations (allowed: features)',
       'pipelines/sets.yaml:14:15: ingest.sets.initWait: must be a duration such as "90s", "15m", "6h" or "2d"',
+      'pipelines/sets.yaml:15:34: ingest.sets.columns.file_size.scale: number 7 is not one of 10, 100, 1000, 1000000',
     ]);
   });
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { formatPath } from '../../../src/config/issues.js';
 import { daemonConfigSchema, pipelineSchema } from '../../../src/config/schema.js';
-import { daemonProblems } from '../../../src/config/cross-checks.js';
 import { secretPaths } from '../../../src/config/secret-check.js';
 import { zodProblems } from '../../../src/config/zod-issues.js';
 
@@ -66,6 +65,24 @@ describe('zodProblems', () => {
   });
 });
 
+describe('zodProblems on unions', () => {
+  it("follows the member a mapping's keys name, so its own mistakes are the ones told", () => {
+    const auth = { trustedProxy: { userHeadr: 'X-User', secret: 'Hunter2Secret' } };
+    expect(problems(daemonConfigSchema, { database: DATABASE, http: { auth } })).toEqual([
+      'http.auth.trustedProxy.secret (value): must be a secret reference: exactly one of {env: NAME}, {file: PATH} or {credential: NAME}, never the secret itself',
+      'http.auth.trustedProxy.userHeadr (key): unknown key "userHeadr"; did you mean "userHeader"?',
+    ]);
+  });
+
+  it('says what a union that is not of mappings takes', () => {
+    const source = (value: unknown) => problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, source: { dir: value } } });
+    expect(problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, source: 5 } })).toEqual([
+      'ingest.source (value): must be a mapping with the keys {target, dir} or {dir}',
+    ]);
+    expect(source(5)).toEqual(['ingest.source.dir (value): expected a string, got number 5']);
+  });
+});
+
 describe('zodProblems on secret references', () => {
   const password = (value: unknown) => problems(daemonConfigSchema, { database: { ...DATABASE, password: value } });
   const NOT_A_REF =
@@ -108,30 +125,6 @@ describe('zodProblems on secret references', () => {
     expect(secretPaths({ http: { auth: { trustedProxy: { userHeader: 'X-User', secret: { file: 'proxy.secret' } } } } })).toEqual([
       ['http', 'auth', 'trustedProxy', 'secret'],
     ]);
-  });
-});
-
-describe('database.url', () => {
-  const urlProblems = (url: string) => daemonProblems({ database: { url } }).map((p) => p.message);
-  const HOLDS = 'holds a password: remove it, and reference it in database.password';
-
-  it('finds a password wherever the PostgreSQL client would read one, never quoting it', () => {
-    expect(urlProblems('postgres://nocturne:Hunter2@127.0.0.1/nocturne')).toEqual([HOLDS]);
-    expect(urlProblems('postgres://nocturne@127.0.0.1/nocturne?password=Hunter2')).toEqual([HOLDS]);
-    const unreadable = [
-      ...urlProblems('postgres://nocturne:Hunt#er2@127.0.0.1/nocturne'),
-      ...urlProblems('postgres://n@127.0.0.1:99999/x'),
-    ];
-    expect(unreadable).toHaveLength(2);
-    for (const message of unreadable) expect(message).toMatch(/^is not a valid URL/);
-    expect(urlProblems('postgres://nocturne@127.0.0.1/nocturne#x')).toEqual([
-      'has a "#" part, which no PostgreSQL client reads: write "#" as %23',
-    ]);
-  });
-
-  it('takes a URL without a password, a Unix socket one included', () => {
-    expect(urlProblems('postgres://nocturne@127.0.0.1:5432/nocturne?sslmode=require')).toEqual([]);
-    expect(urlProblems('postgres:///nocturne?host=/var/run/postgresql')).toEqual([]);
   });
 });
 

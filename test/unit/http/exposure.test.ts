@@ -8,9 +8,15 @@ describe('the HTTP interface is exposed only with authentication', () => {
     for (const listen of ['127.0.0.1:9464', '127.3.2.1:80', 'localhost:9464', '[::1]:9464']) {
       expect(isLoopbackListen(listen), listen).toBe(true);
     }
-    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80']) {
+    for (const listen of ['0.0.0.0:9464', '10.0.0.5:9464', 'monitor.obs.example:9464', '127.0.0.1.nip.io:80', '127.999.0.1:9464']) {
       expect(isLoopbackListen(listen), listen).toBe(false);
     }
+  });
+
+  it('takes an IPv6 address in brackets, and refuses a port above 65535', () => {
+    expect(daemonConfigSchema.parse({ ...base, http: { listen: '[::1]:9464' } }).http.listen).toBe('[::1]:9464');
+    const result = daemonConfigSchema.safeParse({ ...base, http: { listen: '127.0.0.1:99999' } });
+    expect(result.error?.issues).toEqual([expect.objectContaining({ path: ['http', 'listen'], message: 'has a port above 65535' })]);
   });
 
   it('binds 127.0.0.1 by default', () => {

@@ -102,6 +102,7 @@ describe('HTTP routes', () => {
 
   it('parses host:port', () => {
     expect(parseListen('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseListen('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
   });
 });
 
