@@ -35,7 +35,12 @@ const period = duration.refine((text) => !isDurationText(text) || durationMs(tex
 
 export const secretRef = z
   .union([
-    z.strictObject({ env: z.string().min(1).describe('Name of an environment variable holding the secret.') }),
+    z.strictObject({
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable: letters, digits and "_"')
+        .describe('Name of an environment variable holding the secret.'),
+    }),
     z.strictObject({ file: z.string().min(1).describe('Path of a file holding the secret (not readable by group/other).') }),
     z.strictObject({
       credential: z

@@ -43,7 +43,7 @@ describe('zodProblems', () => {
 
   it('follows the union member that fits best', () => {
     expect(problems(daemonConfigSchema, { database: { ...DATABASE, password: { env: '' } } })).toEqual([
-      'database.password.env (value): must not be empty',
+      'database.password.env (value): must be the name of an environment variable: letters, digits and "_"',
     ]);
   });
 
@@ -104,6 +104,14 @@ describe('zodProblems on secret references', () => {
   it('wants exactly one way', () => {
     expect(password({ env: 'PGPASSWORD', file: '/etc/nocturne/db' })).toEqual([NOT_A_REF]);
     expect(password({})).toEqual([NOT_A_REF]);
+  });
+
+  // A secret written where its variable's name goes would otherwise be quoted in "unavailable" messages.
+  it('takes only the name of an environment variable, never quoting what was written', () => {
+    expect(password({ env: 'Hunter2 Secret!' })).toEqual([
+      'database.password.env (value): must be the name of an environment variable: letters, digits and "_"',
+    ]);
+    expect(password({ env: 'NOCTURNE_DB_PASSWORD' })).toEqual([]);
   });
 
   it('refuses a credential name that would leave $CREDENTIALS_DIRECTORY', () => {
