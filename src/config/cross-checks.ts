@@ -4,7 +4,8 @@
  * even when the schema found other problems in the same file (one pass reports all);
  * a value of the wrong type is left to the schema's message.
  */
-import { checkRemotePath } from '../adapters/transfer/remote-paths.js';
+import path from 'node:path';
+import { checkRemoteDir, withoutTrailingSlash } from '../adapters/transfer/remote-paths.js';
 import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
@@ -28,10 +29,12 @@ export function daemonProblems(daemon: unknown): Problem[] {
 function databaseProblems(url: unknown): Problem[] {
   if (typeof url !== 'string') return [];
   const at = ['database', 'url'];
-  if (!URL.canParse(url)) {
+  // As pg-connection-string reads it: "user@/db?host=/run/postgresql" (a socket) with a stand-in host.
+  const readable = URL.canParse(url) ? url : url.replace('@/', '@socket/');
+  if (!URL.canParse(readable)) {
     return [problem(at, 'value', 'is not a valid URL: a port above 65535, or a character to write %-encoded ("#" as %23, "@" as %40)?')];
   }
-  const { password, searchParams, hash } = new URL(url);
+  const { password, searchParams, hash } = new URL(readable);
   // The PostgreSQL client takes a password from the user part and from ?password= alike.
   if (password !== '' || searchParams.has('password')) {
     return [problem(at, 'value', 'holds a password: remove it, and reference it in database.password')];
@@ -85,10 +88,10 @@ export function pipelineProblems(pipeline: unknown, context: PipelineContext): P
   problems.push(
     ...placeholderProblems(at(['run', 'inputs', 'glob']), INPUT_GLOB_PLACEHOLDERS),
     ...placeholderProblems(at(['upload', 'remoteDir']), REMOTE_DIR_PLACEHOLDERS),
-    ...remotePathProblems(at(['upload', 'remoteDir'])),
+    ...remotePathProblems(at(['upload', 'remoteDir']), 'upload'),
   );
   const source = valueAt(pipeline, ['ingest', 'source']);
-  if (isMapping(source) && source['target'] !== undefined) problems.push(...remotePathProblems(at(['ingest', 'source', 'dir'])));
+  if (isMapping(source) && source['target'] !== undefined) problems.push(...remotePathProblems(at(['ingest', 'source', 'dir']), 'ingest'));
   if (context.targets !== undefined) {
     problems.push(
       ...targetReference(at(['upload', 'target']), context.targets),
@@ -121,22 +124,27 @@ function placeholderProblems({ path, value }: Found, allowed: readonly string[])
 }
 
 /**
- * A remote directory the stage would refuse at each file (checkRemotePath: no "..", ".",
- * empty segment or control character), with its placeholders filled as a stage fills them.
+ * A remote directory the stage would refuse at each file, checked as the stage checks it:
+ * an upload's remoteDir with its placeholders filled, an ingest source's dir normalised.
  */
-function remotePathProblems({ path, value }: Found): Problem[] {
+function remotePathProblems({ path: at, value }: Found, stage: 'upload' | 'ingest'): Problem[] {
   if (typeof value !== 'string') return [];
-  const filled = value.replace(/\{([A-Za-z_]\w*)\}/g, (whole, name: string) =>
-    (REMOTE_DIR_PLACEHOLDERS as readonly string[]).includes(name) ? 'x' : whole,
-  );
-  const dir = filled.length > 1 ? filled.replace(/\/+$/, '') : filled;
+  const dir =
+    stage === 'ingest'
+      ? path.posix.normalize(value)
+      : value.replace(/\{([A-Za-z_]\w*)\}/g, (whole, name: string) =>
+          (REMOTE_DIR_PLACEHOLDERS as readonly string[]).includes(name) ? 'x' : whole,
+        );
   try {
-    checkRemotePath(dir, 'remote directory');
+    checkRemoteDir(dir);
     return [];
   } catch (err) {
-    // Named as written, not as filled in here.
-    const message = (err instanceof Error ? err.message : String(err)).replace(JSON.stringify(dir), JSON.stringify(value));
-    return [problem(path, 'value', message)];
+    // Named as written, not as filled in or normalised here.
+    const message = (err instanceof Error ? err.message : String(err)).replace(
+      JSON.stringify(withoutTrailingSlash(dir)),
+      JSON.stringify(value),
+    );
+    return [problem(at, 'value', message)];
   }
 }
 

@@ -6,9 +6,11 @@
  * deletes from a directory holding observations). Warned: the
  * others (two codes on the same observations, an upload landing in another pipeline's
  * ingest source). The problems are reported on the later pipeline in name order, naming
- * the earlier one, so that the copy is the one pointed at.
+ * the earlier one, so that the copy is the one pointed at; an upload that would delete
+ * observations, on the pipeline that uploads.
  */
 import path from 'node:path';
+import { withoutTrailingSlash } from '../adapters/transfer/remote-paths.js';
 import { problem, warning, type DocPath, type Problem } from './issues.js';
 import type { LoadedPipeline, NocturneConfig, ResolvedPipelineConfig } from './types.js';
 
@@ -98,13 +100,13 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
   const facts: Facts = { name, file, config: pipeline, outboxes };
   if (upload?.deleteAfterVerify) {
     const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
-    facts.deletesFrom = { where: 'local', dir: withoutSlash(dir), at: upload.from ? ['upload', 'from'] : ['upload'] };
+    facts.deletesFrom = { where: 'local', dir: withoutTrailingSlash(dir), at: upload.from ? ['upload', 'from'] : ['upload'] };
   }
   if (run) {
     const glob = run.inputs.glob;
     const wild = glob.search(/[{*?[]/);
     const base = wild < 0 ? path.dirname(glob) : glob.slice(0, glob.lastIndexOf('/', wild) + 1);
-    facts.observations = { where: 'local', dir: withoutSlash(base === '' ? '.' : base), at: ['run', 'inputs', 'glob'] };
+    facts.observations = { where: 'local', dir: withoutTrailingSlash(base === '' ? '.' : base), at: ['run', 'inputs', 'glob'] };
   }
   if (upload) {
     const template = upload.remoteDir
@@ -122,7 +124,7 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
     facts.ingestsFrom =
       'target' in ingest.source
         ? remotePlace(config, ingest.source.target, ingest.source.dir, at)
-        : { where: 'local', dir: withoutSlash(ingest.source.dir), at };
+        : { where: 'local', dir: withoutTrailingSlash(ingest.source.dir), at };
   }
   return facts;
 }
@@ -131,12 +133,8 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
 function remotePlace(config: NocturneConfig, targetName: string, dir: string, at: DocPath): Place | undefined {
   const target = config.daemon.targets[targetName];
   if (!target) return undefined;
-  if (target.type === 'local') return { where: 'local', dir: withoutSlash(path.join(target.path, dir)), at };
-  return { where: `${target.user}@${target.host}:${target.port}`, dir: withoutSlash(path.posix.normalize(dir)), at };
-}
-
-function withoutSlash(dir: string): string {
-  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+  if (target.type === 'local') return { where: 'local', dir: withoutTrailingSlash(path.join(target.path, dir)), at };
+  return { where: `${target.user}@${target.host}:${target.port}`, dir: withoutTrailingSlash(path.posix.normalize(dir)), at };
 }
 
 /** Whether one directory is the other or lies inside it. */

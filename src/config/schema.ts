@@ -5,7 +5,7 @@
  * Conventions: keys are camelCase; durations are strings such as "90s", "15m", "6h";
  * secrets are never written inline, only referenced ({env}, {file} or {credential}).
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { durationMs } from './durations.js';
 
@@ -19,19 +19,34 @@ export type StageName = (typeof STAGES)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
-const durationText = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"');
 const isDurationText = (text: string) => /^\d+(ms|s|m|h|d)$/.test(text);
+/** A check of a duration's value, skipped when its shape is wrong (the regex says so). */
+const ms = (ok: (ms: number) => boolean) => (text: string) => !isDurationText(text) || ok(durationMs(text));
+
+/** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
+export const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"')
+  .describe('A duration: a whole number followed by ms, s, m, h or d.');
 
 /** Node's timers take at most 2^31 - 1 ms: a longer one fires at once (with a warning) or throws. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-/** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
-export const duration = durationText
-  .refine((text) => !isDurationText(text) || durationMs(text) <= MAX_WAIT_MS, 'must be at most 24d (no timer waits longer)')
-  .describe('A duration: a whole number followed by ms, s, m, h or d, at most 24d.');
-
-/** A duration that sets a pace or a deadline: zero would make a loop that never waits, or a deadline already past. */
-const period = duration.refine((text) => !isDurationText(text) || durationMs(text) > 0, 'must be longer than 0');
+/** A duration a timer waits for. */
+const wait = duration.refine(
+  ms((n) => n <= MAX_WAIT_MS),
+  'must be at most 24d: a timer waits for it, and none waits longer',
+);
+/** A pace or a deadline: zero would make a loop that never waits, or a deadline already past. */
+const period = duration.refine(
+  ms((n) => n > 0),
+  'must be longer than 0',
+);
+/** A pace or a deadline that a timer waits for. */
+const timer = wait.refine(
+  ms((n) => n > 0),
+  'must be longer than 0',
+);
 
 export const secretRef = z
   .union([
@@ -45,7 +60,7 @@ export const secretRef = z
     z.strictObject({
       credential: z
         .string()
-        .regex(/^(?!\.\.?$)[^/\0]+$/, 'must be a credential name, without "/" (a file of $CREDENTIALS_DIRECTORY itself)')
+        .regex(/^(?!\.\.?$)[^/\0]+$/, 'must be a credential name: a file of $CREDENTIALS_DIRECTORY itself, without "/", not "." or ".."')
         .describe('Name of a systemd credential, read from $CREDENTIALS_DIRECTORY.'),
     }),
   ])
@@ -92,7 +107,7 @@ const ftpTarget = z.strictObject({
   ca: z.string().optional().describe('PEM file of the CA (or self-signed certificate) to trust for FTPS.'),
   insecure: z.boolean().default(false).describe('Required to be true for plain FTP: credentials travel in clear.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
-  timeout: period.default('30s').describe('Deadline for any single FTP operation.'),
+  timeout: timer.default('30s').describe('Deadline for any single FTP operation.'),
   publicUrl,
 });
 
@@ -109,7 +124,7 @@ const sftpTarget = z.strictObject({
     .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH fingerprint such as "SHA256:..." (ssh-keygen -lf)')
     .describe('Pinned host key fingerprint; connections to any other key are refused.'),
   connections: z.number().int().min(1).max(32).default(4).describe('Parallel connections for uploads.'),
-  timeout: period.default('30s').describe('Deadline for any single SFTP operation.'),
+  timeout: timer.default('30s').describe('Deadline for any single SFTP operation.'),
   publicUrl,
 });
 
@@ -239,7 +254,7 @@ const alertEmail = z
     user: z.string().min(1).optional().describe('SMTP AUTH user name; no authentication without it.'),
     password: secretRef.optional().describe('SMTP AUTH password, with `user`.'),
     from: emailAddress.describe('Sender address of the messages.'),
-    timeout: period.default('30s').describe('Deadline for one message: connect, TLS, authenticate and send.'),
+    timeout: timer.default('30s').describe('Deadline for one message: connect, TLS, authenticate and send.'),
   })
   .describe('The SMTP server that alert e-mails go through.');
 
@@ -250,13 +265,13 @@ const alertWebhook = z
       .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
       .describe('Where each message is POSTed as JSON.'),
     secret: secretRef.optional().describe('Key of the HMAC-SHA256 signature sent in the X-Nocturne-Signature header.'),
-    timeout: period.default('10s').describe('Deadline for one POST.'),
+    timeout: timer.default('10s').describe('Deadline for one POST.'),
   })
   .describe('A receiver of JSON POSTs (Slack, Mattermost, or a script of the site).');
 
 export const alertsSchema = z
   .strictObject({
-    evaluateEvery: period.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
+    evaluateEvery: timer.default('30s').describe('How often this host evaluates incidents and sends what is due.'),
     timezone: z.string().default('UTC').describe('IANA time zone of quiet hours, nightStartsAt and the times in messages.'),
     nightStartsAt: clockTime
       .default('00:00')
@@ -274,8 +289,8 @@ export const alertsSchema = z
     retry: z
       .strictObject({
         attempts: z.number().int().min(1).max(100).default(8).describe('Tries of one message before it is given up (logged as an error).'),
-        first: period.default('30s').describe('Wait before the second try; it doubles each time, with jitter.'),
-        max: period.default('30m').describe('Longest wait between two tries.'),
+        first: timer.default('30s').describe('Wait before the second try; it doubles each time, with jitter.'),
+        max: timer.default('30m').describe('Longest wait between two tries.'),
       })
       .default({ attempts: 8, first: '30s', max: '30m' })
       .describe('Tries of a message that could not be delivered (server down, refused for now).'),
@@ -364,8 +379,11 @@ export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
 
 // Compared with ages, never waited for: no timer's limit, but at least a day (0d would prune everything).
 const keepFor = (what: string, fallback: string) =>
-  durationText
-    .refine((text) => !isDurationText(text) || durationMs(text) >= 86_400_000, 'must be at least 1d')
+  duration
+    .refine(
+      ms((n) => n >= 86_400_000),
+      'must be at least 1d',
+    )
     .default(fallback)
     .describe(`How long ${what} are kept. @default "${fallback}"`);
 
@@ -428,7 +446,7 @@ export const daemonConfigSchema = z
           .array(z.enum(STAGES))
           .default([...STAGES])
           .describe('Stages this host runs: e.g. [run, upload] on the compute host, [ingest] on the database host.'),
-        heartbeat: period.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
+        heartbeat: timer.default('30s').describe('How often this host writes its heartbeat in the state database (hosts table).'),
       })
       .default({ stages: [...STAGES], heartbeat: '30s' })
       .describe('This host: its name in the run history, the stages it runs, and its heartbeat.'),
@@ -454,7 +472,7 @@ export const daemonConfigSchema = z
           .strictObject({
             partition: slurmName.optional().describe("Partition to submit to (sbatch --partition); default: the cluster's."),
             account: slurmName.optional().describe("Account charged (sbatch --account); default: the user's."),
-            pollInterval: period.default('10s').describe('How often all active jobs are polled (one sacct call).'),
+            pollInterval: timer.default('10s').describe('How often all active jobs are polled (one sacct call).'),
             lostAfter: period.default('5m').describe('A job known to neither sacct nor squeue this long is LOST.'),
             maxSubmitted: z
               .number()
@@ -492,6 +510,10 @@ export const daemonConfigSchema = z
           .string()
           .regex(/^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
           .refine((listen) => Number(listen.slice(listen.lastIndexOf(':') + 1)) <= 65_535, 'has a port above 65535')
+          .refine(
+            (listen) => !listen.startsWith('[') || isIPv6(listen.slice(1, listen.lastIndexOf(']'))),
+            'has no IPv6 address in its brackets',
+          )
           .default('127.0.0.1:9464')
           .describe('Address of the monitor pages and the API; an address other than loopback needs http.auth.'),
         enabled: z.boolean().default(true).describe('Without it, nocturne reload cannot be used: send SIGHUP instead.'),
@@ -530,7 +552,7 @@ export const daemonConfigSchema = z
       .default({ level: 'info' })
       .describe('Logging (JSON lines on stdout, for journald).'),
     shutdown: z
-      .strictObject({ grace: duration.default('60s').describe('How long SIGTERM waits for a safe point.') })
+      .strictObject({ grace: wait.default('60s').describe('How long SIGTERM waits for a safe point.') })
       .default({ grace: '60s' })
       .describe('How the daemon stops.'),
     campaigns: z
@@ -596,7 +618,7 @@ const stageCommon = {
     .default('wait')
     .describe('When a slot comes while the previous run is still going: wait for it, or skip the slot.'),
   retries: z.number().int().min(0).max(100).default(3).describe('Attempts after the first, for retryable failures.'),
-  timeout: period.default('6h').describe('A run that takes longer is stopped and recorded as failed (TIMEOUT).'),
+  timeout: timer.default('6h').describe('A run that takes longer is stopped and recorded as failed (TIMEOUT).'),
 };
 
 const globPattern = z.string().min(1);

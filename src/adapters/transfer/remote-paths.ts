@@ -40,6 +40,16 @@ export function joinRemote(dir: string, ...names: string[]): string {
   return checkRemotePath(path.posix.join(dir, ...names));
 }
 
+/** `dir` without its trailing slashes ("/" stays "/"): "/hfc/sdoss/" has an empty last segment. */
+export function withoutTrailingSlash(dir: string): string {
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+}
+
+/** A configured remote directory as the stages use it: without its trailing slashes, checked (checkRemotePath). */
+export function checkRemoteDir(dir: string): string {
+  return checkRemotePath(withoutTrailingSlash(dir), 'remote directory');
+}
+
 /** A relative remote path resolved against the session's login directory. */
 export function resolveRemote(home: string, remote: string): string {
   checkRemotePath(remote);

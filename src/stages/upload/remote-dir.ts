@@ -1,6 +1,6 @@
 import { NocturneError } from '../../core/errors.js';
 import path from 'node:path';
-import { checkRemotePath, joinRemote } from '../../adapters/transfer/remote-paths.js';
+import { checkRemoteDir, joinRemote } from '../../adapters/transfer/remote-paths.js';
 import { REMOTE_DIR_PLACEHOLDERS } from '../../config/schema.js';
 import { fileNameDate } from '../nights.js';
 
@@ -43,7 +43,7 @@ export function renderRemoteDir(template: string, values: TemplateValues, date: 
     dd: String(date.getUTCDate()).padStart(2, '0'),
   };
   const dir = template.replace(/\{([^}]*)\}/g, (whole, name: string) => fill[name] ?? whole);
-  return checkRemotePath(dir.length > 1 ? dir.replace(/\/+$/, '') : dir, 'remote directory');
+  return checkRemoteDir(dir);
 }
 
 /** Where a file of the outbox goes: the rendered directory, then its path below the outbox. */

@@ -23,6 +23,7 @@ describe('database.url', () => {
   it('takes a URL without a password, a Unix socket one included', () => {
     expect(urlProblems('postgres://nocturne@127.0.0.1:5432/nocturne?sslmode=require')).toEqual([]);
     expect(urlProblems('postgres:///nocturne?host=/var/run/postgresql')).toEqual([]);
+    expect(urlProblems('postgresql://nocturne@/nocturne?host=/run/postgresql')).toEqual([]);
   });
 });
 
@@ -40,8 +41,9 @@ describe('remote directories', () => {
     expect(pipeline({ remoteDir: '/hfc/{code}\r\nDELE x/{yyyy}' })).toEqual([
       'upload.remoteDir: remote directory "/hfc/{code}\\r\\nDELE x/{yyyy}" is refused: it contains a control character (NUL, CR, LF...)',
     ]);
-    expect(pipeline({}, { source: { target: 'archive', dir: '/hfc/sdoss/../..' } })).toEqual([
-      'ingest.source.dir: remote directory "/hfc/sdoss/../.." is refused: it has an empty, "." or ".." segment',
+    // The ingest stage normalises its directory first: a ".." that stays is refused.
+    expect(pipeline({}, { source: { target: 'archive', dir: '../sdoss' } })).toEqual([
+      'ingest.source.dir: remote directory "../sdoss" is refused: it has an empty, "." or ".." segment',
     ]);
   });
 
@@ -49,6 +51,8 @@ describe('remote directories', () => {
     expect(pipeline({ remoteDir: '/hfc/{code}/{yyyy}/{mm}/' })).toEqual([]);
     expect(pipeline({ remoteDir: 'hfc/{pipeline}' })).toEqual([]);
     expect(pipeline({ remoteDir: '/' })).toEqual([]);
+    expect(pipeline({}, { source: { target: 'archive', dir: '/hfc/sdoss/' } })).toEqual([]);
+    expect(pipeline({}, { source: { target: 'archive', dir: '/hfc/./sdoss/../spoca' } })).toEqual([]);
     // A local source is a local path: "..", resolved against the config directory, is fine there.
     expect(pipeline({}, { source: { dir: '../incoming' } })).toEqual([]);
   });

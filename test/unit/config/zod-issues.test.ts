@@ -117,7 +117,7 @@ describe('zodProblems on secret references', () => {
   it('refuses a credential name that would leave $CREDENTIALS_DIRECTORY', () => {
     for (const name of ['../../etc/hostname', 'a/b', '..', '.']) {
       expect(password({ credential: name })).toEqual([
-        'database.password.credential (value): must be a credential name, without "/" (a file of $CREDENTIALS_DIRECTORY itself)',
+        'database.password.credential (value): must be a credential name: a file of $CREDENTIALS_DIRECTORY itself, without "/", not "." or ".."',
       ]);
     }
     expect(password({ credential: 'nocturne-db.password' })).toEqual([]);
@@ -137,9 +137,9 @@ describe('zodProblems on secret references', () => {
 });
 
 describe('durations', () => {
-  it("refuses a wait longer than a timer's 24 days, a pace or deadline of 0, a retention under a day", () => {
+  it("refuses a timer's wait over 24 days, a pace or deadline of 0, a retention under a day", () => {
     expect(problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, timeout: '30d' } })).toEqual([
-      'ingest.timeout (value): must be at most 24d (no timer waits longer)',
+      'ingest.timeout (value): must be at most 24d: a timer waits for it, and none waits longer',
     ]);
     expect(problems(pipelineSchema, { ...PIPELINE, ingest: { ...INGEST, timeout: '0s' } })).toEqual([
       'ingest.timeout (value): must be longer than 0',
@@ -150,6 +150,10 @@ describe('durations', () => {
     expect(problems(daemonConfigSchema, { database: DATABASE, retention: { runs: '0d' } })).toEqual([
       'retention.runs (value): must be at least 1d',
     ]);
-    expect(problems(daemonConfigSchema, { database: DATABASE, retention: { runs: '400d' }, host: { heartbeat: '24d' } })).toEqual([]);
+    // Compared with ages, never waited for: no timer's limit.
+    const alerts = { remindEvery: '30d' };
+    expect(problems(daemonConfigSchema, { database: DATABASE, retention: { runs: '400d' }, host: { heartbeat: '24d' }, alerts })).toEqual(
+      [],
+    );
   });
 });

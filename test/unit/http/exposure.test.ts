@@ -17,6 +17,10 @@ describe('the HTTP interface is exposed only with authentication', () => {
     expect(daemonConfigSchema.parse({ ...base, http: { listen: '[::1]:9464' } }).http.listen).toBe('[::1]:9464');
     const result = daemonConfigSchema.safeParse({ ...base, http: { listen: '127.0.0.1:99999' } });
     expect(result.error?.issues).toEqual([expect.objectContaining({ path: ['http', 'listen'], message: 'has a port above 65535' })]);
+    const brackets = daemonConfigSchema.safeParse({ ...base, http: { listen: '[::::]:9464', enabled: false } });
+    expect(brackets.error?.issues).toEqual([
+      expect.objectContaining({ path: ['http', 'listen'], message: 'has no IPv6 address in its brackets' }),
+    ]);
   });
 
   it('binds 127.0.0.1 by default', () => {

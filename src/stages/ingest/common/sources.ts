@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { fileCallsByDirectory } from '../../../adapters/files/file-calls.js';
+import { withoutTrailingSlash } from '../../../adapters/transfer/remote-paths.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../../core/errors.js';
 import { inBatches, STAT_BATCH } from '../../../core/in-batches.js';
@@ -119,7 +120,8 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
  * loaded twice.
  */
 export function remoteSource(store: RemoteStore, dir: string, stage: Pick<IngestStageConfig, 'include'>, workDir: string): IngestSource {
-  const root = path.posix.normalize(dir);
+  // "/hfc/sdoss/" as "/hfc/sdoss": a trailing slash made every listing fail (an empty segment).
+  const root = withoutTrailingSlash(path.posix.normalize(dir));
   const matches = includeMatcher(stage.include);
   let session: RemoteSession | null = null;
   let scratch: string | null = null;

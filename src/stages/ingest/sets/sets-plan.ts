@@ -89,7 +89,7 @@ export async function compilePlan(db: Db, stage: SetsIngestConfig, code: { name:
         trim: writer.trim ?? false,
         trailingEmptyFields: writer.trailingEmptyFields ?? 0,
         overflow: writer.overflow === undefined ? undefined : canonical(writer.overflow, aliases),
-        // The codes' writers end every row; the repositories' metadata files lack the last line end.
+        // The codes' writers end every row; metadata files are often written by hand, some without the last line end.
         finalLineEnd: writer.finalLineEnd ?? !(part === 'frcInfo' || part === 'observatory'),
       },
       columns,
