@@ -114,15 +114,15 @@ async function pipelineFiles(dir: string, issues: ConfigIssue[]): Promise<string
   const files: string[] = [];
   for (const name of names.sort()) {
     const at = { file: display(path.join(dir, name)), line: 1, col: 1 };
-    const yaml = name.endsWith('.yaml') || name.endsWith('.yml');
+    // Any case: sdoss.YAML or sdoss.Yml left unread would be a pipeline that never runs.
+    const yaml = /\.ya?ml$/i.test(name);
     // Hidden files are editors' and tools' (.#sdoss.yaml, ..x.yaml): not read, but said.
     if (name.startsWith('.')) {
       if (yaml) issues.push({ ...at, warning: true, message: 'not read: its name starts with "." (a hidden file)' });
     } else if (name.endsWith('.yaml')) {
       files.push(path.join(dir, name));
     } else if (yaml) {
-      // Silently ignoring sdoss.yml would leave a pipeline that never runs.
-      issues.push({ ...at, message: `pipeline files end in .yaml: rename to ${name.slice(0, -'.yml'.length)}.yaml` });
+      issues.push({ ...at, message: `pipeline files end in .yaml: rename to ${name.replace(/\.ya?ml$/i, '.yaml')}` });
     }
   }
   return files;

@@ -10,6 +10,7 @@
  * observations, on the pipeline that uploads.
  */
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { withoutTrailingSlash } from '../adapters/transfer/remote-paths.js';
 import { problem, warning, type DocPath, type Problem } from './issues.js';
 import type { LoadedPipeline, NocturneConfig, ResolvedPipelineConfig } from './types.js';
@@ -31,10 +32,10 @@ interface Facts {
   /** The upload's remote directory, up to its first date placeholder. */
   uploadsTo?: Place & { template: string };
   ingestsFrom?: Place;
-  /** The directory the upload deletes files from once archived (deleteAfterVerify). */
-  deletesFrom?: Place;
-  /** The run's observations: the directory of inputs.glob up to its first placeholder or wildcard. */
-  observations?: Place;
+  /** The directory the upload deletes files from once archived (deleteAfterVerify), and which files there. */
+  deletesFrom?: Place & { include: readonly string[] };
+  /** The run's observations: the directory of inputs.glob up to its first placeholder or wildcard, and their file name pattern. */
+  observations?: Place & { names: string };
 }
 
 /** Problems of each pipeline (by name) caused by another one; `shown` names a file in messages. */
@@ -58,7 +59,7 @@ function deletedObservations(mine: Facts, all: readonly Facts[]): Problem[] {
   if (!from) return [];
   return all.flatMap((other) => {
     const inputs = other.observations;
-    if (!inputs || !nested(inputs, from)) return [];
+    if (!inputs || !nested(inputs, from) || !mayMatch(inputs.names, from.include)) return [];
     const whose = other === mine ? 'run.inputs.glob' : `the run.inputs.glob of pipeline ${other.name} (${other.file})`;
     const anchor = from.at.length === 1 ? 'key' : 'value';
     const fix = '(upload.from, or deleteAfterVerify: false)';
@@ -78,6 +79,19 @@ function deletedObservations(mine: Facts, all: readonly Facts[]): Problem[] {
           ),
         ];
   });
+}
+
+/**
+ * Whether the upload's include patterns may take a file the run's glob names: tried on
+ * names made from the glob's last segment (each {a,b} alternative, placeholders and
+ * wildcards filled in). Unsure is yes.
+ */
+function mayMatch(globName: string, include: readonly string[]): boolean {
+  const matches = picomatch([...include], { basename: true, dot: false });
+  const filled = globName.replace(/\{(yyyy|mm|dd)\}/g, (_, p: string) => (p === 'yyyy' ? '2026' : '01'));
+  const alternatives = /^([^{}]*)\{([^{}]*)\}([^{}]*)$/.exec(filled);
+  const names = alternatives ? alternatives[2]!.split(',').map((a) => `${alternatives[1]}${a}${alternatives[3]}`) : [filled];
+  return names.some((name) => /[{}[\]]/.test(name) || matches(name.replace(/[*?]/g, 'x')));
 }
 
 /** Whether `a` is `b` or lies inside it. */
@@ -100,13 +114,23 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
   const facts: Facts = { name, file, config: pipeline, outboxes };
   if (upload?.deleteAfterVerify) {
     const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
-    facts.deletesFrom = { where: 'local', dir: withoutTrailingSlash(dir), at: upload.from ? ['upload', 'from'] : ['upload'] };
+    facts.deletesFrom = {
+      where: 'local',
+      dir: withoutTrailingSlash(dir),
+      at: upload.from ? ['upload', 'from'] : ['upload'],
+      include: upload.include,
+    };
   }
   if (run) {
     const glob = run.inputs.glob;
     const wild = glob.search(/[{*?[]/);
     const base = wild < 0 ? path.dirname(glob) : glob.slice(0, glob.lastIndexOf('/', wild) + 1);
-    facts.observations = { where: 'local', dir: withoutTrailingSlash(base === '' ? '.' : base), at: ['run', 'inputs', 'glob'] };
+    facts.observations = {
+      where: 'local',
+      dir: withoutTrailingSlash(base === '' ? '.' : base),
+      at: ['run', 'inputs', 'glob'],
+      names: path.basename(glob),
+    };
   }
   if (upload) {
     const template = upload.remoteDir

@@ -125,6 +125,7 @@ const CASES: Record<string, { env?: NodeJS.ProcessEnv; lines: string[] }> = {
       'pipelines/eit.yml:1:1: pipeline files end in .yaml: rename to eit.yaml',
       'pipelines/sdoss.yaml:7:11: run.inputs.glob: unknown placeholder {code} (allowed: {yyyy} {mm} {dd})',
       'pipelines/sdoss.yaml:11:14: upload.remoteDir: unknown placeholder {instrument} (allowed: {pipeline} {code} {version} {yyyy} {mm} {dd})',
+      'pipelines/soho.YAML:1:1: pipeline files end in .yaml: rename to soho.yaml',
     ],
   },
   secrets: {

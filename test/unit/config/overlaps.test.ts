@@ -119,22 +119,27 @@ describe('pipelines that would fight over the same files', () => {
 
   it("refuses an upload that would delete observations once archived, its own or another pipeline's", async () => {
     const RUN = '  inputs: {glob: "obs/{yyyy}/*.fits"}';
-    const own = await configDir({ a: pipeline('a', 'a', { run: RUN, upload: '  target: archive\n  remoteDir: /a\n  from: obs' }) });
+    const own = await configDir({
+      a: pipeline('a', 'a', { run: RUN, upload: '  target: archive\n  remoteDir: /a\n  from: obs\n  include: ["*"]' }),
+    });
     expect(await reported(own)).toEqual([
       '<dir>/pipelines/a.yaml:11:9: upload.from: the upload takes its files from <dir>/obs, which holds the observations of run.inputs.glob: it would delete them once archived (upload.from, or deleteAfterVerify: false)',
     ]);
     const other = await configDir({
       a: pipeline('a', 'a', { run: RUN }),
-      b: pipeline('b', 'b', { upload: '  target: archive\n  remoteDir: /b\n  from: obs/2026' }),
+      b: pipeline('b', 'b', { upload: '  target: archive\n  remoteDir: /b\n  from: obs/2026\n  include: ["*.fits"]' }),
     });
     expect(await reported(other)).toEqual([
       '<dir>/pipelines/b.yaml:7:9: warning: upload.from: the upload takes its files from <dir>/obs/2026, among the observations of the run.inputs.glob of pipeline a (<dir>/pipelines/a.yaml) (<dir>/obs): it would delete those it matches once archived (upload.from, or deleteAfterVerify: false)',
     ]);
     const kept = await configDir({
       a: pipeline('a', 'a', { run: RUN }),
-      c: pipeline('c', 'c', { upload: '  target: archive\n  remoteDir: /c\n  from: obs\n  deleteAfterVerify: false' }),
+      c: pipeline('c', 'c', { upload: '  target: archive\n  remoteDir: /c\n  from: obs\n  include: ["*"]\n  deleteAfterVerify: false' }),
     });
     expect(await reported(kept)).toEqual([]);
+    // The default include (*.csv, *.jpg) takes no FITS file.
+    const fits = await configDir({ a: pipeline('a', 'a', { run: RUN, upload: '  target: archive\n  remoteDir: /a\n  from: obs' }) });
+    expect(await reported(fits)).toEqual([]);
   });
 
   it("leaves the repository's example pipelines alone", async () => {
