@@ -73,3 +73,8 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
   ];
   return [...sorted.map(formatIssue), `${counted.join(', ')} in ${plural(files, 'file')}`].join('\n');
 }
+
+/** A value as a message quotes it: at most 60 characters (a file may hold a megabyte where a name goes). */
+export function clipped(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 60)}…` : text;
+}

@@ -1,6 +1,6 @@
 import { compileCron, CronSyntaxError } from './cron-pattern.js';
 import { closest } from './did-you-mean.js';
-import { problem, warning, type DocPath, type Problem } from './issues.js';
+import { clipped, problem, warning, type DocPath, type Problem } from './issues.js';
 import { runStageSchema } from './schema.js';
 
 /** A stage's time zone when none is given, as the schema fills it in. */
@@ -37,8 +37,7 @@ export function scheduleProblems(stage: Record<string, unknown>, at: DocPath): P
     } else {
       const match = closest(zone, Intl.supportedValuesOf('timeZone'));
       const hint = match === undefined ? ' (an IANA name such as Europe/Paris or UTC)' : `; did you mean "${match}"?`;
-      const shown = zone.length > 64 ? `${zone.slice(0, 60)}…` : zone;
-      problems.push(problem([...at, 'timezone'], 'value', `unknown IANA time zone "${shown}"${hint}`));
+      problems.push(problem([...at, 'timezone'], 'value', `unknown IANA time zone "${clipped(zone)}"${hint}`));
     }
   }
   const pattern = stage['schedule'];

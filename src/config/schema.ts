@@ -8,6 +8,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { durationMs } from './durations.js';
+import { clipped } from './issues.js';
 
 // Without jitless, zod writes and compiles a parser for each object schema at its first
 // parse (new Function), code that no cache keeps, for a configuration parsed once a
@@ -353,7 +354,7 @@ export const alertsSchema = z
           ctx.addIssue({
             code: 'custom',
             path: ['timezone'],
-            message: `unknown time zone "${timezone}" (an IANA name such as Europe/Paris)`,
+            message: `unknown time zone "${clipped(timezone)}" (an IANA name such as Europe/Paris)`,
           });
         }
       }
