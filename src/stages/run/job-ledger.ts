@@ -40,6 +40,8 @@ export interface TaskRecord extends TaskBase {
   waitingSince?: Date | null;
   /** nocturne asked SLURM to cancel it (an earlier run's stage timeout). */
   cancelRequested?: boolean;
+  /** When nocturne first asked. */
+  cancelRequestedAt?: Date | null;
   /** Outputs being published: recorded before they are moved into the outbox. */
   outputs?: string[] | null;
 }
@@ -154,7 +156,7 @@ export class JobLedger {
       const tasks = await this.db.any<Omit<TaskRecord, 'night'> & { job: number; night: Date }>(
         `SELECT t.job::int AS job, task_index AS index, t.input, t.obs, o.night, attempt, t.state, log_path AS "logPath",
                 t.wait_reason AS "waitReason", t.waiting_since AS "waitingSince",
-                t.cancel_requested_at IS NOT NULL AS "cancelRequested", t.outputs
+                t.cancel_requested_at IS NOT NULL AS "cancelRequested", t.cancel_requested_at AS "cancelRequestedAt", t.outputs
            FROM job_tasks t JOIN observations o USING (pipeline, input)
           WHERE t.job = ANY($1::bigint[]) AND t.state IN ('pending', 'running')`,
         [jobs.map((j) => j.id)],
@@ -253,12 +255,13 @@ export class JobLedger {
     });
   }
 
-  /** Records (or, with null, withdraws) that nocturne asked SLURM to cancel these tasks. */
+  /** Records (or, with null, withdraws) that nocturne asked SLURM to cancel these tasks; asked again, the first time stays. */
   async markCancelRequested(tasks: readonly TaskKeyRow[], at: Date | null): Promise<void> {
     if (tasks.length === 0) return;
     return inDatabase(`${this.pipeline}: recording the cancellation of ${tasks.length} tasks`, async () => {
       await this.db.none(
-        `UPDATE job_tasks t SET cancel_requested_at = $3 FROM unnest($1::bigint[], $2::int[]) AS u(job, i)
+        `UPDATE job_tasks t SET cancel_requested_at = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE COALESCE(t.cancel_requested_at, $3) END
+           FROM unnest($1::bigint[], $2::int[]) AS u(job, i)
           WHERE t.job = u.job AND t.task_index = u.i`,
         [tasks.map((t) => t.job), tasks.map((t) => t.index), at],
       );

@@ -59,10 +59,10 @@ export class JobTracker {
     return this.#options.ctx.clock.now().getTime();
   }
 
-  #live(record: JobRecord, tasks: readonly TaskRecord[], seenMs = this.#now()): void {
+  #live(record: JobRecord, tasks: readonly TaskRecord[], seenMs: (task: TaskRecord) => number = () => this.#now()): void {
     const entries = tasks.map((t): [number, LiveTask] => [
       t.index,
-      { ...t, lastSeenMs: seenMs, evidenceWaitSinceMs: null, cancelCause: null, waitWarned: false },
+      { ...t, lastSeenMs: seenMs(t), evidenceWaitSinceMs: null, cancelCause: null, waitWarned: false },
     ]);
     this.#jobs.set(record.name, { record, tasks: new Map(entries) });
   }
@@ -74,9 +74,15 @@ export class JobTracker {
   async load(): Promise<void> {
     for (const { tasks, ...record } of await this.#options.ledger.activeJobs()) {
       if (tasks.length === 0) continue;
-      // A job never confirmed was last known at its submission: its LOST clock starts
-      // then, not again at each restart (restarts in a row would keep it waiting forever).
-      this.#live(record, tasks, record.schedulerId === null ? record.createdAt.getTime() : undefined);
+      // A job never confirmed was last known at its submission, and a task nocturne asked
+      // SLURM to cancel at the request: their LOST clock starts then, not again at each
+      // run. Restarts in a row, or runs shorter than lostAfter, would keep them followed
+      // forever: a pending array task cancelled before SLURM split it off never reaches
+      // the accounting, and squeue forgets it.
+      const now = this.#now();
+      this.#live(record, tasks, (task) =>
+        record.schedulerId === null ? record.createdAt.getTime() : Math.min(now, task.cancelRequestedAt?.getTime() ?? now),
+      );
       this.#options.ctx.logger.info({ job: record.name, schedulerId: record.schedulerId, tasks: tasks.length }, 're-attached job');
     }
     const repaired = await this.#options.ledger.repair();

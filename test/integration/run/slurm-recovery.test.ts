@@ -23,19 +23,19 @@ import {
 } from '../../../harness/run-harness.js';
 
 /** A job whose token was saved but which never reached sbatch (nocturne died in between). */
-async function ghostJob(h: Harness, P: string): Promise<number> {
+async function ghostJob(h: Harness, P: string, token = '00deadbeef'): Promise<number> {
   const input = await h.writeObs(P, NIGHT, 'ghost', { seed: 3 });
   const store = new JobLedger(h.t.db, P);
   await store.register([{ input, obs: 'ghost', night: NIGHT }]);
   return store.createJob({
-    token: '00deadbeef',
-    name: `noc-${P}-00deadbeef`,
+    token,
+    name: `noc-${P}-${token}`,
     pipeline: P,
     runId: null,
     executor: 'slurm',
     isArray: false,
-    jobDir: path.join(h.dir, `work/run/${P}/00deadbeef`),
-    scriptPath: path.join(h.dir, `work/run/${P}/00deadbeef/job.sh`),
+    jobDir: path.join(h.dir, `work/run/${P}/${token}`),
+    scriptPath: path.join(h.dir, `work/run/${P}/${token}/job.sh`),
     argv: ['sbatch'],
     codeVersion: '1',
     tasks: [{ index: 0, input, obs: 'ghost', night: NIGHT, attempt: 1, logPath: path.join(h.dir, `${P}-ghost.log`) }],
@@ -188,6 +188,19 @@ describe('run stage on SLURM: a submission never confirmed, long ago', () => {
     h = await createHarness('recovery-old', 'slurm', { lostAfter: '10m' });
   });
   afterAll(async () => h?.close());
+
+  // A pending array task cancelled before SLURM split it off never reaches sacct, and
+  // squeue forgets it: with a clock started again at each run, runs shorter than
+  // lostAfter followed it forever (the fault suite's night, 163 tasks).
+  it('counts the LOST delay of a task it asked SLURM to cancel from the first request', async () => {
+    const P = 'forgotten';
+    const id = await ghostJob(h, P, '00feedface');
+    await h.t.db.none(`UPDATE jobs SET scheduler_id = '999999', state = 'submitted' WHERE id = $1`, [id]);
+    await h.t.db.none(`UPDATE job_tasks SET cancel_requested_at = now() - interval '1 hour' WHERE job = $1`, [id]);
+    const outcome = await h.run(h.pipeline(P));
+    expect(outcome).toMatchObject({ ok: true, stats: { lost: 1, completed: 1, failed: 0 } });
+    expect(await observationStates(h.t, P)).toEqual({ ghost: 'done' });
+  });
 
   it('counts the LOST delay from the submission, not from each restart', async () => {
     const P = 'old';

@@ -109,4 +109,23 @@ describe("the census of a night's alert messages", () => {
       'alerts: unreachable: target:fault-sftp@faults: 1 open incident(s) with no opening message written',
     ]);
   });
+
+  // The fault suite's night: the spool sent the opening, a kill came before it recorded
+  // the send, the incident was recorded with its opening due, and resolved before the
+  // database's sender sent it again.
+  it('counts a cancelled opening that went out before a kill as a copy, against the bound', () => {
+    const messages = [mail('[nocturne] unreachable: database@faults', 'a'), mail('[nocturne] RESOLVED unreachable: database@faults', 'b')];
+    const incidents = [{ ...db, resolved: true, opening: 'cancelled' as const }];
+    const withinBound = alertCensus(messages, incidents, 1);
+    expect(withinBound.violations).toEqual([]);
+    expect(withinBound.duplicates).toBe(1);
+    expect(alertCensus(messages, incidents, 0).violations).toEqual([
+      'alerts: 1 duplicate message(s), more than the bound of 0 (one per kill)',
+    ]);
+    // Two openings for one cancelled one: one too many whatever the kills.
+    const twice = [...messages, mail('[nocturne] unreachable: database@faults', 'c')];
+    expect(alertCensus(twice, incidents, 5).violations).toEqual([
+      'alerts: unreachable: database@faults: 2 opening message(s) for 0 incident(s)',
+    ]);
+  });
 });
