@@ -107,19 +107,15 @@ function factsOf(config: NocturneConfig, { config: pipeline }: LoadedPipeline, f
   if (run) {
     outboxes.push({ where: 'local', dir: run.outputs.dir ?? defaultOutbox, at: run.outputs.dir ? ['run', 'outputs', 'dir'] : ['run'] });
   }
-  if (upload) {
-    const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
-    if (!outboxes.some((o) => o.dir === dir)) outboxes.push({ where: 'local', dir, at: upload.from ? ['upload', 'from'] : ['upload'] });
-  }
   const facts: Facts = { name, file, config: pipeline, outboxes };
-  if (upload?.deleteAfterVerify) {
-    const dir = upload.from ?? run?.outputs.dir ?? defaultOutbox;
-    facts.deletesFrom = {
+  if (upload) {
+    const emptied: Place = {
       where: 'local',
-      dir: withoutTrailingSlash(dir),
+      dir: upload.from ?? run?.outputs.dir ?? defaultOutbox,
       at: upload.from ? ['upload', 'from'] : ['upload'],
-      include: upload.include,
     };
+    if (!outboxes.some((o) => o.dir === emptied.dir)) outboxes.push(emptied);
+    if (upload.deleteAfterVerify) facts.deletesFrom = { ...emptied, dir: withoutTrailingSlash(emptied.dir), include: upload.include };
   }
   if (run) {
     const glob = run.inputs.glob;

@@ -20,14 +20,14 @@ export type StageName = (typeof STAGES)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
-const isDurationText = (text: string) => /^\d+(ms|s|m|h|d)$/.test(text);
+const DURATION_TEXT = /^\d+(ms|s|m|h|d)$/;
 /** A check of a duration's value, skipped when its shape is wrong (the regex says so). */
-const ms = (ok: (ms: number) => boolean) => (text: string) => !isDurationText(text) || ok(durationMs(text));
+const ms = (ok: (value: number) => boolean) => (text: string) => !DURATION_TEXT.test(text) || ok(durationMs(text));
 
 /** "90s", "15m", "6h", "2d": text here, milliseconds (`…Ms`) in the resolved configuration (resolve.ts). */
 export const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as "90s", "15m", "6h" or "2d"')
+  .regex(DURATION_TEXT, 'must be a duration such as "90s", "15m", "6h" or "2d"')
   .describe('A duration: a whole number followed by ms, s, m, h or d.');
 
 /** Node's timers take at most 2^31 - 1 ms: a longer one fires at once (with a warning) or throws. */
