@@ -105,7 +105,7 @@ async function ours(dir: string, options: QuicklookOptions): Promise<number> {
   await rm(settings.thumbnails, { recursive: true, force: true });
   return timed(async () => {
     const files = createLocalFiles();
-    const found = await listOutbox(settings.outbox, settings.config.include, files);
+    const { files: found } = await listOutbox(settings.outbox, settings.config.include, files);
     const prepared = await prepareNewFiles(found, {
       settings,
       ledger: new MemoryLedger(),

@@ -1,5 +1,12 @@
 import { NocturneError } from '../src/core/errors.js';
-import type { NewTransfer, Transfer, TransferChange, TransferLedger, TransferState } from '../src/stages/upload/transfer-ledger.js';
+import type {
+  NewTransfer,
+  QuarantineCode,
+  Transfer,
+  TransferChange,
+  TransferLedger,
+  TransferState,
+} from '../src/stages/upload/transfer-ledger.js';
 
 /**
  * The upload stage's ledger in memory, with the PostgreSQL ledger's rules (a move from a
@@ -65,10 +72,10 @@ export class MemoryLedger implements TransferLedger {
     return next;
   }
 
-  async quarantine(row: NewTransfer, quarantinePath: string, reason: string): Promise<Transfer> {
+  async quarantine(row: NewTransfer, quarantinePath: string, code: QuarantineCode, reason: string): Promise<Transfer> {
     const [t] = await this.add([row]);
     return this.move(t!, 'quarantined', { note: reason }).then((q) => {
-      const next = { ...q, quarantinePath, errorCode: 'QUICKLOOK_INVALID', error: reason };
+      const next = { ...q, quarantinePath, errorCode: code, error: reason };
       this.rows.set(next.id, next);
       return next;
     });

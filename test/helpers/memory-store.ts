@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NocturneError } from '../../src/core/errors.js';
-import type { RemoteEntry, RemoteSession, RemoteStore } from '../../src/adapters/transfer/remote-store.js';
+import type { RemoteListing, RemoteSession, RemoteStore } from '../../src/adapters/transfer/remote-store.js';
 import { checkRemotePath } from '../../src/adapters/transfer/remote-paths.js';
 import { walkRemote, type ListedName } from '../../src/adapters/transfer/remote-walk.js';
 import { SessionGuard } from '../../src/adapters/transfer/session-guard.js';
@@ -152,7 +152,7 @@ class MemorySession implements RemoteSession {
     });
   }
 
-  async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
+  async list(dir: string, recursive: boolean): Promise<RemoteListing> {
     return walkRemote(checkRemotePath(dir), recursive, (at) => this.#run('list', at, async () => this.#store.children(at)));
   }
 

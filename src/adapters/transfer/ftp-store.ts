@@ -8,7 +8,7 @@ import { fileCallsByDirectory } from '../files/file-calls.js';
 import { FtpClient, type ServerHabits } from './ftp-client.js';
 import { hasFeature, sha256CommandFrom, parseSha256Reply, type FtpHashCommand } from './ftp-hash.js';
 import { openLocalSource, readLocalBytes } from './local-source.js';
-import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
@@ -181,7 +181,7 @@ class FtpSession implements RemoteSession {
     }
   }
 
-  async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
+  async list(dir: string, recursive: boolean): Promise<RemoteListing> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
       const infos: FileInfo[] = await this.#guard.run('list', at, () =>
         this.#client.list(at).catch((err: unknown) => {

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ResolvedTarget } from '../../config/types.js';
 import { openLocalSource } from './local-source.js';
-import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { checkRemotePath } from './remote-paths.js';
 import { walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
@@ -90,18 +90,21 @@ class LocalSession implements RemoteSession {
     await this.#guard.run('remove', remotePath, () => rm(local, { force: true }));
   }
 
-  async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
+  async list(dir: string, recursive: boolean): Promise<RemoteListing> {
     return walkRemote(checkRemotePath(dir), recursive, (at) =>
       this.#guard.run('list', at, async () => {
-        const dirents = await readdir(this.#local(at), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) =>
+        const dirents = await readdir(this.#local(at), { withFileTypes: true, encoding: 'buffer' }).catch((err: NodeJS.ErrnoException) =>
           err.code === 'ENOENT' ? [] : Promise.reject(err),
         );
         const listed = dirents.filter((d) => d.isFile() || d.isDirectory());
         return Promise.all(
           listed.map(async (d) => {
-            if (d.isDirectory()) return { name: d.name, sizeBytes: 0, isDirectory: true, modifiedAt: null };
-            const info = await stat(path.join(this.#local(at), d.name));
-            return { name: d.name, sizeBytes: info.size, isDirectory: false, modifiedAt: info.mtime };
+            const name = d.name.toString();
+            // Not UTF-8: shown with U+FFFD, as a server's listing would be, for walkRemote to pass over.
+            if (!Buffer.from(name).equals(d.name)) return { name, sizeBytes: 0, isDirectory: false, modifiedAt: null };
+            if (d.isDirectory()) return { name, sizeBytes: 0, isDirectory: true, modifiedAt: null };
+            const info = await stat(path.join(this.#local(at), name));
+            return { name, sizeBytes: info.size, isDirectory: false, modifiedAt: info.mtime };
           }),
         );
       }),

@@ -27,12 +27,11 @@ export function checkRemotePath(remote: string, what = 'remote path'): string {
 
 /** One name inside a directory, e.g. from a server listing, which is never trusted. */
 export function checkRemoteName(name: string, dir: string): string {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || hasControl(name)) {
-    throw new NocturneError(
-      'PATH_UNSAFE',
-      `entry ${JSON.stringify(name)} listed in ${JSON.stringify(dir)} is refused: not a plain file name`,
-    );
-  }
+  const fail = (why: string) =>
+    new NocturneError('PATH_UNSAFE', `entry ${JSON.stringify(name)} listed in ${JSON.stringify(dir)} is refused: ${why}`);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || hasControl(name)) throw fail('not a plain file name');
+  // The clients decode names as UTF-8, a byte that is not becomes U+FFFD: that name reaches no file.
+  if (name.includes('\uFFFD')) throw fail('its name is not valid UTF-8 (U+FFFD shows where)');
   return name;
 }
 
@@ -56,13 +55,29 @@ export function resolveRemote(home: string, remote: string): string {
   return remote.startsWith('/') ? remote : path.posix.join(home, remote);
 }
 
+/** The longest file name most file systems take (NAME_MAX), in bytes. */
+const NAME_MAX_BYTES = 255;
+
 /**
  * The temporary name a file is uploaded under (rclone's convention): beside the final
  * name, so the rename stays within one directory, and random, so a connection left over
- * from a crashed run can never write into the new upload.
+ * from a crashed run can never write into the new upload. The final name is cut short
+ * where the suffix would take the partial name past 255 bytes: a name of 239 bytes or
+ * more could otherwise never be uploaded ("File name too long").
  */
 export function partialPathFor(remote: string, random: () => string = randomToken): string {
-  return checkRemotePath(`${remote}.${random()}.partial`);
+  const suffix = `.${random()}.partial`;
+  const dir = path.posix.dirname(remote);
+  const name = path.posix.basename(remote);
+  const room = NAME_MAX_BYTES - Buffer.byteLength(suffix);
+  if (Buffer.byteLength(name) <= room) return checkRemotePath(`${remote}${suffix}`);
+  // Cut on a character boundary: a name is UTF-8 on the wire.
+  let cut = '';
+  for (const char of name) {
+    if (Buffer.byteLength(cut + char) > room) break;
+    cut += char;
+  }
+  return checkRemotePath(`${dir === '.' ? '' : `${dir}/`}${cut}${suffix}`);
 }
 
 function randomToken(): string {

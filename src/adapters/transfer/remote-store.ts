@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { PassedOver } from '../files/walk-files.js';
 
 /** An entry of a remote listing. Names come from the server: validate before use. */
 export interface RemoteEntry {
@@ -12,6 +13,12 @@ export interface RemoteEntry {
    * files it has seen.
    */
   modifiedAt: Date | null;
+}
+
+/** A remote listing: the entries, and those whose names no path of ours can carry. */
+export interface RemoteListing {
+  entries: RemoteEntry[];
+  passedOver: PassedOver[];
 }
 
 /**
@@ -39,7 +46,7 @@ export interface RemoteSession {
   size(path: string): Promise<number | null>;
   remove(path: string): Promise<void>;
   /** Lists a directory (recursively when asked); a missing directory lists as empty. */
-  list(dir: string, recursive: boolean): Promise<RemoteEntry[]>;
+  list(dir: string, recursive: boolean): Promise<RemoteListing>;
   /**
    * A file's modification time where its listing gave none, asked file by file (FTP
    * without MLSD: MDTM); null when the server cannot tell. Absent where listings do.

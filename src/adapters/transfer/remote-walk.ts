@@ -1,4 +1,6 @@
-import type { RemoteEntry } from './remote-store.js';
+import path from 'node:path';
+import { NocturneError } from '../../core/errors.js';
+import type { RemoteListing } from './remote-store.js';
 import { checkRemoteName, joinRemote } from './remote-paths.js';
 
 /** One entry of one directory as a server lists it: files and directories only. */
@@ -11,21 +13,32 @@ export interface ListedName {
 
 /**
  * Lists `root` (and below, when recursive) through `listDir`, which lists one
- * directory. Every name the server sends is checked before it becomes part of a path.
+ * directory. Every name the server sends is checked before it becomes part of a path;
+ * one that cannot be (a backslash, a line end, bytes that are not UTF-8) is passed over,
+ * not allowed to fail the listing of every other file.
  */
 export async function walkRemote(
   root: string,
   recursive: boolean,
   listDir: (dir: string) => Promise<ListedName[]>,
-): Promise<RemoteEntry[]> {
-  const entries: RemoteEntry[] = [];
+): Promise<RemoteListing> {
+  const listing: RemoteListing = { entries: [], passedOver: [] };
   const pending = [root];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     for (const listed of await listDir(dir)) {
-      const entry: RemoteEntry = { ...listed, path: joinRemote(dir, checkRemoteName(listed.name, dir)) };
-      entries.push(entry);
-      if (recursive && entry.isDirectory) pending.push(entry.path);
+      let at: string;
+      try {
+        at = joinRemote(dir, checkRemoteName(listed.name, dir));
+      } catch (err) {
+        if (!(err instanceof NocturneError) || err.code !== 'PATH_UNSAFE') throw err;
+        const shown = path.posix.join(dir, listed.name);
+        const why = `${err.message}: rename it on the server`;
+        listing.passedOver.push({ path: shown, relative: path.posix.relative(root, shown), unreadableDirectory: false, why });
+        continue;
+      }
+      listing.entries.push({ ...listed, path: at });
+      if (recursive && listed.isDirectory) pending.push(at);
     }
   }
-  return entries;
+  return listing;
 }

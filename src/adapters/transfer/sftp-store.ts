@@ -7,7 +7,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import type { ResolvedTarget } from '../../config/types.js';
 import { pinnedHostKey } from './host-key.js';
 import { sha256OfFile } from './local-source.js';
-import type { PutOptions, RemoteEntry, RemoteSession, RemoteStore } from './remote-store.js';
+import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
 import { walkRemote } from './remote-walk.js';
@@ -154,7 +154,7 @@ class SftpSession implements RemoteSession {
     await this.#guard.run('remove', abs, () => this.#client.delete(abs, true));
   }
 
-  async list(dir: string, recursive: boolean): Promise<RemoteEntry[]> {
+  async list(dir: string, recursive: boolean): Promise<RemoteListing> {
     return walkRemote(this.#abs(dir), recursive, async (at) => {
       const infos = await this.#guard.run('list', at, () =>
         this.#client.list(at).catch((err: unknown) => {

@@ -1,8 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import picomatch from 'picomatch';
 import { coerceError } from '../../core/errors.js';
 import { inBatches, STAT_BATCH } from '../../core/in-batches.js';
+import { walkFiles, type PassedOver } from '../../adapters/files/walk-files.js';
 import type { LocalFileInfo, LocalFiles } from './local-files.js';
 
 export interface OutboxFile extends LocalFileInfo {
@@ -12,30 +11,33 @@ export interface OutboxFile extends LocalFileInfo {
   relative: string;
 }
 
+export interface OutboxListing {
+  files: OutboxFile[];
+  /** Links, FIFOs, undecodable names...: never uploaded, and said so each run. */
+  passedOver: PassedOver[];
+}
+
 /**
  * The files waiting in an outbox that match `include`. Names starting with "." are the
- * run stage's work in progress (temporary files and directories) and are left alone;
- * so are symlinks, which could point anywhere. A missing outbox holds nothing.
+ * run stage's work in progress (temporary files and directories) and are left alone
+ * without a word; symlinks, which could point anywhere, are not followed, and are
+ * returned with the other entries that are not regular files. A missing outbox holds nothing.
  */
-export async function listOutbox(outbox: string, include: readonly string[], files: LocalFiles): Promise<OutboxFile[]> {
+export async function listOutbox(outbox: string, include: readonly string[], files: LocalFiles): Promise<OutboxListing> {
   // A pattern without "/" matches the file name at any depth, as in .gitignore.
   const matches = picomatch([...include], { basename: true, dot: false });
-  let names: string[];
+  let walked;
   try {
-    names = await readdir(outbox, { recursive: true });
+    walked = await walkFiles(outbox, { skip: (relative) => relative.split('/').pop()!.startsWith('.') });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw coerceError(err, 'INTERNAL', `listing outbox ${outbox}`);
   }
-  const wanted = names
-    .sort()
-    .map((name) => ({ name, relative: name.split(path.sep).join('/') }))
-    .filter(({ relative }) => !relative.split('/').some((part) => part.startsWith('.')) && matches(relative));
-  const infos = await inBatches(wanted, STAT_BATCH, ({ name }) => files.stat(path.join(outbox, name)));
+  const wanted = walked.files.filter(({ relative }) => matches(relative));
+  const infos = await inBatches(wanted, STAT_BATCH, (file) => files.stat(file.path));
   const found: OutboxFile[] = [];
-  wanted.forEach(({ name, relative }, i) => {
+  wanted.forEach((file, i) => {
     const info = infos[i];
-    if (info) found.push({ path: path.join(outbox, name), relative, ...info });
+    if (info) found.push({ ...file, ...info });
   });
-  return found;
+  return { files: found, passedOver: walked.passedOver };
 }

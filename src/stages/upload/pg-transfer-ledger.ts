@@ -226,13 +226,13 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
       return toTransfer(row);
     },
 
-    async quarantine(r, quarantinePath, reason) {
+    async quarantine(r, quarantinePath, code, reason) {
       const row = await db
         .one<TransferRow>(
           `WITH t AS (
              INSERT INTO transfers (pipeline, target, kind, local_path, size_bytes, mtime_ms, remote_path,
                                     state, quarantine_path, error_code, error, run_id, night)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'quarantined', $8, 'QUICKLOOK_INVALID', $9, $10, $11::date) RETURNING *),
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'quarantined', $8, $12, $9, $10, $11::date) RETURNING *),
            e AS (INSERT INTO transfer_events (transfer_id, to_state, run_id, note)
                  SELECT id, state, run_id, $9 FROM t)
            SELECT * FROM t`,
@@ -248,6 +248,7 @@ export function createPgTransferLedger(db: Db, runId: number, naming: ArchiveNam
             reason,
             run,
             described(r).night,
+            code,
           ],
         )
         .catch(failed(`recording the quarantine of ${r.localPath}`));

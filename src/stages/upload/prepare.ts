@@ -9,7 +9,7 @@ import type { LocalFiles } from './local-files.js';
 import type { OutboxFile } from './outbox.js';
 import { moveToQuarantine, quarantinePathFor } from './quarantine.js';
 import { remotePathFor } from './remote-dir.js';
-import type { NewTransfer, Transfer, TransferLedger } from './transfer-ledger.js';
+import type { NewTransfer, QuarantineCode, Transfer, TransferLedger } from './transfer-ledger.js';
 import type { UploadHooks } from './verified-upload.js';
 import type { UploadSettings } from './upload-settings.js';
 
@@ -88,7 +88,9 @@ async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResul
   try {
     remotePath = remotePathFor(settings.config.remoteDir, settings.values, file);
   } catch (err) {
-    if (err instanceof NocturneError && err.code === 'PATH_UNSAFE') return quarantine(file, row, err.message, deps, result);
+    if (err instanceof NocturneError && err.code === 'PATH_UNSAFE') {
+      return quarantine(file, row, { code: 'PATH_UNSAFE', reason: err.message }, deps, result);
+    }
     throw err;
   }
   const isJpeg = /\.jpe?g$/i.test(file.path);
@@ -105,7 +107,9 @@ async function rowsFor(file: OutboxFile, deps: PrepareDeps, result: PrepareResul
       // One decode for the check and the thumbnail.
       ...(thumbnail && thumbnailWidth !== undefined ? { thumbnail: { dest: thumbnail.local, width: thumbnailWidth } } : {}),
     });
-    if (!verdict.ok) return quarantine(file, { ...row, remotePath }, `quicklook ${verdict.reason}`, deps, result);
+    if (!verdict.ok) {
+      return quarantine(file, { ...row, remotePath }, { code: 'QUICKLOOK_INVALID', reason: `quicklook ${verdict.reason}` }, deps, result);
+    }
   }
   const rows: NewTransfer[] = [{ ...row, remotePath }];
   if (thumbnail && thumbnailWidth !== undefined) {
@@ -148,14 +152,14 @@ async function thumbnailRow(file: OutboxFile, thumbnail: ThumbnailTarget, deps: 
 async function quarantine(
   file: OutboxFile,
   row: NewTransfer,
-  reason: string,
+  { code, reason }: { code: QuarantineCode; reason: string },
   deps: PrepareDeps,
   result: PrepareResult,
 ): Promise<NewTransfer[]> {
   const now = deps.clock.now();
   const dest = await quarantinePathFor(deps.settings.quarantine, file.relative, now);
   // Recorded first: a crash before the move leaves the file in the outbox, checked again next run.
-  await deps.ledger.quarantine(row, dest, reason);
+  await deps.ledger.quarantine(row, dest, code, reason);
   await moveToQuarantine(file.path, dest, reason, now);
   deps.logger.warn({ file: file.path, quarantine: dest, reason }, 'file quarantined');
   result.quarantined += 1;

@@ -10,6 +10,9 @@ export type TransferState =
   'discovered' | 'uploading' | 'verified' | 'renamed' | 'checked' | 'deleted' | 'kept' | 'quarantined' | 'missing';
 
 /** States after which there is nothing left to do for the row. */
+/** Why the upload sets a file aside: a name no remote path can carry, or a bad quicklook. */
+export type QuarantineCode = 'PATH_UNSAFE' | 'QUICKLOOK_INVALID';
+
 export const FINISHED_STATES: ReadonlySet<TransferState> = new Set(['deleted', 'kept', 'quarantined', 'missing']);
 
 export type VerifyMethod = 'size' | 'size+sha256-readback' | 'size+sha256-server' | 'size+sha256-readback(no-server-hash)';
@@ -80,6 +83,6 @@ export interface TransferLedger {
   move(transfer: Transfer, to: TransferState, change?: TransferChange): Promise<Transfer>;
   /** Records a failure; the state stays, so the next run resumes from it. */
   fail(transfer: Transfer, error: NocturneError): Promise<Transfer>;
-  /** Records a file set aside: a closed row in state quarantined. */
-  quarantine(row: NewTransfer, quarantinePath: string, reason: string): Promise<Transfer>;
+  /** Records a file set aside: a closed row in state quarantined, with the code of why. */
+  quarantine(row: NewTransfer, quarantinePath: string, code: QuarantineCode, reason: string): Promise<Transfer>;
 }

@@ -2,6 +2,8 @@ import { coerceError, NocturneError } from '../../core/errors.js';
 import type { RemoteStore } from '../../adapters/transfer/remote-store.js';
 import type { StageContext, StageOutcome } from '../types.js';
 import type { LocalFiles } from './local-files.js';
+import type { PassedOver } from '../../adapters/files/walk-files.js';
+import { warnPassedOver } from '../../log/first-sighting.js';
 import { listOutbox, type OutboxFile } from './outbox.js';
 import { prepareNewFiles, type Quicklooks } from './prepare.js';
 import { createUploadProgress } from './upload-progress.js';
@@ -33,10 +35,11 @@ export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise
   const { pipeline, target } = settings;
   const pending = await deps.ledger.pending(pipeline, target);
   const byPath = new Map(pending.map((t) => [t.localPath, t]));
-  const found = await listOutbox(settings.outbox, settings.config.include, deps.files);
+  const { files: found, passedOver } = await listOutbox(settings.outbox, settings.config.include, deps.files);
   const fresh = found.filter((f) => !byPath.has(f.path));
+  warnPassedOver(ctx.logger, pipeline, passedOver, 'outbox entry not uploaded');
 
-  if (ctx.dryRun) return dryRun(ctx, settings, pending, fresh);
+  if (ctx.dryRun) return dryRun(ctx, settings, pending, fresh, passedOver);
 
   const work: Transfer[] = [];
   const listed = new Map(found.map((f) => [f.path, f]));
@@ -64,7 +67,15 @@ export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise
   work.push(...prepared.added);
 
   const progress = createUploadProgress(ctx.progress, work);
-  const stats = { files: work.length, bytes: 0, verified: 0, deleted: 0, quarantined: prepared.quarantined, failed: 0 };
+  const stats = {
+    files: work.length,
+    bytes: 0,
+    verified: 0,
+    deleted: 0,
+    quarantined: prepared.quarantined,
+    failed: 0,
+    passedOver: passedOver.length,
+  };
   const machine = {
     ledger: deps.ledger,
     files: deps.files,
@@ -112,7 +123,8 @@ function outcome(
   target: string,
   stopped: boolean,
 ): StageOutcome {
-  const counts = `${stats['files']} files, ${stats['deleted']} deleted after verification, ${stats['quarantined']} quarantined, ${stats['failed']} failed`;
+  const passedOver = stats['passedOver'] ? `, ${stats['passedOver']} passed over (not regular files: see the log)` : '';
+  const counts = `${stats['files']} files, ${stats['deleted']} deleted after verification, ${stats['quarantined']} quarantined, ${stats['failed']} failed${passedOver}`;
   const left = notDone > 0 ? `; ${notDone} left in place for the next run` : '';
   if (stats['failed'] === 0 && notDone === 0) return { ok: true, stats, summary: `${counts} → target "${target}"` };
   const error =
@@ -120,8 +132,15 @@ function outcome(
   return { ok: false, stats, summary: `${counts}${left}: ${error.message}`, error };
 }
 
-function dryRun(ctx: StageContext, settings: UploadSettings, pending: readonly Transfer[], fresh: readonly OutboxFile[]): StageOutcome {
+function dryRun(
+  ctx: StageContext,
+  settings: UploadSettings,
+  pending: readonly Transfer[],
+  fresh: readonly OutboxFile[],
+  passedOver: readonly PassedOver[],
+): StageOutcome {
   const { target, config } = settings;
+  for (const entry of passedOver) ctx.print(`pass over ${entry.path}: ${entry.why}`);
   for (const t of pending) ctx.print(`resume   ${t.localPath} → ${target}:${t.remotePath} (${t.state})`);
   for (const f of fresh) {
     let remote: string;

@@ -1,4 +1,4 @@
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useWorlds } from './use-world.js';
@@ -165,5 +165,20 @@ describe('bad input', () => {
       new RegExp(`^${world.source}/good.csv:4: refused by PostgreSQL: new row for relation "sunspots" violates check constraint "small"`),
     );
     expect(await world.count()).toBe(0);
+  });
+
+  // readdir's `recursive` followed a link to a directory: files outside the source were loaded, and a rejected one moved away.
+  it('follows no link in the source: a linked file or directory is neither loaded nor moved, and the run says so', async () => {
+    const world = await newWorld('links');
+    await world.fixture('good.csv');
+    const outside = path.join(world.dir, 'outside');
+    await mkdir(outside);
+    await copyFile(path.join(FIXTURES, 'bad-number.csv'), path.join(outside, 'bad-number.csv'));
+    await symlink(outside, path.join(world.source, 'linkdir'));
+    await symlink(path.join(outside, 'bad-number.csv'), path.join(world.source, 'linked.csv'));
+    const outcome = await world.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { files: 1, loaded: 1, rejected: 0, passedOver: 1 } });
+    expect(outcome.summary).toMatch(/1 passed over \(links, unusable names or unreadable directories: see the log\)/);
+    expect(await readdir(outside)).toEqual(['bad-number.csv']);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rigRoot, rigTarget } from '../../../harness/rig-targets.js';
 import { featureCsv } from './feature-csv.js';
+import type { RemoteStore } from '../../../src/adapters/transfer/remote-store.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
 import { useWorlds } from './use-world.js';
 import { FIXTURES } from './world.js';
@@ -53,6 +54,48 @@ describe('ingest from a remote target', () => {
     );
     const third = await world.direct({ deps });
     expect(third.stats).toMatchObject({ loaded: 1, inserted: 4, skipped: 2 });
+  });
+
+  it('passes over a listed name no path can carry, says so every run, and loads the others', async () => {
+    const world = await newWorld('remote-odd-name', remote);
+    const store = new MemoryStore({ name: 'archive' });
+    store.files.set('/hfc/sdoss/2026/11/good.csv', await readFile(path.join(FIXTURES, 'good.csv')));
+    store.files.set('/hfc/sdoss/2026/11/back\\slash.csv', await readFile(path.join(FIXTURES, 'good.csv')));
+    for (const run of [1, 2]) {
+      const outcome = await world.direct({ deps: { remoteStore: () => store } });
+      expect(outcome, `run ${run}`).toMatchObject({ ok: true, stats: { files: 1, loaded: 2 - run, skipped: run - 1, passedOver: 1 } });
+    }
+  });
+
+  // A kept error made `firstError ??= await record(...)` skip recording every file after it.
+  it('counts and logs the files loaded after one that could not be downloaded', async () => {
+    const world = await newWorld('remote-unread', remote);
+    const store = new MemoryStore({ name: 'archive' });
+    for (const [name, fixture] of [
+      ['a-unread.csv', 'good.csv'],
+      ['b.csv', 'good.csv'],
+      ['c.csv', 'crlf-bom.csv'],
+    ]) {
+      store.files.set(`/hfc/sdoss/2026/11/${name}`, await readFile(path.join(FIXTURES, fixture!)));
+    }
+    const unreadable: RemoteStore = {
+      name: store.name,
+      async open(signal) {
+        const session = await store.open(signal);
+        return new Proxy(session, {
+          get(target, key) {
+            if (key === 'read') {
+              return (at: string) => (at.endsWith('/a-unread.csv') ? Promise.reject(new Error('550 Permission denied')) : target.read(at));
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      },
+    };
+    const outcome = await world.direct({ deps: { remoteStore: () => unreadable } });
+    expect(outcome).toMatchObject({ ok: false, stats: { files: 3, loaded: 2, failed: 1 } });
+    expect(outcome.summary).toMatch(/^3 files: 2 loaded/);
   });
 
   for (const protocol of ['sftp', 'ftps'] as const) {

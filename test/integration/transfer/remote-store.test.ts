@@ -3,7 +3,7 @@
 // tests use (test/helpers/memory-store.ts): every implementation must behave the same.
 // Where servers differ (MLSD, HASH), the test says which does what.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,8 @@ interface Subject {
   store(): RemoteStore;
   /** Whether a remote directory exists. */
   exists(remotePath: string): boolean;
+  /** Writes a file of any name (bytes) into a remote directory from outside the server; not in memory. */
+  plant?(remoteDir: string, name: Buffer): void;
 }
 
 /** A target whose remote paths are files of this machine, below `root`. */
@@ -42,6 +44,7 @@ function onDisk(kind: string, config: () => TargetConfig, root: () => string): S
   return {
     store: () => createRemoteStore(`rig-${kind}`, compileTarget(config())),
     exists: (remotePath) => existsSync(path.join(root(), remotePath)),
+    plant: (remoteDir, name) => writeFileSync(Buffer.concat([Buffer.from(`${path.join(root(), remoteDir)}/`), name]), 'a,b\n'),
   };
 }
 
@@ -116,7 +119,7 @@ describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
       expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
       // The session is usable again once the read stream has ended.
       expect(await s.size(`${dir}/final.bin`)).toBe(body.length);
-      const listed = await s.list(`${run}/${kind}`, true);
+      const { entries: listed } = await s.list(`${run}/${kind}`, true);
       expect(listed.map((e) => [path.posix.basename(e.path), e.isDirectory, e.isDirectory ? 0 : e.sizeBytes]).sort()).toEqual(
         [
           ['2014', true, 0],
@@ -132,7 +135,7 @@ describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
       const written = final.modifiedAt ?? (await s.modifiedAt?.(final.path)) ?? null;
       expect(Math.abs((written?.getTime() ?? 0) - Date.now())).toBeLessThan(120_000);
       if (s.modifiedAt) expect(await s.modifiedAt(`${dir}/missing.csv`)).toBeNull();
-      expect(await s.list(`${run}/${kind}/nowhere`, false)).toEqual([]);
+      expect(await s.list(`${run}/${kind}/nowhere`, false)).toEqual({ entries: [], passedOver: [] });
       // Only proftpd (mod_digest) computes a SHA-256 on the server.
       const digest = createHash('sha256').update(body).digest('hex');
       expect(s.serverHashes).toEqual(kind.startsWith('proftpd') ? ['sha256'] : []);
@@ -143,6 +146,25 @@ describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
     });
     expect(subject.exists(dir)).toBe(true);
   });
+
+  it.skipIf(subject.plant === undefined)(
+    'passes over a listed name no path can carry (a backslash, bytes that are not UTF-8) and lists the rest',
+    async () => {
+      const odd = `${run}/${kind}/odd`;
+      await withSession((s) => s.ensureDir(odd));
+      for (const name of ['back\\slash.csv', 'good.csv']) subject.plant!(odd, Buffer.from(name));
+      subject.plant!(odd, Buffer.from([0x69, 0x6e, 0x76, 0xff, 0x2e, 0x63, 0x73, 0x76]));
+      const listing = await withSession((s) => s.list(odd, true));
+      expect(listing.entries.map((e) => path.posix.basename(e.path))).toEqual(['good.csv']);
+      expect(listing.passedOver).toHaveLength(2);
+      expect(listing.passedOver).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ relative: 'back\\slash.csv', why: expect.stringMatching(/backslash: rename it on the server$/) }),
+          expect.objectContaining({ relative: 'inv\uFFFD.csv', why: expect.stringMatching(/not valid UTF-8/) }),
+        ]),
+      );
+    },
+  );
 
   // FTP sends RNFR and RNTO in one write: the refusal of RNFR must end the rename (RNTO's
   // "503" answered too), not leave it waiting for a reply.

@@ -1,7 +1,7 @@
 // The stage as the CLI and the scheduler run it: through executeStage (run history),
 // dry-run listing, deleteAfterVerify: false, and a stop request in the middle of a batch.
 import { existsSync, readFileSync } from 'node:fs';
-import { utimes } from 'node:fs/promises';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
@@ -31,7 +31,7 @@ describe('upload stage', () => {
     const run = await w.db.db.one<{ state: string; stats: Record<string, number> }>('SELECT state, stats FROM runs');
     expect(run).toEqual({
       state: 'succeeded',
-      stats: { files: 2, bytes: 1500, verified: 2, deleted: 2, quarantined: 0, failed: 0 },
+      stats: { files: 2, bytes: 1500, verified: 2, deleted: 2, quarantined: 0, failed: 0, passedOver: 0 },
     });
     expect(updates.at(-1)).toEqual({ files: `[${'#'.repeat(20)}] 2/2`, MB: '0.0/0.0' });
     expect(await w.db.db.one('SELECT count(DISTINCT run_id)::int AS n FROM transfers')).toEqual({ n: 1 });
@@ -100,5 +100,48 @@ describe('upload stage', () => {
     expect(await w.run()).toMatchObject({ ok: true, stats: { deleted: left } });
     expect(files.filter((f) => existsSync(f))).toEqual([]);
     expect((await w.remoteFiles()).filter((f) => f.includes('.partial'))).toEqual([]);
+  });
+
+  // readdir's `recursive` followed a link to a directory: the file beyond it was archived, then deleted.
+  it('never follows a link in the outbox: what lies beyond is neither uploaded nor deleted, and the run says so', async () => {
+    const w = await world('links', { protocol: 'local' });
+    const kept = await w.file('sdoss_106_20140221T000045_sdo_feat.csv', 'a,b\n');
+    const elsewhere = path.join(path.dirname(w.outbox), 'elsewhere');
+    await mkdir(elsewhere, { recursive: true });
+    await writeFile(path.join(elsewhere, 'sdoss_106_20140221T000045_sdo_init.csv'), 'precious\n');
+    await symlink(elsewhere, path.join(w.outbox, 'linkdir'));
+    await symlink(path.join(elsewhere, 'sdoss_106_20140221T000045_sdo_init.csv'), path.join(w.outbox, 'link_init.csv'));
+    await symlink(w.outbox, path.join(w.outbox, 'loop'));
+    const outcome = await w.run();
+    expect(outcome).toMatchObject({ ok: true, stats: { files: 1, deleted: 1, passedOver: 3 } });
+    expect(outcome.summary).toMatch(/3 passed over \(not regular files: see the log\)/);
+    expect(existsSync(kept)).toBe(false);
+    expect(readFileSync(path.join(elsewhere, 'sdoss_106_20140221T000045_sdo_init.csv'), 'utf8')).toBe('precious\n');
+    expect(await w.remoteFiles()).toEqual(['sdoss/2014/02/sdoss_106_20140221T000045_sdo_feat.csv']);
+    expect((await w.transfers()).map((t) => path.basename(t.local_path))).toEqual(['sdoss_106_20140221T000045_sdo_feat.csv']);
+  });
+
+  // The partial's suffix (17 bytes) took a name of 239 bytes or more past NAME_MAX: "File name too long", every run.
+  it.each(['proftpd-ftp', 'sftp'] as const)('uploads a file whose name has the 255 bytes a name may have, over %s', async (protocol) => {
+    const w = await world(`long-${protocol}`, { protocol });
+    const prefix = 'sdoss_106_20140221T000045_';
+    const name = `${prefix}${'L'.repeat(255 - prefix.length - 4)}.csv`;
+    const file = await w.file(name, 'a,b\n');
+    expect(await w.run()).toMatchObject({ ok: true, stats: { files: 1, deleted: 1 } });
+    expect(existsSync(file)).toBe(false);
+    expect(await w.remoteFiles()).toEqual([`sdoss/2014/02/${name}`]);
+  });
+
+  it('sets aside a file whose name no remote path can carry, as PATH_UNSAFE, and uploads the others', async () => {
+    const w = await world('unsafe', { protocol: 'local' });
+    const bad = await w.file('sdoss_106_20140221T000045_back\\slash.csv', 'a,b\n');
+    await w.file('sdoss_106_20140221T000045_sdo_feat.csv', 'a,b\n');
+    expect(await w.run()).toMatchObject({ ok: true, stats: { files: 1, deleted: 1, quarantined: 1 } });
+    expect(existsSync(bad)).toBe(false);
+    const rows = await w.transfers();
+    expect(rows.map((t) => [path.basename(t.local_path), t.state, t.error_code])).toEqual([
+      ['sdoss_106_20140221T000045_back\\slash.csv', 'quarantined', 'PATH_UNSAFE'],
+      ['sdoss_106_20140221T000045_sdo_feat.csv', 'deleted', null],
+    ]);
   });
 });

@@ -24,6 +24,7 @@ describe('Tally', () => {
       quarantined: 1,
       failed: 0,
       pending: 0,
+      passedOver: 0,
     });
     expect(outcome.summary).toBe('4 files: 2 loaded (15 rows, 13 inserted, 1 already present), 1 skipped, 1 rejected, 1 rows quarantined');
   });

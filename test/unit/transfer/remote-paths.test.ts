@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkRemoteName,
@@ -49,5 +50,17 @@ describe('resolveRemote and partial names', () => {
     const random = partialPathFor('/hfc/a.csv');
     expect(random).toMatch(/^\/hfc\/a\.csv\.[a-z0-9x]{8}\.partial$/);
     expect(partialPathFor('/hfc/a.csv')).not.toBe(random);
+  });
+
+  it('cuts a long final name so that the partial name stays within 255 bytes, on a character boundary', () => {
+    const ascii = `${'L'.repeat(251)}.csv`;
+    expect(partialPathFor(`/hfc/${ascii}`, () => 'k3y12345')).toBe(`/hfc/${'L'.repeat(238)}.k3y12345.partial`);
+    expect(partialPathFor(ascii, () => 'k3y12345')).toBe(`${'L'.repeat(238)}.k3y12345.partial`);
+    // 'é' is 2 bytes: 119 of them (238 bytes) fit, not 120.
+    const wide = `${'é'.repeat(125)}.csv`;
+    const partial = path.posix.basename(partialPathFor(`/hfc/${wide}`, () => 'k3y12345'));
+    expect(partial).toBe(`${'é'.repeat(119)}.k3y12345.partial`);
+    expect(Buffer.byteLength(partial)).toBe(255);
+    expect(partialPathFor(`/hfc/${'L'.repeat(238)}`, () => 'k3y12345')).toBe(`/hfc/${'L'.repeat(238)}.k3y12345.partial`);
   });
 });

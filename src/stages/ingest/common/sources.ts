@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { fileCallsByDirectory } from '../../../adapters/files/file-calls.js';
+import { walkFiles, type PassedOver } from '../../../adapters/files/walk-files.js';
 import { withoutTrailingSlash } from '../../../adapters/transfer/remote-paths.js';
 import type { RemoteEntry, RemoteSession, RemoteStore } from '../../../adapters/transfer/remote-store.js';
 import { coerceError, NocturneError } from '../../../core/errors.js';
@@ -37,11 +38,17 @@ export interface Fetched {
   release(): Promise<void>;
 }
 
+/** What a source holds: the files offered, and the entries it could not offer (to be said). */
+export interface SourceListing {
+  candidates: Candidate[];
+  passedOver: PassedOver[];
+}
+
 export interface IngestSource {
   /** Ledger key of the source: "local:<dir>" or "<target>:<dir>". */
   readonly key: string;
   readonly local: boolean;
-  list(): Promise<Candidate[]>;
+  list(): Promise<SourceListing>;
   fetch(candidate: Candidate, signal: AbortSignal): Promise<Fetched>;
   close(): Promise<void>;
 }
@@ -54,12 +61,22 @@ function includeMatcher(include: readonly string[]): (relPath: string) => boolea
 }
 
 /**
+ * Whether an entry passed over concerns this stage: one `include` would take (a link
+ * named like an input, a name that cannot be used), or an unreadable directory, which
+ * may hide inputs. A shared archive's other links (`latest -> 2026/`) are none of its business.
+ */
+function passedOverMatcher(matches: (relPath: string) => boolean): (entry: PassedOver) => boolean {
+  return (entry) => entry.unreadableDirectory || matches(entry.relative);
+}
+
+/**
  * A local directory. `exclude` lists directories never offered even when below it:
  * the quarantine and work directories, so a set-aside file is not taken for new input.
  */
 export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include'>, exclude: readonly string[] = []): IngestSource {
   const root = path.resolve(dir);
   const matches = includeMatcher(stage.include);
+  const concerns = passedOverMatcher(matches);
   const excluded = exclude.map((d) => path.resolve(d) + path.sep);
   // A source serves one run (FileCalls).
   const callsFor = fileCallsByDirectory();
@@ -67,30 +84,26 @@ export function localSource(dir: string, stage: Pick<IngestStageConfig, 'include
     key: `local:${root}`,
     local: true,
     async list() {
-      const names = await readdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return [];
+      const walked = await walkFiles(root, {
+        skip: (relative, isDirectory) => isDirectory && excluded.some((d) => (path.join(root, relative) + path.sep).startsWith(d)),
+      }).catch((err: NodeJS.ErrnoException) => {
         throw new NocturneError('CONFIG_INVALID', `ingest source ${root} cannot be listed: ${err.message}`, { cause: err });
       });
-      const wanted = names
-        .sort()
-        .map((name) => ({ name, relPath: name.split(path.sep).join('/') }))
-        .filter(({ relPath }) => matches(relPath))
-        .map(({ name, relPath }) => ({ full: path.join(root, name), relPath }))
-        .filter(({ full }) => !excluded.some((d) => full.startsWith(d)));
-      const infos = await inBatches(wanted, STAT_BATCH, ({ full }) =>
+      const wanted = walked.files.filter(({ relative }) => matches(relative));
+      const infos = await inBatches(wanted, STAT_BATCH, (file) =>
         // A file removed since the listing is simply no longer offered.
-        lstat(full).catch((err: NodeJS.ErrnoException) => {
+        lstat(file.path).catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return null;
-          throw coerceError(err, 'INTERNAL', `ingest source ${full}`);
+          throw coerceError(err, 'INTERNAL', `ingest source ${file.path}`);
         }),
       );
-      const found: Candidate[] = [];
-      wanted.forEach(({ full, relPath }, i) => {
+      const candidates: Candidate[] = [];
+      wanted.forEach((file, i) => {
         const info = infos[i];
-        // Symbolic links are not followed: they could lead outside the source directory.
-        if (info?.isFile()) found.push({ path: full, relPath, sizeBytes: info.size, modifiedAt: info.mtime });
+        // Symbolic links are not followed (walkFiles): they could lead outside the source directory.
+        if (info?.isFile()) candidates.push({ path: file.path, relPath: file.relative, sizeBytes: info.size, modifiedAt: info.mtime });
       });
-      return found;
+      return { candidates, passedOver: walked.passedOver.filter(concerns) };
     },
     async fetch(candidate) {
       if (candidate.sizeBytes <= IN_MEMORY_BYTES) {
@@ -123,6 +136,7 @@ export function remoteSource(store: RemoteStore, dir: string, stage: Pick<Ingest
   // "/hfc/sdoss/" as "/hfc/sdoss": a trailing slash made every listing fail (an empty segment).
   const root = withoutTrailingSlash(path.posix.normalize(dir));
   const matches = includeMatcher(stage.include);
+  const concerns = passedOverMatcher(matches);
   let session: RemoteSession | null = null;
   let scratch: string | null = null;
   let queue: Promise<void> = Promise.resolve();
@@ -147,7 +161,7 @@ export function remoteSource(store: RemoteStore, dir: string, stage: Pick<Ingest
     async list() {
       try {
         const remote = await open();
-        const entries = await remote.list(root, true);
+        const { entries, passedOver } = await remote.list(root, true);
         const listed = listedRoot(root, entries);
         const candidates = entries
           .filter((e) => !e.isDirectory)
@@ -156,7 +170,7 @@ export function remoteSource(store: RemoteStore, dir: string, stage: Pick<Ingest
           .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
         // A round trip per file, far cheaper than the download it saves a file already seen.
         for (const c of candidates) if (c.modifiedAt === null && remote.modifiedAt) c.modifiedAt = await remote.modifiedAt(c.path);
-        return candidates;
+        return { candidates, passedOver: passedOver.filter(concerns) };
       } catch (err) {
         await discard();
         throw err;

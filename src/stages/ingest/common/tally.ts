@@ -8,6 +8,8 @@ export abstract class WorkTally {
   failed = 0;
   /** Not tried (database down, stop requested): the next run takes them. */
   pending = 0;
+  /** Entries of the source that cannot be offered (links, unusable names, unreadable directories: see the log). */
+  passedOver = 0;
 
   /** What the summary calls the units of work: "files", "sets". */
   protected abstract readonly units: string;
@@ -21,12 +23,14 @@ export abstract class WorkTally {
   outcome(stopped: NocturneError | undefined, firstError: NocturneError | undefined): StageOutcome {
     const parts = this.parts();
     if (this.failed > 0) parts.push(`${this.failed} failed (still pending)`);
+    if (this.passedOver > 0) parts.push(`${this.passedOver} passed over (links, unusable names or unreadable directories: see the log)`);
     let summary = parts.join(', ');
     if (stopped) {
       const why = stopped.code === 'ABORTED' ? 'stopped' : 'database unavailable';
       summary += `; ${why}: ${this.pending} ${this.units} left pending for the next run`;
     }
     const error = stopped ?? firstError;
-    return { ok: error === undefined, stats: this.stats(), summary, ...(error ? { error } : {}) };
+    const stats = { ...this.stats(), passedOver: this.passedOver };
+    return { ok: error === undefined, stats, summary, ...(error ? { error } : {}) };
   }
 }

@@ -24,6 +24,7 @@ import { SetTally } from './set-tally.js';
 import { SetGroups } from './set-groups.js';
 import { SetConnection } from './set-connection.js';
 import { compilePlan, type SetsPlan, type SpecName } from './sets-plan.js';
+import { firstSighting, warnPassedOver } from '../../../log/first-sighting.js';
 
 /**
  * One sets-mode ingest run over one source: list, group into sets (init + feat, by set
@@ -43,7 +44,10 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
     if (!isDatabaseUnavailable(error)) throw error;
     return tally.outcome(error, undefined);
   }
-  const listing = groupFiles(await source.list(), plan.grammar);
+  const { candidates, passedOver } = await source.list();
+  const listing = groupFiles(candidates, plan.grammar);
+  tally.passedOver = passedOver.length;
+  warnPassedOver(ctx.logger, ctx.pipeline.config.name, passedOver, 'source entry not ingested');
   tally.files = [...listing.sets, ...listing.tracks].reduce((n, set) => n + [...set.members.values()].flat().length, 0);
   tally.sets = listing.sets.length + listing.tracks.length;
   tally.unmatched = listing.strays.length;
@@ -295,15 +299,6 @@ async function decide(
  */
 const SETS_IN_FLIGHT = 16;
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
-
-/** Whether this process has not warned of `file` of `pipeline` yet (a stray is logged once, counted every run). */
-function firstSighting(pipeline: string, file: string): boolean {
-  const key = `${pipeline}\0${file}`;
-  if (STRAYS_WARNED.has(key)) return false;
-  STRAYS_WARNED.add(key);
-  return true;
-}
-const STRAYS_WARNED = new Set<string>();
 
 /** A content the ledger settled before: skipped (a local rejected one that is still there is set aside). */
 async function settledEarlier(

@@ -106,7 +106,9 @@ export async function loadWork(ctx: StageContext, batch: WorkBatch, load: LoadWo
       }
     }
     for (const { file, result } of together.settled) {
-      firstError ??= await record(ctx, { stage: load.stage, source, ...fetched.get(file)!, result, tally });
+      // Every settled file is recorded: `firstError ??= await record(...)` would skip it once an error is kept.
+      const error = await record(ctx, { stage: load.stage, source, ...fetched.get(file)!, result, tally });
+      firstError ??= error;
       batch.unsettled--;
     }
     for (const file of [...together.alone, ...files.filter((f) => !small.includes(f))]) {

@@ -6,6 +6,7 @@ import { dryRun } from '../dry-run.js';
 import type { RowIssue } from '../common/issues.js';
 import type { Candidate, IngestSource } from '../common/sources.js';
 import { workLoop } from '../common/work-loop.js';
+import { warnPassedOver } from '../../../log/first-sighting.js';
 import { setAsideQuietly } from './file-results.js';
 import { seenFiles, type SeenFile } from './ledger.js';
 import { batchesOf, loadWork, type Work } from './load-work.js';
@@ -20,8 +21,10 @@ import { columnTypes } from './target-columns.js';
  */
 export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, source: IngestSource, host: string): Promise<StageOutcome> {
   const tally = new Tally();
-  const candidates = await source.list();
+  const { candidates, passedOver } = await source.list();
   tally.files = candidates.length;
+  tally.passedOver = passedOver.length;
+  warnPassedOver(ctx.logger, ctx.pipeline.config.name, passedOver, 'source entry not ingested');
   let seen: Map<string, SeenFile>;
   try {
     seen = await seenFiles(
@@ -47,13 +50,14 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
     else if (known.status === 'rejected' && source.local) {
       // Rejected by a run that died before moving it away: finish the job.
       const issues = (known.report?.issues ?? []) as RowIssue[];
-      firstError ??= await setAsideQuietly(ctx, stage, {
+      const error = await setAsideQuietly(ctx, stage, {
         candidate,
         sha256: known.sha256,
         summary: known.error ?? 'rejected',
         issues,
         more: 0,
       });
+      firstError ??= error;
     }
   }
   if (ctx.dryRun) return dryRun(ctx, source, work, tally);
