@@ -1,4 +1,5 @@
 import type { RetentionAge } from '../config/types.js';
+import { lastSlotRun } from '../scheduling/slot-ledger.js';
 
 /**
  * The ledger rows retention removes, kind by kind. Each kind is one candidates query over
@@ -46,7 +47,8 @@ const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OL
 function runsWhere(noJobStays: string): string {
   return `SELECT x.id, NULL::text AS path FROM runs x
       WHERE ${PAGE} AND x.state <> 'running' AND ${OLDER('coalesce(x.finished_at, x.started_at)')} AND ${noJobStays}
-        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage) ${LIMIT}`;
+        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage)
+        AND x.id IS DISTINCT FROM (SELECT l.id FROM (${lastSlotRun('x.pipeline', 'x.stage')}) l) ${LIMIT}`;
 }
 
 export const ROW_KINDS = {
@@ -59,7 +61,8 @@ export const ROW_KINDS = {
   },
   // After the jobs: a run a job still points to stays (the job's lineage names it). A dry
   // run, which removes no job, asks whether each such job would go, as the jobs kind does.
-  // The latest run of each stage stays too, whatever its age: status and catch-up start from it.
+  // The latest run of each stage stays too, whatever its age (status shows it), and so does
+  // its last slot, which a newer manual run does not replace (catch-up starts from it).
   runs: {
     age: 'runs',
     table: 'runs',
