@@ -69,6 +69,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
     try {
       const { retention } = deps.config.daemon;
       const now = deps.clock.now().getTime();
+      const doing = options.dryRun ? 'counting' : 'removing';
       for (const kind of PRUNE_KINDS) {
         if (deps.signal?.aborted) break;
         for (const rows of ROWS_OF[kind]) {
@@ -79,7 +80,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
             ...(deps.signal ? { signal: deps.signal } : {}),
             ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
           }).catch((err: unknown) => {
-            throw coerceError(err, 'DB_FAILED', `prune ${kind}: removing old rows of ${ROW_KINDS[rows].table}`);
+            throw coerceError(err, 'DB_FAILED', `prune ${kind}: ${doing} old rows of ${ROW_KINDS[rows].table}`);
           });
           for (const [table, n] of Object.entries(counts)) kinds[kind].rows[table] = (kinds[kind].rows[table] ?? 0) + n;
         }
@@ -149,6 +150,7 @@ async function pruneFilesOf(
         return { files: 0, bytes: 0 };
     }
   } catch (err) {
-    throw coerceError(err, 'PRUNE_FAILED', `prune ${kind}: removing old files (check that nocturne's user may remove them)`);
+    const [doing, may] = dryRun ? ['counting', 'read'] : ['removing', 'remove'];
+    throw coerceError(err, 'PRUNE_FAILED', `prune ${kind}: ${doing} old files (check that nocturne's user may ${may} them)`);
   }
 }

@@ -42,3 +42,15 @@ describe('prune and the scheduler', () => {
     expect(after.get('spoca-ar/upload')?.slot.getTime()).toBe(before.get('spoca-ar/upload')?.slot.getTime());
   });
 });
+
+describe('a failed dry run', () => {
+  it('says it was counting, not removing', async () => {
+    // An age the schema refuses (3000000d: before PostgreSQL's first timestamp), set past it.
+    const daemon = { ...config.daemon, retention: { ...config.daemon.retention, runsMs: 3_000_000 * 86_400_000 } };
+    const failing = prune({ db: t.db, config: { ...config, daemon }, clock: { now: () => new Date() } }, { dryRun: true });
+    await expect(failing).rejects.toMatchObject({
+      code: 'DB_FAILED',
+      message: expect.stringMatching(/^prune runs: counting old rows of jobs: .*timestamp out of range/),
+    });
+  });
+});
