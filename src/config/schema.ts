@@ -416,7 +416,10 @@ export const retentionSchema = z
       .describe('Cron expression of the housekeeping slot (5 fields), in `timezone`. @default "30 12 * * *" (midday, away from the night)'),
     timezone: z.string().default('UTC').describe('IANA time zone of `schedule`. @default "UTC"'),
     jobs: keepFor('job directories (<paths.work>/run) and task logs (<paths.logs>) of ended jobs', '30d'),
-    runs: keepFor('runs of the history, with their jobs and tasks (never those a catalogue load comes from)', '400d'),
+    runs: keepFor(
+      'runs of the history, with their jobs and tasks (never those a catalogue load comes from, or may still come from)',
+      '400d',
+    ),
     transferEvents: keepFor('events of closed transfers (never the verification of an archived file)', '90d'),
     goneFiles: keepFor(
       'ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)',
