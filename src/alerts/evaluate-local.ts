@@ -1,6 +1,7 @@
+import type { FreeSpace } from '../config/free-space.js';
 import type { IncidentKey } from './kinds.js';
 import { localText, spanText } from './local-time.js';
-import { thresholdsFor, type AlertSettings, type FreeSpace } from './settings.js';
+import { thresholdsFor, type AlertSettings } from './settings.js';
 import { noVerdicts, type Verdicts } from './verdicts.js';
 
 /** A disk as this host sees it, under one of the directories it watches. */

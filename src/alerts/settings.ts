@@ -2,12 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { durationMs } from '../config/durations.js';
+import { parseFreeSpace, type FreeSpace } from '../config/free-space.js';
 import type { AlertsConfig, PipelineAlertsConfig, SecretRef } from '../config/schema.js';
 import type { NocturneConfig } from '../config/types.js';
 import { DEFAULTS, type AlertKind } from './kinds.js';
-
-/** A threshold of free space: bytes, or a share of the filesystem. */
-export type FreeSpace = { bytes: number } | { percent: number };
 
 /** The thresholds of one pipeline (or the defaults), durations in milliseconds. */
 export interface Thresholds {
@@ -160,26 +158,6 @@ function thresholds(base: AlertsConfig, own: ThresholdSource): Thresholds {
     workStuck: { enabled: workStuck.enabled ?? true, afterMs: durationMs(workStuck.after ?? DEFAULTS.workStuckAfter) },
     diskLow: { enabled: diskLow.enabled ?? true, minFree: parseFreeSpace(minFree), text: minFree },
   };
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  B: 1,
-  kB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  TB: 1e12,
-  KiB: 2 ** 10,
-  MiB: 2 ** 20,
-  GiB: 2 ** 30,
-  TiB: 2 ** 40,
-};
-
-/** "5%" → {percent: 5}; "10GB" → {bytes: 1e10}. The schema has checked the shape. */
-export function parseFreeSpace(text: string): FreeSpace {
-  if (text.endsWith('%')) return { percent: Number(text.slice(0, -1)) };
-  const match = /^(\d+)([A-Za-z]+)$/.exec(text);
-  if (!match) throw new Error(`not a free-space threshold: ${JSON.stringify(text)}`);
-  return { bytes: Number(match[1]) * (SIZE_UNITS[match[2]!] ?? Number.NaN) };
 }
 
 /** "22:30" → 1350. */

@@ -8,6 +8,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { durationMs } from './durations.js';
+import { parseFreeSpace } from './free-space.js';
 import { clipped } from './issues.js';
 
 // Without jitless, zod writes and compiles a parser for each object schema at its first
@@ -174,10 +175,20 @@ export const ALERT_KINDS = ['stage_failed', 'slot_missed', 'work_failed', 'work_
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as "22:00"');
+const FREE_SPACE_TEXT = /^\d+(\.\d+)?%$|^\d+(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+/** Sizes up to 2^53 bytes are exact numbers; no disk under an outbox is that large. */
+const MAX_FREE_BYTES = 2 ** 53;
 /** "10GB", "500MiB" or "5%": free space below which a disk counts as low. */
 const freeSpace = z
   .string()
-  .regex(/^\d+(\.\d+)?%$|^\d+(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'must be a size such as "10GB", "500MiB", or a share such as "5%"');
+  .regex(FREE_SPACE_TEXT, 'must be a size such as "10GB", "500MiB", or a share such as "5%"')
+  // More than the whole disk would count every disk as low, for good.
+  .refine((text) => !FREE_SPACE_TEXT.test(text) || !text.endsWith('%') || Number(text.slice(0, -1)) <= 100, 'must be at most 100%')
+  .refine((text) => {
+    if (!FREE_SPACE_TEXT.test(text) || text.endsWith('%')) return true;
+    const threshold = parseFreeSpace(text);
+    return 'bytes' in threshold && threshold.bytes <= MAX_FREE_BYTES;
+  }, 'must be at most 8192TiB (no disk is larger)');
 const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an e-mail address such as ops@example.org');
 const enabled = z.boolean().describe('Whether incidents of this kind are raised. @default true');
 
@@ -378,12 +389,20 @@ export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
 
 // ---------------------------------------------------------------- retention (config/nocturne.yaml)
 
-// Compared with ages, never waited for: no timer's limit, but at least a day (0d would prune everything).
+/** The longest retention: an age compared with the database's timestamps, which end at 4713 BC. */
+const MAX_KEEP_MS = 36_500 * 86_400_000;
+
+// Compared with ages, never waited for: no timer's limit, but at least a day (0d would
+// prune everything) and at most a century (nothing is kept forever: the longest is the bound).
 const keepFor = (what: string, fallback: string) =>
   duration
     .refine(
       ms((n) => n >= 86_400_000),
       'must be at least 1d',
+    )
+    .refine(
+      ms((n) => n <= MAX_KEEP_MS),
+      'must be at most 36500d (100 years), the longest a retention keeps anything',
     )
     .default(fallback)
     .describe(`How long ${what} are kept. @default "${fallback}"`);
@@ -397,7 +416,10 @@ export const retentionSchema = z
       .describe('Cron expression of the housekeeping slot (5 fields), in `timezone`. @default "30 12 * * *" (midday, away from the night)'),
     timezone: z.string().default('UTC').describe('IANA time zone of `schedule`. @default "UTC"'),
     jobs: keepFor('job directories (<paths.work>/run) and task logs (<paths.logs>) of ended jobs', '30d'),
-    runs: keepFor('runs of the history, with their jobs and tasks (never those a catalogue load comes from)', '400d'),
+    runs: keepFor(
+      'runs of the history, with their jobs and tasks (never those a catalogue load comes from, or may still come from)',
+      '400d',
+    ),
     transferEvents: keepFor('events of closed transfers (never the verification of an archived file)', '90d'),
     goneFiles: keepFor(
       'ledger rows of files long gone (missing transfers; quarantined transfers and rejected local CSVs whose file is gone)',

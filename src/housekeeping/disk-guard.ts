@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { formatBytes } from '../alerts/evaluate-local.js';
-import { parseFreeSpace } from '../alerts/settings.js';
+import { parseFreeSpace } from '../config/free-space.js';
 import { NocturneError } from '../core/errors.js';
 import type { StageOutcome } from '../stages/types.js';
 

@@ -14,6 +14,8 @@ export interface RowPruneOptions {
   dryRun: boolean;
   /** Pipelines whose files this host can see: rows that need a file check are judged for them only. */
   pipelines: readonly string[];
+  /** The names of set members some pipeline's ingest takes (PostgreSQL regexes): outputs that may still be loaded. */
+  members: readonly string[];
   /** Checked between batches: a stopping daemon stops pruning at the next one. */
   signal?: AbortSignal;
   /** After each batch (the bench measures them). */
@@ -46,6 +48,7 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
         ageMs,
         null,
         options.pipelines,
+        options.members,
       ]);
       seen = batch.length;
       if (seen === 0) break;
@@ -60,6 +63,7 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
           ageMs,
           only,
           options.pipelines,
+          options.members,
         ]);
         add(counts, done);
       }
@@ -70,6 +74,7 @@ export async function pruneRows(db: Queries, kind: RowKind, options: RowPruneOpt
         ageMs,
         null,
         options.pipelines,
+        options.members,
       ]);
       seen = done.seen;
       if (done.last !== null) cursor = done.last;

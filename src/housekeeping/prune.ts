@@ -4,6 +4,7 @@ import { coerceError } from '../core/errors.js';
 import type { NocturneConfig, ResolvedRetention } from '../config/types.js';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
+import { compileGrammar } from '../stages/ingest/sets/file-names.js';
 import { sweepFiles, type FileCounts } from './prune-files.js';
 import { pruneRows, type Queries, type RowCounts } from './prune-rows.js';
 import { ROW_KINDS, type RowKindName } from './row-kinds.js';
@@ -69,6 +70,8 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
     try {
       const { retention } = deps.config.daemon;
       const now = deps.clock.now().getTime();
+      const doing = options.dryRun ? 'counting' : 'removing';
+      const members = memberPatterns(deps.config);
       for (const kind of PRUNE_KINDS) {
         if (deps.signal?.aborted) break;
         for (const rows of ROWS_OF[kind]) {
@@ -76,10 +79,11 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
             retention,
             dryRun: options.dryRun,
             pipelines: pipelinesWith(deps.config, ROW_KINDS[rows].table === 'ingested_files' ? 'ingest' : 'upload'),
+            members,
             ...(deps.signal ? { signal: deps.signal } : {}),
             ...(deps.onBatch ? { onBatch: deps.onBatch } : {}),
           }).catch((err: unknown) => {
-            throw coerceError(err, 'DB_FAILED', `prune ${kind}: removing old rows of ${ROW_KINDS[rows].table}`);
+            throw coerceError(err, 'DB_FAILED', `prune ${kind}: ${doing} old rows of ${ROW_KINDS[rows].table}`);
           });
           for (const [table, n] of Object.entries(counts)) kinds[kind].rows[table] = (kinds[kind].rows[table] ?? 0) + n;
         }
@@ -96,6 +100,17 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
 function pipelinesWith(config: NocturneConfig, stage: StageName): string[] {
   if (!config.daemon.host.stages.includes(stage)) return [];
   return [...config.pipelines.values()].filter((p) => p.config[stage] !== undefined).map((p) => p.config.name);
+}
+
+/**
+ * The names of the set members each pipeline's ingest takes, whichever host runs it, as
+ * PostgreSQL regexes (the grammar's are in the syntax both read): the outputs that the
+ * catalogue may load.
+ */
+function memberPatterns(config: NocturneConfig): string[] {
+  return [...config.pipelines.values()].flatMap(({ config: p }) =>
+    p.ingest?.mode === 'sets' ? compileGrammar(p.ingest.sets, p.code).members.map((r) => r.source) : [],
+  );
 }
 
 async function pruneFilesOf(
@@ -149,6 +164,7 @@ async function pruneFilesOf(
         return { files: 0, bytes: 0 };
     }
   } catch (err) {
-    throw coerceError(err, 'PRUNE_FAILED', `prune ${kind}: removing old files (check that nocturne's user may remove them)`);
+    const [doing, may] = dryRun ? ['counting', 'read'] : ['removing', 'remove'];
+    throw coerceError(err, 'PRUNE_FAILED', `prune ${kind}: ${doing} old files (check that nocturne's user may ${may} them)`);
   }
 }

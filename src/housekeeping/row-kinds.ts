@@ -1,4 +1,5 @@
 import type { RetentionAge } from '../config/types.js';
+import { lastSlotRun } from '../scheduling/slot-ledger.js';
 
 /**
  * The ledger rows retention removes, kind by kind. Each kind is one candidates query over
@@ -6,13 +7,15 @@ import type { RetentionAge } from '../config/types.js';
  * taking the same parameters:
  *
  *   $1 cursor (ids above it), $2 batch size, $3 age in ms, $4 ids to keep to (NULL: any),
- *   $5 pipelines whose files this host can see (kinds that check files only).
+ *   $5 pipelines whose files this host can see (kinds that check files only), $6 the
+ *   names of set members some pipeline's ingest takes (PostgreSQL regexes; outputs only).
  *
  * What is never a candidate: the provenance catalogue rows point to (lineage(),
  * quicklook_url(), archived_files): loads and loaded files (ingested_sets, loaded
  * ingested_files) are not touched at all; transfers that archived a file (renamed,
  * checked, deleted, kept) stay, with their `verified` event; a job one of whose completed
- * tasks published a member of a load (loaded or replaced) stays, with its run. The
+ * tasks published a member of a load (loaded or replaced) stays, with its run, and so
+ * does one an output of which may still be loaded (MAY_STILL_LOAD). The
  * operators' records are no provenance (lineage() reads none of them; a retried item's
  * earlier attempt is a rejected or failed one, which no catalogue row comes from).
  */
@@ -33,20 +36,54 @@ const OLDER = (column: string) => `${column} < now() - $3 * interval '1 millisec
 const PAGE = `x.id > $1 AND ($4::bigint[] IS NULL OR x.id = ANY($4::bigint[]))`;
 const LIMIT = 'ORDER BY x.id LIMIT $2';
 
+/** The name an output had in the outbox (job_tasks.outputs), from its transfer `x`: as lineage() matches them. */
+const OUTPUT_NAME = (x: string) => `regexp_replace(${x}.local_path, '^.*/', '')`;
+/** Whether file name `n` is a set member that some pipeline's ingest takes ($6). */
+const MEMBER = (n: string) => `${n} ~ ANY($6::text[])`;
+
 /**
- * Whether job `j` goes: ended long enough ago, and none of its completed tasks published
- * a member of a load (loaded or replaced), which would make it provenance.
+ * Whether member name `n`, an output of pipeline `p`, may still be loaded (lineage() would
+ * then look for the task that published it): a set of it waits (for its init file, or
+ * rejected as incomplete, which loads once the file arrives); or no set of it was refused
+ * or rejected for what it holds (those wait for a person) and its file was not lost on its
+ * way (latest transfer missing, or quarantined: a person may retry it). It then waits in
+ * the outbox, on its way to the archive, or on the archive for the ingest.
+ */
+const MAY_STILL_LOAD = (p: string, n: string) => `(
+  EXISTS (SELECT 1 FROM ingested_sets s WHERE s.member_names @> ARRAY[${n}]
+           AND s.status IN ('waiting', 'rejected') AND (s.status = 'waiting' OR s.incomplete))
+  OR NOT EXISTS (SELECT 1 FROM ingested_sets s WHERE s.member_names @> ARRAY[${n}]
+           AND s.status IN ('refused', 'rejected') AND NOT s.incomplete)
+     AND coalesce((SELECT x.state FROM transfers x WHERE x.kind = 'output' AND x.pipeline = ${p} AND ${OUTPUT_NAME('x')} = ${n}
+                    ORDER BY x.id DESC LIMIT 1), 'outbox') NOT IN ('missing', 'quarantined'))`;
+
+/**
+ * Whether job `j` goes: ended long enough ago, none of its completed tasks published a
+ * member of a load (loaded or replaced), which would make it provenance, and none a
+ * member that may still be loaded, which would make it provenance later.
  */
 const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OLDER(`coalesce(${j}.finished_at, ${j}.created_at)`)}
   AND NOT EXISTS (
     SELECT 1 FROM job_tasks t JOIN ingested_sets s
       ON s.status IN ('loaded', 'replaced') AND s.member_names && ARRAY(SELECT jsonb_array_elements_text(t.outputs))
-     WHERE t.job = ${j}.id AND t.state = 'completed' AND jsonb_typeof(t.outputs) = 'array')`;
+     WHERE t.job = ${j}.id AND t.state = 'completed' AND jsonb_typeof(t.outputs) = 'array')
+  AND NOT EXISTS (
+    SELECT 1 FROM job_tasks t
+     CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.outputs) = 'array' THEN t.outputs ELSE '[]' END) AS o(name)
+     WHERE t.job = ${j}.id AND t.state = 'completed' AND ${MEMBER('o.name')} AND ${MAY_STILL_LOAD('t.pipeline', 'o.name')})`;
+
+/**
+ * A lost output's transfer (missing, quarantined) that stays while the job that published
+ * it does: it is what tells that job's output is gone for good, not waiting in the outbox.
+ */
+const NO_JOB_WAITS_ON = (x: string) => `NOT (${MEMBER(OUTPUT_NAME(x))} AND EXISTS (SELECT 1 FROM job_tasks t
+          WHERE t.outputs ? ${OUTPUT_NAME(x)} AND t.pipeline = ${x}.pipeline AND t.state = 'completed'))`;
 
 function runsWhere(noJobStays: string): string {
   return `SELECT x.id, NULL::text AS path FROM runs x
       WHERE ${PAGE} AND x.state <> 'running' AND ${OLDER('coalesce(x.finished_at, x.started_at)')} AND ${noJobStays}
-        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage) ${LIMIT}`;
+        AND x.slot < (SELECT max(r.slot) FROM runs r WHERE r.pipeline = x.pipeline AND r.stage = x.stage)
+        AND x.id IS DISTINCT FROM (SELECT l.id FROM (${lastSlotRun('x.pipeline', 'x.stage')}) l) ${LIMIT}`;
 }
 
 export const ROW_KINDS = {
@@ -59,7 +96,8 @@ export const ROW_KINDS = {
   },
   // After the jobs: a run a job still points to stays (the job's lineage names it). A dry
   // run, which removes no job, asks whether each such job would go, as the jobs kind does.
-  // The latest run of each stage stays too, whatever its age: status and catch-up start from it.
+  // The latest run of each stage stays too, whatever its age (status shows it), and so does
+  // its last slot, which a newer manual run does not replace (catch-up starts from it).
   runs: {
     age: 'runs',
     table: 'runs',
@@ -80,14 +118,15 @@ export const ROW_KINDS = {
     age: 'goneFiles',
     table: 'transfers',
     candidates: `SELECT x.id, NULL::text AS path FROM transfers x
-      WHERE ${PAGE} AND x.state = 'missing' AND ${OLDER('x.updated_at')} ${LIMIT}`,
+      WHERE ${PAGE} AND x.state = 'missing' AND ${OLDER('x.updated_at')} AND ${NO_JOB_WAITS_ON('x')} ${LIMIT}`,
     children: [{ table: 'transfer_events', column: 'transfer_id' }],
   },
   quarantinedTransfers: {
     age: 'goneFiles',
     table: 'transfers',
     candidates: `SELECT x.id, x.quarantine_path AS path FROM transfers x
-      WHERE ${PAGE} AND x.state = 'quarantined' AND ${OLDER('x.updated_at')} AND x.pipeline = ANY($5::text[]) ${LIMIT}`,
+      WHERE ${PAGE} AND x.state = 'quarantined' AND ${OLDER('x.updated_at')} AND x.pipeline = ANY($5::text[])
+        AND ${NO_JOB_WAITS_ON('x')} ${LIMIT}`,
     children: [{ table: 'transfer_events', column: 'transfer_id' }],
     whenGone: true,
   },

@@ -35,14 +35,22 @@ export type SkippedSlot = Omit<SlotRef, 'attempt'> & { reason: string; host?: st
 
 export const slotKey = (pipeline: string, stage: string): string => `${pipeline}/${stage}`;
 
+/**
+ * The run that is the last slot of one stage (SQL expressions for the pipeline and stage):
+ * the newest scheduled or caught-up run; manual runs are not slots. One definition for
+ * lastSlots and for retention, which keeps this run whatever its age: catch-up starts from it.
+ */
+export const lastSlotRun = (pipeline: string, stage: string): string =>
+  `SELECT id, slot, state FROM runs WHERE pipeline = ${pipeline} AND stage = ${stage} AND trigger <> 'manual' ORDER BY slot DESC LIMIT 1`;
+
 export function createPgSlotLedger(db: Db): SlotLedger {
   const guarded = <T>(what: string, work: () => Promise<T>): Promise<T> => inDatabase(`run history: ${what}`, work);
   return {
     lastSlots: () =>
       guarded('reading the last slot of each stage', async () => {
         const rows = await db.any<{ pipeline: string; stage: string; slot: Date; state: RunState }>(
-          `SELECT DISTINCT ON (pipeline, stage) pipeline, stage, slot, state
-             FROM runs WHERE trigger <> 'manual' ORDER BY pipeline, stage, slot DESC`,
+          `SELECT s.pipeline, s.stage, l.slot, l.state FROM (SELECT DISTINCT pipeline, stage FROM runs) s
+             CROSS JOIN LATERAL (${lastSlotRun('s.pipeline', 's.stage')}) l`,
         );
         return new Map(rows.map((r) => [slotKey(r.pipeline, r.stage), { slot: r.slot, state: r.state }]));
       }),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { destinationsFor } from '../../../src/alerts/destinations.js';
 import { localText, nightOf, quietUntil, spanText } from '../../../src/alerts/local-time.js';
-import { parseFreeSpace, routesFor, thresholdsFor } from '../../../src/alerts/settings.js';
+import { routesFor, thresholdsFor } from '../../../src/alerts/settings.js';
+import { parseFreeSpace } from '../../../src/config/free-space.js';
 import { alertConfig, at, settingsOf } from './world.js';
 
 const config = alertConfig(

@@ -8,6 +8,8 @@ export type NamedFile =
   | { kind: 'metadata'; part: MetadataPart };
 
 export interface FileNameGrammar {
+  /** The names of members (a set's, and track files' when tracking is declared): retention keeps the jobs of those not loaded yet. */
+  members: readonly RegExp[];
   /** Reads a base name; undefined for a name that belongs to no set and is no metadata file. */
   read(name: string): NamedFile | undefined;
   /** The metadata file names declared for a set whose {obs} is `obs`, in the order they are tried. */
@@ -66,6 +68,7 @@ export function compileGrammar(
     })),
   );
   const grammar: FileNameGrammar = {
+    members: trackPattern ? [setPattern.regex, trackPattern.regex] : [setPattern.regex],
     read(name) {
       const metadata = metadataPatterns.find((p) => p.regex.test(name));
       if (metadata) return { kind: 'metadata', part: metadata.part };
