@@ -21,12 +21,12 @@ describe('nocturne history', () => {
       stats: {},
       error_code: 'JOB_FAILED',
       error:
-        '2 observations failed for good (2 in this run); first: /d/a.fits: exit code 3\n/d/a.fits: exit code 3\n/d/b.fits: exit code 3\n',
+        '3 observations failed for good (3 in this run); first: /d/a.fits: exit code 3\n/d/b.fits: exit code 3\n/d/c.fits: exit code 3\n',
     };
     const lines = formatHistory([run]).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(
-      / 3\.0s {2}2 observations failed for good \(2 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/,
+      / 3\.0s {2}3 observations failed for good \(3 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/,
     );
   });
 
