@@ -51,4 +51,12 @@ describe('nocturne history', () => {
     );
     expect(formatActions([])).toBe('');
   });
+
+  it('prints what a person typed with its control characters escaped, whatever the database holds', () => {
+    const action = { id: 4, action: 'pause' as const, pipeline: 'sdoss', stage: 'run', askedAt: new Date(0), runId: null };
+    const text = formatActions([{ ...action, askedBy: 'ops\x1b]0;x\x07@hal', details: { reason: 'a\nb\x1b[31mRED\rCR' } }]);
+    expect(text).toContain('ops\\x1b]0;x\\x07@hal  a\\nb\\x1b[31mRED\\rCR\n');
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    expect(text).not.toMatch(/[\x07\x1b\r]/);
+  });
 });
