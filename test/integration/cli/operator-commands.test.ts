@@ -52,6 +52,9 @@ describe('the operator commands, as a real process', () => {
       expect(run.stderr).toContain(`--date must be a date YYYY-MM-DD that the calendar has, not "${date}"`);
     }
     expect(await count('runs')).toBe(0);
+    const demo = await cli('demo', '--date', '2026-02-30');
+    expect(demo.code).toBe(64);
+    expect(demo.stderr).toContain('--date must be a date YYYY-MM-DD that the calendar has, not "2026-02-30"');
   });
 
   it('reports a run the disk guard skipped as skipped, with its reason, and exits 0', async () => {
