@@ -1,4 +1,5 @@
-import { STAGES, type StageName } from '../config/schema.js';
+import type { StageName } from '../config/schema.js';
+import { printable } from '../core/printable.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import { recordAction } from './operator.js';
@@ -58,12 +59,17 @@ export interface PauseRequest {
   by: string;
 }
 
+export interface PauseAllRequest extends PauseRequest {
+  /** The stages the pipeline has: all are paused when `stage` is omitted, and no other. */
+  stages: readonly StageName[];
+}
+
 /**
  * Pauses stages and records who asked, in one transaction. A stage already paused keeps
  * its first pause time but takes the new reason and name: the latest word on it.
  */
-export async function pauseStages(db: Db, req: PauseRequest): Promise<Pause[]> {
-  const stages = req.stage ? [req.stage] : [...STAGES];
+export async function pauseStages(db: Db, req: PauseAllRequest): Promise<Pause[]> {
+  const stages = req.stage ? [req.stage] : [...req.stages];
   return inDatabase(`pauses: pausing ${req.pipeline}${req.stage ? `/${req.stage}` : ''}`, () =>
     db.tx('pause', async (tx) => {
       await recordAction(tx, {
@@ -110,7 +116,10 @@ export async function resumeStages(db: Db, req: Omit<PauseRequest, 'reason'>): P
   );
 }
 
-/** "paused by ops@hal since 2026-11-24T18:02:11Z: telescope maintenance" */
+/**
+ * "paused by ops@hal since 2026-11-24T18:02:11Z: telescope maintenance", its reason and
+ * name printable whatever the database holds (core/printable.ts).
+ */
 export function pauseText(p: Pick<Pause, 'reason' | 'pausedBy' | 'pausedAt'>): string {
-  return `paused by ${p.pausedBy} since ${p.pausedAt.toISOString().slice(0, 19)}Z${p.reason ? `: ${p.reason}` : ''}`;
+  return `paused by ${printable(p.pausedBy)} since ${p.pausedAt.toISOString().slice(0, 19)}Z${p.reason ? `: ${printable(p.reason)}` : ''}`;
 }

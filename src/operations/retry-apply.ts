@@ -8,7 +8,10 @@ import { recordAction } from './operator.js';
 import type { RetryCandidate, RetrySelection } from './retry-select.js';
 
 export interface RetryApplied {
-  /** The retry recorded; null when every item's retry was recorded before (RetryCandidate.recordedBy). */
+  /**
+   * The retry recorded; null when every item's retry was recorded before
+   * (RetryCandidate.recordedBy), or none was still to retry (another retry took them).
+   */
   actionId: number | null;
   /**
    * Put back in line: their ledger rows changed in the same transaction as the record, or,
@@ -51,25 +54,21 @@ export async function applyRetry(db: Db, sel: RetrySelection, items: readonly Re
   return { actionId, retried: [...retried, ...recorded], unmoved };
 }
 
-/** The retry's record and its ledger changes, in one transaction. */
+/**
+ * The retry's ledger changes and its record, in one transaction. Each change is guarded
+ * by the state the item was selected in, so what changed meanwhile (another retry at the
+ * same time, a run) is left alone; the record counts what did change, and is not made
+ * when nothing did.
+ */
 async function record(
   db: Db,
   sel: RetrySelection,
   ready: readonly RetryCandidate[],
   by: string,
-): Promise<{ actionId: number; retried: RetryCandidate[] }> {
+): Promise<{ actionId: number | null; retried: RetryCandidate[] }> {
   const of = (kind: RetryCandidate['kind']) => ready.filter((i) => i.kind === kind).map((i) => i.key);
-  const counts = Object.fromEntries(sel.stages.map((s) => [s, ready.filter((i) => i.stage === s).length]));
   return inDatabase(`retry: putting ${ready.length} item(s) of ${sel.pipeline} back in line`, () =>
     db.tx('retry', async (tx) => {
-      const id = await recordAction(tx, {
-        action: 'retry',
-        pipeline: sel.pipeline,
-        stage: sel.stages.length === 1 ? sel.stages[0]! : '',
-        askedBy: by,
-        details: { selection: { ...sel, since: sel.since?.toISOString() }, items: counts },
-      });
-      // Each change is guarded by the state it was selected in: what changed meanwhile is left alone.
       const observations = await tx.map<string>(
         `UPDATE observations SET state = 'pending', retry_at = NULL, updated_at = now()
           WHERE pipeline = $1 AND input = ANY($2::text[]) AND state = 'failed' RETURNING input`,
@@ -86,30 +85,48 @@ async function record(
         [of('file')],
         (r: { id: string }) => r.id,
       );
+      // A quarantined file keeps its state until the upload stage takes it: its rows are
+      // locked first, so that a retry at the same time waits, then sees this one recorded.
+      await tx.any(`SELECT 1 FROM transfers WHERE id = ANY($1::bigint[]) FOR UPDATE`, [of('quarantined')]);
       const transfers = await tx.map<string>(
-        `INSERT INTO transfer_events (transfer_id, from_state, to_state, note)
-         SELECT id, state, state, 'retry #' || $2 || ' asked by ' || $3 || ': moved back to ' || local_path
-           FROM transfers WHERE id = ANY($1::bigint[]) AND state = 'quarantined' RETURNING transfer_id::text`,
-        [of('quarantined'), id, by],
-        (r: { transfer_id: string }) => r.transfer_id,
+        `SELECT id::text FROM transfers t WHERE id = ANY($1::bigint[]) AND state = 'quarantined'
+            AND NOT EXISTS (SELECT 1 FROM retried_items r WHERE r.pipeline = t.pipeline AND r.stage = 'upload'
+                               AND r.item = t.local_path AND r.previous ->> 'id' = t.id::text)`,
+        [of('quarantined')],
+        (r: { id: string }) => r.id,
       );
       const changed = new Set([...observations, ...sets, ...files, ...transfers]);
       const done = ready.filter((i) => changed.has(i.key));
-      if (done.length > 0) {
-        await tx.none(
-          `INSERT INTO retried_items (action_id, pipeline, stage, kind, item, previous)
-           SELECT $1, $2, u.stage, u.kind, u.item, u.previous
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) AS u(stage, kind, item, previous)`,
-          [
-            id,
-            sel.pipeline,
-            done.map((i) => i.stage),
-            done.map((i) => i.kind),
-            done.map((i) => i.item),
-            done.map((i) => JSON.stringify(i.previous)),
-          ],
-        );
-      }
+      if (done.length === 0) return { actionId: null, retried: [] };
+      const id = await recordAction(tx, {
+        action: 'retry',
+        pipeline: sel.pipeline,
+        stage: sel.stages.length === 1 ? sel.stages[0]! : '',
+        askedBy: by,
+        details: {
+          selection: { ...sel, since: sel.since?.toISOString() },
+          items: Object.fromEntries(sel.stages.map((s) => [s, done.filter((i) => i.stage === s).length])),
+        },
+      });
+      await tx.none(
+        `INSERT INTO transfer_events (transfer_id, from_state, to_state, note)
+         SELECT id, state, state, 'retry #' || $2 || ' asked by ' || $3 || ': moved back to ' || local_path
+           FROM transfers WHERE id = ANY($1::bigint[])`,
+        [transfers, id, by],
+      );
+      await tx.none(
+        `INSERT INTO retried_items (action_id, pipeline, stage, kind, item, previous)
+         SELECT $1, $2, u.stage, u.kind, u.item, u.previous
+           FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[]) AS u(stage, kind, item, previous)`,
+        [
+          id,
+          sel.pipeline,
+          done.map((i) => i.stage),
+          done.map((i) => i.kind),
+          done.map((i) => i.item),
+          done.map((i) => JSON.stringify(i.previous)),
+        ],
+      );
       return { actionId: id, retried: done };
     }),
   );

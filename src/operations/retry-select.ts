@@ -14,6 +14,8 @@ export interface RetrySelection {
   stages: StageName[];
   /** Globs: observation ids (run), set keys (ingest), file paths or names (ingest, upload). */
   obs?: string;
+  /** run: only observations of this night (YYYY-MM-DD): one id may be found on several nights. */
+  night?: string;
   set?: string;
   file?: string;
   /** Only what failed since then. */
@@ -70,8 +72,9 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
       const rows = await db.any<Record<string, unknown> & { input: string; updated_at: Date }>(
         `SELECT * FROM observations WHERE pipeline = $1 AND state = 'failed'
             AND ($2::text IS NULL OR obs ~ $2) AND ($3::timestamptz IS NULL OR updated_at >= $3)
+            AND ($4::date IS NULL OR night = $4::date)
           ORDER BY updated_at, input`,
-        [sel.pipeline, re(sel.obs), since],
+        [sel.pipeline, re(sel.obs), since, sel.night ?? null],
       );
       for (const r of rows) {
         found.push({ stage: 'run', kind: 'observation', item: r.input, key: r.input, failedAt: r.updated_at, previous: r, moves: [] });

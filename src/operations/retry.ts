@@ -3,7 +3,7 @@ import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
 import { inDatabase } from '../db/errors.js';
 import type { Logger } from '../log/logger.js';
-import { executeStage, type ExecuteResult } from '../stages/execute.js';
+import { executeStage, outcomeWord, type ExecuteResult } from '../stages/execute.js';
 import { applyRetry, type RetryApplied } from './retry-apply.js';
 import { findRetryCandidates, type RetryCandidate, type RetrySelection } from './retry-select.js';
 
@@ -51,7 +51,11 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
     deps.print(`${item.item}: ${item.stage === 'ingest' ? 'not retried' : 'recorded as retried, but left in the quarantine'}: ${error}`);
   }
   const ids = applied.actionId === null ? [...new Set(applied.retried.map((i) => i.recordedBy))] : [applied.actionId];
-  deps.print(`retry #${ids.join(', #')}: ${applied.retried.length} item(s) back in line${req.now ? '' : " for each stage's next run"}`);
+  deps.print(
+    ids.length === 0
+      ? `${req.selection.pipeline}: nothing put back in line, nothing recorded${applied.unmoved.length > 0 ? '' : ': the items changed meanwhile (another retry, or a run, took them)'}`
+      : `retry #${ids.join(', #')}: ${applied.retried.length} item(s) back in line${req.now ? '' : " for each stage's next run"}`,
+  );
   const runs: RetryReport['runs'] = [];
   if (!req.now) return { candidates, applied, runs };
 
@@ -66,9 +70,7 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
     if (result.kind === 'not-run') {
       deps.print(`${req.selection.pipeline}/${stage}: not run now: ${result.reason}; the items wait for its next run`);
     } else {
-      deps.print(
-        `${req.selection.pipeline}/${stage}: run ${result.runId}: ${result.outcome.ok ? 'ok' : 'FAILED'}: ${result.outcome.summary}`,
-      );
+      deps.print(`${req.selection.pipeline}/${stage}: run ${result.runId}: ${outcomeWord(result.outcome)}: ${result.outcome.summary}`);
     }
   }
   const first = runs.find((r) => r.result.kind === 'done');

@@ -40,6 +40,11 @@ export type ExecuteResult =
   /** `paused`: the stage is paused (nocturne pause); the slot is left to the catch-up on resume. */
   | { kind: 'not-run'; reason: string; paused?: Pause };
 
+/** How a run's end is told: a run the stage chose not to start (the disk guard) is skipped, not failed. */
+export function outcomeWord(outcome: StageOutcome): 'ok' | 'skipped' | 'FAILED' {
+  return outcome.ok ? 'ok' : outcome.skipped ? 'skipped' : 'FAILED';
+}
+
 const LEASE_MS = 60_000;
 
 /**

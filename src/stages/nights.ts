@@ -4,9 +4,21 @@
  * an HFC code writes in its file names, gives the observing night of a file.
  */
 
+import { daysInMonth } from '../core/timestamp-format.js';
+
 // One formatter per time zone: making one costs far more than using it (a monitor page
 // or an ingest run asks for thousands of dates).
 const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Whether `text` is a night as YYYY-MM-DD that the calendar has: Date.parse rolls
+ * 2026-02-30 over into March, and PostgreSQL's date has no year 0.
+ */
+export function isNight(text: string): boolean {
+  const [, y, m, d] = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text) ?? [];
+  const [year, month, day] = [Number(y), Number(m), Number(d)];
+  return y !== undefined && year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
 
 /** The calendar date of `instant` in `timeZone`, as YYYY-MM-DD. */
 export function localDate(instant: Date, timeZone: string): string {

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { cancelCampaign } from '../../campaigns/cancel.js';
-import { campaignLine } from '../../campaigns/describe.js';
+import { campaignLine, campaignView } from '../../campaigns/describe.js';
 import { driveCampaign } from '../../campaigns/driver.js';
 import { CampaignStore, nightsBetween, type Campaign } from '../../campaigns/store.js';
-import { STAGES, type StageName } from '../../config/schema.js';
+import type { StageName } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { Db } from '../../db/database.js';
@@ -11,6 +11,7 @@ import { createExecutor } from '../../executors/create-executor.js';
 import type { Logger } from '../../log/logger.js';
 import { executeStage } from '../../stages/execute.js';
 import { createProgress } from '../progress.js';
+import { checkPipeline, nightOption, wholeNumber } from '../options.js';
 import { cliLogger, CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 export interface BackfillOptions extends CliOptions {
@@ -26,7 +27,6 @@ export interface BackfillOptions extends CliOptions {
 }
 
 const ACTIONS = ['status', 'pause', 'resume', 'cancel'] as const;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * `nocturne backfill <pipeline> --from --to`: records a campaign and drives it (unless
@@ -38,11 +38,11 @@ export async function backfillCommand(first: string, id: string | undefined, opt
   const logger = cliLogger(config);
   const action = (ACTIONS as readonly string[]).includes(first) ? (first as (typeof ACTIONS)[number]) : null;
   if (action === null) return create(first, options, config, logger);
-  if (action === 'status') return status(id === undefined ? undefined : campaignId(id), options, config);
+  if (action === 'status') return status(id === undefined ? undefined : wholeNumber('<id> (a campaign number)', id, 1), options, config);
   if (id === undefined) {
     throw new CliExit(EXIT.usage, `backfill ${action} needs the campaign's number (\`nocturne backfill status\` lists them)`);
   }
-  const n = campaignId(id);
+  const n = wholeNumber('<id> (a campaign number)', id, 1);
   await withDb(config, async (db) => {
     const store = new CampaignStore(db);
     if (action === 'pause') {
@@ -69,38 +69,27 @@ export async function backfillCommand(first: string, id: string | undefined, opt
   });
 }
 
-function campaignId(text: string): number {
-  if (!/^\d+$/.test(text)) throw new CliExit(EXIT.usage, `a campaign is named by its number, not "${text}"`);
-  return Number(text);
-}
-
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
 function positive(text: string | undefined, option: string, fallback: number, min = 1): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw new CliExit(EXIT.usage, `${option} must be a whole number of at least ${min}, not "${text}"`);
-  }
-  return Number(text);
+  return text === undefined ? fallback : wholeNumber(option, text, min);
 }
 
 async function create(pipelineName: string, options: BackfillOptions, config: NocturneConfig, logger: Logger): Promise<void> {
-  const pipeline = config.pipelines.get(pipelineName);
-  if (!pipeline) {
+  const configured = checkPipeline(config, pipelineName);
+  const pipeline = config.pipelines.get(pipelineName)!;
+  if (!pipeline.config.run) throw new CliExit(EXIT.usage, `${pipeline.file} has no run stage: a campaign reprocesses observations with it`);
+  if (options.from === undefined || options.to === undefined) {
     throw new CliExit(
       EXIT.usage,
-      `no pipeline "${pipelineName}" (pipelines/${pipelineName}.yaml); configured: ${[...config.pipelines.keys()].join(', ') || 'none'}`,
+      `--from and --to name the first and last nights, YYYY-MM-DD (given ${options.from ?? '-'} and ${options.to ?? '-'})`,
     );
   }
-  if (!pipeline.config.run) throw new CliExit(EXIT.usage, `${pipeline.file} has no run stage: a campaign reprocesses observations with it`);
-  const { from, to } = options;
-  if (from === undefined || to === undefined || !DATE.test(from) || !DATE.test(to) || nightsBetween(from, to) < 1) {
-    throw new CliExit(EXIT.usage, `--from and --to must be YYYY-MM-DD, --from not after --to (given ${from ?? '-'} and ${to ?? '-'})`);
-  }
+  const [from, to] = [nightOption('--from', options.from), nightOption('--to', options.to)];
+  if (nightsBetween(from, to) < 1) throw new CliExit(EXIT.usage, `--from must not be after --to (given ${from} and ${to})`);
   // By default every stage the pipeline has; a stage it lacks cannot be asked for.
-  const configured = STAGES.filter((s) => pipeline.config[s] !== undefined);
   const stages = options.stages === undefined ? configured : options.stages.split(',').map((s) => s.trim());
   const unknown = stages.filter((s) => !(configured as readonly string[]).includes(s));
   if (unknown.length > 0 || !stages.includes('run')) {
@@ -135,9 +124,11 @@ async function create(pipelineName: string, options: BackfillOptions, config: No
 async function status(id: number | undefined, options: BackfillOptions, config: NocturneConfig): Promise<void> {
   const views = await withDb(config, async (db) => {
     const store = new CampaignStore(db);
-    return id === undefined ? store.views() : (await store.views()).filter((v) => v.id === id);
+    if (id === undefined) return store.views();
+    // An unknown number is CAMPAIGN_INVALID here as for pause, resume and cancel (store.get).
+    const c = await store.get(id);
+    return [campaignView(c, await store.progress(c))];
   });
-  if (id !== undefined && views.length === 0) throw new CliExit(EXIT.usage, `no campaign ${id} among the 100 latest`);
   if (options.json) say(JSON.stringify(views, null, 2));
   else say(views.length === 0 ? 'no campaigns' : views.map(campaignLine).join('\n'));
 }

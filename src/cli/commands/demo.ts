@@ -1,5 +1,6 @@
 import type { NocturneConfig } from '../../config/types.js';
 import { runDemo, type DemoResult } from '../../demo/demo.js';
+import { nightOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { DemoCannotStart } from '../../demo/cannot-start.js';
 import { CliExit, cliLogger, type CliOptions } from '../runtime.js';
@@ -13,16 +14,17 @@ interface DemoCommandOptions extends CliOptions {
 
 /** `nocturne demo`: a whole night on embedded servers, then a summary and how to query it. */
 export async function demoCommand(options: DemoCommandOptions, version: string): Promise<void> {
+  const date = nightOption('--date', options.date);
   const logger = cliLogger();
   logger.level = 'warn';
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const dirs = demoDirs(options);
-  print(`nocturne ${version} demo: one night (${options.date}) through run → upload → ingest`);
+  print(`nocturne ${version} demo: one night (${date}) through run → upload → ingest`);
   print(`configuration: ${dirs.config}${dirs.state ? `; its files in ${dirs.state}` : ''}\n`);
   const result = await runDemo({
     configDir: dirs.config,
     ...(dirs.state ? { stateDir: dirs.state } : {}),
-    date: options.date,
+    date,
     logger,
     print,
     progress: (label) => createProgress(process.stderr, label),

@@ -1,5 +1,7 @@
 import { listActions, type ActionRow } from '../../operations/operator.js';
 import { listRuns, type RunRow } from '../../runs/runs.js';
+import { printable } from '../../core/printable.js';
+import { checkPipeline, wholeNumber } from '../options.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface HistoryOptions extends CliOptions {
@@ -7,18 +9,24 @@ interface HistoryOptions extends CliOptions {
 }
 
 export async function historyCommand(pipeline: string | undefined, options: HistoryOptions): Promise<void> {
+  const limit = wholeNumber('--limit', options.limit, 1, 1000);
   const config = await loadOrExit(options);
-  const limit = Math.max(1, Math.min(1000, Number(options.limit) || 20));
+  if (pipeline !== undefined) checkPipeline(config, pipeline);
   const filter = { ...(pipeline ? { pipeline } : {}), limit };
   const [runs, actions] = await withDb(config, (db) => Promise.all([listRuns(db, filter), listActions(db, filter)]));
   process.stdout.write(formatHistory(runs) + formatActions(actions));
 }
 
-/** Pauses, resumes and retries: who asked, when, and what (after the runs, newest first). */
+/**
+ * Pauses, resumes and retries: who asked, when, and what (after the runs, newest first);
+ * what a person typed (a reason, a name) printable whatever the database holds.
+ */
 export function formatActions(actions: ActionRow[]): string {
   if (actions.length === 0) return '';
   const what = (a: ActionRow): string => {
-    if (a.action === 'pause') return typeof a.details['reason'] === 'string' && a.details['reason'] !== '' ? a.details['reason'] : '-';
+    if (a.action === 'pause') {
+      return typeof a.details['reason'] === 'string' && a.details['reason'] !== '' ? printable(a.details['reason']) : '-';
+    }
     if (a.action === 'resume') return `${(a.details['lifted'] as unknown[] | undefined)?.length ?? 0} stage(s) lifted`;
     const items = Object.entries((a.details['items'] as Record<string, number> | undefined) ?? {})
       .map(([k, v]) => `${k}=${v}`)
@@ -30,7 +38,7 @@ export function formatActions(actions: ActionRow[]): string {
     a.action,
     a.stage ? `${a.pipeline}/${a.stage}` : a.pipeline,
     a.askedAt.toISOString(),
-    a.askedBy,
+    printable(a.askedBy),
     what(a),
   ]);
   const header = ['ACTION', 'WHAT', 'PIPELINE/STAGE', 'ASKED AT', 'BY', 'DETAIL'];

@@ -1,5 +1,6 @@
 import { listIncidents, type IncidentListing } from '../../alerts/incident-rows.js';
 import { KIND_TITLES } from '../../alerts/kinds.js';
+import { wholeNumber } from '../options.js';
 import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface IncidentsOptions extends CliOptions {
@@ -10,8 +11,8 @@ interface IncidentsOptions extends CliOptions {
 
 /** `nocturne incidents [--open]`: incidents of alerting, newest first. */
 export async function incidentsCommand(options: IncidentsOptions): Promise<void> {
+  const limit = wholeNumber('--limit', options.limit, 1, 1000);
   const config = await loadOrExit(options);
-  const limit = Math.max(1, Math.min(1000, Number(options.limit) || 20));
   const incidents = await withDb(config, (db) => listIncidents(db, { open: options.open === true, limit }));
   process.stdout.write(options.json ? `${JSON.stringify(incidents, null, 2)}\n` : formatIncidents(incidents, options.open === true));
 }

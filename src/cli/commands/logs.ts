@@ -3,6 +3,7 @@ import { toRunRowOrNull, type RunRow } from '../../runs/runs.js';
 import { explainWait } from '../../executors/states.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
 import { EXIT } from '../../core/exit-codes.js';
+import { wholeNumber } from '../options.js';
 import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface LogsOptions extends CliOptions {
@@ -32,11 +33,8 @@ const TAIL_BYTES = 64 * 1024;
 
 /** `nocturne logs <run>`: the run's record, then the end of each job log recorded for it. */
 export async function logsCommand(runArg: string, options: LogsOptions): Promise<void> {
-  const id = Number(runArg);
-  if (!Number.isSafeInteger(id) || id < 1) {
-    throw new CliExit(EXIT.usage, `<run> must be a run number (see nocturne history), not "${runArg}"`);
-  }
-  const lines = Math.max(1, Math.min(10_000, Number(options.lines) || 40));
+  const id = wholeNumber('<run> (a run number, see nocturne history)', runArg, 1);
+  const lines = wholeNumber('--lines', options.lines, 1, 10_000);
   const config = await loadOrExit(options);
   const text = await withDb(config, (db) => runLogs(db, id, lines));
   if (text === null) throw new CliExit(EXIT.failure, `no run ${id} in the history (see nocturne history)`);

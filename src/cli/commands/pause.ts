@@ -1,21 +1,24 @@
 import type { StageName } from '../../config/schema.js';
-import type { NocturneConfig } from '../../config/types.js';
-import { EXIT } from '../../core/exit-codes.js';
 import { operatorName } from '../../operations/operator.js';
 import { pauseStages, pauseText, resumeStages } from '../../operations/pauses.js';
-import { CliExit, loadOrExit, withDb, type CliOptions } from '../runtime.js';
+import { checkPipeline, textOption } from '../options.js';
+import { loadOrExit, withDb, type CliOptions } from '../runtime.js';
 
 interface PauseOptions extends CliOptions {
   stage?: StageName;
   reason?: string;
 }
 
+/** A reason is a line for status and history, not a document. */
+const MAX_REASON = 500;
+
 /** `nocturne pause <pipeline> [--stage S] [--reason TEXT]`: no host starts a run of it until resumed. */
 export async function pauseCommand(pipeline: string, options: PauseOptions): Promise<void> {
+  const reason = options.reason === undefined ? '' : textOption('--reason', options.reason, MAX_REASON);
   const config = await loadOrExit(options);
-  checkPipeline(config, pipeline, options.stage);
+  const stages = checkPipeline(config, pipeline, options.stage);
   const paused = await withDb(config, (db) =>
-    pauseStages(db, { pipeline, ...(options.stage ? { stage: options.stage } : {}), reason: options.reason ?? '', by: operatorName() }),
+    pauseStages(db, { pipeline, stages, ...(options.stage ? { stage: options.stage } : {}), reason, by: operatorName() }),
   );
   for (const p of paused) process.stdout.write(`${p.pipeline}/${p.stage}: ${pauseText(p)}\n`);
   process.stdout.write('runs already under way finish; no new run starts on any host until `nocturne resume`\n');
@@ -33,14 +36,4 @@ export async function resumeCommand(pipeline: string, options: Omit<PauseOptions
     return;
   }
   for (const p of lifted) process.stdout.write(`${p.pipeline}/${p.stage}: resumed (was ${pauseText(p)})\n`);
-}
-
-/** A pipeline unknown here is refused: a typo would otherwise pause nothing, silently. */
-export function checkPipeline(config: NocturneConfig, pipeline: string, stage?: StageName): void {
-  const found = config.pipelines.get(pipeline);
-  if (!found) {
-    const known = [...config.pipelines.keys()].join(', ') || 'none';
-    throw new CliExit(EXIT.usage, `no pipeline named "${pipeline}" in ${config.dir}/pipelines (known: ${known})`);
-  }
-  if (stage && !found.config[stage]) throw new CliExit(EXIT.usage, `pipeline "${pipeline}" (${found.file}) has no ${stage} stage`);
 }

@@ -1,14 +1,17 @@
-import { STAGES, type StageName } from '../../config/schema.js';
+import type { StageName } from '../../config/schema.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { operatorName } from '../../operations/operator.js';
+import { compileGlob } from '../../operations/glob.js';
 import { retry } from '../../operations/retry.js';
 import type { RetrySelection } from '../../operations/retry-select.js';
-import { checkPipeline } from './pause.js';
+import { outcomeWord } from '../../stages/execute.js';
+import { checkPipeline, instantOption, nightOption } from '../options.js';
 import { cliLogger, CliExit, loadOrExit, untilSignal, withDb, type CliOptions } from '../runtime.js';
 
 export interface RetryOptions extends CliOptions {
   stage?: StageName;
   obs?: string;
+  night?: string;
   set?: string;
   file?: string;
   failed?: boolean;
@@ -20,8 +23,7 @@ export interface RetryOptions extends CliOptions {
 /** `nocturne retry <pipeline>`: see docs/operating.md, Retry what failed. */
 export async function retryCommand(pipeline: string, options: RetryOptions): Promise<void> {
   const config = await loadOrExit(options);
-  checkPipeline(config, pipeline, options.stage);
-  const configured = STAGES.filter((s) => config.pipelines.get(pipeline)!.config[s]);
+  const configured = checkPipeline(config, pipeline, options.stage);
   const selection = retrySelection(pipeline, options, configured);
   const logger = cliLogger(config);
   const report = await untilSignal((signal) =>
@@ -32,7 +34,7 @@ export async function retryCommand(pipeline: string, options: RetryOptions): Pro
       ),
     ),
   );
-  if (report.runs.some((r) => r.result.kind === 'done' && !r.result.outcome.ok)) process.exitCode = EXIT.failure;
+  if (report.runs.some((r) => r.result.kind === 'done' && outcomeWord(r.result.outcome) === 'FAILED')) process.exitCode = EXIT.failure;
 }
 
 /** The options as a selection, or a usage error saying what is missing. */
@@ -48,15 +50,21 @@ export function retrySelection(pipeline: string, o: RetryOptions, configured: re
   if (!o.failed && o.stage === 'ingest' && o.set === undefined && o.file === undefined) {
     throw usage('--stage ingest needs --set KEY or --file PATH (or --failed)');
   }
-  let since: Date | undefined;
-  if (o.since !== undefined) {
-    since = new Date(/^\d{4}-\d{2}-\d{2}$/.test(o.since) ? `${o.since}T00:00:00Z` : o.since);
-    if (Number.isNaN(since.getTime())) throw usage(`--since must be a date (YYYY-MM-DD, UTC) or an ISO 8601 instant, not "${o.since}"`);
+  if (o.night !== undefined && o.stage !== 'run') throw usage('--night selects observations of --stage run');
+  for (const [option, glob] of [
+    ['--obs', o.obs],
+    ['--set', o.set],
+    ['--file', o.file],
+  ] as const) {
+    const compiled = glob === undefined ? null : compileGlob(glob);
+    if (compiled && 'problem' in compiled) throw usage(`${option}: ${compiled.problem}`);
   }
+  const since = o.since === undefined ? undefined : instantOption('--since', o.since);
   return {
     pipeline,
     stages: o.stage ? [o.stage] : [...configured],
     ...(o.obs === undefined ? {} : { obs: o.obs }),
+    ...(o.night === undefined ? {} : { night: nightOption('--night', o.night) }),
     ...(o.set === undefined ? {} : { set: o.set }),
     ...(o.file === undefined ? {} : { file: o.file }),
     ...(since ? { since } : {}),

@@ -1,6 +1,7 @@
 import type { StageName } from '../../config/schema.js';
-import { executeStage } from '../../stages/execute.js';
+import { executeStage, outcomeWord } from '../../stages/execute.js';
 import { createProgress } from '../progress.js';
+import { checkPipeline, nightOption } from '../options.js';
 import { cliLogger, CliExit, loadOrExit, untilSignal, withDb, type CliOptions } from '../runtime.js';
 import { EXIT } from '../../core/exit-codes.js';
 
@@ -12,10 +13,9 @@ interface RunOptions extends CliOptions {
 }
 
 export async function runCommand(pipeline: string, options: RunOptions): Promise<void> {
-  if (options.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.date)) {
-    throw new CliExit(EXIT.usage, `--date must be YYYY-MM-DD, not "${options.date}"`);
-  }
+  const date = options.date === undefined ? undefined : nightOption('--date', options.date);
   const config = await loadOrExit(options);
+  checkPipeline(config, pipeline, options.stage);
   const logger = cliLogger(config);
   const result = await untilSignal((signal) =>
     withDb(config, (db) =>
@@ -34,7 +34,7 @@ export async function runCommand(pipeline: string, options: RunOptions): Promise
           // A manual run stands for the moment it was asked for: its own slot in the history.
           slot: new Date(),
           trigger: 'manual',
-          ...(options.date === undefined ? {} : { date: options.date }),
+          ...(date === undefined ? {} : { date }),
           dryRun: options.dryRun ?? false,
           force: options.force ?? false,
         },
@@ -45,6 +45,8 @@ export async function runCommand(pipeline: string, options: RunOptions): Promise
     throw new CliExit(EXIT.unavailable, result.paused ? `STAGE_PAUSED: ${result.reason}; or run it anyway with --force` : result.reason);
   }
   const { outcome } = result;
-  process.stdout.write(`${pipeline}/${options.stage}: ${outcome.ok ? 'ok' : 'FAILED'}: ${outcome.summary}\n`);
-  if (!outcome.ok) process.exitCode = EXIT.failure;
+  const word = outcomeWord(outcome);
+  process.stdout.write(`${pipeline}/${options.stage}: ${word}: ${outcome.summary}\n`);
+  // A skipped run (the disk guard) is not a failure: it exits 0, as it opens no incident.
+  if (word === 'FAILED') process.exitCode = EXIT.failure;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { escapePath, glob } from 'tinyglobby';
+import { isNight } from '../nights.js';
 
 /** One input file of a pipeline. */
 export interface Observation {
@@ -14,8 +15,9 @@ export interface Observation {
 
 /** The run date and the `lookbackDays` nights before it, oldest first. */
 export function nightsToScan(date: string, lookbackDays: number): string[] {
+  // Checked, not parsed only: Date.parse would take 2026-11-31 as 2026-12-01, another night.
+  if (!isNight(date)) throw new Error(`not a date: ${JSON.stringify(date)}`);
   const base = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(base)) throw new Error(`not a date: ${JSON.stringify(date)}`);
   const nights: string[] = [];
   for (let back = lookbackDays; back >= 0; back--) {
     nights.push(new Date(base - back * 86_400_000).toISOString().slice(0, 10));

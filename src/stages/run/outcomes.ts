@@ -90,7 +90,7 @@ export function summarise(stats: RunStats): string {
 /**
  * The run's error when observations failed for good, in this run or before it: a run
  * that leaves failed observations is not a success. The first line counts them and
- * names the first; the next lines (for `nocturne logs`) name up to five.
+ * names the first; the next lines (for `nocturne logs`) name up to five others.
  */
 export function failureError(
   thisRun: readonly string[],
@@ -103,8 +103,10 @@ export function failureError(
     ...(earlier.length > 0 ? [`${earlier.length} set aside earlier`] : []),
   ];
   const head = `${plural(all.length, 'observation')} failed for good (${parts.join(', ')}); first: ${all[0]}`;
-  const more = all.length > 5 ? [`... and ${all.length - 5} more`] : [];
-  return new NocturneError('JOB_FAILED', [head, ...all.slice(0, 5), ...more].join('\n'));
+  // The head names the first: the next lines go on from the second, so none is told twice.
+  const next = all.slice(1, 6);
+  const more = all.length > 1 + next.length ? [`... and ${all.length - 1 - next.length} more`] : [];
+  return new NocturneError('JOB_FAILED', [head, ...next, ...more].join('\n'));
 }
 
 export interface TimeoutEnd {

@@ -85,9 +85,11 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
       leftFiles: 0,
     });
     expect(outcome.error?.code).toBe('JOB_FAILED');
-    // One line counts the failures; the next lines (for `nocturne logs`) name them.
-    const [head, ...named] = outcome.error!.message.split('\n');
+    // One line counts the failures and names the first; the next lines (for `nocturne logs`) the others, each once.
+    const [head = '', ...others] = outcome.error!.message.split('\n');
     expect(head).toMatch(/^4 observations failed for good \(4 in this run\); first: outcomes: observation /);
+    const named = [head.replace(/^.*?; first: /, ''), ...others];
+    expect(new Set(named.map((l) => /observation (\S+)/.exec(l)?.[1])).size).toBe(4);
     expect(named.find((l) => l.includes('c-exit3'))).toMatch(
       /^outcomes: observation c-exit3 \(job noc-outcomes-[0-9a-f]{10}, SLURM \d+_2, attempt 1\): the detection code exited with status 3; set aside, not retried; (its files stay in \S+\/task-2; )?log \//,
     );

@@ -21,12 +21,12 @@ describe('nocturne history', () => {
       stats: {},
       error_code: 'JOB_FAILED',
       error:
-        '2 observations failed for good (2 in this run); first: /d/a.fits: exit code 3\n/d/a.fits: exit code 3\n/d/b.fits: exit code 3\n',
+        '3 observations failed for good (3 in this run); first: /d/a.fits: exit code 3\n/d/b.fits: exit code 3\n/d/c.fits: exit code 3\n',
     };
     const lines = formatHistory([run]).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(
-      / 3\.0s {2}2 observations failed for good \(2 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/,
+      / 3\.0s {2}3 observations failed for good \(3 in this run\); first: \/d\/a\.fits: exit code 3 \(2 more lines: nocturne logs 7\)$/,
     );
   });
 
@@ -50,5 +50,13 @@ describe('nocturne history', () => {
       ].join('\n'),
     );
     expect(formatActions([])).toBe('');
+  });
+
+  it('prints what a person typed with its control characters escaped, whatever the database holds', () => {
+    const action = { id: 4, action: 'pause' as const, pipeline: 'sdoss', stage: 'run', askedAt: new Date(0), runId: null };
+    const text = formatActions([{ ...action, askedBy: 'ops\x1b]0;x\x07@hal', details: { reason: 'a\nb\x1b[31mRED\rCR' } }]);
+    expect(text).toContain('ops\\x1b]0;x\\x07@hal  a\\nb\\x1b[31mRED\\rCR\n');
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    expect(text).not.toMatch(/[\x07\x1b\r]/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegex } from '../../../src/operations/glob.js';
+import { compileGlob, globToRegex } from '../../../src/operations/glob.js';
 
 const matches = (glob: string, text: string) => new RegExp(globToRegex(glob)).test(text);
 
@@ -20,5 +20,22 @@ describe('globToRegex, for PostgreSQL ~', () => {
     expect(matches('a.csv', 'abcsv')).toBe(false);
     expect(matches('f(1)+$^|{2}.csv', 'f(1)+$^|{2}.csv')).toBe(true);
     expect(matches('a[b', 'a[b')).toBe(true);
+  });
+
+  it('takes the characters inside brackets literally, but for ranges, as PostgreSQL must read them', () => {
+    expect(matches('[]a]x', ']x')).toBe(true);
+    expect(matches('[!]a]x', 'bx')).toBe(true);
+    expect(matches('[!]a]x', ']x')).toBe(false);
+    expect(matches('[a\\^]', '\\')).toBe(true);
+    expect(matches('[0-9]', '5')).toBe(true);
+    expect(matches('[a-]', '-')).toBe(true);
+  });
+
+  it('names what is wrong with a glob that makes no sense, rather than leaving it to the database', () => {
+    expect(compileGlob('[z-a]*')).toEqual({ problem: 'glob "[z-a]*": the range [z-a] is backwards: write [a-z]' });
+    expect(compileGlob('[[:alpha:]]')).toEqual({
+      problem: 'glob "[[:alpha:]]": character classes such as [:alpha:] are not supported: list the characters or a range (a-z)',
+    });
+    expect(() => globToRegex('[z-a]')).toThrow('the range [z-a] is backwards');
   });
 });

@@ -7,6 +7,12 @@ describe('input discovery', () => {
     expect(nightsToScan('2026-11-20', 0)).toEqual(['2026-11-20']);
   });
 
+  it('refuses a date the calendar does not have, rather than scanning the night it rolls over to', () => {
+    expect(() => nightsToScan('2026-11-31', 0)).toThrow('not a date: "2026-11-31"');
+    expect(() => nightsToScan('2026-02-29', 0)).toThrow('not a date');
+    expect(nightsToScan('2028-02-29', 0)).toEqual(['2028-02-29']);
+  });
+
   it('fills the date placeholders of the glob', () => {
     expect(globForNight('/data/{yyyy}/{mm}/{dd}/hmi_{yyyy}{mm}{dd}_*.fits', '2026-01-02')).toBe('/data/2026/01/02/hmi_20260102_*.fits');
   });

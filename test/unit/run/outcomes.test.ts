@@ -59,17 +59,24 @@ describe('run summary', () => {
       ],
     );
     expect(error).toMatchObject({ code: 'JOB_FAILED' });
+    // The head names the first; the next lines the five after it, none twice; the rest counted.
     expect(error!.message.split('\n')).toEqual([
       '7 observations failed for good (5 in this run, 2 set aside earlier); first: f0',
-      'f0',
       'f1',
       'f2',
       'f3',
       'f4',
-      '... and 2 more',
+      'sdoss: observation old: exited 3',
+      '... and 1 more',
     ]);
-    expect(failureError([], [{ obs: 'old', error: 'x' }])!.message).toBe(
-      '1 observation failed for good (1 set aside earlier); first: x\nx',
-    );
+    expect(failureError(['a', 'b', 'c', 'd', 'e', 'f'], [])!.message.split('\n')).toEqual([
+      '6 observations failed for good (6 in this run); first: a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+    ]);
+    expect(failureError([], [{ obs: 'old', error: 'x' }])!.message).toBe('1 observation failed for good (1 set aside earlier); first: x');
   });
 });
