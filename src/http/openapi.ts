@@ -425,11 +425,18 @@ export const OPENAPI = {
     ),
     '/api/thumbnails/{id}': {
       get: {
-        summary: 'A thumbnail made safely from a quicklook (transfer id); a redirect to a placeholder when none can be made.',
+        summary:
+          'A thumbnail made safely from a quicklook (transfer id); a redirect to a placeholder when none can be made (remembered for 10 minutes). ' +
+          'The monitor reads the archive over one session at a time.',
         parameters: [p('id', 'Transfer id.', int)],
         responses: {
           '200': { description: 'A JPEG.', content: { 'image/jpeg': {} } },
           '302': { description: 'To /assets/no-thumbnail.svg.' },
+          '404': { description: 'No quicklook transfer by that id (another kind of transfer is never read).', ...jsonOf(ref('Error')) },
+          '503': {
+            description: 'Other thumbnails are being read from the archive: try again after Retry-After seconds.',
+            ...jsonOf(ref('Error')),
+          },
         },
       },
     },

@@ -19,7 +19,7 @@ import { quarantinePage } from './pages/quarantine.js';
 import { quicklooksPage } from './pages/quicklooks.js';
 import { runPage } from './pages/run.js';
 import type { MonitorPath, MonitorSource } from './routes.js';
-import { thumbnailOf } from './thumbnails.js';
+import { BUSY_RETRY_S, Thumbnails } from './thumbnails.js';
 
 /** A query the caller got wrong: 400 with the reason, on the page or in JSON. */
 class BadQuery extends Error {}
@@ -56,6 +56,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
   const config = () => source.config();
   const db = () => source.db();
   const pipelines = () => [...config().pipelines.keys()];
+  const thumbnails = new Thumbnails();
 
   const views = {
     overview: {
@@ -172,10 +173,21 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     '/campaigns': { GET: page(views.campaigns, 'campaigns', () => '/campaigns') },
     '/api/thumbnails/:id': {
       GET: async (_q, params): Promise<HttpResponse> => {
-        const made = await thumbnailOf(config(), db(), Number(params['id']));
-        // An <img> that fails logs an error in the browser: a placeholder says it instead.
-        if (!made) return { status: 302, contentType: 'text/plain', body: '', headers: { location: '/assets/no-thumbnail.svg' } };
-        return { status: 200, contentType: 'image/jpeg', body: made, headers: { 'cache-control': 'max-age=3600' } };
+        const thumbnail = await thumbnails.of(config(), db(), Number(params['id']));
+        switch (thumbnail.kind) {
+          case 'made':
+            return { status: 200, contentType: 'image/jpeg', body: thumbnail.jpeg, headers: { 'cache-control': 'max-age=3600' } };
+          // An <img> that fails logs an error in the browser: a placeholder says it instead.
+          case 'none':
+            return { status: 302, contentType: 'text/plain', body: '', headers: { location: '/assets/no-thumbnail.svg' } };
+          case 'no-quicklook':
+            return json(404, { error: `no quicklook transfer ${params['id']}` });
+          case 'busy':
+            return {
+              ...json(503, { error: 'the monitor is reading other thumbnails from the archive: try again shortly' }),
+              headers: { 'retry-after': String(BUSY_RETRY_S) },
+            };
+        }
       },
     },
   };
