@@ -22,5 +22,3 @@ export function lastNights(now: Date, timeZone: string, count: number): string[]
   const base = Date.parse(`${newest}T00:00:00Z`);
   return Array.from({ length: count }, (_, i) => new Date(base - i * 86_400_000).toISOString().slice(0, 10));
 }
-
-export const NIGHT_PATTERN = /^\d{4}-\d{2}-\d{2}$/;

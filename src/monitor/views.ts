@@ -1,5 +1,7 @@
 import { CampaignStore } from '../campaigns/store.js';
+import { isCalendarDate } from '../core/calendar-date.js';
 import { coerceError } from '../core/errors.js';
+import { BadRequest, idParam } from '../http/params.js';
 import { json, type HttpResponse, type Route } from '../http/router.js';
 import { setCatalogues } from '../stages/ingest/sets/catalogue.js';
 import { nightRuns, nightsGrid } from './data/nights.js';
@@ -9,7 +11,7 @@ import { quicklooks } from './data/quicklooks.js';
 import { runDetail } from './data/run.js';
 import { lineageView, type LineageView } from './data/lineage.js';
 import { html } from './html.js';
-import { lastNights, NIGHT_PATTERN } from './nights.js';
+import { lastNights } from './nights.js';
 import { campaignsPage } from './pages/campaigns.js';
 import { layout, type Page } from './pages/layout.js';
 import { lineagePage } from './pages/lineage.js';
@@ -21,29 +23,24 @@ import { runPage } from './pages/run.js';
 import type { MonitorPath, MonitorSource } from './routes.js';
 import { BUSY_RETRY_S, Thumbnails } from './thumbnails.js';
 
-/** A query the caller got wrong: 400 with the reason, on the page or in JSON. */
-class BadQuery extends Error {}
-
 function pipelineParam(source: MonitorSource, query: URLSearchParams): string | undefined {
   const name = query.get('pipeline') || undefined;
-  if (name !== undefined && !source.config().pipelines.has(name)) throw new BadQuery(`no pipeline named "${name}"`);
+  if (name !== undefined && !source.config().pipelines.has(name)) throw new BadRequest(`no pipeline named "${name}"`);
   return name;
 }
 
 function nightParam(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
-  if (!NIGHT_PATTERN.test(value) || Number.isNaN(Date.parse(value))) throw new BadQuery(`night must be a date YYYY-MM-DD, not "${value}"`);
+  if (!isCalendarDate(value)) throw new BadRequest(`night must be a real date YYYY-MM-DD, not "${value}"`);
   return value;
 }
 
 function intParam(value: string | null, name: string, fallback: number, max: number): number {
   if (value === null || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadQuery(`${name} must be an integer from 1 to ${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadRequest(`${name} must be an integer from 1 to ${max}, not "${value}"`);
   return n;
 }
-
-const notFound = (what: string) => new BadQuery(what);
 
 /** Each view: its data (one function, for the API and the page) and how it is rendered. */
 interface View<T> {
@@ -81,9 +78,8 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     } satisfies View<{ night: string; runs: Awaited<ReturnType<typeof nightRuns>> }>,
     run: {
       data: async (_q, p) => {
-        const id = Number(p['id']);
-        if (!Number.isSafeInteger(id) || id < 1) throw notFound(`run id must be a positive integer, not "${p['id']}"`);
-        return runDetail(config(), db(), id);
+        const id = idParam(p['id'], 'run id');
+        return id === null ? null : runDetail(config(), db(), id);
       },
       page: runPage,
     } satisfies View<NonNullable<Awaited<ReturnType<typeof runDetail>>>>,
@@ -123,7 +119,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
         const data = await view.data(query, params);
         return data === null ? json(404, { error: `no such ${what}` }) : json(200, data);
       } catch (err) {
-        if (err instanceof BadQuery) return json(400, { error: err.message });
+        if (err instanceof BadRequest) return json(400, { error: err.message });
         throw err;
       }
     };
@@ -143,7 +139,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
         }
         return answer(200, view.page(data, query));
       } catch (err) {
-        if (err instanceof BadQuery) {
+        if (err instanceof BadRequest) {
           return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
         }
         const error = coerceError(err, 'INTERNAL', `the ${what} page`);
@@ -173,7 +169,8 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     '/campaigns': { GET: page(views.campaigns, 'campaigns', () => '/campaigns') },
     '/api/thumbnails/:id': {
       GET: async (_q, params): Promise<HttpResponse> => {
-        const thumbnail = await thumbnails.of(config(), db(), Number(params['id']));
+        const id = idParam(params['id'], 'transfer id');
+        const thumbnail = id === null ? ({ kind: 'no-quicklook' } as const) : await thumbnails.of(config(), db(), id);
         switch (thumbnail.kind) {
           case 'made':
             return { status: 200, contentType: 'image/jpeg', body: thumbnail.jpeg, headers: { 'cache-control': 'max-age=3600' } };

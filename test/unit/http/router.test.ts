@@ -95,6 +95,39 @@ describe('HTTP routes', () => {
     expect((await route(get('/api/things/a/b'))).status).toBe(404);
   });
 
+  it('refuses a malformed percent-escape and control characters with 400, before any handler', async () => {
+    const fake = api();
+    const seen: unknown[] = [];
+    const route = createRouter(fake, {
+      routes: {
+        '/api/things/:id': { GET: async (_q, params) => (seen.push(params), { status: 200, contentType: 'text/plain', body: '' }) },
+      },
+    });
+    const malformed = await route(get('/api/things/%E0%A4%A'));
+    expect([malformed.status, body(malformed)]).toEqual([400, { error: 'the path\'s id "%E0%A4%A" has a malformed percent-escape' }]);
+    expect((await route(get('/api/things/%ZZ'))).status).toBe(400);
+    expect((await route(get('/api/things/a%00b'))).status).toBe(400);
+    const nul = await route(get('/api/runs?pipeline=%00'));
+    expect([nul.status, body(nul)]).toEqual([400, { error: 'parameter "pipeline" holds a control character' }]);
+    expect(openApiProblems('get', '/api/runs', 400, body(nul))).toEqual([]);
+    expect((await route(get('/api/runs?x%0A=1'))).status).toBe(400);
+    expect([seen, fake.queries]).toEqual([[], []]);
+  });
+
+  it('answers HEAD wherever GET is answered; a 405 says what is allowed in Allow', async () => {
+    const route = createRouter(api(), { auth: createAuthenticator(undefined, TOKEN) });
+    const head = (url: string): HttpRequest => ({ method: 'HEAD', url, headers: local });
+    for (const url of ['/healthz', '/readyz', '/metrics', '/api/runs']) expect((await route(head(url))).status, url).toBe(200);
+    const onReload = await route(head('/api/reload'));
+    expect([onReload.status, onReload.headers]).toEqual([405, { allow: 'POST' }]);
+    const onHealth = await route(post('/healthz', bearer));
+    expect([onHealth.status, onHealth.headers, body(onHealth)]).toEqual([
+      405,
+      { allow: 'GET, HEAD' },
+      { error: 'POST not allowed on /healthz; use GET, HEAD' },
+    ]);
+  });
+
   it('serves its OpenAPI 3.1 description', async () => {
     const answer = await createRouter(api())(get('/api/openapi.json'));
     expect(body(answer)).toMatchObject({ openapi: '3.1.0' });
