@@ -52,7 +52,7 @@ export function runPage(detail: RunDetail): Page {
 <dt>Slot</dt><dd>${time(run.slot)} (${run.trigger}, attempt ${run.attempt})</dd>
 <dt>Host</dt><dd>${run.host}</dd>
 <dt>Started</dt><dd>${time(run.startedAt)}</dd>
-<dt>Took</dt><dd>${run.finishedAt ? duration(run.durationSeconds) : 'still running'}</dd>
+<dt>Took</dt><dd>${run.finishedAt ? duration(run.durationSeconds) : run.state === 'running' ? 'still running' : 'did not finish'}</dd>
 <dt>Counters</dt><dd>${stats || '–'}</dd>
 ${run.error ? html`<dt>Error</dt><dd class="detail">${run.error}</dd>` : ''}
 </dl>
