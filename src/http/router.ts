@@ -1,6 +1,6 @@
 import { coerceError } from '../core/errors.js';
 import type { ConfigIssue } from '../config/types.js';
-import { createAuthenticator, type Authenticator } from './auth.js';
+import { AUTH_BUSY_RETRY_S, createAuthenticator, type Authenticator } from './auth.js';
 import { BadRequest, checkedParams } from './params.js';
 import { crossOriginReason, header, hostAllowed, type Headers } from './security.js';
 
@@ -157,6 +157,12 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     const mutating = req.method !== 'GET' && req.method !== 'HEAD';
     if (!open && (auth.required || mutating)) {
       const identity = await auth.identify(req.headers);
+      if (identity === 'busy') {
+        return {
+          ...json(503, { error: 'too many passwords being checked at once: try again shortly' }),
+          headers: { 'retry-after': String(AUTH_BUSY_RETRY_S) },
+        };
+      }
       if (!identity) {
         const answer = json(401, {
           error: mutating

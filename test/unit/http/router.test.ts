@@ -191,6 +191,34 @@ describe('who may ask what', () => {
     expect((await route(get('/readyz'))).status).toBe(200);
   });
 
+  it('takes the authentication scheme in any case (RFC 7235)', async () => {
+    const hash = await hashPassword('night-sky', 2 ** 10);
+    const auth = createAuthenticator({ user: 'observer', passwordHash: { env: 'X' } }, TOKEN, async () => hash);
+    const route = createRouter(api(), { auth });
+    const credentials = Buffer.from('observer:night-sky').toString('base64');
+    for (const scheme of ['basic', 'BASIC', 'Basic']) {
+      expect((await route(get('/api/pipelines', { ...local, authorization: `${scheme} ${credentials}` }))).status, scheme).toBe(200);
+    }
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await route(post('/api/reload', { authorization: `${scheme} ${TOKEN}` }))).status, scheme).toBe(200);
+    }
+  });
+
+  it('checks one password at a time, a few waiting, and does not check a wrong one again', async () => {
+    const hash = await hashPassword('night-sky', 2 ** 10);
+    let scrypts = 0;
+    const auth = createAuthenticator({ user: 'observer', passwordHash: { env: 'X' } }, null, async () => (scrypts++, hash));
+    const route = createRouter(api(), { auth });
+    const basic = (password: string) => ({ ...local, authorization: `Basic ${Buffer.from(`observer:${password}`).toString('base64')}` });
+    const flood = await Promise.all(Array.from({ length: 10 }, (_, i) => route(get('/api/pipelines', basic(`guess-${i}`)))));
+    expect(flood.map((a) => a.status)).toEqual([...Array(5).fill(401), ...Array(5).fill(503)]);
+    expect(flood[9]!.headers).toEqual({ 'retry-after': '1' });
+    expect(scrypts).toBe(5);
+    expect((await route(get('/api/pipelines', basic('guess-0')))).status).toBe(401);
+    expect(scrypts).toBe(5);
+    expect((await route(get('/api/pipelines', basic('night-sky')))).status).toBe(200);
+  });
+
   it('with a trusted proxy, believes its user header only beside the shared secret', async () => {
     const auth = createAuthenticator(
       { trustedProxy: { userHeader: 'X-Remote-User', secret: { env: 'X' } } },
