@@ -11,7 +11,7 @@ import { quicklooks } from './data/quicklooks.js';
 import { runDetail } from './data/run.js';
 import { lineageView, type LineageView } from './data/lineage.js';
 import { html } from './html.js';
-import { lastNights } from './nights.js';
+import { lastNights, newestZone, stageTracks } from './nights.js';
 import { campaignsPage } from './pages/campaigns.js';
 import { layout, type Page } from './pages/layout.js';
 import { lineagePage } from './pages/lineage.js';
@@ -96,8 +96,10 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     } satisfies View<{ filter: QuarantineFilter; entries: Awaited<ReturnType<typeof quarantine>> }>,
     quicklooks: {
       data: async (q) => {
-        const night = nightParam(q.get('night')) ?? lastNights(source.now(), 'UTC', 1)[0]!;
-        return quicklooks(config(), db(), night, pipelineParam(source, q));
+        const pipeline = pipelineParam(source, q);
+        const uploads = stageTracks(config(), pipeline === undefined ? undefined : [pipeline]).filter((t) => t.stage === 'upload');
+        const night = nightParam(q.get('night')) ?? lastNights(source.now(), newestZone(source.now(), uploads), 1)[0]!;
+        return quicklooks(config(), db(), night, pipeline);
       },
       page: (g, q) => quicklooksPage(g, pipelines(), q.get('pipeline') || undefined),
     } satisfies View<Awaited<ReturnType<typeof quicklooks>>>,

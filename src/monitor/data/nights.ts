@@ -3,7 +3,7 @@ import type { NocturneConfig } from '../../config/types.js';
 import { runningRuns, staleRuns } from '../../daemon/run-summary.js';
 import type { Db } from '../../db/database.js';
 import { localDate } from '../../stages/nights.js';
-import { lastNights, stageTracks } from '../nights.js';
+import { lastNights, newestZone, stageTracks } from '../nights.js';
 
 /** What a stage's runs of one night came to, worst first: a failure is not hidden by a later success. */
 export type CellOutcome = 'running' | 'failed' | 'interrupted' | 'succeeded' | 'skipped' | 'none';
@@ -32,9 +32,8 @@ type Row = { pipeline: string; stage: StageName; night: string; state: Exclude<C
  * slot) per stage: a few hundred rows whatever the history.
  */
 export async function nightsGrid(config: NocturneConfig, db: Db, now: Date, count: number, only?: string): Promise<NightsGrid> {
-  const timezone = 'UTC';
-  const nights = lastNights(now, timezone, count);
   const tracks = stageTracks(config, only === undefined ? undefined : [only]);
+  const nights = lastNights(now, newestZone(now, tracks), count);
   // A day of margin either side: a stage's zone may be ahead of or behind UTC.
   const from = new Date(Date.parse(`${nights.at(-1)}T00:00:00Z`) - 86_400_000);
   const to = new Date(Date.parse(`${nights[0]}T00:00:00Z`) + 2 * 86_400_000);
