@@ -44,6 +44,11 @@ async function collect(stream: Readable): Promise<Buffer> {
 
 type TransferRow = { kind: string; state: string; local_path: string; quarantine_path: string | null; target: string; remote_path: string };
 
+/** A thumbnail the upload made, or a JPEG it sent (the quicklooks the upload checks, by the same test). */
+function isQuicklook(row: TransferRow): boolean {
+  return row.kind === 'thumbnail' || [row.local_path, row.remote_path].some((p) => /\.jpe?g$/i.test(p));
+}
+
 export interface ThumbnailDeps {
   /** @default createRemoteStore (the transfer adapters, loaded when a thumbnail first needs the archive) */
   openStore?: (name: string, target: ResolvedTarget) => Promise<RemoteStore>;
@@ -83,7 +88,7 @@ export class Thumbnails {
       [transferId],
     );
     // Only a quicklook has an image to show: another transfer (a CSV of up to the size limit) is never read.
-    if (row?.kind !== 'quicklook') return { kind: 'no-quicklook' };
+    if (!row || !isQuicklook(row)) return { kind: 'no-quicklook' };
     const key = `${transferId}/${row.state}`;
     const kept = this.#kept.get(key);
     if (Buffer.isBuffer(kept)) return { kind: 'made', jpeg: kept };

@@ -64,11 +64,11 @@ beforeAll(async () => {
     .toBuffer();
   for (let id = 1; id <= 20; id++) {
     await writeFile(path.join(dir, `ql-${id}.jpg`), jpeg);
-    transfer(id, 'quicklook', `ql-${id}.jpg`);
+    transfer(id, id % 2 ? 'output' : 'thumbnail', `ql-${id}.jpg`);
   }
   await writeFile(path.join(dir, 'set_feat.csv'), 'a,b\n1,2\n');
-  transfer(100, 'csv-file', 'set_feat.csv');
-  transfer(101, 'quicklook', 'gone-from-the-archive.jpg');
+  transfer(100, 'output', 'set_feat.csv');
+  transfer(101, 'output', 'gone-from-the-archive.jpg');
 });
 afterAll(async () => rm(path.join(rigRoot(), run), { recursive: true, force: true }));
 
