@@ -1,3 +1,4 @@
+import type { IBaseProtocol } from 'pg-promise';
 import type { Db } from '../db/database.js';
 import { holderGone, toRunRow, type RunRow } from '../runs/runs.js';
 import { slotKey } from '../scheduling/slot-ledger.js';
@@ -21,6 +22,27 @@ function staleness(run: RunRow, leaseExpired: boolean): string | null {
   if (holderGone(run)) return `its process (pid ${run.pid} on ${run.host}) is gone`;
   if (leaseExpired) return `its holder on ${run.host} (pid ${run.pid}) stopped renewing its lease`;
   return null;
+}
+
+/**
+ * The runs recorded as running, each with why it is not live (null: it is). The one
+ * definition of "live" of status, metrics, the overview and the monitor's other pages:
+ * a killed run stays `running` in its row until the next run of its stage takes it over.
+ */
+export async function runningRuns(db: IBaseProtocol<unknown>): Promise<Array<{ run: RunRow; stale: string | null }>> {
+  return db.map(
+    `SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`,
+    [],
+    (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => {
+      const run = toRunRow(raw);
+      return { run, stale: staleness(run, raw.lease_expired) };
+    },
+  );
+}
+
+/** By run id, why each run recorded as running is not: what the monitor shows instead of running. */
+export async function staleRuns(db: IBaseProtocol<unknown>): Promise<Map<number, string>> {
+  return new Map((await runningRuns(db)).flatMap(({ run, stale }) => (stale === null ? [] : [[run.id, stale] as const])));
 }
 
 /**
@@ -57,14 +79,7 @@ export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
                                ORDER BY x.started_at DESC LIMIT 1) r`,
         [pipelines, stages],
       ),
-      running: await t.map(
-        `SELECT *, lease_until < now() AS lease_expired FROM runs WHERE state = 'running'`,
-        [],
-        (raw: Parameters<typeof toRunRow>[0] & { lease_expired: boolean }) => ({
-          run: toRunRow(raw),
-          leaseExpired: raw.lease_expired,
-        }),
-      ),
+      running: await runningRuns(t),
       waiting: await waitingSummary(t),
     };
   });
@@ -77,10 +92,9 @@ export async function summarizeRuns(db: Db): Promise<Map<string, StageRuns>> {
   };
   for (const run of ended) entry(run.pipeline, run.stage).last = run;
   for (const s of successes) entry(s.pipeline, s.stage).lastSuccessAt = s.at;
-  for (const { run, leaseExpired } of running) {
-    const why = staleness(run, leaseExpired);
-    if (why === null) entry(run.pipeline, run.stage).running = run;
-    else entry(run.pipeline, run.stage).stale = { run, why };
+  for (const { run, stale } of running) {
+    if (stale === null) entry(run.pipeline, run.stage).running = run;
+    else entry(run.pipeline, run.stage).stale = { run, why: stale };
   }
   for (const w of waiting) {
     const e = entry(w.pipeline, 'run');

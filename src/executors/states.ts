@@ -51,6 +51,8 @@ export function isRoutineWait(reason: string): boolean {
 
 /** What SLURM's reason means, for a person: the reason itself, explained where it helps. */
 export function explainWait(reason: string): string {
+  // squeue's word for no reason, and what the run stage records when an executor gives none (the local one).
+  if (reason === 'None') return 'no reason given: waiting its turn';
   if (/^JobHeldAdmin/.test(reason)) return `${reason}: held by an administrator (scontrol release)`;
   if (/^JobHeldUser/.test(reason)) return `${reason}: held by its user (scontrol release)`;
   if (/^BeginTime/.test(reason)) return `${reason}: requeued, or not allowed to start yet`;

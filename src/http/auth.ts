@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, typ
 import type { HttpAuthConfig } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { NocturneError } from '../core/errors.js';
+import { Permits } from '../core/permits.js';
 import { header, type Headers } from './security.js';
 
 /** Who a request comes from, once proven. */
@@ -16,7 +17,8 @@ export interface Authenticator {
   readonly required: boolean;
   /** For a 401: the WWW-Authenticate challenge, when a browser can answer one. */
   readonly challenge: string | undefined;
-  identify(headers: Headers | undefined): Promise<Identity | null>;
+  /** null: not proven; busy: too many passwords being checked at once, ask again shortly. */
+  identify(headers: Headers | undefined): Promise<Identity | null | 'busy'>;
 }
 
 /** The header a trusted proxy proves itself with. */
@@ -24,8 +26,20 @@ export const PROXY_SECRET_HEADER = 'x-nocturne-proxy-secret';
 
 /** Upper bounds on scrypt parameters read from a hash: a hash must not make one request cost seconds. */
 const MAX_SCRYPT_N = 2 ** 20;
-/** Proven Authorization headers are remembered this long, so each page load does not pay a scrypt. */
+/**
+ * Authorization headers checked are remembered this long, so each page load does not pay
+ * a scrypt, nor does a wrong password tried again.
+ */
 const REMEMBER_MS = 5 * 60_000;
+const REMEMBERED = 1000;
+/**
+ * Passwords waiting for their scrypt, which runs one at a time: it takes one of libuv's 4
+ * threads, which the stages' file I/O needs too, so a flood of wrong passwords must not
+ * hold them all. Past this, a request is told to come back (busy).
+ */
+const SCRYPT_WAITING = 4;
+/** Seconds a request told the password checks are busy waits (Retry-After). */
+export const AUTH_BUSY_RETRY_S = 1;
 
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -75,24 +89,42 @@ export function createAuthenticator(
   localToken: string | null,
   resolve: typeof resolveSecret = resolveSecret,
 ): Authenticator {
-  const remembered = new Map<string, { identity: Identity; until: number }>();
-  const proven = async (authorization: string, prove: () => Promise<Identity | null>): Promise<Identity | null> => {
+  const remembered = new Map<string, { identity: Identity | null; until: number }>();
+  const scrypts = new Permits(1);
+  let checking = 0;
+  const known = (key: string) => {
+    const entry = remembered.get(key);
+    return entry && entry.until > Date.now() ? entry : undefined;
+  };
+  const proven = async (authorization: string, prove: () => Promise<Identity | null>): Promise<Identity | null | 'busy'> => {
     const key = createHash('sha256').update(authorization).digest('hex');
-    const known = remembered.get(key);
-    if (known && known.until > Date.now()) return known.identity;
-    const identity = await prove();
-    if (identity) {
-      if (remembered.size > 1000) remembered.clear();
-      remembered.set(key, { identity, until: Date.now() + REMEMBER_MS });
+    const before = known(key);
+    if (before) return before.identity;
+    if (checking >= 1 + SCRYPT_WAITING) return 'busy';
+    checking += 1;
+    try {
+      return await scrypts.with(async () => {
+        // The same header may have been checked while this one waited.
+        const meanwhile = known(key);
+        if (meanwhile) return meanwhile.identity;
+        const identity = await prove();
+        remembered.delete(key);
+        if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
+        remembered.set(key, { identity, until: Date.now() + REMEMBER_MS });
+        return identity;
+      });
+    } finally {
+      checking -= 1;
     }
-    return identity;
   };
   return {
     required: config !== undefined,
     challenge: config && 'user' in config ? 'Basic realm="nocturne", charset="UTF-8"' : undefined,
     async identify(headers) {
       const authorization = header(headers, 'authorization') ?? '';
-      if (localToken && authorization.startsWith('Bearer ') && sameSecret(authorization.slice(7), localToken)) {
+      // The scheme is case-insensitive (RFC 7235): "bearer" and "basic" are "Bearer" and "Basic".
+      const [scheme = '', credentials = ''] = authorization.split(/ +(.*)/s);
+      if (localToken && scheme.toLowerCase() === 'bearer' && sameSecret(credentials, localToken)) {
         return { user: 'local', how: 'local' };
       }
       if (!config) return null;
@@ -102,9 +134,9 @@ export function createAuthenticator(
         if (!secret || !user) return null;
         return sameSecret(secret, await resolve(config.trustedProxy.secret)) ? { user, how: 'proxy' } : null;
       }
-      if (!authorization.startsWith('Basic ')) return null;
-      return proven(authorization, async () => {
-        const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
+      if (scheme.toLowerCase() !== 'basic') return null;
+      return proven(credentials, async () => {
+        const decoded = Buffer.from(credentials, 'base64').toString('utf8');
         const colon = decoded.indexOf(':');
         if (colon < 0 || decoded.slice(0, colon) !== config.user) return null;
         const ok = await verifyPassword(decoded.slice(colon + 1), await resolve(config.passwordHash));

@@ -359,13 +359,19 @@ const schemas: Record<string, Schema> = {
 
 const jsonOf = (schema: Schema) => ({ content: { 'application/json': { schema } } });
 const errors = {
-  '400': { description: 'A query parameter is wrong; `error` says which.', ...jsonOf(ref('Error')) },
+  '400': {
+    description:
+      'A parameter is wrong (an id that is not digits from 1 to 2^63−1, a night that is not a real date, a malformed percent-escape, a control character); `error` says which.',
+    ...jsonOf(ref('Error')),
+  },
   '503': { description: 'The state database does not answer.', ...jsonOf(ref('Error')) },
 };
 const q = (name: string, description: string, schema: Schema = str) => ({ name, in: 'query', required: false, description, schema });
 const p = (name: string, description: string, schema: Schema = str) => ({ name, in: 'path', required: true, description, schema });
 const pipelineQ = q('pipeline', 'Only this pipeline.');
-const nightQ = q('night', 'An observing night, YYYY-MM-DD.', night);
+const nightQ = q('night', 'An observing night, a real date YYYY-MM-DD.', night);
+/** A bigint row id: digits only, up to 2^63−1 (a JSON number cannot say that maximum exactly). */
+const idP = (description: string) => p('id', `${description} Digits only, 1 to 2^63−1.`, { type: 'integer', minimum: 1 });
 
 function get(summary: string, schema: string, parameters: unknown[] = [], extra: Record<string, unknown> = {}) {
   return { get: { summary, parameters, responses: { '200': { description: summary, ...jsonOf(ref(schema)) }, ...errors, ...extra } } };
@@ -405,14 +411,14 @@ export const OPENAPI = {
       [q('open', '1: only those running or paused.')],
       { '404': { description: 'This daemon has no state database to read them from.', ...jsonOf(ref('Error')) } },
     ),
-    '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [p('id', 'Run id.', int)], {
+    '/api/runs/{id}': get('One run: its record, jobs and tasks, files, loads and refused rows.', 'Run', [idP('Run id.')], {
       '404': { description: 'No such run.', ...jsonOf(ref('Error')) },
     }),
     '/api/nights': get('Pipelines × the last nights, per stage the worst outcome of the night.', 'Nights', [
       pipelineQ,
       q('nights', 'How many nights (default http.monitor.nights).', int),
     ]),
-    '/api/nights/{night}': get('Every run of one night.', 'Night', [p('night', 'YYYY-MM-DD', night), pipelineQ]),
+    '/api/nights/{night}': get('Every run of one night.', 'Night', [p('night', 'A real date YYYY-MM-DD.', night), pipelineQ]),
     '/api/quarantine': get('What every stage set aside, by pipeline and night (default: the last 30 days).', 'Quarantine', [
       pipelineQ,
       nightQ,
@@ -425,11 +431,19 @@ export const OPENAPI = {
     ),
     '/api/thumbnails/{id}': {
       get: {
-        summary: 'A thumbnail made safely from a quicklook (transfer id); a redirect to a placeholder when none can be made.',
-        parameters: [p('id', 'Transfer id.', int)],
+        summary:
+          'A thumbnail made safely from a quicklook (transfer id); a redirect to a placeholder when none can be made (remembered for 10 minutes). ' +
+          'The monitor reads the archive over one session at a time.',
+        parameters: [idP('Transfer id.')],
         responses: {
           '200': { description: 'A JPEG.', content: { 'image/jpeg': {} } },
           '302': { description: 'To /assets/no-thumbnail.svg.' },
+          '400': errors['400'],
+          '404': { description: 'No quicklook transfer by that id (another kind of transfer is never read).', ...jsonOf(ref('Error')) },
+          '503': {
+            description: 'Other thumbnails are being read from the archive: try again after Retry-After seconds.',
+            ...jsonOf(ref('Error')),
+          },
         },
       },
     },

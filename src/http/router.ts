@@ -1,6 +1,7 @@
 import { coerceError } from '../core/errors.js';
 import type { ConfigIssue } from '../config/types.js';
-import { createAuthenticator, type Authenticator } from './auth.js';
+import { AUTH_BUSY_RETRY_S, createAuthenticator, type Authenticator } from './auth.js';
+import { BadRequest, checkedParams } from './params.js';
 import { crossOriginReason, header, hostAllowed, type Headers } from './security.js';
 
 /** The result of a reload, as `nocturne reload` prints it. */
@@ -141,10 +142,7 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     for (const { key, regex } of patterns) {
       const match = regex.exec(pathname);
       if (match) {
-        return {
-          methods: routes[key]!,
-          params: Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])),
-        };
+        return { methods: routes[key]!, params: { ...match.groups } };
       }
     }
     return undefined;
@@ -159,6 +157,12 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     const mutating = req.method !== 'GET' && req.method !== 'HEAD';
     if (!open && (auth.required || mutating)) {
       const identity = await auth.identify(req.headers);
+      if (identity === 'busy') {
+        return {
+          ...json(503, { error: 'too many passwords being checked at once: try again shortly' }),
+          headers: { 'retry-after': String(AUTH_BUSY_RETRY_S) },
+        };
+      }
       if (!identity) {
         const answer = json(401, {
           error: mutating
@@ -172,13 +176,19 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     }
     const found = find(url.pathname);
     if (!found) return json(404, { error: `no such endpoint: ${url.pathname}` });
-    const route = found.methods[req.method as 'GET' | 'POST'];
+    // HEAD is GET without the body (server.ts sends none).
+    const route = found.methods[req.method === 'HEAD' ? 'GET' : (req.method as 'GET' | 'POST')];
     if (!route) {
-      return json(405, { error: `${req.method} not allowed on ${url.pathname}; use ${Object.keys(found.methods).join(', ')}` });
+      const allowed = Object.keys(found.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+      return {
+        ...json(405, { error: `${req.method} not allowed on ${url.pathname}; use ${allowed.join(', ')}` }),
+        headers: { allow: allowed.join(', ') },
+      };
     }
     try {
-      return await route(url.searchParams, found.params);
+      return await route(url.searchParams, checkedParams(found.params, url.searchParams));
     } catch (err) {
+      if (err instanceof BadRequest) return json(400, { error: err.message });
       const error = coerceError(err, 'INTERNAL', `${req.method} ${url.pathname}`);
       return json(error.retryable || error.code === 'DB_FAILED' ? 503 : 500, { error: error.message, code: error.code });
     }

@@ -40,7 +40,8 @@ export async function startHttpServer(
           'cache-control': 'no-store',
           ...answer.headers,
         });
-        if (!answer.stream) {
+        // HEAD is answered as GET (router.ts), its headers only: no body, no stream.
+        if (req.method === 'HEAD' || !answer.stream) {
           res.end(req.method === 'HEAD' ? undefined : answer.body);
           return;
         }

@@ -29,7 +29,7 @@ a:focus-visible, button:focus-visible, select:focus-visible, input:focus-visible
 header { display: flex; gap: 1.5rem; align-items: center; padding: .6rem 1rem; background: var(--panel); border-bottom: 1px solid var(--line); flex-wrap: wrap; }
 .brand { font-weight: 700; letter-spacing: .04em; }
 nav a { margin-right: 1rem; text-decoration: none; } nav a[aria-current="page"] { text-decoration: underline; font-weight: 600; }
-#live { margin-left: auto; color: var(--muted); font-size: .85rem; } #live[data-state="live"] { color: var(--ok); }
+#live { margin-left: auto; color: var(--muted); font-size: .85rem; } #live[data-state="live"] { color: var(--ok); } #live[data-state="stale"] { color: var(--bad); }
 main { padding: 0 1rem 2rem; } h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; } h3 { font-size: 1rem; }
 footer { padding: 1rem; color: var(--muted); border-top: 1px solid var(--line); font-size: .85rem; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line); }

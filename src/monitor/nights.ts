@@ -16,11 +16,19 @@ export function stageTracks(config: NocturneConfig, only?: readonly string[]): S
     .flatMap(([name, p]) => STAGES.filter((s) => p.config[s]).map((stage) => ({ name, stage, tz: p.config[stage]!.timezone })));
 }
 
+/**
+ * Of the tracks' time zones, the one whose date at `now` is the latest (UTC without
+ * tracks): a zone ahead of UTC reaches the next night first, and its runs must show then.
+ */
+export function newestZone(now: Date, tracks: readonly StageTrack[]): string {
+  return (
+    tracks.reduce<string | null>((best, t) => (best === null || localDate(now, t.tz) > localDate(now, best) ? t.tz : best), null) ?? 'UTC'
+  );
+}
+
 /** The `count` nights ending with the night of `now` in `timeZone` (as the stages define nights), newest first. */
 export function lastNights(now: Date, timeZone: string, count: number): string[] {
   const newest = localDate(now, timeZone);
   const base = Date.parse(`${newest}T00:00:00Z`);
   return Array.from({ length: count }, (_, i) => new Date(base - i * 86_400_000).toISOString().slice(0, 10));
 }
-
-export const NIGHT_PATTERN = /^\d{4}-\d{2}-\d{2}$/;

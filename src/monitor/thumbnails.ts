@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { NocturneConfig } from '../config/types.js';
+import type { RemoteStore } from '../adapters/transfer/remote-store.js';
+import type { NocturneConfig, ResolvedTarget } from '../config/types.js';
 import { NocturneError } from '../core/errors.js';
+import { Permits } from '../core/permits.js';
 import type { Db } from '../db/database.js';
 
 /** Thumbnails are made at this width, whatever the source. */
@@ -11,8 +13,20 @@ const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 /** sharp refuses images with more pixels than this (a decompression bomb). */
 const MAX_PIXELS = 40_000_000;
 const CACHED = 256;
+/**
+ * Archive sessions the monitor holds at once, for all its thumbnails: one, well under any
+ * target's `connections`, which the upload stages need (a browser must not take them).
+ */
+const ARCHIVE_SESSIONS = 1;
+/** Thumbnails waiting for that session at most; past this, a request is told to come back. */
+const ARCHIVE_WAITING = 8;
+/** How long a thumbnail that could not be made is not tried again (nor its archive asked). */
+export const FAILURE_KEPT_MS = 10 * 60_000;
+/** Seconds a request told the archive is busy waits before it asks again (Retry-After). */
+export const BUSY_RETRY_S = 5;
 
-const cache = new Map<string, Buffer>();
+/** What a thumbnail request gets: the JPEG, none to be had, no quicklook by that id, or come back later. */
+export type Thumbnail = { kind: 'made'; jpeg: Buffer } | { kind: 'none' } | { kind: 'no-quicklook' } | { kind: 'busy' };
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -30,56 +44,105 @@ async function collect(stream: Readable): Promise<Buffer> {
 
 type TransferRow = { kind: string; state: string; local_path: string; quarantine_path: string | null; target: string; remote_path: string };
 
-/** The quicklook's bytes: the quarantined or local file, else the verified copy on the archive. */
-async function sourceBytes(config: NocturneConfig, row: TransferRow): Promise<Buffer | null> {
-  const local = row.state === 'quarantined' ? row.quarantine_path : row.local_path;
-  if (local) {
-    const bytes = await readFile(local).catch(() => null);
-    if (bytes) return bytes.length > MAX_SOURCE_BYTES ? null : bytes;
-  }
-  const target = config.daemon.targets[row.target];
-  if (!target || !['renamed', 'checked', 'deleted', 'kept'].includes(row.state)) return null;
-  // The transfer adapters are loaded only when a thumbnail is asked for.
-  const { createRemoteStore } = await import('../adapters/transfer/create-remote-store.js');
-  const session = await createRemoteStore(row.target, target).open();
-  try {
-    return await collect(await session.read(row.remote_path));
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+/** A thumbnail the upload made, or a JPEG it sent (the quicklooks the upload checks, by the same test). */
+function isQuicklook(row: TransferRow): boolean {
+  return row.kind === 'thumbnail' || [row.local_path, row.remote_path].some((p) => /\.jpe?g$/i.test(p));
 }
 
+export interface ThumbnailDeps {
+  /** @default createRemoteStore (the transfer adapters, loaded when a thumbnail first needs the archive) */
+  openStore?: (name: string, target: ResolvedTarget) => Promise<RemoteStore>;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+const BUSY = Symbol('archive busy');
+
 /**
- * A small JPEG made from a transfer's quicklook (or its thumbnail), or null when none can
- * be made. The browser never gets the original bytes: sharp decodes what it can of them
- * (a truncated file included, a pixel bomb refused) and encodes a new image.
+ * Small JPEGs made from quicklook transfers, for the monitor's pages. The browser never
+ * gets the original bytes: sharp decodes what it can of them (a truncated file included,
+ * a pixel bomb refused) and encodes a new image. Requests for one thumbnail share one
+ * making; the archive is read over at most ARCHIVE_SESSIONS sessions; what could not be
+ * made is remembered FAILURE_KEPT_MS, so that reloading a page does not ask again.
  */
-export async function thumbnailOf(config: NocturneConfig, db: Db, transferId: number): Promise<Buffer | null> {
-  const row = await db.oneOrNone<TransferRow>(
-    'SELECT kind, state, local_path, quarantine_path, target, remote_path FROM transfers WHERE id = $1',
-    [transferId],
-  );
-  if (!row) return null;
-  const key = `${transferId}/${row.state}`;
-  if (cache.has(key)) return cache.get(key)!;
-  let made: Buffer | null = null;
-  try {
-    const source = await sourceBytes(config, row);
-    if (source) {
+export class Thumbnails {
+  /** A made thumbnail, or the time until which its failure stands; by `id/state`. */
+  readonly #kept = new Map<string, Buffer | number>();
+  readonly #making = new Map<string, Promise<Buffer | null | typeof BUSY>>();
+  readonly #sessions = new Permits(ARCHIVE_SESSIONS);
+  /** Makings holding or waiting for an archive session. */
+  #archiveQueue = 0;
+  readonly #openStore: NonNullable<ThumbnailDeps['openStore']>;
+  readonly #now: () => number;
+
+  constructor(deps: ThumbnailDeps = {}) {
+    this.#openStore =
+      deps.openStore ??
+      (async (name, target) => (await import('../adapters/transfer/create-remote-store.js')).createRemoteStore(name, target));
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async of(config: NocturneConfig, db: Db, transferId: number): Promise<Thumbnail> {
+    const row = await db.oneOrNone<TransferRow>(
+      'SELECT kind, state, local_path, quarantine_path, target, remote_path FROM transfers WHERE id = $1',
+      [transferId],
+    );
+    // Only a quicklook has an image to show: another transfer (a CSV of up to the size limit) is never read.
+    if (!row || !isQuicklook(row)) return { kind: 'no-quicklook' };
+    const key = `${transferId}/${row.state}`;
+    const kept = this.#kept.get(key);
+    if (Buffer.isBuffer(kept)) return { kind: 'made', jpeg: kept };
+    if (kept !== undefined && kept > this.#now()) return { kind: 'none' };
+    let making = this.#making.get(key);
+    if (!making) {
+      making = this.#make(config, row).finally(() => this.#making.delete(key));
+      this.#making.set(key, making);
+    }
+    const made = await making;
+    if (made === BUSY) return { kind: 'busy' };
+    // Every answer is kept, a failure for a while: the archive is not asked again at each reload.
+    if (this.#kept.size >= CACHED && !this.#kept.has(key)) this.#kept.delete(this.#kept.keys().next().value!);
+    this.#kept.set(key, made ?? this.#now() + FAILURE_KEPT_MS);
+    return made ? { kind: 'made', jpeg: made } : { kind: 'none' };
+  }
+
+  async #make(config: NocturneConfig, row: TransferRow): Promise<Buffer | null | typeof BUSY> {
+    try {
+      const source = await this.#sourceBytes(config, row);
+      if (source === BUSY || source === null) return source;
       const { default: sharp } = await import('sharp');
-      made = await sharp(source, { failOn: 'none', limitInputPixels: MAX_PIXELS })
+      return await sharp(source, { failOn: 'none', limitInputPixels: MAX_PIXELS })
         .resize({ width: WIDTH, withoutEnlargement: true })
         .jpeg({ quality: 75 })
         .toBuffer();
+    } catch {
+      // Nothing decodable, or the archive could not be read: the page says there is no thumbnail.
+      return null;
     }
-  } catch {
-    // Nothing decodable, or the archive could not be read: the page says there is no thumbnail.
-    made = null;
   }
-  // Only what was made is kept: an archive that did not answer is asked again next time.
-  if (made) {
-    if (cache.size >= CACHED) cache.delete(cache.keys().next().value!);
-    cache.set(key, made);
+
+  /** The quicklook's bytes: the quarantined or local file, else the verified copy on the archive. */
+  async #sourceBytes(config: NocturneConfig, row: TransferRow): Promise<Buffer | null | typeof BUSY> {
+    const local = row.state === 'quarantined' ? row.quarantine_path : row.local_path;
+    if (local) {
+      const bytes = await readFile(local).catch(() => null);
+      if (bytes) return bytes.length > MAX_SOURCE_BYTES ? null : bytes;
+    }
+    const target = config.daemon.targets[row.target];
+    if (!target || !['renamed', 'checked', 'deleted', 'kept'].includes(row.state)) return null;
+    if (this.#archiveQueue >= ARCHIVE_SESSIONS + ARCHIVE_WAITING) return BUSY;
+    this.#archiveQueue += 1;
+    try {
+      return await this.#sessions.with(async () => {
+        const session = await (await this.#openStore(row.target, target)).open();
+        try {
+          return await collect(await session.read(row.remote_path));
+        } finally {
+          await session.close().catch(() => undefined);
+        }
+      });
+    } finally {
+      this.#archiveQueue -= 1;
+    }
   }
-  return made;
 }

@@ -1,5 +1,7 @@
 import { CampaignStore } from '../campaigns/store.js';
+import { isCalendarDate } from '../core/calendar-date.js';
 import { coerceError } from '../core/errors.js';
+import { BadRequest, idParam } from '../http/params.js';
 import { json, type HttpResponse, type Route } from '../http/router.js';
 import { setCatalogues } from '../stages/ingest/sets/catalogue.js';
 import { nightRuns, nightsGrid } from './data/nights.js';
@@ -9,7 +11,7 @@ import { quicklooks } from './data/quicklooks.js';
 import { runDetail } from './data/run.js';
 import { lineageView, type LineageView } from './data/lineage.js';
 import { html } from './html.js';
-import { lastNights, NIGHT_PATTERN } from './nights.js';
+import { lastNights, newestZone, stageTracks } from './nights.js';
 import { campaignsPage } from './pages/campaigns.js';
 import { layout, type Page } from './pages/layout.js';
 import { lineagePage } from './pages/lineage.js';
@@ -19,31 +21,26 @@ import { quarantinePage } from './pages/quarantine.js';
 import { quicklooksPage } from './pages/quicklooks.js';
 import { runPage } from './pages/run.js';
 import type { MonitorPath, MonitorSource } from './routes.js';
-import { thumbnailOf } from './thumbnails.js';
-
-/** A query the caller got wrong: 400 with the reason, on the page or in JSON. */
-class BadQuery extends Error {}
+import { BUSY_RETRY_S, Thumbnails } from './thumbnails.js';
 
 function pipelineParam(source: MonitorSource, query: URLSearchParams): string | undefined {
   const name = query.get('pipeline') || undefined;
-  if (name !== undefined && !source.config().pipelines.has(name)) throw new BadQuery(`no pipeline named "${name}"`);
+  if (name !== undefined && !source.config().pipelines.has(name)) throw new BadRequest(`no pipeline named "${name}"`);
   return name;
 }
 
 function nightParam(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
-  if (!NIGHT_PATTERN.test(value) || Number.isNaN(Date.parse(value))) throw new BadQuery(`night must be a date YYYY-MM-DD, not "${value}"`);
+  if (!isCalendarDate(value)) throw new BadRequest(`night must be a real date YYYY-MM-DD, not "${value}"`);
   return value;
 }
 
 function intParam(value: string | null, name: string, fallback: number, max: number): number {
   if (value === null || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadQuery(`${name} must be an integer from 1 to ${max}, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadRequest(`${name} must be an integer from 1 to ${max}, not "${value}"`);
   return n;
 }
-
-const notFound = (what: string) => new BadQuery(what);
 
 /** Each view: its data (one function, for the API and the page) and how it is rendered. */
 interface View<T> {
@@ -56,6 +53,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
   const config = () => source.config();
   const db = () => source.db();
   const pipelines = () => [...config().pipelines.keys()];
+  const thumbnails = new Thumbnails();
 
   const views = {
     overview: {
@@ -80,9 +78,8 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     } satisfies View<{ night: string; runs: Awaited<ReturnType<typeof nightRuns>> }>,
     run: {
       data: async (_q, p) => {
-        const id = Number(p['id']);
-        if (!Number.isSafeInteger(id) || id < 1) throw notFound(`run id must be a positive integer, not "${p['id']}"`);
-        return runDetail(config(), db(), id);
+        const id = idParam(p['id'], 'run id');
+        return id === null ? null : runDetail(config(), db(), id);
       },
       page: runPage,
     } satisfies View<NonNullable<Awaited<ReturnType<typeof runDetail>>>>,
@@ -99,8 +96,10 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     } satisfies View<{ filter: QuarantineFilter; entries: Awaited<ReturnType<typeof quarantine>> }>,
     quicklooks: {
       data: async (q) => {
-        const night = nightParam(q.get('night')) ?? lastNights(source.now(), 'UTC', 1)[0]!;
-        return quicklooks(config(), db(), night, pipelineParam(source, q));
+        const pipeline = pipelineParam(source, q);
+        const uploads = stageTracks(config(), pipeline === undefined ? undefined : [pipeline]).filter((t) => t.stage === 'upload');
+        const night = nightParam(q.get('night')) ?? lastNights(source.now(), newestZone(source.now(), uploads), 1)[0]!;
+        return quicklooks(config(), db(), night, pipeline);
       },
       page: (g, q) => quicklooksPage(g, pipelines(), q.get('pipeline') || undefined),
     } satisfies View<Awaited<ReturnType<typeof quicklooks>>>,
@@ -122,7 +121,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
         const data = await view.data(query, params);
         return data === null ? json(404, { error: `no such ${what}` }) : json(200, data);
       } catch (err) {
-        if (err instanceof BadQuery) return json(400, { error: err.message });
+        if (err instanceof BadRequest) return json(400, { error: err.message });
         throw err;
       }
     };
@@ -142,7 +141,7 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
         }
         return answer(200, view.page(data, query));
       } catch (err) {
-        if (err instanceof BadQuery) {
+        if (err instanceof BadRequest) {
           return answer(400, { title: 'Bad request', api: '/api/overview', main: html`<p>${err.message}</p>`, live: false });
         }
         const error = coerceError(err, 'INTERNAL', `the ${what} page`);
@@ -172,10 +171,22 @@ export function monitorViews(source: MonitorSource): Record<MonitorPath, { GET: 
     '/campaigns': { GET: page(views.campaigns, 'campaigns', () => '/campaigns') },
     '/api/thumbnails/:id': {
       GET: async (_q, params): Promise<HttpResponse> => {
-        const made = await thumbnailOf(config(), db(), Number(params['id']));
-        // An <img> that fails logs an error in the browser: a placeholder says it instead.
-        if (!made) return { status: 302, contentType: 'text/plain', body: '', headers: { location: '/assets/no-thumbnail.svg' } };
-        return { status: 200, contentType: 'image/jpeg', body: made, headers: { 'cache-control': 'max-age=3600' } };
+        const id = idParam(params['id'], 'transfer id');
+        const thumbnail = id === null ? ({ kind: 'no-quicklook' } as const) : await thumbnails.of(config(), db(), id);
+        switch (thumbnail.kind) {
+          case 'made':
+            return { status: 200, contentType: 'image/jpeg', body: thumbnail.jpeg, headers: { 'cache-control': 'max-age=3600' } };
+          // An <img> that fails logs an error in the browser: a placeholder says it instead.
+          case 'none':
+            return { status: 302, contentType: 'text/plain', body: '', headers: { location: '/assets/no-thumbnail.svg' } };
+          case 'no-quicklook':
+            return json(404, { error: `no quicklook transfer ${params['id']}` });
+          case 'busy':
+            return {
+              ...json(503, { error: 'the monitor is reading other thumbnails from the archive: try again shortly' }),
+              headers: { 'retry-after': String(BUSY_RETRY_S) },
+            };
+        }
       },
     },
   };

@@ -8,16 +8,22 @@
 const main = document.querySelector<HTMLElement>('main[data-live]');
 const indicator = document.getElementById('live');
 
-function show(state: 'live' | 'reconnecting'): void {
+/** What the indicator says: live, the event stream lost, or the page's content no longer current (why). */
+function show(state: 'live' | 'reconnecting' | 'stale', why = ''): void {
   if (!indicator) return;
-  indicator.textContent = state === 'live' ? 'live' : 'reconnecting…';
+  indicator.textContent = state === 'live' ? 'live' : state === 'reconnecting' ? 'reconnecting…' : `not current: ${why}`;
   indicator.dataset['state'] = state;
 }
+
+/** A refresh that failed is tried again this much later, without waiting for an event. */
+const RETRY_MS = 10_000;
 
 if (main) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let busy = false;
   let again = false;
+  let connected = false;
+  let stale = false;
 
   const refresh = async (): Promise<void> => {
     // A person typing in a filter form keeps what they typed.
@@ -31,12 +37,21 @@ if (main) {
     }
     busy = true;
     try {
-      const response = await fetch(location.href, { headers: { accept: 'text/html' }, cache: 'no-store' });
-      if (!response.ok) return;
+      const response = await fetch(location.href, { headers: { accept: 'text/html' }, cache: 'no-store' }).catch(() => null);
+      // The content shown is older than the daemon's state: say so, and try again.
+      if (!response?.ok) {
+        stale = true;
+        show('stale', response ? `the daemon answered ${response.status} ${response.statusText}`.trim() : 'the daemon did not answer');
+        clearTimeout(timer);
+        timer = setTimeout(() => void refresh(), RETRY_MS);
+        return;
+      }
       const next = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('main');
       const current = document.querySelector('main');
       if (next && current) current.replaceChildren(...Array.from(next.childNodes, (node) => document.importNode(node, true)));
       document.body.dataset['refreshed'] = String(Number(document.body.dataset['refreshed'] ?? '0') + 1);
+      stale = false;
+      show(connected ? 'live' : 'reconnecting');
     } finally {
       busy = false;
       if (again) {
@@ -57,12 +72,14 @@ if (main) {
     let missed = false;
     const source = new EventSource('/api/events');
     source.onopen = () => {
-      show('live');
-      if (missed) soon();
+      connected = true;
+      if (!stale) show('live');
+      if (missed || stale) soon();
       missed = false;
     };
     source.onmessage = soon;
     source.onerror = () => {
+      connected = false;
       show('reconnecting');
       missed = true;
       // A refused answer (not a dropped connection) ends an EventSource: start a new one.

@@ -1,7 +1,9 @@
 import type { StageName } from '../../config/schema.js';
 import type { NocturneConfig } from '../../config/types.js';
+import { runningRuns, staleRuns } from '../../daemon/run-summary.js';
 import type { Db } from '../../db/database.js';
-import { lastNights, stageTracks } from '../nights.js';
+import { localDate } from '../../stages/nights.js';
+import { lastNights, newestZone, stageTracks } from '../nights.js';
 
 /** What a stage's runs of one night came to, worst first: a failure is not hidden by a later success. */
 export type CellOutcome = 'running' | 'failed' | 'interrupted' | 'succeeded' | 'skipped' | 'none';
@@ -30,9 +32,8 @@ type Row = { pipeline: string; stage: StageName; night: string; state: Exclude<C
  * slot) per stage: a few hundred rows whatever the history.
  */
 export async function nightsGrid(config: NocturneConfig, db: Db, now: Date, count: number, only?: string): Promise<NightsGrid> {
-  const timezone = 'UTC';
-  const nights = lastNights(now, timezone, count);
   const tracks = stageTracks(config, only === undefined ? undefined : [only]);
+  const nights = lastNights(now, newestZone(now, tracks), count);
   // A day of margin either side: a stage's zone may be ahead of or behind UTC.
   const from = new Date(Date.parse(`${nights.at(-1)}T00:00:00Z`) - 86_400_000);
   const to = new Date(Date.parse(`${nights[0]}T00:00:00Z`) + 2 * 86_400_000);
@@ -53,6 +54,15 @@ export async function nightsGrid(config: NocturneConfig, db: Db, now: Date, coun
     if (!cell) cells.set(key, (cell = { stage: row.stage, outcome: 'none', runs: {}, lastRunId: null }));
     cell.runs[row.state] = Number(row.n);
     cell.lastRunId = Math.max(cell.lastRunId ?? 0, Number(row.last));
+  }
+  // A run whose holder is gone is not running, whatever its row says: counted interrupted.
+  for (const { run, stale } of await runningRuns(db)) {
+    const track = tracks.find((t) => t.name === run.pipeline && t.stage === run.stage);
+    const cell = track && stale !== null ? cells.get(`${run.pipeline}/${localDate(run.slot, track.tz)}/${run.stage}`) : undefined;
+    if (!cell?.runs.running) continue;
+    cell.runs.running -= 1;
+    if (cell.runs.running === 0) delete cell.runs.running;
+    cell.runs.interrupted = (cell.runs.interrupted ?? 0) + 1;
   }
   for (const cell of cells.values()) cell.outcome = PRECEDENCE.find((state) => cell.runs[state]) ?? 'none';
   const names = [...new Set(tracks.map((t) => t.name))];
@@ -88,45 +98,53 @@ export interface NightRun {
 export async function nightRuns(config: NocturneConfig, db: Db, night: string, only?: readonly string[]): Promise<NightRun[]> {
   const tracks = stageTracks(config, only);
   const day = Date.parse(`${night}T00:00:00Z`);
-  const rows = await db.any<{
-    id: string;
-    pipeline: string;
-    stage: StageName;
-    slot: Date;
-    trigger: string;
-    state: string;
-    started_at: Date;
-    finished_at: Date | null;
-    error: string | null;
-    stats: Record<string, number>;
-  }>(
-    `SELECT x.id, x.pipeline, x.stage, x.slot, x.trigger, x.state, x.started_at, x.finished_at, x.error, x.stats
+  const [rows, stale] = await Promise.all([
+    db.any<{
+      id: string;
+      pipeline: string;
+      stage: StageName;
+      slot: Date;
+      trigger: string;
+      state: string;
+      started_at: Date;
+      finished_at: Date | null;
+      error: string | null;
+      stats: Record<string, number>;
+    }>(
+      `SELECT x.id, x.pipeline, x.stage, x.slot, x.trigger, x.state, x.started_at, x.finished_at, x.error, x.stats
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(pipeline, stage, tz)
        JOIN LATERAL (SELECT * FROM runs r WHERE r.pipeline = t.pipeline AND r.stage = t.stage AND r.slot >= $4 AND r.slot < $5
                         AND to_char(r.slot AT TIME ZONE t.tz, 'YYYY-MM-DD') = $6) x ON true
       ORDER BY x.pipeline, x.slot, x.id`,
-    [
-      tracks.map((t) => t.name),
-      tracks.map((t) => t.stage),
-      tracks.map((t) => t.tz),
-      new Date(day - 86_400_000),
-      new Date(day + 2 * 86_400_000),
-      night,
-    ],
-  );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    pipeline: r.pipeline,
-    stage: r.stage,
-    slot: r.slot.toISOString(),
-    trigger: r.trigger,
-    state: r.state,
-    startedAt: r.started_at.toISOString(),
-    finishedAt: r.finished_at?.toISOString() ?? null,
-    summary:
-      r.error ??
-      Object.entries(r.stats)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' '),
-  }));
+      [
+        tracks.map((t) => t.name),
+        tracks.map((t) => t.stage),
+        tracks.map((t) => t.tz),
+        new Date(day - 86_400_000),
+        new Date(day + 2 * 86_400_000),
+        night,
+      ],
+    ),
+    staleRuns(db),
+  ]);
+  return rows.map((r) => {
+    // Recorded as running, its holder gone (runningRuns): shown as the overview shows it.
+    const notRunning = stale.get(Number(r.id));
+    return {
+      id: Number(r.id),
+      pipeline: r.pipeline,
+      stage: r.stage,
+      slot: r.slot.toISOString(),
+      trigger: r.trigger,
+      state: notRunning ? 'interrupted' : r.state,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      summary: notRunning
+        ? `not running: ${notRunning}`
+        : (r.error ??
+          Object.entries(r.stats)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')),
+    };
+  });
 }

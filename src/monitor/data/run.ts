@@ -1,4 +1,5 @@
 import type { NocturneConfig } from '../../config/types.js';
+import { staleRuns } from '../../daemon/run-summary.js';
 import type { Db } from '../../db/database.js';
 import { toRunRowOrNull, type RawRunRow, type RunRow } from '../../runs/runs.js';
 import { readLogTail } from '../../stages/run/log-tail.js';
@@ -191,7 +192,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   const run = await db.oneOrNone<RawRunRow>('SELECT * FROM runs WHERE id = $1', [id]).then(toRunRowOrNull);
   if (!run) return null;
   // Each list is found by run_id through an index (sql/state/0013).
-  const [jobs, tasks, files, sets, csvFiles, rows] = await Promise.all([
+  const [jobs, tasks, files, sets, csvFiles, rows, stale] = await Promise.all([
     db.any<JobRowRead>('SELECT * FROM jobs WHERE run_id = $1 ORDER BY id', [id]),
     db.any<TaskRowRead>(`SELECT t.* FROM job_tasks t WHERE t.job IN (SELECT id FROM jobs WHERE run_id = $1) ORDER BY t.job, t.task_index`, [
       id,
@@ -204,6 +205,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
         WHERE f.run_id = $1 ORDER BY f.id, q.line LIMIT 1000`,
       [id],
     ),
+    run.state === 'running' ? staleRuns(db).then((all) => all.get(id)) : undefined,
   ]);
   const readTails = tasks.length <= LOG_TAILS_UP_TO;
   const taskDetails = await Promise.all(
@@ -226,7 +228,7 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   );
   const timezone = config.pipelines.get(run.pipeline)?.config[run.stage]?.timezone ?? 'UTC';
   return {
-    run: describeRun(run, timezone),
+    run: describeRun(run, timezone, stale),
     jobs: jobs.map((j) => ({
       id: Number(j.id),
       name: j.name,
@@ -278,7 +280,8 @@ export async function runDetail(config: NocturneConfig, db: Db, id: number): Pro
   };
 }
 
-function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
+/** `stale`: why a run recorded as running is not (runningRuns): it is shown interrupted, as the overview does. */
+function describeRun(run: RunRow, timezone: string, stale: string | undefined): RunDetail['run'] {
   return {
     id: run.id,
     pipeline: run.pipeline,
@@ -286,14 +289,14 @@ function describeRun(run: RunRow, timezone: string): RunDetail['run'] {
     night: localDate(run.slot, timezone),
     slot: run.slot.toISOString(),
     trigger: run.trigger,
-    state: run.state,
+    state: stale === undefined ? run.state : 'interrupted',
     attempt: run.attempt,
     host: run.host,
     startedAt: run.started_at.toISOString(),
     finishedAt: iso(run.finished_at),
     durationSeconds: seconds(run.started_at, run.finished_at),
     errorCode: run.error_code,
-    error: run.error,
+    error: stale === undefined ? run.error : `not running: ${stale}; the next run takes it over`,
     stats: run.stats,
   };
 }

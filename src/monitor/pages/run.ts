@@ -6,12 +6,20 @@ import type { Page } from './layout.js';
 /** SLURM's own id for a job; a local job by its name. */
 const slurmId = (job: JobDetail) => (job.executor === 'slurm' && job.schedulerId ? job.schedulerId : null);
 
+/** A finished job as its tasks came out: failed when every one failed, else how many did. */
+function jobState(job: JobDetail): SafeHtml {
+  const failed = job.tasks.filter((t) => t.state === 'failed' || t.state === 'lost').length;
+  if (job.state !== 'finished' || failed === 0) return stateBadge(job.state);
+  if (failed === job.tasks.length) return html`<span class="o o-failed">failed</span> <span class="muted">(every task)</span>`;
+  return html`${stateBadge(job.state)} <span class="o o-failed">${failed} of ${job.tasks.length} tasks failed</span>`;
+}
+
 function jobSection(job: JobDetail): SafeHtml {
   const id = slurmId(job);
   // A task as sacct -j names it: 1234_0 in an array, 1234 alone.
   const taskId = (index: number) => (id === null ? String(index) : job.isArray ? `${id}_${index}` : id);
   return html`<section aria-label="Job ${job.name}">
-<h3>${id ? `SLURM job ${id}` : `Job ${job.name}`} ${stateBadge(job.state)}</h3>
+<h3>${id ? `SLURM job ${id}` : `Job ${job.name}`} ${jobState(job)}</h3>
 <p class="muted">${job.name} · ${job.executor} · code version ${job.codeVersion ?? 'not recorded'} · submitted ${time(job.submittedAt)} · finished ${time(job.finishedAt)}${job.error ? html` · <span class="o o-failed">${job.error}</span>` : ''}</p>
 <div class="scroll"><table>
 <thead><tr><th scope="col">Task</th><th scope="col">Observation</th><th scope="col">State</th><th scope="col">Exit</th><th scope="col">Node</th><th scope="col">Elapsed</th><th scope="col">Attempt</th><th scope="col">Reason</th><th scope="col">Log</th></tr></thead>
@@ -52,7 +60,7 @@ export function runPage(detail: RunDetail): Page {
 <dt>Slot</dt><dd>${time(run.slot)} (${run.trigger}, attempt ${run.attempt})</dd>
 <dt>Host</dt><dd>${run.host}</dd>
 <dt>Started</dt><dd>${time(run.startedAt)}</dd>
-<dt>Took</dt><dd>${run.finishedAt ? duration(run.durationSeconds) : 'still running'}</dd>
+<dt>Took</dt><dd>${run.finishedAt ? duration(run.durationSeconds) : run.state === 'running' ? 'still running' : 'did not finish'}</dd>
 <dt>Counters</dt><dd>${stats || '–'}</dd>
 ${run.error ? html`<dt>Error</dt><dd class="detail">${run.error}</dd>` : ''}
 </dl>

@@ -54,8 +54,15 @@ describe("the daemon's HTTP interface, as a real process", () => {
       const token = path.join(dir, 'state', 'http.token');
       expect((await stat(token)).mode & 0o777).toBe(0o600);
 
+      // HEAD is GET's headers, the event stream's included: no body, nothing kept open.
+      for (const url of ['/healthz', '/metrics', '/api/overview', '/api/events']) {
+        const head = await fetch(`${base}${url}`, { method: 'HEAD' });
+        expect([url, head.status, await head.text()]).toEqual([url, 200, '']);
+      }
       const anonymous = await fetch(`${base}/api/reload`, { method: 'POST' });
-      expect(anonymous.status).toBe(401);
+      expect([anonymous.status, anonymous.headers.get('allow')]).toEqual([401, null]);
+      const wrongMethod = await fetch(`${base}/healthz`, { method: 'DELETE' });
+      expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
       const forged = await fetch(`${base}/api/reload`, { method: 'POST', headers: { authorization: 'Bearer 00' } });
       expect(forged.status).toBe(401);
       const secret = (await readFile(token, 'utf8')).trim();

@@ -275,6 +275,23 @@ describe('the web monitor in Chromium, after a demo night', () => {
     console.log(`page weight, gzip (bytes): ${JSON.stringify(weights)}`);
   });
 
+  it('says the page is not current when a refresh is refused (503 while the database is down, 401), and live again once one succeeds', async () => {
+    const { page } = await watchedPage(world.browser);
+    await open(page, '/');
+    const indicator = page.locator('#live');
+    await expect.poll(() => indicator.textContent()).toBe('live');
+    const refused = (route: { fulfill(answer: { status: number; contentType: string; body: string }): Promise<void> }) =>
+      route.fulfill({ status: 503, contentType: 'text/html', body: '<main>not available</main>' });
+    await page.route(`${world.base}/`, refused);
+    world.daemon.feed.publish({ type: 'runs-changed' });
+    await expect.poll(() => indicator.textContent(), { timeout: 10_000 }).toMatch(/^not current: the daemon answered 503\b/);
+    expect(await indicator.getAttribute('data-state')).toBe('stale');
+    await page.unroute(`${world.base}/`, refused);
+    world.daemon.feed.publish({ type: 'runs-changed' });
+    await expect.poll(() => indicator.textContent(), { timeout: 10_000 }).toBe('live');
+    await page.context().close();
+  });
+
   it('reconnects by itself after a daemon restart, and catches up with what it missed', async () => {
     const { page } = await watchedPage(world.browser);
     await open(page, '/');

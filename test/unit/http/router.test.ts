@@ -95,6 +95,39 @@ describe('HTTP routes', () => {
     expect((await route(get('/api/things/a/b'))).status).toBe(404);
   });
 
+  it('refuses a malformed percent-escape and control characters with 400, before any handler', async () => {
+    const fake = api();
+    const seen: unknown[] = [];
+    const route = createRouter(fake, {
+      routes: {
+        '/api/things/:id': { GET: async (_q, params) => (seen.push(params), { status: 200, contentType: 'text/plain', body: '' }) },
+      },
+    });
+    const malformed = await route(get('/api/things/%E0%A4%A'));
+    expect([malformed.status, body(malformed)]).toEqual([400, { error: 'the path\'s id "%E0%A4%A" has a malformed percent-escape' }]);
+    expect((await route(get('/api/things/%ZZ'))).status).toBe(400);
+    expect((await route(get('/api/things/a%00b'))).status).toBe(400);
+    const nul = await route(get('/api/runs?pipeline=%00'));
+    expect([nul.status, body(nul)]).toEqual([400, { error: 'parameter "pipeline" holds a control character' }]);
+    expect(openApiProblems('get', '/api/runs', 400, body(nul))).toEqual([]);
+    expect((await route(get('/api/runs?x%0A=1'))).status).toBe(400);
+    expect([seen, fake.queries]).toEqual([[], []]);
+  });
+
+  it('answers HEAD wherever GET is answered; a 405 says what is allowed in Allow', async () => {
+    const route = createRouter(api(), { auth: createAuthenticator(undefined, TOKEN) });
+    const head = (url: string): HttpRequest => ({ method: 'HEAD', url, headers: local });
+    for (const url of ['/healthz', '/readyz', '/metrics', '/api/runs']) expect((await route(head(url))).status, url).toBe(200);
+    const onReload = await route(head('/api/reload'));
+    expect([onReload.status, onReload.headers]).toEqual([405, { allow: 'POST' }]);
+    const onHealth = await route(post('/healthz', bearer));
+    expect([onHealth.status, onHealth.headers, body(onHealth)]).toEqual([
+      405,
+      { allow: 'GET, HEAD' },
+      { error: 'POST not allowed on /healthz; use GET, HEAD' },
+    ]);
+  });
+
   it('serves its OpenAPI 3.1 description', async () => {
     const answer = await createRouter(api())(get('/api/openapi.json'));
     expect(body(answer)).toMatchObject({ openapi: '3.1.0' });
@@ -156,6 +189,34 @@ describe('who may ask what', () => {
     expect((await route(get('/api/pipelines', { ...local, ...basic('observer', 'night-sky') }))).status).toBe(200);
     expect((await route(get('/healthz'))).status).toBe(200);
     expect((await route(get('/readyz'))).status).toBe(200);
+  });
+
+  it('takes the authentication scheme in any case (RFC 7235)', async () => {
+    const hash = await hashPassword('night-sky', 2 ** 10);
+    const auth = createAuthenticator({ user: 'observer', passwordHash: { env: 'X' } }, TOKEN, async () => hash);
+    const route = createRouter(api(), { auth });
+    const credentials = Buffer.from('observer:night-sky').toString('base64');
+    for (const scheme of ['basic', 'BASIC', 'Basic']) {
+      expect((await route(get('/api/pipelines', { ...local, authorization: `${scheme} ${credentials}` }))).status, scheme).toBe(200);
+    }
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await route(post('/api/reload', { authorization: `${scheme} ${TOKEN}` }))).status, scheme).toBe(200);
+    }
+  });
+
+  it('checks one password at a time, a few waiting, and does not check a wrong one again', async () => {
+    const hash = await hashPassword('night-sky', 2 ** 10);
+    let scrypts = 0;
+    const auth = createAuthenticator({ user: 'observer', passwordHash: { env: 'X' } }, null, async () => (scrypts++, hash));
+    const route = createRouter(api(), { auth });
+    const basic = (password: string) => ({ ...local, authorization: `Basic ${Buffer.from(`observer:${password}`).toString('base64')}` });
+    const flood = await Promise.all(Array.from({ length: 10 }, (_, i) => route(get('/api/pipelines', basic(`guess-${i}`)))));
+    expect(flood.map((a) => a.status)).toEqual([...Array(5).fill(401), ...Array(5).fill(503)]);
+    expect(flood[9]!.headers).toEqual({ 'retry-after': '1' });
+    expect(scrypts).toBe(5);
+    expect((await route(get('/api/pipelines', basic('guess-0')))).status).toBe(401);
+    expect(scrypts).toBe(5);
+    expect((await route(get('/api/pipelines', basic('night-sky')))).status).toBe(200);
   });
 
   it('with a trusted proxy, believes its user header only beside the shared secret', async () => {

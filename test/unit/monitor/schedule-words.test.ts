@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastNights } from '../../../src/monitor/nights.js';
+import { lastNights, newestZone } from '../../../src/monitor/nights.js';
 import { scheduleInWords } from '../../../src/monitor/schedule-words.js';
 
 describe('schedules in words', () => {
@@ -18,6 +18,14 @@ describe('schedules in words', () => {
 });
 
 describe('nights', () => {
+  it("end, by default, with the newest night of the stages' zones (the quicklooks page's default)", () => {
+    const at = new Date('2026-11-21T20:00:00Z');
+    const track = (tz: string) => ({ name: 'p', stage: 'upload' as const, tz });
+    expect(newestZone(at, [track('America/Santiago'), track('Australia/Sydney'), track('UTC')])).toBe('Australia/Sydney');
+    expect(newestZone(at, [track('America/Santiago')])).toBe('America/Santiago');
+    expect(newestZone(at, [])).toBe('UTC');
+  });
+
   it('are the last nights up to the night of the instant in the stage time zone', () => {
     expect(lastNights(new Date('2026-11-21T23:30:00Z'), 'Europe/Paris', 2)).toEqual(['2026-11-22', '2026-11-21']);
     expect(lastNights(new Date('2026-03-01T10:00:00Z'), 'UTC', 3)).toEqual(['2026-03-01', '2026-02-28', '2026-02-27']);
