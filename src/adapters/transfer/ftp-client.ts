@@ -19,6 +19,8 @@ const SLICE_BYTES = 256 * 1024;
  * - An error of the data connection fails the transfer and leaves the control connection open.
  * - A reply that arrives while no command waits is kept for {@link FtpClient.finalReply}.
  *
+ * One for storeBytes: the TLS handshake of each data connection is watched from its start.
+ *
  * And one for speed: basic-ftp takes the call stack of every command (`new Error().stack`),
  * only to name it should a second command start while one runs, which a session never
  * does (SerializedSession). On 2,000 small files that was 5–10% of the upload's CPU. The
@@ -26,6 +28,27 @@ const SLICE_BYTES = 256 * 1024;
  */
 class ReplyKeepingContext extends FTPContext {
   #late: FTPResponse | undefined;
+  /** TLS data connections whose handshake is done. */
+  readonly #secured = new WeakSet<Socket>();
+
+  override get dataSocket(): Socket | TLSSocket | undefined {
+    return super.dataSocket;
+  }
+
+  /**
+   * Watched from when basic-ftp's passive mode makes it, before its handshake can have
+   * ended. basic-ftp's own test, getCipher(), does not tell: a socket that offers a
+   * session for reuse (every FTPS data connection) names that session's cipher at once.
+   */
+  override set dataSocket(socket: Socket | TLSSocket | undefined) {
+    if (socket instanceof TLSSocket) socket.once('secureConnect', () => this.#secured.add(socket));
+    super.dataSocket = socket;
+  }
+
+  /** Whether a data connection can take bytes and an end: it has no TLS, or its handshake is done. */
+  handshakeDone(socket: Socket): boolean {
+    return !(socket instanceof TLSSocket) || this.#secured.has(socket);
+  }
 
   /** The reply that arrived while no command waited, once. */
   takeLateReply(): FTPResponse | undefined {
@@ -146,41 +169,50 @@ export class FtpClient extends Client {
     let accepted = false;
     let started = false;
     let written = false;
-    let reply: FTPResponse | undefined;
+    // Settles the task with the server's confirmation, once the data connection wrote every byte.
+    let confirm: (() => void) | undefined;
     const settle = () => {
       settled = true;
       control.setTimeout(this.ftp.timeout);
       this.ftp.dataSocket = undefined;
     };
-    const send = (task: { resolve(value: FTPResponse): void }) => {
-      // Once the server took STOR and the data connection is there: only once, as a second 150 would send the bytes twice.
-      if (!accepted || data === undefined || started) return;
+    // Called at 150 and at the end of the data connection's TLS handshake: the bytes go
+    // once both are there, and only once, as a second 150 would send them twice.
+    //
+    // Except that over TLS an empty file's end is made in the very step that ends the
+    // handshake, without waiting for 150 (a server takes the handshake of a data
+    // connection only for a transfer it accepted). Node writes the client's Finished
+    // after that step, and an end made while that write still completes (later in the same
+    // turn of the event loop, as when 150 arrives just after the handshake) shuts the
+    // connection without its close_notify: the server takes the upload for cut and fails it
+    // (proftpd with a decode_error alert). Made in the handshake's step, the close_notify
+    // goes out with the Finished. With bytes, the end waits for their writes: no such race.
+    const send = () => {
+      if (settled || data === undefined || started || !this.#context.handshakeDone(data)) return;
+      if (!accepted && !(bytes.length === 0 && data instanceof TLSSocket)) return;
       started = true;
       const socket = data;
-      const write = () => {
-        // The control connection is silent while the bytes go: the data connection's idle
-        // timeout watches them instead, reset by every slice written.
-        control.setTimeout(0);
-        socket.setTimeout(this.ftp.timeout);
-        for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
-          socket.write(bytes.subarray(at, at + SLICE_BYTES), (err) => {
-            if (!err) onProgress();
-          });
-        }
-        socket.end((err?: Error | null) => {
-          if (err) return; // the data connection's error reaches the handler
-          written = true;
-          // Every byte is written: the server's reply is awaited on the control connection, under its timeout.
-          control.setTimeout(this.ftp.timeout);
-          if (reply === undefined) return;
-          settle();
-          task.resolve(reply);
+      // The control connection is silent while the bytes go: the data connection's idle
+      // timeout watches them instead, reset by every slice written.
+      control.setTimeout(0);
+      socket.setTimeout(this.ftp.timeout);
+      for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+        socket.write(bytes.subarray(at, at + SLICE_BYTES), (err) => {
+          if (!err) onProgress();
         });
-      };
-      // Over TLS, the bytes wait for the data connection's handshake.
-      if (socket instanceof TLSSocket && socket.getCipher() === undefined) socket.once('secureConnect', write);
-      else write();
+      }
+      socket.end((err?: Error | null) => {
+        if (err) return; // the data connection's error reaches the handler
+        written = true;
+        // Every byte is written: the server's reply is awaited on the control connection, under its timeout.
+        control.setTimeout(this.ftp.timeout);
+        confirm?.();
+      });
     };
+    const watch = (socket: Socket) => {
+      if (!this.#context.handshakeDone(socket)) socket.once('secureConnect', send);
+    };
+    if (data !== undefined) watch(data);
     const stored = this.ftp.handle(pipelined ? undefined : store, (res, task) => {
       if (awaitingEpsv) {
         awaitingEpsv = false;
@@ -195,7 +227,8 @@ export class FtpClient extends Client {
             (socket) => {
               if (!settled) {
                 data = socket;
-                send(task);
+                watch(socket);
+                send();
               } else if (this.ftp.dataSocket === socket) {
                 // STOR was answered meanwhile: the context's setter closes the connection.
                 this.ftp.dataSocket = undefined;
@@ -219,12 +252,13 @@ export class FtpClient extends Client {
         this.ftp.closeWithError(new Error(`${store}: accepted (${res.code}) after EPSV was refused: ${refusedEpsv.message}`));
       } else if ((res.code === 150 || res.code === 125) && !accepted) {
         accepted = true;
-        send(task);
+        send();
       } else if (res.code >= 200 && res.code < 300) {
-        reply = res;
-        if (!written) return;
-        settle();
-        task.resolve(reply);
+        confirm = () => {
+          settle();
+          task.resolve(res);
+        };
+        if (written) confirm();
       } else if (res.code >= 300 && res.code < 400) {
         this.ftp.closeWithError(new Error(`${store}: unexpected reply ${res.code} ${res.message}`));
       }
