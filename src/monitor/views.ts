@@ -1,5 +1,5 @@
 import { CampaignStore } from '../campaigns/store.js';
-import { isCalendarDate } from '../core/calendar-date.js';
+import { isNight } from '../stages/nights.js';
 import { coerceError } from '../core/errors.js';
 import { BadRequest, idParam } from '../http/params.js';
 import { json, type HttpResponse, type Route } from '../http/router.js';
@@ -31,7 +31,7 @@ function pipelineParam(source: MonitorSource, query: URLSearchParams): string | 
 
 function nightParam(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
-  if (!isCalendarDate(value)) throw new BadRequest(`night must be a real date YYYY-MM-DD, not "${value}"`);
+  if (!isNight(value)) throw new BadRequest(`night must be a real date YYYY-MM-DD, not "${value}"`);
   return value;
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { NocturneConfig } from '../../../src/config/types.js';
-import { isCalendarDate } from '../../../src/core/calendar-date.js';
 import type { Db } from '../../../src/db/database.js';
 import { createRouter, type DaemonApi } from '../../../src/http/router.js';
 import { LiveFeed } from '../../../src/monitor/live-feed.js';
@@ -53,10 +52,5 @@ describe("the monitor's parameters", () => {
   ])('refuses the impossible night of %s with 400', async (url) => {
     expect(await answer(url)).toMatchObject({ status: 400 });
     if (url.startsWith('/api/')) expect((await answer(url)).error).toMatch(/^night must be a real date YYYY-MM-DD, not "2026-/);
-  });
-
-  it('knows the calendar', () => {
-    expect(['2026-02-28', '2024-02-29', '2026-12-31', '2026-04-30'].filter(isCalendarDate)).toHaveLength(4);
-    expect(['2026-02-29', '2026-02-30', '2026-04-31', '2026-00-10', '2026-1-01', '2026-01-01T00:00'].filter(isCalendarDate)).toEqual([]);
   });
 });

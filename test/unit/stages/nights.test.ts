@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localDate, nightZone, observingNight } from '../../../src/stages/nights.js';
+import { isNight, localDate, nightZone, observingNight } from '../../../src/stages/nights.js';
 
 describe('observing nights', () => {
   it('is the date in the file name, in the time zone given', () => {
@@ -28,5 +28,12 @@ describe('observing nights', () => {
   it("takes the run stage's time zone, else the asking stage's", () => {
     expect(nightZone({ run: { timezone: 'Europe/Paris' } }, 'Asia/Tokyo')).toBe('Europe/Paris');
     expect(nightZone({}, 'Asia/Tokyo')).toBe('Asia/Tokyo');
+  });
+
+  it('knows a night of the calendar from one Date.parse would roll over', () => {
+    expect(['2026-02-28', '2024-02-29', '2026-12-31', '2026-04-30'].filter(isNight)).toHaveLength(4);
+    expect(
+      ['2026-02-29', '2026-02-30', '2026-04-31', '2026-00-10', '2026-13-01', '0000-01-01', '2026-1-01', '2026-01-01T00:00'].filter(isNight),
+    ).toEqual([]);
   });
 });
