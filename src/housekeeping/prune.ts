@@ -4,7 +4,6 @@ import { coerceError } from '../core/errors.js';
 import type { NocturneConfig, ResolvedRetention } from '../config/types.js';
 import type { StageName } from '../config/schema.js';
 import type { Db } from '../db/database.js';
-import { compileGrammar } from '../stages/ingest/sets/file-names.js';
 import { sweepFiles, type FileCounts } from './prune-files.js';
 import { pruneRows, type Queries, type RowCounts } from './prune-rows.js';
 import { ROW_KINDS, type RowKindName } from './row-kinds.js';
@@ -71,7 +70,7 @@ export async function prune(deps: PruneDeps, options: { dryRun: boolean }): Prom
       const { retention } = deps.config.daemon;
       const now = deps.clock.now().getTime();
       const doing = options.dryRun ? 'counting' : 'removing';
-      const members = memberPatterns(deps.config);
+      const members = await memberPatterns(deps.config);
       for (const kind of PRUNE_KINDS) {
         if (deps.signal?.aborted) break;
         for (const rows of ROWS_OF[kind]) {
@@ -107,7 +106,9 @@ function pipelinesWith(config: NocturneConfig, stage: StageName): string[] {
  * PostgreSQL regexes (the grammar's are in the syntax both read): the outputs that the
  * catalogue may load.
  */
-function memberPatterns(config: NocturneConfig): string[] {
+async function memberPatterns(config: NocturneConfig): Promise<string[]> {
+  // Loaded here, not at the daemon's start, which loads no stage (test/integration/daemon/start-path.test.ts).
+  const { compileGrammar } = await import('../stages/ingest/sets/file-names.js');
   return [...config.pipelines.values()].flatMap(({ config: p }) =>
     p.ingest?.mode === 'sets' ? compileGrammar(p.ingest.sets, p.code).members.map((r) => r.source) : [],
   );
