@@ -285,6 +285,17 @@ export class JobLedger {
     });
   }
 
+  /** The observation whose completed task last published a file named `name` into the outbox, if one did. */
+  async publisherOf(name: string): Promise<string | null> {
+    return inDatabase(`${this.pipeline}: looking up which observation published ${name}`, async () => {
+      const row = await this.db.oneOrNone<{ obs: string }>(
+        `SELECT obs FROM job_tasks WHERE pipeline = $1 AND state = 'completed' AND outputs ? $2 ORDER BY finished_at DESC LIMIT 1`,
+        [this.pipeline, name],
+      );
+      return row?.obs ?? null;
+    });
+  }
+
   /** Observations among `inputs` set aside after failing for good, with why. */
   async failedAmong(inputs: readonly string[]): Promise<Array<{ obs: string; error: string | null }>> {
     return inDatabase(`${this.pipeline}: reading the observations set aside`, async () => {

@@ -5,7 +5,7 @@ import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/s
 import type { Executor, TaskStatus } from '../../executors/types.js';
 import { openGate, type SubmissionGate } from '../../fair-share/gate.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { buildEnding, describeTask, judge, type EndRequest, type LiveTask } from './endings.js';
+import { buildEnding, describeTask, judge, outboxTaken, type EndRequest, type LiveTask } from './endings.js';
 import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
 import { jobDirStrays, leftMessage, strayMessage } from './left-files.js';
 import { failureError, summarise, timeoutError, type RunStats } from './outcomes.js';
@@ -368,7 +368,19 @@ export class JobTracker {
     for (const request of requests) endings.push(await buildEnding(request, settings, this.#now(), this.#options.random));
     const publishing = endings.flatMap((e) => (e.publish ? [{ job: e.end.job, index: e.end.index, outputs: e.publish.files }] : []));
     await ledger.markPublishing(publishing);
-    for (const e of endings) if (e.publish) await publishOutputs(e.publish.fromDir, settings.outbox, e.publish.files);
+    // What this batch published, by name: a later task of it whose output has the same name is refused.
+    const published = new Map<string, string>();
+    for (const [i, { publish }] of endings.entries()) {
+      if (!publish) continue;
+      const request = requests[i]!;
+      const taken = await publishOutputs(publish.fromDir, settings.outbox, publish.files);
+      if (taken === null) {
+        for (const name of publish.files) published.set(name, request.task.obs);
+        continue;
+      }
+      const verdict = outboxTaken(settings.outbox, taken, published.get(taken) ?? (await ledger.publisherOf(taken)));
+      endings[i] = await buildEnding({ ...request, verdict, state: 'failed' }, settings, this.#now(), this.#options.random);
+    }
     await ledger.endTasks(endings.map((e) => e.end));
     const finished: LiveJob[] = [];
     for (const [i, ending] of endings.entries()) {

@@ -3,10 +3,19 @@
  * NUL byte or a name that is not UTF-8 must not stop the stage from recording how its
  * tasks ended, nor let an output be lost on its way to the outbox.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, NIGHT, observationStates, outboxFiles, tasksOf, type Harness } from '../../../harness/run-harness.js';
+import {
+  capturedLogger,
+  createHarness,
+  NIGHT,
+  observationStates,
+  outboxFiles,
+  tasksOf,
+  type Harness,
+  type LogLine,
+} from '../../../harness/run-harness.js';
 
 /** `code.sh <input> <obs> <outdir>`: runs the first line of its input; good() writes whole outputs. */
 const CODE = `
@@ -25,13 +34,16 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
   afterAll(async () => h?.close());
 
   /** Writes the observations (name → first line) of a pipeline running CODE, and runs it once. */
-  async function runWith(pipelineName: string, observations: Record<string, string>) {
+  async function runWith(pipelineName: string, observations: Record<string, string>, lines: LogLine[] = []) {
     const code = await h.writeCode('code', CODE);
     const pipeline = h.pipeline(pipelineName, { command: [code, '{input}', '{obs}', '{outdir}'], array: { throttle: 4 }, retries: 0 });
     const obsDir = path.join(h.dir, 'obs', pipelineName, ...NIGHT.split('-'));
     await mkdir(obsDir, { recursive: true });
     for (const [name, line] of Object.entries(observations)) await writeFile(path.join(obsDir, `${name}.obs`), `${line}\n`);
-    return h.run(pipeline);
+    const captured = capturedLogger();
+    const outcome = await h.run(pipeline, { extra: { logger: captured.logger } });
+    lines.push(...captured.lines);
+    return outcome;
   }
 
   it('records a failed task whose log holds a NUL byte and bytes that are not UTF-8, and the good one beside it', async () => {
@@ -44,5 +56,41 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
     expect(bad!.log_tail).toContain('bad\\0byte\uFFFD\uFFFD');
     expect(fine).toMatchObject({ state: 'completed', outputs: ['fine.jpg', 'fine_init.csv'] });
     expect(await outboxFiles(h.outbox(P))).toEqual(['fine.jpg', 'fine_init.csv']);
+  });
+
+  it('never replaces a file in the outbox: a second output of the same name fails its observation, its files kept', async () => {
+    const P = 'same';
+    const lines: LogLine[] = [];
+    const writes = (row: string) => String.raw`printf jpeg > "$out/$obs.jpg"; printf 'OBS,X\n${row},1\n' > "$out/same_init.csv"`;
+    // Waiting for upload from an earlier night: a later task's output of that name must not replace it.
+    await mkdir(h.outbox(P), { recursive: true });
+    await writeFile(path.join(h.outbox(P), 'waiting_init.csv'), 'OBS,X\nw0,1\n');
+    const outcome = await runWith(
+      P,
+      {
+        j_same1: writes('j1'),
+        k_same2: `sleep 2; ${writes('k2')}`,
+        late: String.raw`printf jpeg > "$out/$obs.jpg"; printf 'OBS,X\nl1,1\n' > "$out/waiting_init.csv"`,
+      },
+      lines,
+    );
+    expect(outcome).toMatchObject({ ok: false, stats: { completed: 1, failed: 2 } });
+    expect(await observationStates(h.t, P)).toEqual({ j_same1: 'done', k_same2: 'failed', late: 'failed' });
+    expect(await readFile(path.join(h.outbox(P), 'same_init.csv'), 'utf8')).toBe('OBS,X\nj1,1\n');
+    expect(await readFile(path.join(h.outbox(P), 'waiting_init.csv'), 'utf8')).toBe('OBS,X\nw0,1\n');
+    expect(await outboxFiles(h.outbox(P))).toEqual(['j_same1.jpg', 'same_init.csv', 'waiting_init.csv']);
+    const tasks = await tasksOf(h.t, P);
+    const k = tasks.find((t) => t.obs === 'k_same2')!;
+    expect(k).toMatchObject({ state: 'failed', exit_code: 0, retryable: false, outputs: null });
+    expect(k.reason).toMatch(
+      /^same: observation k_same2 \(job noc-same-\w+, SLURM \d+_\d, attempt 1\): its output same_init\.csv has the name of another file already in the outbox \(\S+\/outbox\/same\/same_init\.csv, published by observation j_same1, waiting for upload\): nothing of the task is published, so as not to replace it; the code must give each observation's outputs names of their own \(with \{obs\} in them\); set aside, not retried; its files stay in (\S+); log \S+$/,
+    );
+    const kept = /its files stay in (\S+);/.exec(k.reason!)![1]!;
+    expect((await readdir(path.join(kept, 'out'))).sort()).toEqual(['k_same2.jpg', 'same_init.csv']);
+    expect(await readFile(path.join(kept, 'out', 'same_init.csv'), 'utf8')).toBe('OBS,X\nk2,1\n');
+    expect(tasks.find((t) => t.obs === 'late')!.reason).toContain(
+      `its output waiting_init.csv has the name of another file already in the outbox (${h.outbox(P)}/waiting_init.csv, waiting for upload)`,
+    );
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(expect.arrayContaining([k.reason]));
   });
 });
