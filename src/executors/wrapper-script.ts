@@ -89,8 +89,9 @@ for file in "$task_dir"/**; do
   [[ -d $file && ! -L $file ]] && continue
   rel=\${file#"$task_dir"/}
   name=\${rel#out/}
-  # Outputs: regular files directly in {outdir}, named by the patterns.
-  if [[ $rel == out/* && $name != */* && $name != *$'\\n'* && -f $file && ! -L $file ]]; then
+  # Outputs: regular files directly in {outdir}, named by the patterns. A dot name never is
+  # one (bash's [[ == ]] matches a leading dot): the upload takes it for work in progress.
+  if [[ $rel == out/* && $name != */* && $name != .* && $name != *$'\\n'* && -f $file && ! -L $file ]]; then
     if [[ $name == $csv_pattern ]]; then entries+=("csv=$name"); continue; fi
     if [[ $name == $quicklook_pattern ]]; then entries+=("quicklook=$name"); continue; fi
   fi

@@ -36,7 +36,7 @@ async function hasRow(file: string): Promise<boolean> {
 export async function checkOutputs(outDir: string, marker: ExitMarker, rowsRequired: readonly string[]): Promise<OutputCheck> {
   const files = [...marker.quicklooks, ...marker.csv];
   const missing: string[] = [];
-  const needsRows = picomatch([...rowsRequired], { dot: true });
+  const needsRows = picomatch([...rowsRequired]);
   for (const name of files) {
     const file = path.join(outDir, name);
     const info = await lstat(file).catch((err: NodeJS.ErrnoException) => {

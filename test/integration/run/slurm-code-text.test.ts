@@ -93,4 +93,22 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
     );
     expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(expect.arrayContaining([k.reason]));
   });
+
+  it('never takes a dot name for an output: it is reported with the files the task did not publish, and kept', async () => {
+    const P = 'dot';
+    const lines: LogLine[] = [];
+    const dotted = String.raw`printf "OBS,X\n1,1\n" > "$out/.$obs"_init.csv`;
+    const outcome = await runWith(P, { hidden: String.raw`printf jpeg > "$out/$obs.jpg"; ${dotted}`, beside: `good; ${dotted}` }, lines);
+    expect(outcome).toMatchObject({ ok: false, stats: { completed: 1, failed: 1 } });
+    expect(await outboxFiles(h.outbox(P))).toEqual(['beside.jpg', 'beside_init.csv']);
+    expect(await readdir(h.outbox(P))).toEqual(expect.not.arrayContaining(['.beside_init.csv', '.hidden_init.csv']));
+    const [beside, hidden] = await tasksOf(h.t, P);
+    expect(hidden).toMatchObject({ state: 'failed', exit_code: 0 });
+    expect(hidden!.reason).toContain('the detection code exited 0 but wrote no file matching *.csv in its output directory');
+    expect(beside).toMatchObject({ state: 'completed', outputs: ['beside.jpg', 'beside_init.csv'] });
+    const left = lines.find((l) => l.msg.includes('observation beside') && l.msg.includes('did not publish'))!.msg;
+    expect(left).toMatch(/wrote 1 file\(s\) it did not publish, kept in (\S+): out\/\.beside_init\.csv$/);
+    const dir = /kept in (\S+):/.exec(left)![1]!;
+    expect(await readFile(path.join(dir, 'out', '.beside_init.csv'), 'utf8')).toBe('OBS,X\n1,1\n');
+  });
 });
