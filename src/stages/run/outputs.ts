@@ -29,11 +29,18 @@ async function hasRow(file: string): Promise<boolean> {
 
 /**
  * Checks the outputs of a code that exited 0: each listed file is a regular file in
- * `outDir`, none is empty, and the CSVs named by `rowsRequired` (an HFC `_init.csv`)
+ * `outDir`, named in UTF-8, none is empty, and the CSVs named by `rowsRequired` (an HFC `_init.csv`)
  * hold a row under their header. A `_feat.csv` with only its header is a night without
  * features, which is fine.
  */
 export async function checkOutputs(outDir: string, marker: ExitMarker, rowsRequired: readonly string[]): Promise<OutputCheck> {
+  const [notUtf8] = marker.notUtf8;
+  if (notUtf8 !== undefined) {
+    return {
+      kind: 'bad',
+      reason: `the detection code wrote an output named ${notUtf8}, a name that is not UTF-8 (� stands for its other bytes): not taken; the code must name its outputs in UTF-8`,
+    };
+  }
   const files = [...marker.quicklooks, ...marker.csv];
   const missing: string[] = [];
   const needsRows = picomatch([...rowsRequired]);

@@ -111,4 +111,47 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
     const dir = /kept in (\S+):/.exec(left)![1]!;
     expect(await readFile(path.join(dir, 'out', '.beside_init.csv'), 'utf8')).toBe('OBS,X\n1,1\n');
   });
+
+  it('says why an output is not taken: a symbolic link, a name that is not UTF-8', async () => {
+    const P = 'names';
+    const started = Date.now();
+    const outcome = await runWith(P, {
+      linked: String.raw`printf jpeg > "$out/$obs.jpg"; printf 'OBS,X\n1,1\n' > "$out/../real.csv"; ln -s ../real.csv "$out/$obs"_init.csv`,
+      latin: String.raw`printf jpeg > "$out/$obs.jpg"; printf 'OBS,X\n1,1\n' > "$out/caf"$'\xe9'_init.csv`,
+    });
+    // Judged at once: a name that is not UTF-8 is not an output awaited on a lagging filesystem.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(outcome).toMatchObject({ ok: false, stats: { completed: 0, failed: 2 } });
+    const [latin, linked] = await tasksOf(h.t, P);
+    expect(linked!.reason).toContain(
+      'the detection code exited 0 but wrote no file matching *.csv in its output directory: linked_init.csv there is a symbolic link, which is not taken (write the file itself); set aside, not retried; its files stay in',
+    );
+    expect(latin!.reason).toContain(
+      'the detection code wrote an output named caf\uFFFD_init.csv, a name that is not UTF-8 (\uFFFD stands for its other bytes): not taken; the code must name its outputs in UTF-8; set aside, not retried; its files stay in',
+    );
+    const kept = /its files stay in (\S+);/.exec(latin!.reason!)![1]!;
+    expect(await readdir(path.join(kept, 'out'), { encoding: 'buffer' })).toContainEqual(Buffer.from('caf\xe9_init.csv', 'latin1'));
+    expect(await outboxFiles(h.outbox(P))).toEqual([]);
+  });
+
+  it('refuses an input whose name holds a control character or is not UTF-8, saying so once, and runs the others', async () => {
+    const P = 'inputs';
+    const obsDir = path.join(h.dir, 'obs', P, ...NIGHT.split('-'));
+    await mkdir(obsDir, { recursive: true });
+    await writeFile(path.join(obsDir, 'nl\nx.obs'), 'good\n');
+    await writeFile(Buffer.from(`${obsDir}/caf\xe9.obs`, 'latin1'), 'good\n');
+    const first: LogLine[] = [];
+    expect(await runWith(P, { fine: 'good' }, first)).toMatchObject({ ok: true, stats: { observations: 1, refused: 2, completed: 1 } });
+    expect(first.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      `inputs: input ${JSON.stringify(`${obsDir}/caf\uFFFD.obs`)}: its name is not valid UTF-8 (\uFFFD stands for its other bytes): not run; rename the file`,
+      `inputs: input ${JSON.stringify(`${obsDir}/nl\nx.obs`)}: its name holds a control character: not run; rename the file`,
+    ]);
+    expect(await observationStates(h.t, P)).toEqual({ fine: 'done' });
+    // The next run counts them, and neither fails nor says it again.
+    const again: LogLine[] = [];
+    const outcome = await runWith(P, {}, again);
+    expect(outcome).toMatchObject({ ok: true, stats: { observations: 1, skipped: 1, refused: 2 } });
+    expect(outcome.summary).toContain('2 inputs refused by name, not run (see the log)');
+    expect(again.filter((l) => l.level >= 50)).toEqual([]);
+  });
 });
