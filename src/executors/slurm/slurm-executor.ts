@@ -44,6 +44,9 @@ export interface SlurmExecutorOptions {
 const AMBIGUOUS_SUBMIT = /Socket timed out|Zero Bytes were transmitted|Unexpected message received/i;
 // The controller was never reached: no job, but trying later may work.
 const UNREACHABLE = /Unable to contact slurm controller|Connection refused|Slurm temporarily unable/i;
+// The client found no slurm.conf (SLURM_CONF unset, no configless DNS record): it never
+// reached the controller either. This host's setting, not the job's.
+const NO_CONFIG = /Could not establish a configuration source/i;
 // scancel of a job that has ended by itself meanwhile: nothing left to cancel.
 const ALREADY_ENDED = /already completing or completed|Invalid job id specified/i;
 
@@ -98,8 +101,13 @@ export class SlurmExecutor implements Executor {
     if (result.code === 0) return parseSbatchOutput(result.stdout);
     // A non-zero exit means no job, except when the answer got lost on the way back.
     const maybeSubmitted = AMBIGUOUS_SUBMIT.test(result.stderr);
-    const unreachable = !maybeSubmitted && UNREACHABLE.test(result.stderr);
-    const what = unreachable ? 'SLURM controller unreachable' : 'refused by sbatch';
+    const noConfig = !maybeSubmitted && NO_CONFIG.test(result.stderr);
+    const unreachable = noConfig || (!maybeSubmitted && UNREACHABLE.test(result.stderr));
+    const what = noConfig
+      ? `the SLURM client has no configuration: set SLURM_CONF to the cluster's slurm.conf in nocturne's environment (its systemd unit)`
+      : unreachable
+        ? 'SLURM controller unreachable'
+        : 'refused by sbatch';
     throw new NocturneError('SLURM_SUBMIT_FAILED', `job ${job.name} not submitted: ${what} (${describeFailure(result)})`, {
       retryable: maybeSubmitted || unreachable,
       details: { maybeSubmitted, unreachable, argv: [this.#cmd.sbatch, ...args] },
