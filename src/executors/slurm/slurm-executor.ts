@@ -7,6 +7,7 @@ import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from
 import { mergeStatuses } from './merge.js';
 import {
   isAccountingDisabled,
+  parseMaxArraySize,
   parsePeakMemory,
   parseSacct,
   parseSbatchOutput,
@@ -68,6 +69,8 @@ export class SlurmExecutor implements Executor {
   readonly #submitEnv: NodeJS.ProcessEnv;
   readonly #processes: ProcessTable;
   #accounting = true;
+  /** MaxArraySize, once read: the cluster's configuration does not change under a run. */
+  #maxArraySize: number | null | undefined;
   /** What the last poll could not reach, so that an outage is logged when it begins and when it ends. */
   readonly #down = { controller: false, accounting: false };
 
@@ -179,6 +182,20 @@ export class SlurmExecutor implements Executor {
     const errors = result.stderr.split('\n').filter((l) => l.trim() !== '' && !ALREADY_ENDED.test(l));
     if (errors.length === 0 && result.stderr.trim() !== '') return;
     throw new NocturneError('EXEC_FAILED', `scancel ${args.join(' ')} failed: ${describeFailure(result)}`, { retryable: true });
+  }
+
+  async maxArrayTasks(signal?: AbortSignal): Promise<number | null> {
+    if (this.#maxArraySize !== undefined) return this.#maxArraySize;
+    try {
+      this.#maxArraySize = parseMaxArraySize(await this.#check(this.#cmd.scontrol, ['show', 'config'], signal));
+    } catch (err) {
+      // Asked again at the next submission; meanwhile sbatch says what is wrong, if anything is.
+      if (!signal?.aborted) {
+        this.#logger.warn({ err: coerceError(err) }, 'reading MaxArraySize from scontrol show config failed: job arrays are not cut to it');
+      }
+      return null;
+    }
+    return this.#maxArraySize;
   }
 
   async peakMemory({ job, index }: TaskRef, signal?: AbortSignal): Promise<number | null> {

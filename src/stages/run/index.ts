@@ -7,7 +7,7 @@ import type { StageContext, StageRunner } from '../types.js';
 import { discoverObservations, logRefused } from './discover.js';
 import { printDryRun } from './dry-run.js';
 import { emptyStats } from './outcomes.js';
-import { planJobs } from './plan.js';
+import { arrayLimit, newToken, planJobs } from './plan.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from './settings.js';
 import { JobLedger } from './job-ledger.js';
 import { JobTracker } from './job-tracker.js';
@@ -54,7 +54,8 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     if (ctx.dryRun) {
       const earlier = await ledger.pending();
       const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
-      const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
+      const maxArray = settings.array ? await arrayLimit(executor, ctx.signal) : undefined;
+      const plans = planJobs(settings, [...earlier, ...fresh], ctx.date, newToken, maxArray);
       const reattach = (await ledger.activeJobs()).length;
       printDryRun(ctx.print, settings, executor, ctx.date, plans, {
         found: found.length,

@@ -9,7 +9,7 @@ import { buildEnding, describeTask, judge, outboxTaken, type EndRequest, type Li
 import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
 import { jobDirStrays, leftMessage, strayMessage } from './left-files.js';
 import { failureError, summarise, timeoutError, type RunStats } from './outcomes.js';
-import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
+import { arrayLimit, newToken, planJobs, writeJobFiles, type PlannedJob } from './plan.js';
 import { publishOutputs } from './publish.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, JobLedger, TaskRecord } from './job-ledger.js';
@@ -150,7 +150,10 @@ export class JobTracker {
     const admitted = await this.#options.gate.admit(present.length);
     this.#held = admitted < present.length;
     this.#pending.push(...present.slice(admitted));
-    for (const plan of planJobs(this.#options.settings, present.slice(0, admitted), this.#options.ctx.date)) {
+    const { settings, executor, ctx } = this.#options;
+    // The executor reads its limit once (SLURM's MaxArraySize), at the first submission of arrays.
+    const maxArray = settings.array ? await arrayLimit(executor, ctx.signal) : undefined;
+    for (const plan of planJobs(settings, present.slice(0, admitted), ctx.date, newToken, maxArray)) {
       if (this.#halt) break; // the rest stay pending in the database, for the next run
       await this.#submit(plan);
     }

@@ -57,6 +57,19 @@ describe('SlurmExecutor', () => {
     );
   });
 
+  it('reads MaxArraySize once from scontrol show config; a failure is asked again next time', async () => {
+    let answers = 0;
+    const { runner, slurm } = executor(() =>
+      ++answers === 1
+        ? { code: 1, stderr: 'slurm_load_ctl_conf error: Unable to contact slurm controller' }
+        : { stdout: 'MaxArraySize            = 64\nMaxJobCount = 10000\n' },
+    );
+    await expect(slurm.maxArrayTasks()).resolves.toBeNull();
+    await expect(slurm.maxArrayTasks()).resolves.toBe(64);
+    await expect(slurm.maxArrayTasks()).resolves.toBe(64);
+    expect(runner.calls.map((c) => [c.command, ...c.args])).toEqual(Array(2).fill(['scontrol', 'show', 'config']));
+  });
+
   it('treats sbatch killed at its deadline as possibly submitted', async () => {
     const runner = {
       run: async () => {
