@@ -8,7 +8,7 @@ import type { Db } from '../db/database.js';
 import type { Executor } from '../executors/types.js';
 import { FairShareGate } from '../fair-share/gate.js';
 import type { Logger } from '../log/logger.js';
-import { discoverObservations } from '../stages/run/discover.js';
+import { discoverObservations, logRefused } from '../stages/run/discover.js';
 import { defaultExecutor } from '../stages/run/index.js';
 import { JobLedger } from '../stages/run/job-ledger.js';
 import { JobTracker } from '../stages/run/job-tracker.js';
@@ -148,7 +148,8 @@ async function driveBatch(
   const settings = campaignSettings(resolveRunSettings(ctx), c, options.config);
   await checkCommand(settings);
   const nights = nightsBetween(c.nextNight, last);
-  const found = await discoverObservations(settings.inputGlob, last, nights - 1);
+  const { observations: found, refused } = await discoverObservations(settings.inputGlob, last, nights - 1);
+  logRefused(log, settings.pipeline, refused);
   const ledger = new JobLedger(options.db, settings.pipeline);
   await ledger.register(found);
   await mkdir(settings.outbox, { recursive: true });

@@ -7,8 +7,8 @@
  *   retryable; the work in hand stays pending for the next attempt;
  * - a transaction conflict (deadlock, serialization failure): retryable, but the
  *   database is fine: only the transaction that lost is tried again;
- * - the input refused (see failureOf(): data, integrity...): the input's fault, not
- *   retryable, set aside;
+ * - the input refused (see failureOf(): data, integrity, a message the server could not
+ *   read...): the input's fault, not retryable, set aside;
  * - anything else (disk full, read-only, a missing table or privilege): not retryable.
  */
 import { NocturneError } from '../core/errors.js';
@@ -38,8 +38,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  * - `input`: the input itself: a located problem of its bytes (CSV_INVALID), or any
  *   other SQLSTATE, the database refusing what the input holds: data (22), integrity
  *   (23), cardinality (21), program limits (54, e.g. a value too large for an index), a
- *   trigger's RAISE (P0)... It is rejected and set aside, so that it cannot keep failing
- *   every run.
+ *   trigger's RAISE (P0), a protocol violation (08P01: see PROTOCOL_VIOLATION)... It is
+ *   rejected and set aside, so that it cannot keep failing every run.
  */
 export type Failure = 'unavailable' | 'transient' | 'input';
 
@@ -72,10 +72,17 @@ const NOT_THE_INPUT = new Set([
   'XX',
 ]);
 const UNREACHABLE = new Set(['57P01', '57P02', '57P03', '57P05']);
+/**
+ * The server could not read what it was sent: a text holding a NUL byte, which pg-promise
+ * inlines into the query string. Class 08, but the connection is fine: sent again, the
+ * same values fail the same way.
+ */
+const PROTOCOL_VIOLATION = '08P01';
 
 export function failureOf(err: unknown): Failure {
   const state = sqlState(err) ?? (err instanceof NocturneError ? sqlState(err.cause) : undefined);
   if (state !== undefined) {
+    if (state === PROTOCOL_VIOLATION) return 'input';
     if (state.startsWith('08') || UNREACHABLE.has(state)) return 'unavailable';
     return NOT_THE_INPUT.has(state.slice(0, 2)) ? 'transient' : 'input';
   }
@@ -109,7 +116,11 @@ export function databaseError(err: unknown, context: string): NocturneError {
   const unavailable = isDatabaseUnavailable(err);
   const text = err instanceof Error ? err.message : String(err);
   const state = sqlState(err);
-  return new NocturneError('DB_FAILED', `${context}: ${unavailable ? 'database unavailable: ' : ''}${text}`, {
+  const refused =
+    state === PROTOCOL_VIOLATION
+      ? ' (SQLSTATE 08P01: PostgreSQL could not read what nocturne sent, such as text holding a NUL byte: a fault of nocturne to report; not retried)'
+      : '';
+  return new NocturneError('DB_FAILED', `${context}: ${unavailable ? 'database unavailable: ' : ''}${text}${refused}`, {
     retryable: unavailable || isTransactionConflict(err),
     cause: err,
     ...(state ? { details: { sqlstate: state } } : {}),

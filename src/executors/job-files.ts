@@ -80,20 +80,48 @@ export interface ExitMarker {
   quicklooks: string[];
   /** Every other file the task wrote in its directory, relative to it (e.g. `out/sub/a.csv`, `x.csv`). */
   left: string[];
+  /** Files of {outdir} named like outputs that are symbolic links, not taken (in `left` too). */
+  links: string[];
+  /** Files of {outdir} named like outputs whose names are not UTF-8, shown with U+FFFD, not taken (in `left` too). */
+  notUtf8: string[];
 }
 
-export function parseExitMarker(text: string, where: string): ExitMarker {
-  const marker: ExitMarker = { rc: Number.NaN, outputsIn: 'outbox', csv: [], quicklooks: [], left: [] };
-  for (const line of text.split('\n')) {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The marker's lines, each decoded as UTF-8 when it is: a code names its files with any bytes. */
+function markerLines(content: Buffer): Array<{ line: string; isUtf8: boolean }> {
+  const lines = [];
+  for (let start = 0; start < content.length;) {
+    const newline = content.indexOf(0x0a, start);
+    const end = newline < 0 ? content.length : newline;
+    const bytes = content.subarray(start, end);
+    try {
+      lines.push({ line: utf8.decode(bytes), isUtf8: true });
+    } catch {
+      lines.push({ line: bytes.toString('utf8'), isUtf8: false });
+    }
+    start = end + 1;
+  }
+  return lines;
+}
+
+export function parseExitMarker(content: string | Buffer, where: string): ExitMarker {
+  const marker: ExitMarker = { rc: Number.NaN, outputsIn: 'outbox', csv: [], quicklooks: [], left: [], links: [], notUtf8: [] };
+  for (const { line, isUtf8 } of markerLines(typeof content === 'string' ? Buffer.from(content) : content)) {
     if (line === '') continue;
     const eq = line.indexOf('=');
     const key = line.slice(0, eq);
     const value = line.slice(eq + 1);
     if (key === 'rc' && /^\d+$/.test(value)) marker.rc = Number(value);
     else if (key === 'v' && value === String(MARKER_VERSION)) marker.outputsIn = 'task';
-    else if (key === 'csv') marker.csv.push(value);
-    else if (key === 'quicklook') marker.quicklooks.push(value);
-    else if (key === 'left') marker.left.push(value);
+    else if (key === 'csv' || key === 'quicklook' || key === 'link') {
+      // A name the upload and the catalogue could not find again is no output.
+      const refused = key === 'link' ? marker.links : isUtf8 ? null : marker.notUtf8;
+      if (refused) refused.push(value);
+      // A dot name, as the script of an earlier nocturne listed one: the upload never takes it.
+      if (refused || value.startsWith('.')) marker.left.push(`out/${value}`);
+      else (key === 'csv' ? marker.csv : marker.quicklooks).push(value);
+    } else if (key === 'left') marker.left.push(value);
     else throw new NocturneError('INTERNAL', `${where}: unexpected line ${JSON.stringify(line)} in exit marker`);
   }
   if (Number.isNaN(marker.rc)) throw new NocturneError('INTERNAL', `${where}: exit marker has no rc= line`);
@@ -103,12 +131,12 @@ export function parseExitMarker(text: string, where: string): ExitMarker {
 /** The task's exit marker, or null if it has not been written (yet). */
 export async function readExitMarker(jobDir: string, index: number): Promise<ExitMarker | null> {
   const file = exitMarkerPath(jobDir, index);
-  let text: string;
+  let content: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    content = await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new NocturneError('EXEC_FAILED', `cannot read exit marker ${file}: ${String(err)}`, { retryable: true, cause: err });
   }
-  return parseExitMarker(text, file);
+  return parseExitMarker(content, file);
 }

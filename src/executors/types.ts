@@ -114,6 +114,11 @@ export interface Executor {
    * ended count as accepted), rejects when it could not be asked.
    */
   cancel(tasks: readonly TaskRef[], signal?: AbortSignal): Promise<void>;
+  /**
+   * The most tasks one job array may have here (SLURM: MaxArraySize; 0 when arrays are
+   * disabled), or null when the scheduler sets no limit or could not say.
+   */
+  maxArrayTasks(signal?: AbortSignal): Promise<number | null>;
   /** The most memory the task used, in bytes, when the scheduler measured it (SLURM: MaxRSS); else null. */
   peakMemory(task: TaskRef, signal?: AbortSignal): Promise<number | null>;
   /** Waits up to `ms` before the next poll (an executor may end the wait early on news). */

@@ -89,10 +89,14 @@ for file in "$task_dir"/**; do
   [[ -d $file && ! -L $file ]] && continue
   rel=\${file#"$task_dir"/}
   name=\${rel#out/}
-  # Outputs: regular files directly in {outdir}, named by the patterns.
-  if [[ $rel == out/* && $name != */* && $name != *$'\\n'* && -f $file && ! -L $file ]]; then
-    if [[ $name == $csv_pattern ]]; then entries+=("csv=$name"); continue; fi
-    if [[ $name == $quicklook_pattern ]]; then entries+=("quicklook=$name"); continue; fi
+  # Outputs: regular files directly in {outdir}, named by the patterns (a symbolic link so
+  # named is listed as one, not taken). A dot name never is one (bash's [[ == ]] matches a
+  # leading dot): the upload takes it for work in progress.
+  if [[ $rel == out/* && $name != */* && $name != .* && $name != *$'\\n'* ]] &&
+    [[ $name == $csv_pattern || $name == $quicklook_pattern ]]; then
+    if [[ -L $file ]]; then entries+=("link=$name"); continue; fi
+    if [[ -f $file && $name == $csv_pattern ]]; then entries+=("csv=$name"); continue; fi
+    if [[ -f $file ]]; then entries+=("quicklook=$name"); continue; fi
   fi
   entries+=("left=\${rel//$'\\n'/?}")
 done

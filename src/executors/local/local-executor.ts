@@ -81,6 +81,11 @@ export class LocalExecutor implements Executor {
     );
   }
 
+  /** A local job runs its tasks from a list: any number. */
+  async maxArrayTasks(): Promise<number | null> {
+    return null;
+  }
+
   /** Local tasks are not measured. */
   async peakMemory(): Promise<number | null> {
     return null;

@@ -184,6 +184,12 @@ export function parseScontrol(stdout: string): SchedulerRow[] {
   return rows;
 }
 
+/** `MaxArraySize = 1001` of `scontrol show config`: the most tasks of a job array (ids 0..N-1); null when absent. */
+export function parseMaxArraySize(stdout: string): number | null {
+  const m = /^MaxArraySize\s*=\s*(\d+)\s*$/m.exec(stdout);
+  return m ? Number(m[1]) : null;
+}
+
 /** What sacct prints (rc 1) when the cluster keeps no accounting: then scontrol has to do. */
 export function isAccountingDisabled(stderr: string): boolean {
   return /accounting storage is disabled/i.test(stderr);

@@ -7,6 +7,7 @@ import type { Executor, JobSpec, PollResult, TaskKey, TaskRef, TrackedJob } from
 import { mergeStatuses } from './merge.js';
 import {
   isAccountingDisabled,
+  parseMaxArraySize,
   parsePeakMemory,
   parseSacct,
   parseSbatchOutput,
@@ -44,6 +45,9 @@ export interface SlurmExecutorOptions {
 const AMBIGUOUS_SUBMIT = /Socket timed out|Zero Bytes were transmitted|Unexpected message received/i;
 // The controller was never reached: no job, but trying later may work.
 const UNREACHABLE = /Unable to contact slurm controller|Connection refused|Slurm temporarily unable/i;
+// The client found no slurm.conf (SLURM_CONF unset, no configless DNS record): it never
+// reached the controller either. This host's setting, not the job's.
+const NO_CONFIG = /Could not establish a configuration source/i;
 // scancel of a job that has ended by itself meanwhile: nothing left to cancel.
 const ALREADY_ENDED = /already completing or completed|Invalid job id specified/i;
 
@@ -65,6 +69,8 @@ export class SlurmExecutor implements Executor {
   readonly #submitEnv: NodeJS.ProcessEnv;
   readonly #processes: ProcessTable;
   #accounting = true;
+  /** MaxArraySize, once read: the cluster's configuration does not change under a run. */
+  #maxArraySize: number | null | undefined;
   /** What the last poll could not reach, so that an outage is logged when it begins and when it ends. */
   readonly #down = { controller: false, accounting: false };
 
@@ -98,8 +104,13 @@ export class SlurmExecutor implements Executor {
     if (result.code === 0) return parseSbatchOutput(result.stdout);
     // A non-zero exit means no job, except when the answer got lost on the way back.
     const maybeSubmitted = AMBIGUOUS_SUBMIT.test(result.stderr);
-    const unreachable = !maybeSubmitted && UNREACHABLE.test(result.stderr);
-    const what = unreachable ? 'SLURM controller unreachable' : 'refused by sbatch';
+    const noConfig = !maybeSubmitted && NO_CONFIG.test(result.stderr);
+    const unreachable = noConfig || (!maybeSubmitted && UNREACHABLE.test(result.stderr));
+    const what = noConfig
+      ? `the SLURM client has no configuration: set SLURM_CONF to the cluster's slurm.conf in nocturne's environment (its systemd unit)`
+      : unreachable
+        ? 'SLURM controller unreachable'
+        : 'refused by sbatch';
     throw new NocturneError('SLURM_SUBMIT_FAILED', `job ${job.name} not submitted: ${what} (${describeFailure(result)})`, {
       retryable: maybeSubmitted || unreachable,
       details: { maybeSubmitted, unreachable, argv: [this.#cmd.sbatch, ...args] },
@@ -171,6 +182,20 @@ export class SlurmExecutor implements Executor {
     const errors = result.stderr.split('\n').filter((l) => l.trim() !== '' && !ALREADY_ENDED.test(l));
     if (errors.length === 0 && result.stderr.trim() !== '') return;
     throw new NocturneError('EXEC_FAILED', `scancel ${args.join(' ')} failed: ${describeFailure(result)}`, { retryable: true });
+  }
+
+  async maxArrayTasks(signal?: AbortSignal): Promise<number | null> {
+    if (this.#maxArraySize !== undefined) return this.#maxArraySize;
+    try {
+      this.#maxArraySize = parseMaxArraySize(await this.#check(this.#cmd.scontrol, ['show', 'config'], signal));
+    } catch (err) {
+      // Asked again at the next submission; meanwhile sbatch says what is wrong, if anything is.
+      if (!signal?.aborted) {
+        this.#logger.warn({ err: coerceError(err) }, 'reading MaxArraySize from scontrol show config failed: job arrays are not cut to it');
+      }
+      return null;
+    }
+    return this.#maxArraySize;
   }
 
   async peakMemory({ job, index }: TaskRef, signal?: AbortSignal): Promise<number | null> {

@@ -81,7 +81,12 @@ function fromOutputs(input: ClassifyInput, marker: ExitMarker): Verdict {
   }
   if (check.kind === 'bad') return failed(false, check.reason, 0);
   if (marker.csv.length === 0) {
-    return failed(false, `the detection code exited 0 but wrote no file matching ${input.csvGlob} in its output directory`, 0);
+    const [one, many] = ['is a symbolic link, which is', 'are symbolic links, which are'];
+    const links =
+      marker.links.length === 0
+        ? ''
+        : `: ${marker.links.join(', ')} there ${marker.links.length === 1 ? one : many} not taken (write the file itself)`;
+    return failed(false, `the detection code exited 0 but wrote no file matching ${input.csvGlob} in its output directory${links}`, 0);
   }
   return { kind: 'completed', outputs: check.files };
 }

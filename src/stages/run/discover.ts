@@ -1,6 +1,8 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { escapePath, glob } from 'tinyglobby';
+import type { Logger } from '../../log/logger.js';
 import { isNight } from '../nights.js';
 
 /** One input file of a pipeline. */
@@ -37,11 +39,43 @@ export function obsId(input: string): string {
   return dot > 0 ? base.slice(0, dot) : base;
 }
 
+/** An input found and not run: its name cannot go through the run, the upload and the catalogue. */
+export interface RefusedInput {
+  input: string;
+  /** Why, and what to do: "its name holds a control character (...): rename it". */
+  reason: string;
+}
+
+export interface Discovery {
+  observations: Observation[];
+  refused: RefusedInput[];
+}
+
 /**
- * The observations the glob finds for the run date and the nights before it. A file
- * found for two nights (a glob without date placeholders) belongs to the later one.
+ * Why an input's name is refused, or null. A control character (a newline) breaks the
+ * lists its task's outputs are named in; a name that is not UTF-8 reaches nocturne with
+ * U+FFFD in place of its bytes, a path that does not exist (unless a file of that very name does).
  */
-export async function discoverObservations(pattern: string, date: string, lookbackDays: number): Promise<Observation[]> {
+async function refusal(input: string): Promise<string | null> {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  if (/[\u0000-\u001f\u007f]/.test(input)) return 'its name holds a control character';
+  if (!input.includes('\uFFFD')) return null;
+  const present = await lstat(input).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  return present ? null : 'its name is not valid UTF-8 (� stands for its other bytes)';
+}
+
+/**
+ * The observations the glob finds for the run date and the nights before it, and the
+ * inputs refused by name. A file found for two nights (a glob without date placeholders)
+ * belongs to the later one.
+ */
+export async function discoverObservations(pattern: string, date: string, lookbackDays: number): Promise<Discovery> {
   const found = new Map<string, Observation>();
   const patterns = new Map<string, string>();
   for (const night of nightsToScan(date, lookbackDays)) patterns.set(globForNight(pattern, night), night);
@@ -53,5 +87,23 @@ export async function discoverObservations(pattern: string, date: string, lookba
     const files = await glob([rest], { cwd, absolute: true, onlyFiles: true });
     for (const input of files.sort()) found.set(input, { input, obs: obsId(input), night });
   }
-  return [...found.values()];
+  const discovery: Discovery = { observations: [], refused: [] };
+  for (const o of found.values()) {
+    const reason = await refusal(o.input);
+    if (reason === null) discovery.observations.push(o);
+    else discovery.refused.push({ input: o.input, reason: `${reason}: not run; rename the file` });
+  }
+  return discovery;
+}
+
+const refusalsLogged = new Set<string>();
+
+/** Logs each refused input once per process (each run counts them): a person renames it. */
+export function logRefused(logger: Logger, pipeline: string, refused: readonly RefusedInput[]): void {
+  for (const { input, reason } of refused) {
+    const key = `${pipeline}\0${input}`;
+    if (refusalsLogged.has(key)) continue;
+    refusalsLogged.add(key);
+    logger.error({ input }, `${pipeline}: input ${JSON.stringify(input)}: ${reason}`);
+  }
 }

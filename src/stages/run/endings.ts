@@ -1,4 +1,5 @@
 import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { backoffMs } from '../../core/abort.js';
 import { coerceError } from '../../core/errors.js';
 import { readExitMarker, taskDir, taskOutDir, type ExitMarker } from '../../executors/job-files.js';
@@ -54,6 +55,24 @@ export interface Ending {
 
 export function failedVerdict(reason: string, retryable = false): Ended {
   return { kind: 'failed', retryable, reason, exitCode: null, signal: null };
+}
+
+/**
+ * A completed task one of whose outputs has the name of a file with other bytes already in
+ * the outbox (`publisher`'s output, when known): nothing of it was published, so as not to replace
+ * that file before its upload. Not retried: the same code writes the same name again.
+ */
+export function outboxTaken(outbox: string, name: string, publisher: string | null): Ended {
+  const by = publisher === null ? '' : `, published by observation ${publisher}`;
+  return {
+    kind: 'failed',
+    retryable: false,
+    reason:
+      `its output ${name} has the name of another file already in the outbox (${path.join(outbox, name)}${by}, waiting for upload): ` +
+      `nothing of the task is published, so as not to replace it; the code must give each observation's outputs names of their own (with {obs} in them)`,
+    exitCode: 0,
+    signal: null,
+  };
 }
 
 export interface JudgeContext {

@@ -4,10 +4,10 @@ import type { Executor } from '../../executors/types.js';
 import { checkFreeDisk, statfsDiskSpace, waitingForDisk, type DiskSpace } from '../../housekeeping/disk-guard.js';
 import { FairShareGate } from '../../fair-share/gate.js';
 import type { StageContext, StageRunner } from '../types.js';
-import { discoverObservations } from './discover.js';
+import { discoverObservations, logRefused } from './discover.js';
 import { printDryRun } from './dry-run.js';
 import { emptyStats } from './outcomes.js';
-import { planJobs } from './plan.js';
+import { arrayLimit, newToken, planJobs } from './plan.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from './settings.js';
 import { JobLedger } from './job-ledger.js';
 import { JobTracker } from './job-tracker.js';
@@ -44,7 +44,8 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     await checkCommand(settings);
     const executor = (deps.executor ?? defaultExecutor)(settings, ctx);
     const ledger = new JobLedger(ctx.db, settings.pipeline);
-    const found = await discoverObservations(settings.inputGlob, ctx.date, settings.lookbackDays);
+    const { observations: found, refused } = await discoverObservations(settings.inputGlob, ctx.date, settings.lookbackDays);
+    logRefused(ctx.logger, settings.pipeline, refused);
     const known = await ledger.knownStates(found.map((o) => o.input));
     // Done means done: a failed observation is not, and the run that finds it says so.
     const skipped = found.filter((o) => known.get(o.input) === 'done').length;
@@ -53,7 +54,8 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     if (ctx.dryRun) {
       const earlier = await ledger.pending();
       const fresh = found.filter((o) => !known.has(o.input)).map((o) => ({ ...o, failures: 0, retryAt: null }));
-      const plans = planJobs(settings, [...earlier, ...fresh], ctx.date);
+      const maxArray = settings.array ? await arrayLimit(executor, ctx.signal) : undefined;
+      const plans = planJobs(settings, [...earlier, ...fresh], ctx.date, newToken, maxArray);
       const reattach = (await ledger.activeJobs()).length;
       printDryRun(ctx.print, settings, executor, ctx.date, plans, {
         found: found.length,
@@ -70,7 +72,7 @@ export function createRunStage(deps: RunStageDeps = {}): StageRunner {
     // The disk guard: no new work while the outbox's disk is low (retention.minFreeDisk).
     const diskLow = await checkFreeDisk(deps.diskSpace ?? statfsDiskSpace, settings.outbox, ctx.config.daemon.retention.minFreeDisk);
     if (diskLow) return waitingForDisk(diskLow, (await ledger.pending()).length);
-    const stats = { ...emptyStats(), observations: found.length, skipped, setAside: setAside.length };
+    const stats = { ...emptyStats(), observations: found.length, skipped, setAside: setAside.length, refused: refused.length };
     const tracker = new JobTracker({
       ctx,
       settings,

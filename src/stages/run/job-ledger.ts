@@ -1,6 +1,7 @@
 import { NocturneError } from '../../core/errors.js';
 import type { Db } from '../../db/database.js';
 import { inDatabase } from '../../db/errors.js';
+import { storableOrNull, storableText } from '../../db/text.js';
 import type { ExecutorKind } from '../../executors/types.js';
 import type { Observation } from './discover.js';
 
@@ -87,7 +88,11 @@ export interface TaskEnd {
   observation: { state: 'done' | 'failed' | 'pending'; failures: number; retryAt: Date | null };
 }
 
-/** PostgreSQL side of the run stage: the observations ledger, jobs and their tasks. */
+/**
+ * PostgreSQL side of the run stage: the observations ledger, jobs and their tasks. Text
+ * that a code or SLURM wrote (log tails, reasons, file names, states) is stored through
+ * storableText(): a NUL in one task's log must not keep a whole night's ends unrecorded.
+ */
 export class JobLedger {
   constructor(
     readonly db: Db,
@@ -227,7 +232,7 @@ export class JobLedger {
 
   async rejectJob(job: number, error: string): Promise<void> {
     return inDatabase(`${this.pipeline}: recording the refusal of job ${job}`, async () => {
-      await this.db.none(`UPDATE jobs SET state = 'rejected', error = $2, finished_at = now() WHERE id = $1`, [job, error]);
+      await this.db.none(`UPDATE jobs SET state = 'rejected', error = $2, finished_at = now() WHERE id = $1`, [job, storableText(error)]);
     });
   }
 
@@ -238,7 +243,7 @@ export class JobLedger {
                 node = coalesce(u.node, t.node), wait_reason = NULL, waiting_since = NULL
            FROM unnest($2::int[], $3::text[], $4::text[]) AS u(i, s, node)
           WHERE t.job = $1 AND t.task_index = u.i AND t.state IN ('pending', 'running')`,
-        [job, indices, schedulerState, nodes],
+        [job, indices, schedulerState.map(storableText), nodes.map(storableOrNull)],
       );
     });
   }
@@ -250,7 +255,7 @@ export class JobLedger {
         `UPDATE job_tasks t SET state = 'pending', wait_reason = u.reason, waiting_since = u.since
            FROM unnest($2::int[], $3::text[], $4::timestamptz[]) AS u(i, reason, since)
           WHERE t.job = $1 AND t.task_index = u.i AND t.state IN ('pending', 'running')`,
-        [job, waits.map((w) => w.index), waits.map((w) => w.reason), waits.map((w) => w.since)],
+        [job, waits.map((w) => w.index), waits.map((w) => storableText(w.reason)), waits.map((w) => w.since)],
       );
     });
   }
@@ -275,8 +280,19 @@ export class JobLedger {
       await this.db.none(
         `UPDATE job_tasks t SET outputs = u.outputs::jsonb FROM unnest($1::bigint[], $2::int[], $3::text[]) AS u(job, i, outputs)
           WHERE t.job = u.job AND t.task_index = u.i`,
-        [tasks.map((t) => t.job), tasks.map((t) => t.index), tasks.map((t) => JSON.stringify(t.outputs))],
+        [tasks.map((t) => t.job), tasks.map((t) => t.index), tasks.map((t) => storableNames(t.outputs))],
       );
+    });
+  }
+
+  /** The observation whose completed task last published a file named `name` into the outbox, if one did. */
+  async publisherOf(name: string): Promise<string | null> {
+    return inDatabase(`${this.pipeline}: looking up which observation published ${name}`, async () => {
+      const row = await this.db.oneOrNone<{ obs: string }>(
+        `SELECT obs FROM job_tasks WHERE pipeline = $1 AND state = 'completed' AND outputs ? $2 ORDER BY finished_at DESC LIMIT 1`,
+        [this.pipeline, name],
+      );
+      return row?.obs ?? null;
     });
   }
 
@@ -308,15 +324,15 @@ export class JobLedger {
             col((e) => e.job),
             col((e) => e.index),
             col((e) => e.state),
-            col((e) => e.schedulerState),
+            col((e) => storableOrNull(e.schedulerState)),
             col((e) => e.exitCode),
             col((e) => e.signal),
-            col((e) => e.reason),
+            col((e) => storableOrNull(e.reason)),
             col((e) => e.retryable),
-            col((e) => e.logTail),
-            col((e) => (e.outputs === null ? null : JSON.stringify(e.outputs))),
-            col((e) => (e.leftFiles === null ? null : JSON.stringify(e.leftFiles))),
-            col((e) => e.node),
+            col((e) => storableOrNull(e.logTail)),
+            col((e) => storableNames(e.outputs)),
+            col((e) => storableNames(e.leftFiles)),
+            col((e) => storableOrNull(e.node)),
           ],
         );
         await tx.none(
@@ -330,7 +346,7 @@ export class JobLedger {
             col((e) => e.observation.state),
             col((e) => e.observation.failures),
             col((e) => e.observation.retryAt),
-            col((e) => e.reason),
+            col((e) => storableOrNull(e.reason)),
           ],
         );
         await tx.none(
@@ -348,10 +364,15 @@ export class JobLedger {
     return inDatabase(`${this.pipeline}: setting aside observation ${input}`, async () => {
       await this.db.none(
         `UPDATE observations SET state = 'failed', last_error = $3, updated_at = now() WHERE pipeline = $1 AND input = $2`,
-        [this.pipeline, input, error],
+        [this.pipeline, input, storableText(error)],
       );
     });
   }
+}
+
+/** File names as a jsonb array (a NUL, escaped by JSON.stringify, is refused by jsonb all the same). */
+function storableNames(names: readonly string[] | null): string | null {
+  return names === null ? null : JSON.stringify(names.map(storableText));
 }
 
 /** A `date` column arrives as a JS Date at local midnight. */

@@ -5,11 +5,11 @@ import { isHopelessPending, isTerminal, RUNNING_STATES } from '../../executors/s
 import type { Executor, TaskStatus } from '../../executors/types.js';
 import { openGate, type SubmissionGate } from '../../fair-share/gate.js';
 import type { StageContext, StageOutcome } from '../types.js';
-import { buildEnding, describeTask, judge, type EndRequest, type LiveTask } from './endings.js';
+import { buildEnding, describeTask, judge, outboxTaken, type EndRequest, type LiveTask } from './endings.js';
 import { liveEntries, lostRequests, tracked, type LiveEntry, type LiveJob } from './live-jobs.js';
 import { jobDirStrays, leftMessage, strayMessage } from './left-files.js';
 import { failureError, summarise, timeoutError, type RunStats } from './outcomes.js';
-import { planJobs, writeJobFiles, type PlannedJob } from './plan.js';
+import { arrayLimit, newToken, planJobs, writeJobFiles, type PlannedJob } from './plan.js';
 import { publishOutputs } from './publish.js';
 import type { RunSettings } from './settings.js';
 import type { JobRecord, PendingObservation, JobLedger, TaskRecord } from './job-ledger.js';
@@ -150,7 +150,10 @@ export class JobTracker {
     const admitted = await this.#options.gate.admit(present.length);
     this.#held = admitted < present.length;
     this.#pending.push(...present.slice(admitted));
-    for (const plan of planJobs(this.#options.settings, present.slice(0, admitted), this.#options.ctx.date)) {
+    const { settings, executor, ctx } = this.#options;
+    // The executor reads its limit once (SLURM's MaxArraySize), at the first submission of arrays.
+    const maxArray = settings.array ? await arrayLimit(executor, ctx.signal) : undefined;
+    for (const plan of planJobs(settings, present.slice(0, admitted), ctx.date, newToken, maxArray)) {
       if (this.#halt) break; // the rest stay pending in the database, for the next run
       await this.#submit(plan);
     }
@@ -368,7 +371,19 @@ export class JobTracker {
     for (const request of requests) endings.push(await buildEnding(request, settings, this.#now(), this.#options.random));
     const publishing = endings.flatMap((e) => (e.publish ? [{ job: e.end.job, index: e.end.index, outputs: e.publish.files }] : []));
     await ledger.markPublishing(publishing);
-    for (const e of endings) if (e.publish) await publishOutputs(e.publish.fromDir, settings.outbox, e.publish.files);
+    // What this batch published, by name: a later task of it whose output has the same name is refused.
+    const published = new Map<string, string>();
+    for (const [i, { publish }] of endings.entries()) {
+      if (!publish) continue;
+      const request = requests[i]!;
+      const taken = await publishOutputs(publish.fromDir, settings.outbox, publish.files);
+      if (taken === null) {
+        for (const name of publish.files) published.set(name, request.task.obs);
+        continue;
+      }
+      const verdict = outboxTaken(settings.outbox, taken, published.get(taken) ?? (await ledger.publisherOf(taken)));
+      endings[i] = await buildEnding({ ...request, verdict, state: 'failed' }, settings, this.#now(), this.#options.random);
+    }
     await ledger.endTasks(endings.map((e) => e.end));
     const finished: LiveJob[] = [];
     for (const [i, ending] of endings.entries()) {

@@ -47,11 +47,23 @@ export function lostRequests(
   const lost: EndRequest[] = [];
   for (const { job, task } of liveEntries(jobs)) {
     if (seen.has(task) || now - task.lastSeenMs < executor.lostAfterMs) continue;
-    const since = new Date(task.lastSeenMs).toISOString();
-    const verdict = failedVerdict(`it is unknown to the ${executor.kind} executor since ${since} (LOST)`, true);
+    const verdict = failedVerdict(`${lostReason(executor.kind, job.record, task)} (LOST)`, true);
     const counted = task.state === 'running' || lostUnstarted.has(task.input);
     if (!counted) lostUnstarted.add(task.input);
     lost.push({ job: job.record, task, verdict, state: 'lost', mode: counted ? 'normal' : 'uncounted' });
   }
   return lost;
+}
+
+/**
+ * What is known of a task its executor no longer knows. SLURM forgets a pending array task
+ * cancelled before it started (a person's scancel of it leaves no record in the
+ * accounting): nocturne cannot tell that from a task lost, nor say who cancelled it.
+ */
+function lostReason(kind: Executor['kind'], job: JobRecord, task: LiveTask): string {
+  const since = new Date(task.lastSeenMs).toISOString();
+  if (kind !== 'slurm') return `it is unknown to the ${kind} executor since ${since}`;
+  if (job.schedulerId === null) return `its submission was never confirmed, and SLURM lists no job of its name since ${since}`;
+  const known = `SLURM no longer lists it (neither squeue nor sacct) since ${since}`;
+  return task.state === 'running' ? `${known}: lost` : `${known}: it was cancelled before it started, or lost`;
 }

@@ -10,6 +10,8 @@ export interface RunStats {
   skipped: number;
   /** Of those, failed for good in earlier runs and set aside for a person. */
   setAside: number;
+  /** Inputs the glob found that are not run: their names hold a control character, or are not UTF-8 (logged once per process). */
+  refused: number;
   /** Submissions (sbatch calls, or local launches of a job). */
   jobs: number;
   /** Tasks submitted, retries included. */
@@ -30,6 +32,7 @@ export function emptyStats(): RunStats {
     observations: 0,
     skipped: 0,
     setAside: 0,
+    refused: 0,
     jobs: 0,
     submitted: 0,
     completed: 0,
@@ -79,7 +82,11 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** One line for the history: what was found, what ran, how it ended. */
 export function summarise(stats: RunStats): string {
-  const earlier = [`${stats.skipped} done earlier`, ...(stats.setAside > 0 ? [`${stats.setAside} failed earlier and set aside`] : [])];
+  const earlier = [
+    `${stats.skipped} done earlier`,
+    ...(stats.setAside > 0 ? [`${stats.setAside} failed earlier and set aside`] : []),
+    ...(stats.refused > 0 ? [`${plural(stats.refused, 'input')} refused by name, not run (see the log)`] : []),
+  ];
   const ends = [`${stats.completed} completed`, `${stats.failed} failed`, `${stats.retried} retried`];
   if (stats.lost > 0) ends.push(`${stats.lost} lost`);
   if (stats.interrupted > 0) ends.push(`${stats.interrupted} interrupted (pending again)`);

@@ -2,13 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeTaskArgv, SCRIPT_NAME, taskArgvPath, taskLogPath, taskOutDir } from '../../executors/job-files.js';
-import type { JobSpec } from '../../executors/types.js';
+import type { Executor, JobSpec } from '../../executors/types.js';
 import { renderWrapperScript } from '../../executors/wrapper-script.js';
 import type { RunSettings } from './settings.js';
 import type { PendingObservation, TaskBase } from './job-ledger.js';
 
 /** SLURM's default MaxArraySize is 1001: task ids 0..1000. Larger nights get several arrays. */
 export const MAX_ARRAY_TASKS = 1000;
+
+/**
+ * The most tasks per job array: MAX_ARRAY_TASKS, or fewer where the cluster allows fewer
+ * (SLURM's MaxArraySize; 0 where it disables arrays, which then become single jobs).
+ * Without it, every night larger than the cluster's limit would be refused by sbatch.
+ */
+export async function arrayLimit(executor: Pick<Executor, 'maxArrayTasks'>, signal?: AbortSignal): Promise<number> {
+  const max = await executor.maxArrayTasks(signal);
+  return max === null ? MAX_ARRAY_TASKS : Math.min(MAX_ARRAY_TASKS, max);
+}
 
 export interface PlannedTask extends TaskBase {
   /** The detection code's argv, placeholders filled in. */
@@ -37,16 +47,18 @@ export function expandCommand(command: readonly string[], values: Record<'input'
 }
 
 /**
- * The jobs that run these observations: job arrays of up to MAX_ARRAY_TASKS tasks when
- * the pipeline has `array`, otherwise one single job per observation.
+ * The jobs that run these observations: job arrays of up to `maxArray` tasks (see
+ * arrayLimit) when the pipeline has `array`, otherwise one single job per observation.
  */
 export function planJobs(
   settings: RunSettings,
   observations: readonly PendingObservation[],
   runDate: string,
   token: () => string = newToken,
+  maxArray = MAX_ARRAY_TASKS,
 ): PlannedJob[] {
-  const size = settings.array ? MAX_ARRAY_TASKS : 1;
+  const array = maxArray > 0 ? settings.array : undefined;
+  const size = array ? maxArray : 1;
   const jobs: PlannedJob[] = [];
   for (let start = 0; start < observations.length; start += size) {
     const chunk = observations.slice(start, start + size);
@@ -60,7 +72,7 @@ export function planJobs(
       scriptPath: path.join(jobDir, SCRIPT_NAME),
       logPattern,
       taskCount: chunk.length,
-      array: settings.array,
+      array,
       resources: settings.resources,
     };
     const tasks = chunk.map((o, index) => ({

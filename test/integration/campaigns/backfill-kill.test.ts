@@ -80,7 +80,7 @@ describe('a campaign under kill -9', () => {
       `SELECT j.name, t.state, t.reason FROM job_tasks t JOIN jobs j ON j.id = t.job WHERE t.pipeline = $1 AND t.state IN ('lost', 'failed')`,
       [ledger],
     );
-    expect(ended.filter((r) => r.state !== 'lost' || !/unknown to the slurm executor/.test(r.reason ?? ''))).toEqual([]);
+    expect(ended.filter((r) => r.state !== 'lost' || !/SLURM lists no job of its name/.test(r.reason ?? ''))).toEqual([]);
     const neverSubmitted = new Set(ended.map((r) => r.name));
     // SLURM ran each recorded job once, but those, and no job nocturne did not record.
     const names = await w.jobNames(ledger);

@@ -75,6 +75,7 @@ describe('run stage on SLURM: one job array, every way a task can end', () => {
       observations: 7,
       skipped: 0,
       setAside: 0,
+      refused: 0,
       jobs: 2,
       submitted: 8,
       completed: 3,

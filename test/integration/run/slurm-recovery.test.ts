@@ -114,7 +114,7 @@ describe.concurrent('run stage on SLURM: recovery', () => {
     const outcome = await h.run(pipeline, { commands });
     expect(outcome.stats).toMatchObject({ completed: 1, failed: 1 });
     expect(await calls('sacct')).toHaveLength(1);
-    expect((await calls('scontrol')).length).toBeGreaterThanOrEqual(1);
+    expect((await calls('scontrol')).filter((c) => c.includes(' show job')).length).toBeGreaterThanOrEqual(1);
     expect((await tasksOf(h.t, P)).map((t) => [t.obs, t.state, t.exit_code])).toEqual([
       ['x', 'completed', 0],
       ['y', 'failed', 2],

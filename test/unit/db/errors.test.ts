@@ -39,4 +39,14 @@ describe('the one rule for database failures', () => {
     expect(['22P02', '23505', '21000', 'P0001'].map((c) => failureOf(pgError(c)))).toEqual(['input', 'input', 'input', 'input']);
     expect(failureOf(databaseError(pgError('40P01'), 'x'))).toBe('transient');
   });
+
+  it('reads a protocol violation (08P01) as what was sent, not as the database out of reach', () => {
+    const err = pgError('08P01', 'invalid message format');
+    expect(isDatabaseUnavailable(err)).toBe(false);
+    expect(failureOf(err)).toBe('input');
+    const error = databaseError(err, 'sdoss: recording the end of 2 tasks');
+    expect(error).toMatchObject({ code: 'DB_FAILED', retryable: false, details: { sqlstate: '08P01' } });
+    expect(error.message).toMatch(/^sdoss: recording the end of 2 tasks: invalid message format \(SQLSTATE 08P01: .*not retried\)$/);
+    expect(failureOf(error)).toBe('input');
+  });
 });

@@ -30,6 +30,20 @@ describe('job files', () => {
       csv: ['a_feat.csv'],
       quicklooks: ['a.jpg'],
       left: ['out/sub/b.csv', 'x.csv'],
+      links: [],
+      notUtf8: [],
+    });
+    // Named like outputs, not taken: a symbolic link, a name that is not UTF-8, a dot name (an earlier script listed one).
+    const bytes = Buffer.concat([
+      Buffer.from('rc=0\nv=2\nlink=l.csv\ncsv=caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('.csv\ncsv=.d.csv\ncsv=ok.csv\n'),
+    ]);
+    expect(parseExitMarker(bytes, 'm')).toMatchObject({
+      csv: ['ok.csv'],
+      links: ['l.csv'],
+      notUtf8: ['caf\uFFFD.csv'],
+      left: ['out/l.csv', 'out/caf\uFFFD.csv', 'out/.d.csv'],
     });
     // Written by the script of an earlier nocturne, which published the outputs itself.
     expect(parseExitMarker('rc=0\nquicklook=a.jpg\ncsv=a_feat.csv\n', 'm')).toMatchObject({ outputsIn: 'outbox', csv: ['a_feat.csv'] });

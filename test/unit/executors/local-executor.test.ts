@@ -42,7 +42,7 @@ describe('LocalExecutor', () => {
     const nodes = async () => (await e.poll([trackedJob('noc-a', { taskCount: 3 })])).statuses.map((s) => s.node ?? null);
     // Where a task runs: this host; a queued task runs nowhere yet.
     expect(await nodes()).toEqual([hostname(), hostname(), null]);
-    markers.set('/work/noc-a/0', { rc: 0, outputsIn: 'task', csv: ['x.csv'], quicklooks: [], left: [] });
+    markers.set('/work/noc-a/0', { rc: 0, outputsIn: 'task', csv: ['x.csv'], quicklooks: [], left: [], links: [], notUtf8: [] });
     launcher.launched[0]!.exit({ code: 0, signal: null });
     launcher.launched[1]!.exit({ code: null, signal: 'SIGKILL' });
     await settle();
@@ -61,7 +61,8 @@ describe('LocalExecutor', () => {
       concurrency: 1,
       launcher: fakeLauncher(),
       processes: table,
-      readMarker: async (_, i) => (i === 0 ? { rc: 3, outputsIn: 'task', csv: [], quicklooks: [], left: [] } : null),
+      readMarker: async (_, i) =>
+        i === 0 ? { rc: 3, outputsIn: 'task', csv: [], quicklooks: [], left: [], links: [], notUtf8: [] } : null,
     });
     // Task 0 has ended (marker rc 3), task 1 still runs, task 2 is gone without a trace.
     expect(await states(e, 'noc-b', 3)).toEqual([

@@ -38,12 +38,36 @@ describe('SlurmExecutor', () => {
 
   it.each([
     ['Batch job submission failed: Invalid partition name specified', false, false],
-    ['fetch_config: DNS SRV lookup failed / sbatch: fatal: Could not establish a configuration source', false, false],
+    ['fetch_config: DNS SRV lookup failed / sbatch: fatal: Could not establish a configuration source', true, false],
     ['Batch job submission failed: Unable to contact slurm controller (connect failure)', true, false],
     ['Batch job submission failed: Socket timed out on send/recv operation', true, true],
   ])('tells a refusal from an unknown outcome: %s', async (stderr, retryable, maybeSubmitted) => {
     const { slurm } = executor(() => ({ code: 1, stderr: `sbatch: error: ${stderr}\n` }));
     await expect(slurm.submit(spec)).rejects.toMatchObject({ code: 'SLURM_SUBMIT_FAILED', retryable, details: { maybeSubmitted } });
+  });
+
+  it('reads a client without configuration as SLURM out of reach, saying how to give it one', async () => {
+    const stderr =
+      'sbatch: error: _establish_config_source: failed to fetch config\nsbatch: fatal: Could not establish a configuration source\n';
+    const { slurm } = executor(() => ({ code: 1, stderr }));
+    const error = await slurm.submit(spec).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'SLURM_SUBMIT_FAILED', retryable: true, details: { unreachable: true, maybeSubmitted: false } });
+    expect((error as Error).message).toMatch(
+      /not submitted: the SLURM client has no configuration: set SLURM_CONF to the cluster's slurm\.conf in nocturne's environment \(its systemd unit\) \(exit 1: .*Could not establish a configuration source\)$/,
+    );
+  });
+
+  it('reads MaxArraySize once from scontrol show config; a failure is asked again next time', async () => {
+    let answers = 0;
+    const { runner, slurm } = executor(() =>
+      ++answers === 1
+        ? { code: 1, stderr: 'slurm_load_ctl_conf error: Unable to contact slurm controller' }
+        : { stdout: 'MaxArraySize            = 64\nMaxJobCount = 10000\n' },
+    );
+    await expect(slurm.maxArrayTasks()).resolves.toBeNull();
+    await expect(slurm.maxArrayTasks()).resolves.toBe(64);
+    await expect(slurm.maxArrayTasks()).resolves.toBe(64);
+    expect(runner.calls.map((c) => [c.command, ...c.args])).toEqual(Array(2).fill(['scontrol', 'show', 'config']));
   });
 
   it('treats sbatch killed at its deadline as possibly submitted', async () => {

@@ -24,6 +24,8 @@ const marker = (rc: number, over: Partial<ExitMarker> = {}): ExitMarker => ({
   csv: [],
   quicklooks: [],
   left: [],
+  links: [],
+  notUtf8: [],
   ...over,
 });
 const ok = marker(0, { csv: ['a_feat.csv'], quicklooks: ['a.jpg'] });
@@ -44,6 +46,12 @@ describe('classifyEnd', () => {
     expect(classifyEnd(input('COMPLETED', { marker: marker(0), outputs: { kind: 'ok', files: [] } }))).toMatchObject({
       kind: 'failed',
       reason: 'the detection code exited 0 but wrote no file matching *.csv in its output directory',
+    });
+    expect(
+      classifyEnd(input('COMPLETED', { marker: marker(0, { links: ['a.csv', 'b.csv'] }), outputs: { kind: 'ok', files: [] } })),
+    ).toMatchObject({
+      reason:
+        'the detection code exited 0 but wrote no file matching *.csv in its output directory: a.csv, b.csv there are symbolic links, which are not taken (write the file itself)',
     });
     const bad = { kind: 'bad' as const, reason: 'the detection code wrote an empty file a_feat.csv (0 bytes)' };
     expect(classifyEnd(input('COMPLETED', { marker: ok, outputs: bad }))).toMatchObject({

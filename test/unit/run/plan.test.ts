@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sbatchArgs } from '../../../src/executors/slurm/sbatch-args.js';
-import { expandCommand, jobName, MAX_ARRAY_TASKS, planJobs } from '../../../src/stages/run/plan.js';
+import { arrayLimit, expandCommand, jobName, MAX_ARRAY_TASKS, planJobs } from '../../../src/stages/run/plan.js';
 import { resolveRunSettings } from '../../../src/stages/run/settings.js';
 import type { PendingObservation } from '../../../src/stages/run/job-ledger.js';
 import { testConfig } from './config.js';
@@ -28,6 +28,18 @@ describe('planJobs', () => {
       ['noc-sdoss-tok0000003', 5, { throttle: 8 }],
     ]);
     expect(sbatchArgs(jobs[2]!.spec)).toContain('--array=0-4%8');
+  });
+
+  it("cuts arrays to the cluster's limit, and plans single jobs where it disables arrays", async () => {
+    const settings = resolveRunSettings(testConfig({ array: { throttle: 8 } }));
+    const limit = (max: number | null) => arrayLimit({ maxArrayTasks: async () => max });
+    expect([await limit(null), await limit(5000), await limit(64), await limit(0)]).toEqual([MAX_ARRAY_TASKS, MAX_ARRAY_TASKS, 64, 0]);
+    expect(planJobs(settings, observations(130), '2026-11-20', tokens(), 64).map((j) => j.spec.taskCount)).toEqual([64, 64, 2]);
+    const singles = planJobs(settings, observations(2), '2026-11-20', tokens(), 0);
+    expect(singles.map((j) => [j.spec.taskCount, j.spec.array])).toEqual([
+      [1, undefined],
+      [1, undefined],
+    ]);
   });
 
   it('plans one job per observation without `array`, with placeholders filled in', () => {
