@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { escapePath, glob } from 'tinyglobby';
+import { firstSighting } from '../../log/first-sighting.js';
 import type { Logger } from '../../log/logger.js';
 import { isNight } from '../nights.js';
 
@@ -96,14 +97,9 @@ export async function discoverObservations(pattern: string, date: string, lookba
   return discovery;
 }
 
-const refusalsLogged = new Set<string>();
-
 /** Logs each refused input once per process (each run counts them): a person renames it. */
 export function logRefused(logger: Logger, pipeline: string, refused: readonly RefusedInput[]): void {
   for (const { input, reason } of refused) {
-    const key = `${pipeline}\0${input}`;
-    if (refusalsLogged.has(key)) continue;
-    refusalsLogged.add(key);
-    logger.error({ input }, `${pipeline}: input ${JSON.stringify(input)}: ${reason}`);
+    if (firstSighting(`${pipeline}/run`, input)) logger.error({ input }, `${pipeline}: input ${JSON.stringify(input)}: ${reason}`);
   }
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { shortened, storable, storableJson } from '../../../src/stages/ingest/common/storable.js';
+import { storableText } from '../../../src/db/text.js';
+import { shortened, storableJson } from '../../../src/stages/ingest/common/storable.js';
 
 describe('what the ledgers store', () => {
   it('shows NUL as \\0 in text', () => {
-    expect(storable('a\0b\0')).toBe('a\\0b\\0');
-    expect(storable('ab')).toBe('ab');
+    expect(storableText('a\0b\0')).toBe('a\\0b\\0');
+    expect(storableText('ab')).toBe('ab');
   });
 
   it('writes JSON without the \\u0000 escape jsonb refuses, at any depth', () => {

@@ -3,17 +3,14 @@
 // Should PostgreSQL refuse one of those, the rejection could never be recorded, and the
 // input would be tried and fail again every run.
 
-/** `text` as PostgreSQL text and jsonb can hold it: NUL, which neither can, shown as `\0`. */
-export function storable(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\\0') : text;
-}
+import { storableText } from '../../../db/text.js';
 
 /**
- * `value` as JSON text that jsonb accepts: every string value in it storable(). (Made
+ * `value` as JSON text that jsonb accepts: every string value in it storableText(). (Made
  * safe after JSON.stringify, a NUL is already the escape \u0000, which jsonb refuses too.)
  */
 export function storableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? storable(item) : item));
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? storableText(item) : item));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pgp, type Db } from '../../../db/database.js';
-import { storable, storableJson } from '../common/storable.js';
+import { storableText } from '../../../db/text.js';
+import { storableJson } from '../common/storable.js';
 import type { SetIssue } from './parse-member.js';
 
 /** One file of a set, as the ledger records it. */
@@ -115,7 +116,7 @@ export function listedUnchanged(
 const COLUMNS =
   'source, pipeline, code, code_version, set_key, reemission_key, kind, content_sha256, members, member_names, run_id, host, night';
 
-/** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storable(). */
+/** `INSERT INTO ingested_sets` of `entry` with `status` and the extra columns (id, rows, error, report...), their text storableText(). */
 export function insertEntry(entry: SetEntry, status: string, extra: Record<string, unknown> = {}): string {
   const { head, row } = ledgerRow(entry, status, extra);
   return head + row;
@@ -139,12 +140,12 @@ export function ledgerRow(entry: SetEntry, status: string, extra: Record<string,
         entry.contentSha256,
         storableJson(entry.members),
         // As member_names(members) computes them: the path's last element.
-        entry.members.map((m) => storable(m.path).replace(/^.*\//s, '')),
+        entry.members.map((m) => storableText(m.path).replace(/^.*\//s, '')),
         entry.runId,
         entry.host,
         entry.night,
         status,
-        ...Object.values(extra).map((v) => (typeof v === 'string' ? storable(v) : v)),
+        ...Object.values(extra).map((v) => (typeof v === 'string' ? storableText(v) : v)),
       ],
     ),
   };
@@ -230,7 +231,7 @@ export async function recordWaiting(
     await tx.none(
       `UPDATE ingested_sets SET status = 'rejected', incomplete = true, error = $4, finished_at = clock_timestamp()
         WHERE source = $1 AND set_key = $2 AND content_sha256 = $3 AND status = 'waiting'`,
-      [entry.source, entry.setKey, entry.contentSha256, storable(error)],
+      [entry.source, entry.setKey, entry.contentSha256, storableText(error)],
     );
     await tx.none(clearProvisional(entry, false));
     return 'expired';

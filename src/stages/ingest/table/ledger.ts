@@ -1,7 +1,8 @@
 import { pgp, type Db } from '../../../db/database.js';
 import type { Connection } from '../common/connection.js';
 import type { BadRow } from '../common/issues.js';
-import { storable, storableJson } from '../common/storable.js';
+import { storableText } from '../../../db/text.js';
+import { storableJson } from '../common/storable.js';
 
 /** What the ledger records about a file before loading it (the provenance of its rows). */
 export interface LedgerEntry {
@@ -150,7 +151,7 @@ export function loadedSql(fileId: number, counts: LoadCounts, bad: readonly BadR
 export function quarantineSql(fileId: number, bad: readonly BadRow[]): string | null {
   if (bad.length === 0) return null;
   return pgp.helpers.insert(
-    bad.map((b) => ({ file_id: fileId, line: b.line, raw: storable(b.raw), reason: storable(b.reason) })),
+    bad.map((b) => ({ file_id: fileId, line: b.line, raw: storableText(b.raw), reason: storableText(b.reason) })),
     quarantineColumns,
   );
 }
@@ -197,7 +198,7 @@ export function rejectedSql(fileId: number, rows: number, error: string, report:
   return pgp.as.format(
     `UPDATE ingested_files SET status = 'rejected', rows_read = $2, error = $3, report = $4, finished_at = clock_timestamp()
       WHERE id = $1`,
-    [fileId, rows, storable(error), storableJson(report)],
+    [fileId, rows, storableText(error), storableJson(report)],
   );
 }
 
