@@ -43,7 +43,11 @@ export function overlapProblems(config: NocturneConfig, shown: (file: string) =>
   const found = new Map<string, Problem[]>();
   const facts = [...config.pipelines.values()].map((p) => factsOf(config, p, shown(p.file))).sort((a, b) => (a.name < b.name ? -1 : 1));
   facts.forEach((later, i) => {
-    const problems = [...facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later)), ...deletedObservations(later, facts)];
+    const problems = [
+      ...facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later)),
+      ...deletedObservations(later, facts),
+      ...relativeArchive(later, facts),
+    ];
     if (problems.length > 0) found.set(later.name, problems);
   });
   return found;
@@ -79,6 +83,28 @@ function deletedObservations(mine: Facts, all: readonly Facts[]): Problem[] {
           ),
         ];
   });
+}
+
+/**
+ * An upload to a relative remote directory on a target some pipeline ingests from: the
+ * ingest names the files it lists by their full paths, the transfer ledger by the path
+ * written, so the catalogue (lineage(), archived_files) never joins this pipeline's
+ * archived files to their loads. Warned: the upload itself works.
+ */
+function relativeArchive(mine: Facts, all: readonly Facts[]): Problem[] {
+  const upload = mine.config.upload;
+  if (!upload || upload.remoteDir.startsWith('/')) return [];
+  const reader = all.find(
+    ({ config: { ingest } }) => ingest !== undefined && 'target' in ingest.source && ingest.source.target === upload.target,
+  );
+  if (!reader) return [];
+  return [
+    warning(
+      ['upload', 'remoteDir'],
+      'value',
+      `is relative to the login directory, and pipeline ${reader.name} ingests from target "${upload.target}", naming its files by their full paths: the catalogue's lineage() will not find their archived copies; write it from "/"`,
+    ),
+  ];
 }
 
 /**

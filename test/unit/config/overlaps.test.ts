@@ -142,6 +142,23 @@ describe('pipelines that would fight over the same files', () => {
     expect(await reported(fits)).toEqual([]);
   });
 
+  // The transfer ledger keeps the path as written, the ingest the full path it lists: lineage() joins on equality.
+  it('warns of a relative remote directory on a target some pipeline ingests from', async () => {
+    const INGEST = '  source: {target: mirror, dir: /home/hfc/a}';
+    const relative = await configDir({
+      a: pipeline('a', 'a', { upload: '  target: mirror\n  remoteDir: a/{yyyy}', ingest: INGEST }),
+    });
+    expect(await reported(relative)).toEqual([
+      '<dir>/pipelines/a.yaml:6:14: warning: upload.remoteDir: is relative to the login directory, and pipeline a ingests from target "mirror", naming its files by their full paths: the catalogue\'s lineage() will not find their archived copies; write it from "/"',
+    ]);
+    const absolute = await configDir({
+      a: pipeline('a', 'a', { upload: '  target: mirror\n  remoteDir: /home/hfc/a/{yyyy}', ingest: INGEST }),
+    });
+    expect(await reported(absolute)).toEqual([]);
+    const notRead = await configDir({ a: pipeline('a', 'a', { upload: '  target: archive\n  remoteDir: a/{yyyy}', ingest: INGEST }) });
+    expect(await reported(notRead)).toEqual([]);
+  });
+
   it("leaves the repository's example pipelines alone", async () => {
     expect(await loadConfig(REPO, {})).toMatchObject({ ok: true, warnings: [] });
   });
