@@ -32,13 +32,13 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  *   shutting down, pool timeout). The input and those not started stay pending; the run stops.
  * - `transient`: the database cannot do it now, or is set up wrong: a deadlock, disk full,
  *   a cancel, a read-only server, a missing table, column or privilege (the SQLSTATE
- *   classes of NOT_THE_INPUT); or a failure that is not the database's answer to the
+ *   classes of NOT_THE_INPUT), a protocol violation (08P01: see PROTOCOL_VIOLATION); or a failure that is not the database's answer to the
  *   input (a transfer, the file system, the program). The input stays pending and is
  *   tried again next run; the others go on.
  * - `input`: the input itself: a located problem of its bytes (CSV_INVALID), or any
  *   other SQLSTATE, the database refusing what the input holds: data (22), integrity
  *   (23), cardinality (21), program limits (54, e.g. a value too large for an index), a
- *   trigger's RAISE (P0), a protocol violation (08P01: see PROTOCOL_VIOLATION)... It is
+ *   trigger's RAISE (P0)... It is
  *   rejected and set aside, so that it cannot keep failing every run.
  */
 export type Failure = 'unavailable' | 'transient' | 'input';
@@ -74,15 +74,17 @@ const NOT_THE_INPUT = new Set([
 const UNREACHABLE = new Set(['57P01', '57P02', '57P03', '57P05']);
 /**
  * The server could not read what it was sent: a text holding a NUL byte, which pg-promise
- * inlines into the query string. Class 08, but the connection is fine: sent again, the
- * same values fail the same way.
+ * inlines into the query string (nocturne stores such text escaped: db/text.ts). Class 08,
+ * but the connection is fine: not "unavailable". Nor the input's fault: a pooler
+ * (PgBouncer) answers 08P01 for its own failures too (query_wait_timeout, no more
+ * connections), which must not set good inputs aside.
  */
 const PROTOCOL_VIOLATION = '08P01';
 
 export function failureOf(err: unknown): Failure {
   const state = sqlState(err) ?? (err instanceof NocturneError ? sqlState(err.cause) : undefined);
   if (state !== undefined) {
-    if (state === PROTOCOL_VIOLATION) return 'input';
+    if (state === PROTOCOL_VIOLATION) return 'transient';
     if (state.startsWith('08') || UNREACHABLE.has(state)) return 'unavailable';
     return NOT_THE_INPUT.has(state.slice(0, 2)) ? 'transient' : 'input';
   }

@@ -36,6 +36,13 @@ const OLDER = (column: string) => `${column} < now() - $3 * interval '1 millisec
 const PAGE = `x.id > $1 AND ($4::bigint[] IS NULL OR x.id = ANY($4::bigint[]))`;
 const LIMIT = 'ORDER BY x.id LIMIT $2';
 
+/**
+ * The pipeline of a run-stage ledger `l` (job_tasks.pipeline): a campaign's is
+ * `<pipeline>.c<id>` (campaigns/store.ts), whose outputs go to the pipeline's outbox and
+ * transfers.
+ */
+const PIPELINE_OF = (l: string) => `regexp_replace(${l}, '\\.c[0-9]+$', '')`;
+
 /** The name an output had in the outbox (job_tasks.outputs), from its transfer `x`: as lineage() matches them. */
 const OUTPUT_NAME = (x: string) => `regexp_replace(${x}.local_path, '^.*/', '')`;
 /** Whether file name `n` is a set member that some pipeline's ingest takes ($6). */
@@ -70,14 +77,14 @@ const JOB_GOES = (j: string) => `${j}.state IN ('finished', 'rejected') AND ${OL
   AND NOT EXISTS (
     SELECT 1 FROM job_tasks t
      CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.outputs) = 'array' THEN t.outputs ELSE '[]' END) AS o(name)
-     WHERE t.job = ${j}.id AND t.state = 'completed' AND ${MEMBER('o.name')} AND ${MAY_STILL_LOAD('t.pipeline', 'o.name')})`;
+     WHERE t.job = ${j}.id AND t.state = 'completed' AND ${MEMBER('o.name')} AND ${MAY_STILL_LOAD(PIPELINE_OF('t.pipeline'), 'o.name')})`;
 
 /**
  * A lost output's transfer (missing, quarantined) that stays while the job that published
  * it does: it is what tells that job's output is gone for good, not waiting in the outbox.
  */
 const NO_JOB_WAITS_ON = (x: string) => `NOT (${MEMBER(OUTPUT_NAME(x))} AND EXISTS (SELECT 1 FROM job_tasks t
-          WHERE t.outputs ? ${OUTPUT_NAME(x)} AND t.pipeline = ${x}.pipeline AND t.state = 'completed'))`;
+          WHERE t.outputs ? ${OUTPUT_NAME(x)} AND ${PIPELINE_OF('t.pipeline')} = ${x}.pipeline AND t.state = 'completed'))`;
 
 function runsWhere(noJobStays: string): string {
   return `SELECT x.id, NULL::text AS path FROM runs x

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RemoteStore } from '../adapters/transfer/remote-store.js';
 import type { NocturneConfig, ResolvedTarget } from '../config/types.js';
@@ -125,7 +125,13 @@ export class Thumbnails {
   async #sourceBytes(config: NocturneConfig, row: TransferRow): Promise<Buffer | null | typeof BUSY> {
     const local = row.state === 'quarantined' ? row.quarantine_path : row.local_path;
     if (local) {
-      const bytes = await readFile(local).catch(() => null);
+      // The size first: a huge file named .jpg is not read into memory at every request.
+      const size = await stat(local).then(
+        (info) => info.size,
+        () => null,
+      );
+      if (size !== null && size > MAX_SOURCE_BYTES) return null;
+      const bytes = size === null ? null : await readFile(local).catch(() => null);
       if (bytes) return bytes.length > MAX_SOURCE_BYTES ? null : bytes;
     }
     const target = config.daemon.targets[row.target];

@@ -37,8 +37,9 @@ function nightParam(value: string | null | undefined): string | undefined {
 
 function intParam(value: string | null, name: string, fallback: number, max: number): number {
   if (value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadRequest(`${name} must be an integer from 1 to ${max}, not "${value}"`);
+  // Digits only, as ids (http/params.ts): Number() took 0x10, 1e1 and " 5".
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : 0;
+  if (n < 1 || n > max) throw new BadRequest(`${name} must be an integer from 1 to ${max}, not "${value}"`);
   return n;
 }
 

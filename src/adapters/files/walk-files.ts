@@ -16,8 +16,8 @@ export interface PassedOver {
   path: string;
   /** Below the walked directory, with "/" separators (matched against include globs). */
   relative: string;
-  /** A directory that could not be read hides files of any name; the others are one entry. */
-  unreadableDirectory: boolean;
+  /** A directory passed over (unreadable, or its name unusable) hides files of any name; the others are one entry. */
+  isDirectory: boolean;
   why: string;
 }
 
@@ -57,7 +57,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
       walk.passedOver.push({
         path: dir.toString(),
         relative,
-        unreadableDirectory: true,
+        isDirectory: true,
         why: `a directory that cannot be read (${code}): check its permissions`,
       });
       return;
@@ -72,7 +72,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
         walk.passedOver.push({
           path: bytes.toString(),
           relative: relative === '' ? shown : `${relative}/${shown}`,
-          unreadableDirectory: false,
+          isDirectory: entry.isDirectory(),
           why: 'its name is not valid UTF-8 (shown with U+FFFD), which no path of ours can reach: rename it',
         });
         continue;
@@ -81,7 +81,7 @@ export async function walkFiles(root: string, options: WalkOptions = {}): Promis
       if (options.skip?.(rel, entry.isDirectory())) continue;
       if (entry.isDirectory()) await visit(bytes, rel);
       else if (entry.isFile()) walk.files.push({ path: path.join(root, rel), relative: rel });
-      else walk.passedOver.push({ path: path.join(root, rel), relative: rel, unreadableDirectory: false, why: kindOf(entry) });
+      else walk.passedOver.push({ path: path.join(root, rel), relative: rel, isDirectory: false, why: kindOf(entry) });
     }
   };
   await visit(Buffer.from(path.resolve(root)), '');

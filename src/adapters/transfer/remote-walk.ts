@@ -33,7 +33,7 @@ export async function walkRemote(
         if (!(err instanceof NocturneError) || err.code !== 'PATH_UNSAFE') throw err;
         const shown = path.posix.join(dir, listed.name);
         const why = `${err.message}: rename it on the server`;
-        listing.passedOver.push({ path: shown, relative: path.posix.relative(root, shown), unreadableDirectory: false, why });
+        listing.passedOver.push({ path: shown, relative: path.posix.relative(root, shown), isDirectory: listed.isDirectory, why });
         continue;
       }
       listing.entries.push({ ...listed, path: at });

@@ -38,15 +38,20 @@ if (main) {
     busy = true;
     try {
       const response = await fetch(location.href, { headers: { accept: 'text/html' }, cache: 'no-store' }).catch(() => null);
+      // A body cut off on its way counts as no answer.
+      const body = response?.ok ? await response.text().catch(() => null) : null;
       // The content shown is older than the daemon's state: say so, and try again.
-      if (!response?.ok) {
+      if (body === null) {
         stale = true;
-        show('stale', response ? `the daemon answered ${response.status} ${response.statusText}`.trim() : 'the daemon did not answer');
+        show(
+          'stale',
+          response && !response.ok ? `the daemon answered ${response.status} ${response.statusText}`.trim() : 'the daemon did not answer',
+        );
         clearTimeout(timer);
         timer = setTimeout(() => void refresh(), RETRY_MS);
         return;
       }
-      const next = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('main');
+      const next = new DOMParser().parseFromString(body, 'text/html').querySelector('main');
       const current = document.querySelector('main');
       if (next && current) current.replaceChildren(...Array.from(next.childNodes, (node) => document.importNode(node, true)));
       document.body.dataset['refreshed'] = String(Number(document.body.dataset['refreshed'] ?? '0') + 1);

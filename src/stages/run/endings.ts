@@ -68,7 +68,7 @@ export function outboxTaken(outbox: string, name: string, publisher: string | nu
     kind: 'failed',
     retryable: false,
     reason:
-      `its output ${name} has the name of another file already in the outbox (${path.join(outbox, name)}${by}, waiting for upload): ` +
+      `its output ${name} has the name of another file already in the outbox (${path.join(outbox, name)}${by}, not yet uploaded, or kept there): ` +
       `nothing of the task is published, so as not to replace it; the code must give each observation's outputs names of their own (with {obs} in them)`,
     exitCode: 0,
     signal: null,

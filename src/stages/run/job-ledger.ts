@@ -285,12 +285,16 @@ export class JobLedger {
     });
   }
 
-  /** The observation whose completed task last published a file named `name` into the outbox, if one did. */
+  /**
+   * The observation whose completed task last published a file named `name` into the
+   * outbox, if one did: the nightly run's or a campaign's (`<pipeline>.c<id>`), which share it.
+   */
   async publisherOf(name: string): Promise<string | null> {
     return inDatabase(`${this.pipeline}: looking up which observation published ${name}`, async () => {
       const row = await this.db.oneOrNone<{ obs: string }>(
-        `SELECT obs FROM job_tasks WHERE pipeline = $1 AND state = 'completed' AND outputs ? $2 ORDER BY finished_at DESC LIMIT 1`,
-        [this.pipeline, name],
+        `SELECT obs FROM job_tasks WHERE (pipeline = $1 OR starts_with(pipeline, $1 || '.c')) AND state = 'completed' AND outputs ? $2
+          ORDER BY finished_at DESC LIMIT 1`,
+        [this.pipeline.replace(/\.c\d+$/, ''), name],
       );
       return row?.obs ?? null;
     });

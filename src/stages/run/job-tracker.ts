@@ -376,7 +376,10 @@ export class JobTracker {
     for (const [i, { publish }] of endings.entries()) {
       if (!publish) continue;
       const request = requests[i]!;
-      const taken = await publishOutputs(publish.fromDir, settings.outbox, publish.files);
+      const { obs } = request.task;
+      // This observation's earlier output (the code run again) is replaced; another's, or one of unknown origin, is not.
+      const mayReplace = async (name: string) => (published.get(name) ?? (await ledger.publisherOf(name))) === obs;
+      const taken = await publishOutputs(publish.fromDir, settings.outbox, publish.files, mayReplace);
       if (taken === null) {
         for (const name of publish.files) published.set(name, request.task.obs);
         continue;

@@ -6,10 +6,12 @@ import { coerceError } from '../../core/errors.js';
 /**
  * Moves a completed task's outputs from its output directory into the outbox, in the
  * given order, each by a hard link then the removal of its old name: the upload stage sees
- * a file whole or not at all, and a file already in the outbox is never replaced (a link
- * fails where rename would overwrite). Returns the first output whose name a file with
- * other bytes already holds in the outbox, another observation's output waiting for
- * upload: nothing of the task is then published, and its files stay where they are.
+ * a file whole or not at all, and a file already in the outbox is not replaced unless
+ * `mayReplace` says so (a link fails where rename would overwrite). Returns the first
+ * output whose name a file with other bytes already holds in the outbox and may not be
+ * replaced (another observation's output, not yet uploaded or kept): nothing of the task
+ * is then published, and its files stay where they are. One that may (this observation's
+ * earlier output: the code was run again) is replaced by rename.
  *
  * Across filesystems the file is first copied beside its final name under a dot name,
  * which the upload stage never takes, then linked into place. A file already gone from
@@ -17,29 +19,51 @@ import { coerceError } from '../../core/errors.js';
  * at both names was linked by a move cut short before its old name was removed: the move
  * is repeatable.
  */
-export async function publishOutputs(fromDir: string, outbox: string, names: readonly string[]): Promise<string | null> {
+export async function publishOutputs(
+  fromDir: string,
+  outbox: string,
+  names: readonly string[],
+  mayReplace: (name: string) => Promise<boolean>,
+): Promise<string | null> {
   await mkdir(outbox, { recursive: true });
   const where = (name: string) => ({ from: path.join(fromDir, name), to: path.join(outbox, name) });
+  const replacing = new Set<string>();
   for (const name of names) {
     const { from, to } = where(name);
     const refused = await taken(from, to).catch((err: unknown) => {
       throw coerceError(err, 'INTERNAL', `publishing ${from} into ${outbox}`);
     });
-    if (refused) return name;
+    if (!refused) continue;
+    if (!(await mayReplace(name))) return name;
+    replacing.add(name);
   }
   for (const name of names) {
     const { from, to } = where(name);
+    const replace = replacing.has(name);
     try {
-      if (!(await linkOnce(from, to))) return name; // a file that came in since the check
-      await unlink(from);
+      if (replace) {
+        await rename(from, to);
+      } else {
+        // False: a file that came in since the check.
+        if (!(await linkOnce(from, to))) return name;
+        await unlink(from);
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EXDEV') throw coerceError(err, 'INTERNAL', `publishing ${from} into ${outbox}`);
-      if (!(await copyAcross(from, to, code === 'ENOENT'))) return name;
+      if (code !== 'ENOENT' && !NO_LINK.has(code ?? '')) throw coerceError(err, 'INTERNAL', `publishing ${from} into ${outbox}`);
+      if (!(await copyAcross(from, to, code === 'ENOENT', replace))) return name;
     }
   }
   return null;
 }
+
+/**
+ * Why link() may refuse what rename() would do: another filesystem (EXDEV); a task's
+ * file owned by another user under fs.protected_hardlinks (EPERM: SLURM jobs run as
+ * another account); a filesystem without hard links (some FUSE and SMB mounts). The
+ * copy, which is the daemon's own, is then linked into place instead (copyAcross).
+ */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
 /**
  * Whether `to` holds a file other than `from`, with other bytes. With `from` gone, it was
@@ -88,12 +112,13 @@ async function linkOnce(from: string, to: string): Promise<boolean> {
 }
 
 /**
- * Copy, then link into place. The source is renamed to a dot name of its own directory
- * between the two, as a journal: a move cut short resumes from where it stopped, and a
- * file whose copy was already linked into place (and maybe uploaded since) is never
- * copied again. False, with the source back under its name, when `to` is another file.
+ * Copy, then link into place (rename, to `replace` what is there). The source is renamed
+ * to a dot name of its own directory between the two, as a journal: a move cut short
+ * resumes from where it stopped, and a file whose copy was already linked into place (and
+ * maybe uploaded since) is never copied again. False, with the source back under its
+ * name, when `to` is another file.
  */
-async function copyAcross(from: string, to: string, sourceGone: boolean): Promise<boolean> {
+async function copyAcross(from: string, to: string, sourceGone: boolean, replace: boolean): Promise<boolean> {
   const partial = path.join(path.dirname(to), `.${path.basename(to)}.publishing`);
   const moved = path.join(path.dirname(from), `.${path.basename(from)}.published`);
   try {
@@ -109,7 +134,9 @@ async function copyAcross(from: string, to: string, sourceGone: boolean): Promis
     } else if ((await statOrNull(moved)) === null) {
       return true; // moved by an earlier attempt, by link or to the end
     }
-    if ((await statOrNull(partial)) !== null) {
+    if ((await statOrNull(partial)) !== null && replace) {
+      await rename(partial, to);
+    } else if ((await statOrNull(partial)) !== null) {
       if (!(await linkOnce(partial, to))) {
         await rename(moved, from);
         await unlink(partial);

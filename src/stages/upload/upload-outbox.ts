@@ -37,7 +37,7 @@ export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise
   const byPath = new Map(pending.map((t) => [t.localPath, t]));
   const { files: found, passedOver } = await listOutbox(settings.outbox, settings.config.include, deps.files);
   const fresh = found.filter((f) => !byPath.has(f.path));
-  warnPassedOver(ctx.logger, pipeline, passedOver, 'outbox entry not uploaded');
+  warnPassedOver(ctx.logger, `${pipeline}/upload`, passedOver, 'outbox entry not uploaded');
 
   if (ctx.dryRun) return dryRun(ctx, settings, pending, fresh, passedOver);
 
@@ -123,7 +123,9 @@ function outcome(
   target: string,
   stopped: boolean,
 ): StageOutcome {
-  const passedOver = stats['passedOver'] ? `, ${stats['passedOver']} passed over (not regular files: see the log)` : '';
+  const passedOver = stats['passedOver']
+    ? `, ${stats['passedOver']} passed over (links, special files or unusable names: see the log)`
+    : '';
   const counts = `${stats['files']} files, ${stats['deleted']} deleted after verification, ${stats['quarantined']} quarantined, ${stats['failed']} failed${passedOver}`;
   const left = notDone > 0 ? `; ${notDone} left in place for the next run` : '';
   if (stats['failed'] === 0 && notDone === 0) return { ok: true, stats, summary: `${counts} → target "${target}"` };

@@ -73,9 +73,13 @@ describe('a failed dry run', () => {
 /**
  * A job of three days ago (one run, one completed task) that published the observation's
  * init and feat CSVs and a quicklook into the outbox; `files` then records what became of
- * each, by its role or "jpg".
+ * each, by its role or "jpg". `ledger` is the run stage's: a campaign's is sdoss.c<id>.
  */
-async function jobOf(obs: string, files: Record<string, { transfer?: string; set?: string; updated?: string }> = {}): Promise<void> {
+async function jobOf(
+  obs: string,
+  files: Record<string, { transfer?: string; set?: string; updated?: string }> = {},
+  ledger = 'sdoss',
+): Promise<void> {
   const name = (role: string) => (role === 'jpg' ? `sdoss_106_${obs}.jpg` : `sdoss_106_${obs}_${role}.csv`);
   await t.db.tx(async (tx) => {
     const { id: run } = await tx.one<{ id: string }>(
@@ -91,14 +95,14 @@ async function jobOf(obs: string, files: Record<string, { transfer?: string; set
     const { id: job } = await tx.one<{ id: string }>(
       `INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, scheduler_id, state, job_dir, script_path, submit_argv,
                          created_at, finished_at)
-       VALUES ($1, 'nocturne-' || $1, 'sdoss', $2, 'slurm', false, '7', 'finished', '/w', '/w/job.sh', '[]',
+       VALUES ($1, 'nocturne-' || $1, $3, $2, 'slurm', false, '7', 'finished', '/w', '/w/job.sh', '[]',
                now() - interval '3 days', now() - interval '3 days') RETURNING id`,
-      [obs, run],
+      [obs, run, ledger],
     );
     await tx.none(
       `INSERT INTO job_tasks (job, task_index, pipeline, input, obs, attempt, state, log_path, outputs, started_at, finished_at)
-       VALUES ($1, 0, 'sdoss', $2, $3, 1, 'completed', '/l', $4::jsonb, now() - interval '3 days', now() - interval '3 days')`,
-      [job, `/data/${obs}.fits`, obs, JSON.stringify(['init', 'feat', 'jpg'].map(name))],
+       VALUES ($1, 0, $5, $2, $3, 1, 'completed', '/l', $4::jsonb, now() - interval '3 days', now() - interval '3 days')`,
+      [job, `/data/${obs}.fits`, obs, JSON.stringify(['init', 'feat', 'jpg'].map(name)), ledger],
     );
     for (const [role, fate] of Object.entries(files)) {
       if (fate.transfer) {
@@ -136,6 +140,8 @@ describe('prune and the outputs not loaded yet', () => {
     await jobOf('20261201T000005_sdo', { init: { transfer: 'deleted', set: 'rejected' }, feat: { transfer: 'deleted', set: 'refused' } });
     await jobOf('20261201T000006_sdo', { init: { transfer: 'missing' }, feat: { transfer: 'quarantined' } });
     await jobOf('20261201T000007_sdo', { init: { transfer: 'missing' }, feat: { transfer: 'missing' }, jpg: { transfer: 'deleted' } });
+    // A campaign's job (ledger sdoss.c3), its outputs in the pipeline's outbox and transfers: lost.
+    await jobOf('20261201T000008_sdo', { init: { transfer: 'missing' }, feat: { transfer: 'quarantined' } }, 'sdoss.c3');
     // A newer run of the stage: none of these is its latest.
     await t.db.none(`INSERT INTO runs (pipeline, stage, slot, trigger, state, host, pid, lease_until)
       VALUES ('sdoss', 'run', now(), 'schedule', 'succeeded', 'h', 1, now())`);
@@ -143,7 +149,7 @@ describe('prune and the outputs not loaded yet', () => {
     const dry = await run(true);
     const done = await run();
     expect(done.kinds).toEqual(dry.kinds);
-    expect(done.kinds.runs.rows).toEqual({ jobs: 3, job_tasks: 3, runs: 3 });
+    expect(done.kinds.runs.rows).toEqual({ jobs: 4, job_tasks: 4, runs: 4 });
     expect(await t.db.map('SELECT token FROM jobs ORDER BY token', [], (r: { token: string }) => r.token)).toEqual(jobs);
     // The init file lost long ago still says so: its job stays, waiting on the feat file.
     expect(done.kinds.goneFiles.rows['transfers']).toBe(0);

@@ -83,15 +83,31 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
     const k = tasks.find((t) => t.obs === 'k_same2')!;
     expect(k).toMatchObject({ state: 'failed', exit_code: 0, retryable: false, outputs: null });
     expect(k.reason).toMatch(
-      /^same: observation k_same2 \(job noc-same-\w+, SLURM \d+_\d, attempt 1\): its output same_init\.csv has the name of another file already in the outbox \(\S+\/outbox\/same\/same_init\.csv, published by observation j_same1, waiting for upload\): nothing of the task is published, so as not to replace it; the code must give each observation's outputs names of their own \(with \{obs\} in them\); set aside, not retried; its files stay in (\S+); log \S+$/,
+      /^same: observation k_same2 \(job noc-same-\w+, SLURM \d+_\d, attempt 1\): its output same_init\.csv has the name of another file already in the outbox \(\S+\/outbox\/same\/same_init\.csv, published by observation j_same1, not yet uploaded, or kept there\): nothing of the task is published, so as not to replace it; the code must give each observation's outputs names of their own \(with \{obs\} in them\); set aside, not retried; its files stay in (\S+); log \S+$/,
     );
     const kept = /its files stay in (\S+);/.exec(k.reason!)![1]!;
     expect((await readdir(path.join(kept, 'out'))).sort()).toEqual(['k_same2.jpg', 'same_init.csv']);
     expect(await readFile(path.join(kept, 'out', 'same_init.csv'), 'utf8')).toBe('OBS,X\nk2,1\n');
     expect(tasks.find((t) => t.obs === 'late')!.reason).toContain(
-      `its output waiting_init.csv has the name of another file already in the outbox (${h.outbox(P)}/waiting_init.csv, waiting for upload)`,
+      `its output waiting_init.csv has the name of another file already in the outbox (${h.outbox(P)}/waiting_init.csv, not yet uploaded, or kept there)`,
     );
     expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(expect.arrayContaining([k.reason]));
+  });
+
+  // Publishing by link refused every name taken: an observation run again (a retry, a campaign) failed for good on its own earlier output.
+  it('replaces the earlier output of the same observation when it runs again, its old one still in the outbox', async () => {
+    const P = 'again';
+    expect(await runWith(P, { a: 'good' })).toMatchObject({ ok: true, stats: { completed: 1 } });
+    // What a retry of the observation does to it (operations/retry-apply.ts).
+    await h.t.db.none(`UPDATE observations SET state = 'pending', retry_at = NULL WHERE pipeline = $1`, [P]);
+    await writeFile(
+      path.join(h.dir, 'obs', P, ...NIGHT.split('-'), 'a.obs'),
+      String.raw`printf jpeg2 > "$out/$obs.jpg"; printf 'OBS,X\n%s,2\n' "$obs" > "$out/\${obs}_init.csv"` + '\n',
+    );
+    expect(await runWith(P, {})).toMatchObject({ ok: true, stats: { completed: 1 } });
+    expect(await observationStates(h.t, P)).toEqual({ a: 'done' });
+    expect(await readFile(path.join(h.outbox(P), 'a_init.csv'), 'utf8')).toBe('OBS,X\na,2\n');
+    expect(await outboxFiles(h.outbox(P))).toEqual(['a.jpg', 'a_init.csv']);
   });
 
   it('never takes a dot name for an output: it is reported with the files the task did not publish, and kept', async () => {

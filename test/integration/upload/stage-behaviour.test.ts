@@ -114,7 +114,7 @@ describe('upload stage', () => {
     await symlink(w.outbox, path.join(w.outbox, 'loop'));
     const outcome = await w.run();
     expect(outcome).toMatchObject({ ok: true, stats: { files: 1, deleted: 1, passedOver: 3 } });
-    expect(outcome.summary).toMatch(/3 passed over \(not regular files: see the log\)/);
+    expect(outcome.summary).toMatch(/3 passed over \(links, special files or unusable names: see the log\)/);
     expect(existsSync(kept)).toBe(false);
     expect(readFileSync(path.join(elsewhere, 'sdoss_106_20140221T000045_sdo_init.csv'), 'utf8')).toBe('precious\n');
     expect(await w.remoteFiles()).toEqual(['sdoss/2014/02/sdoss_106_20140221T000045_sdo_feat.csv']);

@@ -40,13 +40,14 @@ describe('the one rule for database failures', () => {
     expect(failureOf(databaseError(pgError('40P01'), 'x'))).toBe('transient');
   });
 
-  it('reads a protocol violation (08P01) as what was sent, not as the database out of reach', () => {
+  // Nor as the input's: a pooler (PgBouncer) answers 08P01 for its own failures, which must not set a good file aside.
+  it('reads a protocol violation (08P01) as neither the database out of reach nor the input', () => {
     const err = pgError('08P01', 'invalid message format');
     expect(isDatabaseUnavailable(err)).toBe(false);
-    expect(failureOf(err)).toBe('input');
+    expect(failureOf(err)).toBe('transient');
     const error = databaseError(err, 'sdoss: recording the end of 2 tasks');
     expect(error).toMatchObject({ code: 'DB_FAILED', retryable: false, details: { sqlstate: '08P01' } });
     expect(error.message).toMatch(/^sdoss: recording the end of 2 tasks: invalid message format \(SQLSTATE 08P01: .*not retried\)$/);
-    expect(failureOf(error)).toBe('input');
+    expect(failureOf(error)).toBe('transient');
   });
 });

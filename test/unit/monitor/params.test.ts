@@ -9,7 +9,7 @@ import { openApiProblems } from '../../integration/monitor/openapi-check.js';
 /** The monitor with no database: a parameter it must refuse never reaches one. */
 const route = createRouter({} as DaemonApi, {
   routes: monitorRoutes({
-    config: () => ({ pipelines: new Map() }) as unknown as NocturneConfig,
+    config: () => ({ pipelines: new Map(), daemon: { http: { monitor: { nights: 14 } } } }) as unknown as NocturneConfig,
     db: (): Db => {
       throw new Error('no query was expected');
     },
@@ -35,6 +35,11 @@ describe("the monitor's parameters", () => {
     }
     expect(openApiProblems('get', '/api/runs/{id}', 400, { error: 'x' })).toEqual([]);
     expect((await answer(`/runs/${encodeURIComponent(id)}`)).status).toBe(400);
+  });
+
+  it.each(['0x10', '1e1', ' 5', '5 ', '+5', '0', '367'])('refuses the count of nights %j with 400, as ids', async (nights) => {
+    const got = await answer(`/api/nights?nights=${encodeURIComponent(nights)}`);
+    expect(got).toEqual({ status: 400, error: `nights must be an integer from 1 to 366, not "${nights}"` });
   });
 
   it('takes an id past 2^53 as naming no row, without asking the database', async () => {

@@ -62,11 +62,11 @@ function includeMatcher(include: readonly string[]): (relPath: string) => boolea
 
 /**
  * Whether an entry passed over concerns this stage: one `include` would take (a link
- * named like an input, a name that cannot be used), or an unreadable directory, which
- * may hide inputs. A shared archive's other links (`latest -> 2026/`) are none of its business.
+ * named like an input, a name that cannot be used), or a directory (unreadable, or its
+ * name unusable), which may hide inputs. A shared archive's other links (`latest -> 2026/`) are none of its business.
  */
 function passedOverMatcher(matches: (relPath: string) => boolean): (entry: PassedOver) => boolean {
-  return (entry) => entry.unreadableDirectory || matches(entry.relative);
+  return (entry) => entry.isDirectory || matches(entry.relative);
 }
 
 /**

@@ -47,7 +47,7 @@ export async function ingestSets(ctx: StageContext, stage: SetsIngestConfig, sou
   const { candidates, passedOver } = await source.list();
   const listing = groupFiles(candidates, plan.grammar);
   tally.passedOver = passedOver.length;
-  warnPassedOver(ctx.logger, ctx.pipeline.config.name, passedOver, 'source entry not ingested');
+  warnPassedOver(ctx.logger, `${ctx.pipeline.config.name}/ingest`, passedOver, 'source entry not ingested');
   tally.files = [...listing.sets, ...listing.tracks].reduce((n, set) => n + [...set.members.values()].flat().length, 0);
   tally.sets = listing.sets.length + listing.tracks.length;
   tally.unmatched = listing.strays.length;

@@ -24,7 +24,7 @@ export async function ingestFrom(ctx: StageContext, stage: IngestStageConfig, so
   const { candidates, passedOver } = await source.list();
   tally.files = candidates.length;
   tally.passedOver = passedOver.length;
-  warnPassedOver(ctx.logger, ctx.pipeline.config.name, passedOver, 'source entry not ingested');
+  warnPassedOver(ctx.logger, `${ctx.pipeline.config.name}/ingest`, passedOver, 'source entry not ingested');
   let seen: Map<string, SeenFile>;
   try {
     seen = await seenFiles(
