@@ -88,9 +88,10 @@ async function jobOf(
                now() - interval '3 days', now() - interval '3 days', now() - interval '3 days') RETURNING id`,
       [Number(obs.slice(9, 15))],
     );
-    await tx.none(`INSERT INTO observations (pipeline, input, obs, night, state) VALUES ('sdoss', $1, $2, current_date - 3, 'done')`, [
+    await tx.none(`INSERT INTO observations (pipeline, input, obs, night, state) VALUES ($3, $1, $2, current_date - 3, 'done')`, [
       `/data/${obs}.fits`,
       obs,
+      ledger,
     ]);
     const { id: job } = await tx.one<{ id: string }>(
       `INSERT INTO jobs (token, name, pipeline, run_id, executor, is_array, scheduler_id, state, job_dir, script_path, submit_argv,

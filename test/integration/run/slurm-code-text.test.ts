@@ -102,7 +102,7 @@ describe('run stage on SLURM: what a code writes cannot break the records', () =
     await h.t.db.none(`UPDATE observations SET state = 'pending', retry_at = NULL WHERE pipeline = $1`, [P]);
     await writeFile(
       path.join(h.dir, 'obs', P, ...NIGHT.split('-'), 'a.obs'),
-      String.raw`printf jpeg2 > "$out/$obs.jpg"; printf 'OBS,X\n%s,2\n' "$obs" > "$out/\${obs}_init.csv"` + '\n',
+      String.raw`printf jpeg2 > "$out/$obs.jpg"; printf 'OBS,X\n%s,2\n' "$obs" > "$out/$obs"_init.csv` + '\n',
     );
     expect(await runWith(P, {})).toMatchObject({ ok: true, stats: { completed: 1 } });
     expect(await observationStates(h.t, P)).toEqual({ a: 'done' });
