@@ -47,6 +47,7 @@ export function overlapProblems(config: NocturneConfig, shown: (file: string) =>
       ...facts.slice(0, i).flatMap((earlier) => pairProblems(earlier, later)),
       ...deletedObservations(later, facts),
       ...relativeArchive(later, facts),
+      ...outputsNotUploaded(later.config),
     ];
     if (problems.length > 0) found.set(later.name, problems);
   });
@@ -83,6 +84,25 @@ function deletedObservations(mine: Facts, all: readonly Facts[]): Problem[] {
           ),
         ];
   });
+}
+
+/**
+ * Run outputs the pipeline's own upload never takes (its include matches none of the
+ * names run.outputs.csv or .quicklooks gives): they would wait in the outbox forever,
+ * and no status counts them. Warned, as the include may be meant to leave them.
+ */
+function outputsNotUploaded({ run, upload }: ResolvedPipelineConfig): Problem[] {
+  if (!run || !upload || (upload.from !== undefined && upload.from !== run.outputs.dir)) return [];
+  // Where include is left to its default, the message is put at the upload's first key.
+  return (['csv', 'quicklooks'] as const)
+    .filter((kind) => !mayMatch(run.outputs[kind], upload.include))
+    .map((kind) =>
+      warning(
+        ['upload', 'include'],
+        'value',
+        `takes none of the run's ${kind} outputs (run.outputs.${kind}: "${run.outputs[kind]}"): they would stay in the outbox, never archived; add the pattern to upload.include`,
+      ),
+    );
 }
 
 /**

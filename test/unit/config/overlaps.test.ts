@@ -159,6 +159,19 @@ describe('pipelines that would fight over the same files', () => {
     expect(await reported(notRead)).toEqual([]);
   });
 
+  // A quicklook the upload's include never takes waited in the outbox forever, counted nowhere.
+  it("warns of run outputs the pipeline's upload never takes", async () => {
+    const RUN = '  inputs: {glob: "obs/{yyyy}/*.fits"}\n  outputs: {quicklooks: "*.png"}';
+    const png = await configDir({ a: pipeline('a', 'a', { run: RUN, upload: '  target: archive\n  remoteDir: /a' }) });
+    expect(await reported(png)).toEqual([
+      '<dir>/pipelines/a.yaml:9:3: warning: upload.include: takes none of the run\'s quicklooks outputs (run.outputs.quicklooks: "*.png"): they would stay in the outbox, never archived; add the pattern to upload.include',
+    ]);
+    const taken = await configDir({
+      a: pipeline('a', 'a', { run: RUN, upload: '  target: archive\n  remoteDir: /a\n  include: ["*.csv", "*.png"]' }),
+    });
+    expect(await reported(taken)).toEqual([]);
+  });
+
   it("leaves the repository's example pipelines alone", async () => {
     expect(await loadConfig(REPO, {})).toMatchObject({ ok: true, warnings: [] });
   });
