@@ -5,15 +5,24 @@ import { JobLedger } from '../stages/run/job-ledger.js';
 import { campaignLedger, CampaignStore, type Campaign } from './store.js';
 
 /**
- * Cancels a campaign: its state first (its driver stops at its next heartbeat and submits
- * nothing more), then `scancel` of its live tasks, found by job name in its own ledger
- * (never another's), then its jobs are recorded as ended, the tasks interrupted, so they
- * no longer count against the submission caps. Its observations stay as they are: what
- * was done stays done.
+ * Cancels a campaign: its state first (its driver submits nothing more: it reads the state
+ * right before each submission), then its live jobs are ended (endCampaignJobs). A
+ * cancelled campaign can be cancelled again: whatever of its ledger is still live is then ended.
  */
 export async function cancelCampaign(db: Db, id: number, executor: Executor): Promise<{ campaign: Campaign; tasks: number }> {
   const store = new CampaignStore(db);
-  const campaign = await store.transition(id, ['running', 'paused'], 'cancelled', 'cancelled by nocturne backfill cancel');
+  const campaign = await store.transition(id, ['running', 'paused', 'cancelled'], 'cancelled', 'cancelled by nocturne backfill cancel');
+  return { campaign, tasks: await endCampaignJobs(db, campaign, executor) };
+}
+
+/**
+ * `scancel` of a campaign's live tasks, found by job name in its own ledger (never
+ * another's), then its jobs are recorded as ended, the tasks interrupted, so they no
+ * longer count against the submission caps. Its observations stay as they are: what was
+ * done stays done. Returns how many tasks were cancelled.
+ */
+export async function endCampaignJobs(db: Db, campaign: Campaign, executor: Executor): Promise<number> {
+  const id = campaign.id;
   const ledgerName = campaignLedger(campaign.pipeline, id);
   const ledger = new JobLedger(db, ledgerName);
   const jobs = await ledger.activeJobs();
@@ -36,5 +45,5 @@ export async function cancelCampaign(db: Db, id: number, executor: Executor): Pr
       await tx.none(`UPDATE observations SET state = 'pending', updated_at = now() WHERE pipeline = $1 AND state = 'active'`, [ledgerName]);
     }),
   );
-  return { campaign, tasks: refs.length };
+  return refs.length;
 }

@@ -16,8 +16,10 @@ import { emptyStats } from '../stages/run/outcomes.js';
 import { checkCommand, resolveRunSettings, type RunSettings } from '../stages/run/settings.js';
 import type { Progress, StageContext } from '../stages/types.js';
 import { Schedule } from '../scheduling/slots.js';
+import { endCampaignJobs } from './cancel.js';
 import { YieldToNightlyGate } from './yield-gate.js';
-import { addNights, campaignLedger, CampaignStore, nightsBetween, type Campaign } from './store.js';
+import { addNights, campaignLedger, CampaignStore, nightsBetween, takenOver, type Campaign } from './store.js';
+import { CampaignWatch } from './watch.js';
 
 export interface DriveOptions {
   config: NocturneConfig;
@@ -79,14 +81,11 @@ export async function driveCampaign(id: number, options: DriveOptions): Promise<
   const stop = new AbortController();
   const onStop = () => stop.abort(options.signal.reason);
   options.signal.addEventListener('abort', onStop, { once: true });
-  // A person pauses or cancels in the database; the driver notices at its next heartbeat.
+  // A person pauses or cancels in the database, another driver may take over: the driver
+  // notices at its next heartbeat, submission or poll, whichever comes first.
+  const watch = new CampaignWatch(store, id, stop);
   const beat = setInterval(() => {
-    store.heartbeat(id).then(
-      (state) => {
-        if (state !== 'running') stop.abort(new NocturneError('ABORTED', `campaign ${id} ${state}`));
-      },
-      (err: unknown) => log.warn({ err: coerceError(err) }, 'campaign heartbeat failed; trying again'),
-    );
+    watch.check().catch((err: unknown) => log.warn({ err: coerceError(err) }, 'campaign heartbeat failed; trying again'));
   }, options.heartbeatMs ?? 5_000);
   try {
     if (campaign.state !== 'running') return { campaign, ...result };
@@ -101,7 +100,7 @@ export async function driveCampaign(id: number, options: DriveOptions): Promise<
     }
     while (campaign.state === 'running' && campaign.nextNight <= campaign.to && !stop.signal.aborted) {
       const last = [addNights(campaign.nextNight, campaign.batchNights - 1), campaign.to].sort()[0]!;
-      const complete = await driveBatch(campaign, pipeline, last, stop.signal, options, result, log);
+      const complete = await driveBatch(campaign, pipeline, last, watch, stop.signal, options, result, log);
       if (!complete) break;
       for (const stage of campaign.stages.filter((s): s is StageName => s === 'upload' || s === 'ingest')) {
         if (stop.signal.aborted) break;
@@ -113,6 +112,7 @@ export async function driveCampaign(id: number, options: DriveOptions): Promise<
       log.info({ nights: `${campaign.nextNight}..${last}` }, 'campaign batch done');
       campaign = await store.get(id);
     }
+    if (watch.takenOver) throw takenOver(id);
     return { campaign: await store.get(id), ...result };
   } finally {
     clearInterval(beat);
@@ -126,6 +126,7 @@ async function driveBatch(
   c: Campaign,
   pipeline: LoadedPipeline,
   last: string,
+  watch: CampaignWatch,
   signal: AbortSignal,
   options: DriveOptions,
   result: { submitted: number; completed: number; failed: number },
@@ -153,20 +154,32 @@ async function driveBatch(
   const ledger = new JobLedger(options.db, settings.pipeline);
   await ledger.register(found);
   await mkdir(settings.outbox, { recursive: true });
-  const executor = (options.executor ?? defaultExecutor)(settings, ctx);
+  const executor = watch.executor((options.executor ?? defaultExecutor)(settings, ctx));
   const stats = { ...emptyStats(), observations: found.length };
   const share = new FairShareGate(options.db, settings.pipeline, settings.caps);
   const { yieldToNightly, yieldBeforeMs } = options.config.daemon.campaigns;
-  const gate = yieldToNightly
-    ? new YieldToNightlyGate(options.db, share, { schedules: nightlySchedules(options.config), clock: ctx.clock, beforeMs: yieldBeforeMs })
-    : share;
+  const gate = watch.gate(
+    yieldToNightly
+      ? new YieldToNightlyGate(options.db, share, {
+          schedules: nightlySchedules(options.config),
+          clock: ctx.clock,
+          beforeMs: yieldBeforeMs,
+        })
+      : share,
+  );
   const tracker = new JobTracker({ ctx, settings, executor, ledger, stats, setAside: [], gate });
   await tracker.load();
   const outcome = await tracker.run();
   result.submitted += stats.submitted;
   result.completed += stats.completed;
   result.failed += stats.failed;
-  if (signal.aborted) return false;
+  if (signal.aborted) {
+    // A job submitted as the cancel was being recorded escaped it: ended here, by the
+    // driver that submitted it (a driver taken over leaves them to its successor).
+    const now = await new CampaignStore(options.db).get(c.id);
+    if (now.state === 'cancelled' && !watch.takenOver) await endCampaignJobs(options.db, now, executor);
+    return false;
+  }
   // Observations set aside as failed are the campaign's result, not a reason to stop it;
   // observations left pending (SLURM refused or unreachable) are: the next driver retries.
   const left = (await ledger.pending()).length;

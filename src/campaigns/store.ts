@@ -57,6 +57,18 @@ const COLUMNS = `id::int AS id, pipeline, to_char(night_from, 'YYYY-MM-DD') AS "
 
 const DAY_MS = 86_400_000;
 
+// This process holds the campaign (parameters $2 host, $3 pid).
+const HELD = 'holder_host = $2 AND holder_pid = $3';
+
+/** A driver that finds another holding its campaign: it stops, recording nothing more. */
+export function takenOver(id: number): NocturneError {
+  return new NocturneError(
+    'CAMPAIGN_HELD',
+    `campaign ${id}: another driver took it over (this process was frozen or cut off for more than ${STALE_SECONDS} s): ` +
+      `this one stopped and recorded nothing more; \`nocturne backfill status ${id}\` shows who drives it`,
+  );
+}
+
 /** Nights from `from` to `to`, both included. */
 export function nightsBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
@@ -142,34 +154,45 @@ export class CampaignStore {
     );
   }
 
-  /** The driver is alive; returns the campaign's state, which a person may have changed. */
-  async heartbeat(id: number): Promise<CampaignState> {
-    return inDatabase(`campaign ${id}: heartbeat`, async () => {
-      const row = await this.db.one<{ state: CampaignState }>(
-        `UPDATE campaigns SET heartbeat_at = now() WHERE id = $1 AND holder_pid = $2 RETURNING state`,
-        [id, process.pid],
-      );
-      return row.state;
-    });
+  /**
+   * The driver is alive; returns the campaign's state, which a person may have changed, or
+   * null when another process holds it (this one was frozen or cut off for longer than
+   * STALE_SECONDS and was replaced): this one must then stop and record nothing more.
+   */
+  async heartbeat(id: number): Promise<CampaignState | null> {
+    const row = await inDatabase(`campaign ${id}: heartbeat`, () =>
+      this.db.oneOrNone<{ state: CampaignState }>(`UPDATE campaigns SET heartbeat_at = now() WHERE id = $1 AND ${HELD} RETURNING state`, [
+        id,
+        os.hostname(),
+        process.pid,
+      ]),
+    );
+    return row?.state ?? null;
   }
 
   async release(id: number): Promise<void> {
     await inDatabase(`campaign ${id}: releasing it`, () =>
-      this.db.none('UPDATE campaigns SET holder_host = NULL, holder_ns = NULL, holder_pid = NULL WHERE id = $1 AND holder_pid = $2', [
+      this.db.none(`UPDATE campaigns SET holder_host = NULL, holder_ns = NULL, holder_pid = NULL WHERE id = $1 AND ${HELD}`, [
         id,
+        os.hostname(),
         process.pid,
       ]),
     );
   }
 
-  /** A batch is wholly processed: the next starts after it (the last one: the campaign is done). */
+  /**
+   * A batch is wholly processed: the next starts after it (the last one: the campaign is
+   * done). Throws CAMPAIGN_HELD when another process holds the campaign: it records that.
+   */
   async advance(id: number, next: string, done: boolean): Promise<void> {
-    await inDatabase(`campaign ${id}: recording a batch done`, () =>
-      this.db.none(
-        `UPDATE campaigns SET next_night = $2, state = CASE WHEN $3 AND state = 'running' THEN 'done' ELSE state END, updated_at = now() WHERE id = $1`,
-        [id, next, done],
+    const row = await inDatabase(`campaign ${id}: recording a batch done`, () =>
+      this.db.oneOrNone<{ id: number }>(
+        `UPDATE campaigns SET next_night = $4, state = CASE WHEN $5 AND state = 'running' THEN 'done' ELSE state END, updated_at = now()
+          WHERE id = $1 AND ${HELD} RETURNING id`,
+        [id, os.hostname(), process.pid, next, done],
       ),
     );
+    if (!row) throw takenOver(id);
   }
 
   /** Campaigns (open ones, or all recent ones) with their progress, newest first. */
