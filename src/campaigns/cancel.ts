@@ -6,12 +6,18 @@ import { campaignLedger, CampaignStore, type Campaign } from './store.js';
 
 /**
  * Cancels a campaign: its state first (its driver submits nothing more: it reads the state
- * right before each submission), then its live jobs are ended (endCampaignJobs). A
- * cancelled campaign can be cancelled again: whatever of its ledger is still live is then ended.
+ * right before each submission), then its live jobs are ended (endCampaignJobs). A failed
+ * campaign (a new code version) can be cancelled, and a cancelled one again: whatever of
+ * its ledger is still live is then ended.
  */
 export async function cancelCampaign(db: Db, id: number, executor: Executor): Promise<{ campaign: Campaign; tasks: number }> {
   const store = new CampaignStore(db);
-  const campaign = await store.transition(id, ['running', 'paused', 'cancelled'], 'cancelled', 'cancelled by nocturne backfill cancel');
+  const campaign = await store.transition(
+    id,
+    ['running', 'paused', 'failed', 'cancelled'],
+    'cancelled',
+    'cancelled by nocturne backfill cancel',
+  );
   return { campaign, tasks: await endCampaignJobs(db, campaign, executor) };
 }
 

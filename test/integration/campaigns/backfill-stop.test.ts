@@ -1,10 +1,13 @@
 /**
  * A campaign's driver stopped from outside on the rig's real SLURM: cancelled while
  * observations wait for a slot (nothing is submitted after the cancel, nothing stays in
- * SLURM), frozen until another driver took it over (it records nothing more).
+ * SLURM), frozen until another driver took it over (it records nothing more), and a
+ * campaign failed by a new code version (cancel ends what it left in SLURM).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignWorld, type CampaignWorld } from '../../../harness/campaign-world.js';
 import { endedInAccounting } from '../../../harness/run-harness.js';
@@ -27,12 +30,12 @@ function ended(child: ChildProcess): Promise<{ code: number | null; out: string 
 
 // Their own names at each run: SLURM's accounting of earlier runs holds jobs of the same ledger names.
 const tag = randomBytes(3).toString('hex');
-const [CANCEL, FROZEN] = ['bsc', 'bsf'].map((p) => `${p}-${tag}`) as [string, string];
+const [CANCEL, FROZEN, VERSION] = ['bsc', 'bsf', 'bsv'].map((p) => `${p}-${tag}`) as [string, string, string];
 
 describe('a campaign driver stopped from outside', () => {
   let w: CampaignWorld;
   beforeAll(async () => {
-    w = await createCampaignWorld('bfstop', { pipelines: [CANCEL, FROZEN] });
+    w = await createCampaignWorld('bfstop', { pipelines: [CANCEL, FROZEN, VERSION] });
   });
   afterAll(async () => w?.close());
 
@@ -110,4 +113,29 @@ describe('a campaign driver stopped from outside', () => {
     );
     expect(c).toEqual({ state: 'done', next: '2026-09-04' });
   }, 120_000);
+
+  it('cancels a campaign failed by a new code version, ending what it left in SLURM', async () => {
+    await w.writeNights(VERSION, '2026-09-01', '2026-09-01', 2, { sleep: 30 });
+    const created = await w.cli(['backfill', VERSION, '--from', '2026-09-01', '--to', '2026-09-01', '--detach']);
+    const n = id(created.stdout);
+    const ledger = `${VERSION}.c${n}`;
+    const driver = w.spawn(['backfill', 'resume', n]);
+    const exited = ended(driver);
+    await until('two tasks running', async () => (await running(ledger)) === 2);
+    expect((await w.cli(['backfill', 'pause', n])).code).toBe(0);
+    expect((await exited).code).toBe(0);
+
+    const file = path.join(w.dir, 'pipelines', `${VERSION}.yaml`);
+    await writeFile(file, (await readFile(file, 'utf8')).replaceAll('1.0.6', '1.0.7'));
+    const resumed = await w.cli(['backfill', 'resume', n]);
+    expect(resumed.stderr).toContain('cancel it and start a new campaign for the new version');
+    expect(await live(ledger)).toBe(2);
+
+    const cancelled = await w.cli(['backfill', 'cancel', n]);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain(`campaign ${n} cancelled: 2 task(s) cancelled in SLURM`);
+    expect(await live(ledger)).toBe(0);
+    expect((await endedInAccounting(await w.jobNames(ledger))).every((l) => l.split('|')[1]!.startsWith('CANCELLED'))).toBe(true);
+    expect((await w.cli(['backfill', 'status', n])).stdout).toContain(' 0 in SLURM');
+  }, 90_000);
 });
