@@ -44,6 +44,17 @@ interface ClaimedRow {
   body: string;
   payload: WebhookPayload;
   attempts: number;
+  /** When the message was written, in microseconds since 1970: with the id, what names it (deliveryOf). */
+  created_us: string;
+}
+
+/**
+ * What names a message for whoever drops repeats (Message-ID, X-Nocturne-Delivery): the
+ * same for every try, and unlike the bare id, not the same for another install's (another
+ * state database, or one rebuilt) message of that id, which a receiver would drop.
+ */
+export function deliveryOf(id: number, createdMicros: bigint): string {
+  return `${id}-${createdMicros.toString(36)}`;
 }
 
 /**
@@ -127,7 +138,8 @@ export class MessageSender {
                       WHERE (state = 'due' AND not_before <= now())
                          OR (state = 'sending' AND claimed_at < now() - $4 * interval '1 millisecond')
                       ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
-        RETURNING id, incident_id, event, destination, subject, body, payload, attempts`,
+        RETURNING id, incident_id, event, destination, subject, body, payload, attempts,
+                  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`,
       [this.#settings.host, process.pid, pidNamespace(), CLAIM_TIMEOUT_MS, BATCH],
     );
     for (const row of rows) inFlightHere.add(Number(row.id));
@@ -154,7 +166,7 @@ export class MessageSender {
         throw coerceError(`no ${kind} channel is configured (alerts.${kind === 'email' ? 'email' : 'webhooks'})`, 'ALERT_DELIVERY_FAILED');
       }
       const message: OutgoingMessage = {
-        delivery: String(id),
+        delivery: deliveryOf(id, BigInt(row.created_us)),
         event: row.event,
         incident: info.incident,
         subject: row.subject,

@@ -189,7 +189,10 @@ const freeSpace = z
     const threshold = parseFreeSpace(text);
     return 'bytes' in threshold && threshold.bytes <= MAX_FREE_BYTES;
   }, 'must be at most 8192TiB (no disk is larger)');
-const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an e-mail address such as ops@example.org');
+// No "," or ";": nodemailer takes them for a list, and sends to the first address only.
+const emailAddress = z
+  .string()
+  .regex(/^[^\s@<>,;()"]+@[^\s@<>,;()"]+$/, 'must be one e-mail address such as ops@example.org (a list: one item each)');
 const enabled = z.boolean().describe('Whether incidents of this kind are raised. @default true');
 
 /**

@@ -1,4 +1,5 @@
 import { FTPError } from 'basic-ftp';
+import { isCertificateCode } from '../../core/tls-errors.js';
 import { NocturneError } from '../../core/errors.js';
 
 /** Where an error happened: always named in the message, so a log line stands alone. */
@@ -28,10 +29,6 @@ const TRANSIENT_CODES = new Set([
 ]);
 const TRANSIENT_TEXT =
   /closed|FIN packet|None of the available transfer strategies|Timeout|timed out|No response from server|Unexpected (end|close)|not connected|socket hang up/i;
-// The server's certificate failed verification: OpenSSL's verify errors, which Node gives
-// as the code (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
-// ...), and Node's own name check (ERR_TLS_CERT_ALTNAME_INVALID).
-const CERT_CODES = /^(?!ERR_SSL_).*(CERT|CRL|UNABLE_TO_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|HOSTNAME_MISMATCH)/;
 // OpenSSL's errors of the exchange itself (an alert from the server, a record it could not
 // read): no ca cures them, so their message does not send the operator to it.
 const SSL_CODES = /^ERR_SSL_/;
@@ -72,7 +69,7 @@ export function transferError(err: unknown, place: TransferPlace): NocturneError
   if (/Host denied/i.test(text)) {
     return make('TRANSFER_HOSTKEY_MISMATCH', `server host key does not match the pinned hostKeySha256 (${text})`, false);
   }
-  if (code !== undefined && CERT_CODES.test(code)) {
+  if (isCertificateCode(code)) {
     return make('TRANSFER_FAILED', `TLS certificate refused (${code}: ${text}): check the target's ca`, false);
   }
   if (code !== undefined && SSL_CODES.test(code)) {

@@ -91,8 +91,17 @@ function classify(destination: string, server: EmailServer, err: unknown): Error
   if (CERTIFICATE.test(text)) {
     return deliveryError(destination, `${where}: TLS certificate refused (${text}): check alerts.email.ca`, false, err);
   }
+  if (/wrong version number/i.test(text)) {
+    const why = `${where} does not speak TLS from the first byte (${oneLine(text)}): for a STARTTLS port (587, 25) leave alerts.email.security at its default`;
+    return deliveryError(destination, why, false, err);
+  }
   if (e.code === 'ETLS' || /STARTTLS/i.test(text)) {
     return deliveryError(destination, `${where} did not offer STARTTLS (${text}): nocturne sends no mail in clear`, false, err);
   }
   return deliveryError(destination, `${where}: ${text}${e.code ? ` (${e.code})` : ''}`, e.code === undefined || TRANSIENT.has(e.code), err);
+}
+
+/** OpenSSL's messages end with a line break and the socket's name: one line in a log or a mail. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }

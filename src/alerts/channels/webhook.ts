@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { resolveSecret } from '../../config/secrets.js';
 import { coerceError } from '../../core/errors.js';
+import { isCertificateCode } from '../../core/tls-errors.js';
 import type { WebhookReceiver } from '../settings.js';
 import { deliveryError, type Channel, type OutgoingMessage } from './channel.js';
 
@@ -14,7 +15,7 @@ export function webhookSignature(secret: string, timestamp: string, body: string
  * and X-Nocturne-Timestamp (signed with it) lets receivers refuse replays;
  * X-Nocturne-Delivery is the same for every try of one message, for receivers that
  * drop repeats. 2xx is delivered; 408, 425, 429, 5xx and network errors are tried
- * again later; any other answer is a refusal.
+ * again later; any other answer (a redirect included) and a refused certificate are a refusal.
  */
 export class WebhookChannel implements Channel {
   readonly #receivers: ReadonlyMap<string, WebhookReceiver>;
@@ -49,9 +50,20 @@ export class WebhookChannel implements Channel {
     }
     let response: Response;
     try {
-      response = await fetch(receiver.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(receiver.timeoutMs) });
+      // Not followed: fetch would repeat a 301/302 as a GET without the body (and with the signature), and call it delivered.
+      response = await fetch(receiver.url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(receiver.timeoutMs),
+      });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (isCertificateCode(cause?.code)) {
+        const why = `POST ${origin(receiver.url)}: TLS certificate refused (${cause?.code}): the receiver must present a certificate this system trusts`;
+        throw deliveryError(destination, why, false, err);
+      }
       const why =
         err instanceof Error && err.name === 'TimeoutError'
           ? `no answer within ${receiver.timeoutMs} ms`
@@ -61,6 +73,10 @@ export class WebhookChannel implements Channel {
     // Read to the end, so the connection can be reused; a little of it says why it was refused.
     const answer = (await response.text().catch(() => '')).slice(0, 300);
     if (response.ok) return;
+    if (response.status >= 300 && response.status < 400) {
+      const why = `POST ${origin(receiver.url)} answered ${response.status} ${response.statusText}, a redirect, not followed: set alerts.webhooks.${name}.url to the address it leads to`;
+      throw deliveryError(destination, why, false);
+    }
     const retryable = [408, 425, 429].includes(response.status) || response.status >= 500;
     throw deliveryError(
       destination,

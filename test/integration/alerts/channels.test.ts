@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../../../src/alerts/channels/channel.js';
 import { EmailChannel } from '../../../src/alerts/channels/email.js';
@@ -81,6 +84,13 @@ describe("e-mail through the rig's postfix", () => {
     expect(tls.message).toContain('TLS certificate refused (self-signed certificate): check alerts.email.ca');
   });
 
+  // It was read as a passing socket error, tried again for hours, its message two lines long.
+  it('TLS from the first byte against a STARTTLS port: refused for good, saying which setting', async () => {
+    const error = await failure(new EmailChannel(server({ security: 'tls' })).send(uniqueAddress('tls-port'), message('23')));
+    expect(error).toMatchObject({ retryable: false });
+    expect(error.message).toMatch(/does not speak TLS from the first byte \([^\n]*wrong version number[^\n]*\): for a STARTTLS port/);
+  });
+
   it('a server that does not answer: tried again later', async () => {
     const down = await failure(new EmailChannel(server({ port: 1 })).send(uniqueAddress('down'), message('22')));
     expect(down).toMatchObject({ retryable: true });
@@ -130,6 +140,37 @@ describe('webhooks to a real HTTP receiver', () => {
       expect(error.retryable, String(status)).toBe(retryable);
       expect(error.message).toMatch(new RegExp(`^webhook:chat: POST http://127.0.0.1:\\d+ answered ${status} `));
       expect(error.message).not.toContain('/hooks/');
+    }
+  });
+
+  // fetch followed a 302 with a GET without the body, and the message counted as delivered.
+  it('a redirect is not followed: refused for good, the receiver asked once', async () => {
+    receiver.answer = () => 302;
+    const before = receiver.received.length;
+    const error = await failure(channel().send('chat', message('34')));
+    expect(error).toMatchObject({ retryable: false });
+    expect(error.message).toMatch(
+      /answered 302 Found, a redirect, not followed: set alerts\.webhooks\.chat\.url to the address it leads to$/,
+    );
+    expect(receiver.received.length - before).toBe(1);
+  });
+
+  it('an untrusted certificate is refused for good, not tried again for hours', async () => {
+    const rig = mailRig();
+    const tls = createHttpsServer(
+      { cert: readFileSync(rig.ca), key: readFileSync(path.join(path.dirname(rig.ca), 'key.pem')) },
+      (_req, res) => res.writeHead(200).end(),
+    );
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = tls.address() as { port: number };
+      const hook = new WebhookChannel(new Map([['secure', { url: `https://127.0.0.1:${port}/hooks/x`, timeoutMs: 5_000 }]]), '0.1.0');
+      const error = await failure(hook.send('secure', message('35')));
+      expect(error).toMatchObject({ retryable: false });
+      expect(error.message).toMatch(/TLS certificate refused \(\w+\): the receiver must present a certificate this system trusts$/);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
     }
   });
 });

@@ -47,7 +47,7 @@ describe('the alerts section of config/nocturne.yaml', () => {
     empty:
       kinds: [disk_low]
     bad:
-      email: [not-an-address]
+      email: [not-an-address, "ops@example.org,pager"]
       quietHours: {from: "25:00", to: "07:00"}
   diskLow: {minFree: lots}
   timezone: Mars/Olympus
@@ -57,7 +57,8 @@ describe('the alerts section of config/nocturne.yaml', () => {
         "config/nocturne.yaml:10:15: alerts.routes.sysadmins.kinds[0]: "host_stoped" is not one of stage_failed, slot_missed, work_failed, work_stuck, unreachable, disk_low, host_stopped",
         "config/nocturne.yaml:11:24: alerts.routes.sysadmins.webhooks[1]: unknown webhook "pager" (alerts.webhooks: chat)",
         "config/nocturne.yaml:13:7: alerts.routes.empty: a route needs email or webhooks (or both)",
-        "config/nocturne.yaml:15:15: alerts.routes.bad.email[0]: must be an e-mail address such as ops@example.org",
+        "config/nocturne.yaml:15:15: alerts.routes.bad.email[0]: must be one e-mail address such as ops@example.org (a list: one item each)",
+        "config/nocturne.yaml:15:31: alerts.routes.bad.email[1]: must be one e-mail address such as ops@example.org (a list: one item each)",
         "config/nocturne.yaml:16:26: alerts.routes.bad.quietHours.from: must be a time of day such as "22:00"",
         "config/nocturne.yaml:17:22: alerts.diskLow.minFree: must be a size such as "10GB", "500MiB", or a share such as "5%"",
         "config/nocturne.yaml:18:13: alerts.timezone: unknown time zone "Mars/Olympus" (an IANA name such as Europe/Paris)",
