@@ -1,3 +1,4 @@
+import { firstSighting } from '../log/first-sighting.js';
 import { coerceError } from '../core/errors.js';
 import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
@@ -55,7 +56,17 @@ export class CampaignService {
     const now = Date.now();
     for (const c of await store.list({ open: true })) {
       const driven = c.holderPid !== null && c.heartbeatAt !== null && now - c.heartbeatAt.getTime() < STALE_SECONDS * 1_000;
-      if (c.state !== 'running' || this.#driving.has(c.id) || driven || !config.pipelines.get(c.pipeline)?.config.run) continue;
+      if (c.state !== 'running' || this.#driving.has(c.id) || driven) continue;
+      if (!config.pipelines.get(c.pipeline)?.config.run) {
+        // Said once: it waits for a pipeline that may come back, or for a person to cancel it.
+        if (firstSighting('campaigns', String(c.id))) {
+          this.#deps.logger.warn(
+            { campaign: c.id, pipeline: c.pipeline },
+            `campaign ${c.id}: pipeline ${c.pipeline} has no run stage in the configuration any more: it waits; nocturne backfill cancel ${c.id} ends it`,
+          );
+        }
+        continue;
+      }
       this.#driving.set(c.id, this.#drive(c.id, config));
     }
   }
