@@ -14,14 +14,14 @@ const PIPELINE_KINDS: Partial<Record<AlertKind, keyof Thresholds>> = {
 
 /**
  * Why the configuration no longer watches what an incident is about, or null while it
- * does: exactly the cases in which no evaluation could open it (a kind turned off, a
- * pipeline removed, for the stage kinds a stage removed), so that none resolves it either.
+ * does: the cases in which no evaluation could open it (a kind turned off, for the stage
+ * kinds a stage removed), so that none resolves it either. A pipeline this host does not
+ * know is left alone: another host may still run it.
  */
 export function unwatchedBecause(incident: IncidentKey, ctx: EvaluationContext): string | null {
   const setting = PIPELINE_KINDS[incident.kind];
-  if (!setting) return null;
   const thresholds = ctx.settings.pipelines.get(incident.pipeline);
-  if (!thresholds) return `pipeline ${incident.pipeline} removed`;
+  if (!setting || !thresholds) return null;
   if (!thresholds[setting].enabled) return `${setting} turned off for ${incident.pipeline}`;
   const stageKind = incident.kind === 'stage_failed' || incident.kind === 'slot_missed';
   if (stageKind && !ctx.stages.some((s) => s.pipeline === incident.pipeline && s.stage === incident.stage)) {
@@ -30,7 +30,7 @@ export function unwatchedBecause(incident: IncidentKey, ctx: EvaluationContext):
   return null;
 }
 
-/** Resolves the open incidents of pipelines that the configuration (after a reload) no longer watches. */
+/** Resolves the open incidents that the configuration (after a reload) no longer watches. */
 export function unwatchedVerdicts(open: readonly OpenIncident[], ctx: EvaluationContext): Verdicts {
   const verdicts = noVerdicts();
   for (const incident of open) {

@@ -66,8 +66,9 @@ export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): V
   }
   for (const incident of snapshot.open) {
     const text = keyText(incident);
-    // What the configuration no longer watches is resolved as such (unwatchedVerdicts).
-    if (settled.has(text) || unwatchedBecause(incident, ctx) !== null) continue;
+    // Another host may run a pipeline this one does not know; what the configuration no
+    // longer watches is resolved as such by unwatchedVerdicts.
+    if (settled.has(text) || !ctx.settings.pipelines.has(incident.pipeline) || unwatchedBecause(incident, ctx) !== null) continue;
     if (incident.kind === 'work_failed') {
       verdicts.resolve.push({
         ...incident,

@@ -46,7 +46,7 @@ describe('work_failed', () => {
     );
   });
 
-  it('resolves a digest once none of its items is still failed, and leaves pipelines no longer watched to unwatchedVerdicts', () => {
+  it('resolves a digest once none of its items is still failed, and leaves pipelines it does not know', () => {
     const open = [
       openIncident({ kind: 'work_failed', pipeline: 'sdoss', stage: 'ingest', subject: '2026-11-20' }),
       openIncident({ kind: 'work_failed', pipeline: 'other', stage: 'ingest', subject: '2026-11-20' }),
