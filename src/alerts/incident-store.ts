@@ -11,6 +11,12 @@ export interface Applied {
   resolved: IncidentView[];
 }
 
+/** A destination an incident's opening was addressed to, and the routes that sent it there. */
+interface Told {
+  destination: string;
+  routes: string[];
+}
+
 const KEY = 'kind = $1 AND pipeline = $2 AND stage = $3 AND subject = $4';
 
 /**
@@ -62,10 +68,7 @@ async function resolve(tx: Queryable, r: Resolution, observedAt: Date, settings:
   // Not yet sent (quiet hours, a retry's backoff): the resolved message says it all.
   await tx.none(`UPDATE notifications SET state = 'cancelled' WHERE incident_id = $1 AND state = 'due' AND event <> 'resolved'`, [row.id]);
   // Told to whoever the opening was addressed to, sent or held; never announced, never told.
-  const told = await tx.any<{ destination: string; routes: string[] }>(
-    `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'`,
-    [row.id],
-  );
+  const told = await tx.any<Told>(`SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'`, [row.id]);
   const now = row.resolved_at!;
   for (const { destination, routes } of told) {
     await writeMessage(tx, row, 'resolved', 0, destination, routes, notBeforeFor(settings, routes, now), settings, now);
@@ -111,7 +114,7 @@ async function writeReminders(tx: Queryable, settings: AlertSettings, everyMs: n
   for (const row of rows) {
     // Not while the first message is held (quiet hours, a retry's backoff): it says it all,
     // and the reminders start remindEvery after it went out.
-    const told = await tx.any<{ destination: string; routes: string[] }>(
+    const told = await tx.any<Told>(
       `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'
           AND state IN ('sent', 'failed') AND coalesce(sent_at, created_at) <= now() - $2 * interval '1 millisecond'`,
       [row.id, everyMs],
@@ -148,7 +151,7 @@ async function writeUpdates(tx: Queryable, settings: AlertSettings, now: Date): 
       `SELECT coalesce(max(seq), 0) + 1 AS seq FROM notifications WHERE incident_id = $1 AND event = 'update'`,
       [row.id],
     );
-    const told = await tx.any<{ destination: string; routes: string[] }>(
+    const told = await tx.any<Told>(
       `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened' AND state <> 'cancelled'`,
       [row.id],
     );
@@ -163,7 +166,7 @@ async function followUp(
   row: IncidentRow,
   event: 'reminder' | 'update',
   seq: number,
-  told: readonly { destination: string; routes: string[] }[],
+  told: readonly Told[],
   settings: AlertSettings,
   now: Date,
   previousSize?: number,
