@@ -10,6 +10,7 @@ import { WebhookChannel } from './channels/webhook.js';
 import { localVerdicts, type DiskReading, type LocalState } from './evaluate-local.js';
 import { hostVerdicts } from './evaluate-hosts.js';
 import { stageVerdicts, type EvaluationContext } from './evaluate-stages.js';
+import { unwatchedVerdicts } from './evaluate-unwatched.js';
 import { workVerdicts } from './evaluate-work.js';
 import { applyVerdicts, writeDueMessages } from './incident-store.js';
 import { keyText } from './kinds.js';
@@ -227,6 +228,7 @@ export class Alerting {
       workVerdicts(snapshot, ctx),
       hostVerdicts(snapshot, ctx),
       localVerdicts(local, snapshot.open, settings),
+      unwatchedVerdicts(snapshot.open, ctx),
     );
     const applied = await applyVerdicts(this.#deps.db, verdicts, snapshot.observedAt, settings);
     report.opened = applied.opened;

@@ -1,6 +1,7 @@
 import { keyText, type IncidentKey } from './kinds.js';
 import { localText, spanText } from './local-time.js';
 import type { EvaluationContext } from './evaluate-stages.js';
+import { unwatchedBecause } from './evaluate-unwatched.js';
 import type { FailedItem, FailedNight, StateSnapshot } from './snapshot.js';
 import { noVerdicts, type Verdicts } from './verdicts.js';
 
@@ -20,7 +21,6 @@ const ITEM_NOUNS: Record<FailedItem['type'], [string, string]> = {
 export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): Verdicts {
   const verdicts = noVerdicts();
   const settled = new Set<string>();
-  const judged = (pipeline: string) => ctx.settings.pipelines.has(pipeline);
 
   for (const night of snapshot.failed) {
     const thresholds = ctx.settings.pipelines.get(night.pipeline);
@@ -66,7 +66,9 @@ export function workVerdicts(snapshot: StateSnapshot, ctx: EvaluationContext): V
   }
   for (const incident of snapshot.open) {
     const text = keyText(incident);
-    if (settled.has(text) || !judged(incident.pipeline)) continue;
+    // Another host may run a pipeline this one does not know; what the configuration no
+    // longer watches is resolved as such by unwatchedVerdicts.
+    if (settled.has(text) || !ctx.settings.pipelines.has(incident.pipeline) || unwatchedBecause(incident, ctx) !== null) continue;
     if (incident.kind === 'work_failed') {
       verdicts.resolve.push({
         ...incident,

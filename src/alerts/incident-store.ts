@@ -11,6 +11,12 @@ export interface Applied {
   resolved: IncidentView[];
 }
 
+/** A destination an incident's opening was addressed to, and the routes that sent it there. */
+interface Told {
+  destination: string;
+  routes: string[];
+}
+
 const KEY = 'kind = $1 AND pipeline = $2 AND stage = $3 AND subject = $4';
 
 /**
@@ -62,10 +68,7 @@ async function resolve(tx: Queryable, r: Resolution, observedAt: Date, settings:
   // Not yet sent (quiet hours, a retry's backoff): the resolved message says it all.
   await tx.none(`UPDATE notifications SET state = 'cancelled' WHERE incident_id = $1 AND state = 'due' AND event <> 'resolved'`, [row.id]);
   // Told to whoever the opening was addressed to, sent or held; never announced, never told.
-  const told = await tx.any<{ destination: string; routes: string[] }>(
-    `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'`,
-    [row.id],
-  );
+  const told = await tx.any<Told>(`SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'`, [row.id]);
   const now = row.resolved_at!;
   for (const { destination, routes } of told) {
     await writeMessage(tx, row, 'resolved', 0, destination, routes, notBeforeFor(settings, routes, now), settings, now);
@@ -108,7 +111,22 @@ async function writeReminders(tx: Queryable, settings: AlertSettings, everyMs: n
     [everyMs],
   );
   let written = 0;
-  for (const row of rows) written += await followUp(tx, row, 'reminder', row.seq, settings, now);
+  for (const row of rows) {
+    // Not while the first message is held (quiet hours, a retry's backoff): it says it all,
+    // and the reminders start remindEvery after it went out.
+    const told = await tx.any<Told>(
+      `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened'
+          AND state IN ('sent', 'failed') AND coalesce(sent_at, created_at) <= now() - $2 * interval '1 millisecond'`,
+      [row.id, everyMs],
+    );
+    // A reminder still held is superseded by the newer one: one leaves when quiet hours end.
+    await tx.none(
+      `UPDATE notifications SET state = 'cancelled' WHERE incident_id = $1 AND event = 'reminder' AND state = 'due'
+          AND seq < $2 AND destination = ANY($3)`,
+      [row.id, row.seq, told.map((t) => t.destination)],
+    );
+    written += await followUp(tx, row, 'reminder', row.seq, told, settings, now);
+  }
   return written;
 }
 
@@ -133,25 +151,26 @@ async function writeUpdates(tx: Queryable, settings: AlertSettings, now: Date): 
       `SELECT coalesce(max(seq), 0) + 1 AS seq FROM notifications WHERE incident_id = $1 AND event = 'update'`,
       [row.id],
     );
-    written += await followUp(tx, row, 'update', seq, settings, now, row.told_size ?? 0);
+    const told = await tx.any<Told>(
+      `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened' AND state <> 'cancelled'`,
+      [row.id],
+    );
+    written += await followUp(tx, row, 'update', seq, told, settings, now, row.told_size ?? 0);
   }
   return written;
 }
 
-/** A reminder or an update, to the destinations the incident was opened to. */
+/** A reminder or an update, to destinations the incident was opened to. */
 async function followUp(
   tx: Queryable,
   row: IncidentRow,
   event: 'reminder' | 'update',
   seq: number,
+  told: readonly Told[],
   settings: AlertSettings,
   now: Date,
   previousSize?: number,
 ): Promise<number> {
-  const told = await tx.any<{ destination: string; routes: string[] }>(
-    `SELECT destination, routes FROM notifications WHERE incident_id = $1 AND event = 'opened' AND state <> 'cancelled'`,
-    [row.id],
-  );
   let written = 0;
   for (const { destination, routes } of told) {
     const notBefore = notBeforeFor(settings, routes, now);

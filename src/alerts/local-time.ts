@@ -62,10 +62,33 @@ export function quietUntil(at: Date, timezone: string, hours: { from: number; to
   if (!inside) return null;
   // Minutes left until `to`, then corrected for a clock change in between.
   const left = (to - now + 24 * 60) % (24 * 60);
-  let end = new Date(Math.floor(at.getTime() / 60_000) * 60_000 + left * 60_000);
-  const drift = wallClock(end, timezone).minutes - to;
-  if (drift !== 0) end = new Date(end.getTime() - drift * 60_000);
-  return end;
+  const naive = new Date(Math.floor(at.getTime() / 60_000) * 60_000 + left * 60_000);
+  const drift = ((((wallClock(naive, timezone).minutes - to + 12 * 60) % (24 * 60)) + 24 * 60) % (24 * 60)) - 12 * 60;
+  if (drift === 0) return naive;
+  const end = new Date(naive.getTime() - drift * 60_000);
+  if (drift < 0 || wallClock(end, timezone).minutes === to) return end;
+  // `to` fell in the gap of a spring-forward change: the end is the first instant after the
+  // gap, the change itself, between `end` (still before it) and `naive` (after it).
+  return firstWithOffset(end, naive, utcOffsetMinutes(naive, timezone), timezone);
+}
+
+/** How far the wall clock of `timezone` is ahead of UTC at `at`, in minutes. */
+function utcOffsetMinutes(at: Date, timezone: string): number {
+  const t = wallClock(at, timezone);
+  const minute = Math.floor(at.getTime() / 60_000);
+  return Date.UTC(t.year, t.month - 1, t.day) / 60_000 + t.minutes - minute;
+}
+
+/** The first whole minute in (after, until] at which `timezone` is `offset` ahead of UTC (it is at `until`). */
+function firstWithOffset(after: Date, until: Date, offset: number, timezone: string): Date {
+  let low = after.getTime() / 60_000;
+  let high = until.getTime() / 60_000;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (utcOffsetMinutes(new Date(mid * 60_000), timezone) === offset) high = mid;
+    else low = mid;
+  }
+  return new Date(high * 60_000);
 }
 
 /** "2026-11-22 02:14 Europe/Paris". */

@@ -151,6 +151,11 @@ describe('delivery of alert messages', () => {
     await w.t.db.none(
       `UPDATE incidents SET opened_at = now() - interval '2 hours 15 minutes', announced_at = now() - interval '2 hours 15 minutes' WHERE pipeline = 'remind'`,
     );
+    // Reminders count from when the first message went out.
+    await w.t.db.none(
+      `UPDATE notifications SET sent_at = now() - interval '2 hours 15 minutes'
+        WHERE incident_id IN (SELECT id FROM incidents WHERE pipeline = 'remind')`,
+    );
     expect((await alerting.tick()).sent).toBe(2);
     expect((await alerting.tick()).sent).toBe(0);
     const mails = await waitForMail(rig.maildir, to, 2);

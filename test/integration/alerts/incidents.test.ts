@@ -216,4 +216,15 @@ describe('each kind of incident opens once and resolves once', () => {
       })),
     );
   });
+
+  it('an incident whose kind a reload turned off is resolved, saying so', async () => {
+    const { to, config, alerts } = only('stage_failed', 'stageFailed', {}, { koff: runStage() });
+    const alerting = w.alerting(config);
+    await insertRun(w.t, { pipeline: 'koff', stage: 'run', slot: '2026-11-20T02:00:00Z', state: 'failed', endedSecondsAgo: 30 });
+    await opensOnce(alerting, to, 'stage_failed koff/run');
+    alerting.reload(w.config({ alerts, pipelines: { koff: { ...runStage(), alerts: { stageFailed: { enabled: false } } } } }));
+    const resolved = await resolvesOnce(alerting, to, 'stage_failed koff/run');
+    expect(resolved.subject).toBe('[nocturne] RESOLVED stage failed: koff/run');
+    expect(resolved.body).toContain('no longer watched: configuration changed (stageFailed turned off for koff)');
+  });
 });

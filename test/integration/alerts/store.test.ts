@@ -86,4 +86,42 @@ describe('recording incidents', () => {
     await applyVerdicts(w.t.db, resolve(k), await now(), settings);
     expect(await events('once')).toEqual(['opened', 'resolved']);
   });
+
+  it('writes no reminder while the first message is held, and holds only the newest one through quiet hours', async () => {
+    const hhmm = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 16);
+    const quiet = alertSettings(
+      w.config({
+        alerts: {
+          ...ALL_OFF,
+          timezone: 'UTC',
+          remindEvery: '1m',
+          webhooks: { chat: { url: 'http://127.0.0.1:1/x' } },
+          routes: { ops: { webhooks: ['chat'], quietHours: { from: hhmm(-3_600_000), to: hhmm(3_600_000) } } },
+        },
+      }),
+    )!;
+    const messages = () =>
+      w.t.db.map(
+        `SELECT n.event, n.seq, n.state, n.not_before > now() AS held FROM notifications n JOIN incidents i ON i.id = n.incident_id
+          WHERE i.subject = 'quiet' ORDER BY n.id`,
+        [],
+        (r: { event: string; seq: number; state: string; held: boolean }) => `${r.event} ${r.seq} ${r.state}${r.held ? ' held' : ''}`,
+      );
+    const minutesLater = (minutes: number) =>
+      w.t.db.none(`UPDATE incidents SET announced_at = announced_at - $1 * interval '1 minute' WHERE subject = 'quiet'`, [minutes]);
+    await applyVerdicts(w.t.db, open(key('quiet')), await now(), quiet);
+    await writeDueMessages(w.t.db, quiet);
+    await minutesLater(5);
+    await writeDueMessages(w.t.db, quiet);
+    expect(await messages()).toEqual(['opened 0 due held']);
+    // Its first message went out 4 minutes ago: reminders, each held one superseded by the next.
+    await w.t.db.none(
+      `UPDATE notifications SET state = 'sent', sent_at = now() - interval '4 minutes'
+        WHERE incident_id = (SELECT id FROM incidents WHERE subject = 'quiet')`,
+    );
+    await writeDueMessages(w.t.db, quiet);
+    await minutesLater(2);
+    await writeDueMessages(w.t.db, quiet);
+    expect(await messages()).toEqual(['opened 0 sent held', 'reminder 5 cancelled held', 'reminder 7 due held']);
+  });
 });

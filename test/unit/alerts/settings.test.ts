@@ -81,6 +81,25 @@ describe('local time', () => {
     expect(quietUntil(at('2026-11-22T03:00:00Z'), 'UTC', { from: 0, to: 0 })).toBeNull();
   });
 
+  it('ends quiet hours whose end falls in the spring-forward gap at the first instant after it', () => {
+    // 29 March 2026, Europe/Paris: 02:00 UTC+1 is followed by 03:00 UTC+2 (01:00Z); 02:30 does not exist.
+    const hours = { from: 22 * 60, to: 2 * 60 + 30 };
+    expect(quietUntil(at('2026-03-29T00:10:00Z'), 'Europe/Paris', hours)).toEqual(at('2026-03-29T01:00:00Z'));
+    expect(quietUntil(at('2026-03-29T00:50:00Z'), 'Europe/Paris', hours)).toEqual(at('2026-03-29T01:00:00Z'));
+    expect(quietUntil(at('2026-03-29T00:50:00Z'), 'Europe/Paris', { from: 22 * 60, to: 2 * 60 })).toEqual(at('2026-03-29T01:00:00Z'));
+    expect(quietUntil(at('2026-03-29T01:00:00Z'), 'Europe/Paris', hours)).toBeNull();
+    // An end after the gap is that wall-clock time, in summer time.
+    expect(quietUntil(at('2026-03-28T21:00:00Z'), 'Europe/Paris', { from: 22 * 60, to: 7 * 60 })).toEqual(at('2026-03-29T05:00:00Z'));
+  });
+
+  it('ends quiet hours whose end falls in the fall-back overlap at its first occurrence', () => {
+    // 25 October 2026, Europe/Paris: 03:00 UTC+2 is followed by 02:00 UTC+1 (01:00Z); 02:30 happens twice.
+    const hours = { from: 22 * 60, to: 2 * 60 + 30 };
+    expect(quietUntil(at('2026-10-24T21:00:00Z'), 'Europe/Paris', hours)).toEqual(at('2026-10-25T00:30:00Z'));
+    // 02:10 the second time round is inside them again, until 02:30 the second time.
+    expect(quietUntil(at('2026-10-25T01:10:00Z'), 'Europe/Paris', hours)).toEqual(at('2026-10-25T01:30:00Z'));
+  });
+
   it('writes times and spans for people', () => {
     expect(localText(at('2026-11-22T01:14:00Z'), 'Europe/Paris')).toBe('2026-11-22 02:14 Europe/Paris');
     expect([spanText(40_000), spanText(5 * 60_000), spanText(86 * 60_000), spanText(52 * 3_600_000)]).toEqual([
