@@ -1,3 +1,5 @@
+import { hasControl } from '../core/printable.js';
+
 /** A request the caller got wrong: the router and the monitor answer 400 with its message. */
 export class BadRequest extends Error {}
 
@@ -14,9 +16,6 @@ export function idParam(text: string | undefined, what: string): number | null {
   return digits > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(digits);
 }
 
-/** Control characters (NUL, line breaks...): no name, night, key or path holds one, and PostgreSQL refuses NUL outright. */
-const CONTROL = /\p{Cc}/u;
-
 /**
  * A route's path parameters, decoded, after checking them and the query: a malformed
  * percent-escape or a control character anywhere is BadRequest, before any handler runs.
@@ -32,7 +31,8 @@ export function checkedParams(raw: Readonly<Record<string, string>>, query: URLS
     }),
   );
   for (const [name, value] of [...Object.entries(params), ...query]) {
-    if (CONTROL.test(name) || CONTROL.test(value)) throw new BadRequest(`parameter ${JSON.stringify(name)} holds a control character`);
+    // No name, night, key or path holds one, and PostgreSQL refuses NUL outright.
+    if (hasControl(name) || hasControl(value)) throw new BadRequest(`parameter ${JSON.stringify(name)} holds a control character`);
   }
   return params;
 }
