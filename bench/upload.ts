@@ -4,7 +4,8 @@
  * Stage upload (verified deletion: temporary name, size check, rename, re-check,
  * local delete, every state in PostgreSQL) against the rig's vsftpd and sshd, beside
  * the plain tools in the same run: `lftp mirror -R --parallel=4` and OpenSSH `sftp -b`
- * for many ~200 KB files, `curl -T` (FTP) and `sftp` for one big file. Prints times
+ * for many ~200 KB files (and curl, plainly and doing our protocol without states: the
+ * bound any verifying client is held to), `curl -T` (FTP) and `sftp` for one big file. Prints times
  * and ratios (baseline time / our time: above 1 means we are faster), with what each
  * of our files costs (PostgreSQL commits, protocol commands) and a plain loopback socket
  * copy of the same bytes as the physical limit, and where the machine's CPU went during
@@ -228,6 +229,29 @@ export async function bench(args: string[]): Promise<void> {
       r.ftp.host,
     ];
 
+    /**
+     * A curl config uploading `files` into `remoteDir` over 4 connections, each file in its
+     * own transfer (EPSV, STOR; TYPE I once per connection). `verified`: as our stage does it,
+     * under a temporary name, then SIZE, RNFR and RNTO, with no state recorded and no local
+     * delete: what the protocol of verified deletion alone costs, done by a C client.
+     */
+    const curlConfig = async (name: string, remoteDir: string, verified: boolean): Promise<string> => {
+      const dirName = path.basename(remoteDir);
+      const groups = small.map((file) => {
+        const base = path.basename(file);
+        const partial = `${dirName}/.${base}.partial`;
+        const target = verified ? partial : `${dirName}/${base}`;
+        const lines = ['ftp-method = nocwd', `user = "${r.ftp.user}:${r.ftp.password}"`, `upload-file = "${file}"`];
+        lines.push(`url = "ftp://${r.ftp.host}:${r.ftp.port}/${target}"`);
+        if (verified) lines.push(`quote = "-SIZE ${partial}"`, `quote = "-RNFR ${partial}"`, `quote = "-RNTO ${dirName}/${base}"`);
+        return lines.join('\n');
+      });
+      const config = path.join(dir, `${name}.curlrc`);
+      await writeFile(config, `${groups.join('\nnext\n')}\n`, { mode: 0o600 });
+      return config;
+    };
+    const curlMany = async (name: string, verified: boolean) =>
+      tool('curl', ['-sS', '--parallel', '--parallel-max', '4', '-K', await curlConfig(name, remote(name), verified)], small, remote(name));
     const sftpBatch = (remoteDir: string, warm: string[], line: (dir: string) => string) =>
       tool('sftp', [...ssh, '-b', '-', `${r.sftp.user}@${r.sftp.host}`], warm, remoteDir, line(path.basename(remoteDir)));
     const loopback = (files: string[], streams: number): Promise<Measure> => timed(files, () => loopbackCopy(files, streams));
@@ -252,6 +276,20 @@ export async function bench(args: string[]): Promise<void> {
         files: small.length,
         bytes: data.smallBytes,
         time: () => tool('lftp', lftp(data.small, path.basename(remote('lftp'))), small, remote('lftp')),
+      },
+      {
+        key: 'curl-many',
+        label: 'curl --parallel-max 4',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => curlMany('curl-many', false),
+      },
+      {
+        key: 'curl-verified-many',
+        label: '  curl, our protocol, no states (bound)',
+        files: small.length,
+        bytes: data.smallBytes,
+        time: () => curlMany('curl-verified-many', true),
       },
       {
         key: 'sftp-many',
@@ -388,6 +426,12 @@ function report(chosen: readonly Case[], measures: ReadonlyMap<string, Measure[]
   ratio('FTP big file', 'curl', 'curl-big', 'ftp-big', 0.9);
   ratio('SFTP many files', 'OpenSSH sftp', 'openssh-many', 'sftp-many', 1.0);
   ratio('SFTP big file', 'OpenSSH sftp', 'openssh-big', 'sftp-big', 0.8);
+  out(
+    'the protocol of verified deletion alone (temporary name, SIZE, rename), by curl with no states and no local delete: the most a verifying client reaches here:',
+  );
+  ratio('FTP many files, curl with our protocol', 'lftp', 'lftp-many', 'curl-verified-many');
+  ratio('FTP many files', 'curl with our protocol', 'curl-verified-many', 'ftp-many');
+  ratio('FTP many files, plain curl', 'lftp', 'lftp-many', 'curl-many');
   out('against the loopback itself (a plain socket copy of the same bytes, the physical limit):');
   ratio('FTP many files', 'loopback socket copy', 'loopback-many', 'ftp-many');
   ratio('SFTP many files', 'loopback socket copy', 'loopback-many', 'sftp-many');
