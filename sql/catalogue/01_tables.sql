@@ -430,7 +430,7 @@ BEGIN
         (13, '\.observations_id_ic', 'Continuum observation the sunspot was detected on (observations.id_observations).', true),
         (14, '\.observations_id_m', 'Magnetogram observation used for the magnetic field values (observations.id_observations).', true),
         (15, '\.observations_id_t', 'Observation used for tracking the region, when one was (observations.id_observations).', true),
-        (16, '\.ar_id', 'Tracked active region (activeregions.id_ar); the CSV gives the row ordinal of the feature in feat_filename.', true),
+        (16, '\.ar_id', 'Tracked active region (activeregions.id_ar); the CSV''s ID_AR names the feature in feat_filename by its row ordinal, or by its local id (the pipeline''s tracking.featureId; SPoCA: localId).', true),
         -- frc_info
         (20, 'frc_info\.institut', 'Institute that runs the code.', true),
         (21, 'frc_info\.code', 'Code name, e.g. SDOSS.', true),
@@ -557,7 +557,7 @@ BEGIN
         (156, 'type_iii\.freq_(start|end)', 'Frequency at the \1 of the burst, MHz.', true),
         (157, 'type_iii\.drift_(start|end)', 'Frequency drift rate at the \1 of the burst, MHz/s.', true),
         (158, 'type_iii\.fit_a([01])', 'Coefficient a\1 of the fit of the burst''s drift.', true),
-        (159, 'activeregions_tracking\.feat_filename', 'Feature file of the tracked region; the CSV reference (ID_AR) is a row ordinal in it.', true),
+        (159, 'activeregions_tracking\.feat_filename', 'Feature file of the tracked region; the CSV reference (ID_AR) is a row ordinal or a local id in it (tracking.featureId).', true),
         (160, '\.feat_filename', 'Feature file the row was read from; with row_ordinal, the natural key.', true),
         (161, '\.run_date', 'When the code produced the row, UTC.', true)
       ) AS d(ord, pattern, text, csv)

@@ -28,6 +28,21 @@ BEGIN
 END
 $$;
 
+-- What the run and upload stages write for operators names local directories (the task's
+-- log, its work directory); readers of the catalogue get the file names only. A URL
+-- (https://host/...) is left alone: its slashes follow a colon.
+CREATE OR REPLACE FUNCTION file_names_only(message text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
+  AS $$ SELECT regexp_replace($1, '(^|[\s(="''])/(?:[^\s;/"'']+/)+', '\1', 'g') $$;
+COMMENT ON FUNCTION file_names_only(text) IS 'The message with each absolute path reduced to its last element: "log /var/lib/nocturne/logs/x.log" becomes "log x.log".';
+
+-- What the ingest stage writes of a file it read: from a local source (a directory of the
+-- ingest host) the file names only; from an archive target, as written (the archive's paths).
+CREATE OR REPLACE FUNCTION source_paths_shown(message text, source text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT
+  AS $$ SELECT CASE WHEN $2 LIKE 'local:%' THEN file_names_only($1) ELSE $1 END $$;
+COMMENT ON FUNCTION source_paths_shown(text, text) IS 'The message as readers see it: file names only when source is local ("local:<dir>"), else as written.';
+
 -- Where nocturne archived the quicklook `file_name` of a load's observation (the latest
 -- verified copy of that name from the load's pipeline; codes such as SPoCA write a path
 -- in QCLK_FNAME: its file name counts). SECURITY DEFINER: the readers of
@@ -239,10 +254,13 @@ COMMENT ON COLUMN quarantined_rows.ingested_at IS 'When the file was loaded.';
 -- the functions in a reader's own WHERE clause.
 CREATE OR REPLACE VIEW rejected_files WITH (security_barrier) AS
   SELECT f.id AS ingested_file_id, f.pipeline, f.code, f.code_version, f.source, f.path, f.sha256, f.size_bytes,
-         f.error, f.report, f.finished_at AS rejected_at
+         f.error, f.report, f.finished_at AS rejected_at, f.night
     FROM ingested_files f
-   WHERE f.status = 'rejected';
-COMMENT ON VIEW rejected_files IS 'Files of single-CSV pipelines refused as a whole: nothing of them is in the catalogue. They are not retried until their content changes. Sets: see rejected_sets.';
+   WHERE f.status = 'rejected'
+     -- Made good by a later load of the same path (as nocturne retry decides).
+     AND NOT EXISTS (SELECT 1 FROM ingested_files l WHERE l.source = f.source AND l.path = f.path
+                        AND l.status = 'loaded' AND l.started_at > f.started_at);
+COMMENT ON VIEW rejected_files IS 'Files of single-CSV pipelines refused as a whole and not made good since (a later load of the same path): nothing of them is in the catalogue. They are not retried until their content changes. Sets: see rejected_sets.';
 COMMENT ON COLUMN rejected_files.ingested_file_id IS 'Ledger row of the file (delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_files.pipeline IS 'Pipeline that read the file.';
 COMMENT ON COLUMN rejected_files.code IS 'Detection code that wrote the file.';
@@ -254,13 +272,20 @@ COMMENT ON COLUMN rejected_files.size_bytes IS 'Size of the file in bytes.';
 COMMENT ON COLUMN rejected_files.error IS 'First located error: "file:line[:column]: reason".';
 COMMENT ON COLUMN rejected_files.report IS 'All errors found (up to 100): {"issues": [{line, column, value, reason}], "truncated": bool}.';
 COMMENT ON COLUMN rejected_files.rejected_at IS 'When the file was rejected.';
+COMMENT ON COLUMN rejected_files.night IS 'Observing night: the date in the file name, in the time zone of the pipeline''s run stage (NULL when the name carries none).';
 
 CREATE OR REPLACE VIEW rejected_sets AS
   SELECT s.load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.members,
-         s.error, s.report, s.finished_at AS rejected_at, s.night
+         s.error, s.report, s.finished_at AS rejected_at, s.night, s.incomplete
     FROM set_loads s
-   WHERE s.status IN ('rejected', 'refused');
-COMMENT ON VIEW rejected_sets IS 'File sets not loaded: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives.';
+   WHERE s.status IN ('rejected', 'refused')
+     -- Made good by a later load of the key; features set aside as incomplete, only by a
+     -- load holding them (their init loaded alone leaves them to retry). As nocturne retry decides.
+     AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
+                        AND l.status = 'loaded' AND l.first_seen_at > s.first_seen_at
+                        AND (NOT s.incomplete OR l.members @> (SELECT jsonb_agg(jsonb_build_object('sha256', m ->> 'sha256'))
+                                                                 FROM jsonb_array_elements(s.members) m)));
+COMMENT ON VIEW rejected_sets IS 'File sets not loaded and not made good since: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives. A later load of the same set key makes a rejection good (for a set rejected as incomplete, a load holding its files); set_loads keeps every attempt.';
 COMMENT ON COLUMN rejected_sets.load_id IS 'Ledger row (ingested_sets.id; delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_sets.pipeline IS 'Pipeline that read the set.';
 COMMENT ON COLUMN rejected_sets.code IS 'Detection code that wrote the set.';
@@ -273,4 +298,5 @@ COMMENT ON COLUMN rejected_sets.members IS 'The files of the set: [{role, path, 
 COMMENT ON COLUMN rejected_sets.error IS 'First located error: "file:line[:column]: reason", or the missing member.';
 COMMENT ON COLUMN rejected_sets.report IS 'All errors found.';
 COMMENT ON COLUMN rejected_sets.rejected_at IS 'When the set was rejected or refused.';
+COMMENT ON COLUMN rejected_sets.incomplete IS 'Rejected because a member never arrived (loads once it is there).';
 COMMENT ON COLUMN rejected_sets.night IS 'Observing night of the set (set_loads.night).';

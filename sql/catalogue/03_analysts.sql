@@ -29,14 +29,6 @@ COMMENT ON COLUMN archived_files.verify_method IS 'How the copy was verified: si
 COMMENT ON COLUMN archived_files.sha256 IS 'SHA-256 of the file, when the verify method computed one.';
 COMMENT ON COLUMN archived_files.verified_at IS 'When the copy was last verified.';
 
--- What the run and upload stages write for operators names local directories (the task's
--- log, its work directory); readers of the catalogue get the file names only. A URL
--- (https://host/...) is left alone: its slashes follow a colon.
-CREATE OR REPLACE FUNCTION file_names_only(message text) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
-  AS $$ SELECT regexp_replace($1, '(^|[\s(="''])/(?:[^\s;/"'']+/)+', '\1', 'g') $$;
-COMMENT ON FUNCTION file_names_only(text) IS 'The message with each absolute path reduced to its last element: "log /var/lib/nocturne/logs/x.log" becomes "log x.log".';
-
 -- The first issue of a rejection report ({"issues": [{file, line, column, value, reason}]})
 -- that has a place in a file (`file`: the file, when the issues do not name it).
 CREATE OR REPLACE FUNCTION first_located_issue(report jsonb, file text) RETURNS TABLE (location text, reason text)
@@ -67,25 +59,25 @@ CREATE OR REPLACE VIEW night_problems WITH (security_barrier) AS
    WHERE t.state = 'quarantined'
   UNION ALL
   SELECT s.night, s.pipeline, 'ingest', CASE WHEN s.status = 'refused' THEN 'refused set' WHEN s.incomplete THEN 'incomplete set' ELSE 'rejected set' END,
-         s.set_key, i.location, coalesce(i.reason, s.error), NULL, NULL, s.finished_at
-    FROM ingested_sets s
+         s.set_key, source_paths_shown(i.location, s.source), source_paths_shown(coalesce(i.reason, s.error), s.source), NULL, NULL, s.rejected_at
+    FROM rejected_sets s
     LEFT JOIN LATERAL first_located_issue(s.report, NULL) i ON true
-   WHERE s.status IN ('rejected', 'refused')
   UNION ALL
-  SELECT f.night, f.pipeline, 'ingest', 'rejected file', f.path, i.location, coalesce(i.reason, f.error), NULL, NULL, f.finished_at
-    FROM ingested_files f
+  SELECT f.night, f.pipeline, 'ingest', 'rejected file', source_paths_shown(f.path, f.source), source_paths_shown(i.location, f.source),
+         source_paths_shown(coalesce(i.reason, f.error), f.source), NULL, NULL, f.rejected_at
+    FROM rejected_files f
     LEFT JOIN LATERAL first_located_issue(f.report, f.path) i ON true
-   WHERE f.status = 'rejected'
   UNION ALL
-  SELECT f.night, f.pipeline, 'ingest', 'quarantined row', f.path, f.path || ':' || q.line, q.reason, NULL, NULL, f.finished_at
+  SELECT f.night, f.pipeline, 'ingest', 'quarantined row', source_paths_shown(f.path, f.source),
+         source_paths_shown(f.path || ':' || q.line, f.source), source_paths_shown(q.reason, f.source), NULL, NULL, f.finished_at
     FROM quarantine_rows q
     JOIN ingested_files f ON f.id = q.file_id;
-COMMENT ON VIEW night_problems IS 'What went wrong, per observing night and pipeline, in every stage: failed observations (run), quarantined quicklooks (upload), rejected or refused sets, rejected files and quarantined rows (ingest). retry_name is what to give nocturne retry.';
+COMMENT ON VIEW night_problems IS 'What went wrong, per observing night and pipeline, in every stage: failed observations (run), quarantined quicklooks (upload), rejected or refused sets and rejected files not made good since (rejected_sets, rejected_files), quarantined rows (ingest). retry_name is what to give nocturne retry. Files read from a local source are named without their directories.';
 COMMENT ON COLUMN night_problems.night IS 'Observing night: of the observation as the run stage processed it, else the date in the file or set names in the time zone of the pipeline''s run stage (NULL when the names carry no date).';
 COMMENT ON COLUMN night_problems.pipeline IS 'Pipeline that met the problem.';
 COMMENT ON COLUMN night_problems.stage IS 'Stage that met it: run, upload or ingest.';
 COMMENT ON COLUMN night_problems.problem IS 'failed observation, quarantined quicklook (or file), rejected set, incomplete set (a member never arrived), refused set (changed re-emission, reemitted: keep), rejected file, quarantined row.';
-COMMENT ON COLUMN night_problems.retry_name IS 'The item''s natural name, to give nocturne retry: the observation name (failed observation), the file name (quarantined file), the set key (sets), the file path (rejected file, quarantined row).';
+COMMENT ON COLUMN night_problems.retry_name IS 'The item''s natural name, to give nocturne retry: the observation name (failed observation), the file name (quarantined file), the set key (sets), the file path on the archive, or the file name for a local source (rejected file, quarantined row).';
 COMMENT ON COLUMN night_problems.location IS 'Where in the input the first error is, "file:line[:column]" (column: the CSV header); NULL for problems not located in a file.';
 COMMENT ON COLUMN night_problems.reason IS 'Why, in words (the value found in brackets, when one field is to blame).';
 COMMENT ON COLUMN night_problems.exit_code IS 'Failed observation: exit code of the detection code at its last attempt (NULL when it ended by a signal or its job never ran).';
@@ -197,12 +189,16 @@ CREATE OR REPLACE FUNCTION lineage(set_or_path text) RETURNS SETOF lineage_row
   LANGUAGE sql STABLE SECURITY DEFINER
   AS $$
     SELECT l.*
-      FROM (SELECT max(s.id) AS id FROM ingested_sets s
+      -- The load whose rows are in the catalogue, if any: a later rejected attempt (a copy
+      -- in another directory) is not where the rows came from.
+      FROM (SELECT s.id FROM ingested_sets s
              WHERE s.status <> 'waiting'
-               AND (s.set_key = $1 OR s.members @> jsonb_build_array(jsonb_build_object('path', $1)))) k
+               AND (s.set_key = $1 OR s.members @> jsonb_build_array(jsonb_build_object('path', $1)))
+             ORDER BY s.status = 'loaded' DESC, s.id DESC
+             LIMIT 1) k
      CROSS JOIN LATERAL lineage(k.id) l
   $$;
-COMMENT ON FUNCTION lineage(text) IS 'lineage(load_id) of the latest load of a set key, or of the latest load that read the file at this (archive) path. Earlier loads: by their load_id (set_loads).';
+COMMENT ON FUNCTION lineage(text) IS 'lineage(load_id) of the load of a set key whose rows are in the catalogue (else its latest attempt), or likewise of the loads that read the file at this (archive) path. Other loads: by their load_id (set_loads).';
 
 -- GRANT of a reader: the catalogue's tables, views and functions, nothing else. A
 -- procedure, so that "ALL FUNCTIONS" does not hand it to the readers themselves.

@@ -38,7 +38,7 @@ export function fileNameDate(fileName: string): Date | undefined {
   for (const [, y, m, d, hh, mi, ss] of fileName.matchAll(/(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?!\d)/g)) {
     const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Number(ss)));
     // Date.UTC rolls 20140231 over into March: only a real calendar date counts.
-    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24) return date;
+    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24 && Number(mi) < 60) return date;
   }
   return undefined;
 }

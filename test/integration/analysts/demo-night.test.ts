@@ -36,7 +36,7 @@ beforeAll(async () => {
   expect(granted.stderr).toBe('');
   expect(granted.stdout).toMatch(
     new RegExp(
-      `^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, first_located_issue, lineage, nk, quicklook_url; nothing of schema ${night.state}\\n$`,
+      `^role ${role} reads catalogue ${night.hfc}: \\d+ tables and views, functions file_names_only, first_located_issue, lineage, nk, quicklook_url, source_paths_shown; nothing of schema ${night.state}\\n$`,
     ),
   );
   const url = new URL(night.test.url);

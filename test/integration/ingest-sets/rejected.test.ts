@@ -30,6 +30,21 @@ describe('ingest sets mode: a bad set is rejected whole', () => {
     expect((await w.run()).stats).toMatchObject({ sets: 0, rejected: 0 });
   });
 
+  it('refuses a set whose file names carry a date that does not exist, which would leave it without a night', async () => {
+    const w = await world('no-such-date');
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    const key = 'sdoss_106_20250230T000000_sdo';
+    await w.write(`${key}_init.csv`, init(DATE));
+    const featPath = await w.write(`${key}_feat.csv`, feat(`${key}_feat.csv`, 2));
+    expect((await w.run()).stats).toMatchObject({ loaded: 0, rejected: 1 });
+    const [row] = await w.ledger();
+    expect(row?.error).toBe(
+      `${featPath}: 20250230T000000 in the file name is not a real date and time (YYYYMMDDTHHMMSS, UTC): the set would have no observing night`,
+    );
+    expect(await w.count('observations')).toBe(0);
+  });
+
   // FILE_SIZE is scaled exactly (file_size: {scale: 1000}): its number written out in full.
   it('refuses a scaled number too long to write out, naming its file, line and column', async () => {
     const w = await world('huge-exponent');

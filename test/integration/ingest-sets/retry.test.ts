@@ -50,4 +50,41 @@ describe('retry of a rejected set', () => {
     );
     expect(kept).toEqual({ status: 'rejected', id: String(rejected!.id) });
   });
+
+  it('brings back features set aside as incomplete once their init loaded alone, and lists them as a problem until then', async () => {
+    const w = await world('retry-incomplete', { sets: { initWait: '1s' } });
+    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+    await w.write(FEAT, feat(FEAT, 3));
+    expect((await w.run()).stats).toMatchObject({ waiting: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await w.run()).stats).toMatchObject({ rejected: 1 });
+    expect(existsSync(path.join(w.quarantine, 'sdoss', FEAT))).toBe(true);
+    // The init arrives alone: it loads (an observation may have no features), its features still set aside.
+    await w.write(INIT, init(DATE));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    expect(await w.count('sunspots')).toBe(0);
+    const key = FEAT.replace(/_feat\.csv$/, '');
+    const listed = () =>
+      w.db
+        .any<{ problem: string }>(`SELECT problem FROM $1:name.night_problems WHERE retry_name = $2`, [w.hfc, key])
+        .then((r) => r.map((p) => p.problem));
+    const rejectedSets = () => w.db.any(`SELECT 1 FROM $1:name.rejected_sets WHERE set_key = $2`, [w.hfc, key]);
+    expect(await listed()).toEqual(['incomplete set']);
+    // Readers see the file names of a local source, not the ingest host's directories.
+    const { reason } = await w.db.one<{ reason: string }>(`SELECT reason FROM $1:name.night_problems`, [w.hfc]);
+    expect(reason).toBe(`${FEAT}: its init file ${INIT} has not arrived (waited 1s)`);
+    expect(await rejectedSets()).toHaveLength(1);
+
+    const deps = { config: w.config, db: w.db, logger: createLogger({ level: 'silent' }), print: () => undefined };
+    const report = await retry(deps, { selection: { pipeline: w.pipeline, stages: ['ingest'], set: key }, by: 'tester@rig', now: true });
+    expect(report.applied?.retried.map((i) => [i.kind, i.item])).toEqual([['set', key]]);
+    expect(await w.count('sunspots')).toBe(3);
+    expect(await w.count('observations')).toBe(2);
+    // Made good: neither listed nor offered again.
+    expect(await listed()).toEqual([]);
+    expect(await rejectedSets()).toEqual([]);
+    const again = await retry(deps, { selection: { pipeline: w.pipeline, stages: ['ingest'], set: key }, by: 'tester@rig', dryRun: true });
+    expect(again.candidates).toEqual([]);
+  });
 });

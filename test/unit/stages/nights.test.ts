@@ -15,6 +15,7 @@ describe('observing nights', () => {
   it('is null for a name without a real date', () => {
     expect(observingNight('sdoss_106_frc_info.csv', 'UTC')).toBeNull();
     expect(observingNight('x_20140231T000000.csv', 'UTC')).toBeNull();
+    expect(observingNight('x_20140221T007000.csv', 'UTC')).toBeNull();
   });
 
   it('names nights as runs do: the calendar date in the zone', () => {

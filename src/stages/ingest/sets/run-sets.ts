@@ -219,6 +219,15 @@ async function decide(
       reason: `${files.length} files have the role ${role} in set ${set.key}: ${files.map((f) => f.path).join(', ')}`,
     });
   }
+  // A stamp that is no date would leave the set without a night, out of every night's view.
+  const stamp = NAME_STAMP.exec(set.key)?.[0];
+  if (stamp !== undefined && entry.night === null) {
+    issues.add({
+      file: members[0]!.candidate.path,
+      line: 0,
+      reason: `${stamp} in the file name is not a real date and time (YYYYMMDDTHHMMSS, UTC): the set would have no observing night`,
+    });
+  }
   if (!issues.empty) return reject(state, entry, members, issues);
 
   if (missing) {
@@ -290,6 +299,9 @@ async function decide(
   if (result.kind === 'waiting' && status === 'incomplete') return settledEarlier(state, set.key, status, members);
   return outcome(state, entry, members, issues, result);
 }
+
+/** The observation's date and time that HFC codes put in their file names (see fileNameDate). */
+const NAME_STAMP = /(?<!\d)\d{8}T\d{6}(?!\d)/;
 
 /**
  * Sets read and waiting to load at once: more than the connections they may hold (see
