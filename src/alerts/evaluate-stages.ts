@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import { compileCron } from '../config/cron-pattern.js';
 import { keyText, type IncidentKey } from './kinds.js';
 import { localText, spanText } from './local-time.js';
 import { thresholdsFor, type AlertSettings } from './settings.js';
@@ -135,7 +135,8 @@ function slotMissed(
 
 /** The newest slot of the stage at or before `at`. */
 export function latestSlot(spec: Pick<StageSpec, 'schedule' | 'timezone'>, at: Date): Date | null {
-  const cron = new Cron(spec.schedule, { timezone: spec.timezone, paused: true });
+  // The scheduler's own reading of the pattern (Vixie day rules, DST), so a slot alerted on is one it fires.
+  const { cron } = compileCron(spec.schedule, spec.timezone);
   // previousRuns is strictly before its reference.
   return cron.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null;
 }

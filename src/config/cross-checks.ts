@@ -9,7 +9,7 @@ import { checkRemoteDir, withoutTrailingSlash } from '../adapters/transfer/remot
 import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
 import { problem, type DocPath, type Problem } from './issues.js';
-import { INPUT_GLOB_PLACEHOLDERS, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';
+import { INPUT_GLOB_PLACEHOLDERS, PIPELINE_NAME, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';
 import { scheduleProblems } from './schedule-check.js';
 import { ingestModeProblems } from './sets-check.js';
 import { isMapping, valueAt } from './schema-walk.js';
@@ -77,8 +77,11 @@ export function pipelineProblems(pipeline: unknown, context: PipelineContext): P
   if (!isMapping(pipeline)) return [];
   const problems: Problem[] = [];
   const name = pipeline['name'];
-  if (typeof name === 'string' && name !== context.fileName) {
-    problems.push(problem(['name'], 'value', `pipeline name "${name}" differs from its file name (expected "${context.fileName}")`));
+  // An invalid name has its own message; a file name that is no valid name can only be renamed.
+  if (typeof name === 'string' && name !== context.fileName && PIPELINE_NAME.test(name)) {
+    const rename = `rename the file to ${name}.yaml`;
+    const fix = PIPELINE_NAME.test(context.fileName) ? `${rename}, or write name: ${context.fileName}` : rename;
+    problems.push(problem(['name'], 'value', `pipeline name "${name}" differs from its file name "${context.fileName}.yaml": ${fix}`));
   }
   for (const stage of STAGES) {
     const config = pipeline[stage];

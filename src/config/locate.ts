@@ -43,7 +43,7 @@ export function parseYaml(display: string, text: string): YamlSource {
     prettyErrors: false,
   });
   const at = (offset: number, message: string): ConfigIssue => ({ file: display, ...lineCounter.linePos(offset), message });
-  const syntaxIssues = [...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], yamlMessage(e)));
+  const syntaxIssues = onePerLine([...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], yamlMessage(e))));
   const pairs = indexPairs(doc, (offset, key) => syntaxIssues.push(at(offset, `duplicate key "${key}"`)));
   let data: unknown;
   if (syntaxIssues.length === 0) {
@@ -51,7 +51,7 @@ export function parseYaml(display: string, text: string): YamlSource {
       data = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
       // toJS throws for an alias whose anchor is missing, or alias expansion that explodes.
-      syntaxIssues.push(at(unresolvedAliasOffset(doc) ?? 0, err instanceof Error ? err.message : String(err)));
+      syntaxIssues.push(at(unresolvedAliasOffset(doc) ?? 0, aliasHint(err instanceof Error ? err.message : String(err))));
     }
   }
   return { display, doc, lineCounter, data, syntaxIssues, pairs };
@@ -60,7 +60,25 @@ export function parseYaml(display: string, text: string): YamlSource {
 /** The yaml library's message, made specific where it is vague or speaks to programmers. */
 function yamlMessage(error: YAMLError): string {
   if (error.code === 'MULTIPLE_DOCS') return 'more than one YAML document in the file (remove the "---" line)';
-  return error.message;
+  return aliasHint(error.message);
+}
+
+const ALIAS_HINT = 'a value starting with "*" is a YAML alias: quote it ("*/15 * * * *", ["*.csv"])';
+
+/** An unquoted cron pattern or glob reads as aliases: the message says so, and how to write it. */
+function aliasHint(message: string): string {
+  return /\balias\b/i.test(message) ? `${message}; ${ALIAS_HINT}` : message;
+}
+
+// The first alias problem of each line: an unquoted cron pattern is one mistake, not four.
+function onePerLine(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<number>();
+  return issues.filter((issue) => {
+    if (!issue.message.endsWith(ALIAS_HINT)) return true;
+    if (seen.has(issue.line)) return false;
+    seen.add(issue.line);
+    return true;
+  });
 }
 
 /**

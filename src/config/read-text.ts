@@ -92,7 +92,17 @@ export function decodeUtf8(bytes: Buffer): Decoded {
       message: `byte ${byte} is not UTF-8 (a file saved as Latin-1 or Windows-1252?): save it as UTF-8`,
     };
   }
-  return { ok: true, text: bytes.toString('utf8') };
+  // A lone CR is no line end to the YAML reader: a file saved with classic Mac OS line ends is one line.
+  const cr = bytes.findIndex((b, i) => b === 0x0d && bytes[i + 1] !== 0x0a);
+  if (cr >= 0) {
+    return {
+      ok: false,
+      ...position(bytes, cr),
+      message: 'a carriage return without a line feed (classic Mac OS line ends): save the file with LF line ends',
+    };
+  }
+  // A UTF-8 byte order mark is no character of the text: without it, columns on line 1 are the editor's.
+  return { ok: true, text: bytes.toString('utf8').replace(/^\uFEFF/, '') };
 }
 
 function utf16or32(bytes: Buffer): string | undefined {

@@ -19,9 +19,12 @@ z.config({ jitless: true });
 export const STAGES = ['run', 'upload', 'ingest'] as const;
 export type StageName = (typeof STAGES)[number];
 
-const name = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
+/** A pipeline's, target's, ... name (a pipeline's is its file name too). */
+export const PIPELINE_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const name = z.string().regex(PIPELINE_NAME, 'must be lower-case letters, digits, "-" or "_", starting with a letter');
 
 const DURATION_TEXT = /^\d+(ms|s|m|h|d)$/;
+const MAX_DURATION_MS = 36_500 * 86_400_000;
 /** A check of a duration's value, skipped when its shape is wrong (the regex says so). */
 const ms = (ok: (value: number) => boolean) => (text: string) => !DURATION_TEXT.test(text) || ok(durationMs(text));
 
@@ -29,6 +32,11 @@ const ms = (ok: (value: number) => boolean) => (text: string) => !DURATION_TEXT.
 export const duration = z
   .string()
   .regex(DURATION_TEXT, 'must be a duration such as "90s", "15m", "6h" or "2d"')
+  // Beyond, PostgreSQL's intervals and dates overflow (a wait of 110000000d came back negative).
+  .refine(
+    ms((n) => n <= MAX_DURATION_MS),
+    'must be at most 36500d (100 years)',
+  )
   .describe('A duration: a whole number followed by ms, s, m, h or d.');
 
 /** Node's timers take at most 2^31 - 1 ms: a longer one fires at once (with a warning) or throws. */

@@ -58,5 +58,13 @@ async function daemonListen(dir: string): Promise<string> {
   if (http?.enabled === false) {
     throw new CliExit(EXIT.unavailable, `${file}: http.enabled is false, so the daemon takes no reload request; send it SIGHUP`);
   }
-  return typeof http?.listen === 'string' ? http.listen : DEFAULT_LISTEN;
+  if (typeof http?.listen !== 'string') return DEFAULT_LISTEN;
+  // Port 0: the daemon took a port of the kernel's choosing, which only its log says.
+  if (/:0+$/.test(http.listen)) {
+    throw new CliExit(
+      EXIT.unavailable,
+      `${file}: http.listen ${http.listen} has port 0, so the daemon listens on a port chosen at its start (its log's "ready" line names it): give it with --listen, or send the daemon SIGHUP`,
+    );
+  }
+  return http.listen;
 }

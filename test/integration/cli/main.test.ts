@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -33,5 +34,19 @@ describe('the nocturne command (built: npm run build)', () => {
     const { code, stderr } = await nocturne(['run', 'sdoss', '--stage', 'launch']);
     expect(code).toBe(64);
     expect(stderr).toContain("'launch' is invalid");
+  });
+
+  it('reload: says that a daemon listening on port 0 cannot be found from the configuration, and what to do', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-reload-'));
+    try {
+      await mkdir(path.join(dir, 'config'));
+      await writeFile(path.join(dir, 'config/nocturne.yaml'), 'http:\n  listen: "127.0.0.1:0"\n');
+      const { code, stderr } = await nocturne(['reload', '--config', dir]);
+      expect(code).toBe(69);
+      expect(stderr).toContain('http.listen 127.0.0.1:0 has port 0, so the daemon listens on a port chosen at its start');
+      expect(stderr).toContain('--listen');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

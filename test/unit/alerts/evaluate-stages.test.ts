@@ -155,4 +155,12 @@ describe("slot_missed (the dead man's switch)", () => {
     expect(latestSlot(paris, at('2026-11-22T01:00:00Z'))).toEqual(at('2026-11-22T01:00:00Z'));
     expect(latestSlot(paris, at('2026-11-22T00:59:59Z'))).toEqual(at('2026-11-21T01:00:00Z'));
   });
+
+  it('reads the pattern as the scheduler does: day of month and day of week both restricted means both (Vixie cron)', () => {
+    // Mondays on an odd day of the month: 2026-12-21 and 2026-12-07, never the days between.
+    expect(latestSlot({ schedule: '0 2 */2 * mon', timezone: 'UTC' }, at('2026-12-29T12:00:00Z'))).toEqual(at('2026-12-21T02:00:00Z'));
+    // No wildcard in its time fields: a fixed-time job, whose 02:xx slot in the spring gap runs at 03:00 local.
+    const gap = latestSlot({ schedule: '0-59/20 2 * * *', timezone: 'Europe/Paris' }, at('2026-03-29T01:30:00Z'));
+    expect(gap).toEqual(at('2026-03-29T01:00:00Z'));
+  });
 });

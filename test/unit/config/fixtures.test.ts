@@ -70,11 +70,13 @@ const CASES: Record<string, { env?: NodeJS.ProcessEnv; lines: string[] }> = {
     ],
   },
   'name-mismatch': {
-    lines: ['pipelines/sdoss.yaml:1:7: name: pipeline name "sdos" differs from its file name (expected "sdoss")'],
+    lines: [
+      'pipelines/sdoss.yaml:1:7: name: pipeline name "sdos" differs from its file name "sdoss.yaml": rename the file to sdos.yaml, or write name: sdoss',
+    ],
   },
   'duplicate-name': {
     lines: [
-      'pipelines/sdoss2.yaml:1:7: name: pipeline name "sdoss" differs from its file name (expected "sdoss2")',
+      'pipelines/sdoss2.yaml:1:7: name: pipeline name "sdoss" differs from its file name "sdoss2.yaml": rename the file to sdoss.yaml, or write name: sdoss2',
       'pipelines/sdoss2.yaml:1:7: name: pipeline name "sdoss" is already used by {shown}/pipelines/sdoss.yaml',
     ],
   },

@@ -92,6 +92,20 @@ describe('the loader that validate and reload share, on hostile files', () => {
     ]);
   });
 
+  it('counts columns on line 1 as the editor does after a UTF-8 byte order mark, refuses classic Mac OS line ends, and says to rename a misnamed file', async () => {
+    const dir = await configDir({
+      'eit.yaml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('name: EIT\ncode: {name: eit, version: "1"}\n')]),
+      'mac.yaml': Buffer.from(PIPELINE.replaceAll('\n', '\r')),
+      // A file name that is no pipeline name: renaming the file is the only fix.
+      'Eit.yaml': PIPELINE,
+    });
+    expect(await reported(dir)).toEqual([
+      '<dir>/pipelines/Eit.yaml:1:7: name: pipeline name "eit" differs from its file name "Eit.yaml": rename the file to eit.yaml',
+      '<dir>/pipelines/eit.yaml:1:7: name: must be lower-case letters, digits, "-" or "_", starting with a letter',
+      '<dir>/pipelines/mac.yaml:1:10: a carriage return without a line feed (classic Mac OS line ends): save the file with LF line ends',
+    ]);
+  });
+
   it('says that it skips a hidden file such as ..x.yaml', async () => {
     const dir = await configDir({ '..x.yaml': PIPELINE, '.eit.yml': PIPELINE, '.notes': 'x' });
     expect(await reported(dir)).toEqual([

@@ -65,7 +65,18 @@ describe('parseYaml', () => {
 
   it('locates an alias without an anchor', () => {
     expect(problems('a: 1\nb: *nowhere\n').issues).toEqual([
-      'p.yaml:2:4: Unresolved alias (the anchor must be set before the alias): nowhere',
+      'p.yaml:2:4: Unresolved alias (the anchor must be set before the alias): nowhere; a value starting with "*" is a YAML alias: quote it ("*/15 * * * *", ["*.csv"])',
+    ]);
+  });
+
+  it('says that an unquoted cron pattern or glob is read as aliases, once per line, and how to write it', () => {
+    const hint = 'a value starting with "*" is a YAML alias: quote it ("*/15 * * * *", ["*.csv"])';
+    const cron = problems('run:\n  schedule: */15 * * * *\n').issues;
+    expect(cron).toHaveLength(1);
+    expect(cron[0]).toMatch(/^p\.yaml:2:\d+: .*alias.*; /i);
+    expect(cron[0]!.endsWith(hint)).toBe(true);
+    expect(problems('upload:\n  include: [*.csv, *.jpg]\n').issues).toEqual([
+      `p.yaml:2:13: Unresolved alias (the anchor must be set before the alias): .csv; ${hint}`,
     ]);
   });
 

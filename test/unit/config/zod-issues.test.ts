@@ -156,4 +156,11 @@ describe('durations', () => {
       [],
     );
   });
+
+  it('refuses any duration over 100 years, which PostgreSQL intervals and dates cannot carry', () => {
+    expect(problems(daemonConfigSchema, { database: DATABASE, alerts: { remindEvery: '999999999d' } })).toEqual([
+      'alerts.remindEvery (value): must be at most 36500d (100 years)',
+    ]);
+    expect(problems(daemonConfigSchema, { database: DATABASE, alerts: { remindEvery: '36500d' } })).toEqual([]);
+  });
 });
