@@ -8,7 +8,7 @@ import { coerceError, NocturneError } from '../core/errors.js';
 import type { LoadResult } from '../config/load.js';
 import type { NocturneConfig } from '../config/types.js';
 import { createAuthenticator } from '../http/auth.js';
-import { writeLocalToken } from '../http/local-token.js';
+import { newLocalToken, writeLocalToken } from '../http/local-token.js';
 import { startHttpServer } from '../http/server.js';
 import { createRouter, type DaemonApi, type ReloadResult } from '../http/router.js';
 import { Housekeeping } from '../housekeeping/housekeeping.js';
@@ -121,10 +121,28 @@ export class Daemon implements DaemonApi {
     const config = this.#config;
     this.#state = 'starting';
     logger.info({ dir: config.dir, pipelines: [...config.pipelines.keys()], stages: config.daemon.host.stages }, 'starting');
+    const clock = this.#deps.clock ?? systemClock;
+    const { http } = config.daemon;
+    // The listening socket first: a second daemon started by mistake fails here, before it
+    // registers as this host or replaces the token that the running daemon's reload needs.
+    if (http.enabled) {
+      const token = newLocalToken();
+      const routes = monitorRoutes({
+        config: () => this.#config,
+        db: () => this.#db(),
+        now: () => clock.now(),
+        nextSlots: () => this.#nextSlots(),
+        feed: this.feed,
+      });
+      const auth = createAuthenticator(http.auth, token);
+      const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
+      this.#httpAddress = server.address;
+      this.#releasers.add('http server', () => server.close());
+      await writeLocalToken(config.paths.state, token);
+    }
     const store = await this.#deps.connect(config);
     this.#store = store;
     this.#releasers.add('state database', () => store.close());
-    const clock = this.#deps.clock ?? systemClock;
     const alerting = await startDaemonAlerting({ db: store.db, config, logger, version: this.#deps.version, clock });
     this.#alerting = alerting;
     this.#releasers.add('heartbeat and alerting', () => alerting.stop());
@@ -159,20 +177,7 @@ export class Daemon implements DaemonApi {
     const campaigns = new CampaignService({ db: store.db, config: () => this.#config, logger, execute });
     campaigns.start();
     this.#releasers.add('campaign drivers', () => campaigns.stop());
-    const { http } = config.daemon;
     if (http.enabled) {
-      const token = await writeLocalToken(config.paths.state);
-      const routes = monitorRoutes({
-        config: () => this.#config,
-        db: () => this.#db(),
-        now: () => clock.now(),
-        nextSlots: () => this.#nextSlots(),
-        feed: this.feed,
-      });
-      const auth = createAuthenticator(http.auth, token);
-      const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
-      this.#httpAddress = server.address;
-      this.#releasers.add('http server', () => server.close());
       const unwatch = watchRuns(
         this.feed,
         () => this.#db(),
@@ -229,7 +234,7 @@ export class Daemon implements DaemonApi {
   async #reload(): Promise<ReloadResult> {
     const { logger } = this.#deps;
     if (this.#state !== 'running' || !this.#scheduler) {
-      return { ok: false, message: `the daemon is ${this.#state}: reload refused`, issues: [] };
+      return { ok: false, message: `the daemon is ${this.#state}`, issues: [], unavailable: true };
     }
     let loaded: LoadResult;
     try {

@@ -38,7 +38,7 @@ export async function serveUntilSignal(options: ServeOptions): Promise<number> {
     },
     connect: (c) => connectState(c, logger),
   });
-  const uninstall = installProcessHandlers({ daemon, logger, safetyMs: shutdownBoundMs(config) });
+  const uninstall = installProcessHandlers({ daemon, logger, safetyMs: () => shutdownBoundMs(daemon.config) });
   try {
     await daemon.start();
     return await daemon.stopped;

@@ -13,8 +13,8 @@ export interface ProcessHooks {
 export interface ProcessHandlerOptions {
   daemon: { stop(reason: string): Promise<number>; reload(): Promise<ReloadResult> };
   logger: Logger;
-  /** How long a stop may take in all before the process exits anyway, with 1. */
-  safetyMs: number;
+  /** How long a stop may take in all before the process exits anyway, with 1: asked at the signal, so a reloaded shutdown.grace counts. */
+  safetyMs: () => number;
   proc?: ProcessHooks;
 }
 
@@ -36,11 +36,12 @@ export function installProcessHandlers(options: ProcessHandlerOptions): () => vo
       logger.warn({ signal }, 'second stop signal: exiting now');
       return proc.exit(EXIT.failure);
     }
-    logger.info({ signal, safetyMs: options.safetyMs }, 'stop signal received');
+    const safetyMs = options.safetyMs();
+    logger.info({ signal, safetyMs }, 'stop signal received');
     setTimeout(() => {
-      logger.fatal({ safetyMs: options.safetyMs }, 'shutdown took too long: exiting');
+      logger.fatal({ safetyMs }, 'shutdown took too long: exiting');
       proc.exit(EXIT.failure);
-    }, options.safetyMs).unref();
+    }, safetyMs).unref();
     void daemon.stop(`signal ${signal}`);
   };
   const onHangup = () => {

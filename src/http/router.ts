@@ -7,7 +7,12 @@ import { crossOriginReason, header, hostAllowed, type Headers } from './security
 /** The result of a reload, as `nocturne reload` prints it. */
 export type ReloadResult =
   | { ok: true; added: string[]; removed: string[]; changed: string[]; restartNeeded: string[]; warnings?: ConfigIssue[] }
-  | { ok: false; message: string; issues: ConfigIssue[] };
+  | {
+      ok: false;
+      message: string;
+      issues: ConfigIssue[];
+      /** Not a refusal of the configuration: the daemon is starting or stopping. */ unavailable?: true;
+    };
 
 /** What the HTTP interface asks of the daemon; the daemon implements it, unit tests fake it. */
 export interface DaemonApi {
@@ -128,7 +133,7 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
     '/api/reload': {
       POST: async () => {
         const result = await api.reload();
-        return json(result.ok ? 200 : 422, result);
+        return json(result.ok ? 200 : result.unavailable ? 503 : 422, result);
       },
     },
     ...options.routes,

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { formatIssues } from '../../config/issues.js';
+import { MAX_CONFIG_BYTES, readRegularFile } from '../../config/read-text.js';
 import { localAuthorization } from '../../http/local-token.js';
 import type { ReloadResult } from '../../http/router.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -30,7 +30,12 @@ export async function reloadCommand(options: ReloadOptions): Promise<void> {
     const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
     throw new CliExit(EXIT.unavailable, `no nocturne daemon answers on ${url} (${why}): is it running?`);
   }
-  const result = (await response.json()) as ReloadResult;
+  const result = (await response.json().catch(() => null)) as ReloadResult | { error?: string; message?: string } | null;
+  // Anything but a reload's outcome (a token refused, a daemon starting or stopping) is said as the daemon said it.
+  if (result === null || !('ok' in result) || (!result.ok && result.unavailable)) {
+    const said = (result && 'error' in result ? result.error : result?.message) ?? `HTTP ${response.status}`;
+    throw new CliExit(EXIT.unavailable, `the daemon on ${url} did not take the reload: ${said}`);
+  }
   if (!result.ok) {
     const issues = result.issues.length > 0 ? `\n${formatIssues(result.issues)}` : '';
     throw new CliExit(EXIT.config, `reload refused: ${result.message}${issues}`);
@@ -49,7 +54,7 @@ async function daemonListen(dir: string): Promise<string> {
   const file = path.join(dir, 'config', 'nocturne.yaml');
   let http: { listen?: unknown; enabled?: unknown } | undefined;
   try {
-    http = (parse(await readFile(file, 'utf8')) as { http?: typeof http } | null)?.http;
+    http = (parse((await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8')) as { http?: typeof http } | null)?.http;
   } catch (err) {
     // The daemon will say what is wrong with the file; meanwhile try the default address.
     process.stderr.write(`nocturne: ${file}: ${err instanceof Error ? err.message : String(err)}; trying ${DEFAULT_LISTEN}\n`);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,19 @@ describe('the nocturne command (built: npm run build)', () => {
       expect(code).toBe(69);
       expect(stderr).toContain('http.listen 127.0.0.1:0 has port 0, so the daemon listens on a port chosen at its start');
       expect(stderr).toContain('--listen');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reload: never waits on a FIFO put in the configuration file's place", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-reload-'));
+    try {
+      await mkdir(path.join(dir, 'config'));
+      execFileSync('mkfifo', [path.join(dir, 'config/nocturne.yaml')]);
+      const { code, stderr } = await nocturne(['reload', '--config', dir, '--listen', '127.0.0.1:1']);
+      expect(code).toBe(69);
+      expect(stderr).toContain('no nocturne daemon answers');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,29 @@ describe('nocturne daemon, as a real process (needs npm run build)', () => {
     expect(applied.stderr).toMatch(/eit\.yaml:\d+:\d+: warning: ingest\.schedule: "\*\/2 \* \* \* \* \*" fires 30 times a minute/);
     const status = (await (await fetch(`${base}/api/pipelines`)).json()) as { stages: { pipeline: string }[] };
     expect(status.stages.map((s) => s.pipeline)).toEqual(['eit', 'sdoss']);
+  });
+
+  it('nocturne reload says what the daemon answered when it is no reload outcome: a token it does not take', async () => {
+    const tokenFile = path.join(dir, 'state', 'http.token');
+    const token = await readFile(tokenFile, 'utf8');
+    try {
+      await writeFile(tokenFile, 'not-the-daemons-token\n');
+      const refused = await nocturne(['reload', '--config', dir]);
+      expect(refused.code).toBe(69);
+      expect(refused.stderr).toMatch(/did not take the reload: POST \/api\/reload needs authentication/);
+    } finally {
+      await writeFile(tokenFile, token);
+    }
+  });
+
+  it('a second daemon on the same configuration fails on the taken port and leaves the running one whole', async () => {
+    const hostBefore = await t.db.one<{ pid: number }>('SELECT pid FROM hosts');
+    const second = new DaemonProcess(dir);
+    expect((await second.exited).code).toBe(1);
+    // Its host row and its reload token are still those of the running daemon.
+    expect(await t.db.one('SELECT pid, stopped_at FROM hosts')).toEqual({ pid: hostBefore.pid, stopped_at: null });
+    const reload = await nocturne(['reload', '--config', dir]);
+    expect(reload.code, reload.stderr).toBe(0);
   });
 
   it('SIGTERM: exits 0 within the bound, logging shutdown complete, leaving no run behind', async () => {

@@ -130,6 +130,6 @@ describe('Daemon reload', () => {
     });
     expect(daemon.config).toBe(next);
     await stop();
-    expect(await daemon.reload()).toMatchObject({ ok: false, message: 'the daemon is stopped: reload refused' });
+    expect(await daemon.reload()).toMatchObject({ ok: false, message: 'the daemon is stopped', unavailable: true });
   });
 });

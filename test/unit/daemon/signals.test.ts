@@ -10,7 +10,7 @@ function fakeProcess() {
   return proc;
 }
 
-function setup(stopMs = 0) {
+function setup(stopMs = 0, safety = { ms: 5_000 }) {
   const proc = fakeProcess();
   const { logger, lines } = captureLogger();
   const calls: string[] = [];
@@ -25,7 +25,7 @@ function setup(stopMs = 0) {
       return { ok: true, added: [], removed: [], changed: [], restartNeeded: [] };
     },
   };
-  const uninstall = installProcessHandlers({ daemon, logger, safetyMs: 5_000, proc });
+  const uninstall = installProcessHandlers({ daemon, logger, safetyMs: () => safety.ms, proc });
   return { proc, lines, calls, uninstall };
 }
 
@@ -53,6 +53,18 @@ describe('process handlers', () => {
     vi.advanceTimersByTime(1);
     expect(proc.exits).toEqual([1]);
     expect(lines.at(-1)).toMatchObject({ msg: 'shutdown took too long: exiting', level: 60 });
+  });
+
+  it('takes the safety bound of the configuration running at the signal (shutdown.grace reloaded since the start)', () => {
+    vi.useFakeTimers();
+    const safety = { ms: 5_000 };
+    const { proc } = setup(60_000, safety);
+    safety.ms = 20_000;
+    proc.emit('SIGTERM');
+    vi.advanceTimersByTime(19_999);
+    expect(proc.exits).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(proc.exits).toEqual([1]);
   });
 
   it('SIGHUP reloads', async () => {
