@@ -5,6 +5,7 @@ import { coerceError } from '../core/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Daemon, shutdownBoundMs } from './daemon.js';
 import { installProcessHandlers } from './signals.js';
+import { ensureStateDir } from './state-dir.js';
 import { connectState } from './state-store.js';
 
 export interface ServeOptions {
@@ -40,6 +41,7 @@ export async function serveUntilSignal(options: ServeOptions): Promise<number> {
   });
   const uninstall = installProcessHandlers({ daemon, logger, safetyMs: () => shutdownBoundMs(daemon.config) });
   try {
+    await ensureStateDir(config.paths.state);
     await daemon.start();
     return await daemon.stopped;
   } catch (err) {

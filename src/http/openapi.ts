@@ -348,11 +348,15 @@ const schemas: Record<string, Schema> = {
         },
         ['warnings'],
       ),
-      obj({
-        ok: { const: false },
-        message: str,
-        issues: arr(obj({ file: str, line: int, col: int, message: str, warning: bool }, ['warning'])),
-      }),
+      obj(
+        {
+          ok: { const: false },
+          message: str,
+          issues: arr(obj({ file: str, line: int, col: int, message: str, warning: bool }, ['warning'])),
+          unavailable: { const: true },
+        },
+        ['unavailable'],
+      ),
     ],
   },
 };
@@ -463,6 +467,10 @@ export const OPENAPI = {
           '401': { description: 'Not authenticated.', ...jsonOf(ref('Error')) },
           '403': { description: 'Cross-origin request.', ...jsonOf(ref('Error')) },
           '422': { description: 'Refused: the configuration is invalid; nothing changed.', ...jsonOf(ref('ReloadResult')) },
+          '503': {
+            description: 'Not taken: the daemon is starting or stopping (unavailable: true); nothing changed.',
+            ...jsonOf(ref('ReloadResult')),
+          },
         },
       },
     },

@@ -1,4 +1,5 @@
 import { coerceError } from '../core/errors.js';
+import { databaseError, isDatabaseUnavailable, sqlState } from '../db/errors.js';
 import type { ConfigIssue } from '../config/types.js';
 import { AUTH_BUSY_RETRY_S, createAuthenticator, type Authenticator } from './auth.js';
 import { BadRequest, checkedParams } from './params.js';
@@ -194,8 +195,16 @@ export function createRouter(api: DaemonApi, options: RouterOptions = {}): (req:
       return await route(url.searchParams, checkedParams(found.params, url.searchParams));
     } catch (err) {
       if (err instanceof BadRequest) return json(400, { error: err.message });
-      const error = coerceError(err, 'INTERNAL', `${req.method} ${url.pathname}`);
+      const what = `${req.method} ${url.pathname}`;
+      // The state database out of reach, gone or refusing us: the service is unavailable, not broken.
+      const error = stateDatabaseUnusable(err) ? databaseError(err, what) : coerceError(err, 'INTERNAL', what);
       return json(error.retryable || error.code === 'DB_FAILED' ? 503 : 500, { error: error.message, code: error.code });
     }
   };
+}
+
+/** Out of reach, or no longer there for us (the database renamed or dropped, our role refused). */
+function stateDatabaseUnusable(err: unknown): boolean {
+  const state = sqlState(err);
+  return isDatabaseUnavailable(err) || state?.startsWith('3D') === true || state?.startsWith('28') === true;
 }

@@ -1,9 +1,10 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import os from 'node:os';
 
 let cached: string | null | undefined;
 
 /**
- * This process's namespace of pids: the machine's boot id and the pid namespace. Two
+ * This process's namespace of pids: the machine's boot and the pid namespace. Two
  * processes with the same namespace see the same pids, so one can tell for sure that the
  * other has ended; a host name cannot (containers sharing it, a name set in several
  * hosts' configuration). Null where /proc does not say (the lease then decides).
@@ -11,13 +12,26 @@ let cached: string | null | undefined;
 export function pidNamespace(): string | null {
   if (cached === undefined) {
     try {
-      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      cached = `${boot}/${readlinkSync('/proc/self/ns/pid')}`;
+      cached = `${bootIdentity()}/${readlinkSync('/proc/self/ns/pid')}`;
     } catch {
       cached = null;
     }
   }
   return cached;
+}
+
+/**
+ * The kernel's boot id; under systemd's ProcSubset=pid (the unit's), which hides it, the
+ * boot time to the minute from the clock since boot. Two processes of one boot that read
+ * it either side of a minute only wait for the lease; two boots within one minute would
+ * share one, which is harmless: the process of the first ended with it.
+ */
+function bootIdentity(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return `booted-${Math.round((Date.now() / 1000 - os.uptime()) / 60)}`;
+  }
 }
 
 /** Whether process `pid` of this namespace exists (EPERM: it does, under another user). */

@@ -138,6 +138,27 @@ describe('nocturne daemon, as a real process (needs npm run build)', () => {
     expect(reload.code, reload.stderr).toBe(0);
   });
 
+  it('refuses to start, exit 78 naming paths.state, when it cannot write its state directory', async () => {
+    const other = await mkdtemp(path.join(os.tmpdir(), 'nocturne-daemon-state-'));
+    try {
+      await writeDaemonConfig(other, {
+        pgUrl: t.url,
+        schema: t.schema,
+        port: await freePort(),
+        pipelines: {},
+        extra: { paths: { state: path.join(other, 'file') } },
+      });
+      await writeFile(path.join(other, 'file'), 'not a directory\n');
+      const refused = new DaemonProcess(other);
+      expect((await refused.exited).code).toBe(78);
+      expect(refused.lines.find((l) => l.level === 60)?.msg).toMatch(
+        /^start failed: paths\.state \S+\/file: the daemon cannot create or write it \(EEXIST/,
+      );
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('SIGTERM: exits 0 within the bound, logging shutdown complete, leaving no run behind', async () => {
     const grace = 2_000;
     const sent = Date.now();

@@ -1,7 +1,8 @@
 // After a kill -9 a restarted daemon takes over at once the runs its dead predecessor
 // left "running", instead of waiting out their 60 s lease (which stalled every stage a
 // kill had interrupted). Only when it can be sure the holder is gone: same pid namespace.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidNamespace } from '../../../src/runs/holder.js';
 import { beginRun, finishRun } from '../../../src/runs/runs.js';
@@ -30,6 +31,25 @@ describe('beginRun after the holder of a run died', () => {
     const run = await beginRun(t.db, { ...base, pipeline: 'ns', slot: at(0) });
     expect(run).toMatchObject({ kind: 'started', run: { holder: pidNamespace(), pid: process.pid } });
     await finishRun(t.db, run.run.id, { state: 'succeeded', stats: {} });
+  });
+
+  it("names its namespace under systemd's ProcSubset=pid too, which hides the boot id: the same for two processes of one boot", () => {
+    // What the unit's ProcSubset=pid gives the daemon: /proc with the pid directories alone.
+    const holder = path.resolve(import.meta.dirname, '../../../src/runs/holder.ts');
+    const read = () =>
+      execFileSync('unshare', [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t proc -o subset=pid proc /proc && exec "${process.execPath}" --import tsx --input-type=module -e "console.log((await import('${holder}')).pidNamespace())"`,
+      ])
+        .toString()
+        .trim();
+    const first = read();
+    expect(first).toMatch(/^booted-\d+\/pid:\[\d+\]$/);
+    expect(read()).toBe(first);
   });
 
   it('takes over at once from a dead process of its namespace, never from a live one', async () => {

@@ -69,6 +69,10 @@ describe('HTTP routes', () => {
     const answer = await createRouter(api({ reload: async () => refused }), { auth })(post('/api/reload', bearer));
     expect([answer.status, body(answer)]).toEqual([422, refused]);
     expect(openApiProblems('post', '/api/reload', 422, body(answer))).toEqual([]);
+    const stopping: ReloadResult = { ok: false, message: 'the daemon is stopping', issues: [], unavailable: true };
+    const notTaken = await createRouter(api({ reload: async () => stopping }), { auth })(post('/api/reload', bearer));
+    expect([notTaken.status, body(notTaken)]).toEqual([503, stopping]);
+    expect(openApiProblems('post', '/api/reload', 503, body(notTaken))).toEqual([]);
     const wrong = await createRouter(api(), { auth })(get('/api/reload', { ...local, ...bearer }));
     expect([wrong.status, body(wrong)]).toEqual([405, { error: 'GET not allowed on /api/reload; use POST' }]);
   });
@@ -81,6 +85,13 @@ describe('HTTP routes', () => {
     const failed = await route(get('/api/pipelines'));
     expect([failed.status, body(failed)]).toEqual([503, { error: 'run history: connection refused', code: 'DB_FAILED' }]);
     expect(openApiProblems('get', '/api/pipelines', 503, body(failed))).toEqual([]);
+    // pg's own errors, unwrapped: the server out of reach, the database renamed away.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' });
+    const gone = Object.assign(new Error('database "nocturne" does not exist'), { code: '3D000' });
+    for (const err of [refused, gone]) {
+      const answer = await createRouter(api({ pipelines: async () => Promise.reject(err) }))(get('/api/pipelines'));
+      expect([answer.status, (body(answer) as { code: string }).code]).toEqual([503, 'DB_FAILED']);
+    }
   });
 
   it('routes path parameters, decoded', async () => {
