@@ -1,4 +1,5 @@
 import { compileCron } from '../config/cron-pattern.js';
+import { clip } from '../core/printable.js';
 import { keyText, type IncidentKey } from './kinds.js';
 import { localText, spanText } from './local-time.js';
 import { thresholdsFor, type AlertSettings } from './settings.js';
@@ -158,8 +159,4 @@ function stoppedSchedulers(schedule: string, hosts: readonly HostBeat[], now: Da
 export function firstLine(text: string): string {
   const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   return clip(line.trim(), 300);
-}
-
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

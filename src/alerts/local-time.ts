@@ -42,7 +42,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 /**
  * The night an instant belongs to: the date on which the night began, a night running
  * from `startsAt` (minutes after midnight, local) to the same time the next day. With
- * the default 12:00, everything from noon to noon is one night.
+ * 12:00, everything from noon to noon is one night; the default, 00:00, is the calendar day.
  */
 export function nightOf(at: Date, timezone: string, startsAt: number): string {
   const local = wallClock(at, timezone);

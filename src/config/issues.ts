@@ -1,3 +1,4 @@
+import { plural } from '../core/printable.js';
 import type { ConfigIssue } from './types.js';
 
 export type { ConfigIssue };
@@ -64,7 +65,6 @@ export function formatIssue(issue: ConfigIssue): string {
 export function formatIssues(issues: readonly ConfigIssue[]): string {
   const sorted = sortIssues(issues);
   const files = new Set(sorted.map((issue) => issue.file)).size;
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const warnings = sorted.filter((issue) => issue.warning).length;
   const problems = sorted.length - warnings;
   const counted = [

@@ -64,7 +64,7 @@ export class AlertMetrics implements MetricsExtension {
           db,
           specs.map(({ pipeline, stage }) => ({ pipeline, stage })),
         ),
-        countFailed(db, { timezone: settings?.timezone ?? 'UTC', nightStartsAt: settings?.nightStartsAt ?? minutesOf('12:00') }),
+        countFailed(db, { timezone: settings?.timezone ?? 'UTC', nightStartsAt: settings?.nightStartsAt ?? minutesOf('00:00') }),
         db.any<{ kind: string; n: number }>(`SELECT kind, count(*)::int AS n FROM incidents WHERE resolved_at IS NULL GROUP BY kind`),
         db.any<{ name: string; at: Date }>('SELECT name, heartbeat_at AS at FROM hosts'),
         db.any<{ state: string; n: number }>(

@@ -1,3 +1,4 @@
+import { clip } from '../core/printable.js';
 import { STAGES, type StageName } from '../config/schema.js';
 import type { NocturneConfig } from '../config/types.js';
 import type { Db } from '../db/database.js';
@@ -86,7 +87,7 @@ export async function retry(deps: RetryDeps, req: RetryRequest): Promise<RetryRe
 
 function describe(c: RetryCandidate, verb: string): string {
   const said = c.previous['last_error'] ?? c.previous['error'];
-  const error = (typeof said === 'string' ? said : '').split('\n')[0]!.slice(0, 160);
+  const error = clip((typeof said === 'string' ? said : '').split('\n')[0]!, 160);
   const why = c.blocked
     ? `: ${c.blocked}`
     : c.recordedBy !== undefined

@@ -1,3 +1,4 @@
+import { plural } from '../../core/printable.js';
 import os from 'node:os';
 import { cancelCampaign } from '../../campaigns/cancel.js';
 import { campaignLine, campaignView } from '../../campaigns/describe.js';
@@ -112,7 +113,9 @@ async function create(pipelineName: string, options: BackfillOptions, config: No
       codeVersion: pipeline.config.code.version,
       createdBy: `${os.userInfo().username}@${os.hostname()}`,
     });
-    say(`campaign ${c.id} recorded: ${c.pipeline} ${c.from}..${c.to} (${nightsBetween(c.from, c.to)} nights), code ${c.codeVersion}`);
+    say(
+      `campaign ${c.id} recorded: ${c.pipeline} ${c.from}..${c.to} (${plural(nightsBetween(c.from, c.to), 'night')}), code ${c.codeVersion}`,
+    );
     if (options.detach) {
       say(`not driven here (--detach): the daemon takes it, or \`nocturne backfill resume ${c.id}\``);
       return;

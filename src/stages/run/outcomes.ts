@@ -1,3 +1,4 @@
+import { plural } from '../../core/printable.js';
 import { NocturneError } from '../../core/errors.js';
 import { nextStep, type Verdict } from './classify.js';
 import type { TaskEnd } from './job-ledger.js';
@@ -77,8 +78,6 @@ export function decideObservation(
   }
   return { observation: { state: 'failed', failures: attempt, retryAt: null }, step: 'give-up' };
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** One line for the history: what was found, what ran, how it ended. */
 export function summarise(stats: RunStats): string {
