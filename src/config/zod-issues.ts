@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { closest, suggestion } from './did-you-mean.js';
-import { problem, type DocPath, type Problem } from './issues.js';
+import { clipped, problem, type DocPath, type Problem } from './issues.js';
 import { isSecretRefSchema } from './schema.js';
 import { allowedKeys, isMapping, schemaAt, unionLiterals, unionMemberMeant, unionShapes, unwrap, valueAt } from './schema-walk.js';
 
@@ -79,7 +79,7 @@ function strayKeys(root: z.ZodType, data: unknown, path: DocPath, strays: readon
     problem(
       [...path, stray],
       'key',
-      `unknown key "${stray}"${suggestion(stray, candidates, 'allowed here', 'no other key is allowed here')}`,
+      `unknown key "${clipped(stray)}"${suggestion(stray, candidates, 'allowed here', 'no other key is allowed here')}`,
     ),
   );
 }
@@ -112,7 +112,7 @@ function describe(issue: ZodIssue, value: unknown): string {
     }
     case 'invalid_value': {
       const allowed = issue.values.map(String);
-      const shown = typeof value === 'string' ? `"${value}"` : got(value);
+      const shown = typeof value === 'string' ? `"${clipped(value)}"` : got(value);
       return allowed.length === 1 ? `must be "${allowed[0]}", not ${shown}` : `${shown} is not one of ${allowed.join(', ')}`;
     }
     case 'invalid_format':
@@ -152,7 +152,7 @@ function union(
   if (note === 'No matching discriminator' && tags !== undefined) {
     const allowed = tags.map(String).join(', ');
     if (absent) return [problem(path, 'missing', `missing required key "${key}" (one of ${allowed})`)];
-    return [problem(path, 'value', `${typeof value === 'string' ? `"${value}"` : got(value)} is not one of ${allowed}`)];
+    return [problem(path, 'value', `${typeof value === 'string' ? `"${clipped(value)}"` : got(value)} is not one of ${allowed}`)];
   }
   if (absent) return [problem(path, 'missing', `missing required key "${key}"`)];
   const schema = schemaAt(root, path, data);

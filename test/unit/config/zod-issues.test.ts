@@ -29,6 +29,17 @@ describe('zodProblems', () => {
     ]);
   });
 
+  it('quotes at most 60 characters of a value or key: a file may hold a megabyte where a word goes', () => {
+    const long = 'x'.repeat(300_000);
+    const upload = { schedule: '5 * * * *', target: 'archive', remoteDir: '/hfc' };
+    expect(problems(pipelineSchema, { ...PIPELINE, upload: { ...upload, verify: long } })).toEqual([
+      `upload.verify (value): "${'x'.repeat(60)}…" is not one of size, sha256-readback, server-hash`,
+    ]);
+    const [unknown] = problems(pipelineSchema, { ...PIPELINE, upload: { ...upload, [long]: 1 } });
+    // (The key's path is printed here by the test; validate gives the file:line:col instead.)
+    expect(unknown).toContain(`: unknown key "${'x'.repeat(60)}…"`);
+  });
+
   it('points a bad record name at the key', () => {
     expect(problems(daemonConfigSchema, { database: DATABASE, targets: { Archive: { type: 'local', path: 'x' } } })).toEqual([
       'targets.Archive (key): invalid name "Archive": must be lower-case letters, digits, "-" or "_", starting with a letter',
