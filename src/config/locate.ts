@@ -32,12 +32,14 @@ export interface YamlSource {
 export function parseYaml(display: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema: `yes`, `on` and `012` are not the booleans and octals of YAML 1.1.
+  // Merge keys (`<<: *defaults`) are read, as editors' YAML servers read them.
   // uniqueKeys is off: the library compares each key with every earlier one of its
   // mapping (quadratic); indexPairs finds duplicates in one pass.
   const doc = parseDocument(text, {
     lineCounter,
     version: '1.2',
     schema: 'core',
+    merge: true,
     uniqueKeys: false,
     strict: true,
     prettyErrors: false,

@@ -80,6 +80,12 @@ describe('parseYaml', () => {
     ]);
   });
 
+  it('reads merge keys, as editors do: shared settings written once', () => {
+    const { data, issues } = problems('common: &common {timezone: Europe/Paris, retries: 2}\nupload:\n  <<: *common\n  retries: 3\n');
+    expect(issues).toEqual([]);
+    expect(data).toEqual({ common: { timezone: 'Europe/Paris', retries: 2 }, upload: { timezone: 'Europe/Paris', retries: 3 } });
+  });
+
   it('counts lines the same with CRLF line ends', () => {
     const source = parseYaml('p.yaml', 'a: 1\r\nb:\r\n  c: 2\r\n');
     expect(locate(source, { path: ['b', 'c'], anchor: 'value', message: 'here' })).toMatchObject({ line: 3, col: 6 });
