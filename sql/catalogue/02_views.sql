@@ -256,10 +256,8 @@ CREATE OR REPLACE VIEW rejected_files WITH (security_barrier) AS
   SELECT f.id AS ingested_file_id, f.pipeline, f.code, f.code_version, f.source, f.path, f.sha256, f.size_bytes,
          f.error, f.report, f.finished_at AS rejected_at, f.night
     FROM ingested_files f
-   WHERE f.status = 'rejected'
-     -- Made good by a later load of the same path (as nocturne retry decides).
-     AND NOT EXISTS (SELECT 1 FROM ingested_files l WHERE l.source = f.source AND l.path = f.path
-                        AND l.status = 'loaded' AND l.started_at > f.started_at);
+   -- Not made good since (a later load of the same path): the rule nocturne retry and status use.
+   WHERE f.id IN (SELECT id FROM open_rejected_files);
 COMMENT ON VIEW rejected_files IS 'Files of single-CSV pipelines refused as a whole and not made good since (a later load of the same path): nothing of them is in the catalogue. They are not retried until their content changes. Sets: see rejected_sets.';
 COMMENT ON COLUMN rejected_files.ingested_file_id IS 'Ledger row of the file (delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_files.pipeline IS 'Pipeline that read the file.';
@@ -278,14 +276,9 @@ CREATE OR REPLACE VIEW rejected_sets AS
   SELECT s.load_id, s.pipeline, s.code, s.code_version, s.source, s.set_key, s.kind, s.status, s.members,
          s.error, s.report, s.finished_at AS rejected_at, s.night, s.incomplete
     FROM set_loads s
-   WHERE s.status IN ('rejected', 'refused')
-     -- Made good by a later load of the key; features set aside as incomplete, only by a
-     -- load holding them (their init loaded alone leaves them to retry). As nocturne retry decides.
-     AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
-                        AND l.status = 'loaded' AND l.first_seen_at > s.first_seen_at
-                        AND (NOT s.incomplete OR l.members @> (SELECT jsonb_agg(jsonb_build_object('sha256', m ->> 'sha256'))
-                                                                 FROM jsonb_array_elements(s.members) m)));
-COMMENT ON VIEW rejected_sets IS 'File sets not loaded and not made good since: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives. A later load of the same set key makes a rejection good (for a set rejected as incomplete, a load holding its files); set_loads keeps every attempt.';
+   -- Not made good since (a later load of the key): the rule nocturne retry and status use.
+   WHERE s.load_id IN (SELECT id FROM open_rejected_sets);
+COMMENT ON VIEW rejected_sets IS 'File sets not loaded and not made good since: rejected (bad input or a member that never arrived; nothing of the set is in the catalogue) or refused (a changed re-emission under reemitted: keep). Not retried until their content changes, except a set rejected as incomplete: it loads once its missing member arrives. A later load of the same set key makes a rejection good (for a set rejected as incomplete, a load with features); set_loads keeps every attempt.';
 COMMENT ON COLUMN rejected_sets.load_id IS 'Ledger row (ingested_sets.id; delete it to have the same content tried again).';
 COMMENT ON COLUMN rejected_sets.pipeline IS 'Pipeline that read the set.';
 COMMENT ON COLUMN rejected_sets.code IS 'Detection code that wrote the set.';

@@ -295,8 +295,7 @@ const FAILED_ITEMS = `items AS (
        SELECT s.pipeline, 'ingest', coalesce(s.night, ${night('s.finished_at')})::text, 'set', s.set_key, s.error, s.finished_at
          FROM ingested_sets s
         WHERE s.status IN ('rejected', 'refused') AND s.finished_at >= ${since}
-          AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
-                            AND l.id > s.id AND l.status IN ('loaded', 'replaced'))
+          AND s.id IN (SELECT id FROM open_rejected_sets)
      )`;
 
 /** Files waiting for upload and sets waiting for a member, oldest first. */

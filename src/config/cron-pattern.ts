@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { clipped } from './issues.js';
 
 /**
  * The cron syntax nocturne accepts, parsed here rather than left to croner so that what
@@ -105,7 +106,7 @@ function nicknameMessage(text: string): string {
 
 /** The values a field selects, or a CronSyntaxError naming the field. */
 function fieldValues(field: string, spec: FieldSpec, position: number): Set<number> {
-  const fail = (why: string) => new CronSyntaxError(`field ${position} (${spec.name}) "${field}": ${why}`);
+  const fail = (why: string) => new CronSyntaxError(`field ${position} (${spec.name}) "${clipped(field)}": ${why}`);
   const quartz = /[LW#?]/i.exec(field.replace(/[a-z]{3}/gi, (word) => (spec.names?.includes(word.toLowerCase()) ? '' : word)));
   if (quartz) throw fail("Quartz's L, W, # and ? are not accepted");
   const selected = new Set<number>();

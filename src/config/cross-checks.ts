@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkRemoteDir, withoutTrailingSlash } from '../adapters/transfer/remote-paths.js';
 import { compileTimestampFormat } from '../core/timestamp-format.js';
 import { suggestion } from './did-you-mean.js';
-import { problem, type DocPath, type Problem } from './issues.js';
+import { clipped, problem, type DocPath, type Problem } from './issues.js';
 import { INPUT_GLOB_PLACEHOLDERS, PIPELINE_NAME, REMOTE_DIR_PLACEHOLDERS, STAGES } from './schema.js';
 import { scheduleProblems } from './schedule-check.js';
 import { ingestModeProblems } from './sets-check.js';
@@ -114,7 +114,7 @@ interface Found {
 function targetReference({ path, value }: Found, targets: readonly string[]): Problem[] {
   if (typeof value !== 'string' || targets.includes(value)) return [];
   const hint = suggestion(value, targets, 'targets of config/nocturne.yaml', 'config/nocturne.yaml defines no targets');
-  return [problem(path, 'value', `unknown target "${value}"${hint}`)];
+  return [problem(path, 'value', `unknown target "${clipped(value)}"${hint}`)];
 }
 
 function placeholderProblems({ path, value }: Found, allowed: readonly string[]): Problem[] {

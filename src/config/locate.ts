@@ -11,7 +11,7 @@ import {
   type YAMLError,
   type YAMLMap,
 } from 'yaml';
-import { formatPath, type DocPath, type Problem } from './issues.js';
+import { clipped, formatPath, type DocPath, type Problem } from './issues.js';
 import { decodeUtf8, MAX_CONFIG_BYTES, readRegularFile } from './read-text.js';
 import type { ConfigIssue } from './types.js';
 
@@ -46,14 +46,15 @@ export function parseYaml(display: string, text: string): YamlSource {
   });
   const at = (offset: number, message: string): ConfigIssue => ({ file: display, ...lineCounter.linePos(offset), message });
   const syntaxIssues = onePerLine([...doc.errors, ...doc.warnings].map((e) => at(e.pos[0], yamlMessage(e))));
-  const pairs = indexPairs(doc, (offset, key) => syntaxIssues.push(at(offset, `duplicate key "${key}"`)));
+  const pairs = indexPairs(doc, (offset, key) => syntaxIssues.push(at(offset, `duplicate key "${clipped(key)}"`)));
   let data: unknown;
   if (syntaxIssues.length === 0) {
     try {
       data = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      // toJS throws for an alias whose anchor is missing, or alias expansion that explodes.
-      syntaxIssues.push(at(unresolvedAliasOffset(doc) ?? 0, aliasHint(err instanceof Error ? err.message : String(err))));
+      // toJS throws for an alias whose anchor is missing, alias expansion that explodes, or a merge of no mapping.
+      const offset = unresolvedAliasOffset(doc) ?? mergeKeyOffset(doc) ?? 0;
+      syntaxIssues.push(at(offset, aliasHint(err instanceof Error ? err.message : String(err))));
     }
   }
   return { display, doc, lineCounter, data, syntaxIssues, pairs };
@@ -95,7 +96,8 @@ function indexPairs(doc: Document.Parsed, duplicate: (offset: number, key: strin
       const byKey = new Map<string, Pair>();
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
+        // A merge key's value is a Symbol: it is written, and named, "<<".
+        const key = typeof pair.key.value === 'symbol' ? '<<' : String(pair.key.value);
         if (byKey.has(key)) duplicate(pair.key.range?.[0] ?? 0, key);
         else byKey.set(key, pair);
       }
@@ -103,6 +105,21 @@ function indexPairs(doc: Document.Parsed, duplicate: (offset: number, key: strin
     },
   });
   return index;
+}
+
+/** Where the first merge key is: a merge that fails points there rather than at 1:1. */
+function mergeKeyOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'symbol' && pair.key.range) {
+        offset = pair.key.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return offset;
 }
 
 function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {

@@ -92,8 +92,9 @@ export function decodeUtf8(bytes: Buffer): Decoded {
       message: `byte ${byte} is not UTF-8 (a file saved as Latin-1 or Windows-1252?): save it as UTF-8`,
     };
   }
-  // A lone CR is no line end to the YAML reader: a file saved with classic Mac OS line ends is one line.
-  const cr = bytes.findIndex((b, i) => b === 0x0d && bytes[i + 1] !== 0x0a);
+  // A lone CR is no line end to the YAML reader: a file saved with classic Mac OS line ends
+  // (CRs and no LF at all) is one line. A stray CR among LFs is left to the reader.
+  const cr = bytes.includes(0x0a) ? -1 : bytes.indexOf(0x0d);
   if (cr >= 0) {
     return {
       ok: false,
@@ -114,7 +115,11 @@ function utf16or32(bytes: Buffer): string | undefined {
 
 /** Line and column (1-based, in characters) of the byte at `offset`, all bytes before it being valid UTF-8. */
 function position(bytes: Buffer, offset: number): { line: number; col: number } {
-  const before = bytes.subarray(0, offset).toString('utf8');
+  // A byte order mark is no column (the text read is without it).
+  const before = bytes
+    .subarray(0, offset)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   const lineStart = before.lastIndexOf('\n') + 1;
   let line = 1;
   for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) line++;

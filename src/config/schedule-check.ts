@@ -69,7 +69,7 @@ function judge(pattern: string, timezone: string): Verdict {
   } catch (err) {
     // After parseCron, croner has nothing left to refuse; its message is kept should it still.
     const why = err instanceof CronSyntaxError ? err.message : String(err instanceof Error ? err.message : err).replace(/^Cron\w*: /, '');
-    return { kind: 'error', message: `invalid cron expression "${pattern}": ${why}` };
+    return { kind: 'error', message: `invalid cron expression "${clipped(pattern)}": ${why}` };
   }
   // Valid fields can still describe no date at all, such as 30 February.
   if (compiled.cron.nextRun() === null) return { kind: 'error', message: `cron expression "${pattern}" never fires` };

@@ -54,7 +54,7 @@ function translate(root: z.ZodType, data: unknown, issue: ZodIssue): Problem[] {
       return strayKeys(root, data, path, issue.keys, unusedKeys(root, data, path));
     case 'invalid_key': {
       const inner = issue.issues.map((i) => describe(i, key)).join('; ');
-      return [problem(path, 'key', `invalid name "${key}": ${inner}`)];
+      return [problem(path, 'key', `invalid name "${clipped(key)}": ${inner}`)];
     }
     case 'invalid_union':
       return union(root, data, issue, path, value, absent);

@@ -63,7 +63,7 @@ const RUNS_WATCH_MS = 2_000;
 const RESTART_ONLY = ['database', 'http'] as const;
 
 /**
- * The daemon's lifecycle: start (database, catch-up, scheduler, HTTP, `ready`), reload
+ * The daemon's lifecycle: start (HTTP, database, catch-up, scheduler, `ready`), reload
  * (validate completely, then swap), stop (stop firing, grace, abort, release in reverse,
  * `shutdown complete`). Signals are the command's business (signals.ts), not this class's.
  */
@@ -79,6 +79,7 @@ export class Daemon implements DaemonApi {
   #housekeeping: Housekeeping | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<number> | null = null;
+  #closeHttp: (() => Promise<void>) | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
   #httpAddress: string | null = null;
   /** Runs, stage events and scheduler decisions, for the monitor's event stream. */
@@ -137,7 +138,10 @@ export class Daemon implements DaemonApi {
       const auth = createAuthenticator(http.auth, token);
       const server = await startHttpServer(http.listen, createRouter(this, { auth, publicNames: http.publicNames, routes }), logger);
       this.#httpAddress = server.address;
-      this.#releasers.add('http server', () => server.close());
+      // Closed by stop() before the database (released after it, being acquired first).
+      let closing: Promise<void> | undefined;
+      this.#closeHttp = () => (closing ??= server.close());
+      this.#releasers.add('http server', this.#closeHttp);
       await writeLocalToken(config.paths.state, token);
     }
     const store = await this.#deps.connect(config);
@@ -215,6 +219,8 @@ export class Daemon implements DaemonApi {
       logger.error({ err: coerceError(err) }, 'scheduler did not stop cleanly');
       left = -1;
     }
+    // The stages are done: no page or API call may meet a closed pool (its failure, if any, is the release step's to report).
+    await this.#closeHttp?.().catch(() => undefined);
     const failures = await this.#releasers.releaseAll(logger);
     this.#state = 'stopped';
     logger.info({ stagesLeftRunning: Math.max(left, 0), failedSteps: failures.length }, 'shutdown complete');
@@ -275,7 +281,7 @@ export class Daemon implements DaemonApi {
   }
 
   async metrics(): Promise<{ contentType: string; body: string }> {
-    if (!this.#metrics) throw new NocturneError('INTERNAL', 'metrics: the daemon has not started');
+    if (!this.#metrics) throw new NocturneError('INTERNAL', 'metrics: the daemon is starting', { retryable: true });
     return this.#metrics.render();
   }
 
@@ -317,7 +323,10 @@ export class Daemon implements DaemonApi {
   }
 
   #db() {
-    if (!this.#store) throw new NocturneError('INTERNAL', 'the state database is not open yet');
+    // The monitor listens before the database is open (a migration may wait on another host): 503 meanwhile.
+    if (!this.#store) {
+      throw new NocturneError('DB_FAILED', 'the state database is not open yet: the daemon is starting', { retryable: true });
+    }
     return this.#store.db;
   }
 }

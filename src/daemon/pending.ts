@@ -27,7 +27,8 @@ function fromTable(table: string, sql: string): PendingCounter {
 
 const filesRejected = fromTable(
   'ingested_files',
-  `SELECT 'files_rejected' AS kind, count(*) AS n FROM ingested_files WHERE pipeline = $1 AND status = 'rejected'`,
+  `SELECT 'files_rejected' AS kind, count(*) AS n FROM ingested_files
+    WHERE pipeline = $1 AND status = 'rejected' AND id IN (SELECT id FROM open_rejected_files)`,
 );
 
 /**
@@ -39,7 +40,8 @@ const setsSetAside = fromTable(
   'ingested_sets',
   `SELECT 'sets_' || k.status AS kind, count(s.id) AS n
      FROM unnest(ARRAY['rejected', 'refused', 'waiting']) WITH ORDINALITY AS k(status, i)
-     LEFT JOIN ingested_sets s ON s.pipeline = $1 AND s.status = k.status AND s.status IN ('rejected', 'refused', 'waiting')
+     LEFT JOIN ingested_sets s ON s.pipeline = $1 AND s.status = k.status
+                              AND (s.status = 'waiting' OR s.id IN (SELECT id FROM open_rejected_sets))
     GROUP BY k.status, k.i ORDER BY k.i`,
 );
 

@@ -34,7 +34,7 @@ export async function localAuthorization(dir: string): Promise<Record<string, st
   let state = '/var/lib/nocturne';
   try {
     const text = (await readRegularFile(path.join(dir, 'config', 'nocturne.yaml'), MAX_CONFIG_BYTES)).toString('utf8');
-    const config = parse(text) as { paths?: { state?: unknown } } | null;
+    const config = parse(text, { merge: true }) as { paths?: { state?: unknown } } | null;
     if (typeof config?.paths?.state === 'string') state = path.resolve(dir, config.paths.state);
   } catch {
     // The daemon says what is wrong with the file; the default place is tried meanwhile.

@@ -62,8 +62,8 @@ export interface QuarantinePlace {
  * The failed items a selection covers, oldest first per stage. Items made good since
  * (a later load of the same set key or file path, a later transfer of the same file)
  * are left out: retrying them would bring back an older content. A set rejected as
- * incomplete is made good only by a load holding its members: its init loaded alone
- * leaves its features to retry.
+ * incomplete is made good only by a load with its roles: its init loaded alone leaves
+ * its features to retry (sql/state/0021_open_rejections.sql).
  */
 export async function findRetryCandidates(db: Db, sel: RetrySelection, place: QuarantinePlace): Promise<RetryCandidate[]> {
   const re = (glob: string | undefined) => (glob === undefined ? null : globToRegex(glob));
@@ -87,11 +87,7 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
         const sets = await db.any<Record<string, unknown> & { id: string; set_key: string; finished_at: Date }>(
           `SELECT * FROM ingested_sets s WHERE pipeline = $1 AND status = 'rejected'
               AND ($2::text IS NULL OR set_key ~ $2) AND ($3::timestamptz IS NULL OR finished_at >= $3)
-              AND NOT EXISTS (SELECT 1 FROM ingested_sets l WHERE l.source = s.source AND l.set_key = s.set_key
-                                 AND l.status = 'loaded' AND l.first_seen_at > s.first_seen_at
-                                 -- Features set aside as incomplete are not made good by their init loaded alone.
-                                 AND (NOT s.incomplete OR l.members @> (SELECT jsonb_agg(jsonb_build_object('sha256', m ->> 'sha256'))
-                                                                         FROM jsonb_array_elements(s.members) m)))
+              AND id IN (SELECT id FROM open_rejected_sets)
             ORDER BY finished_at, id`,
           [sel.pipeline, re(sel.set), since],
         );
@@ -106,8 +102,7 @@ export async function findRetryCandidates(db: Db, sel: RetrySelection, place: Qu
           `SELECT * FROM ingested_files f WHERE pipeline = $1 AND status = 'rejected'
               AND ($2::text IS NULL OR path ~ $2 OR regexp_replace(path, '^.*/', '') ~ $2)
               AND ($3::timestamptz IS NULL OR finished_at >= $3)
-              AND NOT EXISTS (SELECT 1 FROM ingested_files l WHERE l.source = f.source AND l.path = f.path
-                                 AND l.status = 'loaded' AND l.started_at > f.started_at)
+              AND id IN (SELECT id FROM open_rejected_files)
             ORDER BY finished_at, id`,
           [sel.pipeline, re(sel.file), since],
         );

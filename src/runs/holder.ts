@@ -21,16 +21,20 @@ export function pidNamespace(): string | null {
 }
 
 /**
- * The kernel's boot id; under systemd's ProcSubset=pid (the unit's), which hides it, the
- * boot time to the minute from the clock since boot. Two processes of one boot that read
- * it either side of a minute only wait for the lease; two boots within one minute would
- * share one, which is harmless: the process of the first ended with it.
+ * The kernel's boot id. Under systemd's ProcSubset=pid (the unit's), which hides it: the
+ * machine's id (/etc/machine-id, distinct per machine, where every host's first pid
+ * namespace has the same inode) and its boot time to the minute, from the clock since
+ * boot. Two processes of one boot that read it either side of a minute only wait for the
+ * lease; two boots of one machine within one minute would share one, which is harmless:
+ * the process of the first ended with it. Throws where neither can be read.
  */
 function bootIdentity(): string {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
-    return `booted-${Math.round((Date.now() / 1000 - os.uptime()) / 60)}`;
+    const machine = readFileSync('/etc/machine-id', 'utf8').trim();
+    if (!/^[0-9a-f]{32}$/.test(machine)) throw new Error(`/etc/machine-id holds no machine id`);
+    return `${machine}-booted-${Math.round((Date.now() / 1000 - os.uptime()) / 60)}`;
   }
 }
 

@@ -36,9 +36,11 @@ export function localDate(instant: Date, timeZone: string): string {
  */
 export function fileNameDate(fileName: string): Date | undefined {
   for (const [, y, m, d, hh, mi, ss] of fileName.matchAll(/(?<!\d)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?!\d)/g)) {
-    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Number(ss)));
-    // Date.UTC rolls 20140231 over into March: only a real calendar date counts.
-    if (date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) && Number(hh) < 24 && Number(mi) < 60) return date;
+    // A leap second (:60) is the last second of its minute, not the next minute's first.
+    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d), Number(hh), Number(mi), Math.min(Number(ss), 59)));
+    // Date.UTC rolls 20140231 over into March: only a real calendar date and time counts.
+    const time = Number(hh) < 24 && Number(mi) < 60 && Number(ss) <= 60;
+    if (time && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d)) return date;
   }
   return undefined;
 }

@@ -54,7 +54,8 @@ async function daemonListen(dir: string): Promise<string> {
   const file = path.join(dir, 'config', 'nocturne.yaml');
   let http: { listen?: unknown; enabled?: unknown } | undefined;
   try {
-    http = (parse((await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8')) as { http?: typeof http } | null)?.http;
+    http = (parse((await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8'), { merge: true }) as { http?: typeof http } | null)
+      ?.http;
   } catch (err) {
     // The daemon will say what is wrong with the file; meanwhile try the default address.
     process.stderr.write(`nocturne: ${file}: ${err instanceof Error ? err.message : String(err)}; trying ${DEFAULT_LISTEN}\n`);

@@ -23,7 +23,7 @@ const insert = (setKey: string, version: string, status: string, content: string
 describe('state migration 0018: re-emission keys', () => {
   it('keys the sets of a ledger written before it, and the rows inserted without the key', async () => {
     const last = (await readdir(STATE_MIGRATIONS_DIR)).sort().at(-1)!;
-    expect(last).toBe('0020_pending_outputs.sql');
+    expect(last).toBe('0021_open_rejections.sql');
     // The ledger as 0017 left it (0019 undone first: see member-names.test.ts).
     await t.db.none(UNDO_0019);
     await t.db

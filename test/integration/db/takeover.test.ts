@@ -2,6 +2,7 @@
 // left "running", instead of waiting out their 60 s lease (which stalled every stage a
 // kill had interrupted). Only when it can be sure the holder is gone: same pid namespace.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidNamespace } from '../../../src/runs/holder.js';
@@ -48,7 +49,9 @@ describe('beginRun after the holder of a run died', () => {
         .toString()
         .trim();
     const first = read();
-    expect(first).toMatch(/^booted-\d+\/pid:\[\d+\]$/);
+    // The machine's id in it: every host's first pid namespace has the same inode.
+    const machine = readFileSync('/etc/machine-id', 'utf8').trim();
+    expect(first).toMatch(new RegExp(`^${machine}-booted-\\d+/pid:\\[\\d+\\]$`));
     expect(read()).toBe(first);
   });
 

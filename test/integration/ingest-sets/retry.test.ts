@@ -11,6 +11,18 @@ import { useSetsWorlds } from './world.js';
 
 const world = useSetsWorlds();
 
+/** A world whose features waited past initWait for an init that never came: rejected as incomplete, set aside. */
+async function rejectedAsIncomplete(label: string) {
+  const w = await world(label, { sets: { initWait: '1s' } });
+  await w.write('sdoss_106_frc_info.csv', FRC_INFO);
+  await w.write('sdoss_106_observatory.csv', OBSERVATORY);
+  await w.write(FEAT, feat(FEAT, 3));
+  expect((await w.run()).stats).toMatchObject({ waiting: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  expect((await w.run()).stats).toMatchObject({ rejected: 1 });
+  return w;
+}
+
 describe('retry of a rejected set', () => {
   it('moves its members back from the quarantine and loads the same content once the target is corrected', async () => {
     const w = await world('retry-set');
@@ -52,13 +64,7 @@ describe('retry of a rejected set', () => {
   });
 
   it('brings back features set aside as incomplete once their init loaded alone, and lists them as a problem until then', async () => {
-    const w = await world('retry-incomplete', { sets: { initWait: '1s' } });
-    await w.write('sdoss_106_frc_info.csv', FRC_INFO);
-    await w.write('sdoss_106_observatory.csv', OBSERVATORY);
-    await w.write(FEAT, feat(FEAT, 3));
-    expect((await w.run()).stats).toMatchObject({ waiting: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await w.run()).stats).toMatchObject({ rejected: 1 });
+    const w = await rejectedAsIncomplete('retry-incomplete');
     expect(existsSync(path.join(w.quarantine, 'sdoss', FEAT))).toBe(true);
     // The init arrives alone: it loads (an observation may have no features), its features still set aside.
     await w.write(INIT, init(DATE));
@@ -86,5 +92,23 @@ describe('retry of a rejected set', () => {
     expect(await rejectedSets()).toEqual([]);
     const again = await retry(deps, { selection: { pipeline: w.pipeline, stages: ['ingest'], set: key }, by: 'tester@rig', dryRun: true });
     expect(again.candidates).toEqual([]);
+  });
+
+  it('counts an incomplete set made good by the observation run again: a complete set of other content', async () => {
+    const w = await rejectedAsIncomplete('retry-incomplete-rerun');
+    // The code run again writes the whole set, its features different (4 of them).
+    await w.write(INIT, init(DATE));
+    await w.write(FEAT, feat(FEAT, 4));
+    expect((await w.run()).stats).toMatchObject({ loaded: 1 });
+    expect(await w.count('sunspots')).toBe(4);
+    const key = FEAT.replace(/_feat\.csv$/, '');
+    expect(await w.db.any(`SELECT 1 FROM $1:name.night_problems WHERE retry_name = $2`, [w.hfc, key])).toEqual([]);
+    const deps = { config: w.config, db: w.db, logger: createLogger({ level: 'silent' }), print: () => undefined };
+    const offered = await retry(deps, {
+      selection: { pipeline: w.pipeline, stages: ['ingest'], set: key },
+      by: 'tester@rig',
+      dryRun: true,
+    });
+    expect(offered.candidates).toEqual([]);
   });
 });

@@ -57,3 +57,17 @@ describe('remote directories', () => {
     expect(pipeline({}, { source: { dir: '../incoming' } })).toEqual([]);
   });
 });
+
+describe('long values', () => {
+  it('quotes at most 60 characters of a schedule or a target name', () => {
+    const long = `0 2 * * ${'1'.repeat(300_000)}`;
+    const [schedule] = pipelineProblems({ name: 'p', run: { schedule: long } }, { fileName: 'p', targets: undefined }).map(
+      (p) => p.message,
+    );
+    expect(schedule!.length).toBeLessThan(300);
+    const [target] = pipelineProblems({ name: 'p', upload: { target: 'x'.repeat(300_000) } }, { fileName: 'p', targets: ['archive'] }).map(
+      (p) => p.message,
+    );
+    expect(target!.length).toBeLessThan(300);
+  });
+});

@@ -96,6 +96,8 @@ describe('the loader that validate and reload share, on hostile files', () => {
     const dir = await configDir({
       'eit.yaml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('name: EIT\ncode: {name: eit, version: "1"}\n')]),
       'mac.yaml': Buffer.from(PIPELINE.replaceAll('\n', '\r')),
+      // A stray CR among LF line ends (a comment converted twice) is no reason to refuse a file.
+      'stray.yaml': Buffer.from(PIPELINE.replace('\n', '  # comment\r\r\n').replace('eit', 'stray').replace('eit', 'stray')),
       // A file name that is no pipeline name: renaming the file is the only fix.
       'Eit.yaml': PIPELINE,
     });

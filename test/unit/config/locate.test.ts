@@ -86,6 +86,11 @@ describe('parseYaml', () => {
     expect(data).toEqual({ common: { timezone: 'Europe/Paris', retries: 2 }, upload: { timezone: 'Europe/Paris', retries: 3 } });
   });
 
+  it('points a merge of no mapping at its key, and names a repeated merge key as written', () => {
+    expect(problems('upload:\n  <<: 5\n').issues).toEqual(['p.yaml:2:3: Merge sources must be maps or map aliases']);
+    expect(problems('upload:\n  <<: {a: 1}\n  <<: {b: 2}\n').issues).toEqual(['p.yaml:3:3: duplicate key "<<"']);
+  });
+
   it('counts lines the same with CRLF line ends', () => {
     const source = parseYaml('p.yaml', 'a: 1\r\nb:\r\n  c: 2\r\n');
     expect(locate(source, { path: ['b', 'c'], anchor: 'value', message: 'here' })).toMatchObject({ line: 3, col: 6 });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConfigIssue } from '../../../src/config/types.js';
 import type { LoadResult } from '../../../src/config/load.js';
@@ -13,7 +16,7 @@ const noHttp = { http: { enabled: false } };
 const issue: ConfigIssue = { file: 'pipelines/eit.yaml', line: 3, col: 5, message: 'run.schedule: invalid cron "0 25 * * *"' };
 
 /** A daemon on fake time and fake runs, with a state store that records what happens to it. */
-function setup(options: { closeFails?: boolean; connectDelayMs?: number; pingFails?: boolean } = {}) {
+function setup(options: { closeFails?: boolean; connectDelayMs?: number; pingFails?: boolean; daemon?: Record<string, unknown> } = {}) {
   const time = new FakeTime(new Date('2026-11-20T00:30:00Z'));
   const runs = new FakeRuns(time);
   const { logger, lines } = captureLogger();
@@ -25,13 +28,13 @@ function setup(options: { closeFails?: boolean; connectDelayMs?: number; pingFai
       if (options.pingFails) throw new Error('connection refused');
     },
     close: async () => {
-      events.push('db closed');
+      events.push(`db closed${options.daemon ? ` (monitor ${await answers(daemon.httpAddress)})` : ''}`);
       if (options.closeFails) throw new Error('pool end failed');
     },
   };
   let next: LoadResult = { ok: true, config: testConfig({ eit: { run: { schedule: '0 * * * *' } } }, noHttp) };
   const daemon = new Daemon({
-    config: testConfig({ eit: { run: { schedule: '0 * * * *' } } }, noHttp),
+    config: testConfig({ eit: { run: { schedule: '0 * * * *' } } }, options.daemon ?? noHttp),
     logger,
     version: '0.0.0-test',
     load: async () => next,
@@ -53,7 +56,28 @@ function setup(options: { closeFails?: boolean; connectDelayMs?: number; pingFai
   return { daemon, time, runs, lines, events, stop, willLoad: (r: LoadResult) => (next = r) };
 }
 
+/** Whether the monitor at `address` still takes a request. */
+async function answers(address: string | null): Promise<string> {
+  return fetch(`http://${address}/healthz`).then(
+    () => 'answering',
+    () => 'closed',
+  );
+}
+
 describe('Daemon lifecycle', () => {
+  it('closes its monitor before the state database, so no request meets a closed pool', async () => {
+    const state = await mkdtemp(path.join(os.tmpdir(), 'nocturne-daemon-unit-'));
+    try {
+      const { daemon, events, stop } = setup({ daemon: { http: { listen: '127.0.0.1:0' }, paths: { state } } });
+      await daemon.start();
+      expect(await answers(daemon.httpAddress)).toBe('answering');
+      expect(await stop()).toBe(0);
+      expect(events).toEqual(['db opened', 'db closed (monitor closed)']);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+
   it('starts, logs ready, and stops once however often it is asked', async () => {
     const { daemon, lines, events, stop } = setup();
     await daemon.start();

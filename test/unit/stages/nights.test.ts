@@ -16,6 +16,9 @@ describe('observing nights', () => {
     expect(observingNight('sdoss_106_frc_info.csv', 'UTC')).toBeNull();
     expect(observingNight('x_20140231T000000.csv', 'UTC')).toBeNull();
     expect(observingNight('x_20140221T007000.csv', 'UTC')).toBeNull();
+    expect(observingNight('x_20140221T000070.csv', 'UTC')).toBeNull();
+    // A leap second is a real time: 2016-12-31 23:59:60 UTC is still that night.
+    expect(observingNight('x_20161231T235960.csv', 'UTC')).toBe('2016-12-31');
   });
 
   it('names nights as runs do: the calendar date in the zone', () => {
