@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { FTPError, type FileInfo } from 'basic-ftp';
@@ -11,7 +12,7 @@ import { openLocalSource, readLocalBytes } from './local-source.js';
 import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
-import { walkRemote } from './remote-walk.js';
+import { ListRefused, walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
 export type FtpTargetConfig = Extract<ResolvedTarget, { type: 'ftp' | 'ftps' }>;
@@ -182,18 +183,35 @@ class FtpSession implements RemoteSession {
   }
 
   async list(dir: string, recursive: boolean): Promise<RemoteListing> {
-    return walkRemote(this.#abs(dir), recursive, async (at) => {
-      const infos: FileInfo[] = await this.#guard.run('list', at, () =>
-        this.#client.list(at).catch((err: unknown) => {
-          if (isMissing(err)) return [];
+    const root = this.#abs(dir);
+    return walkRemote(root, recursive, async (at) => {
+      const infos = await this.#guard.run('list', at, () =>
+        this.#client.list(at).catch((err: unknown): FileInfo[] | ListRefused => {
+          // 550 says "no such directory" and "not allowed" alike: a missing source is an
+          // empty one, a directory its parent listed is one the server will not list.
+          if (isMissing(err)) return at === root ? [] : new ListRefused((err as Error).message);
           throw err;
         }),
       );
+      if (infos instanceof ListRefused) return infos;
+      // vsftpd, refused a directory, lists it the way `ls -d` would: one directory entry,
+      // named as the directory itself. (A directory holding nothing but one of its own name
+      // is passed over too, and said so.)
+      const [only] = infos;
+      if (at !== root && infos.length === 1 && only!.isDirectory && only!.name === path.posix.basename(at)) {
+        return new ListRefused('it answers with the directory itself');
+      }
       return (
         infos
-          .filter((info) => info.isDirectory || info.isFile)
+          .filter((info) => info.isDirectory || info.isFile || info.isSymbolicLink)
           // basic-ftp parses a time only from MLSD; LIST's "Nov 24 19:37" is too coarse to trust: see modifiedAt().
-          .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.isDirectory, modifiedAt: info.modifiedAt ?? null }))
+          .map((info) => ({
+            name: info.name,
+            sizeBytes: info.size,
+            isDirectory: info.isDirectory,
+            modifiedAt: info.modifiedAt ?? null,
+            isLink: info.isSymbolicLink,
+          }))
       );
     });
   }

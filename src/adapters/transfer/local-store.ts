@@ -7,7 +7,7 @@ import type { ResolvedTarget } from '../../config/types.js';
 import { openLocalSource } from './local-source.js';
 import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { checkRemotePath } from './remote-paths.js';
-import { walkRemote } from './remote-walk.js';
+import { ListRefused, walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
 export type LocalTargetConfig = Extract<ResolvedTarget, { type: 'local' }>;
@@ -94,12 +94,14 @@ class LocalSession implements RemoteSession {
     return walkRemote(checkRemotePath(dir), recursive, (at) =>
       this.#guard.run('list', at, async () => {
         const dirents = await readdir(this.#local(at), { withFileTypes: true, encoding: 'buffer' }).catch((err: NodeJS.ErrnoException) =>
-          err.code === 'ENOENT' ? [] : Promise.reject(err),
+          err.code === 'ENOENT' ? [] : err.code === 'EACCES' ? new ListRefused(err.message) : Promise.reject(err),
         );
-        const listed = dirents.filter((d) => d.isFile() || d.isDirectory());
+        if (dirents instanceof ListRefused) return dirents;
+        const listed = dirents.filter((d) => d.isFile() || d.isDirectory() || d.isSymbolicLink());
         return Promise.all(
           listed.map(async (d) => {
             const name = d.name.toString();
+            if (d.isSymbolicLink()) return { name, sizeBytes: 0, isDirectory: false, modifiedAt: null, isLink: true };
             // Not UTF-8: shown with U+FFFD, as a server's listing would be, for walkRemote to pass over.
             if (!Buffer.from(name).equals(d.name)) return { name, sizeBytes: 0, isDirectory: false, modifiedAt: null };
             if (d.isDirectory()) return { name, sizeBytes: 0, isDirectory: true, modifiedAt: null };

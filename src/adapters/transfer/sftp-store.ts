@@ -10,7 +10,7 @@ import { sha256OfFile } from './local-source.js';
 import type { PutOptions, RemoteListing, RemoteSession, RemoteStore } from './remote-store.js';
 import { resolveRemote } from './remote-paths.js';
 import { makeRemoteDirs } from './remote-mkdirs.js';
-import { walkRemote } from './remote-walk.js';
+import { ListRefused, walkRemote } from './remote-walk.js';
 import { SessionGuard } from './session-guard.js';
 
 export type SftpTargetConfig = Extract<ResolvedTarget, { type: 'sftp' }>;
@@ -159,12 +159,20 @@ class SftpSession implements RemoteSession {
       const infos = await this.#guard.run('list', at, () =>
         this.#client.list(at).catch((err: unknown) => {
           if (isMissing(err)) return [];
+          if (isRefused(err)) return new ListRefused((err as Error).message);
           throw err;
         }),
       );
+      if (infos instanceof ListRefused) return infos;
       return infos
-        .filter((info) => info.type === 'd' || info.type === '-')
-        .map((info) => ({ name: info.name, sizeBytes: info.size, isDirectory: info.type === 'd', modifiedAt: new Date(info.modifyTime) }));
+        .filter((info) => info.type === 'd' || info.type === '-' || info.type === 'l')
+        .map((info) => ({
+          name: info.name,
+          sizeBytes: info.size,
+          isDirectory: info.type === 'd',
+          modifiedAt: new Date(info.modifyTime),
+          isLink: info.type === 'l',
+        }));
     });
   }
 
@@ -190,4 +198,10 @@ class SftpSession implements RemoteSession {
 function isMissing(err: unknown): boolean {
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
   return code === 'ENOENT' || code === 2;
+}
+
+/** SSH_FX_PERMISSION_DENIED (3): the server's user may not read it. */
+function isRefused(err: unknown): boolean {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return code === 'EACCES' || code === 3;
 }

@@ -38,6 +38,8 @@ export interface PrepareResult {
   added: Transfer[];
   quarantined: number;
   failures: NocturneError[];
+  /** Files left in the outbox unrecorded because the stage was stopped meanwhile. */
+  notPrepared: number;
 }
 
 /** sharp decodes on the libuv pool; 4 at once reach ~0.9× its best throughput here. */
@@ -50,7 +52,7 @@ const IMAGE_CONCURRENCY = 4;
  * transaction, a quicklook with its thumbnail.
  */
 export async function prepareNewFiles(found: readonly OutboxFile[], deps: PrepareDeps): Promise<PrepareResult> {
-  const result: PrepareResult = { added: [], quarantined: 0, failures: [] };
+  const result: PrepareResult = { added: [], quarantined: 0, failures: [], notPrepared: 0 };
   const rows: NewTransfer[] = [];
   const queue = [...found];
   const worker = async () => {
@@ -66,7 +68,11 @@ export async function prepareNewFiles(found: readonly OutboxFile[], deps: Prepar
     }
   };
   await Promise.all(Array.from({ length: IMAGE_CONCURRENCY }, worker));
-  if (deps.signal.aborted) return result;
+  if (deps.signal.aborted) {
+    // None recorded: every file neither quarantined nor failed is still in the outbox, for the next run.
+    result.notPrepared = found.length - result.quarantined - result.failures.length;
+    return result;
+  }
   result.added = await deps.ledger.add(rows);
   for (const transfer of result.added) await deps.hooks?.afterState?.(transfer);
   return result;

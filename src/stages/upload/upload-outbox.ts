@@ -113,7 +113,8 @@ export async function uploadOutbox(ctx: StageContext, deps: UploadDeps): Promise
     },
   );
   stats.failed = report.failed + prepared.failures.length;
-  return outcome(stats, report.notDone, report.fatal ?? firstFailure ?? prepared.failures[0] ?? null, target, ctx.signal.aborted);
+  const notDone = report.notDone + prepared.notPrepared;
+  return outcome(stats, notDone, report.fatal ?? firstFailure ?? prepared.failures[0] ?? null, target, ctx.signal.aborted);
 }
 
 function outcome(

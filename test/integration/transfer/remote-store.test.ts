@@ -3,7 +3,7 @@
 // tests use (test/helpers/memory-store.ts): every implementation must behave the same.
 // Where servers differ (MLSD, HASH), the test says which does what.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,17 +75,22 @@ const subjects: Array<[string, Subject]> = [
   ],
 ];
 
-describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
-  const dir = `${run}/${kind}/a b/2014`;
-
-  async function withSession<T>(work: (s: RemoteSession) => Promise<T>): Promise<T> {
+/** Runs `work` in a session of the subject's store, closed after it. */
+function sessionsOf(subject: Subject) {
+  return async <T>(work: (s: RemoteSession) => Promise<T>): Promise<T> => {
     const session = await subject.store().open();
     try {
       return await work(session);
     } finally {
       await session.close();
     }
-  }
+  };
+}
+
+describe.each(subjects)('RemoteStore over %s', (kind, subject) => {
+  const dir = `${run}/${kind}/a b/2014`;
+
+  const withSession = sessionsOf(subject);
 
   // FTP sends a file under 1 MiB from memory, a larger one as a stream.
   it.each([300 * 1024 + 7, 3 * 1024 * 1024 + 11])(
@@ -263,5 +268,43 @@ describe('FTPS certificate', () => {
       await session.close();
     }
     expect(readFileSync(path.join(rigRoot(), run, 'tls/x.bin')).equals(readFileSync(local))).toBe(true);
+  });
+});
+
+// Links and rights exist on disk only: the memory store has neither.
+describe.each(subjects.filter(([kind]) => kind !== 'memory'))('RemoteStore over %s, on disk', (kind, subject) => {
+  const withSession = sessionsOf(subject);
+
+  // A link may point anywhere, and one directory the server's user may not read must not
+  // keep every other file from being listed (ingest: run after run).
+  it('passes over a link and, below the root, a directory the server will not list', async () => {
+    const tree = `${run}/${kind}/tree`;
+    await withSession((s) => s.ensureDir(`${tree}/locked`));
+    subject.plant(tree, Buffer.from('good.csv'));
+    subject.plant(`${tree}/locked`, Buffer.from('hidden.csv'));
+    const onDiskTree = path.join(kind === 'local' ? localRoot : rigRoot(), tree);
+    symlinkSync('good.csv', path.join(onDiskTree, 'link.csv'));
+    chmodSync(path.join(onDiskTree, 'locked'), 0o000);
+    try {
+      const listing = await withSession((s) => s.list(tree, true));
+      expect(listing.entries.map((e) => path.posix.basename(e.path)).sort()).toEqual(
+        kind === 'local' ? ['good.csv', 'hidden.csv', 'locked'] : ['good.csv', 'locked'],
+      );
+      expect(listing.passedOver).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ relative: 'link.csv', why: expect.stringMatching(/symbolic link on the server: not followed/) }),
+        ]),
+      );
+      // Root reads every directory: the local store, run by the tests as root, lists it.
+      if (kind !== 'local') {
+        expect(listing.passedOver).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ relative: 'locked', isDirectory: true, why: expect.stringMatching(/the server does not list it/) }),
+          ]),
+        );
+      }
+    } finally {
+      chmodSync(path.join(onDiskTree, 'locked'), 0o755);
+    }
   });
 });

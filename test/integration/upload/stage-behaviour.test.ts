@@ -102,6 +102,18 @@ describe('upload stage', () => {
     expect((await w.remoteFiles()).filter((f) => f.includes('.partial'))).toEqual([]);
   });
 
+  it('a stop while new files are being prepared is a stop, not "ok, 0 files": they stay for the next run', async () => {
+    const w = await world('stop-prepare', { protocol: 'local' });
+    const files = await Promise.all([1, 2, 3].map((i) => w.file(`sdoss_106_20140221T00000${i}_sdo_feat.csv`, 'a,b\n')));
+    const controller = new AbortController();
+    controller.abort(new Error('SIGTERM'));
+    const outcome = await w.run({ signal: controller.signal });
+    expect(outcome).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
+    expect(outcome.summary).toMatch(/3 left in place for the next run/);
+    expect(files.every((f) => existsSync(f))).toBe(true);
+    expect(await w.run()).toMatchObject({ ok: true, stats: { deleted: 3 } });
+  });
+
   // readdir's `recursive` followed a link to a directory: the file beyond it was archived, then deleted.
   it('never follows a link in the outbox: what lies beyond is neither uploaded nor deleted, and the run says so', async () => {
     const w = await world('links', { protocol: 'local' });
