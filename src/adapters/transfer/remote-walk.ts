@@ -41,7 +41,9 @@ export async function walkRemote(
     if (names instanceof ListRefused) {
       // The source itself unreadable is a setting to fix: the run fails. A directory below it
       // must not keep every other file from being listed.
-      if (dir === root) throw new NocturneError('TRANSFER_FAILED', `list ${root}: the server does not list it (${names.why}): ${READ_RIGHT}`);
+      if (dir === root) {
+        throw new NocturneError('TRANSFER_FAILED', `list ${root}: the server does not list it (${names.why}): ${READ_RIGHT}`);
+      }
       passOver(dir, true, `the server does not list it (${names.why}): ${READ_RIGHT}`);
       continue;
     }
