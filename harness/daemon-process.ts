@@ -155,13 +155,24 @@ export async function eventually<T>(what: string, ms: number, check: () => Promi
   }
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
+/**
+ * A TCP port free on 127.0.0.1 right now, for a daemon that listens on it a moment later.
+ * Drawn below Linux's ephemeral range (32768-60999): a port the kernel handed to this
+ * probe could be handed to any other process's listen(0) or connect() in between (a
+ * daemon of another test file then failed with EADDRINUSE); the kernel never picks these.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
 }
 
 /** Runs the built `nocturne` command line; never throws on a non-zero exit. */

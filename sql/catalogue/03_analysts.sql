@@ -56,7 +56,7 @@ CREATE OR REPLACE VIEW night_problems WITH (security_barrier) AS
   SELECT t.night, t.pipeline, 'upload', CASE WHEN t.local_path ~* '\.(jpe?g|png)$' THEN 'quarantined quicklook' ELSE 'quarantined file' END,
          regexp_replace(t.local_path, '^.*/', ''), NULL, file_names_only(t.error), NULL, NULL, t.updated_at
     FROM transfers t
-   WHERE t.state = 'quarantined'
+   WHERE t.id IN (SELECT id FROM open_quarantined_transfers)
   UNION ALL
   SELECT s.night, s.pipeline, 'ingest', CASE WHEN s.status = 'refused' THEN 'refused set' WHEN s.incomplete THEN 'incomplete set' ELSE 'rejected set' END,
          s.set_key, source_paths_shown(i.location, s.source), source_paths_shown(coalesce(i.reason, s.error), s.source), NULL, NULL, s.rejected_at

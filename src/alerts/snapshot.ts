@@ -276,8 +276,7 @@ const FAILED_ITEMS = `items AS (
        SELECT t.pipeline, 'upload', coalesce(t.night, ${night('t.updated_at')})::text, 'quicklook', t.local_path, t.error, t.updated_at
          FROM transfers t
         WHERE t.state = 'quarantined' AND t.updated_at >= ${since}
-          AND NOT EXISTS (SELECT 1 FROM transfers u WHERE u.id > t.id AND u.pipeline = t.pipeline
-                            AND u.local_path = t.local_path AND u.state IN ('deleted', 'kept'))
+          AND t.id IN (SELECT id FROM open_quarantined_transfers)
        UNION ALL
        SELECT f.pipeline, 'ingest', coalesce(f.night, ${night('f.finished_at')})::text,
               CASE f.status WHEN 'rejected' THEN 'file' ELSE 'rows' END, f.path,

@@ -64,7 +64,8 @@ export const PENDING_COUNTERS: Record<StageName, PendingCounter> = {
      SELECT 'bytes', coalesce(sum(size_bytes), 0) FROM transfers
       WHERE pipeline = $1 AND state NOT IN ('deleted', 'kept', 'quarantined', 'missing')
      UNION ALL
-     SELECT 'quarantined', count(*) FROM transfers WHERE pipeline = $1 AND state = 'quarantined'`,
+     SELECT 'quarantined', count(*) FROM transfers
+      WHERE pipeline = $1 AND state = 'quarantined' AND id IN (SELECT id FROM open_quarantined_transfers)`,
   ),
   // What is still to ingest lies in the source directory, not in the database: only what
   // was set aside for a person to look at is counted, in the ledger of the pipeline's mode.

@@ -158,6 +158,9 @@ describe('nocturne retry --stage upload --now killed with SIGKILL (needs npm run
       expect(run.code, run.stderr).toBe(0);
 
       expect(await states()).toEqual(['quarantined', 'deleted']);
+      // Made good: no longer counted as quarantined (status, metrics, night_problems read this view).
+      const open = `SELECT count(*)::int AS n FROM open_quarantined_transfers o JOIN transfers t ON t.id = o.id WHERE t.local_path LIKE '%/' || $1`;
+      expect(await count(w, open, [name])).toBe(0);
       const month = path.join(remote, 'sdoss/2014/02');
       const archived = (await readdir(month)).filter((f) => f.startsWith(`ql${i}_`));
       expect(archived.sort()).toEqual([name, name.replace(/\.jpg$/, '.thumb.jpg')]);
