@@ -139,7 +139,7 @@ describe('upgrading a catalogue and its ledgers from before observing nights and
     ]);
     expect(await db.any('SELECT problem, retry_name, location FROM $1:name.night_problems ORDER BY 1', [hfc])).toEqual([
       { problem: 'quarantined quicklook', retry_name: 'sdoss_106_20261121T000045_hmi-000045.jpg', location: null },
-      { problem: 'rejected file', retry_name: '/in/sdoss_106_20261121T040045_sdo_feat.csv', location: null },
+      { problem: 'rejected file', retry_name: 'sdoss_106_20261121T040045_sdo_feat.csv', location: null },
     ]);
   });
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { withDeadline } from '../../../src/core/abort.js';
 import { migrate, MIGRATION_LOCK, STATE_MIGRATIONS_DIR } from '../../../src/db/migrate.js';
 import { beginRun, finishRun, listRuns } from '../../../src/runs/runs.js';
@@ -22,6 +24,35 @@ describe('state migrations', () => {
     const files = (await readdir(STATE_MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
     expect(versions).toHaveLength(files.length);
     expect(versions.at(-1)?.version).toBe(results[0].current);
+  });
+
+  it('refuse a schema that a newer nocturne migrated, naming both versions', async () => {
+    const { current } = await migrate(t.db, t.schema);
+    await t.db.none("INSERT INTO schema_migrations (version, name) VALUES ($1, '9999_future.sql')", [current + 1]);
+    try {
+      await expect(migrate(t.db, t.schema)).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`is at version ${current + 1}, newer than this nocturne knows (${current})`),
+      });
+    } finally {
+      await t.db.none('DELETE FROM schema_migrations WHERE version = $1', [current + 1]);
+    }
+  });
+
+  it('say which migration failed, and that nothing of it was applied', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nocturne-migrations-'));
+    try {
+      await writeFile(path.join(dir, '0001_broken.sql'), 'CREATE TABLE broken (x no_such_type);');
+      const other = `${t.schema}_broken`;
+      await expect(migrate(t.db, other, dir)).rejects.toThrow(
+        new RegExp(
+          `^state migration 0001_broken\\.sql \\(schema ${other}\\): .*type "no_such_type" does not exist.*: it and the migrations after it were not applied`,
+        ),
+      );
+      await t.db.none('DROP SCHEMA IF EXISTS $1:name CASCADE', [other]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('on a schema already up to date, neither wait for the lock nor change anything (each start of the daemon comes here)', async () => {
