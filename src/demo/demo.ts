@@ -51,10 +51,25 @@ const STAGE_ORDER: StageName[] = ['run', 'upload', 'ingest'];
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const base = options.stateDir ?? path.join(options.configDir, 'var', 'demo');
-  await rm(base, { recursive: true, force: true });
-  const pg = await startEmbeddedPostgres(PG_PORT);
-  const stops: Array<() => Promise<void>> = [() => pg.stop()];
+  // Ctrl-C, from the first instant to the last, stops at the next safe point, and the
+  // finally blocks stop the servers: the embedded PostgreSQL runs in a process group of
+  // its own, which a terminal's Ctrl-C never reaches. A second Ctrl-C does not cut that short.
+  const interrupt = new AbortController();
+  const stop = () => {
+    if (interrupt.signal.aborted) options.print("stopping the demo's servers...");
+    interrupt.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const interrupted = () => {
+    if (interrupt.signal.aborted) throw new NocturneError('ABORTED', 'demo interrupted');
+  };
+  const stops: Array<() => Promise<void>> = [];
   try {
+    await rm(base, { recursive: true, force: true });
+    const pg = await startEmbeddedPostgres(PG_PORT);
+    stops.push(() => pg.stop());
+    interrupted();
     const ftp = await startEmbeddedFtp({
       root: path.join(base, 'archive'),
       port: FTP_PORT,
@@ -62,6 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       password: FTP_PASSWORD,
     });
     stops.unshift(() => ftp.stop());
+    interrupted();
     process.env[FTP_PASSWORD_ENV] = FTP_PASSWORD;
     process.env['NOCTURNE_DEMO_DB_PASSWORD'] = pg.password;
     const load = async () => demoConfig(await loadOrThrow(options.configDir), base, pg.url);
@@ -79,11 +95,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       failures: [],
       connection: `postgres://postgres:${pg.password}@127.0.0.1:${PG_PORT}/nocturne`,
     };
-    // Ctrl-C during the night stops at the next safe point; the finally blocks stop the servers.
-    const interrupt = new AbortController();
-    const stop = () => interrupt.abort(new Error('interrupted'));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
       await migrate(db, config.daemon.database.schema);
       await installCatalogue(db, { schema: 'hfc', stateSchema: config.daemon.database.schema });
@@ -91,7 +102,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         for (const pipeline of config.pipelines.keys()) {
           const label = `${pipeline}/${stage}`;
           const progress = options.progress(`${label}: `);
-          if (interrupt.signal.aborted) throw new NocturneError('ABORTED', 'demo interrupted');
+          interrupted();
           const done = await executeStage(
             { config, db, logger: options.logger, progress, print: options.print, signal: interrupt.signal },
             { pipeline, stage, slot: new Date(), trigger: 'manual', date: options.date },
@@ -106,14 +117,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }
       }
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       await closeDb(db);
     }
     if (options.keep) await options.keep(config, load, result);
     return result;
   } finally {
-    for (const stop of stops) await stop();
+    for (const stopServer of stops) await stopServer();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }
 

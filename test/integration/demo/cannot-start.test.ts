@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
@@ -33,6 +33,32 @@ function expectOneSentence(result: { code: number | null; stderr: string }, patt
   expect(result.stderr).not.toMatch(/^\s+at /m);
   expect(result.code).toBe(69);
 }
+
+/** The pids of the demo's PostgreSQL processes (their data directory is below `tmp`). */
+function demoPostgres(tmp: string): number[] {
+  const found = spawnSync('pgrep', ['-f', `${tmp}/.*postgres`], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+describe('npm run demo, interrupted while it starts', () => {
+  // Its PostgreSQL runs in a process group of its own, which Ctrl-C never reaches: the demo
+  // must stop it, even when Ctrl-C comes before the night begins, and when it comes twice.
+  it.each([1, 2])('stops its PostgreSQL and leaves nothing behind after %i Ctrl-C', async (times) => {
+    const child = spawn(process.execPath, ['bin/nocturne.js', 'demo'], {
+      cwd: checkout.dir,
+      stdio: 'ignore',
+      env: { ...process.env, TMPDIR: checkout.tmp },
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const deadline = Date.now() + 60_000;
+    while (demoPostgres(checkout.tmp).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(demoPostgres(checkout.tmp).length).toBeGreaterThan(0);
+    for (let i = 0; i < times; i += 1) child.kill('SIGINT');
+    expect(await closed).not.toBe(0);
+    expect(demoPostgres(checkout.tmp)).toEqual([]);
+    expect(await readdir(checkout.tmp)).toEqual([]);
+  });
+});
 
 describe('npm run demo, where its PostgreSQL cannot start', () => {
   it('says in one sentence that its port is taken and what to do, and leaves nothing behind', async () => {
