@@ -25,6 +25,15 @@ describe('nocturne validate --db, sets mode', () => {
       `ingest.sets.features: table ${column.hfc}.sunspots has no column obs_ic (the column of reference OBS_IC)`,
     ]);
   });
+
+  it('says once how to install a catalogue that is not there, instead of naming each of its tables', async () => {
+    const w = await world('check-none', { sets: { catalogue: 'nowhere_hfc' } });
+    const issues = await checkIngestTargets(w.db, w.config);
+    expect(issues.map((i) => i.message)).toEqual([
+      'ingest.sets.catalogue: schema nowhere_hfc holds none of the catalogue\'s tables: install the catalogue ' +
+        '(psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -v catalogue=nowhere_hfc -f sql/catalogue/install.psql; sql/catalogue/README.md)',
+    ]);
+  });
 });
 
 describe('natural keys of the metadata tables', () => {

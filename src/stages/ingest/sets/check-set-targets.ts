@@ -33,6 +33,15 @@ export async function checkSetTargets(db: Db, pipeline: LoadedPipeline, stage: S
     ['features', sets.features.table],
     ...(sets.tracking ? [['tracking', sets.tracking.table]] : []),
   ] as const;
+  // None of them: the catalogue was never installed there. One problem, saying how to install it.
+  if (present.length === 0) {
+    issue(
+      ['catalogue'],
+      `ingest.sets.catalogue: schema ${sets.catalogue} holds none of the catalogue's tables: install the catalogue ` +
+        `(psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -v catalogue=${sets.catalogue} -f sql/catalogue/install.psql; sql/catalogue/README.md)`,
+    );
+    return issues;
+  }
   for (const [part, table] of parts) {
     if (!present.includes(table)) issue([part, 'table'], `ingest.sets.${part}: table ${sets.catalogue}.${table} does not exist`);
   }
