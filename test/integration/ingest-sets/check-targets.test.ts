@@ -30,7 +30,7 @@ describe('nocturne validate --db, sets mode', () => {
     const w = await world('check-none', { sets: { catalogue: 'nowhere_hfc' } });
     const issues = await checkIngestTargets(w.db, w.config);
     expect(issues.map((i) => i.message)).toEqual([
-      'ingest.sets.catalogue: schema nowhere_hfc holds none of the catalogue\'s tables: install the catalogue ' +
+      "ingest.sets.catalogue: schema nowhere_hfc holds none of the catalogue's tables: install the catalogue " +
         '(psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -v catalogue=nowhere_hfc -f sql/catalogue/install.psql; sql/catalogue/README.md)',
     ]);
   });
