@@ -400,20 +400,13 @@ export type PipelineAlertsConfig = z.infer<typeof pipelineAlertsSchema>;
 
 // ---------------------------------------------------------------- retention (config/nocturne.yaml)
 
-/** The longest retention: an age compared with the database's timestamps, which end at 4713 BC. */
-const MAX_KEEP_MS = 36_500 * 86_400_000;
-
 // Compared with ages, never waited for: no timer's limit, but at least a day (0d would
-// prune everything) and at most a century (nothing is kept forever: the longest is the bound).
+// prune everything); at most a century, as every duration (nothing is kept forever).
 const keepFor = (what: string, fallback: string) =>
   duration
     .refine(
       ms((n) => n >= 86_400_000),
       'must be at least 1d',
-    )
-    .refine(
-      ms((n) => n <= MAX_KEEP_MS),
-      'must be at most 36500d (100 years), the longest a retention keeps anything',
     )
     .default(fallback)
     .describe(`How long ${what} are kept. @default "${fallback}"`);

@@ -53,7 +53,7 @@ alerts:
     const parsed = daemonConfigSchema.safeParse(source.data);
     const issues = parsed.success ? [] : zodProblems(daemonConfigSchema, source.data, parsed.error.issues).map((p) => locate(source, p));
     expect(sortIssues(issues).map(formatIssue)).toEqual([
-      'config/nocturne.yaml:3:9: retention.runs: must be at most 36500d (100 years), the longest a retention keeps anything',
+      'config/nocturne.yaml:3:9: retention.runs: must be at most 36500d (100 years)',
       'config/nocturne.yaml:5:16: retention.minFreeDisk: must be at most 100%',
       'config/nocturne.yaml:7:22: alerts.diskLow.minFree: must be at most 8192TiB (no disk is larger)',
     ]);
