@@ -25,20 +25,35 @@ export async function writeLocalToken(stateDir: string, token: string): Promise<
   await rename(temporary, file);
 }
 
+/** What `nocturne reload` reads of config/nocturne.yaml, which may not validate. */
+export interface LenientDaemonYaml {
+  http?: { listen?: unknown; enabled?: unknown };
+  paths?: { state?: unknown };
+}
+
 /**
- * The Authorization header for the daemon of the configuration directory `dir`, or none
- * when its token cannot be read (another user, or no daemon started yet). The YAML is
- * read leniently: a reload is asked precisely when the file may not validate.
+ * config/nocturne.yaml of the configuration directory `dir`, read leniently (a reload is
+ * asked precisely when the file may not validate; the daemon says what is wrong with
+ * it): its data, or why it could not be read.
  */
-export async function localAuthorization(dir: string): Promise<Record<string, string>> {
-  let state = '/var/lib/nocturne';
+export async function readDaemonYamlLeniently(dir: string): Promise<{ file: string; data: LenientDaemonYaml | null; error?: string }> {
+  const file = path.join(dir, 'config', 'nocturne.yaml');
   try {
-    const text = (await readRegularFile(path.join(dir, 'config', 'nocturne.yaml'), MAX_CONFIG_BYTES)).toString('utf8');
-    const config = parse(text, { merge: true }) as { paths?: { state?: unknown } } | null;
-    if (typeof config?.paths?.state === 'string') state = path.resolve(dir, config.paths.state);
-  } catch {
-    // The daemon says what is wrong with the file; the default place is tried meanwhile.
+    const text = (await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8');
+    return { file, data: parse(text, { merge: true }) as LenientDaemonYaml | null };
+  } catch (err) {
+    return { file, data: null, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * The Authorization header for the daemon of the configuration directory `dir` whose
+ * daemon file says `config`, or none when its token cannot be read (another user, or no
+ * daemon started yet). Without a paths.state, the default place is tried.
+ */
+export async function localAuthorization(dir: string, config: LenientDaemonYaml | null): Promise<Record<string, string>> {
+  const setting = config?.paths?.state;
+  const state = typeof setting === 'string' ? path.resolve(dir, setting) : '/var/lib/nocturne';
   try {
     const token = (await readFile(path.join(state, TOKEN_FILE), 'utf8')).trim();
     return token ? { authorization: `Bearer ${token}` } : {};

@@ -1,8 +1,5 @@
-import path from 'node:path';
-import { parse } from 'yaml';
 import { formatIssues } from '../../config/issues.js';
-import { MAX_CONFIG_BYTES, readRegularFile } from '../../config/read-text.js';
-import { localAuthorization } from '../../http/local-token.js';
+import { localAuthorization, readDaemonYamlLeniently } from '../../http/local-token.js';
 import type { ReloadResult } from '../../http/router.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { CliExit, configDir, type CliOptions } from '../runtime.js';
@@ -20,12 +17,17 @@ const DEFAULT_LISTEN = '127.0.0.1:9464';
  */
 export async function reloadCommand(options: ReloadOptions): Promise<void> {
   const dir = configDir(options);
-  const listen = options.listen ?? (await daemonListen(dir));
+  const daemonFile = await readDaemonYamlLeniently(dir);
+  const listen = options.listen ?? daemonListen(daemonFile);
   const url = `http://${listen}/api/reload`;
   let response: Response;
   try {
     // The daemon's token file proves we are its user: loopback is open to every user of the host.
-    response = await fetch(url, { method: 'POST', headers: await localAuthorization(dir), signal: AbortSignal.timeout(60_000) });
+    response = await fetch(url, {
+      method: 'POST',
+      headers: await localAuthorization(dir, daemonFile.data),
+      signal: AbortSignal.timeout(60_000),
+    });
   } catch (err) {
     const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
     throw new CliExit(EXIT.unavailable, `no nocturne daemon answers on ${url} (${why}): is it running?`);
@@ -46,21 +48,14 @@ export async function reloadCommand(options: ReloadOptions): Promise<void> {
   if (result.warnings?.length) process.stderr.write(`${formatIssues(result.warnings)}\n`);
 }
 
-/**
- * The daemon's HTTP address, from config/nocturne.yaml read leniently: the reload is
- * precisely for a configuration that may not validate, and the daemon validates it.
- */
-async function daemonListen(dir: string): Promise<string> {
-  const file = path.join(dir, 'config', 'nocturne.yaml');
-  let http: { listen?: unknown; enabled?: unknown } | undefined;
-  try {
-    http = (parse((await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8'), { merge: true }) as { http?: typeof http } | null)
-      ?.http;
-  } catch (err) {
+/** The daemon's HTTP address, from config/nocturne.yaml as read leniently (the daemon validates it). */
+function daemonListen({ file, data, error }: Awaited<ReturnType<typeof readDaemonYamlLeniently>>): string {
+  if (error !== undefined) {
     // The daemon will say what is wrong with the file; meanwhile try the default address.
-    process.stderr.write(`nocturne: ${file}: ${err instanceof Error ? err.message : String(err)}; trying ${DEFAULT_LISTEN}\n`);
+    process.stderr.write(`nocturne: ${file}: ${error}; trying ${DEFAULT_LISTEN}\n`);
     return DEFAULT_LISTEN;
   }
+  const http = data?.http;
   if (http?.enabled === false) {
     throw new CliExit(EXIT.unavailable, `${file}: http.enabled is false, so the daemon takes no reload request; send it SIGHUP`);
   }
